@@ -1,0 +1,317 @@
+//! Typed configuration: environment variables (`GANTRY_*`, `DATABASE_URL`, `REDIS_URL`,
+//! `MONGODB_URL`) over an optional TOML file (`GANTRY_CONFIG=path`), validated at start.
+//!
+//! Precedence: environment > file > defaults. An invalid setting is an error that names the
+//! setting, the value and what is accepted; `gantry` then exits with status 2.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// A setting that failed validation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid setting {setting}={value:?}: expected {accepted}")]
+    Invalid { setting: &'static str, value: String, accepted: &'static str },
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where uploaded model files are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectStoreConfig {
+    /// A directory on local disk (default: `$GANTRY_DATA_DIR/objects`).
+    Local { root: PathBuf },
+    /// An S3-compatible bucket (AWS S3, MinIO).
+    S3 { bucket: String, endpoint: Option<String>, region: String },
+}
+
+/// The validated configuration of a Gantry process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub mongodb_url: Option<String>,
+    pub object_store: ObjectStoreConfig,
+    pub log_format: LogFormat,
+    /// GraphQL limits.
+    pub graphql_max_depth: usize,
+    pub graphql_max_complexity: usize,
+    pub graphql_introspection: bool,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The optional config file; every key mirrors an environment variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    mongodb_url: Option<String>,
+    object_store: Option<String>,
+    s3_bucket: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    log_format: Option<String>,
+    graphql_max_depth: Option<String>,
+    graphql_max_complexity: Option<String>,
+    graphql_introspection: Option<String>,
+    max_body_bytes: Option<String>,
+}
+
+/// (environment variable, file key) for each setting.
+const KEYS: &[(&str, &str)] = &[
+    ("GANTRY_LISTEN", "listen"),
+    ("GANTRY_DATA_DIR", "data_dir"),
+    ("DATABASE_URL", "database_url"),
+    ("REDIS_URL", "redis_url"),
+    ("MONGODB_URL", "mongodb_url"),
+    ("GANTRY_OBJECT_STORE", "object_store"),
+    ("GANTRY_S3_BUCKET", "s3_bucket"),
+    ("GANTRY_S3_ENDPOINT", "s3_endpoint"),
+    ("GANTRY_S3_REGION", "s3_region"),
+    ("GANTRY_LOG_FORMAT", "log_format"),
+    ("GANTRY_GRAPHQL_MAX_DEPTH", "graphql_max_depth"),
+    ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "graphql_max_complexity"),
+    ("GANTRY_GRAPHQL_INTROSPECTION", "graphql_introspection"),
+    ("GANTRY_MAX_BODY_BYTES", "max_body_bytes"),
+];
+
+impl Config {
+    /// Loads from the process environment (and `GANTRY_CONFIG`, if set).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_map(&env)
+    }
+
+    /// Loads from a given environment map (tests use this; no global state).
+    pub fn from_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let file = match env.get("GANTRY_CONFIG").filter(|p| !p.is_empty()) {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
+                let f: FileConfig = toml::from_str(&text)
+                    .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
+                f
+            }
+            None => FileConfig::default(),
+        };
+        let file_map: HashMap<&str, Option<String>> = HashMap::from([
+            ("listen", file.listen),
+            ("data_dir", file.data_dir),
+            ("database_url", file.database_url),
+            ("redis_url", file.redis_url),
+            ("mongodb_url", file.mongodb_url),
+            ("object_store", file.object_store),
+            ("s3_bucket", file.s3_bucket),
+            ("s3_endpoint", file.s3_endpoint),
+            ("s3_region", file.s3_region),
+            ("log_format", file.log_format),
+            ("graphql_max_depth", file.graphql_max_depth),
+            ("graphql_max_complexity", file.graphql_max_complexity),
+            ("graphql_introspection", file.graphql_introspection),
+            ("max_body_bytes", file.max_body_bytes),
+        ]);
+        let get = |var: &'static str| -> Option<String> {
+            if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
+                return Some(v.trim().to_string());
+            }
+            let key = KEYS.iter().find(|(e, _)| *e == var).map(|(_, k)| *k)?;
+            file_map.get(key).cloned().flatten().filter(|v| !v.trim().is_empty())
+        };
+
+        let listen_raw = get("GANTRY_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| ConfigError::Invalid {
+            setting: "GANTRY_LISTEN",
+            value: listen_raw.clone(),
+            accepted: "an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080",
+        })?;
+
+        let data_dir = PathBuf::from(get("GANTRY_DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(ConfigError::Invalid {
+                        setting: "DATABASE_URL",
+                        value: url,
+                        accepted: "sqlite://PATH or postgres://USER@HOST:PORT/DB",
+                    });
+                }
+                url
+            }
+            None => format!("sqlite://{}", data_dir.join("gantry.sqlite").display()),
+        };
+
+        let redis_url = get("REDIS_URL");
+        if let Some(u) = &redis_url
+            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+        {
+            return Err(ConfigError::Invalid {
+                setting: "REDIS_URL",
+                value: u.clone(),
+                accepted: "redis://HOST:PORT[/DB] or rediss://…",
+            });
+        }
+        let mongodb_url = get("MONGODB_URL");
+        if let Some(u) = &mongodb_url
+            && !(u.starts_with("mongodb://") || u.starts_with("mongodb+srv://"))
+        {
+            return Err(ConfigError::Invalid {
+                setting: "MONGODB_URL",
+                value: u.clone(),
+                accepted: "mongodb://HOST:PORT or mongodb+srv://…",
+            });
+        }
+
+        let object_store = match get("GANTRY_OBJECT_STORE").as_deref() {
+            None | Some("local") => ObjectStoreConfig::Local { root: data_dir.join("objects") },
+            Some("s3") => {
+                let bucket = get("GANTRY_S3_BUCKET").ok_or(ConfigError::Invalid {
+                    setting: "GANTRY_S3_BUCKET",
+                    value: String::new(),
+                    accepted: "a bucket name (required when GANTRY_OBJECT_STORE=s3)",
+                })?;
+                ObjectStoreConfig::S3 {
+                    bucket,
+                    endpoint: get("GANTRY_S3_ENDPOINT"),
+                    region: get("GANTRY_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                }
+            }
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    setting: "GANTRY_OBJECT_STORE",
+                    value: other.into(),
+                    accepted: "local or s3",
+                });
+            }
+        };
+
+        let log_format = match get("GANTRY_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    setting: "GANTRY_LOG_FORMAT",
+                    value: other.into(),
+                    accepted: "text or json",
+                });
+            }
+        };
+
+        let number = |var: &'static str, default: usize, min: usize, max: usize| -> Result<usize, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => match v.parse::<usize>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Invalid { setting: var, value: v, accepted: "a whole number in range" }),
+                },
+            }
+        };
+        let graphql_max_depth = number("GANTRY_GRAPHQL_MAX_DEPTH", 12, 1, 1000)?;
+        let graphql_max_complexity = number("GANTRY_GRAPHQL_MAX_COMPLEXITY", 2000, 1, 1_000_000)?;
+        let max_body_bytes = number("GANTRY_MAX_BODY_BYTES", 2 * 1024 * 1024, 1024, 1 << 30)?;
+        let graphql_introspection = match get("GANTRY_GRAPHQL_INTROSPECTION").as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    setting: "GANTRY_GRAPHQL_INTROSPECTION",
+                    value: other.into(),
+                    accepted: "true or false",
+                });
+            }
+        };
+
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            redis_url,
+            mongodb_url,
+            object_store,
+            log_format,
+            graphql_max_depth,
+            graphql_max_complexity,
+            graphql_introspection,
+            max_body_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_map(&env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./data/gantry.sqlite");
+        assert_eq!(c.object_store, ObjectStoreConfig::Local { root: PathBuf::from("./data/objects") });
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.graphql_introspection);
+    }
+
+    #[test]
+    fn invalid_settings_name_the_setting_and_accepted_values() {
+        let cases = [
+            ("GANTRY_LISTEN", "localhost", "invalid setting GANTRY_LISTEN=\"localhost\": expected an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"),
+            ("DATABASE_URL", "mysql://x", "invalid setting DATABASE_URL=\"mysql://x\": expected sqlite://PATH or postgres://USER@HOST:PORT/DB"),
+            ("GANTRY_LOG_FORMAT", "xml", "invalid setting GANTRY_LOG_FORMAT=\"xml\": expected text or json"),
+            ("GANTRY_OBJECT_STORE", "ftp", "invalid setting GANTRY_OBJECT_STORE=\"ftp\": expected local or s3"),
+            ("REDIS_URL", "localhost:6379", "invalid setting REDIS_URL=\"localhost:6379\": expected redis://HOST:PORT[/DB] or rediss://…"),
+            ("GANTRY_GRAPHQL_MAX_DEPTH", "0", "invalid setting GANTRY_GRAPHQL_MAX_DEPTH=\"0\": expected a whole number in range"),
+        ];
+        for (k, v, msg) in cases {
+            let err = Config::from_map(&env(&[(k, v)])).unwrap_err();
+            assert_eq!(err.to_string(), msg);
+        }
+    }
+
+    #[test]
+    fn s3_requires_bucket() {
+        let err = Config::from_map(&env(&[("GANTRY_OBJECT_STORE", "s3")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { setting: "GANTRY_S3_BUCKET", .. }));
+        let c = Config::from_map(&env(&[("GANTRY_OBJECT_STORE", "s3"), ("GANTRY_S3_BUCKET", "models")])).unwrap();
+        assert!(matches!(c.object_store, ObjectStoreConfig::S3 { ref bucket, .. } if bucket == "models"));
+    }
+
+    #[test]
+    fn file_then_env_precedence() {
+        let dir = std::env::temp_dir().join(format!("gantry-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gantry.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n").unwrap();
+        let p = path.display().to_string();
+        let c = Config::from_map(&env(&[("GANTRY_CONFIG", &p)])).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.log_format, LogFormat::Json);
+        let c = Config::from_map(&env(&[("GANTRY_CONFIG", &p), ("GANTRY_LISTEN", "127.0.0.1:7000")])).unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(matches!(Config::from_map(&env(&[("GANTRY_CONFIG", &p)])), Err(ConfigError::File { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

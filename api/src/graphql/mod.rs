@@ -1,0 +1,34 @@
+//! The GraphQL schema: one object per domain module, merged with `MergedObject`.
+
+mod error;
+mod meta;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use gantry_engine::store::Db;
+
+pub use error::{ApiError, gql_error};
+
+use crate::config::Config;
+
+/// All query fields.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(meta::MetaQuery);
+
+pub type GantrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with the limits from configuration.
+pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
+    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .limit_depth(config.graphql_max_depth)
+        .limit_complexity(config.graphql_max_complexity);
+    if !config.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema (committed at `docs/schema.graphql`; a test fails on drift).
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish().sdl()
+}

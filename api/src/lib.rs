@@ -1,0 +1,10 @@
+//! Gantry server: translates HTTP/GraphQL (and, later, agent WebSocket) traffic into calls on
+//! the engine, the solver and the actors. It holds no business rules of its own.
+
+pub mod config;
+pub mod graphql;
+pub mod server;
+pub mod telemetry;
+
+/// The version reported by `gantry --version` and the GraphQL `version` field.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

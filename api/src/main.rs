@@ -1,0 +1,91 @@
+//! The `gantry` binary.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gantry_api::config::Config;
+use gantry_engine::store::Db;
+
+#[derive(Parser, Debug)]
+#[command(name = "gantry", version, about = "Gantry: run a 3D-printing farm end to end")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the server (HTTP + GraphQL) after applying migrations.
+    Serve {
+        /// Load the demo farm first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo farm (idempotent: a second run adds nothing).
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gantry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    gantry_api::telemetry::init(config.log_format);
+    let result = actix_web::rt::System::new().block_on(run(cli.command, config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gantry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
+    let applied = db.migrate().await.context("applying migrations")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, backend = db.backend().name(), "migrations applied");
+    }
+    Ok(db)
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            let db = open_db(&config).await?;
+            println!("database ({}) is up to date", db.backend().name());
+            db.close().await;
+        }
+        Command::Demo => {
+            let db = open_db(&config).await?;
+            let summary = gantry_engine::store::demo::load(&db).await.context("loading the demo farm")?;
+            println!("{summary}");
+            db.close().await;
+        }
+        Command::Serve { demo } => {
+            let db = open_db(&config).await?;
+            if demo {
+                let summary = gantry_engine::store::demo::load(&db).await.context("loading the demo farm")?;
+                tracing::info!(%summary, "demo farm");
+            }
+            let listener = std::net::TcpListener::bind(config.listen)
+                .with_context(|| format!("binding {} (GANTRY_LISTEN)", config.listen))?;
+            tracing::info!(addr = %listener.local_addr()?, backend = db.backend().name(), "gantry serving");
+            gantry_api::server::build(listener, &config, db.clone())?.await?;
+            db.close().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The pure domain core: validation, state machines and calculations.
+//!
+//! No I/O here, no clocks (callers pass `now`), no sqlx/actix/GraphQL types.
+
+pub mod catalog;
+pub mod equipment;
+pub mod inventory;
+pub mod orders;
+pub mod production;
+pub mod types;
+pub mod users;

@@ -1,0 +1,101 @@
+//! The one table of error kinds and the aggregate domain error.
+//!
+//! Every error a user can cause has a stable, machine-readable `code` (e.g.
+//! `ORDER_ILLEGAL_TRANSITION`) and a [`ErrorKind`], which the API maps to GraphQL
+//! `extensions.code`. Codes are contracts: never rename one.
+
+use crate::domain::{
+    catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError, orders::OrderError,
+    production::ProductionError, types::ValueError, users::UserError,
+};
+
+/// Broad category of an error; one row per kind in the API's error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum ErrorKind {
+    Validation,
+    NotFound,
+    Forbidden,
+    Unauthenticated,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorKind {
+    /// All kinds, in table order.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Validation,
+        ErrorKind::NotFound,
+        ErrorKind::Forbidden,
+        ErrorKind::Unauthenticated,
+        ErrorKind::Conflict,
+        ErrorKind::RateLimited,
+        ErrorKind::Internal,
+    ];
+
+    /// The stable code used in GraphQL `extensions.code` and in CLI output.
+    pub fn as_code(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "VALIDATION",
+            ErrorKind::NotFound => "NOT_FOUND",
+            ErrorKind::Forbidden => "FORBIDDEN",
+            ErrorKind::Unauthenticated => "UNAUTHENTICATED",
+            ErrorKind::Conflict => "CONFLICT",
+            ErrorKind::RateLimited => "RATE_LIMITED",
+            ErrorKind::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// Implemented by every module error: a stable code and its kind.
+pub trait Coded {
+    /// Stable machine-readable code, e.g. `STOCK_INSUFFICIENT`.
+    fn code(&self) -> &'static str;
+    /// The broad category.
+    fn kind(&self) -> ErrorKind;
+}
+
+/// A rejected domain command, from any module.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error(transparent)]
+    Production(#[from] ProductionError),
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Equipment(#[from] EquipmentError),
+}
+
+impl Coded for DomainError {
+    fn code(&self) -> &'static str {
+        match self {
+            DomainError::Value(e) => e.code(),
+            DomainError::User(e) => e.code(),
+            DomainError::Catalog(e) => e.code(),
+            DomainError::Order(e) => e.code(),
+            DomainError::Production(e) => e.code(),
+            DomainError::Inventory(e) => e.code(),
+            DomainError::Equipment(e) => e.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DomainError::Value(e) => e.kind(),
+            DomainError::User(e) => e.kind(),
+            DomainError::Catalog(e) => e.kind(),
+            DomainError::Order(e) => e.kind(),
+            DomainError::Production(e) => e.kind(),
+            DomainError::Inventory(e) => e.kind(),
+            DomainError::Equipment(e) => e.kind(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! inventory persistence (in progress).

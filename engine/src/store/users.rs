@@ -1,0 +1,1 @@
+//! users persistence (in progress).

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, and every test on SQLite and PostgreSQL.
+# Installs the system packages the build needs and starts PostgreSQL/Redis if they are down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# 1. System packages (HiGHS builds from source: cmake + libclang; g++ for C/C++ crates).
+need=()
+for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs (>= 1.94)"; exit 1; }
+
+# 2. Services.
+PG_URL="${GANTRY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  log "starting PostgreSQL"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+fi
+export GANTRY_TEST_PG_URL="$PG_URL"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+# Drop databases left behind by interrupted earlier runs.
+psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'gantry\_t\_%'" 2>/dev/null \
+  | while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+
+# 3. Build cache outside the clone, reused between runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry-target}"
+export CARGO_TERM_COLOR=never
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test (SQLite and PostgreSQL: tests named ::sqlite and ::postgres)"
+set +e
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee /tmp/gantry-test.log
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '[0-9]+ passed' /tmp/gantry-test.log | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' /tmp/gantry-test.log | awk '{s+=$1} END {print s+0}')
+sqlite=$(grep -Ec '::sqlite \.\.\. ok' /tmp/gantry-test.log || true)
+postgres=$(grep -Ec '::postgres \.\.\. ok' /tmp/gantry-test.log || true)
+log "repository suite: $sqlite tests passed on SQLite, $postgres on PostgreSQL"
+echo "total: $passed passed, $failed failed"
+exit "$status"
