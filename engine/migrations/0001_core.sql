@@ -166,6 +166,7 @@ CREATE TABLE products (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX products_category ON products (category_id);
+CREATE INDEX products_active ON products (active);
 
 CREATE TABLE reviews (
     id ID_PK,
@@ -181,7 +182,7 @@ CREATE TABLE reviews (
 CREATE TABLE orders (
     id ID_PK,
     customer_id BIGINT NOT NULL REFERENCES customers (id),
-    status TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'placed', 'paid', 'in_production', 'ready', 'shipped', 'delivered', 'cancelled', 'refunded')),
     currency TEXT NOT NULL,
     total_minor BIGINT NOT NULL CHECK (total_minor >= 0),
     priority BIGINT NOT NULL DEFAULT 0,
@@ -212,6 +213,7 @@ CREATE TABLE order_lines (
     UNIQUE (order_id, line_no),
     CHECK (product_id IS NOT NULL OR model_ref IS NOT NULL)
 );
+CREATE INDEX order_lines_product ON order_lines (product_id);
 
 CREATE TABLE order_status_history (
     id ID_PK,
@@ -230,12 +232,13 @@ CREATE TABLE jobs (
     order_id BIGINT NOT NULL REFERENCES orders (id),
     order_line_id BIGINT NOT NULL REFERENCES order_lines (id),
     plate_no BIGINT NOT NULL,
-    attempt BIGINT NOT NULL DEFAULT 1,
+    attempt BIGINT NOT NULL DEFAULT 1 CHECK (attempt >= 1),
+    retry_of BIGINT REFERENCES jobs (id),
     copies BIGINT NOT NULL CHECK (copies > 0),
     material_id BIGINT NOT NULL REFERENCES materials (id),
     grams BIGINT NOT NULL CHECK (grams > 0),
     est_minutes BIGINT NOT NULL CHECK (est_minutes > 0),
-    state TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'scheduled', 'printing', 'done', 'failed', 'requeued', 'abandoned', 'cancelled')),
     printer_id BIGINT REFERENCES printers (id),
     priority BIGINT NOT NULL DEFAULT 0,
     due_at BIGINT,
@@ -249,6 +252,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_state ON jobs (state);
 CREATE INDEX jobs_order ON jobs (order_id);
+CREATE INDEX jobs_line ON jobs (order_line_id);
 CREATE INDEX jobs_printer ON jobs (printer_id, state);
 
 CREATE TABLE job_events (

@@ -12,9 +12,12 @@
 //! timestamps are `BIGINT` milliseconds since the Unix epoch, UTC; flags are `BIGINT` 0/1
 //! (sqlx's `Any` cannot decode SQLite integers as booleans); JSON is `TEXT`.
 
+pub mod catalog;
 pub mod equipment;
 pub mod inventory;
 pub mod migrate;
+pub mod orders;
+pub mod production;
 pub mod testing;
 pub mod users;
 
