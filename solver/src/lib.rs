@@ -1,0 +1,229 @@
+//! Gantry production scheduler.
+//!
+//! Assigns and sequences print jobs on printers to minimise
+//! `makespan·w1 + Σ weight·tardiness·w2 + setup_minutes·w3` under release dates, eligibility,
+//! sequence-dependent setups, maintenance windows and operator shifts. See `docs/solver.md`.
+//!
+//! Pure: no I/O; the only clock use is the time-limit check. Deterministic for a given seed when
+//! the run is not cut by the time limit (use [`SolveOptions::max_iterations`] for reproducible runs).
+
+pub mod bound;
+pub mod scenario;
+pub mod check;
+pub mod greedy;
+pub mod heuristic;
+pub mod milp;
+pub mod plan;
+pub mod problem;
+pub mod repair;
+pub mod rng;
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{CheckReport, Violation, check};
+pub use plan::{Assignment, ObjectiveValue, Plan, Sequences, Status, Unscheduled};
+pub use problem::{Instance, Job, ObjectiveWeights, Printer, Problem, ProblemError};
+pub use repair::{Event, EventError, Repaired, repair};
+
+/// Which algorithm to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// MILP for small instances (≤ 20 jobs), the heuristic otherwise.
+    #[default]
+    Auto,
+    /// Greedy dispatch (the baseline).
+    Greedy,
+    /// Constructive + ruin-and-recreate local search until the time limit.
+    Heuristic,
+    /// Exact MILP (HiGHS), warm-started by the heuristic.
+    Milp,
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Method::Auto),
+            "greedy" => Ok(Method::Greedy),
+            "heuristic" => Ok(Method::Heuristic),
+            "milp" => Ok(Method::Milp),
+            other => Err(format!("unknown method {other:?} (expected auto, greedy, heuristic or milp)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolveOptions {
+    /// Wall-clock budget in seconds.
+    pub time_limit: f64,
+    pub method: Method,
+    pub seed: u64,
+    /// Cap on local-search iterations (for reproducible runs independent of machine speed).
+    pub max_iterations: Option<u64>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions { time_limit: 10.0, method: Method::Auto, seed: 0, max_iterations: None }
+    }
+}
+
+/// Largest instance (jobs) for which `auto` runs the exact MILP.
+pub const MILP_MAX_JOBS: usize = 20;
+
+/// Solve `problem`. Only malformed input is an error; jobs that cannot be placed come back in
+/// `unscheduled` with a reason.
+pub fn solve(problem: &Problem, opts: &SolveOptions) -> Result<Plan, ProblemError> {
+    let t0 = Instant::now();
+    let inst = Instance::new(problem)?;
+    Ok(solve_instance(&inst, opts, t0))
+}
+
+fn deadline(t0: Instant, secs: f64) -> Instant {
+    t0 + Duration::from_secs_f64(secs.clamp(0.0, 1e7))
+}
+
+/// Solve a validated instance; `t0` is when the time budget started.
+pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan {
+    let live: Vec<bool> = (0..inst.n_jobs).map(|j| bound::placement_reason(inst, j).is_none()).collect();
+    let n_live = live.iter().filter(|&&l| l).count();
+    let method = match opts.method {
+        Method::Auto if n_live <= MILP_MAX_JOBS => Method::Milp,
+        Method::Auto => Method::Heuristic,
+        m => m,
+    };
+    let lp_budget = (opts.time_limit * 0.1).min(2.0);
+    let mut lb = bound::lower_bound(inst, &live, lp_budget);
+    let stall = 20_000 + 200 * inst.n_jobs as u64;
+    let mut proved = false;
+    let mut dual = f64::NEG_INFINITY;
+    let (seqs, name) = match method {
+        Method::Greedy => (greedy::greedy(inst), "greedy"),
+        Method::Heuristic | Method::Auto => {
+            let start = heuristic::construct(inst);
+            let mut local = heuristic::Local::new(inst, &start);
+            let limits = heuristic::Limits {
+                deadline: Some(deadline(t0, opts.time_limit)),
+                max_iterations: opts.max_iterations,
+                stall_iterations: stall,
+                target: lb.value,
+            };
+            (local.run(&limits, opts.seed).best, "heuristic")
+        }
+        Method::Milp => {
+            let start = heuristic::construct(inst);
+            let mut local = heuristic::Local::new(inst, &start);
+            let limits = heuristic::Limits {
+                deadline: Some(deadline(t0, opts.time_limit * 0.2)),
+                max_iterations: Some(opts.max_iterations.unwrap_or(5_000).min(5_000)),
+                stall_iterations: stall,
+                target: lb.value,
+            };
+            let warm = local.run(&limits, opts.seed).best;
+            let warm_value = warm.evaluate(inst).map(|v| (warm.unscheduled.len(), v.value));
+            let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| live[j]).collect();
+            let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
+            let at_bound = warm_value.is_some_and(|w| w.0 == 0 && w.1 <= lb.value + 1e-9);
+            let exact = if at_bound || remaining <= 0.0 || warm.unscheduled.len() > inst.n_jobs - n_live {
+                None
+            } else {
+                milp::solve_milp(inst, &jobs, Some(&warm), remaining)
+            };
+            match exact {
+                Some(r) => {
+                    let mut s = r.sequences;
+                    s.unscheduled = warm.unscheduled.clone();
+                    let better = match (s.evaluate(inst), warm_value) {
+                        (Some(m), Some(w)) => m.value <= w.1 + 1e-9 || w.0 > 0,
+                        (Some(_), None) => true,
+                        _ => false,
+                    };
+                    proved = r.proved_optimal && better;
+                    dual = r.dual_bound;
+                    if better { (s, "milp") } else { (warm, "milp") }
+                }
+                None => (warm, "milp"),
+            }
+        }
+    };
+    finish(inst, seqs, name, &mut lb, proved, dual, t0)
+}
+
+/// Turn sequences into a plan with bound, gap, status and timing.
+fn finish(
+    inst: &Instance,
+    seqs: Sequences,
+    method: &str,
+    lb: &mut bound::Bound,
+    proved: bool,
+    dual: f64,
+    t0: Instant,
+) -> Plan {
+    let mut plan = match seqs.to_plan(inst, method) {
+        Some(p) => p,
+        // Unreachable in practice (sequences come from the timing code); degrade to an empty plan.
+        None => {
+            let mut empty = Sequences::empty(inst);
+            empty.unscheduled = (0..inst.n_jobs).map(|j| (j, "internal timing error".to_string())).collect();
+            empty.to_plan(inst, method).unwrap_or_else(|| Plan {
+                status: Status::Infeasible,
+                assignments: Vec::new(),
+                unscheduled: Vec::new(),
+                objective: ObjectiveValue { makespan: 0, weighted_tardiness: 0.0, setups: 0, value: 0.0 },
+                lower_bound: 0.0,
+                gap: 0.0,
+                solve_ms: 0,
+                method: method.to_string(),
+            })
+        }
+    };
+    // The bound must describe the jobs actually scheduled.
+    if !plan.unscheduled.is_empty() {
+        let mut included = vec![true; inst.n_jobs];
+        for (j, _) in &seqs.unscheduled {
+            included[*j] = false;
+        }
+        *lb = bound::lower_bound(inst, &included, 0.0);
+    }
+    let value = plan.objective.value;
+    let mut lower = lb.value;
+    if plan.unscheduled.is_empty() && dual.is_finite() {
+        lower = lower.max(dual - 1e-6 * dual.abs().max(1.0));
+    }
+    if proved && plan.unscheduled.is_empty() {
+        lower = value;
+    }
+    lower = lower.min(value);
+    plan.lower_bound = lower;
+    plan.gap = plan::gap(value, lower);
+    plan.status = if !plan.unscheduled.is_empty() {
+        Status::Infeasible
+    } else if plan.gap == 0.0 {
+        Status::Optimal
+    } else {
+        Status::Feasible
+    };
+    plan.solve_ms = t0.elapsed().as_millis() as u64;
+    plan
+}
+
+/// Improve an existing plan (e.g. after [`repair`]) with local search; never returns a worse one.
+pub fn improve(problem: &Problem, plan: &Plan, opts: &SolveOptions) -> Result<Plan, ProblemError> {
+    let t0 = Instant::now();
+    let inst = Instance::new(problem)?;
+    let start = repair::plan_to_sequences(&inst, plan).unwrap_or_else(|_| heuristic::construct(&inst));
+    let live: Vec<bool> = (0..inst.n_jobs).map(|j| bound::placement_reason(&inst, j).is_none()).collect();
+    let mut lb = bound::lower_bound(&inst, &live, (opts.time_limit * 0.1).min(2.0));
+    let mut local = heuristic::Local::new(&inst, &start);
+    let limits = heuristic::Limits {
+        deadline: Some(deadline(t0, opts.time_limit)),
+        max_iterations: opts.max_iterations,
+        stall_iterations: 20_000 + 200 * inst.n_jobs as u64,
+        target: lb.value,
+    };
+    let best = local.run(&limits, opts.seed).best;
+    Ok(finish(&inst, best, "heuristic", &mut lb, false, f64::NEG_INFINITY, t0))
+}
