@@ -37,7 +37,10 @@ pub enum InventoryError {
     UnknownKind(String),
     /// A field is out of range or malformed.
     #[error("invalid {field}: {reason}")]
-    InvalidField { field: &'static str, reason: &'static str },
+    InvalidField {
+        field: &'static str,
+        reason: &'static str,
+    },
     /// A quantity of grams is zero or negative where a positive amount is required (or
     /// negative where zero is allowed).
     #[error("invalid grams {0}: must be positive")]
@@ -50,16 +53,30 @@ pub enum InventoryError {
     CodeTaken(String),
     /// Not enough unreserved stock.
     #[error("insufficient stock of material {material_id}: requested {requested} g, available {available} g")]
-    InsufficientStock { material_id: MaterialId, requested: i64, available: i64 },
+    InsufficientStock {
+        material_id: MaterialId,
+        requested: i64,
+        available: i64,
+    },
     /// A spool holds less than the requested grams (scrap).
     #[error("spool {spool_id} holds {remaining} g, cannot take {requested} g")]
-    SpoolInsufficient { spool_id: SpoolId, requested: i64, remaining: i64 },
+    SpoolInsufficient {
+        spool_id: SpoolId,
+        requested: i64,
+        remaining: i64,
+    },
     /// No reservation exists for this job key and material.
     #[error("no reservation for job key {job_key:?} and material {material_id}")]
-    ReservationNotFound { job_key: String, material_id: MaterialId },
+    ReservationNotFound {
+        job_key: String,
+        material_id: MaterialId,
+    },
     /// A reservation cannot move between these states.
     #[error("reservation cannot go from {from} to {to}")]
-    IllegalTransition { from: ReservationState, to: ReservationState },
+    IllegalTransition {
+        from: ReservationState,
+        to: ReservationState,
+    },
     /// An arithmetic result does not fit.
     #[error("amount overflow")]
     Overflow,
@@ -155,7 +172,7 @@ impl MaterialKind {
 
 impl fmt::Display for MaterialKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -164,15 +181,24 @@ pub fn parse_code(s: &str) -> Result<String, InventoryError> {
     let t = s.trim();
     let ok = !t.is_empty()
         && t.len() <= 64
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(t.to_string()) } else { Err(InventoryError::InvalidCode(s.to_string())) }
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(InventoryError::InvalidCode(s.to_string()))
+    }
 }
 
 /// Validates a job key: non-blank, at most [`JOB_KEY_MAX`] characters, no control characters.
 /// Kept exactly as given (keys are compared byte-for-byte).
 pub fn parse_job_key(s: &str) -> Result<String, InventoryError> {
     let ok = !s.trim().is_empty() && s.chars().count() <= JOB_KEY_MAX && !s.chars().any(char::is_control);
-    if ok { Ok(s.to_string()) } else { Err(InventoryError::InvalidJobKey(s.to_string())) }
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(InventoryError::InvalidJobKey(s.to_string()))
+    }
 }
 
 /// A strictly positive number of grams.
@@ -191,10 +217,16 @@ pub fn nonnegative_grams(g: i64) -> Result<Grams, InventoryError> {
 fn text(field: &'static str, s: &str, max: usize) -> Result<String, InventoryError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(InventoryError::InvalidField { field, reason: "must not be empty" });
+        return Err(InventoryError::InvalidField {
+            field,
+            reason: "must not be empty",
+        });
     }
     if t.chars().count() > max || t.chars().any(char::is_control) {
-        return Err(InventoryError::InvalidField { field, reason: "too long or contains control characters" });
+        return Err(InventoryError::InvalidField {
+            field,
+            reason: "too long or contains control characters",
+        });
     }
     Ok(t.to_string())
 }
@@ -211,7 +243,10 @@ fn in_range(field: &'static str, v: i64, lo: i64, hi: i64) -> Result<i64, Invent
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
-        Err(InventoryError::InvalidField { field, reason: "out of range" })
+        Err(InventoryError::InvalidField {
+            field,
+            reason: "out of range",
+        })
     }
 }
 
@@ -237,7 +272,10 @@ impl NewMaterial {
     /// density 100..=25 000 mg/cm³, price `>= 0`, threshold `>= 0`.
     pub fn validate(&self) -> Result<NewMaterial, InventoryError> {
         if self.price_per_kg.minor < 0 {
-            return Err(InventoryError::InvalidField { field: "price per kg", reason: "must not be negative" });
+            return Err(InventoryError::InvalidField {
+                field: "price per kg",
+                reason: "must not be negative",
+            });
         }
         Ok(NewMaterial {
             code: parse_code(&self.code)?,
@@ -277,7 +315,10 @@ impl Material {
 /// A negative price is rejected; overflow is reported, never wrapped.
 pub fn material_cost(grams: Grams, price_per_kg: Money) -> Result<Money, InventoryError> {
     if price_per_kg.minor < 0 {
-        return Err(InventoryError::InvalidField { field: "price per kg", reason: "must not be negative" });
+        return Err(InventoryError::InvalidField {
+            field: "price per kg",
+            reason: "must not be negative",
+        });
     }
     let scaled = i128::from(grams.get()) * i128::from(price_per_kg.minor) + 500;
     let minor = i64::try_from(scaled / 1000).map_err(|_| InventoryError::Overflow)?;
@@ -333,8 +374,11 @@ pub enum ReservationState {
 
 impl ReservationState {
     /// Every state.
-    pub const ALL: [ReservationState; 3] =
-        [ReservationState::Held, ReservationState::Consumed, ReservationState::Released];
+    pub const ALL: [ReservationState; 3] = [
+        ReservationState::Held,
+        ReservationState::Consumed,
+        ReservationState::Released,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -358,13 +402,17 @@ impl ReservationState {
 
     /// `to` if the transition is legal, else `RESERVATION_ILLEGAL_TRANSITION`.
     pub fn transition(self, to: ReservationState) -> Result<ReservationState, InventoryError> {
-        if self.can_transition(to) { Ok(to) } else { Err(InventoryError::IllegalTransition { from: self, to }) }
+        if self.can_transition(to) {
+            Ok(to)
+        } else {
+            Err(InventoryError::IllegalTransition { from: self, to })
+        }
     }
 }
 
 impl fmt::Display for ReservationState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -399,8 +447,12 @@ pub enum MovementKind {
 
 impl MovementKind {
     /// Every kind.
-    pub const ALL: [MovementKind; 4] =
-        [MovementKind::Receipt, MovementKind::Consumption, MovementKind::Adjustment, MovementKind::Scrap];
+    pub const ALL: [MovementKind; 4] = [
+        MovementKind::Receipt,
+        MovementKind::Consumption,
+        MovementKind::Adjustment,
+        MovementKind::Scrap,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -431,6 +483,17 @@ pub struct StockMovement {
     pub created_at: DateTime<Utc>,
 }
 
+/// The outcome of settling a reservation (consumption or partial use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Consumption {
+    /// The reservation after settling.
+    pub reservation: Reservation,
+    /// The consumption movements written for it (one per spool drawn from), in draw order.
+    pub movements: Vec<StockMovement>,
+    /// `true` when the reservation had already been settled and nothing was written now.
+    pub replayed: bool,
+}
+
 /// Stock position of one material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StockLevel {
@@ -450,7 +513,13 @@ pub struct StockLevel {
 
 impl StockLevel {
     /// Computes the derived fields.
-    pub fn new(material_id: MaterialId, code: String, on_hand: i64, reserved: i64, low_stock_grams: i64) -> Self {
+    pub fn new(
+        material_id: MaterialId,
+        code: String,
+        on_hand: i64,
+        reserved: i64,
+        low_stock_grams: i64,
+    ) -> Self {
         let available = on_hand.saturating_sub(reserved);
         StockLevel {
             material_id,
@@ -465,9 +534,17 @@ impl StockLevel {
 }
 
 /// Checks that `requested` grams fit into `available`.
-pub fn check_available(material_id: MaterialId, requested: Grams, available: i64) -> Result<(), InventoryError> {
+pub fn check_available(
+    material_id: MaterialId,
+    requested: Grams,
+    available: i64,
+) -> Result<(), InventoryError> {
     if requested.get() > available {
-        return Err(InventoryError::InsufficientStock { material_id, requested: requested.get(), available });
+        return Err(InventoryError::InsufficientStock {
+            material_id,
+            requested: requested.get(),
+            available,
+        });
     }
     Ok(())
 }
@@ -484,7 +561,11 @@ pub fn plan_draw(
     order.sort_by_key(|(id, g)| (*g, *id));
     let total: i64 = order.iter().map(|(_, g)| g.get()).sum();
     if total < grams.get() {
-        return Err(InventoryError::InsufficientStock { material_id, requested: grams.get(), available: total });
+        return Err(InventoryError::InsufficientStock {
+            material_id,
+            requested: grams.get(),
+            available: total,
+        });
     }
     let mut left = grams.get();
     let mut out = Vec::new();
@@ -493,7 +574,10 @@ pub fn plan_draw(
             break;
         }
         let take = g.get().min(left);
-        out.push((id, Grams::new(take).map_err(|_| InventoryError::InvalidGrams(take))?));
+        out.push((
+            id,
+            Grams::new(take).map_err(|_| InventoryError::InvalidGrams(take))?,
+        ));
         left -= take;
     }
     Ok(out)
@@ -543,10 +627,10 @@ mod tests {
         let cases = [
             (0, 2500, 0),
             (1000, 2500, 2500),
-            (1, 2500, 3),    // 2.5 -> 3
-            (1, 1499, 1),    // 1.499 -> 1
-            (1, 1500, 2),    // 1.5 -> 2
-            (3, 500, 2),     // 1.5 -> 2
+            (1, 2500, 3),     // 2.5 -> 3
+            (1, 1499, 1),     // 1.499 -> 1
+            (1, 1500, 2),     // 1.5 -> 2
+            (3, 500, 2),      // 1.5 -> 2
             (333, 1999, 666), // 665.667 -> 666
             (250, 2000, 500),
             (1, 499, 0), // 0.499 -> 0
@@ -556,15 +640,32 @@ mod tests {
             let got = material_cost(g(grams), Money::new(price, Currency::EUR)).unwrap();
             assert_eq!(got, Money::new(want, Currency::EUR), "{grams} g at {price}/kg");
         }
-        assert_eq!(material_cost(g(1), Money::new(-1, Currency::EUR)).unwrap_err().code(), "INVENTORY_INVALID_FIELD");
-        assert_eq!(material_cost(g(i64::MAX), Money::new(i64::MAX, Currency::EUR)), Err(InventoryError::Overflow));
+        assert_eq!(
+            material_cost(g(1), Money::new(-1, Currency::EUR))
+                .unwrap_err()
+                .code(),
+            "INVENTORY_INVALID_FIELD"
+        );
+        assert_eq!(
+            material_cost(g(i64::MAX), Money::new(i64::MAX, Currency::EUR)),
+            Err(InventoryError::Overflow)
+        );
     }
+
+    type DrawResult = Result<Vec<(i64, i64)>, i64>;
 
     #[test]
     fn draw_order_emptiest_then_oldest() {
         let m = MaterialId(1);
-        let spools = [(SpoolId(1), g(800)), (SpoolId(2), g(150)), (SpoolId(3), g(0)), (SpoolId(4), g(150)), (SpoolId(5), g(1000))];
-        let cases: &[(i64, Result<Vec<(i64, i64)>, i64>)] = &[
+        let spools = [
+            (SpoolId(1), g(800)),
+            (SpoolId(2), g(150)),
+            (SpoolId(3), g(0)),
+            (SpoolId(4), g(150)),
+            (SpoolId(5), g(1000)),
+        ];
+        // grams -> Ok(drawn per spool: (spool id, grams)) or Err(available)
+        let cases: &[(i64, DrawResult)] = &[
             (100, Ok(vec![(2, 100)])),
             (150, Ok(vec![(2, 150)])),
             (200, Ok(vec![(2, 150), (4, 50)])),
@@ -579,7 +680,12 @@ mod tests {
                     let plan: Vec<(i64, i64)> = plan.into_iter().map(|(s, q)| (s.0, q.get())).collect();
                     assert_eq!(&plan, w, "{want_g}");
                 }
-                (Err(InventoryError::InsufficientStock { available, requested, .. }), Err(a)) => {
+                (
+                    Err(InventoryError::InsufficientStock {
+                        available, requested, ..
+                    }),
+                    Err(a),
+                ) => {
                     assert_eq!((available, requested), (*a, *want_g));
                 }
                 (got, want) => panic!("{want_g}: got {got:?}, want {want:?}"),
@@ -602,14 +708,62 @@ mod tests {
         let v = ok.validate().unwrap();
         assert_eq!((v.code.as_str(), v.colour.as_str()), ("PLA-black-1.75", "black"));
         let bad: Vec<(NewMaterial, &str)> = vec![
-            (NewMaterial { code: "".into(), ..ok.clone() }, "INVENTORY_INVALID_CODE"),
-            (NewMaterial { code: "PLA black".into(), ..ok.clone() }, "INVENTORY_INVALID_CODE"),
-            (NewMaterial { code: "x".repeat(65), ..ok.clone() }, "INVENTORY_INVALID_CODE"),
-            (NewMaterial { colour: " ".into(), ..ok.clone() }, "INVENTORY_INVALID_FIELD"),
-            (NewMaterial { diameter_um: 0, ..ok.clone() }, "INVENTORY_INVALID_FIELD"),
-            (NewMaterial { density_mg_cm3: -5, ..ok.clone() }, "INVENTORY_INVALID_FIELD"),
-            (NewMaterial { price_per_kg: Money::new(-1, Currency::EUR), ..ok.clone() }, "INVENTORY_INVALID_FIELD"),
-            (NewMaterial { low_stock_grams: -1, ..ok.clone() }, "INVENTORY_INVALID_GRAMS"),
+            (
+                NewMaterial {
+                    code: "".into(),
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_CODE",
+            ),
+            (
+                NewMaterial {
+                    code: "PLA black".into(),
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_CODE",
+            ),
+            (
+                NewMaterial {
+                    code: "x".repeat(65),
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_CODE",
+            ),
+            (
+                NewMaterial {
+                    colour: " ".into(),
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_FIELD",
+            ),
+            (
+                NewMaterial {
+                    diameter_um: 0,
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_FIELD",
+            ),
+            (
+                NewMaterial {
+                    density_mg_cm3: -5,
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_FIELD",
+            ),
+            (
+                NewMaterial {
+                    price_per_kg: Money::new(-1, Currency::EUR),
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_FIELD",
+            ),
+            (
+                NewMaterial {
+                    low_stock_grams: -1,
+                    ..ok.clone()
+                },
+                "INVENTORY_INVALID_GRAMS",
+            ),
         ];
         for (m, code) in bad {
             let e = m.validate().unwrap_err();
@@ -623,19 +777,35 @@ mod tests {
             assert_eq!(MaterialKind::parse(&k.as_str().to_lowercase()), Ok(k));
             assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
         }
-        assert_eq!(MaterialKind::parse("wood").unwrap_err().code(), "INVENTORY_UNKNOWN_KIND");
+        assert_eq!(
+            MaterialKind::parse("wood").unwrap_err().code(),
+            "INVENTORY_UNKNOWN_KIND"
+        );
         assert!(parse_job_key("job-42/attempt-1").is_ok());
         for bad in ["", "  ", "a\nb"] {
-            assert_eq!(parse_job_key(bad).unwrap_err().code(), "INVENTORY_INVALID_JOB_KEY");
+            assert_eq!(
+                parse_job_key(bad).unwrap_err().code(),
+                "INVENTORY_INVALID_JOB_KEY"
+            );
         }
         assert!(parse_job_key(&"k".repeat(JOB_KEY_MAX + 1)).is_err());
         for bad in [0, -1] {
             assert_eq!(positive_grams(bad), Err(InventoryError::InvalidGrams(bad)));
         }
         assert_eq!(nonnegative_grams(0), Ok(Grams::ZERO));
-        let s = NewSpool { material_id: MaterialId(1), grams: 0, lot: None, location: None };
+        let s = NewSpool {
+            material_id: MaterialId(1),
+            grams: 0,
+            lot: None,
+            location: None,
+        };
         assert_eq!(s.validate().unwrap_err().code(), "INVENTORY_INVALID_GRAMS");
-        let s = NewSpool { grams: 1000, lot: Some(" ".into()), location: Some(" Shelf A ".into()), ..s };
+        let s = NewSpool {
+            grams: 1000,
+            lot: Some(" ".into()),
+            location: Some(" Shelf A ".into()),
+            ..s
+        };
         let v = s.validate().unwrap();
         assert_eq!((v.lot, v.location.as_deref()), (None, Some("Shelf A")));
     }
@@ -643,10 +813,19 @@ mod tests {
     #[test]
     fn stock_level_low_flag() {
         // (on hand, reserved, threshold) -> (available, low)
-        let cases = [(1000, 200, 500, 800, false), (1000, 500, 500, 500, true), (0, 0, 0, 0, true), (100, 300, 0, -200, true)];
+        let cases = [
+            (1000, 200, 500, 800, false),
+            (1000, 500, 500, 500, true),
+            (0, 0, 0, 0, true),
+            (100, 300, 0, -200, true),
+        ];
         for (on_hand, reserved, threshold, available, low) in cases {
             let s = StockLevel::new(MaterialId(1), "X".into(), on_hand, reserved, threshold);
-            assert_eq!((s.available, s.low), (available, low), "{on_hand} {reserved} {threshold}");
+            assert_eq!(
+                (s.available, s.low),
+                (available, low),
+                "{on_hand} {reserved} {threshold}"
+            );
         }
         assert!(check_available(MaterialId(1), g(801), 800).is_err());
         assert!(check_available(MaterialId(1), g(800), 800).is_ok());

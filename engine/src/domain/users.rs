@@ -26,7 +26,10 @@ pub enum UserError {
     InvalidEmail { value: String, reason: &'static str },
     /// A text field (display name, customer name, company, password hash) is invalid.
     #[error("invalid {field}: {reason}")]
-    InvalidField { field: &'static str, reason: &'static str },
+    InvalidField {
+        field: &'static str,
+        reason: &'static str,
+    },
     /// The role name is not one of [`Role::ALL`].
     #[error("unknown role {0:?}")]
     UnknownRole(String),
@@ -178,7 +181,7 @@ impl Permission {
 
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -205,8 +208,13 @@ pub enum Role {
 use Permission as P;
 
 const ADMIN: &[Permission] = &Permission::ALL;
-const PLANNER: &[Permission] =
-    &[P::OrdersReadAll, P::ProductionRead, P::ProductionPlan, P::InventoryRead, P::EquipmentRead];
+const PLANNER: &[Permission] = &[
+    P::OrdersReadAll,
+    P::ProductionRead,
+    P::ProductionPlan,
+    P::InventoryRead,
+    P::EquipmentRead,
+];
 const OPERATOR: &[Permission] = &[
     P::ProductionRead,
     P::ProductionOperate,
@@ -216,16 +224,34 @@ const OPERATOR: &[Permission] = &[
     P::EquipmentWrite,
 ];
 const ACCOUNTANT: &[Permission] = &[P::OrdersReadAll, P::InventoryRead, P::FinanceRead, P::CrmRead];
-const SALES: &[Permission] =
-    &[P::OrdersReadAll, P::OrdersWrite, P::CatalogWrite, P::InventoryRead, P::CrmRead, P::CrmWrite];
+const SALES: &[Permission] = &[
+    P::OrdersReadAll,
+    P::OrdersWrite,
+    P::CatalogWrite,
+    P::InventoryRead,
+    P::CrmRead,
+    P::CrmWrite,
+];
 const CUSTOMER: &[Permission] = &[P::OrdersReadOwn, P::OrdersPlaceOwn, P::ReviewsWrite];
-const INTEGRATOR: &[Permission] =
-    &[P::OrdersReadAll, P::OrdersWrite, P::ProductionRead, P::InventoryRead, P::EquipmentRead];
+const INTEGRATOR: &[Permission] = &[
+    P::OrdersReadAll,
+    P::OrdersWrite,
+    P::ProductionRead,
+    P::InventoryRead,
+    P::EquipmentRead,
+];
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 7] =
-        [Role::Admin, Role::Planner, Role::Operator, Role::Accountant, Role::Sales, Role::Customer, Role::Integrator];
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Planner,
+        Role::Operator,
+        Role::Accountant,
+        Role::Sales,
+        Role::Customer,
+        Role::Integrator,
+    ];
 
     /// The stored name (`admin`, `planner`, …).
     pub fn as_str(self) -> &'static str {
@@ -243,7 +269,10 @@ impl Role {
     /// Parses a role name (case-insensitive, surrounding blanks ignored).
     pub fn parse(s: &str) -> Result<Role, UserError> {
         let t = s.trim().to_ascii_lowercase();
-        Role::ALL.into_iter().find(|r| r.as_str() == t).ok_or_else(|| UserError::UnknownRole(s.to_string()))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == t)
+            .ok_or_else(|| UserError::UnknownRole(s.to_string()))
     }
 
     /// The permissions this role grants.
@@ -272,7 +301,7 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -281,14 +310,21 @@ impl fmt::Display for Role {
 /// characters, at most [`EMAIL_MAX`] characters.
 pub fn normalize_email(s: &str) -> Result<String, UserError> {
     let e = s.trim().to_lowercase();
-    let bad = |reason| Err(UserError::InvalidEmail { value: s.to_string(), reason });
+    let bad = |reason| {
+        Err(UserError::InvalidEmail {
+            value: s.to_string(),
+            reason,
+        })
+    };
     if e.is_empty() {
         return bad("must not be empty");
     }
     if e.chars().count() > EMAIL_MAX {
         return bad("too long");
     }
-    if e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
+    if e.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c))
+    {
         return bad("contains a forbidden character");
     }
     let Some((local, domain)) = e.split_once('@') else {
@@ -304,7 +340,11 @@ pub fn normalize_email(s: &str) -> Result<String, UserError> {
         return bad("misplaced dot in local part");
     }
     let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
+    if labels.len() < 2
+        || labels
+            .iter()
+            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+    {
         return bad("domain must be dotted, e.g. example.com");
     }
     Ok(e)
@@ -313,13 +353,22 @@ pub fn normalize_email(s: &str) -> Result<String, UserError> {
 fn text(field: &'static str, s: &str, max: usize) -> Result<String, UserError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(UserError::InvalidField { field, reason: "must not be empty" });
+        return Err(UserError::InvalidField {
+            field,
+            reason: "must not be empty",
+        });
     }
     if t.chars().count() > max {
-        return Err(UserError::InvalidField { field, reason: "too long" });
+        return Err(UserError::InvalidField {
+            field,
+            reason: "too long",
+        });
     }
     if t.chars().any(char::is_control) {
-        return Err(UserError::InvalidField { field, reason: "contains a control character" });
+        return Err(UserError::InvalidField {
+            field,
+            reason: "contains a control character",
+        });
     }
     Ok(t.to_string())
 }
@@ -343,8 +392,14 @@ pub fn check_customer_link(role: Role, customer_id: Option<CustomerId>) -> Resul
 
 /// Checks a role change or deactivation against the rule that at least one active admin remains.
 /// `active_admins` counts active admins including `current` if it is one.
-pub fn check_admin_remains(current: &User, new_role: Role, new_active: bool, active_admins: i64) -> Result<(), UserError> {
-    let loses_admin = current.active && current.role == Role::Admin && (new_role != Role::Admin || !new_active);
+pub fn check_admin_remains(
+    current: &User,
+    new_role: Role,
+    new_active: bool,
+    active_admins: i64,
+) -> Result<(), UserError> {
+    let loses_admin =
+        current.active && current.role == Role::Admin && (new_role != Role::Admin || !new_active);
     if loses_admin && active_admins <= 1 {
         return Err(UserError::LastAdmin);
     }
@@ -404,14 +459,26 @@ impl NewUser {
         let password_hash = match &self.password_hash {
             None => None,
             Some(h) if h.trim().is_empty() => {
-                return Err(UserError::InvalidField { field: "password hash", reason: "must not be blank" });
+                return Err(UserError::InvalidField {
+                    field: "password hash",
+                    reason: "must not be blank",
+                });
             }
             Some(h) if h.len() > 1024 => {
-                return Err(UserError::InvalidField { field: "password hash", reason: "too long" });
+                return Err(UserError::InvalidField {
+                    field: "password hash",
+                    reason: "too long",
+                });
             }
             Some(h) => Some(h.clone()),
         };
-        Ok(NewUser { email, display_name, role: self.role, customer_id: self.customer_id, password_hash })
+        Ok(NewUser {
+            email,
+            display_name,
+            role: self.role,
+            customer_id: self.customer_id,
+            password_hash,
+        })
     }
 }
 
@@ -455,7 +522,7 @@ mod tests {
             out.push('\n');
         }
         expect![[r#"
-                             admi plan oper acco sale cust inte
+                                 admi plan oper acco sale cust inte
             orders:read_all         x    x    .    x    x    .    x
             orders:read_own         x    .    .    .    .    x    .
             orders:place_own        x    .    .    .    .    x    .
@@ -503,7 +570,10 @@ mod tests {
         }
         assert_eq!(Permission::parse("orders:delete"), None);
         assert_eq!(Role::parse("root").unwrap_err().code(), "USER_UNKNOWN_ROLE");
-        assert_eq!(serde_json::to_value(Role::Integrator).unwrap(), serde_json::json!("integrator"));
+        assert_eq!(
+            serde_json::to_value(Role::Integrator).unwrap(),
+            serde_json::json!("integrator")
+        );
     }
 
     #[test]
@@ -518,7 +588,10 @@ mod tests {
             ("@example.com", Err("local part must have 1 to 64 characters")),
             ("alice@", Err("domain must be dotted, e.g. example.com")),
             ("alice@localhost", Err("domain must be dotted, e.g. example.com")),
-            ("alice@example..com", Err("domain must be dotted, e.g. example.com")),
+            (
+                "alice@example..com",
+                Err("domain must be dotted, e.g. example.com"),
+            ),
             ("alice@-x.com", Err("domain must be dotted, e.g. example.com")),
             ("al ice@example.com", Err("contains a forbidden character")),
             ("al,ice@example.com", Err("contains a forbidden character")),
@@ -553,7 +626,9 @@ mod tests {
     fn customer_link_rule_for_every_role() {
         for role in Role::ALL {
             for customer in [None, Some(7)] {
-                let got = new_user(role, customer).validate().map(|u| (u.email, u.display_name));
+                let got = new_user(role, customer)
+                    .validate()
+                    .map(|u| (u.email, u.display_name));
                 let want = match (role, customer) {
                     (Role::Customer, None) => Err(UserError::CustomerIdRequired),
                     (Role::Customer, Some(_)) | (_, None) => {
@@ -580,18 +655,45 @@ mod tests {
         let mut u = new_user(Role::Sales, None);
         u.email = "nope".into();
         let e = u.validate().unwrap_err();
-        assert_eq!((e.code(), e.kind()), ("USER_INVALID_EMAIL", ErrorKind::Validation));
+        assert_eq!(
+            (e.code(), e.kind()),
+            ("USER_INVALID_EMAIL", ErrorKind::Validation)
+        );
         assert_eq!(UserError::EmailTaken("a@b.c".into()).kind(), ErrorKind::Conflict);
     }
 
     #[test]
     fn new_customer_validation() {
-        let c = NewCustomer { name: " Acme ".into(), email: Some(" Buy@Acme.IO ".into()), company: Some(" ".into()) };
+        let c = NewCustomer {
+            name: " Acme ".into(),
+            email: Some(" Buy@Acme.IO ".into()),
+            company: Some(" ".into()),
+        };
         let v = c.validate().unwrap();
-        assert_eq!(v, NewCustomer { name: "Acme".into(), email: Some("buy@acme.io".into()), company: None });
-        let c = NewCustomer { name: "".into(), ..NewCustomer::default() };
-        assert_eq!(c.validate().unwrap_err(), UserError::InvalidField { field: "customer name", reason: "must not be empty" });
-        let c = NewCustomer { name: "A".into(), email: Some("bad".into()), company: None };
+        assert_eq!(
+            v,
+            NewCustomer {
+                name: "Acme".into(),
+                email: Some("buy@acme.io".into()),
+                company: None
+            }
+        );
+        let c = NewCustomer {
+            name: "".into(),
+            ..NewCustomer::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err(),
+            UserError::InvalidField {
+                field: "customer name",
+                reason: "must not be empty"
+            }
+        );
+        let c = NewCustomer {
+            name: "A".into(),
+            email: Some("bad".into()),
+            company: None,
+        };
         assert_eq!(c.validate().unwrap_err().code(), "USER_INVALID_EMAIL");
     }
 
@@ -615,11 +717,21 @@ mod tests {
             (Role::Admin, false, 2, true),
         ];
         for (role, active, admins, ok) in table {
-            assert_eq!(check_admin_remains(&admin, role, active, admins).is_ok(), ok, "{role} {active} {admins}");
+            assert_eq!(
+                check_admin_remains(&admin, role, active, admins).is_ok(),
+                ok,
+                "{role} {active} {admins}"
+            );
         }
-        let planner = User { role: Role::Planner, ..admin.clone() };
+        let planner = User {
+            role: Role::Planner,
+            ..admin.clone()
+        };
         assert!(check_admin_remains(&planner, Role::Sales, false, 0).is_ok());
-        let inactive_admin = User { active: false, ..admin };
+        let inactive_admin = User {
+            active: false,
+            ..admin
+        };
         assert!(check_admin_remains(&inactive_admin, Role::Sales, false, 0).is_ok());
         assert!(!inactive_admin.can(Permission::UsersAdmin));
     }

@@ -1,1 +1,774 @@
-//! inventory persistence (in progress).
+//! Inventory persistence: materials, spools, reservations and the stock ledger
+//! (`materials`, `spools`, `reservations`, `stock_movements`).
+//!
+//! Every command that changes a material's stock first locks the material row (a no-op
+//! `UPDATE … RETURNING`, which takes a row lock on PostgreSQL; SQLite transactions are already
+//! serialised by `BEGIN IMMEDIATE`), then checks everything, then writes. A rejected command
+//! writes nothing. See [`crate::domain::inventory`] for the rules (available stock, draw order,
+//! movement signs, reservation life cycle).
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use super::{StoreError, StoreResult, Tx, col};
+use crate::domain::inventory::{
+    Consumption, InventoryError, Material, MaterialKind, MovementKind, NewMaterial, NewSpool, Reservation,
+    ReservationState, Spool, StockLevel, StockMovement, check_available, nonnegative_grams, opt_text,
+    parse_job_key, plan_draw, positive_grams,
+};
+use crate::domain::types::{
+    Currency, Grams, MaterialId, Money, ReservationId, SpoolId, from_millis, to_millis,
+};
+use crate::error::DomainError;
+
+macro_rules! material_cols {
+    () => {
+        "id, code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, low_stock_grams, created_at"
+    };
+}
+macro_rules! spool_cols {
+    () => {
+        "id, material_id, lot, location, initial_grams, remaining_grams, created_at"
+    };
+}
+macro_rules! reservation_cols {
+    () => {
+        "id, material_id, job_key, grams, consumed_grams, state, created_at, updated_at"
+    };
+}
+macro_rules! movement_cols {
+    () => {
+        "id, material_id, spool_id, kind, grams, job_key, note, created_at"
+    };
+}
+
+fn rejected(e: InventoryError) -> StoreError {
+    StoreError::Rejected(DomainError::Inventory(e))
+}
+
+fn grams(row: &AnyRow, table: &'static str, name: &str) -> StoreResult<Grams> {
+    let v: i64 = col(row, table, name)?;
+    Grams::new(v).map_err(|e| StoreError::corrupt(table, e))
+}
+
+fn material_from_row(row: &AnyRow) -> StoreResult<Material> {
+    const T: &str = "materials";
+    let kind: String = col(row, T, "kind")?;
+    let currency: String = col(row, T, "currency")?;
+    Ok(Material {
+        id: MaterialId(col(row, T, "id")?),
+        code: col(row, T, "code")?,
+        kind: MaterialKind::parse(&kind).map_err(|e| StoreError::corrupt(T, e))?,
+        colour: col(row, T, "colour")?,
+        diameter_um: col(row, T, "diameter_um")?,
+        density_mg_cm3: col(row, T, "density_mg_cm3")?,
+        price_per_kg: Money::new(
+            col(row, T, "price_per_kg_minor")?,
+            Currency::parse(&currency).map_err(|e| StoreError::corrupt(T, e))?,
+        ),
+        low_stock_grams: grams(row, T, "low_stock_grams")?,
+        created_at: from_millis(col(row, T, "created_at")?),
+    })
+}
+
+fn spool_from_row(row: &AnyRow) -> StoreResult<Spool> {
+    const T: &str = "spools";
+    Ok(Spool {
+        id: SpoolId(col(row, T, "id")?),
+        material_id: MaterialId(col(row, T, "material_id")?),
+        lot: col(row, T, "lot")?,
+        location: col(row, T, "location")?,
+        initial_grams: grams(row, T, "initial_grams")?,
+        remaining_grams: grams(row, T, "remaining_grams")?,
+        created_at: from_millis(col(row, T, "created_at")?),
+    })
+}
+
+fn reservation_from_row(row: &AnyRow) -> StoreResult<Reservation> {
+    const T: &str = "reservations";
+    let state: String = col(row, T, "state")?;
+    Ok(Reservation {
+        id: ReservationId(col(row, T, "id")?),
+        material_id: MaterialId(col(row, T, "material_id")?),
+        job_key: col(row, T, "job_key")?,
+        grams: grams(row, T, "grams")?,
+        consumed_grams: grams(row, T, "consumed_grams")?,
+        state: ReservationState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt(T, format!("state {state:?}")))?,
+        created_at: from_millis(col(row, T, "created_at")?),
+        updated_at: from_millis(col(row, T, "updated_at")?),
+    })
+}
+
+fn movement_from_row(row: &AnyRow) -> StoreResult<StockMovement> {
+    const T: &str = "stock_movements";
+    let kind: String = col(row, T, "kind")?;
+    Ok(StockMovement {
+        id: col(row, T, "id")?,
+        material_id: MaterialId(col(row, T, "material_id")?),
+        spool_id: col::<Option<i64>>(row, T, "spool_id")?.map(SpoolId),
+        kind: MovementKind::parse(&kind).ok_or_else(|| StoreError::corrupt(T, format!("kind {kind:?}")))?,
+        grams: col(row, T, "grams")?,
+        job_key: col(row, T, "job_key")?,
+        note: col(row, T, "note")?,
+        created_at: from_millis(col(row, T, "created_at")?),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Materials
+
+/// Creates a material. Rejects invalid input and a taken code (`INVENTORY_CODE_TAKEN`).
+pub async fn create_material(tx: &mut Tx, now: DateTime<Utc>, input: &NewMaterial) -> StoreResult<Material> {
+    let m = input.validate().map_err(rejected)?;
+    if material_by_code(&mut *tx, &m.code).await?.is_some() {
+        return Err(rejected(InventoryError::CodeTaken(m.code)));
+    }
+    let res = sqlx::query(concat!(
+        "INSERT INTO materials (code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, \
+         low_stock_grams, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+        material_cols!()
+    ))
+    .bind(&m.code)
+    .bind(m.kind.as_str())
+    .bind(&m.colour)
+    .bind(m.diameter_um)
+    .bind(m.density_mg_cm3)
+    .bind(m.price_per_kg.minor)
+    .bind(m.price_per_kg.currency.as_str())
+    .bind(m.low_stock_grams)
+    .bind(to_millis(now))
+    .fetch_one(&mut **tx)
+    .await;
+    match res {
+        Ok(row) => material_from_row(&row),
+        Err(e) => {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                Err(rejected(InventoryError::CodeTaken(m.code)))
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A material by id (`NotFound` if absent).
+pub async fn get_material(conn: &mut AnyConnection, id: MaterialId) -> StoreResult<Material> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        material_cols!(),
+        " FROM materials WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("material", id))?;
+    material_from_row(&row)
+}
+
+/// A material by its unique code (exact match, surrounding blanks ignored).
+pub async fn material_by_code(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<Material>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        material_cols!(),
+        " FROM materials WHERE code = $1"
+    ))
+    .bind(code.trim())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(material_from_row).transpose()
+}
+
+/// All materials, by code.
+pub async fn list_materials(conn: &mut AnyConnection) -> StoreResult<Vec<Material>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        material_cols!(),
+        " FROM materials ORDER BY code"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(material_from_row).collect()
+}
+
+/// Locks the material row for the rest of the transaction and returns it (`NotFound` if absent).
+async fn lock_material(tx: &mut Tx, id: MaterialId) -> StoreResult<Material> {
+    let row = sqlx::query(concat!(
+        "UPDATE materials SET low_stock_grams = low_stock_grams WHERE id = $1 RETURNING ",
+        material_cols!()
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("material", id))?;
+    material_from_row(&row)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spools and the ledger
+
+/// One ledger row to append.
+struct Movement<'a> {
+    material_id: MaterialId,
+    spool_id: SpoolId,
+    kind: MovementKind,
+    grams: i64,
+    job_key: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+async fn insert_movement(tx: &mut Tx, now: DateTime<Utc>, mv: Movement<'_>) -> StoreResult<StockMovement> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO stock_movements (material_id, spool_id, kind, grams, job_key, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        movement_cols!()
+    ))
+    .bind(mv.material_id.0)
+    .bind(mv.spool_id.0)
+    .bind(mv.kind.as_str())
+    .bind(mv.grams)
+    .bind(mv.job_key)
+    .bind(mv.note)
+    .bind(to_millis(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    movement_from_row(&row)
+}
+
+/// Receives a spool (or lot) and writes its `receipt` movement (`+grams`).
+pub async fn receive_spool(tx: &mut Tx, now: DateTime<Utc>, input: &NewSpool) -> StoreResult<Spool> {
+    let s = input.validate().map_err(rejected)?;
+    lock_material(tx, s.material_id).await?;
+    let row = sqlx::query(concat!(
+        "INSERT INTO spools (material_id, lot, location, initial_grams, remaining_grams, created_at) \
+         VALUES ($1, $2, $3, $4, $4, $5) RETURNING ",
+        spool_cols!()
+    ))
+    .bind(s.material_id.0)
+    .bind(s.lot.as_deref())
+    .bind(s.location.as_deref())
+    .bind(s.grams)
+    .bind(to_millis(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    let spool = spool_from_row(&row)?;
+    insert_movement(
+        tx,
+        now,
+        Movement {
+            material_id: spool.material_id,
+            spool_id: spool.id,
+            kind: MovementKind::Receipt,
+            grams: s.grams,
+            job_key: None,
+            note: None,
+        },
+    )
+    .await?;
+    Ok(spool)
+}
+
+/// A spool by id (`NotFound` if absent).
+pub async fn get_spool(conn: &mut AnyConnection, id: SpoolId) -> StoreResult<Spool> {
+    let row = sqlx::query(concat!("SELECT ", spool_cols!(), " FROM spools WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("spool", id))?;
+    spool_from_row(&row)
+}
+
+/// The spools of a material, by id (empty ones included).
+pub async fn list_spools(conn: &mut AnyConnection, material_id: MaterialId) -> StoreResult<Vec<Spool>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        spool_cols!(),
+        " FROM spools WHERE material_id = $1 ORDER BY id"
+    ))
+    .bind(material_id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(spool_from_row).collect()
+}
+
+/// Records a physical count: sets the spool's remaining grams to `counted_grams` (`>= 0`) and
+/// writes an `adjustment` movement with the signed difference. Returns `None` (and writes
+/// nothing) when the count matches.
+pub async fn adjust_spool(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    spool_id: SpoolId,
+    counted_grams: i64,
+    note: Option<&str>,
+) -> StoreResult<Option<StockMovement>> {
+    let counted = nonnegative_grams(counted_grams).map_err(rejected)?;
+    let note = opt_text("note", note, 500).map_err(rejected)?;
+    let spool = get_spool(&mut *tx, spool_id).await?;
+    lock_material(tx, spool.material_id).await?;
+    let spool = get_spool(&mut *tx, spool_id).await?;
+    let delta = counted.get() - spool.remaining_grams.get();
+    if delta == 0 {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE spools SET remaining_grams = $1 WHERE id = $2")
+        .bind(counted.get())
+        .bind(spool_id.0)
+        .execute(&mut **tx)
+        .await?;
+    let m = insert_movement(
+        tx,
+        now,
+        Movement {
+            material_id: spool.material_id,
+            spool_id,
+            kind: MovementKind::Adjustment,
+            grams: delta,
+            job_key: None,
+            note: note.as_deref(),
+        },
+    )
+    .await?;
+    Ok(Some(m))
+}
+
+/// Scraps `grams` (`> 0`) of a spool, writing a `scrap` movement (`-grams`). Rejects more than
+/// the spool holds (`SPOOL_INSUFFICIENT`).
+pub async fn scrap_spool(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    spool_id: SpoolId,
+    grams: i64,
+    note: Option<&str>,
+) -> StoreResult<StockMovement> {
+    let g = positive_grams(grams).map_err(rejected)?;
+    let note = opt_text("note", note, 500).map_err(rejected)?;
+    let spool = get_spool(&mut *tx, spool_id).await?;
+    lock_material(tx, spool.material_id).await?;
+    let spool = get_spool(&mut *tx, spool_id).await?;
+    if g > spool.remaining_grams {
+        return Err(rejected(InventoryError::SpoolInsufficient {
+            spool_id,
+            requested: g.get(),
+            remaining: spool.remaining_grams.get(),
+        }));
+    }
+    sqlx::query("UPDATE spools SET remaining_grams = remaining_grams - $1 WHERE id = $2")
+        .bind(g.get())
+        .bind(spool_id.0)
+        .execute(&mut **tx)
+        .await?;
+    insert_movement(
+        tx,
+        now,
+        Movement {
+            material_id: spool.material_id,
+            spool_id,
+            kind: MovementKind::Scrap,
+            grams: -g.get(),
+            job_key: None,
+            note: note.as_deref(),
+        },
+    )
+    .await
+}
+
+/// The ledger of one material (or of all materials with `None`), oldest first.
+pub async fn list_movements(
+    conn: &mut AnyConnection,
+    material_id: Option<MaterialId>,
+) -> StoreResult<Vec<StockMovement>> {
+    let rows = match material_id {
+        Some(m) => {
+            sqlx::query(concat!(
+                "SELECT ",
+                movement_cols!(),
+                " FROM stock_movements WHERE material_id = $1 ORDER BY id"
+            ))
+            .bind(m.0)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(concat!(
+                "SELECT ",
+                movement_cols!(),
+                " FROM stock_movements ORDER BY id"
+            ))
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    rows.iter().map(movement_from_row).collect()
+}
+
+/// The movements written for one job key, oldest first.
+pub async fn movements_for_job(conn: &mut AnyConnection, job_key: &str) -> StoreResult<Vec<StockMovement>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        movement_cols!(),
+        " FROM stock_movements WHERE job_key = $1 ORDER BY id"
+    ))
+    .bind(job_key)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(movement_from_row).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stock levels
+
+async fn sum(conn: &mut AnyConnection, sql: &'static str, material_id: MaterialId) -> StoreResult<i64> {
+    let row = sqlx::query(sql).bind(material_id.0).fetch_one(&mut *conn).await?;
+    col(&row, "stock", "n")
+}
+
+async fn on_hand_and_reserved(conn: &mut AnyConnection, material_id: MaterialId) -> StoreResult<(i64, i64)> {
+    let on_hand = sum(
+        conn,
+        "SELECT COALESCE(CAST(SUM(remaining_grams) AS BIGINT), 0) AS n FROM spools WHERE material_id = $1",
+        material_id,
+    )
+    .await?;
+    let reserved = sum(
+        conn,
+        "SELECT COALESCE(CAST(SUM(grams) AS BIGINT), 0) AS n FROM reservations \
+         WHERE material_id = $1 AND state = 'held'",
+        material_id,
+    )
+    .await?;
+    Ok((on_hand, reserved))
+}
+
+/// The stock position of one material (`NotFound` if absent).
+pub async fn stock_level(conn: &mut AnyConnection, material_id: MaterialId) -> StoreResult<StockLevel> {
+    let m = get_material(conn, material_id).await?;
+    let (on_hand, reserved) = on_hand_and_reserved(conn, material_id).await?;
+    Ok(StockLevel::new(
+        m.id,
+        m.code,
+        on_hand,
+        reserved,
+        m.low_stock_grams.get(),
+    ))
+}
+
+/// The stock position of every material, by code.
+pub async fn stock_summary(conn: &mut AnyConnection) -> StoreResult<Vec<StockLevel>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.code, m.low_stock_grams, \
+           COALESCE((SELECT CAST(SUM(s.remaining_grams) AS BIGINT) FROM spools s WHERE s.material_id = m.id), 0) \
+             AS on_hand, \
+           COALESCE((SELECT CAST(SUM(r.grams) AS BIGINT) FROM reservations r \
+             WHERE r.material_id = m.id AND r.state = 'held'), 0) AS reserved \
+         FROM materials m ORDER BY m.code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StockLevel::new(
+                MaterialId(col(r, "materials", "id")?),
+                col(r, "materials", "code")?,
+                col(r, "materials", "on_hand")?,
+                col(r, "materials", "reserved")?,
+                col(r, "materials", "low_stock_grams")?,
+            ))
+        })
+        .collect()
+}
+
+/// Materials whose available stock is at or below their threshold, by code.
+pub async fn low_stock(conn: &mut AnyConnection) -> StoreResult<Vec<StockLevel>> {
+    Ok(stock_summary(conn).await?.into_iter().filter(|s| s.low).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reservations
+
+/// The reservation of a job key for a material, if any.
+pub async fn get_reservation(
+    conn: &mut AnyConnection,
+    job_key: &str,
+    material_id: MaterialId,
+) -> StoreResult<Option<Reservation>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        reservation_cols!(),
+        " FROM reservations WHERE job_key = $1 AND material_id = $2"
+    ))
+    .bind(job_key)
+    .bind(material_id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(reservation_from_row).transpose()
+}
+
+/// All reservations of a job key (any state), by id.
+pub async fn reservations_for_job(conn: &mut AnyConnection, job_key: &str) -> StoreResult<Vec<Reservation>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        reservation_cols!(),
+        " FROM reservations WHERE job_key = $1 ORDER BY id"
+    ))
+    .bind(job_key)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(reservation_from_row).collect()
+}
+
+/// Held reservations of a material, by id.
+pub async fn held_reservations(
+    conn: &mut AnyConnection,
+    material_id: MaterialId,
+) -> StoreResult<Vec<Reservation>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        reservation_cols!(),
+        " FROM reservations WHERE material_id = $1 AND state = 'held' ORDER BY id"
+    ))
+    .bind(material_id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(reservation_from_row).collect()
+}
+
+async fn update_reservation(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: ReservationId,
+    state: ReservationState,
+    grams: i64,
+    consumed: i64,
+) -> StoreResult<Reservation> {
+    let row = sqlx::query(concat!(
+        "UPDATE reservations SET state = $1, grams = $2, consumed_grams = $3, updated_at = $4 WHERE id = $5 \
+         RETURNING ",
+        reservation_cols!()
+    ))
+    .bind(state.as_str())
+    .bind(grams)
+    .bind(consumed)
+    .bind(to_millis(now))
+    .bind(id.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    reservation_from_row(&row)
+}
+
+/// Reserves `grams` (`> 0`) of a material for an opaque job key.
+///
+/// - No reservation yet: holds `grams` if available, else `STOCK_INSUFFICIENT`.
+/// - A held reservation for the same key and material is **adjusted** to `grams` (the old
+///   amount counts as available); the same amount again is a no-op, so retries are idempotent.
+/// - A released one is held again (`released → held`); a consumed one is final
+///   (`RESERVATION_ILLEGAL_TRANSITION`).
+///
+/// Unknown material: `NotFound`.
+pub async fn reserve(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    job_key: &str,
+    material_id: MaterialId,
+    grams: i64,
+) -> StoreResult<Reservation> {
+    let key = parse_job_key(job_key).map_err(rejected)?;
+    let g = positive_grams(grams).map_err(rejected)?;
+    lock_material(tx, material_id).await?;
+    let existing = get_reservation(&mut *tx, &key, material_id).await?;
+    let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, material_id).await?;
+    let available = on_hand - reserved;
+    match existing {
+        None => {
+            check_available(material_id, g, available).map_err(rejected)?;
+            let row = sqlx::query(concat!(
+                "INSERT INTO reservations (material_id, job_key, grams, consumed_grams, state, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 0, 'held', $4, $4) RETURNING ",
+                reservation_cols!()
+            ))
+            .bind(material_id.0)
+            .bind(&key)
+            .bind(g.get())
+            .bind(to_millis(now))
+            .fetch_one(&mut **tx)
+            .await?;
+            reservation_from_row(&row)
+        }
+        Some(r) if r.state == ReservationState::Held => {
+            if r.grams == g {
+                return Ok(r);
+            }
+            check_available(material_id, g, available + r.grams.get()).map_err(rejected)?;
+            update_reservation(tx, now, r.id, ReservationState::Held, g.get(), 0).await
+        }
+        Some(r) => {
+            let state = r.state.transition(ReservationState::Held).map_err(rejected)?;
+            check_available(material_id, g, available).map_err(rejected)?;
+            update_reservation(tx, now, r.id, state, g.get(), 0).await
+        }
+    }
+}
+
+/// Releases every held reservation of a job key (idempotent); returns those released now.
+pub async fn release(tx: &mut Tx, now: DateTime<Utc>, job_key: &str) -> StoreResult<Vec<Reservation>> {
+    let key = parse_job_key(job_key).map_err(rejected)?;
+    let held: Vec<Reservation> = reservations_for_job(&mut *tx, &key)
+        .await?
+        .into_iter()
+        .filter(|r| r.state == ReservationState::Held)
+        .collect();
+    let mut out = Vec::with_capacity(held.len());
+    for r in held {
+        lock_material(tx, r.material_id).await?;
+        out.push(update_reservation(tx, now, r.id, ReservationState::Released, r.grams.get(), 0).await?);
+    }
+    Ok(out)
+}
+
+/// Consumes `grams` (`> 0`, the actual use) for a job key's held reservation of a material:
+/// draws from spools (emptiest first, then oldest; possibly several), writes one
+/// `consumption` movement per spool and marks the reservation consumed.
+///
+/// The actual use may differ from the reserved amount but must fit into the reservation plus
+/// the available stock (`STOCK_INSUFFICIENT`). Idempotent: consuming an already consumed
+/// reservation writes nothing and returns the recorded outcome (`replayed = true`).
+/// A missing reservation is `RESERVATION_NOT_FOUND`; a released one
+/// `RESERVATION_ILLEGAL_TRANSITION`.
+pub async fn consume(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    job_key: &str,
+    material_id: MaterialId,
+    grams: i64,
+) -> StoreResult<Consumption> {
+    let g = positive_grams(grams).map_err(rejected)?;
+    settle(tx, now, job_key, material_id, g).await
+}
+
+/// Records partial use for a failed print: consumes `used_grams` (`>= 0`) like [`consume`]
+/// and releases the rest of the reservation. With `0` the reservation is simply released.
+/// Idempotent like [`consume`].
+pub async fn record_partial_use(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    job_key: &str,
+    material_id: MaterialId,
+    used_grams: i64,
+) -> StoreResult<Consumption> {
+    let g = nonnegative_grams(used_grams).map_err(rejected)?;
+    settle(tx, now, job_key, material_id, g).await
+}
+
+async fn settle(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    job_key: &str,
+    material_id: MaterialId,
+    used: Grams,
+) -> StoreResult<Consumption> {
+    let key = parse_job_key(job_key).map_err(rejected)?;
+    lock_material(tx, material_id).await?;
+    let r = get_reservation(&mut *tx, &key, material_id)
+        .await?
+        .ok_or_else(|| {
+            rejected(InventoryError::ReservationNotFound {
+                job_key: key.clone(),
+                material_id,
+            })
+        })?;
+    match r.state {
+        ReservationState::Held => {}
+        ReservationState::Consumed => return replay(tx, r).await,
+        ReservationState::Released if used == Grams::ZERO => return replay(tx, r).await,
+        ReservationState::Released => {
+            return Err(rejected(InventoryError::IllegalTransition {
+                from: ReservationState::Released,
+                to: ReservationState::Consumed,
+            }));
+        }
+    }
+    if used == Grams::ZERO {
+        let reservation =
+            update_reservation(tx, now, r.id, ReservationState::Released, r.grams.get(), 0).await?;
+        return Ok(Consumption {
+            reservation,
+            movements: Vec::new(),
+            replayed: false,
+        });
+    }
+    let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, material_id).await?;
+    check_available(material_id, used, on_hand - reserved + r.grams.get()).map_err(rejected)?;
+    let rows =
+        sqlx::query("SELECT id, remaining_grams FROM spools WHERE material_id = $1 AND remaining_grams > 0")
+            .bind(material_id.0)
+            .fetch_all(&mut **tx)
+            .await?;
+    let spools = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                SpoolId(col(row, "spools", "id")?),
+                grams(row, "spools", "remaining_grams")?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let plan = plan_draw(material_id, &spools, used).map_err(rejected)?;
+    let mut movements = Vec::with_capacity(plan.len());
+    for (spool_id, take) in plan {
+        let done = sqlx::query(
+            "UPDATE spools SET remaining_grams = remaining_grams - $1 WHERE id = $2 AND remaining_grams >= $1",
+        )
+        .bind(take.get())
+        .bind(spool_id.0)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "spool {spool_id} changed concurrently"
+            )));
+        }
+        movements.push(
+            insert_movement(
+                tx,
+                now,
+                Movement {
+                    material_id,
+                    spool_id,
+                    kind: MovementKind::Consumption,
+                    grams: -take.get(),
+                    job_key: Some(&key),
+                    note: None,
+                },
+            )
+            .await?,
+        );
+    }
+    let reservation = update_reservation(
+        tx,
+        now,
+        r.id,
+        ReservationState::Consumed,
+        r.grams.get(),
+        used.get(),
+    )
+    .await?;
+    Ok(Consumption {
+        reservation,
+        movements,
+        replayed: false,
+    })
+}
+
+async fn replay(tx: &mut Tx, reservation: Reservation) -> StoreResult<Consumption> {
+    let movements = movements_for_job(&mut *tx, &reservation.job_key)
+        .await?
+        .into_iter()
+        .filter(|m| m.material_id == reservation.material_id && m.kind == MovementKind::Consumption)
+        .collect();
+    Ok(Consumption {
+        reservation,
+        movements,
+        replayed: true,
+    })
+}
