@@ -48,7 +48,10 @@ pub enum CatalogError {
     SlugTaken(String),
     /// Re-parenting would make a category its own ancestor.
     #[error("moving category {category} under {parent} would create a cycle")]
-    CategoryCycle { category: CategoryId, parent: CategoryId },
+    CategoryCycle {
+        category: CategoryId,
+        parent: CategoryId,
+    },
     /// A SKU is empty, too long or contains other characters than letters, digits, `-_.`.
     #[error("invalid sku {0:?}: expected letters, digits, '-', '_' or '.'")]
     InvalidSku(String),
@@ -60,10 +63,16 @@ pub enum CatalogError {
     RatingOutOfRange(i64),
     /// The customer has no delivered order containing the product.
     #[error("customer {customer} has not received product {product}")]
-    ReviewNotPurchased { customer: CustomerId, product: ProductId },
+    ReviewNotPurchased {
+        customer: CustomerId,
+        product: ProductId,
+    },
     /// The customer has already reviewed the product.
     #[error("customer {customer} has already reviewed product {product}")]
-    ReviewDuplicate { customer: CustomerId, product: ProductId },
+    ReviewDuplicate {
+        customer: CustomerId,
+        product: ProductId,
+    },
 }
 
 impl Coded for CatalogError {
@@ -98,7 +107,10 @@ impl Coded for CatalogError {
 
 impl From<ValueError> for CatalogError {
     fn from(e: ValueError) -> Self {
-        CatalogError::Invalid { field: e.field, reason: format!("{:?}: {}", e.value, e.reason) }
+        CatalogError::Invalid {
+            field: e.field,
+            reason: format!("{:?}: {}", e.value, e.reason),
+        }
     }
 }
 
@@ -132,8 +144,16 @@ impl ProductionSpec {
             }
         };
         check("grams_per_unit", self.grams_per_unit, Self::MAX_GRAMS_PER_UNIT)?;
-        check("print_minutes_per_unit", self.print_minutes_per_unit, Self::MAX_MINUTES_PER_UNIT)?;
-        check("copies_per_plate", self.copies_per_plate, Self::MAX_COPIES_PER_PLATE)?;
+        check(
+            "print_minutes_per_unit",
+            self.print_minutes_per_unit,
+            Self::MAX_MINUTES_PER_UNIT,
+        )?;
+        check(
+            "copies_per_plate",
+            self.copies_per_plate,
+            Self::MAX_COPIES_PER_PLATE,
+        )?;
         Ok(self)
     }
 }
@@ -173,11 +193,16 @@ impl NewCategory {
 pub fn parse_slug(s: &str) -> Result<String, CatalogError> {
     let ok = !s.is_empty()
         && s.len() <= SLUG_MAX
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--");
-    if ok { Ok(s.to_string()) } else { Err(CatalogError::InvalidSlug(s.to_string())) }
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(CatalogError::InvalidSlug(s.to_string()))
+    }
 }
 
 /// A category with its sub-categories, for the category tree.
@@ -200,13 +225,21 @@ pub fn build_tree(categories: Vec<Category>) -> Vec<CategoryNode> {
     for v in by_parent.values_mut() {
         v.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     }
-    fn build(parent: Option<CategoryId>, by_parent: &mut HashMap<Option<CategoryId>, Vec<Category>>) -> Vec<CategoryNode> {
-        let Some(children) = by_parent.remove(&parent) else { return Vec::new() };
+    fn build(
+        parent: Option<CategoryId>,
+        by_parent: &mut HashMap<Option<CategoryId>, Vec<Category>>,
+    ) -> Vec<CategoryNode> {
+        let Some(children) = by_parent.remove(&parent) else {
+            return Vec::new();
+        };
         children
             .into_iter()
             .map(|c| {
                 let children = build(Some(c.id), by_parent);
-                CategoryNode { category: c, children }
+                CategoryNode {
+                    category: c,
+                    children,
+                }
             })
             .collect()
     }
@@ -345,14 +378,22 @@ pub fn parse_sku(s: &str) -> Result<String, CatalogError> {
     let t = s.trim();
     let ok = !t.is_empty()
         && t.len() <= SKU_MAX
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok { Ok(t.to_ascii_uppercase()) } else { Err(CatalogError::InvalidSku(s.to_string())) }
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(t.to_ascii_uppercase())
+    } else {
+        Err(CatalogError::InvalidSku(s.to_string()))
+    }
 }
 
 fn parse_description(s: &str) -> Result<String, CatalogError> {
     let t = s.trim();
     if t.chars().count() > DESCRIPTION_MAX {
-        return Err(CatalogError::Invalid { field: "description", reason: "too long".into() });
+        return Err(CatalogError::Invalid {
+            field: "description",
+            reason: "too long".into(),
+        });
     }
     Ok(t.to_string())
 }
@@ -361,7 +402,11 @@ fn parse_description(s: &str) -> Result<String, CatalogError> {
 pub fn parse_model_ref(s: Option<&str>) -> Result<Option<String>, CatalogError> {
     match s {
         None => Ok(None),
-        Some(s) => Ok(Some(crate::domain::types::parse_name("model_ref", s, MODEL_REF_MAX)?)),
+        Some(s) => Ok(Some(crate::domain::types::parse_name(
+            "model_ref",
+            s,
+            MODEL_REF_MAX,
+        )?)),
     }
 }
 
@@ -401,7 +446,10 @@ pub fn validate_review(
     }
     let body = review.body.trim();
     if body.chars().count() > REVIEW_BODY_MAX {
-        return Err(CatalogError::Invalid { field: "review body", reason: "too long".into() });
+        return Err(CatalogError::Invalid {
+            field: "review body",
+            reason: "too long".into(),
+        });
     }
     if !has_received {
         return Err(CatalogError::ReviewNotPurchased {
@@ -410,9 +458,15 @@ pub fn validate_review(
         });
     }
     if already_reviewed {
-        return Err(CatalogError::ReviewDuplicate { customer: review.customer_id, product: review.product_id });
+        return Err(CatalogError::ReviewDuplicate {
+            customer: review.customer_id,
+            product: review.product_id,
+        });
     }
-    Ok(NewReview { body: body.to_string(), ..review.clone() })
+    Ok(NewReview {
+        body: body.to_string(),
+        ..review.clone()
+    })
 }
 
 /// Number of reviews of a product and their average rating.
@@ -428,7 +482,11 @@ impl RatingSummary {
     /// From the count and the sum of the ratings.
     pub fn from_totals(product_id: ProductId, count: i64, sum: i64) -> RatingSummary {
         let average = (count > 0).then(|| ((sum as f64 / count as f64) * 100.0).round() / 100.0);
-        RatingSummary { product_id, count, average }
+        RatingSummary {
+            product_id,
+            count,
+            average,
+        }
     }
 }
 
@@ -442,8 +500,22 @@ mod tests {
         for good in ["a", "printers", "abc-123", "x-y-z"] {
             assert_eq!(parse_slug(good).unwrap(), good);
         }
-        for bad in ["", "A", "a b", "-a", "a-", "a--b", "ä", "a_b", &"a".repeat(SLUG_MAX + 1)] {
-            assert_eq!(parse_slug(bad).unwrap_err().code(), "CATEGORY_SLUG_INVALID", "{bad:?}");
+        for bad in [
+            "",
+            "A",
+            "a b",
+            "-a",
+            "a-",
+            "a--b",
+            "ä",
+            "a_b",
+            &"a".repeat(SLUG_MAX + 1),
+        ] {
+            assert_eq!(
+                parse_slug(bad).unwrap_err().code(),
+                "CATEGORY_SLUG_INVALID",
+                "{bad:?}"
+            );
         }
     }
 
@@ -451,17 +523,31 @@ mod tests {
     fn skus() {
         assert_eq!(parse_sku(" vase-01.b_x ").unwrap(), "VASE-01.B_X");
         for bad in ["", "  ", "a b", "a/b", &"A".repeat(SKU_MAX + 1)] {
-            assert_eq!(parse_sku(bad).unwrap_err().code(), "PRODUCT_SKU_INVALID", "{bad:?}");
+            assert_eq!(
+                parse_sku(bad).unwrap_err().code(),
+                "PRODUCT_SKU_INVALID",
+                "{bad:?}"
+            );
         }
     }
 
     fn cat(id: i64, parent: Option<i64>, name: &str) -> Category {
-        Category { id: CategoryId(id), parent_id: parent.map(CategoryId), name: name.into(), slug: name.into() }
+        Category {
+            id: CategoryId(id),
+            parent_id: parent.map(CategoryId),
+            name: name.into(),
+            slug: name.into(),
+        }
     }
 
     fn render(nodes: &[CategoryNode], depth: usize, out: &mut String) {
         for n in nodes {
-            out.push_str(&format!("{}{} ({})\n", "  ".repeat(depth), n.category.name, n.category.id));
+            out.push_str(&format!(
+                "{}{} ({})\n",
+                "  ".repeat(depth),
+                n.category.name,
+                n.category.id
+            ));
             render(&n.children, depth + 1, out);
         }
     }
@@ -521,15 +607,22 @@ mod tests {
             }
         }
         // An existing (corrupt) cycle not involving the category is refused, not looped on.
-        let corrupt: HashMap<_, _> =
-            [(CategoryId(1), Some(CategoryId(2))), (CategoryId(2), Some(CategoryId(1))), (CategoryId(3), None)]
-                .into_iter()
-                .collect();
+        let corrupt: HashMap<_, _> = [
+            (CategoryId(1), Some(CategoryId(2))),
+            (CategoryId(2), Some(CategoryId(1))),
+            (CategoryId(3), None),
+        ]
+        .into_iter()
+        .collect();
         assert!(check_reparent(&corrupt, CategoryId(3), Some(CategoryId(1))).is_err());
     }
 
     fn spec(g: i64, m: i64, c: i64) -> ProductionSpec {
-        ProductionSpec { grams_per_unit: g, print_minutes_per_unit: m, copies_per_plate: c }
+        ProductionSpec {
+            grams_per_unit: g,
+            print_minutes_per_unit: m,
+            copies_per_plate: c,
+        }
     }
 
     #[test]
@@ -540,8 +633,14 @@ mod tests {
             (spec(1, 0, 1), "print_minutes_per_unit"),
             (spec(1, 1, 0), "copies_per_plate"),
             (spec(-5, 1, 1), "grams_per_unit"),
-            (spec(ProductionSpec::MAX_GRAMS_PER_UNIT + 1, 1, 1), "grams_per_unit"),
-            (spec(1, 1, ProductionSpec::MAX_COPIES_PER_PLATE + 1), "copies_per_plate"),
+            (
+                spec(ProductionSpec::MAX_GRAMS_PER_UNIT + 1, 1, 1),
+                "grams_per_unit",
+            ),
+            (
+                spec(1, 1, ProductionSpec::MAX_COPIES_PER_PLATE + 1),
+                "copies_per_plate",
+            ),
         ];
         for (s, field) in table {
             assert_eq!(s.validate().unwrap_err().field, field);
@@ -589,19 +688,40 @@ mod tests {
         assert_eq!(patched.sku, p.sku);
 
         let bad = [
-            ProductPatch { name: Some("  ".into()), ..Default::default() },
-            ProductPatch { price: Some(Money::new(-1, Currency::EUR)), ..Default::default() },
-            ProductPatch { production: Some(spec(1, 1, 0)), ..Default::default() },
-            ProductPatch { model_ref: Some(Some(" ".into())), ..Default::default() },
+            ProductPatch {
+                name: Some("  ".into()),
+                ..Default::default()
+            },
+            ProductPatch {
+                price: Some(Money::new(-1, Currency::EUR)),
+                ..Default::default()
+            },
+            ProductPatch {
+                production: Some(spec(1, 1, 0)),
+                ..Default::default()
+            },
+            ProductPatch {
+                model_ref: Some(Some(" ".into())),
+                ..Default::default()
+            },
         ];
         for patch in bad {
-            assert_eq!(p.apply(&patch, now).unwrap_err().code(), "CATALOG_INVALID", "{patch:?}");
+            assert_eq!(
+                p.apply(&patch, now).unwrap_err().code(),
+                "CATALOG_INVALID",
+                "{patch:?}"
+            );
         }
     }
 
     #[test]
     fn review_rules() {
-        let r = NewReview { product_id: ProductId(1), customer_id: CustomerId(2), rating: 4, body: " ok ".into() };
+        let r = NewReview {
+            product_id: ProductId(1),
+            customer_id: CustomerId(2),
+            rating: 4,
+            body: " ok ".into(),
+        };
         assert_eq!(validate_review(&r, true, false).unwrap().body, "ok");
         // (rating, received, already reviewed, expected code)
         let table = [
@@ -615,14 +735,31 @@ mod tests {
             let e = validate_review(&NewReview { rating, ..r.clone() }, received, dup).unwrap_err();
             assert_eq!(e.code(), code);
         }
-        assert_eq!(CatalogError::ReviewNotPurchased { customer: CustomerId(1), product: ProductId(1) }.kind(), ErrorKind::Forbidden);
-        assert_eq!(CatalogError::ReviewDuplicate { customer: CustomerId(1), product: ProductId(1) }.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            CatalogError::ReviewNotPurchased {
+                customer: CustomerId(1),
+                product: ProductId(1)
+            }
+            .kind(),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            CatalogError::ReviewDuplicate {
+                customer: CustomerId(1),
+                product: ProductId(1)
+            }
+            .kind(),
+            ErrorKind::Conflict
+        );
     }
 
     #[test]
     fn rating_average() {
         assert_eq!(RatingSummary::from_totals(ProductId(1), 0, 0).average, None);
-        assert_eq!(RatingSummary::from_totals(ProductId(1), 3, 13).average, Some(4.33));
+        assert_eq!(
+            RatingSummary::from_totals(ProductId(1), 3, 13).average,
+            Some(4.33)
+        );
         assert_eq!(RatingSummary::from_totals(ProductId(1), 2, 9).average, Some(4.5));
     }
 }

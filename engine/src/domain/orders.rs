@@ -61,7 +61,11 @@ pub enum OrderError {
     LineIncomplete { line_no: i64, field: &'static str },
     /// A line field failed validation.
     #[error("line {line_no}: invalid {field}: {reason}")]
-    InvalidLine { line_no: i64, field: &'static str, reason: String },
+    InvalidLine {
+        line_no: i64,
+        field: &'static str,
+        reason: String,
+    },
     /// The product is deactivated and cannot be ordered.
     #[error("product {product} is not active")]
     ProductInactive { product: ProductId },
@@ -199,12 +203,18 @@ impl OrderStatus {
 
     /// [`OrderStatus::can_transition`] as a typed rejection.
     pub fn check_transition(from: OrderStatus, to: OrderStatus) -> Result<(), OrderError> {
-        if OrderStatus::can_transition(from, to) { Ok(()) } else { Err(OrderError::IllegalTransition { from, to }) }
+        if OrderStatus::can_transition(from, to) {
+            Ok(())
+        } else {
+            Err(OrderError::IllegalTransition { from, to })
+        }
     }
 
     /// No transition leaves this status.
     pub fn is_terminal(self) -> bool {
-        OrderStatus::ALL.into_iter().all(|to| !OrderStatus::can_transition(self, to))
+        OrderStatus::ALL
+            .into_iter()
+            .all(|to| !OrderStatus::can_transition(self, to))
     }
 }
 
@@ -264,7 +274,9 @@ pub struct OrderLine {
 impl OrderLine {
     /// `unit_price × quantity`, overflow-checked.
     pub fn total(&self) -> Result<Money, OrderError> {
-        self.unit_price.checked_mul(i64::from(self.quantity.get())).map_err(|_| OrderError::TotalOverflow)
+        self.unit_price
+            .checked_mul(i64::from(self.quantity.get()))
+            .map_err(|_| OrderError::TotalOverflow)
     }
 
     /// Copies still to print (never negative).
@@ -346,7 +358,10 @@ impl NewOrderLine {
         production: ProductionSpec,
     ) -> NewOrderLine {
         NewOrderLine {
-            item: LineItem::Model { model_ref: model_ref.to_string(), description: String::new() },
+            item: LineItem::Model {
+                model_ref: model_ref.to_string(),
+                description: String::new(),
+            },
             material_id: Some(material_id),
             colour: None,
             quantity,
@@ -365,16 +380,28 @@ impl NewOrderLine {
 
     /// Checks what needs no lookup (quantity, model data present). Run before any lookup.
     pub fn check_shape(&self, line_no: i64) -> Result<(), OrderError> {
-        Quantity::new(self.quantity).map_err(|_| OrderError::InvalidQuantity { line_no, quantity: self.quantity })?;
+        Quantity::new(self.quantity).map_err(|_| OrderError::InvalidQuantity {
+            line_no,
+            quantity: self.quantity,
+        })?;
         if let LineItem::Model { .. } = self.item {
             if self.material_id.is_none() {
-                return Err(OrderError::LineIncomplete { line_no, field: "material" });
+                return Err(OrderError::LineIncomplete {
+                    line_no,
+                    field: "material",
+                });
             }
             if self.unit_price_minor.is_none() {
-                return Err(OrderError::LineIncomplete { line_no, field: "unit price" });
+                return Err(OrderError::LineIncomplete {
+                    line_no,
+                    field: "unit price",
+                });
             }
             if self.production.is_none() {
-                return Err(OrderError::LineIncomplete { line_no, field: "production data" });
+                return Err(OrderError::LineIncomplete {
+                    line_no,
+                    field: "production data",
+                });
             }
         }
         Ok(())
@@ -384,7 +411,10 @@ impl NewOrderLine {
     pub fn material_for(&self, line_no: i64, product: Option<&Product>) -> Result<MaterialId, OrderError> {
         self.material_id
             .or(product.map(|p| p.default_material_id))
-            .ok_or(OrderError::LineIncomplete { line_no, field: "material" })
+            .ok_or(OrderError::LineIncomplete {
+                line_no,
+                field: "material",
+            })
     }
 }
 
@@ -405,7 +435,10 @@ impl NewOrder {
     /// Checks the header and every line's shape; returns the normalised idempotency key.
     pub fn check_shape(&self) -> Result<Option<String>, OrderError> {
         if !(PRIORITY_MIN..=PRIORITY_MAX).contains(&self.priority) {
-            return Err(OrderError::Invalid { field: "priority", reason: format!("{} out of range", self.priority) });
+            return Err(OrderError::Invalid {
+                field: "priority",
+                reason: format!("{} out of range", self.priority),
+            });
         }
         let key = match &self.idempotency_key {
             None => None,
@@ -447,7 +480,9 @@ pub struct LineDraft {
 impl LineDraft {
     /// `unit_price × quantity`, overflow-checked.
     pub fn total(&self) -> Result<Money, OrderError> {
-        self.unit_price.checked_mul(i64::from(self.quantity.get())).map_err(|_| OrderError::TotalOverflow)
+        self.unit_price
+            .checked_mul(i64::from(self.quantity.get()))
+            .map_err(|_| OrderError::TotalOverflow)
     }
 }
 
@@ -469,15 +504,22 @@ pub fn resolve_line(
     material_colour: &str,
 ) -> Result<LineDraft, OrderError> {
     line.check_shape(line_no)?;
-    let quantity =
-        Quantity::new(line.quantity).map_err(|_| OrderError::InvalidQuantity { line_no, quantity: line.quantity })?;
-    let material_id = line.material_for(line_no, product)?;
+    let quantity = Quantity::new(line.quantity).map_err(|_| OrderError::InvalidQuantity {
+        line_no,
+        quantity: line.quantity,
+    })?;
     let (product_id, model_ref, description, default_price, default_spec) = match (&line.item, product) {
         (LineItem::Product(id), Some(p)) if p.id == *id => {
             if !p.active {
                 return Err(OrderError::ProductInactive { product: p.id });
             }
-            (Some(p.id), p.model_ref.clone(), p.name.clone(), Some(p.price), Some(p.production))
+            (
+                Some(p.id),
+                p.model_ref.clone(),
+                p.name.clone(),
+                Some(p.price),
+                Some(p.production),
+            )
         }
         (LineItem::Product(_), _) => {
             return Err(OrderError::InvalidLine {
@@ -486,13 +528,23 @@ pub fn resolve_line(
                 reason: "product data missing".into(),
             });
         }
-        (LineItem::Model { model_ref, description }, _) => {
+        (
+            LineItem::Model {
+                model_ref,
+                description,
+            },
+            _,
+        ) => {
             let model_ref = line_text(line_no, "model_ref", model_ref)?;
-            let description =
-                if description.trim().is_empty() { model_ref.clone() } else { line_text(line_no, "description", description)? };
+            let description = if description.trim().is_empty() {
+                model_ref.clone()
+            } else {
+                line_text(line_no, "description", description)?
+            };
             (None, Some(model_ref), description, None, None)
         }
     };
+    let material_id = line.material_for(line_no, product)?;
     let unit_price = match (line.unit_price_minor, default_price) {
         (Some(minor), _) => Money::price(minor, currency).map_err(|e| OrderError::InvalidLine {
             line_no,
@@ -500,15 +552,32 @@ pub fn resolve_line(
             reason: e.reason.to_string(),
         })?,
         (None, Some(p)) if p.currency == currency => p,
-        (None, Some(p)) => return Err(OrderError::CurrencyMismatch { expected: currency, found: p.currency }),
-        (None, None) => return Err(OrderError::LineIncomplete { line_no, field: "unit price" }),
+        (None, Some(p)) => {
+            return Err(OrderError::CurrencyMismatch {
+                expected: currency,
+                found: p.currency,
+            });
+        }
+        (None, None) => {
+            return Err(OrderError::LineIncomplete {
+                line_no,
+                field: "unit price",
+            });
+        }
     };
     let production = line
         .production
         .or(default_spec)
-        .ok_or(OrderError::LineIncomplete { line_no, field: "production data" })?
+        .ok_or(OrderError::LineIncomplete {
+            line_no,
+            field: "production data",
+        })?
         .validate()
-        .map_err(|e| OrderError::InvalidLine { line_no, field: e.field, reason: e.reason.to_string() })?;
+        .map_err(|e| OrderError::InvalidLine {
+            line_no,
+            field: e.field,
+            reason: e.reason.to_string(),
+        })?;
     let colour = match &line.colour {
         Some(c) => line_text(line_no, "colour", c)?,
         None => line_text(line_no, "colour", material_colour)?,
@@ -536,9 +605,14 @@ pub fn order_total<'a>(
     let mut total = Money::zero(currency);
     for (unit, qty) in lines {
         if unit.currency != currency {
-            return Err(OrderError::CurrencyMismatch { expected: currency, found: unit.currency });
+            return Err(OrderError::CurrencyMismatch {
+                expected: currency,
+                found: unit.currency,
+            });
         }
-        let line = unit.checked_mul(i64::from(qty.get())).map_err(|_| OrderError::TotalOverflow)?;
+        let line = unit
+            .checked_mul(i64::from(qty.get()))
+            .map_err(|_| OrderError::TotalOverflow)?;
         total = total.checked_add(line).map_err(|_| OrderError::TotalOverflow)?;
     }
     Ok(total)
@@ -560,7 +634,12 @@ impl OrderFilter {
 
     /// All orders, first page of 50.
     pub fn all() -> OrderFilter {
-        OrderFilter { customer_id: None, status: None, after: None, limit: 50 }
+        OrderFilter {
+            customer_id: None,
+            status: None,
+            after: None,
+            limit: 50,
+        }
     }
 
     /// The page size actually used.
@@ -603,6 +682,16 @@ mod tests {
             out.push('\n');
         }
         expect_test::expect![[r#"
+            from \ to        dra pla pai in_ rea shi del can ref
+            draft              .   X   .   .   .   .   .   X   .
+            placed             .   .   X   .   .   .   .   X   .
+            paid               .   .   .   X   .   .   .   .   X
+            in_production      .   .   .   .   X   .   .   .   X
+            ready              .   .   .   .   .   X   .   .   X
+            shipped            .   .   .   .   .   .   X   .   X
+            delivered          .   .   .   .   .   .   .   .   X
+            cancelled          .   .   .   .   .   .   .   .   .
+            refunded           .   .   .   .   .   .   .   .   .
         "#]]
         .assert_eq(&out);
     }
@@ -619,7 +708,11 @@ mod tests {
     }
 
     fn spec() -> ProductionSpec {
-        ProductionSpec { grams_per_unit: 12, print_minutes_per_unit: 30, copies_per_plate: 4 }
+        ProductionSpec {
+            grams_per_unit: 12,
+            print_minutes_per_unit: 30,
+            copies_per_plate: 4,
+        }
     }
 
     fn product(active: bool, currency: Currency) -> Product {
@@ -656,11 +749,22 @@ mod tests {
             material_id: Some(MaterialId(9)),
             colour: Some(" blue ".into()),
             unit_price_minor: Some(999),
-            production: Some(ProductionSpec { copies_per_plate: 1, ..spec() }),
+            production: Some(ProductionSpec {
+                copies_per_plate: 1,
+                ..spec()
+            }),
             ..NewOrderLine::product(p.id, 2)
         };
         let d = resolve_line(Currency::EUR, 2, &line, Some(&p), "red").unwrap();
-        assert_eq!((d.material_id, d.colour.as_str(), d.unit_price.minor, d.production.copies_per_plate), (MaterialId(9), "blue", 999, 1));
+        assert_eq!(
+            (
+                d.material_id,
+                d.colour.as_str(),
+                d.unit_price.minor,
+                d.production.copies_per_plate
+            ),
+            (MaterialId(9), "blue", 999, 1)
+        );
         // An explicit price makes the product's currency irrelevant.
         let usd = product(true, Currency::USD);
         assert!(resolve_line(Currency::EUR, 1, &line, Some(&usd), "red").is_ok());
@@ -675,34 +779,107 @@ mod tests {
         // (line, product, expected code)
         let table: Vec<(NewOrderLine, Option<&Product>, &str)> = vec![
             (NewOrderLine::product(p.id, 0), Some(&p), "ORDER_QUANTITY_INVALID"),
-            (NewOrderLine::product(p.id, -2), Some(&p), "ORDER_QUANTITY_INVALID"),
-            (NewOrderLine::product(p.id, 100_001), Some(&p), "ORDER_QUANTITY_INVALID"),
-            (NewOrderLine::product(p.id, 1), Some(&inactive), "ORDER_PRODUCT_INACTIVE"),
-            (NewOrderLine::product(p.id, 1), Some(&usd), "ORDER_CURRENCY_MISMATCH"),
+            (
+                NewOrderLine::product(p.id, -2),
+                Some(&p),
+                "ORDER_QUANTITY_INVALID",
+            ),
+            (
+                NewOrderLine::product(p.id, 100_001),
+                Some(&p),
+                "ORDER_QUANTITY_INVALID",
+            ),
+            (
+                NewOrderLine::product(p.id, 1),
+                Some(&inactive),
+                "ORDER_PRODUCT_INACTIVE",
+            ),
+            (
+                NewOrderLine::product(p.id, 1),
+                Some(&usd),
+                "ORDER_CURRENCY_MISMATCH",
+            ),
             (NewOrderLine::product(p.id, 1), None, "ORDER_LINE_INVALID"),
-            (NewOrderLine { unit_price_minor: Some(-1), ..NewOrderLine::product(p.id, 1) }, Some(&p), "ORDER_LINE_INVALID"),
-            (NewOrderLine { colour: Some(" ".into()), ..NewOrderLine::product(p.id, 1) }, Some(&p), "ORDER_LINE_INVALID"),
-            (NewOrderLine { material_id: None, ..model.clone() }, None, "ORDER_LINE_INCOMPLETE"),
-            (NewOrderLine { unit_price_minor: None, ..model.clone() }, None, "ORDER_LINE_INCOMPLETE"),
-            (NewOrderLine { production: None, ..model.clone() }, None, "ORDER_LINE_INCOMPLETE"),
             (
-                NewOrderLine { production: Some(ProductionSpec { copies_per_plate: 0, ..spec() }), ..model.clone() },
+                NewOrderLine {
+                    unit_price_minor: Some(-1),
+                    ..NewOrderLine::product(p.id, 1)
+                },
+                Some(&p),
+                "ORDER_LINE_INVALID",
+            ),
+            (
+                NewOrderLine {
+                    colour: Some(" ".into()),
+                    ..NewOrderLine::product(p.id, 1)
+                },
+                Some(&p),
+                "ORDER_LINE_INVALID",
+            ),
+            (
+                NewOrderLine {
+                    material_id: None,
+                    ..model.clone()
+                },
+                None,
+                "ORDER_LINE_INCOMPLETE",
+            ),
+            (
+                NewOrderLine {
+                    unit_price_minor: None,
+                    ..model.clone()
+                },
+                None,
+                "ORDER_LINE_INCOMPLETE",
+            ),
+            (
+                NewOrderLine {
+                    production: None,
+                    ..model.clone()
+                },
+                None,
+                "ORDER_LINE_INCOMPLETE",
+            ),
+            (
+                NewOrderLine {
+                    production: Some(ProductionSpec {
+                        copies_per_plate: 0,
+                        ..spec()
+                    }),
+                    ..model.clone()
+                },
                 None,
                 "ORDER_LINE_INVALID",
             ),
             (
-                NewOrderLine { item: LineItem::Model { model_ref: "  ".into(), description: String::new() }, ..model.clone() },
+                NewOrderLine {
+                    item: LineItem::Model {
+                        model_ref: "  ".into(),
+                        description: String::new(),
+                    },
+                    ..model.clone()
+                },
                 None,
                 "ORDER_LINE_INVALID",
             ),
-            (NewOrderLine { unit_price_minor: Some(i64::MAX / 2), ..model.clone() }, None, "ORDER_TOTAL_OVERFLOW"),
+            (
+                NewOrderLine {
+                    unit_price_minor: Some(i64::MAX / 2 + 1),
+                    ..model.clone()
+                },
+                None,
+                "ORDER_TOTAL_OVERFLOW",
+            ),
         ];
         for (line, prod, code) in table {
             let e = resolve_line(Currency::EUR, 1, &line, prod, "red").unwrap_err();
             assert_eq!(e.code(), code, "{line:?}: {e}");
         }
         let d = resolve_line(Currency::EUR, 1, &model, None, "grey").unwrap();
-        assert_eq!((d.description.as_str(), d.colour.as_str(), d.product_id), ("m.stl", "grey", None));
+        assert_eq!(
+            (d.description.as_str(), d.colour.as_str(), d.product_id),
+            ("m.stl", "grey", None)
+        );
     }
 
     #[test]
@@ -710,12 +887,24 @@ mod tests {
         let q = |n| Quantity::new(n).unwrap();
         let a = Money::new(1999, Currency::EUR);
         let b = Money::new(1, Currency::EUR);
-        assert_eq!(order_total(Currency::EUR, [(&a, q(3)), (&b, q(2))]).unwrap(), Money::new(5999, Currency::EUR));
-        assert_eq!(order_total(Currency::EUR, []).unwrap(), Money::zero(Currency::EUR));
+        assert_eq!(
+            order_total(Currency::EUR, [(&a, q(3)), (&b, q(2))]).unwrap(),
+            Money::new(5999, Currency::EUR)
+        );
+        assert_eq!(
+            order_total(Currency::EUR, []).unwrap(),
+            Money::zero(Currency::EUR)
+        );
         let usd = Money::new(1, Currency::USD);
-        assert_eq!(order_total(Currency::EUR, [(&usd, q(1))]).unwrap_err().code(), "ORDER_CURRENCY_MISMATCH");
+        assert_eq!(
+            order_total(Currency::EUR, [(&usd, q(1))]).unwrap_err().code(),
+            "ORDER_CURRENCY_MISMATCH"
+        );
         let big = Money::new(i64::MAX / 2 + 1, Currency::EUR);
-        assert_eq!(order_total(Currency::EUR, [(&big, q(1)), (&big, q(1))]).unwrap_err(), OrderError::TotalOverflow);
+        assert_eq!(
+            order_total(Currency::EUR, [(&big, q(1)), (&big, q(1))]).unwrap_err(),
+            OrderError::TotalOverflow
+        );
     }
 
     #[test]
@@ -730,22 +919,60 @@ mod tests {
         };
         assert_eq!(base.check_shape().unwrap().as_deref(), Some("abc"));
         let bad = [
-            NewOrder { priority: PRIORITY_MAX + 1, ..base.clone() },
-            NewOrder { idempotency_key: Some(" ".into()), ..base.clone() },
-            NewOrder { idempotency_key: Some("x".repeat(IDEMPOTENCY_KEY_MAX + 1)), ..base.clone() },
-            NewOrder { idempotency_key: Some("a\nb".into()), ..base.clone() },
+            NewOrder {
+                priority: PRIORITY_MAX + 1,
+                ..base.clone()
+            },
+            NewOrder {
+                idempotency_key: Some(" ".into()),
+                ..base.clone()
+            },
+            NewOrder {
+                idempotency_key: Some("x".repeat(IDEMPOTENCY_KEY_MAX + 1)),
+                ..base.clone()
+            },
+            NewOrder {
+                idempotency_key: Some("a\nb".into()),
+                ..base.clone()
+            },
         ];
         for o in bad {
             assert_eq!(o.check_shape().unwrap_err().code(), "ORDER_INVALID");
         }
-        let with_bad_line = NewOrder { lines: vec![NewOrderLine::product(ProductId(1), 1), NewOrderLine::product(ProductId(1), 0)], ..base };
-        assert_eq!(with_bad_line.check_shape().unwrap_err(), OrderError::InvalidQuantity { line_no: 2, quantity: 0 });
+        let with_bad_line = NewOrder {
+            lines: vec![
+                NewOrderLine::product(ProductId(1), 1),
+                NewOrderLine::product(ProductId(1), 0),
+            ],
+            ..base
+        };
+        assert_eq!(
+            with_bad_line.check_shape().unwrap_err(),
+            OrderError::InvalidQuantity {
+                line_no: 2,
+                quantity: 0
+            }
+        );
     }
 
     #[test]
     fn filter_page_size_is_clamped() {
-        assert_eq!(OrderFilter { limit: 0, ..OrderFilter::all() }.page_size(), 1);
-        assert_eq!(OrderFilter { limit: 10_000, ..OrderFilter::all() }.page_size(), OrderFilter::MAX_LIMIT);
+        assert_eq!(
+            OrderFilter {
+                limit: 0,
+                ..OrderFilter::all()
+            }
+            .page_size(),
+            1
+        );
+        assert_eq!(
+            OrderFilter {
+                limit: 10_000,
+                ..OrderFilter::all()
+            }
+            .page_size(),
+            OrderFilter::MAX_LIMIT
+        );
         assert_eq!(OrderFilter::all().page_size(), 50);
     }
 }

@@ -45,7 +45,11 @@ pub const NOTE_MAX: usize = 1_000;
 pub enum ProductionError {
     /// The job state machine does not allow `from → to`.
     #[error("job {job} cannot go from {from} to {to}")]
-    IllegalTransition { job: JobId, from: JobState, to: JobState },
+    IllegalTransition {
+        job: JobId,
+        from: JobState,
+        to: JobState,
+    },
     /// Progress can only be reported for a printing job.
     #[error("job {job} is {state}, not printing")]
     NotPrinting { job: JobId, state: JobState },
@@ -77,7 +81,9 @@ impl Coded for ProductionError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ProductionError::IllegalTransition { .. } | ProductionError::NotPrinting { .. } => ErrorKind::Conflict,
+            ProductionError::IllegalTransition { .. } | ProductionError::NotPrinting { .. } => {
+                ErrorKind::Conflict
+            }
             ProductionError::InvalidProgress(_)
             | ProductionError::ReasonRequired
             | ProductionError::Overflow { .. }
@@ -156,7 +162,9 @@ impl JobState {
 
     /// No transition leaves this state.
     pub fn is_terminal(self) -> bool {
-        JobState::ALL.into_iter().all(|to| !JobState::can_transition(self, to))
+        JobState::ALL
+            .into_iter()
+            .all(|to| !JobState::can_transition(self, to))
     }
 }
 
@@ -256,7 +264,10 @@ pub fn plates(quantity: i64, copies_per_plate: i64) -> Vec<i64> {
 pub fn plan_jobs(order: &Order, lines: &[OrderLine]) -> Result<Vec<NewJob>, ProductionError> {
     let mut jobs = Vec::new();
     for line in lines {
-        for (i, copies) in plates(line.remaining(), line.production.copies_per_plate).into_iter().enumerate() {
+        for (i, copies) in plates(line.remaining(), line.production.copies_per_plate)
+            .into_iter()
+            .enumerate()
+        {
             let overflow = ProductionError::Overflow { line: line.id };
             jobs.push(NewJob {
                 order_id: order.id,
@@ -266,8 +277,16 @@ pub fn plan_jobs(order: &Order, lines: &[OrderLine]) -> Result<Vec<NewJob>, Prod
                 retry_of: None,
                 copies,
                 material_id: line.material_id,
-                grams: line.production.grams_per_unit.checked_mul(copies).ok_or(overflow.clone())?,
-                est_minutes: line.production.print_minutes_per_unit.checked_mul(copies).ok_or(overflow)?,
+                grams: line
+                    .production
+                    .grams_per_unit
+                    .checked_mul(copies)
+                    .ok_or(overflow.clone())?,
+                est_minutes: line
+                    .production
+                    .print_minutes_per_unit
+                    .checked_mul(copies)
+                    .ok_or(overflow)?,
                 priority: order.priority,
                 due_at: order.due_at,
             });
@@ -304,7 +323,11 @@ pub fn should_requeue(attempt: i64, max_reprints: u32) -> bool {
 
 /// Checks a progress report: 0..=100 percent.
 pub fn validate_progress(pct: i64) -> Result<i64, ProductionError> {
-    if (0..=100).contains(&pct) { Ok(pct) } else { Err(ProductionError::InvalidProgress(pct)) }
+    if (0..=100).contains(&pct) {
+        Ok(pct)
+    } else {
+        Err(ProductionError::InvalidProgress(pct))
+    }
 }
 
 /// Checks a failure reason: non-empty after trimming, at most [`NOTE_MAX`] characters.
@@ -342,7 +365,14 @@ mod tests {
                 let checked = check_transition(JobId(1), from, to);
                 assert_eq!(checked.is_ok(), legal);
                 if let Err(e) = checked {
-                    assert_eq!(e, ProductionError::IllegalTransition { job: JobId(1), from, to });
+                    assert_eq!(
+                        e,
+                        ProductionError::IllegalTransition {
+                            job: JobId(1),
+                            from,
+                            to
+                        }
+                    );
                     assert_eq!(e.code(), "JOB_ILLEGAL_TRANSITION");
                 }
                 out.push_str(if legal { "    X" } else { "    ." });
@@ -350,6 +380,15 @@ mod tests {
             out.push('\n');
         }
         expect_test::expect![[r#"
+            from \ to   queu sche prin done fail requ aban canc
+            queued         .    X    .    .    .    .    .    X
+            scheduled      X    X    X    .    .    .    .    X
+            printing       .    .    .    X    X    .    .    .
+            done           .    .    .    .    .    .    .    .
+            failed         .    .    .    .    .    X    X    .
+            requeued       .    .    .    .    .    .    .    .
+            abandoned      .    .    .    .    .    .    .    .
+            cancelled      .    .    .    .    .    .    .    .
         "#]]
         .assert_eq(&out);
     }
@@ -357,7 +396,15 @@ mod tests {
     #[test]
     fn terminal_states_and_names() {
         let terminal: Vec<_> = JobState::ALL.into_iter().filter(|s| s.is_terminal()).collect();
-        assert_eq!(terminal, [JobState::Done, JobState::Requeued, JobState::Abandoned, JobState::Cancelled]);
+        assert_eq!(
+            terminal,
+            [
+                JobState::Done,
+                JobState::Requeued,
+                JobState::Abandoned,
+                JobState::Cancelled
+            ]
+        );
         for s in JobState::ALL {
             assert_eq!(JobState::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
@@ -416,8 +463,24 @@ mod tests {
 
     #[test]
     fn jobs_per_plate() {
-        let spec = ProductionSpec { grams_per_unit: 12, print_minutes_per_unit: 45, copies_per_plate: 3 };
-        let lines = [line(1, 7, 0, spec), line(2, 2, 0, ProductionSpec { copies_per_plate: 1, ..spec }), line(3, 4, 4, spec)];
+        let spec = ProductionSpec {
+            grams_per_unit: 12,
+            print_minutes_per_unit: 45,
+            copies_per_plate: 3,
+        };
+        let lines = [
+            line(1, 7, 0, spec),
+            line(
+                2,
+                2,
+                0,
+                ProductionSpec {
+                    copies_per_plate: 1,
+                    ..spec
+                },
+            ),
+            line(3, 4, 4, spec),
+        ];
         let jobs = plan_jobs(&order(), &lines).unwrap();
         let rendered: Vec<String> = jobs
             .iter()
@@ -429,22 +492,53 @@ mod tests {
             })
             .collect();
         expect_test::expect![[r#"
-        "#]]
+            line 1 plate 1 attempt 1: 3 copies, 36 g, 135 min, prio 3
+            line 1 plate 2 attempt 1: 3 copies, 36 g, 135 min, prio 3
+            line 1 plate 3 attempt 1: 1 copies, 12 g, 45 min, prio 3
+            line 2 plate 1 attempt 1: 1 copies, 12 g, 45 min, prio 3
+            line 2 plate 2 attempt 1: 1 copies, 12 g, 45 min, prio 3"#]]
         .assert_eq(&rendered.join("\n"));
-        assert!(jobs.iter().all(|j| j.material_id == MaterialId(9) && j.due_at == order().due_at));
+        assert!(
+            jobs.iter()
+                .all(|j| j.material_id == MaterialId(9) && j.due_at == order().due_at)
+        );
 
         let done = [line(1, 4, 4, spec)];
-        assert_eq!(plan_jobs(&order(), &done).unwrap_err().code(), "JOB_NOTHING_TO_PRODUCE");
-        let huge = [line(1, 2, 0, ProductionSpec { grams_per_unit: i64::MAX, ..spec })];
-        assert_eq!(plan_jobs(&order(), &huge).unwrap_err(), ProductionError::Overflow { line: OrderLineId(1) });
+        assert_eq!(
+            plan_jobs(&order(), &done).unwrap_err().code(),
+            "JOB_NOTHING_TO_PRODUCE"
+        );
+        let huge = [line(
+            1,
+            2,
+            0,
+            ProductionSpec {
+                grams_per_unit: i64::MAX,
+                ..spec
+            },
+        )];
+        assert_eq!(
+            plan_jobs(&order(), &huge).unwrap_err(),
+            ProductionError::Overflow { line: OrderLineId(1) }
+        );
     }
 
     #[test]
     fn reprints() {
         // (attempt, max reprints, requeued automatically)
-        let table = [(1, 0, false), (1, 1, true), (2, 1, false), (2, 2, true), (3, 2, false)];
+        let table = [
+            (1, 0, false),
+            (1, 1, true),
+            (2, 1, false),
+            (2, 2, true),
+            (3, 2, false),
+        ];
         for (attempt, max, expected) in table {
-            assert_eq!(should_requeue(attempt, max), expected, "attempt {attempt}, max {max}");
+            assert_eq!(
+                should_requeue(attempt, max),
+                expected,
+                "attempt {attempt}, max {max}"
+            );
         }
     }
 

@@ -50,7 +50,12 @@ pub async fn create_category(tx: &mut Tx, _now: DateTime<Utc>, new: &NewCategory
         .await
         .map_err(|e| unique_to(e, || CatalogError::SlugTaken(new.slug.clone())))?;
     let id = CategoryId(col(&row, "categories", "id")?);
-    Ok(Category { id, parent_id: new.parent_id, name: new.name, slug: new.slug })
+    Ok(Category {
+        id,
+        parent_id: new.parent_id,
+        name: new.name,
+        slug: new.slug,
+    })
 }
 
 /// Moves a category under `parent` (or to the top with `None`). Rejects cycles.
@@ -64,8 +69,11 @@ pub async fn reparent_category(
     if let Some(p) = parent {
         get_category(&mut *tx, p).await?;
     }
-    let parents: HashMap<CategoryId, Option<CategoryId>> =
-        list_categories(&mut *tx).await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
+    let parents: HashMap<CategoryId, Option<CategoryId>> = list_categories(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.parent_id))
+        .collect();
     catalog::check_reparent(&parents, id, parent).map_err(rejected)?;
     sqlx::query("UPDATE categories SET parent_id = $1 WHERE id = $2")
         .bind(parent.map(|p| p.0))
@@ -97,7 +105,9 @@ pub async fn category_by_slug(conn: &mut AnyConnection, slug: &str) -> StoreResu
 
 /// Every category, by id.
 pub async fn list_categories(conn: &mut AnyConnection) -> StoreResult<Vec<Category>> {
-    let rows = sqlx::query("SELECT id, parent_id, name, slug FROM categories ORDER BY id").fetch_all(&mut *conn).await?;
+    let rows = sqlx::query("SELECT id, parent_id, name, slug FROM categories ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(category_from_row).collect()
 }
 
@@ -145,7 +155,11 @@ fn product_from_row(row: &AnyRow) -> StoreResult<Product> {
 /// Maps a unique violation to a domain conflict; other errors pass through.
 fn unique_to(e: sqlx::Error, conflict: impl FnOnce() -> CatalogError) -> StoreError {
     let e = StoreError::Database(e);
-    if e.is_unique_violation() { rejected(conflict()) } else { e }
+    if e.is_unique_violation() {
+        rejected(conflict())
+    } else {
+        e
+    }
 }
 
 /// Checks a material exists (materials belong to inventory; only existence matters here).
@@ -233,26 +247,43 @@ pub async fn update_product(
 
 /// Deactivates a product: it stays listed for history but can no longer be ordered.
 pub async fn deactivate_product(tx: &mut Tx, now: DateTime<Utc>, id: ProductId) -> StoreResult<Product> {
-    update_product(tx, now, id, &ProductPatch { active: Some(false), ..Default::default() }).await
+    update_product(
+        tx,
+        now,
+        id,
+        &ProductPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// A product by id.
 pub async fn get_product(conn: &mut AnyConnection, id: ProductId) -> StoreResult<Product> {
-    let row = sqlx::query(concat!("SELECT ", product_cols!(), " FROM products WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("product", id))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        product_cols!(),
+        " FROM products WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("product", id))?;
     product_from_row(&row)
 }
 
 /// A product by SKU (case-insensitive: SKUs are stored upper case), if any.
 pub async fn product_by_sku(conn: &mut AnyConnection, sku: &str) -> StoreResult<Option<Product>> {
     let sku = sku.trim().to_ascii_uppercase();
-    let row = sqlx::query(concat!("SELECT ", product_cols!(), " FROM products WHERE sku = $1"))
-        .bind(&sku)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        product_cols!(),
+        " FROM products WHERE sku = $1"
+    ))
+    .bind(&sku)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(product_from_row).transpose()
 }
 
@@ -286,7 +317,11 @@ fn review_from_row(row: &AnyRow) -> StoreResult<Review> {
 }
 
 /// Whether the customer has an order in status `delivered` with a line of the product.
-pub async fn has_received(conn: &mut AnyConnection, customer: CustomerId, product: ProductId) -> StoreResult<bool> {
+pub async fn has_received(
+    conn: &mut AnyConnection,
+    customer: CustomerId,
+    product: ProductId,
+) -> StoreResult<bool> {
     let row = sqlx::query(
         "SELECT o.id FROM orders o JOIN order_lines l ON l.order_id = o.id \
          WHERE o.customer_id = $1 AND l.product_id = $2 AND o.status = $3 LIMIT 1",
@@ -322,7 +357,10 @@ pub async fn add_review(tx: &mut Tx, now: DateTime<Utc>, new: &NewReview) -> Sto
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
-        unique_to(e, || CatalogError::ReviewDuplicate { customer: review.customer_id, product: review.product_id })
+        unique_to(e, || CatalogError::ReviewDuplicate {
+            customer: review.customer_id,
+            product: review.product_id,
+        })
     })?;
     Ok(Review {
         id: ReviewId(col(&row, "reviews", "id")?),
@@ -353,5 +391,9 @@ pub async fn rating_summary(conn: &mut AnyConnection, product: ProductId) -> Sto
     .bind(product.0)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(RatingSummary::from_totals(product, col(&row, "reviews", "n")?, col(&row, "reviews", "total")?))
+    Ok(RatingSummary::from_totals(
+        product,
+        col(&row, "reviews", "n")?,
+        col(&row, "reviews", "total")?,
+    ))
 }

@@ -13,8 +13,8 @@ use sqlx::any::AnyRow;
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::catalog::ProductionSpec;
 use crate::domain::orders::{
-    self, LineDraft, NewOrder, NewOrderLine, Order, OrderError, OrderFilter, OrderLine, OrderPage, OrderStatus,
-    OrderWithLines, StatusChange,
+    self, LineDraft, NewOrder, NewOrderLine, Order, OrderError, OrderFilter, OrderLine, OrderPage,
+    OrderStatus, OrderWithLines, StatusChange,
 };
 use crate::domain::types::{
     Currency, CustomerId, MaterialId, Money, OrderId, OrderLineId, ProductId, Quantity, UserId, from_millis,
@@ -105,10 +105,14 @@ pub async fn get_order(conn: &mut AnyConnection, id: OrderId) -> StoreResult<Ord
 
 /// The lines of an order, by line number.
 pub async fn list_lines(conn: &mut AnyConnection, order: &Order) -> StoreResult<Vec<OrderLine>> {
-    let rows = sqlx::query(concat!("SELECT ", line_cols!(), " FROM order_lines WHERE order_id = $1 ORDER BY line_no"))
-        .bind(order.id.0)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        line_cols!(),
+        " FROM order_lines WHERE order_id = $1 ORDER BY line_no"
+    ))
+    .bind(order.id.0)
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter().map(|r| line_from_row(r, order.currency())).collect()
 }
 
@@ -121,10 +125,14 @@ pub async fn get_order_with_lines(conn: &mut AnyConnection, id: OrderId) -> Stor
 
 /// The order created with this idempotency key, if any.
 pub async fn order_by_idempotency_key(conn: &mut AnyConnection, key: &str) -> StoreResult<Option<Order>> {
-    let row = sqlx::query(concat!("SELECT ", order_cols!(), " FROM orders WHERE idempotency_key = $1"))
-        .bind(key.trim())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        order_cols!(),
+        " FROM orders WHERE idempotency_key = $1"
+    ))
+    .bind(key.trim())
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(order_from_row).transpose()
 }
 
@@ -168,7 +176,9 @@ pub async fn status_history(conn: &mut AnyConnection, id: OrderId) -> StoreResul
             Ok(StatusChange {
                 id: col(row, T, "id")?,
                 order_id: OrderId(col(row, T, "order_id")?),
-                from: col::<Option<String>>(row, T, "from_status")?.map(|s| status_of(&s, T)).transpose()?,
+                from: col::<Option<String>>(row, T, "from_status")?
+                    .map(|s| status_of(&s, T))
+                    .transpose()?,
                 to: status_of(&col::<String>(row, T, "to_status")?, T)?,
                 changed_by: col::<Option<i64>>(row, T, "changed_by")?.map(UserId),
                 changed_at: from_millis(col(row, T, "changed_at")?),
@@ -279,8 +289,8 @@ pub async fn create_order(
     for (i, line) in new.lines.iter().enumerate() {
         drafts.push(resolve(&mut *tx, new.currency, i as i64 + 1, line).await?);
     }
-    let total =
-        orders::order_total(new.currency, drafts.iter().map(|d| (&d.unit_price, d.quantity))).map_err(rejected)?;
+    let total = orders::order_total(new.currency, drafts.iter().map(|d| (&d.unit_price, d.quantity)))
+        .map_err(rejected)?;
 
     let row = sqlx::query(
         "INSERT INTO orders (customer_id, status, currency, total_minor, priority, due_at, idempotency_key, \
@@ -299,7 +309,9 @@ pub async fn create_order(
     .map_err(|e| {
         let e = StoreError::Database(e);
         match &key {
-            Some(k) if e.is_unique_violation() => rejected(OrderError::IdempotencyConflict { key: k.clone() }),
+            Some(k) if e.is_unique_violation() => {
+                rejected(OrderError::IdempotencyConflict { key: k.clone() })
+            }
             _ => e,
         }
     })?;
@@ -315,14 +327,20 @@ fn ensure_draft(order: &Order) -> StoreResult<()> {
     if order.status == OrderStatus::Draft {
         Ok(())
     } else {
-        Err(rejected(OrderError::NotDraft { order: order.id, status: order.status }))
+        Err(rejected(OrderError::NotDraft {
+            order: order.id,
+            status: order.status,
+        }))
     }
 }
 
 /// Recomputes and stores the total of a draft from its lines.
 async fn store_total(tx: &mut Tx, now: DateTime<Utc>, order: &Order, lines: &[OrderLine]) -> StoreResult<()> {
-    let total = orders::order_total(order.currency(), lines.iter().map(|l| (&l.unit_price, l.quantity)))
-        .map_err(rejected)?;
+    let total = orders::order_total(
+        order.currency(),
+        lines.iter().map(|l| (&l.unit_price, l.quantity)),
+    )
+    .map_err(rejected)?;
     sqlx::query("UPDATE orders SET total_minor = $1, updated_at = $2 WHERE id = $3")
         .bind(total.minor)
         .bind(to_millis(now))
@@ -347,7 +365,10 @@ pub async fn add_line(
     // Check the new total before writing anything.
     orders::order_total(
         order.currency(),
-        lines.iter().map(|l| (&l.unit_price, l.quantity)).chain([(&draft.unit_price, draft.quantity)]),
+        lines
+            .iter()
+            .map(|l| (&l.unit_price, l.quantity))
+            .chain([(&draft.unit_price, draft.quantity)]),
     )
     .map_err(rejected)?;
     insert_line(tx, order.id, &draft).await?;
@@ -402,10 +423,17 @@ pub(crate) async fn apply_transition(
         .execute(&mut **tx)
         .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("order {} changed concurrently", order.id)));
+        return Err(StoreError::Conflict(format!(
+            "order {} changed concurrently",
+            order.id
+        )));
     }
     insert_history(tx, now, order.id, Some(order.status), to, by, note).await?;
-    Ok(Order { status: to, updated_at: from_millis(to_millis(now)), ..order.clone() })
+    Ok(Order {
+        status: to,
+        updated_at: from_millis(to_millis(now)),
+        ..order.clone()
+    })
 }
 
 /// `draft → placed`; the order needs at least one line (`ORDER_EMPTY`).
@@ -426,7 +454,12 @@ pub async fn pay(tx: &mut Tx, now: DateTime<Utc>, id: OrderId, by: Option<UserId
 
 /// `in_production → ready` by hand; every line must be printed (`ORDER_PRODUCTION_INCOMPLETE`).
 /// Completing the last job does this automatically.
-pub async fn mark_ready(tx: &mut Tx, now: DateTime<Utc>, id: OrderId, by: Option<UserId>) -> StoreResult<Order> {
+pub async fn mark_ready(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: OrderId,
+    by: Option<UserId>,
+) -> StoreResult<Order> {
     let order = get_order(&mut *tx, id).await?;
     OrderStatus::check_transition(order.status, OrderStatus::Ready).map_err(rejected)?;
     if !orders::all_printed(&list_lines(&mut *tx, &order).await?) {

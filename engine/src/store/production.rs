@@ -17,7 +17,9 @@ use crate::domain::orders::{self as order_domain, Order, OrderStatus};
 use crate::domain::production::{
     self as domain, Job, JobEvent, JobState, NewJob, ProductionError, check_transition,
 };
-use crate::domain::types::{JobId, MaterialId, OrderId, OrderLineId, PrinterId, UserId, from_millis, to_millis};
+use crate::domain::types::{
+    JobId, MaterialId, OrderId, OrderLineId, PrinterId, UserId, from_millis, to_millis,
+};
 use crate::store::orders;
 
 fn rejected(e: ProductionError) -> StoreError {
@@ -117,7 +119,9 @@ pub async fn job_events(conn: &mut AnyConnection, job: JobId) -> StoreResult<Vec
             Ok(JobEvent {
                 id: col(row, T, "id")?,
                 job_id: JobId(col(row, T, "job_id")?),
-                from: col::<Option<String>>(row, T, "from_state")?.map(|s| state_of(&s, T)).transpose()?,
+                from: col::<Option<String>>(row, T, "from_state")?
+                    .map(|s| state_of(&s, T))
+                    .transpose()?,
                 to: state_of(&col::<String>(row, T, "to_state")?, T)?,
                 at: from_millis(col(row, T, "at")?),
                 note: col(row, T, "note")?,
@@ -127,7 +131,10 @@ pub async fn job_events(conn: &mut AnyConnection, job: JobId) -> StoreResult<Vec
 }
 
 /// A printing job of the order, if any.
-pub(crate) async fn printing_job_of_order(conn: &mut AnyConnection, order: OrderId) -> StoreResult<Option<JobId>> {
+pub(crate) async fn printing_job_of_order(
+    conn: &mut AnyConnection,
+    order: OrderId,
+) -> StoreResult<Option<JobId>> {
     let row = sqlx::query("SELECT id FROM jobs WHERE order_id = $1 AND state = $2 ORDER BY id LIMIT 1")
         .bind(order.0)
         .bind(JobState::Printing.as_str())
@@ -147,14 +154,16 @@ async fn insert_event(
     to: JobState,
     note: &str,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO job_events (job_id, from_state, to_state, at, note) VALUES ($1, $2, $3, $4, $5)")
-        .bind(job.0)
-        .bind(from.map(JobState::as_str))
-        .bind(to.as_str())
-        .bind(to_millis(now))
-        .bind(domain::clean_note(note))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO job_events (job_id, from_state, to_state, at, note) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(job.0)
+    .bind(from.map(JobState::as_str))
+    .bind(to.as_str())
+    .bind(to_millis(now))
+    .bind(domain::clean_note(note))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -230,11 +239,21 @@ pub async fn start_production(
     OrderStatus::check_transition(order.status, OrderStatus::InProduction).map_err(orders::rejected)?;
     let lines = orders::list_lines(&mut *tx, &order).await?;
     let plan = domain::plan_jobs(&order, &lines).map_err(rejected)?;
-    orders::apply_transition(tx, now, &order, OrderStatus::InProduction, by, &format!("{} jobs", plan.len()))
-        .await?;
+    orders::apply_transition(
+        tx,
+        now,
+        &order,
+        OrderStatus::InProduction,
+        by,
+        &format!("{} jobs", plan.len()),
+    )
+    .await?;
     let mut jobs = Vec::with_capacity(plan.len());
     for j in &plan {
-        let note = format!("order {} line {} plate {}", j.order_id, j.order_line_id, j.plate_no);
+        let note = format!(
+            "order {} line {} plate {}",
+            j.order_id, j.order_line_id, j.plate_no
+        );
         jobs.push(insert_job(tx, now, j, &note).await?);
     }
     Ok(jobs)
@@ -314,7 +333,10 @@ pub async fn report_progress(tx: &mut Tx, now: DateTime<Utc>, id: JobId, pct: i6
     let pct = domain::validate_progress(pct).map_err(rejected)?;
     let job = get_job(&mut *tx, id).await?;
     if job.state != JobState::Printing {
-        return Err(rejected(ProductionError::NotPrinting { job: id, state: job.state }));
+        return Err(rejected(ProductionError::NotPrinting {
+            job: id,
+            state: job.state,
+        }));
     }
     let done = sqlx::query("UPDATE jobs SET progress_pct = $1, updated_at = $2 WHERE id = $3 AND state = $4")
         .bind(pct)
@@ -364,7 +386,10 @@ pub async fn complete_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId) -> StoreRe
         let note = format!("all lines printed (job {id})");
         order = orders::apply_transition(tx, now, &order, OrderStatus::Ready, None, &note).await?;
     }
-    Ok(JobCompletion { job: get_job(&mut *tx, id).await?, order })
+    Ok(JobCompletion {
+        job: get_job(&mut *tx, id).await?,
+        order,
+    })
 }
 
 /// The result of a failure: the failed job and, if it was reprinted, the new attempt.
@@ -410,9 +435,15 @@ pub async fn fail_job(
     let failed = get_job(&mut *tx, id).await?;
     if domain::should_requeue(failed.attempt, max_reprints) {
         let reprint = requeue(tx, now, &failed, "automatic reprint").await?;
-        return Ok(JobFailure { job: get_job(&mut *tx, id).await?, reprint: Some(reprint) });
+        return Ok(JobFailure {
+            job: get_job(&mut *tx, id).await?,
+            reprint: Some(reprint),
+        });
     }
-    Ok(JobFailure { job: failed, reprint: None })
+    Ok(JobFailure {
+        job: failed,
+        reprint: None,
+    })
 }
 
 async fn requeue(tx: &mut Tx, now: DateTime<Utc>, failed: &Job, why: &str) -> StoreResult<Job> {
@@ -446,11 +477,25 @@ pub async fn cancel_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId, note: &str) 
 
 /// When an order stops (refund): cancels its queued and scheduled jobs and abandons its failed
 /// ones. The caller has checked that none is printing.
-pub(crate) async fn close_jobs_of_order(tx: &mut Tx, now: DateTime<Utc>, order: OrderId, note: &str) -> StoreResult<()> {
-    let jobs = list_jobs(&mut *tx, &JobFilter { order_id: Some(order), ..Default::default() }).await?;
+pub(crate) async fn close_jobs_of_order(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    order: OrderId,
+    note: &str,
+) -> StoreResult<()> {
+    let jobs = list_jobs(
+        &mut *tx,
+        &JobFilter {
+            order_id: Some(order),
+            ..Default::default()
+        },
+    )
+    .await?;
     for job in jobs {
         match job.state {
-            JobState::Queued | JobState::Scheduled => set_state(tx, now, &job, JobState::Cancelled, note).await?,
+            JobState::Queued | JobState::Scheduled => {
+                set_state(tx, now, &job, JobState::Cancelled, note).await?
+            }
             JobState::Failed => set_state(tx, now, &job, JobState::Abandoned, note).await?,
             _ => {}
         }
