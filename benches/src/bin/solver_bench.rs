@@ -1,0 +1,227 @@
+//! Solver benchmark: greedy dispatch vs the heuristic vs OR-Tools CP-SAT on generated farm
+//! scenarios, with lower bounds, gaps, `check` on every plan, and repair latency.
+//!
+//! ```text
+//! solver-bench farm  [--sizes 20x150,100x1000] [--limits 1,10] [--cpsat-limits 10] [--seeds 1]
+//!                    [--repairs 200] [--out DIR]
+//! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3]
+//! ```
+//! CP-SAT runs `python3 benches/cpsat/cpsat_solve.py` (needs `pip install ortools`).
+
+use std::process::Command;
+use std::time::Instant;
+
+use gantry_solver::repair::Event;
+use gantry_solver::scenario::{ScenarioSpec, generate};
+use gantry_solver::{Job, Method, ObjectiveWeights, Plan, Problem, SolveOptions, check, repair, solve};
+
+fn arg(args: &[String], name: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
+    s.split(',').filter_map(|x| x.trim().parse().ok()).collect()
+}
+
+fn sizes(s: &str) -> Vec<(usize, usize)> {
+    s.split(',')
+        .filter_map(|x| {
+            let (p, j) = x.split_once('x')?;
+            Some((p.parse().ok()?, j.parse().ok()?))
+        })
+        .collect()
+}
+
+fn checked(pb: &Problem, plan: &Plan, what: &str) -> String {
+    match check(pb, plan) {
+        Ok(_) => "ok".to_string(),
+        Err(v) => {
+            eprintln!("CHECK FAILED for {what}: {v}");
+            format!("FAIL: {v}")
+        }
+    }
+}
+
+fn run_cpsat(path: &str, limit: f64) -> Option<(Plan, f64)> {
+    let out = format!("{path}.cpsat-{limit}.json");
+    let t0 = Instant::now();
+    let status = Command::new("python3")
+        .args(["benches/cpsat/cpsat_solve.py", path, "--time-limit", &limit.to_string(), "--workers", "2"])
+        .args(["--output", &out])
+        .status()
+        .ok()?;
+    let secs = t0.elapsed().as_secs_f64();
+    if !status.success() {
+        eprintln!("cpsat exited with {status}");
+        return None;
+    }
+    let text = std::fs::read_to_string(&out).ok()?;
+    Some((Plan::from_json(&text).ok()?, secs))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().cloned().unwrap_or_else(|| "farm".to_string());
+    let out_dir = arg(&args, "--out", "/tmp/gantry-bench");
+    let _ = std::fs::create_dir_all(&out_dir);
+    match mode.as_str() {
+        "exact" => exact(&args),
+        _ => farm(&args, &out_dir),
+    }
+}
+
+fn farm(args: &[String], out_dir: &str) {
+    let sizes = sizes(&arg(args, "--sizes", "20x150,100x1000"));
+    let limits: Vec<f64> = list(&arg(args, "--limits", "1,10"));
+    let cp_limits: Vec<f64> = list(&arg(args, "--cpsat-limits", "10"));
+    let seeds: Vec<u64> = list(&arg(args, "--seeds", "1"));
+    let repairs: usize = arg(args, "--repairs", "200").parse().unwrap_or(200);
+    println!("| size (printers x jobs) | seed | method | limit s | value | lower bound | gap | time ms | check |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for &(np, nj) in &sizes {
+        for &seed in &seeds {
+            let pb = generate(&ScenarioSpec::farm(np, nj, seed));
+            let path = format!("{out_dir}/farm-{np}x{nj}-s{seed}.json");
+            let _ = std::fs::write(&path, pb.to_json());
+            let size = format!("{np}x{nj}");
+            let row = |name: &str, limit: String, plan: &Plan, ms: f64| {
+                println!(
+                    "| {size} | {seed} | {name} | {limit} | {:.1} | {:.1} | {:.1}% | {:.0} | {} |",
+                    plan.objective.value,
+                    plan.lower_bound,
+                    plan.gap * 100.0,
+                    ms,
+                    checked(&pb, plan, name)
+                );
+            };
+            let t = Instant::now();
+            let Ok(g) = solve(&pb, &SolveOptions { time_limit: 5.0, method: Method::Greedy, seed, max_iterations: None })
+            else {
+                eprintln!("invalid scenario");
+                return;
+            };
+            row("greedy", "-".into(), &g, t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            let opts0 = SolveOptions { time_limit: 5.0, method: Method::Heuristic, seed, max_iterations: Some(0) };
+            if let Ok(first) = solve(&pb, &opts0) {
+                row("first plan (construct)", "-".into(), &first, t.elapsed().as_secs_f64() * 1e3);
+            }
+            let mut base: Option<Plan> = None;
+            for &limit in &limits {
+                let t = Instant::now();
+                let opts = SolveOptions { time_limit: limit, method: Method::Heuristic, seed, max_iterations: None };
+                if let Ok(h) = solve(&pb, &opts) {
+                    row("heuristic", format!("{limit}"), &h, t.elapsed().as_secs_f64() * 1e3);
+                    if base.is_none() {
+                        base = Some(h);
+                    }
+                }
+            }
+            for &limit in &cp_limits {
+                match run_cpsat(&path, limit) {
+                    Some((plan, secs)) => row("cpsat", format!("{limit}"), &plan, secs * 1e3),
+                    None => println!("| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"),
+                }
+            }
+            if let Some(plan) = base
+                && repairs > 0
+            {
+                repair_bench(&pb, &plan, repairs, seed, &size);
+            }
+        }
+    }
+}
+
+fn repair_bench(pb: &Problem, plan: &Plan, n: usize, seed: u64, size: &str) {
+    let mut rng = gantry_solver::rng::Rng::new(seed ^ 0xBEEF);
+    let horizon = plan.objective.makespan.max(1);
+    let mut times = Vec::with_capacity(n);
+    let mut fails = 0;
+    let mut moved = 0;
+    for i in 0..n {
+        let at = rng.below((horizon / 2).max(1) as usize) as i64;
+        let event = match i % 5 {
+            0 => {
+                let mut job: Job = pb.jobs[rng.below(pb.jobs.len())].clone();
+                job.id = format!("NEW{i}");
+                job.release = at;
+                job.due = Some(at + 1440);
+                Event::JobAdded { at, job }
+            }
+            1 => {
+                let a = &plan.assignments[rng.below(plan.assignments.len())];
+                Event::JobCancelled { at: at.min(a.start - a.setup).max(0), job: a.job.clone() }
+            }
+            2 => {
+                let p = &pb.printers[rng.below(pb.printers.len())];
+                Event::PrinterDown { at, printer: p.id.clone(), until: Some(at + 240) }
+            }
+            _ => {
+                let a = &plan.assignments[rng.below(plan.assignments.len())];
+                let d = a.end - a.start;
+                let delta = rng.below(d as usize) as i64 - d / 2;
+                Event::JobFinished { at: (a.end + delta).max(a.start + 1), job: a.job.clone() }
+            }
+        };
+        let opts = SolveOptions { time_limit: 0.0, method: Method::Heuristic, seed, max_iterations: Some(0) };
+        let t = Instant::now();
+        match repair(pb, plan, &event, &opts) {
+            Ok(r) => {
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+                moved += r.moved;
+                if let Err(v) = check(&r.problem, &r.plan) {
+                    fails += 1;
+                    eprintln!("repair check failed for {event:?}: {v}");
+                }
+            }
+            Err(e) => eprintln!("repair error for {event:?}: {e}"),
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |q: f64| times.get(((times.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    println!(
+        "| {size} | {seed} | repair x{} | 0 | p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms | avg moved {:.1} | | | check failures: {fails} |",
+        times.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        moved as f64 / times.len().max(1) as f64
+    );
+}
+
+fn exact(args: &[String]) {
+    let sizes = sizes(&arg(args, "--sizes", "3x12,5x20"));
+    let limits: Vec<f64> = list(&arg(args, "--limits", "10,60"));
+    let seeds: Vec<u64> = list(&arg(args, "--seeds", "1,2,3"));
+    println!("| size | seed | objective | limit s | status | value | lower bound | time ms | check |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (i, &(np, nj)) in sizes.iter().enumerate() {
+        let limit = limits.get(i).copied().unwrap_or(60.0);
+        for &seed in &seeds {
+            for (oname, obj) in [
+                ("makespan", ObjectiveWeights { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 }),
+                ("tardiness+0.1setup", ObjectiveWeights { makespan: 0.0, weighted_tardiness: 1.0, setups: 0.1 }),
+            ] {
+                let mut spec = ScenarioSpec::farm(np, nj, seed);
+                spec.classes = 4;
+                spec.objective = obj;
+                let pb = generate(&spec);
+                let t = Instant::now();
+                let opts = SolveOptions { time_limit: limit, method: Method::Milp, seed, max_iterations: None };
+                let Ok(plan) = solve(&pb, &opts) else { continue };
+                println!(
+                    "| {np}x{nj} | {seed} | {oname} | {limit} | {:?} | {:.1} | {:.1} | {:.0} | {} |",
+                    plan.status,
+                    plan.objective.value,
+                    plan.lower_bound,
+                    t.elapsed().as_secs_f64() * 1e3,
+                    checked(&pb, &plan, "milp")
+                );
+            }
+        }
+    }
+}
