@@ -491,7 +491,12 @@ db_test!(manual_mark_ready_needs_every_copy_printed, |db| {
         .unwrap();
     let o = ok!(db, |tx| orders::mark_ready(&mut tx, at(2), id, Some(fx.planner)));
     assert_eq!(o.status, OrderStatus::Ready);
-    assert_eq!(job(db, jobs[0].id).await.state, JobState::Queued);
+    // The job no longer needed is cancelled.
+    assert_eq!(job(db, jobs[0].id).await.state, JobState::Cancelled);
+    assert_eq!(
+        events(db, jobs[0].id).await.lines().last(),
+        Some("queued -> cancelled at +2m: \"order ready\"")
+    );
 });
 
 db_test!(failures_are_counted_and_reprinted_up_to_the_limit, |db| {

@@ -24,7 +24,8 @@
 //!   done automatically while `attempt ≤ max_reprints` ([`should_requeue`]) or by hand — or
 //!   `abandoned` (its copies will not be printed).
 //! * `queued | scheduled → cancelled`: a job that has not started printing is cancelled when
-//!   its order is refunded (or by hand). A printing job cannot be cancelled.
+//!   its order is refunded or becomes `ready` without it (failed jobs awaiting a decision are
+//!   then `abandoned`), or by hand. A printing job cannot be cancelled; a refund waits for it.
 //! * `done`, `requeued`, `abandoned` and `cancelled` are terminal.
 //!
 //! Progress reports (0–100 %) on a printing job are not transitions. Every transition is

@@ -453,7 +453,8 @@ pub async fn pay(tx: &mut Tx, now: DateTime<Utc>, id: OrderId, by: Option<UserId
 }
 
 /// `in_production → ready` by hand; every line must be printed (`ORDER_PRODUCTION_INCOMPLETE`).
-/// Completing the last job does this automatically.
+/// Jobs no longer needed are closed (queued and scheduled cancelled, failed abandoned); a
+/// printing job finishes normally. Completing the last job does this automatically.
 pub async fn mark_ready(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -465,7 +466,9 @@ pub async fn mark_ready(
     if !orders::all_printed(&list_lines(&mut *tx, &order).await?) {
         return Err(rejected(OrderError::ProductionIncomplete { order: id }));
     }
-    apply_transition(tx, now, &order, OrderStatus::Ready, by, "").await
+    let order = apply_transition(tx, now, &order, OrderStatus::Ready, by, "").await?;
+    super::production::close_jobs_of_order(tx, now, id, "order ready").await?;
+    Ok(order)
 }
 
 /// `ready → shipped`.

@@ -358,7 +358,8 @@ pub struct JobCompletion {
 }
 
 /// `printing → done`: adds the copies to the line's `printed_count`; when every line of the
-/// order is printed, moves the order `in_production → ready` (history by the system).
+/// order is printed, moves the order `in_production → ready` (history by the system) and
+/// closes the order's jobs still open (e.g. a failed one awaiting a decision).
 pub async fn complete_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId) -> StoreResult<JobCompletion> {
     let job = get_job(&mut *tx, id).await?;
     check_transition(id, job.state, JobState::Done).map_err(rejected)?;
@@ -385,6 +386,7 @@ pub async fn complete_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId) -> StoreRe
     {
         let note = format!("all lines printed (job {id})");
         order = orders::apply_transition(tx, now, &order, OrderStatus::Ready, None, &note).await?;
+        close_jobs_of_order(tx, now, order.id, "order ready").await?;
     }
     Ok(JobCompletion {
         job: get_job(&mut *tx, id).await?,
@@ -475,8 +477,8 @@ pub async fn cancel_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId, note: &str) 
     get_job(&mut *tx, id).await
 }
 
-/// When an order stops (refund): cancels its queued and scheduled jobs and abandons its failed
-/// ones. The caller has checked that none is printing.
+/// When an order no longer needs printing (ready, refunded): cancels its queued and scheduled
+/// jobs and abandons its failed ones. Printing and finished jobs are left alone.
 pub(crate) async fn close_jobs_of_order(
     tx: &mut Tx,
     now: DateTime<Utc>,
