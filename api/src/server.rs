@@ -3,9 +3,9 @@
 use std::net::TcpListener;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpResponse, HttpServer, web};
-use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use gantry_engine::store::Db;
 
 use crate::config::Config;
@@ -36,8 +36,20 @@ async fn sqlx_ping(db: &Db) -> Result<(), gantry_engine::store::StoreError> {
     gantry_engine::store::ping(db).await
 }
 
-async fn graphql(state: web::Data<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    state.schema.execute(req.into_inner()).await.into()
+/// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`;
+/// larger bodies get 413 before any parsing), then parsed as JSON or a multipart request.
+async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let parsed = async_graphql::http::receive_batch_body(content_type, &body[..], MultipartOptions::default()).await;
+    match parsed {
+        Ok(batch) => {
+            let resp = state.schema.execute_batch(batch).await;
+            HttpResponse::build(StatusCode::OK).json(resp)
+        }
+        Err(e) => HttpResponse::BadRequest().json(serde_json::json!({
+            "errors": [{"message": e.to_string(), "extensions": {"code": "VALIDATION", "reason": "BAD_REQUEST"}}]
+        })),
+    }
 }
 
 async fn graphiql() -> HttpResponse {

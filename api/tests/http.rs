@@ -55,3 +55,18 @@ async fn over_deep_query_is_rejected() {
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{v}");
     app.stop().await;
 }
+
+app_test!(stats_report_the_demo_farm, |app| {
+    let summary = gantry_engine::store::demo::load(&app.db.db).await.unwrap();
+    let v = app.graphql("{ stats { printers materials products orders jobs } }", serde_json::json!({})).await;
+    assert_eq!(
+        v["data"]["stats"],
+        serde_json::json!({
+            "printers": summary.printers,
+            "materials": summary.materials,
+            "products": summary.products,
+            "orders": summary.orders,
+            "jobs": summary.jobs,
+        })
+    );
+});

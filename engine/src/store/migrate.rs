@@ -21,6 +21,7 @@ pub struct Migration {
 /// All migrations, in order. Add new ones at the end; never edit an applied one.
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "core", sql: include_str!("../../migrations/0001_core.sql") },
+    Migration { version: 2, name: "meta", sql: include_str!("../../migrations/0002_meta.sql") },
 ];
 
 impl Migration {

@@ -13,8 +13,10 @@
 //! (sqlx's `Any` cannot decode SQLite integers as booleans); JSON is `TEXT`.
 
 pub mod catalog;
+pub mod demo;
 pub mod equipment;
 pub mod inventory;
+pub mod meta;
 pub mod migrate;
 pub mod orders;
 pub mod production;
