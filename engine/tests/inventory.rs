@@ -557,5 +557,84 @@ gantry_engine::db_test!(adjust_scrap_and_low_stock, |db| {
     assert_eq!(code(&e), ("STOCK_INSUFFICIENT", ErrorKind::Conflict));
     tx.commit().await.unwrap();
     assert_eq!(level(db, m).await, (0, 100, -100));
+
+    // Shrinking an uncovered reservation is allowed; growing it is not.
+    let mut tx = db.begin().await.unwrap();
+    inventory::reserve(&mut tx, t0(), "job-1", m, 50).await.unwrap();
+    let e = inventory::reserve(&mut tx, t0(), "job-1", m, 51)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), ("STOCK_INSUFFICIENT", ErrorKind::Conflict));
+    tx.commit().await.unwrap();
+    // 30 g arrive: the job may consume what is physically there, no more.
+    spool(db, m, 30, 5).await;
+    assert_eq!(level(db, m).await, (30, 50, -20));
+    let mut tx = db.begin().await.unwrap();
+    let e = inventory::consume(&mut tx, t0(), "job-1", m, 31)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), ("STOCK_INSUFFICIENT", ErrorKind::Conflict));
+    let c = inventory::consume(&mut tx, t0(), "job-1", m, 30).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(c.movements.len(), 1);
+    assert_eq!(level(db, m).await, (0, 0, 0));
+    assert_ledger_balances(db).await;
+});
+
+gantry_engine::db_test!(concurrent_commands_never_oversell_or_double_consume, |db| {
+    let m = material(db, "PLA-black-1.75").await;
+    spool(db, m, 1000, 0).await;
+
+    // Four transactions race to reserve 400 g each of 1000 g: exactly two win.
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let res = inventory::reserve(&mut tx, t0(), &format!("race-{i}"), m, 400).await;
+            // Keep the transaction open a little so the others overlap with it.
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            match res {
+                Ok(_) => {
+                    tx.commit().await.unwrap();
+                    true
+                }
+                Err(e) => {
+                    assert_eq!(e.code(), "STOCK_INSUFFICIENT");
+                    false
+                }
+            }
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 2);
+    assert_eq!(level(db, m).await, (1000, 800, 200));
+
+    // Two transactions consume the same reservation at once: it is drawn once.
+    let mut conn = db.pool().acquire().await.unwrap();
+    let key = inventory::held_reservations(&mut conn, m).await.unwrap()[0]
+        .job_key
+        .clone();
+    drop(conn);
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let (db, key) = (db.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let c = inventory::consume(&mut tx, t0(), &key, m, 400).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            tx.commit().await.unwrap();
+            c.replayed
+        }));
+    }
+    let mut replays = 0;
+    for t in tasks {
+        replays += usize::from(t.await.unwrap());
+    }
+    assert_eq!(replays, 1);
+    assert_eq!(level(db, m).await, (600, 400, 200));
     assert_ledger_balances(db).await;
 });

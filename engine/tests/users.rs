@@ -229,3 +229,45 @@ gantry_engine::db_test!(role_changes_and_deactivation, |db| {
     assert!(!users::get_user(&mut conn, admin.id).await.unwrap().active);
     assert!(users::get_user(&mut conn, bob.id).await.unwrap().active);
 });
+
+gantry_engine::db_test!(password_hash_and_reactivation, |db| {
+    let u = user(db, new_user("op@gantry.example", Role::Operator, None)).await;
+    let hash = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.pool().acquire().await.unwrap();
+            users::credentials_by_email(&mut conn, "op@gantry.example")
+                .await
+                .unwrap()
+                .unwrap()
+                .1
+        }
+    };
+    let mut tx = db.begin().await.unwrap();
+    users::set_password_hash(&mut tx, t0(), u.id, Some("new-opaque"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(hash(db).await.as_deref(), Some("new-opaque"));
+
+    let mut tx = db.begin().await.unwrap();
+    let e = users::set_password_hash(&mut tx, t0(), u.id, Some("  "))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), ("USER_INVALID_FIELD", ErrorKind::Validation));
+    let e = users::set_password_hash(&mut tx, t0(), UserId(999), Some("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), ("NOT_FOUND", ErrorKind::NotFound));
+    tx.commit().await.unwrap();
+    assert_eq!(hash(db).await.as_deref(), Some("new-opaque"));
+
+    let mut tx = db.begin().await.unwrap();
+    users::set_password_hash(&mut tx, t0(), u.id, None).await.unwrap();
+    assert!(!users::deactivate_user(&mut tx, t0(), u.id).await.unwrap().active);
+    let back = users::reactivate_user(&mut tx, t0(), u.id).await.unwrap();
+    assert_eq!(users::reactivate_user(&mut tx, t0(), u.id).await.unwrap(), back);
+    tx.commit().await.unwrap();
+    assert_eq!(hash(db).await, None);
+    assert_eq!(all_users(db).await, vec![User { active: true, ..u }]);
+});

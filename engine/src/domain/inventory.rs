@@ -549,6 +549,30 @@ pub fn check_available(
     Ok(())
 }
 
+/// The most a job may consume against its held reservation of `held` grams, given the
+/// material's `on_hand` and `reserved` (all held reservations, this one included): its own
+/// reservation plus the unreserved stock, and never more than is on hand. When a downward count
+/// left reservations uncovered (available < 0), a job may still consume up to its own
+/// reservation as long as it is physically on hand.
+pub fn consumable_limit(on_hand: i64, reserved: i64, held: i64) -> i64 {
+    let available = on_hand.saturating_sub(reserved);
+    held.saturating_add(available.max(0)).min(on_hand)
+}
+
+/// Checks a change of a held reservation from `held` to `requested` grams: shrinking is always
+/// allowed; growing needs the extra grams available.
+pub fn check_resize(
+    material_id: MaterialId,
+    held: Grams,
+    requested: Grams,
+    available: i64,
+) -> Result<(), InventoryError> {
+    if requested <= held {
+        return Ok(());
+    }
+    check_available(material_id, requested, available.saturating_add(held.get()))
+}
+
 /// Plans drawing `grams` from `spools` (id, remaining): emptiest first, then oldest (lowest
 /// id); empty spools are skipped. Returns the grams taken per spool, in draw order, summing to
 /// `grams`; `STOCK_INSUFFICIENT` if the spools together hold less.
@@ -829,5 +853,40 @@ mod tests {
         }
         assert!(check_available(MaterialId(1), g(801), 800).is_err());
         assert!(check_available(MaterialId(1), g(800), 800).is_ok());
+    }
+
+    #[test]
+    fn consumption_and_resize_limits() {
+        // (on hand, reserved incl. this, held by this) -> limit
+        let cases = [
+            (1000, 600, 600, 1000), // 600 own + 400 free
+            (1000, 900, 500, 600),  // 500 own + 100 free
+            (500, 800, 400, 400),   // uncovered: own reservation, physically there
+            (300, 800, 400, 300),   // uncovered and not even on hand: what is there
+            (0, 100, 100, 0),
+        ];
+        for (on_hand, reserved, held, limit) in cases {
+            assert_eq!(
+                consumable_limit(on_hand, reserved, held),
+                limit,
+                "{on_hand} {reserved} {held}"
+            );
+        }
+        let m = MaterialId(1);
+        // (held, requested, available) -> ok?
+        let cases = [
+            (500, 400, -100, true),
+            (500, 500, -100, true),
+            (500, 501, 0, false),
+            (500, 600, 100, true),
+            (500, 601, 100, false),
+        ];
+        for (held, requested, available, ok) in cases {
+            assert_eq!(
+                check_resize(m, g(held), g(requested), available).is_ok(),
+                ok,
+                "{held} {requested} {available}"
+            );
+        }
     }
 }

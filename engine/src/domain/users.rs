@@ -406,6 +406,22 @@ pub fn check_admin_remains(
     Ok(())
 }
 
+/// Checks an opaque password hash: `None` is allowed, a given one must be non-blank and at most
+/// 1 024 bytes.
+pub fn check_password_hash(hash: Option<&str>) -> Result<Option<&str>, UserError> {
+    match hash {
+        Some(h) if h.trim().is_empty() => Err(UserError::InvalidField {
+            field: "password hash",
+            reason: "must not be blank",
+        }),
+        Some(h) if h.len() > 1024 => Err(UserError::InvalidField {
+            field: "password hash",
+            reason: "too long",
+        }),
+        other => Ok(other),
+    }
+}
+
 /// Input for a CRM customer record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewCustomer {
@@ -456,22 +472,7 @@ impl NewUser {
         let email = normalize_email(&self.email)?;
         let display_name = text("display name", &self.display_name, NAME_MAX)?;
         check_customer_link(self.role, self.customer_id)?;
-        let password_hash = match &self.password_hash {
-            None => None,
-            Some(h) if h.trim().is_empty() => {
-                return Err(UserError::InvalidField {
-                    field: "password hash",
-                    reason: "must not be blank",
-                });
-            }
-            Some(h) if h.len() > 1024 => {
-                return Err(UserError::InvalidField {
-                    field: "password hash",
-                    reason: "too long",
-                });
-            }
-            Some(h) => Some(h.clone()),
-        };
+        let password_hash = check_password_hash(self.password_hash.as_deref())?.map(str::to_string);
         Ok(NewUser {
             email,
             display_name,

@@ -14,8 +14,8 @@ use sqlx::any::AnyRow;
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::inventory::{
     Consumption, InventoryError, Material, MaterialKind, MovementKind, NewMaterial, NewSpool, Reservation,
-    ReservationState, Spool, StockLevel, StockMovement, check_available, nonnegative_grams, opt_text,
-    parse_job_key, plan_draw, positive_grams,
+    ReservationState, Spool, StockLevel, StockMovement, check_available, check_resize, consumable_limit,
+    nonnegative_grams, opt_text, parse_job_key, plan_draw, positive_grams,
 };
 use crate::domain::types::{
     Currency, Grams, MaterialId, Money, ReservationId, SpoolId, from_millis, to_millis,
@@ -561,7 +561,8 @@ async fn update_reservation(
 ///
 /// - No reservation yet: holds `grams` if available, else `STOCK_INSUFFICIENT`.
 /// - A held reservation for the same key and material is **adjusted** to `grams` (the old
-///   amount counts as available); the same amount again is a no-op, so retries are idempotent.
+///   amount counts as available; shrinking is always allowed); the same amount again is a
+///   no-op, so retries are idempotent.
 /// - A released one is held again (`released → held`); a consumed one is final
 ///   (`RESERVATION_ILLEGAL_TRANSITION`).
 ///
@@ -599,7 +600,7 @@ pub async fn reserve(
             if r.grams == g {
                 return Ok(r);
             }
-            check_available(material_id, g, available + r.grams.get()).map_err(rejected)?;
+            check_resize(material_id, r.grams, g, available).map_err(rejected)?;
             update_reservation(tx, now, r.id, ReservationState::Held, g.get(), 0).await
         }
         Some(r) => {
@@ -631,7 +632,8 @@ pub async fn release(tx: &mut Tx, now: DateTime<Utc>, job_key: &str) -> StoreRes
 /// `consumption` movement per spool and marks the reservation consumed.
 ///
 /// The actual use may differ from the reserved amount but must fit into the reservation plus
-/// the available stock (`STOCK_INSUFFICIENT`). Idempotent: consuming an already consumed
+/// the unreserved stock, and into what is on hand (`STOCK_INSUFFICIENT`; see
+/// [`consumable_limit`]). Idempotent: consuming an already consumed
 /// reservation writes nothing and returns the recorded outcome (`replayed = true`).
 /// A missing reservation is `RESERVATION_NOT_FOUND`; a released one
 /// `RESERVATION_ILLEGAL_TRANSITION`.
@@ -698,7 +700,8 @@ async fn settle(
         });
     }
     let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, material_id).await?;
-    check_available(material_id, used, on_hand - reserved + r.grams.get()).map_err(rejected)?;
+    let limit = consumable_limit(on_hand, reserved, r.grams.get());
+    check_available(material_id, used, limit).map_err(rejected)?;
     let rows =
         sqlx::query("SELECT id, remaining_grams FROM spools WHERE material_id = $1 AND remaining_grams > 0")
             .bind(material_id.0)

@@ -12,7 +12,7 @@ use super::{StoreError, StoreResult, Tx, col, flag};
 use crate::domain::types::{CustomerId, UserId, from_millis, to_millis};
 use crate::domain::users::{
     Customer, NewCustomer, NewUser, Role, User, UserError, check_admin_remains, check_customer_link,
-    normalize_email,
+    check_password_hash, normalize_email,
 };
 use crate::error::DomainError;
 
@@ -235,4 +235,35 @@ pub async fn change_role(
         customer_id,
         ..user
     })
+}
+
+/// Reactivates a deactivated account (idempotent).
+pub async fn reactivate_user(tx: &mut Tx, _now: DateTime<Utc>, id: UserId) -> StoreResult<User> {
+    let user = get_user(&mut *tx, id).await?;
+    if user.active {
+        return Ok(user);
+    }
+    sqlx::query("UPDATE users SET active = 1 WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(User { active: true, ..user })
+}
+
+/// Replaces an account's opaque password hash (hashing is the API layer's job); `None` removes
+/// it (the account can then not log in with a password). A blank hash is rejected.
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    _now: DateTime<Utc>,
+    id: UserId,
+    password_hash: Option<&str>,
+) -> StoreResult<()> {
+    let hash = check_password_hash(password_hash).map_err(rejected)?;
+    get_user(&mut *tx, id).await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
