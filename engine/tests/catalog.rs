@@ -1,5 +1,8 @@
 //! Catalog persistence: categories (tree, slugs, cycles), products, reviews.
 
+// Test helpers outside #[test] fns unwrap too (clippy.toml only allows it inside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::{DateTime, Utc};
 use gantry_engine::db_test;
 use gantry_engine::domain::catalog::{
