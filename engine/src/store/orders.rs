@@ -267,8 +267,9 @@ async fn ensure_customer(conn: &mut AnyConnection, id: CustomerId) -> StoreResul
 /// Creates a `draft` order with its lines and total, recording the creation in the history.
 ///
 /// With an `idempotency_key` already used by the same customer, returns that order and writes
-/// nothing; used by another customer, it is `ORDER_IDEMPOTENCY_CONFLICT`. Unknown customer,
-/// product or material is `NotFound`; every other rejection is typed (see [`OrderError`]).
+/// nothing; used by another customer, it is `ORDER_IDEMPOTENCY_CONFLICT` (as is the loser of two
+/// concurrent creates with one key, whose retry then returns the winner's order). Unknown
+/// customer, product or material is `NotFound`; every other rejection is typed ([`OrderError`]).
 pub async fn create_order(
     tx: &mut Tx,
     now: DateTime<Utc>,
