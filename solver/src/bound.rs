@@ -51,7 +51,8 @@ pub fn placement_reason(inst: &Instance, j: usize) -> Option<String> {
     let fits = inst.elig[j].iter().any(|&(p, d)| {
         // The cheapest possible setup is 0 only if the class matches; use the real first setup
         // as well as zero: if even a zero-setup block cannot fit, it never fits.
-        inst.earliest_load(p, inst.avail[p].max(inst.release[j]), d).is_some()
+        inst.earliest_load(p, inst.avail[p].max(inst.release[j]), d)
+            .is_some()
     });
     if fits {
         None
@@ -92,7 +93,9 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
                 loads[j].push((p, d + s));
             }
         }
-        let (Some(e), Some(s)) = (best_end, best_setup) else { continue };
+        let (Some(e), Some(s)) = (best_end, best_setup) else {
+            continue;
+        };
         ms = ms.max(e);
         tard += inst.tardiness(j, e);
         setups += s;
@@ -107,7 +110,12 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
         }
     }
     let value = inst.w_makespan * ms as f64 + inst.w_tardiness * tard + inst.w_setups * setups as f64;
-    Bound { makespan: ms, weighted_tardiness: tard, setups, value }
+    Bound {
+        makespan: ms,
+        weighted_tardiness: tard,
+        setups,
+        value,
+    }
 }
 
 /// LP: min C s.t. every job fractionally assigned, Σ load on each printer ≤ C. Returns ⌈C⌉ (times
@@ -139,7 +147,8 @@ fn load_lp(inst: &Instance, loads: &[Vec<(usize, i64)>], budget: f64) -> Option<
         model.add_constraint(e.leq(c));
     }
     let sol = model.solve().ok()?;
-    if !matches!(sol.status(), good_lp::solvers::SolutionStatus::Optimal) || t0.elapsed().as_secs_f64() > budget * 4.0
+    if !matches!(sol.status(), good_lp::solvers::SolutionStatus::Optimal)
+        || t0.elapsed().as_secs_f64() > budget * 4.0
     {
         return None;
     }

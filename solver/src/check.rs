@@ -20,27 +20,72 @@ pub enum Violation {
     #[error("job {job:?} is assigned to printer {printer:?}, which cannot run it")]
     NotEligible { job: String, printer: String },
     #[error("job {job:?} on {printer:?}: end - start = {got}, but its duration there is {expected}")]
-    WrongDuration { job: String, printer: String, expected: i64, got: i64 },
+    WrongDuration {
+        job: String,
+        printer: String,
+        expected: i64,
+        got: i64,
+    },
     #[error("job {job:?} on {printer:?}: setup {got}, but the required setup after {after} is {expected}")]
-    WrongSetup { job: String, printer: String, after: String, expected: i64, got: i64 },
-    #[error("job {job:?} on {printer:?}: loaded at {load}, before the previous job {previous:?} ends at {previous_end}")]
-    Overlap { job: String, printer: String, load: i64, previous: String, previous_end: i64 },
+    WrongSetup {
+        job: String,
+        printer: String,
+        after: String,
+        expected: i64,
+        got: i64,
+    },
+    #[error(
+        "job {job:?} on {printer:?}: loaded at {load}, before the previous job {previous:?} ends at {previous_end}"
+    )]
+    Overlap {
+        job: String,
+        printer: String,
+        load: i64,
+        previous: String,
+        previous_end: i64,
+    },
     #[error(
         "job {job:?} on {printer:?}: loaded at {load}, but {previous:?} ended unattended and the bed is only cleared at {cleared}"
     )]
-    BedNotCleared { job: String, printer: String, load: i64, previous: String, cleared: String },
+    BedNotCleared {
+        job: String,
+        printer: String,
+        load: i64,
+        previous: String,
+        cleared: String,
+    },
     #[error("job {job:?}: loaded at {load}, before its release {release}")]
     BeforeRelease { job: String, load: i64, release: i64 },
-    #[error("job {job:?} on {printer:?}: loaded at {load}, before the printer is available at {available_from}")]
-    BeforeAvailable { job: String, printer: String, load: i64, available_from: i64 },
+    #[error(
+        "job {job:?} on {printer:?}: loaded at {load}, before the printer is available at {available_from}"
+    )]
+    BeforeAvailable {
+        job: String,
+        printer: String,
+        load: i64,
+        available_from: i64,
+    },
     #[error("job {job:?}: loaded at {load}, outside every operator shift")]
     Unstaffed { job: String, load: i64 },
-    #[error("job {job:?} on {printer:?}: occupies [{from}, {to}), overlapping maintenance [{window_from}, {window_to}]")]
-    Maintenance { job: String, printer: String, from: i64, to: i64, window_from: i64, window_to: i64 },
+    #[error(
+        "job {job:?} on {printer:?}: occupies [{from}, {to}), overlapping maintenance [{window_from}, {window_to}]"
+    )]
+    Maintenance {
+        job: String,
+        printer: String,
+        from: i64,
+        to: i64,
+        window_from: i64,
+        window_to: i64,
+    },
     #[error("job {job:?}: ends at {end}, after the horizon {horizon}")]
     Horizon { job: String, end: i64, horizon: i64 },
     #[error("objective.{field}: plan says {reported}, recomputed {recomputed}")]
-    Objective { field: &'static str, reported: f64, recomputed: f64 },
+    Objective {
+        field: &'static str,
+        reported: f64,
+        recomputed: f64,
+    },
     #[error("status {status:?} with {unscheduled} unscheduled job(s)")]
     Status { status: Status, unscheduled: usize },
     #[error("lower_bound {lower_bound} is above the plan's value {value}")]
@@ -66,20 +111,38 @@ fn close(a: f64, b: f64) -> bool {
 /// maintenance, shifts (loading and bed clearing), horizon, completeness, status and objective.
 pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
     problem.validate()?;
-    let jobs: HashMap<&str, usize> = problem.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i)).collect();
-    let printers: HashMap<&str, usize> =
-        problem.printers.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
-    let classes: HashMap<&str, usize> =
-        problem.setup_classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let jobs: HashMap<&str, usize> = problem
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.id.as_str(), i))
+        .collect();
+    let printers: HashMap<&str, usize> = problem
+        .printers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let classes: HashMap<&str, usize> = problem
+        .setup_classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
     let mut seen = vec![false; problem.jobs.len()];
     let mut per_printer: Vec<Vec<(i64, i64, i64, usize)>> = vec![Vec::new(); problem.printers.len()];
     for a in &plan.assignments {
-        let &j = jobs.get(a.job.as_str()).ok_or_else(|| Violation::UnknownJob { job: a.job.clone() })?;
+        let &j = jobs
+            .get(a.job.as_str())
+            .ok_or_else(|| Violation::UnknownJob { job: a.job.clone() })?;
         if std::mem::replace(&mut seen[j], true) {
             return Err(Violation::DuplicateJob { job: a.job.clone() });
         }
         let job = &problem.jobs[j];
-        let not_eligible = || Violation::NotEligible { job: a.job.clone(), printer: a.printer.clone() };
+        let not_eligible = || Violation::NotEligible {
+            job: a.job.clone(),
+            printer: a.printer.clone(),
+        };
         let &p = printers.get(a.printer.as_str()).ok_or_else(not_eligible)?;
         let &d = job.durations.get(&a.printer).ok_or_else(not_eligible)?;
         if a.end - a.start != d {
@@ -93,13 +156,17 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
         per_printer[p].push((a.start, a.end, a.setup, j));
     }
     for u in &plan.unscheduled {
-        let &j = jobs.get(u.job.as_str()).ok_or_else(|| Violation::UnknownJob { job: u.job.clone() })?;
+        let &j = jobs
+            .get(u.job.as_str())
+            .ok_or_else(|| Violation::UnknownJob { job: u.job.clone() })?;
         if std::mem::replace(&mut seen[j], true) {
             return Err(Violation::DuplicateJob { job: u.job.clone() });
         }
     }
     if let Some(j) = seen.iter().position(|s| !s) {
-        return Err(Violation::MissingJob { job: problem.jobs[j].id.clone() });
+        return Err(Violation::MissingJob {
+            job: problem.jobs[j].id.clone(),
+        });
     }
     let staffed = |t: i64| match &problem.operator_shifts {
         None => true,
@@ -175,7 +242,11 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
                 }
             }
             if load < job.release {
-                return Err(Violation::BeforeRelease { job: job.id.clone(), load, release: job.release });
+                return Err(Violation::BeforeRelease {
+                    job: job.id.clone(),
+                    load,
+                    release: job.release,
+                });
             }
             if load < printer.available_from {
                 return Err(Violation::BeforeAvailable {
@@ -186,7 +257,10 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
                 });
             }
             if !staffed(load) {
-                return Err(Violation::Unstaffed { job: job.id.clone(), load });
+                return Err(Violation::Unstaffed {
+                    job: job.id.clone(),
+                    load,
+                });
             }
             for w in &printer.unavailable {
                 if load < w[1] && w[0] < end {
@@ -203,7 +277,11 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
             if let Some(h) = problem.horizon
                 && end > h
             {
-                return Err(Violation::Horizon { job: job.id.clone(), end, horizon: h });
+                return Err(Violation::Horizon {
+                    job: job.id.clone(),
+                    end,
+                    horizon: h,
+                });
             }
             makespan = makespan.max(end);
             if let Some(due) = job.due
@@ -233,17 +311,31 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
         });
     }
     if o.setups != setups {
-        return Err(Violation::Objective { field: "setups", reported: o.setups as f64, recomputed: setups as f64 });
+        return Err(Violation::Objective {
+            field: "setups",
+            reported: o.setups as f64,
+            recomputed: setups as f64,
+        });
     }
     if !close(o.value, value) {
-        return Err(Violation::Objective { field: "value", reported: o.value, recomputed: value });
+        return Err(Violation::Objective {
+            field: "value",
+            reported: o.value,
+            recomputed: value,
+        });
     }
     let complete = plan.unscheduled.is_empty();
     if complete == (plan.status == Status::Infeasible) {
-        return Err(Violation::Status { status: plan.status, unscheduled: plan.unscheduled.len() });
+        return Err(Violation::Status {
+            status: plan.status,
+            unscheduled: plan.unscheduled.len(),
+        });
     }
     if plan.lower_bound > value + 1e-6 * value.abs().max(1.0) {
-        return Err(Violation::Bound { lower_bound: plan.lower_bound, value });
+        return Err(Violation::Bound {
+            lower_bound: plan.lower_bound,
+            value,
+        });
     }
     Ok(CheckReport {
         assigned: plan.assignments.len(),

@@ -48,7 +48,10 @@ pub fn greedy(inst: &Instance) -> Sequences {
         }
     }
     for j in queue {
-        sol.unscheduled.push((j, "no room left before the horizon or the last operator shift".to_string()));
+        sol.unscheduled.push((
+            j,
+            "no room left before the horizon or the last operator shift".to_string(),
+        ));
     }
     sol
 }

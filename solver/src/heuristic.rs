@@ -133,13 +133,19 @@ impl<'a> Local<'a> {
     }
 
     pub fn score(&self) -> (usize, f64) {
-        (self.pool.len(), self.inst.w_makespan * self.makespan() as f64 + self.sumcost)
+        (
+            self.pool.len(),
+            self.inst.w_makespan * self.makespan() as f64 + self.sumcost,
+        )
     }
 
     pub fn sequences(&self) -> Sequences {
         let mut unscheduled = self.dead.clone();
         unscheduled.extend(self.pool.iter().map(|&j| (j, CONGESTED.to_string())));
-        Sequences { seqs: self.seqs.clone(), unscheduled }
+        Sequences {
+            seqs: self.seqs.clone(),
+            unscheduled,
+        }
     }
 
     fn touch(&mut self, p: usize) {
@@ -280,7 +286,9 @@ impl<'a> Local<'a> {
         if k == 0 {
             return out;
         }
-        let nonempty: Vec<usize> = (0..inst.n_printers).filter(|&p| !self.seqs[p].is_empty()).collect();
+        let nonempty: Vec<usize> = (0..inst.n_printers)
+            .filter(|&p| !self.seqs[p].is_empty())
+            .collect();
         let strategy = rng.below(4);
         match strategy {
             // Strings from random printers.
@@ -330,15 +338,18 @@ impl<'a> Local<'a> {
                 let p = nonempty[rng.below(nonempty.len())];
                 let seed = self.seqs[p][rng.below(self.seqs[p].len())];
                 let key = |j: usize| -> f64 {
-                    let class = if inst.job_class[j] == inst.job_class[seed] { 0.0 } else { 1.0 };
+                    let class = if inst.job_class[j] == inst.job_class[seed] {
+                        0.0
+                    } else {
+                        1.0
+                    };
                     let due = match (inst.due[j], inst.due[seed]) {
                         (Some(a), Some(b)) => (a - b).abs() as f64,
                         _ => 0.0,
                     };
                     class * 1e3 + due + 1e3 * rng_key(j, seed)
                 };
-                let mut cand: Vec<(f64, usize)> =
-                    self.seqs.iter().flatten().map(|&j| (key(j), j)).collect();
+                let mut cand: Vec<(f64, usize)> = self.seqs.iter().flatten().map(|&j| (key(j), j)).collect();
                 let take = k.min(cand.len());
                 if take > 0 {
                     cand.select_nth_unstable_by(take - 1, |a, b| a.0.total_cmp(&b.0));
@@ -382,7 +393,10 @@ impl<'a> Local<'a> {
         let mut since_best: u64 = 0;
         let assigned: usize = self.seqs.iter().map(Vec::len).sum();
         if assigned + self.pool.len() == 0 {
-            return SearchResult { best: best_sol, iterations: 0 };
+            return SearchResult {
+                best: best_sol,
+                iterations: 0,
+            };
         }
         while !limits.stop(it, since_best, best) {
             it += 1;
@@ -396,9 +410,8 @@ impl<'a> Local<'a> {
             let mut order = std::mem::take(&mut self.pool);
             match rng.below(4) {
                 0 => rng.shuffle(&mut order),
-                1 => order.sort_by_key(|&j| {
-                    std::cmp::Reverse(inst.elig[j].iter().map(|e| e.1).min().unwrap_or(0))
-                }),
+                1 => order
+                    .sort_by_key(|&j| std::cmp::Reverse(inst.elig[j].iter().map(|e| e.1).min().unwrap_or(0))),
                 2 => order.sort_by_key(|&j| std::cmp::Reverse(inst.due[j].unwrap_or(i64::MAX))),
                 _ => order.sort_by_key(|&j| std::cmp::Reverse(inst.release[j])),
             }
@@ -422,7 +435,10 @@ impl<'a> Local<'a> {
                 hist[slot] = cur;
             }
         }
-        SearchResult { best: best_sol, iterations: it }
+        SearchResult {
+            best: best_sol,
+            iterations: it,
+        }
     }
 }
 
@@ -474,7 +490,10 @@ pub fn construct(inst: &Instance) -> Sequences {
             best = Some((score, sol));
         }
     }
-    best.map(|b| b.1).unwrap_or_else(|| Sequences { seqs: vec![Vec::new(); inst.n_printers], unscheduled: dead })
+    best.map(|b| b.1).unwrap_or_else(|| Sequences {
+        seqs: vec![Vec::new(); inst.n_printers],
+        unscheduled: dead,
+    })
 }
 
 fn append_construct(inst: &Instance, order: &[usize], dead: &[(usize, String)]) -> Sequences {

@@ -8,8 +8,8 @@
 //! the run is not cut by the time limit (use [`SolveOptions::max_iterations`] for reproducible runs).
 
 pub mod bound;
-pub mod scenario;
 pub mod check;
+pub mod dp;
 pub mod greedy;
 pub mod heuristic;
 pub mod milp;
@@ -17,6 +17,7 @@ pub mod plan;
 pub mod problem;
 pub mod repair;
 pub mod rng;
+pub mod scenario;
 
 use std::time::{Duration, Instant};
 
@@ -50,7 +51,9 @@ impl std::str::FromStr for Method {
             "greedy" => Ok(Method::Greedy),
             "heuristic" => Ok(Method::Heuristic),
             "milp" => Ok(Method::Milp),
-            other => Err(format!("unknown method {other:?} (expected auto, greedy, heuristic or milp)")),
+            other => Err(format!(
+                "unknown method {other:?} (expected auto, greedy, heuristic or milp)"
+            )),
         }
     }
 }
@@ -67,7 +70,12 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { time_limit: 10.0, method: Method::Auto, seed: 0, max_iterations: None }
+        SolveOptions {
+            time_limit: 10.0,
+            method: Method::Auto,
+            seed: 0,
+            max_iterations: None,
+        }
     }
 }
 
@@ -88,7 +96,9 @@ fn deadline(t0: Instant, secs: f64) -> Instant {
 
 /// Solve a validated instance; `t0` is when the time budget started.
 pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan {
-    let live: Vec<bool> = (0..inst.n_jobs).map(|j| bound::placement_reason(inst, j).is_none()).collect();
+    let live: Vec<bool> = (0..inst.n_jobs)
+        .map(|j| bound::placement_reason(inst, j).is_none())
+        .collect();
     let n_live = live.iter().filter(|&&l| l).count();
     let method = match opts.method {
         Method::Auto if n_live <= MILP_MAX_JOBS => Method::Milp,
@@ -127,11 +137,19 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
             let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| live[j]).collect();
             let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
             let at_bound = warm_value.is_some_and(|w| w.0 == 0 && w.1 <= lb.value + 1e-9);
-            let exact = if at_bound || remaining <= 0.0 || warm.unscheduled.len() > inst.n_jobs - n_live {
-                None
-            } else {
-                milp::solve_milp(inst, &jobs, Some(&warm), remaining)
-            };
+            let skip = at_bound || remaining <= 0.0 || warm.unscheduled.len() > inst.n_jobs - n_live;
+            let mut exact = None;
+            let mut name = "milp";
+            if !skip && jobs.len() <= dp::DP_MAX_JOBS {
+                if let Some(s) = dp::solve_dp(inst, &jobs, deadline(t0, opts.time_limit)) {
+                    exact = Some(milp::MilpResult { sequences: s, proved_optimal: true, dual_bound: f64::NEG_INFINITY });
+                    name = "dp";
+                }
+            }
+            if !skip && exact.is_none() {
+                let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
+                exact = milp::solve_milp(inst, &jobs, Some(&warm), remaining);
+            }
             match exact {
                 Some(r) => {
                     let mut s = r.sequences;
@@ -143,7 +161,7 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
                     };
                     proved = r.proved_optimal && better;
                     dual = r.dual_bound;
-                    if better { (s, "milp") } else { (warm, "milp") }
+                    if better { (s, name) } else { (warm, name) }
                 }
                 None => (warm, "milp"),
             }
@@ -167,12 +185,19 @@ fn finish(
         // Unreachable in practice (sequences come from the timing code); degrade to an empty plan.
         None => {
             let mut empty = Sequences::empty(inst);
-            empty.unscheduled = (0..inst.n_jobs).map(|j| (j, "internal timing error".to_string())).collect();
+            empty.unscheduled = (0..inst.n_jobs)
+                .map(|j| (j, "internal timing error".to_string()))
+                .collect();
             empty.to_plan(inst, method).unwrap_or_else(|| Plan {
                 status: Status::Infeasible,
                 assignments: Vec::new(),
                 unscheduled: Vec::new(),
-                objective: ObjectiveValue { makespan: 0, weighted_tardiness: 0.0, setups: 0, value: 0.0 },
+                objective: ObjectiveValue {
+                    makespan: 0,
+                    weighted_tardiness: 0.0,
+                    setups: 0,
+                    value: 0.0,
+                },
                 lower_bound: 0.0,
                 gap: 0.0,
                 solve_ms: 0,
@@ -215,7 +240,9 @@ pub fn improve(problem: &Problem, plan: &Plan, opts: &SolveOptions) -> Result<Pl
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
     let start = repair::plan_to_sequences(&inst, plan).unwrap_or_else(|_| heuristic::construct(&inst));
-    let live: Vec<bool> = (0..inst.n_jobs).map(|j| bound::placement_reason(&inst, j).is_none()).collect();
+    let live: Vec<bool> = (0..inst.n_jobs)
+        .map(|j| bound::placement_reason(&inst, j).is_none())
+        .collect();
     let mut lb = bound::lower_bound(&inst, &live, (opts.time_limit * 0.1).min(2.0));
     let mut local = heuristic::Local::new(&inst, &start);
     let limits = heuristic::Limits {
@@ -225,5 +252,13 @@ pub fn improve(problem: &Problem, plan: &Plan, opts: &SolveOptions) -> Result<Pl
         target: lb.value,
     };
     let best = local.run(&limits, opts.seed).best;
-    Ok(finish(&inst, best, "heuristic", &mut lb, false, f64::NEG_INFINITY, t0))
+    Ok(finish(
+        &inst,
+        best,
+        "heuristic",
+        &mut lb,
+        false,
+        f64::NEG_INFINITY,
+        t0,
+    ))
 }

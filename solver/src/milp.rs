@@ -58,7 +58,10 @@ pub fn big_m(inst: &Instance, jobs: &[usize]) -> i64 {
     for &j in jobs {
         let mut b = 0;
         for &(p, d) in &inst.elig[j] {
-            let smax = (0..inst.n_classes).map(|a| inst.setup_time(p, Some(a), inst.job_class[j])).max().unwrap_or(0);
+            let smax = (0..inst.n_classes)
+                .map(|a| inst.setup_time(p, Some(a), inst.job_class[j]))
+                .max()
+                .unwrap_or(0);
             b = b.max(smax + d);
         }
         block_max = block_max.max(b);
@@ -77,14 +80,49 @@ pub fn big_m(inst: &Instance, jobs: &[usize]) -> i64 {
 
 /// Solve exactly (within `time_limit` seconds). `jobs` are the jobs to schedule (all of them must
 /// be scheduled); `warm` an optional feasible start. `None` if HiGHS found no solution.
-pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, time_limit: f64) -> Option<MilpResult> {
+pub fn solve_milp(
+    inst: &Instance,
+    jobs: &[usize],
+    warm: Option<&Sequences>,
+    time_limit: f64,
+) -> Option<MilpResult> {
     let t0 = Instant::now();
     let n_p = inst.n_printers;
     if jobs.is_empty() {
-        return Some(MilpResult { sequences: Sequences::empty(inst), proved_optimal: true, dual_bound: 0.0 });
+        return Some(MilpResult {
+            sequences: Sequences::empty(inst),
+            proved_optimal: true,
+            dual_bound: 0.0,
+        });
     }
-    let m = big_m(inst, jobs) as f64;
-    let mut vars = Vars { pv: ProblemVariables::new(), idx: HashMap::new() };
+    let mut m = big_m(inst, jobs) as f64;
+    // Any solution at least as good as the warm start ends every job by C_ub (makespan weight > 0)
+    // or by due + UB / (w2·weight) (tardiness); restricting times to that keeps every optimum and
+    // tightens all big-M constraints.
+    let ub = warm.and_then(|w| w.evaluate(inst)).map(|v| v.value);
+    if let Some(ub) = ub {
+        if inst.w_makespan > 0.0 {
+            m = m.min((ub / inst.w_makespan + 1e-6).floor());
+        } else if inst.w_tardiness > 0.0 {
+            let mut worst = 0.0f64;
+            let mut all = true;
+            for &j in jobs {
+                match inst.due[j] {
+                    Some(d) if inst.weight[j] > 0.0 => {
+                        worst = worst.max(d as f64 + (ub / (inst.w_tardiness * inst.weight[j]) + 1e-6).floor())
+                    }
+                    _ => all = false,
+                }
+            }
+            if all {
+                m = m.min(worst);
+            }
+        }
+    }
+    let mut vars = Vars {
+        pv: ProblemVariables::new(),
+        idx: HashMap::new(),
+    };
     let n = jobs.len();
     // Local index k ↔ job jobs[k].
     let mut x: Vec<Vec<Option<Variable>>> = vec![vec![None; n_p]; n];
@@ -110,17 +148,38 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
             }
         }
     }
-    let load: Vec<Variable> = jobs.iter().map(|&j| vars.add(variable().min(inst.release[j] as f64).max(m))).collect();
+    // Earliest load / end of each job alone (valid bounds that tighten the relaxation).
+    let on = crate::bound::classes_on(inst);
+    let mut early_load = Vec::with_capacity(n);
+    let mut early_end = Vec::with_capacity(n);
+    for &j in jobs {
+        let mut el = i64::MAX;
+        let mut ee = i64::MAX;
+        for &(p, d) in &inst.elig[j] {
+            let s = crate::bound::min_setup(inst, &on, j, p);
+            if let Some(l) = inst.earliest_load(p, inst.avail[p].max(inst.release[j]), s + d) {
+                el = el.min(l);
+                ee = ee.min(l + s + d);
+            }
+        }
+        early_load.push(if el == i64::MAX { inst.release[j] } else { el });
+        early_end.push(if ee == i64::MAX { 0 } else { ee });
+    }
+    let load: Vec<Variable> = (0..n)
+        .map(|k| vars.add(variable().min(early_load[k] as f64).max(m)))
+        .collect();
     let setup: Vec<Variable> = (0..n).map(|_| vars.add(variable().min(0).max(m))).collect();
-    let end: Vec<Variable> = (0..n).map(|_| vars.add(variable().min(0).max(m))).collect();
+    let end: Vec<Variable> = (0..n)
+        .map(|k| vars.add(variable().min(early_end[k] as f64).max(m)))
+        .collect();
     let tard: Vec<Variable> = (0..n).map(|_| vars.add(variable().min(0))).collect();
-    let cmax = vars.add(variable().min(0));
+    let cmax = vars.add(variable().min(early_end.iter().copied().max().unwrap_or(0) as f64));
     // Shifts.
     let mut u: Vec<Vec<(usize, Variable)>> = vec![Vec::new(); n];
     if let Some(shifts) = &inst.shifts {
-        for (k, &j) in jobs.iter().enumerate() {
+        for k in 0..n {
             for (si, &(a, b)) in shifts.iter().enumerate() {
-                if b >= inst.release[j] && (a as f64) <= m {
+                if b >= early_load[k] && (a as f64) <= m {
                     u[k].push((si, vars.add(variable().binary())));
                 }
             }
@@ -131,7 +190,7 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
     for (k, &j) in jobs.iter().enumerate() {
         for &(p, _) in &inst.elig[j] {
             for (wi, &(a, b)) in inst.windows[p].iter().enumerate() {
-                if b > inst.release[j].max(inst.avail[p]) && (a as f64) < m {
+                if b > early_load[k].max(inst.avail[p]) && (a as f64) < m {
                     v[k].push((p, wi, vars.add(variable().binary())));
                 }
             }
@@ -151,7 +210,9 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
         let mut dur_expr = Expression::default();
         let mut avail_expr = Expression::default();
         for &(p, d) in &inst.elig[j] {
-            let (Some(xv), Some(fv), Some(gv)) = (x[k][p], f[k][p], g[k][p]) else { continue };
+            let (Some(xv), Some(fv), Some(gv)) = (x[k][p], f[k][p], g[k][p]) else {
+                continue;
+            };
             assign += xv;
             dur_expr += (d as f64) * xv;
             avail_expr += (inst.avail[p] as f64) * xv;
@@ -218,9 +279,11 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
                 work += (inst.setup_time(p, inst.init_class[p], inst.job_class[jobs[k]]) as f64) * fv;
             }
             for &(b, zv) in &z[p][k] {
-                work += (inst.setup_time(p, Some(inst.job_class[jobs[k]]), inst.job_class[jobs[b]]) as f64) * zv;
+                work +=
+                    (inst.setup_time(p, Some(inst.job_class[jobs[k]]), inst.job_class[jobs[b]]) as f64) * zv;
                 // Sequencing: load_b ≥ end_k when k immediately precedes b.
-                model.add_constraint(Expression::from(load[b]).geq(Expression::from(end[k]) - m * (1.0 - zv)));
+                model
+                    .add_constraint(Expression::from(load[b]).geq(Expression::from(end[k]) - m * (1.0 - zv)));
             }
         }
         if any {
@@ -269,7 +332,10 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
                 vals.push((end[k], t.end as f64));
                 vals.push((tard[k], inst.due[j].map_or(0, |d| (t.end - d).max(0)) as f64));
                 if let Some(shifts) = &inst.shifts {
-                    match u[k].iter().find(|e| shifts[e.0].0 <= t.load && t.load <= shifts[e.0].1) {
+                    match u[k]
+                        .iter()
+                        .find(|e| shifts[e.0].0 <= t.load && t.load <= shifts[e.0].1)
+                    {
                         Some(&(_, uv)) => vals.push((uv, 1.0)),
                         None => {
                             ok = false;
@@ -295,7 +361,10 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
     let mut hm = model.try_into_inner().ok()?;
     let _ = hm.try_set_option("time_limit", budget);
     let _ = hm.try_set_option("mip_rel_gap", 0.0);
-    let _ = hm.try_set_option("mip_abs_gap", 1e-6);
+    // Objective granularity: if every coefficient is a multiple of g (times are integers), any
+    // better solution is better by at least g, so a gap below g proves optimality.
+    let g = granularity(inst, jobs);
+    let _ = hm.try_set_option("mip_abs_gap", if g > 0.0 { g * 0.999 } else { 1e-6 });
     let _ = hm.try_set_option("random_seed", 0);
     if let Some(vals) = start_cols {
         let mut cols = vec![0.0; hm.num_cols()];
@@ -308,11 +377,20 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
     }
     let solved = hm.try_solve().ok()?;
     let status = format!("{:?}", solved.status());
-    if !matches!(status.as_str(), "Optimal" | "ReachedTimeLimit" | "ReachedIterationLimit" | "ReachedSolutionLimit" | "ObjectiveBound" | "ReachedInterrupt")
-    {
+    if !matches!(
+        status.as_str(),
+        "Optimal"
+            | "ReachedTimeLimit"
+            | "ReachedIterationLimit"
+            | "ReachedSolutionLimit"
+            | "ObjectiveBound"
+            | "ReachedInterrupt"
+    ) {
         return None;
     }
-    let dual_bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(f64::NEG_INFINITY);
+    let dual_bound = solved
+        .double_info_value(c"mip_dual_bound")
+        .unwrap_or(f64::NEG_INFINITY);
     let proved = status == "Optimal";
     let sol = solved.get_solution();
     let cols = sol.columns();
@@ -330,9 +408,47 @@ pub fn solve_milp(inst: &Instance, jobs: &[usize], warm: Option<&Sequences>, tim
         on[p].sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         seqs[p] = on[p].iter().map(|e| e.1).collect();
     }
-    let sequences = Sequences { seqs, unscheduled: Vec::new() };
+    let sequences = Sequences {
+        seqs,
+        unscheduled: Vec::new(),
+    };
     // Re-time semi-actively (never worse than the MILP's own times) and verify.
     sequences.evaluate(inst)?;
-    let dual = if dual_bound.is_finite() { dual_bound } else { f64::NEG_INFINITY };
-    Some(MilpResult { sequences, proved_optimal: proved, dual_bound: dual })
+    let dual = if dual_bound.is_finite() {
+        dual_bound
+    } else {
+        f64::NEG_INFINITY
+    };
+    Some(MilpResult {
+        sequences,
+        proved_optimal: proved,
+        dual_bound: dual,
+    })
+}
+
+/// Largest g such that every objective coefficient is a multiple of g (to 1e-3), or 0.
+fn granularity(inst: &Instance, jobs: &[usize]) -> f64 {
+    let mut coefs = vec![inst.w_makespan, inst.w_setups];
+    for &j in jobs {
+        if inst.due[j].is_some() {
+            coefs.push(inst.w_tardiness * inst.weight[j]);
+        }
+    }
+    let mut g: u64 = 0;
+    for c in coefs {
+        if c <= 0.0 {
+            continue;
+        }
+        let scaled = c * 1000.0;
+        if (scaled - scaled.round()).abs() > 1e-6 || scaled > 1e12 {
+            return 0.0;
+        }
+        let mut a = scaled.round() as u64;
+        let mut b = g;
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        g = a;
+    }
+    g as f64 / 1000.0
 }

@@ -95,7 +95,13 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn new(inst: &Instance, p: usize) -> Cursor {
-        Cursor { ready: Some(inst.avail[p]), prev: inst.init_class[p], cmax: 0, tard: 0.0, setups: 0 }
+        Cursor {
+            ready: Some(inst.avail[p]),
+            prev: inst.init_class[p],
+            cmax: 0,
+            tard: 0.0,
+            setups: 0,
+        }
     }
 
     /// Append job `j` at its earliest feasible time; `None` if it cannot be placed.
@@ -113,7 +119,13 @@ impl Cursor {
         self.cmax = end;
         self.tard += inst.tardiness(j, end);
         self.setups += s;
-        Some(Timed { job: j, load, setup: s, start, end })
+        Some(Timed {
+            job: j,
+            load,
+            setup: s,
+            start,
+            end,
+        })
     }
 
     /// Printer cost excluding the makespan term.
@@ -139,7 +151,12 @@ pub fn eval_seq(inst: &Instance, p: usize, seq: impl IntoIterator<Item = usize>)
     for j in seq {
         c.push(inst, p, j)?;
     }
-    Some(SeqCost { cost: c.cost(inst), cmax: c.cmax, tard: c.tard, setups: c.setups })
+    Some(SeqCost {
+        cost: c.cost(inst),
+        cmax: c.cmax,
+        tard: c.tard,
+        setups: c.setups,
+    })
 }
 
 /// A solution as job sequences per printer plus the jobs left out (with reasons).
@@ -151,7 +168,10 @@ pub struct Sequences {
 
 impl Sequences {
     pub fn empty(inst: &Instance) -> Sequences {
-        Sequences { seqs: vec![Vec::new(); inst.n_printers], unscheduled: Vec::new() }
+        Sequences {
+            seqs: vec![Vec::new(); inst.n_printers],
+            unscheduled: Vec::new(),
+        }
     }
 
     /// Objective components; `None` if a sequence is infeasible.
@@ -192,11 +212,20 @@ impl Sequences {
         }
         let mut uns: Vec<&(usize, String)> = self.unscheduled.iter().collect();
         uns.sort_by_key(|u| u.0);
-        let unscheduled: Vec<Unscheduled> =
-            uns.iter().map(|(j, r)| Unscheduled { job: inst.job_ids[*j].clone(), reason: r.clone() }).collect();
+        let unscheduled: Vec<Unscheduled> = uns
+            .iter()
+            .map(|(j, r)| Unscheduled {
+                job: inst.job_ids[*j].clone(),
+                reason: r.clone(),
+            })
+            .collect();
         let objective = objective_value(inst, ms, tard, setups);
         Some(Plan {
-            status: if unscheduled.is_empty() { Status::Feasible } else { Status::Infeasible },
+            status: if unscheduled.is_empty() {
+                Status::Feasible
+            } else {
+                Status::Infeasible
+            },
             assignments,
             unscheduled,
             objective,

@@ -52,7 +52,11 @@ pub struct ObjectiveWeights {
 
 impl Default for ObjectiveWeights {
     fn default() -> Self {
-        Self { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 }
+        Self {
+            makespan: 1.0,
+            weighted_tardiness: 0.0,
+            setups: 0.0,
+        }
     }
 }
 
@@ -95,7 +99,11 @@ pub enum ProblemError {
     #[error("`{field}` must be a finite non-negative number, got {value}")]
     BadWeight { field: String, value: f64 },
     #[error("`{field}` has the wrong size: expected {expected}, got {got}")]
-    WrongSize { field: String, expected: usize, got: usize },
+    WrongSize {
+        field: String,
+        expected: usize,
+        got: usize,
+    },
     #[error("`{field}` ends before it starts: [{from}, {to}]")]
     BadWindow { field: String, from: i64, to: i64 },
     #[error("`{field}` is too large: {value}")]
@@ -126,10 +134,16 @@ impl Problem {
 
 fn time(field: impl Fn() -> String, value: i64) -> Result<i64, ProblemError> {
     if value < 0 {
-        return Err(ProblemError::Negative { field: field(), value });
+        return Err(ProblemError::Negative {
+            field: field(),
+            value,
+        });
     }
     if value > MAX_TIME {
-        return Err(ProblemError::TooLarge { field: field(), value });
+        return Err(ProblemError::TooLarge {
+            field: field(),
+            value,
+        });
     }
     Ok(value)
 }
@@ -138,14 +152,21 @@ fn window(field: impl Fn() -> String, w: [i64; 2]) -> Result<(i64, i64), Problem
     time(&field, w[0])?;
     time(&field, w[1])?;
     if w[1] < w[0] {
-        return Err(ProblemError::BadWindow { field: field(), from: w[0], to: w[1] });
+        return Err(ProblemError::BadWindow {
+            field: field(),
+            from: w[0],
+            to: w[1],
+        });
     }
     Ok((w[0], w[1]))
 }
 
 fn weight(field: impl Fn() -> String, value: f64) -> Result<f64, ProblemError> {
     if !value.is_finite() || value < 0.0 {
-        return Err(ProblemError::BadWeight { field: field(), value });
+        return Err(ProblemError::BadWeight {
+            field: field(),
+            value,
+        });
     }
     Ok(value)
 }
@@ -187,7 +208,10 @@ impl Instance {
         let mut class_idx: HashMap<&str, usize> = HashMap::new();
         for c in &pb.setup_classes {
             if class_idx.insert(c.as_str(), class_idx.len()).is_some() {
-                return Err(ProblemError::DuplicateId { field: "setup_classes", id: c.clone() });
+                return Err(ProblemError::DuplicateId {
+                    field: "setup_classes",
+                    id: c.clone(),
+                });
             }
         }
         let mut printer_idx: HashMap<&str, usize> = HashMap::new();
@@ -196,15 +220,25 @@ impl Instance {
         let mut windows = Vec::with_capacity(n_printers);
         for (pi, p) in pb.printers.iter().enumerate() {
             if printer_idx.insert(p.id.as_str(), pi).is_some() {
-                return Err(ProblemError::DuplicateId { field: "printers", id: p.id.clone() });
+                return Err(ProblemError::DuplicateId {
+                    field: "printers",
+                    id: p.id.clone(),
+                });
             }
-            avail.push(time(|| format!("printers[{}].available_from", p.id), p.available_from)?);
+            avail.push(time(
+                || format!("printers[{}].available_from", p.id),
+                p.available_from,
+            )?);
             init_class.push(match &p.initial_setup_class {
                 None => None,
-                Some(c) => Some(*class_idx.get(c.as_str()).ok_or_else(|| ProblemError::UnknownClass {
-                    field: format!("printers[{}].initial_setup_class", p.id),
-                    class: c.clone(),
-                })?),
+                Some(c) => Some(
+                    *class_idx
+                        .get(c.as_str())
+                        .ok_or_else(|| ProblemError::UnknownClass {
+                            field: format!("printers[{}].initial_setup_class", p.id),
+                            class: c.clone(),
+                        })?,
+                ),
             });
             let mut ws = Vec::with_capacity(p.unavailable.len());
             for (k, w) in p.unavailable.iter().enumerate() {
@@ -228,9 +262,16 @@ impl Instance {
             let field = || format!("setup_times.{pid}");
             let pi = *printer_idx
                 .get(pid.as_str())
-                .ok_or_else(|| ProblemError::UnknownPrinter { field: "setup_times".into(), printer: pid.clone() })?;
+                .ok_or_else(|| ProblemError::UnknownPrinter {
+                    field: "setup_times".into(),
+                    printer: pid.clone(),
+                })?;
             if m.len() != n_classes {
-                return Err(ProblemError::WrongSize { field: field(), expected: n_classes, got: m.len() });
+                return Err(ProblemError::WrongSize {
+                    field: field(),
+                    expected: n_classes,
+                    got: m.len(),
+                });
             }
             for (a, row) in m.iter().enumerate() {
                 if row.len() != n_classes {
@@ -255,20 +296,32 @@ impl Instance {
         let mut weights = Vec::with_capacity(n_jobs);
         for (ji, j) in pb.jobs.iter().enumerate() {
             if job_idx.insert(j.id.as_str(), ji).is_some() {
-                return Err(ProblemError::DuplicateId { field: "jobs", id: j.id.clone() });
+                return Err(ProblemError::DuplicateId {
+                    field: "jobs",
+                    id: j.id.clone(),
+                });
             }
             job_class.push(*class_idx.get(j.setup_class.as_str()).ok_or_else(|| {
-                ProblemError::UnknownClass { field: format!("jobs[{}].setup_class", j.id), class: j.setup_class.clone() }
+                ProblemError::UnknownClass {
+                    field: format!("jobs[{}].setup_class", j.id),
+                    class: j.setup_class.clone(),
+                }
             })?);
             let mut e = Vec::with_capacity(j.durations.len());
             for (pid, &d) in &j.durations {
                 let field = || format!("jobs[{}].durations.{pid}", j.id);
                 let pi = *printer_idx
                     .get(pid.as_str())
-                    .ok_or_else(|| ProblemError::UnknownPrinter { field: field(), printer: pid.clone() })?;
+                    .ok_or_else(|| ProblemError::UnknownPrinter {
+                        field: field(),
+                        printer: pid.clone(),
+                    })?;
                 time(field, d)?;
                 if d == 0 {
-                    return Err(ProblemError::NotPositive { field: field(), value: d });
+                    return Err(ProblemError::NotPositive {
+                        field: field(),
+                        value: d,
+                    });
                 }
                 e.push((pi, d));
                 dur[ji * n_printers + pi] = Some(d);
@@ -324,7 +377,10 @@ impl Instance {
             shifts,
             horizon,
             w_makespan: weight(|| "objective.makespan".into(), pb.objective.makespan)?,
-            w_tardiness: weight(|| "objective.weighted_tardiness".into(), pb.objective.weighted_tardiness)?,
+            w_tardiness: weight(
+                || "objective.weighted_tardiness".into(),
+                pb.objective.weighted_tardiness,
+            )?,
             w_setups: weight(|| "objective.setups".into(), pb.objective.setups)?,
         })
     }
@@ -362,11 +418,7 @@ impl Instance {
             None => Some(end),
             Some(s) => {
                 let i = s.partition_point(|w| w.1 < end);
-                if i == s.len() {
-                    None
-                } else {
-                    Some(end.max(s[i].0))
-                }
+                if i == s.len() { None } else { Some(end.max(s[i].0)) }
             }
         }
     }

@@ -20,14 +20,30 @@ use crate::{SolveOptions, bound};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    JobAdded { at: i64, job: Job },
-    JobCancelled { at: i64, job: String },
+    JobAdded {
+        at: i64,
+        job: Job,
+    },
+    JobCancelled {
+        at: i64,
+        job: String,
+    },
     /// The printer stops at `at` until `until` (unknown: until a `printer_up` event). A job running
     /// on it is aborted and must be printed again.
-    PrinterDown { at: i64, printer: String, until: Option<i64> },
-    PrinterUp { at: i64, printer: String },
+    PrinterDown {
+        at: i64,
+        printer: String,
+        until: Option<i64>,
+    },
+    PrinterUp {
+        at: i64,
+        printer: String,
+    },
     /// A running job finished at `at` (earlier or later than planned).
-    JobFinished { at: i64, job: String },
+    JobFinished {
+        at: i64,
+        job: String,
+    },
 }
 
 impl Event {
@@ -56,10 +72,20 @@ pub enum EventError {
     DuplicateJob(String),
     #[error("event.until ({until}) is before event.at ({at})")]
     BadWindow { at: i64, until: i64 },
-    #[error("event.job: job {job:?} is not started in the current plan (starts at {start:?}), it cannot finish at {at}")]
-    NotStarted { job: String, start: Option<i64>, at: i64 },
+    #[error(
+        "event.job: job {job:?} is not started in the current plan (starts at {start:?}), it cannot finish at {at}"
+    )]
+    NotStarted {
+        job: String,
+        start: Option<i64>,
+        at: i64,
+    },
     #[error("current plan: assignment {field} refers to unknown {what} {value:?}")]
-    Plan { field: &'static str, what: &'static str, value: String },
+    Plan {
+        field: &'static str,
+        what: &'static str,
+        value: String,
+    },
 }
 
 /// The updated problem (event applied) and the repaired plan for it.
@@ -88,7 +114,11 @@ pub fn apply_event(problem: &Problem, current: &Plan, event: &Event) -> Result<P
             pb.jobs.push(job.clone());
         }
         Event::JobCancelled { job, .. } => {
-            let i = pb.jobs.iter().position(|j| &j.id == job).ok_or_else(|| EventError::UnknownJob(job.clone()))?;
+            let i = pb
+                .jobs
+                .iter()
+                .position(|j| &j.id == job)
+                .ok_or_else(|| EventError::UnknownJob(job.clone()))?;
             pb.jobs.remove(i);
         }
         Event::PrinterDown { printer, until, .. } => {
@@ -118,9 +148,17 @@ pub fn apply_event(problem: &Problem, current: &Plan, event: &Event) -> Result<P
         Event::JobFinished { job, .. } => {
             let a = current.assignments.iter().find(|a| &a.job == job);
             let Some(a) = a.filter(|a| a.start < at) else {
-                return Err(EventError::NotStarted { job: job.clone(), start: a.map(|a| a.start), at });
+                return Err(EventError::NotStarted {
+                    job: job.clone(),
+                    start: a.map(|a| a.start),
+                    at,
+                });
             };
-            let j = pb.jobs.iter_mut().find(|j| &j.id == job).ok_or_else(|| EventError::UnknownJob(job.clone()))?;
+            let j = pb
+                .jobs
+                .iter_mut()
+                .find(|j| &j.id == job)
+                .ok_or_else(|| EventError::UnknownJob(job.clone()))?;
             j.durations.insert(a.printer.clone(), at - a.start);
         }
     }
@@ -130,17 +168,31 @@ pub fn apply_event(problem: &Problem, current: &Plan, event: &Event) -> Result<P
 
 /// Convert a plan's assignments to per-printer sequences (ordered by start).
 pub fn plan_to_sequences(inst: &Instance, plan: &Plan) -> Result<Sequences, EventError> {
-    let jobs: HashMap<&str, usize> = inst.job_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let printers: HashMap<&str, usize> = inst.printer_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let jobs: HashMap<&str, usize> = inst
+        .job_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let printers: HashMap<&str, usize> = inst
+        .printer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     let mut on: Vec<Vec<(i64, usize)>> = vec![Vec::new(); inst.n_printers];
     let mut placed = vec![false; inst.n_jobs];
     for a in &plan.assignments {
-        let &j = jobs
-            .get(a.job.as_str())
-            .ok_or_else(|| EventError::Plan { field: "job", what: "job", value: a.job.clone() })?;
-        let &p = printers
-            .get(a.printer.as_str())
-            .ok_or_else(|| EventError::Plan { field: "printer", what: "printer", value: a.printer.clone() })?;
+        let &j = jobs.get(a.job.as_str()).ok_or_else(|| EventError::Plan {
+            field: "job",
+            what: "job",
+            value: a.job.clone(),
+        })?;
+        let &p = printers.get(a.printer.as_str()).ok_or_else(|| EventError::Plan {
+            field: "printer",
+            what: "printer",
+            value: a.printer.clone(),
+        })?;
         on[p].push((a.start, j));
         placed[j] = true;
     }
@@ -151,21 +203,38 @@ pub fn plan_to_sequences(inst: &Instance, plan: &Plan) -> Result<Sequences, Even
             v.into_iter().map(|e| e.1).collect()
         })
         .collect();
-    let unscheduled = (0..inst.n_jobs).filter(|&j| !placed[j]).map(|j| (j, CONGESTED.to_string())).collect();
+    let unscheduled = (0..inst.n_jobs)
+        .filter(|&j| !placed[j])
+        .map(|j| (j, CONGESTED.to_string()))
+        .collect();
     Ok(Sequences { seqs, unscheduled })
 }
 
 /// Repair `current` (a plan for `problem`) after `event`. Started jobs stay fixed; the rest moves as
 /// little as possible. With `opts.time_limit > 0` the result is then improved by local search
 /// (bounded by `opts.max_iterations` as well).
-pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOptions) -> Result<Repaired, EventError> {
+pub fn repair(
+    problem: &Problem,
+    current: &Plan,
+    event: &Event,
+    opts: &SolveOptions,
+) -> Result<Repaired, EventError> {
     let t0 = Instant::now();
     let now = event.at();
     let pb = apply_event(problem, current, event)?;
     let inst = Instance::new(&pb)?;
-    let job_idx: HashMap<&str, usize> = inst.job_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let printer_idx: HashMap<&str, usize> =
-        inst.printer_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let job_idx: HashMap<&str, usize> = inst
+        .job_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let printer_idx: HashMap<&str, usize> = inst
+        .printer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     // Current assignments per printer, by start (cancelled jobs are gone from `job_idx`).
     let mut on: Vec<Vec<&Assignment>> = vec![Vec::new(); inst.n_printers];
     let mut old_printer: Vec<Option<usize>> = vec![None; inst.n_jobs];
@@ -173,7 +242,11 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
     let mut aborted_on: Vec<bool> = vec![false; inst.n_printers];
     for a in &current.assignments {
         let Some(&p) = printer_idx.get(a.printer.as_str()) else {
-            return Err(EventError::Plan { field: "printer", what: "printer", value: a.printer.clone() });
+            return Err(EventError::Plan {
+                field: "printer",
+                what: "printer",
+                value: a.printer.clone(),
+            });
         };
         match job_idx.get(a.job.as_str()) {
             Some(&j) => {
@@ -193,10 +266,15 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
     let mut is_fixed = vec![false; inst.n_jobs];
     let mut start = Sequences::empty(&inst);
     let mut res_avail = inst.avail.clone();
-    let mut res_init: Vec<Option<String>> = pb.printers.iter().map(|p| p.initial_setup_class.clone()).collect();
+    let mut res_init: Vec<Option<String>> = pb
+        .printers
+        .iter()
+        .map(|p| p.initial_setup_class.clone())
+        .collect();
     for p in 0..inst.n_printers {
         on[p].sort_by_key(|a| a.start);
-        let down_here = matches!(event, Event::PrinterDown { printer, .. } if *printer == inst.printer_ids[p]);
+        let down_here =
+            matches!(event, Event::PrinterDown { printer, .. } if *printer == inst.printer_ids[p]);
         let finished_pos = match event {
             Event::JobFinished { job, .. } => on[p].iter().position(|a| &a.job == job),
             _ => None,
@@ -204,7 +282,9 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
         let mut last_fixed: Option<&Assignment> = None;
         let mut open = true;
         for (i, a) in on[p].iter().enumerate() {
-            let Some(&j) = job_idx.get(a.job.as_str()) else { continue };
+            let Some(&j) = job_idx.get(a.job.as_str()) else {
+                continue;
+            };
             let load = a.start - a.setup;
             let started = match finished_pos {
                 Some(fp) => i <= fp,
@@ -234,7 +314,9 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
         let mut avail = inst.avail[p].max(now);
         if let Some(f) = last_fixed {
             avail = avail.max(inst.ready_after(f.end).unwrap_or(MAX_TIME));
-            res_init[p] = job_idx.get(f.job.as_str()).map(|&j| pb.setup_classes[inst.job_class[j]].clone());
+            res_init[p] = job_idx
+                .get(f.job.as_str())
+                .map(|&j| pb.setup_classes[inst.job_class[j]].clone());
         }
         if aborted_on[p] {
             avail = avail.max(inst.ready_after(now).unwrap_or(MAX_TIME));
@@ -273,7 +355,11 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
         }
     }
     let Some(residual) = best.to_plan(&rinst, "repair") else {
-        return Err(EventError::Plan { field: "job", what: "timing of", value: "residual".into() });
+        return Err(EventError::Plan {
+            field: "job",
+            what: "timing of",
+            value: "residual".into(),
+        });
     };
     // Merge fixed + residual.
     let mut assignments = fixed;
@@ -297,7 +383,9 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
             included[j] = false;
         }
     }
-    let lb = bound::lower_bound(&inst, &included, 0.0).value.min(objective.value);
+    let lb = bound::lower_bound(&inst, &included, 0.0)
+        .value
+        .min(objective.value);
     let g = gap(objective.value, lb);
     let status = if !residual.unscheduled.is_empty() {
         Status::Infeasible
@@ -308,8 +396,10 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
     };
     let mut moved = 0;
     let mut retimed = 0;
-    let new_pos: HashMap<&str, (&str, i64)> =
-        assignments.iter().map(|a| (a.job.as_str(), (a.printer.as_str(), a.start))).collect();
+    let new_pos: HashMap<&str, (&str, i64)> = assignments
+        .iter()
+        .map(|a| (a.job.as_str(), (a.printer.as_str(), a.start)))
+        .collect();
     for j in 0..inst.n_jobs {
         match (old_printer[j], new_pos.get(inst.job_ids[j].as_str())) {
             (Some(op), Some((np, ns))) => {
@@ -333,12 +423,26 @@ pub fn repair(problem: &Problem, current: &Plan, event: &Event, opts: &SolveOpti
         solve_ms: t0.elapsed().as_millis() as u64,
         method: "repair".to_string(),
     };
-    Ok(Repaired { problem: pb, plan, moved, retimed })
+    Ok(Repaired {
+        problem: pb,
+        plan,
+        moved,
+        retimed,
+    })
 }
 
 fn strip_fixed(start: &Sequences, is_fixed: &[bool]) -> Sequences {
     Sequences {
-        seqs: start.seqs.iter().map(|s| s.iter().copied().filter(|&j| !is_fixed[j]).collect()).collect(),
-        unscheduled: start.unscheduled.iter().filter(|(j, _)| !is_fixed[*j]).cloned().collect(),
+        seqs: start
+            .seqs
+            .iter()
+            .map(|s| s.iter().copied().filter(|&j| !is_fixed[j]).collect())
+            .collect(),
+        unscheduled: start
+            .unscheduled
+            .iter()
+            .filter(|(j, _)| !is_fixed[*j])
+            .cloned()
+            .collect(),
     }
 }

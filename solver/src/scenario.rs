@@ -32,22 +32,45 @@ impl ScenarioSpec {
             shifts: true,
             maintenance: true,
             due_dates: true,
-            objective: ObjectiveWeights { makespan: 0.0, weighted_tardiness: 1.0, setups: 0.1 },
+            objective: ObjectiveWeights {
+                makespan: 0.0,
+                weighted_tardiness: 1.0,
+                setups: 0.1,
+            },
             seed,
         }
     }
 }
 
 const MATERIALS: [&str; 6] = ["PLA", "PETG", "ABS", "ASA", "TPU", "PA"];
-const COLOURS: [&str; 8] = ["black", "white", "grey", "red", "blue", "green", "orange", "clear"];
+const COLOURS: [&str; 8] = [
+    "black", "white", "grey", "red", "blue", "green", "orange", "clear",
+];
 
 pub fn generate(spec: &ScenarioSpec) -> Problem {
-    let mut rng = Rng::new(spec.seed.wrapping_mul(0x9E37_79B9).wrapping_add(spec.jobs as u64 * 31 + spec.printers as u64));
+    let mut rng = Rng::new(
+        spec.seed
+            .wrapping_mul(0x9E37_79B9)
+            .wrapping_add(spec.jobs as u64 * 31 + spec.printers as u64),
+    );
     let n_classes = spec.classes.max(1);
-    let classes: Vec<(usize, usize)> = (0..n_classes).map(|c| (c % MATERIALS.len(), c / MATERIALS.len())).collect();
+    let classes: Vec<(usize, usize)> = (0..n_classes)
+        .map(|c| (c % MATERIALS.len(), c / MATERIALS.len()))
+        .collect();
     let class_names: Vec<String> = classes
         .iter()
-        .map(|&(m, c)| format!("{}-{}{}", MATERIALS[m], COLOURS[c % COLOURS.len()], if c >= COLOURS.len() { format!("{}", c / COLOURS.len()) } else { String::new() }))
+        .map(|&(m, c)| {
+            format!(
+                "{}-{}{}",
+                MATERIALS[m],
+                COLOURS[c % COLOURS.len()],
+                if c >= COLOURS.len() {
+                    format!("{}", c / COLOURS.len())
+                } else {
+                    String::new()
+                }
+            )
+        })
         .collect();
     // Printer tiers: speed in percent of reference, enclosed or not.
     let mut printers = Vec::with_capacity(spec.printers);
@@ -85,8 +108,16 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
         setup_times.insert(id.clone(), m);
         printers.push(Printer {
             id,
-            available_from: if rng.unit() < 0.2 { rng.below(240) as i64 } else { 0 },
-            initial_setup_class: if rng.unit() < 0.7 { Some(class_names[rng.below(n_classes)].clone()) } else { None },
+            available_from: if rng.unit() < 0.2 {
+                rng.below(240) as i64
+            } else {
+                0
+            },
+            initial_setup_class: if rng.unit() < 0.7 {
+                Some(class_names[rng.below(n_classes)].clone())
+            } else {
+                None
+            },
             unavailable: Vec::new(),
         });
     }
@@ -131,7 +162,11 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
                 durations.insert(pr.id.clone(), (base * 100 / speed[p]).max(5));
             }
         }
-        let release = if rng.unit() < 0.7 { 0 } else { rng.below(spread / 2 + 1) as i64 };
+        let release = if rng.unit() < 0.7 {
+            0
+        } else {
+            rng.below(spread / 2 + 1) as i64
+        };
         let due = if spec.due_dates {
             let slack = 1.5 + 2.5 * rng.unit();
             Some(release + (base as f64 * slack) as i64 + rng.below(spread + 1) as i64)
@@ -150,7 +185,11 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
     }
     let days = days_of_work * 3 + 3;
     let operator_shifts = if spec.shifts {
-        Some((0..days).map(|d| [d * minutes_per_day + 360, d * minutes_per_day + 1320]).collect())
+        Some(
+            (0..days)
+                .map(|d| [d * minutes_per_day + 360, d * minutes_per_day + 1320])
+                .collect(),
+        )
     } else {
         None
     };

@@ -9,7 +9,12 @@ fn problem(v: serde_json::Value) -> Problem {
 }
 
 fn opts(method: Method) -> SolveOptions {
-    SolveOptions { time_limit: 30.0, method, seed: 7, max_iterations: Some(3000) }
+    SolveOptions {
+        time_limit: 30.0,
+        method,
+        seed: 7,
+        max_iterations: Some(3000),
+    }
 }
 
 /// Solve with every method; all plans must check; milp/heuristic/auto must hit `optimum`.
@@ -19,7 +24,11 @@ fn assert_optimum(pb: &Problem, optimum: f64) -> Plan {
         let plan = solve(pb, &opts(m)).unwrap();
         let report = check(pb, &plan).unwrap_or_else(|v| panic!("{m:?}: {v}\n{}", plan.to_json()));
         assert!((report.value - plan.objective.value).abs() < 1e-9);
-        assert!(plan.lower_bound <= optimum + 1e-6, "{m:?}: bound {} above optimum {optimum}", plan.lower_bound);
+        assert!(
+            plan.lower_bound <= optimum + 1e-6,
+            "{m:?}: bound {} above optimum {optimum}",
+            plan.lower_bound
+        );
         if m != Method::Greedy {
             assert!(
                 (plan.objective.value - optimum).abs() < 1e-6,
@@ -274,8 +283,11 @@ fn unschedulable_jobs_are_reported_and_the_rest_planned() {
         check(&pb, &plan).unwrap();
         assert_eq!(plan.status, Status::Infeasible);
         assert_eq!(plan.assignments.len(), 1);
-        let reasons: Vec<(&str, &str)> =
-            plan.unscheduled.iter().map(|u| (u.job.as_str(), u.reason.as_str())).collect();
+        let reasons: Vec<(&str, &str)> = plan
+            .unscheduled
+            .iter()
+            .map(|u| (u.job.as_str(), u.reason.as_str()))
+            .collect();
         assert_eq!(reasons.len(), 2);
         assert!(reasons[0].0 == "nowhere" && reasons[0].1.contains("no printer"));
         assert!(reasons[1].0 == "too-long" && reasons[1].1.contains("horizon"));
@@ -306,12 +318,24 @@ fn exact_on_a_twelve_job_instance_and_bound_below_optimum() {
         shifts: false,
         maintenance: false,
         due_dates: true,
-        objective: gantry_solver::ObjectiveWeights { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 },
+        objective: gantry_solver::ObjectiveWeights {
+            makespan: 1.0,
+            weighted_tardiness: 0.0,
+            setups: 0.0,
+        },
         seed: 3,
     };
     let pb = gantry_solver::scenario::generate(&spec);
-    let milp = solve(&pb, &SolveOptions { time_limit: 60.0, method: Method::Milp, seed: 1, max_iterations: Some(2000) })
-        .unwrap();
+    let milp = solve(
+        &pb,
+        &SolveOptions {
+            time_limit: 60.0,
+            method: Method::Milp,
+            seed: 1,
+            max_iterations: Some(2000),
+        },
+    )
+    .unwrap();
     check(&pb, &milp).unwrap();
     let heur = solve(&pb, &opts(Method::Heuristic)).unwrap();
     let greedy = solve(&pb, &opts(Method::Greedy)).unwrap();

@@ -4,12 +4,17 @@
 use gantry_solver::repair::Event;
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{
-    Job, Method, ObjectiveWeights, Plan, Problem, ProblemError, SolveOptions, Status, Violation, check, repair,
-    solve,
+    Job, Method, ObjectiveWeights, Plan, Problem, ProblemError, SolveOptions, Status, Violation, check,
+    repair, solve,
 };
 
 fn opts(method: Method, seed: u64) -> SolveOptions {
-    SolveOptions { time_limit: 30.0, method, seed, max_iterations: Some(300) }
+    SolveOptions {
+        time_limit: 30.0,
+        method,
+        seed,
+        max_iterations: Some(300),
+    }
 }
 
 fn small(seed: u64, printers: usize, jobs: usize, obj: ObjectiveWeights) -> Problem {
@@ -22,9 +27,21 @@ fn small(seed: u64, printers: usize, jobs: usize, obj: ObjectiveWeights) -> Prob
 }
 
 const OBJECTIVES: [ObjectiveWeights; 3] = [
-    ObjectiveWeights { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 },
-    ObjectiveWeights { makespan: 0.0, weighted_tardiness: 1.0, setups: 0.1 },
-    ObjectiveWeights { makespan: 0.5, weighted_tardiness: 1.0, setups: 1.0 },
+    ObjectiveWeights {
+        makespan: 1.0,
+        weighted_tardiness: 0.0,
+        setups: 0.0,
+    },
+    ObjectiveWeights {
+        makespan: 0.0,
+        weighted_tardiness: 1.0,
+        setups: 0.1,
+    },
+    ObjectiveWeights {
+        makespan: 0.5,
+        weighted_tardiness: 1.0,
+        setups: 1.0,
+    },
 ];
 
 #[test]
@@ -42,7 +59,12 @@ fn every_plan_on_random_instances_passes_check() {
         }
         // The heuristic starts from constructions at least as good as... it must beat or tie greedy
         // in expectation; here we only require it never to be drastically worse.
-        assert!(values[1] <= values[0] * 1.5 + 1.0, "seed {seed}: heuristic {} vs greedy {}", values[1], values[0]);
+        assert!(
+            values[1] <= values[0] * 1.5 + 1.0,
+            "seed {seed}: heuristic {} vs greedy {}",
+            values[1],
+            values[0]
+        );
     }
 }
 
@@ -51,8 +73,16 @@ fn lower_bound_never_exceeds_the_proved_optimum() {
     for seed in 0..6u64 {
         let obj = OBJECTIVES[seed as usize % 3];
         let pb = small(100 + seed, 2, 6 + seed as usize % 3, obj);
-        let exact = solve(&pb, &SolveOptions { time_limit: 60.0, method: Method::Milp, seed, max_iterations: Some(200) })
-            .unwrap();
+        let exact = solve(
+            &pb,
+            &SolveOptions {
+                time_limit: 60.0,
+                method: Method::Milp,
+                seed,
+                max_iterations: Some(200),
+            },
+        )
+        .unwrap();
         check(&pb, &exact).unwrap();
         assert_eq!(exact.status, Status::Optimal, "seed {seed}: {}", exact.to_json());
         for m in [Method::Greedy, Method::Heuristic] {
@@ -71,7 +101,12 @@ fn lower_bound_never_exceeds_the_proved_optimum() {
 #[test]
 fn same_seed_same_plan() {
     let pb = small(5, 4, 60, OBJECTIVES[1]);
-    let o = SolveOptions { time_limit: 600.0, method: Method::Heuristic, seed: 42, max_iterations: Some(400) };
+    let o = SolveOptions {
+        time_limit: 600.0,
+        method: Method::Heuristic,
+        seed: 42,
+        max_iterations: Some(400),
+    };
     let mut a = solve(&pb, &o).unwrap();
     let mut b = solve(&pb, &o).unwrap();
     a.solve_ms = 0;
@@ -83,10 +118,22 @@ fn same_seed_same_plan() {
 fn heuristic_improves_on_greedy_on_a_farm() {
     let pb = generate(&ScenarioSpec::farm(5, 60, 9));
     let g = solve(&pb, &opts(Method::Greedy, 1)).unwrap();
-    let h = solve(&pb, &SolveOptions { max_iterations: Some(1500), ..opts(Method::Heuristic, 1) }).unwrap();
+    let h = solve(
+        &pb,
+        &SolveOptions {
+            max_iterations: Some(1500),
+            ..opts(Method::Heuristic, 1)
+        },
+    )
+    .unwrap();
     check(&pb, &g).unwrap();
     check(&pb, &h).unwrap();
-    assert!(h.objective.value < g.objective.value, "heuristic {} greedy {}", h.objective.value, g.objective.value);
+    assert!(
+        h.objective.value < g.objective.value,
+        "heuristic {} greedy {}",
+        h.objective.value,
+        g.objective.value
+    );
 }
 
 fn base() -> Problem {
@@ -123,13 +170,19 @@ fn validation_errors_name_field_and_value() {
     let e = err(|v| v["printers"][0]["available_from"] = json!(-7));
     assert!(e.contains("available_from") && e.contains("-7"), "{e}");
     let e = err(|v| v["setup_times"]["P1"] = json!([[0, 1]]));
-    assert!(e.contains("setup_times.P1") && e.contains("expected 2, got 1"), "{e}");
+    assert!(
+        e.contains("setup_times.P1") && e.contains("expected 2, got 1"),
+        "{e}"
+    );
     let e = err(|v| v["setup_times"]["P1"][1] = json!([0]));
     assert!(e.contains("setup_times.P1[1]") && e.contains("got 1"), "{e}");
     let e = err(|v| v["setup_times"]["PZ"] = json!([[0, 0], [0, 0]]));
     assert!(e.contains("setup_times") && e.contains("PZ"), "{e}");
     let e = err(|v| v["printers"][0]["unavailable"] = json!([[720, 600]]));
-    assert!(e.contains("printers[P1].unavailable[0]") && e.contains("720"), "{e}");
+    assert!(
+        e.contains("printers[P1].unavailable[0]") && e.contains("720"),
+        "{e}"
+    );
     let e = err(|v| v["operator_shifts"] = json!([[100, 50]]));
     assert!(e.contains("operator_shifts[0]") && e.contains("100"), "{e}");
     let e = err(|v| v["jobs"][0]["setup_class"] = json!("Q"));
@@ -138,7 +191,10 @@ fn validation_errors_name_field_and_value() {
     assert!(e.contains("jobs[J1].weight") && e.contains("-2"), "{e}");
     let e = err(|v| v["objective"]["setups"] = json!(-0.5));
     assert!(e.contains("objective.setups") && e.contains("-0.5"), "{e}");
-    assert!(matches!(Problem::from_json("{\"printers\": 3}"), Err(ProblemError::Json(_))));
+    assert!(matches!(
+        Problem::from_json("{\"printers\": 3}"),
+        Err(ProblemError::Json(_))
+    ));
 }
 
 fn solved() -> (Problem, Plan) {
@@ -183,7 +239,16 @@ fn checker_catches_each_kind_of_violation() {
     let v = tamper(|p| p.objective.value += 1.0);
     assert!(matches!(v, Violation::Objective { field: "value", .. }), "{v}");
     let v = tamper(|p| p.objective.makespan += 1);
-    assert!(matches!(v, Violation::Objective { field: "makespan", .. }), "{v}");
+    assert!(
+        matches!(
+            v,
+            Violation::Objective {
+                field: "makespan",
+                ..
+            }
+        ),
+        "{v}"
+    );
     let v = tamper(|p| p.lower_bound = p.objective.value + 10.0);
     assert!(matches!(v, Violation::Bound { .. }), "{v}");
     let v = tamper(|p| p.status = Status::Infeasible);
@@ -199,7 +264,10 @@ fn checker_catches_each_kind_of_violation() {
         let i = idx(p, "J1");
         p.assignments[i].end = 120;
     });
-    assert!(matches!(v, Violation::Overlap { .. } | Violation::WrongSetup { .. }), "{v}");
+    assert!(
+        matches!(v, Violation::Overlap { .. } | Violation::WrongSetup { .. }),
+        "{v}"
+    );
 }
 
 #[test]
@@ -224,7 +292,12 @@ fn checker_catches_setup_window_shift_and_release_violations() {
                 setup,
             }],
             unscheduled: vec![],
-            objective: gantry_solver::ObjectiveValue { makespan: end, weighted_tardiness: 0.0, setups: setup, value: end as f64 },
+            objective: gantry_solver::ObjectiveValue {
+                makespan: end,
+                weighted_tardiness: 0.0,
+                setups: setup,
+                value: end as f64,
+            },
             lower_bound: 0.0,
             gap: 0.0,
             solve_ms: 0,
@@ -232,12 +305,27 @@ fn checker_catches_setup_window_shift_and_release_violations() {
         }
     };
     assert!(check(&pb, &plan(15, 10)).is_ok());
-    assert!(matches!(check(&pb, &plan(15, 0)), Err(Violation::WrongSetup { .. })));
-    assert!(matches!(check(&pb, &plan(12, 10)), Err(Violation::BeforeRelease { .. })));
-    assert!(matches!(check(&pb, &plan(60, 10)), Err(Violation::Maintenance { .. })));
-    assert!(matches!(check(&pb, &plan(95, 10)), Err(Violation::Maintenance { .. })));
+    assert!(matches!(
+        check(&pb, &plan(15, 0)),
+        Err(Violation::WrongSetup { .. })
+    ));
+    assert!(matches!(
+        check(&pb, &plan(12, 10)),
+        Err(Violation::BeforeRelease { .. })
+    ));
+    assert!(matches!(
+        check(&pb, &plan(60, 10)),
+        Err(Violation::Maintenance { .. })
+    ));
+    assert!(matches!(
+        check(&pb, &plan(95, 10)),
+        Err(Violation::Maintenance { .. })
+    ));
     assert!(check(&pb, &plan(210, 10)).is_ok());
-    assert!(matches!(check(&pb, &plan(320, 10)), Err(Violation::Unstaffed { .. })));
+    assert!(matches!(
+        check(&pb, &plan(320, 10)),
+        Err(Violation::Unstaffed { .. })
+    ));
     assert!(check(&pb, &plan(410, 10)).is_ok());
 }
 
@@ -254,8 +342,20 @@ fn checker_catches_an_uncleared_bed() {
     let mk = |s2: i64| Plan {
         status: Status::Feasible,
         assignments: vec![
-            gantry_solver::Assignment { job: "J1".into(), printer: "P1".into(), start: 0, end: 150, setup: 0 },
-            gantry_solver::Assignment { job: "J2".into(), printer: "P1".into(), start: s2, end: s2 + 10, setup: 0 },
+            gantry_solver::Assignment {
+                job: "J1".into(),
+                printer: "P1".into(),
+                start: 0,
+                end: 150,
+                setup: 0,
+            },
+            gantry_solver::Assignment {
+                job: "J2".into(),
+                printer: "P1".into(),
+                start: s2,
+                end: s2 + 10,
+                setup: 0,
+            },
         ],
         unscheduled: vec![],
         objective: gantry_solver::ObjectiveValue {
@@ -272,7 +372,10 @@ fn checker_catches_an_uncleared_bed() {
     assert!(check(&pb, &mk(200)).is_ok());
     assert!(matches!(check(&pb, &mk(120)), Err(Violation::Overlap { .. })));
     // Loaded at 160 (no operator until 200) after J1 ended unattended at 150: the bed is not cleared.
-    assert!(matches!(check(&pb, &mk(160)), Err(Violation::BedNotCleared { .. })));
+    assert!(matches!(
+        check(&pb, &mk(160)),
+        Err(Violation::BedNotCleared { .. })
+    ));
     // Loaded at 142, inside the short shift, but before J1 even ends.
     assert!(matches!(check(&pb, &mk(142)), Err(Violation::Overlap { .. })));
     // Solver agrees: J2 cannot start before 200.
@@ -282,7 +385,12 @@ fn checker_catches_an_uncleared_bed() {
 }
 
 fn repaired_ok(pb: &Problem, plan: &Plan, ev: &Event) -> gantry_solver::Repaired {
-    let o = SolveOptions { time_limit: 0.0, method: Method::Heuristic, seed: 0, max_iterations: Some(0) };
+    let o = SolveOptions {
+        time_limit: 0.0,
+        method: Method::Heuristic,
+        seed: 0,
+        max_iterations: Some(0),
+    };
     let r = repair(pb, plan, ev, &o).unwrap();
     check(&r.problem, &r.plan).unwrap_or_else(|v| panic!("{ev:?}: {v}\n{}", r.plan.to_json()));
     // Started jobs are untouched.
@@ -293,7 +401,12 @@ fn repaired_ok(pb: &Problem, plan: &Plan, ev: &Event) -> gantry_solver::Repaired
             && !matches!(ev, Event::PrinterDown { printer, .. } if *printer == a.printer && a.end > at)
             && !matches!(ev, Event::JobFinished { .. })
         {
-            assert_eq!((&a.printer, a.start), (&b.printer, b.start), "{ev:?}: started job {} moved", a.job);
+            assert_eq!(
+                (&a.printer, a.start),
+                (&b.printer, b.start),
+                "{ev:?}: started job {} moved",
+                a.job
+            );
         }
     }
     r
@@ -305,20 +418,56 @@ fn repair_handles_every_event_and_keeps_started_jobs() {
     let plan = solve(&pb, &opts(Method::Heuristic, 1)).unwrap();
     check(&pb, &plan).unwrap();
     let mid = plan.objective.makespan / 3;
-    let running = plan.assignments.iter().find(|a| a.start < mid && a.end > mid).unwrap().clone();
-    let later = plan.assignments.iter().find(|a| a.start - a.setup > mid).unwrap().clone();
+    let running = plan
+        .assignments
+        .iter()
+        .find(|a| a.start < mid && a.end > mid)
+        .unwrap()
+        .clone();
+    let later = plan
+        .assignments
+        .iter()
+        .find(|a| a.start - a.setup > mid)
+        .unwrap()
+        .clone();
     let mut new_job: Job = pb.jobs[0].clone();
     new_job.id = "NEW".into();
     new_job.release = mid;
     let events = vec![
-        Event::JobAdded { at: mid, job: new_job },
-        Event::JobCancelled { at: mid, job: later.job.clone() },
-        Event::JobCancelled { at: mid, job: running.job.clone() },
-        Event::PrinterDown { at: mid, printer: running.printer.clone(), until: Some(mid + 300) },
-        Event::PrinterDown { at: mid, printer: running.printer.clone(), until: None },
-        Event::PrinterUp { at: mid, printer: running.printer.clone() },
-        Event::JobFinished { at: running.end - 10, job: running.job.clone() },
-        Event::JobFinished { at: running.end + 45, job: running.job.clone() },
+        Event::JobAdded {
+            at: mid,
+            job: new_job,
+        },
+        Event::JobCancelled {
+            at: mid,
+            job: later.job.clone(),
+        },
+        Event::JobCancelled {
+            at: mid,
+            job: running.job.clone(),
+        },
+        Event::PrinterDown {
+            at: mid,
+            printer: running.printer.clone(),
+            until: Some(mid + 300),
+        },
+        Event::PrinterDown {
+            at: mid,
+            printer: running.printer.clone(),
+            until: None,
+        },
+        Event::PrinterUp {
+            at: mid,
+            printer: running.printer.clone(),
+        },
+        Event::JobFinished {
+            at: running.end - 10,
+            job: running.job.clone(),
+        },
+        Event::JobFinished {
+            at: running.end + 45,
+            job: running.job.clone(),
+        },
     ];
     for ev in &events {
         let r = repaired_ok(&pb, &plan, ev);
@@ -328,9 +477,14 @@ fn repair_handles_every_event_and_keeps_started_jobs() {
                 assert!(r.moved <= 1, "adding a job moved {} jobs", r.moved);
             }
             Event::JobCancelled { job, .. } => assert!(r.plan.assignments.iter().all(|a| &a.job != job)),
-            Event::PrinterDown { printer, at, until, .. } => {
+            Event::PrinterDown {
+                printer, at, until, ..
+            } => {
                 for a in r.plan.assignments.iter().filter(|a| &a.printer == printer) {
-                    assert!(a.end <= *at || until.is_some_and(|u| a.start - a.setup >= u), "{a:?}");
+                    assert!(
+                        a.end <= *at || until.is_some_and(|u| a.start - a.setup >= u),
+                        "{a:?}"
+                    );
                 }
             }
             Event::JobFinished { at, job } => {
@@ -342,7 +496,14 @@ fn repair_handles_every_event_and_keeps_started_jobs() {
     }
     // Chained repairs stay consistent.
     let r1 = repaired_ok(&pb, &plan, &events[3]);
-    let r2 = repaired_ok(&r1.problem, &r1.plan, &Event::PrinterUp { at: mid + 100, printer: running.printer.clone() });
+    let r2 = repaired_ok(
+        &r1.problem,
+        &r1.plan,
+        &Event::PrinterUp {
+            at: mid + 100,
+            printer: running.printer.clone(),
+        },
+    );
     assert!(r2.plan.objective.value <= r1.plan.objective.value + 1e-6 || r2.plan.status == Status::Feasible);
 }
 
@@ -350,10 +511,53 @@ fn repair_handles_every_event_and_keeps_started_jobs() {
 fn repair_rejects_bad_events() {
     let (pb, plan) = solved();
     let o = SolveOptions::default();
-    assert!(repair(&pb, &plan, &Event::JobCancelled { at: 0, job: "nope".into() }, &o).is_err());
-    assert!(repair(&pb, &plan, &Event::PrinterUp { at: 0, printer: "nope".into() }, &o).is_err());
-    assert!(repair(&pb, &plan, &Event::JobCancelled { at: -1, job: "J1".into() }, &o).is_err());
-    let e = repair(&pb, &plan, &Event::PrinterDown { at: 50, printer: "P1".into(), until: Some(10) }, &o).unwrap_err();
+    assert!(
+        repair(
+            &pb,
+            &plan,
+            &Event::JobCancelled {
+                at: 0,
+                job: "nope".into()
+            },
+            &o
+        )
+        .is_err()
+    );
+    assert!(
+        repair(
+            &pb,
+            &plan,
+            &Event::PrinterUp {
+                at: 0,
+                printer: "nope".into()
+            },
+            &o
+        )
+        .is_err()
+    );
+    assert!(
+        repair(
+            &pb,
+            &plan,
+            &Event::JobCancelled {
+                at: -1,
+                job: "J1".into()
+            },
+            &o
+        )
+        .is_err()
+    );
+    let e = repair(
+        &pb,
+        &plan,
+        &Event::PrinterDown {
+            at: 50,
+            printer: "P1".into(),
+            until: Some(10),
+        },
+        &o,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("event.until"));
     let dup = pb.jobs[0].clone();
     assert!(repair(&pb, &plan, &Event::JobAdded { at: 0, job: dup }, &o).is_err());
