@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use gantry_api::config::Config;
 use gantry_engine::store::Db;
 
+mod solve_cmd;
+
 #[derive(Parser, Debug)]
 #[command(name = "gantry", version, about = "Gantry: run a 3D-printing farm end to end")]
 struct Cli {
@@ -16,6 +18,15 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    #[command(flatten)]
+    Server(ServerCommand),
+    /// Solve a scheduling problem file, or check a plan against it (`--check PLAN.json`).
+    Solve(solve_cmd::SolveArgs),
+}
+
+/// Commands that need configuration and the database.
+#[derive(Subcommand, Debug)]
+enum ServerCommand {
     /// Start the server (HTTP + GraphQL) after applying migrations.
     Serve {
         /// Load the demo farm first (idempotent).
@@ -30,6 +41,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command {
+        // Pure computation: needs no configuration, database or runtime.
+        Command::Solve(args) => return ExitCode::from(u8::try_from(solve_cmd::run(args)).unwrap_or(1)),
+        Command::Server(command) => command,
+    };
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -38,7 +54,7 @@ fn main() -> ExitCode {
         }
     };
     gantry_api::telemetry::init(config.log_format);
-    let result = actix_web::rt::System::new().block_on(run(cli.command, config));
+    let result = actix_web::rt::System::new().block_on(run(command, config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -53,7 +69,9 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     }
-    let db = Db::connect(&config.database_url).await.context("connecting to the database")?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .context("connecting to the database")?;
     let applied = db.migrate().await.context("applying migrations")?;
     if !applied.is_empty() {
         tracing::info!(?applied, backend = db.backend().name(), "migrations applied");
@@ -61,23 +79,27 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Migrate => {
+        ServerCommand::Migrate => {
             let db = open_db(&config).await?;
             println!("database ({}) is up to date", db.backend().name());
             db.close().await;
         }
-        Command::Demo => {
+        ServerCommand::Demo => {
             let db = open_db(&config).await?;
-            let summary = gantry_engine::store::demo::load(&db).await.context("loading the demo farm")?;
+            let summary = gantry_engine::store::demo::load(&db)
+                .await
+                .context("loading the demo farm")?;
             println!("{summary}");
             db.close().await;
         }
-        Command::Serve { demo } => {
+        ServerCommand::Serve { demo } => {
             let db = open_db(&config).await?;
             if demo {
-                let summary = gantry_engine::store::demo::load(&db).await.context("loading the demo farm")?;
+                let summary = gantry_engine::store::demo::load(&db)
+                    .await
+                    .context("loading the demo farm")?;
                 tracing::info!(%summary, "demo farm");
             }
             let listener = std::net::TcpListener::bind(config.listen)

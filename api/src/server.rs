@@ -39,8 +39,13 @@ async fn sqlx_ping(db: &Db) -> Result<(), gantry_engine::store::StoreError> {
 /// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`;
 /// larger bodies get 413 before any parsing), then parsed as JSON or a multipart request.
 async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let parsed = async_graphql::http::receive_batch_body(content_type, &body[..], MultipartOptions::default()).await;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let parsed =
+        async_graphql::http::receive_batch_body(content_type, &body[..], MultipartOptions::default()).await;
     match parsed {
         Ok(batch) => {
             let resp = state.schema.execute_batch(batch).await;
@@ -60,7 +65,10 @@ async fn graphiql() -> HttpResponse {
 
 /// Builds the server on an already-bound listener (tests bind port 0).
 pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<Server> {
-    let state = AppState { schema: build_schema(db.clone(), config), db };
+    let state = AppState {
+        schema: build_schema(db.clone(), config),
+        db,
+    };
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()

@@ -1,5 +1,6 @@
 //! `spawn_app()`: a real server on port 0 with a fresh database, per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -40,8 +41,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new(backend).await.expect("test database");
-    let mut vars: HashMap<String, String> =
-        env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vars.insert("GANTRY_LISTEN".into(), "127.0.0.1:0".into());
     vars.insert("DATABASE_URL".into(), db.url.clone());
     let config = Config::from_map(&vars).expect("config");

@@ -1,5 +1,7 @@
 //! Architecture invariants, stated as absences and checked on the source text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -21,7 +23,11 @@ fn assert_absent(dir: &str, forbidden: &[&str]) {
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         for word in forbidden {
-            assert!(!text.contains(word), "{} mentions `{word}`, which {dir} must not", f.display());
+            assert!(
+                !text.contains(word),
+                "{} mentions `{word}`, which {dir} must not",
+                f.display()
+            );
         }
     }
 }
@@ -31,12 +37,33 @@ fn assert_absent(dir: &str, forbidden: &[&str]) {
 fn domain_is_pure() {
     assert_absent(
         "engine/src/domain",
-        &["sqlx", "actix", "async_graphql", "tokio", "std::fs", "std::net", "reqwest", "Utc::now", "SystemTime"],
+        &[
+            "sqlx",
+            "actix",
+            "async_graphql",
+            "tokio",
+            "std::fs",
+            "std::net",
+            "reqwest",
+            "Utc::now",
+            "SystemTime",
+        ],
     );
 }
 
 /// The solver is pure optimisation.
 #[test]
 fn solver_is_pure() {
-    assert_absent("solver/src", &["sqlx", "actix", "async_graphql", "tokio", "std::fs", "std::net", "reqwest"]);
+    assert_absent(
+        "solver/src",
+        &[
+            "sqlx",
+            "actix",
+            "async_graphql",
+            "tokio",
+            "std::fs",
+            "std::net",
+            "reqwest",
+        ],
+    );
 }

@@ -5,6 +5,8 @@
 //!    rewrites it).
 //! 2. The same migrations produce the same tables, columns and nullability on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use gantry_engine::store::testing::TestDb;
@@ -26,15 +28,19 @@ async fn sqlite_tables(db: &Db) -> Vec<String> {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    rows.iter().map(|r| col::<String>(r, "sqlite_master", "name").unwrap()).collect()
+    rows.iter()
+        .map(|r| col::<String>(r, "sqlite_master", "name").unwrap())
+        .collect()
 }
 
 async fn sqlite_columns(db: &Db, table: &str) -> Vec<Column> {
-    let rows = sqlx::query("SELECT name, type, \"notnull\" AS nn, dflt_value, pk FROM pragma_table_info($1) ORDER BY cid")
-        .bind(table)
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT name, type, \"notnull\" AS nn, dflt_value, pk FROM pragma_table_info($1) ORDER BY cid",
+    )
+    .bind(table)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
     rows.iter()
         .map(|r| Column {
             name: col(r, "t", "name").unwrap(),
@@ -57,18 +63,31 @@ async fn render(db: &Db) -> String {
          `TEXT` currency; times are `BIGINT` milliseconds since the Unix epoch, UTC; flags are `BIGINT` 0/1.\n",
     );
     for table in sqlite_tables(db).await {
-        out.push_str(&format!("\n## `{table}`\n\n| column | type | null | default | key |\n|---|---|---|---|---|\n"));
-        let fks = sqlx::query("SELECT \"from\" AS f, \"table\" AS t, \"to\" AS c FROM pragma_foreign_key_list($1)")
-            .bind(&table)
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
+        out.push_str(&format!(
+            "\n## `{table}`\n\n| column | type | null | default | key |\n|---|---|---|---|---|\n"
+        ));
+        let fks =
+            sqlx::query("SELECT \"from\" AS f, \"table\" AS t, \"to\" AS c FROM pragma_foreign_key_list($1)")
+                .bind(&table)
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
         let fks: Vec<(String, String, String)> = fks
             .iter()
-            .map(|r| (col(r, "fk", "f").unwrap(), col(r, "fk", "t").unwrap(), col(r, "fk", "c").unwrap()))
+            .map(|r| {
+                (
+                    col(r, "fk", "f").unwrap(),
+                    col(r, "fk", "t").unwrap(),
+                    col(r, "fk", "c").unwrap(),
+                )
+            })
             .collect();
         for c in sqlite_columns(db, &table).await {
-            let ty = if c.pk && c.ty == "INTEGER" { "BIGINT".to_string() } else { c.ty.clone() };
+            let ty = if c.pk && c.ty == "INTEGER" {
+                "BIGINT".to_string()
+            } else {
+                c.ty.clone()
+            };
             let mut key = Vec::new();
             if c.pk {
                 key.push("PK".to_string());
@@ -87,13 +106,12 @@ async fn render(db: &Db) -> String {
                 key.join(" ")
             ));
         }
-        let idx = sqlx::query(
-            "SELECT name, \"unique\" AS u, origin FROM pragma_index_list($1) ORDER BY name",
-        )
-        .bind(&table)
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
+        let idx =
+            sqlx::query("SELECT name, \"unique\" AS u, origin FROM pragma_index_list($1) ORDER BY name")
+                .bind(&table)
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
         let mut lines = Vec::new();
         for r in &idx {
             let name: String = col(r, "idx", "name").unwrap();
@@ -108,7 +126,11 @@ async fn render(db: &Db) -> String {
                 .await
                 .unwrap();
             let cols: Vec<String> = cols.iter().map(|r| col(r, "idx", "name").unwrap()).collect();
-            let label = if origin == "u" { "unique constraint".to_string() } else { format!("index `{name}`") };
+            let label = if origin == "u" {
+                "unique constraint".to_string()
+            } else {
+                format!("index `{name}`")
+            };
             lines.push(format!(
                 "- {}{} ({})\n",
                 if unique && origin != "u" { "unique " } else { "" },
@@ -154,13 +176,22 @@ async fn postgres_schema_matches_sqlite() {
     .unwrap();
     let pg: BTreeSet<(String, String, bool)> = rows
         .iter()
-        .map(|r| (col(r, "c", "t").unwrap(), col(r, "c", "c").unwrap(), col::<String>(r, "c", "n").unwrap() == "NO"))
+        .map(|r| {
+            (
+                col(r, "c", "t").unwrap(),
+                col(r, "c", "c").unwrap(),
+                col::<String>(r, "c", "n").unwrap() == "NO",
+            )
+        })
         .collect();
     s.cleanup().await;
     p.cleanup().await;
     let only_lite: Vec<_> = lite.difference(&pg).collect();
     let only_pg: Vec<_> = pg.difference(&lite).collect();
-    assert!(only_lite.is_empty() && only_pg.is_empty(), "drift: only SQLite {only_lite:?}; only PostgreSQL {only_pg:?}");
+    assert!(
+        only_lite.is_empty() && only_pg.is_empty(),
+        "drift: only SQLite {only_lite:?}; only PostgreSQL {only_pg:?}"
+    );
 }
 
 /// Applying migrations twice is a no-op, and a changed migration is refused.
@@ -173,6 +204,9 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     let err = t.db.migrate().await.unwrap_err();
-    assert!(err.to_string().contains("was changed after it was applied"), "{err}");
+    assert!(
+        err.to_string().contains("was changed after it was applied"),
+        "{err}"
+    );
     t.cleanup().await;
 }

@@ -14,13 +14,17 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Db, StoreResult, Tx, catalog, count_rows, equipment, inventory, meta, orders, production, users};
+use super::{
+    Db, StoreResult, Tx, catalog, count_rows, equipment, inventory, meta, orders, production, users,
+};
 use crate::domain::catalog::{NewCategory, NewProduct, NewReview, ProductionSpec};
 use crate::domain::equipment::{Dimensions, NewMaintenancePlan, NewPrinter, PrinterStatus, Technology};
 use crate::domain::inventory::{MaterialKind, NewMaterial, NewSpool};
 use crate::domain::orders::{NewOrder, NewOrderLine};
 use crate::domain::production::job_key;
-use crate::domain::types::{CategoryId, Currency, CustomerId, MaterialId, Money, PrinterId, ProductId, UserId};
+use crate::domain::types::{
+    CategoryId, Currency, CustomerId, MaterialId, Money, PrinterId, ProductId, UserId,
+};
 use crate::domain::users::{NewCustomer, NewUser, Role};
 
 const META_KEY: &str = "demo_loaded";
@@ -45,7 +49,11 @@ impl fmt::Display for DemoSummary {
         write!(
             f,
             "demo farm {}: {} printers, {} materials ({} spools), {} products, {} customers, {} users, {} orders, {} jobs",
-            if self.loaded_now { "loaded" } else { "already present, nothing added" },
+            if self.loaded_now {
+                "loaded"
+            } else {
+                "already present, nothing added"
+            },
             self.printers,
             self.materials,
             self.spools,
@@ -88,18 +96,92 @@ fn eur(minor: i64) -> Money {
 }
 
 /// (code, kind, colour, density mg/cm³, €/kg in cents, spools, grams per spool, low-stock g)
+#[allow(clippy::type_complexity)] // a data table, read positionally right below
 const MATERIALS: [(&str, MaterialKind, &str, i64, i64, i64, i64, i64); 8] = [
-    ("PLA-black-1.75", MaterialKind::Pla, "black", 1240, 2199, 5, 1000, 1500),
-    ("PLA-white-1.75", MaterialKind::Pla, "white", 1240, 2199, 4, 1000, 1500),
-    ("PLA-red-1.75", MaterialKind::Pla, "red", 1240, 2399, 3, 1000, 1000),
-    ("PLA-grey-1.75", MaterialKind::Pla, "grey", 1240, 2199, 3, 1000, 1000),
-    ("PETG-black-1.75", MaterialKind::Petg, "black", 1270, 2599, 4, 1000, 1000),
-    ("PETG-blue-1.75", MaterialKind::Petg, "blue", 1270, 2799, 2, 1000, 1000),
-    ("ASA-grey-1.75", MaterialKind::Asa, "grey", 1070, 3299, 3, 1000, 800),
-    ("TPU-black-1.75", MaterialKind::Tpu, "black", 1210, 3999, 1, 750, 500),
+    (
+        "PLA-black-1.75",
+        MaterialKind::Pla,
+        "black",
+        1240,
+        2199,
+        5,
+        1000,
+        1500,
+    ),
+    (
+        "PLA-white-1.75",
+        MaterialKind::Pla,
+        "white",
+        1240,
+        2199,
+        4,
+        1000,
+        1500,
+    ),
+    (
+        "PLA-red-1.75",
+        MaterialKind::Pla,
+        "red",
+        1240,
+        2399,
+        3,
+        1000,
+        1000,
+    ),
+    (
+        "PLA-grey-1.75",
+        MaterialKind::Pla,
+        "grey",
+        1240,
+        2199,
+        3,
+        1000,
+        1000,
+    ),
+    (
+        "PETG-black-1.75",
+        MaterialKind::Petg,
+        "black",
+        1270,
+        2599,
+        4,
+        1000,
+        1000,
+    ),
+    (
+        "PETG-blue-1.75",
+        MaterialKind::Petg,
+        "blue",
+        1270,
+        2799,
+        2,
+        1000,
+        1000,
+    ),
+    (
+        "ASA-grey-1.75",
+        MaterialKind::Asa,
+        "grey",
+        1070,
+        3299,
+        3,
+        1000,
+        800,
+    ),
+    (
+        "TPU-black-1.75",
+        MaterialKind::Tpu,
+        "black",
+        1210,
+        3999,
+        1,
+        750,
+        500,
+    ),
 ];
 
 /// (name prefix, model, count, build volume, speed %, €/h in cents, material kinds)
+#[allow(clippy::type_complexity)] // a data table, read positionally right below
 const PRINTER_MODELS: [(&str, &str, i64, (i64, i64, i64), i64, i64, &[MaterialKind]); 3] = [
     (
         "MK4",
@@ -108,7 +190,12 @@ const PRINTER_MODELS: [(&str, &str, i64, (i64, i64, i64), i64, i64, &[MaterialKi
         (250, 210, 220),
         100,
         150,
-        &[MaterialKind::Pla, MaterialKind::Petg, MaterialKind::Asa, MaterialKind::Tpu],
+        &[
+            MaterialKind::Pla,
+            MaterialKind::Petg,
+            MaterialKind::Asa,
+            MaterialKind::Tpu,
+        ],
     ),
     (
         "X1C",
@@ -117,9 +204,22 @@ const PRINTER_MODELS: [(&str, &str, i64, (i64, i64, i64), i64, i64, &[MaterialKi
         (256, 256, 256),
         160,
         190,
-        &[MaterialKind::Pla, MaterialKind::Petg, MaterialKind::Asa, MaterialKind::Tpu],
+        &[
+            MaterialKind::Pla,
+            MaterialKind::Petg,
+            MaterialKind::Asa,
+            MaterialKind::Tpu,
+        ],
     ),
-    ("XL", "Prusa XL", 3, (360, 360, 360), 90, 260, &[MaterialKind::Pla, MaterialKind::Petg, MaterialKind::Asa]),
+    (
+        "XL",
+        "Prusa XL",
+        3,
+        (360, 360, 360),
+        90,
+        260,
+        &[MaterialKind::Pla, MaterialKind::Petg, MaterialKind::Asa],
+    ),
 ];
 
 /// (parent slug or "", slug, name)
@@ -136,36 +236,225 @@ const CATEGORIES: [(&str, &str, &str); 9] = [
 ];
 
 /// (sku, name, category slug, material code, price cents, grams/unit, minutes/unit, copies/plate)
+#[allow(clippy::type_complexity)] // a data table, read positionally right below
 const PRODUCTS: [(&str, &str, &str, &str, i64, i64, i64, i64); 20] = [
-    ("KIT-HOOK-01", "Utensil hook", "kitchen", "PLA-white-1.75", 499, 12, 25, 8),
-    ("KIT-CLIP-02", "Bag clip (set of 4)", "kitchen", "PLA-red-1.75", 699, 18, 35, 6),
-    ("KIT-SPICE-03", "Spice rack module", "kitchen", "PETG-black-1.75", 1899, 95, 190, 1),
-    ("DEC-VASE-01", "Spiral vase", "decor", "PLA-grey-1.75", 2499, 110, 240, 1),
-    ("DEC-LAMP-02", "Voronoi lamp shade", "decor", "PLA-white-1.75", 3999, 160, 420, 1),
-    ("DEC-PLANT-03", "Self-watering planter", "decor", "PETG-blue-1.75", 2199, 130, 260, 1),
-    ("OFF-CABLE-01", "Cable organiser", "office", "PLA-black-1.75", 599, 15, 30, 6),
-    ("OFF-STAND-02", "Laptop stand", "office", "PETG-black-1.75", 3499, 220, 480, 1),
-    ("OFF-PEN-03", "Pen holder", "office", "PLA-grey-1.75", 899, 45, 90, 2),
-    ("OFF-HEAD-04", "Headphone hanger", "office", "PLA-black-1.75", 1299, 60, 120, 2),
-    ("TOOL-HOLD-01", "Screwdriver holder", "tools", "PETG-black-1.75", 1499, 70, 150, 2),
-    ("TOOL-BIT-02", "Bit organiser", "tools", "PLA-black-1.75", 999, 40, 80, 3),
-    ("JIG-DRILL-01", "Drill guide", "jigs", "ASA-grey-1.75", 1799, 55, 110, 2),
-    ("JIG-SQUARE-02", "Corner clamp square", "jigs", "ASA-grey-1.75", 1299, 35, 70, 4),
-    ("TOY-DRAGON-01", "Articulated dragon", "toys", "PLA-red-1.75", 2999, 85, 300, 1),
-    ("TOY-DICE-02", "Dice tower", "toys", "PLA-black-1.75", 2499, 120, 260, 1),
-    ("TOY-PUZZLE-03", "Interlocking puzzle cube", "toys", "PLA-white-1.75", 1499, 40, 95, 2),
-    ("SPR-FOOT-01", "Anti-slip feet (set of 8)", "spare-parts", "TPU-black-1.75", 899, 16, 40, 8),
-    ("SPR-KNOB-02", "Replacement knob", "spare-parts", "PETG-black-1.75", 599, 10, 20, 10),
-    ("SPR-GEAR-03", "Nylon-free drive gear", "spare-parts", "ASA-grey-1.75", 1199, 20, 45, 6),
+    (
+        "KIT-HOOK-01",
+        "Utensil hook",
+        "kitchen",
+        "PLA-white-1.75",
+        499,
+        12,
+        25,
+        8,
+    ),
+    (
+        "KIT-CLIP-02",
+        "Bag clip (set of 4)",
+        "kitchen",
+        "PLA-red-1.75",
+        699,
+        18,
+        35,
+        6,
+    ),
+    (
+        "KIT-SPICE-03",
+        "Spice rack module",
+        "kitchen",
+        "PETG-black-1.75",
+        1899,
+        95,
+        190,
+        1,
+    ),
+    (
+        "DEC-VASE-01",
+        "Spiral vase",
+        "decor",
+        "PLA-grey-1.75",
+        2499,
+        110,
+        240,
+        1,
+    ),
+    (
+        "DEC-LAMP-02",
+        "Voronoi lamp shade",
+        "decor",
+        "PLA-white-1.75",
+        3999,
+        160,
+        420,
+        1,
+    ),
+    (
+        "DEC-PLANT-03",
+        "Self-watering planter",
+        "decor",
+        "PETG-blue-1.75",
+        2199,
+        130,
+        260,
+        1,
+    ),
+    (
+        "OFF-CABLE-01",
+        "Cable organiser",
+        "office",
+        "PLA-black-1.75",
+        599,
+        15,
+        30,
+        6,
+    ),
+    (
+        "OFF-STAND-02",
+        "Laptop stand",
+        "office",
+        "PETG-black-1.75",
+        3499,
+        220,
+        480,
+        1,
+    ),
+    (
+        "OFF-PEN-03",
+        "Pen holder",
+        "office",
+        "PLA-grey-1.75",
+        899,
+        45,
+        90,
+        2,
+    ),
+    (
+        "OFF-HEAD-04",
+        "Headphone hanger",
+        "office",
+        "PLA-black-1.75",
+        1299,
+        60,
+        120,
+        2,
+    ),
+    (
+        "TOOL-HOLD-01",
+        "Screwdriver holder",
+        "tools",
+        "PETG-black-1.75",
+        1499,
+        70,
+        150,
+        2,
+    ),
+    (
+        "TOOL-BIT-02",
+        "Bit organiser",
+        "tools",
+        "PLA-black-1.75",
+        999,
+        40,
+        80,
+        3,
+    ),
+    (
+        "JIG-DRILL-01",
+        "Drill guide",
+        "jigs",
+        "ASA-grey-1.75",
+        1799,
+        55,
+        110,
+        2,
+    ),
+    (
+        "JIG-SQUARE-02",
+        "Corner clamp square",
+        "jigs",
+        "ASA-grey-1.75",
+        1299,
+        35,
+        70,
+        4,
+    ),
+    (
+        "TOY-DRAGON-01",
+        "Articulated dragon",
+        "toys",
+        "PLA-red-1.75",
+        2999,
+        85,
+        300,
+        1,
+    ),
+    (
+        "TOY-DICE-02",
+        "Dice tower",
+        "toys",
+        "PLA-black-1.75",
+        2499,
+        120,
+        260,
+        1,
+    ),
+    (
+        "TOY-PUZZLE-03",
+        "Interlocking puzzle cube",
+        "toys",
+        "PLA-white-1.75",
+        1499,
+        40,
+        95,
+        2,
+    ),
+    (
+        "SPR-FOOT-01",
+        "Anti-slip feet (set of 8)",
+        "spare-parts",
+        "TPU-black-1.75",
+        899,
+        16,
+        40,
+        8,
+    ),
+    (
+        "SPR-KNOB-02",
+        "Replacement knob",
+        "spare-parts",
+        "PETG-black-1.75",
+        599,
+        10,
+        20,
+        10,
+    ),
+    (
+        "SPR-GEAR-03",
+        "Nylon-free drive gear",
+        "spare-parts",
+        "ASA-grey-1.75",
+        1199,
+        20,
+        45,
+        6,
+    ),
 ];
 
 const CUSTOMERS: [(&str, &str, Option<&str>); 10] = [
     ("Ada Lovelace", "ada@example.com", None),
     ("Grace Hopper", "grace@navy.example", Some("US Navy Research")),
     ("Linus Torvalds", "linus@example.org", None),
-    ("Margaret Hamilton", "margaret@apollo.example", Some("Apollo Software")),
+    (
+        "Margaret Hamilton",
+        "margaret@apollo.example",
+        Some("Apollo Software"),
+    ),
     ("Alan Turing", "alan@bletchley.example", Some("Bletchley Park")),
-    ("Katherine Johnson", "katherine@nasa.example", Some("NASA Langley")),
+    (
+        "Katherine Johnson",
+        "katherine@nasa.example",
+        Some("NASA Langley"),
+    ),
     ("Dennis Ritchie", "dmr@bell.example", Some("Bell Labs")),
     ("Barbara Liskov", "barbara@mit.example", Some("MIT CSAIL")),
     ("Ken Thompson", "ken@bell.example", Some("Bell Labs")),
@@ -178,7 +467,11 @@ const STAFF: [(&str, &str, Role); 6] = [
     ("operator@gantry.local", "Olly Operator", Role::Operator),
     ("accountant@gantry.local", "Ace Accountant", Role::Accountant),
     ("sales@gantry.local", "Sam Sales", Role::Sales),
-    ("shop-integration@gantry.local", "Web shop integration", Role::Integrator),
+    (
+        "shop-integration@gantry.local",
+        "Web shop integration",
+        Role::Integrator,
+    ),
 ];
 
 /// Where an order ends up in the demo.
@@ -199,6 +492,7 @@ enum Stage {
 }
 
 /// 30 orders: (customer index, lines as (product index, quantity), stage, due in days, priority)
+#[allow(clippy::type_complexity)] // a data table, read positionally right below
 fn order_plan() -> Vec<(usize, Vec<(usize, i64)>, Stage, i64, i64)> {
     use Stage::*;
     vec![
@@ -338,8 +632,16 @@ async fn build_master_data(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<Farm>
     let mut categories: Vec<(&str, CategoryId)> = Vec::new();
     for (parent, slug, name) in CATEGORIES {
         let parent_id = categories.iter().find(|(s, _)| *s == parent).map(|(_, id)| *id);
-        let c = catalog::create_category(tx, now, &NewCategory { parent_id, name: name.into(), slug: slug.into() })
-            .await?;
+        let c = catalog::create_category(
+            tx,
+            now,
+            &NewCategory {
+                parent_id,
+                name: name.into(),
+                slug: slug.into(),
+            },
+        )
+        .await?;
         categories.push((slug, c.id));
     }
 
@@ -373,7 +675,11 @@ async fn build_master_data(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<Farm>
         let c = users::create_customer(
             tx,
             now,
-            &NewCustomer { name: name.into(), email: Some(email.into()), company: company.map(String::from) },
+            &NewCustomer {
+                name: name.into(),
+                email: Some(email.into()),
+                company: company.map(String::from),
+            },
         )
         .await?;
         users::create_user(
@@ -395,7 +701,13 @@ async fn build_master_data(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<Farm>
         let u = users::create_user(
             tx,
             now,
-            &NewUser { email: email.into(), display_name: name.into(), role, customer_id: None, password_hash: None },
+            &NewUser {
+                email: email.into(),
+                display_name: name.into(),
+                role,
+                customer_id: None,
+                password_hash: None,
+            },
         )
         .await?;
         if role == Role::Planner {
@@ -403,7 +715,12 @@ async fn build_master_data(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<Farm>
         }
     }
     let planner = planner.ok_or_else(|| super::StoreError::corrupt("users", "demo planner missing"))?;
-    Ok(Farm { printers, products, customers, planner })
+    Ok(Farm {
+        printers,
+        products,
+        customers,
+        planner,
+    })
 }
 
 fn material_id(materials: &[(MaterialId, &str)], code: &str) -> StoreResult<MaterialId> {
@@ -415,12 +732,20 @@ fn material_id(materials: &[(MaterialId, &str)], code: &str) -> StoreResult<Mate
 }
 
 fn pick<T: Copy>(items: &[T], i: usize) -> StoreResult<T> {
-    items.get(i).copied().ok_or_else(|| super::StoreError::corrupt("demo", format!("index {i} out of range")))
+    items
+        .get(i)
+        .copied()
+        .ok_or_else(|| super::StoreError::corrupt("demo", format!("index {i} out of range")))
 }
 
 /// Printers that take demo work (not the one in maintenance nor the offline one).
 fn working_printers(farm: &Farm) -> Vec<PrinterId> {
-    farm.printers.iter().enumerate().filter(|(i, _)| *i != 5 && *i != 10).map(|(_, p)| *p).collect()
+    farm.printers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 5 && *i != 10)
+        .map(|(_, p)| *p)
+        .collect()
 }
 
 async fn build_orders(tx: &mut Tx, now: DateTime<Utc>, farm: &Farm) -> StoreResult<()> {
@@ -459,7 +784,14 @@ async fn build_orders(tx: &mut Tx, now: DateTime<Utc>, farm: &Farm) -> StoreResu
         match stage {
             Stage::Placed => continue,
             Stage::Cancelled => {
-                orders::cancel(tx, t + Duration::hours(3), id, None, "customer changed their mind").await?;
+                orders::cancel(
+                    tx,
+                    t + Duration::hours(3),
+                    id,
+                    None,
+                    "customer changed their mind",
+                )
+                .await?;
                 continue;
             }
             _ => {}
@@ -469,7 +801,14 @@ async fn build_orders(tx: &mut Tx, now: DateTime<Utc>, farm: &Farm) -> StoreResu
             continue;
         }
         if stage == Stage::Refunded {
-            orders::refund(tx, t + Duration::days(1), id, planner, "could not meet the deadline").await?;
+            orders::refund(
+                tx,
+                t + Duration::days(1),
+                id,
+                planner,
+                "could not meet the deadline",
+            )
+            .await?;
             continue;
         }
         let started = t + Duration::hours(2);
@@ -501,7 +840,8 @@ async fn build_orders(tx: &mut Tx, now: DateTime<Utc>, farm: &Farm) -> StoreResu
                 production::schedule_job(tx, s, job.id, printer, s).await?;
                 inventory::reserve(tx, s, &key, job.material_id, job.grams).await?;
                 production::start_job(tx, s, job.id).await?;
-                production::report_progress(tx, s + Duration::minutes(job.est_minutes * 2 / 5), job.id, 40).await?;
+                production::report_progress(tx, s + Duration::minutes(job.est_minutes * 2 / 5), job.id, 40)
+                    .await?;
                 let f = s + Duration::minutes(job.est_minutes * 2 / 5);
                 production::fail_job(tx, f, job.id, "spaghetti: part detached from the bed", 2).await?;
                 inventory::record_partial_use(tx, f, &key, job.material_id, job.grams * 2 / 5).await?;
