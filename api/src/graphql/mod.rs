@@ -2,6 +2,7 @@
 
 mod error;
 mod meta;
+pub mod principal;
 
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 use gantry_engine::store::Db;
@@ -30,5 +31,7 @@ pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
 
 /// The SDL of the schema (committed at `docs/schema.graphql`; a test fails on drift).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
 }
