@@ -586,3 +586,67 @@ fn made_belts(all: &[gantry_engine::domain::equipment::MaintenanceWindow]) -> Ma
         .map(|w| w.id)
         .unwrap()
 }
+
+/// The shortest legal path of statuses from `from` to `to` (excluding `from`).
+fn path(from: PrinterStatus, to: PrinterStatus) -> Vec<PrinterStatus> {
+    let mut prev: Vec<(PrinterStatus, PrinterStatus)> = Vec::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    let mut seen = vec![from];
+    while let Some(s) = queue.pop_front() {
+        if s == to {
+            break;
+        }
+        let next: Vec<PrinterStatus> = PrinterStatus::ALL
+            .into_iter()
+            .filter(|n| s.can_transition(*n) && !seen.contains(n))
+            .collect();
+        for n in next {
+            seen.push(n);
+            prev.push((n, s));
+            queue.push_back(n);
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = to;
+    while cur != from {
+        out.push(cur);
+        cur = prev.iter().find(|(n, _)| *n == cur).map(|(_, p)| *p).unwrap();
+    }
+    out.reverse();
+    out
+}
+
+gantry_engine::db_test!(every_status_pair_through_the_store, |db| {
+    let p = printer(db, fdm("mk4-01")).await;
+    let mut current = PrinterStatus::Idle;
+    let (mut legal, mut illegal) = (0, 0);
+    for from in PrinterStatus::ALL {
+        for to in PrinterStatus::ALL {
+            // Walk the printer to `from` through legal transitions.
+            let mut tx = db.begin().await.unwrap();
+            for step in path(current, from) {
+                equipment::set_status(&mut tx, t0(), p.id, step).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            current = from;
+            let mut tx = db.begin().await.unwrap();
+            let res = equipment::set_status(&mut tx, t0(), p.id, to).await;
+            tx.commit().await.unwrap();
+            match res {
+                Ok(got) => {
+                    assert!(from.can_transition(to), "{from} -> {to} accepted");
+                    assert_eq!(got.status, to);
+                    current = to;
+                    legal += 1;
+                }
+                Err(e) => {
+                    assert!(!from.can_transition(to), "{from} -> {to} rejected");
+                    assert_eq!(code(&e), ("PRINTER_ILLEGAL_TRANSITION", ErrorKind::Conflict));
+                    illegal += 1;
+                }
+            }
+            assert_eq!(get(db, p.id).await.status, current, "{from} -> {to}");
+        }
+    }
+    assert_eq!((legal, illegal), (27, 22));
+});

@@ -614,15 +614,23 @@ pub async fn reserve(
 /// Releases every held reservation of a job key (idempotent); returns those released now.
 pub async fn release(tx: &mut Tx, now: DateTime<Utc>, job_key: &str) -> StoreResult<Vec<Reservation>> {
     let key = parse_job_key(job_key).map_err(rejected)?;
-    let held: Vec<Reservation> = reservations_for_job(&mut *tx, &key)
+    let mut materials: Vec<MaterialId> = reservations_for_job(&mut *tx, &key)
         .await?
         .into_iter()
         .filter(|r| r.state == ReservationState::Held)
+        .map(|r| r.material_id)
         .collect();
-    let mut out = Vec::with_capacity(held.len());
-    for r in held {
-        lock_material(tx, r.material_id).await?;
-        out.push(update_reservation(tx, now, r.id, ReservationState::Released, r.grams.get(), 0).await?);
+    // Lock in material order (no deadlock with other multi-material transactions), then re-read:
+    // a concurrent command may have settled the reservation meanwhile.
+    materials.sort();
+    let mut out = Vec::with_capacity(materials.len());
+    for m in materials {
+        lock_material(tx, m).await?;
+        if let Some(r) = get_reservation(&mut *tx, &key, m).await?
+            && r.state == ReservationState::Held
+        {
+            out.push(update_reservation(tx, now, r.id, ReservationState::Released, r.grams.get(), 0).await?);
+        }
     }
     Ok(out)
 }
