@@ -650,3 +650,60 @@ gantry_engine::db_test!(every_status_pair_through_the_store, |db| {
     }
     assert_eq!((legal, illegal), (27, 22));
 });
+
+gantry_engine::db_test!(planned_window_moves_earlier_when_print_hours_run_out, |db| {
+    let p = printer(db, fdm("mk4-01")).await;
+    let mut tx = db.begin().await.unwrap();
+    let plan = equipment::create_plan(
+        &mut tx,
+        t0(),
+        &NewMaintenancePlan {
+            printer_id: p.id,
+            name: "service".into(),
+            every_print_hours: Some(10),
+            every_days: Some(30),
+            duration_minutes: 120,
+        },
+    )
+    .await
+    .unwrap();
+    let first = equipment::generate_windows(&mut tx, t0(), t0() + Duration::days(45))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].starts_at, t0() + Duration::days(30));
+
+    // Ten print hours later the plan is due now: the same window moves, no second one appears.
+    let now = t0() + Duration::days(3);
+    let mut tx = db.begin().await.unwrap();
+    equipment::add_print_minutes(&mut tx, now, p.id, 600)
+        .await
+        .unwrap();
+    let moved = equipment::generate_windows(&mut tx, now, now + Duration::days(45))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(moved.len(), 1);
+    let w = &moved[0];
+    assert_eq!(
+        (w.id, w.plan_id, w.starts_at, w.ends_at),
+        (first[0].id, Some(plan.id), now, now + Duration::minutes(120))
+    );
+    assert_eq!(w.reason, "service: 10 of 10 print hours");
+    assert_eq!(count_rows(db, "maintenance_windows").await.unwrap(), 1);
+    // A later horizon does not move it back.
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        equipment::generate_windows(&mut tx, now + Duration::hours(1), now + Duration::days(90))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    assert_eq!(
+        equipment::get_window(&mut conn, w.id).await.unwrap().starts_at,
+        now
+    );
+});

@@ -765,6 +765,17 @@ mod tests {
             assert_eq!(check_printable(&p, *kind, *bbox), *want, "{kind} {bbox:?}");
             assert_eq!(can_print(&p, *kind, *bbox), want.is_ok());
         }
+        assert_eq!(
+            serde_json::to_value(Ineligible::TooLarge).unwrap(),
+            serde_json::json!({"reason": "too_large"})
+        );
+        assert_eq!(
+            serde_json::to_value(MaterialNotSupported {
+                kind: MaterialKind::Abs
+            })
+            .unwrap(),
+            serde_json::json!({"reason": "material_not_supported", "kind": "ABS"})
+        );
         // A box that fits only in a non-identity orientation, checked against each orientation
         // of the volume.
         let vol = [250, 210, 220];
