@@ -86,7 +86,10 @@ pub fn run(args: SolveArgs) -> i32 {
         };
     }
     if !args.time_limit.is_finite() || args.time_limit < 0.0 {
-        eprintln!("error: --time-limit must be a non-negative number of seconds, got {}", args.time_limit);
+        eprintln!(
+            "error: --time-limit must be a non-negative number of seconds, got {}",
+            args.time_limit
+        );
         return 2;
     }
     let method: Method = match args.method.parse() {
@@ -96,7 +99,12 @@ pub fn run(args: SolveArgs) -> i32 {
             return 2;
         }
     };
-    let opts = SolveOptions { time_limit: args.time_limit, method, seed: args.seed, max_iterations: args.max_iterations };
+    let opts = SolveOptions {
+        time_limit: args.time_limit,
+        method,
+        seed: args.seed,
+        max_iterations: args.max_iterations,
+    };
     let plan = match gantry_solver::solve(&problem, &opts) {
         Ok(p) => p,
         Err(e) => {

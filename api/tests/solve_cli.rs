@@ -1,12 +1,17 @@
 //! `gantry solve` end to end: the real binary, real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
 fn gantry(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gantry")).args(args).output().expect("run gantry")
+    Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(args)
+        .output()
+        .expect("run gantry")
 }
 
 struct TempDir(PathBuf);
@@ -56,19 +61,47 @@ fn solves_prints_and_writes_a_plan_that_checks() {
     let dir = TempDir::new("ok");
     let input = dir.write("in.json", &sample().to_string());
     let out = dir.path("plan.json");
-    let o = gantry(&["solve", &input, "--time-limit", "5", "--seed", "3", "--output", &out]);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let o = gantry(&[
+        "solve",
+        &input,
+        "--time-limit",
+        "5",
+        "--seed",
+        "3",
+        "--output",
+        &out,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let printed: Value = serde_json::from_slice(&o.stdout).unwrap();
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(printed, written);
-    for key in ["status", "assignments", "unscheduled", "objective", "lower_bound", "gap", "solve_ms", "method"] {
+    for key in [
+        "status",
+        "assignments",
+        "unscheduled",
+        "objective",
+        "lower_bound",
+        "gap",
+        "solve_ms",
+        "method",
+    ] {
         assert!(printed.get(key).is_some(), "missing {key}");
     }
     // Three jobs: the exact method proves optimality.
     assert_eq!(printed["status"], "optimal");
     assert_eq!(printed["assignments"].as_array().unwrap().len(), 3);
     let c = gantry(&["solve", "--check", &out, &input]);
-    assert_eq!(c.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&c.stderr));
+    assert_eq!(
+        c.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
 }
 
 #[test]
@@ -77,10 +110,31 @@ fn every_method_produces_a_checked_plan() {
     let input = dir.write("in.json", &sample().to_string());
     for m in ["auto", "greedy", "heuristic", "milp"] {
         let out = dir.path(&format!("{m}.json"));
-        let o = gantry(&["solve", &input, "--method", m, "--time-limit", "2", "--max-iterations", "500", "--output", &out]);
-        assert_eq!(o.status.code(), Some(0), "{m}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = gantry(&[
+            "solve",
+            &input,
+            "--method",
+            m,
+            "--time-limit",
+            "2",
+            "--max-iterations",
+            "500",
+            "--output",
+            &out,
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{m}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let c = gantry(&["solve", "--check", &out, &input]);
-        assert_eq!(c.status.code(), Some(0), "{m}: {}", String::from_utf8_lossy(&c.stderr));
+        assert_eq!(
+            c.status.code(),
+            Some(0),
+            "{m}: {}",
+            String::from_utf8_lossy(&c.stderr)
+        );
     }
 }
 
@@ -89,7 +143,12 @@ fn check_rejects_a_tampered_plan_with_the_first_violation() {
     let dir = TempDir::new("tamper");
     let input = dir.write("in.json", &sample().to_string());
     let out = dir.path("plan.json");
-    assert_eq!(gantry(&["solve", &input, "--output", &out, "--time-limit", "5"]).status.code(), Some(0));
+    assert_eq!(
+        gantry(&["solve", &input, "--output", &out, "--time-limit", "5"])
+            .status
+            .code(),
+        Some(0)
+    );
     let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     // Move J2 onto P2, which cannot run it.
     for a in plan["assignments"].as_array_mut().unwrap() {

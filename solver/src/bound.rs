@@ -74,6 +74,22 @@ pub struct Bound {
 /// only attempted when `lp_budget` (seconds) is positive and the instance is not too large.
 pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound {
     let on = classes_on(inst);
+    // least_in[p][c]: least setup into class c on p (see `min_setup`).
+    let least_in: Vec<Vec<i64>> = (0..inst.n_printers)
+        .map(|p| {
+            (0..inst.n_classes)
+                .map(|c| {
+                    let mut m = inst.setup_time(p, inst.init_class[p], c);
+                    for (a, &present) in on[p].iter().enumerate() {
+                        if present {
+                            m = m.min(inst.setup_time(p, Some(a), c));
+                        }
+                    }
+                    m
+                })
+                .collect()
+        })
+        .collect();
     let mut ms = 0i64;
     let mut tard = 0.0;
     let mut setups = 0i64;
@@ -86,7 +102,7 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
         let mut best_end: Option<i64> = None;
         let mut best_setup: Option<i64> = None;
         for &(p, d) in &inst.elig[j] {
-            let s = min_setup(inst, &on, j, p);
+            let s = least_in[p][inst.job_class[j]];
             if let Some(e) = earliest_end_alone(inst, j, p, s) {
                 best_end = Some(best_end.map_or(e, |b| b.min(e)));
                 best_setup = Some(best_setup.map_or(s, |b| b.min(s)));

@@ -16,6 +16,9 @@ use crate::problem::Instance;
 
 pub const DP_MAX_JOBS: usize = 14;
 
+/// (end or 0, cost, last job, index in the (subset, last) front).
+type PrinterEntry = (i64, f64, usize, usize);
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     end: i64,
@@ -58,7 +61,7 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
     let n_p = inst.n_printers;
     let only_cost = inst.w_makespan == 0.0;
     // Per printer: per (mask, last) fronts, then per mask the printer front (end, cost, last, idx).
-    let mut printer_fronts: Vec<Vec<Vec<(i64, f64, usize, usize)>>> = Vec::with_capacity(n_p);
+    let mut printer_fronts: Vec<Vec<Vec<PrinterEntry>>> = Vec::with_capacity(n_p);
     let mut tables: Vec<Vec<Vec<Entry>>> = Vec::with_capacity(n_p);
     let mut elig_masks = vec![0u32; n_p];
     for p in 0..n_p {
@@ -78,7 +81,12 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
             }
             let mut c = start;
             if c.push(inst, p, jobs[k]).is_some() {
-                let e = Entry { end: c.cmax, cost: c.cost(inst), cursor: c, parent: (usize::MAX, 0) };
+                let e = Entry {
+                    end: c.cmax,
+                    cost: c.cost(inst),
+                    cursor: c,
+                    parent: (usize::MAX, 0),
+                };
                 table[(1usize << k) * n + k].push(e);
             }
         }
@@ -88,7 +96,7 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
                 continue;
             }
             count += 1;
-            if count % 1024 == 0 && Instant::now() >= deadline {
+            if count.is_multiple_of(1024) && Instant::now() >= deadline {
                 return None;
             }
             for last in 0..n {
@@ -108,7 +116,12 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
                     for (fi, e) in front.iter().enumerate() {
                         let mut c = e.cursor;
                         if c.push(inst, p, jobs[k]).is_some() {
-                            let ne = Entry { end: c.cmax, cost: c.cost(inst), cursor: c, parent: (last, fi) };
+                            let ne = Entry {
+                                end: c.cmax,
+                                cost: c.cost(inst),
+                                cursor: c,
+                                parent: (last, fi),
+                            };
                             insert_pareto(&mut table[nm * n + k], ne, |x| (x.end, x.cost));
                         }
                     }
@@ -116,7 +129,7 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
             }
         }
         // Printer fronts per mask.
-        let mut pf: Vec<Vec<(i64, f64, usize, usize)>> = vec![Vec::new(); full as usize + 1];
+        let mut pf: Vec<Vec<PrinterEntry>> = vec![Vec::new(); full as usize + 1];
         pf[0].push((0, 0.0, usize::MAX, 0));
         for mask in 1..=full {
             if mask & !em != 0 {
@@ -137,7 +150,7 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
     for p in 0..n_p {
         let mut g: Vec<Vec<Comb>> = vec![Vec::new(); full as usize + 1];
         for mask in 0..=full {
-            if Instant::now() >= deadline && mask % 4096 == 0 {
+            if mask.is_multiple_of(4096) && Instant::now() >= deadline {
                 return None;
             }
             // Enumerate sub ⊆ mask ∩ eligible(p), including empty.
@@ -150,13 +163,21 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
                         if rest == 0 {
                             insert_pareto(
                                 &mut g[mask as usize],
-                                Comb { cmax: f.0, cost: f.1, from: (sub, fi, 0) },
+                                Comb {
+                                    cmax: f.0,
+                                    cost: f.1,
+                                    from: (sub, fi, 0),
+                                },
                                 |x| (x.cmax, x.cost),
                             );
                         }
                     } else {
                         for (gi, prev) in combs[p - 1][rest as usize].iter().enumerate() {
-                            let c = Comb { cmax: prev.cmax.max(f.0), cost: prev.cost + f.1, from: (sub, fi, gi) };
+                            let c = Comb {
+                                cmax: prev.cmax.max(f.0),
+                                cost: prev.cost + f.1,
+                                from: (sub, fi, gi),
+                            };
                             insert_pareto(&mut g[mask as usize], c, |x| (x.cmax, x.cost));
                         }
                     }
@@ -196,5 +217,8 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
         mask &= !sub;
         gi = prev_gi;
     }
-    Some(Sequences { seqs, unscheduled: Vec::new() })
+    Some(Sequences {
+        seqs,
+        unscheduled: Vec::new(),
+    })
 }

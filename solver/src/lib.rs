@@ -140,11 +140,16 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
             let skip = at_bound || remaining <= 0.0 || warm.unscheduled.len() > inst.n_jobs - n_live;
             let mut exact = None;
             let mut name = "milp";
-            if !skip && jobs.len() <= dp::DP_MAX_JOBS {
-                if let Some(s) = dp::solve_dp(inst, &jobs, deadline(t0, opts.time_limit)) {
-                    exact = Some(milp::MilpResult { sequences: s, proved_optimal: true, dual_bound: f64::NEG_INFINITY });
-                    name = "dp";
-                }
+            if !skip
+                && jobs.len() <= dp::DP_MAX_JOBS
+                && let Some(s) = dp::solve_dp(inst, &jobs, deadline(t0, opts.time_limit))
+            {
+                exact = Some(milp::MilpResult {
+                    sequences: s,
+                    proved_optimal: true,
+                    dual_bound: f64::NEG_INFINITY,
+                });
+                name = "dp";
             }
             if !skip && exact.is_none() {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();

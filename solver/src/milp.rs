@@ -109,7 +109,8 @@ pub fn solve_milp(
             for &j in jobs {
                 match inst.due[j] {
                     Some(d) if inst.weight[j] > 0.0 => {
-                        worst = worst.max(d as f64 + (ub / (inst.w_tardiness * inst.weight[j]) + 1e-6).floor())
+                        worst =
+                            worst.max(d as f64 + (ub / (inst.w_tardiness * inst.weight[j]) + 1e-6).floor())
                     }
                     _ => all = false,
                 }

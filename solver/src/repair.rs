@@ -101,6 +101,12 @@ pub struct Repaired {
 
 /// Apply `event` to a copy of `problem`.
 pub fn apply_event(problem: &Problem, current: &Plan, event: &Event) -> Result<Problem, EventError> {
+    let pb = apply_event_unchecked(problem, current, event)?;
+    pb.validate()?;
+    Ok(pb)
+}
+
+fn apply_event_unchecked(problem: &Problem, current: &Plan, event: &Event) -> Result<Problem, EventError> {
     let at = event.at();
     if at < 0 {
         return Err(EventError::NegativeTime(at));
@@ -160,9 +166,20 @@ pub fn apply_event(problem: &Problem, current: &Plan, event: &Event) -> Result<P
                 .find(|j| &j.id == job)
                 .ok_or_else(|| EventError::UnknownJob(job.clone()))?;
             j.durations.insert(a.printer.clone(), at - a.start);
+            // A job that ran late into a maintenance window delays that maintenance: the window
+            // keeps its length and starts when the job ended.
+            let load = a.start - a.setup;
+            if let Some(p) = pb.printers.iter_mut().find(|p| p.id == a.printer) {
+                for w in &mut p.unavailable {
+                    if w[0] < at && load < w[1] && w[1] > w[0] {
+                        let len = w[1] - w[0];
+                        w[0] = at;
+                        w[1] = at + len;
+                    }
+                }
+            }
         }
     }
-    pb.validate()?;
     Ok(pb)
 }
 
@@ -221,7 +238,7 @@ pub fn repair(
 ) -> Result<Repaired, EventError> {
     let t0 = Instant::now();
     let now = event.at();
-    let pb = apply_event(problem, current, event)?;
+    let pb = apply_event_unchecked(problem, current, event)?;
     let inst = Instance::new(&pb)?;
     let job_idx: HashMap<&str, usize> = inst
         .job_ids
@@ -330,15 +347,20 @@ pub fn repair(
         }
     }
     // Residual problem: free jobs only, printers available after their fixed jobs, nothing before now.
-    let mut res = pb.clone();
-    for (p, pr) in res.printers.iter_mut().enumerate() {
-        pr.available_from = res_avail[p];
-        pr.initial_setup_class = res_init[p].clone();
+    let mut rinst = inst.clone();
+    let class_idx: HashMap<&str, usize> = pb
+        .setup_classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    for p in 0..rinst.n_printers {
+        rinst.avail[p] = res_avail[p];
+        rinst.init_class[p] = res_init[p].as_deref().and_then(|c| class_idx.get(c).copied());
     }
-    for j in &mut res.jobs {
-        j.release = j.release.max(now);
+    for r in &mut rinst.release {
+        *r = (*r).max(now);
     }
-    let rinst = Instance::new(&res)?;
     // In the residual the fixed jobs are not scheduled at all: mark them so, without a reason.
     let mut local = Local::new(&rinst, &strip_fixed(&start, &is_fixed));
     let limits = Limits {

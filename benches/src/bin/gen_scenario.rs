@@ -8,7 +8,11 @@ fn main() {
     let num = |i: usize, default: u64| -> u64 { args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default) };
     let mut spec = ScenarioSpec::farm(num(0, 20) as usize, num(1, 150) as usize, num(2, 1));
     if args.iter().any(|a| a == "--makespan") {
-        spec.objective = ObjectiveWeights { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 };
+        spec.objective = ObjectiveWeights {
+            makespan: 1.0,
+            weighted_tardiness: 0.0,
+            setups: 0.0,
+        };
     }
     println!("{}", generate(&spec).to_json());
 }

@@ -50,7 +50,14 @@ fn run_cpsat(path: &str, limit: f64) -> Option<(Plan, f64)> {
     let out = format!("{path}.cpsat-{limit}.json");
     let t0 = Instant::now();
     let status = Command::new("python3")
-        .args(["benches/cpsat/cpsat_solve.py", path, "--time-limit", &limit.to_string(), "--workers", "2"])
+        .args([
+            "benches/cpsat/cpsat_solve.py",
+            path,
+            "--time-limit",
+            &limit.to_string(),
+            "--workers",
+            "2",
+        ])
         .args(["--output", &out])
         .status()
         .ok()?;
@@ -80,7 +87,9 @@ fn farm(args: &[String], out_dir: &str) {
     let cp_limits: Vec<f64> = list(&arg(args, "--cpsat-limits", "10"));
     let seeds: Vec<u64> = list(&arg(args, "--seeds", "1"));
     let repairs: usize = arg(args, "--repairs", "200").parse().unwrap_or(200);
-    println!("| size (printers x jobs) | seed | method | limit s | value | lower bound | gap | time ms | check |");
+    println!(
+        "| size (printers x jobs) | seed | method | limit s | value | lower bound | gap | time ms | check |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for &(np, nj) in &sizes {
         for &seed in &seeds {
@@ -99,23 +108,50 @@ fn farm(args: &[String], out_dir: &str) {
                 );
             };
             let t = Instant::now();
-            let Ok(g) = solve(&pb, &SolveOptions { time_limit: 5.0, method: Method::Greedy, seed, max_iterations: None })
-            else {
+            let Ok(g) = solve(
+                &pb,
+                &SolveOptions {
+                    time_limit: 5.0,
+                    method: Method::Greedy,
+                    seed,
+                    max_iterations: None,
+                },
+            ) else {
                 eprintln!("invalid scenario");
                 return;
             };
             row("greedy", "-".into(), &g, t.elapsed().as_secs_f64() * 1e3);
             let t = Instant::now();
-            let opts0 = SolveOptions { time_limit: 5.0, method: Method::Heuristic, seed, max_iterations: Some(0) };
+            let opts0 = SolveOptions {
+                time_limit: 5.0,
+                method: Method::Heuristic,
+                seed,
+                max_iterations: Some(0),
+            };
             if let Ok(first) = solve(&pb, &opts0) {
-                row("first plan (construct)", "-".into(), &first, t.elapsed().as_secs_f64() * 1e3);
+                row(
+                    "first plan (construct)",
+                    "-".into(),
+                    &first,
+                    t.elapsed().as_secs_f64() * 1e3,
+                );
             }
             let mut base: Option<Plan> = None;
             for &limit in &limits {
                 let t = Instant::now();
-                let opts = SolveOptions { time_limit: limit, method: Method::Heuristic, seed, max_iterations: None };
+                let opts = SolveOptions {
+                    time_limit: limit,
+                    method: Method::Heuristic,
+                    seed,
+                    max_iterations: None,
+                };
                 if let Ok(h) = solve(&pb, &opts) {
-                    row("heuristic", format!("{limit}"), &h, t.elapsed().as_secs_f64() * 1e3);
+                    row(
+                        "heuristic",
+                        format!("{limit}"),
+                        &h,
+                        t.elapsed().as_secs_f64() * 1e3,
+                    );
                     if base.is_none() {
                         base = Some(h);
                     }
@@ -123,8 +159,14 @@ fn farm(args: &[String], out_dir: &str) {
             }
             for &limit in &cp_limits {
                 match run_cpsat(&path, limit) {
+                    Some((plan, secs)) if plan.assignments.is_empty() && !pb.jobs.is_empty() => println!(
+                        "| {size} | {seed} | cpsat | {limit} | no solution found | | | {:.0} | |",
+                        secs * 1e3
+                    ),
                     Some((plan, secs)) => row("cpsat", format!("{limit}"), &plan, secs * 1e3),
-                    None => println!("| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"),
+                    None => println!(
+                        "| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"
+                    ),
                 }
             }
             if let Some(plan) = base
@@ -154,20 +196,35 @@ fn repair_bench(pb: &Problem, plan: &Plan, n: usize, seed: u64, size: &str) {
             }
             1 => {
                 let a = &plan.assignments[rng.below(plan.assignments.len())];
-                Event::JobCancelled { at: at.min(a.start - a.setup).max(0), job: a.job.clone() }
+                Event::JobCancelled {
+                    at: at.min(a.start - a.setup).max(0),
+                    job: a.job.clone(),
+                }
             }
             2 => {
                 let p = &pb.printers[rng.below(pb.printers.len())];
-                Event::PrinterDown { at, printer: p.id.clone(), until: Some(at + 240) }
+                Event::PrinterDown {
+                    at,
+                    printer: p.id.clone(),
+                    until: Some(at + 240),
+                }
             }
             _ => {
                 let a = &plan.assignments[rng.below(plan.assignments.len())];
                 let d = a.end - a.start;
                 let delta = rng.below(d as usize) as i64 - d / 2;
-                Event::JobFinished { at: (a.end + delta).max(a.start + 1), job: a.job.clone() }
+                Event::JobFinished {
+                    at: (a.end + delta).max(a.start + 1),
+                    job: a.job.clone(),
+                }
             }
         };
-        let opts = SolveOptions { time_limit: 0.0, method: Method::Heuristic, seed, max_iterations: Some(0) };
+        let opts = SolveOptions {
+            time_limit: 0.0,
+            method: Method::Heuristic,
+            seed,
+            max_iterations: Some(0),
+        };
         let t = Instant::now();
         match repair(pb, plan, &event, &opts) {
             Ok(r) => {
@@ -182,7 +239,12 @@ fn repair_bench(pb: &Problem, plan: &Plan, n: usize, seed: u64, size: &str) {
         }
     }
     times.sort_by(f64::total_cmp);
-    let pct = |q: f64| times.get(((times.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    let pct = |q: f64| {
+        times
+            .get(((times.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     println!(
         "| {size} | {seed} | repair x{} | 0 | p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms | avg moved {:.1} | | | check failures: {fails} |",
         times.len(),
@@ -203,15 +265,34 @@ fn exact(args: &[String]) {
         let limit = limits.get(i).copied().unwrap_or(60.0);
         for &seed in &seeds {
             for (oname, obj) in [
-                ("makespan", ObjectiveWeights { makespan: 1.0, weighted_tardiness: 0.0, setups: 0.0 }),
-                ("tardiness+0.1setup", ObjectiveWeights { makespan: 0.0, weighted_tardiness: 1.0, setups: 0.1 }),
+                (
+                    "makespan",
+                    ObjectiveWeights {
+                        makespan: 1.0,
+                        weighted_tardiness: 0.0,
+                        setups: 0.0,
+                    },
+                ),
+                (
+                    "tardiness+0.1setup",
+                    ObjectiveWeights {
+                        makespan: 0.0,
+                        weighted_tardiness: 1.0,
+                        setups: 0.1,
+                    },
+                ),
             ] {
                 let mut spec = ScenarioSpec::farm(np, nj, seed);
                 spec.classes = 4;
                 spec.objective = obj;
                 let pb = generate(&spec);
                 let t = Instant::now();
-                let opts = SolveOptions { time_limit: limit, method: Method::Milp, seed, max_iterations: None };
+                let opts = SolveOptions {
+                    time_limit: limit,
+                    method: Method::Milp,
+                    seed,
+                    max_iterations: None,
+                };
                 let Ok(plan) = solve(&pb, &opts) else { continue };
                 println!(
                     "| {np}x{nj} | {seed} | {oname} | {limit} | {:?} | {:.1} | {:.1} | {:.0} | {} |",
