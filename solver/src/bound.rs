@@ -61,6 +61,14 @@ pub fn placement_reason(inst: &Instance, j: usize) -> Option<String> {
     }
 }
 
+/// Largest number of job×printer pairs for which the LP load bound is computed.
+pub const LP_MAX_CELLS: usize = 20_000;
+
+/// Whether [`lower_bound`] would solve the LP load bound on this instance.
+pub fn lp_applicable(inst: &Instance) -> bool {
+    inst.w_makespan > 0.0 && inst.elig.iter().map(Vec::len).sum::<usize>() <= LP_MAX_CELLS
+}
+
 /// Components of the lower bound.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bound {
@@ -119,7 +127,7 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
     if inst.w_makespan > 0.0 && lp_budget > 0.0 {
         let cells: usize = loads.iter().map(Vec::len).sum();
         if cells > 0
-            && cells <= 150_000
+            && cells <= LP_MAX_CELLS
             && let Some(lb) = load_lp(inst, &loads, lp_budget)
         {
             ms = ms.max(lb);

@@ -105,8 +105,18 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
         Method::Auto => Method::Heuristic,
         m => m,
     };
-    let lp_budget = (opts.time_limit * 0.1).min(2.0);
-    let mut lb = bound::lower_bound(inst, &live, lp_budget);
+    // Cheap bound first (also the search's stopping target); the LP load bound, which can take a
+    // while on large instances, is computed after the search in the last 10 % of the budget.
+    let lp_budget = if bound::lp_applicable(inst) {
+        (opts.time_limit * 0.1).min(2.0)
+    } else {
+        0.0
+    };
+    let mut lb = bound::lower_bound(inst, &live, 0.0);
+    let opts = &SolveOptions {
+        time_limit: opts.time_limit - lp_budget,
+        ..*opts
+    };
     let stall = 20_000 + 200 * inst.n_jobs as u64;
     let mut proved = false;
     let mut dual = f64::NEG_INFINITY;
@@ -172,6 +182,12 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
             }
         }
     };
+    if !proved && seqs.unscheduled.len() == inst.n_jobs - n_live && lp_budget > 0.0 {
+        let with_lp = bound::lower_bound(inst, &live, lp_budget);
+        if with_lp.value > lb.value {
+            lb = with_lp;
+        }
+    }
     finish(inst, seqs, name, &mut lb, proved, dual, t0)
 }
 
@@ -211,7 +227,7 @@ fn finish(
         }
     };
     // The bound must describe the jobs actually scheduled.
-    if !plan.unscheduled.is_empty() {
+    if seqs.unscheduled.iter().any(|(_, r)| r == heuristic::CONGESTED) {
         let mut included = vec![true; inst.n_jobs];
         for (j, _) in &seqs.unscheduled {
             included[*j] = false;

@@ -93,7 +93,15 @@ fn farm(args: &[String], out_dir: &str) {
     println!("|---|---|---|---|---|---|---|---|---|");
     for &(np, nj) in &sizes {
         for &seed in &seeds {
-            let pb = generate(&ScenarioSpec::farm(np, nj, seed));
+            let mut spec = ScenarioSpec::farm(np, nj, seed);
+            if args.iter().any(|a| a == "--makespan") {
+                spec.objective = ObjectiveWeights {
+                    makespan: 1.0,
+                    weighted_tardiness: 0.0,
+                    setups: 0.0,
+                };
+            }
+            let pb = generate(&spec);
             let path = format!("{out_dir}/farm-{np}x{nj}-s{seed}.json");
             let _ = std::fs::write(&path, pb.to_json());
             let size = format!("{np}x{nj}");
