@@ -14,7 +14,7 @@ use std::time::Instant;
 use crate::plan::{Cursor, Sequences};
 use crate::problem::Instance;
 
-pub const DP_MAX_JOBS: usize = 14;
+pub const DP_MAX_JOBS: usize = 16;
 
 /// (end or 0, cost, last job, index in the (subset, last) front).
 type PrinterEntry = (i64, f64, usize, usize);

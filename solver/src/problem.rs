@@ -2,6 +2,32 @@
 //! indexed [`Instance`] every algorithm works on.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: ids are short strings; SipHash dominated instance building on large farms.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Hash map keyed by ids.
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 use serde::{Deserialize, Serialize};
 
@@ -205,7 +231,7 @@ impl Instance {
     pub fn new(pb: &Problem) -> Result<Instance, ProblemError> {
         let n_printers = pb.printers.len();
         let n_classes = pb.setup_classes.len();
-        let mut class_idx: HashMap<&str, usize> = HashMap::new();
+        let mut class_idx: IdMap<&str, usize> = IdMap::default();
         for c in &pb.setup_classes {
             if class_idx.insert(c.as_str(), class_idx.len()).is_some() {
                 return Err(ProblemError::DuplicateId {
@@ -214,7 +240,7 @@ impl Instance {
                 });
             }
         }
-        let mut printer_idx: HashMap<&str, usize> = HashMap::new();
+        let mut printer_idx: IdMap<&str, usize> = IdMap::default();
         let mut avail = Vec::with_capacity(n_printers);
         let mut init_class = Vec::with_capacity(n_printers);
         let mut windows = Vec::with_capacity(n_printers);
@@ -287,7 +313,7 @@ impl Instance {
             }
         }
         let n_jobs = pb.jobs.len();
-        let mut job_idx: HashMap<&str, usize> = HashMap::new();
+        let mut job_idx: IdMap<&str, usize> = IdMap::default();
         let mut job_class = Vec::with_capacity(n_jobs);
         let mut elig = Vec::with_capacity(n_jobs);
         let mut dur = vec![None; n_jobs * n_printers];

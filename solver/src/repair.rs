@@ -6,13 +6,13 @@
 //! at their cheapest position. With a positive time limit the residual is then improved by local
 //! search.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::heuristic::{CONGESTED, Limits, Local};
 use crate::plan::{Assignment, Plan, Sequences, Status, gap, objective_value};
+use crate::problem::IdMap;
 use crate::problem::{Instance, Job, MAX_TIME, Problem, ProblemError};
 use crate::{SolveOptions, bound};
 
@@ -185,13 +185,13 @@ fn apply_event_unchecked(problem: &Problem, current: &Plan, event: &Event) -> Re
 
 /// Convert a plan's assignments to per-printer sequences (ordered by start).
 pub fn plan_to_sequences(inst: &Instance, plan: &Plan) -> Result<Sequences, EventError> {
-    let jobs: HashMap<&str, usize> = inst
+    let jobs: IdMap<&str, usize> = inst
         .job_ids
         .iter()
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let printers: HashMap<&str, usize> = inst
+    let printers: IdMap<&str, usize> = inst
         .printer_ids
         .iter()
         .enumerate()
@@ -240,13 +240,13 @@ pub fn repair(
     let now = event.at();
     let pb = apply_event_unchecked(problem, current, event)?;
     let inst = Instance::new(&pb)?;
-    let job_idx: HashMap<&str, usize> = inst
+    let job_idx: IdMap<&str, usize> = inst
         .job_ids
         .iter()
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let printer_idx: HashMap<&str, usize> = inst
+    let printer_idx: IdMap<&str, usize> = inst
         .printer_ids
         .iter()
         .enumerate()
@@ -348,7 +348,7 @@ pub fn repair(
     }
     // Residual problem: free jobs only, printers available after their fixed jobs, nothing before now.
     let mut rinst = inst.clone();
-    let class_idx: HashMap<&str, usize> = pb
+    let class_idx: IdMap<&str, usize> = pb
         .setup_classes
         .iter()
         .enumerate()
@@ -386,7 +386,7 @@ pub fn repair(
     // Merge fixed + residual.
     let mut assignments = fixed;
     assignments.extend(residual.assignments);
-    let order: HashMap<&str, usize> = printer_idx.clone();
+    let order: IdMap<&str, usize> = printer_idx.clone();
     assignments.sort_by_key(|a| (order.get(a.printer.as_str()).copied().unwrap_or(0), a.start));
     let mut ms = 0;
     let mut tard = 0.0;
@@ -418,7 +418,7 @@ pub fn repair(
     };
     let mut moved = 0;
     let mut retimed = 0;
-    let new_pos: HashMap<&str, (&str, i64)> = assignments
+    let new_pos: IdMap<&str, (&str, i64)> = assignments
         .iter()
         .map(|a| (a.job.as_str(), (a.printer.as_str(), a.start)))
         .collect();
