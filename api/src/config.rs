@@ -14,7 +14,11 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("invalid setting {setting}={value:?}: expected {accepted}")]
-    Invalid { setting: &'static str, value: String, accepted: &'static str },
+    Invalid {
+        setting: &'static str,
+        value: String,
+        accepted: &'static str,
+    },
     #[error("cannot read config file {path}: {reason}")]
     File { path: String, reason: String },
 }
@@ -32,7 +36,11 @@ pub enum ObjectStoreConfig {
     /// A directory on local disk (default: `$GANTRY_DATA_DIR/objects`).
     Local { root: PathBuf },
     /// An S3-compatible bucket (AWS S3, MinIO).
-    S3 { bucket: String, endpoint: Option<String>, region: String },
+    S3 {
+        bucket: String,
+        endpoint: Option<String>,
+        region: String,
+    },
 }
 
 /// The validated configuration of a Gantry process.
@@ -51,7 +59,28 @@ pub struct Config {
     pub graphql_introspection: bool,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// HS256 key for access tokens (`GANTRY_JWT_SECRET`, at least 32 bytes). `None`: the server
+    /// generates a random one at start (tokens then do not survive a restart and do not work
+    /// across replicas).
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of access tokens, seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, seconds.
+    pub refresh_token_ttl_secs: u64,
 }
+
+/// A secret setting; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Shortest accepted `GANTRY_JWT_SECRET`, bytes.
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
 
 /// The optional config file; every key mirrors an environment variable.
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +100,9 @@ struct FileConfig {
     graphql_max_complexity: Option<String>,
     graphql_introspection: Option<String>,
     max_body_bytes: Option<String>,
+    jwt_secret: Option<String>,
+    access_token_ttl_secs: Option<String>,
+    refresh_token_ttl_secs: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -89,6 +121,9 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "graphql_max_complexity"),
     ("GANTRY_GRAPHQL_INTROSPECTION", "graphql_introspection"),
     ("GANTRY_MAX_BODY_BYTES", "max_body_bytes"),
+    ("GANTRY_JWT_SECRET", "jwt_secret"),
+    ("GANTRY_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),
+    ("GANTRY_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
 ];
 
 impl Config {
@@ -102,10 +137,14 @@ impl Config {
     pub fn from_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let file = match env.get("GANTRY_CONFIG").filter(|p| !p.is_empty()) {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
-                let f: FileConfig = toml::from_str(&text)
-                    .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
                 f
             }
             None => FileConfig::default(),
@@ -125,13 +164,20 @@ impl Config {
             ("graphql_max_complexity", file.graphql_max_complexity),
             ("graphql_introspection", file.graphql_introspection),
             ("max_body_bytes", file.max_body_bytes),
+            ("jwt_secret", file.jwt_secret),
+            ("access_token_ttl_secs", file.access_token_ttl_secs),
+            ("refresh_token_ttl_secs", file.refresh_token_ttl_secs),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
                 return Some(v.trim().to_string());
             }
             let key = KEYS.iter().find(|(e, _)| *e == var).map(|(_, k)| *k)?;
-            file_map.get(key).cloned().flatten().filter(|v| !v.trim().is_empty())
+            file_map
+                .get(key)
+                .cloned()
+                .flatten()
+                .filter(|v| !v.trim().is_empty())
         };
 
         let listen_raw = get("GANTRY_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -182,7 +228,9 @@ impl Config {
         }
 
         let object_store = match get("GANTRY_OBJECT_STORE").as_deref() {
-            None | Some("local") => ObjectStoreConfig::Local { root: data_dir.join("objects") },
+            None | Some("local") => ObjectStoreConfig::Local {
+                root: data_dir.join("objects"),
+            },
             Some("s3") => {
                 let bucket = get("GANTRY_S3_BUCKET").ok_or(ConfigError::Invalid {
                     setting: "GANTRY_S3_BUCKET",
@@ -216,15 +264,20 @@ impl Config {
             }
         };
 
-        let number = |var: &'static str, default: usize, min: usize, max: usize| -> Result<usize, ConfigError> {
-            match get(var) {
-                None => Ok(default),
-                Some(v) => match v.parse::<usize>() {
-                    Ok(n) if (min..=max).contains(&n) => Ok(n),
-                    _ => Err(ConfigError::Invalid { setting: var, value: v, accepted: "a whole number in range" }),
-                },
-            }
-        };
+        let number =
+            |var: &'static str, default: usize, min: usize, max: usize| -> Result<usize, ConfigError> {
+                match get(var) {
+                    None => Ok(default),
+                    Some(v) => match v.parse::<usize>() {
+                        Ok(n) if (min..=max).contains(&n) => Ok(n),
+                        _ => Err(ConfigError::Invalid {
+                            setting: var,
+                            value: v,
+                            accepted: "a whole number in range",
+                        }),
+                    },
+                }
+            };
         let graphql_max_depth = number("GANTRY_GRAPHQL_MAX_DEPTH", 12, 1, 1000)?;
         let graphql_max_complexity = number("GANTRY_GRAPHQL_MAX_COMPLEXITY", 2000, 1, 1_000_000)?;
         let max_body_bytes = number("GANTRY_MAX_BODY_BYTES", 2 * 1024 * 1024, 1024, 1 << 30)?;
@@ -240,6 +293,22 @@ impl Config {
             }
         };
 
+        let jwt_secret = match get("GANTRY_JWT_SECRET") {
+            None => None,
+            Some(v) if v.len() >= JWT_SECRET_MIN_BYTES => Some(Secret(v)),
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    setting: "GANTRY_JWT_SECRET",
+                    // Never echo a secret, even a rejected one.
+                    value: format!("<{} bytes>", v.len()),
+                    accepted: "a random string of at least 32 bytes",
+                });
+            }
+        };
+        let access_token_ttl_secs = number("GANTRY_ACCESS_TOKEN_TTL_SECS", 900, 1, 86_400)? as u64;
+        let refresh_token_ttl_secs =
+            number("GANTRY_REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 60, 365 * 86_400)? as u64;
+
         Ok(Config {
             listen,
             data_dir,
@@ -252,6 +321,9 @@ impl Config {
             graphql_max_complexity,
             graphql_introspection,
             max_body_bytes,
+            jwt_secret,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
         })
     }
 }
@@ -261,7 +333,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -269,20 +344,73 @@ mod tests {
         let c = Config::from_map(&env(&[])).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite://./data/gantry.sqlite");
-        assert_eq!(c.object_store, ObjectStoreConfig::Local { root: PathBuf::from("./data/objects") });
+        assert_eq!(
+            c.object_store,
+            ObjectStoreConfig::Local {
+                root: PathBuf::from("./data/objects")
+            }
+        );
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.graphql_introspection);
+        assert_eq!(c.jwt_secret, None);
+        assert_eq!(
+            (c.access_token_ttl_secs, c.refresh_token_ttl_secs),
+            (900, 30 * 86_400)
+        );
+    }
+
+    #[test]
+    fn jwt_secret_needs_32_bytes_and_is_never_shown() {
+        let err = Config::from_map(&env(&[("GANTRY_JWT_SECRET", "short-secret")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting GANTRY_JWT_SECRET=\"<12 bytes>\": expected a random string of at least 32 bytes"
+        );
+        let long = "k".repeat(32);
+        let c = Config::from_map(&env(&[
+            ("GANTRY_JWT_SECRET", &long),
+            ("GANTRY_ACCESS_TOKEN_TTL_SECS", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(c.jwt_secret, Some(Secret(long.clone())));
+        assert_eq!(c.access_token_ttl_secs, 60);
+        assert!(!format!("{c:?}").contains(&long));
+        assert!(Config::from_map(&env(&[("GANTRY_ACCESS_TOKEN_TTL_SECS", "0")])).is_err());
     }
 
     #[test]
     fn invalid_settings_name_the_setting_and_accepted_values() {
         let cases = [
-            ("GANTRY_LISTEN", "localhost", "invalid setting GANTRY_LISTEN=\"localhost\": expected an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"),
-            ("DATABASE_URL", "mysql://x", "invalid setting DATABASE_URL=\"mysql://x\": expected sqlite://PATH or postgres://USER@HOST:PORT/DB"),
-            ("GANTRY_LOG_FORMAT", "xml", "invalid setting GANTRY_LOG_FORMAT=\"xml\": expected text or json"),
-            ("GANTRY_OBJECT_STORE", "ftp", "invalid setting GANTRY_OBJECT_STORE=\"ftp\": expected local or s3"),
-            ("REDIS_URL", "localhost:6379", "invalid setting REDIS_URL=\"localhost:6379\": expected redis://HOST:PORT[/DB] or rediss://…"),
-            ("GANTRY_GRAPHQL_MAX_DEPTH", "0", "invalid setting GANTRY_GRAPHQL_MAX_DEPTH=\"0\": expected a whole number in range"),
+            (
+                "GANTRY_LISTEN",
+                "localhost",
+                "invalid setting GANTRY_LISTEN=\"localhost\": expected an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080",
+            ),
+            (
+                "DATABASE_URL",
+                "mysql://x",
+                "invalid setting DATABASE_URL=\"mysql://x\": expected sqlite://PATH or postgres://USER@HOST:PORT/DB",
+            ),
+            (
+                "GANTRY_LOG_FORMAT",
+                "xml",
+                "invalid setting GANTRY_LOG_FORMAT=\"xml\": expected text or json",
+            ),
+            (
+                "GANTRY_OBJECT_STORE",
+                "ftp",
+                "invalid setting GANTRY_OBJECT_STORE=\"ftp\": expected local or s3",
+            ),
+            (
+                "REDIS_URL",
+                "localhost:6379",
+                "invalid setting REDIS_URL=\"localhost:6379\": expected redis://HOST:PORT[/DB] or rediss://…",
+            ),
+            (
+                "GANTRY_GRAPHQL_MAX_DEPTH",
+                "0",
+                "invalid setting GANTRY_GRAPHQL_MAX_DEPTH=\"0\": expected a whole number in range",
+            ),
         ];
         for (k, v, msg) in cases {
             let err = Config::from_map(&env(&[(k, v)])).unwrap_err();
@@ -293,8 +421,18 @@ mod tests {
     #[test]
     fn s3_requires_bucket() {
         let err = Config::from_map(&env(&[("GANTRY_OBJECT_STORE", "s3")])).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { setting: "GANTRY_S3_BUCKET", .. }));
-        let c = Config::from_map(&env(&[("GANTRY_OBJECT_STORE", "s3"), ("GANTRY_S3_BUCKET", "models")])).unwrap();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                setting: "GANTRY_S3_BUCKET",
+                ..
+            }
+        ));
+        let c = Config::from_map(&env(&[
+            ("GANTRY_OBJECT_STORE", "s3"),
+            ("GANTRY_S3_BUCKET", "models"),
+        ]))
+        .unwrap();
         assert!(matches!(c.object_store, ObjectStoreConfig::S3 { ref bucket, .. } if bucket == "models"));
     }
 
@@ -308,10 +446,17 @@ mod tests {
         let c = Config::from_map(&env(&[("GANTRY_CONFIG", &p)])).unwrap();
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.log_format, LogFormat::Json);
-        let c = Config::from_map(&env(&[("GANTRY_CONFIG", &p), ("GANTRY_LISTEN", "127.0.0.1:7000")])).unwrap();
+        let c = Config::from_map(&env(&[
+            ("GANTRY_CONFIG", &p),
+            ("GANTRY_LISTEN", "127.0.0.1:7000"),
+        ]))
+        .unwrap();
         assert_eq!(c.listen.port(), 7000);
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        assert!(matches!(Config::from_map(&env(&[("GANTRY_CONFIG", &p)])), Err(ConfigError::File { .. })));
+        assert!(matches!(
+            Config::from_map(&env(&[("GANTRY_CONFIG", &p)])),
+            Err(ConfigError::File { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

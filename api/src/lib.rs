@@ -1,8 +1,10 @@
 //! Gantry server: translates HTTP/GraphQL (and, later, agent WebSocket) traffic into calls on
 //! the engine, the solver and the actors. It holds no business rules of its own.
 
+pub mod auth;
 pub mod config;
 pub mod graphql;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 

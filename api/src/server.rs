@@ -1,22 +1,49 @@
-//! The HTTP server: `/healthz`, `/graphql`, `/graphiql`.
+//! The HTTP server: `/healthz`, `/graphql`, `/graphiql`, `/metrics`.
+//!
+//! Every request gets a request id (the caller's `X-Request-Id` when it is a plausible id,
+//! otherwise a random one), logged in a `request` span and echoed in the `X-Request-Id` response
+//! header, and is counted in the metrics. `/graphql` authenticates `Authorization: Bearer …`
+//! (an access token or an API token) before executing anything: a malformed, forged, expired or
+//! revoked token is answered with a single `UNAUTHENTICATED` error and no data.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
 
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::{StatusCode, header};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use gantry_engine::store::Db;
+use gantry_engine::domain::production::JobState;
+use gantry_engine::error::{Coded, ErrorKind};
+use gantry_engine::store::production::{JobFilter, list_jobs};
+use gantry_engine::store::{Db, StoreError};
+use tracing::Instrument;
 
+use crate::auth::{Auth, authenticate};
 use crate::config::Config;
+use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
+use crate::metrics::{Gauges, Metrics};
+
+/// The request-id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Shared per-process state handed to handlers.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub schema: GantrySchema,
+    pub auth: Auth,
+    pub metrics: Arc<Metrics>,
 }
+
+/// The id of the current request (in request extensions).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     match sqlx_ping(&state.db).await {
@@ -36,6 +63,41 @@ async fn sqlx_ping(db: &Db) -> Result<(), gantry_engine::store::StoreError> {
     gantry_engine::store::ping(db).await
 }
 
+/// A response carrying one GraphQL error and no data.
+fn error_response(status: StatusCode, message: &str, code: &str, reason: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({
+        "data": null,
+        "errors": [{"message": message, "extensions": {"code": code, "reason": reason}}]
+    }))
+}
+
+fn auth_failure(state: &AppState, e: StoreError) -> HttpResponse {
+    let kind = e.kind();
+    state.metrics.observe_graphql_error(kind.as_code());
+    if kind == ErrorKind::Internal {
+        tracing::error!(error = %e, "authentication failed internally");
+        return error_response(StatusCode::OK, "internal error", "INTERNAL", "INTERNAL");
+    }
+    tracing::info!(reason = e.code(), "bearer token rejected");
+    // Only the reason is told; never whose token it was or what it allowed.
+    error_response(StatusCode::OK, &e.to_string(), kind.as_code(), e.code())
+}
+
+/// The bearer token, `Ok(None)` when there is no `Authorization` header, `Err` when the header
+/// is not `Bearer <token>`.
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let Some(v) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let v = v.to_str().map_err(|_| ())?.trim();
+    let (scheme, token) = v.split_once(' ').ok_or(())?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(());
+    }
+    Ok(Some(token.to_string()))
+}
+
 /// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`;
 /// larger bodies get 413 before any parsing), then parsed as JSON or a multipart request.
 async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -46,15 +108,70 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         .map(str::to_owned);
     let parsed =
         async_graphql::http::receive_batch_body(content_type, &body[..], MultipartOptions::default()).await;
-    match parsed {
-        Ok(batch) => {
-            let resp = state.schema.execute_batch(batch).await;
-            HttpResponse::build(StatusCode::OK).json(resp)
+    let mut batch = match parsed {
+        Ok(batch) => batch,
+        Err(e) => {
+            state.metrics.observe_graphql_error("VALIDATION");
+            return HttpResponse::BadRequest().json(serde_json::json!({
+                "errors": [{"message": e.to_string(), "extensions": {"code": "VALIDATION", "reason": "BAD_REQUEST"}}]
+            }));
         }
-        Err(e) => HttpResponse::BadRequest().json(serde_json::json!({
-            "errors": [{"message": e.to_string(), "extensions": {"code": "VALIDATION", "reason": "BAD_REQUEST"}}]
-        })),
+    };
+    match bearer(&req) {
+        Ok(None) => {}
+        Ok(Some(token)) => {
+            match authenticate(&state.auth, &state.db, &token, gantry_engine::store::now()).await {
+                Ok(principal) => {
+                    tracing::Span::current().record("user_id", principal.user_id.0);
+                    batch = batch.data(principal);
+                }
+                Err(e) => return auth_failure(&state, e),
+            }
+        }
+        Err(()) => {
+            state.metrics.observe_graphql_error("UNAUTHENTICATED");
+            return error_response(
+                StatusCode::OK,
+                "the Authorization header must be `Bearer <token>`",
+                "UNAUTHENTICATED",
+                "AUTH_TOKEN_INVALID",
+            );
+        }
     }
+    if let Some(key) = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        batch = batch.data(IdempotencyKey(key.to_string()));
+    }
+    let addr = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    batch = batch.data(ClientAddr(addr)).data(state.auth.clone());
+    let resp = state.schema.execute_batch(batch).await;
+    let responses = match &resp {
+        async_graphql::BatchResponse::Single(r) => std::slice::from_ref(r),
+        async_graphql::BatchResponse::Batch(rs) => rs.as_slice(),
+    };
+    for r in responses {
+        for e in &r.errors {
+            let code = e
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|v| match v {
+                    async_graphql::Value::String(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .unwrap_or("VALIDATION");
+            state.metrics.observe_graphql_error(code);
+        }
+    }
+    HttpResponse::build(StatusCode::OK).json(resp)
 }
 
 async fn graphiql() -> HttpResponse {
@@ -63,11 +180,98 @@ async fn graphiql() -> HttpResponse {
         .body(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let queue_length = async {
+        let mut conn = state.db.pool().acquire().await?;
+        let filter = JobFilter {
+            state: Some(JobState::Queued),
+            ..JobFilter::default()
+        };
+        Ok::<_, StoreError>(list_jobs(&mut conn, &filter).await?.len())
+    }
+    .await;
+    let queue_length = match queue_length {
+        Ok(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the queue length");
+            -1
+        }
+    };
+    let text = state.metrics.render(Gauges {
+        queue_length,
+        // Filled in when the live farm (agent connections, scheduler supervisor) lands.
+        agents_connected: 0,
+        plan_gap: 0.0,
+    });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text)
+}
+
+/// A plausible caller-supplied request id: 1–128 characters of `[A-Za-z0-9._:-]`.
+fn valid_request_id(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Request id, tracing span, access log line and metrics for every request.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| valid_request_id(s))
+        .map(str::to_owned)
+        .or_else(|| crate::auth::random_id().ok())
+        .unwrap_or_else(|| "unknown".into());
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        user_id = tracing::field::Empty,
+    );
+    let res = next.call(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = match &res {
+        Ok(r) => r.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    if let Some(m) = metrics {
+        m.observe_request(&method, &path, status.as_u16(), elapsed);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request served"
+        );
+    });
+    let mut res = res?;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
 /// Builds the server on an already-bound listener (tests bind port 0).
 pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<Server> {
+    let auth = Auth::from_config(config).map_err(std::io::Error::other)?;
     let state = AppState {
         schema: build_schema(db.clone(), config),
         db,
+        auth,
+        metrics: Arc::new(Metrics::default()),
     };
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
@@ -75,9 +279,11 @@ pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(web::JsonConfig::default().limit(body_limit))
+            .wrap(from_fn(observe))
             .route("/healthz", web::get().to(healthz))
             .route("/graphql", web::post().to(graphql))
             .route("/graphiql", web::get().to(graphiql))
+            .route("/metrics", web::get().to(metrics))
     })
     .listen(listener)?
     .run();

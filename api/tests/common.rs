@@ -6,8 +6,12 @@
 use std::collections::HashMap;
 
 use gantry_api::config::Config;
-use gantry_engine::store::Backend;
+use gantry_engine::domain::users::{NewCustomer, NewUser, Role};
 use gantry_engine::store::testing::TestDb;
+use gantry_engine::store::{Backend, users};
+
+/// The password of users made by [`TestApp::login_as`].
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub base: String,
@@ -27,6 +31,88 @@ impl TestApp {
             .json()
             .await
             .expect("json body")
+    }
+
+    /// A GraphQL request with `Authorization: Bearer <token>`.
+    pub async fn graphql_as(
+        &self,
+        token: &str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body")
+    }
+
+    /// Creates an account of `role` with `password` directly through the engine store (customer
+    /// accounts get a fresh customer record). Returns the user id.
+    pub async fn create_user(&self, role: Role, email: &str, password: &str) -> i64 {
+        let now = gantry_engine::store::now();
+        let hash = gantry_api::auth::hash_password_blocking(password).expect("hash");
+        let mut tx = self.db.db.begin().await.expect("begin");
+        let customer_id = if role == Role::Customer {
+            let c = users::create_customer(
+                &mut tx,
+                now,
+                &NewCustomer {
+                    name: format!("Customer of {email}"),
+                    email: None,
+                    company: None,
+                },
+            )
+            .await
+            .expect("customer");
+            Some(c.id)
+        } else {
+            None
+        };
+        let u = users::create_user(
+            &mut tx,
+            now,
+            &NewUser {
+                email: email.into(),
+                display_name: format!("{role} user"),
+                role,
+                customer_id,
+                password_hash: Some(hash),
+            },
+        )
+        .await
+        .expect("user");
+        tx.commit().await.expect("commit");
+        u.id.0
+    }
+
+    /// Logs in through GraphQL; returns the whole `login` payload (panics on an error).
+    pub async fn login(&self, email: &str, password: &str) -> serde_json::Value {
+        let v = self
+            .graphql(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) \
+                 { accessToken refreshToken expiresAt user { id email role } } }",
+                serde_json::json!({"e": email, "p": password}),
+            )
+            .await;
+        assert!(v["errors"].is_null(), "login failed: {v}");
+        v["data"]["login"].clone()
+    }
+
+    /// Creates a user of `role` (`<role>@gantry.test`, password [`TEST_PASSWORD`]) and logs in
+    /// through GraphQL; returns the access token.
+    pub async fn login_as(&self, role: Role) -> String {
+        let email = format!("{}@gantry.test", role.as_str());
+        self.create_user(role, &email, TEST_PASSWORD).await;
+        self.login(&email, TEST_PASSWORD).await["accessToken"]
+            .as_str()
+            .expect("access token")
+            .to_string()
     }
 
     pub async fn stop(self) {
@@ -52,6 +138,33 @@ pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         client: reqwest::Client::new(),
         handle: running.handle,
     }
+}
+
+/// Like [`app_test!`], with extra configuration: `app_test_with!(name, [("K", "V")], |app| { .. })`.
+#[macro_export]
+macro_rules! app_test_with {
+    ($name:ident, [$(($k:expr, $v:expr)),* $(,)?], |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::common::TestApp) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::common::spawn_app_with(gantry_engine::store::Backend::Sqlite, &[$(($k, $v)),*]).await;
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                let app = $crate::common::spawn_app_with(gantry_engine::store::Backend::Postgres, &[$(($k, $v)),*]).await;
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
 }
 
 /// Runs an async test body against a spawned app on SQLite and on PostgreSQL.

@@ -5,8 +5,8 @@
 //! `extensions.code`. Codes are contracts: never rename one.
 
 use crate::domain::{
-    catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError, orders::OrderError,
-    production::ProductionError, types::ValueError, users::UserError,
+    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError,
+    orders::OrderError, production::ProductionError, types::ValueError, users::UserError,
 };
 
 /// Broad category of an error; one row per kind in the API's error table.
@@ -72,6 +72,8 @@ pub enum DomainError {
     Inventory(#[from] InventoryError),
     #[error(transparent)]
     Equipment(#[from] EquipmentError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 impl Coded for DomainError {
@@ -84,6 +86,7 @@ impl Coded for DomainError {
             DomainError::Production(e) => e.code(),
             DomainError::Inventory(e) => e.code(),
             DomainError::Equipment(e) => e.code(),
+            DomainError::Auth(e) => e.code(),
         }
     }
 
@@ -96,6 +99,7 @@ impl Coded for DomainError {
             DomainError::Production(e) => e.kind(),
             DomainError::Inventory(e) => e.kind(),
             DomainError::Equipment(e) => e.kind(),
+            DomainError::Auth(e) => e.kind(),
         }
     }
 }

@@ -3,8 +3,9 @@
 mod error;
 mod meta;
 pub mod principal;
+mod users;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use gantry_engine::store::Db;
 
 pub use error::{ApiError, gql_error};
@@ -13,13 +14,17 @@ use crate::config::Config;
 
 /// All query fields.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(meta::MetaQuery);
+pub struct QueryRoot(meta::MetaQuery, users::UsersQuery);
 
-pub type GantrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+/// All mutation fields.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(users::UsersMutation);
+
+pub type GantrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the limits from configuration.
 pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(db)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity);
@@ -31,7 +36,7 @@ pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
 
 /// The SDL of the schema (committed at `docs/schema.graphql`; a test fails on drift).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .finish()
         .sdl()
 }

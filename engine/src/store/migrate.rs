@@ -22,6 +22,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "core", sql: include_str!("../../migrations/0001_core.sql") },
     Migration { version: 2, name: "meta", sql: include_str!("../../migrations/0002_meta.sql") },
+    Migration { version: 3, name: "auth", sql: include_str!("../../migrations/0003_auth.sql") },
 ];
 
 impl Migration {

@@ -1,0 +1,288 @@
+//! Authentication mechanics: argon2id passwords, HS256 access tokens, random secrets, and the
+//! bearer-token check run on every request.
+//!
+//! The rules (token formats, scopes, password policy, rate limit) are in
+//! `gantry_engine::domain::auth`; persistence is `gantry_engine::store::auth`. This module only
+//! does what the engine must not: cryptography, randomness from the OS, and the clock.
+//!
+//! Access tokens are JWTs signed with HS256 (`GANTRY_JWT_SECRET`), carrying `sub` (user id),
+//! `role`, `cid` (customer id), `sid` (the session: the refresh-token family), `iat`, `exp` and
+//! `jti`. On every request the account is reloaded (a deactivated account or a changed role takes
+//! effect at once) and the session must not be revoked (logout takes effect at once).
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Utc};
+use gantry_engine::domain::auth::{AuthError, LoginPolicy, TOKEN_SECRET_BYTES, TokenKind};
+use gantry_engine::domain::types::UserId;
+use gantry_engine::domain::users::User;
+use gantry_engine::error::DomainError;
+use gantry_engine::store::{Db, StoreError, StoreResult};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::graphql::principal::{Principal, PrincipalKind};
+
+/// Claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id, as text.
+    pub sub: String,
+    /// The role when the token was issued (informational; the current role is reloaded).
+    pub role: String,
+    /// The customer record of a customer account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<i64>,
+    /// The session (refresh-token family) this token belongs to.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique token id.
+    pub jti: String,
+}
+
+/// Process-wide authentication settings and keys (cheap to clone).
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    access_ttl: chrono::Duration,
+    refresh_ttl: chrono::Duration,
+    policy: LoginPolicy,
+    /// A real argon2id hash of a random string: unknown accounts are checked against it, so
+    /// they take as long as known ones (no enumeration by timing).
+    dummy_hash: String,
+}
+
+/// Failure of the cryptographic machinery (not of the caller).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error("operating-system random number generator failed: {0}")]
+    Random(String),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("token signing failed: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+}
+
+impl From<AuthSetupError> for StoreError {
+    fn from(e: AuthSetupError) -> Self {
+        // Reported as INTERNAL; the detail is logged by the error mapping, never shown.
+        StoreError::corrupt("auth", e)
+    }
+}
+
+/// `n` random bytes from the operating system.
+fn random_bytes<const N: usize>() -> Result<[u8; N], AuthSetupError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| AuthSetupError::Random(e.to_string()))?;
+    Ok(buf)
+}
+
+/// A new random token of `kind` (`gty_…`, `gtp_…`, `gtr_…`).
+pub fn new_token(kind: TokenKind) -> Result<String, AuthSetupError> {
+    Ok(kind.format(&random_bytes::<TOKEN_SECRET_BYTES>()?))
+}
+
+/// A random hex identifier of 16 bytes (request ids, token ids).
+pub fn random_id() -> Result<String, AuthSetupError> {
+    Ok(hex::encode(random_bytes::<16>()?))
+}
+
+/// Hashes a password with argon2id (default parameters, random salt) into a PHC string.
+pub fn hash_password_blocking(password: &str) -> Result<String, AuthSetupError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AuthSetupError::Hash(e.to_string()))
+}
+
+/// [`hash_password_blocking`] off the async executor.
+pub async fn hash_password(password: String) -> Result<String, AuthSetupError> {
+    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+        .await
+        .map_err(|e| AuthSetupError::Hash(e.to_string()))?
+}
+
+fn verify_blocking(password: &str, phc: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
+/// A validated access token.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Auth {
+    /// Keys from `secret` (at least 32 bytes for production; not checked here).
+    pub fn new(
+        secret: &[u8],
+        access_ttl_secs: u64,
+        refresh_ttl_secs: u64,
+        policy: LoginPolicy,
+    ) -> Result<Auth, AuthSetupError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        let dummy = hex::encode(random_bytes::<16>()?);
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        Ok(Auth {
+            inner: Arc::new(Inner {
+                encoding: EncodingKey::from_secret(secret)?,
+                decoding: DecodingKey::from_secret(secret)?,
+                validation,
+                access_ttl: secs(access_ttl_secs),
+                refresh_ttl: secs(refresh_ttl_secs),
+                policy,
+                dummy_hash: hash_password_blocking(&dummy)?,
+            }),
+        })
+    }
+
+    /// From configuration. Without `GANTRY_JWT_SECRET` a random key is generated and a warning
+    /// logged: tokens then do not survive a restart and are not accepted by other replicas.
+    pub fn from_config(config: &Config) -> Result<Auth, AuthSetupError> {
+        let secret = match &config.jwt_secret {
+            Some(s) => s.0.as_bytes().to_vec(),
+            None => {
+                tracing::warn!(
+                    "GANTRY_JWT_SECRET is not set: using a random key; sessions will not survive a \
+                     restart and tokens will not work across replicas"
+                );
+                random_bytes::<32>()?.to_vec()
+            }
+        };
+        Auth::new(
+            &secret,
+            config.access_token_ttl_secs,
+            config.refresh_token_ttl_secs,
+            LoginPolicy::default(),
+        )
+    }
+
+    pub fn policy(&self) -> &LoginPolicy {
+        &self.inner.policy
+    }
+
+    pub fn refresh_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.inner.refresh_ttl
+    }
+
+    /// Signs an access token for `user` in session `sid`.
+    pub fn issue_access(
+        &self,
+        user: &User,
+        sid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, AuthSetupError> {
+        let expires_at = now + self.inner.access_ttl;
+        let claims = Claims {
+            sub: user.id.0.to_string(),
+            role: user.role.as_str().to_string(),
+            cid: user.customer_id.map(|c| c.0),
+            sid: sid.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: random_id()?,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.inner.encoding)?;
+        Ok(AccessToken { token, expires_at })
+    }
+
+    /// Verifies signature, algorithm and expiry of an access token.
+    pub fn verify_access(&self, token: &str) -> Result<Claims, AuthError> {
+        match jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation) {
+            Ok(data) => Ok(data.claims),
+            Err(e) => match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(AuthError::TokenExpired),
+                _ => Err(AuthError::TokenInvalid),
+            },
+        }
+    }
+
+    /// Checks `password` against a stored hash; an absent hash is checked against a dummy so
+    /// that the time taken does not reveal whether the account exists.
+    pub async fn verify_password(&self, password: String, phc: Option<String>) -> bool {
+        let inner = self.inner.clone();
+        let known = phc.is_some();
+        let res = tokio::task::spawn_blocking(move || {
+            let hash = phc.as_deref().unwrap_or(&inner.dummy_hash);
+            verify_blocking(&password, hash)
+        })
+        .await;
+        known && res.unwrap_or(false)
+    }
+}
+
+fn auth_err(e: AuthError) -> StoreError {
+    StoreError::Rejected(DomainError::Auth(e))
+}
+
+/// Authenticates a bearer token: an access JWT or an API token (`gty_…`). Refresh and printer
+/// tokens are not accepted here. Rejections are `StoreError::Rejected(Auth(..))`.
+pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<Principal> {
+    use gantry_engine::store::{auth as st, users};
+    let mut conn = db.pool().acquire().await?;
+    match TokenKind::classify(token) {
+        Some(TokenKind::Api) => {
+            let t = st::api_token_by_secret(&mut conn, token).await?;
+            let user = users::get_user(&mut conn, t.user_id).await?;
+            if !user.active {
+                return Err(auth_err(AuthError::AccountInactive));
+            }
+            if st::needs_touch(now, t.last_used_at) {
+                drop(conn);
+                let mut tx = db.begin().await?;
+                st::touch_api_token(&mut tx, now, t.id).await?;
+                tx.commit().await?;
+            }
+            Ok(Principal {
+                user_id: user.id,
+                role: user.role,
+                customer_id: user.customer_id,
+                kind: PrincipalKind::ApiToken {
+                    token_id: t.id,
+                    scopes: t.scopes,
+                },
+            })
+        }
+        Some(_) => Err(auth_err(AuthError::TokenInvalid)),
+        None => {
+            let claims = auth.verify_access(token).map_err(auth_err)?;
+            let id = claims
+                .sub
+                .parse::<i64>()
+                .map(UserId)
+                .map_err(|_| auth_err(AuthError::TokenInvalid))?;
+            let user = match users::get_user(&mut conn, id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound { .. }) => return Err(auth_err(AuthError::TokenInvalid)),
+                Err(e) => return Err(e),
+            };
+            if !user.active {
+                return Err(auth_err(AuthError::AccountInactive));
+            }
+            if !st::session_active(&mut conn, &claims.sid).await? {
+                return Err(auth_err(AuthError::TokenRevoked));
+            }
+            Ok(Principal {
+                user_id: user.id,
+                role: user.role,
+                customer_id: user.customer_id,
+                kind: PrincipalKind::User,
+            })
+        }
+    }
+}

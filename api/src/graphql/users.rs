@@ -1,0 +1,585 @@
+//! Accounts and authentication: login, refresh, logout, account administration, API tokens for
+//! integrators and printer tokens for agents.
+//!
+//! Secrets (refresh tokens, API tokens, printer tokens) appear exactly once, in the response of
+//! the mutation that creates them; listings show only a recognisable prefix. Login failures are
+//! rate-limited per account and per client address (`RATE_LIMITED`); a wrong e-mail and a wrong
+//! password give the same `UNAUTHENTICATED` error.
+//!
+//! There is deliberately no self-registration: accounts are created by an administrator
+//! (`createUser`), since an open sign-up would need e-mail verification first.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, SecondsFormat, Utc};
+use gantry_engine::domain::auth::{
+    ApiToken, AuthError, PASSWORD_MAX_BYTES, PrinterToken, TokenKind, check_password,
+};
+use gantry_engine::domain::types::{CustomerId, PrinterId, UserId};
+use gantry_engine::domain::users::{EMAIL_MAX, NewUser, Permission, User, normalize_email};
+use gantry_engine::error::DomainError;
+use gantry_engine::store::auth::{self as st, RefreshOutcome};
+use gantry_engine::store::{Db, StoreError, users};
+
+use super::gql_error;
+use super::principal::{
+    AnyPermissionGuard, ClientAddr, PermissionGuard, PrincipalKind, forbidden, principal,
+};
+use crate::auth::{Auth, hash_password, new_token};
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn auth_error(e: AuthError) -> async_graphql::Error {
+    gql_error(StoreError::Rejected(DomainError::Auth(e)))
+}
+
+fn internal<E: Into<StoreError>>(e: E) -> async_graphql::Error {
+    gql_error(e.into())
+}
+
+/// The role of an account.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "Role", remote = "gantry_engine::domain::users::Role")]
+pub enum GqlRole {
+    Admin,
+    Planner,
+    Operator,
+    Accountant,
+    Sales,
+    Customer,
+    Integrator,
+}
+
+/// A user account.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "User")]
+pub struct UserOut {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: GqlRole,
+    /// The CRM customer record of a customer account.
+    pub customer_id: Option<i64>,
+    pub active: bool,
+    /// The permissions the role grants (`module:action`).
+    pub permissions: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<User> for UserOut {
+    fn from(u: User) -> Self {
+        UserOut {
+            id: u.id.0,
+            permissions: u
+                .role
+                .permissions()
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role.into(),
+            customer_id: u.customer_id.map(|c| c.0),
+            active: u.active,
+            created_at: time(u.created_at),
+        }
+    }
+}
+
+/// The tokens of a session.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AuthPayload {
+    /// Short-lived access token: send as `Authorization: Bearer <accessToken>`.
+    pub access_token: String,
+    /// When the access token expires (RFC 3339).
+    pub expires_at: String,
+    /// Opaque refresh token: exchange it with `refresh` for new tokens (it is single-use).
+    pub refresh_token: String,
+    pub user: UserOut,
+}
+
+/// An integrator's API token (never the secret).
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "ApiToken")]
+pub struct ApiTokenOut {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    /// Permission names the token is limited to.
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<ApiToken> for ApiTokenOut {
+    fn from(t: ApiToken) -> Self {
+        ApiTokenOut {
+            id: t.id,
+            user_id: t.user_id.0,
+            name: t.name,
+            prefix: t.prefix,
+            scopes: t.scopes.iter().map(|p| p.as_str().to_string()).collect(),
+            created_at: time(t.created_at),
+            last_used_at: t.last_used_at.map(time),
+            revoked_at: t.revoked_at.map(time),
+        }
+    }
+}
+
+/// A newly created API token: `token` is shown this once and cannot be retrieved later.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub api_token: ApiTokenOut,
+}
+
+/// A printer agent's token (never the secret).
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "PrinterToken")]
+pub struct PrinterTokenOut {
+    pub id: i64,
+    pub printer_id: i64,
+    pub prefix: String,
+    pub created_by: Option<i64>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<PrinterToken> for PrinterTokenOut {
+    fn from(t: PrinterToken) -> Self {
+        PrinterTokenOut {
+            id: t.id,
+            printer_id: t.printer_id.0,
+            prefix: t.prefix,
+            created_by: t.created_by.map(|u| u.0),
+            created_at: time(t.created_at),
+            last_used_at: t.last_used_at.map(time),
+            revoked_at: t.revoked_at.map(time),
+        }
+    }
+}
+
+/// A newly created printer token: `token` is shown this once.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CreatedPrinterToken {
+    pub token: String,
+    pub printer_token: PrinterTokenOut,
+}
+
+/// A new account.
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateUserInput {
+    pub email: String,
+    pub display_name: String,
+    pub role: GqlRole,
+    /// Required for (and only for) customer accounts.
+    pub customer_id: Option<i64>,
+    /// Initial password (at least 10 characters). Without one the account cannot log in.
+    pub password: Option<String>,
+}
+
+#[derive(Default)]
+pub struct UsersQuery;
+
+#[Object]
+impl UsersQuery {
+    /// The account of the caller.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserOut> {
+        let p = principal(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        Ok(users::get_user(&mut conn, p.user_id)
+            .await
+            .map_err(gql_error)?
+            .into())
+    }
+
+    /// All accounts (administrators).
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserOut>> {
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let list = users::list_users(&mut conn).await.map_err(gql_error)?;
+        Ok(list.into_iter().map(UserOut::from).collect())
+    }
+
+    /// One account (administrators).
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        Ok(users::get_user(&mut conn, UserId(id))
+            .await
+            .map_err(gql_error)?
+            .into())
+    }
+
+    /// API tokens of the caller, or of `userId` (administrators). Secrets are never listed.
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        user_id: Option<i64>,
+    ) -> async_graphql::Result<Vec<ApiTokenOut>> {
+        let p = principal(ctx)?;
+        let user = user_id.map(UserId).unwrap_or(p.user_id);
+        if user != p.user_id && !p.can(Permission::UsersAdmin) {
+            return Err(forbidden());
+        }
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let list = st::list_api_tokens(&mut conn, Some(user))
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(ApiTokenOut::from).collect())
+    }
+
+    /// Printer tokens, of one printer or all (planners, administrators). Secrets are never listed.
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionPlan, Permission::UsersAdmin])")]
+    async fn printer_tokens(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: Option<i64>,
+    ) -> async_graphql::Result<Vec<PrinterTokenOut>> {
+        let db = ctx.data::<Db>()?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let list = st::list_printer_tokens(&mut conn, printer_id.map(PrinterId))
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(PrinterTokenOut::from).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct UsersMutation;
+
+/// Requires a caller who logged in interactively (an API token cannot mint credentials or
+/// change passwords).
+fn interactive(ctx: &Context<'_>) -> async_graphql::Result<UserId> {
+    let p = principal(ctx)?;
+    match p.kind {
+        PrincipalKind::User => Ok(p.user_id),
+        PrincipalKind::ApiToken { .. } => Err(forbidden()),
+    }
+}
+
+#[Object]
+impl UsersMutation {
+    /// Logs in with e-mail and password. After 5 failures for an account (since its last
+    /// success) or 20 from one address within 15 minutes, attempts get `RATE_LIMITED` until the
+    /// window passes, even with the right password.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let auth = ctx.data::<Auth>()?;
+        let db = ctx.data::<Db>()?;
+        let address = ctx
+            .data_opt::<ClientAddr>()
+            .map(|a| a.0.clone())
+            .unwrap_or_else(|| "unknown".into());
+        let now = gantry_engine::store::now();
+        let email_key: String = normalize_email(&email)
+            .unwrap_or_else(|_| email.trim().to_lowercase())
+            .chars()
+            .take(EMAIL_MAX)
+            .collect();
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let failures = st::login_failures(&mut conn, now, auth.policy(), &email_key, &address)
+            .await
+            .map_err(gql_error)?;
+        auth.policy().check(now, &failures).map_err(auth_error)?;
+        let creds = users::credentials_by_email(&mut conn, &email)
+            .await
+            .map_err(gql_error)?;
+        drop(conn);
+        let (user, hash) = match creds {
+            Some((u, h)) => (Some(u), h),
+            None => (None, None),
+        };
+        // Over-long passwords are refused without hashing (bounded work per attempt).
+        let hash = if password.len() > PASSWORD_MAX_BYTES {
+            None
+        } else {
+            hash
+        };
+        let verified = auth.verify_password(password, hash).await;
+        let user = user.filter(|u| verified && u.active);
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        st::record_login_attempt(&mut tx, now, &email_key, &address, user.is_some())
+            .await
+            .map_err(gql_error)?;
+        let Some(user) = user else {
+            tx.commit().await.map_err(internal)?;
+            return Err(auth_error(AuthError::InvalidCredentials));
+        };
+        let refresh = new_token(TokenKind::Refresh).map_err(internal)?;
+        let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, auth.refresh_expiry(now))
+            .await
+            .map_err(gql_error)?;
+        let access = auth.issue_access(&user, &session, now).map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        tracing::info!(user_id = user.id.0, "login");
+        Ok(AuthPayload {
+            access_token: access.token,
+            expires_at: time(access.expires_at),
+            refresh_token: refresh,
+            user: user.into(),
+        })
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
+    /// token works once: presenting a used one again revokes the whole session.
+    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<AuthPayload> {
+        let auth = ctx.data::<Auth>()?;
+        let db = ctx.data::<Db>()?;
+        let now = gantry_engine::store::now();
+        let next = new_token(TokenKind::Refresh).map_err(internal)?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let outcome = st::rotate_refresh_token(&mut tx, now, &refresh_token, &next, auth.refresh_expiry(now))
+            .await
+            .map_err(gql_error)?;
+        match outcome {
+            RefreshOutcome::Rejected(e) => {
+                // A reuse revoked the session; that must stick even though the call fails.
+                tx.commit().await.map_err(internal)?;
+                if e == AuthError::RefreshTokenReused {
+                    tracing::warn!("refresh token reused; session revoked");
+                }
+                Err(auth_error(e))
+            }
+            RefreshOutcome::Rotated { user_id, session } => {
+                let user = users::get_user(&mut tx, user_id).await.map_err(gql_error)?;
+                let access = auth.issue_access(&user, &session, now).map_err(internal)?;
+                tx.commit().await.map_err(internal)?;
+                Ok(AuthPayload {
+                    access_token: access.token,
+                    expires_at: time(access.expires_at),
+                    refresh_token: next,
+                    user: user.into(),
+                })
+            }
+        }
+    }
+
+    /// Ends the session of a refresh token: it and every access token of the session stop working.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<bool> {
+        let db = ctx.data::<Db>()?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        st::revoke_refresh_token(&mut tx, gantry_engine::store::now(), &refresh_token)
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
+    }
+
+    /// Changes the caller's password. Every session of the account ends, this one included
+    /// (log in again); API tokens stay valid.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        let me = interactive(ctx)?;
+        let auth = ctx.data::<Auth>()?;
+        let db = ctx.data::<Db>()?;
+        check_password(&new_password).map_err(auth_error)?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let user = users::get_user(&mut conn, me).await.map_err(gql_error)?;
+        let creds = users::credentials_by_email(&mut conn, &user.email)
+            .await
+            .map_err(gql_error)?;
+        drop(conn);
+        let hash = creds.and_then(|(_, h)| h);
+        if current_password.len() > PASSWORD_MAX_BYTES || !auth.verify_password(current_password, hash).await
+        {
+            return Err(auth_error(AuthError::InvalidCredentials));
+        }
+        let new_hash = hash_password(new_password).await.map_err(internal)?;
+        let now = gantry_engine::store::now();
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        users::set_password_hash(&mut tx, now, me, Some(&new_hash))
+            .await
+            .map_err(gql_error)?;
+        st::revoke_sessions(&mut tx, now, me).await.map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
+    }
+
+    /// Creates an account (administrators).
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> async_graphql::Result<UserOut> {
+        let db = ctx.data::<Db>()?;
+        let password_hash = match input.password {
+            Some(pw) => {
+                check_password(&pw).map_err(auth_error)?;
+                Some(hash_password(pw).await.map_err(internal)?)
+            }
+            None => None,
+        };
+        let new = NewUser {
+            email: input.email,
+            display_name: input.display_name,
+            role: input.role.into(),
+            customer_id: input.customer_id.map(CustomerId),
+            password_hash,
+        };
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let user = users::create_user(&mut tx, gantry_engine::store::now(), &new)
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user.into())
+    }
+
+    /// Deactivates an account (administrators): its sessions and API tokens stop working at once.
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+        let db = ctx.data::<Db>()?;
+        let now = gantry_engine::store::now();
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let user = users::deactivate_user(&mut tx, now, UserId(id))
+            .await
+            .map_err(gql_error)?;
+        st::revoke_all_for_user(&mut tx, now, user.id)
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user.into())
+    }
+
+    /// Reactivates an account (administrators). Revoked tokens stay revoked.
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn reactivate_user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+        let db = ctx.data::<Db>()?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let user = users::reactivate_user(&mut tx, gantry_engine::store::now(), UserId(id))
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user.into())
+    }
+
+    /// Changes an account's role (administrators). `customerId` is required exactly for the
+    /// customer role. Takes effect on the account's next request.
+    #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
+    async fn change_role(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        role: GqlRole,
+        customer_id: Option<i64>,
+    ) -> async_graphql::Result<UserOut> {
+        let db = ctx.data::<Db>()?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let user = users::change_role(
+            &mut tx,
+            gantry_engine::store::now(),
+            UserId(id),
+            role.into(),
+            customer_id.map(CustomerId),
+        )
+        .await
+        .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user.into())
+    }
+
+    /// Creates an API token for the caller, limited to `scopes` (permission names the caller's
+    /// role grants). The token is in this response only.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        scopes: Vec<String>,
+    ) -> async_graphql::Result<CreatedApiToken> {
+        let me = interactive(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let token = new_token(TokenKind::Api).map_err(internal)?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let owner = users::get_user(&mut tx, me).await.map_err(gql_error)?;
+        let created = st::create_api_token(
+            &mut tx,
+            gantry_engine::store::now(),
+            &owner,
+            &name,
+            &scopes,
+            &token,
+        )
+        .await
+        .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(CreatedApiToken {
+            token,
+            api_token: created.into(),
+        })
+    }
+
+    /// Revokes an API token (its owner or an administrator).
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<ApiTokenOut> {
+        let p = principal(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let t = st::get_api_token(&mut tx, id).await.map_err(gql_error)?;
+        if t.user_id != p.user_id && !p.can(Permission::UsersAdmin) {
+            // Someone else's token: as if it did not exist.
+            return Err(gql_error(StoreError::not_found("api token", id)));
+        }
+        let t = st::revoke_api_token(&mut tx, gantry_engine::store::now(), id)
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(t.into())
+    }
+
+    /// Creates a token for a printer's agent (planners, administrators). The token is in this
+    /// response only.
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionPlan, Permission::UsersAdmin])")]
+    async fn create_printer_token(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: i64,
+    ) -> async_graphql::Result<CreatedPrinterToken> {
+        let p = principal(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let token = new_token(TokenKind::Printer).map_err(internal)?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let created = st::create_printer_token(
+            &mut tx,
+            gantry_engine::store::now(),
+            PrinterId(printer_id),
+            Some(p.user_id),
+            &token,
+        )
+        .await
+        .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(CreatedPrinterToken {
+            token,
+            printer_token: created.into(),
+        })
+    }
+
+    /// Revokes a printer token (planners, administrators).
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionPlan, Permission::UsersAdmin])")]
+    async fn revoke_printer_token(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+    ) -> async_graphql::Result<PrinterTokenOut> {
+        let db = ctx.data::<Db>()?;
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let t = st::revoke_printer_token(&mut tx, gantry_engine::store::now(), id)
+            .await
+            .map_err(gql_error)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(t.into())
+    }
+}
