@@ -67,6 +67,9 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, seconds.
     pub refresh_token_ttl_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed when deciding the client address
+    /// (used by the per-address login rate limit). Empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A secret setting; `Debug` does not show it.
@@ -103,6 +106,7 @@ struct FileConfig {
     jwt_secret: Option<String>,
     access_token_ttl_secs: Option<String>,
     refresh_token_ttl_secs: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -124,6 +128,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_JWT_SECRET", "jwt_secret"),
     ("GANTRY_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),
     ("GANTRY_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
+    ("GANTRY_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 
 impl Config {
@@ -167,6 +172,7 @@ impl Config {
             ("jwt_secret", file.jwt_secret),
             ("access_token_ttl_secs", file.access_token_ttl_secs),
             ("refresh_token_ttl_secs", file.refresh_token_ttl_secs),
+            ("trusted_proxies", file.trusted_proxies),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -309,6 +315,21 @@ impl Config {
         let refresh_token_ttl_secs =
             number("GANTRY_REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 60, 365 * 86_400)? as u64;
 
+        let trusted_proxies = match get("GANTRY_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<std::net::IpAddr>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| ConfigError::Invalid {
+                    setting: "GANTRY_TRUSTED_PROXIES",
+                    value: v.clone(),
+                    accepted: "a comma-separated list of IP addresses, e.g. 10.0.0.1,10.0.0.2",
+                })?,
+        };
+
         Ok(Config {
             listen,
             data_dir,
@@ -324,6 +345,7 @@ impl Config {
             jwt_secret,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
+            trusted_proxies,
         })
     }
 }
@@ -376,6 +398,14 @@ mod tests {
         assert_eq!(c.access_token_ttl_secs, 60);
         assert!(!format!("{c:?}").contains(&long));
         assert!(Config::from_map(&env(&[("GANTRY_ACCESS_TOKEN_TTL_SECS", "0")])).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies() {
+        let c = Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", " 10.0.0.1, ::1 ")])).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(Config::from_map(&env(&[])).unwrap().trusted_proxies.is_empty());
+        assert!(Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", "10.0.0.0/8")])).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (an access token or an API token) before executing anything: a malformed, forged, expired or
 //! revoked token is answered with a single `UNAUTHENTICATED` error and no data.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +39,7 @@ pub struct AppState {
     pub schema: GantrySchema,
     pub auth: Auth,
     pub metrics: Arc<Metrics>,
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 /// The id of the current request (in request extensions).
@@ -147,10 +148,19 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     {
         batch = batch.data(IdempotencyKey(key.to_string()));
     }
-    let addr = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let addr = client_addr(
+        req.peer_addr().map(|a| a.ip()),
+        &forwarded,
+        &state.trusted_proxies,
+    )
+    .map(|ip| ip.to_string())
+    .unwrap_or_else(|| "unknown".into());
     batch = batch.data(ClientAddr(addr)).data(state.auth.clone());
     let resp = state.schema.execute_batch(batch).await;
     let responses = match &resp {
@@ -172,6 +182,28 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         }
     }
     HttpResponse::build(StatusCode::OK).json(resp)
+}
+
+/// The client address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left
+/// are client-controlled and never believed).
+pub fn client_addr(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let mut addr = peer?;
+    if !trusted.contains(&addr) {
+        return Some(addr);
+    }
+    for hop in forwarded_for.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                addr = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(addr)
 }
 
 async fn graphiql() -> HttpResponse {
@@ -272,6 +304,7 @@ pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<
         db,
         auth,
         metrics: Arc::new(Metrics::default()),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
@@ -304,4 +337,33 @@ pub fn spawn(config: &Config, db: Db) -> std::io::Result<Running> {
     let handle = server.handle();
     tokio::spawn(server);
     Ok(Running { addr, handle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_address_behind_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // (peer, X-Forwarded-For, expected)
+        let cases = [
+            ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+            ("10.0.0.1", "198.51.100.1", "198.51.100.1"),
+            ("10.0.0.1", "6.6.6.6, 198.51.100.1, 10.0.0.2", "198.51.100.1"),
+            ("10.0.0.1", "", "10.0.0.1"),
+            ("10.0.0.1", "garbage", "10.0.0.1"),
+        ];
+        for (peer, xff, want) in cases {
+            assert_eq!(
+                client_addr(Some(ip(peer)), xff, &trusted),
+                Some(ip(want)),
+                "{peer} {xff}"
+            );
+        }
+        assert_eq!(client_addr(None, "1.2.3.4", &trusted), None);
+        assert!(valid_request_id("abc-123"));
+        assert!(!valid_request_id("bad id") && !valid_request_id(""));
+    }
 }

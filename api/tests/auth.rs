@@ -685,3 +685,33 @@ app_test!(metrics_and_request_ids, |app| {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 });
+
+app_test_with!(
+    per_address_limit_uses_forwarded_for_only_from_trusted_proxies,
+    [("GANTRY_TRUSTED_PROXIES", "127.0.0.1")],
+    |app| {
+        app.create_user(Role::Sales, "sam@gantry.test", TEST_PASSWORD)
+            .await;
+        let login_from = |xff: &'static str, email: String, password: &'static str| async move {
+            app.client
+                .post(format!("{}/graphql", app.base))
+                .header("X-Forwarded-For", xff)
+                .json(&json!({"query": LOGIN, "variables": {"e": email, "p": password}}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        };
+        for i in 0..20 {
+            let v = login_from("198.51.100.1", format!("guess{i}@gantry.test"), "wrong password").await;
+            assert_eq!(code(&v).0, "UNAUTHENTICATED");
+        }
+        let v = login_from("198.51.100.1", "sam@gantry.test".into(), TEST_PASSWORD).await;
+        assert_rejected(&v, "RATE_LIMITED", "AUTH_RATE_LIMITED");
+        // Another client behind the same proxy is not affected.
+        let v = login_from("198.51.100.2", "sam@gantry.test".into(), TEST_PASSWORD).await;
+        assert!(v["errors"].is_null(), "{v}");
+    }
+);
