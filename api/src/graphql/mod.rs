@@ -1,9 +1,15 @@
 //! The GraphQL schema: one object per domain module, merged with `MergedObject`.
 
+mod catalog;
+pub mod connection;
+mod equipment;
 mod error;
+mod inventory;
+pub mod loaders;
 mod meta;
+mod orders;
 pub mod principal;
-mod users;
+mod production;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use gantry_engine::store::Db;
@@ -14,17 +20,31 @@ use crate::config::Config;
 
 /// All query fields.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(meta::MetaQuery, users::UsersQuery);
+pub struct QueryRoot(
+    meta::MetaQuery,
+    catalog::CatalogQuery,
+    orders::OrdersQuery,
+    production::ProductionQuery,
+    inventory::InventoryQuery,
+    equipment::EquipmentQuery,
+);
 
 /// All mutation fields.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(users::UsersMutation);
+pub struct MutationRoot(
+    catalog::CatalogMutation,
+    orders::OrdersMutation,
+    production::ProductionMutation,
+    inventory::InventoryMutation,
+    equipment::EquipmentMutation,
+);
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the limits from configuration.
 pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(loaders::Loaders::new(&db))
         .data(db)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity);

@@ -2,11 +2,11 @@
 //!
 //! No I/O here, no clocks (callers pass `now`), no sqlx/actix/GraphQL types.
 
-pub mod auth;
 pub mod catalog;
 pub mod equipment;
 pub mod inventory;
 pub mod orders;
+pub mod planning;
 pub mod production;
 pub mod types;
 pub mod users;

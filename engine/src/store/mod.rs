@@ -12,7 +12,7 @@
 //! timestamps are `BIGINT` milliseconds since the Unix epoch, UTC; flags are `BIGINT` 0/1
 //! (sqlx's `Any` cannot decode SQLite integers as booleans); JSON is `TEXT`.
 
-pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod demo;
 pub mod equipment;
@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod meta;
 pub mod migrate;
 pub mod orders;
+pub mod planning;
 pub mod production;
 pub mod testing;
 pub mod users;

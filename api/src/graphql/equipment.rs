@@ -1,0 +1,398 @@
+//! Equipment: printers (status, loaded material) and maintenance (plans, windows, log).
+//! Reading needs `equipment:read`, writing `equipment:write`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::Duration;
+use gantry_engine::domain::equipment::{
+    Dimensions, MaintenanceLogEntry, MaintenancePlan, MaintenanceWindow, NewMaintenancePlan, NewPrinter,
+    Printer, PrinterStatus, Technology, WindowState,
+};
+use gantry_engine::domain::types::{MaintenanceWindowId, MaterialId, PrinterId};
+use gantry_engine::domain::users::Permission;
+use gantry_engine::store::equipment;
+
+use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
+use super::gql_error;
+use super::inventory::{MaterialKindGql, MaterialNode};
+use super::loaders::{command, loaders, read};
+use super::principal::{PermissionGuard, principal};
+
+mirror_enum!(
+    /// Printing technology.
+    TechnologyGql = Technology { Fdm, Sla, Sls }
+);
+mirror_enum!(
+    /// Operational status of a printer.
+    PrinterStatusGql = PrinterStatus { Idle, Printing, Paused, NeedsBedClearing, Error, Offline, Maintenance }
+);
+mirror_enum!(
+    /// State of a maintenance window.
+    WindowStateGql = WindowState { Planned, Done, Cancelled }
+);
+
+/// Build volume in millimetres.
+#[derive(SimpleObject, InputObject, Debug, Clone, Copy)]
+#[graphql(input_name = "DimensionsInput")]
+pub struct DimensionsObj {
+    pub x_mm: i64,
+    pub y_mm: i64,
+    pub z_mm: i64,
+}
+
+/// A printer of the farm.
+pub struct PrinterNode(pub Printer);
+
+#[Object(name = "Printer")]
+impl PrinterNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    async fn technology(&self) -> TechnologyGql {
+        self.0.technology.into()
+    }
+    async fn build_volume(&self) -> DimensionsObj {
+        let d = self.0.build_volume;
+        DimensionsObj {
+            x_mm: d.x_mm,
+            y_mm: d.y_mm,
+            z_mm: d.z_mm,
+        }
+    }
+    async fn nozzle_um(&self) -> i64 {
+        self.0.nozzle_um
+    }
+    async fn materials(&self) -> Vec<MaterialKindGql> {
+        self.0.materials.iter().map(|m| (*m).into()).collect()
+    }
+    /// Speed relative to nominal, in percent (150 = 1.5× faster).
+    async fn speed_factor_pct(&self) -> i64 {
+        self.0.speed_factor_pct
+    }
+    async fn hourly_cost(&self) -> MoneyObj {
+        self.0.hourly_cost.into()
+    }
+    async fn status(&self) -> PrinterStatusGql {
+        self.0.status.into()
+    }
+    async fn loaded_material_id(&self) -> Option<ID> {
+        self.0.loaded_material_id.map(|m| ID(m.0.to_string()))
+    }
+    async fn loaded_material(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MaterialNode>> {
+        match self.0.loaded_material_id {
+            Some(m) => Ok(loaders(ctx)?.materials.load(ctx, m).await?.map(MaterialNode)),
+            None => Ok(None),
+        }
+    }
+    async fn print_minutes_total(&self) -> i64 {
+        self.0.print_minutes_total
+    }
+    async fn created_at(&self) -> Ts {
+        Ts(self.0.created_at)
+    }
+}
+
+/// A recurring maintenance plan of a printer.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "MaintenancePlan")]
+pub struct PlanObj {
+    pub id: ID,
+    pub printer_id: ID,
+    pub name: String,
+    pub every_print_hours: Option<i64>,
+    pub every_days: Option<i64>,
+    pub duration_minutes: i64,
+    pub last_done_at: Ts,
+    pub last_done_print_minutes: i64,
+}
+
+impl From<MaintenancePlan> for PlanObj {
+    fn from(p: MaintenancePlan) -> Self {
+        PlanObj {
+            id: ID(p.id.0.to_string()),
+            printer_id: ID(p.printer_id.0.to_string()),
+            name: p.name,
+            every_print_hours: p.every_print_hours,
+            every_days: p.every_days,
+            duration_minutes: p.duration_minutes,
+            last_done_at: Ts(p.last_done_at),
+            last_done_print_minutes: p.last_done_print_minutes,
+        }
+    }
+}
+
+/// A maintenance window: the printer is unavailable in `[startsAt, endsAt)`.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "MaintenanceWindow")]
+pub struct WindowObj {
+    pub id: ID,
+    pub printer_id: ID,
+    pub plan_id: Option<ID>,
+    pub starts_at: Ts,
+    pub ends_at: Ts,
+    pub reason: String,
+    pub state: WindowStateGql,
+}
+
+impl From<MaintenanceWindow> for WindowObj {
+    fn from(w: MaintenanceWindow) -> Self {
+        WindowObj {
+            id: ID(w.id.0.to_string()),
+            printer_id: ID(w.printer_id.0.to_string()),
+            plan_id: w.plan_id.map(|p| ID(p.0.to_string())),
+            starts_at: Ts(w.starts_at),
+            ends_at: Ts(w.ends_at),
+            reason: w.reason,
+            state: w.state.into(),
+        }
+    }
+}
+
+/// Maintenance performed on a printer.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "MaintenanceLogEntry")]
+pub struct LogObj {
+    pub id: ID,
+    pub printer_id: ID,
+    pub plan_id: Option<ID>,
+    pub performed_at: Ts,
+    pub performed_by: Option<ID>,
+    pub note: String,
+}
+
+impl From<MaintenanceLogEntry> for LogObj {
+    fn from(l: MaintenanceLogEntry) -> Self {
+        LogObj {
+            id: ID(l.id.to_string()),
+            printer_id: ID(l.printer_id.0.to_string()),
+            plan_id: l.plan_id.map(|p| ID(p.0.to_string())),
+            performed_at: Ts(l.performed_at),
+            performed_by: l.performed_by.map(|u| ID(u.0.to_string())),
+            note: l.note,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct EquipmentQuery;
+
+#[Object]
+impl EquipmentQuery {
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn printers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrinterNode>> {
+        let all = read!(ctx, c => equipment::list_printers(c));
+        Ok(all.into_iter().map(PrinterNode).collect())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn printer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PrinterNode> {
+        let id = PrinterId(id_arg(&id, "printer")?);
+        Ok(PrinterNode(read!(ctx, c => equipment::get_printer(c, id))))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn maintenance_plans(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+    ) -> async_graphql::Result<Vec<PlanObj>> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let all = read!(ctx, c => equipment::list_plans(c, id));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Windows of a printer overlapping `[from, to)` (default: the next 30 days).
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn maintenance_windows(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+        from: Option<Ts>,
+        to: Option<Ts>,
+    ) -> async_graphql::Result<Vec<WindowObj>> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let now = gantry_engine::store::now();
+        let from = from.map_or(now, |t| t.0);
+        let to = to.map_or(from + Duration::days(30), |t| t.0);
+        let all = read!(ctx, c => equipment::list_windows(c, id, from, to));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn maintenance_log(&self, ctx: &Context<'_>, printer_id: ID) -> async_graphql::Result<Vec<LogObj>> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let all = read!(ctx, c => equipment::maintenance_log(c, id));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(InputObject, Debug, Clone)]
+pub struct CreatePrinterInput {
+    pub name: String,
+    pub model: String,
+    pub technology: TechnologyGql,
+    pub build_volume: DimensionsObj,
+    #[graphql(default = 400)]
+    pub nozzle_um: i64,
+    pub materials: Vec<MaterialKindGql>,
+    #[graphql(default = 100)]
+    pub speed_factor_pct: i64,
+    pub hourly_cost: MoneyInput,
+}
+
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateMaintenancePlanInput {
+    pub printer_id: ID,
+    pub name: String,
+    pub every_print_hours: Option<i64>,
+    pub every_days: Option<i64>,
+    pub duration_minutes: i64,
+}
+
+#[derive(Default)]
+pub struct EquipmentMutation;
+
+#[Object]
+impl EquipmentMutation {
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn create_printer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePrinterInput,
+    ) -> async_graphql::Result<PrinterNode> {
+        let v = input.build_volume;
+        let new = NewPrinter {
+            name: input.name,
+            model: input.model,
+            technology: input.technology.into(),
+            build_volume: Dimensions::new(v.x_mm, v.y_mm, v.z_mm),
+            nozzle_um: input.nozzle_um,
+            materials: input.materials.into_iter().map(Into::into).collect(),
+            speed_factor_pct: input.speed_factor_pct,
+            hourly_cost: input.hourly_cost.to_money()?,
+        };
+        let now = gantry_engine::store::now();
+        let p = command!(ctx, tx => async { equipment::create_printer(&mut tx, now, &new).await.map_err(gql_error) });
+        Ok(PrinterNode(p))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn set_printer_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: PrinterStatusGql,
+    ) -> async_graphql::Result<PrinterNode> {
+        let id = PrinterId(id_arg(&id, "printer")?);
+        let now = gantry_engine::store::now();
+        let p = command!(ctx, tx => async {
+            equipment::set_status(&mut tx, now, id, status.into()).await.map_err(gql_error)
+        });
+        Ok(PrinterNode(p))
+    }
+
+    /// Loads a material on a printer (`materialId: null` unloads).
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn load_material(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+        material_id: Option<ID>,
+    ) -> async_graphql::Result<PrinterNode> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let m = material_id
+            .as_ref()
+            .map(|m| id_arg(m, "material").map(MaterialId))
+            .transpose()?;
+        let now = gantry_engine::store::now();
+        let p = command!(ctx, tx => async { equipment::load_material(&mut tx, now, id, m).await.map_err(gql_error) });
+        Ok(PrinterNode(p))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn create_maintenance_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMaintenancePlanInput,
+    ) -> async_graphql::Result<PlanObj> {
+        let new = NewMaintenancePlan {
+            printer_id: PrinterId(id_arg(&input.printer_id, "printer")?),
+            name: input.name,
+            every_print_hours: input.every_print_hours,
+            every_days: input.every_days,
+            duration_minutes: input.duration_minutes,
+        };
+        let now = gantry_engine::store::now();
+        let p = command!(ctx, tx => async { equipment::create_plan(&mut tx, now, &new).await.map_err(gql_error) });
+        Ok(p.into())
+    }
+
+    /// Generates the windows of every plan due within `horizonDays` (1–365, default 30).
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn generate_maintenance_windows(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 30)] horizon_days: i64,
+    ) -> async_graphql::Result<Vec<WindowObj>> {
+        if !(1..=365).contains(&horizon_days) {
+            return Err(invalid("horizonDays must be 1 to 365", "INVALID_HORIZON"));
+        }
+        let now = gantry_engine::store::now();
+        let end = now + Duration::days(horizon_days);
+        let w = command!(ctx, tx => async { equipment::generate_windows(&mut tx, now, end).await.map_err(gql_error) });
+        Ok(w.into_iter().map(Into::into).collect())
+    }
+
+    /// Schedules an ad-hoc maintenance window.
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn schedule_maintenance(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+        starts_at: Ts,
+        duration_minutes: i64,
+        #[graphql(default)] reason: String,
+    ) -> async_graphql::Result<WindowObj> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let now = gantry_engine::store::now();
+        let w = command!(ctx, tx => async {
+            equipment::schedule_window(&mut tx, now, id, starts_at.0, duration_minutes, &reason).await.map_err(gql_error)
+        });
+        Ok(w.into())
+    }
+
+    /// Completes a planned window (writes the maintenance log).
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn complete_maintenance(
+        &self,
+        ctx: &Context<'_>,
+        window_id: ID,
+        #[graphql(default)] note: String,
+    ) -> async_graphql::Result<LogObj> {
+        let p = principal(ctx)?;
+        let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
+        let now = gantry_engine::store::now();
+        let user = Some(p.user_id);
+        let l = command!(ctx, tx => async {
+            equipment::complete_maintenance(&mut tx, now, id, user, &note).await.map_err(gql_error)
+        });
+        Ok(l.into())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
+    async fn cancel_maintenance_window(
+        &self,
+        ctx: &Context<'_>,
+        window_id: ID,
+    ) -> async_graphql::Result<WindowObj> {
+        let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
+        let now = gantry_engine::store::now();
+        let w = command!(ctx, tx => async { equipment::cancel_window(&mut tx, now, id).await.map_err(gql_error) });
+        Ok(w.into())
+    }
+}

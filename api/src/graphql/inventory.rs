@@ -1,0 +1,406 @@
+//! Inventory: materials, spools, stock levels, movements and reservations (by job key).
+//! Reading needs `inventory:read`, writing `inventory:write`.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use gantry_engine::domain::inventory::{
+    Consumption, Material, MaterialKind, MovementKind, NewMaterial, NewSpool, Reservation, ReservationState,
+    Spool, StockLevel, StockMovement,
+};
+use gantry_engine::domain::types::{MaterialId, SpoolId};
+use gantry_engine::domain::users::Permission;
+use gantry_engine::store::inventory;
+
+use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, mirror_enum};
+use super::gql_error;
+use super::loaders::{command, read};
+use super::principal::PermissionGuard;
+
+mirror_enum!(
+    /// Material family.
+    MaterialKindGql = MaterialKind { Pla, Petg, Abs, Asa, Tpu, Pa, Pc, Resin }
+);
+mirror_enum!(
+    /// Kind of stock movement.
+    MovementKindGql = MovementKind { Receipt, Consumption, Adjustment, Scrap }
+);
+mirror_enum!(
+    /// State of a material reservation.
+    ReservationStateGql = ReservationState { Held, Consumed, Released }
+);
+
+/// A printing material (filament or resin).
+pub struct MaterialNode(pub Material);
+
+#[Object(name = "Material")]
+impl MaterialNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn kind(&self) -> MaterialKindGql {
+        self.0.kind.into()
+    }
+    async fn colour(&self) -> &str {
+        &self.0.colour
+    }
+    async fn diameter_um(&self) -> i64 {
+        self.0.diameter_um
+    }
+    async fn density_mg_cm3(&self) -> i64 {
+        self.0.density_mg_cm3
+    }
+    async fn price_per_kg(&self) -> MoneyObj {
+        self.0.price_per_kg.into()
+    }
+    async fn low_stock_grams(&self) -> i64 {
+        self.0.low_stock_grams.get()
+    }
+    async fn created_at(&self) -> Ts {
+        Ts(self.0.created_at)
+    }
+}
+
+/// A spool (or resin bottle) in stock.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "Spool")]
+pub struct SpoolObj {
+    pub id: ID,
+    pub material_id: ID,
+    pub lot: Option<String>,
+    pub location: Option<String>,
+    pub initial_grams: i64,
+    pub remaining_grams: i64,
+    pub created_at: Ts,
+}
+
+impl From<Spool> for SpoolObj {
+    fn from(s: Spool) -> Self {
+        SpoolObj {
+            id: ID(s.id.0.to_string()),
+            material_id: ID(s.material_id.0.to_string()),
+            lot: s.lot,
+            location: s.location,
+            initial_grams: s.initial_grams.get(),
+            remaining_grams: s.remaining_grams.get(),
+            created_at: Ts(s.created_at),
+        }
+    }
+}
+
+/// Stock of one material.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "StockLevel")]
+pub struct StockLevelObj {
+    pub material_id: ID,
+    pub code: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    pub low_stock_grams: i64,
+    pub low: bool,
+}
+
+impl From<StockLevel> for StockLevelObj {
+    fn from(s: StockLevel) -> Self {
+        StockLevelObj {
+            material_id: ID(s.material_id.0.to_string()),
+            code: s.code,
+            on_hand: s.on_hand,
+            reserved: s.reserved,
+            available: s.available,
+            low_stock_grams: s.low_stock_grams,
+            low: s.low,
+        }
+    }
+}
+
+/// One stock movement (grams: positive in, negative out).
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "StockMovement")]
+pub struct MovementObj {
+    pub id: ID,
+    pub material_id: ID,
+    pub spool_id: Option<ID>,
+    pub kind: MovementKindGql,
+    pub grams: i64,
+    pub job_key: Option<String>,
+    pub note: Option<String>,
+    pub created_at: Ts,
+}
+
+impl From<StockMovement> for MovementObj {
+    fn from(m: StockMovement) -> Self {
+        MovementObj {
+            id: ID(m.id.to_string()),
+            material_id: ID(m.material_id.0.to_string()),
+            spool_id: m.spool_id.map(|s| ID(s.0.to_string())),
+            kind: m.kind.into(),
+            grams: m.grams,
+            job_key: m.job_key,
+            note: m.note,
+            created_at: Ts(m.created_at),
+        }
+    }
+}
+
+/// Material held for a job.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "Reservation")]
+pub struct ReservationObj {
+    pub id: ID,
+    pub material_id: ID,
+    pub job_key: String,
+    pub grams: i64,
+    pub consumed_grams: i64,
+    pub state: ReservationStateGql,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+}
+
+impl From<Reservation> for ReservationObj {
+    fn from(r: Reservation) -> Self {
+        ReservationObj {
+            id: ID(r.id.0.to_string()),
+            material_id: ID(r.material_id.0.to_string()),
+            job_key: r.job_key,
+            grams: r.grams.get(),
+            consumed_grams: r.consumed_grams.get(),
+            state: r.state.into(),
+            created_at: Ts(r.created_at),
+            updated_at: Ts(r.updated_at),
+        }
+    }
+}
+
+/// The outcome of consuming material for a job.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "Consumption")]
+pub struct ConsumptionObj {
+    pub reservation: ReservationObj,
+    pub movements: Vec<MovementObj>,
+    /// True when this was a retry of an already recorded consumption (nothing new written).
+    pub replayed: bool,
+}
+
+impl From<Consumption> for ConsumptionObj {
+    fn from(c: Consumption) -> Self {
+        ConsumptionObj {
+            reservation: c.reservation.into(),
+            movements: c.movements.into_iter().map(Into::into).collect(),
+            replayed: c.replayed,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct InventoryQuery;
+
+#[Object]
+impl InventoryQuery {
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn materials(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MaterialNode>> {
+        let all = read!(ctx, c => inventory::list_materials(c));
+        Ok(all.into_iter().map(MaterialNode).collect())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn material(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MaterialNode> {
+        let id = MaterialId(id_arg(&id, "material")?);
+        Ok(MaterialNode(read!(ctx, c => inventory::get_material(c, id))))
+    }
+
+    /// On hand, reserved and available grams of every material.
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn stock_levels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevelObj>> {
+        let all = read!(ctx, c => inventory::stock_summary(c));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Materials at or below their low-stock threshold.
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn low_stock(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevelObj>> {
+        let all = read!(ctx, c => inventory::low_stock(c));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn spools(&self, ctx: &Context<'_>, material_id: ID) -> async_graphql::Result<Vec<SpoolObj>> {
+        let id = MaterialId(id_arg(&material_id, "material")?);
+        let all = read!(ctx, c => inventory::list_spools(c, id));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Stock movements, optionally of one material.
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn stock_movements(
+        &self,
+        ctx: &Context<'_>,
+        material_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<MovementObj>> {
+        let id = material_id
+            .as_ref()
+            .map(|m| id_arg(m, "material").map(MaterialId))
+            .transpose()?;
+        let all = read!(ctx, c => inventory::list_movements(c, id));
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    /// Reservations of a job key, or the held reservations of a material.
+    #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
+    async fn reservations(
+        &self,
+        ctx: &Context<'_>,
+        job_key: Option<String>,
+        material_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<ReservationObj>> {
+        let all = match (job_key, material_id) {
+            (Some(k), _) => read!(ctx, c => inventory::reservations_for_job(c, &k)),
+            (None, Some(m)) => {
+                let id = MaterialId(id_arg(&m, "material")?);
+                read!(ctx, c => inventory::held_reservations(c, id))
+            }
+            (None, None) => {
+                return Err(super::connection::invalid(
+                    "give jobKey or materialId",
+                    "ARGUMENT_REQUIRED",
+                ));
+            }
+        };
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateMaterialInput {
+    pub code: String,
+    pub kind: MaterialKindGql,
+    pub colour: String,
+    #[graphql(default = 1750)]
+    pub diameter_um: i64,
+    #[graphql(default = 1240)]
+    pub density_mg_cm3: i64,
+    pub price_per_kg: MoneyInput,
+    #[graphql(default)]
+    pub low_stock_grams: i64,
+}
+
+#[derive(Default)]
+pub struct InventoryMutation;
+
+#[Object]
+impl InventoryMutation {
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn create_material(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMaterialInput,
+    ) -> async_graphql::Result<MaterialNode> {
+        let new = NewMaterial {
+            code: input.code,
+            kind: input.kind.into(),
+            colour: input.colour,
+            diameter_um: input.diameter_um,
+            density_mg_cm3: input.density_mg_cm3,
+            price_per_kg: input.price_per_kg.to_money()?,
+            low_stock_grams: input.low_stock_grams,
+        };
+        let now = gantry_engine::store::now();
+        let m = command!(ctx, tx => async { inventory::create_material(&mut tx, now, &new).await.map_err(gql_error) });
+        Ok(MaterialNode(m))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn receive_spool(
+        &self,
+        ctx: &Context<'_>,
+        material_id: ID,
+        grams: i64,
+        lot: Option<String>,
+        location: Option<String>,
+    ) -> async_graphql::Result<SpoolObj> {
+        let new = NewSpool {
+            material_id: MaterialId(id_arg(&material_id, "material")?),
+            grams,
+            lot,
+            location,
+        };
+        let now = gantry_engine::store::now();
+        let s = command!(ctx, tx => async { inventory::receive_spool(&mut tx, now, &new).await.map_err(gql_error) });
+        Ok(s.into())
+    }
+
+    /// Sets a spool to a counted weight; returns the adjustment (null when nothing changed).
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn adjust_spool(
+        &self,
+        ctx: &Context<'_>,
+        spool_id: ID,
+        counted_grams: i64,
+        note: Option<String>,
+    ) -> async_graphql::Result<Option<MovementObj>> {
+        let id = SpoolId(id_arg(&spool_id, "spool")?);
+        let now = gantry_engine::store::now();
+        let m = command!(ctx, tx => async {
+            inventory::adjust_spool(&mut tx, now, id, counted_grams, note.as_deref()).await.map_err(gql_error)
+        });
+        Ok(m.map(Into::into))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn scrap_spool(
+        &self,
+        ctx: &Context<'_>,
+        spool_id: ID,
+        grams: i64,
+        note: Option<String>,
+    ) -> async_graphql::Result<MovementObj> {
+        let id = SpoolId(id_arg(&spool_id, "spool")?);
+        let now = gantry_engine::store::now();
+        let m = command!(ctx, tx => async {
+            inventory::scrap_spool(&mut tx, now, id, grams, note.as_deref()).await.map_err(gql_error)
+        });
+        Ok(m.into())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn reserve_material(
+        &self,
+        ctx: &Context<'_>,
+        job_key: String,
+        material_id: ID,
+        grams: i64,
+    ) -> async_graphql::Result<ReservationObj> {
+        let id = MaterialId(id_arg(&material_id, "material")?);
+        let now = gantry_engine::store::now();
+        let r = command!(ctx, tx => async { inventory::reserve(&mut tx, now, &job_key, id, grams).await.map_err(gql_error) });
+        Ok(r.into())
+    }
+
+    /// Releases every held reservation of a job key.
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn release_reservation(
+        &self,
+        ctx: &Context<'_>,
+        job_key: String,
+    ) -> async_graphql::Result<Vec<ReservationObj>> {
+        let now = gantry_engine::store::now();
+        let r = command!(ctx, tx => async { inventory::release(&mut tx, now, &job_key).await.map_err(gql_error) });
+        Ok(r.into_iter().map(Into::into).collect())
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
+    async fn consume_material(
+        &self,
+        ctx: &Context<'_>,
+        job_key: String,
+        material_id: ID,
+        grams: i64,
+    ) -> async_graphql::Result<ConsumptionObj> {
+        let id = MaterialId(id_arg(&material_id, "material")?);
+        let now = gantry_engine::store::now();
+        let c = command!(ctx, tx => async { inventory::consume(&mut tx, now, &job_key, id, grams).await.map_err(gql_error) });
+        Ok(c.into())
+    }
+}

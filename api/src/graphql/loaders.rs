@@ -1,0 +1,267 @@
+//! Batched loading of relations (DataLoader pattern) and the read counter used by tests.
+//!
+//! async-graphql resolves the items of a list concurrently inside one task. A [`Loader`] lets
+//! every item register the key it needs, yields so its siblings can do the same, and then the
+//! first item to resume fetches *all* registered keys with one batch read
+//! (`gantry_engine::store::batch`, `WHERE id IN (…)`) and hands each waiter its row. So
+//! `orders { lines { product } customer }` costs one read for the page, one for all lines, one
+//! for all products and one for all customers, whatever the page length.
+//!
+//! (The `dataloader` feature of async-graphql is not enabled in this workspace, so this is a
+//! small equivalent with the same contract: one batch per tick, keyed by id, no cache between
+//! requests.)
+//!
+//! [`QueryCounter`]: when present in the request data, every store read a resolver makes and
+//! every batch a loader runs increments it. Tests use it to prove the number of reads of a
+//! nested list does not grow with its length.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context as TaskContext, Poll};
+
+use async_graphql::Context;
+use gantry_engine::domain::catalog::Product;
+use gantry_engine::domain::equipment::Printer;
+use gantry_engine::domain::inventory::Material;
+use gantry_engine::domain::orders::OrderLine;
+use gantry_engine::domain::types::{CustomerId, MaterialId, OrderId, PrinterId, ProductId};
+use gantry_engine::domain::users::Customer;
+use gantry_engine::store::{Db, StoreResult, batch, equipment, inventory};
+use tokio::sync::oneshot;
+
+use super::gql_error;
+
+/// Counts store reads made for one request (put it in the request data to enable counting).
+#[derive(Debug, Clone, Default)]
+pub struct QueryCounter(Arc<AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Records one store read for the request of `ctx` (no-op without a [`QueryCounter`]).
+pub fn count(ctx: &Context<'_>) {
+    if let Some(c) = ctx.data_opt::<QueryCounter>() {
+        c.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs a store read on a pooled connection: `read!(ctx, c => store::x::get(c, id))`.
+macro_rules! read {
+    ($ctx:expr, $conn:ident => $e:expr) => {{
+        let db = $ctx.data::<gantry_engine::store::Db>()?;
+        $crate::graphql::loaders::count($ctx);
+        let mut pooled = db
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| $crate::graphql::gql_error(e.into()))?;
+        let $conn = &mut *pooled;
+        $e.await.map_err($crate::graphql::gql_error)?
+    }};
+}
+pub(crate) use read;
+
+/// Runs commands in one transaction and commits: `command!(ctx, tx => async { … })`.
+/// A rejection drops the transaction, so nothing is written.
+macro_rules! command {
+    ($ctx:expr, $tx:ident => $body:expr) => {{
+        let db = $ctx.data::<gantry_engine::store::Db>()?;
+        let mut $tx = db.begin().await.map_err($crate::graphql::gql_error)?;
+        let out: async_graphql::Result<_> = $body.await;
+        let out = out?;
+        $tx.commit()
+            .await
+            .map_err(|e| $crate::graphql::gql_error(e.into()))?;
+        out
+    }};
+}
+pub(crate) use command;
+
+/// One kind of batch read.
+pub trait BatchFetch: Send + Sync + 'static {
+    type Key: Copy + Eq + Hash + Send + Sync + 'static;
+    type Value: Clone + Send + Sync + 'static;
+    fn fetch(
+        db: &Db,
+        keys: Vec<Self::Key>,
+    ) -> impl Future<Output = StoreResult<HashMap<Self::Key, Self::Value>>> + Send;
+}
+
+type Reply<V> = oneshot::Sender<async_graphql::Result<Option<V>>>;
+type Waiters<F> = Vec<(<F as BatchFetch>::Key, Reply<<F as BatchFetch>::Value>)>;
+
+/// A batching loader for one [`BatchFetch`], registered once in the schema data.
+pub struct Loader<F: BatchFetch> {
+    db: Db,
+    pending: Mutex<Waiters<F>>,
+}
+
+/// Yields to the surrounding join `n` times.
+struct YieldNow(u8);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+impl<F: BatchFetch> Loader<F> {
+    pub fn new(db: Db) -> Self {
+        Loader {
+            db,
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn pending(&self) -> MutexGuard<'_, Waiters<F>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn run(&self, ctx: &Context<'_>, batch: Waiters<F>) {
+        count(ctx);
+        let keys: Vec<F::Key> = batch.iter().map(|(k, _)| *k).collect();
+        match F::fetch(&self.db, keys).await {
+            Ok(map) => {
+                for (k, reply) in batch {
+                    let _ = reply.send(Ok(map.get(&k).cloned()));
+                }
+            }
+            Err(e) => {
+                let e = gql_error(e);
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// The value for `key` (`None` when there is no such row), batched with the keys its
+    /// siblings ask for in the same tick.
+    pub async fn load(&self, ctx: &Context<'_>, key: F::Key) -> async_graphql::Result<Option<F::Value>> {
+        let (tx, rx) = oneshot::channel();
+        self.pending().push((key, tx));
+        YieldNow(3).await;
+        let batch = std::mem::take(&mut *self.pending());
+        if !batch.is_empty() {
+            self.run(ctx, batch).await;
+        }
+        match rx.await {
+            Ok(r) => r,
+            // The request that took our key was dropped before answering: load alone.
+            Err(_) => {
+                count(ctx);
+                let mut map = F::fetch(&self.db, vec![key]).await.map_err(gql_error)?;
+                Ok(map.remove(&key))
+            }
+        }
+    }
+}
+
+/// Customers by id.
+pub struct CustomerFetch;
+impl BatchFetch for CustomerFetch {
+    type Key = CustomerId;
+    type Value = Customer;
+    async fn fetch(db: &Db, keys: Vec<CustomerId>) -> StoreResult<HashMap<CustomerId, Customer>> {
+        let mut c = db.pool().acquire().await?;
+        batch::customers_by_ids(&mut c, &keys).await
+    }
+}
+
+/// Products by id.
+pub struct ProductFetch;
+impl BatchFetch for ProductFetch {
+    type Key = ProductId;
+    type Value = Product;
+    async fn fetch(db: &Db, keys: Vec<ProductId>) -> StoreResult<HashMap<ProductId, Product>> {
+        let mut c = db.pool().acquire().await?;
+        batch::products_by_ids(&mut c, &keys).await
+    }
+}
+
+/// Order lines by order id.
+pub struct LinesFetch;
+impl BatchFetch for LinesFetch {
+    type Key = OrderId;
+    type Value = Vec<OrderLine>;
+    async fn fetch(db: &Db, keys: Vec<OrderId>) -> StoreResult<HashMap<OrderId, Vec<OrderLine>>> {
+        let mut c = db.pool().acquire().await?;
+        batch::lines_by_order_ids(&mut c, &keys).await
+    }
+}
+
+/// Materials by id (the materials table is small: one read of all of them per batch).
+pub struct MaterialFetch;
+impl BatchFetch for MaterialFetch {
+    type Key = MaterialId;
+    type Value = Material;
+    async fn fetch(db: &Db, keys: Vec<MaterialId>) -> StoreResult<HashMap<MaterialId, Material>> {
+        let mut c = db.pool().acquire().await?;
+        Ok(inventory::list_materials(&mut c)
+            .await?
+            .into_iter()
+            .filter(|m| keys.contains(&m.id))
+            .map(|m| (m.id, m))
+            .collect())
+    }
+}
+
+/// Printers by id (one read of the farm per batch).
+pub struct PrinterFetch;
+impl BatchFetch for PrinterFetch {
+    type Key = PrinterId;
+    type Value = Printer;
+    async fn fetch(db: &Db, keys: Vec<PrinterId>) -> StoreResult<HashMap<PrinterId, Printer>> {
+        let mut c = db.pool().acquire().await?;
+        Ok(equipment::list_printers(&mut c)
+            .await?
+            .into_iter()
+            .filter(|p| keys.contains(&p.id))
+            .map(|p| (p.id, p))
+            .collect())
+    }
+}
+
+/// All loaders, registered as one schema data value.
+pub struct Loaders {
+    pub customers: Loader<CustomerFetch>,
+    pub products: Loader<ProductFetch>,
+    pub lines: Loader<LinesFetch>,
+    pub materials: Loader<MaterialFetch>,
+    pub printers: Loader<PrinterFetch>,
+}
+
+impl Loaders {
+    pub fn new(db: &Db) -> Self {
+        Loaders {
+            customers: Loader::new(db.clone()),
+            products: Loader::new(db.clone()),
+            lines: Loader::new(db.clone()),
+            materials: Loader::new(db.clone()),
+            printers: Loader::new(db.clone()),
+        }
+    }
+}
+
+/// The loaders of the schema.
+pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}

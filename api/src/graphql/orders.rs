@@ -1,0 +1,576 @@
+//! Orders: the order book (customer-scoped), lines, status history and the lifecycle mutations.
+//!
+//! Scoping: callers with `orders:read_all` see every order; a customer (`orders:read_own`) sees
+//! only their own, and any other order id answers `NOT_FOUND`, exactly as a missing one.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use gantry_engine::domain::catalog::ProductionSpec;
+use gantry_engine::domain::orders::{
+    LineItem, NewOrder, NewOrderLine, Order, OrderFilter, OrderLine, OrderStatus, StatusChange,
+};
+use gantry_engine::domain::types::{CustomerId, MaterialId, OrderId, OrderLineId, ProductId};
+use gantry_engine::domain::users::{Customer, Permission};
+use gantry_engine::store::{Tx, orders, production};
+
+use super::catalog::ProductNode;
+use super::connection::{
+    Conn, IdOrder, MoneyObj, PageArgs, Ts, id_arg, invalid, mirror_enum, not_found, parse_currency, ts,
+};
+use super::gql_error;
+use super::inventory::MaterialNode;
+use super::loaders::{command, loaders, read};
+use super::principal::{
+    AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
+};
+use super::production::JobNode;
+
+mirror_enum!(
+    /// Lifecycle status of an order.
+    OrderStatusGql = OrderStatus { Draft, Placed, Paid, InProduction, Ready, Shipped, Delivered, Cancelled, Refunded }
+);
+
+const READ_ORDERS: &[Permission] = &[Permission::OrdersReadAll, Permission::OrdersReadOwn];
+const PLACE_ORDERS: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceOwn];
+const FULFIL: &[Permission] = &[Permission::OrdersWrite, Permission::ProductionOperate];
+
+/// A CRM customer record.
+pub struct CustomerNode(pub Customer);
+
+#[Object(name = "Customer")]
+impl CustomerNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    async fn created_at(&self) -> Ts {
+        Ts(self.0.created_at)
+    }
+}
+
+/// An order (header); lines and customer are loaded in batches.
+pub struct OrderNode(pub Order);
+
+#[Object(name = "Order")]
+impl OrderNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn customer_id(&self) -> ID {
+        ID(self.0.customer_id.0.to_string())
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CustomerNode>> {
+        Ok(loaders(ctx)?
+            .customers
+            .load(ctx, self.0.customer_id)
+            .await?
+            .map(CustomerNode))
+    }
+    async fn status(&self) -> OrderStatusGql {
+        self.0.status.into()
+    }
+    async fn total(&self) -> MoneyObj {
+        self.0.total.into()
+    }
+    async fn priority(&self) -> i64 {
+        self.0.priority
+    }
+    async fn due_at(&self) -> Option<Ts> {
+        ts(self.0.due_at)
+    }
+    async fn idempotency_key(&self) -> Option<&str> {
+        self.0.idempotency_key.as_deref()
+    }
+    async fn created_at(&self) -> Ts {
+        Ts(self.0.created_at)
+    }
+    async fn updated_at(&self) -> Ts {
+        Ts(self.0.updated_at)
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LineNode>> {
+        let lines = loaders(ctx)?
+            .lines
+            .load(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(lines.into_iter().map(LineNode).collect())
+    }
+    /// Status changes, oldest first (the first is the creation as draft).
+    async fn status_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusChangeNode>> {
+        let id = self.0.id;
+        let h = read!(ctx, c => orders::status_history(c, id));
+        Ok(h.into_iter().map(StatusChangeNode).collect())
+    }
+    /// The production jobs of this order.
+    async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobNode>> {
+        let filter = production::JobFilter {
+            order_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let jobs = read!(ctx, c => production::list_jobs(c, &filter));
+        Ok(jobs.into_iter().map(JobNode).collect())
+    }
+}
+
+/// One line of an order.
+pub struct LineNode(pub OrderLine);
+
+#[Object(name = "OrderLine")]
+impl LineNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn line_no(&self) -> i64 {
+        self.0.line_no
+    }
+    async fn product_id(&self) -> Option<ID> {
+        self.0.product_id.map(|p| ID(p.0.to_string()))
+    }
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProductNode>> {
+        match self.0.product_id {
+            Some(p) => Ok(loaders(ctx)?.products.load(ctx, p).await?.map(ProductNode)),
+            None => Ok(None),
+        }
+    }
+    async fn model_ref(&self) -> Option<&str> {
+        self.0.model_ref.as_deref()
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn material_id(&self) -> ID {
+        ID(self.0.material_id.0.to_string())
+    }
+    async fn material(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MaterialNode>> {
+        Ok(loaders(ctx)?
+            .materials
+            .load(ctx, self.0.material_id)
+            .await?
+            .map(MaterialNode))
+    }
+    async fn colour(&self) -> &str {
+        &self.0.colour
+    }
+    async fn quantity(&self) -> i64 {
+        i64::from(self.0.quantity.get())
+    }
+    async fn unit_price(&self) -> MoneyObj {
+        self.0.unit_price.into()
+    }
+    async fn grams_per_unit(&self) -> i64 {
+        self.0.production.grams_per_unit
+    }
+    async fn print_minutes_per_unit(&self) -> i64 {
+        self.0.production.print_minutes_per_unit
+    }
+    async fn copies_per_plate(&self) -> i64 {
+        self.0.production.copies_per_plate
+    }
+    async fn printed_count(&self) -> i64 {
+        self.0.printed_count
+    }
+    async fn failed_count(&self) -> i64 {
+        self.0.failed_count
+    }
+}
+
+/// One status change of an order.
+pub struct StatusChangeNode(pub StatusChange);
+
+#[Object(name = "OrderStatusChange")]
+impl StatusChangeNode {
+    async fn from(&self) -> Option<OrderStatusGql> {
+        self.0.from.map(Into::into)
+    }
+    async fn to(&self) -> OrderStatusGql {
+        self.0.to.into()
+    }
+    async fn changed_by(&self) -> Option<ID> {
+        self.0.changed_by.map(|u| ID(u.0.to_string()))
+    }
+    async fn changed_at(&self) -> Ts {
+        Ts(self.0.changed_at)
+    }
+    async fn note(&self) -> &str {
+        &self.0.note
+    }
+}
+
+/// Per-unit production data (grams, minutes, copies per plate) for a model line.
+#[derive(InputObject, Debug, Clone)]
+pub struct ProductionSpecInput {
+    pub grams_per_unit: i64,
+    pub print_minutes_per_unit: i64,
+    pub copies_per_plate: i64,
+}
+
+impl From<&ProductionSpecInput> for ProductionSpec {
+    fn from(p: &ProductionSpecInput) -> Self {
+        ProductionSpec {
+            grams_per_unit: p.grams_per_unit,
+            print_minutes_per_unit: p.print_minutes_per_unit,
+            copies_per_plate: p.copies_per_plate,
+        }
+    }
+}
+
+/// A line to add: a catalog product (`productId`) or an uploaded model (`modelRef` +
+/// `description`). Prices and production data are set by staff only.
+#[derive(InputObject, Debug, Clone)]
+pub struct OrderLineInput {
+    pub product_id: Option<ID>,
+    pub model_ref: Option<String>,
+    pub description: Option<String>,
+    pub material_id: Option<ID>,
+    pub colour: Option<String>,
+    pub quantity: i64,
+    pub unit_price_minor: Option<i64>,
+    pub production: Option<ProductionSpecInput>,
+}
+
+/// A new order. Customers create orders for themselves (`customerId` omitted or their own).
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateOrderInput {
+    pub customer_id: Option<ID>,
+    #[graphql(default_with = "String::from(\"EUR\")")]
+    pub currency: String,
+    #[graphql(default)]
+    pub lines: Vec<OrderLineInput>,
+    #[graphql(default)]
+    pub priority: i64,
+    pub due_at: Option<Ts>,
+}
+
+fn line_from_input(p: &Principal, l: &OrderLineInput) -> async_graphql::Result<NewOrderLine> {
+    if (l.unit_price_minor.is_some() || l.production.is_some()) && !p.can(Permission::OrdersWrite) {
+        return Err(forbidden());
+    }
+    let item = match (&l.product_id, &l.model_ref) {
+        (Some(id), None) => LineItem::Product(ProductId(id_arg(id, "product")?)),
+        (None, Some(m)) => LineItem::Model {
+            model_ref: m.clone(),
+            description: l.description.clone().unwrap_or_default(),
+        },
+        _ => {
+            return Err(invalid(
+                "a line needs exactly one of productId and modelRef",
+                "ORDER_LINE_ITEM",
+            ));
+        }
+    };
+    Ok(NewOrderLine {
+        item,
+        material_id: l
+            .material_id
+            .as_ref()
+            .map(|m| id_arg(m, "material").map(MaterialId))
+            .transpose()?,
+        colour: l.colour.clone(),
+        quantity: l.quantity,
+        unit_price_minor: l.unit_price_minor,
+        production: l.production.as_ref().map(Into::into),
+    })
+}
+
+/// Reads an order the caller may see, inside the command's transaction; another customer's
+/// order is `NOT_FOUND`.
+async fn visible_order(p: &Principal, tx: &mut Tx, id: OrderId) -> async_graphql::Result<Order> {
+    let order = orders::get_order(&mut *tx, id).await.map_err(gql_error)?;
+    if !p.may_see_customer(order.customer_id) {
+        return Err(not_found("order", id.0));
+    }
+    Ok(order)
+}
+
+#[derive(Default)]
+pub struct OrdersQuery;
+
+#[Object]
+impl OrdersQuery {
+    /// Orders, by id. Customers see only their own (a `customerId` filter is then ignored).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "AnyPermissionGuard(READ_ORDERS)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<IdOrder>,
+        status: Option<OrderStatusGql>,
+        customer_id: Option<ID>,
+    ) -> async_graphql::Result<Conn<OrderNode>> {
+        let p = principal(ctx)?;
+        let page = PageArgs::new(first, after, last, before, order_by).check()?;
+        let customer = if p.can(Permission::OrdersReadAll) {
+            customer_id
+                .as_ref()
+                .map(|c| id_arg(c, "customer").map(CustomerId))
+                .transpose()?
+        } else {
+            match p.customer_id {
+                Some(c) => Some(c),
+                None => return Ok(page.slice(Vec::new(), |o: &Order| o.id.0, OrderNode)),
+            }
+        };
+        let mut filter = OrderFilter {
+            customer_id: customer,
+            status: status.map(Into::into),
+            after: None,
+            limit: OrderFilter::MAX_LIMIT,
+        };
+        // Fast path: forward pages in id order map directly onto the store's keyset pages.
+        if page.order == IdOrder::IdAsc && page.last.is_none() && page.before.is_none() {
+            let size = page.first.unwrap_or(super::connection::DEFAULT_PAGE);
+            filter.after = page.after.map(OrderId);
+            filter.limit = size.max(1) as i64;
+            let got = read!(ctx, c => orders::list_orders(c, &filter));
+            let mut items = got.orders;
+            items.truncate(size);
+            let has_next = got.next_cursor.is_some() && size > 0;
+            let mut conn = page.slice(items, |o| o.id.0, OrderNode);
+            conn.has_next_page = has_next;
+            conn.has_previous_page = page.after.is_some();
+            return Ok(conn);
+        }
+        let mut all = Vec::new();
+        loop {
+            let got = read!(ctx, c => orders::list_orders(c, &filter));
+            all.extend(got.orders);
+            match got.next_cursor {
+                Some(next) => filter.after = Some(next),
+                None => break,
+            }
+        }
+        Ok(page.slice(all, |o| o.id.0, OrderNode))
+    }
+
+    /// One order; another customer's order is `NOT_FOUND`.
+    #[graphql(guard = "AnyPermissionGuard(READ_ORDERS)")]
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let order = read!(ctx, c => orders::get_order(c, id));
+        if !p.may_see_customer(order.customer_id) {
+            return Err(not_found("order", id.0));
+        }
+        Ok(OrderNode(order))
+    }
+
+    /// The status history of one order (same visibility as `order`).
+    #[graphql(guard = "AnyPermissionGuard(READ_ORDERS)")]
+    async fn order_status_history(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Vec<StatusChangeNode>> {
+        let order = self.order(ctx, id).await?;
+        let oid = order.0.id;
+        let h = read!(ctx, c => orders::status_history(c, oid));
+        Ok(h.into_iter().map(StatusChangeNode).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct OrdersMutation;
+
+/// `by` for the status history: the acting user.
+fn by(p: &Principal) -> Option<gantry_engine::domain::types::UserId> {
+    Some(p.user_id)
+}
+
+#[Object]
+impl OrdersMutation {
+    /// Creates a draft order. With an idempotency key (argument, or the `Idempotency-Key`
+    /// header), a retry returns the first order instead of creating another.
+    #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let requested = input
+            .customer_id
+            .as_ref()
+            .map(|c| id_arg(c, "customer").map(CustomerId))
+            .transpose()?;
+        let customer_id = if p.can(Permission::OrdersWrite) {
+            match requested.or(p.customer_id) {
+                Some(c) => c,
+                None => return Err(invalid("customerId is required", "CUSTOMER_REQUIRED")),
+            }
+        } else {
+            match (p.customer_id, requested) {
+                (Some(own), None) => own,
+                (Some(own), Some(r)) if r == own => own,
+                _ => return Err(forbidden()),
+            }
+        };
+        let lines = input
+            .lines
+            .iter()
+            .map(|l| line_from_input(p, l))
+            .collect::<async_graphql::Result<Vec<_>>>()?;
+        let key = idempotency_key.or_else(|| ctx.data_opt::<IdempotencyKey>().map(|k| k.0.clone()));
+        let new = NewOrder {
+            customer_id,
+            currency: parse_currency(&input.currency)?,
+            lines,
+            priority: input.priority,
+            due_at: input.due_at.map(|t| t.0),
+            idempotency_key: key,
+        };
+        let now = gantry_engine::store::now();
+        let created = command!(ctx, tx => async {
+            orders::create_order(&mut tx, now, &new, by(p)).await.map_err(gql_error)
+        });
+        Ok(OrderNode(created.order))
+    }
+
+    /// Adds a line to a draft order.
+    #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
+    async fn add_order_line(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        line: OrderLineInput,
+    ) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&order_id, "order")?);
+        let new = line_from_input(p, &line)?;
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async {
+            visible_order(p, &mut tx, id).await?;
+            orders::add_line(&mut tx, now, id, &new).await.map_err(gql_error)
+        });
+        Ok(OrderNode(o.order))
+    }
+
+    /// Removes a line from a draft order.
+    #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
+    async fn remove_order_line(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        line_id: ID,
+    ) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&order_id, "order")?);
+        let line = OrderLineId(id_arg(&line_id, "order line")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async {
+            visible_order(p, &mut tx, id).await?;
+            orders::remove_line(&mut tx, now, id, line).await.map_err(gql_error)
+        });
+        Ok(OrderNode(o.order))
+    }
+
+    /// Places a draft order.
+    #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
+    async fn place_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async {
+            visible_order(p, &mut tx, id).await?;
+            orders::place(&mut tx, now, id, by(p)).await.map_err(gql_error)
+        });
+        Ok(OrderNode(o))
+    }
+
+    /// Records the payment of a placed order.
+    #[graphql(guard = "PermissionGuard(Permission::OrdersWrite)")]
+    async fn pay_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async { orders::pay(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        Ok(OrderNode(o))
+    }
+
+    /// Starts production of a paid order: creates its print jobs.
+    #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
+    async fn start_production(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<Vec<JobNode>> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&order_id, "order")?);
+        let now = gantry_engine::store::now();
+        let jobs = command!(ctx, tx => async {
+            production::start_production(&mut tx, now, id, by(p)).await.map_err(gql_error)
+        });
+        Ok(jobs.into_iter().map(JobNode).collect())
+    }
+
+    /// Marks a fully printed order ready.
+    #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
+    async fn mark_ready(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async { orders::mark_ready(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        Ok(OrderNode(o))
+    }
+
+    /// Ships a ready order.
+    #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
+    async fn ship_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async { orders::ship(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        Ok(OrderNode(o))
+    }
+
+    /// Records the delivery of a shipped order.
+    #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
+    async fn deliver_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o =
+            command!(ctx, tx => async { orders::deliver(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        Ok(OrderNode(o))
+    }
+
+    /// Cancels an order (customers: their own, while the lifecycle allows it).
+    #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default)] reason: String,
+    ) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async {
+            visible_order(p, &mut tx, id).await?;
+            orders::cancel(&mut tx, now, id, by(p), &reason).await.map_err(gql_error)
+        });
+        Ok(OrderNode(o))
+    }
+
+    /// Refunds an order.
+    #[graphql(guard = "PermissionGuard(Permission::OrdersWrite)")]
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default)] reason: String,
+    ) -> async_graphql::Result<OrderNode> {
+        let p = principal(ctx)?;
+        let id = OrderId(id_arg(&id, "order")?);
+        let now = gantry_engine::store::now();
+        let o = command!(ctx, tx => async { orders::refund(&mut tx, now, id, by(p), &reason).await.map_err(gql_error) });
+        Ok(OrderNode(o))
+    }
+}

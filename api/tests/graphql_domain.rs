@@ -1,0 +1,956 @@
+//! The domain GraphQL surface (catalog, orders, production, inventory, equipment), executed on
+//! the schema directly with a `Principal` in the request data, on SQLite and PostgreSQL with
+//! the demo farm loaded.
+//!
+//! Counting reads (N+1 test): a `QueryCounter` put in the request data is incremented by every
+//! store read a resolver makes and by every batch a loader runs; the count for a nested list
+//! must not depend on the list's length.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use async_graphql::Request;
+use gantry_api::config::Config;
+use gantry_api::graphql::loaders::QueryCounter;
+use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
+use gantry_api::graphql::{GantrySchema, build_schema};
+use gantry_engine::domain::orders::{LineItem, NewOrder, NewOrderLine, OrderFilter};
+use gantry_engine::domain::types::{Currency, CustomerId};
+use gantry_engine::domain::users::Role;
+use gantry_engine::store::{Db, count_rows, demo, orders, users};
+use serde_json::{Value, json};
+
+async fn setup(db: &Db) -> GantrySchema {
+    demo::load(db).await.expect("demo farm");
+    build_schema(db.clone(), &Config::from_map(&HashMap::new()).expect("config"))
+}
+
+/// The first demo account of a role (customers: the first customer account).
+async fn as_role(db: &Db, role: Role) -> Principal {
+    let mut c = db.pool().acquire().await.unwrap();
+    let u = users::list_users(&mut c)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == role && u.active)
+        .expect("a demo account of the role");
+    Principal {
+        user_id: u.id,
+        role: u.role,
+        customer_id: u.customer_id,
+        kind: PrincipalKind::User,
+    }
+}
+
+/// Another customer's account than `not`.
+async fn other_customer(db: &Db, not: CustomerId) -> Principal {
+    let mut c = db.pool().acquire().await.unwrap();
+    let u = users::list_users(&mut c)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == Role::Customer && u.customer_id.is_some_and(|c| c != not))
+        .expect("a second customer");
+    Principal {
+        user_id: u.id,
+        role: u.role,
+        customer_id: u.customer_id,
+        kind: PrincipalKind::User,
+    }
+}
+
+async fn exec(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
+    let req = Request::new(q)
+        .variables(async_graphql::Variables::from_json(vars))
+        .data(who.clone());
+    serde_json::to_value(schema.execute(req).await).unwrap()
+}
+
+/// Runs and asserts there is no error; returns `data`.
+async fn ok(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
+    let r = exec(schema, who, q, vars).await;
+    assert!(r.get("errors").is_none(), "unexpected errors for {q}: {r:#}");
+    r["data"].clone()
+}
+
+fn code(r: &Value) -> &str {
+    r["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
+}
+
+fn id_of(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+async fn rows(db: &Db, table: &'static str) -> i64 {
+    count_rows(db, table).await.unwrap()
+}
+
+gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
+    let schema = setup(db).await;
+    let sales = as_role(db, Role::Sales).await;
+    let customer = as_role(db, Role::Customer).await;
+
+    let d = ok(&schema, &customer, "{ products(first: 3) { edges { node { id sku price { minor currency } active rating { count } } } pageInfo { hasNextPage } } categoryTree { category { slug } children { category { slug } } } }", json!({})).await;
+    assert_eq!(d["products"]["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(d["products"]["pageInfo"]["hasNextPage"], true);
+    assert!(!d["categoryTree"].as_array().unwrap().is_empty());
+
+    let mat = ok(&schema, &sales, "{ materials { id } }", json!({})).await["materials"][0]["id"].clone();
+    let cat = ok(
+        &schema,
+        &sales,
+        "mutation { createCategory(input: {name: \"Gadgets\", slug: \"gadgets-x\"}) { id slug } }",
+        json!({}),
+    )
+    .await["createCategory"]["id"]
+        .clone();
+    let created = ok(
+        &schema,
+        &sales,
+        "mutation($cat: ID, $mat: ID!) { createProduct(input: {sku: \"GQL-1\", name: \"Widget\", categoryId: $cat, defaultMaterialId: $mat, price: {minor: 1250, currency: \"EUR\"}, production: {gramsPerUnit: 20, printMinutesPerUnit: 45, copiesPerPlate: 4}}) { id sku price { minor currency } active } }",
+        json!({"cat": cat, "mat": mat}),
+    )
+    .await["createProduct"]
+        .clone();
+    assert_eq!(created["sku"], "GQL-1");
+    assert_eq!(created["price"], json!({"minor": 1250, "currency": "EUR"}));
+    let pid = created["id"].clone();
+    let upd = ok(&schema, &sales, "mutation($id: ID!) { updateProduct(id: $id, input: {name: \"Widget 2\", price: {minor: 1500, currency: \"EUR\"}}) { name price { minor } } }", json!({"id": pid})).await;
+    assert_eq!(
+        upd["updateProduct"],
+        json!({"name": "Widget 2", "price": {"minor": 1500}})
+    );
+    ok(
+        &schema,
+        &sales,
+        "mutation($id: ID!) { deactivateProduct(id: $id) { active } }",
+        json!({"id": pid}),
+    )
+    .await;
+
+    // Inactive: hidden from customers (NOT_FOUND, no data), visible to catalog writers.
+    let r = exec(
+        &schema,
+        &customer,
+        "query($id: ID!) { product(id: $id) { id } }",
+        json!({"id": pid}),
+    )
+    .await;
+    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(r["data"], Value::Null);
+    let d = ok(
+        &schema,
+        &sales,
+        "query($id: ID!) { product(id: $id) { active } }",
+        json!({"id": pid}),
+    )
+    .await;
+    assert_eq!(d["product"]["active"], false);
+
+    // A customer cannot write the catalog, and nothing is written.
+    let before = rows(db, "products").await;
+    let r = exec(&schema, &customer, "mutation($mat: ID!) { createProduct(input: {sku: \"NOPE\", name: \"n\", defaultMaterialId: $mat, price: {minor: 1, currency: \"EUR\"}, production: {gramsPerUnit: 1, printMinutesPerUnit: 1, copiesPerPlate: 1}}) { id } }", json!({"mat": mat})).await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(rows(db, "products").await, before);
+
+    // Reviews: a customer reviews as themselves only.
+    let other = other_customer(db, customer.customer_id.unwrap()).await;
+    let r = exec(
+        &schema,
+        &customer,
+        "mutation($p: ID!, $c: ID) { addReview(productId: $p, rating: 5, customerId: $c) { id } }",
+        json!({"p": pid, "c": other.customer_id.unwrap().0.to_string()}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let r = exec(
+        &schema,
+        &customer,
+        "mutation($p: ID!) { addReview(productId: $p, rating: 5) { id } }",
+        json!({"p": pid}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN", "not received: {r}");
+    assert_eq!(r["errors"][0]["extensions"]["reason"], "REVIEW_NOT_PURCHASED");
+});
+
+gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
+    let schema = setup(db).await;
+    let me = as_role(db, Role::Customer).await;
+    let my_id = me.customer_id.unwrap();
+    let other = other_customer(db, my_id).await;
+    let admin = as_role(db, Role::Admin).await;
+
+    let d = ok(
+        &schema,
+        &me,
+        "{ orders(first: 100) { edges { node { id customerId customer { id } } } } }",
+        json!({}),
+    )
+    .await;
+    let mine = d["orders"]["edges"].as_array().unwrap();
+    assert!(!mine.is_empty(), "the demo customer has orders");
+    for e in mine {
+        assert_eq!(id_of(&e["node"]["customerId"]), my_id.0);
+    }
+    // A customerId filter for someone else does not widen the view.
+    let d = ok(
+        &schema,
+        &me,
+        "query($c: ID) { orders(first: 100, customerId: $c) { edges { node { customerId } } } }",
+        json!({"c": other.customer_id.unwrap().0.to_string()}),
+    )
+    .await;
+    for e in d["orders"]["edges"].as_array().unwrap() {
+        assert_eq!(id_of(&e["node"]["customerId"]), my_id.0);
+    }
+
+    // Another customer's order: NOT_FOUND, like a missing one, and no data.
+    let theirs = ok(
+        &schema,
+        &other,
+        "{ orders(first: 1) { edges { node { id status } } } }",
+        json!({}),
+    )
+    .await["orders"]["edges"][0]["node"]
+        .clone();
+    let r = exec(
+        &schema,
+        &me,
+        "query($id: ID!) { order(id: $id) { id total { minor } } }",
+        json!({"id": theirs["id"]}),
+    )
+    .await;
+    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(r["data"], Value::Null);
+    let missing = exec(&schema, &me, "{ order(id: \"999999\") { id } }", json!({})).await;
+    assert_eq!(code(&missing), "NOT_FOUND");
+    assert_eq!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace(theirs["id"].as_str().unwrap(), "N"),
+        missing["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("999999", "N")
+    );
+
+    // Nor can they cancel it: NOT_FOUND and unchanged.
+    let history_before = rows(db, "order_status_history").await;
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($id: ID!) { cancelOrder(id: $id, reason: \"mine now\") { id } }",
+        json!({"id": theirs["id"]}),
+    )
+    .await;
+    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(rows(db, "order_status_history").await, history_before);
+    let d = ok(
+        &schema,
+        &admin,
+        "query($id: ID!) { order(id: $id) { status statusHistory { to } } }",
+        json!({"id": theirs["id"]}),
+    )
+    .await;
+    assert_eq!(d["order"]["status"], theirs["status"]);
+
+    // Anonymous: UNAUTHENTICATED.
+    let r = serde_json::to_value(
+        schema
+            .execute(Request::new("{ orders(first: 1) { edges { node { id } } } }"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(code(&r), "UNAUTHENTICATED");
+    // Staff without order permissions: FORBIDDEN.
+    let operator = as_role(db, Role::Operator).await;
+    let r = exec(
+        &schema,
+        &operator,
+        "{ orders(first: 1) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+});
+
+const CREATE: &str = "mutation($p: ID!, $key: String) { createOrder(input: {lines: [{productId: $p, quantity: 2}]}, idempotencyKey: $key) { id status customerId total { minor currency } lines { quantity product { sku } } } }";
+
+async fn a_product(schema: &GantrySchema, who: &Principal) -> Value {
+    ok(
+        schema,
+        who,
+        "{ products(first: 1) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await["products"]["edges"][0]["node"]["id"]
+        .clone()
+}
+
+gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
+    let schema = setup(db).await;
+    let me = as_role(db, Role::Customer).await;
+    let sales = as_role(db, Role::Sales).await;
+    let planner = as_role(db, Role::Planner).await;
+    let p = a_product(&schema, &me).await;
+    let before = rows(db, "orders").await;
+
+    // Same key twice → one order.
+    let a = ok(&schema, &me, CREATE, json!({"p": p, "key": "retry-123"})).await["createOrder"].clone();
+    let b = ok(&schema, &me, CREATE, json!({"p": p, "key": "retry-123"})).await["createOrder"].clone();
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["status"], "DRAFT");
+    assert_eq!(id_of(&a["customerId"]), me.customer_id.unwrap().0);
+    assert_eq!(rows(db, "orders").await, before + 1);
+    // The key from the request data (the `Idempotency-Key` header) works the same way.
+    let hdr = |key: &str| {
+        Request::new(CREATE)
+            .variables(async_graphql::Variables::from_json(json!({"p": p})))
+            .data(me.clone())
+            .data(IdempotencyKey(key.to_string()))
+    };
+    let c = serde_json::to_value(schema.execute(hdr("hdr-1")).await).unwrap();
+    let d = serde_json::to_value(schema.execute(hdr("hdr-1")).await).unwrap();
+    assert_eq!(c["data"]["createOrder"]["id"], d["data"]["createOrder"]["id"]);
+    assert_eq!(rows(db, "orders").await, before + 2);
+
+    // Lifecycle: place (customer), pay (sales), start production (planner), cancel is refused later.
+    let id = a["id"].clone();
+    let d = ok(
+        &schema,
+        &me,
+        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(d["placeOrder"]["status"], "PLACED");
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($id: ID!) { payOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let d = ok(
+        &schema,
+        &sales,
+        "mutation($id: ID!) { payOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(d["payOrder"]["status"], "PAID");
+    let d = ok(
+        &schema,
+        &planner,
+        "mutation($id: ID!) { startProduction(orderId: $id) { id state } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert!(!d["startProduction"].as_array().unwrap().is_empty());
+    let d = ok(&schema, &me, "query($id: ID!) { order(id: $id) { status statusHistory { from to } jobs { state } } orderStatusHistory(id: $id) { to } }", json!({"id": id})).await;
+    assert_eq!(d["order"]["status"], "IN_PRODUCTION");
+    let tos: Vec<&str> = d["orderStatusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(tos, ["DRAFT", "PLACED", "PAID", "IN_PRODUCTION"]);
+
+    // Rejected mutations write nothing.
+    let history = rows(db, "order_status_history").await;
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(code(&r), "CONFLICT", "illegal transition: {r}");
+    assert_eq!(rows(db, "order_status_history").await, history);
+    let lines = rows(db, "order_lines").await;
+    let orders_now = rows(db, "orders").await;
+    // A customer may not set prices.
+    let r = exec(&schema, &me, "mutation($p: ID!) { createOrder(input: {lines: [{productId: $p, quantity: 1, unitPriceMinor: 1}]}) { id } }", json!({"p": p})).await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    // Unknown product.
+    let r = exec(
+        &schema,
+        &me,
+        "mutation { createOrder(input: {lines: [{productId: \"999999\", quantity: 1}]}) { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "NOT_FOUND");
+    // Bad quantity.
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($p: ID!) { createOrder(input: {lines: [{productId: $p, quantity: 0}]}) { id } }",
+        json!({"p": p}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+    // Wrong type and unknown field: rejected before any resolver runs.
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($p: ID!) { createOrder(input: {lines: [{productId: $p, quantity: \"two\"}]}) { id } }",
+        json!({"p": p}),
+    )
+    .await;
+    assert!(r["errors"].as_array().is_some_and(|e| !e.is_empty()), "{r}");
+    assert_eq!(r["data"], Value::Null);
+    let r = exec(&schema, &me, "mutation($p: ID!) { createOrder(input: {lines: [{productId: $p, quantity: 1}], colourOfMoney: 1}) { id } }", json!({"p": p})).await;
+    assert!(r["errors"].as_array().is_some_and(|e| !e.is_empty()), "{r}");
+    let r = exec(
+        &schema,
+        &me,
+        "mutation { createOrder(input: {lines: []}) { id secretField } }",
+        json!({}),
+    )
+    .await;
+    assert!(r["errors"].as_array().is_some_and(|e| !e.is_empty()), "{r}");
+    // A customer creating for someone else.
+    let other = other_customer(db, me.customer_id.unwrap()).await;
+    let r = exec(
+        &schema,
+        &me,
+        "mutation($c: ID) { createOrder(input: {customerId: $c, lines: []}) { id } }",
+        json!({"c": other.customer_id.unwrap().0.to_string()}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(rows(db, "orders").await, orders_now);
+    assert_eq!(rows(db, "order_lines").await, lines);
+    assert_eq!(rows(db, "order_status_history").await, history);
+
+    // Lines on a draft: add, remove.
+    let draft = ok(
+        &schema,
+        &me,
+        "mutation { createOrder(input: {}) { id } }",
+        json!({}),
+    )
+    .await["createOrder"]["id"]
+        .clone();
+    let d = ok(&schema, &me, "mutation($o: ID!, $p: ID!) { addOrderLine(orderId: $o, line: {productId: $p, quantity: 3}) { lines { id quantity } total { minor } } }", json!({"o": draft, "p": p})).await;
+    let line = d["addOrderLine"]["lines"][0]["id"].clone();
+    assert_eq!(d["addOrderLine"]["lines"][0]["quantity"], 3);
+    let d = ok(&schema, &me, "mutation($o: ID!, $l: ID!) { removeOrderLine(orderId: $o, lineId: $l) { lines { id } total { minor } } }", json!({"o": draft, "l": line})).await;
+    assert_eq!(d["removeOrderLine"]["lines"], json!([]));
+    assert_eq!(d["removeOrderLine"]["total"]["minor"], 0);
+    let d = ok(
+        &schema,
+        &me,
+        "mutation($o: ID!) { cancelOrder(id: $o, reason: \"changed my mind\") { status } }",
+        json!({"o": draft}),
+    )
+    .await;
+    assert_eq!(d["cancelOrder"]["status"], "CANCELLED");
+});
+
+gantry_engine::db_test!(relay_pagination, |db| {
+    let schema = setup(db).await;
+    let admin = as_role(db, Role::Admin).await;
+    let total = rows(db, "orders").await as usize;
+    let q = "query($after: String) { orders(first: 7, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = ok(&schema, &admin, q, json!({"after": after})).await;
+        let c = &d["orders"];
+        for e in c["edges"].as_array().unwrap() {
+            seen.push(id_of(&e["node"]["id"]));
+        }
+        assert_eq!(c["pageInfo"]["hasPreviousPage"], !after.is_null());
+        if c["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        assert_eq!(c["edges"].as_array().unwrap().len(), 7);
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), total);
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "ascending, no repeats: {seen:?}"
+    );
+
+    // Backwards and descending.
+    let d = ok(
+        &schema,
+        &admin,
+        "{ orders(last: 3) { edges { node { id } } pageInfo { hasPreviousPage hasNextPage } } }",
+        json!({}),
+    )
+    .await;
+    let last: Vec<i64> = d["orders"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| id_of(&e["node"]["id"]))
+        .collect();
+    assert_eq!(last, seen[seen.len() - 3..]);
+    assert_eq!(d["orders"]["pageInfo"]["hasPreviousPage"], true);
+    let d = ok(
+        &schema,
+        &admin,
+        "{ orders(first: 2, orderBy: ID_DESC) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    let desc: Vec<i64> = d["orders"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| id_of(&e["node"]["id"]))
+        .collect();
+    assert_eq!(desc, [seen[seen.len() - 1], seen[seen.len() - 2]]);
+    // Filters.
+    let d = ok(
+        &schema,
+        &admin,
+        "{ orders(first: 100, status: DELIVERED) { edges { node { status } } } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        d["orders"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["status"] == "DELIVERED")
+    );
+
+    // Bad arguments: VALIDATION.
+    let r = exec(
+        &schema,
+        &admin,
+        "{ orders(first: -1) { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+    let r = exec(
+        &schema,
+        &admin,
+        "{ orders(after: \"not-a-cursor\") { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+    let r = exec(
+        &schema,
+        &admin,
+        "{ jobs(first: 3) { edges { node { id state printer { name } } } pageInfo { hasNextPage } } }",
+        json!({}),
+    )
+    .await;
+    assert!(r.get("errors").is_none(), "{r}");
+});
+
+gantry_engine::db_test!(nested_lists_read_a_constant_number_of_times, |db| {
+    let schema = setup(db).await;
+    let admin = as_role(db, Role::Admin).await;
+    // At least 40 orders with lines: add some to the demo's.
+    {
+        let mut c = db.pool().acquire().await.unwrap();
+        let customers = users::list_customers(&mut c).await.unwrap();
+        let page = orders::list_orders(&mut c, &OrderFilter::all()).await.unwrap();
+        let line = orders::list_lines(&mut c, &page.orders[0]).await.unwrap()[0].clone();
+        drop(c);
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..20 {
+            let new = NewOrder {
+                customer_id: customers[i % customers.len()].id,
+                currency: Currency::EUR,
+                lines: vec![NewOrderLine {
+                    item: LineItem::Product(line.product_id.unwrap()),
+                    material_id: None,
+                    colour: None,
+                    quantity: 1 + i as i64,
+                    unit_price_minor: None,
+                    production: None,
+                }],
+                priority: 0,
+                due_at: None,
+                idempotency_key: None,
+            };
+            orders::create_order(&mut tx, gantry_engine::store::now(), &new, None)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    assert!(rows(db, "orders").await >= 40);
+    let q = "query($n: Int!) { orders(first: $n) { edges { node { id customer { name } lines { quantity product { sku } material { code } } } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 40] {
+        let counter = QueryCounter::default();
+        let req = Request::new(q)
+            .variables(async_graphql::Variables::from_json(json!({"n": n})))
+            .data(admin.clone())
+            .data(counter.clone());
+        let r = serde_json::to_value(schema.execute(req).await).unwrap();
+        assert!(r.get("errors").is_none(), "{r}");
+        let edges = r["data"]["orders"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n as usize);
+        assert!(
+            edges
+                .iter()
+                .any(|e| !e["node"]["lines"].as_array().unwrap().is_empty())
+        );
+        counts.push(counter.get());
+    }
+    // orders page + customers + lines + products + materials, whatever the length.
+    assert_eq!(counts, [5, 5], "reads for 5 and 40 orders");
+});
+
+gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
+    let schema = setup(db).await;
+    let planner = as_role(db, Role::Planner).await;
+    let operator = as_role(db, Role::Operator).await;
+    let customer = as_role(db, Role::Customer).await;
+
+    let d = ok(&schema, &planner, "{ queue { id state priority } jobs(first: 50, state: QUEUED) { edges { node { id state orderId } } } }", json!({})).await;
+    assert!(
+        !d["queue"].as_array().unwrap().is_empty(),
+        "the demo has waiting jobs"
+    );
+    assert!(
+        d["jobs"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["state"] == "QUEUED")
+    );
+
+    let plan_q = "{ plan(timeLimitSeconds: 1) { computedAt status method lowerBound gap objective printers { printerId jobs { jobId orderId start end setupMinutes dueAt late } } unscheduled { jobId reason } } }";
+    let d = ok(&schema, &planner, plan_q, json!({})).await;
+    let plan = &d["plan"];
+    let placed: usize = plan["printers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["jobs"].as_array().unwrap().len())
+        .sum();
+    let waiting = d_len(&ok(&schema, &planner, "{ queue { id } }", json!({})).await["queue"]);
+    assert_eq!(placed + plan["unscheduled"].as_array().unwrap().len(), waiting);
+    assert!(plan["gap"].as_f64().unwrap() >= 0.0);
+    assert!(plan["lowerBound"].as_f64().unwrap() <= plan["objective"].as_f64().unwrap() + 1e-6);
+    // Plans are read-only: the operator may look, the customer may not.
+    ok(
+        &schema,
+        &operator,
+        "{ plan(timeLimitSeconds: 0.5) { status } }",
+        json!({}),
+    )
+    .await;
+    let r = exec(&schema, &customer, plan_q, json!({})).await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let r = exec(
+        &schema,
+        &planner,
+        "{ plan(timeLimitSeconds: 0) { status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+
+    // replanNow (planner only) writes the schedule.
+    let r = exec(
+        &schema,
+        &operator,
+        "mutation { replanNow(timeLimitSeconds: 1) { status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let d = ok(
+        &schema,
+        &planner,
+        "mutation { replanNow(timeLimitSeconds: 1) { printers { printerId jobs { jobId start } } } }",
+        json!({}),
+    )
+    .await;
+    let mut planned = Vec::new();
+    for p in d["replanNow"]["printers"].as_array().unwrap() {
+        for j in p["jobs"].as_array().unwrap() {
+            planned.push((j["jobId"].clone(), p["printerId"].clone()));
+        }
+    }
+    assert!(!planned.is_empty());
+    for (job, printer) in &planned {
+        let d = ok(
+            &schema,
+            &planner,
+            "query($id: ID!) { job(id: $id) { state printerId plannedStart } }",
+            json!({"id": job}),
+        )
+        .await;
+        assert_eq!(d["job"]["state"], "SCHEDULED");
+        assert_eq!(&d["job"]["printerId"], printer);
+        assert!(d["job"]["plannedStart"].is_string());
+    }
+
+    // Job lifecycle by the operator.
+    let (job, _) = &planned[0];
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { startJob(id: $id) { state } }",
+        json!({"id": job}),
+    )
+    .await;
+    assert_eq!(d["startJob"]["state"], "PRINTING");
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { reportJobProgress(id: $id, pct: 40) { progressPct } }",
+        json!({"id": job}),
+    )
+    .await;
+    assert_eq!(d["reportJobProgress"]["progressPct"], 40);
+    let r = exec(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { reportJobProgress(id: $id, pct: 140) { progressPct } }",
+        json!({"id": job}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { completeJob(id: $id) { state events { to } } }",
+        json!({"id": job}),
+    )
+    .await;
+    assert_eq!(d["completeJob"]["state"], "DONE");
+    if let Some((second, _)) = planned.get(1) {
+        let started = ok(
+            &schema,
+            &operator,
+            "mutation($id: ID!) { startJob(id: $id) { state attempt } }",
+            json!({"id": second}),
+        )
+        .await;
+        let attempt = started["startJob"]["attempt"].as_i64().unwrap();
+        let r = exec(
+            &schema,
+            &operator,
+            "mutation($id: ID!) { failJob(id: $id, reason: \"spaghetti\") { id state attempt retryOf } }",
+            json!({"id": second}),
+        )
+        .await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let f = &r["data"]["failJob"];
+        if f["state"] == "QUEUED" {
+            // A reprint was queued automatically.
+            assert_eq!(f["attempt"].as_i64().unwrap(), attempt + 1);
+            assert_eq!(&f["retryOf"], second);
+        } else {
+            assert_eq!(f["state"], "FAILED", "out of automatic reprints: {f}");
+        }
+    }
+});
+
+fn d_len(v: &Value) -> usize {
+    v.as_array().unwrap().len()
+}
+
+gantry_engine::db_test!(inventory_stock_and_reservations, |db| {
+    let schema = setup(db).await;
+    let operator = as_role(db, Role::Operator).await;
+    let sales = as_role(db, Role::Sales).await;
+
+    let d = ok(&schema, &operator, "{ materials { id code kind } stockLevels { materialId onHand reserved available low } lowStock { code } }", json!({})).await;
+    assert_eq!(d_len(&d["materials"]), d_len(&d["stockLevels"]));
+    let m = ok(&schema, &operator, "mutation { createMaterial(input: {code: \"PETG-GQL\", kind: PETG, colour: \"teal\", pricePerKg: {minor: 2500, currency: \"EUR\"}, lowStockGrams: 500}) { id code kind lowStockGrams } }", json!({})).await["createMaterial"].clone();
+    assert_eq!(m["kind"], "PETG");
+    let id = m["id"].clone();
+    // New material without stock is low.
+    let d = ok(&schema, &operator, "{ lowStock { code } }", json!({})).await;
+    assert!(
+        d["lowStock"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "PETG-GQL")
+    );
+    let s = ok(
+        &schema,
+        &operator,
+        "mutation($m: ID!) { receiveSpool(materialId: $m, grams: 1000, lot: \"L1\") { id remainingGrams } }",
+        json!({"m": id}),
+    )
+    .await["receiveSpool"]
+        .clone();
+    assert_eq!(s["remainingGrams"], 1000);
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($s: ID!) { adjustSpool(spoolId: $s, countedGrams: 950, note: \"weighed\") { kind grams } }",
+        json!({"s": s["id"]}),
+    )
+    .await;
+    assert_eq!(d["adjustSpool"], json!({"kind": "ADJUSTMENT", "grams": -50}));
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($s: ID!) { scrapSpool(spoolId: $s, grams: 50) { kind grams } }",
+        json!({"s": s["id"]}),
+    )
+    .await;
+    assert_eq!(d["scrapSpool"]["kind"], "SCRAP");
+
+    let d = ok(&schema, &operator, "mutation($m: ID!) { reserveMaterial(jobKey: \"job-gql-1\", materialId: $m, grams: 300) { state grams } }", json!({"m": id})).await;
+    assert_eq!(d["reserveMaterial"], json!({"state": "HELD", "grams": 300}));
+    let d = ok(&schema, &operator, "mutation($m: ID!) { consumeMaterial(jobKey: \"job-gql-1\", materialId: $m, grams: 280) { replayed reservation { state consumedGrams } movements { kind grams } } }", json!({"m": id})).await;
+    assert_eq!(d["consumeMaterial"]["reservation"]["state"], "CONSUMED");
+    ok(
+        &schema,
+        &operator,
+        "mutation($m: ID!) { reserveMaterial(jobKey: \"job-gql-2\", materialId: $m, grams: 100) { id } }",
+        json!({"m": id}),
+    )
+    .await;
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation { releaseReservation(jobKey: \"job-gql-2\") { state } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(d["releaseReservation"][0]["state"], "RELEASED");
+    let d = ok(&schema, &operator, "query($m: ID!) { spools(materialId: $m) { remainingGrams } stockMovements(materialId: $m) { kind } reservations(jobKey: \"job-gql-1\") { state } }", json!({"m": id})).await;
+    assert_eq!(d["spools"][0]["remainingGrams"], 1000 - 50 - 50 - 280);
+    assert!(d_len(&d["stockMovements"]) >= 4);
+
+    // Too much: rejected, nothing written.
+    let movements = rows(db, "stock_movements").await;
+    let r = exec(
+        &schema,
+        &operator,
+        "mutation($m: ID!) { reserveMaterial(jobKey: \"job-gql-3\", materialId: $m, grams: 100000) { id } }",
+        json!({"m": id}),
+    )
+    .await;
+    assert_eq!(code(&r), "CONFLICT", "{r}");
+    assert_eq!(rows(db, "stock_movements").await, movements);
+    // Sales reads stock but does not write it.
+    ok(&schema, &sales, "{ stockLevels { code } }", json!({})).await;
+    let r = exec(
+        &schema,
+        &sales,
+        "mutation($m: ID!) { receiveSpool(materialId: $m, grams: 1) { id } }",
+        json!({"m": id}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+});
+
+gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
+    let schema = setup(db).await;
+    let operator = as_role(db, Role::Operator).await;
+    let planner = as_role(db, Role::Planner).await;
+
+    let d = ok(
+        &schema,
+        &planner,
+        "{ printers { id name status technology materials speedFactorPct loadedMaterial { code } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(d_len(&d["printers"]) as i64, rows(db, "printers").await);
+    let p = ok(&schema, &operator, "mutation { createPrinter(input: {name: \"GQL-1\", model: \"MK4\", technology: FDM, buildVolume: {xMm: 250, yMm: 210, zMm: 220}, materials: [PLA, PETG], hourlyCost: {minor: 150, currency: \"EUR\"}}) { id status materials } }", json!({})).await["createPrinter"].clone();
+    assert_eq!(p["status"], "IDLE");
+    let id = p["id"].clone();
+    let r = exec(
+        &schema,
+        &planner,
+        "mutation($id: ID!) { setPrinterStatus(id: $id, status: OFFLINE) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { setPrinterStatus(id: $id, status: OFFLINE) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(d["setPrinterStatus"]["status"], "OFFLINE");
+    ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!) { setPrinterStatus(id: $id, status: IDLE) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    let mat = ok(&schema, &operator, "{ materials { id kind } }", json!({})).await["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "PLA")
+        .unwrap()["id"]
+        .clone();
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($id: ID!, $m: ID) { loadMaterial(printerId: $id, materialId: $m) { loadedMaterialId } }",
+        json!({"id": id, "m": mat}),
+    )
+    .await;
+    assert_eq!(d["loadMaterial"]["loadedMaterialId"], mat);
+
+    ok(&schema, &operator, "mutation($id: ID!) { createMaintenancePlan(input: {printerId: $id, name: \"nozzle\", everyDays: 1, durationMinutes: 30}) { id } }", json!({"id": id})).await;
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation { generateMaintenanceWindows(horizonDays: 7) { id printerId state } }",
+        json!({}),
+    )
+    .await;
+    let w = d["generateMaintenanceWindows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["printerId"] == id)
+        .expect("a window for the new plan")
+        .clone();
+    assert_eq!(w["state"], "PLANNED");
+    let d = ok(&schema, &planner, "query($id: ID!) { maintenanceWindows(printerId: $id) { id } maintenancePlans(printerId: $id) { name } }", json!({"id": id})).await;
+    assert_eq!(d_len(&d["maintenanceWindows"]), 1);
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($w: ID!) { completeMaintenance(windowId: $w, note: \"cleaned\") { note performedBy } }",
+        json!({"w": w["id"]}),
+    )
+    .await;
+    assert_eq!(d["completeMaintenance"]["note"], "cleaned");
+    let d = ok(
+        &schema,
+        &planner,
+        "query($id: ID!) { maintenanceLog(printerId: $id) { note } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(d["maintenanceLog"][0]["note"], "cleaned");
+    let r = exec(
+        &schema,
+        &operator,
+        "mutation { generateMaintenanceWindows(horizonDays: 0) { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&r), "VALIDATION");
+});

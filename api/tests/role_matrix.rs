@@ -1,0 +1,257 @@
+//! Every mutation × every role: allowed or `FORBIDDEN`, and `UNAUTHENTICATED` without a caller.
+//!
+//! The mutation list comes from the schema's introspection, so a new mutation is in the matrix
+//! automatically (and changes the snapshot). Each mutation is called with minimal arguments of
+//! the right types, generated from introspection (required arguments and required input
+//! fields only). "allowed" means the call got past authorisation: it may still fail for other
+//! reasons (unknown id, validation), which is not what this test is about. Runs on an empty
+//! database, so most allowed calls end in `NOT_FOUND`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use async_graphql::Request;
+use gantry_api::config::Config;
+use gantry_api::graphql::principal::{Principal, PrincipalKind};
+use gantry_api::graphql::{GantrySchema, build_schema};
+use gantry_engine::domain::types::{CustomerId, UserId};
+use gantry_engine::domain::users::Role;
+use serde_json::{Value, json};
+
+const INTROSPECT: &str = r#"
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
+{
+  __schema {
+    mutationType { fields { name type { ...T } args { name defaultValue type { ...T } } } }
+    types { name kind enumValues { name } inputFields { name defaultValue type { ...T } } }
+  }
+}"#;
+
+struct Types {
+    by_name: HashMap<String, Value>,
+}
+
+fn named(t: &Value) -> (&str, &str) {
+    let mut t = t;
+    while t["ofType"].is_object() {
+        t = &t["ofType"];
+    }
+    (t["kind"].as_str().unwrap(), t["name"].as_str().unwrap())
+}
+
+impl Types {
+    /// A literal of type `t`.
+    fn literal(&self, t: &Value, depth: usize) -> String {
+        match t["kind"].as_str().unwrap() {
+            "NON_NULL" => self.literal(&t["ofType"], depth),
+            "LIST" => format!("[{}]", self.literal(&t["ofType"], depth)),
+            "ENUM" => {
+                let name = t["name"].as_str().unwrap();
+                self.by_name[name]["enumValues"][0]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+            "INPUT_OBJECT" => {
+                let name = t["name"].as_str().unwrap();
+                assert!(depth < 5, "input nesting too deep at {name}");
+                let fields: Vec<String> = self.by_name[name]["inputFields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["type"]["kind"] == "NON_NULL" && f["defaultValue"].is_null())
+                    .map(|f| {
+                        format!(
+                            "{}: {}",
+                            f["name"].as_str().unwrap(),
+                            self.literal(&f["type"], depth + 1)
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", fields.join(", "))
+            }
+            _ => match t["name"].as_str().unwrap() {
+                "ID" => "\"1\"".into(),
+                "Int" => "1".into(),
+                "Float" => "1.0".into(),
+                "Boolean" => "true".into(),
+                "DateTime" => "\"2030-01-01T00:00:00Z\"".into(),
+                _ => "\"x\"".into(),
+            },
+        }
+    }
+}
+
+fn principal(role: Role) -> Principal {
+    Principal {
+        user_id: UserId(1),
+        role,
+        customer_id: (role == Role::Customer).then_some(CustomerId(1)),
+        kind: PrincipalKind::User,
+    }
+}
+
+fn outcome(r: &Value) -> &'static str {
+    match r["errors"][0]["extensions"]["code"].as_str() {
+        Some("FORBIDDEN") => "-",
+        Some("UNAUTHENTICATED") => "401",
+        _ => "ok",
+    }
+}
+
+async fn mutations(schema: &GantrySchema) -> (Vec<(String, String)>, Types) {
+    let r = serde_json::to_value(schema.execute(INTROSPECT).await).unwrap();
+    assert!(r.get("errors").is_none(), "{r}");
+    let s = &r["data"]["__schema"];
+    let types = Types {
+        by_name: s["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["name"].as_str().unwrap().to_string(), t.clone()))
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for f in s["mutationType"]["fields"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let args: Vec<String> = f["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null())
+            .map(|a| {
+                format!(
+                    "{}: {}",
+                    a["name"].as_str().unwrap(),
+                    types.literal(&a["type"], 0)
+                )
+            })
+            .collect();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
+        let (kind, _) = named(&f["type"]);
+        let selection = if matches!(kind, "OBJECT" | "INTERFACE" | "UNION") {
+            " { __typename }"
+        } else {
+            ""
+        };
+        out.push((
+            name.to_string(),
+            format!("mutation {{ {name}{args}{selection} }}"),
+        ));
+    }
+    out.sort();
+    (out, types)
+}
+
+async fn matrix(db: &gantry_engine::store::Db) -> String {
+    let schema = build_schema(db.clone(), &Config::from_map(&HashMap::new()).unwrap());
+    let (muts, _) = mutations(&schema).await;
+    let width = muts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut table = format!("{:width$}", "mutation");
+    for role in Role::ALL {
+        table.push_str(&format!(" {:>10}", role.as_str()));
+    }
+    table.push_str(&format!(" {:>10}\n", "anonymous"));
+    for (name, q) in &muts {
+        let mut row = format!("{name:width$}");
+        let mut guarded = false;
+        for role in Role::ALL {
+            let r = serde_json::to_value(
+                schema
+                    .execute(Request::new(q.clone()).data(principal(role)))
+                    .await,
+            )
+            .unwrap();
+            // Errors of the document itself (types, unknown fields) have no path: the generated
+            // call must always reach the field.
+            assert!(
+                r["errors"].is_null() || r["errors"][0]["path"].is_array(),
+                "{q}: the generated arguments do not type-check: {r}"
+            );
+            let o = outcome(&r);
+            guarded |= o == "-";
+            row.push_str(&format!(" {o:>10}"));
+        }
+        let anon = serde_json::to_value(schema.execute(Request::new(q.clone())).await).unwrap();
+        let a = outcome(&anon);
+        if guarded {
+            assert_eq!(
+                a, "401",
+                "{name} is guarded, so anonymous calls must be UNAUTHENTICATED: {anon}"
+            );
+        }
+        row.push_str(&format!(" {a:>10}"));
+        table.push_str(row.trim_end());
+        table.push('\n');
+    }
+    table
+}
+
+gantry_engine::db_test!(every_mutation_by_every_role, |db| {
+    let table = matrix(db).await;
+    expect_test::expect![[r#"
+        mutation                        admin    planner   operator accountant      sales   customer integrator  anonymous
+        addOrderLine                       ok          -          -          -         ok         ok         ok        401
+        addReview                          ok          -          -          -          -         ok          -        401
+        adjustSpool                        ok          -         ok          -          -          -          -        401
+        cancelJob                          ok         ok          -          -          -          -          -        401
+        cancelMaintenanceWindow            ok          -         ok          -          -          -          -        401
+        cancelOrder                        ok          -          -          -         ok         ok         ok        401
+        completeJob                        ok          -         ok          -          -          -          -        401
+        completeMaintenance                ok          -         ok          -          -          -          -        401
+        consumeMaterial                    ok          -         ok          -          -          -          -        401
+        createCategory                     ok          -          -          -         ok          -          -        401
+        createMaintenancePlan              ok          -         ok          -          -          -          -        401
+        createMaterial                     ok          -         ok          -          -          -          -        401
+        createOrder                        ok          -          -          -         ok         ok         ok        401
+        createPrinter                      ok          -         ok          -          -          -          -        401
+        createProduct                      ok          -          -          -         ok          -          -        401
+        deactivateProduct                  ok          -          -          -         ok          -          -        401
+        deliverOrder                       ok          -         ok          -         ok          -         ok        401
+        failJob                            ok          -         ok          -          -          -          -        401
+        generateMaintenanceWindows         ok          -         ok          -          -          -          -        401
+        loadMaterial                       ok          -         ok          -          -          -          -        401
+        markReady                          ok          -         ok          -         ok          -         ok        401
+        payOrder                           ok          -          -          -         ok          -         ok        401
+        placeOrder                         ok          -          -          -         ok         ok         ok        401
+        receiveSpool                       ok          -         ok          -          -          -          -        401
+        refundOrder                        ok          -          -          -         ok          -         ok        401
+        releaseReservation                 ok          -         ok          -          -          -          -        401
+        removeOrderLine                    ok          -          -          -         ok         ok         ok        401
+        replanNow                          ok         ok          -          -          -          -          -        401
+        reportJobProgress                  ok          -         ok          -          -          -          -        401
+        requeueJob                         ok          -         ok          -          -          -          -        401
+        reserveMaterial                    ok          -         ok          -          -          -          -        401
+        scheduleJob                        ok         ok          -          -          -          -          -        401
+        scheduleMaintenance                ok          -         ok          -          -          -          -        401
+        scrapSpool                         ok          -         ok          -          -          -          -        401
+        setPrinterStatus                   ok          -         ok          -          -          -          -        401
+        shipOrder                          ok          -         ok          -         ok          -         ok        401
+        startJob                           ok          -         ok          -          -          -          -        401
+        startProduction                    ok         ok          -          -          -          -          -        401
+        updateProduct                      ok          -          -          -         ok          -          -        401
+    "#]].assert_eq(&table);
+});
+
+#[test]
+fn literal_generation_covers_nested_inputs() {
+    let types = Types {
+        by_name: [(
+            "In".to_string(),
+            json!({"inputFields": [
+                {"name": "a", "defaultValue": null, "type": {"kind": "NON_NULL", "ofType": {"kind": "SCALAR", "name": "Int"}}},
+                {"name": "b", "defaultValue": null, "type": {"kind": "SCALAR", "name": "String"}},
+                {"name": "c", "defaultValue": "1", "type": {"kind": "NON_NULL", "ofType": {"kind": "SCALAR", "name": "Int"}}}
+            ]}),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    let t = json!({"kind": "NON_NULL", "ofType": {"kind": "LIST", "ofType": {"kind": "INPUT_OBJECT", "name": "In"}}});
+    assert_eq!(types.literal(&t, 0), "[{a: 1}]");
+}

@@ -1,0 +1,186 @@
+//! Translating the order book into a scheduling problem (pure).
+//!
+//! The solver crate works in minutes from "now" with string ids; this module decides *what* is
+//! planned and how long it takes, so the api only copies the result into `gantry_solver::Problem`:
+//!
+//! - jobs: `queued` and `scheduled` jobs; the setup class is the material code;
+//! - eligibility: a printer that is not offline/in error and supports the job's material kind;
+//! - duration on a printer: `est_minutes · 100 / speed_factor_pct`, rounded up;
+//! - printers: available from now, or from the expected end of the job printing on them;
+//!   the loaded material is the initial setup class; planned maintenance windows are unavailable;
+//! - due dates and weights: minutes from now (past due dates become 0), weight `1 + priority`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::equipment::{MaintenanceWindow, Printer, PrinterStatus, WindowState};
+use crate::domain::inventory::Material;
+use crate::domain::production::{Job, JobState};
+use crate::domain::types::{JobId, MaterialId, PrinterId};
+
+/// Minutes to change material on a printer (between two different setup classes).
+pub const MATERIAL_CHANGE_MINUTES: i64 = 15;
+
+/// Everything a plan is built from, as read from the store.
+#[derive(Debug, Clone, Default)]
+pub struct PlanningInput {
+    /// Jobs to plan (`queued`, `scheduled`); others are ignored.
+    pub jobs: Vec<Job>,
+    /// Jobs currently printing (they keep their printer busy).
+    pub printing: Vec<Job>,
+    pub printers: Vec<Printer>,
+    pub materials: Vec<Material>,
+    pub windows: Vec<MaintenanceWindow>,
+}
+
+/// One printer of the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanPrinter {
+    pub id: PrinterId,
+    pub available_from: i64,
+    pub initial_setup_class: Option<String>,
+    pub unavailable: Vec<[i64; 2]>,
+}
+
+/// One job of the problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanJob {
+    pub id: JobId,
+    pub setup_class: String,
+    /// Eligible printers and the duration in minutes on each.
+    pub durations: BTreeMap<PrinterId, i64>,
+    pub release: i64,
+    pub due: Option<i64>,
+    pub weight: f64,
+}
+
+/// The scheduling problem in engine terms (minutes from `now`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanningProblem {
+    pub now: DateTime<Utc>,
+    pub printers: Vec<PlanPrinter>,
+    pub setup_classes: Vec<String>,
+    /// Minutes between two different classes (same on every printer; 0 on the diagonal).
+    pub change_minutes: i64,
+    pub jobs: Vec<PlanJob>,
+}
+
+/// Minutes from `now` to `t`, never negative (rounded up).
+pub fn minutes_from(now: DateTime<Utc>, t: DateTime<Utc>) -> i64 {
+    let secs = (t - now).num_seconds();
+    if secs <= 0 { 0 } else { (secs + 59) / 60 }
+}
+
+/// `now + minutes`.
+pub fn at_minute(now: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    now + chrono::Duration::minutes(minutes)
+}
+
+/// Duration of a job of `est_minutes` on a printer with `speed_factor_pct` (100 = nominal).
+pub fn scaled_minutes(est_minutes: i64, speed_factor_pct: i64) -> i64 {
+    let pct = speed_factor_pct.max(1);
+    (est_minutes.max(1).saturating_mul(100) + pct - 1) / pct
+}
+
+fn usable(p: &Printer) -> bool {
+    !matches!(p.status, PrinterStatus::Offline | PrinterStatus::Error)
+}
+
+/// Builds the problem. Jobs in other states than queued/scheduled are ignored.
+pub fn build_problem(now: DateTime<Utc>, input: &PlanningInput) -> PlanningProblem {
+    let materials: HashMap<MaterialId, &Material> = input.materials.iter().map(|m| (m.id, m)).collect();
+    let mut classes: Vec<String> = Vec::new();
+    let mut class = |code: &str| {
+        if !classes.iter().any(|c| c == code) {
+            classes.push(code.to_string());
+        }
+        code.to_string()
+    };
+    let mut printers = Vec::new();
+    for p in input.printers.iter().filter(|p| usable(p)) {
+        let busy_until = input
+            .printing
+            .iter()
+            .filter(|j| j.printer_id == Some(p.id) && j.state == JobState::Printing)
+            .map(|j| {
+                let start = j.started_at.unwrap_or(now);
+                let end = at_minute(start, scaled_minutes(j.est_minutes, p.speed_factor_pct));
+                minutes_from(now, end)
+            })
+            .max()
+            .unwrap_or(0);
+        let mut unavailable: Vec<[i64; 2]> = input
+            .windows
+            .iter()
+            .filter(|w| w.printer_id == p.id && w.state == WindowState::Planned && w.ends_at > now)
+            .map(|w| [minutes_from(now, w.starts_at), minutes_from(now, w.ends_at)])
+            .filter(|w| w[1] > w[0])
+            .collect();
+        unavailable.sort_unstable();
+        let initial = p
+            .loaded_material_id
+            .and_then(|m| materials.get(&m))
+            .map(|m| class(&m.code));
+        printers.push(PlanPrinter {
+            id: p.id,
+            available_from: busy_until,
+            initial_setup_class: initial,
+            unavailable,
+        });
+    }
+    let mut jobs = Vec::new();
+    for j in input
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.state, JobState::Queued | JobState::Scheduled))
+    {
+        let Some(material) = materials.get(&j.material_id) else {
+            continue;
+        };
+        let durations: BTreeMap<PrinterId, i64> = input
+            .printers
+            .iter()
+            .filter(|p| usable(p) && p.supports(material.kind))
+            .map(|p| (p.id, scaled_minutes(j.est_minutes, p.speed_factor_pct)))
+            .collect();
+        jobs.push(PlanJob {
+            id: j.id,
+            setup_class: class(&material.code),
+            durations,
+            release: 0,
+            due: j.due_at.map(|d| minutes_from(now, d)),
+            weight: 1.0 + j.priority.max(0) as f64,
+        });
+    }
+    PlanningProblem {
+        now,
+        printers,
+        setup_classes: classes,
+        change_minutes: MATERIAL_CHANGE_MINUTES,
+        jobs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaling_and_minutes() {
+        assert_eq!(scaled_minutes(60, 100), 60);
+        assert_eq!(scaled_minutes(60, 150), 40);
+        assert_eq!(scaled_minutes(61, 200), 31);
+        assert_eq!(scaled_minutes(10, 0), 1000);
+        let now = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap_or_default();
+        assert_eq!(minutes_from(now, at_minute(now, 90)), 90);
+        assert_eq!(minutes_from(now, now - chrono::Duration::minutes(5)), 0);
+    }
+
+    #[test]
+    fn empty_input_is_an_empty_problem() {
+        let now = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let p = build_problem(now, &PlanningInput::default());
+        assert!(p.jobs.is_empty() && p.printers.is_empty() && p.setup_classes.is_empty());
+    }
+}

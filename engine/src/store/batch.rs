@@ -1,0 +1,181 @@
+//! Batch reads by id set, for the GraphQL data loaders (one statement per batch instead of one
+//! per row). `WHERE id IN ($1, $2, …)` is built from numbered placeholders only, so the SQL text
+//! never contains a value; large batches are split into chunks of [`CHUNK`] ids.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use super::{StoreError, StoreResult, col, flag};
+use crate::domain::catalog::{Product, ProductionSpec};
+use crate::domain::orders::OrderLine;
+use crate::domain::types::{
+    CategoryId, Currency, CustomerId, MaterialId, Money, OrderId, OrderLineId, ProductId, Quantity,
+    from_millis,
+};
+use crate::domain::users::Customer;
+
+/// Most ids bound in one statement.
+pub const CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn dedup(ids: &[i64]) -> Vec<i64> {
+    let mut v = ids.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+async fn fetch_in(
+    conn: &mut AnyConnection,
+    sql_before: &str,
+    sql_after: &str,
+    ids: &[i64],
+) -> StoreResult<Vec<AnyRow>> {
+    let mut rows = Vec::new();
+    for chunk in dedup(ids).chunks(CHUNK) {
+        let sql = format!("{sql_before} ({}) {sql_after}", placeholders(1, chunk.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        rows.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+fn currency(row: &AnyRow, table: &'static str) -> StoreResult<Currency> {
+    let s: String = col(row, table, "currency")?;
+    Currency::parse(&s).map_err(|e| StoreError::corrupt(table, e))
+}
+
+/// Customers by id (missing ids are absent from the map).
+pub async fn customers_by_ids(
+    conn: &mut AnyConnection,
+    ids: &[CustomerId],
+) -> StoreResult<HashMap<CustomerId, Customer>> {
+    const T: &str = "customers";
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = fetch_in(
+        conn,
+        "SELECT id, name, email, company, created_at FROM customers WHERE id IN",
+        "",
+        &ids,
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for row in &rows {
+        let c = Customer {
+            id: CustomerId(col(row, T, "id")?),
+            name: col(row, T, "name")?,
+            email: col(row, T, "email")?,
+            company: col(row, T, "company")?,
+            created_at: from_millis(col(row, T, "created_at")?),
+        };
+        out.insert(c.id, c);
+    }
+    Ok(out)
+}
+
+/// Products by id (missing ids are absent from the map).
+pub async fn products_by_ids(
+    conn: &mut AnyConnection,
+    ids: &[ProductId],
+) -> StoreResult<HashMap<ProductId, Product>> {
+    const T: &str = "products";
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = fetch_in(
+        conn,
+        "SELECT id, sku, name, description, category_id, model_ref, default_material_id, price_minor, currency, \
+         grams_per_unit, print_minutes_per_unit, copies_per_plate, active, created_at, updated_at \
+         FROM products WHERE id IN",
+        "",
+        &ids,
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for row in &rows {
+        let p = Product {
+            id: ProductId(col(row, T, "id")?),
+            sku: col(row, T, "sku")?,
+            name: col(row, T, "name")?,
+            description: col(row, T, "description")?,
+            category_id: col::<Option<i64>>(row, T, "category_id")?.map(CategoryId),
+            model_ref: col(row, T, "model_ref")?,
+            default_material_id: MaterialId(col(row, T, "default_material_id")?),
+            price: Money::new(col(row, T, "price_minor")?, currency(row, T)?),
+            production: ProductionSpec {
+                grams_per_unit: col(row, T, "grams_per_unit")?,
+                print_minutes_per_unit: col(row, T, "print_minutes_per_unit")?,
+                copies_per_plate: col(row, T, "copies_per_plate")?,
+            },
+            active: flag(row, T, "active")?,
+            created_at: from_millis(col(row, T, "created_at")?),
+            updated_at: from_millis(col(row, T, "updated_at")?),
+        };
+        out.insert(p.id, p);
+    }
+    Ok(out)
+}
+
+/// The lines of several orders, each list by line number; orders without lines map to an
+/// empty list.
+pub async fn lines_by_order_ids(
+    conn: &mut AnyConnection,
+    ids: &[OrderId],
+) -> StoreResult<HashMap<OrderId, Vec<OrderLine>>> {
+    const T: &str = "order_lines";
+    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = fetch_in(
+        conn,
+        "SELECT l.id, l.order_id, l.line_no, l.product_id, l.model_ref, l.description, l.material_id, l.colour, \
+         l.quantity, l.unit_price_minor, l.grams_per_unit, l.print_minutes_per_unit, l.copies_per_plate, \
+         l.printed_count, l.failed_count, o.currency FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         WHERE l.order_id IN",
+        "ORDER BY l.order_id, l.line_no",
+        &raw,
+    )
+    .await?;
+    let mut out: HashMap<OrderId, Vec<OrderLine>> = ids.iter().map(|i| (*i, Vec::new())).collect();
+    for row in &rows {
+        let quantity: i64 = col(row, T, "quantity")?;
+        let line = OrderLine {
+            id: OrderLineId(col(row, T, "id")?),
+            order_id: OrderId(col(row, T, "order_id")?),
+            line_no: col(row, T, "line_no")?,
+            product_id: col::<Option<i64>>(row, T, "product_id")?.map(ProductId),
+            model_ref: col(row, T, "model_ref")?,
+            description: col(row, T, "description")?,
+            material_id: MaterialId(col(row, T, "material_id")?),
+            colour: col(row, T, "colour")?,
+            quantity: Quantity::new(quantity).map_err(|e| StoreError::corrupt(T, e))?,
+            unit_price: Money::new(col(row, T, "unit_price_minor")?, currency(row, T)?),
+            production: ProductionSpec {
+                grams_per_unit: col(row, T, "grams_per_unit")?,
+                print_minutes_per_unit: col(row, T, "print_minutes_per_unit")?,
+                copies_per_plate: col(row, T, "copies_per_plate")?,
+            },
+            printed_count: col(row, T, "printed_count")?,
+            failed_count: col(row, T, "failed_count")?,
+        };
+        out.entry(line.order_id).or_default().push(line);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered() {
+        assert_eq!(super::placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(super::placeholders(4, 1), "$4");
+    }
+}
