@@ -202,24 +202,34 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         cancelJob                          ok         ok          -          -          -          -          -        401
         cancelMaintenanceWindow            ok          -         ok          -          -          -          -        401
         cancelOrder                        ok          -          -          -         ok         ok         ok        401
+        changePassword                     ok         ok         ok         ok         ok         ok         ok        401
+        changeRole                         ok          -          -          -          -          -          -        401
         completeJob                        ok          -         ok          -          -          -          -        401
         completeMaintenance                ok          -         ok          -          -          -          -        401
         consumeMaterial                    ok          -         ok          -          -          -          -        401
+        createApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         createCategory                     ok          -          -          -         ok          -          -        401
         createMaintenancePlan              ok          -         ok          -          -          -          -        401
         createMaterial                     ok          -         ok          -          -          -          -        401
         createOrder                        ok          -          -          -         ok         ok         ok        401
         createPrinter                      ok          -         ok          -          -          -          -        401
+        createPrinterToken                 ok         ok          -          -          -          -          -        401
         createProduct                      ok          -          -          -         ok          -          -        401
+        createUser                         ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
+        deactivateUser                     ok          -          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         failJob                            ok          -         ok          -          -          -          -        401
         generateMaintenanceWindows         ok          -         ok          -          -          -          -        401
         loadMaterial                       ok          -         ok          -          -          -          -        401
+        login                              ok         ok         ok         ok         ok         ok         ok         ok
+        logout                            401        401        401        401        401        401        401        401
         markReady                          ok          -         ok          -         ok          -         ok        401
         payOrder                           ok          -          -          -         ok          -         ok        401
         placeOrder                         ok          -          -          -         ok         ok         ok        401
+        reactivateUser                     ok          -          -          -          -          -          -        401
         receiveSpool                       ok          -         ok          -          -          -          -        401
+        refresh                            ok         ok         ok         ok         ok         ok         ok         ok
         refundOrder                        ok          -          -          -         ok          -         ok        401
         releaseReservation                 ok          -         ok          -          -          -          -        401
         removeOrderLine                    ok          -          -          -         ok         ok         ok        401
@@ -227,6 +237,8 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         reportJobProgress                  ok          -         ok          -          -          -          -        401
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
+        revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
+        revokePrinterToken                 ok         ok          -          -          -          -          -        401
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401

@@ -10,6 +10,7 @@ mod meta;
 mod orders;
 pub mod principal;
 mod production;
+mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use gantry_engine::store::Db;
@@ -22,6 +23,7 @@ use crate::config::Config;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     meta::MetaQuery,
+    users::UsersQuery,
     catalog::CatalogQuery,
     orders::OrdersQuery,
     production::ProductionQuery,
@@ -32,6 +34,7 @@ pub struct QueryRoot(
 /// All mutation fields.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    users::UsersMutation,
     catalog::CatalogMutation,
     orders::OrdersMutation,
     production::ProductionMutation,

@@ -2,6 +2,7 @@
 //!
 //! No I/O here, no clocks (callers pass `now`), no sqlx/actix/GraphQL types.
 
+pub mod auth;
 pub mod catalog;
 pub mod equipment;
 pub mod inventory;

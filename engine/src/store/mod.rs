@@ -12,6 +12,7 @@
 //! timestamps are `BIGINT` milliseconds since the Unix epoch, UTC; flags are `BIGINT` 0/1
 //! (sqlx's `Any` cannot decode SQLite integers as booleans); JSON is `TEXT`.
 
+pub mod auth;
 pub mod batch;
 pub mod catalog;
 pub mod demo;
