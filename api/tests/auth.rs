@@ -715,3 +715,43 @@ app_test_with!(
         assert!(v["errors"].is_null(), "{v}");
     }
 );
+
+app_test!(a_parallel_burst_cannot_pass_the_account_limit, |app| {
+    app.create_user(Role::Sales, "sam@gantry.test", TEST_PASSWORD)
+        .await;
+    let mut handles = Vec::new();
+    for _ in 0..12 {
+        let client = app.client.clone();
+        let url = format!("{}/graphql", app.base);
+        handles.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"query": LOGIN, "variables": {"e": "sam@gantry.test", "p": "wrong password"}}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut checked = 0;
+    for h in handles {
+        let v = h.await.unwrap();
+        match code(&v) {
+            ("UNAUTHENTICATED", "AUTH_INVALID_CREDENTIALS") => checked += 1,
+            ("RATE_LIMITED", "AUTH_RATE_LIMITED") => {}
+            other => panic!("{other:?}: {v}"),
+        }
+    }
+    // At most 5 passwords were checked, however the 12 requests interleaved (attempts are
+    // recorded before the check, so concurrent ones count each other).
+    assert!(checked <= 5, "{checked} passwords checked");
+    assert_eq!(count_rows(&app.db.db, "login_attempts").await.unwrap(), checked);
+    let v = try_login(app, "sam@gantry.test", TEST_PASSWORD).await;
+    if checked == 5 {
+        assert_rejected(&v, "RATE_LIMITED", "AUTH_RATE_LIMITED");
+    } else {
+        assert!(v["errors"].is_null(), "{v}");
+    }
+});

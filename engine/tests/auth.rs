@@ -59,7 +59,7 @@ gantry_engine::db_test!(login_failures_window_and_reset, |db| {
         attempt(db, now - Duration::minutes(m), "a@x.io", "1.1.1.1", false).await;
     }
     let mut conn = db.pool().acquire().await.unwrap();
-    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1")
+    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1", None)
         .await
         .unwrap();
     assert_eq!((f.account, f.address), (3, 3));
@@ -69,15 +69,43 @@ gantry_engine::db_test!(login_failures_window_and_reset, |db| {
     attempt(db, now - Duration::minutes(7), "a@x.io", "1.1.1.1", true).await;
     attempt(db, now - Duration::minutes(6), "a@x.io", "2.2.2.2", false).await;
     let mut conn = db.pool().acquire().await.unwrap();
-    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1")
+    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1", None)
         .await
         .unwrap();
     assert_eq!((f.account, f.address), (1, 3));
-    let other = st::login_failures(&mut conn, now, &p, "b@x.io", "3.3.3.3")
+    let other = st::login_failures(&mut conn, now, &p, "b@x.io", "3.3.3.3", None)
         .await
         .unwrap();
     assert_eq!((other.account, other.address), (0, 0));
     drop(conn);
+    // The caller's own pending attempt is excluded; marking it succeeded resets the account.
+    let mut tx = db.begin().await.unwrap();
+    let own = st::record_login_attempt(&mut tx, now - Duration::minutes(1), "a@x.io", "1.1.1.1", false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1", Some(own))
+        .await
+        .unwrap();
+    assert_eq!((f.account, f.address), (1, 3));
+    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1", None)
+        .await
+        .unwrap();
+    assert_eq!((f.account, f.address), (2, 4));
+    drop(conn);
+    let mut tx = db.begin().await.unwrap();
+    st::mark_login_succeeded(&mut tx, own).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let f = st::login_failures(&mut conn, now, &p, "a@x.io", "1.1.1.1", None)
+        .await
+        .unwrap();
+    assert_eq!((f.account, f.address), (0, 3));
+    drop(conn);
+    let mut tx = db.begin().await.unwrap();
+    st::forget_login_attempt(&mut tx, own).await.unwrap();
+    tx.commit().await.unwrap();
     // Attempts older than a day are pruned.
     attempt(db, now + Duration::days(2), "c@x.io", "4.4.4.4", false).await;
     assert_eq!(count_rows(db, "login_attempts").await.unwrap(), 1);

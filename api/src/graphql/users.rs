@@ -290,11 +290,27 @@ impl UsersMutation {
             .chars()
             .take(EMAIL_MAX)
             .collect();
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let failures = st::login_failures(&mut conn, now, auth.policy(), &email_key, &address)
+        // Claim first: the attempt is recorded as a failure before anything is checked, so
+        // concurrent attempts count each other and a parallel burst cannot pass the limit.
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        let attempt = st::record_login_attempt(&mut tx, now, &email_key, &address, false)
             .await
             .map_err(gql_error)?;
-        auth.policy().check(now, &failures).map_err(auth_error)?;
+        tx.commit().await.map_err(internal)?;
+        let mut conn = db.pool().acquire().await.map_err(internal)?;
+        let failures = st::login_failures(&mut conn, now, auth.policy(), &email_key, &address, Some(attempt))
+            .await
+            .map_err(gql_error)?;
+        if let Err(e) = auth.policy().check(now, &failures) {
+            drop(conn);
+            // Refused without checking the password: not an attempt that counts.
+            let mut tx = db.begin().await.map_err(gql_error)?;
+            st::forget_login_attempt(&mut tx, attempt)
+                .await
+                .map_err(gql_error)?;
+            tx.commit().await.map_err(internal)?;
+            return Err(auth_error(e));
+        }
         let creds = users::credentials_by_email(&mut conn, &email)
             .await
             .map_err(gql_error)?;
@@ -311,14 +327,14 @@ impl UsersMutation {
         };
         let verified = auth.verify_password(password, hash).await;
         let user = user.filter(|u| verified && u.active);
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        st::record_login_attempt(&mut tx, now, &email_key, &address, user.is_some())
-            .await
-            .map_err(gql_error)?;
         let Some(user) = user else {
-            tx.commit().await.map_err(internal)?;
+            // Already recorded as a failure.
             return Err(auth_error(AuthError::InvalidCredentials));
         };
+        let mut tx = db.begin().await.map_err(gql_error)?;
+        st::mark_login_succeeded(&mut tx, attempt)
+            .await
+            .map_err(gql_error)?;
         let refresh = new_token(TokenKind::Refresh).map_err(internal)?;
         let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, auth.refresh_expiry(now))
             .await

@@ -41,57 +41,84 @@ fn opt_time(row: &AnyRow, table: &'static str, name: &str) -> StoreResult<Option
 // Login attempts
 
 /// Records a login attempt for `email` (normalised by the caller; unknown accounts too) from
-/// `address`. Also prunes attempts older than a day.
+/// `address`; returns its id. Also prunes attempts older than a day.
+///
+/// The API records an attempt as failed *before* checking the password (and marks it
+/// succeeded afterwards, [`mark_login_succeeded`]), so concurrent attempts see each other and a
+/// burst of parallel guesses cannot get past the limit.
 pub async fn record_login_attempt(
     tx: &mut Tx,
     now: DateTime<Utc>,
     email: &str,
     address: &str,
     succeeded: bool,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO login_attempts (email, address, succeeded, attempted_at) VALUES ($1, $2, $3, $4)",
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "INSERT INTO login_attempts (email, address, succeeded, attempted_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
     )
     .bind(email)
     .bind(address)
     .bind(i64::from(succeeded))
     .bind(to_millis(now))
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM login_attempts WHERE attempted_at < $1")
         .bind(to_millis(now - chrono::Duration::days(1)))
+        .execute(&mut **tx)
+        .await?;
+    col(&row, "login_attempts", "id")
+}
+
+/// Marks a recorded attempt as successful.
+pub async fn mark_login_succeeded(tx: &mut Tx, attempt: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE login_attempts SET succeeded = 1 WHERE id = $1")
+        .bind(attempt)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Forgets a recorded attempt (one refused by the rate limit: the password was not checked).
+pub async fn forget_login_attempt(tx: &mut Tx, attempt: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+        .bind(attempt)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
 /// Counts recent failed logins for `email` (after its last success) and from `address`
-/// within the policy's window.
+/// within the policy's window, not counting attempt `exclude` (the caller's own).
 pub async fn login_failures(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     policy: &LoginPolicy,
     email: &str,
     address: &str,
+    exclude: Option<i64>,
 ) -> StoreResult<LoginFailures> {
     let start = to_millis(policy.window_start(now));
+    let exclude = exclude.unwrap_or(0);
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts \
-         WHERE email = $1 AND succeeded = 0 AND attempted_at > $2 AND attempted_at > \
+         WHERE email = $1 AND succeeded = 0 AND attempted_at > $2 AND id <> $3 AND attempted_at > \
          COALESCE((SELECT MAX(attempted_at) FROM login_attempts WHERE email = $1 AND succeeded = 1), 0)",
     )
     .bind(email)
     .bind(start)
+    .bind(exclude)
     .fetch_one(&mut *conn)
     .await?;
     let account: i64 = col(&row, "login_attempts", "n")?;
     let account_oldest = opt_time(&row, "login_attempts", "oldest")?;
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts \
-         WHERE address = $1 AND succeeded = 0 AND attempted_at > $2",
+         WHERE address = $1 AND succeeded = 0 AND attempted_at > $2 AND id <> $3",
     )
     .bind(address)
     .bind(start)
+    .bind(exclude)
     .fetch_one(&mut *conn)
     .await?;
     Ok(LoginFailures {
