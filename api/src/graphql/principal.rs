@@ -85,7 +85,11 @@ pub struct AnyPermissionGuard(pub &'static [Permission]);
 impl Guard for AnyPermissionGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let p = principal(ctx)?;
-        if self.0.iter().any(|perm| p.can(*perm)) { Ok(()) } else { Err(forbidden()) }
+        if self.0.iter().any(|perm| p.can(*perm)) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
     }
 }
 
