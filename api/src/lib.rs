@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
+pub mod user_cmd;
 
 /// The version reported by `gantry --version` and the GraphQL `version` field.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

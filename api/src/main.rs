@@ -37,6 +37,25 @@ enum ServerCommand {
     Migrate,
     /// Load the demo farm (idempotent: a second run adds nothing).
     Demo,
+    /// Create an account; the password is read from the first line of standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, planner, operator, accountant, sales, customer or integrator.
+        #[arg(long)]
+        role: String,
+        /// The customer record (customer accounts only).
+        #[arg(long)]
+        customer_id: Option<i64>,
+    },
+    /// Set an account's password (read from the first line of standard input); ends its sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,6 +112,26 @@ async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
                 .context("loading the demo farm")?;
             println!("{summary}");
             db.close().await;
+        }
+        ServerCommand::CreateUser {
+            email,
+            name,
+            role,
+            customer_id,
+        } => {
+            let password = gantry_api::user_cmd::read_password(&mut std::io::stdin().lock())?;
+            let db = open_db(&config).await?;
+            let id =
+                gantry_api::user_cmd::create_user(&db, &email, &name, &role, customer_id, password).await;
+            db.close().await;
+            println!("created user {}", id?);
+        }
+        ServerCommand::SetPassword { email } => {
+            let password = gantry_api::user_cmd::read_password(&mut std::io::stdin().lock())?;
+            let db = open_db(&config).await?;
+            let id = gantry_api::user_cmd::set_password(&db, &email, password).await;
+            db.close().await;
+            println!("password set for user {}", id?);
         }
         ServerCommand::Serve { demo } => {
             let db = open_db(&config).await?;

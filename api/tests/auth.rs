@@ -755,3 +755,59 @@ app_test!(a_parallel_burst_cannot_pass_the_account_limit, |app| {
         assert!(v["errors"].is_null(), "{v}");
     }
 });
+
+/// `gantry create-user` / `set-password` bootstrap accounts; the password comes from stdin.
+#[actix_web::test]
+async fn cli_bootstraps_an_admin_who_can_log_in() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let app = common::spawn_app(gantry_engine::store::Backend::Sqlite).await;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.db.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let args = [
+        "create-user",
+        "--email",
+        "root@gantry.test",
+        "--name",
+        "Root",
+        "--role",
+        "admin",
+    ];
+    let out = run(&args, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let out = run(&args, "the first admin password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = app.login("root@gantry.test", "the first admin password").await;
+    let out = run(
+        &["set-password", "--email", "ROOT@gantry.test"],
+        "a second admin password\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The old session ended; the new password works.
+    assert_rejected(
+        &app.graphql_as(s["accessToken"].as_str().unwrap(), ME, json!({}))
+            .await,
+        "UNAUTHENTICATED",
+        "AUTH_TOKEN_REVOKED",
+    );
+    app.login("root@gantry.test", "a second admin password").await;
+    let out = run(
+        &["set-password", "--email", "nobody@gantry.test"],
+        "a second admin password\n",
+    );
+    assert!(!out.status.success());
+    app.stop().await;
+}
