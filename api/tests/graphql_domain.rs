@@ -156,6 +156,24 @@ gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
     assert_eq!(code(&r), "FORBIDDEN");
     assert_eq!(rows(db, "products").await, before);
 
+    // Reviewers are not disclosed to the public.
+    let rq = "{ products(first: 100) { edges { node { reviews { customerId rating } } } } }";
+    let public = serde_json::to_value(schema.execute(Request::new(rq)).await).unwrap();
+    let reviews = |v: &Value| -> Vec<Value> {
+        v["data"]["products"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["node"]["reviews"].as_array().unwrap().clone())
+            .collect()
+    };
+    let public = reviews(&public);
+    assert!(!public.is_empty(), "the demo has reviews");
+    assert!(public.iter().all(|r| r["customerId"].is_null()));
+    let admin = as_role(db, Role::Admin).await;
+    let staff = reviews(&exec(&schema, &admin, rq, json!({})).await);
+    assert!(staff.iter().all(|r| r["customerId"].is_string()));
+
     // Reviews: a customer reviews as themselves only.
     let other = other_customer(db, customer.customer_id.unwrap()).await;
     let r = exec(

@@ -57,6 +57,7 @@ impl From<CategoryNode> for CategoryTreeNode {
 /// A product of the catalog.
 pub struct ProductNode(pub Product);
 
+/// A product of the catalog.
 #[Object(name = "Product")]
 impl ProductNode {
     async fn id(&self) -> ID {
@@ -131,28 +132,40 @@ pub struct Rating {
     pub average: Option<f64>,
 }
 
-/// A customer's review of a product.
-#[derive(SimpleObject, Debug, Clone)]
-#[graphql(name = "Review")]
-pub struct ReviewObj {
-    pub id: ID,
-    pub product_id: ID,
-    pub customer_id: ID,
-    pub rating: i64,
-    pub body: String,
-    pub created_at: Ts,
+/// A customer's review of a product. The reviewer's customer id is shown only to callers who
+/// may see that customer (staff with `orders:read_all`, or the reviewer).
+pub struct ReviewObj(pub Review);
+
+/// A customer's review of a product. The reviewer's customer id is shown only to callers who
+/// may see that customer (staff with `orders:read_all`, or the reviewer).
+#[Object(name = "Review")]
+impl ReviewObj {
+    async fn id(&self) -> ID {
+        ID(self.0.id.0.to_string())
+    }
+    async fn product_id(&self) -> ID {
+        ID(self.0.product_id.0.to_string())
+    }
+    async fn customer_id(&self, ctx: &Context<'_>) -> Option<ID> {
+        principal(ctx)
+            .ok()
+            .filter(|p| p.may_see_customer(self.0.customer_id))
+            .map(|_| ID(self.0.customer_id.0.to_string()))
+    }
+    async fn rating(&self) -> i64 {
+        self.0.rating
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn created_at(&self) -> Ts {
+        Ts(self.0.created_at)
+    }
 }
 
 impl From<Review> for ReviewObj {
     fn from(r: Review) -> Self {
-        ReviewObj {
-            id: ID(r.id.0.to_string()),
-            product_id: ID(r.product_id.0.to_string()),
-            customer_id: ID(r.customer_id.0.to_string()),
-            rating: r.rating,
-            body: r.body,
-            created_at: Ts(r.created_at),
-        }
+        ReviewObj(r)
     }
 }
 

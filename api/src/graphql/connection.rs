@@ -253,9 +253,10 @@ impl Page {
 
 /// Declares a GraphQL enum mirroring an engine enum, with conversions both ways.
 macro_rules! mirror_enum {
-    ($(#[$m:meta])* $name:ident = $engine:path { $($v:ident),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident as $gql:tt = $engine:path { $($v:ident),* $(,)? }) => {
         $(#[$m])*
         #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        #[graphql(name = $gql)]
         pub enum $name { $($v),* }
 
         impl From<$engine> for $name {

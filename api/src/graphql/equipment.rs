@@ -19,15 +19,15 @@ use super::principal::{PermissionGuard, principal};
 
 mirror_enum!(
     /// Printing technology.
-    TechnologyGql = Technology { Fdm, Sla, Sls }
+    TechnologyGql as "Technology" = Technology { Fdm, Sla, Sls }
 );
 mirror_enum!(
     /// Operational status of a printer.
-    PrinterStatusGql = PrinterStatus { Idle, Printing, Paused, NeedsBedClearing, Error, Offline, Maintenance }
+    PrinterStatusGql as "PrinterStatus" = PrinterStatus { Idle, Printing, Paused, NeedsBedClearing, Error, Offline, Maintenance }
 );
 mirror_enum!(
     /// State of a maintenance window.
-    WindowStateGql = WindowState { Planned, Done, Cancelled }
+    WindowStateGql as "WindowState" = WindowState { Planned, Done, Cancelled }
 );
 
 /// Build volume in millimetres.
@@ -42,6 +42,7 @@ pub struct DimensionsObj {
 /// A printer of the farm.
 pub struct PrinterNode(pub Printer);
 
+/// A printer of the farm.
 #[Object(name = "Printer")]
 impl PrinterNode {
     async fn id(&self) -> ID {

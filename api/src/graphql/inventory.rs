@@ -17,20 +17,21 @@ use super::principal::PermissionGuard;
 
 mirror_enum!(
     /// Material family.
-    MaterialKindGql = MaterialKind { Pla, Petg, Abs, Asa, Tpu, Pa, Pc, Resin }
+    MaterialKindGql as "MaterialKind" = MaterialKind { Pla, Petg, Abs, Asa, Tpu, Pa, Pc, Resin }
 );
 mirror_enum!(
     /// Kind of stock movement.
-    MovementKindGql = MovementKind { Receipt, Consumption, Adjustment, Scrap }
+    MovementKindGql as "MovementKind" = MovementKind { Receipt, Consumption, Adjustment, Scrap }
 );
 mirror_enum!(
     /// State of a material reservation.
-    ReservationStateGql = ReservationState { Held, Consumed, Released }
+    ReservationStateGql as "ReservationState" = ReservationState { Held, Consumed, Released }
 );
 
 /// A printing material (filament or resin).
 pub struct MaterialNode(pub Material);
 
+/// A printing material (filament or resin).
 #[Object(name = "Material")]
 impl MaterialNode {
     async fn id(&self) -> ID {

@@ -26,7 +26,7 @@ use super::production::JobNode;
 
 mirror_enum!(
     /// Lifecycle status of an order.
-    OrderStatusGql = OrderStatus { Draft, Placed, Paid, InProduction, Ready, Shipped, Delivered, Cancelled, Refunded }
+    OrderStatusGql as "OrderStatus" = OrderStatus { Draft, Placed, Paid, InProduction, Ready, Shipped, Delivered, Cancelled, Refunded }
 );
 
 const READ_ORDERS: &[Permission] = &[Permission::OrdersReadAll, Permission::OrdersReadOwn];
@@ -36,6 +36,7 @@ const FULFIL: &[Permission] = &[Permission::OrdersWrite, Permission::ProductionO
 /// A CRM customer record.
 pub struct CustomerNode(pub Customer);
 
+/// A CRM customer record.
 #[Object(name = "Customer")]
 impl CustomerNode {
     async fn id(&self) -> ID {
@@ -58,6 +59,7 @@ impl CustomerNode {
 /// An order (header); lines and customer are loaded in batches.
 pub struct OrderNode(pub Order);
 
+/// An order (header); lines and customer are loaded in batches.
 #[Object(name = "Order")]
 impl OrderNode {
     async fn id(&self) -> ID {
@@ -122,6 +124,7 @@ impl OrderNode {
 /// One line of an order.
 pub struct LineNode(pub OrderLine);
 
+/// One line of an order.
 #[Object(name = "OrderLine")]
 impl LineNode {
     async fn id(&self) -> ID {
@@ -184,6 +187,7 @@ impl LineNode {
 /// One status change of an order.
 pub struct StatusChangeNode(pub StatusChange);
 
+/// One status change of an order.
 #[Object(name = "OrderStatusChange")]
 impl StatusChangeNode {
     async fn from(&self) -> Option<OrderStatusGql> {

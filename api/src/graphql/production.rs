@@ -25,7 +25,7 @@ use super::principal::PermissionGuard;
 
 mirror_enum!(
     /// State of a print job.
-    JobStateGql = JobState { Queued, Scheduled, Printing, Done, Failed, Requeued, Abandoned, Cancelled }
+    JobStateGql as "JobState" = JobState { Queued, Scheduled, Printing, Done, Failed, Requeued, Abandoned, Cancelled }
 );
 
 /// How many times a failed plate is reprinted automatically before a person decides.
@@ -37,6 +37,7 @@ pub const MAX_PLAN_SECONDS: f64 = 30.0;
 /// A print job: one plate of an order line.
 pub struct JobNode(pub Job);
 
+/// A print job: one plate of an order line.
 #[Object(name = "Job")]
 impl JobNode {
     async fn id(&self) -> ID {

@@ -177,6 +177,159 @@ mod tests {
         assert_eq!(minutes_from(now, now - chrono::Duration::minutes(5)), 0);
     }
 
+    use crate::domain::equipment::{Dimensions, Technology};
+    use crate::domain::inventory::MaterialKind;
+    use crate::domain::types::{Currency, Grams, MaintenanceWindowId, Money, OrderId, OrderLineId};
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default()
+    }
+
+    fn printer(id: i64, kinds: &[MaterialKind], speed: i64, status: PrinterStatus) -> Printer {
+        Printer {
+            id: PrinterId(id),
+            name: format!("p{id}"),
+            model: "MK4".into(),
+            technology: Technology::Fdm,
+            build_volume: Dimensions::new(250, 210, 220),
+            nozzle_um: 400,
+            materials: kinds.to_vec(),
+            speed_factor_pct: speed,
+            hourly_cost: Money::new(150, Currency::EUR),
+            status,
+            loaded_material_id: None,
+            print_minutes_total: 0,
+            created_at: t0(),
+        }
+    }
+
+    fn material(id: i64, code: &str, kind: MaterialKind) -> Material {
+        Material {
+            id: MaterialId(id),
+            code: code.into(),
+            kind,
+            colour: "black".into(),
+            diameter_um: 1750,
+            density_mg_cm3: 1240,
+            price_per_kg: Money::new(2000, Currency::EUR),
+            low_stock_grams: Grams::ZERO,
+            created_at: t0(),
+        }
+    }
+
+    fn job(id: i64, material: i64, minutes: i64, state: JobState) -> Job {
+        Job {
+            id: JobId(id),
+            order_id: OrderId(1),
+            order_line_id: OrderLineId(1),
+            plate_no: 1,
+            attempt: 1,
+            retry_of: None,
+            copies: 1,
+            material_id: MaterialId(material),
+            grams: 10,
+            est_minutes: minutes,
+            state,
+            printer_id: None,
+            priority: 2,
+            due_at: Some(at_minute(t0(), 300)),
+            planned_start: None,
+            started_at: None,
+            finished_at: None,
+            progress_pct: 0,
+            failure_reason: None,
+            created_at: t0(),
+            updated_at: t0(),
+        }
+    }
+
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn jobs_printers_windows_and_busy_printers() {
+        let now = t0();
+        let mut busy = printer(2, &[MaterialKind::Pla], 200, PrinterStatus::Printing);
+        busy.loaded_material_id = Some(MaterialId(10));
+        let mut printing = job(9, 10, 120, JobState::Printing);
+        printing.printer_id = Some(PrinterId(2));
+        printing.started_at = Some(at_minute(now, -20));
+        let input = PlanningInput {
+            jobs: vec![
+                job(1, 10, 90, JobState::Queued),
+                job(2, 11, 60, JobState::Scheduled),
+                job(3, 12, 60, JobState::Queued),
+                job(4, 10, 60, JobState::Done),
+            ],
+            printing: vec![printing],
+            printers: vec![
+                printer(
+                    1,
+                    &[MaterialKind::Pla, MaterialKind::Petg],
+                    100,
+                    PrinterStatus::Idle,
+                ),
+                busy,
+                printer(3, &[MaterialKind::Pla], 100, PrinterStatus::Offline),
+            ],
+            materials: vec![
+                material(10, "PLA-BLK", MaterialKind::Pla),
+                material(11, "PETG-RED", MaterialKind::Petg),
+                material(12, "TPU-WHT", MaterialKind::Tpu),
+            ],
+            windows: vec![MaintenanceWindow {
+                id: MaintenanceWindowId(1),
+                printer_id: PrinterId(1),
+                plan_id: None,
+                starts_at: at_minute(now, 60),
+                ends_at: at_minute(now, 90),
+                reason: "nozzle".into(),
+                state: WindowState::Planned,
+            }],
+        };
+        let p = build_problem(now, &input);
+        // The offline printer is left out; the busy one is free when its job ends (20 of
+        // 60 scaled minutes have run); its loaded material is its initial class.
+        let printers: Vec<(i64, i64, Option<&str>, &[[i64; 2]])> = p
+            .printers
+            .iter()
+            .map(|p| {
+                (
+                    p.id.0,
+                    p.available_from,
+                    p.initial_setup_class.as_deref(),
+                    &p.unavailable[..],
+                )
+            })
+            .collect();
+        assert_eq!(
+            printers,
+            vec![(1, 0, None, &[[60, 90]][..]), (2, 40, Some("PLA-BLK"), &[][..])]
+        );
+        // Done jobs are not planned; durations scale with the printer's speed; the TPU job
+        // has no eligible printer (the solver reports it unscheduled).
+        let jobs: Vec<(i64, &str, Vec<(i64, i64)>, Option<i64>)> = p
+            .jobs
+            .iter()
+            .map(|j| {
+                (
+                    j.id.0,
+                    j.setup_class.as_str(),
+                    j.durations.iter().map(|(p, d)| (p.0, *d)).collect(),
+                    j.due,
+                )
+            })
+            .collect();
+        assert_eq!(
+            jobs,
+            vec![
+                (1, "PLA-BLK", vec![(1, 90), (2, 45)], Some(300)),
+                (2, "PETG-RED", vec![(1, 60)], Some(300)),
+                (3, "TPU-WHT", vec![], Some(300)),
+            ]
+        );
+        assert!(p.jobs.iter().all(|j| (j.weight - 3.0).abs() < 1e-9));
+        assert_eq!(p.setup_classes, ["PLA-BLK", "PETG-RED", "TPU-WHT"]);
+    }
+
     #[test]
     fn empty_input_is_an_empty_problem() {
         let now = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap_or_default();
