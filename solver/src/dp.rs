@@ -16,6 +16,9 @@ use crate::problem::Instance;
 
 pub const DP_MAX_JOBS: usize = 16;
 
+/// Largest set-partitioning model [`solve_columns`] hands to HiGHS.
+pub const MAX_COLUMNS: usize = 20_000;
+
 /// (end or 0, cost, last job, index in the (subset, last) front).
 type PrinterEntry = (i64, f64, usize, usize);
 
@@ -221,4 +224,218 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
         seqs,
         unscheduled: Vec::new(),
     })
+}
+
+/// Outcome of [`solve_columns`].
+#[derive(Debug, Clone)]
+pub enum ColumnsOutcome {
+    /// A strictly better plan, proved optimal.
+    Better(Sequences),
+    /// No plan is strictly better than the incumbent: the incumbent is optimal.
+    IncumbentOptimal,
+}
+
+/// Exact for up to ~24 jobs when a good incumbent is known: per printer, enumerate the sequences
+/// (as a DP over (subset, last job) with Pareto fronts of (end, cost)) that could still be part of
+/// a plan strictly better than the incumbent — pruned with per-job cost lower bounds — and pick one
+/// column per printer with a set-partitioning MILP (HiGHS). `None` if too large or out of time.
+pub fn solve_columns(
+    inst: &Instance,
+    jobs: &[usize],
+    incumbent: &Sequences,
+    deadline: Instant,
+    max_states: usize,
+) -> Option<ColumnsOutcome> {
+    use good_lp::{Expression, ProblemVariables, Solution, SolverModel, WithTimeLimit, highs, variable};
+    use std::collections::HashMap;
+
+    let n = jobs.len();
+    if n == 0 || n > 30 {
+        return None;
+    }
+    let ub = incumbent.evaluate(inst)?.value;
+    let eps = 1e-9 * ub.abs().max(1.0);
+    // Per-job lower bounds on its own cost term and on the makespan.
+    let on = crate::bound::classes_on(inst);
+    let mut lb_job = vec![0.0; n];
+    let mut ms_lb = 0i64;
+    for (k, &j) in jobs.iter().enumerate() {
+        let mut best_end = i64::MAX;
+        let mut best_setup = i64::MAX;
+        for &(p, _) in &inst.elig[j] {
+            let s = crate::bound::min_setup(inst, &on, j, p);
+            if let Some(e) = crate::bound::earliest_end_alone(inst, j, p, s) {
+                best_end = best_end.min(e);
+                best_setup = best_setup.min(s);
+            }
+        }
+        if best_end == i64::MAX {
+            return None;
+        }
+        ms_lb = ms_lb.max(best_end);
+        lb_job[k] = inst.w_tardiness * inst.tardiness(j, best_end) + inst.w_setups * best_setup as f64;
+    }
+    let total_lb: f64 = lb_job.iter().sum();
+    let rest_lb = |mask: u32| -> f64 {
+        let mut s = total_lb;
+        for (k, lb) in lb_job.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                s -= lb;
+            }
+        }
+        s
+    };
+    let prunable = |mask: u32, end: i64, cost: f64| -> bool {
+        inst.w_makespan * end.max(ms_lb) as f64 + cost + rest_lb(mask) >= ub - eps
+    };
+    type Key = (u32, u8);
+    let mut tables: Vec<HashMap<Key, Vec<Entry>>> = Vec::with_capacity(inst.n_printers);
+    let mut columns: Vec<(usize, u32, i64, f64, u8, usize)> = Vec::new(); // (p, mask, end, cost, last, idx)
+    let mut total_states = 0usize;
+    for p in 0..inst.n_printers {
+        let mut table: HashMap<Key, Vec<Entry>> = HashMap::new();
+        let mut layer: Vec<Key> = Vec::new();
+        let start = Cursor::new(inst, p);
+        for (k, &j) in jobs.iter().enumerate() {
+            if inst.duration(j, p).is_none() {
+                continue;
+            }
+            let mut c = start;
+            if c.push(inst, p, j).is_some() && !prunable(1 << k, c.cmax, c.cost(inst)) {
+                let key = (1u32 << k, k as u8);
+                table.entry(key).or_default().push(Entry {
+                    end: c.cmax,
+                    cost: c.cost(inst),
+                    cursor: c,
+                    parent: (usize::MAX, 0),
+                });
+                layer.push(key);
+            }
+        }
+        while !layer.is_empty() {
+            if Instant::now() >= deadline {
+                return None;
+            }
+            let mut next: Vec<Key> = Vec::new();
+            for (li, &(mask, last)) in layer.iter().enumerate() {
+                if li % 256 == 255 && Instant::now() >= deadline {
+                    return None;
+                }
+                let front = table.get(&(mask, last)).cloned().unwrap_or_default();
+                for (k, &j) in jobs.iter().enumerate() {
+                    if mask & (1 << k) != 0 || inst.duration(j, p).is_none() {
+                        continue;
+                    }
+                    let nm = mask | (1 << k);
+                    for (fi, e) in front.iter().enumerate() {
+                        let mut c = e.cursor;
+                        if c.push(inst, p, j).is_none() || prunable(nm, c.cmax, c.cost(inst)) {
+                            continue;
+                        }
+                        let key = (nm, k as u8);
+                        let list = table.entry(key).or_default();
+                        if list.is_empty() {
+                            next.push(key);
+                        }
+                        let ne = Entry {
+                            end: c.cmax,
+                            cost: c.cost(inst),
+                            cursor: c,
+                            parent: (last as usize, fi),
+                        };
+                        insert_pareto(list, ne, |x| (x.end, x.cost));
+                    }
+                }
+            }
+            total_states += next.len();
+            if total_states > max_states {
+                return None;
+            }
+            layer = next;
+        }
+        for (&(mask, last), list) in &table {
+            for (i, e) in list.iter().enumerate() {
+                columns.push((p, mask, e.end, e.cost, last, i));
+            }
+        }
+        tables.push(table);
+    }
+    if columns.len() > MAX_COLUMNS {
+        return None;
+    }
+    // Deterministic column order.
+    columns.sort_by(|a, b| (a.0, a.1, a.4, a.5).cmp(&(b.0, b.1, b.4, b.5)));
+    let mut vars = ProblemVariables::new();
+    let y: Vec<_> = columns.iter().map(|_| vars.add(variable().binary())).collect();
+    let cvar = vars.add(variable().min(ms_lb as f64));
+    let mut objective = Expression::from(cvar) * inst.w_makespan;
+    for (i, c) in columns.iter().enumerate() {
+        objective += c.3 * y[i];
+    }
+    let mut model = vars
+        .minimise(objective)
+        .using(highs)
+        .set_option("mip_rel_gap", 0.0)
+        .set_option("mip_abs_gap", 1e-6);
+    model.set_verbose(false);
+    let mut per_job: Vec<Expression> = vec![Expression::default(); n];
+    let mut per_printer: Vec<Expression> = vec![Expression::default(); inst.n_printers];
+    let mut per_printer_end: Vec<Expression> = vec![Expression::default(); inst.n_printers];
+    for (i, c) in columns.iter().enumerate() {
+        for (k, e) in per_job.iter_mut().enumerate() {
+            if c.1 & (1 << k) != 0 {
+                *e += y[i];
+            }
+        }
+        per_printer[c.0] += y[i];
+        per_printer_end[c.0] += (c.2 as f64) * y[i];
+    }
+    for e in per_job {
+        model.add_constraint(e.eq(1.0));
+    }
+    for (e, t) in per_printer.into_iter().zip(per_printer_end) {
+        model.add_constraint(e.leq(1.0));
+        model.add_constraint(t.leq(cvar));
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now()).as_secs_f64();
+    if remaining <= 0.01 {
+        return None;
+    }
+    let model = model.with_time_limit(remaining);
+    let sol = match model.solve() {
+        Ok(s) => s,
+        Err(good_lp::ResolutionError::Infeasible) => return Some(ColumnsOutcome::IncumbentOptimal),
+        Err(_) => return None,
+    };
+    if !matches!(sol.status(), good_lp::solvers::SolutionStatus::Optimal) {
+        return None;
+    }
+    let mut seqs = vec![Vec::new(); inst.n_printers];
+    for (i, c) in columns.iter().enumerate() {
+        if sol.value(y[i]) < 0.5 {
+            continue;
+        }
+        let (p, mut mask, _, _, last, idx) = *c;
+        let mut lastj = last as usize;
+        let mut ei = idx;
+        let mut seq = Vec::new();
+        while lastj != usize::MAX {
+            seq.push(jobs[lastj]);
+            let e = tables[p].get(&(mask, lastj as u8))?.get(ei).copied()?;
+            mask &= !(1 << lastj);
+            (lastj, ei) = e.parent;
+        }
+        seq.reverse();
+        seqs[p] = seq;
+    }
+    let s = Sequences {
+        seqs,
+        unscheduled: Vec::new(),
+    };
+    let v = s.evaluate(inst)?.value;
+    if v < ub - eps {
+        Some(ColumnsOutcome::Better(s))
+    } else {
+        Some(ColumnsOutcome::IncumbentOptimal)
+    }
 }

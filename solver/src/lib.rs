@@ -79,6 +79,9 @@ impl Default for SolveOptions {
     }
 }
 
+/// Largest instance for which the column (set-partitioning) method is tried.
+pub const COLUMNS_MAX_JOBS: usize = 24;
+
 /// Largest instance (jobs) for which `auto` runs the exact MILP.
 pub const MILP_MAX_JOBS: usize = 20;
 
@@ -160,6 +163,27 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
                     dual_bound: f64::NEG_INFINITY,
                 });
                 name = "dp";
+            }
+            if !skip && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
+                match dp::solve_columns(inst, &jobs, &warm, deadline(t0, opts.time_limit * 0.8), 1_000_000) {
+                    Some(dp::ColumnsOutcome::Better(s)) => {
+                        exact = Some(milp::MilpResult {
+                            sequences: s,
+                            proved_optimal: true,
+                            dual_bound: f64::NEG_INFINITY,
+                        });
+                        name = "columns";
+                    }
+                    Some(dp::ColumnsOutcome::IncumbentOptimal) => {
+                        exact = Some(milp::MilpResult {
+                            sequences: warm.clone(),
+                            proved_optimal: true,
+                            dual_bound: f64::NEG_INFINITY,
+                        });
+                        name = "columns";
+                    }
+                    None => {}
+                }
             }
             if !skip && exact.is_none() {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();

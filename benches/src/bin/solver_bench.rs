@@ -290,6 +290,10 @@ fn exact(args: &[String]) {
                     },
                 ),
             ] {
+                let only = arg(args, "--only", "");
+                if !only.is_empty() && !oname.starts_with(only.as_str()) {
+                    continue;
+                }
                 let mut spec = ScenarioSpec::farm(np, nj, seed);
                 spec.classes = 4;
                 spec.objective = obj;
