@@ -20,7 +20,11 @@ pub struct ValueError {
 
 impl ValueError {
     pub fn new(field: &'static str, value: impl fmt::Display, reason: &'static str) -> Self {
-        ValueError { field, value: value.to_string(), reason }
+        ValueError {
+            field,
+            value: value.to_string(),
+            reason,
+        }
     }
 }
 
@@ -91,7 +95,11 @@ impl Currency {
         if b.len() == 3 && b.iter().all(|c| c.is_ascii_uppercase()) {
             Ok(Currency([b[0], b[1], b[2]]))
         } else {
-            Err(ValueError::new("currency", s, "expected three upper-case letters, e.g. EUR"))
+            Err(ValueError::new(
+                "currency",
+                s,
+                "expected three upper-case letters, e.g. EUR",
+            ))
         }
     }
 
@@ -150,14 +158,20 @@ impl Money {
         }
         self.minor
             .checked_add(other.minor)
-            .map(|minor| Money { minor, currency: self.currency })
+            .map(|minor| Money {
+                minor,
+                currency: self.currency,
+            })
             .ok_or_else(|| ValueError::new("amount", other.minor, "overflow"))
     }
 
     pub fn checked_mul(self, factor: i64) -> Result<Money, ValueError> {
         self.minor
             .checked_mul(factor)
-            .map(|minor| Money { minor, currency: self.currency })
+            .map(|minor| Money {
+                minor,
+                currency: self.currency,
+            })
             .ok_or_else(|| ValueError::new("amount", factor, "overflow"))
     }
 }

@@ -20,8 +20,16 @@ pub struct Migration {
 
 /// All migrations, in order. Add new ones at the end; never edit an applied one.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "core", sql: include_str!("../../migrations/0001_core.sql") },
-    Migration { version: 2, name: "meta", sql: include_str!("../../migrations/0002_meta.sql") },
+    Migration {
+        version: 1,
+        name: "core",
+        sql: include_str!("../../migrations/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "meta",
+        sql: include_str!("../../migrations/0002_meta.sql"),
+    },
     Migration { version: 3, name: "auth", sql: include_str!("../../migrations/0003_auth.sql") },
 ];
 
@@ -74,7 +82,9 @@ pub(crate) async fn run(db: &Db) -> StoreResult<Vec<i64>> {
         let mut tx = db.begin().await?;
         if db.backend() == Backend::Postgres {
             // Serialise concurrent migrators (several replicas starting at once).
-            sqlx::query("SELECT pg_advisory_xact_lock(727270)").execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(727270)")
+                .execute(&mut *tx)
+                .await?;
         }
         let existing = sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
             .bind(m.version)
@@ -83,27 +93,39 @@ pub(crate) async fn run(db: &Db) -> StoreResult<Vec<i64>> {
         if let Some(row) = existing {
             let sum: String = col(&row, "schema_migrations", "checksum")?;
             if sum != m.checksum() {
-                return Err(StoreError::MigrationChanged { version: m.version, name: m.name.into() });
+                return Err(StoreError::MigrationChanged {
+                    version: m.version,
+                    name: m.name.into(),
+                });
             }
             continue;
         }
         for stmt in m.statements(db.backend()) {
-            sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(|source| {
-                StoreError::Migration { version: m.version, name: m.name.into(), source }
-            })?;
+            sqlx::query(sqlx::AssertSqlSafe(stmt))
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name.into(),
+                    source,
+                })?;
         }
-        sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(m.checksum())
-            .bind(super::now().timestamp_millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(m.checksum())
+        .bind(super::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         applied_now.push(m.version);
     }
 
-    let newest = sqlx::query("SELECT MAX(version) AS v FROM schema_migrations").fetch_one(db.pool()).await?;
+    let newest = sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
+        .fetch_one(db.pool())
+        .await?;
     let newest: Option<i64> = col(&newest, "schema_migrations", "v")?;
     let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
     if let Some(v) = newest.filter(|v| *v > known) {
@@ -123,13 +145,20 @@ mod tests {
             assert!(m.version > last, "migration {} out of order", m.version);
             last = m.version;
             assert!(!m.statements(Backend::Sqlite).is_empty());
-            assert_eq!(m.statements(Backend::Sqlite).len(), m.statements(Backend::Postgres).len());
+            assert_eq!(
+                m.statements(Backend::Sqlite).len(),
+                m.statements(Backend::Postgres).len()
+            );
         }
     }
 
     #[test]
     fn id_pk_expands_per_backend() {
-        let m = Migration { version: 9, name: "t", sql: "CREATE TABLE t (id ID_PK, x TEXT); -- c\nCREATE INDEX i ON t (x);" };
+        let m = Migration {
+            version: 9,
+            name: "t",
+            sql: "CREATE TABLE t (id ID_PK, x TEXT); -- c\nCREATE INDEX i ON t (x);",
+        };
         let s = m.statements(Backend::Sqlite);
         assert_eq!(s.len(), 2);
         assert!(s[0].contains("INTEGER PRIMARY KEY AUTOINCREMENT"));

@@ -66,7 +66,11 @@ pub enum StoreError {
     #[error("unsupported database url {0:?}: expected sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: String, source: sqlx::Error },
+    Migration {
+        version: i64,
+        name: String,
+        source: sqlx::Error,
+    },
     #[error("migration {version} ({name}) was changed after it was applied (checksum differs)")]
     MigrationChanged { version: i64, name: String },
     #[error("the database has migration {0}, which this build does not know; refusing to run an older build")]
@@ -79,11 +83,17 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn not_found(entity: &'static str, id: impl std::fmt::Display) -> Self {
-        StoreError::NotFound { entity, id: id.to_string() }
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
     }
 
     pub fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> Self {
-        StoreError::Corrupt { table, detail: detail.to_string() }
+        StoreError::Corrupt {
+            table,
+            detail: detail.to_string(),
+        }
     }
 
     /// A unique-constraint violation, which callers often map to a conflict.
@@ -149,10 +159,18 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -203,7 +221,8 @@ pub fn col<T>(row: &AnyRow, table: &'static str, name: &str) -> StoreResult<T>
 where
     T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
-    row.try_get::<T, _>(name).map_err(|e| StoreError::corrupt(table, format!("{name}: {e}")))
+    row.try_get::<T, _>(name)
+        .map_err(|e| StoreError::corrupt(table, format!("{name}: {e}")))
 }
 
 /// Reads a 0/1 flag column.

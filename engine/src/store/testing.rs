@@ -47,14 +47,21 @@ impl TestDb {
         let url = format!("sqlite://{}", file.display());
         let db = Db::connect(&url).await?;
         db.migrate().await?;
-        Ok(TestDb { db, url, sqlite_file: Some(file), pg_admin: None })
+        Ok(TestDb {
+            db,
+            url,
+            sqlite_file: Some(file),
+            pg_admin: None,
+        })
     }
 
     pub async fn postgres() -> StoreResult<TestDb> {
         let admin_url = std::env::var("GANTRY_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string());
         let name = unique("gantry_t");
         let admin = Db::connect(&admin_url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.pool()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin.pool())
+            .await?;
         admin.close().await;
         let base = match admin_url.rfind('/') {
             Some(i) if i > "postgres://".len() => &admin_url[..i],
@@ -63,7 +70,12 @@ impl TestDb {
         let url = format!("{base}/{name}");
         let db = Db::connect(&url).await?;
         db.migrate().await?;
-        Ok(TestDb { db, url, sqlite_file: None, pg_admin: Some((admin_url, name)) })
+        Ok(TestDb {
+            db,
+            url,
+            sqlite_file: None,
+            pg_admin: Some((admin_url, name)),
+        })
     }
 
     /// Closes the pool and removes the database.
@@ -77,9 +89,11 @@ impl TestDb {
         if let Some((admin_url, name)) = self.pg_admin
             && let Ok(admin) = Db::connect(&admin_url).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(admin.pool())
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(admin.pool())
+            .await;
             admin.close().await;
         }
     }
@@ -87,7 +101,7 @@ impl TestDb {
 
 /// Runs one async test body against a fresh database on SQLite and on PostgreSQL:
 ///
-/// ```ignore
+/// ```text
 /// db_test!(places_an_order, |db| {
 ///     let order = orders::create(db, ...).await.unwrap();
 ///     assert_eq!(...);
