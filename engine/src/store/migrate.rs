@@ -30,7 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "meta",
         sql: include_str!("../../migrations/0002_meta.sql"),
     },
-    Migration { version: 3, name: "auth", sql: include_str!("../../migrations/0003_auth.sql") },
+    Migration {
+        version: 3,
+        name: "auth",
+        sql: include_str!("../../migrations/0003_auth.sql"),
+    },
 ];
 
 impl Migration {
