@@ -364,7 +364,7 @@ pub fn solve_columns(
         return None;
     }
     // Deterministic column order.
-    columns.sort_by(|a, b| (a.0, a.1, a.4, a.5).cmp(&(b.0, b.1, b.4, b.5)));
+    columns.sort_by_key(|c| (c.0, c.1, c.4, c.5));
     let mut vars = ProblemVariables::new();
     let y: Vec<_> = columns.iter().map(|_| vars.add(variable().binary())).collect();
     let cvar = vars.add(variable().min(ms_lb as f64));
