@@ -847,9 +847,10 @@ gantry_engine::db_test!(inventory_stock_and_reservations, |db| {
     )
     .await;
     assert_eq!(d["releaseReservation"][0]["state"], "RELEASED");
-    let d = ok(&schema, &operator, "query($m: ID!) { spools(materialId: $m) { remainingGrams } stockMovements(materialId: $m) { kind } reservations(jobKey: \"job-gql-1\") { state } }", json!({"m": id})).await;
+    let d = ok(&schema, &operator, "query($m: ID!) { spools(materialId: $m) { remainingGrams } stockMovements(materialId: $m, first: 10) { edges { node { kind grams } } } scraps: stockMovements(materialId: $m, kind: SCRAP) { edges { node { kind } } } reservations(jobKey: \"job-gql-1\") { state } }", json!({"m": id})).await;
     assert_eq!(d["spools"][0]["remainingGrams"], 1000 - 50 - 50 - 280);
-    assert!(d_len(&d["stockMovements"]) >= 4);
+    assert!(d_len(&d["stockMovements"]["edges"]) >= 4);
+    assert_eq!(d["scraps"]["edges"], json!([{"node": {"kind": "SCRAP"}}]));
 
     // Too much: rejected, nothing written.
     let movements = rows(db, "stock_movements").await;

@@ -10,7 +10,7 @@ use gantry_engine::domain::types::{MaterialId, SpoolId};
 use gantry_engine::domain::users::Permission;
 use gantry_engine::store::inventory;
 
-use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, mirror_enum};
+use super::connection::{Conn, IdOrder, MoneyInput, MoneyObj, PageArgs, Ts, id_arg, mirror_enum};
 use super::gql_error;
 use super::loaders::{command, read};
 use super::principal::PermissionGuard;
@@ -233,19 +233,31 @@ impl InventoryQuery {
         Ok(all.into_iter().map(Into::into).collect())
     }
 
-    /// Stock movements, optionally of one material.
+    /// Stock movements (newest last), optionally of one material and one kind.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn stock_movements(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<IdOrder>,
         material_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<MovementObj>> {
+        kind: Option<MovementKindGql>,
+    ) -> async_graphql::Result<Conn<MovementObj>> {
+        let page = PageArgs::new(first, after, last, before, order_by).check()?;
         let id = material_id
             .as_ref()
             .map(|m| id_arg(m, "material").map(MaterialId))
             .transpose()?;
-        let all = read!(ctx, c => inventory::list_movements(c, id));
-        Ok(all.into_iter().map(Into::into).collect())
+        let mut all = read!(ctx, c => inventory::list_movements(c, id));
+        if let Some(k) = kind {
+            let k: MovementKind = k.into();
+            all.retain(|m| m.kind == k);
+        }
+        Ok(page.slice(all, |m| m.id, Into::into))
     }
 
     /// Reservations of a job key, or the held reservations of a material.
