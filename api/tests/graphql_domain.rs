@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashMap;
 
 use async_graphql::Request;
@@ -972,4 +974,52 @@ gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
     )
     .await;
     assert_eq!(code(&r), "VALIDATION");
+});
+
+/// Over HTTP: the `Idempotency-Key` header makes a retried `createOrder` return the first
+/// order, and a customer's token sees only that customer's orders.
+async fn create_with_header(app: &common::TestApp, token: &str, key: &str, product: &Value) -> Value {
+    app.client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&json!({"query": CREATE, "variables": {"p": product}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+app_test!(http_idempotency_key_header, |app| {
+    demo::load(&app.db.db).await.unwrap();
+    let token = app.login_as(Role::Customer).await;
+    let products = app
+        .graphql("{ products(first: 1) { edges { node { id } } } }", json!({}))
+        .await;
+    let product = products["data"]["products"]["edges"][0]["node"]["id"].clone();
+    let before = rows(&app.db.db, "orders").await;
+    let a = create_with_header(app, &token, "shop-order-77", &product).await;
+    let b = create_with_header(app, &token, "shop-order-77", &product).await;
+    assert!(a["errors"].is_null(), "{a}");
+    assert_eq!(a["data"]["createOrder"]["id"], b["data"]["createOrder"]["id"]);
+    assert_eq!(rows(&app.db.db, "orders").await, before + 1);
+    let mine = app
+        .graphql_as(
+            &token,
+            "{ orders(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["data"]["orders"]["edges"],
+        json!([{"node": {"id": a["data"]["createOrder"]["id"]}}])
+    );
+    // Without a token: UNAUTHENTICATED, no data.
+    let anon = app
+        .graphql("{ orders(first: 1) { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(code(&anon), "UNAUTHENTICATED");
+    assert!(anon["data"].is_null());
 });
