@@ -17,10 +17,11 @@ use gantry_api::config::Config;
 use gantry_api::graphql::loaders::QueryCounter;
 use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
 use gantry_api::graphql::{GantrySchema, build_schema};
+use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::orders::{LineItem, NewOrder, NewOrderLine, OrderFilter};
 use gantry_engine::domain::types::{Currency, CustomerId};
 use gantry_engine::domain::users::Role;
-use gantry_engine::store::{Db, count_rows, demo, orders, users};
+use gantry_engine::store::{Db, count_rows, demo, equipment, orders, users};
 use serde_json::{Value, json};
 
 async fn setup(db: &Db) -> GantrySchema {
@@ -778,6 +779,52 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
         } else {
             assert_eq!(f["state"], "FAILED", "out of automatic reprints: {f}");
         }
+    }
+});
+
+gantry_engine::db_test!(replan_returns_unplaceable_jobs_to_the_queue, |db| {
+    let schema = setup(db).await;
+    let planner = as_role(db, Role::Planner).await;
+    ok(
+        &schema,
+        &planner,
+        "mutation { replanNow(timeLimitSeconds: 1) { status } }",
+        json!({}),
+    )
+    .await;
+    // Take every printer that may go offline out of service.
+    let printers = {
+        let mut c = db.pool().acquire().await.unwrap();
+        equipment::list_printers(&mut c).await.unwrap()
+    };
+    for p in printers {
+        let mut tx = db.begin().await.unwrap();
+        if equipment::set_status(&mut tx, gantry_engine::store::now(), p.id, PrinterStatus::Offline)
+            .await
+            .is_ok()
+        {
+            tx.commit().await.unwrap();
+        }
+    }
+    let d = ok(
+        &schema,
+        &planner,
+        "mutation { replanNow(timeLimitSeconds: 1) { unscheduled { jobId reason } } }",
+        json!({}),
+    )
+    .await;
+    let unscheduled = d["replanNow"]["unscheduled"].as_array().unwrap();
+    assert!(!unscheduled.is_empty());
+    for u in unscheduled {
+        let j = ok(
+            &schema,
+            &planner,
+            "query($id: ID!) { job(id: $id) { state printerId } }",
+            json!({"id": u["jobId"]}),
+        )
+        .await;
+        assert_eq!(j["job"]["state"], "QUEUED", "{u}");
+        assert!(u["reason"].as_str().is_some_and(|r| !r.is_empty()));
     }
 });
 

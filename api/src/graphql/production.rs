@@ -191,6 +191,8 @@ pub struct ProductionPlan {
 struct Solved {
     plan: ProductionPlan,
     schedule: Vec<(JobId, PrinterId, chrono::DateTime<chrono::Utc>)>,
+    /// Scheduled jobs the new plan could not place, with the reason: taken off their printer.
+    unschedule: Vec<(JobId, String)>,
 }
 
 fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
@@ -303,6 +305,15 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
     for v in per_printer.values_mut() {
         v.sort_by_key(|j| j.start);
     }
+    let unschedule = plan
+        .unscheduled
+        .iter()
+        .filter_map(|u| {
+            let id = u.job.parse::<i64>().ok()?;
+            let job = jobs.get(&id)?;
+            (job.state == JobState::Scheduled).then(|| (JobId(id), u.reason.clone()))
+        })
+        .collect();
     let status = match plan.status {
         gantry_solver::Status::Optimal => "optimal",
         gantry_solver::Status::Feasible => "feasible",
@@ -335,6 +346,7 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
             solve_ms: i64::try_from(plan.solve_ms).unwrap_or(i64::MAX),
         },
         schedule,
+        unschedule,
     })
 }
 
@@ -502,8 +514,9 @@ impl ProductionMutation {
         Ok(JobNode(j))
     }
 
-    /// Solves the plan now and writes it: every placed queued/scheduled job gets its printer
-    /// and planned start, in one transaction. Returns the plan.
+    /// Solves the plan now and writes it in one transaction: every placed queued/scheduled job
+    /// gets its printer and planned start; a scheduled job the plan cannot place goes back to
+    /// the queue. Returns the plan.
     #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
     async fn replan_now(
         &self,
@@ -512,10 +525,14 @@ impl ProductionMutation {
     ) -> async_graphql::Result<ProductionPlan> {
         let solved = solve_now(ctx, time_limit_seconds).await?;
         let now = gantry_engine::store::now();
-        let schedule = solved.schedule;
+        let (schedule, unschedule) = (solved.schedule, solved.unschedule);
         command!(ctx, tx => async {
             for (job, printer, start) in &schedule {
                 production::schedule_job(&mut tx, now, *job, *printer, *start).await.map_err(gql_error)?;
+            }
+            for (job, reason) in &unschedule {
+                let note = format!("re-plan: {reason}");
+                production::unschedule_job(&mut tx, now, *job, &note).await.map_err(gql_error)?;
             }
             Ok(())
         });
