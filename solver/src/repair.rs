@@ -125,7 +125,12 @@ fn apply_event_unchecked(problem: &Problem, current: &Plan, event: &Event) -> Re
                 .iter()
                 .position(|j| &j.id == job)
                 .ok_or_else(|| EventError::UnknownJob(job.clone()))?;
-            pb.jobs.remove(i);
+            // A job that already finished cannot be undone: cancelling it changes nothing (later
+            // jobs on its printer were set up after it). A running job is aborted and removed.
+            let finished = current.assignments.iter().any(|a| &a.job == job && a.end <= at);
+            if !finished {
+                pb.jobs.remove(i);
+            }
         }
         Event::PrinterDown { printer, until, .. } => {
             let until = until.unwrap_or(MAX_TIME);

@@ -587,3 +587,55 @@ fn milp_and_dp_agree_on_the_optimum() {
         }
     }
 }
+
+#[test]
+fn random_events_always_give_checked_plans() {
+    let mut rng = gantry_solver::rng::Rng::new(99);
+    for seed in 0..10u64 {
+        let pb = generate(&ScenarioSpec::farm(2 + seed as usize % 4, 30, 50 + seed));
+        let plan = solve(&pb, &opts(Method::Heuristic, seed)).unwrap();
+        check(&pb, &plan).unwrap();
+        let horizon = plan.objective.makespan.max(2);
+        for i in 0..40 {
+            let at = rng.below(horizon as usize) as i64;
+            let a = plan.assignments[rng.below(plan.assignments.len())].clone();
+            let event = match i % 6 {
+                0 => {
+                    let mut job = pb.jobs[rng.below(pb.jobs.len())].clone();
+                    job.id = format!("X{i}");
+                    Event::JobAdded { at, job }
+                }
+                1 => Event::JobCancelled {
+                    at,
+                    job: a.job.clone(),
+                },
+                2 => Event::PrinterDown {
+                    at,
+                    printer: a.printer.clone(),
+                    until: Some(at + 300),
+                },
+                3 => Event::PrinterDown {
+                    at,
+                    printer: a.printer.clone(),
+                    until: None,
+                },
+                4 => Event::PrinterUp {
+                    at,
+                    printer: a.printer.clone(),
+                },
+                _ => Event::JobFinished {
+                    at: a.start + 1 + rng.below((a.end - a.start) as usize * 2) as i64,
+                    job: a.job,
+                },
+            };
+            let o = SolveOptions {
+                time_limit: 5.0,
+                method: Method::Heuristic,
+                seed,
+                max_iterations: Some(i % 2 * 50),
+            };
+            let r = repair(&pb, &plan, &event, &o).unwrap();
+            check(&r.problem, &r.plan).unwrap_or_else(|v| panic!("{event:?}: {v}"));
+        }
+    }
+}
