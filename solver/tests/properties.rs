@@ -639,3 +639,30 @@ fn random_events_always_give_checked_plans() {
         }
     }
 }
+
+#[test]
+fn column_method_agrees_with_the_dp() {
+    use gantry_solver::{Instance, dp, heuristic};
+    for seed in 0..6u64 {
+        let obj = OBJECTIVES[seed as usize % 3];
+        let pb = small(300 + seed, 2 + seed as usize % 2, 7, obj);
+        let inst = Instance::new(&pb).unwrap();
+        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let opt = dp::solve_dp(&inst, &jobs, deadline)
+            .unwrap()
+            .evaluate(&inst)
+            .unwrap()
+            .value;
+        let warm = heuristic::construct(&inst);
+        let warm_value = warm.evaluate(&inst).unwrap().value;
+        let got = match dp::solve_columns(&inst, &jobs, &warm, deadline, 1_000_000).unwrap() {
+            dp::ColumnsOutcome::Better(s) => s.evaluate(&inst).unwrap().value,
+            dp::ColumnsOutcome::IncumbentOptimal => warm_value,
+        };
+        assert!(
+            (got - opt).abs() < 1e-6,
+            "seed {seed}: columns {got} dp {opt} (warm {warm_value})"
+        );
+    }
+}
