@@ -117,7 +117,10 @@ impl ProductNode {
     /// Number of reviews and average stars.
     async fn rating(&self, ctx: &Context<'_>) -> async_graphql::Result<Rating> {
         let id = self.0.id;
-        let r = read!(ctx, c => catalog::rating_summary(c, id));
+        let r = match loaders(ctx)?.ratings.load(ctx, id).await? {
+            Some(r) => r,
+            None => read!(ctx, c => catalog::rating_summary(c, id)),
+        };
         Ok(Rating {
             count: r.count,
             average: r.average,

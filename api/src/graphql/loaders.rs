@@ -5,7 +5,10 @@
 //! first item to resume fetches *all* registered keys with one batch read
 //! (`gantry_engine::store::batch`, `WHERE id IN (…)`) and hands each waiter its row. So
 //! `orders { lines { product } customer }` costs one read for the page, one for all lines, one
-//! for all products and one for all customers, whatever the page length.
+//! for all products and one for all customers, whatever the page length. Loaded this way:
+//! customers, products, materials, printers, order lines and jobs by order, review summaries by
+//! product. (Per-row fields not batched yet: `Order.statusHistory`, `Product.reviews`,
+//! `Job.events`.)
 //!
 //! (The `dataloader` feature of async-graphql is not enabled in this workspace, so this is a
 //! small equivalent with the same contract: one batch per tick, keyed by id, no cache between
@@ -24,10 +27,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll};
 
 use async_graphql::Context;
-use gantry_engine::domain::catalog::Product;
+use gantry_engine::domain::catalog::{Product, RatingSummary};
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::orders::OrderLine;
+use gantry_engine::domain::production::Job;
 use gantry_engine::domain::types::{CustomerId, MaterialId, OrderId, PrinterId, ProductId};
 use gantry_engine::domain::users::Customer;
 use gantry_engine::store::{Db, StoreResult, batch, equipment, inventory};
@@ -107,6 +111,15 @@ pub struct Loader<F: BatchFetch> {
     pending: Mutex<Waiters<F>>,
 }
 
+/// How long a batch waits for keys after its siblings have settled.
+const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Rounds without a new key after which a batch is considered complete.
+const QUIET_ROUNDS: usize = 3;
+
+/// Most extra yield rounds while a batch is still growing.
+const MAX_ROUNDS: usize = 64;
+
 /// Yields to the surrounding join `n` times.
 struct YieldNow(u8);
 
@@ -153,17 +166,42 @@ impl<F: BatchFetch> Loader<F> {
         }
     }
 
+    /// Yields until the pending batch has not grown for [`QUIET_ROUNDS`] rounds.
+    async fn settle(&self) {
+        let mut quiet = 0;
+        for _ in 0..MAX_ROUNDS {
+            let before = self.pending().len();
+            YieldNow(1).await;
+            if self.pending().len() == before {
+                quiet += 1;
+                if quiet == QUIET_ROUNDS {
+                    break;
+                }
+            } else {
+                quiet = 0;
+            }
+        }
+    }
+
     /// The value for `key` (`None` when there is no such row), batched with the keys its
     /// siblings ask for in the same tick.
     pub async fn load(&self, ctx: &Context<'_>, key: F::Key) -> async_graphql::Result<Option<F::Value>> {
         let (tx, rx) = oneshot::channel();
         self.pending().push((key, tx));
+        // Let the siblings register their keys: yield until the batch stops growing, then wait
+        // a short moment (2 ms; async-graphql's DataLoader waits 1 ms) for siblings that were busy
+        // elsewhere, and settle again.
         YieldNow(3).await;
+        self.settle().await;
+        tokio::time::sleep(BATCH_DELAY).await;
+        self.settle().await;
         let batch = std::mem::take(&mut *self.pending());
         if !batch.is_empty() {
             self.run(ctx, batch).await;
         }
-        match rx.await {
+        // Unconstrained: tokio's cooperative budget must not delay a waiter that already has
+        // its value (its next keys would then miss the next batch).
+        match tokio::task::unconstrained(rx).await {
             Ok(r) => r,
             // The request that took our key was dropped before answering: load alone.
             Err(_) => {
@@ -208,6 +246,28 @@ impl BatchFetch for LinesFetch {
     }
 }
 
+/// Jobs by order id.
+pub struct JobsFetch;
+impl BatchFetch for JobsFetch {
+    type Key = OrderId;
+    type Value = Vec<Job>;
+    async fn fetch(db: &Db, keys: Vec<OrderId>) -> StoreResult<HashMap<OrderId, Vec<Job>>> {
+        let mut c = db.pool().acquire().await?;
+        batch::jobs_by_order_ids(&mut c, &keys).await
+    }
+}
+
+/// Review summaries by product id.
+pub struct RatingFetch;
+impl BatchFetch for RatingFetch {
+    type Key = ProductId;
+    type Value = RatingSummary;
+    async fn fetch(db: &Db, keys: Vec<ProductId>) -> StoreResult<HashMap<ProductId, RatingSummary>> {
+        let mut c = db.pool().acquire().await?;
+        batch::ratings_by_product_ids(&mut c, &keys).await
+    }
+}
+
 /// Materials by id (the materials table is small: one read of all of them per batch).
 pub struct MaterialFetch;
 impl BatchFetch for MaterialFetch {
@@ -245,6 +305,8 @@ pub struct Loaders {
     pub customers: Loader<CustomerFetch>,
     pub products: Loader<ProductFetch>,
     pub lines: Loader<LinesFetch>,
+    pub jobs: Loader<JobsFetch>,
+    pub ratings: Loader<RatingFetch>,
     pub materials: Loader<MaterialFetch>,
     pub printers: Loader<PrinterFetch>,
 }
@@ -255,6 +317,8 @@ impl Loaders {
             customers: Loader::new(db.clone()),
             products: Loader::new(db.clone()),
             lines: Loader::new(db.clone()),
+            jobs: Loader::new(db.clone()),
+            ratings: Loader::new(db.clone()),
             materials: Loader::new(db.clone()),
             printers: Loader::new(db.clone()),
         }

@@ -112,11 +112,7 @@ impl OrderNode {
     }
     /// The production jobs of this order.
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobNode>> {
-        let filter = production::JobFilter {
-            order_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let jobs = read!(ctx, c => production::list_jobs(c, &filter));
+        let jobs = loaders(ctx)?.jobs.load(ctx, self.0.id).await?.unwrap_or_default();
         Ok(jobs.into_iter().map(JobNode).collect())
     }
 }

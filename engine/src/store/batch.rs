@@ -8,11 +8,12 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::{StoreError, StoreResult, col, flag};
-use crate::domain::catalog::{Product, ProductionSpec};
+use crate::domain::catalog::{Product, ProductionSpec, RatingSummary};
 use crate::domain::orders::OrderLine;
+use crate::domain::production::{Job, JobState};
 use crate::domain::types::{
-    CategoryId, Currency, CustomerId, MaterialId, Money, OrderId, OrderLineId, ProductId, Quantity,
-    from_millis,
+    CategoryId, Currency, CustomerId, JobId, MaterialId, Money, OrderId, OrderLineId, PrinterId, ProductId,
+    Quantity, from_millis,
 };
 use crate::domain::users::Customer;
 
@@ -167,6 +168,85 @@ pub async fn lines_by_order_ids(
             failed_count: col(row, T, "failed_count")?,
         };
         out.entry(line.order_id).or_default().push(line);
+    }
+    Ok(out)
+}
+
+/// The jobs of several orders, each list by job id; orders without jobs map to an empty list.
+pub async fn jobs_by_order_ids(
+    conn: &mut AnyConnection,
+    ids: &[OrderId],
+) -> StoreResult<HashMap<OrderId, Vec<Job>>> {
+    const T: &str = "jobs";
+    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = fetch_in(
+        conn,
+        "SELECT id, order_id, order_line_id, plate_no, attempt, retry_of, copies, material_id, grams, est_minutes, \
+         state, printer_id, priority, due_at, planned_start, started_at, finished_at, progress_pct, failure_reason, \
+         created_at, updated_at FROM jobs WHERE order_id IN",
+        "ORDER BY order_id, id",
+        &raw,
+    )
+    .await?;
+    let mut out: HashMap<OrderId, Vec<Job>> = ids.iter().map(|i| (*i, Vec::new())).collect();
+    for row in &rows {
+        let time = |name: &str| -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+            Ok(col::<Option<i64>>(row, T, name)?.map(from_millis))
+        };
+        let state: String = col(row, T, "state")?;
+        let job = Job {
+            id: JobId(col(row, T, "id")?),
+            order_id: OrderId(col(row, T, "order_id")?),
+            order_line_id: OrderLineId(col(row, T, "order_line_id")?),
+            plate_no: col(row, T, "plate_no")?,
+            attempt: col(row, T, "attempt")?,
+            retry_of: col::<Option<i64>>(row, T, "retry_of")?.map(JobId),
+            copies: col(row, T, "copies")?,
+            material_id: MaterialId(col(row, T, "material_id")?),
+            grams: col(row, T, "grams")?,
+            est_minutes: col(row, T, "est_minutes")?,
+            state: JobState::parse(&state)
+                .ok_or_else(|| StoreError::corrupt(T, format!("unknown job state {state:?}")))?,
+            printer_id: col::<Option<i64>>(row, T, "printer_id")?.map(PrinterId),
+            priority: col(row, T, "priority")?,
+            due_at: time("due_at")?,
+            planned_start: time("planned_start")?,
+            started_at: time("started_at")?,
+            finished_at: time("finished_at")?,
+            progress_pct: col(row, T, "progress_pct")?,
+            failure_reason: col(row, T, "failure_reason")?,
+            created_at: from_millis(col(row, T, "created_at")?),
+            updated_at: from_millis(col(row, T, "updated_at")?),
+        };
+        out.entry(job.order_id).or_default().push(job);
+    }
+    Ok(out)
+}
+
+/// Review counts and averages of several products (products without reviews: count 0).
+pub async fn ratings_by_product_ids(
+    conn: &mut AnyConnection,
+    ids: &[ProductId],
+) -> StoreResult<HashMap<ProductId, RatingSummary>> {
+    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = fetch_in(
+        conn,
+        "SELECT product_id, COUNT(*) AS n, COALESCE(CAST(SUM(rating) AS BIGINT), 0) AS total FROM reviews \
+         WHERE product_id IN",
+        "GROUP BY product_id",
+        &raw,
+    )
+    .await?;
+    let mut out: HashMap<ProductId, RatingSummary> = ids
+        .iter()
+        .map(|i| (*i, RatingSummary::from_totals(*i, 0, 0)))
+        .collect();
+    for row in &rows {
+        let id = ProductId(col(row, "reviews", "product_id")?);
+        out.insert(
+            id,
+            RatingSummary::from_totals(id, col(row, "reviews", "n")?, col(row, "reviews", "total")?),
+        );
     }
     Ok(out)
 }
