@@ -23,7 +23,11 @@ impl From<StoreError> for ApiError {
         } else {
             e.to_string()
         };
-        ApiError { kind, reason: e.code(), message }
+        ApiError {
+            kind,
+            reason: e.code(),
+            message,
+        }
     }
 }
 
