@@ -1,5 +1,8 @@
 //! Gantry's live farm model: printer, queue, order and stock actors under a scheduler
 //! supervisor (actix), thin shells over `gantry-engine` and `gantry-solver`.
 //!
-//! Not built yet: this crate is owned by the live-farm issue and is intentionally empty until
-//! then. Nothing in the server depends on it at run time.
+//! Work in progress (live-farm issue): the event bus is the first part in place.
+
+pub mod events;
+
+pub use events::{EventBus, FarmEvent};

@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
+use gantry_actors::EventBus;
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,6 +41,8 @@ pub struct AppState {
     pub auth: Auth,
     pub metrics: Arc<Metrics>,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Committed farm changes, for subscriptions and the live farm.
+    pub events: EventBus,
 }
 
 /// The id of the current request (in request extensions).
@@ -206,10 +209,24 @@ pub fn client_addr(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpAddr]
     Some(addr)
 }
 
+/// `GET /graphql`: subscriptions over WebSocket (`graphql-transport-ws` or the legacy
+/// `graphql-ws`), authenticated by the `connection_init` payload
+/// (see `crate::graphql::subscriptions`).
+async fn graphql_ws(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let (auth, db) = (state.auth.clone(), state.db.clone());
+    async_graphql_actix_web::GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |p| crate::graphql::subscriptions::connection_init(auth, db, p))
+        .start(&req, payload)
+}
+
 async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").finish())
+        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -298,9 +315,20 @@ async fn observe(
 
 /// Builds the server on an already-bound listener (tests bind port 0).
 pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<Server> {
+    build_with_events(listener, config, db, EventBus::default())
+}
+
+/// [`build`] publishing on (and subscribing to) the given event bus.
+pub fn build_with_events(
+    listener: TcpListener,
+    config: &Config,
+    db: Db,
+    events: EventBus,
+) -> std::io::Result<Server> {
     let auth = Auth::from_config(config).map_err(std::io::Error::other)?;
     let state = AppState {
-        schema: build_schema(db.clone(), config),
+        schema: build_schema(db.clone(), config, events.clone()),
+        events,
         db,
         auth,
         metrics: Arc::new(Metrics::default()),
@@ -315,6 +343,7 @@ pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<
             .wrap(from_fn(observe))
             .route("/healthz", web::get().to(healthz))
             .route("/graphql", web::post().to(graphql))
+            .route("/graphql", web::get().to(graphql_ws))
             .route("/graphiql", web::get().to(graphiql))
             .route("/metrics", web::get().to(metrics))
     })
@@ -327,16 +356,19 @@ pub fn build(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<
 pub struct Running {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
+    /// The server's event bus (tests publish on it).
+    pub events: EventBus,
 }
 
 /// Binds `config.listen` (port 0 picks a free port) and spawns the server on the current runtime.
 pub fn spawn(config: &Config, db: Db) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen)?;
     let addr = listener.local_addr()?;
-    let server = build(listener, config, db)?;
+    let events = EventBus::default();
+    let server = build_with_events(listener, config, db, events.clone())?;
     let handle = server.handle();
     tokio::spawn(server);
-    Ok(Running { addr, handle })
+    Ok(Running { addr, handle, events })
 }
 
 #[cfg(test)]

@@ -26,7 +26,11 @@ use serde_json::{Value, json};
 
 async fn setup(db: &Db) -> GantrySchema {
     demo::load(db).await.expect("demo farm");
-    build_schema(db.clone(), &Config::from_map(&HashMap::new()).expect("config"))
+    build_schema(
+        db.clone(),
+        &Config::from_map(&HashMap::new()).expect("config"),
+        Default::default(),
+    )
 }
 
 /// The first demo account of a role (customers: the first customer account).

@@ -10,9 +10,11 @@ mod meta;
 mod orders;
 pub mod principal;
 mod production;
+pub mod subscriptions;
 mod users;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
+use gantry_actors::EventBus;
 use gantry_engine::store::Db;
 
 pub use error::{ApiError, gql_error};
@@ -42,12 +44,13 @@ pub struct MutationRoot(
     equipment::EquipmentMutation,
 );
 
-pub type GantrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
 /// Builds the schema with the limits from configuration.
-pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
         .data(loaders::Loaders::new(&db))
+        .data(events)
         .data(db)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity);
@@ -59,7 +62,7 @@ pub fn build_schema(db: Db, config: &Config) -> GantrySchema {
 
 /// The SDL of the schema (committed at `docs/schema.graphql`; a test fails on drift).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
         .finish()
         .sdl()
 }

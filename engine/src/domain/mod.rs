@@ -8,6 +8,8 @@ pub mod equipment;
 pub mod inventory;
 pub mod orders;
 pub mod planning;
+pub mod printing;
 pub mod production;
+pub mod protocol;
 pub mod types;
 pub mod users;
