@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod equipment;
+pub mod geometry;
 pub mod inventory;
 pub mod orders;
 pub mod planning;
