@@ -301,7 +301,7 @@ pub(super) fn edge_report(mesh: &Mesh) -> Edges {
                 continue;
             }
             let n = f + r;
-            if n % 2 == 1 {
+            if !n.is_multiple_of(2) {
                 edges.open += 1;
             }
             if n > 2 {

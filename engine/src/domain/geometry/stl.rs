@@ -61,7 +61,7 @@ fn parse_binary(bytes: &[u8], limits: &ParseLimits) -> Result<Mesh, GeometryErro
     let expected = expected_size(count);
     if actual != expected {
         let body = actual - HEADER as u64;
-        if actual < expected && body % RECORD as u64 != 0 {
+        if actual < expected && !body.is_multiple_of(RECORD as u64) {
             return Err(GeometryError::Truncated(format!(
                 "binary STL ends inside triangle {} of the {count} its header declares",
                 body / RECORD as u64 + 1

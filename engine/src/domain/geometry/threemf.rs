@@ -108,7 +108,10 @@ fn read_part(
         return Err(overrun(name, declared));
     }
     if let Err(e) = read {
-        if e.to_string().to_ascii_lowercase().contains("limit") {
+        // The zip reader itself stops at the declared size ("File is larger than its declared
+        // uncompressed size"); that is the same overrun.
+        let message = e.to_string().to_ascii_lowercase();
+        if message.contains("declared") || message.contains("limit") {
             return Err(overrun(name, declared));
         }
         return Err(GeometryError::Malformed(format!(
