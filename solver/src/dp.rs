@@ -54,30 +54,101 @@ fn insert_pareto<T: Copy>(front: &mut Vec<T>, e: T, key: impl Fn(&T) -> (i64, f6
     front.push(e);
 }
 
+/// Bytes of one state of the column enumeration (an [`Entry`] plus hash-map overhead).
+pub const COLUMN_STATE_BYTES: usize = std::mem::size_of::<Entry>() + 48;
+
+/// Memory the DP needs before storing any state: the per-(subset, last job) table headers of
+/// every printer plus the per-subset printer and combination fronts.
+pub fn dp_fixed_bytes(n_printers: usize, n_jobs: usize) -> usize {
+    let subsets = 1usize << n_jobs.min(30);
+    let vec = std::mem::size_of::<Vec<Entry>>();
+    n_printers.saturating_mul(subsets.saturating_mul(n_jobs.max(1) * vec + 2 * vec))
+}
+
 /// Solve exactly; `None` if too large or out of time.
 pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Sequences> {
+    solve_dp_within(inst, jobs, deadline, usize::MAX)
+}
+
+/// [`solve_dp`] within a memory budget: `None` as soon as the tables would exceed `max_bytes`
+/// (counted as table headers plus every state stored; an over-estimate, since dominated states
+/// are dropped again).
+pub fn solve_dp_within(
+    inst: &Instance,
+    jobs: &[usize],
+    deadline: Instant,
+    max_bytes: usize,
+) -> Option<Sequences> {
+    let sub = Sub {
+        printers: (0..inst.n_printers).collect(),
+        starts: (0..inst.n_printers).map(|p| Cursor::new(inst, p)).collect(),
+        suffixes: vec![Vec::new(); inst.n_printers],
+        makespan_floor: 0,
+    };
+    let middles = solve_sub(inst, &sub, jobs, deadline, max_bytes)?;
+    Some(Sequences {
+        seqs: middles,
+        unscheduled: Vec::new(),
+    })
+}
+
+/// A sub-problem for large-neighbourhood search: re-sequence `jobs` on `printers`, where printer
+/// `printers[i]` starts from the state `starts[i]` (after a fixed prefix, whose cost the cursor
+/// carries) and must still run `suffixes[i]` after the re-optimised part. The makespan term is
+/// `max(makespan_floor, Cmax of these printers)` (the other printers' makespan).
+#[derive(Debug, Clone)]
+pub struct Sub {
+    pub printers: Vec<usize>,
+    pub starts: Vec<Cursor>,
+    pub suffixes: Vec<Vec<usize>>,
+    pub makespan_floor: i64,
+}
+
+/// Exact DP on a [`Sub`] problem: the optimal middle sequence for each printer of `sub` (same
+/// order), minimising `w1·max(floor, Cmax) + Σ cost` of these printers (prefix and suffix
+/// included). `None` if too large, out of time or over `max_bytes`, or if no feasible
+/// assignment exists.
+pub fn solve_sub(
+    inst: &Instance,
+    sub: &Sub,
+    jobs: &[usize],
+    deadline: Instant,
+    max_bytes: usize,
+) -> Option<Vec<Vec<usize>>> {
     let n = jobs.len();
     if n > DP_MAX_JOBS {
         return None;
     }
     let full: u32 = if n == 0 { 0 } else { (1u32 << n) - 1 };
-    let n_p = inst.n_printers;
+    let n_p = sub.printers.len();
+    let mut bytes = dp_fixed_bytes(n_p, n);
+    if bytes > max_bytes {
+        return None;
+    }
     let only_cost = inst.w_makespan == 0.0;
+    // Cursor after pushing the printer's suffix (None if it no longer fits).
+    let close = |i: usize, c: &Cursor| -> Option<Cursor> {
+        let mut c = *c;
+        for &q in &sub.suffixes[i] {
+            c.push(inst, sub.printers[i], q)?;
+        }
+        Some(c)
+    };
     // Per printer: per (mask, last) fronts, then per mask the printer front (end, cost, last, idx).
     let mut printer_fronts: Vec<Vec<Vec<PrinterEntry>>> = Vec::with_capacity(n_p);
     let mut tables: Vec<Vec<Vec<Entry>>> = Vec::with_capacity(n_p);
     let mut elig_masks = vec![0u32; n_p];
-    for p in 0..n_p {
+    for (pi, &p) in sub.printers.iter().enumerate() {
         let mut em = 0u32;
         for (k, &j) in jobs.iter().enumerate() {
             if inst.duration(j, p).is_some() {
                 em |= 1 << k;
             }
         }
-        elig_masks[p] = em;
+        elig_masks[pi] = em;
         // table[mask * n + last]
         let mut table: Vec<Vec<Entry>> = vec![Vec::new(); (full as usize + 1) * n.max(1)];
-        let start = Cursor::new(inst, p);
+        let start = sub.starts[pi];
         for k in 0..n {
             if em & (1 << k) == 0 {
                 continue;
@@ -126,22 +197,33 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
                                 parent: (last, fi),
                             };
                             insert_pareto(&mut table[nm * n + k], ne, |x| (x.end, x.cost));
+                            bytes += std::mem::size_of::<Entry>();
                         }
                     }
                 }
             }
+            if bytes > max_bytes {
+                return None;
+            }
         }
-        // Printer fronts per mask.
+        // Printer fronts per mask (each closed with the printer's suffix).
         let mut pf: Vec<Vec<PrinterEntry>> = vec![Vec::new(); full as usize + 1];
-        pf[0].push((0, 0.0, usize::MAX, 0));
+        if let Some(c) = close(pi, &start) {
+            let key = if only_cost { 0 } else { c.cmax };
+            pf[0].push((key, c.cost(inst), usize::MAX, 0));
+        }
         for mask in 1..=full {
             if mask & !em != 0 {
                 continue;
             }
             for last in 0..n {
                 for (i, e) in table[mask as usize * n + last].iter().enumerate() {
-                    let key = if only_cost { 0 } else { e.end };
-                    insert_pareto(&mut pf[mask as usize], (key, e.cost, last, i), |x| (x.0, x.1));
+                    let Some(c) = close(pi, &e.cursor) else { continue };
+                    let key = if only_cost { 0 } else { c.cmax };
+                    insert_pareto(&mut pf[mask as usize], (key, c.cost(inst), last, i), |x| {
+                        (x.0, x.1)
+                    });
+                    bytes += std::mem::size_of::<PrinterEntry>();
                 }
             }
         }
@@ -150,45 +232,46 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
     }
     // Combine printers.
     let mut combs: Vec<Vec<Vec<Comb>>> = Vec::with_capacity(n_p);
-    for p in 0..n_p {
+    for pi in 0..n_p {
         let mut g: Vec<Vec<Comb>> = vec![Vec::new(); full as usize + 1];
         for mask in 0..=full {
-            if mask.is_multiple_of(4096) && Instant::now() >= deadline {
+            if mask.is_multiple_of(4096) && (Instant::now() >= deadline || bytes > max_bytes) {
                 return None;
             }
             // Enumerate sub ⊆ mask ∩ eligible(p), including empty.
-            let allowed = mask & elig_masks[p];
-            let mut sub = allowed;
+            let allowed = mask & elig_masks[pi];
+            let mut s = allowed;
             loop {
-                let rest = mask & !sub;
-                for (fi, f) in printer_fronts[p][sub as usize].iter().enumerate() {
-                    if p == 0 {
+                let rest = mask & !s;
+                for (fi, f) in printer_fronts[pi][s as usize].iter().enumerate() {
+                    if pi == 0 {
                         if rest == 0 {
                             insert_pareto(
                                 &mut g[mask as usize],
                                 Comb {
                                     cmax: f.0,
                                     cost: f.1,
-                                    from: (sub, fi, 0),
+                                    from: (s, fi, 0),
                                 },
                                 |x| (x.cmax, x.cost),
                             );
                         }
                     } else {
-                        for (gi, prev) in combs[p - 1][rest as usize].iter().enumerate() {
+                        for (gi, prev) in combs[pi - 1][rest as usize].iter().enumerate() {
                             let c = Comb {
                                 cmax: prev.cmax.max(f.0),
                                 cost: prev.cost + f.1,
-                                from: (sub, fi, gi),
+                                from: (s, fi, gi),
                             };
                             insert_pareto(&mut g[mask as usize], c, |x| (x.cmax, x.cost));
+                            bytes += std::mem::size_of::<Comb>();
                         }
                     }
                 }
-                if sub == 0 {
+                if s == 0 {
                     break;
                 }
-                sub = (sub - 1) & allowed;
+                s = (s - 1) & allowed;
             }
         }
         combs.push(g);
@@ -197,33 +280,35 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
     let (bi, _) = last[full as usize]
         .iter()
         .enumerate()
-        .map(|(i, c)| (i, inst.w_makespan * c.cmax as f64 + c.cost))
+        .map(|(i, c)| {
+            (
+                i,
+                inst.w_makespan * c.cmax.max(sub.makespan_floor) as f64 + c.cost,
+            )
+        })
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     // Reconstruct.
     let mut seqs = vec![Vec::new(); n_p];
     let mut mask = full;
     let mut gi = bi;
-    for p in (0..n_p).rev() {
-        let c = combs[p][mask as usize][gi];
-        let (sub, fi, prev_gi) = c.from;
-        let (_, _, mut lastj, mut ei) = printer_fronts[p][sub as usize][fi];
-        let mut m = sub;
+    for pi in (0..n_p).rev() {
+        let c = combs[pi][mask as usize][gi];
+        let (s, fi, prev_gi) = c.from;
+        let (_, _, mut lastj, mut ei) = printer_fronts[pi][s as usize][fi];
+        let mut m = s;
         let mut seq = Vec::new();
         while lastj != usize::MAX {
             seq.push(jobs[lastj]);
-            let e = tables[p][m as usize * n + lastj][ei];
+            let e = tables[pi][m as usize * n + lastj][ei];
             m &= !(1 << lastj);
             (lastj, ei) = e.parent;
         }
         seq.reverse();
-        seqs[p] = seq;
-        mask &= !sub;
+        seqs[pi] = seq;
+        mask &= !s;
         gi = prev_gi;
     }
-    Some(Sequences {
-        seqs,
-        unscheduled: Vec::new(),
-    })
+    Some(seqs)
 }
 
 /// Outcome of [`solve_columns`].
@@ -238,7 +323,8 @@ pub enum ColumnsOutcome {
 /// Exact for up to ~24 jobs when a good incumbent is known: per printer, enumerate the sequences
 /// (as a DP over (subset, last job) with Pareto fronts of (end, cost)) that could still be part of
 /// a plan strictly better than the incumbent — pruned with per-job cost lower bounds — and pick one
-/// column per printer with a set-partitioning MILP (HiGHS). `None` if too large or out of time.
+/// column per printer with a set-partitioning MILP (HiGHS). `None` if too large (more than
+/// `max_states` states stored, see [`COLUMN_STATE_BYTES`]) or out of time.
 pub fn solve_columns(
     inst: &Instance,
     jobs: &[usize],
@@ -287,6 +373,45 @@ pub fn solve_columns(
     };
     let prunable = |mask: u32, end: i64, cost: f64| -> bool {
         inst.w_makespan * end.max(ms_lb) as f64 + cost + rest_lb(mask) >= ub - eps
+    };
+    // A column (printer p runs exactly `mask`) can only be part of a strictly better plan if the
+    // other jobs fit on the other printers before the largest makespan such a plan can have:
+    // Σ_{k ∉ mask} min_{q ≠ p} (duration + least setup) ≤ Σ_{q ≠ p} (C_max − available_from).
+    // (Not monotone along a sequence, so it filters finished columns, not partial states.)
+    let cmax_cap: Option<i64> =
+        (inst.w_makespan > 0.0).then(|| ((ub - eps) / inst.w_makespan).floor() as i64);
+    let work: Vec<Vec<Option<i64>>> = jobs
+        .iter()
+        .map(|&j| {
+            (0..inst.n_printers)
+                .map(|q| {
+                    inst.duration(j, q)
+                        .map(|d| d + crate::bound::min_setup(inst, &on, j, q))
+                })
+                .collect()
+        })
+        .collect();
+    let fits_elsewhere = |p: usize, mask: u32| -> bool {
+        let Some(cap) = cmax_cap else { return true };
+        let capacity: i64 = (0..inst.n_printers)
+            .filter(|&q| q != p)
+            .map(|q| (cap - inst.avail[q]).max(0))
+            .sum();
+        let mut need = 0i64;
+        for (k, w) in work.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                continue;
+            }
+            match (0..inst.n_printers)
+                .filter(|&q| q != p)
+                .filter_map(|q| w[q])
+                .min()
+            {
+                Some(x) => need += x,
+                None => return false,
+            }
+        }
+        need <= capacity
     };
     type Key = (u32, u8);
     let mut tables: Vec<HashMap<Key, Vec<Entry>>> = Vec::with_capacity(inst.n_printers);
@@ -344,16 +469,19 @@ pub fn solve_columns(
                             parent: (last as usize, fi),
                         };
                         insert_pareto(list, ne, |x| (x.end, x.cost));
+                        total_states += 1;
+                    }
+                    if total_states > max_states {
+                        return None;
                     }
                 }
-            }
-            total_states += next.len();
-            if total_states > max_states {
-                return None;
             }
             layer = next;
         }
         for (&(mask, last), list) in &table {
+            if !fits_elsewhere(p, mask) {
+                continue;
+            }
             for (i, e) in list.iter().enumerate() {
                 columns.push((p, mask, e.end, e.cost, last, i));
             }

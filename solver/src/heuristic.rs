@@ -25,7 +25,19 @@ pub struct Limits {
     pub stall_iterations: u64,
     /// Stop as soon as the value reaches this (a lower bound).
     pub target: f64,
+    /// Run one exact large-neighbourhood step (see [`Local::lns_step`]) every this many
+    /// iterations; 0 turns it off.
+    pub lns_period: u64,
 }
+
+/// Default [`Limits::lns_period`].
+pub const LNS_PERIOD: u64 = 5;
+
+/// Most jobs one large-neighbourhood step re-optimises exactly.
+pub const LNS_JOBS: usize = 8;
+
+/// Memory budget of one large-neighbourhood DP (deterministic, unlike a time cap).
+pub const LNS_BYTES: usize = 32 << 20;
 
 impl Limits {
     fn stop(&self, it: u64, since_best: u64, best: (usize, f64)) -> bool {
@@ -63,6 +75,9 @@ pub struct Local<'a> {
     stamp: Vec<u64>,
     epoch: u64,
     backup: Vec<(usize, Vec<usize>)>,
+    /// Large-neighbourhood steps tried and steps that improved the current solution.
+    pub lns_steps: u64,
+    pub lns_improved: u64,
 }
 
 impl<'a> Local<'a> {
@@ -81,6 +96,8 @@ impl<'a> Local<'a> {
             stamp: vec![0; inst.n_printers],
             epoch: 1,
             backup: Vec::new(),
+            lns_steps: 0,
+            lns_improved: 0,
         };
         for (j, r) in &start.unscheduled {
             if r == CONGESTED {
@@ -371,6 +388,150 @@ impl<'a> Local<'a> {
         out
     }
 
+    /// Large-neighbourhood step: pick 2–3 printers (the most tardy / critical one, or a random
+    /// busy one, plus printers that can run some of its jobs), take a window of at most
+    /// [`LNS_JOBS`] consecutive jobs on each (around the same time), and re-sequence and
+    /// re-assign those jobs exactly with the DP ([`crate::dp::solve_sub`]; prefixes and suffixes
+    /// stay fixed). Applies the result when it is strictly better. Deterministic for the RNG state
+    /// (the DP is capped by memory, not time; only the global deadline can cut it).
+    pub fn lns_step(&mut self, rng: &mut Rng, limits: &Limits) -> bool {
+        let inst = self.inst;
+        let nonempty: Vec<usize> = (0..inst.n_printers)
+            .filter(|&p| !self.seqs[p].is_empty())
+            .collect();
+        if nonempty.is_empty() {
+            return false;
+        }
+        self.lns_steps += 1;
+        // First printer and the position to centre the window on.
+        let (p1, centre) = if rng.unit() < 0.6 {
+            if inst.w_tardiness > 0.0 && (inst.w_makespan == 0.0 || rng.unit() < 0.5) {
+                // The tardiest job (biased sample), on its printer.
+                let mut best: Option<(f64, usize, usize)> = None;
+                for &p in &nonempty {
+                    for (i, &j) in self.seqs[p].iter().enumerate() {
+                        let t = inst.tardiness(j, self.curs[p][i + 1].cmax) * (0.5 + rng.unit());
+                        if t > 0.0 && best.is_none_or(|b| t > b.0) {
+                            best = Some((t, p, i));
+                        }
+                    }
+                }
+                match best {
+                    Some((_, p, i)) => (p, i),
+                    None => {
+                        let p = nonempty[rng.below(nonempty.len())];
+                        (p, rng.below(self.seqs[p].len()))
+                    }
+                }
+            } else {
+                let (_, i1, _) = self.top2();
+                let p = if i1 == NONE || self.seqs[i1].is_empty() {
+                    nonempty[0]
+                } else {
+                    i1
+                };
+                (p, self.seqs[p].len() - 1)
+            }
+        } else {
+            let p = nonempty[rng.below(nonempty.len())];
+            (p, rng.below(self.seqs[p].len()))
+        };
+        let n_printers = if rng.unit() < 0.5 { 2 } else { 3 };
+        let per = LNS_JOBS / n_printers;
+        let window = |len: usize, centre: usize, take: usize| -> (usize, usize) {
+            let take = take.min(len);
+            let a = centre.saturating_sub(take / 2).min(len - take);
+            (a, a + take)
+        };
+        let (a1, b1) = window(self.seqs[p1].len(), centre, per);
+        let t_lo = self.curs[p1][a1].cmax;
+        let t_hi = self.curs[p1][b1].cmax;
+        // Neighbours: printers that can run a job of the window, random order.
+        let mut cands: Vec<usize> = (0..inst.n_printers)
+            .filter(|&q| {
+                q != p1
+                    && self.seqs[p1][a1..b1]
+                        .iter()
+                        .any(|&j| inst.duration(j, q).is_some())
+            })
+            .collect();
+        rng.shuffle(&mut cands);
+        let mut printers = vec![p1];
+        let mut ranges = vec![(a1, b1)];
+        for q in cands.into_iter().take(n_printers - 1) {
+            // The jobs of q that overlap [t_lo, t_hi] (around the same time as p1's window).
+            let ends = &self.curs[q];
+            let len = self.seqs[q].len();
+            let first = (0..len).find(|&i| ends[i + 1].cmax > t_lo).unwrap_or(len);
+            let last = (0..len).rfind(|&i| ends[i].cmax < t_hi).map_or(first, |i| i + 1);
+            let (a, b) = if last > first {
+                window(len, (first + last) / 2, per.min(last - first).max(1))
+            } else {
+                (first.min(len), first.min(len))
+            };
+            printers.push(q);
+            ranges.push((a, b));
+        }
+        let mut jobs: Vec<usize> = Vec::new();
+        for (i, &p) in printers.iter().enumerate() {
+            jobs.extend_from_slice(&self.seqs[p][ranges[i].0..ranges[i].1]);
+        }
+        if jobs.len() < 2 {
+            return false;
+        }
+        let floor = (0..inst.n_printers)
+            .filter(|p| !printers.contains(p))
+            .map(|p| self.cmax[p])
+            .max()
+            .unwrap_or(0);
+        let sub = crate::dp::Sub {
+            printers: printers.clone(),
+            starts: printers
+                .iter()
+                .zip(&ranges)
+                .map(|(&p, r)| self.curs[p][r.0])
+                .collect(),
+            suffixes: printers
+                .iter()
+                .zip(&ranges)
+                .map(|(&p, r)| self.seqs[p][r.1..].to_vec())
+                .collect(),
+            makespan_floor: floor,
+        };
+        let deadline = limits
+            .deadline
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
+        let Some(middles) = crate::dp::solve_sub(inst, &sub, &jobs, deadline, LNS_BYTES) else {
+            return false;
+        };
+        let before = self.score();
+        let old: Vec<Vec<usize>> = printers.iter().map(|&p| self.seqs[p].clone()).collect();
+        for (i, &p) in printers.iter().enumerate() {
+            let (a, b) = ranges[i];
+            let mut seq = old[i][..a].to_vec();
+            seq.extend_from_slice(&middles[i]);
+            seq.extend_from_slice(&old[i][b..]);
+            self.seqs[p] = seq;
+        }
+        let pool_before = self.pool.len();
+        for &p in &printers {
+            self.recompute(p);
+        }
+        self.refresh_sum();
+        if self.pool.len() == pool_before && less(self.score(), before) {
+            return true;
+        }
+        // Not better (or, impossibly, a job no longer fits): restore.
+        self.pool.truncate(pool_before);
+        for (i, &p) in printers.iter().enumerate() {
+            self.seqs[p] = old[i].clone();
+            self.recompute(p);
+        }
+        self.pool.truncate(pool_before);
+        self.refresh_sum();
+        false
+    }
+
     /// Ruin-and-recreate with late acceptance until the limits say stop. Returns the best solution.
     pub fn run(&mut self, limits: &Limits, seed: u64) -> SearchResult {
         let inst = self.inst;
@@ -433,6 +594,18 @@ impl<'a> Local<'a> {
             }
             if less(cur, hist[slot]) {
                 hist[slot] = cur;
+            }
+            if limits.lns_period > 0
+                && it.is_multiple_of(limits.lns_period)
+                && self.lns_step(&mut rng, limits)
+            {
+                self.lns_improved += 1;
+                cur = self.score();
+                if less(cur, best) {
+                    best = cur;
+                    best_sol = self.sequences();
+                    since_best = 0;
+                }
             }
         }
         SearchResult {

@@ -85,12 +85,51 @@ pub const COLUMNS_MAX_JOBS: usize = 24;
 /// Largest instance (jobs) for which `auto` runs the exact MILP.
 pub const MILP_MAX_JOBS: usize = 20;
 
+/// Memory budget of the exact path under `Method::Auto` (what the server's on-line `plan` uses):
+/// the DP and the column enumeration give up (and the MILP takes over) rather than exceed it.
+pub const AUTO_MEMORY_BYTES: usize = 64 << 20;
+
+/// Memory budget of the exact path when `Method::Milp` is asked for explicitly (CLI, benchmarks:
+/// a proof is wanted and the caller owns the machine).
+pub const EXACT_MEMORY_BYTES: usize = 1 << 30;
+
+/// Knobs beyond [`SolveOptions`] (kept separate so that `SolveOptions` literals elsewhere stay
+/// valid). [`Tuning::for_method`] gives the defaults [`solve`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Memory budget (bytes) of the exact path's tables (DP states, enumerated columns); the
+    /// DP and the column method give up rather than exceed it. The heuristic's memory is linear
+    /// in the instance and not counted.
+    pub max_bytes: usize,
+    /// One exact large-neighbourhood step every this many local-search iterations (0: off).
+    pub lns_period: u64,
+}
+
+impl Tuning {
+    /// Defaults: [`AUTO_MEMORY_BYTES`] except for an explicit `Method::Milp`
+    /// ([`EXACT_MEMORY_BYTES`]); LNS every [`heuristic::LNS_PERIOD`] iterations.
+    pub fn for_method(method: Method) -> Tuning {
+        Tuning {
+            max_bytes: match method {
+                Method::Milp => EXACT_MEMORY_BYTES,
+                _ => AUTO_MEMORY_BYTES,
+            },
+            lns_period: heuristic::LNS_PERIOD,
+        }
+    }
+}
+
 /// Solve `problem`. Only malformed input is an error; jobs that cannot be placed come back in
-/// `unscheduled` with a reason.
+/// `unscheduled` with a reason. Uses [`Tuning::for_method`].
 pub fn solve(problem: &Problem, opts: &SolveOptions) -> Result<Plan, ProblemError> {
+    solve_tuned(problem, opts, &Tuning::for_method(opts.method))
+}
+
+/// [`solve`] with explicit [`Tuning`].
+pub fn solve_tuned(problem: &Problem, opts: &SolveOptions, tuning: &Tuning) -> Result<Plan, ProblemError> {
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
-    Ok(solve_instance(&inst, opts, t0))
+    Ok(solve_instance_tuned(&inst, opts, t0, tuning))
 }
 
 fn deadline(t0: Instant, secs: f64) -> Instant {
@@ -99,6 +138,12 @@ fn deadline(t0: Instant, secs: f64) -> Instant {
 
 /// Solve a validated instance; `t0` is when the time budget started.
 pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan {
+    solve_instance_tuned(inst, opts, t0, &Tuning::for_method(opts.method))
+}
+
+/// [`solve_instance`] with explicit [`Tuning`].
+pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, tuning: &Tuning) -> Plan {
+    let max_bytes = tuning.max_bytes;
     let live: Vec<bool> = (0..inst.n_jobs)
         .map(|j| bound::placement_reason(inst, j).is_none())
         .collect();
@@ -133,6 +178,7 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
                 max_iterations: opts.max_iterations,
                 stall_iterations: stall,
                 target: lb.value,
+                lns_period: tuning.lns_period,
             };
             (local.run(&limits, opts.seed).best, "heuristic")
         }
@@ -144,6 +190,7 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
                 max_iterations: Some(opts.max_iterations.unwrap_or(5_000).min(5_000)),
                 stall_iterations: stall,
                 target: lb.value,
+                lns_period: 0,
             };
             let warm = local.run(&limits, opts.seed).best;
             let warm_value = warm.evaluate(inst).map(|v| (warm.unscheduled.len(), v.value));
@@ -155,7 +202,7 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
             let mut name = "milp";
             if !skip
                 && jobs.len() <= dp::DP_MAX_JOBS
-                && let Some(s) = dp::solve_dp(inst, &jobs, deadline(t0, opts.time_limit))
+                && let Some(s) = dp::solve_dp_within(inst, &jobs, deadline(t0, opts.time_limit), max_bytes)
             {
                 exact = Some(milp::MilpResult {
                     sequences: s,
@@ -165,7 +212,8 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
                 name = "dp";
             }
             if !skip && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
-                match dp::solve_columns(inst, &jobs, &warm, deadline(t0, opts.time_limit * 0.8), 1_000_000) {
+                let states = (max_bytes / dp::COLUMN_STATE_BYTES).min(1_000_000);
+                match dp::solve_columns(inst, &jobs, &warm, deadline(t0, opts.time_limit * 0.8), states) {
                     Some(dp::ColumnsOutcome::Better(s)) => {
                         exact = Some(milp::MilpResult {
                             sequences: s,
@@ -295,6 +343,7 @@ pub fn improve(problem: &Problem, plan: &Plan, opts: &SolveOptions) -> Result<Pl
         max_iterations: opts.max_iterations,
         stall_iterations: 20_000 + 200 * inst.n_jobs as u64,
         target: lb.value,
+        lns_period: heuristic::LNS_PERIOD,
     };
     let best = local.run(&limits, opts.seed).best;
     Ok(finish(

@@ -372,6 +372,7 @@ pub fn repair(
         deadline: Some(t0 + std::time::Duration::from_secs_f64(opts.time_limit.clamp(0.0, 1e7))),
         max_iterations: opts.max_iterations,
         stall_iterations: 20_000 + 200 * rinst.n_jobs as u64,
+        lns_period: crate::heuristic::LNS_PERIOD,
         target: f64::NEG_INFINITY,
     };
     let mut best = local.run(&limits, opts.seed).best;

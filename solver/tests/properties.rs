@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::OBJECTIVES;
 use gantry_solver::repair::Event;
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{
@@ -27,24 +29,6 @@ fn small(seed: u64, printers: usize, jobs: usize, obj: ObjectiveWeights) -> Prob
     spec.maintenance = !seed.is_multiple_of(3);
     generate(&spec)
 }
-
-const OBJECTIVES: [ObjectiveWeights; 3] = [
-    ObjectiveWeights {
-        makespan: 1.0,
-        weighted_tardiness: 0.0,
-        setups: 0.0,
-    },
-    ObjectiveWeights {
-        makespan: 0.0,
-        weighted_tardiness: 1.0,
-        setups: 0.1,
-    },
-    ObjectiveWeights {
-        makespan: 0.5,
-        weighted_tardiness: 1.0,
-        setups: 1.0,
-    },
-];
 
 #[test]
 fn every_plan_on_random_instances_passes_check() {

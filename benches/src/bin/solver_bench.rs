@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! solver-bench farm  [--sizes 20x150,100x1000] [--limits 1,10] [--cpsat-limits 10] [--seeds 1]
-//!                    [--repairs 200] [--out DIR]
+//!                    [--repairs 200] [--out DIR] [--makespan] [--lns-ab]
+//!                    [--cpsat-hint greedy|none] [--cpsat-model auto|full|relaxed]
 //! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3]
 //! ```
 //! CP-SAT runs `python3 benches/cpsat/cpsat_solve.py` (needs `pip install ortools`).
@@ -13,7 +14,9 @@ use std::time::Instant;
 
 use gantry_solver::repair::Event;
 use gantry_solver::scenario::{ScenarioSpec, generate};
-use gantry_solver::{Job, Method, ObjectiveWeights, Plan, Problem, SolveOptions, check, repair, solve};
+use gantry_solver::{
+    Job, Method, ObjectiveWeights, Plan, Problem, SolveOptions, Tuning, check, repair, solve, solve_tuned,
+};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter()
@@ -46,21 +49,25 @@ fn checked(pb: &Problem, plan: &Plan, what: &str) -> String {
     }
 }
 
-fn run_cpsat(path: &str, limit: f64) -> Option<(Plan, f64)> {
+fn run_cpsat(path: &str, limit: f64, hint: Option<&str>, model: &str) -> Option<(Plan, f64)> {
     let out = format!("{path}.cpsat-{limit}.json");
     let t0 = Instant::now();
-    let status = Command::new("python3")
-        .args([
-            "benches/cpsat/cpsat_solve.py",
-            path,
-            "--time-limit",
-            &limit.to_string(),
-            "--workers",
-            "2",
-        ])
-        .args(["--output", &out])
-        .status()
-        .ok()?;
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "benches/cpsat/cpsat_solve.py",
+        path,
+        "--time-limit",
+        &limit.to_string(),
+        "--workers",
+        "2",
+        "--model",
+        model,
+    ])
+    .args(["--output", &out]);
+    if let Some(h) = hint {
+        cmd.args(["--hint", h]);
+    }
+    let status = cmd.status().ok()?;
     let secs = t0.elapsed().as_secs_f64();
     if !status.success() {
         eprintln!("cpsat exited with {status}");
@@ -77,6 +84,7 @@ fn main() {
     let _ = std::fs::create_dir_all(&out_dir);
     match mode.as_str() {
         "exact" => exact(&args),
+        "lns" => lns_stats(&args),
         _ => farm(&args, &out_dir),
     }
 }
@@ -87,6 +95,7 @@ fn farm(args: &[String], out_dir: &str) {
     let cp_limits: Vec<f64> = list(&arg(args, "--cpsat-limits", "10"));
     let seeds: Vec<u64> = list(&arg(args, "--seeds", "1"));
     let repairs: usize = arg(args, "--repairs", "200").parse().unwrap_or(200);
+    let lns_ab = args.iter().any(|a| a == "--lns-ab");
     println!(
         "| size (printers x jobs) | seed | method | limit s | value | lower bound | gap | time ms | check |"
     );
@@ -129,6 +138,10 @@ fn farm(args: &[String], out_dir: &str) {
                 return;
             };
             row("greedy", "-".into(), &g, t.elapsed().as_secs_f64() * 1e3);
+            let greedy_path = format!("{path}.greedy.json");
+            let _ = std::fs::write(&greedy_path, g.to_json());
+            let hint = (arg(args, "--cpsat-hint", "greedy") == "greedy").then_some(greedy_path.as_str());
+            let cp_model = arg(args, "--cpsat-model", "auto");
             let t = Instant::now();
             let opts0 = SolveOptions {
                 time_limit: 5.0,
@@ -153,6 +166,24 @@ fn farm(args: &[String], out_dir: &str) {
                     seed,
                     max_iterations: None,
                 };
+                if lns_ab
+                    && let Ok(h) = solve_tuned(
+                        &pb,
+                        &opts,
+                        &Tuning {
+                            lns_period: 0,
+                            ..Tuning::for_method(Method::Heuristic)
+                        },
+                    )
+                {
+                    row(
+                        "heuristic without LNS",
+                        format!("{limit}"),
+                        &h,
+                        t.elapsed().as_secs_f64() * 1e3,
+                    );
+                }
+                let t = Instant::now();
                 if let Ok(h) = solve(&pb, &opts) {
                     row(
                         "heuristic",
@@ -166,12 +197,12 @@ fn farm(args: &[String], out_dir: &str) {
                 }
             }
             for &limit in &cp_limits {
-                match run_cpsat(&path, limit) {
+                match run_cpsat(&path, limit, hint, &cp_model) {
                     Some((plan, secs)) if plan.assignments.is_empty() && !pb.jobs.is_empty() => println!(
                         "| {size} | {seed} | cpsat | {limit} | no solution found | | | {:.0} | |",
                         secs * 1e3
                     ),
-                    Some((plan, secs)) => row("cpsat", format!("{limit}"), &plan, secs * 1e3),
+                    Some((plan, secs)) => row(&plan.method.clone(), format!("{limit}"), &plan, secs * 1e3),
                     None => println!(
                         "| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"
                     ),
@@ -314,6 +345,44 @@ fn exact(args: &[String]) {
                     t.elapsed().as_secs_f64() * 1e3,
                     checked(&pb, &plan, "milp")
                 );
+            }
+        }
+    }
+}
+
+/// LNS statistics: the local search with and without the exact LNS step, same time limit.
+fn lns_stats(args: &[String]) {
+    use gantry_solver::heuristic::{Limits, Local, construct};
+    let sizes = sizes(&arg(args, "--sizes", "20x150,100x1000"));
+    let limits: Vec<f64> = list(&arg(args, "--limits", "1,10"));
+    let seeds: Vec<u64> = list(&arg(args, "--seeds", "1"));
+    let periods: Vec<u64> = list(&arg(args, "--periods", "0,50"));
+    println!("| size | seed | limit s | LNS period | value | iterations | LNS steps | improving steps |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for &(np, nj) in &sizes {
+        for &seed in &seeds {
+            let pb = generate(&ScenarioSpec::farm(np, nj, seed));
+            let Ok(inst) = gantry_solver::Instance::new(&pb) else {
+                continue;
+            };
+            let start = construct(&inst);
+            for &limit in &limits {
+                for &period in &periods {
+                    let mut local = Local::new(&inst, &start);
+                    let l = Limits {
+                        deadline: Some(Instant::now() + std::time::Duration::from_secs_f64(limit)),
+                        max_iterations: None,
+                        stall_iterations: u64::MAX,
+                        target: f64::NEG_INFINITY,
+                        lns_period: period,
+                    };
+                    let r = local.run(&l, seed);
+                    let v = r.best.evaluate(&inst).map_or(f64::NAN, |v| v.value);
+                    println!(
+                        "| {np}x{nj} | {seed} | {limit} | {period} | {v:.1} | {} | {} | {} |",
+                        r.iterations, local.lns_steps, local.lns_improved
+                    );
+                }
             }
         }
     }
