@@ -332,6 +332,92 @@ pub fn solve_columns(
     deadline: Instant,
     max_states: usize,
 ) -> Option<ColumnsOutcome> {
+    solve_columns_from(inst, jobs, incumbent, f64::NEG_INFINITY, deadline, max_states).0
+}
+
+/// [`solve_columns`] with bound tightening: with a valid lower bound `lower`, first look only for
+/// plans below a target `t` close to the bound (far fewer sequences survive the pruning), and
+/// raise `t` towards the incumbent (doubling the step) while the set-partitioning model proves
+/// there is none below it. A plan found below `t` is optimal (every plan below `t` was in the
+/// model). When a round has too many sequences it is retried with a quarter of the step (the
+/// proved bound still rises). Also returns the best lower bound proved (`lower` if nothing was
+/// proved).
+pub fn solve_columns_from(
+    inst: &Instance,
+    jobs: &[usize],
+    incumbent: &Sequences,
+    lower: f64,
+    deadline: Instant,
+    max_states: usize,
+) -> (Option<ColumnsOutcome>, f64) {
+    let Some(inc) = incumbent.evaluate(inst) else {
+        return (None, lower);
+    };
+    let mut ub = inc.value;
+    let eps = 1e-9 * ub.abs().max(1.0);
+    let mut best: Option<Sequences> = None;
+    let mut lo = lower;
+    let mut step = if lower.is_finite() && lower < ub {
+        ((ub - lower) / 16.0).max(eps)
+    } else {
+        f64::INFINITY
+    };
+    loop {
+        let t = if step.is_finite() { (lo + step).min(ub) } else { ub };
+        let r = columns_below(inst, jobs, t, deadline, max_states);
+        match r {
+            // Too large (or out of time): retry closer to the bound while a step is left.
+            None if step.is_finite()
+                && t - lo > (1e-3 * ub.abs()).max(4.0 * eps)
+                && Instant::now() < deadline =>
+            {
+                step = (t - lo) / 4.0;
+                continue;
+            }
+            None => return (None, lo),
+            Some(Below::Found(s, v)) => {
+                if v < ub - eps {
+                    ub = v;
+                    best = Some(s);
+                }
+                if v < t - eps {
+                    // Every plan below t was a column combination: this one is optimal.
+                    return (Some(optimal(best)), ub);
+                }
+                lo = lo.max(t - eps);
+            }
+            Some(Below::NoneBelow) => lo = lo.max(t - eps),
+        }
+        if t >= ub - eps {
+            return (Some(optimal(best)), ub);
+        }
+        step *= 2.0;
+    }
+}
+
+fn optimal(better: Option<Sequences>) -> ColumnsOutcome {
+    match better {
+        Some(s) => ColumnsOutcome::Better(s),
+        None => ColumnsOutcome::IncumbentOptimal,
+    }
+}
+
+enum Below {
+    /// The best plan over the enumerated columns and its value (may be ≥ the target).
+    Found(Sequences, f64),
+    /// No plan has a value below the target.
+    NoneBelow,
+}
+
+/// One round of the column method: enumerate the sequences that could belong to a plan of value
+/// below `ub` and solve the set-partitioning model over them.
+fn columns_below(
+    inst: &Instance,
+    jobs: &[usize],
+    ub: f64,
+    deadline: Instant,
+    max_states: usize,
+) -> Option<Below> {
     use good_lp::{Expression, ProblemVariables, Solution, SolverModel, WithTimeLimit, highs, variable};
     use std::collections::HashMap;
 
@@ -339,7 +425,6 @@ pub fn solve_columns(
     if n == 0 || n > 30 {
         return None;
     }
-    let ub = incumbent.evaluate(inst)?.value;
     let eps = 1e-9 * ub.abs().max(1.0);
     // Per-job lower bounds on its own cost term and on the makespan.
     let on = crate::bound::classes_on(inst);
@@ -491,6 +576,10 @@ pub fn solve_columns(
     if columns.len() > MAX_COLUMNS {
         return None;
     }
+    let covered = columns.iter().fold(0u32, |m, c| m | c.1);
+    if n < 32 && covered != ((1u64 << n) - 1) as u32 {
+        return Some(Below::NoneBelow);
+    }
     // Deterministic column order.
     columns.sort_by_key(|c| (c.0, c.1, c.4, c.5));
     let mut vars = ProblemVariables::new();
@@ -532,7 +621,7 @@ pub fn solve_columns(
     let model = model.with_time_limit(remaining);
     let sol = match model.solve() {
         Ok(s) => s,
-        Err(good_lp::ResolutionError::Infeasible) => return Some(ColumnsOutcome::IncumbentOptimal),
+        Err(good_lp::ResolutionError::Infeasible) => return Some(Below::NoneBelow),
         Err(_) => return None,
     };
     if !matches!(sol.status(), good_lp::solvers::SolutionStatus::Optimal) {
@@ -561,9 +650,5 @@ pub fn solve_columns(
         unscheduled: Vec::new(),
     };
     let v = s.evaluate(inst)?.value;
-    if v < ub - eps {
-        Some(ColumnsOutcome::Better(s))
-    } else {
-        Some(ColumnsOutcome::IncumbentOptimal)
-    }
+    Some(Below::Found(s, v))
 }

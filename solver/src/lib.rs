@@ -213,7 +213,16 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
             }
             if !skip && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
                 let states = (max_bytes / dp::COLUMN_STATE_BYTES).min(1_000_000);
-                match dp::solve_columns(inst, &jobs, &warm, deadline(t0, opts.time_limit * 0.8), states) {
+                let (outcome, proved_lb) = dp::solve_columns_from(
+                    inst,
+                    &jobs,
+                    &warm,
+                    lb.value,
+                    deadline(t0, opts.time_limit * 0.8),
+                    states,
+                );
+                dual = dual.max(proved_lb);
+                match outcome {
                     Some(dp::ColumnsOutcome::Better(s)) => {
                         exact = Some(milp::MilpResult {
                             sequences: s,
@@ -247,7 +256,7 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                         _ => false,
                     };
                     proved = r.proved_optimal && better;
-                    dual = r.dual_bound;
+                    dual = dual.max(r.dual_bound);
                     if better { (s, name) } else { (warm, name) }
                 }
                 None => (warm, "milp"),

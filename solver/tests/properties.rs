@@ -650,3 +650,34 @@ fn column_method_agrees_with_the_dp() {
         );
     }
 }
+
+#[test]
+fn column_method_with_bound_tightening_agrees_with_the_dp() {
+    use gantry_solver::{Instance, bound, dp, heuristic};
+    for seed in 0..8u64 {
+        let obj = OBJECTIVES[seed as usize % 3];
+        let pb = small(500 + seed, 2 + seed as usize % 2, 8, obj);
+        let inst = Instance::new(&pb).unwrap();
+        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let opt = dp::solve_dp(&inst, &jobs, deadline)
+            .unwrap()
+            .evaluate(&inst)
+            .unwrap()
+            .value;
+        let live = vec![true; inst.n_jobs];
+        let lb = bound::lower_bound(&inst, &live, 0.0).value;
+        let warm = heuristic::construct(&inst);
+        let warm_value = warm.evaluate(&inst).unwrap().value;
+        let (outcome, proved) = dp::solve_columns_from(&inst, &jobs, &warm, lb, deadline, 1_000_000);
+        let got = match outcome.unwrap() {
+            dp::ColumnsOutcome::Better(s) => s.evaluate(&inst).unwrap().value,
+            dp::ColumnsOutcome::IncumbentOptimal => warm_value,
+        };
+        assert!((got - opt).abs() < 1e-6, "seed {seed}: columns {got} dp {opt}");
+        assert!(
+            proved <= opt + 1e-6 && proved >= lb - 1e-6,
+            "seed {seed}: bound {proved}, optimum {opt}"
+        );
+    }
+}

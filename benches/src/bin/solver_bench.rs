@@ -4,8 +4,9 @@
 //! ```text
 //! solver-bench farm  [--sizes 20x150,100x1000] [--limits 1,10] [--cpsat-limits 10] [--seeds 1]
 //!                    [--repairs 200] [--out DIR] [--makespan] [--lns-ab]
-//!                    [--cpsat-hint greedy|none] [--cpsat-model auto|full|relaxed]
-//! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3]
+//!                    [--cpsat-hints greedy,construct,none] [--cpsat-model auto|full|relaxed]
+//! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3] [--method milp|auto]
+//!                    [--only makespan|tardiness]
 //! ```
 //! CP-SAT runs `python3 benches/cpsat/cpsat_solve.py` (needs `pip install ortools`).
 
@@ -49,7 +50,8 @@ fn checked(pb: &Problem, plan: &Plan, what: &str) -> String {
     }
 }
 
-fn run_cpsat(path: &str, limit: f64, hint: Option<&str>, model: &str) -> Option<(Plan, f64)> {
+/// Runs the CP-SAT model; returns the plan, the wall time (s) and the model-building time (s).
+fn run_cpsat(path: &str, limit: f64, hint: Option<&str>, model: &str) -> Option<(Plan, f64, f64)> {
     let out = format!("{path}.cpsat-{limit}.json");
     let t0 = Instant::now();
     let mut cmd = Command::new("python3");
@@ -74,7 +76,12 @@ fn run_cpsat(path: &str, limit: f64, hint: Option<&str>, model: &str) -> Option<
         return None;
     }
     let text = std::fs::read_to_string(&out).ok()?;
-    Some((Plan::from_json(&text).ok()?, secs))
+    let build = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("build_ms").and_then(serde_json::Value::as_f64))
+        .unwrap_or(0.0)
+        / 1e3;
+    Some((Plan::from_json(&text).ok()?, secs, build))
 }
 
 fn main() {
@@ -140,7 +147,11 @@ fn farm(args: &[String], out_dir: &str) {
             row("greedy", "-".into(), &g, t.elapsed().as_secs_f64() * 1e3);
             let greedy_path = format!("{path}.greedy.json");
             let _ = std::fs::write(&greedy_path, g.to_json());
-            let hint = (arg(args, "--cpsat-hint", "greedy") == "greedy").then_some(greedy_path.as_str());
+            let construct_path = format!("{path}.construct.json");
+            let hints: Vec<String> = arg(args, "--cpsat-hints", "greedy")
+                .split(',')
+                .map(str::to_string)
+                .collect();
             let cp_model = arg(args, "--cpsat-model", "auto");
             let t = Instant::now();
             let opts0 = SolveOptions {
@@ -150,6 +161,7 @@ fn farm(args: &[String], out_dir: &str) {
                 max_iterations: Some(0),
             };
             if let Ok(first) = solve(&pb, &opts0) {
+                let _ = std::fs::write(&construct_path, first.to_json());
                 row(
                     "first plan (construct)",
                     "-".into(),
@@ -196,16 +208,29 @@ fn farm(args: &[String], out_dir: &str) {
                     }
                 }
             }
-            for &limit in &cp_limits {
-                match run_cpsat(&path, limit, hint, &cp_model) {
-                    Some((plan, secs)) if plan.assignments.is_empty() && !pb.jobs.is_empty() => println!(
-                        "| {size} | {seed} | cpsat | {limit} | no solution found | | | {:.0} | |",
-                        secs * 1e3
-                    ),
-                    Some((plan, secs)) => row(&plan.method.clone(), format!("{limit}"), &plan, secs * 1e3),
-                    None => println!(
-                        "| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"
-                    ),
+            for h in &hints {
+                let hint = match h.as_str() {
+                    "greedy" => Some(greedy_path.as_str()),
+                    "construct" => Some(construct_path.as_str()),
+                    _ => None,
+                };
+                for &limit in &cp_limits {
+                    let name = |m: &str, b: f64| format!("{m} (hint: {h}; model built in {b:.1} s)");
+                    match run_cpsat(&path, limit, hint, &cp_model) {
+                        Some((plan, secs, b)) if plan.assignments.is_empty() && !pb.jobs.is_empty() => {
+                            println!(
+                                "| {size} | {seed} | {} | {limit} | no solution found | | | {:.0} | |",
+                                name(&plan.method, b),
+                                secs * 1e3
+                            )
+                        }
+                        Some((plan, secs, b)) => {
+                            row(&name(&plan.method, b), format!("{limit}"), &plan, secs * 1e3)
+                        }
+                        None => println!(
+                            "| {size} | {seed} | cpsat | {limit} | no solution / model too large | | | | |"
+                        ),
+                    }
                 }
             }
             if let Some(plan) = base
@@ -298,8 +323,10 @@ fn exact(args: &[String]) {
     let sizes = sizes(&arg(args, "--sizes", "3x12,5x20"));
     let limits: Vec<f64> = list(&arg(args, "--limits", "10,60"));
     let seeds: Vec<u64> = list(&arg(args, "--seeds", "1,2,3"));
-    println!("| size | seed | objective | limit s | status | value | lower bound | time ms | check |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| size | seed | objective | limit s | status | method | value | lower bound | time ms | check |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (i, &(np, nj)) in sizes.iter().enumerate() {
         let limit = limits.get(i).copied().unwrap_or(60.0);
         for &seed in &seeds {
@@ -336,10 +363,17 @@ fn exact(args: &[String]) {
                     seed,
                     max_iterations: None,
                 };
+                let method = if arg(args, "--method", "milp") == "auto" {
+                    Method::Auto
+                } else {
+                    Method::Milp
+                };
+                let opts = SolveOptions { method, ..opts };
                 let Ok(plan) = solve(&pb, &opts) else { continue };
                 println!(
-                    "| {np}x{nj} | {seed} | {oname} | {limit} | {:?} | {:.1} | {:.1} | {:.0} | {} |",
+                    "| {np}x{nj} | {seed} | {oname} | {limit} | {:?} | {} | {:.1} | {:.1} | {:.0} | {} |",
                     plan.status,
+                    plan.method,
                     plan.objective.value,
                     plan.lower_bound,
                     t.elapsed().as_secs_f64() * 1e3,
