@@ -39,23 +39,35 @@ struct Comb {
     from: (u32, usize, usize),
 }
 
-fn insert_pareto<T: Copy>(front: &mut Vec<T>, e: T, key: impl Fn(&T) -> (i64, f64)) {
+/// Insert `e` unless dominated (dropping what it dominates); returns the bytes newly allocated
+/// (0 when `e` was dominated or fitted in the existing capacity). A new front starts with room
+/// for one entry (most fronts hold one or two), not the default four.
+fn insert_pareto<T: Copy>(front: &mut Vec<T>, e: T, key: impl Fn(&T) -> (i64, f64)) -> usize {
     let (a, b) = key(&e);
     if front.iter().any(|f| {
         let (x, y) = key(f);
         x <= a && y <= b + 1e-9
     }) {
-        return;
+        return 0;
     }
     front.retain(|f| {
         let (x, y) = key(f);
         !(a <= x && b <= y + 1e-9)
     });
+    let before = front.capacity();
+    if before == 0 {
+        front.reserve_exact(1);
+    }
     front.push(e);
+    (front.capacity() - before) * std::mem::size_of::<T>()
 }
 
-/// Bytes of one state of the column enumeration (an [`Entry`] plus hash-map overhead).
-pub const COLUMN_STATE_BYTES: usize = std::mem::size_of::<Entry>() + 48;
+/// Bytes of one state of the column enumeration (an [`Entry`] plus hash-map overhead); the
+/// column method's `max_states` is a budget of `max_states × COLUMN_STATE_BYTES` bytes.
+pub const COLUMN_STATE_BYTES: usize = std::mem::size_of::<Entry>() + COLUMN_KEY_BYTES;
+
+/// Hash-map overhead of one (subset, last job) key of the column enumeration.
+const COLUMN_KEY_BYTES: usize = 48;
 
 /// Memory the DP needs before storing any state: the per-(subset, last job) table headers of
 /// every printer plus the per-subset printer and combination fronts.
@@ -71,8 +83,7 @@ pub fn solve_dp(inst: &Instance, jobs: &[usize], deadline: Instant) -> Option<Se
 }
 
 /// [`solve_dp`] within a memory budget: `None` as soon as the tables would exceed `max_bytes`
-/// (counted as table headers plus every state stored; an over-estimate, since dominated states
-/// are dropped again).
+/// (counted as table headers plus the capacity allocated for states, which never shrinks).
 pub fn solve_dp_within(
     inst: &Instance,
     jobs: &[usize],
@@ -196,8 +207,7 @@ pub fn solve_sub(
                                 cursor: c,
                                 parent: (last, fi),
                             };
-                            insert_pareto(&mut table[nm * n + k], ne, |x| (x.end, x.cost));
-                            bytes += std::mem::size_of::<Entry>();
+                            bytes += insert_pareto(&mut table[nm * n + k], ne, |x| (x.end, x.cost));
                         }
                     }
                 }
@@ -220,10 +230,9 @@ pub fn solve_sub(
                 for (i, e) in table[mask as usize * n + last].iter().enumerate() {
                     let Some(c) = close(pi, &e.cursor) else { continue };
                     let key = if only_cost { 0 } else { c.cmax };
-                    insert_pareto(&mut pf[mask as usize], (key, c.cost(inst), last, i), |x| {
+                    bytes += insert_pareto(&mut pf[mask as usize], (key, c.cost(inst), last, i), |x| {
                         (x.0, x.1)
                     });
-                    bytes += std::mem::size_of::<PrinterEntry>();
                 }
             }
         }
@@ -246,7 +255,7 @@ pub fn solve_sub(
                 for (fi, f) in printer_fronts[pi][s as usize].iter().enumerate() {
                     if pi == 0 {
                         if rest == 0 {
-                            insert_pareto(
+                            bytes += insert_pareto(
                                 &mut g[mask as usize],
                                 Comb {
                                     cmax: f.0,
@@ -263,8 +272,7 @@ pub fn solve_sub(
                                 cost: prev.cost + f.1,
                                 from: (s, fi, gi),
                             };
-                            insert_pareto(&mut g[mask as usize], c, |x| (x.cmax, x.cost));
-                            bytes += std::mem::size_of::<Comb>();
+                            bytes += insert_pareto(&mut g[mask as usize], c, |x| (x.cmax, x.cost));
                         }
                     }
                 }
@@ -501,7 +509,7 @@ fn columns_below(
     type Key = (u32, u8);
     let mut tables: Vec<HashMap<Key, Vec<Entry>>> = Vec::with_capacity(inst.n_printers);
     let mut columns: Vec<(usize, u32, i64, f64, u8, usize)> = Vec::new(); // (p, mask, end, cost, last, idx)
-    let mut total_states = 0usize;
+    let mut state_bytes = 0usize;
     for p in 0..inst.n_printers {
         let mut table: HashMap<Key, Vec<Entry>> = HashMap::new();
         let mut layer: Vec<Key> = Vec::new();
@@ -546,6 +554,7 @@ fn columns_below(
                         let list = table.entry(key).or_default();
                         if list.is_empty() {
                             next.push(key);
+                            state_bytes += COLUMN_KEY_BYTES;
                         }
                         let ne = Entry {
                             end: c.cmax,
@@ -553,10 +562,9 @@ fn columns_below(
                             cursor: c,
                             parent: (last as usize, fi),
                         };
-                        insert_pareto(list, ne, |x| (x.end, x.cost));
-                        total_states += 1;
+                        state_bytes += insert_pareto(list, ne, |x| (x.end, x.cost));
                     }
-                    if total_states > max_states {
+                    if state_bytes > max_states.saturating_mul(COLUMN_STATE_BYTES) {
                         return None;
                     }
                 }
