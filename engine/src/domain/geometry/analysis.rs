@@ -3,10 +3,10 @@
 //! * Volume: sum of signed tetrahedra from a reference point (the first vertex, for precision) to
 //!   each triangle; the absolute value is reported and a negative sum on a consistently oriented
 //!   mesh is reported as "inside out". Zero volume is an error.
-//! * Closedness and orientation by edge pairing: half-edges are bucketed by start vertex (counting
-//!   sort, then each bucket sorted), so for every undirected edge {a, b} we know how many triangles
-//!   run a->b (`f`) and b->a (`r`). An edge with `f + r` odd is open; `f + r > 2` is non-manifold;
-//!   `f != r` with `f + r >= 2` means two neighbours disagree on orientation.
+//! * Closedness and orientation by edge pairing: half-edges are bucketed by their smaller vertex
+//!   (counting sort, then each small bucket sorted), so for every undirected edge {a, b} we know how
+//!   many triangles run a->b (`f`) and b->a (`r`). An edge with `f + r` odd is open; `f + r > 2` is
+//!   non-manifold; `f != r` with `f + r >= 2` means two neighbours disagree on orientation.
 //!   Linear-time apart from the per-vertex sorts, with no hashing.
 
 use super::{GeometryError, Mesh, ModelFormat};
@@ -226,18 +226,23 @@ fn norm(a: [f64; 3]) -> f64 {
 }
 
 /// Pairs half-edges to count open, non-manifold and inconsistently oriented edges.
-/// Indices past the vertex list are skipped (the caller has already rejected them).
+///
+/// Every half-edge a->b goes into the bucket of its smaller end `lo = min(a, b)` as
+/// `hi << 1 | (a > b)` (a counting sort: one pass to size the buckets, one to fill them). After
+/// sorting each (small) bucket, the half-edges of one undirected edge are adjacent: first the
+/// `lo -> hi` ones (`f`), then the `hi -> lo` ones (`r`). Degenerate edges and indices past the
+/// vertex list are skipped (the caller has already rejected the latter).
 pub(super) fn edge_report(mesh: &Mesh) -> Edges {
-    let v = mesh.vertices.len();
-    let half_edges = mesh
-        .triangles
-        .iter()
-        .flat_map(|&[a, b, c]| [(a, b), (b, c), (c, a)]);
-    let valid = |(a, b): (u32, u32)| a != b && (a as usize) < v && (b as usize) < v;
-    // Counting sort of half-edges by start vertex: start[a]..start[a + 1] holds a's destinations.
+    let v = mesh.vertices.len().min(1 << 31);
+    let half_edges = || {
+        mesh.triangles
+            .iter()
+            .flat_map(|&[a, b, c]| [(a, b), (b, c), (c, a)])
+            .filter(move |&(a, b)| a != b && (a as usize) < v && (b as usize) < v)
+    };
     let mut start = vec![0u32; v + 1];
-    for (a, _) in half_edges.clone().filter(|&e| valid(e)) {
-        if let Some(s) = start.get_mut(a as usize + 1) {
+    for (a, b) in half_edges() {
+        if let Some(s) = start.get_mut(a.min(b) as usize + 1) {
             *s += 1;
         }
     }
@@ -247,59 +252,42 @@ pub(super) fn edge_report(mesh: &Mesh) -> Edges {
             *s += prev;
         }
     }
-    let total = start.last().copied().unwrap_or(0) as usize;
-    let mut dest = vec![0u32; total];
-    let mut fill: Vec<u32> = start.clone();
-    for (a, b) in half_edges.filter(|&e| valid(e)) {
-        if let Some(slot) = fill.get_mut(a as usize)
-            && let Some(d) = dest.get_mut(*slot as usize)
+    let mut entries = vec![0u32; start.last().copied().unwrap_or(0) as usize];
+    let mut cursor = start.clone();
+    for (a, b) in half_edges() {
+        if let Some(slot) = cursor.get_mut(a.min(b) as usize)
+            && let Some(e) = entries.get_mut(*slot as usize)
         {
-            *d = b;
+            *e = (a.max(b) << 1) | u32::from(a > b);
             *slot += 1;
         }
     }
-    drop(fill);
-    // Sort each bucket so equal destinations are adjacent and lookups are binary searches.
-    let mut rest: &mut [u32] = &mut dest;
+    drop(cursor);
+    let mut edges = Edges::default();
+    let mut rest: &mut [u32] = &mut entries;
     for w in start.windows(2) {
         let &[lo, hi] = w else { continue };
         let taken = std::mem::take(&mut rest);
-        let (head, tail) = taken.split_at_mut((hi.saturating_sub(lo) as usize).min(taken.len()));
-        if head.len() > 1 {
-            head.sort_unstable();
-        }
+        let (bucket, tail) = taken.split_at_mut((hi.saturating_sub(lo) as usize).min(taken.len()));
         rest = tail;
-    }
-    let bucket = |a: u32| -> &[u32] {
-        let lo = start.get(a as usize).copied().unwrap_or(0) as usize;
-        let hi = start.get(a as usize + 1).copied().unwrap_or(0) as usize;
-        dest.get(lo..hi).unwrap_or_default()
-    };
-    let count_in = |list: &[u32], x: u32| -> u64 {
-        let lo = list.partition_point(|&d| d < x);
-        let hi = list.partition_point(|&d| d <= x);
-        (hi - lo) as u64
-    };
-    let mut edges = Edges::default();
-    for a in 0..v as u32 {
-        let out = bucket(a);
-        let mut j = 0;
-        while let Some(&b) = out.get(j) {
-            // Run of equal destinations: f = number of a->b half-edges.
-            let run = out
-                .get(j..)
+        sort_small(bucket);
+        let mut i = 0;
+        while let Some(&first) = bucket.get(i) {
+            let other = first >> 1;
+            let run = bucket
+                .get(i..)
                 .unwrap_or_default()
                 .iter()
-                .take_while(|&&d| d == b)
-                .count();
-            j += run;
-            let f = run as u64;
-            let r = count_in(bucket(b), a);
-            // Count each undirected edge once: from the smaller end, or from the larger end when
-            // the smaller end has no half-edge towards it.
-            if a > b && r > 0 {
-                continue;
+                .take_while(|&&e| e >> 1 == other);
+            let (mut f, mut r) = (0u64, 0u64);
+            for e in run {
+                if e & 1 == 0 {
+                    f += 1;
+                } else {
+                    r += 1;
+                }
             }
+            i += (f + r) as usize;
             let n = f + r;
             if !n.is_multiple_of(2) {
                 edges.open += 1;
@@ -313,6 +301,27 @@ pub(super) fn edge_report(mesh: &Mesh) -> Edges {
         }
     }
     edges
+}
+
+/// Buckets hold a vertex's edges (about three): insertion sort beats the general sort there.
+fn sort_small(bucket: &mut [u32]) {
+    if bucket.len() > 16 {
+        bucket.sort_unstable();
+        return;
+    }
+    for i in 1..bucket.len() {
+        let mut j = i;
+        while j > 0 {
+            let (Some(&prev), Some(&cur)) = (bucket.get(j - 1), bucket.get(j)) else {
+                break;
+            };
+            if prev <= cur {
+                break;
+            }
+            bucket.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 #[cfg(test)]

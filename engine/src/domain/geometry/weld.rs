@@ -3,12 +3,17 @@
 //! A binary STL stores every triangle's three corners separately; edge pairing needs shared
 //! indices, so each corner goes through an open-addressing hash table keyed by its coordinate bits
 //! (`-0.0` folded into `0.0`). The table stores the key next to the index, so a lookup costs one
-//! cache line, and grows at half load. Welding is per object: [`MeshBuilder::begin_object`]
+//! cache line, and grows at half load. In front of it sits a small direct-mapped cache of recently
+//! seen vertices (L2-sized): files list neighbouring triangles close together, so most corners
+//! repeat within a few hundred triangles and are found there without touching the big table.
+//! Welding is per object: [`MeshBuilder::begin_object`]
 //! forgets the table, so two 3MF objects touching at a corner stay separate shells.
 
 use super::Mesh;
 
 const EMPTY: u32 = u32::MAX;
+/// log2 of the recent-vertex cache's size (4096 entries of 16 bytes).
+const RECENT_BITS: u32 = 12;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -24,6 +29,8 @@ const VACANT: Slot = Slot {
 pub(super) struct MeshBuilder {
     mesh: Mesh,
     slots: Vec<Slot>,
+    /// Direct-mapped cache of recent lookups, indexed by the hash's low bits.
+    recent: Vec<Slot>,
     /// log2 of `slots.len()`.
     bits: u32,
     /// Vertices inserted into the table since the last `begin_object`.
@@ -54,6 +61,7 @@ impl MeshBuilder {
                 objects: 0,
             },
             slots: vec![VACANT; 1 << bits],
+            recent: vec![VACANT; 1 << RECENT_BITS],
             bits,
             filled: 0,
         }
@@ -64,6 +72,7 @@ impl MeshBuilder {
         self.mesh.objects = self.mesh.objects.saturating_add(1);
         if self.filled > 0 {
             self.slots.iter_mut().for_each(|s| *s = VACANT);
+            self.recent.iter_mut().for_each(|s| *s = VACANT);
             self.filled = 0;
         }
     }
@@ -76,8 +85,24 @@ impl MeshBuilder {
     #[inline]
     pub(super) fn vertex(&mut self, p: [f32; 3]) -> u32 {
         let key = key_of(p);
+        let h = hash(key);
+        let r = (h as usize) & ((1 << RECENT_BITS) - 1);
+        if let Some(hit) = self.recent.get(r)
+            && hit.index != EMPTY
+            && hit.key == key
+        {
+            return hit.index;
+        }
+        let index = self.lookup(p, key, h);
+        if let Some(slot) = self.recent.get_mut(r) {
+            *slot = Slot { key, index };
+        }
+        index
+    }
+
+    fn lookup(&mut self, p: [f32; 3], key: [u32; 3], h: u64) -> u32 {
         let mask = self.slots.len() - 1;
-        let mut i = (hash(key) >> (64 - self.bits)) as usize;
+        let mut i = (h >> (64 - self.bits)) as usize;
         loop {
             let Some(slot) = self.slots.get_mut(i) else {
                 // Unreachable: i is always masked into range.
