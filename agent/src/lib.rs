@@ -1,5 +1,306 @@
 //! The Gantry printer agent: a small program beside each printer that speaks the agent
-//! protocol to `gantry serve` (simulated printers, OctoPrint, later Moonraker/PrusaLink/Bambu).
+//! protocol (`docs/agent-protocol.md`) to `gantry serve` over `/agent/ws`.
 //!
-//! Not built yet: this crate is owned by the live-farm issue and is intentionally empty until
-//! then; `gantry agent` does not exist yet.
+//! - [`backend::PrinterBackend`] is the seam to a printer: [`sim::SimPrinter`] (a virtual
+//!   printer on an accelerated clock) and [`octoprint::OctoPrint`] implement it.
+//! - [`driver::Driver`] is the backend-agnostic protocol loop (assignments, pause / resume /
+//!   cancel, progress, bed clearing), free of I/O.
+//! - [`outbox::Outbox`] keeps every state-changing message until the server acknowledges it
+//!   and re-sends it with the same id after a reconnect.
+//! - [`conn`] is the WebSocket client: hello, heartbeat, reconnect with backoff.
+//!
+//! Run as `gantry agent` ([`AgentArgs`], [`run`]).
+
+pub mod backend;
+pub mod conn;
+pub mod driver;
+pub mod octoprint;
+pub mod outbox;
+pub mod sim;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gantry_engine::error::{Coded, ErrorKind};
+use thiserror::Error;
+
+use crate::conn::{ConnError, LoopConfig};
+use crate::driver::{Driver, DriverConfig};
+use crate::outbox::Outbox;
+use crate::sim::{FailPolicy, SimPrinter};
+
+/// `gantry agent`: connect printers to a Gantry server.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AgentArgs {
+    /// The Gantry server (http(s):// or ws(s)://host:port).
+    #[arg(long, env = "GANTRY_AGENT_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// The printer token (`gtp_…`) of one printer.
+    #[arg(long, env = "GANTRY_AGENT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A file with one printer token per line (with `--count`).
+    #[arg(long)]
+    pub tokens_file: Option<PathBuf>,
+    /// Run simulated printers instead of driving real ones.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Number of simulated printers (default: one per token).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Simulated seconds per real second (60: a one-hour job prints in a minute).
+    #[arg(long, default_value_t = 60.0)]
+    pub speed: f64,
+    /// Probability (0–1) that a simulated job fails part-way.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Seed of the failure draw (same seed, same failures).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Job ids that always fail (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub fail_jobs: Vec<i64>,
+    /// Seconds after a print ends before the plate counts as cleared (simulating the operator);
+    /// default 2 with --simulate, never with a real printer.
+    #[arg(long)]
+    pub auto_clear_secs: Option<f64>,
+    /// Material code to report as loaded.
+    #[arg(long)]
+    pub material: Option<String>,
+    /// Report job progress every this many percent.
+    #[arg(long, default_value_t = 10)]
+    pub progress_step: i64,
+    /// Seconds between status reports (0: none, heartbeats only).
+    #[arg(long, default_value_t = 5.0)]
+    pub status_secs: f64,
+    /// Milliseconds between polls of the printer.
+    #[arg(long, default_value_t = 200)]
+    pub tick_ms: u64,
+    /// Drive an OctoPrint instance (base URL, e.g. http://octopi.local).
+    #[arg(long, conflicts_with = "simulate", requires = "api_key")]
+    pub octoprint: Option<String>,
+    /// The OctoPrint API key.
+    #[arg(long, env = "GANTRY_OCTOPRINT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+/// Why `gantry agent` could not run.
+#[derive(Debug, Error)]
+pub enum AgentError {
+    #[error("choose a printer: --simulate or --octoprint URL --api-key KEY")]
+    NoBackend,
+    #[error("no printer token: pass --token or --tokens-file")]
+    NoToken,
+    #[error("reading {path}: {message}")]
+    TokensFile { path: String, message: String },
+    #[error("{wanted} printers asked for but only {have} tokens given")]
+    NotEnoughTokens { wanted: usize, have: usize },
+    #[error("the OctoPrint backend drives one printer: pass one token")]
+    OnePrinterOnly,
+    #[error("invalid --{flag}: {message}")]
+    BadFlag { flag: &'static str, message: String },
+    #[error("printer {printer}: {source}")]
+    Printer { printer: String, source: ConnError },
+    #[error("starting the runtime: {0}")]
+    Runtime(String),
+    #[error("the OctoPrint backend: {0}")]
+    Backend(#[from] backend::BackendError),
+}
+
+impl Coded for AgentError {
+    fn code(&self) -> &'static str {
+        match self {
+            AgentError::NoBackend => "AGENT_NO_BACKEND",
+            AgentError::NoToken => "AGENT_NO_TOKEN",
+            AgentError::TokensFile { .. } => "AGENT_TOKENS_FILE",
+            AgentError::NotEnoughTokens { .. } => "AGENT_NOT_ENOUGH_TOKENS",
+            AgentError::OnePrinterOnly => "AGENT_ONE_PRINTER_ONLY",
+            AgentError::BadFlag { .. } => "AGENT_BAD_FLAG",
+            AgentError::Printer { source, .. } => source.code(),
+            AgentError::Runtime(_) => "AGENT_RUNTIME",
+            AgentError::Backend(e) => e.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AgentError::Printer { source, .. } => source.kind(),
+            AgentError::Runtime(_) | AgentError::Backend(_) => ErrorKind::Internal,
+            _ => ErrorKind::Validation,
+        }
+    }
+}
+
+/// The tokens to use, in order: `--token`, or the non-empty lines of `--tokens-file`.
+pub fn load_tokens(args: &AgentArgs) -> Result<Vec<String>, AgentError> {
+    let mut tokens: Vec<String> = args.token.iter().cloned().collect();
+    if let Some(path) = &args.tokens_file {
+        let text = std::fs::read_to_string(path).map_err(|e| AgentError::TokensFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        tokens.extend(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+    }
+    if tokens.is_empty() {
+        return Err(AgentError::NoToken);
+    }
+    Ok(tokens)
+}
+
+fn loop_config(args: &AgentArgs) -> Result<LoopConfig, AgentError> {
+    if !(args.status_secs.is_finite() && args.status_secs >= 0.0) {
+        return Err(AgentError::BadFlag {
+            flag: "status-secs",
+            message: "must be 0 or more".into(),
+        });
+    }
+    Ok(LoopConfig {
+        tick: Duration::from_millis(args.tick_ms.max(10)),
+        status_every: (args.status_secs > 0.0).then(|| Duration::from_secs_f64(args.status_secs)),
+        ..LoopConfig::default()
+    })
+}
+
+fn driver_config(args: &AgentArgs, default_clear: Option<f64>) -> Result<DriverConfig, AgentError> {
+    let clear = args.auto_clear_secs.or(default_clear);
+    if clear.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err(AgentError::BadFlag {
+            flag: "auto-clear-secs",
+            message: "must be 0 or more".into(),
+        });
+    }
+    if args.progress_step < 1 || args.progress_step > 100 {
+        return Err(AgentError::BadFlag {
+            flag: "progress-step",
+            message: "must be 1 to 100".into(),
+        });
+    }
+    Ok(DriverConfig {
+        auto_clear_ms: clear.map(|s| (s * 1000.0) as u64),
+        progress_step: args.progress_step,
+    })
+}
+
+/// Runs `gantry agent` until interrupted (Ctrl-C) or every printer's token was refused.
+pub fn run(args: AgentArgs) -> Result<(), AgentError> {
+    let tokens = load_tokens(&args)?;
+    let loop_cfg = loop_config(&args)?;
+    conn::agent_ws_url(&args.server).map_err(|source| AgentError::Printer {
+        printer: "-".into(),
+        source,
+    })?;
+    // Both rustls crypto providers are linked into the binary: pick one for wss://.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AgentError::Runtime(e.to_string()))?;
+    rt.block_on(async move {
+        let clock = tokio::time::Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        if args.simulate {
+            if !(args.speed.is_finite() && args.speed > 0.0) {
+                return Err(AgentError::BadFlag {
+                    flag: "speed",
+                    message: "must be above 0".into(),
+                });
+            }
+            if !(0.0..=1.0).contains(&args.fail_rate) {
+                return Err(AgentError::BadFlag {
+                    flag: "fail-rate",
+                    message: "must be between 0 and 1".into(),
+                });
+            }
+            let count = args.count.unwrap_or(tokens.len());
+            if count > tokens.len() {
+                return Err(AgentError::NotEnoughTokens {
+                    wanted: count,
+                    have: tokens.len(),
+                });
+            }
+            let dcfg = driver_config(&args, Some(2.0))?;
+            let fail = FailPolicy {
+                rate: args.fail_rate,
+                seed: args.seed,
+                jobs: args.fail_jobs.iter().copied().collect::<BTreeSet<_>>(),
+            };
+            let boot = outbox::boot_id();
+            tracing::info!(count, server = %args.server, speed = args.speed, "starting simulated printers");
+            for (i, token) in tokens.into_iter().take(count).enumerate() {
+                let backend = SimPrinter::new(i as u64, args.speed, fail.clone(), args.material.clone());
+                let driver = Driver::new(backend, dcfg.clone(), Outbox::new(boot.clone()));
+                let label = format!("sim-{}", i + 1);
+                tasks.spawn(run_one(
+                    label,
+                    args.server.clone(),
+                    token,
+                    driver,
+                    loop_cfg.clone(),
+                    clock,
+                ));
+            }
+        } else if let Some(url) = &args.octoprint {
+            if tokens.len() != 1 || args.count.is_some_and(|c| c != 1) {
+                return Err(AgentError::OnePrinterOnly);
+            }
+            let api_key = args.api_key.clone().unwrap_or_default();
+            let backend =
+                octoprint::OctoPrint::new(url, &api_key, &args.server, &tokens[0], args.material.clone())?;
+            let driver = Driver::new(
+                backend,
+                driver_config(&args, None)?,
+                Outbox::new(outbox::boot_id()),
+            );
+            tracing::info!(octoprint = %url, server = %args.server, "starting OctoPrint agent");
+            tasks.spawn(run_one(
+                "octoprint".into(),
+                args.server.clone(),
+                tokens[0].clone(),
+                driver,
+                loop_cfg,
+                clock,
+            ));
+        } else {
+            return Err(AgentError::NoBackend);
+        }
+        let mut first_error = None;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                done = tasks.join_next() => match done {
+                    None => break,
+                    Some(Ok(Err(e))) => {
+                        eprintln!("gantry agent: {e}");
+                        first_error.get_or_insert(e);
+                    }
+                    Some(_) => {}
+                },
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    })
+}
+
+async fn run_one<B: backend::PrinterBackend + 'static>(
+    label: String,
+    server: String,
+    token: String,
+    driver: Driver<B>,
+    cfg: LoopConfig,
+    clock: tokio::time::Instant,
+) -> Result<(), AgentError> {
+    use tracing::Instrument;
+    let span = tracing::info_span!("printer", name = %label);
+    conn::run_printer(label.clone(), server, token, driver, cfg, clock)
+        .instrument(span)
+        .await
+        .map_err(|source| AgentError::Printer {
+            printer: label,
+            source,
+        })
+}
