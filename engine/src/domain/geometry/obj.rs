@@ -5,8 +5,8 @@
 
 use super::weld::MeshBuilder;
 use super::{
-    GeometryError, Mesh, ModelFormat, ParseLimits, check_triangle_limit, describe_content, foreign_magic,
-    looks_like_text, parse_coord,
+    GeometryError, Mesh, ModelFormat, ParseLimits, describe_content, foreign_magic, looks_like_text,
+    parse_coord,
 };
 
 const UNSET: u32 = u32::MAX;
@@ -61,17 +61,11 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<Mesh, Geometry
                     }
                     polygon.push(*slot);
                 }
-                let Some((&first, rest)) = polygon.split_first() else {
-                    return Err(short_face(line_no, 0));
-                };
-                if rest.len() < 2 {
-                    return Err(short_face(line_no, polygon.len()));
-                }
-                check_triangle_limit((builder.triangle_count() + rest.len() - 1) as u64, limits)?;
-                for pair in rest.windows(2) {
-                    if let [b, c] = pair {
-                        builder.triangle([first, *b, *c]);
-                    }
+                if !builder.polygon(&polygon, limits)? {
+                    return Err(GeometryError::Malformed(format!(
+                        "OBJ line {line_no}: face with {} vertices (at least 3 needed)",
+                        polygon.len()
+                    )));
                 }
             }
             b"o" => named_objects = named_objects.saturating_add(1),
@@ -127,12 +121,6 @@ fn resolve(word: &[u8], defined: usize, line_no: usize) -> Result<usize, Geometr
 
 fn out_of_range(line_no: usize, index: usize) -> GeometryError {
     GeometryError::Malformed(format!("OBJ line {line_no}: vertex index {index} out of range"))
-}
-
-fn short_face(line_no: usize, corners: usize) -> GeometryError {
-    GeometryError::Malformed(format!(
-        "OBJ line {line_no}: face with {corners} vertices (at least 3 needed)"
-    ))
 }
 
 #[cfg(test)]

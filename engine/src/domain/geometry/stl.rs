@@ -216,7 +216,7 @@ fn facet(
     }
     tokens.expect("outer")?;
     tokens.expect("loop")?;
-    let mut corners: Vec<[f32; 3]> = Vec::with_capacity(3);
+    let mut corners: Vec<u32> = Vec::with_capacity(3);
     loop {
         match tokens.next() {
             Some(t) if t.eq_ignore_ascii_case(b"vertex") => {
@@ -226,7 +226,7 @@ fn facet(
                     let token = tokens.next().ok_or_else(|| tokens.eof("coordinate"))?;
                     *c = parse_coord(token, || format!("ASCII STL line {line}"))?;
                 }
-                corners.push(v);
+                corners.push(builder.vertex(v));
             }
             Some(t) if t.eq_ignore_ascii_case(b"endloop") => break,
             Some(t) => return Err(tokens.unexpected("vertex` or `endloop", t)),
@@ -234,24 +234,12 @@ fn facet(
         }
     }
     tokens.expect("endfacet")?;
-    let Some((&first, rest)) = corners.split_first() else {
-        return Err(GeometryError::Malformed(format!(
-            "ASCII STL line {}: facet without vertices",
-            tokens.line
-        )));
-    };
-    if rest.len() < 2 {
+    if !builder.polygon(&corners, limits)? {
         return Err(GeometryError::Malformed(format!(
             "ASCII STL line {}: facet with {} vertices (at least 3 needed)",
             tokens.line,
             corners.len()
         )));
-    }
-    check_triangle_limit((builder.triangle_count() + rest.len() - 1) as u64, limits)?;
-    for pair in rest.windows(2) {
-        if let [b, c] = pair {
-            builder.triangle_at(first, *b, *c);
-        }
     }
     Ok(())
 }

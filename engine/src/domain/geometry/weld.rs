@@ -9,11 +9,11 @@
 //! Welding is per object: [`MeshBuilder::begin_object`]
 //! forgets the table, so two 3MF objects touching at a corner stay separate shells.
 
-use super::Mesh;
+use super::{GeometryError, Mesh, ParseLimits, check_triangle_limit};
 
 const EMPTY: u32 = u32::MAX;
-/// log2 of the recent-vertex cache's size (4096 entries of 16 bytes).
-const RECENT_BITS: u32 = 12;
+/// log2 of the recent-vertex cache's size (16384 entries of 16 bytes).
+const RECENT_BITS: u32 = 14;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -86,7 +86,7 @@ impl MeshBuilder {
     pub(super) fn vertex(&mut self, p: [f32; 3]) -> u32 {
         let key = key_of(p);
         let h = hash(key);
-        let r = (h as usize) & ((1 << RECENT_BITS) - 1);
+        let r = ((h >> 16) as usize) & ((1 << RECENT_BITS) - 1);
         if let Some(hit) = self.recent.get(r)
             && hit.index != EMPTY
             && hit.key == key
@@ -153,6 +153,24 @@ impl MeshBuilder {
     #[inline]
     pub(super) fn triangle(&mut self, t: [u32; 3]) {
         self.mesh.triangles.push(t);
+    }
+
+    /// Fan-triangulates a polygon of welded vertex indices, checking the triangle limit first.
+    /// `Ok(false)` (nothing added) when it has fewer than three corners.
+    pub(super) fn polygon(&mut self, corners: &[u32], limits: &ParseLimits) -> Result<bool, GeometryError> {
+        let Some((&first, rest)) = corners.split_first() else {
+            return Ok(false);
+        };
+        if rest.len() < 2 {
+            return Ok(false);
+        }
+        check_triangle_limit((self.triangle_count() + rest.len() - 1) as u64, limits)?;
+        for pair in rest.windows(2) {
+            if let &[b, c] = pair {
+                self.mesh.triangles.push([first, b, c]);
+            }
+        }
+        Ok(true)
     }
 
     /// Adds a triangle given by its corner coordinates.
