@@ -571,12 +571,26 @@ fn columns_below(
             }
             layer = next;
         }
-        for (&(mask, last), list) in &table {
+        // One column per Pareto-optimal (end, cost) per job set: which job comes last does not
+        // matter to the set-partitioning model.
+        let mut per_mask: HashMap<u32, Vec<(i64, f64, u8, usize)>> = HashMap::new();
+        let mut keys: Vec<Key> = table.keys().copied().collect();
+        keys.sort_unstable();
+        for (mask, last) in keys {
             if !fits_elsewhere(p, mask) {
                 continue;
             }
+            let Some(list) = table.get(&(mask, last)) else {
+                continue;
+            };
+            let front = per_mask.entry(mask).or_default();
             for (i, e) in list.iter().enumerate() {
-                columns.push((p, mask, e.end, e.cost, last, i));
+                insert_pareto(front, (e.end, e.cost, last, i), |x| (x.0, x.1));
+            }
+        }
+        for (mask, front) in per_mask {
+            for (end, cost, last, i) in front {
+                columns.push((p, mask, end, cost, last, i));
             }
         }
         tables.push(table);

@@ -82,6 +82,12 @@ impl Default for SolveOptions {
 /// Largest instance for which the column (set-partitioning) method is tried.
 pub const COLUMNS_MAX_JOBS: usize = 24;
 
+/// Local-search iterations (at most; also ≤ 20 % of the time limit) before the exact path.
+const WARM_ITERATIONS: u64 = 30_000;
+
+/// The warm start stops after this many iterations without improvement.
+const WARM_STALL: u64 = 5_000;
+
 /// Largest instance (jobs) for which `auto` runs the exact MILP.
 pub const MILP_MAX_JOBS: usize = 20;
 
@@ -187,10 +193,14 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
             let mut local = heuristic::Local::new(inst, &start);
             let limits = heuristic::Limits {
                 deadline: Some(deadline(t0, opts.time_limit * 0.2)),
-                max_iterations: Some(opts.max_iterations.unwrap_or(5_000).min(5_000)),
-                stall_iterations: stall,
+                max_iterations: Some(
+                    opts.max_iterations
+                        .unwrap_or(WARM_ITERATIONS)
+                        .min(WARM_ITERATIONS),
+                ),
+                stall_iterations: stall.min(WARM_STALL),
                 target: lb.value,
-                lns_period: 0,
+                lns_period: tuning.lns_period,
             };
             let warm = local.run(&limits, opts.seed).best;
             let warm_value = warm.evaluate(inst).map(|v| (warm.unscheduled.len(), v.value));
