@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 log() { printf '\n==> %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# 1. System packages (HiGHS builds from source: cmake + libclang; g++ for C/C++ crates).
+# 1. System packages (HiGHS builds from source: cmake + libclang; g++ for C/C++ crates;
+#    prusa-slicer for print estimates, which the printing tests exercise).
 need=()
-for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server; do
+for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server prusa-slicer; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,6 +19,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs (>= 1.94)"; exit 1; }
+# OctoPrint (PyPI) in a virtualenv, for the agent's OctoPrint backend test (agent/tests/octoprint.rs).
+OCTO_VENV="$HOME/.cache/gantry-octoprint"
+if [ -z "${GANTRY_OCTOPRINT_BIN:-}" ] && [ ! -x "$OCTO_VENV/bin/octoprint" ]; then
+  log "installing OctoPrint into $OCTO_VENV"
+  dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 \
+    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  python3 -m venv "$OCTO_VENV" && "$OCTO_VENV/bin/pip" install -q octoprint
+fi
 
 # 2. Services.
 PG_URL="${GANTRY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

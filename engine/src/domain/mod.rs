@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod equipment;
 pub mod geometry;
 pub mod inventory;
+pub mod live;
 pub mod orders;
 pub mod planning;
 pub mod printing;

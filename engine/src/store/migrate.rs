@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "auth",
         sql: include_str!("../../migrations/0003_auth.sql"),
     },
+    Migration {
+        version: 5,
+        name: "live",
+        sql: include_str!("../../migrations/0005_live.sql"),
+    },
 ];
 
 impl Migration {

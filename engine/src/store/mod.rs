@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod demo;
 pub mod equipment;
 pub mod inventory;
+pub mod live;
 pub mod meta;
 pub mod migrate;
 pub mod orders;

@@ -1,0 +1,195 @@
+//! The live farm's handle: start it (inside an actix `System`), reach a printer's actor, ask
+//! for a re-plan, read its gauges, stop it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use actix::WeakAddr;
+use actix::prelude::*;
+use gantry_engine::domain::types::PrinterId;
+use gantry_engine::store::Db;
+
+use crate::events::{EventBus, FarmEvent};
+use crate::messages::PrinterSnapshot;
+use crate::printer::PrinterActor;
+use crate::scheduler::{GetPrinter, ReplanNow, Replanned, RequestReplan, Scheduler, Snapshots, StopFarm};
+use crate::writer::StatusWriter;
+
+/// Settings of the live farm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmConfig {
+    /// Automatic reprints of a failed plate before its order is flagged.
+    pub max_reprints: u32,
+    /// Heartbeat interval agents are told; a printer is offline after 3 missed.
+    pub heartbeat_secs: u64,
+    /// Re-plan requests within this window are one solve.
+    pub replan_debounce_ms: u64,
+    /// Solver time limit of a background re-plan, seconds.
+    pub solve_seconds: f64,
+}
+
+impl Default for FarmConfig {
+    fn default() -> Self {
+        FarmConfig {
+            max_reprints: 2,
+            heartbeat_secs: 10,
+            replan_debounce_ms: 200,
+            solve_seconds: 1.0,
+        }
+    }
+}
+
+/// Gauges shared by the actors and read by `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    connected: AtomicI64,
+    gap_bits: AtomicU64,
+    revision: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn agent_connected(&self) {
+        self.connected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn agent_disconnected(&self) {
+        self.connected.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Records a persisted plan; returns its revision.
+    pub(crate) fn plan_persisted(&self, gap: f64) -> u64 {
+        self.gap_bits.store(gap.to_bits(), Ordering::Relaxed);
+        self.revision.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// What every actor of the farm shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub db: Db,
+    pub bus: EventBus,
+    pub cfg: Arc<FarmConfig>,
+    pub writer: StatusWriter,
+    pub stats: Arc<Stats>,
+    scheduler: WeakAddr<Scheduler>,
+}
+
+impl Shared {
+    /// The scheduler, while it runs.
+    pub fn scheduler(&self) -> Option<Addr<Scheduler>> {
+        self.scheduler.upgrade()
+    }
+}
+
+/// Why a farm request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FarmError {
+    #[error("the live farm is not running")]
+    Stopped,
+    #[error("{0}")]
+    Plan(String),
+}
+
+/// A handle to a running farm (cheap to clone).
+#[derive(Clone)]
+pub struct Farm {
+    scheduler: Addr<Scheduler>,
+    stats: Arc<Stats>,
+    cfg: Arc<FarmConfig>,
+    bus: EventBus,
+}
+
+impl Farm {
+    /// Starts the farm on the current actix `System`: the scheduler rebuilds the printer,
+    /// order and stock actors from SQL and makes a first plan.
+    pub fn start(db: Db, bus: EventBus, cfg: FarmConfig) -> Farm {
+        let cfg = Arc::new(cfg);
+        let stats = Arc::new(Stats::default());
+        let writer = StatusWriter::start(db.clone());
+        let (bus2, cfg2, stats2) = (bus.clone(), cfg.clone(), stats.clone());
+        let scheduler = Scheduler::create(move |ctx| {
+            Scheduler::new(Shared {
+                db,
+                bus: bus2,
+                cfg: cfg2,
+                writer,
+                stats: stats2,
+                scheduler: ctx.address().downgrade(),
+            })
+        });
+        Farm {
+            scheduler,
+            stats,
+            cfg,
+            bus,
+        }
+    }
+
+    pub fn config(&self) -> &FarmConfig {
+        &self.cfg
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// The actor of a printer (started if the printer was created after the farm).
+    pub async fn printer(&self, id: PrinterId) -> Result<Addr<PrinterActor>, FarmError> {
+        self.scheduler
+            .send(GetPrinter(id))
+            .await
+            .map_err(|_| FarmError::Stopped)
+    }
+
+    /// Asks for a (debounced) re-plan.
+    pub fn request_replan(&self) {
+        self.scheduler.do_send(RequestReplan);
+    }
+
+    /// Solves now with `time_limit` seconds and persists the plan (the one writer of plans).
+    pub async fn replan_now(&self, time_limit: f64) -> Result<Replanned, FarmError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.scheduler
+            .send(ReplanNow { time_limit, reply })
+            .await
+            .map_err(|_| FarmError::Stopped)?;
+        rx.await.map_err(|_| FarmError::Stopped)?.map_err(FarmError::Plan)
+    }
+
+    /// Every printer actor's state, by printer id.
+    pub async fn snapshots(&self) -> Result<Vec<PrinterSnapshot>, FarmError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.scheduler
+            .send(Snapshots(tx))
+            .await
+            .map_err(|_| FarmError::Stopped)?;
+        rx.await.map_err(|_| FarmError::Stopped)
+    }
+
+    /// Agents connected now.
+    pub fn connected_agents(&self) -> i64 {
+        self.stats.connected.load(Ordering::Relaxed)
+    }
+
+    /// The optimality gap of the last persisted plan (0 before the first).
+    pub fn plan_gap(&self) -> f64 {
+        f64::from_bits(self.stats.gap_bits.load(Ordering::Relaxed))
+    }
+
+    /// Plans persisted by this process.
+    pub fn plan_revision(&self) -> u64 {
+        self.stats.revision.load(Ordering::Relaxed)
+    }
+
+    /// Tells the farm that the queue changed (same as publishing `QueueChanged`).
+    pub fn queue_changed(&self) {
+        self.bus.publish(FarmEvent::QueueChanged {
+            at: chrono::Utc::now(),
+        });
+    }
+
+    /// Stops every actor of the farm (agents are disconnected with "going away").
+    pub async fn stop(&self) {
+        let _ = self.scheduler.send(StopFarm).await;
+    }
+}

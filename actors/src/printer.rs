@@ -1,0 +1,858 @@
+//! The printer actor: one per printer. It holds the printer's status, current job, last
+//! telemetry and its agent connection; it applies the agent's messages (decision in
+//! `engine::domain::live`, persistence in `engine::store::live`, acknowledgement after the
+//! commit) and asks the scheduler for the next job when the printer becomes ready.
+//!
+//! Messages of one printer are applied one at a time, in order (`ctx.wait`), so a printer's
+//! changes never race each other; different printers run concurrently.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use gantry_engine::domain::equipment::PrinterStatus;
+use gantry_engine::domain::live::{
+    self as live, Effect, HelloAction, JobReport, JobView, bed_cleared_effect, heartbeat_expired, is_ready,
+    job_message_effect, reconcile_hello, status_report_target,
+};
+use gantry_engine::domain::production::{Job, JobState};
+use gantry_engine::domain::protocol::{
+    AgentEnvelope, AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage,
+};
+use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
+use gantry_engine::error::Coded;
+use gantry_engine::store::live::{self as store, FailOutcome, StatusReport};
+use gantry_engine::store::production::{self, JobCompletion, JobFilter};
+use gantry_engine::store::{StoreError, StoreResult, Tx, equipment};
+
+use crate::events::FarmEvent;
+use crate::farm::Shared;
+use crate::messages::*;
+use crate::scheduler::{JobFinished, JobStarted, NextJob, Released, RequestReplan};
+
+/// The printer actor (see the module documentation).
+pub struct PrinterActor {
+    id: PrinterId,
+    name: String,
+    fx: Shared,
+    status: PrinterStatus,
+    current_job: Option<JobId>,
+    current_order: Option<OrderId>,
+    assigned: Option<JobId>,
+    progress: i64,
+    /// An agent has spoken for this printer (then missed heartbeats mark it offline).
+    agent_seen: bool,
+    last_seen: DateTime<Utc>,
+    conn: Option<(u64, AgentConn)>,
+    asking: bool,
+    shutdown: bool,
+    starts: u32,
+}
+
+impl PrinterActor {
+    pub fn new(id: PrinterId, fx: Shared) -> PrinterActor {
+        PrinterActor {
+            id,
+            name: String::new(),
+            fx,
+            status: PrinterStatus::Offline,
+            current_job: None,
+            current_order: None,
+            assigned: None,
+            progress: 0,
+            agent_seen: false,
+            last_seen: Utc::now(),
+            conn: None,
+            asking: false,
+            shutdown: false,
+            starts: 0,
+        }
+    }
+
+    fn send(&self, msg: ServerMessage) {
+        if let Some((_, conn)) = &self.conn {
+            conn.do_send(ToAgent::Send(msg));
+        }
+    }
+
+    fn ack(&self, id: &str, duplicate: bool) {
+        self.send(ServerMessage::Ack {
+            id: id.to_string(),
+            duplicate,
+        });
+    }
+
+    fn refuse(&self, id: &str, code: &str, message: String) {
+        self.send(ServerMessage::Error {
+            id: Some(id.to_string()),
+            code: code.to_string(),
+            message,
+        });
+    }
+
+    fn publish_status(&self) {
+        self.fx.bus.publish(FarmEvent::PrinterStatus {
+            printer_id: self.id,
+            status: self.status,
+            job_id: self.current_job,
+            progress_pct: self.current_job.map(|_| self.progress),
+            at: Utc::now(),
+        });
+    }
+
+    fn publish_job(&self, job: &Job) {
+        self.fx.bus.publish(FarmEvent::JobProgress {
+            job_id: job.id,
+            order_id: job.order_id,
+            printer_id: job.printer_id,
+            state: job.state,
+            progress_pct: job.progress_pct,
+            at: Utc::now(),
+        });
+    }
+
+    /// Takes the job a stored printing job says the printer runs.
+    fn set_current(&mut self, job: Option<&Job>) {
+        self.current_job = job.map(|j| j.id);
+        self.current_order = job.map(|j| j.order_id);
+        self.progress = job.map(|j| j.progress_pct).unwrap_or(0);
+    }
+
+    /// Asks the scheduler for the next job when the printer is ready.
+    fn ask_for_work(&mut self, ctx: &mut Context<Self>) {
+        if self.asking
+            || self.shutdown
+            || !is_ready(self.status, self.conn.is_some(), self.current_job, self.assigned)
+        {
+            return;
+        }
+        self.asking = true;
+        let req = self.fx.scheduler().map(|s| s.send(NextJob { printer: self.id }));
+        let Some(req) = req else {
+            self.asking = false;
+            return;
+        };
+        ctx.spawn(req.into_actor(self).map(|res, act, ctx| {
+            act.asking = false;
+            match res {
+                Ok(Some(assignment)) => {
+                    if is_ready(act.status, act.conn.is_some(), act.current_job, act.assigned) {
+                        act.assigned = Some(JobId(assignment.job));
+                        act.send(ServerMessage::AssignJob { assignment });
+                    } else if let Some(s) = act.fx.scheduler() {
+                        // No longer ready (e.g. disconnected meanwhile): give it back.
+                        s.do_send(Released { printer: act.id });
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(printer = %act.id, error = %e, "cannot ask the scheduler for work"),
+            }
+            let _ = ctx;
+        }));
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let (db, id) = (self.fx.db.clone(), self.id);
+        let fut = async move {
+            let mut c = db.pool().acquire().await?;
+            let p = equipment::get_printer(&mut c, id).await?;
+            let filter = JobFilter {
+                state: Some(JobState::Printing),
+                printer_id: Some(id),
+                ..Default::default()
+            };
+            let printing = production::list_jobs(&mut c, &filter).await?;
+            let tel = store::telemetry(&mut c, id).await?;
+            Ok::<_, StoreError>((p.status, p.name, printing.into_iter().next(), tel))
+        };
+        ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
+            Ok((status, name, job, tel)) => {
+                act.status = status;
+                act.name = name;
+                act.set_current(job.as_ref());
+                act.agent_seen = tel.is_some();
+                // After a (re)start the agent gets its full heartbeat allowance to reconnect.
+                act.last_seen = tel.map(|t| t.last_seen_at).unwrap_or_default().max(Utc::now());
+                act.ask_for_work(ctx);
+            }
+            Err(e) => {
+                tracing::error!(printer = %act.id, error = %e, "printer actor cannot load its state; restarting");
+                ctx.stop();
+            }
+        }));
+    }
+}
+
+impl Actor for PrinterActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.starts += 1;
+        if self.shutdown {
+            return;
+        }
+        ctx.set_mailbox_capacity(1024);
+        self.load(ctx);
+        let every = Duration::from_secs(self.fx.cfg.heartbeat_secs.max(1));
+        ctx.run_interval(every, |_, ctx| ctx.notify(CheckHeartbeat { now: Utc::now() }));
+    }
+}
+
+impl Supervised for PrinterActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        // The connection survives a restart; everything else is read again from SQL.
+        self.current_job = None;
+        self.current_order = None;
+        self.assigned = None;
+        self.asking = false;
+        tracing::warn!(printer = %self.id, "printer actor restarting");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying messages
+
+/// What a committed message changed.
+#[derive(Default)]
+struct Change {
+    status: Option<PrinterStatus>,
+    /// `Some(None)`: no job any more.
+    current: Option<Option<Job>>,
+    jobs: Vec<Job>,
+    started: Option<JobId>,
+    rejected: Option<JobId>,
+    completions: Vec<JobCompletion>,
+    failures: Vec<FailOutcome>,
+}
+
+enum Applied {
+    Duplicate,
+    Refused(String),
+    Done(Change),
+}
+
+fn report_of(msg: &AgentMessage) -> Option<(JobId, JobReport)> {
+    Some(match msg {
+        AgentMessage::JobAccepted { job } => (JobId(*job), JobReport::Accepted),
+        AgentMessage::JobRejected { job, .. } => (JobId(*job), JobReport::Rejected),
+        AgentMessage::JobStarted { job } => (JobId(*job), JobReport::Started),
+        AgentMessage::JobCompleted { job } => (JobId(*job), JobReport::Completed),
+        AgentMessage::JobFailed { job, .. } => (JobId(*job), JobReport::Failed),
+        AgentMessage::Paused { job } => (JobId(*job), JobReport::Paused),
+        AgentMessage::Resumed { job } => (JobId(*job), JobReport::Resumed),
+        AgentMessage::Cancelled { job } => (JobId(*job), JobReport::Cancelled),
+        _ => return None,
+    })
+}
+
+async fn printer_status(tx: &mut Tx, id: PrinterId) -> StoreResult<PrinterStatus> {
+    Ok(equipment::get_printer(&mut *tx, id).await?.status)
+}
+
+/// Applies a job message or `bed_cleared` in one transaction with its message id.
+async fn apply_recorded(
+    fx: Shared,
+    printer: PrinterId,
+    env: AgentEnvelope,
+    now: DateTime<Utc>,
+) -> StoreResult<Applied> {
+    let mut tx = fx.db.begin().await?;
+    if !store::record_message(&mut tx, now, printer, &env.id, env.msg.kind()).await? {
+        return Ok(Applied::Duplicate);
+    }
+    let mut ch = Change::default();
+    if let AgentMessage::BedCleared {} = env.msg {
+        let status = printer_status(&mut tx, printer).await?;
+        match bed_cleared_effect(status) {
+            Effect::Refuse(why) => return Ok(Applied::Refused(why)),
+            Effect::Apply { .. } => {
+                ch.status = Some(
+                    store::move_printer(&mut tx, now, printer, PrinterStatus::Idle)
+                        .await?
+                        .status,
+                );
+            }
+            Effect::AlreadyApplied | Effect::Nothing => {}
+        }
+        tx.commit().await?;
+        return Ok(Applied::Done(ch));
+    }
+    let Some((job_id, report)) = report_of(&env.msg) else {
+        return Ok(Applied::Refused(format!(
+            "{} is not a job message",
+            env.msg.kind()
+        )));
+    };
+    let job = match production::get_job(&mut *tx, job_id).await {
+        Ok(j) => j,
+        Err(StoreError::NotFound { .. }) => {
+            return Ok(Applied::Refused(format!("job {job_id} does not exist")));
+        }
+        Err(e) => return Err(e),
+    };
+    let reschedule = match job_message_effect(printer, &JobView::from(&job), report) {
+        Effect::Refuse(why) => return Ok(Applied::Refused(why)),
+        Effect::AlreadyApplied | Effect::Nothing => {
+            tx.commit().await?;
+            return Ok(Applied::Done(ch));
+        }
+        Effect::Apply { reschedule } => reschedule,
+    };
+    match &env.msg {
+        AgentMessage::JobRejected { reason, .. } => {
+            ch.jobs
+                .push(store::reject_on(&mut tx, now, job_id, reason).await?);
+            ch.rejected = Some(job_id);
+        }
+        AgentMessage::JobStarted { .. } => {
+            let j = store::start_on(&mut tx, now, printer, job_id, reschedule).await?;
+            ch.current = Some(Some(j.clone()));
+            ch.jobs.push(j);
+            ch.started = Some(job_id);
+            ch.status = Some(PrinterStatus::Printing);
+        }
+        AgentMessage::JobCompleted { .. } => {
+            let done = store::complete_on(&mut tx, now, printer, job_id).await?;
+            ch.jobs.push(done.job.clone());
+            ch.completions.push(done);
+            ch.current = Some(None);
+            ch.status = Some(printer_status(&mut tx, printer).await?);
+        }
+        AgentMessage::JobFailed {
+            reason, progress_pct, ..
+        } => {
+            let f = store::fail_on(
+                &mut tx,
+                now,
+                printer,
+                job_id,
+                reason,
+                *progress_pct,
+                fx.cfg.max_reprints,
+            )
+            .await?;
+            ch.jobs.push(f.failure.job.clone());
+            ch.jobs.extend(f.failure.reprint.clone());
+            ch.failures.push(f);
+            ch.current = Some(None);
+            ch.status = Some(printer_status(&mut tx, printer).await?);
+        }
+        AgentMessage::Cancelled { .. } => {
+            let f = store::fail_on(
+                &mut tx,
+                now,
+                printer,
+                job_id,
+                "cancelled at the printer",
+                None,
+                fx.cfg.max_reprints,
+            )
+            .await?;
+            ch.jobs.push(f.failure.job.clone());
+            ch.jobs.extend(f.failure.reprint.clone());
+            ch.failures.push(f);
+            ch.current = Some(None);
+            ch.status = Some(printer_status(&mut tx, printer).await?);
+        }
+        AgentMessage::Paused { .. } => {
+            ch.status = Some(
+                store::move_printer(&mut tx, now, printer, PrinterStatus::Paused)
+                    .await?
+                    .status,
+            );
+        }
+        AgentMessage::Resumed { .. } => {
+            ch.status = Some(
+                store::move_printer(&mut tx, now, printer, PrinterStatus::Printing)
+                    .await?
+                    .status,
+            );
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    Ok(Applied::Done(ch))
+}
+
+/// Reconciles a `hello` with the stored state in one transaction.
+async fn apply_hello(
+    fx: Shared,
+    printer: PrinterId,
+    env: AgentEnvelope,
+    now: DateTime<Utc>,
+) -> StoreResult<Change> {
+    let AgentMessage::Hello {
+        agent,
+        state,
+        current_job,
+        progress_pct,
+        ..
+    } = env.msg
+    else {
+        return Ok(Change::default());
+    };
+    let mut tx = fx.db.begin().await?;
+    let named = match current_job {
+        Some(j) => match production::get_job(&mut *tx, JobId(j)).await {
+            Ok(job) => Some(job),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let filter = JobFilter {
+        state: Some(JobState::Printing),
+        printer_id: Some(printer),
+        ..Default::default()
+    };
+    let here: Vec<JobView> = production::list_jobs(&mut *tx, &filter)
+        .await?
+        .iter()
+        .map(JobView::from)
+        .collect();
+    let mut ch = Change::default();
+    let actions = reconcile_hello(
+        printer,
+        named.as_ref().map(JobView::from).as_ref(),
+        &here,
+        state,
+        progress_pct,
+    );
+    for a in actions {
+        match a {
+            HelloAction::Start { job, reschedule } => {
+                let j = store::start_on(&mut tx, now, printer, job, reschedule).await?;
+                ch.started = Some(job);
+                ch.jobs.push(j);
+            }
+            HelloAction::Progress { job, pct } => {
+                store::advance_progress(&mut tx, now, printer, job, pct).await?;
+            }
+            HelloAction::Complete { job } => {
+                let done = store::complete_on(&mut tx, now, printer, job).await?;
+                ch.jobs.push(done.job.clone());
+                ch.completions.push(done);
+            }
+            HelloAction::Fail {
+                job,
+                reason,
+                progress_pct,
+            } => {
+                let f = store::fail_on(
+                    &mut tx,
+                    now,
+                    printer,
+                    job,
+                    &reason,
+                    Some(progress_pct),
+                    fx.cfg.max_reprints,
+                )
+                .await?;
+                ch.jobs.push(f.failure.job.clone());
+                ch.jobs.extend(f.failure.reprint.clone());
+                ch.failures.push(f);
+            }
+        }
+    }
+    let printing = production::list_jobs(&mut *tx, &filter).await?.into_iter().next();
+    let stored = printer_status(&mut tx, printer).await?;
+    if let Some(to) = live::status_report_target(stored, state, printing.is_some()) {
+        store::move_printer(&mut tx, now, printer, to).await?;
+    }
+    store::record_hello(&mut tx, now, printer, &agent, state).await?;
+    ch.status = Some(printer_status(&mut tx, printer).await?);
+    ch.current = Some(printing);
+    tx.commit().await?;
+    Ok(ch)
+}
+
+/// A status report that changes the printer's status: written in its own transaction.
+async fn apply_status_change(
+    fx: Shared,
+    printer: PrinterId,
+    report: StatusReport,
+    to: PrinterStatus,
+) -> StoreResult<PrinterStatus> {
+    let mut tx = fx.db.begin().await?;
+    let p = store::move_printer(&mut tx, report.at, printer, to).await?;
+    store::record_statuses(&mut tx, std::slice::from_ref(&report)).await?;
+    tx.commit().await?;
+    Ok(p.status)
+}
+
+impl PrinterActor {
+    /// Takes in a committed change: state, acknowledgement, events, scheduler.
+    fn absorb(&mut self, ch: Change, ctx: &mut Context<Self>) {
+        let before = (self.status, self.current_job);
+        if let Some(s) = ch.status {
+            self.status = s;
+        }
+        if let Some(cur) = ch.current {
+            self.set_current(cur.as_ref());
+        }
+        for j in &ch.jobs {
+            if self.current_job == Some(j.id) {
+                self.progress = self.progress.max(j.progress_pct);
+            }
+            self.publish_job(j);
+        }
+        let sched = self.fx.scheduler();
+        if let Some(job) = ch.started {
+            if self.assigned == Some(job) || self.assigned.is_none() {
+                self.assigned = None;
+            }
+            if let Some(s) = &sched {
+                s.do_send(JobStarted { job });
+            }
+        }
+        if ch.rejected.is_some() {
+            self.assigned = None;
+            if let Some(s) = &sched {
+                s.do_send(Released { printer: self.id });
+                s.do_send(RequestReplan);
+            }
+        }
+        for c in ch.completions {
+            if let Some(s) = &sched {
+                s.do_send(JobFinished {
+                    job: c.job.clone(),
+                    order: Some(c.order),
+                    flagged: None,
+                });
+            }
+        }
+        for f in ch.failures {
+            if let Some(s) = &sched {
+                s.do_send(JobFinished {
+                    job: f.failure.job.clone(),
+                    order: None,
+                    flagged: f.flagged,
+                });
+            }
+        }
+        if before != (self.status, self.current_job) {
+            self.publish_status();
+            if before.0 == PrinterStatus::Offline
+                && let Some(s) = &sched
+            {
+                // Back from offline: the plan may use it again.
+                s.do_send(RequestReplan);
+            }
+        }
+        self.ask_for_work(ctx);
+    }
+
+    fn on_store_error(&self, id: &str, e: &StoreError) {
+        tracing::warn!(printer = %self.id, msg = id, error = %e, "agent message not applied");
+        let code = e.code();
+        self.refuse(id, code, e.to_string());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+impl Handler<Attach> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Attach, ctx: &mut Context<Self>) {
+        if let Some((old, conn)) = self.conn.take()
+            && old != msg.conn_id
+        {
+            conn.do_send(ToAgent::Close {
+                code: close::REPLACED,
+                reason: "replaced by a newer connection of this printer".into(),
+            });
+        } else {
+            self.fx.stats.agent_connected();
+        }
+        self.conn = Some((msg.conn_id, msg.conn));
+        self.agent_seen = true;
+        self.last_seen = Utc::now();
+        self.assigned = None;
+        if let Some(s) = self.fx.scheduler() {
+            s.do_send(Released { printer: self.id });
+        }
+        let (fx, id, env) = (self.fx.clone(), self.id, msg.hello);
+        let hello_id = env.id.clone();
+        let conn_id = msg.conn_id;
+        ctx.wait(
+            apply_hello(fx, id, env, Utc::now())
+                .into_actor(self)
+                .map(move |res, act, ctx| {
+                    if act.conn.as_ref().map(|(c, _)| *c) != Some(conn_id) {
+                        return;
+                    }
+                    match res {
+                        Ok(ch) => {
+                            act.send(ServerMessage::Welcome {
+                                v: PROTOCOL_VERSION,
+                                printer_id: act.id.0,
+                                printer: act.name.clone(),
+                                heartbeat_secs: act.fx.cfg.heartbeat_secs,
+                            });
+                            act.ack(&hello_id, false);
+                            act.absorb(ch, ctx);
+                        }
+                        Err(e) => {
+                            tracing::error!(printer = %act.id, error = %e, "hello not reconciled");
+                            if let Some((_, conn)) = &act.conn {
+                                conn.do_send(ToAgent::Close {
+                                    code: close::INTERNAL,
+                                    reason: "the server could not record the hello; reconnect later".into(),
+                                });
+                            }
+                        }
+                    }
+                }),
+        );
+    }
+}
+
+impl Handler<Detach> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Detach, _ctx: &mut Context<Self>) {
+        if self.conn.as_ref().map(|(c, _)| *c) == Some(msg.conn_id) {
+            self.conn = None;
+            self.assigned = None;
+            self.fx.stats.agent_disconnected();
+            if let Some(s) = self.fx.scheduler() {
+                s.do_send(Released { printer: self.id });
+            }
+        }
+    }
+}
+
+impl Handler<FromAgent> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FromAgent, ctx: &mut Context<Self>) {
+        if self.conn.as_ref().map(|(c, _)| *c) != Some(msg.conn_id) {
+            return;
+        }
+        let now = Utc::now();
+        self.last_seen = now;
+        let env = msg.env;
+        let id = env.id.clone();
+        match &env.msg {
+            AgentMessage::Heartbeat {} => self.ack(&id, false),
+            AgentMessage::Hello { .. } => self.refuse(
+                &id,
+                "HELLO_REPEATED",
+                "hello is only the first message of a connection".into(),
+            ),
+            AgentMessage::Status {
+                state,
+                job,
+                progress_pct,
+                temperatures,
+                seconds_left,
+            } => {
+                let report = StatusReport {
+                    printer_id: self.id,
+                    state: *state,
+                    job: job.map(JobId),
+                    progress_pct: *progress_pct,
+                    temperatures: *temperatures,
+                    seconds_left: *seconds_left,
+                    at: now,
+                };
+                self.status_report(report, id, ctx);
+            }
+            AgentMessage::JobProgress { job, progress_pct } => {
+                let report = StatusReport {
+                    printer_id: self.id,
+                    state: if self.status == PrinterStatus::Paused {
+                        AgentState::Paused
+                    } else {
+                        AgentState::Printing
+                    },
+                    job: Some(JobId(*job)),
+                    progress_pct: Some(*progress_pct),
+                    temperatures: Default::default(),
+                    seconds_left: None,
+                    at: now,
+                };
+                self.status_report(report, id, ctx);
+            }
+            _ => {
+                let fx = self.fx.clone();
+                ctx.wait(
+                    apply_recorded(fx, self.id, env, now).into_actor(self).map(
+                        move |res, act, ctx| match res {
+                            Ok(Applied::Duplicate) => act.ack(&id, true),
+                            Ok(Applied::Refused(why)) => act.refuse(&id, "JOB_STATE_CONFLICT", why),
+                            Ok(Applied::Done(ch)) => {
+                                act.ack(&id, false);
+                                act.absorb(ch, ctx);
+                            }
+                            Err(e) => act.on_store_error(&id, &e),
+                        },
+                    ),
+                );
+            }
+        }
+    }
+}
+
+impl PrinterActor {
+    /// A status (or progress) report: through the group-commit writer, or in its own
+    /// transaction when it changes the printer's status. Acknowledged after the commit.
+    fn status_report(&mut self, report: StatusReport, id: String, ctx: &mut Context<Self>) {
+        let pct = report.progress_pct;
+        let job = report.job;
+        match status_report_target(self.status, report.state, self.current_job.is_some()) {
+            Some(to) => {
+                let fx = self.fx.clone();
+                ctx.wait(apply_status_change(fx, self.id, report, to).into_actor(self).map(
+                    move |res, act, ctx| match res {
+                        Ok(status) => {
+                            act.ack(&id, false);
+                            act.absorb(
+                                Change {
+                                    status: Some(status),
+                                    ..Change::default()
+                                },
+                                ctx,
+                            );
+                        }
+                        Err(e) => act.on_store_error(&id, &e),
+                    },
+                ));
+            }
+            None => {
+                let writer = self.fx.writer.clone();
+                ctx.wait(async move { writer.write(report).await }.into_actor(self).map(
+                    move |res, act, _| match res {
+                        Ok(()) => {
+                            act.ack(&id, false);
+                            if let (Some(j), Some(p)) = (job, pct)
+                                && act.current_job == Some(j)
+                                && p > act.progress
+                            {
+                                act.progress = p;
+                                if let Some(order_id) = act.current_order {
+                                    act.fx.bus.publish(FarmEvent::JobProgress {
+                                        job_id: j,
+                                        order_id,
+                                        printer_id: Some(act.id),
+                                        state: JobState::Printing,
+                                        progress_pct: p,
+                                        at: Utc::now(),
+                                    });
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(printer = %act.id, error = %e, "status not written");
+                            act.refuse(&id, "INTERNAL", "the status could not be recorded".into());
+                        }
+                    },
+                ));
+            }
+        }
+    }
+}
+
+impl Handler<Assign> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Assign, _ctx: &mut Context<Self>) {
+        if is_ready(self.status, self.conn.is_some(), self.current_job, self.assigned) {
+            self.assigned = Some(JobId(msg.0.job));
+            self.send(ServerMessage::AssignJob { assignment: msg.0 });
+        }
+    }
+}
+
+impl Handler<PlanUpdated> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, _: PlanUpdated, ctx: &mut Context<Self>) {
+        self.ask_for_work(ctx);
+    }
+}
+
+impl Handler<CheckHeartbeat> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CheckHeartbeat, ctx: &mut Context<Self>) {
+        if self.shutdown
+            || !self.agent_seen
+            || matches!(self.status, PrinterStatus::Offline | PrinterStatus::Maintenance)
+            || !heartbeat_expired(self.last_seen, msg.now, self.fx.cfg.heartbeat_secs)
+        {
+            return;
+        }
+        let (db, id) = (self.fx.db.clone(), self.id);
+        let now = msg.now;
+        let fut = async move {
+            let mut tx = db.begin().await?;
+            let p = store::mark_offline(&mut tx, now, id).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(p.status)
+        };
+        ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
+            Ok(status) => {
+                tracing::warn!(printer = %act.id, "missed heartbeats: printer offline");
+                act.status = status;
+                act.assigned = None;
+                if let Some((_, conn)) = act.conn.take() {
+                    act.fx.stats.agent_disconnected();
+                    conn.do_send(ToAgent::Close {
+                        code: close::HEARTBEAT_MISSED,
+                        reason: "heartbeats missed: the printer is marked offline".into(),
+                    });
+                }
+                act.publish_status();
+                if let Some(s) = act.fx.scheduler() {
+                    s.do_send(Released { printer: act.id });
+                    s.do_send(RequestReplan);
+                }
+                let _ = ctx;
+            }
+            Err(e) => tracing::error!(printer = %act.id, error = %e, "cannot mark the printer offline"),
+        }));
+    }
+}
+
+impl Handler<Shutdown> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+        self.shutdown = true;
+        if let Some((_, conn)) = self.conn.take() {
+            self.fx.stats.agent_disconnected();
+            conn.do_send(ToAgent::Close {
+                code: close::GOING_AWAY,
+                reason: "the server is shutting down".into(),
+            });
+        }
+        ctx.stop();
+    }
+}
+
+impl Handler<Crash> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Snapshot> for PrinterActor {
+    type Result = MessageResult<Snapshot>;
+
+    fn handle(&mut self, _: Snapshot, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(PrinterSnapshot {
+            id: self.id,
+            status: self.status,
+            connected: self.conn.is_some(),
+            current_job: self.current_job,
+            assigned: self.assigned,
+            progress_pct: self.progress,
+            starts: self.starts,
+        })
+    }
+}

@@ -1,0 +1,491 @@
+//! The scheduler: supervises the printer, order and stock actors (restarting one that
+//! stops), re-plans on events (debounced: a burst of events is one solve; the solver runs on
+//! a blocking thread), persists the plan in one transaction, and hands each ready printer its
+//! next job from the current plan at once (without waiting for a re-plan).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::Utc;
+use gantry_engine::domain::live::{DebounceAction, Debouncer, next_job};
+use gantry_engine::domain::orders::{Order, OrderStatus};
+use gantry_engine::domain::production::{Job, JobState};
+use gantry_engine::domain::protocol::JobAssignment;
+use gantry_engine::domain::types::{JobId, MaterialId, OrderId, PrinterId};
+use gantry_engine::store::live::{self as store, PlanWritten};
+use gantry_engine::store::production::{self, JobFilter};
+use gantry_engine::store::{StoreError, equipment, inventory};
+
+use crate::events::FarmEvent;
+use crate::farm::Shared;
+use crate::messages::{PlanUpdated, PrinterSnapshot, Shutdown, Snapshot};
+use crate::order::{OrderActor, OrderUpdate};
+use crate::plan::{self, SolvedPlan};
+use crate::printer::PrinterActor;
+use crate::stock::{StockActor, StockTouched};
+
+/// The scheduler actor (see the module documentation).
+pub struct Scheduler {
+    fx: Shared,
+    printers: BTreeMap<PrinterId, Addr<PrinterActor>>,
+    orders: BTreeMap<OrderId, Addr<OrderActor>>,
+    stocks: BTreeMap<MaterialId, Addr<StockActor>>,
+    /// Jobs handed to a printer and not started yet.
+    in_flight: BTreeMap<JobId, PrinterId>,
+    debounce: Debouncer,
+    epoch: Instant,
+    /// One solve at a time (debounced and `replanNow` alike).
+    solving: Arc<tokio::sync::Mutex<()>>,
+    stopping: bool,
+}
+
+impl Scheduler {
+    pub fn new(fx: Shared) -> Scheduler {
+        Scheduler {
+            fx,
+            printers: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            stocks: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            debounce: Debouncer::default(),
+            epoch: Instant::now(),
+            solving: Arc::new(tokio::sync::Mutex::new(())),
+            stopping: false,
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.fx.cfg.replan_debounce_ms).unwrap_or(i64::MAX)
+    }
+
+    fn printer(&mut self, id: PrinterId) -> Addr<PrinterActor> {
+        if let Some(a) = self.printers.get(&id)
+            && a.connected()
+        {
+            return a.clone();
+        }
+        let fx = self.fx.clone();
+        let addr = Supervisor::start(move |_| PrinterActor::new(id, fx));
+        self.printers.insert(id, addr.clone());
+        addr
+    }
+
+    fn order(&mut self, id: OrderId, status: OrderStatus) -> Addr<OrderActor> {
+        if let Some(a) = self.orders.get(&id) {
+            return a.clone();
+        }
+        let bus = self.fx.bus.clone();
+        let addr = Supervisor::start(move |_| OrderActor::new(id, status, bus));
+        self.orders.insert(id, addr.clone());
+        addr
+    }
+
+    fn stock(&mut self, id: MaterialId) -> Addr<StockActor> {
+        if let Some(a) = self.stocks.get(&id) {
+            return a.clone();
+        }
+        let db = self.fx.db.clone();
+        let addr = Supervisor::start(move |_| StockActor::new(id, db));
+        self.stocks.insert(id, addr.clone());
+        addr
+    }
+
+    fn arm(&mut self, action: DebounceAction, ctx: &mut Context<Self>) {
+        match action {
+            DebounceAction::Wait => {}
+            DebounceAction::ArmAt(at) => {
+                let wait = u64::try_from(at - self.now_ms()).unwrap_or(0);
+                ctx.run_later(Duration::from_millis(wait), |_, ctx| ctx.notify(Fire));
+            }
+            DebounceAction::Solve => self.solve(ctx, self.fx.cfg.solve_seconds, None),
+        }
+    }
+
+    /// Solves and persists; answers `reply` (a `replanNow`) when given.
+    fn solve(
+        &mut self,
+        ctx: &mut Context<Self>,
+        time_limit: f64,
+        reply: Option<tokio::sync::oneshot::Sender<Result<Replanned, String>>>,
+    ) {
+        let debounced = reply.is_none();
+        let (db, lock, in_flight) = (self.fx.db.clone(), self.solving.clone(), self.in_flight.clone());
+        let fut = async move {
+            let _guard = lock.lock().await;
+            let now = Utc::now();
+            let solved = plan::compute(&db, now, &in_flight, time_limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            let write = solved.to_write();
+            let written = async {
+                let mut tx = db.begin().await?;
+                let w = store::persist_plan(&mut tx, now, &write).await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(w)
+            }
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok::<_, String>(Replanned { solved, written })
+        };
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
+            match &res {
+                Ok(r) => act.plan_persisted(r),
+                Err(e) => tracing::error!(error = %e, "re-plan failed"),
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(res);
+            }
+            if debounced {
+                let (now, window) = (act.now_ms(), act.window_ms());
+                let next = act.debounce.done(now, window);
+                act.arm(next, ctx);
+            }
+        }));
+    }
+
+    fn plan_persisted(&mut self, r: &Replanned) {
+        let stats = &self.fx.stats;
+        let revision = stats.plan_persisted(r.solved.plan.gap);
+        self.fx.bus.publish(FarmEvent::PlanChanged {
+            revision,
+            scheduled: r.written.scheduled,
+            unscheduled: r.solved.plan.unscheduled.len() + r.written.held.len(),
+            objective: r.solved.plan.objective.value,
+            lower_bound: r.solved.plan.lower_bound,
+            gap: r.solved.plan.gap,
+            at: Utc::now(),
+        });
+        for p in self.printers.values() {
+            p.do_send(PlanUpdated);
+        }
+    }
+}
+
+/// A persisted plan and how it was written.
+#[derive(Debug, Clone)]
+pub struct Replanned {
+    pub solved: SolvedPlan,
+    pub written: PlanWritten,
+}
+
+impl Actor for Scheduler {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Rebuild the live model from SQL: printers, open orders, materials.
+        let db = self.fx.db.clone();
+        let fut = async move {
+            let mut c = db.pool().acquire().await?;
+            let printers = equipment::list_printers(&mut c).await?;
+            let orders = store::open_orders(&mut c).await?;
+            let materials = inventory::list_materials(&mut c).await?;
+            Ok::<_, StoreError>((printers, orders, materials))
+        };
+        ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
+            Ok((printers, orders, materials)) => {
+                for p in printers {
+                    act.printer(p.id);
+                }
+                for (id, _, status) in orders {
+                    let status = if status == "paid" {
+                        OrderStatus::Paid
+                    } else {
+                        OrderStatus::InProduction
+                    };
+                    act.order(id, status);
+                }
+                for m in materials {
+                    act.stock(m.id);
+                }
+                tracing::info!(
+                    printers = act.printers.len(),
+                    orders = act.orders.len(),
+                    "live farm started"
+                );
+                ctx.notify(RequestReplan);
+            }
+            Err(e) => tracing::error!(error = %e, "the live farm cannot read the database"),
+        }));
+        // Queue changes made elsewhere (GraphQL mutations) cause a re-plan.
+        let mut rx = self.fx.bus.subscribe();
+        let me = ctx.address().downgrade();
+        ctx.spawn(
+            async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(FarmEvent::QueueChanged { .. })
+                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => match me.upgrade() {
+                            Some(a) => a.do_send(RequestReplan),
+                            None => break,
+                        },
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            }
+            .into_actor(self),
+        );
+        // Old message ids are pruned hourly.
+        ctx.run_interval(Duration::from_secs(3600), |act, _| {
+            let db = act.fx.db.clone();
+            actix::spawn(async move {
+                let res = async {
+                    let mut tx = db.begin().await?;
+                    let n = store::prune_messages(&mut tx, Utc::now()).await?;
+                    tx.commit().await?;
+                    Ok::<_, StoreError>(n)
+                }
+                .await;
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "pruning agent message ids failed");
+                }
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/// Something changed: re-plan (debounced).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RequestReplan;
+
+/// The debounce timer fired.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Fire;
+
+/// Re-plan now (`replanNow`) with this solver time limit; answers with the persisted plan.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReplanNow {
+    pub time_limit: f64,
+    pub reply: tokio::sync::oneshot::Sender<Result<Replanned, String>>,
+}
+
+/// A ready printer asks for its next job.
+#[derive(Message)]
+#[rtype(result = "Option<JobAssignment>")]
+pub struct NextJob {
+    pub printer: PrinterId,
+}
+
+/// A handed job started.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JobStarted {
+    pub job: JobId,
+}
+
+/// The printer's handed job (if any) is void (disconnected, rejected, asked again).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Released {
+    pub printer: PrinterId,
+}
+
+/// A job finished (done, or failed/requeued); `order` after a completion.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JobFinished {
+    pub job: Job,
+    pub order: Option<Order>,
+    pub flagged: Option<String>,
+}
+
+/// The printer actor of a printer (started if the printer is new).
+#[derive(Message)]
+#[rtype(result = "Addr<PrinterActor>")]
+pub struct GetPrinter(pub PrinterId);
+
+/// Every printer's snapshot, by id.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Snapshots(pub tokio::sync::oneshot::Sender<Vec<PrinterSnapshot>>);
+
+/// Stop the farm: every actor, for good.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopFarm;
+
+impl Handler<RequestReplan> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, _: RequestReplan, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
+        let (now, window) = (self.now_ms(), self.window_ms());
+        let action = self.debounce.request(now, window);
+        self.arm(action, ctx);
+    }
+}
+
+impl Handler<Fire> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, _: Fire, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
+        let action = self.debounce.fire();
+        self.arm(action, ctx);
+    }
+}
+
+impl Handler<ReplanNow> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReplanNow, ctx: &mut Context<Self>) {
+        self.solve(ctx, msg.time_limit, Some(msg.reply));
+    }
+}
+
+impl Handler<NextJob> for Scheduler {
+    type Result = ResponseActFuture<Self, Option<JobAssignment>>;
+
+    fn handle(&mut self, msg: NextJob, _ctx: &mut Context<Self>) -> Self::Result {
+        let printer = msg.printer;
+        // A printer asking is ready: what it was handed before is void.
+        self.in_flight.retain(|_, p| *p != printer);
+        let db = self.fx.db.clone();
+        let fut = async move {
+            let mut c = db.pool().acquire().await?;
+            let filter = JobFilter {
+                state: Some(JobState::Scheduled),
+                printer_id: Some(printer),
+                ..Default::default()
+            };
+            let jobs = production::list_jobs(&mut c, &filter).await?;
+            let mut materials = BTreeMap::new();
+            for j in &jobs {
+                if let std::collections::btree_map::Entry::Vacant(e) = materials.entry(j.material_id) {
+                    e.insert(inventory::get_material(&mut c, j.material_id).await?.code);
+                }
+            }
+            Ok::<_, StoreError>((jobs, materials))
+        };
+        Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            let (jobs, materials) = match res {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(printer = %printer, error = %e, "cannot read the printer's plan");
+                    return None;
+                }
+            };
+            let flying = act.in_flight.keys().copied().collect();
+            let id = next_job(printer, &jobs, &flying)?;
+            let job = jobs.iter().find(|j| j.id == id)?;
+            act.in_flight.insert(id, printer);
+            Some(JobAssignment {
+                job: job.id.0,
+                order_id: job.order_id.0,
+                material: materials.get(&job.material_id).cloned().unwrap_or_default(),
+                copies: job.copies,
+                est_minutes: job.est_minutes,
+                grams: job.grams,
+                gcode_url: None,
+            })
+        }))
+    }
+}
+
+impl Handler<JobStarted> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobStarted, _ctx: &mut Context<Self>) {
+        self.in_flight.remove(&msg.job);
+    }
+}
+
+impl Handler<Released> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: Released, _ctx: &mut Context<Self>) {
+        self.in_flight.retain(|_, p| *p != msg.printer);
+    }
+}
+
+impl Handler<JobFinished> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: JobFinished, ctx: &mut Context<Self>) {
+        self.in_flight.remove(&msg.job.id);
+        let status = msg
+            .order
+            .as_ref()
+            .map(|o| o.status)
+            .unwrap_or(OrderStatus::InProduction);
+        let order = self.order(msg.job.order_id, status);
+        order.do_send(OrderUpdate {
+            job: msg.job.clone(),
+            order: msg.order.clone(),
+            flagged: msg.flagged,
+        });
+        if msg
+            .order
+            .as_ref()
+            .is_some_and(|o| o.status != OrderStatus::InProduction)
+            && let Some(a) = self.orders.remove(&msg.job.order_id)
+        {
+            // The order has left production: its actor ends.
+            a.do_send(Shutdown);
+        }
+        self.stock(msg.job.material_id).do_send(StockTouched);
+        ctx.notify(RequestReplan);
+    }
+}
+
+impl Handler<GetPrinter> for Scheduler {
+    type Result = MessageResult<GetPrinter>;
+
+    fn handle(&mut self, msg: GetPrinter, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.printer(msg.0))
+    }
+}
+
+impl Handler<Snapshots> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: Snapshots, ctx: &mut Context<Self>) {
+        let addrs: Vec<Addr<PrinterActor>> = self.printers.values().cloned().collect();
+        ctx.spawn(
+            async move {
+                let mut out = Vec::with_capacity(addrs.len());
+                for a in addrs {
+                    if let Ok(s) = a.send(Snapshot).await {
+                        out.push(s);
+                    }
+                }
+                let _ = msg.0.send(out);
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+impl Handler<StopFarm> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, _: StopFarm, ctx: &mut Context<Self>) {
+        self.stopping = true;
+        for a in std::mem::take(&mut self.printers).into_values() {
+            a.do_send(Shutdown);
+        }
+        for a in std::mem::take(&mut self.orders).into_values() {
+            a.do_send(Shutdown);
+        }
+        for a in std::mem::take(&mut self.stocks).into_values() {
+            a.do_send(Shutdown);
+        }
+        ctx.stop();
+    }
+}
