@@ -340,7 +340,18 @@ pub fn solve_columns(
     deadline: Instant,
     max_states: usize,
 ) -> Option<ColumnsOutcome> {
-    solve_columns_from(inst, jobs, incumbent, f64::NEG_INFINITY, deadline, max_states).0
+    solve_columns_from(inst, jobs, incumbent, f64::NEG_INFINITY, deadline, max_states).outcome
+}
+
+/// Result of [`solve_columns_from`].
+#[derive(Debug, Clone)]
+pub struct ColumnsRun {
+    /// A proof, or `None` when the method gave up.
+    pub outcome: Option<ColumnsOutcome>,
+    /// The best lower bound proved (the `lower` passed in if nothing was proved).
+    pub lower_bound: f64,
+    /// When the method gave up: a plan better than the incumbent that a round found on the way.
+    pub improved: Option<Sequences>,
 }
 
 /// [`solve_columns`] with bound tightening: with a valid lower bound `lower`, first look only for
@@ -349,7 +360,7 @@ pub fn solve_columns(
 /// there is none below it. A plan found below `t` is optimal (every plan below `t` was in the
 /// model). When a round has too many sequences it is retried with a quarter of the step (the
 /// proved bound still rises). Also returns the best lower bound proved (`lower` if nothing was
-/// proved).
+/// proved) and, when it gives up, any better plan found on the way.
 pub fn solve_columns_from(
     inst: &Instance,
     jobs: &[usize],
@@ -357,9 +368,18 @@ pub fn solve_columns_from(
     lower: f64,
     deadline: Instant,
     max_states: usize,
-) -> (Option<ColumnsOutcome>, f64) {
+) -> ColumnsRun {
     let Some(inc) = incumbent.evaluate(inst) else {
-        return (None, lower);
+        return ColumnsRun {
+            outcome: None,
+            lower_bound: lower,
+            improved: None,
+        };
+    };
+    let proved = |o: ColumnsOutcome, lb: f64| ColumnsRun {
+        outcome: Some(o),
+        lower_bound: lb,
+        improved: None,
     };
     let mut ub = inc.value;
     let eps = 1e-9 * ub.abs().max(1.0);
@@ -382,7 +402,13 @@ pub fn solve_columns_from(
                 step = (t - lo) / 4.0;
                 continue;
             }
-            None => return (None, lo),
+            None => {
+                return ColumnsRun {
+                    outcome: None,
+                    lower_bound: lo,
+                    improved: best,
+                };
+            }
             Some(Below::Found(s, v)) => {
                 if v < ub - eps {
                     ub = v;
@@ -390,14 +416,14 @@ pub fn solve_columns_from(
                 }
                 if v < t - eps {
                     // Every plan below t was a column combination: this one is optimal.
-                    return (Some(optimal(best)), ub);
+                    return proved(optimal(best), ub);
                 }
                 lo = lo.max(t - eps);
             }
             Some(Below::NoneBelow) => lo = lo.max(t - eps),
         }
         if t >= ub - eps {
-            return (Some(optimal(best)), ub);
+            return proved(optimal(best), ub);
         }
         step *= 2.0;
     }

@@ -202,8 +202,8 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                 target: lb.value,
                 lns_period: tuning.lns_period,
             };
-            let warm = local.run(&limits, opts.seed).best;
-            let warm_value = warm.evaluate(inst).map(|v| (warm.unscheduled.len(), v.value));
+            let mut warm = local.run(&limits, opts.seed).best;
+            let mut warm_value = warm.evaluate(inst).map(|v| (warm.unscheduled.len(), v.value));
             let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| live[j]).collect();
             let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
             let at_bound = warm_value.is_some_and(|w| w.0 == 0 && w.1 <= lb.value + 1e-9);
@@ -223,7 +223,7 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
             }
             if !skip && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
                 let states = (max_bytes / dp::COLUMN_STATE_BYTES).min(1_000_000);
-                let (outcome, proved_lb) = dp::solve_columns_from(
+                let run = dp::solve_columns_from(
                     inst,
                     &jobs,
                     &warm,
@@ -231,8 +231,18 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                     deadline(t0, opts.time_limit * 0.8),
                     states,
                 );
-                dual = dual.max(proved_lb);
-                match outcome {
+                dual = dual.max(run.lower_bound);
+                if let Some(s) = run.improved
+                    && let Some(v) = s.evaluate(inst)
+                {
+                    // A better plan found on the way: the MILP starts from it.
+                    warm_value = Some((warm.unscheduled.len(), v.value));
+                    warm = Sequences {
+                        unscheduled: warm.unscheduled.clone(),
+                        ..s
+                    };
+                }
+                match run.outcome {
                     Some(dp::ColumnsOutcome::Better(s)) => {
                         exact = Some(milp::MilpResult {
                             sequences: s,

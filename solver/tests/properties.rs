@@ -669,8 +669,9 @@ fn column_method_with_bound_tightening_agrees_with_the_dp() {
         let lb = bound::lower_bound(&inst, &live, 0.0).value;
         let warm = heuristic::construct(&inst);
         let warm_value = warm.evaluate(&inst).unwrap().value;
-        let (outcome, proved) = dp::solve_columns_from(&inst, &jobs, &warm, lb, deadline, 1_000_000);
-        let got = match outcome.unwrap() {
+        let run = dp::solve_columns_from(&inst, &jobs, &warm, lb, deadline, 1_000_000);
+        let proved = run.lower_bound;
+        let got = match run.outcome.unwrap() {
             dp::ColumnsOutcome::Better(s) => s.evaluate(&inst).unwrap().value,
             dp::ColumnsOutcome::IncumbentOptimal => warm_value,
         };
