@@ -82,20 +82,39 @@ fn parse_binary(bytes: &[u8], limits: &ParseLimits) -> Result<Mesh, GeometryErro
     let mut builder = MeshBuilder::with_capacity(count as usize);
     builder.begin_object();
     let body = bytes.get(HEADER..).unwrap_or_default();
-    for (n, record) in body.chunks_exact(RECORD).enumerate() {
-        let Ok(r) = <&[u8; RECORD]>::try_from(record) else {
-            continue;
-        };
-        let f = |at: usize| f32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
-        let corners = [
-            [f(12), f(16), f(20)],
-            [f(24), f(28), f(32)],
-            [f(36), f(40), f(44)],
-        ];
-        if corners.iter().flatten().any(|c| !c.is_finite()) {
-            return Err(GeometryError::NonFinite(format!("binary STL triangle {}", n + 1)));
+    // Batches of triangles: decode and check a batch, warm the weld table for it, then weld.
+    const BATCH: usize = 16;
+    let mut corners = [[0.0f32; 3]; 3 * BATCH];
+    for (b, batch) in body.chunks(RECORD * BATCH).enumerate() {
+        let mut n = 0;
+        for record in batch.chunks_exact(RECORD) {
+            let Ok(r) = <&[u8; RECORD]>::try_from(record) else {
+                continue;
+            };
+            let f = |at: usize| f32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+            let triangle = [
+                [f(12), f(16), f(20)],
+                [f(24), f(28), f(32)],
+                [f(36), f(40), f(44)],
+            ];
+            if triangle.iter().flatten().any(|c| !c.is_finite()) {
+                return Err(GeometryError::NonFinite(format!(
+                    "binary STL triangle {}",
+                    b * BATCH + n / 3 + 1
+                )));
+            }
+            if let Some(dst) = corners.get_mut(n..n + 3) {
+                dst.copy_from_slice(&triangle);
+            }
+            n += 3;
         }
-        builder.triangle_at(corners[0], corners[1], corners[2]);
+        let decoded = corners.get(..n).unwrap_or_default();
+        builder.warm(decoded);
+        for t in decoded.chunks_exact(3) {
+            if let &[a, b, c] = t {
+                builder.triangle_at(a, b, c);
+            }
+        }
     }
     Ok(builder.finish())
 }
