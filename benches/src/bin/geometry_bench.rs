@@ -67,6 +67,18 @@ fn torus_stl(rings: usize, segments: usize, shuffle: bool) -> Vec<u8> {
     out
 }
 
+/// This process's user + system CPU time so far (Linux `/proc/self/stat`, clock ticks of 10 ms),
+/// to tell the work done from the waiting on a shared machine.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -98,6 +110,7 @@ fn main() {
     let mut analyse_times = Vec::with_capacity(runs);
     let mut totals = Vec::with_capacity(runs);
     let mut last = None;
+    let cpu_before = cpu_time();
     for _ in 0..runs {
         let start = Instant::now();
         let parsed = geometry::parse("bench.stl", &stl, &limits);
@@ -109,6 +122,9 @@ fn main() {
         totals.push(done - start);
         last = Some(analysis);
     }
+    let cpu_per_run = cpu_before
+        .zip(cpu_time())
+        .map(|(before, after)| (after.saturating_sub(before)) / runs as u32);
     match last {
         Some(Ok(a)) => println!(
             "analysis: volume {:.0} mm3 (torus formula {:.0}), area {:.0} mm2, closed {}, oriented {}, warnings {:?}",
@@ -128,7 +144,13 @@ fn main() {
     for v in [&mut parse_times, &mut analyse_times, &mut totals] {
         v.sort();
     }
-    println!("runs: {runs}");
+    match cpu_per_run {
+        Some(cpu) => println!(
+            "runs: {runs}, CPU time per parse+analyse: {:.0} ms (wall time above it is waiting for a core)",
+            ms(cpu)
+        ),
+        None => println!("runs: {runs}"),
+    }
     for (name, v) in [
         ("parse", &parse_times),
         ("analyse", &analyse_times),
