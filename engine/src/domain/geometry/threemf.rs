@@ -484,19 +484,44 @@ impl Placer<'_> {
                 (self.builder.triangle_count() + object.triangles.len()) as u64,
                 self.limits,
             )?;
-            let mut indices = Vec::with_capacity(object.vertices.len());
-            for v in &object.vertices {
-                let p = transform.apply(v.map(f64::from)).map(|c| c as f32);
-                if p.iter().any(|c| !c.is_finite()) {
-                    return Err(GeometryError::NonFinite(format!(
-                        "3MF object {id} overflows once transformed"
-                    )));
-                }
-                indices.push(self.builder.vertex(p));
-            }
+            // Transform and weld each vertex once per placement, or only the referenced ones when
+            // most are unreferenced: the work per placement stays within three per triangle, which
+            // the triangle limit bounds (an object with a huge vertex list and one triangle placed
+            // many times cannot stall the parser).
+            const UNSET: u32 = u32::MAX - 1;
+            let dense = object.vertices.len() <= 3 * object.triangles.len();
+            let mut indices = vec![UNSET; if dense { object.vertices.len() } else { 0 }];
+            let mut sparse: HashMap<u32, u32> = HashMap::new();
             let mirrored = transform.mirrors();
             for t in &object.triangles {
-                let [a, b, c] = t.map(|i| indices.get(i as usize).copied().unwrap_or(u32::MAX));
+                let mut corners = [0u32; 3];
+                for (corner, &i) in corners.iter_mut().zip(t) {
+                    let known = if dense {
+                        indices.get(i as usize).copied().filter(|&x| x != UNSET)
+                    } else {
+                        sparse.get(&i).copied()
+                    };
+                    *corner = match known {
+                        Some(x) => x,
+                        None => {
+                            let v = object.vertices.get(i as usize).copied().unwrap_or_default();
+                            let p = transform.apply(v.map(f64::from)).map(|c| c as f32);
+                            if p.iter().any(|c| !c.is_finite()) {
+                                return Err(GeometryError::NonFinite(format!(
+                                    "3MF object {id} overflows once transformed"
+                                )));
+                            }
+                            let x = self.builder.vertex(p);
+                            if let Some(slot) = indices.get_mut(i as usize) {
+                                *slot = x;
+                            } else {
+                                sparse.insert(i, x);
+                            }
+                            x
+                        }
+                    };
+                }
+                let [a, b, c] = corners;
                 self.builder
                     .triangle(if mirrored { [a, c, b] } else { [a, b, c] });
             }
@@ -511,6 +536,67 @@ impl Placer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A unit cube with unreferenced vertices in between, placed as modelled, mirrored, and as a
+    /// component of a scaled assembly: every placement stays outward-facing and closed.
+    #[test]
+    fn placements_mirror_nest_and_skip_unreferenced_vertices() {
+        let corners = [
+            [0, 0, 0],
+            [1, 0, 0],
+            [1, 1, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+            [1, 0, 1],
+            [1, 1, 1],
+            [0, 1, 1],
+        ];
+        let quads = [
+            [0, 3, 2, 1],
+            [4, 5, 6, 7],
+            [0, 1, 5, 4],
+            [2, 3, 7, 6],
+            [0, 4, 7, 3],
+            [1, 2, 6, 5],
+        ];
+        let mut xml = String::from(r#"<model unit="centimeter"><resources><object id="1"><mesh><vertices>"#);
+        for (n, [x, y, z]) in corners.iter().enumerate() {
+            xml += &format!(r#"<vertex x="{x}" y="{y}" z="{z}"/>"#);
+            for _ in 0..(n * 5) {
+                xml += r#"<vertex x="99" y="99" z="99"/>"#;
+            }
+        }
+        // Vertex n of the cube sits at file index n + 5 * n * (n - 1) / 2.
+        let at = |n: usize| n + 5 * n * n.saturating_sub(1) / 2;
+        xml += "</vertices><triangles>";
+        for [a, b, c, d] in quads {
+            let [a, b, c, d] = [a, b, c, d].map(at);
+            xml +=
+                &format!(r#"<triangle v1="{a}" v2="{b}" v3="{c}"/><triangle v1="{a}" v2="{c}" v3="{d}"/>"#);
+        }
+        xml += r#"</triangles></mesh></object><object id="2"><components>"#;
+        xml += r#"<component objectid="1" transform="2 0 0 0 2 0 0 0 2 0 0 0"/></components></object>"#;
+        xml += r#"</resources><build><item objectid="1"/><item objectid="1" transform="-1 0 0 0 1 0 0 0 1 -5 0 0"/>"#;
+        xml += r#"<item objectid="2" transform="1 0 0 0 1 0 0 0 1 5 0 0"/></build></model>"#;
+        let limits = ParseLimits::default();
+        let mesh = build(&parse_model(xml.as_bytes(), &limits).unwrap(), &limits).unwrap();
+        assert_eq!(mesh.objects, 3);
+        assert_eq!(
+            mesh.vertices.len(),
+            24,
+            "only referenced vertices, welded per object"
+        );
+        let a = super::super::analyse(ModelFormat::ThreeMf, &mesh).unwrap();
+        // 10 mm cube, its mirror image, and a 20 mm cube: 1000 + 1000 + 8000 mm3.
+        assert!((a.volume_mm3 - 10_000.0).abs() < 1e-6, "{}", a.volume_mm3);
+        assert!(
+            a.closed && a.consistently_oriented && a.warnings.is_empty(),
+            "{:?}",
+            a.warnings
+        );
+        assert_eq!(a.bbox_min, [-60.0, 0.0, 0.0]);
+        assert_eq!(a.bbox_max, [70.0, 20.0, 20.0]);
+    }
 
     #[test]
     fn transforms_compose_in_3mf_row_vector_order() {
