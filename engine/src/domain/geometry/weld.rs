@@ -13,7 +13,8 @@
 use super::{GeometryError, Mesh, ParseLimits, check_triangle_limit};
 
 const EMPTY: u32 = u32::MAX;
-/// log2 of the recent-vertex cache's size (16384 entries of 16 bytes).
+/// log2 of the recent-vertex cache's largest size (16384 entries of 16 bytes); small meshes get
+/// one no larger than their table.
 const RECENT_BITS: u32 = 14;
 
 #[derive(Clone, Copy)]
@@ -71,7 +72,7 @@ impl MeshBuilder {
                 objects: 0,
             },
             slots: vec![FREE; 1 << bits],
-            recent: vec![VACANT; 1 << RECENT_BITS],
+            recent: vec![VACANT; 1 << bits.min(RECENT_BITS)],
             bits,
             filled: 0,
         }
@@ -96,7 +97,7 @@ impl MeshBuilder {
     pub(super) fn vertex(&mut self, p: [f32; 3]) -> u32 {
         let key = key_of(p);
         let h = hash(key);
-        let r = ((h >> 16) as usize) & ((1 << RECENT_BITS) - 1);
+        let r = ((h >> 16) as usize) & (self.recent.len() - 1);
         if let Some(hit) = self.recent.get(r)
             && hit.index != EMPTY
             && hit.key == key
@@ -118,7 +119,7 @@ impl MeshBuilder {
         for &p in corners {
             let key = key_of(p);
             let h = hash(key);
-            let r = ((h >> 16) as usize) & ((1 << RECENT_BITS) - 1);
+            let r = ((h >> 16) as usize) & (self.recent.len() - 1);
             if self
                 .recent
                 .get(r)
