@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod graphql;
 pub mod metrics;
+pub mod printer_tokens_cmd;
 pub mod server;
 pub mod telemetry;
 pub mod user_cmd;

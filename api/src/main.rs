@@ -22,6 +22,8 @@ enum Command {
     Server(ServerCommand),
     /// Solve a scheduling problem file, or check a plan against it (`--check PLAN.json`).
     Solve(solve_cmd::SolveArgs),
+    /// Run the printer agent: simulated printers (`--simulate`) or an OctoPrint instance.
+    Agent(gantry_agent::AgentArgs),
 }
 
 /// Commands that need configuration and the database.
@@ -56,6 +58,15 @@ enum ServerCommand {
         #[arg(long)]
         email: String,
     },
+    /// Mint one agent token per printer (all, or `--printers A,B`); the secrets are shown once.
+    PrinterTokens {
+        /// Write the tokens to this new file (one per line) instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Printer names (comma-separated); default: every printer.
+        #[arg(long, value_delimiter = ',')]
+        printers: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,6 +74,16 @@ fn main() -> ExitCode {
     let command = match cli.command {
         // Pure computation: needs no configuration, database or runtime.
         Command::Solve(args) => return ExitCode::from(u8::try_from(solve_cmd::run(args)).unwrap_or(1)),
+        Command::Agent(args) => {
+            gantry_api::telemetry::init(gantry_api::config::LogFormat::Text);
+            return match gantry_agent::run(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("gantry agent: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Server(command) => command,
     };
     let config = match Config::from_env() {
@@ -132,6 +153,26 @@ async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
             let id = gantry_api::user_cmd::set_password(&db, &email, password).await;
             db.close().await;
             println!("password set for user {}", id?);
+        }
+        ServerCommand::PrinterTokens { output, printers } => {
+            use gantry_api::printer_tokens_cmd as cmd;
+            let file = output.as_deref().map(cmd::create_file).transpose()?;
+            let db = open_db(&config).await?;
+            let minted = cmd::mint(&db, &printers).await;
+            db.close().await;
+            match (minted, file, output) {
+                (Ok(minted), Some(file), Some(path)) => {
+                    cmd::write_file(file, &path, &minted)?;
+                    println!("{} printer tokens written to {}", minted.len(), path.display());
+                }
+                (Ok(minted), _, _) => print!("{}", cmd::render(&minted)),
+                (Err(e), _, path) => {
+                    if let Some(path) = path {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(e);
+                }
+            }
         }
         ServerCommand::Serve { demo } => {
             let db = open_db(&config).await?;
