@@ -318,36 +318,14 @@ async fn apply_recorded(
             ch.current = Some(None);
             ch.status = Some(printer_status(&mut tx, printer).await?);
         }
-        AgentMessage::JobFailed {
-            reason, progress_pct, ..
-        } => {
-            let f = store::fail_on(
-                &mut tx,
-                now,
-                printer,
-                job_id,
-                reason,
-                *progress_pct,
-                fx.cfg.max_reprints,
-            )
-            .await?;
-            ch.jobs.push(f.failure.job.clone());
-            ch.jobs.extend(f.failure.reprint.clone());
-            ch.failures.push(f);
-            ch.current = Some(None);
-            ch.status = Some(printer_status(&mut tx, printer).await?);
-        }
-        AgentMessage::Cancelled { .. } => {
-            let f = store::fail_on(
-                &mut tx,
-                now,
-                printer,
-                job_id,
-                "cancelled at the printer",
-                None,
-                fx.cfg.max_reprints,
-            )
-            .await?;
+        AgentMessage::JobFailed { .. } | AgentMessage::Cancelled { .. } => {
+            let (reason, pct) = match &env.msg {
+                AgentMessage::JobFailed {
+                    reason, progress_pct, ..
+                } => (reason.as_str(), *progress_pct),
+                _ => ("cancelled at the printer", None),
+            };
+            let f = store::fail_on(&mut tx, now, printer, job_id, reason, pct, fx.cfg.max_reprints).await?;
             ch.jobs.push(f.failure.job.clone());
             ch.jobs.extend(f.failure.reprint.clone());
             ch.failures.push(f);

@@ -374,30 +374,19 @@ farm_test!(actors_are_restarted_and_rebuilt_from_sql, |db| {
             .is_ok_and(|s| s.current_job == Some(JobId(a.job)))
     })
     .await;
-    let _agent = Agent::connect(
-        &farm,
-        fx.printers[0],
-        2,
-        AgentState::NeedsBedClearing,
-        Some(JobId(a.job)),
-        Some(100),
-    )
-    .await;
-    let mut c = db.pool().acquire().await.unwrap();
-    wait_for(async || job(db, JobId(a.job)).await.state == JobState::Done).await;
-    let order = orders::get_order_with_lines(&mut c, fx.order).await.unwrap();
-    assert_eq!(order.lines[0].printed_count, 1);
-    drop(c);
-    // The same hello again (another reconnect): nothing counted twice.
-    let _agent = Agent::connect(
-        &farm,
-        fx.printers[0],
-        3,
-        AgentState::NeedsBedClearing,
-        Some(JobId(a.job)),
-        Some(100),
-    )
-    .await;
+    // Connection 3 repeats the same hello (another reconnect): nothing is counted twice.
+    for conn in [2, 3] {
+        let _agent = Agent::connect(
+            &farm,
+            fx.printers[0],
+            conn,
+            AgentState::NeedsBedClearing,
+            Some(JobId(a.job)),
+            Some(100),
+        )
+        .await;
+        wait_for(async || job(db, JobId(a.job)).await.state == JobState::Done).await;
+    }
     let mut c = db.pool().acquire().await.unwrap();
     let order = orders::get_order_with_lines(&mut c, fx.order).await.unwrap();
     assert_eq!(order.lines[0].printed_count, 1);
