@@ -6,7 +6,8 @@
 
 use crate::domain::{
     auth::AuthError, catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError,
-    orders::OrderError, production::ProductionError, types::ValueError, users::UserError,
+    orders::OrderError, printing::PrintingError, production::ProductionError, types::ValueError,
+    users::UserError,
 };
 
 /// Broad category of an error; one row per kind in the API's error table.
@@ -74,6 +75,8 @@ pub enum DomainError {
     Equipment(#[from] EquipmentError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Printing(#[from] PrintingError),
 }
 
 impl Coded for DomainError {
@@ -87,6 +90,7 @@ impl Coded for DomainError {
             DomainError::Inventory(e) => e.code(),
             DomainError::Equipment(e) => e.code(),
             DomainError::Auth(e) => e.code(),
+            DomainError::Printing(e) => e.code(),
         }
     }
 
@@ -100,6 +104,7 @@ impl Coded for DomainError {
             DomainError::Inventory(e) => e.kind(),
             DomainError::Equipment(e) => e.kind(),
             DomainError::Auth(e) => e.kind(),
+            DomainError::Printing(e) => e.kind(),
         }
     }
 }

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0003_auth.sql"),
     },
     Migration {
+        version: 4,
+        name: "printing",
+        sql: include_str!("../../migrations/0004_printing.sql"),
+    },
+    Migration {
         version: 5,
         name: "live",
         sql: include_str!("../../migrations/0005_live.sql"),

@@ -23,6 +23,7 @@ pub mod meta;
 pub mod migrate;
 pub mod orders;
 pub mod planning;
+pub mod printing;
 pub mod production;
 pub mod testing;
 pub mod users;
