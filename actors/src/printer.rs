@@ -227,7 +227,8 @@ struct Change {
 
 enum Applied {
     Duplicate,
-    Refused(String),
+    /// Refused with an error code and the reason.
+    Refused(&'static str, String),
     Done(Change),
 }
 
@@ -264,7 +265,7 @@ async fn apply_recorded(
     if let AgentMessage::BedCleared {} = env.msg {
         let status = printer_status(&mut tx, printer).await?;
         match bed_cleared_effect(status) {
-            Effect::Refuse(why) => return Ok(Applied::Refused(why)),
+            Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
             Effect::Apply { .. } => {
                 ch.status = Some(
                     store::move_printer(&mut tx, now, printer, PrinterStatus::Idle)
@@ -278,20 +279,23 @@ async fn apply_recorded(
         return Ok(Applied::Done(ch));
     }
     let Some((job_id, report)) = report_of(&env.msg) else {
-        return Ok(Applied::Refused(format!(
-            "{} is not a job message",
-            env.msg.kind()
-        )));
+        return Ok(Applied::Refused(
+            "UNEXPECTED_MESSAGE",
+            format!("{} is not a job message", env.msg.kind()),
+        ));
     };
     let job = match production::get_job(&mut *tx, job_id).await {
         Ok(j) => j,
         Err(StoreError::NotFound { .. }) => {
-            return Ok(Applied::Refused(format!("job {job_id} does not exist")));
+            return Ok(Applied::Refused(
+                "JOB_NOT_FOUND",
+                format!("job {job_id} does not exist"),
+            ));
         }
         Err(e) => return Err(e),
     };
     let reschedule = match job_message_effect(printer, &JobView::from(&job), report) {
-        Effect::Refuse(why) => return Ok(Applied::Refused(why)),
+        Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
         Effect::AlreadyApplied | Effect::Nothing => {
             tx.commit().await?;
             return Ok(Applied::Done(ch));
@@ -660,7 +664,7 @@ impl Handler<FromAgent> for PrinterActor {
                     apply_recorded(fx, self.id, env, now).into_actor(self).map(
                         move |res, act, ctx| match res {
                             Ok(Applied::Duplicate) => act.ack(&id, true),
-                            Ok(Applied::Refused(why)) => act.refuse(&id, "JOB_STATE_CONFLICT", why),
+                            Ok(Applied::Refused(code, why)) => act.refuse(&id, code, why),
                             Ok(Applied::Done(ch)) => {
                                 act.ack(&id, false);
                                 act.absorb(ch, ctx);

@@ -70,6 +70,14 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed when deciding the client address
     /// (used by the per-address login rate limit). Empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Live farm: automatic reprints of a failed plate before its order is flagged
+    /// (`GANTRY_MAX_REPRINTS`).
+    pub max_reprints: u32,
+    /// Live farm: heartbeat interval told to agents, seconds; offline after 3 missed
+    /// (`GANTRY_AGENT_HEARTBEAT_SECS`).
+    pub agent_heartbeat_secs: u64,
+    /// Live farm: re-plan requests within this window are one solve (`GANTRY_REPLAN_DEBOUNCE_MS`).
+    pub replan_debounce_ms: u64,
 }
 
 /// A secret setting; `Debug` does not show it.
@@ -107,6 +115,9 @@ struct FileConfig {
     access_token_ttl_secs: Option<String>,
     refresh_token_ttl_secs: Option<String>,
     trusted_proxies: Option<String>,
+    max_reprints: Option<String>,
+    agent_heartbeat_secs: Option<String>,
+    replan_debounce_ms: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -129,6 +140,9 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),
     ("GANTRY_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
     ("GANTRY_TRUSTED_PROXIES", "trusted_proxies"),
+    ("GANTRY_MAX_REPRINTS", "max_reprints"),
+    ("GANTRY_AGENT_HEARTBEAT_SECS", "agent_heartbeat_secs"),
+    ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
 ];
 
 impl Config {
@@ -173,6 +187,9 @@ impl Config {
             ("access_token_ttl_secs", file.access_token_ttl_secs),
             ("refresh_token_ttl_secs", file.refresh_token_ttl_secs),
             ("trusted_proxies", file.trusted_proxies),
+            ("max_reprints", file.max_reprints),
+            ("agent_heartbeat_secs", file.agent_heartbeat_secs),
+            ("replan_debounce_ms", file.replan_debounce_ms),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -330,6 +347,10 @@ impl Config {
                 })?,
         };
 
+        let max_reprints = number("GANTRY_MAX_REPRINTS", 2, 0, 100)? as u32;
+        let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
+        let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
+
         Ok(Config {
             listen,
             data_dir,
@@ -346,6 +367,9 @@ impl Config {
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             trusted_proxies,
+            max_reprints,
+            agent_heartbeat_secs,
+            replan_debounce_ms,
         })
     }
 }
@@ -398,6 +422,27 @@ mod tests {
         assert_eq!(c.access_token_ttl_secs, 60);
         assert!(!format!("{c:?}").contains(&long));
         assert!(Config::from_map(&env(&[("GANTRY_ACCESS_TOKEN_TTL_SECS", "0")])).is_err());
+    }
+
+    #[test]
+    fn live_farm_settings() {
+        let c = Config::from_map(&env(&[])).unwrap();
+        assert_eq!((c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms), (2, 10, 200));
+        let c = Config::from_map(&env(&[
+            ("GANTRY_MAX_REPRINTS", "0"),
+            ("GANTRY_AGENT_HEARTBEAT_SECS", "1"),
+            ("GANTRY_REPLAN_DEBOUNCE_MS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!((c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms), (0, 1, 0));
+        for (k, v) in [
+            ("GANTRY_MAX_REPRINTS", "-1"),
+            ("GANTRY_AGENT_HEARTBEAT_SECS", "0"),
+            ("GANTRY_REPLAN_DEBOUNCE_MS", "soon"),
+        ] {
+            let err = Config::from_map(&env(&[(k, v)])).unwrap_err();
+            assert!(err.to_string().contains(k), "{err}");
+        }
     }
 
     #[test]

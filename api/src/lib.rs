@@ -1,6 +1,7 @@
 //! Gantry server: translates HTTP/GraphQL (and, later, agent WebSocket) traffic into calls on
 //! the engine, the solver and the actors. It holds no business rules of its own.
 
+pub mod agent_ws;
 pub mod auth;
 pub mod config;
 pub mod graphql;

@@ -185,7 +185,8 @@ async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
             let listener = std::net::TcpListener::bind(config.listen)
                 .with_context(|| format!("binding {} (GANTRY_LISTEN)", config.listen))?;
             tracing::info!(addr = %listener.local_addr()?, backend = db.backend().name(), "gantry serving");
-            gantry_api::server::build(listener, &config, db.clone())?.await?;
+            // Serves HTTP/GraphQL and the agents' WebSocket; the live farm stops with the server.
+            gantry_api::server::serve(listener, &config, db.clone()).await?;
             db.close().await;
         }
     }

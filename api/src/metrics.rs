@@ -5,10 +5,9 @@
 //! - `gantry_http_request_duration_seconds{route}` — histogram of request latency.
 //! - `gantry_graphql_errors_total{code}` — counter of GraphQL errors by `extensions.code`.
 //! - `gantry_queue_length` — gauge: production jobs in state `queued` (read at scrape time).
-//! - `gantry_agents_connected` — gauge: printer agents connected. Always 0 until the live farm
-//!   (agent WebSocket) lands.
-//! - `gantry_plan_gap` — gauge: relative optimality gap of the current plan. Always 0 until the
-//!   scheduler supervisor lands.
+//! - `gantry_agents_connected` — gauge: printer agents connected to `/agent/ws` now.
+//! - `gantry_plan_gap` — gauge: relative optimality gap of the last plan the live farm's
+//!   scheduler persisted (0 before the first).
 //!
 //! Routes are a fixed set (unknown paths count as `other`), so label cardinality is bounded.
 
@@ -23,7 +22,7 @@ const BUCKETS: [f64; 12] = [
 ];
 
 /// The routes used as labels.
-pub const ROUTES: [&str; 5] = ["/graphql", "/healthz", "/metrics", "/graphiql", "other"];
+pub const ROUTES: [&str; 6] = ["/graphql", "/healthz", "/metrics", "/graphiql", "/agent/ws", "other"];
 
 #[derive(Default)]
 struct Histogram {

@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
-use gantry_actors::EventBus;
+use gantry_actors::{EventBus, Farm, FarmConfig};
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,6 +43,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Committed farm changes, for subscriptions and the live farm.
     pub events: EventBus,
+    /// The live farm (agents at `/agent/ws`, the scheduler); `None` outside an actix system.
+    pub farm: Option<Farm>,
 }
 
 /// The id of the current request (in request extensions).
@@ -165,6 +167,9 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     .map(|ip| ip.to_string())
     .unwrap_or_else(|| "unknown".into());
     batch = batch.data(ClientAddr(addr)).data(state.auth.clone());
+    if let Some(farm) = &state.farm {
+        batch = batch.data(farm.clone());
+    }
     let resp = state.schema.execute_batch(batch).await;
     let responses = match &resp {
         async_graphql::BatchResponse::Single(r) => std::slice::from_ref(r),
@@ -249,9 +254,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     };
     let text = state.metrics.render(Gauges {
         queue_length,
-        // Filled in when the live farm (agent connections, scheduler supervisor) lands.
-        agents_connected: 0,
-        plan_gap: 0.0,
+        agents_connected: state.farm.as_ref().map_or(0, Farm::connected_agents),
+        plan_gap: state.farm.as_ref().map_or(0.0, Farm::plan_gap),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -325,9 +329,40 @@ pub fn build_with_events(
     db: Db,
     events: EventBus,
 ) -> std::io::Result<Server> {
+    let farm = start_farm(config, &db, &events);
+    build_inner(listener, config, db, events, farm)
+}
+
+/// The live farm's settings from the configuration.
+pub fn farm_config(config: &Config) -> FarmConfig {
+    FarmConfig {
+        max_reprints: config.max_reprints,
+        heartbeat_secs: config.agent_heartbeat_secs,
+        replan_debounce_ms: config.replan_debounce_ms,
+        ..FarmConfig::default()
+    }
+}
+
+/// Starts the live farm on the current actix system (`None`, with a warning, outside one).
+pub fn start_farm(config: &Config, db: &Db, events: &EventBus) -> Option<Farm> {
+    if actix::System::try_current().is_none() {
+        tracing::warn!("no actix system: the live farm is not started");
+        return None;
+    }
+    Some(Farm::start(db.clone(), events.clone(), farm_config(config)))
+}
+
+fn build_inner(
+    listener: TcpListener,
+    config: &Config,
+    db: Db,
+    events: EventBus,
+    farm: Option<Farm>,
+) -> std::io::Result<Server> {
     let auth = Auth::from_config(config).map_err(std::io::Error::other)?;
     let state = AppState {
         schema: build_schema(db.clone(), config, events.clone()),
+        farm,
         events,
         db,
         auth,
@@ -346,6 +381,7 @@ pub fn build_with_events(
             .route("/graphql", web::get().to(graphql_ws))
             .route("/graphiql", web::get().to(graphiql))
             .route("/metrics", web::get().to(metrics))
+            .route("/agent/ws", web::get().to(crate::agent_ws::agent_ws))
     })
     .listen(listener)?
     .run();
@@ -358,6 +394,19 @@ pub struct Running {
     pub handle: ServerHandle,
     /// The server's event bus (tests publish on it).
     pub events: EventBus,
+    /// The live farm (stopped when the server stops).
+    pub farm: Option<Farm>,
+}
+
+/// Serves on `listener` until the server stops (signal or handle), then stops the live farm.
+pub async fn serve(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<()> {
+    let events = EventBus::default();
+    let farm = start_farm(config, &db, &events);
+    let result = build_inner(listener, config, db, events, farm.clone())?.await;
+    if let Some(farm) = farm {
+        farm.stop().await;
+    }
+    result
 }
 
 /// Binds `config.listen` (port 0 picks a free port) and spawns the server on the current runtime.
@@ -365,10 +414,22 @@ pub fn spawn(config: &Config, db: Db) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen)?;
     let addr = listener.local_addr()?;
     let events = EventBus::default();
-    let server = build_with_events(listener, config, db, events.clone())?;
+    let farm = start_farm(config, &db, &events);
+    let server = build_inner(listener, config, db, events.clone(), farm.clone())?;
     let handle = server.handle();
-    tokio::spawn(server);
-    Ok(Running { addr, handle, events })
+    let stop = farm.clone();
+    tokio::spawn(async move {
+        let _ = server.await;
+        if let Some(farm) = stop {
+            farm.stop().await;
+        }
+    });
+    Ok(Running {
+        addr,
+        handle,
+        events,
+        farm,
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The server's event bus.
+    pub events: gantry_actors::EventBus,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -136,6 +138,7 @@ pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         base: format!("http://{}", running.addr),
         db,
         client: reqwest::Client::new(),
+        events: running.events,
         handle: running.handle,
     }
 }

@@ -10,12 +10,11 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use gantry_engine::domain::planning::{PlanningProblem, at_minute, build_problem};
+use gantry_engine::domain::planning::{PlanningInput, at_minute};
 use gantry_engine::domain::production::{Job, JobEvent, JobState};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
 use gantry_engine::domain::users::Permission;
 use gantry_engine::store::{planning, production};
-use gantry_solver::{Method, SolveOptions};
 
 use super::connection::{Conn, IdOrder, PageArgs, Ts, id_arg, invalid, mirror_enum, ts};
 use super::equipment::PrinterNode;
@@ -28,7 +27,8 @@ mirror_enum!(
     JobStateGql as "JobState" = JobState { Queued, Scheduled, Printing, Done, Failed, Requeued, Abandoned, Cancelled }
 );
 
-/// How many times a failed plate is reprinted automatically before a person decides.
+/// How many times a failed plate is reprinted automatically before a person decides, when no
+/// live farm runs (otherwise `GANTRY_MAX_REPRINTS`).
 pub const MAX_REPRINTS: u32 = 2;
 /// Default and largest solver time budget for `plan` / `replanNow`, seconds.
 pub const DEFAULT_PLAN_SECONDS: f64 = 2.0;
@@ -195,55 +195,7 @@ struct Solved {
     unschedule: Vec<(JobId, String)>,
 }
 
-fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
-    let classes = p.setup_classes.clone();
-    let matrix: Vec<Vec<i64>> = (0..classes.len())
-        .map(|a| {
-            (0..classes.len())
-                .map(|b| if a == b { 0 } else { p.change_minutes })
-                .collect()
-        })
-        .collect();
-    gantry_solver::Problem {
-        printers: p
-            .printers
-            .iter()
-            .map(|pr| gantry_solver::Printer {
-                id: pr.id.0.to_string(),
-                available_from: pr.available_from,
-                initial_setup_class: pr.initial_setup_class.clone(),
-                unavailable: pr.unavailable.clone(),
-            })
-            .collect(),
-        setup_times: p
-            .printers
-            .iter()
-            .map(|pr| (pr.id.0.to_string(), matrix.clone()))
-            .collect(),
-        setup_classes: classes,
-        jobs: p
-            .jobs
-            .iter()
-            .map(|j| gantry_solver::Job {
-                id: j.id.0.to_string(),
-                setup_class: j.setup_class.clone(),
-                durations: j.durations.iter().map(|(pr, d)| (pr.0.to_string(), *d)).collect(),
-                release: j.release,
-                due: j.due,
-                weight: j.weight,
-            })
-            .collect(),
-        operator_shifts: None,
-        horizon: None,
-        objective: gantry_solver::ObjectiveWeights {
-            makespan: 1.0,
-            weighted_tardiness: 1.0,
-            setups: 0.1,
-        },
-    }
-}
-
-fn internal() -> async_graphql::Error {
+pub(crate) fn internal() -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     async_graphql::Error::new("internal error").extend_with(|_, e| {
         e.set("code", "INTERNAL");
@@ -251,8 +203,21 @@ fn internal() -> async_graphql::Error {
     })
 }
 
-/// Reads the inputs, solves on a blocking thread, and maps the plan back to ids and times.
+/// Reads the inputs and solves on a blocking thread (writes nothing).
 async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Result<Solved> {
+    let seconds = time_limit(seconds)?;
+    let now = gantry_engine::store::now();
+    let input = read!(ctx, c => planning::planning_input(c, now));
+    let plan = gantry_actors::plan::solve_input(now, input.clone(), seconds)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "solver failed on the problem built from the database");
+            internal()
+        })?;
+    Ok(view(now, &input, &plan, &[]))
+}
+
+fn time_limit(seconds: Option<f64>) -> async_graphql::Result<f64> {
     let seconds = seconds.unwrap_or(DEFAULT_PLAN_SECONDS);
     if !(seconds > 0.0 && seconds <= MAX_PLAN_SECONDS) {
         return Err(invalid(
@@ -260,26 +225,17 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
             "INVALID_TIME_LIMIT",
         ));
     }
-    let now = gantry_engine::store::now();
-    let input = read!(ctx, c => planning::planning_input(c, now));
-    let problem = build_problem(now, &input);
-    let solver_problem = to_solver(&problem);
-    let opts = SolveOptions {
-        time_limit: seconds,
-        method: Method::Auto,
-        seed: 0,
-        max_iterations: None,
-    };
-    let plan = tokio::task::spawn_blocking(move || gantry_solver::solve(&solver_problem, &opts))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "solver task failed");
-            internal()
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "solver rejected the problem built from the database");
-            internal()
-        })?;
+    Ok(seconds)
+}
+
+/// Maps a solver plan back to ids and times; `held` are jobs held back before solving (e.g.
+/// material not in stock), reported as unscheduled with their reason.
+fn view(
+    now: chrono::DateTime<chrono::Utc>,
+    input: &PlanningInput,
+    plan: &gantry_solver::Plan,
+    held: &[(JobId, String)],
+) -> Solved {
     let jobs: BTreeMap<i64, &Job> = input.jobs.iter().map(|j| (j.id.0, j)).collect();
     let mut per_printer: BTreeMap<i64, Vec<PlannedJob>> =
         input.printers.iter().map(|p| (p.id.0, Vec::new())).collect();
@@ -315,11 +271,23 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
         })
         .collect();
     let status = match plan.status {
-        gantry_solver::Status::Optimal => "optimal",
-        gantry_solver::Status::Feasible => "feasible",
-        gantry_solver::Status::Infeasible => "infeasible",
+        gantry_solver::Status::Optimal if held.is_empty() => "optimal",
+        gantry_solver::Status::Optimal | gantry_solver::Status::Feasible if held.is_empty() => "feasible",
+        _ => "infeasible",
     };
-    Ok(Solved {
+    let mut unscheduled: Vec<UnscheduledJob> = plan
+        .unscheduled
+        .iter()
+        .map(|u| UnscheduledJob {
+            job_id: ID(u.job.clone()),
+            reason: u.reason.clone(),
+        })
+        .collect();
+    unscheduled.extend(held.iter().map(|(j, why)| UnscheduledJob {
+        job_id: ID(j.0.to_string()),
+        reason: why.clone(),
+    }));
+    Solved {
         plan: ProductionPlan {
             computed_at: Ts(now),
             printers: per_printer
@@ -329,14 +297,7 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
                     jobs,
                 })
                 .collect(),
-            unscheduled: plan
-                .unscheduled
-                .iter()
-                .map(|u| UnscheduledJob {
-                    job_id: ID(u.job.clone()),
-                    reason: u.reason.clone(),
-                })
-                .collect(),
+            unscheduled,
             objective: plan.objective.value,
             makespan_minutes: plan.objective.makespan,
             lower_bound: plan.lower_bound,
@@ -347,7 +308,7 @@ async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Re
         },
         schedule,
         unschedule,
-    })
+    }
 }
 
 #[derive(Default)]
@@ -484,9 +445,12 @@ impl ProductionMutation {
     #[graphql(guard = "PermissionGuard(Permission::ProductionOperate)")]
     async fn fail_job(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
+        let max_reprints = ctx
+            .data_opt::<gantry_actors::Farm>()
+            .map_or(MAX_REPRINTS, |f| f.config().max_reprints);
         let now = gantry_engine::store::now();
         let f = command!(ctx, tx => async {
-            production::fail_job(&mut tx, now, id, &reason, MAX_REPRINTS).await.map_err(gql_error)
+            production::fail_job(&mut tx, now, id, &reason, max_reprints).await.map_err(gql_error)
         });
         Ok(JobNode(f.reprint.unwrap_or(f.job)))
     }
@@ -517,13 +481,24 @@ impl ProductionMutation {
     /// Solves the plan now and writes it in one transaction: every placed queued/scheduled job
     /// gets its printer and planned start; a scheduled job the plan cannot place goes back to
     /// the queue. Returns the plan.
+    // When the live farm runs, its scheduler does the writing (the one writer of plans): placed
+    // jobs also hold their material, jobs whose material is not in stock are held (listed in
+    // `unscheduled` with the reason), and ready printers get their next job.
     #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
     async fn replan_now(
         &self,
         ctx: &Context<'_>,
         time_limit_seconds: Option<f64>,
     ) -> async_graphql::Result<ProductionPlan> {
-        let solved = solve_now(ctx, time_limit_seconds).await?;
+        let seconds = time_limit(time_limit_seconds)?;
+        if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
+            let r = farm.replan_now(seconds).await.map_err(|e| {
+                tracing::error!(error = %e, "re-plan through the live farm failed");
+                internal()
+            })?;
+            return Ok(view(r.solved.now, &r.solved.input, &r.solved.plan, &r.written.held).plan);
+        }
+        let solved = solve_now(ctx, Some(seconds)).await?;
         let now = gantry_engine::store::now();
         let (schedule, unschedule) = (solved.schedule, solved.unschedule);
         command!(ctx, tx => async {

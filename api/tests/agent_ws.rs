@@ -1,0 +1,334 @@
+//! `/agent/ws` with a real WebSocket client against a spawned server (both backends):
+//! authentication before the upgrade, hello → welcome, bad messages closed with a code and a
+//! reason, a replaced connection, and a job flowing through to SQL with repeated message ids
+//! counted once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use gantry_engine::domain::auth::TokenKind;
+use gantry_engine::domain::orders::OrderStatus;
+use gantry_engine::domain::production::JobState;
+use gantry_engine::domain::types::{JobId, PrinterId};
+use gantry_engine::store::live::testing;
+use gantry_engine::store::{auth, orders, production};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use common::TestApp;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A farm of one printer with a token for it (and a revoked token); returns (fixture, token,
+/// revoked token).
+async fn setup(app: &TestApp) -> (testing::Fixture, String, String) {
+    let db = &app.db.db;
+    let fx = testing::farm(db, gantry_engine::store::now(), 1, 1000, 2)
+        .await
+        .unwrap();
+    let now = gantry_engine::store::now();
+    let token = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let revoked = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    auth::create_printer_token(&mut tx, now, fx.printers[0], None, &token)
+        .await
+        .unwrap();
+    let r = auth::create_printer_token(&mut tx, now, fx.printers[0], None, &revoked)
+        .await
+        .unwrap();
+    auth::revoke_printer_token(&mut tx, now, r.id).await.unwrap();
+    tx.commit().await.unwrap();
+    // The farm started before the fixture existed: let it plan the new jobs.
+    app.events.publish(gantry_actors::FarmEvent::QueueChanged {
+        at: gantry_engine::store::now(),
+    });
+    (fx, token, revoked)
+}
+
+fn url(app: &TestApp, query: &str) -> String {
+    format!("{}/agent/ws{query}", app.base.replacen("http", "ws", 1))
+}
+
+async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tungstenite::Error> {
+    let mut req = url(app, "").into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::text(v.to_string())).await.unwrap();
+}
+
+/// The next JSON message (skipping pings); panics on close or timeout.
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("timed out") {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).unwrap(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until a message of `kind` (others are skipped).
+async fn recv_kind(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let m = recv(ws).await;
+        if m["type"] == kind {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "refused: {m}");
+    }
+}
+
+/// The close frame's (code, reason).
+async fn closed(ws: &mut Ws) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("timed out") {
+            Some(Ok(Message::Close(Some(f)))) => return (u16::from(f.code), f.reason.to_string()),
+            Some(Ok(Message::Close(None))) | None => panic!("closed without a reason"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("error instead of a close frame: {e}"),
+        }
+    }
+}
+
+fn hello(id: &str, state: &str, job: Option<i64>) -> Value {
+    json!({"v": 1, "id": id, "type": "hello", "agent": "test/1 simulate", "state": state,
+           "current_job": job, "capabilities": ["simulate"]})
+}
+
+async fn welcome(ws: &mut Ws, printer: PrinterId) {
+    send(ws, hello("h-1", "idle", None)).await;
+    let w = recv_kind(ws, "welcome").await;
+    assert_eq!(
+        (
+            w["printer_id"].as_i64(),
+            w["heartbeat_secs"].as_u64(),
+            w["v"].as_u64()
+        ),
+        (Some(printer.0), Some(10), Some(1))
+    );
+    let ack = recv_kind(ws, "ack").await;
+    assert_eq!(ack, json!({"type": "ack", "id": "h-1", "duplicate": false}));
+}
+
+/// Sends and waits for the ack of `id`; returns `duplicate`.
+async fn call(ws: &mut Ws, v: Value) -> bool {
+    let id = v["id"].clone();
+    send(ws, v).await;
+    loop {
+        let m = recv(ws).await;
+        if m["id"] == id {
+            assert_eq!(m["type"], "ack", "refused: {m}");
+            return m["duplicate"].as_bool().unwrap();
+        }
+    }
+}
+
+app_test!(bad_or_revoked_tokens_are_refused_before_the_upgrade, |app| {
+    let (_, _, revoked) = setup(app).await;
+    for token in [
+        None,
+        Some("gtp_not-a-real-token"),
+        Some(revoked.as_str()),
+        Some("gty_wrong-kind"),
+    ] {
+        match connect(app, token).await {
+            Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 401, "{token:?}"),
+            other => panic!("{token:?}: expected 401, got {:?}", other.map(|_| "a websocket")),
+        }
+    }
+});
+
+app_test!(hello_gets_a_welcome_with_header_or_query_token, |app| {
+    let (fx, token, _) = setup(app).await;
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    welcome(&mut ws, fx.printers[0]).await;
+    // A second connection (query-string token) replaces the first, which is closed.
+    let (mut second, _) = tokio_tungstenite::connect_async(url(app, &format!("?token={token}")))
+        .await
+        .unwrap();
+    welcome(&mut second, fx.printers[0]).await;
+    let (code, reason) = closed(&mut ws).await;
+    assert_eq!(code, 4003, "{reason}");
+    assert!(reason.contains("replaced"), "{reason}");
+    assert!(!call(&mut second, json!({"v": 1, "id": "hb-1", "type": "heartbeat"})).await);
+});
+
+app_test!(bad_messages_close_the_connection_with_a_reason, |app| {
+    let (fx, token, _) = setup(app).await;
+    let big = format!(
+        r#"{{"v":1,"id":"x","type":"heartbeat","pad":"{}"}}"#,
+        "a".repeat(70 * 1024)
+    );
+    let cases: Vec<(Option<Value>, String, u16, &str)> = vec![
+        (
+            None,
+            json!({"v": 2, "id": "h", "type": "hello", "agent": "a", "state": "idle"}).to_string(),
+            4001,
+            "UNSUPPORTED_VERSION",
+        ),
+        (None, "not json".into(), 1007, "MALFORMED_MESSAGE"),
+        (
+            None,
+            json!({"v": 1, "id": "s", "type": "heartbeat"}).to_string(),
+            4002,
+            "HELLO_EXPECTED",
+        ),
+        (Some(hello("h", "idle", None)), big, 1009, "MESSAGE_TOO_LARGE"),
+        (
+            Some(hello("h", "idle", None)),
+            json!({"v": 1, "id": "p", "type": "job_progress", "job": 1, "progress_pct": 300}).to_string(),
+            1007,
+            "BAD_PROGRESS",
+        ),
+    ];
+    for (first, text, code, reason) in cases {
+        let mut ws = connect(app, Some(&token)).await.unwrap();
+        if let Some(h) = first {
+            send(&mut ws, h).await;
+            recv_kind(&mut ws, "welcome").await;
+        }
+        ws.send(Message::text(text)).await.unwrap();
+        let (got, why) = closed(&mut ws).await;
+        assert_eq!(got, code, "{why}");
+        assert!(why.contains(reason), "{why}");
+    }
+    // Nothing else was affected: a good connection still works.
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    welcome(&mut ws, fx.printers[0]).await;
+});
+
+app_test!(a_job_flows_through_to_sql_and_repeats_count_once, |app| {
+    let (fx, token, _) = setup(app).await;
+    let db = &app.db.db;
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    welcome(&mut ws, fx.printers[0]).await;
+    let assign = recv_kind(&mut ws, "assign_job").await;
+    let job = assign["assignment"]["job"].as_i64().unwrap();
+    assert_eq!(assign["assignment"]["order_id"].as_i64(), Some(fx.order.0));
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "a-1", "type": "job_accepted", "job": job})
+        )
+        .await
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "a-2", "type": "job_started", "job": job})
+        )
+        .await
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "a-3", "type": "status", "state": "printing", "job": job,
+        "progress_pct": 35, "temperatures": {"nozzle_c": 215.0, "bed_c": 60.0}, "seconds_left": 900})
+        )
+        .await
+    );
+    let mut c = db.pool().acquire().await.unwrap();
+    let j = production::get_job(&mut c, JobId(job)).await.unwrap();
+    assert_eq!(
+        (j.state, j.printer_id, j.progress_pct),
+        (JobState::Printing, Some(fx.printers[0]), 35)
+    );
+    drop(c);
+    // Progress never goes backwards.
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "a-4", "type": "job_progress", "job": job, "progress_pct": 20})
+        )
+        .await
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "a-5", "type": "job_completed", "job": job})
+        )
+        .await
+    );
+    // The completion again after a reconnect, with the same id: acknowledged as a duplicate.
+    drop(ws);
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    send(&mut ws, hello("h-2", "needs_bed_clearing", Some(job))).await;
+    recv_kind(&mut ws, "welcome").await;
+    assert!(
+        call(
+            &mut ws,
+            json!({"v": 1, "id": "a-5", "type": "job_completed", "job": job})
+        )
+        .await
+    );
+    let mut c = db.pool().acquire().await.unwrap();
+    let order = orders::get_order_with_lines(&mut c, fx.order).await.unwrap();
+    assert_eq!(
+        (order.order.status, order.lines[0].printed_count),
+        (OrderStatus::InProduction, 1)
+    );
+    assert_eq!(
+        production::get_job(&mut c, JobId(job)).await.unwrap().state,
+        JobState::Done
+    );
+    drop(c);
+    // Bed cleared: the next job comes at once; printing it readies the order.
+    assert!(!call(&mut ws, json!({"v": 1, "id": "b-1", "type": "bed_cleared"})).await);
+    let next = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
+        .as_i64()
+        .unwrap();
+    assert_ne!(next, job);
+    for (i, t) in ["job_started", "job_completed"].into_iter().enumerate() {
+        assert!(
+            !call(
+                &mut ws,
+                json!({"v": 1, "id": format!("n-{i}"), "type": t, "job": next})
+            )
+            .await
+        );
+    }
+    let mut c = db.pool().acquire().await.unwrap();
+    let order = orders::get_order_with_lines(&mut c, fx.order).await.unwrap();
+    assert_eq!(
+        (order.order.status, order.lines[0].printed_count),
+        (OrderStatus::Ready, 2)
+    );
+    // Job messages that do not fit are refused with an error; the connection stays open.
+    for (id, msg, code) in [
+        (
+            "x-1",
+            json!({"type": "job_completed", "job": 999_999}),
+            "JOB_NOT_FOUND",
+        ),
+        (
+            "x-2",
+            json!({"type": "job_failed", "job": next, "reason": "late"}),
+            "JOB_STATE_CONFLICT",
+        ),
+    ] {
+        let mut v = msg;
+        v["v"] = json!(1);
+        v["id"] = json!(id);
+        send(&mut ws, v).await;
+        let e = recv_kind(&mut ws, "error").await;
+        assert_eq!(
+            (e["id"].as_str(), e["code"].as_str()),
+            (Some(id), Some(code)),
+            "{e}"
+        );
+    }
+    assert!(!call(&mut ws, json!({"v": 1, "id": "hb", "type": "heartbeat"})).await);
+});
