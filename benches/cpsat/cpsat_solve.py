@@ -29,8 +29,8 @@ Two models, same semantics as the Rust solver:
   reported (lower_bound 0).
 
 ``--hint PLAN.json`` gives CP-SAT a complete solution hint (the benchmark passes greedy dispatch's
-plan, i.e. what any farm tool already has). Without it CP-SAT found no feasible plan at 10 x 50 and
-above within 60 s in our runs.
+plan, i.e. what any farm tool already has). Without it CP-SAT found a plan worse than greedy
+dispatch at 10 x 50 within 10 s (docs/benchmarks.md).
 
 Usage: cpsat_solve.py PROBLEM.json --time-limit SECONDS [--workers 2] [--model auto|full|relaxed]
        [--hint PLAN.json] [--output PLAN.json]
