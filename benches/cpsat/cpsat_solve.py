@@ -33,7 +33,7 @@ plan, i.e. what any farm tool already has). Without it CP-SAT found a plan worse
 dispatch at 10 x 50 within 10 s (docs/benchmarks.md).
 
 Usage: cpsat_solve.py PROBLEM.json --time-limit SECONDS [--workers 2] [--model auto|full|relaxed]
-       [--hint PLAN.json] [--output PLAN.json]
+       [--hint PLAN.json] [--output PLAN.json] [--[no-]presolve] [--[no-]fast-presolve] [--log]
 Writes a plan in the solver's output format (status, assignments, unscheduled, objective,
 lower_bound, gap, solve_ms, method="cpsat" / "cpsat-relaxed"); extra keys: cpsat_status,
 build_ms (model building time in Python: included in solve_ms, not charged to the time limit,
