@@ -23,6 +23,7 @@ use super::principal::{
     AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
 };
 use super::production::JobNode;
+use super::subscriptions::{publish_order_status, publish_queue_changed};
 
 mirror_enum!(
     /// Lifecycle status of an order.
@@ -485,6 +486,7 @@ impl OrdersMutation {
             visible_order(p, &mut tx, id).await?;
             orders::place(&mut tx, now, id, by(p)).await.map_err(gql_error)
         });
+        publish_order_status(ctx, &o, now);
         Ok(OrderNode(o))
     }
 
@@ -495,6 +497,7 @@ impl OrdersMutation {
         let id = OrderId(id_arg(&id, "order")?);
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::pay(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        publish_order_status(ctx, &o, now);
         Ok(OrderNode(o))
     }
 
@@ -504,9 +507,13 @@ impl OrdersMutation {
         let p = principal(ctx)?;
         let id = OrderId(id_arg(&order_id, "order")?);
         let now = gantry_engine::store::now();
-        let jobs = command!(ctx, tx => async {
-            production::start_production(&mut tx, now, id, by(p)).await.map_err(gql_error)
+        let (jobs, order) = command!(ctx, tx => async {
+            let jobs = production::start_production(&mut tx, now, id, by(p)).await.map_err(gql_error)?;
+            let order = orders::get_order(&mut tx, id).await.map_err(gql_error)?;
+            Ok((jobs, order))
         });
+        publish_order_status(ctx, &order, now);
+        publish_queue_changed(ctx, now);
         Ok(jobs.into_iter().map(JobNode).collect())
     }
 
@@ -517,6 +524,8 @@ impl OrdersMutation {
         let id = OrderId(id_arg(&id, "order")?);
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::mark_ready(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        publish_order_status(ctx, &o, now);
+        publish_queue_changed(ctx, now);
         Ok(OrderNode(o))
     }
 
@@ -527,6 +536,7 @@ impl OrdersMutation {
         let id = OrderId(id_arg(&id, "order")?);
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::ship(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        publish_order_status(ctx, &o, now);
         Ok(OrderNode(o))
     }
 
@@ -538,6 +548,7 @@ impl OrdersMutation {
         let now = gantry_engine::store::now();
         let o =
             command!(ctx, tx => async { orders::deliver(&mut tx, now, id, by(p)).await.map_err(gql_error) });
+        publish_order_status(ctx, &o, now);
         Ok(OrderNode(o))
     }
 
@@ -556,6 +567,7 @@ impl OrdersMutation {
             visible_order(p, &mut tx, id).await?;
             orders::cancel(&mut tx, now, id, by(p), &reason).await.map_err(gql_error)
         });
+        publish_order_status(ctx, &o, now);
         Ok(OrderNode(o))
     }
 
@@ -571,6 +583,8 @@ impl OrdersMutation {
         let id = OrderId(id_arg(&id, "order")?);
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::refund(&mut tx, now, id, by(p), &reason).await.map_err(gql_error) });
+        publish_order_status(ctx, &o, now);
+        publish_queue_changed(ctx, now);
         Ok(OrderNode(o))
     }
 }

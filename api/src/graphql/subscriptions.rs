@@ -1,0 +1,442 @@
+//! Live subscriptions over WebSocket (`graphql-transport-ws`, and the legacy `graphql-ws` of
+//! subscriptions-transport-ws) on `GET /graphql`, fed by the farm's [`EventBus`].
+//!
+//! Authentication happens once, in `connection_init`: its payload carries
+//! `{"authorization": "Bearer <token>"}` (an access token or an API token, checked exactly as
+//! the HTTP `Authorization` header is). Without a valid token the connection is refused (closed
+//! with code 1002 and a reason starting with the error code, e.g. `UNAUTHENTICATED: …`).
+//! The principal is fixed for the lifetime of the connection: a token that expires later does
+//! not end it (reconnect with a fresh token to change who you are).
+//!
+//! Every field has the permission of the matching query (`printerStatus`: `equipment:read`,
+//! `planChanged`: `production:read`, `orderStatus`: the order readers, `jobProgress`:
+//! `production:read` or the order readers). Customers receive only the events of their own
+//! orders; subscribing with another customer's `orderId` or `jobId` is `NOT_FOUND`, as for the
+//! queries.
+//!
+//! Events are published after their transaction committed. A subscriber that falls more than
+//! the bus capacity (1024 events) behind skips the events it missed (logged at `warn`) and goes
+//! on with the next one: clients that must not miss a change re-read the state after
+//! reconnecting or periodically.
+
+use std::collections::HashMap;
+
+use async_graphql::futures_util::stream::{self, Stream};
+use async_graphql::{ComplexObject, Context, Data, ID, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use gantry_actors::{EventBus, FarmEvent};
+use gantry_engine::domain::orders::Order;
+use gantry_engine::domain::types::{CustomerId, JobId, OrderId, PrinterId};
+use gantry_engine::domain::users::Permission;
+use gantry_engine::error::Coded;
+use gantry_engine::store::{Db, StoreError, orders, production};
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::connection::{Ts, id_arg, not_found};
+use super::equipment::PrinterStatusGql;
+use super::gql_error;
+use super::loaders::read;
+use super::orders::{OrderNode, OrderStatusGql};
+use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, principal};
+use super::production::{JobNode, JobStateGql};
+use crate::auth::{Auth, authenticate};
+
+/// A printer's status, current job or progress changed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PrinterStatusEvent {
+    pub printer_id: ID,
+    pub status: PrinterStatusGql,
+    pub job_id: Option<ID>,
+    pub progress_pct: Option<i64>,
+    pub at: Ts,
+}
+
+/// A job changed state or reported progress.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct JobProgressEvent {
+    pub job_id: ID,
+    pub order_id: ID,
+    pub printer_id: Option<ID>,
+    pub state: JobStateGql,
+    pub progress_pct: i64,
+    pub at: Ts,
+}
+
+#[ComplexObject]
+impl JobProgressEvent {
+    /// The job as it is now (read when this field is resolved).
+    async fn job(&self, ctx: &Context<'_>) -> async_graphql::Result<JobNode> {
+        let id = JobId(id_arg(&self.job_id, "job")?);
+        Ok(JobNode(read!(ctx, c => production::get_job(c, id))))
+    }
+}
+
+/// The scheduler persisted a new plan.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PlanChangedEvent {
+    /// Increases with every plan the server persists (restarts from 1 with the process).
+    pub revision: i64,
+    pub scheduled: i64,
+    pub unscheduled: i64,
+    pub objective: f64,
+    pub lower_bound: f64,
+    /// Relative gap between the objective and the lower bound (0 = proven optimal).
+    pub gap: f64,
+    pub at: Ts,
+}
+
+/// An order moved to another status.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct OrderStatusEvent {
+    pub order_id: ID,
+    pub customer_id: ID,
+    pub status: OrderStatusGql,
+    pub at: Ts,
+}
+
+#[ComplexObject]
+impl OrderStatusEvent {
+    /// The order as it is now (read when this field is resolved).
+    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderNode> {
+        let id = OrderId(id_arg(&self.order_id, "order")?);
+        Ok(OrderNode(read!(ctx, c => orders::get_order(c, id))))
+    }
+}
+
+fn gid(id: i64) -> ID {
+    ID(id.to_string())
+}
+
+fn int(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
+}
+
+/// The next event of the bus; a lagging receiver skips what it missed.
+async fn next_event(rx: &mut Receiver<FarmEvent>) -> Option<FarmEvent> {
+    loop {
+        match rx.recv().await {
+            Ok(e) => return Some(e),
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(
+                    skipped = n,
+                    "subscriber lagged behind the event bus; events skipped"
+                );
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// The events of the bus mapped by `pick` (`None` = not for this subscriber).
+fn feed<S, T, F, Fut>(bus: &EventBus, state: S, pick: F) -> impl Stream<Item = T> + use<S, T, F, Fut>
+where
+    S: Send + 'static,
+    T: Send + 'static,
+    F: FnMut(S, FarmEvent) -> Fut + Send + 'static,
+    Fut: Future<Output = (S, Option<T>)> + Send,
+{
+    let rx = bus.subscribe();
+    stream::unfold((rx, state, pick), |(mut rx, mut state, mut pick)| async move {
+        loop {
+            let event = next_event(&mut rx).await?;
+            let (s, out) = pick(state, event).await;
+            state = s;
+            if let Some(out) = out {
+                return Some((out, (rx, state, pick)));
+            }
+        }
+    })
+}
+
+fn bus<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a EventBus> {
+    ctx.data::<EventBus>()
+}
+
+fn opt_id(id: Option<&ID>, entity: &'static str) -> async_graphql::Result<Option<i64>> {
+    id.map(|i| id_arg(i, entity)).transpose()
+}
+
+/// Who may see which order's events, with the owners of the orders seen so far.
+struct OrderScope {
+    db: Db,
+    principal: Principal,
+    owners: HashMap<OrderId, CustomerId>,
+}
+
+impl OrderScope {
+    fn sees_all(&self) -> bool {
+        self.principal.can(Permission::ProductionRead) || self.principal.can(Permission::OrdersReadAll)
+    }
+
+    /// Whether the caller may see the events of `order` (its owner is read once and kept).
+    async fn visible(&mut self, order: OrderId) -> Result<bool, StoreError> {
+        if self.sees_all() {
+            return Ok(true);
+        }
+        let owner = match self.owners.get(&order) {
+            Some(c) => *c,
+            None => {
+                let mut conn = self.db.pool().acquire().await?;
+                let c = orders::get_order(&mut conn, order).await?.customer_id;
+                self.owners.insert(order, c);
+                c
+            }
+        };
+        Ok(self.principal.may_see_customer(owner))
+    }
+}
+
+/// The root of all subscriptions.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Status changes of every printer, or of `printerId` (`equipment:read`).
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn printer_status(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = PrinterStatusEvent> + use<>> {
+        let only = opt_id(printer_id.as_ref(), "printer")?.map(PrinterId);
+        Ok(feed(bus(ctx)?, (), move |_, e| {
+            let out = match e {
+                FarmEvent::PrinterStatus {
+                    printer_id,
+                    status,
+                    job_id,
+                    progress_pct,
+                    at,
+                } if only.is_none_or(|p| p == printer_id) => Some(PrinterStatusEvent {
+                    printer_id: gid(printer_id.0),
+                    status: status.into(),
+                    job_id: job_id.map(|j| gid(j.0)),
+                    progress_pct,
+                    at: Ts(at),
+                }),
+                _ => None,
+            };
+            std::future::ready(((), out))
+        }))
+    }
+
+    /// State changes and progress of jobs: all of them, those of `jobId`, or those of the order
+    /// `orderId`. Customers receive only their own orders' jobs.
+    #[graphql(
+        guard = "AnyPermissionGuard(&[Permission::ProductionRead, Permission::OrdersReadAll, \
+                       Permission::OrdersReadOwn])"
+    )]
+    async fn job_progress(
+        &self,
+        ctx: &Context<'_>,
+        job_id: Option<ID>,
+        order_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = JobProgressEvent> + use<>> {
+        let p = principal(ctx)?.clone();
+        let only_job = opt_id(job_id.as_ref(), "job")?.map(JobId);
+        let only_order = opt_id(order_id.as_ref(), "order")?.map(OrderId);
+        let mut scope = OrderScope {
+            db: ctx.data::<Db>()?.clone(),
+            principal: p,
+            owners: HashMap::new(),
+        };
+        // An order or job the caller may not see is NOT_FOUND, as for the queries.
+        if let Some(j) = only_job {
+            let job = read!(ctx, c => production::get_job(c, j));
+            if !scope.visible(job.order_id).await.map_err(gql_error)? {
+                return Err(not_found("job", j.0));
+            }
+        }
+        if let Some(o) = only_order
+            && !scope.visible(o).await.map_err(gql_error)?
+        {
+            return Err(not_found("order", o.0));
+        }
+        Ok(feed(bus(ctx)?, scope, move |mut scope, e| async move {
+            let FarmEvent::JobProgress {
+                job_id,
+                order_id,
+                printer_id,
+                state,
+                progress_pct,
+                at,
+            } = e
+            else {
+                return (scope, None);
+            };
+            if only_job.is_some_and(|j| j != job_id) || only_order.is_some_and(|o| o != order_id) {
+                return (scope, None);
+            }
+            match scope.visible(order_id).await {
+                Ok(true) => {}
+                Ok(false) => return (scope, None),
+                Err(e) => {
+                    tracing::warn!(error = %e, "jobProgress: cannot check the order's customer; event skipped");
+                    return (scope, None);
+                }
+            }
+            let out = JobProgressEvent {
+                job_id: gid(job_id.0),
+                order_id: gid(order_id.0),
+                printer_id: printer_id.map(|p| gid(p.0)),
+                state: state.into(),
+                progress_pct,
+                at: Ts(at),
+            };
+            (scope, Some(out))
+        }))
+    }
+
+    /// Every plan the scheduler persists (`production:read`).
+    #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
+    async fn plan_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = PlanChangedEvent> + use<>> {
+        Ok(feed(bus(ctx)?, (), |_, e| {
+            let out = match e {
+                FarmEvent::PlanChanged {
+                    revision,
+                    scheduled,
+                    unscheduled,
+                    objective,
+                    lower_bound,
+                    gap,
+                    at,
+                } => Some(PlanChangedEvent {
+                    revision: int(revision),
+                    scheduled: int(scheduled),
+                    unscheduled: int(unscheduled),
+                    objective,
+                    lower_bound,
+                    gap,
+                    at: Ts(at),
+                }),
+                _ => None,
+            };
+            std::future::ready(((), out))
+        }))
+    }
+
+    /// Status changes of orders: all the caller may see, or those of `orderId`. Customers
+    /// receive only their own orders'.
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::OrdersReadAll, Permission::OrdersReadOwn])")]
+    async fn order_status(
+        &self,
+        ctx: &Context<'_>,
+        order_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = OrderStatusEvent> + use<>> {
+        let p = principal(ctx)?.clone();
+        let only = opt_id(order_id.as_ref(), "order")?.map(OrderId);
+        if let Some(o) = only {
+            let order = read!(ctx, c => orders::get_order(c, o));
+            if !p.may_see_customer(order.customer_id) {
+                return Err(not_found("order", o.0));
+            }
+        }
+        Ok(feed(bus(ctx)?, (), move |_, e| {
+            let out = match e {
+                FarmEvent::OrderStatus {
+                    order_id,
+                    customer_id,
+                    status,
+                    at,
+                } if only.is_none_or(|o| o == order_id) && p.may_see_customer(customer_id) => {
+                    Some(OrderStatusEvent {
+                        order_id: gid(order_id.0),
+                        customer_id: gid(customer_id.0),
+                        status: status.into(),
+                        at: Ts(at),
+                    })
+                }
+                _ => None,
+            };
+            std::future::ready(((), out))
+        }))
+    }
+}
+
+/// Publishes the status of `order` after the mutation that changed it committed.
+pub(crate) fn publish_order_status(ctx: &Context<'_>, order: &Order, at: DateTime<Utc>) {
+    if let Some(bus) = ctx.data_opt::<EventBus>() {
+        bus.publish(FarmEvent::OrderStatus {
+            order_id: order.id,
+            customer_id: order.customer_id,
+            status: order.status,
+            at,
+        });
+    }
+}
+
+/// Tells the scheduler that jobs were created, cancelled or edited by a committed mutation.
+pub(crate) fn publish_queue_changed(ctx: &Context<'_>, at: DateTime<Utc>) {
+    if let Some(bus) = ctx.data_opt::<EventBus>() {
+        bus.publish(FarmEvent::QueueChanged { at });
+    }
+}
+
+/// The token of a `connection_init` payload: `{"authorization": "Bearer <token>"}` (the key is
+/// matched case-insensitively).
+fn payload_token(payload: &serde_json::Value) -> Option<&str> {
+    let value = payload
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?
+        .1
+        .as_str()?
+        .trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Authenticates a WebSocket connection from its `connection_init` payload; the error message
+/// (the close reason) starts with the error code.
+pub async fn connection_init(auth: Auth, db: Db, payload: serde_json::Value) -> async_graphql::Result<Data> {
+    let Some(token) = payload_token(&payload) else {
+        return Err(async_graphql::Error::new(
+            "UNAUTHENTICATED: connection_init needs the payload {\"authorization\": \"Bearer <token>\"}",
+        ));
+    };
+    match authenticate(&auth, &db, token, gantry_engine::store::now()).await {
+        Ok(principal) => {
+            let mut data = Data::default();
+            data.insert(principal);
+            Ok(data)
+        }
+        Err(e) => {
+            let kind = e.kind();
+            let message = gql_error(e).message;
+            Err(async_graphql::Error::new(format!(
+                "{}: {message}",
+                kind.as_code()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_init_payload_token() {
+        let t = |v: serde_json::Value| payload_token(&v).map(str::to_owned);
+        assert_eq!(
+            t(serde_json::json!({"authorization": "Bearer abc"})),
+            Some("abc".into())
+        );
+        assert_eq!(
+            t(serde_json::json!({"Authorization": "bearer  abc "})),
+            Some("abc".into())
+        );
+        assert_eq!(t(serde_json::json!({"authorization": "Basic abc"})), None);
+        assert_eq!(t(serde_json::json!({"authorization": "Bearer "})), None);
+        assert_eq!(t(serde_json::json!({"token": "abc"})), None);
+        assert_eq!(t(serde_json::json!(null)), None);
+    }
+}

@@ -1,0 +1,475 @@
+//! GraphQL subscriptions over a real WebSocket (`graphql-transport-ws`, and the legacy
+//! `graphql-ws`) against a spawned server: authentication in `connection_init`, permissions,
+//! customer scoping, and events from the server's bus.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::{TEST_PASSWORD, TestApp};
+use futures_util::{SinkExt, StreamExt};
+use gantry_actors::FarmEvent;
+use gantry_engine::domain::equipment::PrinterStatus;
+use gantry_engine::domain::production::JobState;
+use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
+use gantry_engine::domain::users::Role;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Opens `/graphql` as a WebSocket with `protocol` and sends `connection_init` with `payload`.
+async fn open(app: &TestApp, protocol: &'static str, payload: Value) -> Ws {
+    let url = format!("{}/graphql", app.base.replacen("http://", "ws://", 1));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
+    let (mut ws, resp) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket upgrade");
+    assert_eq!(resp.headers()["sec-websocket-protocol"], protocol);
+    send(&mut ws, json!({"type": "connection_init", "payload": payload})).await;
+    ws
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next text message as JSON, or `Err(close frame)` when the server closed.
+async fn recv(ws: &mut Ws) -> Result<Value, Option<(u16, String)>> {
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a message within the timeout");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).unwrap()),
+            Some(Ok(Message::Close(frame))) => {
+                return Err(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(None),
+        }
+    }
+}
+
+/// A `graphql-transport-ws` connection authenticated with `token`.
+async fn connect(app: &TestApp, token: &str) -> Ws {
+    let mut ws = open(
+        app,
+        "graphql-transport-ws",
+        json!({"authorization": format!("Bearer {token}")}),
+    )
+    .await;
+    let ack = recv(&mut ws).await.expect("connection_ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+/// Starts subscription `id` and waits until it listens on the bus (`listeners` in total).
+async fn subscribe(app: &TestApp, ws: &mut Ws, id: &str, query: &str, listeners: usize) {
+    send(
+        ws,
+        json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    wait_listeners(app, listeners).await;
+}
+
+/// Waits until the bus has `listeners` subscribers (the live farm's own included).
+async fn wait_listeners(app: &TestApp, listeners: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.events.subscribers() != listeners {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} listeners, expected {listeners}",
+            app.events.subscribers()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The data of the next event of subscription `id` (panics on errors or other ids).
+async fn next(ws: &mut Ws) -> (String, Value) {
+    let m = recv(ws).await.expect("an event");
+    assert_eq!(m["type"], "next", "{m}");
+    assert!(m["payload"]["errors"].is_null(), "{m}");
+    (
+        m["id"].as_str().unwrap().to_string(),
+        m["payload"]["data"].clone(),
+    )
+}
+
+async fn login_new(app: &TestApp, role: Role, email: &str) -> String {
+    app.create_user(role, email, TEST_PASSWORD).await;
+    app.login(email, TEST_PASSWORD).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The caller's customer id as text.
+async fn my_customer(app: &TestApp, token: &str) -> String {
+    let v = app.graphql_as(token, "{ me { customerId } }", json!({})).await;
+    match &v["data"]["me"]["customerId"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("no customer id: {other} in {v}"),
+    }
+}
+
+async fn ok(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
+    let v = app.graphql_as(token, q, vars).await;
+    assert!(v["errors"].is_null(), "{q}: {v}");
+    v["data"].clone()
+}
+
+/// A placed order of `customer` (one model line), made by staff; returns its id.
+async fn placed_order(app: &TestApp, staff: &str, customer: &str, material: &str) -> String {
+    let d = ok(
+        app,
+        staff,
+        "mutation($c: ID!, $m: ID!) { createOrder(input: {customerId: $c, lines: [{modelRef: \"part.stl\", \
+         description: \"part\", materialId: $m, quantity: 1, unitPriceMinor: 1500, \
+         production: {gramsPerUnit: 20, printMinutesPerUnit: 45, copiesPerPlate: 1}}]}) { id } }",
+        json!({"c": customer, "m": material}),
+    )
+    .await;
+    let id = d["createOrder"]["id"].as_str().unwrap().to_string();
+    ok(
+        app,
+        staff,
+        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    id
+}
+
+app_test!(connection_init_without_a_valid_token_is_refused, |app| {
+    let base = app.events.subscribers();
+    for payload in [
+        json!({}),
+        json!({"authorization": "Bearer not-a-token"}),
+        json!({"authorization": "Basic dXNlcjpwdw=="}),
+    ] {
+        let mut ws = open(app, "graphql-transport-ws", payload.clone()).await;
+        match recv(&mut ws).await {
+            Err(Some((code, reason))) => {
+                assert_eq!(code, 1002, "{payload}");
+                assert!(reason.starts_with("UNAUTHENTICATED"), "{payload}: {reason}");
+            }
+            other => panic!("{payload}: expected the connection to be closed, got {other:?}"),
+        }
+    }
+    // A refresh token is not a bearer token either.
+    app.create_user(Role::Planner, "p@gantry.test", TEST_PASSWORD)
+        .await;
+    let refresh = app.login("p@gantry.test", TEST_PASSWORD).await["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ws = open(
+        app,
+        "graphql-transport-ws",
+        json!({"authorization": format!("Bearer {refresh}")}),
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, Err(Some((1002, r))) if r.starts_with("UNAUTHENTICATED")));
+    assert_eq!(app.events.subscribers(), base);
+});
+
+app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
+    let admin = app.login_as(Role::Admin).await;
+    let alice = login_new(app, Role::Customer, "alice@gantry.test").await;
+    let bob = login_new(app, Role::Customer, "bob@gantry.test").await;
+    let (alice_c, bob_c) = (my_customer(app, &alice).await, my_customer(app, &bob).await);
+    let material = ok(
+        app,
+        &admin,
+        "mutation { createMaterial(input: {code: \"PLA-BLK\", kind: PLA, colour: \"black\", \
+         pricePerKg: {minor: 2000, currency: \"EUR\"}}) { id } }",
+        json!({}),
+    )
+    .await["createMaterial"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bob_order = placed_order(app, &admin, &bob_c, &material).await;
+    let base = app.events.subscribers();
+
+    let mut ws = connect(app, &alice).await;
+    // Bob's order is not there for Alice; printers are not hers to watch.
+    send(
+        &mut ws,
+        json!({"id": "x", "type": "subscribe", "payload": {"query":
+            format!("subscription {{ orderStatus(orderId: \"{bob_order}\") {{ status }} }}")}}),
+    )
+    .await;
+    let m = recv(&mut ws).await.unwrap();
+    assert_eq!(m["id"], "x");
+    assert_eq!(
+        m["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{m}"
+    );
+    send(
+        &mut ws,
+        json!({"id": "y", "type": "subscribe", "payload": {"query": "subscription { printerStatus { status } }"}}),
+    )
+    .await;
+    // Each ends with an error and `complete`.
+    let mut forbidden = None;
+    loop {
+        let m = recv(&mut ws).await.unwrap();
+        if m["id"] == "y" && m["type"] == "next" {
+            forbidden = Some(m["payload"]["errors"][0]["extensions"]["code"].clone());
+        }
+        if m["id"] == "y" && m["type"] == "complete" {
+            break;
+        }
+    }
+    assert_eq!(forbidden.unwrap(), "FORBIDDEN");
+    wait_listeners(app, base).await;
+
+    subscribe(
+        app,
+        &mut ws,
+        "orders",
+        "subscription { orderStatus { orderId customerId status order { id status } } }",
+        base + 1,
+    )
+    .await;
+    subscribe(
+        app,
+        &mut ws,
+        "jobs",
+        "subscription { jobProgress { jobId orderId progressPct state } }",
+        base + 2,
+    )
+    .await;
+    let mut queue = app.events.subscribe();
+
+    // Bob's order moves first, then Alice's: Alice must see only hers.
+    ok(
+        app,
+        &admin,
+        "mutation($id: ID!) { payOrder(id: $id) { id } }",
+        json!({"id": bob_order}),
+    )
+    .await;
+    let alice_order = placed_order(app, &admin, &alice_c, &material).await;
+    ok(
+        app,
+        &admin,
+        "mutation($id: ID!) { payOrder(id: $id) { id } }",
+        json!({"id": alice_order}),
+    )
+    .await;
+    let jobs = ok(
+        app,
+        &admin,
+        "mutation($id: ID!) { startProduction(orderId: $id) { id } }",
+        json!({"id": alice_order}),
+    )
+    .await;
+    let job_id: i64 = jobs["startProduction"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (id, data) = next(&mut ws).await;
+        assert_eq!(id, "orders");
+        let e = &data["orderStatus"];
+        assert_eq!(e["orderId"], alice_order.as_str(), "{data}");
+        assert_eq!(e["customerId"], alice_c.as_str());
+        assert_eq!(e["order"]["id"], alice_order.as_str());
+        seen.push(e["status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen, ["PLACED", "PAID", "IN_PRODUCTION"]);
+    // startProduction created jobs outside the farm: the scheduler is told.
+    let mut queue_changed = false;
+    while let Ok(e) = queue.try_recv() {
+        queue_changed |= matches!(e, FarmEvent::QueueChanged { .. });
+    }
+    assert!(queue_changed, "QueueChanged published after startProduction");
+
+    // Job progress of Bob's order is filtered out; Alice's comes through.
+    let progress = |order: &str, job: i64, pct: i64| FarmEvent::JobProgress {
+        job_id: JobId(job),
+        order_id: OrderId(order.parse().unwrap()),
+        printer_id: Some(PrinterId(1)),
+        state: JobState::Printing,
+        progress_pct: pct,
+        at: Utc::now(),
+    };
+    app.events.publish(progress(&bob_order, 999, 10));
+    app.events.publish(progress(&alice_order, job_id, 42));
+    let (id, data) = next(&mut ws).await;
+    assert_eq!(id, "jobs");
+    assert_eq!(
+        data["jobProgress"],
+        json!({"jobId": job_id.to_string(), "orderId": alice_order, "progressPct": 42, "state": "PRINTING"})
+    );
+
+    // Bob cannot cancel into Alice's feed, and a cancelled order of his stays his.
+    let bob_draft =
+        ok(app, &bob, "mutation { createOrder(input: {}) { id } }", json!({})).await["createOrder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    ok(
+        app,
+        &bob,
+        "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+        json!({"id": bob_draft}),
+    )
+    .await;
+    ok(
+        app,
+        &admin,
+        "mutation($id: ID!) { refundOrder(id: $id) { id } }",
+        json!({"id": alice_order}),
+    )
+    .await;
+    let (id, data) = next(&mut ws).await;
+    assert_eq!(
+        (id.as_str(), &data["orderStatus"]["orderId"]),
+        ("orders", &json!(alice_order))
+    );
+    assert_eq!(data["orderStatus"]["status"], "REFUNDED");
+});
+
+app_test!(planners_receive_printer_status_job_progress_and_plans, |app| {
+    let planner = app.login_as(Role::Planner).await;
+    let base = app.events.subscribers();
+    let mut ws = connect(app, &planner).await;
+    subscribe(
+        app,
+        &mut ws,
+        "p",
+        "subscription { printerStatus(printerId: \"7\") { printerId status jobId progressPct } }",
+        base + 1,
+    )
+    .await;
+    subscribe(
+        app,
+        &mut ws,
+        "j",
+        "subscription { jobProgress(orderId: \"5\") { jobId orderId progressPct } }",
+        base + 2,
+    )
+    .await;
+    subscribe(
+        app,
+        &mut ws,
+        "plan",
+        "subscription { planChanged { revision scheduled gap } }",
+        base + 3,
+    )
+    .await;
+    let at = Utc::now();
+    let printer = |id: i64, pct: i64| FarmEvent::PrinterStatus {
+        printer_id: PrinterId(id),
+        status: PrinterStatus::Printing,
+        job_id: Some(JobId(3)),
+        progress_pct: Some(pct),
+        at,
+    };
+    let job = |order: i64, pct: i64| FarmEvent::JobProgress {
+        job_id: JobId(3),
+        order_id: OrderId(order),
+        printer_id: Some(PrinterId(7)),
+        state: JobState::Printing,
+        progress_pct: pct,
+        at,
+    };
+    app.events.publish(printer(8, 10));
+    app.events.publish(job(6, 10));
+    app.events.publish(printer(7, 20));
+    app.events.publish(job(5, 20));
+    app.events.publish(FarmEvent::PlanChanged {
+        revision: 4,
+        scheduled: 12,
+        unscheduled: 1,
+        objective: 10.0,
+        lower_bound: 9.0,
+        gap: 0.1,
+        at,
+    });
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(next(&mut ws).await);
+    }
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            (
+                "j".to_string(),
+                json!({"jobProgress": {"jobId": "3", "orderId": "5", "progressPct": 20}})
+            ),
+            (
+                "p".to_string(),
+                json!({"printerStatus": {"printerId": "7", "status": "PRINTING", "jobId": "3", "progressPct": 20}})
+            ),
+            (
+                "plan".to_string(),
+                json!({"planChanged": {"revision": 4, "scheduled": 12, "gap": 0.1}})
+            ),
+        ]
+    );
+    // Stopping a subscription ends it: the server says complete and stops listening.
+    send(&mut ws, json!({"id": "plan", "type": "complete"})).await;
+    wait_listeners(app, base + 2).await;
+});
+
+app_test!(legacy_graphql_ws_protocol_works_too, |app| {
+    let planner = app.login_as(Role::Planner).await;
+    let base = app.events.subscribers();
+    let mut ws = open(
+        app,
+        "graphql-ws",
+        json!({"authorization": format!("Bearer {planner}")}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "connection_ack");
+    send(
+        &mut ws,
+        json!({"id": "1", "type": "start", "payload": {"query": "subscription { planChanged { revision } }"}}),
+    )
+    .await;
+    wait_listeners(app, base + 1).await;
+    app.events.publish(FarmEvent::PlanChanged {
+        revision: 1,
+        scheduled: 0,
+        unscheduled: 0,
+        objective: 0.0,
+        lower_bound: 0.0,
+        gap: 0.0,
+        at: Utc::now(),
+    });
+    let m = loop {
+        let m = recv(&mut ws).await.unwrap();
+        if m["type"] != "ka" {
+            break m;
+        }
+    };
+    assert_eq!(m["type"], "data", "{m}");
+    assert_eq!(m["payload"]["data"]["planChanged"]["revision"], 1);
+    // A legacy connection without a token is refused too.
+    let mut anon = open(app, "graphql-ws", json!({})).await;
+    let m = recv(&mut anon).await.unwrap();
+    assert_eq!(m["type"], "connection_error", "{m}");
+});
