@@ -96,7 +96,7 @@ app_test_with!(
     |app| {
         let admin = app.login_as(Role::Admin).await;
         let me = app.graphql_as(&admin, ME, json!({})).await;
-        let uid = me["data"]["me"]["id"].as_i64().unwrap();
+        let uid = me["data"]["me"]["id"].as_str().unwrap().to_string();
         let now = chrono::Utc::now().timestamp();
         let claims = |iat: i64, exp: i64| json!({"sub": uid.to_string(), "role": "admin", "sid": "x", "iat": iat, "exp": exp, "jti": "j"});
         let expired = jwt(SECRET, &claims(now - 120, now - 60));
@@ -360,12 +360,13 @@ app_test!(api_tokens_shown_once_hashed_scoped_and_revocable, |app| {
 
     // Revoked tokens stop working.
     let id = list.iter().find(|t| t["name"] == "ERP").unwrap()["id"]
-        .as_i64()
-        .unwrap();
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = app
         .graphql_as(
             &admin,
-            "mutation($id: Int!) { revokeApiToken(id: $id) { revokedAt } }",
+            "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }",
             json!({"id": id}),
         )
         .await;
@@ -411,12 +412,12 @@ app_test!(
             "{v}"
         );
         // Someone else's token cannot be revoked (and is not even acknowledged).
-        let id = v["data"]["createApiToken"]["apiToken"]["id"].as_i64().unwrap();
+        let id = v["data"]["createApiToken"]["apiToken"]["id"].as_str().unwrap().to_string();
         let sales = app.login_as(Role::Sales).await;
         let v = app
             .graphql_as(
                 &sales,
-                "mutation($id: Int!) { revokeApiToken(id: $id) { id } }",
+                "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
                 json!({"id": id}),
             )
             .await;
@@ -434,7 +435,7 @@ app_test!(deactivated_users_are_locked_out, |app| {
         )
         .await;
     assert!(v["errors"].is_null(), "{v}");
-    let ivy_id = v["data"]["createUser"]["id"].as_i64().unwrap();
+    let ivy_id = v["data"]["createUser"]["id"].as_str().unwrap().to_string();
     let s = app.login("ivy@gantry.test", "ivy's long password").await;
     let ivy = s["accessToken"].as_str().unwrap().to_string();
     let v = app
@@ -445,7 +446,7 @@ app_test!(deactivated_users_are_locked_out, |app| {
     let v = app
         .graphql_as(
             &admin,
-            "mutation($id: Int!) { deactivateUser(id: $id) { active } }",
+            "mutation($id: ID!) { deactivateUser(id: $id) { active } }",
             json!({"id": ivy_id}),
         )
         .await;
@@ -508,12 +509,13 @@ app_test!(
         );
         // Role changes apply to the next request of an existing session.
         let pid = app.graphql_as(&planner, ME, json!({})).await["data"]["me"]["id"]
-            .as_i64()
-            .unwrap();
+            .as_str()
+            .unwrap()
+            .to_string();
         let v = app
             .graphql_as(
                 &admin,
-                "mutation($id: Int!) { changeRole(id: $id, role: ADMIN) { role } }",
+                "mutation($id: ID!) { changeRole(id: $id, role: ADMIN) { role } }",
                 json!({"id": pid}),
             )
             .await;
@@ -521,9 +523,10 @@ app_test!(
         assert!(app.graphql_as(&planner, "{ users { id } }", json!({})).await["errors"].is_null());
         // The last admin cannot be removed; the rejected mutation returns no data.
         let aid = app.graphql_as(&admin, ME, json!({})).await["data"]["me"]["id"]
-            .as_i64()
-            .unwrap();
-        let deactivate = "mutation($id: Int!) { deactivateUser(id: $id) { active } }";
+            .as_str()
+            .unwrap()
+            .to_string();
+        let deactivate = "mutation($id: ID!) { deactivateUser(id: $id) { active } }";
         let v = app.graphql_as(&admin, deactivate, json!({"id": pid})).await;
         assert_eq!(v["data"]["deactivateUser"]["active"], false, "{v}");
         let v = app.graphql_as(&admin, deactivate, json!({"id": aid})).await;
@@ -572,7 +575,7 @@ app_test!(printer_tokens_for_agents, |app| {
     gantry_engine::store::demo::load(&app.db.db).await.unwrap();
     let planner = app.login_as(Role::Planner).await;
     let operator = app.login_as(Role::Operator).await;
-    let create = "mutation($p: Int!) { createPrinterToken(printerId: $p) { token printerToken { id printerId prefix revokedAt } } }";
+    let create = "mutation($p: ID!) { createPrinterToken(printerId: $p) { token printerToken { id printerId prefix revokedAt } } }";
     assert_rejected(
         &app.graphql_as(&operator, create, json!({"p": 1})).await,
         "FORBIDDEN",
@@ -591,8 +594,9 @@ app_test!(printer_tokens_for_agents, |app| {
         .to_string();
     assert!(token.starts_with("gtp_"));
     let id = v["data"]["createPrinterToken"]["printerToken"]["id"]
-        .as_i64()
-        .unwrap();
+        .as_str()
+        .unwrap()
+        .to_string();
     for value in text_column_values(app, "printer_tokens", &["prefix", "token_hash"]).await {
         assert!(!value.contains(&token[4..]));
     }
@@ -622,7 +626,7 @@ app_test!(printer_tokens_for_agents, |app| {
     let v = app
         .graphql_as(
             &planner,
-            "mutation($id: Int!) { revokePrinterToken(id: $id) { revokedAt } }",
+            "mutation($id: ID!) { revokePrinterToken(id: $id) { revokedAt } }",
             json!({"id": id}),
         )
         .await;

@@ -9,7 +9,7 @@
 //! There is deliberately no self-registration: accounts are created by an administrator
 //! (`createUser`), since an open sign-up would need e-mail verification first.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
 use gantry_engine::domain::auth::{
     ApiToken, AuthError, PASSWORD_MAX_BYTES, PrinterToken, TokenKind, check_password,
@@ -20,6 +20,7 @@ use gantry_engine::error::DomainError;
 use gantry_engine::store::auth::{self as st, RefreshOutcome};
 use gantry_engine::store::{Db, StoreError, users};
 
+use super::connection::id_arg;
 use super::gql_error;
 use super::principal::{
     AnyPermissionGuard, ClientAddr, PermissionGuard, PrincipalKind, forbidden, principal,
@@ -28,6 +29,14 @@ use crate::auth::{Auth, hash_password, new_token};
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn gid(id: i64) -> ID {
+    ID(id.to_string())
+}
+
+fn opt_id(id: Option<&ID>, entity: &'static str) -> async_graphql::Result<Option<i64>> {
+    id.map(|i| id_arg(i, entity)).transpose()
 }
 
 fn auth_error(e: AuthError) -> async_graphql::Error {
@@ -55,12 +64,12 @@ pub enum GqlRole {
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "User")]
 pub struct UserOut {
-    pub id: i64,
+    pub id: ID,
     pub email: String,
     pub display_name: String,
     pub role: GqlRole,
     /// The CRM customer record of a customer account.
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<ID>,
     pub active: bool,
     /// The permissions the role grants (`module:action`).
     pub permissions: Vec<String>,
@@ -70,7 +79,7 @@ pub struct UserOut {
 impl From<User> for UserOut {
     fn from(u: User) -> Self {
         UserOut {
-            id: u.id.0,
+            id: gid(u.id.0),
             permissions: u
                 .role
                 .permissions()
@@ -80,7 +89,7 @@ impl From<User> for UserOut {
             email: u.email,
             display_name: u.display_name,
             role: u.role.into(),
-            customer_id: u.customer_id.map(|c| c.0),
+            customer_id: u.customer_id.map(|c| gid(c.0)),
             active: u.active,
             created_at: time(u.created_at),
         }
@@ -103,8 +112,8 @@ pub struct AuthPayload {
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "ApiToken")]
 pub struct ApiTokenOut {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: ID,
+    pub user_id: ID,
     pub name: String,
     /// The first characters of the token, to recognise it.
     pub prefix: String,
@@ -118,8 +127,8 @@ pub struct ApiTokenOut {
 impl From<ApiToken> for ApiTokenOut {
     fn from(t: ApiToken) -> Self {
         ApiTokenOut {
-            id: t.id,
-            user_id: t.user_id.0,
+            id: gid(t.id),
+            user_id: gid(t.user_id.0),
             name: t.name,
             prefix: t.prefix,
             scopes: t.scopes.iter().map(|p| p.as_str().to_string()).collect(),
@@ -141,10 +150,10 @@ pub struct CreatedApiToken {
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "PrinterToken")]
 pub struct PrinterTokenOut {
-    pub id: i64,
-    pub printer_id: i64,
+    pub id: ID,
+    pub printer_id: ID,
     pub prefix: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<ID>,
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
@@ -153,10 +162,10 @@ pub struct PrinterTokenOut {
 impl From<PrinterToken> for PrinterTokenOut {
     fn from(t: PrinterToken) -> Self {
         PrinterTokenOut {
-            id: t.id,
-            printer_id: t.printer_id.0,
+            id: gid(t.id),
+            printer_id: gid(t.printer_id.0),
             prefix: t.prefix,
-            created_by: t.created_by.map(|u| u.0),
+            created_by: t.created_by.map(|u| gid(u.0)),
             created_at: time(t.created_at),
             last_used_at: t.last_used_at.map(time),
             revoked_at: t.revoked_at.map(time),
@@ -178,7 +187,7 @@ pub struct CreateUserInput {
     pub display_name: String,
     pub role: GqlRole,
     /// Required for (and only for) customer accounts.
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<ID>,
     /// Initial password (at least 10 characters). Without one the account cannot log in.
     pub password: Option<String>,
 }
@@ -210,7 +219,8 @@ impl UsersQuery {
 
     /// One account (administrators).
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
-    async fn user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
+        let id = id_arg(&id, "user")?;
         let db = ctx.data::<Db>()?;
         let mut conn = db.pool().acquire().await.map_err(internal)?;
         Ok(users::get_user(&mut conn, UserId(id))
@@ -223,10 +233,10 @@ impl UsersQuery {
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
-        user_id: Option<i64>,
+        user_id: Option<ID>,
     ) -> async_graphql::Result<Vec<ApiTokenOut>> {
         let p = principal(ctx)?;
-        let user = user_id.map(UserId).unwrap_or(p.user_id);
+        let user = opt_id(user_id.as_ref(), "user")?.map(UserId).unwrap_or(p.user_id);
         if user != p.user_id && !p.can(Permission::UsersAdmin) {
             return Err(forbidden());
         }
@@ -243,8 +253,9 @@ impl UsersQuery {
     async fn printer_tokens(
         &self,
         ctx: &Context<'_>,
-        printer_id: Option<i64>,
+        printer_id: Option<ID>,
     ) -> async_graphql::Result<Vec<PrinterTokenOut>> {
+        let printer_id = opt_id(printer_id.as_ref(), "printer")?;
         let db = ctx.data::<Db>()?;
         let mut conn = db.pool().acquire().await.map_err(internal)?;
         let list = st::list_printer_tokens(&mut conn, printer_id.map(PrinterId))
@@ -444,7 +455,7 @@ impl UsersMutation {
             email: input.email,
             display_name: input.display_name,
             role: input.role.into(),
-            customer_id: input.customer_id.map(CustomerId),
+            customer_id: opt_id(input.customer_id.as_ref(), "customer")?.map(CustomerId),
             password_hash,
         };
         let mut tx = db.begin().await.map_err(gql_error)?;
@@ -457,7 +468,8 @@ impl UsersMutation {
 
     /// Deactivates an account (administrators): its sessions and API tokens stop working at once.
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
-    async fn deactivate_user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
+        let id = id_arg(&id, "user")?;
         let db = ctx.data::<Db>()?;
         let now = gantry_engine::store::now();
         let mut tx = db.begin().await.map_err(gql_error)?;
@@ -473,7 +485,8 @@ impl UsersMutation {
 
     /// Reactivates an account (administrators). Revoked tokens stay revoked.
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
-    async fn reactivate_user(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<UserOut> {
+    async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
+        let id = id_arg(&id, "user")?;
         let db = ctx.data::<Db>()?;
         let mut tx = db.begin().await.map_err(gql_error)?;
         let user = users::reactivate_user(&mut tx, gantry_engine::store::now(), UserId(id))
@@ -489,10 +502,12 @@ impl UsersMutation {
     async fn change_role(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: ID,
         role: GqlRole,
-        customer_id: Option<i64>,
+        customer_id: Option<ID>,
     ) -> async_graphql::Result<UserOut> {
+        let id = id_arg(&id, "user")?;
+        let customer_id = opt_id(customer_id.as_ref(), "customer")?;
         let db = ctx.data::<Db>()?;
         let mut tx = db.begin().await.map_err(gql_error)?;
         let user = users::change_role(
@@ -539,7 +554,8 @@ impl UsersMutation {
     }
 
     /// Revokes an API token (its owner or an administrator).
-    async fn revoke_api_token(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<ApiTokenOut> {
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ApiTokenOut> {
+        let id = id_arg(&id, "api token")?;
         let p = principal(ctx)?;
         let db = ctx.data::<Db>()?;
         let mut tx = db.begin().await.map_err(gql_error)?;
@@ -561,8 +577,9 @@ impl UsersMutation {
     async fn create_printer_token(
         &self,
         ctx: &Context<'_>,
-        printer_id: i64,
+        printer_id: ID,
     ) -> async_graphql::Result<CreatedPrinterToken> {
+        let printer_id = id_arg(&printer_id, "printer")?;
         let p = principal(ctx)?;
         let db = ctx.data::<Db>()?;
         let token = new_token(TokenKind::Printer).map_err(internal)?;
@@ -588,8 +605,9 @@ impl UsersMutation {
     async fn revoke_printer_token(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: ID,
     ) -> async_graphql::Result<PrinterTokenOut> {
+        let id = id_arg(&id, "printer token")?;
         let db = ctx.data::<Db>()?;
         let mut tx = db.begin().await.map_err(gql_error)?;
         let t = st::revoke_printer_token(&mut tx, gantry_engine::store::now(), id)
