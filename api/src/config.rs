@@ -78,6 +78,10 @@ pub struct Config {
     pub agent_heartbeat_secs: u64,
     /// Live farm: re-plan requests within this window are one solve (`GANTRY_REPLAN_DEBOUNCE_MS`).
     pub replan_debounce_ms: u64,
+    /// Largest accepted model upload, bytes (`GANTRY_MAX_UPLOAD_BYTES`).
+    pub max_upload_bytes: u64,
+    /// Which slicer estimates print time and filament (`GANTRY_SLICER`).
+    pub slicer: crate::slicer::SlicerSetting,
 }
 
 /// A secret setting; `Debug` does not show it.
@@ -118,6 +122,8 @@ struct FileConfig {
     max_reprints: Option<String>,
     agent_heartbeat_secs: Option<String>,
     replan_debounce_ms: Option<String>,
+    max_upload_bytes: Option<String>,
+    slicer: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -143,6 +149,8 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_MAX_REPRINTS", "max_reprints"),
     ("GANTRY_AGENT_HEARTBEAT_SECS", "agent_heartbeat_secs"),
     ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
+    ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
+    ("GANTRY_SLICER", "slicer"),
 ];
 
 impl Config {
@@ -190,6 +198,8 @@ impl Config {
             ("max_reprints", file.max_reprints),
             ("agent_heartbeat_secs", file.agent_heartbeat_secs),
             ("replan_debounce_ms", file.replan_debounce_ms),
+            ("max_upload_bytes", file.max_upload_bytes),
+            ("slicer", file.slicer),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -347,6 +357,20 @@ impl Config {
                 })?,
         };
 
+        let max_upload_bytes = number("GANTRY_MAX_UPLOAD_BYTES", 100 * 1024 * 1024, 1024, 1 << 32)? as u64;
+        let slicer = match get("GANTRY_SLICER").as_deref() {
+            None | Some("auto") => crate::slicer::SlicerSetting::Auto,
+            Some("off") => crate::slicer::SlicerSetting::Off,
+            Some(path) if path.starts_with('/') => crate::slicer::SlicerSetting::Program(PathBuf::from(path)),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    setting: "GANTRY_SLICER",
+                    value: other.into(),
+                    accepted: "auto, off or an absolute path to prusa-slicer",
+                });
+            }
+        };
+
         let max_reprints = number("GANTRY_MAX_REPRINTS", 2, 0, 100)? as u32;
         let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
         let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
@@ -370,6 +394,8 @@ impl Config {
             max_reprints,
             agent_heartbeat_secs,
             replan_debounce_ms,
+            max_upload_bytes,
+            slicer,
         })
     }
 }
@@ -406,6 +432,35 @@ mod tests {
     }
 
     #[test]
+    fn upload_limit_and_slicer() {
+        let c = Config::from_map(&env(&[])).unwrap();
+        assert_eq!(c.max_upload_bytes, 100 * 1024 * 1024);
+        assert_eq!(c.slicer, crate::slicer::SlicerSetting::Auto);
+        let c = Config::from_map(&env(&[
+            ("GANTRY_MAX_UPLOAD_BYTES", "2048"),
+            ("GANTRY_SLICER", "/opt/ps/prusa-slicer"),
+        ]))
+        .unwrap();
+        assert_eq!(c.max_upload_bytes, 2048);
+        assert_eq!(
+            c.slicer,
+            crate::slicer::SlicerSetting::Program(PathBuf::from("/opt/ps/prusa-slicer"))
+        );
+        let off = Config::from_map(&env(&[("GANTRY_SLICER", "off")])).unwrap();
+        assert_eq!(off.slicer, crate::slicer::SlicerSetting::Off);
+        for (k, v) in [
+            ("GANTRY_MAX_UPLOAD_BYTES", "12"),
+            ("GANTRY_MAX_UPLOAD_BYTES", "lots"),
+            ("GANTRY_SLICER", "cura"),
+        ] {
+            assert!(
+                matches!(Config::from_map(&env(&[(k, v)])), Err(ConfigError::Invalid { setting, .. }) if setting == k),
+                "{k}={v}"
+            );
+        }
+    }
+
+    #[test]
     fn jwt_secret_needs_32_bytes_and_is_never_shown() {
         let err = Config::from_map(&env(&[("GANTRY_JWT_SECRET", "short-secret")])).unwrap_err();
         assert_eq!(
@@ -427,14 +482,20 @@ mod tests {
     #[test]
     fn live_farm_settings() {
         let c = Config::from_map(&env(&[])).unwrap();
-        assert_eq!((c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms), (2, 10, 200));
+        assert_eq!(
+            (c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms),
+            (2, 10, 200)
+        );
         let c = Config::from_map(&env(&[
             ("GANTRY_MAX_REPRINTS", "0"),
             ("GANTRY_AGENT_HEARTBEAT_SECS", "1"),
             ("GANTRY_REPLAN_DEBOUNCE_MS", "0"),
         ]))
         .unwrap();
-        assert_eq!((c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms), (0, 1, 0));
+        assert_eq!(
+            (c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms),
+            (0, 1, 0)
+        );
         for (k, v) in [
             ("GANTRY_MAX_REPRINTS", "-1"),
             ("GANTRY_AGENT_HEARTBEAT_SECS", "0"),

@@ -2,12 +2,15 @@
 //! the engine, the solver and the actors. It holds no business rules of its own.
 
 pub mod agent_ws;
+pub mod analysis_cache;
 pub mod auth;
 pub mod config;
 pub mod graphql;
 pub mod metrics;
 pub mod printer_tokens_cmd;
 pub mod server;
+pub mod slicer;
+pub mod storage;
 pub mod telemetry;
 pub mod user_cmd;
 

@@ -47,6 +47,19 @@ pub struct AppState {
     pub farm: Option<Farm>,
 }
 
+/// Request body limits: JSON bodies (`GANTRY_MAX_BODY_BYTES`) and uploaded files
+/// (`GANTRY_MAX_UPLOAD_BYTES`, per file, in multipart requests).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub json: usize,
+    pub upload: u64,
+}
+
+/// Most files in one multipart request.
+pub const MAX_UPLOAD_FILES: usize = 4;
+/// Room for the `operations` and `map` parts of a multipart request beside the file.
+pub const UPLOAD_OVERHEAD: usize = 1 << 20;
+
 /// The id of the current request (in request extensions).
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -104,18 +117,46 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
     Ok(Some(token.to_string()))
 }
 
-/// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`;
-/// larger bodies get 413 before any parsing), then parsed as JSON or a multipart request.
+/// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`,
+/// or for multipart uploads `GANTRY_MAX_UPLOAD_BYTES` plus 1 MiB; larger bodies get 413 before
+/// any parsing), then parsed as JSON or a multipart request (a file over the upload limit: 413
+/// with reason `UPLOAD_TOO_LARGE`).
 async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let parsed =
-        async_graphql::http::receive_batch_body(content_type, &body[..], MultipartOptions::default()).await;
+    let limits = req
+        .app_data::<web::Data<BodyLimits>>()
+        .map(|l| *l.get_ref())
+        .unwrap_or(BodyLimits {
+            json: usize::MAX,
+            upload: u64::MAX,
+        });
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+    if !multipart && body.len() > limits.json {
+        // Only uploads may use the larger payload limit.
+        return HttpResponse::PayloadTooLarge().finish();
+    }
+    let opts = MultipartOptions::default()
+        .max_file_size(usize::try_from(limits.upload).unwrap_or(usize::MAX))
+        .max_num_files(MAX_UPLOAD_FILES);
+    let parsed = async_graphql::http::receive_batch_body(content_type, &body[..], opts).await;
     let mut batch = match parsed {
         Ok(batch) => batch,
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+            state.metrics.observe_graphql_error("VALIDATION");
+            return HttpResponse::PayloadTooLarge().json(serde_json::json!({
+                "data": null,
+                "errors": [{
+                    "message": format!("the upload is larger than the limit of {} bytes", limits.upload),
+                    "extensions": {"code": "VALIDATION", "reason": "UPLOAD_TOO_LARGE"}
+                }]
+            }));
+        }
         Err(e) => {
             state.metrics.observe_graphql_error("VALIDATION");
             return HttpResponse::BadRequest().json(serde_json::json!({
@@ -229,9 +270,12 @@ async fn graphql_ws(
 }
 
 async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .finish(),
+    )
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -370,10 +414,22 @@ fn build_inner(
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let body_limit = config.max_body_bytes;
+    let limits = BodyLimits {
+        json: body_limit,
+        upload: config.max_upload_bytes,
+    };
+    // Multipart uploads may be as large as a file plus the operations part; JSON bodies are
+    // held to `GANTRY_MAX_BODY_BYTES` in the handler.
+    let payload_limit = body_limit.max(
+        usize::try_from(config.max_upload_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(UPLOAD_OVERHEAD),
+    );
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
-            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::PayloadConfig::new(payload_limit))
+            .app_data(web::Data::new(limits))
             .app_data(web::JsonConfig::default().limit(body_limit))
             .wrap(from_fn(observe))
             .route("/healthz", web::get().to(healthz))

@@ -212,9 +212,11 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createMaintenancePlan              ok          -         ok          -          -          -          -        401
         createMaterial                     ok          -         ok          -          -          -          -        401
         createOrder                        ok          -          -          -         ok         ok         ok        401
+        createOrderFromQuote               ok          -          -          -         ok         ok         ok        401
         createPrinter                      ok          -         ok          -          -          -          -        401
         createPrinterToken                 ok         ok          -          -          -          -          -        401
         createProduct                      ok          -          -          -         ok          -          -        401
+        createQuote                        ok          -          -          -         ok         ok         ok        401
         createUser                         ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
@@ -243,10 +245,12 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
+        setProductModel                    ok          -          -          -         ok          -          -        401
         shipOrder                          ok          -         ok          -         ok          -         ok        401
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
+        uploadModel                        ok         ok         ok         ok         ok         ok         ok         ok
     "#]].assert_eq(&table);
 });
 

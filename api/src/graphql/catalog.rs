@@ -78,6 +78,14 @@ impl ProductNode {
     async fn model_ref(&self) -> Option<&str> {
         self.0.model_ref.as_deref()
     }
+    /// The stored model this product prints from (`setProductModel`), if linked.
+    async fn model_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        super::printing::product_model_id(ctx, self.0.id).await
+    }
+    /// The linked model with its analysis; null when unlinked or not visible to the caller.
+    async fn model(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<super::printing::ModelNode>> {
+        super::printing::product_model(ctx, self.0.id).await
+    }
     async fn default_material_id(&self) -> ID {
         ID(self.0.default_material_id.0.to_string())
     }

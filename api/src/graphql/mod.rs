@@ -9,6 +9,7 @@ pub mod loaders;
 mod meta;
 mod orders;
 pub mod principal;
+mod printing;
 mod production;
 pub mod subscriptions;
 mod users;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     production::ProductionQuery,
     inventory::InventoryQuery,
     equipment::EquipmentQuery,
+    printing::PrintingQuery,
 );
 
 /// All mutation fields.
@@ -42,6 +44,7 @@ pub struct MutationRoot(
     production::ProductionMutation,
     inventory::InventoryMutation,
     equipment::EquipmentMutation,
+    printing::PrintingMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -51,6 +54,7 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
         .data(loaders::Loaders::new(&db))
         .data(events)
+        .data(std::sync::Arc::new(printing::PrintingServices::from_config(config)))
         .data(db)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity);
