@@ -229,7 +229,7 @@ enum Applied {
     Duplicate,
     /// Refused with an error code and the reason.
     Refused(&'static str, String),
-    Done(Change),
+    Done(Box<Change>),
 }
 
 fn report_of(msg: &AgentMessage) -> Option<(JobId, JobReport)> {
@@ -276,7 +276,7 @@ async fn apply_recorded(
             Effect::AlreadyApplied | Effect::Nothing => {}
         }
         tx.commit().await?;
-        return Ok(Applied::Done(ch));
+        return Ok(Applied::Done(Box::new(ch)));
     }
     let Some((job_id, report)) = report_of(&env.msg) else {
         return Ok(Applied::Refused(
@@ -284,7 +284,7 @@ async fn apply_recorded(
             format!("{} is not a job message", env.msg.kind()),
         ));
     };
-    let job = match production::get_job(&mut *tx, job_id).await {
+    let job = match production::get_job(&mut tx, job_id).await {
         Ok(j) => j,
         Err(StoreError::NotFound { .. }) => {
             return Ok(Applied::Refused(
@@ -298,7 +298,7 @@ async fn apply_recorded(
         Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
         Effect::AlreadyApplied | Effect::Nothing => {
             tx.commit().await?;
-            return Ok(Applied::Done(ch));
+            return Ok(Applied::Done(Box::new(ch)));
         }
         Effect::Apply { reschedule } => reschedule,
     };
@@ -353,7 +353,7 @@ async fn apply_recorded(
         _ => {}
     }
     tx.commit().await?;
-    Ok(Applied::Done(ch))
+    Ok(Applied::Done(Box::new(ch)))
 }
 
 /// Reconciles a `hello` with the stored state in one transaction.
@@ -375,7 +375,7 @@ async fn apply_hello(
     };
     let mut tx = fx.db.begin().await?;
     let named = match current_job {
-        Some(j) => match production::get_job(&mut *tx, JobId(j)).await {
+        Some(j) => match production::get_job(&mut tx, JobId(j)).await {
             Ok(job) => Some(job),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e),
@@ -387,7 +387,7 @@ async fn apply_hello(
         printer_id: Some(printer),
         ..Default::default()
     };
-    let here: Vec<JobView> = production::list_jobs(&mut *tx, &filter)
+    let here: Vec<JobView> = production::list_jobs(&mut tx, &filter)
         .await?
         .iter()
         .map(JobView::from)
@@ -436,7 +436,7 @@ async fn apply_hello(
             }
         }
     }
-    let printing = production::list_jobs(&mut *tx, &filter).await?.into_iter().next();
+    let printing = production::list_jobs(&mut tx, &filter).await?.into_iter().next();
     let stored = printer_status(&mut tx, printer).await?;
     if let Some(to) = live::status_report_target(stored, state, printing.is_some()) {
         store::move_printer(&mut tx, now, printer, to).await?;
@@ -667,7 +667,7 @@ impl Handler<FromAgent> for PrinterActor {
                             Ok(Applied::Refused(code, why)) => act.refuse(&id, code, why),
                             Ok(Applied::Done(ch)) => {
                                 act.ack(&id, false);
-                                act.absorb(ch, ctx);
+                                act.absorb(*ch, ctx);
                             }
                             Err(e) => act.on_store_error(&id, &e),
                         },
