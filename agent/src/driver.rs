@@ -50,6 +50,10 @@ pub struct Driver<B> {
     active: Option<Active>,
     /// The last job that ended, while its plate waits to be cleared.
     ended: Option<Ended>,
+    /// The last job that ended, until the server acknowledged its end message (the id): a
+    /// hello names it (even after the plate was cleared) so a server that missed the end can
+    /// settle it, and a repeated assignment of it is not printed again.
+    unsettled: Option<(Ended, String)>,
     last: Snapshot,
     backend_error: Option<String>,
     /// `printer_id` from the last welcome.
@@ -66,6 +70,7 @@ impl<B: PrinterBackend> Driver<B> {
             outbox,
             active: None,
             ended: None,
+            unsettled: None,
             last: Snapshot::idle(Temperatures::default()),
             backend_error: None,
             printer_id: None,
@@ -102,7 +107,10 @@ impl<B: PrinterBackend> Driver<B> {
     /// The job the hello names: the one running, else the one whose plate waits to be cleared
     /// (with how far it got, so a server that missed its end can settle it).
     fn hello_job(&self) -> (Option<i64>, Option<i64>) {
-        match (&self.active, self.ended) {
+        match (
+            &self.active,
+            self.ended.or(self.unsettled.as_ref().map(|(e, _)| *e)),
+        ) {
             (Some(a), _) => (Some(a.assignment.job), Some(a.progress_pct)),
             (None, Some(e)) => (Some(e.job), Some(e.progress_pct)),
             (None, None) => (None, None),
@@ -155,12 +163,18 @@ impl<B: PrinterBackend> Driver<B> {
             }
             ServerMessage::Ack { id, .. } => {
                 self.outbox.ack(&id);
+                if self.unsettled.as_ref().is_some_and(|(_, m)| *m == id) {
+                    self.unsettled = None;
+                }
             }
             ServerMessage::Error { id, code, message } => {
                 tracing::warn!(?id, %code, %message, "server refused a message");
                 // A refused message would be refused again: stop re-sending it.
                 if let Some(id) = id {
                     self.outbox.ack(&id);
+                    if self.unsettled.as_ref().is_some_and(|(_, m)| *m == id) {
+                        self.unsettled = None;
+                    }
                 }
             }
             ServerMessage::AssignJob { assignment } => self.assign(assignment, now_ms).await,
@@ -194,11 +208,15 @@ impl<B: PrinterBackend> Driver<B> {
                     }
                     let progress_pct = self.progress().unwrap_or(0);
                     self.active = None;
-                    self.ended = Some(Ended {
+                    let ended = Ended {
                         job,
                         since_ms: now_ms,
                         progress_pct,
-                    });
+                    };
+                    self.ended = Some(ended);
+                    let id = self.outbox.push(AgentMessage::Cancelled { job });
+                    self.unsettled = Some((ended, id));
+                    return;
                 }
                 // Not (or no longer) ours: confirm anyway, the printer is not running it.
                 self.outbox.push(AgentMessage::Cancelled { job });
@@ -210,6 +228,12 @@ impl<B: PrinterBackend> Driver<B> {
         let job = assignment.job;
         if self.current_job() == Some(job) {
             return; // A repeat (e.g. after the server restarted): already printing it.
+        }
+        if self.unsettled.as_ref().is_some_and(|(e, _)| e.job == job) {
+            // Assigned again before the server saw this job's end (sent, not yet acknowledged):
+            // that message settles it; printing it again would print it twice.
+            tracing::info!(job, "assignment of a job that already ended here: ignored");
+            return;
         }
         if let Some(busy) = self.current_job() {
             self.reject(job, format!("busy printing job {busy}"));
@@ -312,13 +336,15 @@ impl<B: PrinterBackend> Driver<B> {
                     },
                     _ => AgentMessage::Cancelled { job },
                 };
-                self.outbox.push(msg);
+                let id = self.outbox.push(msg);
                 self.active = None;
-                self.ended = Some(Ended {
+                let ended = Ended {
                     job,
                     since_ms: now_ms,
                     progress_pct,
-                });
+                };
+                self.ended = Some(ended);
+                self.unsettled = Some((ended, id));
             }
         }
     }
@@ -642,6 +668,61 @@ mod tests {
                 assert!(p < 100, "a failed print reports where it stopped: {p}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_job_that_ended_while_offline_is_named_in_hello_and_not_printed_again() {
+        let mut d = driver(FailPolicy::default());
+        d.handle(
+            ServerMessage::AssignJob {
+                assignment: assignment(7, 10),
+            },
+            0,
+        )
+        .await;
+        let sent = d.outbox.take_unsent();
+        let accepted = d.outbox.pending_ids()[0].clone();
+        d.handle(
+            ServerMessage::Ack {
+                id: accepted,
+                duplicate: false,
+            },
+            0,
+        )
+        .await;
+        assert_eq!(sent.len(), 1);
+        // The server is away: the print ends and the operator clears the plate.
+        run_until(&mut d, 0, 13_000).await;
+        assert_eq!(d.state(), AgentState::Idle);
+        d.outbox.connection_lost();
+        let (_, hello) = d.hello();
+        assert!(
+            hello.contains(r#""state":"idle","current_job":7,"progress_pct":100"#),
+            "{hello}"
+        );
+        // The restarted server assigns the job again before it reads the completion: ignored.
+        d.handle(
+            ServerMessage::AssignJob {
+                assignment: assignment(7, 10),
+            },
+            13_000,
+        )
+        .await;
+        assert_eq!(d.current_job(), None);
+        let pending = d.outbox.pending_messages();
+        assert!(
+            !pending
+                .iter()
+                .any(|m| matches!(m, AgentMessage::JobAccepted { .. })),
+            "{pending:?}"
+        );
+        // Once the completion is acknowledged the job is settled and no longer named.
+        for id in d.outbox.pending_ids() {
+            d.handle(ServerMessage::Ack { id, duplicate: false }, 13_000)
+                .await;
+        }
+        let (_, hello) = d.hello();
+        assert!(hello.contains(r#""current_job":null"#), "{hello}");
     }
 
     #[test]
