@@ -75,7 +75,7 @@ app_test!(login_me_and_wrong_credentials_look_the_same, |app| {
     let me = app.graphql_as(access, ME, json!({})).await;
     assert_eq!(
         me["data"]["me"],
-        json!({"id": id, "email": "pat@example.com", "role": "PLANNER", "active": true})
+        json!({"id": id.to_string(), "email": "pat@example.com", "role": "PLANNER", "active": true})
     );
 
     let wrong_pw = try_login(app, "pat@example.com", "not the password").await;
@@ -412,7 +412,10 @@ app_test!(
             "{v}"
         );
         // Someone else's token cannot be revoked (and is not even acknowledged).
-        let id = v["data"]["createApiToken"]["apiToken"]["id"].as_str().unwrap().to_string();
+        let id = v["data"]["createApiToken"]["apiToken"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let sales = app.login_as(Role::Sales).await;
         let v = app
             .graphql_as(
@@ -611,7 +614,7 @@ app_test!(printer_tokens_for_agents, |app| {
     let found = gantry_engine::store::auth::printer_token_by_secret(&mut conn, &token)
         .await
         .unwrap();
-    assert_eq!(found.id, id);
+    assert_eq!(found.id.to_string(), id);
     let v = app
         .graphql_as(
             &planner,
