@@ -19,8 +19,9 @@ CREATE TABLE printer_telemetry (
     reported_state TEXT NOT NULL,
     job_id BIGINT,
     progress_pct BIGINT CHECK (progress_pct BETWEEN 0 AND 100),
-    nozzle_c DOUBLE PRECISION,
-    bed_c DOUBLE PRECISION,
+    -- Temperatures in tenths of a degree Celsius (integers: one encoding on both backends).
+    nozzle_dc BIGINT,
+    bed_dc BIGINT,
     seconds_left BIGINT,
     last_seen_at BIGINT NOT NULL
 );

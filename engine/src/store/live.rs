@@ -100,6 +100,17 @@ pub struct Telemetry {
     pub last_seen_at: DateTime<Utc>,
 }
 
+/// A temperature in tenths of a degree (stored as an integer); `None` for NaN/infinite or
+/// absurd values (outside ±10,000 °C), which are not stored.
+fn to_tenths(celsius: f64) -> Option<i64> {
+    let t = (celsius * 10.0).round();
+    (t.is_finite() && t.abs() <= 100_000.0).then_some(t as i64)
+}
+
+fn from_tenths(tenths: i64) -> f64 {
+    tenths as f64 / 10.0
+}
+
 fn state_name(s: AgentState) -> &'static str {
     match s {
         AgentState::Idle => "idle",
@@ -117,18 +128,18 @@ pub async fn record_statuses(tx: &mut Tx, reports: &[StatusReport]) -> StoreResu
     for r in reports {
         let pct = r.progress_pct.map(|p| p.clamp(0, 100));
         sqlx::query(
-            "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_c, bed_c, \
+            "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, \
              seconds_left, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
-             job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_c = excluded.nozzle_c, \
-             bed_c = excluded.bed_c, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at",
+             job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_dc = excluded.nozzle_dc, \
+             bed_dc = excluded.bed_dc, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at",
         )
         .bind(r.printer_id.0)
         .bind(state_name(r.state))
         .bind(r.job.map(|j| j.0))
         .bind(pct)
-        .bind(r.temperatures.nozzle_c)
-        .bind(r.temperatures.bed_c)
+        .bind(r.temperatures.nozzle_c.and_then(to_tenths))
+        .bind(r.temperatures.bed_c.and_then(to_tenths))
         .bind(r.seconds_left)
         .bind(to_millis(r.at))
         .execute(&mut **tx)
@@ -188,7 +199,7 @@ pub async fn record_hello(
 pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreResult<Option<Telemetry>> {
     const T: &str = "printer_telemetry";
     let row = sqlx::query(
-        "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_c, bed_c, seconds_left, \
+        "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, seconds_left, \
          last_seen_at FROM printer_telemetry WHERE printer_id = $1",
     )
     .bind(printer.0)
@@ -201,8 +212,8 @@ pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreRes
             reported_state: col(&row, T, "reported_state")?,
             job_id: col::<Option<i64>>(&row, T, "job_id")?.map(JobId),
             progress_pct: col(&row, T, "progress_pct")?,
-            nozzle_c: col(&row, T, "nozzle_c")?,
-            bed_c: col(&row, T, "bed_c")?,
+            nozzle_c: col::<Option<i64>>(&row, T, "nozzle_dc")?.map(from_tenths),
+            bed_c: col::<Option<i64>>(&row, T, "bed_dc")?.map(from_tenths),
             seconds_left: col(&row, T, "seconds_left")?,
             last_seen_at: from_millis(col(&row, T, "last_seen_at")?),
         })
