@@ -22,7 +22,14 @@ const BUCKETS: [f64; 12] = [
 ];
 
 /// The routes used as labels.
-pub const ROUTES: [&str; 6] = ["/graphql", "/healthz", "/metrics", "/graphiql", "/agent/ws", "other"];
+pub const ROUTES: [&str; 6] = [
+    "/graphql",
+    "/healthz",
+    "/metrics",
+    "/graphiql",
+    "/agent/ws",
+    "other",
+];
 
 #[derive(Default)]
 struct Histogram {

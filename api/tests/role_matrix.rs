@@ -149,7 +149,11 @@ async fn mutations(schema: &GantrySchema) -> (Vec<(String, String)>, Types) {
 }
 
 async fn matrix(db: &gantry_engine::store::Db) -> String {
-    let schema = build_schema(db.clone(), &Config::from_map(&HashMap::new()).unwrap(), Default::default());
+    let schema = build_schema(
+        db.clone(),
+        &Config::from_map(&HashMap::new()).unwrap(),
+        Default::default(),
+    );
     let (muts, _) = mutations(&schema).await;
     let width = muts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut table = format!("{:width$}", "mutation");

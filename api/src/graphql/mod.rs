@@ -51,13 +51,19 @@ pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::Subscript
 
 /// Builds the schema with the limits from configuration.
 pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
-        .data(loaders::Loaders::new(&db))
-        .data(events)
-        .data(std::sync::Arc::new(printing::PrintingServices::from_config(config)))
-        .data(db)
-        .limit_depth(config.graphql_max_depth)
-        .limit_complexity(config.graphql_max_complexity);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .data(loaders::Loaders::new(&db))
+    .data(events)
+    .data(std::sync::Arc::new(printing::PrintingServices::from_config(
+        config,
+    )))
+    .data(db)
+    .limit_depth(config.graphql_max_depth)
+    .limit_complexity(config.graphql_max_complexity);
     if !config.graphql_introspection {
         builder = builder.disable_introspection();
     }
@@ -66,7 +72,11 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
 
 /// The SDL of the schema (committed at `docs/schema.graphql`; a test fails on drift).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

@@ -91,12 +91,24 @@ pub enum AgentMessage {
         seconds_left: Option<i64>,
     },
     /// The agent took an assigned job (it will start it).
-    JobAccepted { job: i64 },
+    JobAccepted {
+        job: i64,
+    },
     /// The agent cannot run an assigned job.
-    JobRejected { job: i64, reason: String },
-    JobStarted { job: i64 },
-    JobProgress { job: i64, progress_pct: i64 },
-    JobCompleted { job: i64 },
+    JobRejected {
+        job: i64,
+        reason: String,
+    },
+    JobStarted {
+        job: i64,
+    },
+    JobProgress {
+        job: i64,
+        progress_pct: i64,
+    },
+    JobCompleted {
+        job: i64,
+    },
     /// The print failed; `progress_pct` is how far it got (for partial material use).
     JobFailed {
         job: i64,
@@ -105,9 +117,15 @@ pub enum AgentMessage {
         progress_pct: Option<i64>,
     },
     /// Confirms a pause / resume / cancel the server asked for (or one done at the printer).
-    Paused { job: i64 },
-    Resumed { job: i64 },
-    Cancelled { job: i64 },
+    Paused {
+        job: i64,
+    },
+    Resumed {
+        job: i64,
+    },
+    Cancelled {
+        job: i64,
+    },
     /// A person cleared the plate; the printer can take the next job.
     BedCleared {},
     Heartbeat {},
@@ -161,7 +179,10 @@ pub enum ServerMessage {
         heartbeat_secs: u64,
     },
     /// The message `id` was received and committed (`duplicate`: it had been already).
-    Ack { id: String, duplicate: bool },
+    Ack {
+        id: String,
+        duplicate: bool,
+    },
     /// The message `id` (if known) was refused; the connection stays open.
     Error {
         #[serde(default)]
@@ -170,10 +191,18 @@ pub enum ServerMessage {
         message: String,
     },
     /// Print this job next.
-    AssignJob { assignment: JobAssignment },
-    Pause { job: i64 },
-    Resume { job: i64 },
-    Cancel { job: i64 },
+    AssignJob {
+        assignment: JobAssignment,
+    },
+    Pause {
+        job: i64,
+    },
+    Resume {
+        job: i64,
+    },
+    Cancel {
+        job: i64,
+    },
 }
 
 /// Why an agent message was refused.
@@ -258,7 +287,11 @@ pub fn decode(text: &str) -> Result<AgentEnvelope, ProtocolError> {
                 supported: PROTOCOL_VERSION,
             });
         }
-        None => return Err(ProtocolError::Malformed("missing or non-integer field `v`".into())),
+        None => {
+            return Err(ProtocolError::Malformed(
+                "missing or non-integer field `v`".into(),
+            ));
+        }
     }
     let env: AgentEnvelope =
         serde_json::from_value(raw).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
@@ -325,13 +358,19 @@ mod tests {
             (r#"{"id":"x","type":"heartbeat"}"#, "MALFORMED_MESSAGE"),
             (r#"{"v":1,"id":"","type":"heartbeat"}"#, "BAD_MESSAGE_ID"),
             (r#"{"v":1,"id":"x","type":"teleport"}"#, "MALFORMED_MESSAGE"),
-            (r#"{"v":1,"id":"x","type":"job_progress","job":1,"progress_pct":101}"#, "BAD_PROGRESS"),
+            (
+                r#"{"v":1,"id":"x","type":"job_progress","job":1,"progress_pct":101}"#,
+                "BAD_PROGRESS",
+            ),
             ("not json", "MALFORMED_MESSAGE"),
         ];
         for (text, code) in cases {
             assert_eq!(decode(text).unwrap_err().code(), code, "{text}");
         }
-        let big = format!(r#"{{"v":1,"id":"x","type":"heartbeat","pad":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES));
+        let big = format!(
+            r#"{{"v":1,"id":"x","type":"heartbeat","pad":"{}"}}"#,
+            "a".repeat(MAX_MESSAGE_BYTES)
+        );
         assert_eq!(decode(&big).unwrap_err().code(), "MESSAGE_TOO_LARGE");
     }
 
