@@ -697,13 +697,14 @@ mod tests {
         let me = PrinterId(1);
         let j = JobId(7);
         // (named job, printing here, agent state, progress, expected)
-        let cases: Vec<(
+        type Case = (
             Option<JobView>,
             Vec<JobView>,
             AgentState,
             Option<i64>,
             Vec<HelloAction>,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             // resumes: progress forward only
             (
                 Some(view(7, Printing, Some(1), 40)),
