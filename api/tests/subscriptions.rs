@@ -557,3 +557,33 @@ app_test!(
         let _ = std::fs::remove_file(&file);
     }
 );
+
+app_test!(a_status_set_by_hand_reaches_printer_status_subscribers, |app| {
+    gantry_engine::store::demo::load(&app.db.db).await.unwrap();
+    let admin = app.login_as(Role::Admin).await;
+    let printers = ok(app, &admin, "{ printers { id status } }", json!({})).await;
+    let idle = printers["printers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["status"] == "IDLE")
+        .expect("an idle demo printer")["id"]
+        .clone();
+    let base = app.events.subscribers();
+    let mut ws = connect(app, &admin).await;
+    let q = format!("subscription {{ printerStatus(printerId: {idle}) {{ printerId status }} }}");
+    subscribe(app, &mut ws, "p", &q, base + 1).await;
+    ok(
+        app,
+        &admin,
+        "mutation($p: ID!) { setPrinterStatus(id: $p, status: MAINTENANCE) { status } }",
+        json!({"p": idle}),
+    )
+    .await;
+    let (id, data) = next(&mut ws).await;
+    assert_eq!(id, "p");
+    assert_eq!(
+        data,
+        json!({"printerStatus": {"printerId": idle, "status": "MAINTENANCE"}})
+    );
+});

@@ -294,6 +294,7 @@ impl EquipmentMutation {
         let p = command!(ctx, tx => async {
             equipment::set_status(&mut tx, now, id, status.into()).await.map_err(gql_error)
         });
+        super::subscriptions::publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
 

@@ -25,6 +25,7 @@ use async_graphql::futures_util::stream::{self, Stream};
 use async_graphql::{ComplexObject, Context, Data, ID, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use gantry_actors::{EventBus, FarmEvent};
+use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::orders::Order;
 use gantry_engine::domain::types::{CustomerId, JobId, OrderId, PrinterId};
 use gantry_engine::domain::users::Permission;
@@ -370,6 +371,21 @@ pub(crate) fn publish_order_status(ctx: &Context<'_>, order: &Order, at: DateTim
             at,
         });
     }
+}
+
+/// Publishes a printer's status changed by hand (a committed mutation) and asks the scheduler to
+/// re-plan, since the printer's availability changed.
+pub(crate) fn publish_printer_status(ctx: &Context<'_>, printer: &Printer, at: DateTime<Utc>) {
+    if let Some(bus) = ctx.data_opt::<EventBus>() {
+        bus.publish(FarmEvent::PrinterStatus {
+            printer_id: printer.id,
+            status: printer.status,
+            job_id: None,
+            progress_pct: None,
+            at,
+        });
+    }
+    publish_queue_changed(ctx, at);
 }
 
 /// Tells the scheduler that jobs were created, cancelled or edited by a committed mutation.
