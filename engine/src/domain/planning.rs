@@ -4,7 +4,7 @@
 //! planned and how long it takes, so the api only copies the result into `gantry_solver::Problem`:
 //!
 //! - jobs: `queued` and `scheduled` jobs; the setup class is the material code;
-//! - eligibility: a printer that is not offline/in error and supports the job's material kind;
+//! - eligibility: a printer that is not offline, in error or under maintenance and supports the job's material kind;
 //! - duration on a printer: `est_minutes · 100 / speed_factor_pct`, rounded up;
 //! - printers: available from now, or from the expected end of the job printing on them;
 //!   the loaded material is the initial setup class; planned maintenance windows are unavailable;
@@ -83,8 +83,13 @@ pub fn scaled_minutes(est_minutes: i64, speed_factor_pct: i64) -> i64 {
     (est_minutes.max(1).saturating_mul(100) + pct - 1) / pct
 }
 
+/// A printer that can take planned work: not offline, in error or under maintenance (a
+/// maintenance status set by hand has no known end; planned windows are handled as windows).
 fn usable(p: &Printer) -> bool {
-    !matches!(p.status, PrinterStatus::Offline | PrinterStatus::Error)
+    !matches!(
+        p.status,
+        PrinterStatus::Offline | PrinterStatus::Error | PrinterStatus::Maintenance
+    )
 }
 
 /// Builds the problem. Jobs in other states than queued/scheduled are ignored.
@@ -269,6 +274,7 @@ mod tests {
                 ),
                 busy,
                 printer(3, &[MaterialKind::Pla], 100, PrinterStatus::Offline),
+                printer(4, &[MaterialKind::Pla], 100, PrinterStatus::Maintenance),
             ],
             materials: vec![
                 material(10, "PLA-BLK", MaterialKind::Pla),
@@ -286,7 +292,7 @@ mod tests {
             }],
         };
         let p = build_problem(now, &input);
-        // The offline printer is left out; the busy one is free when its job ends (20 of
+        // The offline printer and the one under maintenance are left out; the busy one is free when its job ends (20 of
         // 60 scaled minutes have run); its loaded material is its initial class.
         let printers: Vec<(i64, i64, Option<&str>, &[[i64; 2]])> = p
             .printers
