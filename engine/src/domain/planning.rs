@@ -4,7 +4,8 @@
 //! planned and how long it takes, so the api only copies the result into `gantry_solver::Problem`:
 //!
 //! - jobs: `queued` and `scheduled` jobs; the setup class is the material code;
-//! - eligibility: a printer that is not offline, in error or under maintenance and supports the job's material kind;
+//! - eligibility: a printer that is not offline, in error or under maintenance and supports the
+//!   job's material kind;
 //! - duration on a printer: `est_minutes · 100 / speed_factor_pct`, rounded up;
 //! - printers: available from now, or from the expected end of the job printing on them;
 //!   the loaded material is the initial setup class; planned maintenance windows are unavailable;
