@@ -539,35 +539,23 @@ async fn earliest_delivery(
     material: &Material,
 ) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
     let input = read!(ctx, c => planning::planning_input(c, now));
-    let problem = build_problem(now, &input);
+    let mut problem = build_problem(now, &input);
     let current = printing::current_assignments(&problem, &input);
-    let mut solver_problem = gantry_actors::plan::to_solver(&problem);
+    // The quote's plates join the engine's problem (and its material the setup classes), so the
+    // one translation to the solver's problem covers them; the last plate is the repair event.
     let new_jobs = printing::quote_jobs(quantity, chosen, material, None);
-    let mut solver_jobs: Vec<gantry_solver::Job> = new_jobs
-        .iter()
-        .map(|j| gantry_solver::Job {
-            id: j.id.0.to_string(),
-            setup_class: j.setup_class.clone(),
-            durations: j.durations.iter().map(|(p, d)| (p.0.to_string(), *d)).collect(),
-            release: j.release,
-            due: j.due,
-            weight: j.weight,
-        })
-        .collect();
-    let Some(last) = solver_jobs.pop() else {
+    if new_jobs.is_empty() {
+        return Ok(None);
+    }
+    let ours: Vec<String> = new_jobs.iter().map(|j| j.id.0.to_string()).collect();
+    if !problem.setup_classes.contains(&material.code) {
+        problem.setup_classes.push(material.code.clone());
+    }
+    problem.jobs.extend(new_jobs);
+    let mut solver_problem = gantry_actors::plan::to_solver(&problem);
+    let Some(last) = solver_problem.jobs.pop() else {
         return Ok(None);
     };
-    if !solver_problem.setup_classes.contains(&material.code) {
-        solver_problem.setup_classes.push(material.code.clone());
-        let n = solver_problem.setup_classes.len();
-        let change = problem.change_minutes;
-        for m in solver_problem.setup_times.values_mut() {
-            *m = (0..n)
-                .map(|a| (0..n).map(|b| if a == b { 0 } else { change }).collect())
-                .collect();
-        }
-    }
-    solver_problem.jobs.extend(solver_jobs);
     let plan = gantry_solver::Plan {
         status: gantry_solver::Status::Feasible,
         assignments: current
@@ -592,7 +580,6 @@ async fn earliest_delivery(
         solve_ms: 0,
         method: "current".into(),
     };
-    let ours: Vec<String> = new_jobs.iter().map(|j| j.id.0.to_string()).collect();
     let event = gantry_solver::repair::Event::JobAdded { at: 0, job: last };
     let opts = gantry_solver::SolveOptions {
         time_limit: 0.0,
