@@ -39,6 +39,19 @@ pub const LNS_JOBS: usize = 8;
 /// Memory budget of one large-neighbourhood DP (deterministic, unlike a time cap).
 pub const LNS_BYTES: usize = 32 << 20;
 
+/// Default [`Local::lns_bp_every`]: every this many LNS steps, a larger neighbourhood
+/// ([`LNS_BP_JOBS`] jobs) is re-optimised by branch-and-price (HiGHS master LP) instead of the DP.
+pub const LNS_BP_EVERY: u64 = 0;
+
+/// Most jobs of a branch-and-price LNS step.
+pub const LNS_BP_JOBS: usize = 16;
+
+/// Nodes a branch-and-price LNS step may explore (deterministic work cap).
+pub const LNS_BP_NODES: u64 = 8;
+
+/// Pricing memory of a branch-and-price LNS step.
+pub const LNS_BP_BYTES: usize = 32 << 20;
+
 impl Limits {
     fn stop(&self, it: u64, since_best: u64, best: (usize, f64)) -> bool {
         if best.0 == 0 && best.1 <= self.target + EPS * best.1.abs().max(1.0) {
@@ -78,6 +91,12 @@ pub struct Local<'a> {
     /// Large-neighbourhood steps tried and steps that improved the current solution.
     pub lns_steps: u64,
     pub lns_improved: u64,
+    /// Every this many LNS steps, a larger neighbourhood goes to branch-and-price (cost-only
+    /// objectives; 0: never). Default [`LNS_BP_EVERY`].
+    pub lns_bp_every: u64,
+    /// Branch-and-price LNS steps tried and steps that improved.
+    pub lns_bp_steps: u64,
+    pub lns_bp_improved: u64,
 }
 
 impl<'a> Local<'a> {
@@ -98,6 +117,9 @@ impl<'a> Local<'a> {
             backup: Vec::new(),
             lns_steps: 0,
             lns_improved: 0,
+            lns_bp_every: LNS_BP_EVERY,
+            lns_bp_steps: 0,
+            lns_bp_improved: 0,
         };
         for (j, r) in &start.unscheduled {
             if r == CONGESTED {
@@ -437,7 +459,12 @@ impl<'a> Local<'a> {
             (p, rng.below(self.seqs[p].len()))
         };
         let n_printers = if rng.unit() < 0.5 { 2 } else { 3 };
-        let per = LNS_JOBS / n_printers;
+        // Branch-and-price only handles objectives without a makespan term here (the other
+        // printers' makespan is a floor the set-partitioning master does not model).
+        let big = self.lns_bp_every > 0
+            && inst.w_makespan == 0.0
+            && self.lns_steps.is_multiple_of(self.lns_bp_every);
+        let per = if big { LNS_BP_JOBS } else { LNS_JOBS } / n_printers;
         let window = |len: usize, centre: usize, take: usize| -> (usize, usize) {
             let take = take.min(len);
             let a = centre.saturating_sub(take / 2).min(len - take);
@@ -501,8 +528,32 @@ impl<'a> Local<'a> {
         let deadline = limits
             .deadline
             .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
-        let Some(middles) = crate::dp::solve_sub(inst, &sub, &jobs, deadline, LNS_BYTES) else {
-            return false;
+        let middles = if big {
+            self.lns_bp_steps += 1;
+            let current: Vec<Vec<usize>> = printers
+                .iter()
+                .zip(&ranges)
+                .map(|(&p, r)| self.seqs[p][r.0..r.1].to_vec())
+                .collect();
+            let run = crate::bp::solve_sub_bp_capped(
+                inst,
+                &sub,
+                &jobs,
+                &current,
+                f64::NEG_INFINITY,
+                deadline,
+                LNS_BP_BYTES,
+                LNS_BP_NODES,
+            );
+            match run.and_then(|r| r.improved) {
+                Some(s) => s.seqs,
+                None => return false,
+            }
+        } else {
+            match crate::dp::solve_sub(inst, &sub, &jobs, deadline, LNS_BYTES) {
+                Some(m) => m,
+                None => return false,
+            }
         };
         let before = self.score();
         let old: Vec<Vec<usize>> = printers.iter().map(|&p| self.seqs[p].clone()).collect();
@@ -519,6 +570,9 @@ impl<'a> Local<'a> {
         }
         self.refresh_sum();
         if self.pool.len() == pool_before && less(self.score(), before) {
+            if big {
+                self.lns_bp_improved += 1;
+            }
             return true;
         }
         // Not better (or, impossibly, a job no longer fits): restore.

@@ -8,6 +8,7 @@
 //! the run is not cut by the time limit (use [`SolveOptions::max_iterations`] for reproducible runs).
 
 pub mod bound;
+pub mod bp;
 pub mod check;
 pub mod dp;
 pub mod greedy;
@@ -221,7 +222,34 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                 });
                 name = "dp";
             }
-            if !skip && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
+            // Branch-and-price (pure makespan or pure cost objectives) above the DP's size.
+            let mut bp_ran = false;
+            if !skip && exact.is_none() && jobs.len() <= bp::BP_MAX_JOBS {
+                let bp_deadline = deadline(t0, opts.time_limit * 0.97);
+                if let Some(run) = bp::solve_bp(inst, &jobs, &warm, lb.value, bp_deadline, max_bytes) {
+                    bp_ran = true;
+                    dual = dual.max(run.lower_bound);
+                    if let Some(s) = run.improved
+                        && let Some(v) = s.evaluate(inst)
+                        && warm_value.is_none_or(|w| v.value < w.1)
+                    {
+                        warm_value = Some((warm.unscheduled.len(), v.value));
+                        warm = Sequences {
+                            unscheduled: warm.unscheduled.clone(),
+                            ..s
+                        };
+                    }
+                    if run.proved {
+                        exact = Some(milp::MilpResult {
+                            sequences: warm.clone(),
+                            proved_optimal: true,
+                            dual_bound: f64::NEG_INFINITY,
+                        });
+                    }
+                    name = "bp";
+                }
+            }
+            if !skip && !bp_ran && exact.is_none() && jobs.len() <= COLUMNS_MAX_JOBS {
                 let states = (max_bytes / dp::COLUMN_STATE_BYTES).min(1_000_000);
                 let run = dp::solve_columns_from(
                     inst,
@@ -262,7 +290,7 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                     None => {}
                 }
             }
-            if !skip && exact.is_none() {
+            if !skip && !bp_ran && exact.is_none() {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
                 exact = milp::solve_milp(inst, &jobs, Some(&warm), remaining);
             }
@@ -279,7 +307,7 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                     dual = dual.max(r.dual_bound);
                     if better { (s, name) } else { (warm, name) }
                 }
-                None => (warm, "milp"),
+                None => (warm, name),
             }
         }
     };

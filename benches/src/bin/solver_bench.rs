@@ -7,6 +7,8 @@
 //!                    [--cpsat-hints greedy,construct,none] [--cpsat-model auto|full|relaxed]
 //! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3] [--method milp|auto]
 //!                    [--only makespan|tardiness]
+//! solver-bench lns   [--sizes 20x150,100x1000] [--limits 1,10] [--seeds 1] [--periods 0,50]
+//!                    [--bp-every 10,0]   (branch-and-price every N LNS steps; 0: DP only)
 //! ```
 //! CP-SAT runs `python3 benches/cpsat/cpsat_solve.py` (needs `pip install ortools`).
 
@@ -391,8 +393,12 @@ fn lns_stats(args: &[String]) {
     let limits: Vec<f64> = list(&arg(args, "--limits", "1,10"));
     let seeds: Vec<u64> = list(&arg(args, "--seeds", "1"));
     let periods: Vec<u64> = list(&arg(args, "--periods", "0,50"));
-    println!("| size | seed | limit s | LNS period | value | iterations | LNS steps | improving steps |");
-    println!("|---|---|---|---|---|---|---|---|");
+    let default_bp = gantry_solver::heuristic::LNS_BP_EVERY.to_string();
+    let bp_every: Vec<u64> = list(&arg(args, "--bp-every", &default_bp));
+    println!(
+        "| size | seed | limit s | LNS period | B&P every | value | iterations | LNS steps | improving steps | B&P steps | improving B&P steps |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &(np, nj) in &sizes {
         for &seed in &seeds {
             let pb = generate(&ScenarioSpec::farm(np, nj, seed));
@@ -401,8 +407,13 @@ fn lns_stats(args: &[String]) {
             };
             let start = construct(&inst);
             for &limit in &limits {
-                for &period in &periods {
+                for (&period, &every) in periods
+                    .iter()
+                    .flat_map(|p| bp_every.iter().map(move |e| (p, e)))
+                    .filter(|(p, e)| **p > 0 || **e == bp_every[0])
+                {
                     let mut local = Local::new(&inst, &start);
+                    local.lns_bp_every = every;
                     let l = Limits {
                         deadline: Some(Instant::now() + std::time::Duration::from_secs_f64(limit)),
                         max_iterations: None,
@@ -413,8 +424,12 @@ fn lns_stats(args: &[String]) {
                     let r = local.run(&l, seed);
                     let v = r.best.evaluate(&inst).map_or(f64::NAN, |v| v.value);
                     println!(
-                        "| {np}x{nj} | {seed} | {limit} | {period} | {v:.1} | {} | {} | {} |",
-                        r.iterations, local.lns_steps, local.lns_improved
+                        "| {np}x{nj} | {seed} | {limit} | {period} | {every} | {v:.1} | {} | {} | {} | {} | {} |",
+                        r.iterations,
+                        local.lns_steps,
+                        local.lns_improved,
+                        local.lns_bp_steps,
+                        local.lns_bp_improved
                     );
                 }
             }
