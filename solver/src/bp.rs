@@ -103,6 +103,11 @@ pub struct BpStats {
     pub lp_solves: u64,
     pub columns: u64,
     pub pricing_labels: u64,
+    /// Wall time in HiGHS (master LPs and MILPs, model building included) and in pricing, µs.
+    pub master_us: u64,
+    pub pricing_us: u64,
+    /// Of `master_us`, the restricted-master MILPs.
+    pub milp_us: u64,
 }
 
 /// Result of [`solve_bp`] / [`solve_sub_bp`].
@@ -152,7 +157,7 @@ struct Bp<'a> {
     /// Per job: lower bound on its own tardiness and setup terms.
     lb_job: Vec<f64>,
     total_lb: f64,
-    /// Per sub printer: cost of its fixed prefix (a lower bound on its cost).
+    /// Per sub printer: a lower bound on its cost (prefix and suffix) whatever its middle.
     start_cost: Vec<f64>,
     deadline: Instant,
     max_labels: usize,
@@ -188,9 +193,14 @@ impl<'a> Bp<'a> {
             for (pi, &p) in sub.printers.iter().enumerate() {
                 let Some(d) = inst.duration(j, p) else { continue };
                 let s = crate::bound::min_setup(inst, &on, j, p);
-                let Some(e) = crate::bound::earliest_end_alone(inst, j, p, s) else {
+                // Earliest end of the job alone after the printer's fixed prefix.
+                let Some(ready) = sub.starts[pi].ready else {
                     continue;
                 };
+                let Some(load) = inst.earliest_load(p, ready.max(inst.release[j]), s + d) else {
+                    continue;
+                };
+                let e = load + s + d;
                 elig[pi] |= 1 << k;
                 work[pi][k] = d + s;
                 dur[pi][k] = d;
@@ -204,7 +214,39 @@ impl<'a> Bp<'a> {
             lb_job[k] = best;
         }
         let total_lb = lb_job.iter().sum();
-        let start_cost = sub.starts.iter().map(|c| c.cost(inst)).collect();
+        // Lower bound on each printer's cost whatever its middle part: the prefix, then the
+        // suffix timed from the prefix's end with the least setup any predecessor could give its
+        // first job (semi-active timing is monotone: an earlier start and a shorter setup never
+        // end a job later).
+        let start_cost = (0..n_p)
+            .map(|pi| {
+                let p = sub.printers[pi];
+                let start = sub.starts[pi];
+                let Some(&first) = sub.suffixes[pi].first() else {
+                    return start.cost(inst);
+                };
+                let target = inst.job_class[first];
+                let mut c = start;
+                if c.prev.is_some() {
+                    let mut best = c.prev;
+                    for &j in jobs {
+                        if inst.duration(j, p).is_some() {
+                            let a = Some(inst.job_class[j]);
+                            if inst.setup_time(p, a, target) < inst.setup_time(p, best, target) {
+                                best = a;
+                            }
+                        }
+                    }
+                    c.prev = best;
+                }
+                for &q in &sub.suffixes[pi] {
+                    if c.push(inst, p, q).is_none() {
+                        return start.cost(inst);
+                    }
+                }
+                c.cost(inst)
+            })
+            .collect();
         Some(Bp {
             inst,
             sub,
@@ -298,6 +340,23 @@ impl<'a> Bp<'a> {
             return None;
         }
         self.stats.lp_solves += 1;
+        let t_master = Instant::now();
+        let r = self.solve_master_inner(cols, mode, big_m, integer, remaining);
+        self.stats.master_us += t_master.elapsed().as_micros() as u64;
+        if integer {
+            self.stats.milp_us += t_master.elapsed().as_micros() as u64;
+        }
+        r
+    }
+
+    fn solve_master_inner(
+        &self,
+        cols: &[usize],
+        mode: Mode,
+        big_m: f64,
+        integer: bool,
+        remaining: f64,
+    ) -> Option<Lp> {
         let mut vars = ProblemVariables::new();
         let lam: Vec<_> = cols
             .iter()
@@ -689,7 +748,10 @@ impl<'a> Bp<'a> {
             let mut added = 0usize;
             if !lp_zero {
                 for pi in 0..self.n_p {
-                    let (new, mut min_rc) = self.price(pi, &lp.pi, lp.mu[pi], node, mode, ub, tol)?;
+                    let t_price = Instant::now();
+                    let priced = self.price(pi, &lp.pi, lp.mu[pi], node, mode, ub, tol);
+                    self.stats.pricing_us += t_price.elapsed().as_micros() as u64;
+                    let (new, mut min_rc) = priced?;
                     // The pool's columns (the empty one, and any outside the pricing's pruned
                     // universe) are in the bound too: priced exactly here.
                     min_rc = min_rc.min(pool_rc[pi]);

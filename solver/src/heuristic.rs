@@ -41,16 +41,19 @@ pub const LNS_BYTES: usize = 32 << 20;
 
 /// Default [`Local::lns_bp_every`]: every this many LNS steps, a larger neighbourhood
 /// ([`LNS_BP_JOBS`] jobs) is re-optimised by branch-and-price (HiGHS master LP) instead of the DP.
-pub const LNS_BP_EVERY: u64 = 0;
+pub const LNS_BP_EVERY: u64 = 200;
 
 /// Most jobs of a branch-and-price LNS step.
 pub const LNS_BP_JOBS: usize = 16;
 
+/// Printers (least, most) of a branch-and-price LNS step.
+pub const LNS_BP_PRINTERS: (usize, usize) = (4, 6);
+
 /// Nodes a branch-and-price LNS step may explore (deterministic work cap).
-pub const LNS_BP_NODES: u64 = 8;
+pub const LNS_BP_NODES: u64 = 1;
 
 /// Pricing memory of a branch-and-price LNS step.
-pub const LNS_BP_BYTES: usize = 32 << 20;
+pub const LNS_BP_BYTES: usize = 8 << 20;
 
 impl Limits {
     fn stop(&self, it: u64, since_best: u64, best: (usize, f64)) -> bool {
@@ -412,10 +415,15 @@ impl<'a> Local<'a> {
 
     /// Large-neighbourhood step: pick 2–3 printers (the most tardy / critical one, or a random
     /// busy one, plus printers that can run some of its jobs), take a window of at most
-    /// [`LNS_JOBS`] consecutive jobs on each (around the same time), and re-sequence and
-    /// re-assign those jobs exactly with the DP ([`crate::dp::solve_sub`]; prefixes and suffixes
-    /// stay fixed). Applies the result when it is strictly better. Deterministic for the RNG state
-    /// (the DP is capped by memory, not time; only the global deadline can cut it).
+    /// [`LNS_JOBS`] jobs in total, consecutive on each printer (around the same time), and
+    /// re-sequence and re-assign those jobs exactly with the DP ([`crate::dp::solve_sub`];
+    /// prefixes and suffixes stay fixed). Every [`Local::lns_bp_every`]-th step (objectives
+    /// without a makespan term) takes 4–6 printers and up to [`LNS_BP_JOBS`] jobs instead and
+    /// re-optimises them with branch-and-price ([`crate::bp::solve_sub_bp_capped`]: HiGHS master
+    /// LP, exact pricing, the restricted master as a HiGHS MILP; root node only). Applies the
+    /// result when it is strictly better. Deterministic for the RNG state (the DP is capped by
+    /// memory and branch-and-price by labels, rounds and nodes, not by time; only the global
+    /// deadline can cut them).
     pub fn lns_step(&mut self, rng: &mut Rng, limits: &Limits) -> bool {
         let inst = self.inst;
         let nonempty: Vec<usize> = (0..inst.n_printers)
@@ -458,12 +466,20 @@ impl<'a> Local<'a> {
             let p = nonempty[rng.below(nonempty.len())];
             (p, rng.below(self.seqs[p].len()))
         };
-        let n_printers = if rng.unit() < 0.5 { 2 } else { 3 };
         // Branch-and-price only handles objectives without a makespan term here (the other
         // printers' makespan is a floor the set-partitioning master does not model).
         let big = self.lns_bp_every > 0
             && inst.w_makespan == 0.0
             && self.lns_steps.is_multiple_of(self.lns_bp_every);
+        // The DP is exponential in the jobs per printer and in the printers (3^jobs
+        // combination); branch-and-price is at its best with many printers and few jobs each.
+        let n_printers = if big {
+            LNS_BP_PRINTERS.0 + rng.below(LNS_BP_PRINTERS.1 - LNS_BP_PRINTERS.0 + 1)
+        } else if rng.unit() < 0.5 {
+            2
+        } else {
+            3
+        };
         let per = if big { LNS_BP_JOBS } else { LNS_JOBS } / n_printers;
         let window = |len: usize, centre: usize, take: usize| -> (usize, usize) {
             let take = take.min(len);

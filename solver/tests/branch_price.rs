@@ -238,3 +238,33 @@ fn sub_problem_branch_and_price_equals_the_sub_dp() {
     }
     assert!(checked >= 5, "only {checked} sub-problems");
 }
+
+/// Benchmark-like farms (4 classes, shifts, maintenance, due dates) of 12 jobs on 3 printers:
+/// branch-and-price proves the DP's optimum for both benchmark objectives.
+#[test]
+fn branch_and_price_equals_the_dp_on_twelve_job_farms() {
+    for seed in 1..=4u64 {
+        for obj in [OBJECTIVES[0], OBJECTIVES[1]] {
+            let mut spec = ScenarioSpec::farm(3, 12, seed);
+            spec.classes = 4;
+            spec.objective = obj;
+            let pb = generate(&spec);
+            let inst = Instance::new(&pb).unwrap();
+            let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+            if jobs
+                .iter()
+                .any(|&j| gantry_solver::bound::placement_reason(&inst, j).is_some())
+            {
+                continue;
+            }
+            let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
+            let (v, run) = run_bp(&inst, later());
+            assert!(run.proved, "seed {seed} {obj:?}");
+            assert!(
+                (v - opt_v).abs() < 1e-6,
+                "seed {seed} {obj:?}: bp {v} vs dp {opt_v}"
+            );
+            assert!(run.lower_bound <= opt_v + 1e-6);
+        }
+    }
+}
