@@ -54,6 +54,10 @@ const CLOSE_TOL: f64 = 1e-6;
 /// Columns returned per printer and pricing round.
 const COLUMNS_PER_ROUND: usize = 40;
 
+/// Label cap of the first, cheap pricing attempt (see [`Bp::node`]; at most 1/16 of the
+/// memory budget's labels).
+const QUICK_LABELS: usize = 50_000;
+
 /// Column-generation rounds per node before the node gives up.
 const MAX_ROUNDS: usize = 400;
 
@@ -128,6 +132,15 @@ struct Lp {
     art: Vec<f64>,
     pi: Vec<f64>,
     mu: Vec<f64>,
+}
+
+/// Result of one pricing.
+struct Priced {
+    columns: Vec<Column>,
+    /// Least reduced cost (exact when below `−tol` and not `truncated`).
+    min_rc: f64,
+    /// The label cap stopped the enumeration: `min_rc` is not a bound.
+    truncated: bool,
 }
 
 enum NodeResult {
@@ -453,8 +466,10 @@ impl<'a> Bp<'a> {
 
     /// Exact pricing on printer `pi`: the columns (at most [`COLUMNS_PER_ROUND`], distinct job
     /// sets) whose reduced cost `cost − Σ π − μ` is below `−tol`, and the least reduced cost found
-    /// (`+∞` if none is below `−tol`: then every column's reduced cost is ≥ `−tol`). `None` when
-    /// out of time or over the label budget.
+    /// (`+∞` if none is below `−tol`: then every column's reduced cost is ≥ `−tol`). Above `cap`
+    /// labels the enumeration stops early (`truncated`: the columns found so far — the shorter
+    /// sequences, the DP runs by length — and no valid least reduced cost). `None` when out of
+    /// time.
     #[allow(clippy::too_many_arguments)]
     fn price(
         &mut self,
@@ -465,14 +480,19 @@ impl<'a> Bp<'a> {
         mode: Mode,
         ub: f64,
         tol: f64,
-    ) -> Option<(Vec<Column>, f64)> {
+        cap: usize,
+    ) -> Option<Priced> {
         let inst = self.inst;
         let p = self.sub.printers[pi];
         let n = self.n;
         let allowed = node.allowed[pi] & self.elig[pi];
         let required = node.required[pi];
         if required & !allowed != 0 {
-            return Some((Vec::new(), f64::INFINITY));
+            return Some(Priced {
+                columns: Vec::new(),
+                min_rc: f64::INFINITY,
+                truncated: false,
+            });
         }
         let others: f64 = self.start_cost.iter().sum::<f64>() - self.start_cost[pi];
         let ub_eps = 1e-9 * ub.abs().max(1.0);
@@ -637,12 +657,14 @@ impl<'a> Bp<'a> {
             }
         }
         let mut i = 0usize;
+        let mut truncated = false;
         while i < labels.len() {
             if i % 2048 == 2047 && Instant::now() >= self.deadline {
                 return None;
             }
-            if labels.len() > self.max_labels {
-                return None;
+            if labels.len() > cap {
+                truncated = true;
+                break;
             }
             let l = labels[i];
             i += 1;
@@ -699,7 +721,11 @@ impl<'a> Bp<'a> {
                 end: closed.cmax,
             });
         }
-        Some((out, min_rc))
+        Some(Priced {
+            columns: out,
+            min_rc,
+            truncated,
+        })
     }
 
     /// Column generation at a node until no column has a negative reduced cost, or the
@@ -718,6 +744,9 @@ impl<'a> Bp<'a> {
         }
         self.stats.nodes += 1;
         let mut lb = node.lb;
+        // Pricing first runs with a small label cap (cheap columns while the duals are still far
+        // off); a round whose capped pricings found nothing new is repeated uncapped (exact).
+        let mut force_exact = false;
         for _round in 0..MAX_ROUNDS {
             if self.timed_out() {
                 return None;
@@ -747,26 +776,49 @@ impl<'a> Bp<'a> {
             }
             let mut added = 0usize;
             if !lp_zero {
+                let mut exact_round = true;
                 for pi in 0..self.n_p {
                     let t_price = Instant::now();
-                    let priced = self.price(pi, &lp.pi, lp.mu[pi], node, mode, ub, tol);
+                    let quick = if force_exact {
+                        self.max_labels
+                    } else {
+                        QUICK_LABELS.min(self.max_labels / 16)
+                    };
+                    let mut priced = self.price(pi, &lp.pi, lp.mu[pi], node, mode, ub, tol, quick);
+                    if let Some(r) = &priced
+                        && r.truncated
+                        && r.columns.is_empty()
+                        && quick < self.max_labels
+                    {
+                        priced = self.price(pi, &lp.pi, lp.mu[pi], node, mode, ub, tol, self.max_labels);
+                    }
                     self.stats.pricing_us += t_price.elapsed().as_micros() as u64;
-                    let (new, mut min_rc) = priced?;
+                    let priced = priced?;
+                    if priced.truncated {
+                        if priced.columns.is_empty() {
+                            // Over the memory budget even uncapped: give up.
+                            return None;
+                        }
+                        exact_round = false;
+                    }
                     // The pool's columns (the empty one, and any outside the pricing's pruned
                     // universe) are in the bound too: priced exactly here.
-                    min_rc = min_rc.min(pool_rc[pi]);
+                    let min_rc = priced.min_rc.min(pool_rc[pi]);
                     lagr += big_m.min(lp.mu[pi] + min_rc.min(-tol));
-                    for c in new {
+                    for c in priced.columns {
                         if self.add_column(c) {
                             added += 1;
                         }
                     }
                 }
-                lb = lb.max(lagr);
-                if lb >= cutoff {
-                    return Some((NodeResult::Pruned, lb));
+                if exact_round {
+                    lb = lb.max(lagr);
+                    if lb >= cutoff {
+                        return Some((NodeResult::Pruned, lb));
+                    }
                 }
-                if added > 0 {
+                force_exact = added == 0 && !exact_round;
+                if added > 0 || force_exact {
                     continue;
                 }
             }

@@ -40,7 +40,8 @@ pub enum Method {
     Greedy,
     /// Constructive + ruin-and-recreate local search until the time limit.
     Heuristic,
-    /// Exact MILP (HiGHS), warm-started by the heuristic.
+    /// The exact path, warm-started by the heuristic: DP (≤ 16 jobs), branch-and-price (pure
+    /// makespan or pure tardiness/setup objectives), the column method and the HiGHS MILP.
     Milp,
 }
 
