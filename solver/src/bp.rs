@@ -8,7 +8,8 @@
 //! semi-active timing as everything else, so every column is timed exactly as the checker times
 //! it (shifts, windows, releases, bed clearing, horizon). Labels are pruned with an optimistic
 //! bound on the reduced cost of any extension, so every column with a negative reduced cost is
-//! found.
+//! found. (A first, capped attempt per round only collects cheap columns; bounds and
+//! convergence come from uncapped rounds.)
 //!
 //! The bound is a Lagrangian bound computed from the duals and the exact pricing result
 //! (`Σ_j π_j + Σ_p min_c (cost_c − Σ_{j∈c} π_j)`), so it is a real bound whatever the LP
