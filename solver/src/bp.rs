@@ -874,10 +874,9 @@ impl<'a> Bp<'a> {
                 }
             }
             let picks: Option<Vec<usize>> = pick.into_iter().collect();
-            return Some(match picks {
-                Some(ps) => (NodeResult::Integral(ps, lb), lb),
-                None => (NodeResult::Pruned, lb),
-            });
+            // A printer without a column in the support is impossible with all artificial
+            // variables at 0; if tolerances produce it anyway, give up rather than claim.
+            return picks.map(|ps| (NodeResult::Integral(ps, lb), lb));
         }
         None
     }
