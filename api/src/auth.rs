@@ -7,10 +7,19 @@
 //!
 //! Access tokens are JWTs signed with HS256 (`GANTRY_JWT_SECRET`), carrying `sub` (user id),
 //! `role`, `cid` (customer id), `sid` (the session: the refresh-token family), `iat`, `exp` and
-//! `jti`. On every request the account is reloaded (a deactivated account or a changed role takes
-//! effect at once) and the session must not be revoked (logout takes effect at once).
+//! `jti`. A bearer token is checked against the database (the account must be active, the
+//! session or API token not revoked) and the resulting principal is then remembered for a short
+//! while (`GANTRY_AUTH_CACHE_SECS`, default 5 s; 0 turns the cache off), so a busy client does not
+//! cost two reads per request. Every mutation of this process that revokes or changes
+//! credentials (logout, refresh-token reuse, password change, deactivation, role change, API-token
+//! revocation) empties the cache, so in this process they take effect at once; a change made
+//! elsewhere (another replica, `gantry set-password`) takes effect within the cache lifetime.
+//! Signature and expiry of an access token are checked on every request, cached or not.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -22,6 +31,7 @@ use gantry_engine::error::DomainError;
 use gantry_engine::store::{Db, StoreError, StoreResult};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::graphql::principal::{Principal, PrincipalKind};
@@ -60,6 +70,100 @@ struct Inner {
     /// A real argon2id hash of a random string: unknown accounts are checked against it, so
     /// they take as long as known ones (no enumeration by timing).
     dummy_hash: String,
+    /// Recently verified bearer tokens.
+    cache: PrincipalCache,
+}
+
+/// Most principals remembered at once; when full, the cache starts over.
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Bearer tokens verified against the database in the last `ttl`, keyed by the SHA-256 of the
+/// token (the token itself is not kept). An entry is used only while the cache generation it was
+/// made in is current: [`Auth::forget_principals`] starts a new generation, so a request that
+/// read the database before a revocation cannot put a stale principal back afterwards.
+struct PrincipalCache {
+    ttl: Duration,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<[u8; 32], Cached>>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    principal: Principal,
+    generation: u64,
+    expires: Instant,
+    /// API tokens: when the token was last recorded as used (the record is still refreshed once
+    /// a minute while the principal comes from the cache).
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl PrincipalCache {
+    fn new(ttl: Duration) -> Self {
+        PrincipalCache {
+            ttl,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Cached>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn key(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Cached> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut entries = self.entries();
+        match entries.get(key) {
+            Some(c) if c.generation == generation && c.expires > Instant::now() => Some(c.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remembers `principal`, unless the cache was emptied since `generation` was read.
+    fn put(&self, key: [u8; 32], generation: u64, principal: Principal, last_used_at: Option<DateTime<Utc>>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries();
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Cached {
+                principal,
+                generation,
+                expires: Instant::now() + self.ttl,
+                last_used_at,
+            },
+        );
+    }
+
+    fn touched(&self, key: &[u8; 32], at: DateTime<Utc>) {
+        if let Some(c) = self.entries().get_mut(key) {
+            c.last_used_at = Some(at);
+        }
+    }
+
+    fn clear(&self) {
+        let mut entries = self.entries();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.clear();
+    }
 }
 
 /// Failure of the cryptographic machinery (not of the caller).
@@ -126,12 +230,24 @@ pub struct AccessToken {
 }
 
 impl Auth {
-    /// Keys from `secret` (at least 32 bytes for production; not checked here).
+    /// Keys from `secret` (at least 32 bytes for production; not checked here), without a
+    /// principal cache.
     pub fn new(
         secret: &[u8],
         access_ttl_secs: u64,
         refresh_ttl_secs: u64,
         policy: LoginPolicy,
+    ) -> Result<Auth, AuthSetupError> {
+        Auth::with_cache(secret, access_ttl_secs, refresh_ttl_secs, policy, Duration::ZERO)
+    }
+
+    /// [`Auth::new`] remembering verified principals for `cache_ttl` (zero: not at all).
+    pub fn with_cache(
+        secret: &[u8],
+        access_ttl_secs: u64,
+        refresh_ttl_secs: u64,
+        policy: LoginPolicy,
+        cache_ttl: Duration,
     ) -> Result<Auth, AuthSetupError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
@@ -147,6 +263,7 @@ impl Auth {
                 refresh_ttl: secs(refresh_ttl_secs),
                 policy,
                 dummy_hash: hash_password_blocking(&dummy)?,
+                cache: PrincipalCache::new(cache_ttl),
             }),
         })
     }
@@ -164,12 +281,20 @@ impl Auth {
                 random_bytes::<32>()?.to_vec()
             }
         };
-        Auth::new(
+        Auth::with_cache(
             &secret,
             config.access_token_ttl_secs,
             config.refresh_token_ttl_secs,
             LoginPolicy::default(),
+            Duration::from_secs(config.auth_cache_secs),
         )
+    }
+
+    /// Forgets every remembered principal. Called after every committed change that revokes or
+    /// alters credentials (logout, session revocation, password or role change, deactivation,
+    /// API-token revocation), so it takes effect at once in this process.
+    pub fn forget_principals(&self) {
+        self.inner.cache.clear();
     }
 
     pub fn policy(&self) -> &LoginPolicy {
@@ -232,23 +357,66 @@ fn auth_err(e: AuthError) -> StoreError {
 
 /// Authenticates a bearer token: an access JWT or an API token (`gty_…`). Refresh and printer
 /// tokens are not accepted here. Rejections are `StoreError::Rejected(Auth(..))`.
+///
+/// A principal verified within the cache lifetime is answered from memory (see the module
+/// documentation); an access token's signature and expiry are still checked every time.
 pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<Principal> {
+    use gantry_engine::store::auth as st;
+    let kind = TokenKind::classify(token);
+    let cache = &auth.inner.cache;
+    let key = PrincipalCache::key(token);
+    if let Some(hit) = cache.get(&key) {
+        match (kind, &hit.principal.kind) {
+            (Some(TokenKind::Api), PrincipalKind::ApiToken { token_id, .. }) => {
+                if st::needs_touch(now, hit.last_used_at) {
+                    let mut tx = db.begin().await?;
+                    st::touch_api_token(&mut tx, now, *token_id).await?;
+                    tx.commit().await?;
+                    cache.touched(&key, now);
+                }
+                return Ok(hit.principal);
+            }
+            (None, PrincipalKind::User) => {
+                auth.verify_access(token).map_err(auth_err)?;
+                return Ok(hit.principal);
+            }
+            _ => {}
+        }
+    }
+    // Read before the database: a revocation committed after this point empties the cache and
+    // makes this generation stale, so the principal read below is then not remembered.
+    let generation = cache.generation.load(Ordering::SeqCst);
+    let (principal, last_used_at) = authenticate_uncached(auth, db, token, kind, now).await?;
+    cache.put(key, generation, principal.clone(), last_used_at);
+    Ok(principal)
+}
+
+/// The database check of [`authenticate`]; also returns an API token's last recorded use.
+async fn authenticate_uncached(
+    auth: &Auth,
+    db: &Db,
+    token: &str,
+    kind: Option<TokenKind>,
+    now: DateTime<Utc>,
+) -> StoreResult<(Principal, Option<DateTime<Utc>>)> {
     use gantry_engine::store::{auth as st, users};
     let mut conn = db.pool().acquire().await?;
-    match TokenKind::classify(token) {
+    match kind {
         Some(TokenKind::Api) => {
             let t = st::api_token_by_secret(&mut conn, token).await?;
             let user = users::get_user(&mut conn, t.user_id).await?;
             if !user.active {
                 return Err(auth_err(AuthError::AccountInactive));
             }
+            let mut last_used_at = t.last_used_at;
             if st::needs_touch(now, t.last_used_at) {
                 drop(conn);
                 let mut tx = db.begin().await?;
                 st::touch_api_token(&mut tx, now, t.id).await?;
                 tx.commit().await?;
+                last_used_at = Some(now);
             }
-            Ok(Principal {
+            let principal = Principal {
                 user_id: user.id,
                 role: user.role,
                 customer_id: user.customer_id,
@@ -256,7 +424,8 @@ pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>)
                     token_id: t.id,
                     scopes: t.scopes,
                 },
-            })
+            };
+            Ok((principal, last_used_at))
         }
         Some(_) => Err(auth_err(AuthError::TokenInvalid)),
         None => {
@@ -277,12 +446,13 @@ pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>)
             if !st::session_active(&mut conn, &claims.sid).await? {
                 return Err(auth_err(AuthError::TokenRevoked));
             }
-            Ok(Principal {
+            let principal = Principal {
                 user_id: user.id,
                 role: user.role,
                 customer_id: user.customer_id,
                 kind: PrincipalKind::User,
-            })
+            };
+            Ok((principal, None))
         }
     }
 }

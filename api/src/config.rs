@@ -82,6 +82,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Which slicer estimates print time and filament (`GANTRY_SLICER`).
     pub slicer: crate::slicer::SlicerSetting,
+    /// How long a verified bearer token's principal is remembered, seconds; 0: not at all
+    /// (`GANTRY_AUTH_CACHE_SECS`). Bounds how late a revocation made by another process is seen.
+    pub auth_cache_secs: u64,
 }
 
 /// A secret setting; `Debug` does not show it.
@@ -124,6 +127,7 @@ struct FileConfig {
     replan_debounce_ms: Option<String>,
     max_upload_bytes: Option<String>,
     slicer: Option<String>,
+    auth_cache_secs: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -151,6 +155,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
     ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
     ("GANTRY_SLICER", "slicer"),
+    ("GANTRY_AUTH_CACHE_SECS", "auth_cache_secs"),
 ];
 
 impl Config {
@@ -200,6 +205,7 @@ impl Config {
             ("replan_debounce_ms", file.replan_debounce_ms),
             ("max_upload_bytes", file.max_upload_bytes),
             ("slicer", file.slicer),
+            ("auth_cache_secs", file.auth_cache_secs),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -374,6 +380,7 @@ impl Config {
         let max_reprints = number("GANTRY_MAX_REPRINTS", 2, 0, 100)? as u32;
         let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
         let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
+        let auth_cache_secs = number("GANTRY_AUTH_CACHE_SECS", 5, 0, 60)? as u64;
 
         Ok(Config {
             listen,
@@ -396,6 +403,7 @@ impl Config {
             replan_debounce_ms,
             max_upload_bytes,
             slicer,
+            auth_cache_secs,
         })
     }
 }

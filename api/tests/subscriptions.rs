@@ -286,7 +286,7 @@ app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
         .unwrap();
 
     let mut seen = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let (id, data) = next(&mut ws).await;
         assert_eq!(id, "orders");
         let e = &data["orderStatus"];
@@ -295,7 +295,8 @@ app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
         assert_eq!(e["order"]["id"], alice_order.as_str());
         seen.push(e["status"].as_str().unwrap().to_string());
     }
-    assert_eq!(seen, ["PLACED", "PAID", "IN_PRODUCTION"]);
+    // Created as a draft (published too), then placed, paid and in production.
+    assert_eq!(seen, ["DRAFT", "PLACED", "PAID", "IN_PRODUCTION"]);
     // startProduction created jobs outside the farm: the scheduler is told.
     let mut queue_changed = false;
     while let Ok(e) = queue.try_recv() {
@@ -586,4 +587,105 @@ app_test!(a_status_set_by_hand_reaches_printer_status_subscribers, |app| {
         data,
         json!({"printerStatus": {"printerId": idle, "status": "MAINTENANCE"}})
     );
+});
+
+app_test!(drafts_new_printers_and_maintenance_are_published, |app| {
+    let admin = app.login_as(Role::Admin).await;
+    let alice = login_new(app, Role::Customer, "alice@gantry.test").await;
+    let alice_c = my_customer(app, &alice).await;
+    let base = app.events.subscribers();
+    let mut ws = connect(app, &alice).await;
+    subscribe(
+        app,
+        &mut ws,
+        "orders",
+        "subscription { orderStatus { orderId customerId status } }",
+        base + 1,
+    )
+    .await;
+    let mut staff = connect(app, &admin).await;
+    subscribe(
+        app,
+        &mut staff,
+        "printers",
+        "subscription { printerStatus { printerId status } }",
+        base + 2,
+    )
+    .await;
+    let mut bus = app.events.subscribe();
+
+    // A draft created by the customer reaches her orderStatus feed as DRAFT.
+    let draft = ok(
+        app,
+        &alice,
+        "mutation { createOrder(input: {}) { id } }",
+        json!({}),
+    )
+    .await["createOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (id, data) = next(&mut ws).await;
+    assert_eq!(id, "orders");
+    assert_eq!(
+        data,
+        json!({"orderStatus": {"orderId": draft, "customerId": alice_c, "status": "DRAFT"}})
+    );
+    // A retry with the same idempotency key returns the same draft and publishes nothing new:
+    // the next event of the feed is the cancellation.
+    let keyed = "mutation { createOrder(input: {}, idempotencyKey: \"k-1\") { id } }";
+    let first = ok(app, &alice, keyed, json!({})).await["createOrder"]["id"].clone();
+    let (_, data) = next(&mut ws).await;
+    assert_eq!(data["orderStatus"]["orderId"], first);
+    assert_eq!(data["orderStatus"]["status"], "DRAFT");
+    let again = ok(app, &alice, keyed, json!({})).await["createOrder"]["id"].clone();
+    assert_eq!(again, first);
+    ok(
+        app,
+        &alice,
+        "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+        json!({"id": draft}),
+    )
+    .await;
+    let (_, data) = next(&mut ws).await;
+    assert_eq!(
+        (&data["orderStatus"]["orderId"], &data["orderStatus"]["status"]),
+        (&json!(draft), &json!("CANCELLED"))
+    );
+
+    // A new printer is published with its status, and the scheduler is told to re-plan.
+    let printer = ok(
+        app,
+        &admin,
+        "mutation { createPrinter(input: {name: \"P-new\", model: \"MK4\", technology: FDM, \
+         buildVolume: {xMm: 250, yMm: 210, zMm: 220}, materials: [PLA], \
+         hourlyCost: {minor: 150, currency: \"EUR\"}}) { id } }",
+        json!({}),
+    )
+    .await["createPrinter"]["id"]
+        .clone();
+    let (id, data) = next(&mut staff).await;
+    assert_eq!(id, "printers");
+    assert_eq!(
+        data,
+        json!({"printerStatus": {"printerId": printer, "status": "IDLE"}})
+    );
+    let queue_changed = |bus: &mut tokio::sync::broadcast::Receiver<FarmEvent>| {
+        let mut seen = false;
+        while let Ok(e) = bus.try_recv() {
+            seen |= matches!(e, FarmEvent::QueueChanged { .. });
+        }
+        seen
+    };
+    assert!(queue_changed(&mut bus), "QueueChanged after createPrinter");
+    // Maintenance changes the printer's availability: the scheduler is told.
+    let starts = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    ok(
+        app,
+        &admin,
+        "mutation($p: ID!, $s: DateTime!) { scheduleMaintenance(printerId: $p, startsAt: $s, durationMinutes: 60) { id } }",
+        json!({"p": printer, "s": starts}),
+    )
+    .await;
+    assert!(queue_changed(&mut bus), "QueueChanged after scheduleMaintenance");
 });

@@ -16,6 +16,7 @@ use super::gql_error;
 use super::inventory::{MaterialKindGql, MaterialNode};
 use super::loaders::{command, loaders, read};
 use super::principal::{PermissionGuard, principal};
+use super::subscriptions::{publish_printer_status, publish_queue_changed};
 
 mirror_enum!(
     /// Printing technology.
@@ -279,6 +280,8 @@ impl EquipmentMutation {
         };
         let now = gantry_engine::store::now();
         let p = command!(ctx, tx => async { equipment::create_printer(&mut tx, now, &new).await.map_err(gql_error) });
+        // A new printer (idle): its status, and the farm's capacity changed.
+        publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
 
@@ -294,7 +297,7 @@ impl EquipmentMutation {
         let p = command!(ctx, tx => async {
             equipment::set_status(&mut tx, now, id, status.into()).await.map_err(gql_error)
         });
-        super::subscriptions::publish_printer_status(ctx, &p, now);
+        publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
 
@@ -313,6 +316,8 @@ impl EquipmentMutation {
             .transpose()?;
         let now = gantry_engine::store::now();
         let p = command!(ctx, tx => async { equipment::load_material(&mut tx, now, id, m).await.map_err(gql_error) });
+        // The loaded material is the printer's first setup in the plan.
+        publish_queue_changed(ctx, now);
         Ok(PrinterNode(p))
     }
 
@@ -347,6 +352,9 @@ impl EquipmentMutation {
         let now = gantry_engine::store::now();
         let end = now + Duration::days(horizon_days);
         let w = command!(ctx, tx => async { equipment::generate_windows(&mut tx, now, end).await.map_err(gql_error) });
+        if !w.is_empty() {
+            publish_queue_changed(ctx, now);
+        }
         Ok(w.into_iter().map(Into::into).collect())
     }
 
@@ -365,6 +373,7 @@ impl EquipmentMutation {
         let w = command!(ctx, tx => async {
             equipment::schedule_window(&mut tx, now, id, starts_at.0, duration_minutes, &reason).await.map_err(gql_error)
         });
+        publish_queue_changed(ctx, now);
         Ok(w.into())
     }
 
@@ -383,6 +392,7 @@ impl EquipmentMutation {
         let l = command!(ctx, tx => async {
             equipment::complete_maintenance(&mut tx, now, id, user, &note).await.map_err(gql_error)
         });
+        publish_queue_changed(ctx, now);
         Ok(l.into())
     }
 
@@ -395,6 +405,7 @@ impl EquipmentMutation {
         let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
         let now = gantry_engine::store::now();
         let w = command!(ctx, tx => async { equipment::cancel_window(&mut tx, now, id).await.map_err(gql_error) });
+        publish_queue_changed(ctx, now);
         Ok(w.into())
     }
 }

@@ -111,9 +111,6 @@ pub struct Loader<F: BatchFetch> {
     pending: Mutex<Waiters<F>>,
 }
 
-/// How long a batch waits for keys after its siblings have settled.
-const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Rounds without a new key after which a batch is considered complete.
 const QUIET_ROUNDS: usize = 3;
 
@@ -188,12 +185,11 @@ impl<F: BatchFetch> Loader<F> {
     pub async fn load(&self, ctx: &Context<'_>, key: F::Key) -> async_graphql::Result<Option<F::Value>> {
         let (tx, rx) = oneshot::channel();
         self.pending().push((key, tx));
-        // Let the siblings register their keys: yield until the batch stops growing, then wait
-        // a short moment (2 ms; async-graphql's DataLoader waits 1 ms) for siblings that were busy
-        // elsewhere, and settle again.
+        // Let the siblings register their keys: yield until the batch has not grown for a few
+        // rounds. No timed wait: siblings resolved in the same task register within these
+        // rounds (they are polled in the same pass), and waiting on a timer cost every request
+        // at least one timer tick per nesting level.
         YieldNow(3).await;
-        self.settle().await;
-        tokio::time::sleep(BATCH_DELAY).await;
         self.settle().await;
         let batch = std::mem::take(&mut *self.pending());
         if !batch.is_empty() {
@@ -211,6 +207,17 @@ impl<F: BatchFetch> Loader<F> {
             }
         }
     }
+}
+
+/// One batch read of `keys` for a whole list, made up front by a list resolver that knows
+/// (from the query's look-ahead) which relations its items need; counted like a loader batch.
+pub async fn prefetch<F: BatchFetch>(
+    ctx: &Context<'_>,
+    keys: Vec<F::Key>,
+) -> async_graphql::Result<HashMap<F::Key, F::Value>> {
+    let db = ctx.data::<Db>()?;
+    count(ctx);
+    F::fetch(db, keys).await.map_err(gql_error)
 }
 
 /// Customers by id.

@@ -18,12 +18,12 @@ use super::connection::{
 };
 use super::gql_error;
 use super::inventory::MaterialNode;
-use super::loaders::{command, loaders, read};
+use super::loaders::{CustomerFetch, LinesFetch, command, loaders, prefetch, read};
 use super::principal::{
     AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
 };
 use super::production::JobNode;
-use super::subscriptions::{publish_order_status, publish_queue_changed};
+use super::subscriptions::{publish_order_created, publish_order_status, publish_queue_changed};
 
 mirror_enum!(
     /// Lifecycle status of an order.
@@ -57,8 +57,68 @@ impl CustomerNode {
     }
 }
 
-/// An order (header); lines and customer are loaded in batches.
-pub struct OrderNode(pub Order);
+/// An order (header); lines and customer are loaded in batches, or were read ahead for the
+/// whole page by the `orders` list.
+pub struct OrderNode(pub Order, pub OrderPrefetch);
+
+/// Relations of an order read ahead with its page (`None`: not read ahead, use the loader).
+#[derive(Default)]
+pub struct OrderPrefetch {
+    customer: Option<Option<Customer>>,
+    lines: Option<Vec<OrderLine>>,
+}
+
+impl OrderNode {
+    /// An order whose relations are loaded on demand.
+    pub fn new(order: Order) -> Self {
+        OrderNode(order, OrderPrefetch::default())
+    }
+}
+
+/// Reads the customers and lines of every order of a page in one read each, when the query
+/// selects them (`edges { node { … } }` or `nodes { … }`), instead of letting every order ask its
+/// loader. Same data and visibility as the loaders: only relations of orders already on the page.
+async fn prefetch_page(ctx: &Context<'_>, conn: &mut Conn<OrderNode>) -> async_graphql::Result<()> {
+    if conn.edges.is_empty() {
+        return Ok(());
+    }
+    let look = ctx.look_ahead();
+    let edge_node = look.field("edges").field("node");
+    let nodes = look.field("nodes");
+    let wants = |f: &str| edge_node.field(f).exists() || nodes.field(f).exists();
+    let (want_customer, want_lines) = (wants("customer"), wants("lines"));
+    if !want_customer && !want_lines {
+        return Ok(());
+    }
+    let order_ids: Vec<OrderId> = conn.edges.iter().map(|e| e.node.0.id).collect();
+    let customer_ids: Vec<CustomerId> = conn.edges.iter().map(|e| e.node.0.customer_id).collect();
+    let customers = async {
+        if want_customer {
+            prefetch::<CustomerFetch>(ctx, customer_ids).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let lines = async {
+        if want_lines {
+            prefetch::<LinesFetch>(ctx, order_ids).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (customers, lines) = futures_util::future::join(customers, lines).await;
+    let (customers, mut lines) = (customers?, lines?);
+    for e in &mut conn.edges {
+        let node = &mut e.node;
+        if let Some(c) = &customers {
+            node.1.customer = Some(c.get(&node.0.customer_id).cloned());
+        }
+        if let Some(l) = &mut lines {
+            node.1.lines = Some(l.remove(&node.0.id).unwrap_or_default());
+        }
+    }
+    Ok(())
+}
 
 /// An order (header); lines and customer are loaded in batches.
 #[Object(name = "Order")]
@@ -70,6 +130,9 @@ impl OrderNode {
         ID(self.0.customer_id.0.to_string())
     }
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CustomerNode>> {
+        if let Some(c) = &self.1.customer {
+            return Ok(c.clone().map(CustomerNode));
+        }
         Ok(loaders(ctx)?
             .customers
             .load(ctx, self.0.customer_id)
@@ -98,6 +161,9 @@ impl OrderNode {
         Ts(self.0.updated_at)
     }
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LineNode>> {
+        if let Some(lines) = &self.1.lines {
+            return Ok(lines.iter().cloned().map(LineNode).collect());
+        }
         let lines = loaders(ctx)?
             .lines
             .load(ctx, self.0.id)
@@ -319,7 +385,7 @@ impl OrdersQuery {
         } else {
             match p.customer_id {
                 Some(c) => Some(c),
-                None => return Ok(page.slice(Vec::new(), |o: &Order| o.id.0, OrderNode)),
+                None => return Ok(page.slice(Vec::new(), |o: &Order| o.id.0, OrderNode::new)),
             }
         };
         let mut filter = OrderFilter {
@@ -337,9 +403,10 @@ impl OrdersQuery {
             let mut items = got.orders;
             items.truncate(size);
             let has_next = got.next_cursor.is_some() && size > 0;
-            let mut conn = page.slice(items, |o| o.id.0, OrderNode);
+            let mut conn = page.slice(items, |o| o.id.0, OrderNode::new);
             conn.has_next_page = has_next;
             conn.has_previous_page = page.after.is_some();
+            prefetch_page(ctx, &mut conn).await?;
             return Ok(conn);
         }
         let mut all = Vec::new();
@@ -351,7 +418,9 @@ impl OrdersQuery {
                 None => break,
             }
         }
-        Ok(page.slice(all, |o| o.id.0, OrderNode))
+        let mut conn = page.slice(all, |o| o.id.0, OrderNode::new);
+        prefetch_page(ctx, &mut conn).await?;
+        Ok(conn)
     }
 
     /// One order; another customer's order is `NOT_FOUND`.
@@ -363,7 +432,7 @@ impl OrdersQuery {
         if !p.may_see_customer(order.customer_id) {
             return Err(not_found("order", id.0));
         }
-        Ok(OrderNode(order))
+        Ok(OrderNode::new(order))
     }
 
     /// The status history of one order (same visibility as `order`).
@@ -435,7 +504,8 @@ impl OrdersMutation {
         let created = command!(ctx, tx => async {
             orders::create_order(&mut tx, now, &new, by(p)).await.map_err(gql_error)
         });
-        Ok(OrderNode(created.order))
+        publish_order_created(ctx, &created.order, now);
+        Ok(OrderNode::new(created.order))
     }
 
     /// Adds a line to a draft order.
@@ -454,7 +524,7 @@ impl OrdersMutation {
             visible_order(p, &mut tx, id).await?;
             orders::add_line(&mut tx, now, id, &new).await.map_err(gql_error)
         });
-        Ok(OrderNode(o.order))
+        Ok(OrderNode::new(o.order))
     }
 
     /// Removes a line from a draft order.
@@ -473,7 +543,7 @@ impl OrdersMutation {
             visible_order(p, &mut tx, id).await?;
             orders::remove_line(&mut tx, now, id, line).await.map_err(gql_error)
         });
-        Ok(OrderNode(o.order))
+        Ok(OrderNode::new(o.order))
     }
 
     /// Places a draft order.
@@ -487,7 +557,7 @@ impl OrdersMutation {
             orders::place(&mut tx, now, id, by(p)).await.map_err(gql_error)
         });
         publish_order_status(ctx, &o, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Records the payment of a placed order.
@@ -498,7 +568,7 @@ impl OrdersMutation {
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::pay(&mut tx, now, id, by(p)).await.map_err(gql_error) });
         publish_order_status(ctx, &o, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Starts production of a paid order: creates its print jobs.
@@ -526,7 +596,7 @@ impl OrdersMutation {
         let o = command!(ctx, tx => async { orders::mark_ready(&mut tx, now, id, by(p)).await.map_err(gql_error) });
         publish_order_status(ctx, &o, now);
         publish_queue_changed(ctx, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Ships a ready order.
@@ -537,7 +607,7 @@ impl OrdersMutation {
         let now = gantry_engine::store::now();
         let o = command!(ctx, tx => async { orders::ship(&mut tx, now, id, by(p)).await.map_err(gql_error) });
         publish_order_status(ctx, &o, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Records the delivery of a shipped order.
@@ -549,7 +619,7 @@ impl OrdersMutation {
         let o =
             command!(ctx, tx => async { orders::deliver(&mut tx, now, id, by(p)).await.map_err(gql_error) });
         publish_order_status(ctx, &o, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Cancels an order (customers: their own, while the lifecycle allows it).
@@ -568,7 +638,7 @@ impl OrdersMutation {
             orders::cancel(&mut tx, now, id, by(p), &reason).await.map_err(gql_error)
         });
         publish_order_status(ctx, &o, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 
     /// Refunds an order.
@@ -585,6 +655,6 @@ impl OrdersMutation {
         let o = command!(ctx, tx => async { orders::refund(&mut tx, now, id, by(p), &reason).await.map_err(gql_error) });
         publish_order_status(ctx, &o, now);
         publish_queue_changed(ctx, now);
-        Ok(OrderNode(o))
+        Ok(OrderNode::new(o))
     }
 }

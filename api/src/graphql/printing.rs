@@ -41,6 +41,7 @@ use super::orders::OrderNode;
 use super::principal::{
     AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
 };
+use super::subscriptions::publish_order_created;
 use crate::analysis_cache::AnalysisCache;
 use crate::config::Config;
 use crate::slicer::Slicer;
@@ -855,7 +856,8 @@ impl PrintingMutation {
                 .await
                 .map_err(gql_error)
         });
-        Ok(OrderNode(created.order))
+        publish_order_created(ctx, &created.order, now);
+        Ok(OrderNode::new(created.order))
     }
 
     /// Links a catalog product to a stored model (null unlinks), so shop items reuse its

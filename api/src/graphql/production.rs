@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
+use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::planning::{PlanningInput, at_minute};
 use gantry_engine::domain::production::{Job, JobEvent, JobState};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
@@ -438,6 +439,12 @@ impl ProductionMutation {
         let id = JobId(id_arg(&id, "job")?);
         let now = gantry_engine::store::now();
         let c = command!(ctx, tx => async { production::complete_job(&mut tx, now, id).await.map_err(gql_error) });
+        // The last plate of an order moves it to `ready` (the transition stamps `now`).
+        if c.order.status == OrderStatus::Ready
+            && c.order.updated_at.timestamp_millis() == now.timestamp_millis()
+        {
+            super::subscriptions::publish_order_status(ctx, &c.order, now);
+        }
         Ok(JobNode(c.job))
     }
 

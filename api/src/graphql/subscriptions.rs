@@ -103,7 +103,7 @@ impl OrderStatusEvent {
     /// The order as it is now (read when this field is resolved).
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderNode> {
         let id = OrderId(id_arg(&self.order_id, "order")?);
-        Ok(OrderNode(read!(ctx, c => orders::get_order(c, id))))
+        Ok(OrderNode::new(read!(ctx, c => orders::get_order(c, id))))
     }
 }
 
@@ -370,6 +370,14 @@ pub(crate) fn publish_order_status(ctx: &Context<'_>, order: &Order, at: DateTim
             status: order.status,
             at,
         });
+    }
+}
+
+/// Publishes the status of an order a create mutation returned (a draft), unless the order
+/// existed before `now`: an idempotent retry returns the first order and publishes nothing.
+pub(crate) fn publish_order_created(ctx: &Context<'_>, order: &Order, now: DateTime<Utc>) {
+    if order.created_at.timestamp_millis() >= now.timestamp_millis() {
+        publish_order_status(ctx, order, now);
     }
 }
 

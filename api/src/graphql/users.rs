@@ -278,6 +278,13 @@ fn interactive(ctx: &Context<'_>) -> async_graphql::Result<UserId> {
     }
 }
 
+/// Forgets remembered principals after a committed change to credentials (see `crate::auth`).
+fn forget_principals(ctx: &Context<'_>) {
+    if let Some(auth) = ctx.data_opt::<Auth>() {
+        auth.forget_principals();
+    }
+}
+
 #[Object]
 impl UsersMutation {
     /// Logs in with e-mail and password. After 5 failures for an account (since its last
@@ -376,6 +383,7 @@ impl UsersMutation {
             RefreshOutcome::Rejected(e) => {
                 // A reuse revoked the session; that must stick even though the call fails.
                 tx.commit().await.map_err(internal)?;
+                forget_principals(ctx);
                 if e == AuthError::RefreshTokenReused {
                     tracing::warn!("refresh token reused; session revoked");
                 }
@@ -403,6 +411,7 @@ impl UsersMutation {
             .await
             .map_err(gql_error)?;
         tx.commit().await.map_err(internal)?;
+        forget_principals(ctx);
         Ok(true)
     }
 
@@ -437,6 +446,7 @@ impl UsersMutation {
             .map_err(gql_error)?;
         st::revoke_sessions(&mut tx, now, me).await.map_err(gql_error)?;
         tx.commit().await.map_err(internal)?;
+        forget_principals(ctx);
         Ok(true)
     }
 
@@ -480,6 +490,7 @@ impl UsersMutation {
             .await
             .map_err(gql_error)?;
         tx.commit().await.map_err(internal)?;
+        forget_principals(ctx);
         Ok(user.into())
     }
 
@@ -520,6 +531,7 @@ impl UsersMutation {
         .await
         .map_err(gql_error)?;
         tx.commit().await.map_err(internal)?;
+        forget_principals(ctx);
         Ok(user.into())
     }
 
@@ -568,6 +580,7 @@ impl UsersMutation {
             .await
             .map_err(gql_error)?;
         tx.commit().await.map_err(internal)?;
+        forget_principals(ctx);
         Ok(t.into())
     }
 

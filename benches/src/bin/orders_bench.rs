@@ -322,6 +322,13 @@ async fn run(args: &[String]) -> Res<()> {
             continue;
         }
         let secs = started.elapsed().as_secs_f64();
+        // Server, database and this client share the machine: say how busy it was.
+        if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+            eprintln!(
+                "load average (1, 5, 15 min) at the end: {}",
+                load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+            );
+        }
         all.latencies_us.sort_unstable();
         let n = all.latencies_us.len();
         println!(

@@ -41,9 +41,24 @@ async fn fetch_in(
     sql_after: &str,
     ids: &[i64],
 ) -> StoreResult<Vec<AnyRow>> {
+    fetch_in_template(conn, &format!("{sql_before} {IDS} {sql_after}"), ids).await
+}
+
+/// The id list's place in a [`fetch_in_template`] statement.
+const IDS: &str = "(:ids)";
+
+/// Runs `template` with every [`IDS`] replaced by the same numbered placeholders (`($1, …, $n)`),
+/// once per chunk of ids. Naming the list twice lets a join filter both sides by it: PostgreSQL
+/// does not carry an `IN` list across a join condition, and without it plans a join of a page's
+/// lines with their orders as a scan of every order.
+async fn fetch_in_template(
+    conn: &mut AnyConnection,
+    template: &str,
+    ids: &[i64],
+) -> StoreResult<Vec<AnyRow>> {
     let mut rows = Vec::new();
     for chunk in dedup(ids).chunks(CHUNK) {
-        let sql = format!("{sql_before} ({}) {sql_after}", placeholders(1, chunk.len()));
+        let sql = template.replace(IDS, &format!("({})", placeholders(1, chunk.len())));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(*id);
@@ -135,13 +150,12 @@ pub async fn lines_by_order_ids(
 ) -> StoreResult<HashMap<OrderId, Vec<OrderLine>>> {
     const T: &str = "order_lines";
     let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
-    let rows = fetch_in(
+    let rows = fetch_in_template(
         conn,
         "SELECT l.id, l.order_id, l.line_no, l.product_id, l.model_ref, l.description, l.material_id, l.colour, \
          l.quantity, l.unit_price_minor, l.grams_per_unit, l.print_minutes_per_unit, l.copies_per_plate, \
          l.printed_count, l.failed_count, o.currency FROM order_lines l JOIN orders o ON o.id = l.order_id \
-         WHERE l.order_id IN",
-        "ORDER BY l.order_id, l.line_no",
+         WHERE l.order_id IN (:ids) AND o.id IN (:ids) ORDER BY l.order_id, l.line_no",
         &raw,
     )
     .await?;
