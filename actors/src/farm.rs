@@ -10,7 +10,7 @@ use gantry_engine::domain::types::PrinterId;
 use gantry_engine::store::Db;
 
 use crate::events::{EventBus, FarmEvent};
-use crate::messages::PrinterSnapshot;
+use crate::messages::{Command, Control, ControlError, ControlOutcome, PrinterSnapshot, StatusSet};
 use crate::printer::PrinterActor;
 use crate::scheduler::{GetPrinter, ReplanNow, Replanned, RequestReplan, Scheduler, Snapshots, StopFarm};
 use crate::writer::StatusWriter;
@@ -26,6 +26,12 @@ pub struct FarmConfig {
     pub replan_debounce_ms: u64,
     /// Solver time limit of a background re-plan, seconds.
     pub solve_seconds: f64,
+    /// G-code can be made on demand (a slicer is configured): a job whose model has no stored
+    /// G-code still gets a `gcode_url` (the server slices it when the agent downloads it).
+    pub slice_on_demand: bool,
+    /// How long a pause / resume / cancel asked through the API waits for the agent's
+    /// confirmation.
+    pub control_timeout_secs: u64,
 }
 
 impl Default for FarmConfig {
@@ -35,6 +41,8 @@ impl Default for FarmConfig {
             heartbeat_secs: 10,
             replan_debounce_ms: 200,
             solve_seconds: 1.0,
+            slice_on_demand: false,
+            control_timeout_secs: 15,
         }
     }
 }
@@ -139,6 +147,38 @@ impl Farm {
             .send(GetPrinter(id))
             .await
             .map_err(|_| FarmError::Stopped)
+    }
+
+    /// Sends `command` to the printer's agent and waits (at most `control_timeout_secs`) until
+    /// the agent's confirmation is committed.
+    pub async fn control(
+        &self,
+        printer: PrinterId,
+        command: Command,
+    ) -> Result<ControlOutcome, ControlError> {
+        let name = command.name();
+        let addr = self.printer(printer).await.map_err(|_| ControlError::Stopped)?;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        addr.send(Control { command, reply })
+            .await
+            .map_err(|_| ControlError::Stopped)?;
+        let secs = self.cfg.control_timeout_secs;
+        match tokio::time::timeout(std::time::Duration::from_secs(secs), rx).await {
+            Ok(Ok(res)) => res,
+            Ok(Err(_)) => Err(ControlError::Stopped),
+            Err(_) => Err(ControlError::Timeout { command: name, secs }),
+        }
+    }
+
+    /// Tells the printer's actor that its status was set by hand (already committed).
+    pub async fn status_set(
+        &self,
+        printer: PrinterId,
+        status: gantry_engine::domain::equipment::PrinterStatus,
+    ) {
+        if let Ok(addr) = self.printer(printer).await {
+            addr.do_send(StatusSet(status));
+        }
     }
 
     /// Asks for a (debounced) re-plan.

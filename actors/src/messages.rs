@@ -113,3 +113,91 @@ pub struct PrinterSnapshot {
 #[derive(Message)]
 #[rtype(result = "PrinterSnapshot")]
 pub struct Snapshot;
+
+/// A command for the job a printer runs, asked through the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Pause,
+    Resume,
+    /// Cancel, with the reason recorded on the job.
+    Cancel {
+        reason: String,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Cancel { .. } => "cancel",
+        }
+    }
+}
+
+/// Why a printer command was not carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("printer {0} has no agent connected; operate it by hand")]
+    NoAgent(PrinterId),
+    #[error("printer {printer} is not printing (status {status:?})")]
+    NotPrinting {
+        printer: PrinterId,
+        status: PrinterStatus,
+    },
+    #[error("printer {printer} is {status:?}: cannot {command}")]
+    WrongState {
+        printer: PrinterId,
+        status: PrinterStatus,
+        command: &'static str,
+    },
+    #[error("the agent disconnected before confirming the {0}")]
+    Disconnected(&'static str),
+    #[error("another {0} command replaced this one before the agent confirmed it")]
+    Superseded(&'static str),
+    #[error("job {job} ended before the agent confirmed the {command}")]
+    JobEnded { job: JobId, command: &'static str },
+    #[error("the agent did not confirm the {command} within {secs} s (it was sent)")]
+    Timeout { command: &'static str, secs: u64 },
+    #[error("the live farm is not running")]
+    Stopped,
+}
+
+impl ControlError {
+    /// Stable code for API errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ControlError::NoAgent(_) => "PRINTER_NO_AGENT",
+            ControlError::NotPrinting { .. } => "PRINTER_NOT_PRINTING",
+            ControlError::WrongState { .. } => "PRINTER_STATE_CONFLICT",
+            ControlError::Disconnected(_) => "AGENT_DISCONNECTED",
+            ControlError::Superseded(_) => "COMMAND_SUPERSEDED",
+            ControlError::JobEnded { .. } => "JOB_ENDED",
+            ControlError::Timeout { .. } => "AGENT_TIMEOUT",
+            ControlError::Stopped => "FARM_NOT_RUNNING",
+        }
+    }
+}
+
+/// What a confirmed command changed: the printer's status after the agent's confirmation was
+/// committed, and the job it acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlOutcome {
+    pub status: PrinterStatus,
+    pub job: JobId,
+}
+
+/// Sends `command` to the printer's agent; `reply` is answered once the agent's confirmation
+/// (`paused` / `resumed` / `cancelled`) is committed, or with why it was not carried out.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Control {
+    pub command: Command,
+    pub reply: tokio::sync::oneshot::Sender<Result<ControlOutcome, ControlError>>,
+}
+
+/// The printer's status was set by hand (GraphQL `setPrinterStatus`, committed): the actor
+/// takes it (and asks for work when that made the printer ready).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StatusSet(pub PrinterStatus);

@@ -47,6 +47,32 @@ pub struct PrinterActor {
     asking: bool,
     shutdown: bool,
     starts: u32,
+    /// A command asked through the API, sent to the agent and not confirmed yet.
+    pending: Option<Pending>,
+}
+
+/// A command waiting for the agent's confirmation.
+struct Pending {
+    command: Command,
+    job: JobId,
+    reply: tokio::sync::oneshot::Sender<Result<ControlOutcome, ControlError>>,
+}
+
+impl Pending {
+    fn answer(self, res: Result<ControlOutcome, ControlError>) {
+        let _ = self.reply.send(res);
+    }
+
+    /// Whether the agent's report `r` about `job` confirms this command.
+    fn confirmed_by(&self, r: JobReport, job: JobId) -> bool {
+        job == self.job
+            && matches!(
+                (&self.command, r),
+                (Command::Pause, JobReport::Paused)
+                    | (Command::Resume, JobReport::Resumed)
+                    | (Command::Cancel { .. }, JobReport::Cancelled)
+            )
+    }
 }
 
 impl PrinterActor {
@@ -66,6 +92,7 @@ impl PrinterActor {
             asking: false,
             shutdown: false,
             starts: 0,
+            pending: None,
         }
     }
 
@@ -223,6 +250,10 @@ struct Change {
     rejected: Option<JobId>,
     completions: Vec<JobCompletion>,
     failures: Vec<FailOutcome>,
+    /// A `paused` / `resumed` / `cancelled` of this job that is (now or already) applied.
+    confirmed: Option<(JobReport, JobId)>,
+    /// Something the plan depends on changed (e.g. the loaded material).
+    replan: bool,
 }
 
 enum Applied {
@@ -256,6 +287,7 @@ async fn apply_recorded(
     printer: PrinterId,
     env: AgentEnvelope,
     now: DateTime<Utc>,
+    cancel_reason: Option<String>,
 ) -> StoreResult<Applied> {
     let mut tx = fx.db.begin().await?;
     if !store::record_message(&mut tx, now, printer, &env.id, env.msg.kind()).await? {
@@ -294,7 +326,15 @@ async fn apply_recorded(
         }
         Err(e) => return Err(e),
     };
-    let reschedule = match job_message_effect(printer, &JobView::from(&job), report) {
+    let effect = job_message_effect(printer, &JobView::from(&job), report);
+    if matches!(
+        report,
+        JobReport::Paused | JobReport::Resumed | JobReport::Cancelled
+    ) && !matches!(effect, Effect::Refuse(_))
+    {
+        ch.confirmed = Some((report, job_id));
+    }
+    let reschedule = match effect {
         Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
         Effect::AlreadyApplied | Effect::Nothing => {
             tx.commit().await?;
@@ -327,7 +367,10 @@ async fn apply_recorded(
                 AgentMessage::JobFailed {
                     reason, progress_pct, ..
                 } => (reason.as_str(), *progress_pct),
-                _ => ("cancelled at the printer", None),
+                _ => (
+                    cancel_reason.as_deref().unwrap_or("cancelled at the printer"),
+                    None,
+                ),
             };
             let f = store::fail_on(&mut tx, now, printer, job_id, reason, pct, fx.cfg.max_reprints).await?;
             ch.jobs.push(f.failure.job.clone());
@@ -365,10 +408,11 @@ async fn apply_hello(
 ) -> StoreResult<Change> {
     let AgentMessage::Hello {
         agent,
+        capabilities,
+        loaded_material,
         state,
         current_job,
         progress_pct,
-        ..
     } = env.msg
     else {
         return Ok(Change::default());
@@ -441,7 +485,18 @@ async fn apply_hello(
     if let Some(to) = live::status_report_target(stored, state, printing.is_some()) {
         store::move_printer(&mut tx, now, printer, to).await?;
     }
-    store::record_hello(&mut tx, now, printer, &agent, state).await?;
+    ch.replan = store::record_hello(
+        &mut tx,
+        now,
+        printer,
+        &store::HelloReport {
+            agent: &agent,
+            state,
+            capabilities: &capabilities,
+            loaded_material: loaded_material.as_deref(),
+        },
+    )
+    .await?;
     ch.status = Some(printer_status(&mut tx, printer).await?);
     ch.current = Some(printing);
     tx.commit().await?;
@@ -511,6 +566,26 @@ impl PrinterActor {
                     flagged: f.flagged,
                 });
             }
+        }
+        if let Some((report, job)) = ch.confirmed
+            && self.pending.as_ref().is_some_and(|p| p.confirmed_by(report, job))
+            && let Some(p) = self.pending.take()
+        {
+            p.answer(Ok(ControlOutcome {
+                status: self.status,
+                job,
+            }));
+        }
+        let current = self.current_job;
+        if let Some(p) = self.pending.take_if(|p| current != Some(p.job)) {
+            let command = p.command.name();
+            let job = p.job;
+            p.answer(Err(ControlError::JobEnded { job, command }));
+        }
+        if ch.replan
+            && let Some(s) = &sched
+        {
+            s.do_send(RequestReplan);
         }
         if before != (self.status, self.current_job) {
             self.publish_status();
@@ -598,6 +673,7 @@ impl Handler<Detach> for PrinterActor {
         if self.conn.as_ref().map(|(c, _)| *c) == Some(msg.conn_id) {
             self.conn = None;
             self.assigned = None;
+            self.disconnected();
             self.fx.stats.agent_disconnected();
             if let Some(s) = self.fx.scheduler() {
                 s.do_send(Released { printer: self.id });
@@ -660,9 +736,21 @@ impl Handler<FromAgent> for PrinterActor {
             }
             _ => {
                 let fx = self.fx.clone();
+                let cancel_reason = match (&env.msg, &self.pending) {
+                    (
+                        AgentMessage::Cancelled { job },
+                        Some(Pending {
+                            command: Command::Cancel { reason },
+                            job: pending,
+                            ..
+                        }),
+                    ) if pending.0 == *job => Some(format!("cancelled from Gantry: {reason}")),
+                    _ => None,
+                };
                 ctx.wait(
-                    apply_recorded(fx, self.id, env, now).into_actor(self).map(
-                        move |res, act, ctx| match res {
+                    apply_recorded(fx, self.id, env, now, cancel_reason)
+                        .into_actor(self)
+                        .map(move |res, act, ctx| match res {
                             Ok(Applied::Duplicate) => act.ack(&id, true),
                             Ok(Applied::Refused(code, why)) => act.refuse(&id, code, why),
                             Ok(Applied::Done(ch)) => {
@@ -670,8 +758,7 @@ impl Handler<FromAgent> for PrinterActor {
                                 act.absorb(*ch, ctx);
                             }
                             Err(e) => act.on_store_error(&id, &e),
-                        },
-                    ),
+                        }),
                 );
             }
         }
@@ -780,6 +867,7 @@ impl Handler<CheckHeartbeat> for PrinterActor {
                 tracing::warn!(printer = %act.id, "missed heartbeats: printer offline");
                 act.status = status;
                 act.assigned = None;
+                act.disconnected();
                 if let Some((_, conn)) = act.conn.take() {
                     act.fx.stats.agent_disconnected();
                     conn.do_send(ToAgent::Close {
@@ -836,5 +924,83 @@ impl Handler<Snapshot> for PrinterActor {
             progress_pct: self.progress,
             starts: self.starts,
         })
+    }
+}
+
+impl PrinterActor {
+    /// The agent is gone: a command waiting for its confirmation will not get one.
+    fn disconnected(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let command = p.command.name();
+            p.answer(Err(ControlError::Disconnected(command)));
+        }
+    }
+}
+
+impl Handler<Control> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Control, _ctx: &mut Context<Self>) {
+        let (printer, status) = (self.id, self.status);
+        let job = match (&self.conn, self.current_job) {
+            (None, _) => {
+                let _ = msg.reply.send(Err(ControlError::NoAgent(printer)));
+                return;
+            }
+            (Some(_), Some(job)) if matches!(status, PrinterStatus::Printing | PrinterStatus::Paused) => job,
+            (Some(_), _) => {
+                let _ = msg.reply.send(Err(ControlError::NotPrinting { printer, status }));
+                return;
+            }
+        };
+        let out = match (&msg.command, status) {
+            (Command::Pause, PrinterStatus::Paused) | (Command::Resume, PrinterStatus::Printing) => {
+                let _ = msg.reply.send(Err(ControlError::WrongState {
+                    printer,
+                    status,
+                    command: msg.command.name(),
+                }));
+                return;
+            }
+            (Command::Pause, _) => ServerMessage::Pause { job: job.0 },
+            (Command::Resume, _) => ServerMessage::Resume { job: job.0 },
+            (Command::Cancel { .. }, _) => ServerMessage::Cancel { job: job.0 },
+        };
+        if let Some(old) = self.pending.take() {
+            let command = old.command.name();
+            old.answer(Err(ControlError::Superseded(command)));
+        }
+        tracing::info!(printer = %printer, job = %job, command = msg.command.name(), "command sent to the agent");
+        self.send(out);
+        self.pending = Some(Pending {
+            command: msg.command,
+            job,
+            reply: msg.reply,
+        });
+    }
+}
+
+impl Handler<StatusSet> for PrinterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StatusSet, ctx: &mut Context<Self>) {
+        if self.status == msg.0 {
+            return;
+        }
+        self.status = msg.0;
+        if !matches!(msg.0, PrinterStatus::Printing | PrinterStatus::Paused) {
+            self.pending_job_ended();
+        }
+        self.ask_for_work(ctx);
+    }
+}
+
+impl PrinterActor {
+    /// The printer no longer runs a job: a command waiting for its confirmation is answered.
+    fn pending_job_ended(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let (command, job) = (p.command.name(), p.job);
+            p.answer(Err(ControlError::JobEnded { job, command }));
+        }
     }
 }

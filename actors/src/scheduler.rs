@@ -12,7 +12,7 @@ use chrono::Utc;
 use gantry_engine::domain::live::{DebounceAction, Debouncer, next_job};
 use gantry_engine::domain::orders::{Order, OrderStatus};
 use gantry_engine::domain::production::{Job, JobState};
-use gantry_engine::domain::protocol::JobAssignment;
+use gantry_engine::domain::protocol::{JobAssignment, gcode_path};
 use gantry_engine::domain::types::{JobId, MaterialId, OrderId, PrinterId};
 use gantry_engine::store::live::{self as store, PlanWritten};
 use gantry_engine::store::production::{self, JobFilter};
@@ -357,6 +357,8 @@ impl Handler<NextJob> for Scheduler {
         // A printer asking is ready: what it was handed before is void.
         self.in_flight.retain(|_, p| *p != printer);
         let db = self.fx.db.clone();
+        let on_demand = self.fx.cfg.slice_on_demand;
+        let lookup_db = db.clone();
         let fut = async move {
             let mut c = db.pool().acquire().await?;
             let filter = JobFilter {
@@ -373,7 +375,7 @@ impl Handler<NextJob> for Scheduler {
             }
             Ok::<_, StoreError>((jobs, materials))
         };
-        Box::pin(fut.into_actor(self).map(move |res, act, _| {
+        let chosen = fut.into_actor(self).map(move |res, act, _| {
             let (jobs, materials) = match res {
                 Ok(v) => v,
                 Err(e) => {
@@ -393,6 +395,26 @@ impl Handler<NextJob> for Scheduler {
                 est_minutes: job.est_minutes,
                 grams: job.grams,
                 gcode_url: None,
+            })
+        });
+        // Whether the job has G-code (stored, or to be sliced on demand) decides its URL; the
+        // scheduler knows only that, not where or how it is stored.
+        Box::pin(chosen.then(move |assignment, _act, _ctx| {
+            actix::fut::wrap_future::<_, Scheduler>(async move {
+                let mut a = assignment?;
+                let model = async {
+                    let mut c = lookup_db.pool().acquire().await?;
+                    store::job_model(&mut c, JobId(a.job)).await
+                }
+                .await;
+                match model {
+                    Ok(Some(m)) if m.estimate.gcode_key.is_some() || on_demand => {
+                        a.gcode_url = Some(gcode_path(a.job));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(job = a.job, error = %e, "cannot read the job's model"),
+                }
+                Some(a)
             })
         }))
     }

@@ -58,6 +58,7 @@ fn cfg(max_reprints: u32) -> FarmConfig {
         heartbeat_secs: 10,
         replan_debounce_ms: 20,
         solve_seconds: 0.2,
+        ..FarmConfig::default()
     }
 }
 

@@ -36,6 +36,19 @@ pub struct OctoPrint {
     uploads: u64,
 }
 
+/// Whether `url` is on the server `base` (same scheme, host and port).
+fn same_origin(url: &str, base: &str) -> bool {
+    fn origin(u: &str) -> Option<&str> {
+        let (scheme, rest) = u.split_once("://")?;
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        Some(&u[..scheme.len() + 3 + end])
+    }
+    match (origin(url), origin(base)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> BackendError {
     BackendError::Unavailable(e.to_string())
 }
@@ -109,24 +122,37 @@ impl OctoPrint {
         }
     }
 
+    /// Downloads a job's G-code. A relative URL (what the Gantry server sends,
+    /// `/agent/jobs/{job}/gcode`) is resolved against the server; the printer token is sent
+    /// only to the Gantry server, never to another host. A refusal names the server's reason.
     async fn download(&self, url: &str) -> Result<Vec<u8>, BackendError> {
         let url = if url.starts_with('/') {
             format!("{}{url}", self.server)
         } else {
             url.to_string()
         };
-        let resp = self
-            .http
-            .get(&url)
-            .bearer_auth(&self.token)
+        let mut req = self.http.get(&url);
+        if same_origin(&url, &self.server) {
+            req = req.bearer_auth(&self.token);
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| BackendError::Rejected(format!("G-code download failed: {e}")))?;
         if !resp.status().is_success() {
-            return Err(BackendError::Rejected(format!(
-                "G-code download failed: HTTP {}",
-                resp.status()
-            )));
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            let why: String = body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(300)
+                .collect();
+            return Err(BackendError::Rejected(if why.is_empty() {
+                format!("G-code download failed: HTTP {status}")
+            } else {
+                format!("G-code download failed: HTTP {status}: {why}")
+            }));
         }
         let bytes = resp
             .bytes()
@@ -367,6 +393,20 @@ mod tests {
             completion,
             seconds_left: None,
         }
+    }
+
+    #[test]
+    fn the_token_goes_only_to_the_gantry_server() {
+        let server = "http://gantry.local:8080";
+        assert!(same_origin("http://gantry.local:8080/agent/jobs/1/gcode", server));
+        assert!(same_origin("HTTP://Gantry.local:8080", server));
+        assert!(!same_origin(
+            "http://gantry.local:8081/agent/jobs/1/gcode",
+            server
+        ));
+        assert!(!same_origin("http://gantry.local:8080.evil.example/x", server));
+        assert!(!same_origin("https://gantry.local:8080/x", server));
+        assert!(!same_origin("/relative", server));
     }
 
     #[test]

@@ -192,10 +192,10 @@ async fn wait_for_state(http: &reqwest::Client, base: &str, ok: impl Fn(&str) ->
 }
 
 /// Serves the G-code fixture to requests carrying `Authorization: Bearer TOKEN` (401 otherwise);
-/// returns the URL and the number of successful downloads.
+/// returns its base URL (G-code at `/jobs/gcode`) and the number of successful downloads.
 async fn gcode_server() -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/jobs/gcode", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     let served = Arc::new(AtomicUsize::new(0));
     let count = served.clone();
     tokio::spawn(async move {
@@ -279,8 +279,8 @@ async fn tick_until(
     }
 }
 
-fn driver(octo: &str, token: &str) -> Driver<OctoPrint> {
-    let backend = OctoPrint::new(octo, API_KEY, "http://127.0.0.1:1", token, Some("PLA-BLK".into())).unwrap();
+fn driver(octo: &str, server: &str, token: &str) -> Driver<OctoPrint> {
+    let backend = OctoPrint::new(octo, API_KEY, server, token, Some("PLA-BLK".into())).unwrap();
     Driver::new(
         backend,
         DriverConfig {
@@ -295,12 +295,13 @@ fn driver(octo: &str, token: &str) -> Driver<OctoPrint> {
 async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
     let http = reqwest::Client::new();
     let octo = start_octoprint(&http).await;
-    let (url, served) = gcode_server().await;
+    let (server, served) = gcode_server().await;
+    let url = "/jobs/gcode";
     let clock = Instant::now();
     let now = || clock.elapsed().as_millis() as u64;
 
     // No G-code for the job: refused, nothing uploaded.
-    let mut d = driver(&octo.base, TOKEN);
+    let mut d = driver(&octo.base, &server, TOKEN);
     d.handle(
         ServerMessage::AssignJob {
             assignment: assignment(1, None),
@@ -316,11 +317,11 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         }]
     );
     // The server refuses the download (wrong printer token): refused too.
-    let mut wrong = driver(&octo.base, "gtp_someone_else");
+    let mut wrong = driver(&octo.base, &server, "gtp_someone_else");
     wrong
         .handle(
             ServerMessage::AssignJob {
-                assignment: assignment(2, Some(&url)),
+                assignment: assignment(2, Some(url)),
             },
             now(),
         )
@@ -330,12 +331,28 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
         "{msgs:?}"
     );
+    // The token is never sent to a host other than the Gantry server: an absolute URL
+    // elsewhere is downloaded without it (refused here).
+    let mut elsewhere = driver(&octo.base, "http://127.0.0.1:1", TOKEN);
+    elsewhere
+        .handle(
+            ServerMessage::AssignJob {
+                assignment: assignment(2, Some(&format!("{server}{url}"))),
+            },
+            now(),
+        )
+        .await;
+    let msgs = drain(&mut elsewhere);
+    assert!(
+        matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
+        "{msgs:?}"
+    );
     assert_eq!(served.load(Ordering::SeqCst), 0);
 
     // Job 3 prints to the end on the virtual printer.
     d.handle(
         ServerMessage::AssignJob {
-            assignment: assignment(3, Some(&url)),
+            assignment: assignment(3, Some(url)),
         },
         now(),
     )
@@ -400,7 +417,7 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
     // Job 4: pause, resume, cancel.
     d.handle(
         ServerMessage::AssignJob {
-            assignment: assignment(4, Some(&url)),
+            assignment: assignment(4, Some(url)),
         },
         now(),
     )

@@ -8,21 +8,33 @@
 //! (malformed, oversized, another protocol version) closes the connection with a close code
 //! and the reason; nothing else is affected. A second connection of the same printer replaces
 //! the first (which is closed with code 4003).
+//!
+//! `GET /agent/jobs/{job}/gcode`: the G-code of a job, for the agent of the printer the job is
+//! assigned to (same printer token; another printer's token is `403`). The G-code is the one
+//! stored when the job's model was sliced; a model stored without G-code is sliced on demand
+//! when a slicer is configured (kept in object storage under the model's hash and settings),
+//! otherwise the answer is `409 GCODE_UNAVAILABLE` with the reason.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::prelude::*;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::StreamExt;
 use gantry_actors::messages::{Attach, Detach, FromAgent, ToAgent, close};
+use gantry_engine::domain::auth::PrinterToken;
 use gantry_engine::domain::protocol::{AgentMessage, MAX_MESSAGE_BYTES, ProtocolError, decode, encode};
+use gantry_engine::domain::types::JobId;
 use gantry_engine::error::Coded;
 use gantry_engine::store::auth::{needs_touch, printer_token_by_secret, touch_printer_token};
-use gantry_engine::store::{StoreError, now};
+use gantry_engine::store::{StoreError, live, now, production};
 use tokio::sync::mpsc;
 
+use crate::config::Config;
 use crate::server::AppState;
+use crate::slicer::Slicer;
+use crate::storage::{self, Storage};
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -74,6 +86,37 @@ fn token_of(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.trim().is_empty())
 }
 
+fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({"error": {"code": code, "message": message}}))
+}
+
+fn internal() -> HttpResponse {
+    json_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+}
+
+/// The printer token of the request, checked (`401` answers when missing, unknown, revoked).
+async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<PrinterToken, HttpResponse> {
+    let Some(token) = token_of(req) else {
+        return Err(unauthorized(
+            "AUTH_TOKEN_MISSING",
+            "a printer token is required (Authorization: Bearer <token>)",
+        ));
+    };
+    let found = async {
+        let mut c = state.db.pool().acquire().await?;
+        printer_token_by_secret(&mut c, &token).await
+    }
+    .await;
+    match found {
+        Ok(t) => Ok(t),
+        Err(e @ StoreError::Rejected(_)) => Err(unauthorized(e.code(), &e.to_string())),
+        Err(e) => {
+            tracing::error!(error = %e, "agent authentication failed internally");
+            Err(internal())
+        }
+    }
+}
+
 /// `GET /agent/ws`.
 pub async fn agent_ws(
     req: HttpRequest,
@@ -84,25 +127,9 @@ pub async fn agent_ws(
         return Ok(HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({"error": {"code": "FARM_NOT_RUNNING", "message": "the live farm is not running"}})));
     };
-    let Some(token) = token_of(&req) else {
-        return Ok(unauthorized(
-            "AUTH_TOKEN_MISSING",
-            "a printer token is required (Authorization: Bearer <token>)",
-        ));
-    };
-    let found = async {
-        let mut c = state.db.pool().acquire().await?;
-        printer_token_by_secret(&mut c, &token).await
-    }
-    .await;
-    let t = match found {
+    let t = match authenticate(&req, &state).await {
         Ok(t) => t,
-        Err(e @ StoreError::Rejected(_)) => return Ok(unauthorized(e.code(), &e.to_string())),
-        Err(e) => {
-            tracing::error!(error = %e, "agent authentication failed internally");
-            return Ok(HttpResponse::InternalServerError()
-                .json(serde_json::json!({"error": {"code": "INTERNAL", "message": "internal error"}})));
-        }
+        Err(resp) => return Ok(resp),
     };
     let at = now();
     if needs_touch(at, t.last_used_at) {
@@ -218,4 +245,141 @@ fn short(reason: &str) -> String {
         end -= 1;
     }
     reason[..end].to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// G-code
+
+/// Where `/agent/jobs/{job}/gcode` reads G-code (object storage) and slices it on demand.
+pub struct GcodeFiles {
+    pub storage: Storage,
+    pub slicer: Slicer,
+}
+
+impl GcodeFiles {
+    pub fn from_config(config: &Config) -> GcodeFiles {
+        GcodeFiles {
+            storage: Storage::new(&config.object_store),
+            slicer: Slicer::new(&config.slicer),
+        }
+    }
+}
+
+fn unavailable(message: &str) -> HttpResponse {
+    json_error(StatusCode::CONFLICT, "GCODE_UNAVAILABLE", message)
+}
+
+/// `GET /agent/jobs/{job}/gcode`.
+pub async fn job_gcode(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    files: web::Data<GcodeFiles>,
+) -> HttpResponse {
+    let path = req.match_info().get("job").unwrap_or_default().to_string();
+    let t = match authenticate(&req, &state).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let not_found = || {
+        json_error(
+            StatusCode::NOT_FOUND,
+            "JOB_NOT_FOUND",
+            &format!("job {path} does not exist"),
+        )
+    };
+    let Ok(id) = path.parse::<i64>().map(JobId) else {
+        return not_found();
+    };
+    let found = async {
+        let mut c = state.db.pool().acquire().await?;
+        let job = production::get_job(&mut c, id).await?;
+        let model = live::job_model(&mut c, id).await?;
+        Ok::<_, StoreError>((job, model))
+    }
+    .await;
+    let (job, model) = match found {
+        Ok(v) => v,
+        Err(StoreError::NotFound { .. }) => return not_found(),
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "cannot read the job for its G-code");
+            return internal();
+        }
+    };
+    if job.printer_id != Some(t.printer_id) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "JOB_NOT_ASSIGNED_HERE",
+            &format!("job {id} is not assigned to this printer"),
+        );
+    }
+    let Some(model) = model else {
+        return unavailable(&format!(
+            "job {id} has no stored model: its order line names none and its product is not linked to one"
+        ));
+    };
+    let key = match &model.estimate.gcode_key {
+        Some(k) => k.clone(),
+        None => match slice_on_demand(&files, &model).await {
+            Ok(k) => k,
+            Err(resp) => return resp,
+        },
+    };
+    match files.storage.get(&key).await {
+        Ok(bytes) => HttpResponse::Ok()
+            .content_type("text/x-gcode")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"job-{id}.gcode\""),
+            ))
+            .body(bytes),
+        Err(storage::StorageError::Store(object_store::Error::NotFound { .. })) => unavailable(&format!(
+            "the G-code of model {} is recorded but missing from object storage",
+            model.id.0
+        )),
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "cannot read the job's G-code");
+            internal()
+        }
+    }
+}
+
+/// Slices a model stored without G-code (kept under its hash and settings, so once).
+async fn slice_on_demand(
+    files: &GcodeFiles,
+    model: &gantry_engine::domain::printing::ModelRecord,
+) -> Result<String, HttpResponse> {
+    let settings = &model.estimate.settings;
+    if !files.slicer.available() {
+        return Err(unavailable(&format!(
+            "model {} has no G-code (it was stored without slicing) and no slicer is configured (GANTRY_SLICER)",
+            model.id.0
+        )));
+    }
+    let key = storage::sliced_model_key(&model.sha256, settings);
+    let fail = |e: &dyn std::fmt::Display| {
+        tracing::error!(model = model.id.0, error = %e, "on-demand slicing failed");
+        json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SLICE_FAILED",
+            &format!("model {} could not be sliced: {e}", model.id.0),
+        )
+    };
+    match files.storage.exists(&key).await {
+        Ok(true) => return Ok(key),
+        Ok(false) => {}
+        Err(e) => return Err(fail(&e)),
+    }
+    let bytes = files.storage.get(&model.object_key).await.map_err(|e| fail(&e))?;
+    match files.slicer.slice(&model.format, &bytes, settings).await {
+        Ok(Some((_, gcode))) => {
+            files
+                .storage
+                .put_if_absent(&key, bytes::Bytes::from(gcode))
+                .await
+                .map_err(|e| fail(&e))?;
+            Ok(key)
+        }
+        Ok(None) => Err(unavailable("no slicer is configured (GANTRY_SLICER)")),
+        Err(e) => Err(fail(&e)),
+    }
 }

@@ -383,6 +383,7 @@ pub fn farm_config(config: &Config) -> FarmConfig {
         max_reprints: config.max_reprints,
         heartbeat_secs: config.agent_heartbeat_secs,
         replan_debounce_ms: config.replan_debounce_ms,
+        slice_on_demand: crate::slicer::Slicer::new(&config.slicer).available(),
         ..FarmConfig::default()
     }
 }
@@ -425,9 +426,11 @@ fn build_inner(
             .unwrap_or(usize::MAX)
             .saturating_add(UPLOAD_OVERHEAD),
     );
+    let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
+            .app_data(gcode_files.clone())
             .app_data(web::PayloadConfig::new(payload_limit))
             .app_data(web::Data::new(limits))
             .app_data(web::JsonConfig::default().limit(body_limit))
@@ -438,6 +441,7 @@ fn build_inner(
             .route("/graphiql", web::get().to(graphiql))
             .route("/metrics", web::get().to(metrics))
             .route("/agent/ws", web::get().to(crate::agent_ws::agent_ws))
+            .route("/agent/jobs/{job}/gcode", web::get().to(crate::agent_ws::job_gcode))
     })
     .listen(listener)?
     .run();

@@ -40,6 +40,19 @@ pub fn gcode_key(sha256: &str) -> String {
     format!("gcode/{}/{sha256}.gcode", sha256.get(..2).unwrap_or("xx"))
 }
 
+/// The key of the G-code sliced on demand from the model with content hash `model_sha256` at
+/// these settings (models stored without G-code, see `agent_ws::job_gcode`).
+pub fn sliced_model_key(model_sha256: &str, s: &gantry_engine::domain::printing::SliceSettings) -> String {
+    format!(
+        "gcode/models/{}/{model_sha256}-l{}-p{}-w{}-i{}.gcode",
+        model_sha256.get(..2).unwrap_or("xx"),
+        s.layer_height_mm,
+        s.perimeters,
+        s.line_width_mm,
+        s.infill_pct
+    )
+}
+
 /// Content-addressed object storage, opened lazily.
 pub struct Storage {
     config: ObjectStoreConfig,

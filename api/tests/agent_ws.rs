@@ -332,3 +332,223 @@ app_test!(a_job_flows_through_to_sql_and_repeats_count_once, |app| {
     }
     assert!(!call(&mut ws, json!({"v": 1, "id": "hb", "type": "heartbeat"})).await);
 });
+
+const PRINTER_Q: &str = "query($id: ID!) { printer(id: $id) { status loadedMaterial { code } \
+    agent { software capabilities loadedMaterial reportedState } } }";
+
+/// A GraphQL mutation run concurrently with the simulated agent (which must answer the
+/// command the mutation sends it).
+fn spawn_graphql(
+    app: &TestApp,
+    token: &str,
+    query: &'static str,
+    vars: Value,
+) -> tokio::task::JoinHandle<Value> {
+    let (client, url, token) = (
+        app.client.clone(),
+        format!("{}/graphql", app.base),
+        token.to_string(),
+    );
+    tokio::spawn(async move {
+        client
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({"query": query, "variables": vars}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    })
+}
+
+fn reason(v: &Value) -> (String, String) {
+    let e = &v["errors"][0]["extensions"];
+    (
+        e["code"].as_str().unwrap_or("").to_string(),
+        e["reason"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+const PAUSE: &str = "mutation($p: ID!) { pausePrint(printerId: $p) { status } }";
+const RESUME: &str = "mutation($p: ID!) { resumePrint(printerId: $p) { status } }";
+const CANCEL: &str = "mutation($p: ID!, $r: String!) { cancelPrint(printerId: $p, reason: $r) { status } }";
+
+app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
+    let (fx, token, _) = setup(app).await;
+    let db = &app.db.db;
+    let printer = fx.printers[0].0.to_string();
+    let op = app.login_as(gantry_engine::domain::users::Role::Operator).await;
+    // No agent connected: a clear conflict.
+    let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
+    assert_eq!(reason(&v), ("CONFLICT".into(), "PRINTER_NO_AGENT".into()), "{v}");
+    let v = app.graphql_as(&op, PAUSE, json!({"p": "999999"})).await;
+    assert_eq!(reason(&v).0, "NOT_FOUND", "{v}");
+
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    send(
+        &mut ws,
+        json!({"v": 1, "id": "h-1", "type": "hello", "agent": "test/1 simulate", "state": "idle",
+               "capabilities": ["simulate", "pause"], "loaded_material": "PLA-BLK"}),
+    )
+    .await;
+    recv_kind(&mut ws, "welcome").await;
+    // The hello is stored: capabilities and loaded material; the material code names a
+    // material the printer prints, so it is the printer's loaded material.
+    let v = app.graphql_as(&op, PRINTER_Q, json!({"id": printer})).await;
+    let p = &v["data"]["printer"];
+    assert_eq!(
+        p["agent"],
+        json!({"software": "test/1 simulate", "capabilities": ["simulate", "pause"],
+               "loadedMaterial": "PLA-BLK", "reportedState": "idle"}),
+        "{v}"
+    );
+    assert_eq!(p["loadedMaterial"]["code"], "PLA-BLK", "{v}");
+    // Idle: nothing to pause.
+    let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
+    assert_eq!(
+        reason(&v),
+        ("CONFLICT".into(), "PRINTER_NOT_PRINTING".into()),
+        "{v}"
+    );
+
+    let job = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "s-1", "type": "job_started", "job": job})
+        )
+        .await
+    );
+    // Pause: the agent gets `pause`, confirms, and the mutation answers PAUSED (committed).
+    let pending = spawn_graphql(app, &op, PAUSE, json!({"p": printer}));
+    assert_eq!(
+        recv_kind(&mut ws, "pause").await,
+        json!({"type": "pause", "job": job})
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "p-1", "type": "paused", "job": job})
+        )
+        .await
+    );
+    let v = pending.await.unwrap();
+    assert_eq!(v["data"]["pausePrint"]["status"], "PAUSED", "{v}");
+    let v = app.graphql_as(&op, PRINTER_Q, json!({"id": printer})).await;
+    assert_eq!(v["data"]["printer"]["status"], "PAUSED", "{v}");
+    let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
+    assert_eq!(
+        reason(&v),
+        ("CONFLICT".into(), "PRINTER_STATE_CONFLICT".into()),
+        "{v}"
+    );
+    // Resume.
+    let pending = spawn_graphql(app, &op, RESUME, json!({"p": printer}));
+    assert_eq!(
+        recv_kind(&mut ws, "resume").await,
+        json!({"type": "resume", "job": job})
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "r-1", "type": "resumed", "job": job})
+        )
+        .await
+    );
+    let v = pending.await.unwrap();
+    assert_eq!(v["data"]["resumePrint"]["status"], "PRINTING", "{v}");
+    // Cancel with a reason: the job fails with it and its plate is requeued (a reprint).
+    let pending = spawn_graphql(app, &op, CANCEL, json!({"p": printer, "r": "wrong colour"}));
+    assert_eq!(
+        recv_kind(&mut ws, "cancel").await,
+        json!({"type": "cancel", "job": job})
+    );
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "c-1", "type": "cancelled", "job": job})
+        )
+        .await
+    );
+    let v = pending.await.unwrap();
+    assert_eq!(v["data"]["cancelPrint"]["status"], "NEEDS_BED_CLEARING", "{v}");
+    let mut c = db.pool().acquire().await.unwrap();
+    let j = production::get_job(&mut c, JobId(job)).await.unwrap();
+    // Failed and replaced by a reprint (state `requeued`), as an agent's cancel is.
+    assert_eq!(j.state, JobState::Requeued);
+    assert_eq!(
+        j.failure_reason.as_deref(),
+        Some("cancelled from Gantry: wrong colour")
+    );
+    let jobs = production::list_jobs(&mut c, &Default::default()).await.unwrap();
+    assert!(
+        jobs.iter()
+            .any(|r| r.retry_of == Some(JobId(job)) && r.attempt == 2),
+        "{jobs:?}"
+    );
+    drop(c);
+    let v = app.graphql_as(&op, CANCEL, json!({"p": printer, "r": " "})).await;
+    assert_eq!(reason(&v).0, "VALIDATION", "{v}");
+    // The agent going away answers a waiting command.
+    assert!(!call(&mut ws, json!({"v": 1, "id": "b-1", "type": "bed_cleared"})).await);
+    let next = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        !call(
+            &mut ws,
+            json!({"v": 1, "id": "s-2", "type": "job_started", "job": next})
+        )
+        .await
+    );
+    let pending = spawn_graphql(app, &op, PAUSE, json!({"p": printer}));
+    recv_kind(&mut ws, "pause").await;
+    drop(ws);
+    let v = pending.await.unwrap();
+    assert_eq!(
+        reason(&v),
+        ("CONFLICT".into(), "AGENT_DISCONNECTED".into()),
+        "{v}"
+    );
+    // A customer may not.
+    let cust = app.login_as(gantry_engine::domain::users::Role::Customer).await;
+    let v = app.graphql_as(&cust, PAUSE, json!({"p": printer})).await;
+    assert_eq!(reason(&v).0, "FORBIDDEN", "{v}");
+});
+
+const SET_STATUS: &str =
+    "mutation($p: ID!, $s: PrinterStatus!) { setPrinterStatus(id: $p, status: $s) { status } }";
+
+app_test!(a_status_set_by_hand_reaches_the_printer_actor, |app| {
+    let (fx, token, _) = setup(app).await;
+    let printer = fx.printers[0].0.to_string();
+    let op = app.login_as(gantry_engine::domain::users::Role::Operator).await;
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    welcome(&mut ws, fx.printers[0]).await;
+    let job = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
+        .as_i64()
+        .unwrap();
+    for (i, t) in ["job_started", "job_completed"].into_iter().enumerate() {
+        assert!(
+            !call(
+                &mut ws,
+                json!({"v": 1, "id": format!("j-{i}"), "type": t, "job": job})
+            )
+            .await
+        );
+    }
+    // The plate is cleared by a person who tells Gantry, not the agent: the printer actor
+    // learns the status at once and hands the next job.
+    let v = app
+        .graphql_as(&op, SET_STATUS, json!({"p": printer, "s": "IDLE"}))
+        .await;
+    assert_eq!(v["data"]["setPrinterStatus"]["status"], "IDLE", "{v}");
+    let next = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
+        .as_i64()
+        .unwrap();
+    assert_ne!(next, job);
+});

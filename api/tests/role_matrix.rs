@@ -229,6 +229,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         cancelJob                          ok         ok          -          -          -          -          -        401
         cancelMaintenanceWindow            ok          -         ok          -          -          -          -        401
         cancelOrder                        ok          -          -          -         ok         ok         ok        401
+        cancelPrint                        ok         ok         ok          -          -          -          -        401
         changePassword                     ok         ok         ok         ok         ok         ok         ok        401
         changeRole                         ok          -          -          -          -          -          -        401
         completeJob                        ok          -         ok          -          -          -          -        401
@@ -254,6 +255,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         login                              ok         ok         ok         ok         ok         ok         ok         ok
         logout                            401        401        401        401        401        401        401        401
         markReady                          ok          -         ok          -         ok          -         ok        401
+        pausePrint                         ok         ok         ok          -          -          -          -        401
         payOrder                           ok          -          -          -         ok          -         ok        401
         placeOrder                         ok          -          -          -         ok         ok         ok        401
         reactivateUser                     ok          -          -          -          -          -          -        401
@@ -266,6 +268,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         reportJobProgress                  ok          -         ok          -          -          -          -        401
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
+        resumePrint                        ok         ok         ok          -          -          -          -        401
         revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         revokePrinterToken                 ok         ok          -          -          -          -          -        401
         scheduleJob                        ok         ok          -          -          -          -          -        401

@@ -15,8 +15,11 @@ use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
 use super::gql_error;
 use super::inventory::{MaterialKindGql, MaterialNode};
 use super::loaders::{command, loaders, read};
-use super::principal::{PermissionGuard, principal};
 use super::subscriptions::{publish_printer_status, publish_queue_changed};
+use super::error::ApiError;
+use super::principal::{AnyPermissionGuard, PermissionGuard, principal};
+use gantry_actors::messages::{Command, ControlError};
+use gantry_engine::error::ErrorKind;
 
 mirror_enum!(
     /// Printing technology.
@@ -97,6 +100,61 @@ impl PrinterNode {
     async fn created_at(&self) -> Ts {
         Ts(self.0.created_at)
     }
+    /// What the printer's agent last said (its `hello` and latest status); null when no agent
+    /// ever connected for this printer.
+    async fn agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterAgentObj>> {
+        let t = read!(ctx, c => gantry_engine::store::live::telemetry(c, self.0.id));
+        Ok(t.map(|t| PrinterAgentObj {
+            software: t.agent,
+            capabilities: t.capabilities,
+            loaded_material: t.loaded_material,
+            reported_state: t.reported_state,
+            last_seen_at: Ts(t.last_seen_at),
+        }))
+    }
+}
+
+/// A printer's agent as it last reported itself.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "PrinterAgent")]
+pub struct PrinterAgentObj {
+    /// Agent software and backend from its `hello`, e.g. `gantry-agent/0.1 octoprint`.
+    pub software: String,
+    /// Capabilities from its `hello`.
+    pub capabilities: Vec<String>,
+    /// The material code the agent reported loaded in its `hello` (null: not reported). When
+    /// it names a material the printer can print, `Printer.loadedMaterial` follows it.
+    pub loaded_material: Option<String>,
+    /// The state it last reported (`idle`, `printing`, `paused`, `needs_bed_clearing`, `error`).
+    pub reported_state: String,
+    pub last_seen_at: Ts,
+}
+
+/// A pause / resume / cancel through the live farm: the printer must exist, its agent be
+/// connected and confirm; errors are typed (`extensions.reason`).
+async fn control(ctx: &Context<'_>, printer_id: &ID, command: Command) -> async_graphql::Result<PrinterNode> {
+    let id = PrinterId(id_arg(printer_id, "printer")?);
+    // Not found before anything else.
+    read!(ctx, c => equipment::get_printer(c, id));
+    let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() else {
+        return Err(control_error(&ControlError::Stopped));
+    };
+    farm.control(id, command).await.map_err(|e| control_error(&e))?;
+    let p = read!(ctx, c => equipment::get_printer(c, id));
+    Ok(PrinterNode(p))
+}
+
+fn control_error(e: &ControlError) -> async_graphql::Error {
+    let kind = match e {
+        ControlError::Stopped | ControlError::Timeout { .. } => ErrorKind::Internal,
+        _ => ErrorKind::Conflict,
+    };
+    ApiError {
+        kind,
+        reason: e.code(),
+        message: e.to_string(),
+    }
+    .into()
 }
 
 /// A recurring maintenance plan of a printer.
@@ -297,6 +355,10 @@ impl EquipmentMutation {
         let p = command!(ctx, tx => async {
             equipment::set_status(&mut tx, now, id, status.into()).await.map_err(gql_error)
         });
+        // The printer's actor takes the status set by hand (e.g. no work while in maintenance).
+        if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
+            farm.status_set(id, p.status).await;
+        }
         publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
@@ -319,6 +381,40 @@ impl EquipmentMutation {
         // The loaded material is the printer's first setup in the plan.
         publish_queue_changed(ctx, now);
         Ok(PrinterNode(p))
+    }
+
+    /// Asks the printer's agent to pause the running print; answers once the agent confirmed
+    /// and the printer is `PAUSED` (committed). `CONFLICT` when no agent is connected
+    /// (`PRINTER_NO_AGENT`), the printer is not printing (`PRINTER_NOT_PRINTING`) or already
+    /// paused (`PRINTER_STATE_CONFLICT`).
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionOperate, Permission::ProductionPlan])")]
+    async fn pause_print(&self, ctx: &Context<'_>, printer_id: ID) -> async_graphql::Result<PrinterNode> {
+        control(ctx, &printer_id, Command::Pause).await
+    }
+
+    /// Asks the printer's agent to resume a paused print (see `pausePrint`).
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionOperate, Permission::ProductionPlan])")]
+    async fn resume_print(&self, ctx: &Context<'_>, printer_id: ID) -> async_graphql::Result<PrinterNode> {
+        control(ctx, &printer_id, Command::Resume).await
+    }
+
+    /// Asks the printer's agent to cancel the running (or paused) print. Once the agent
+    /// confirms, the job ends like a failed print with `reason` ("cancelled from Gantry: …"):
+    /// material used up to its progress is consumed and the rest released, and the plate is
+    /// reprinted while under `GANTRY_MAX_REPRINTS` (else its order is flagged). The printer
+    /// then needs its bed cleared.
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionOperate, Permission::ProductionPlan])")]
+    async fn cancel_print(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+        reason: String,
+    ) -> async_graphql::Result<PrinterNode> {
+        let reason = reason.trim().to_string();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(invalid("reason must be 1 to 500 characters", "INVALID_REASON"));
+        }
+        control(ctx, &printer_id, Command::Cancel { reason }).await
     }
 
     #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]

@@ -13,6 +13,16 @@
 //! Options: `--database-url URL` (default: a fresh SQLite file), `--ramp K` (concurrent
 //! connection attempts, default 200). The benchmark creates the printers (`load-00001`, …),
 //! mints their tokens with `gantry printer-tokens`, and starts and stops the server itself.
+//!
+//! Hand-over mode, `--handover P,J`: P printers and a paid order of J one-plate jobs in
+//! production (the engine's live-farm fixture: material in stock, the server's scheduler plans
+//! them); P agents print whatever they are assigned at once (`job_started`, then
+//! `job_completed` and `bed_cleared` back to back, as an agent whose plate is cleared
+//! automatically). Reports p50 / p99 / max time from `job_completed` sent to the next
+//! `assign_job` received, over every completion that had a next job (target: under 1 s).
+//! ```text
+//! target/release/agent-load --gantry target/release/gantry --handover 20,400
+//! ```
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,6 +50,8 @@ struct Args {
     secs: u64,
     database_url: Option<String>,
     ramp: usize,
+    /// Hand-over mode: (printers, jobs).
+    handover: Option<(usize, i64)>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -49,6 +61,7 @@ fn parse_args() -> Res<Args> {
         secs: 20,
         database_url: None,
         ramp: 200,
+        handover: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +77,15 @@ fn parse_args() -> Res<Args> {
             "--secs" => a.secs = val()?.parse()?,
             "--database-url" => a.database_url = Some(val()?),
             "--ramp" => a.ramp = val()?.parse()?,
+            "--handover" => {
+                let v = val()?;
+                let (p, j) = v.split_once(',').ok_or("--handover takes PRINTERS,JOBS")?;
+                let (p, j) = (p.trim().parse::<usize>()?, j.trim().parse::<i64>()?);
+                if p == 0 || j <= 0 {
+                    return Err("--handover needs positive numbers".into());
+                }
+                a.handover = Some((p, j));
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -401,7 +423,139 @@ async fn login(http: &reqwest::Client, port: u16) -> Res<String> {
         .ok_or_else(|| format!("login failed: {v}").into())
 }
 
+/// One hand-over agent: prints every assigned job at once; returns the latencies (µs) from
+/// `job_completed` sent to the next `assign_job` received, and the jobs it printed.
+async fn handover_agent(mut c: Connection, mut outbox: Outbox, until: Instant) -> (Vec<u64>, u64) {
+    let mut lat = Vec::new();
+    let mut done = 0;
+    let mut completed_at: Option<Instant> = None;
+    loop {
+        let m = match tokio::time::timeout_at(until.into(), c.recv()).await {
+            Ok(Ok(m)) => m,
+            _ => break,
+        };
+        let ServerMessage::AssignJob { assignment } = m else {
+            continue;
+        };
+        if let Some(t) = completed_at.take() {
+            lat.push(t.elapsed().as_micros() as u64);
+        }
+        let job = assignment.job;
+        let (_, started) = outbox.once(AgentMessage::JobStarted { job });
+        if c.send_text(started).await.is_err() {
+            break;
+        }
+        let (_, completed) = outbox.once(AgentMessage::JobCompleted { job });
+        let (_, cleared) = outbox.once(AgentMessage::BedCleared {});
+        completed_at = Some(Instant::now());
+        if c.send_text(completed).await.is_err() || c.send_text(cleared).await.is_err() {
+            break;
+        }
+        done += 1;
+    }
+    c.close().await;
+    (lat, done)
+}
+
+/// Hand-over mode (see the module documentation).
+async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let data = std::env::temp_dir().join(format!("gantry-agent-handover-{nanos}"));
+    std::fs::create_dir_all(&data)?;
+    let db_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data.join("handover.sqlite").display()));
+    let mut c = gantry(&args.gantry, &db_url, &data);
+    c.arg("migrate");
+    run_ok(c, None)?;
+    {
+        let db = Db::connect(&db_url).await?;
+        gantry_engine::store::live::testing::farm(
+            &db,
+            gantry_engine::store::now(),
+            printers,
+            jobs * 10,
+            jobs,
+        )
+        .await?;
+        db.close().await;
+    }
+    let tokens_file = data.join("tokens.txt");
+    let mut c = gantry(&args.gantry, &db_url, &data);
+    c.args(["printer-tokens", "--output"]).arg(&tokens_file);
+    run_ok(c, None)?;
+    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = gantry(&args.gantry, &db_url, &data)
+        .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(data.join("serve.log"))?)
+        .spawn()?;
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("gantry serve did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let t0 = Instant::now();
+    let until = t0 + Duration::from_secs(args.secs.max(1));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, token) in tokens.iter().take(printers).enumerate() {
+        let mut outbox = Outbox::new(format!("{}h{i}", boot_id()));
+        let (c, _) = connect(&url, token, &mut outbox).await?;
+        tasks.spawn(handover_agent(c, outbox, until));
+    }
+    let (pid, cpu0) = (
+        server.child.id(),
+        proc_sample(server.child.id()).map_or(0, |s| s.0),
+    );
+    let mut lat = Vec::new();
+    let mut done = 0;
+    while let Some(r) = tasks.join_next().await {
+        if let Ok((l, d)) = r {
+            lat.extend(l);
+            done += d;
+        }
+    }
+    let cpu1 = proc_sample(pid).map_or(0, |s| s.0);
+    let wall = t0.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let within = lat.iter().filter(|&&v| v < 1_000_000).count();
+    println!(
+        "| printers | jobs | printed in {}s | hand-overs measured | p50 ms | p99 ms | max ms | under 1 s | server CPU % of 1 core |",
+        args.secs
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {printers} | {jobs} | {done} | {} | {:.1} | {:.1} | {:.1} | {within}/{} | {:.0} |",
+        lat.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99),
+        lat.last().map_or(f64::NAN, |v| *v as f64 / 1000.0),
+        lat.len(),
+        cpu1.saturating_sub(cpu0) as f64 / clk_tck() as f64 / wall * 100.0,
+    );
+    drop(server);
+    if args.database_url.is_none() {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    Ok(())
+}
+
 async fn run(args: Args) -> Res<()> {
+    if let Some((printers, jobs)) = args.handover {
+        return handover(&args, printers, jobs).await;
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_nanos();

@@ -167,6 +167,12 @@ pub struct JobAssignment {
     pub gcode_url: Option<String>,
 }
 
+/// The server path (relative to its base URL) where the agent of the printer a job is assigned
+/// to downloads that job's G-code, authenticated with its printer token.
+pub fn gcode_path(job: i64) -> String {
+    format!("/agent/jobs/{job}/gcode")
+}
+
 /// Server → agent messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -17,13 +17,16 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{StoreError, StoreResult, Tx, col, equipment, inventory, production};
+use super::{StoreError, StoreResult, Tx, col, equipment, inventory, printing, production};
 use crate::domain::equipment::{Printer, PrinterStatus};
 use crate::domain::inventory::{InventoryError, ReservationState};
 use crate::domain::live::{self as domain, MESSAGE_ID_RETENTION_HOURS};
+use crate::domain::printing::ModelRecord;
 use crate::domain::production::{Job, JobState, job_key};
 use crate::domain::protocol::{AgentState, Temperatures};
-use crate::domain::types::{JobId, MaterialId, OrderId, PrinterId, from_millis, to_millis};
+use crate::domain::types::{
+    JobId, MaterialId, ModelFileId, OrderId, PrinterId, ProductId, from_millis, to_millis,
+};
 use crate::error::DomainError;
 
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +101,10 @@ pub struct Telemetry {
     pub bed_c: Option<f64>,
     pub seconds_left: Option<i64>,
     pub last_seen_at: DateTime<Utc>,
+    /// What the agent's last `hello` said it can do.
+    pub capabilities: Vec<String>,
+    /// The material code the agent's last `hello` reported loaded (`None`: not reported).
+    pub loaded_material: Option<String>,
 }
 
 /// A temperature in tenths of a degree (stored as an integer); `None` for NaN/infinite or
@@ -173,26 +180,64 @@ pub async fn advance_progress(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records which agent software a printer runs (from its `hello`) and that it was seen.
+/// What an agent's `hello` says about its printer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelloReport<'a> {
+    pub agent: &'a str,
+    pub state: AgentState,
+    pub capabilities: &'a [String],
+    pub loaded_material: Option<&'a str>,
+}
+
+/// Records what a printer's agent said in its `hello` (software, capabilities, loaded
+/// material) and that it was seen. When the reported material code names a material the
+/// printer can print, the printer's loaded material follows it (the agent reports what is on
+/// the printer); returns whether it changed.
 pub async fn record_hello(
     tx: &mut Tx,
     now: DateTime<Utc>,
     printer: PrinterId,
-    agent: &str,
-    state: AgentState,
-) -> StoreResult<()> {
+    hello: &HelloReport<'_>,
+) -> StoreResult<bool> {
+    let caps =
+        serde_json::to_string(hello.capabilities).map_err(|e| StoreError::corrupt("printer_telemetry", e))?;
     sqlx::query(
-        "INSERT INTO printer_telemetry (printer_id, agent, reported_state, last_seen_at) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO printer_telemetry (printer_id, agent, reported_state, last_seen_at, capabilities, \
+         loaded_material) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (printer_id) DO UPDATE SET agent = excluded.agent, reported_state = excluded.reported_state, \
-         last_seen_at = excluded.last_seen_at",
+         last_seen_at = excluded.last_seen_at, capabilities = excluded.capabilities, \
+         loaded_material = excluded.loaded_material",
     )
     .bind(printer.0)
-    .bind(agent)
-    .bind(state_name(state))
+    .bind(hello.agent)
+    .bind(state_name(hello.state))
     .bind(to_millis(now))
+    .bind(caps)
+    .bind(hello.loaded_material)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    let Some(code) = hello.loaded_material else {
+        return Ok(false);
+    };
+    let row = sqlx::query("SELECT id, kind FROM materials WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let material = MaterialId(col(&row, "materials", "id")?);
+    let p = equipment::get_printer(&mut *tx, printer).await?;
+    let kind = inventory::get_material(&mut *tx, material).await?.kind;
+    if p.loaded_material_id == Some(material) || !p.supports(kind) {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE printers SET loaded_material_id = $1 WHERE id = $2")
+        .bind(material.0)
+        .bind(printer.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
 }
 
 /// The last reported status of a printer, if its agent ever reported.
@@ -200,7 +245,7 @@ pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreRes
     const T: &str = "printer_telemetry";
     let row = sqlx::query(
         "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, seconds_left, \
-         last_seen_at FROM printer_telemetry WHERE printer_id = $1",
+         last_seen_at, capabilities, loaded_material FROM printer_telemetry WHERE printer_id = $1",
     )
     .bind(printer.0)
     .fetch_optional(&mut *conn)
@@ -216,6 +261,9 @@ pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreRes
             bed_c: col::<Option<i64>>(&row, T, "bed_dc")?.map(from_tenths),
             seconds_left: col(&row, T, "seconds_left")?,
             last_seen_at: from_millis(col(&row, T, "last_seen_at")?),
+            capabilities: serde_json::from_str(&col::<String>(&row, T, "capabilities")?)
+                .map_err(|e| StoreError::corrupt(T, format!("capabilities: {e}")))?,
+            loaded_material: col(&row, T, "loaded_material")?,
         })
     })
     .transpose()
@@ -395,6 +443,44 @@ pub async fn reject_on(tx: &mut Tx, now: DateTime<Utc>, job: JobId, reason: &str
     let j = production::unschedule_job(tx, now, job, &format!("rejected by the printer: {reason}")).await?;
     inventory::release(tx, now, &job_key(job)).await?;
     Ok(j)
+}
+
+// ---------------------------------------------------------------------------------------------
+// G-code
+
+/// The stored model a job prints: its order line's product's model, else the model the line
+/// names (`model:<id>`, lines made from a quote). `None` when the line has neither (or the
+/// product is not linked to a model). An unknown job is `NotFound`.
+pub async fn job_model(conn: &mut AnyConnection, job: JobId) -> StoreResult<Option<ModelRecord>> {
+    const T: &str = "order_lines";
+    let row = sqlx::query(
+        "SELECT l.product_id, l.model_ref FROM jobs j JOIN order_lines l ON l.id = j.order_line_id WHERE j.id = $1",
+    )
+    .bind(job.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("job", job))?;
+    let product = col::<Option<i64>>(&row, T, "product_id")?.map(ProductId);
+    let model_ref: Option<String> = col(&row, T, "model_ref")?;
+    let mut model = match product {
+        Some(p) => printing::product_model(&mut *conn, p).await?,
+        None => None,
+    };
+    if model.is_none() {
+        model = model_ref
+            .as_deref()
+            .and_then(|r| r.strip_prefix("model:"))
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(ModelFileId);
+    }
+    match model {
+        Some(m) => match printing::get_model(&mut *conn, m).await {
+            Ok(m) => Ok(Some(m)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

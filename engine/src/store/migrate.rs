@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "live",
         sql: include_str!("../../migrations/0005_live.sql"),
     },
+    Migration {
+        version: 6,
+        name: "agent_hello",
+        sql: include_str!("../../migrations/0006_agent_hello.sql"),
+    },
 ];
 
 impl Migration {
