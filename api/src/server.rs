@@ -441,7 +441,10 @@ fn build_inner(
             .route("/graphiql", web::get().to(graphiql))
             .route("/metrics", web::get().to(metrics))
             .route("/agent/ws", web::get().to(crate::agent_ws::agent_ws))
-            .route("/agent/jobs/{job}/gcode", web::get().to(crate::agent_ws::job_gcode))
+            .route(
+                "/agent/jobs/{job}/gcode",
+                web::get().to(crate::agent_ws::job_gcode),
+            )
     })
     .listen(listener)?
     .run();

@@ -12,12 +12,12 @@ use gantry_engine::domain::users::Permission;
 use gantry_engine::store::equipment;
 
 use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
+use super::error::ApiError;
 use super::gql_error;
 use super::inventory::{MaterialKindGql, MaterialNode};
 use super::loaders::{command, loaders, read};
-use super::subscriptions::{publish_printer_status, publish_queue_changed};
-use super::error::ApiError;
 use super::principal::{AnyPermissionGuard, PermissionGuard, principal};
+use super::subscriptions::{publish_printer_status, publish_queue_changed};
 use gantry_actors::messages::{Command, ControlError};
 use gantry_engine::error::ErrorKind;
 
