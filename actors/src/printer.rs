@@ -626,10 +626,10 @@ impl Handler<Attach> for PrinterActor {
         self.conn = Some((msg.conn_id, msg.conn));
         self.agent_seen = true;
         self.last_seen = Utc::now();
+        // A job handed to this printer stays with it (the scheduler keeps it in flight) until
+        // the agent shows it does not hold it: it starts it (the hello may say so), rejects it,
+        // or asks for work. Releasing it here would let another printer print it too.
         self.assigned = None;
-        if let Some(s) = self.fx.scheduler() {
-            s.do_send(Released { printer: self.id });
-        }
         let (fx, id, env) = (self.fx.clone(), self.id, msg.hello);
         let hello_id = env.id.clone();
         let conn_id = msg.conn_id;
@@ -672,12 +672,10 @@ impl Handler<Detach> for PrinterActor {
     fn handle(&mut self, msg: Detach, _ctx: &mut Context<Self>) {
         if self.conn.as_ref().map(|(c, _)| *c) == Some(msg.conn_id) {
             self.conn = None;
+            // The job handed to it (if any) stays in flight: the printer may be printing it.
             self.assigned = None;
             self.disconnected();
             self.fx.stats.agent_disconnected();
-            if let Some(s) = self.fx.scheduler() {
-                s.do_send(Released { printer: self.id });
-            }
         }
     }
 }
@@ -876,8 +874,9 @@ impl Handler<CheckHeartbeat> for PrinterActor {
                     });
                 }
                 act.publish_status();
+                // A job handed to it stays in flight (the printer may be printing it); the
+                // rest of its work is re-planned.
                 if let Some(s) = act.fx.scheduler() {
-                    s.do_send(Released { printer: act.id });
                     s.do_send(RequestReplan);
                 }
                 let _ = ctx;

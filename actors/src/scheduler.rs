@@ -32,7 +32,8 @@ pub struct Scheduler {
     printers: BTreeMap<PrinterId, Addr<PrinterActor>>,
     orders: BTreeMap<OrderId, Addr<OrderActor>>,
     stocks: BTreeMap<MaterialId, Addr<StockActor>>,
-    /// Jobs handed to a printer and not started yet.
+    /// Jobs handed to a printer and not started yet (also in `job_handovers`, read back when
+    /// the scheduler starts: a restarted server does not hand them to another printer).
     in_flight: BTreeMap<JobId, PrinterId>,
     debounce: Debouncer,
     epoch: Instant,
@@ -185,10 +186,14 @@ impl Actor for Scheduler {
             let printers = equipment::list_printers(&mut c).await?;
             let orders = store::open_orders(&mut c).await?;
             let materials = inventory::list_materials(&mut c).await?;
-            Ok::<_, StoreError>((printers, orders, materials))
+            let handed = store::handovers(&mut c).await?;
+            Ok::<_, StoreError>((printers, orders, materials, handed))
         };
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
-            Ok((printers, orders, materials)) => {
+            Ok((printers, orders, materials, handed)) => {
+                // Jobs handed out before a restart stay on their printer (pinned in the plan,
+                // not handed to anyone else) until that printer reports.
+                act.in_flight = handed;
                 for p in printers {
                     act.printer(p.id);
                 }
@@ -206,6 +211,7 @@ impl Actor for Scheduler {
                 tracing::info!(
                     printers = act.printers.len(),
                     orders = act.orders.len(),
+                    handed_out = act.in_flight.len(),
                     "live farm started"
                 );
                 ctx.notify(RequestReplan);
@@ -360,6 +366,9 @@ impl Handler<NextJob> for Scheduler {
         let on_demand = self.fx.cfg.slice_on_demand;
         let lookup_db = db.clone();
         let fut = async move {
+            let mut tx = db.begin().await?;
+            store::release_handovers(&mut tx, printer).await?;
+            tx.commit().await?;
             let mut c = db.pool().acquire().await?;
             let filter = JobFilter {
                 state: Some(JobState::Scheduled),
@@ -402,6 +411,18 @@ impl Handler<NextJob> for Scheduler {
         Box::pin(chosen.then(move |assignment, _act, _ctx| {
             actix::fut::wrap_future::<_, Scheduler>(async move {
                 let mut a = assignment?;
+                // Durable before it is sent: after a restart the job stays with this printer.
+                let handed = async {
+                    let mut tx = lookup_db.begin().await?;
+                    store::hand_over(&mut tx, Utc::now(), printer, JobId(a.job)).await?;
+                    tx.commit().await?;
+                    Ok::<_, StoreError>(())
+                }
+                .await;
+                if let Err(e) = handed {
+                    tracing::warn!(job = a.job, error = %e, "cannot record the hand-over; not sent");
+                    return None;
+                }
                 let model = async {
                     let mut c = lookup_db.pool().acquire().await?;
                     store::job_model(&mut c, JobId(a.job)).await

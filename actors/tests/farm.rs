@@ -399,7 +399,7 @@ farm_test!(missed_heartbeats_mark_offline_and_replan, |db| {
     let fx = testing::farm(db, Utc::now(), 2, 1000, 3).await.unwrap();
     let farm = Farm::start(db.clone(), EventBus::default(), cfg(2));
     let mut agent = Agent::connect(&farm, fx.printers[0], 1, AgentState::Idle, None, None).await;
-    agent.assignment().await;
+    let handed = agent.assignment().await.job;
     let before = farm.plan_revision();
     // Time passes beyond three heartbeats without a word from the agent.
     let later = Utc::now() + chrono::Duration::seconds(31);
@@ -416,7 +416,8 @@ farm_test!(missed_heartbeats_mark_offline_and_replan, |db| {
         PrinterStatus::Offline
     );
     drop(c);
-    // Its future work is re-planned onto the other printer.
+    // Its future work is re-planned onto the other printer. The job handed to it stays (the
+    // printer may be printing it): it is handed to nobody else.
     wait_for(async || farm.plan_revision() > before).await;
     let mut c = db.pool().acquire().await.unwrap();
     let filter = production::JobFilter {
@@ -424,7 +425,23 @@ farm_test!(missed_heartbeats_mark_offline_and_replan, |db| {
         printer_id: Some(fx.printers[0]),
         ..Default::default()
     };
-    wait_for(async || production::list_jobs(&mut c, &filter).await.unwrap().is_empty()).await;
+    wait_for(async || {
+        production::list_jobs(&mut c, &filter)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.id.0)
+            .collect::<Vec<_>>()
+            == vec![handed]
+    })
+    .await;
+    drop(c);
+    let mut other = Agent::connect(&farm, fx.printers[1], 2, AgentState::Idle, None, None).await;
+    let next = other.assignment().await.job;
+    assert_ne!(
+        next, handed,
+        "the job handed to the offline printer went to another"
+    );
     farm.stop().await;
 });
 

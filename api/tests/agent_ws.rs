@@ -552,3 +552,91 @@ app_test!(a_status_set_by_hand_reaches_the_printer_actor, |app| {
         .unwrap();
     assert_ne!(next, job);
 });
+
+app_test_with!(
+    a_job_handed_to_a_printer_that_went_away_is_not_handed_to_another,
+    [("GANTRY_AGENT_HEARTBEAT_SECS", "1")],
+    |app| {
+        let db = &app.db.db;
+        let fx = testing::farm(db, gantry_engine::store::now(), 2, 1000, 2)
+            .await
+            .unwrap();
+        let now = gantry_engine::store::now();
+        let (a_token, b_token) = (
+            gantry_api::auth::new_token(TokenKind::Printer).unwrap(),
+            gantry_api::auth::new_token(TokenKind::Printer).unwrap(),
+        );
+        let mut tx = db.begin().await.unwrap();
+        for (p, t) in [(fx.printers[0], &a_token), (fx.printers[1], &b_token)] {
+            auth::create_printer_token(&mut tx, now, p, None, t)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        app.events.publish(gantry_actors::FarmEvent::QueueChanged {
+            at: gantry_engine::store::now(),
+        });
+        // Printer A is handed a job, then goes silent before its start reaches the server
+        // (it may well be printing it).
+        let mut a = connect(app, Some(&a_token)).await.unwrap();
+        send(&mut a, hello("a-1", "idle", None)).await;
+        let handed = recv_kind(&mut a, "assign_job").await["assignment"]["job"]
+            .as_i64()
+            .unwrap();
+        drop(a);
+        // Missed heartbeats: A is marked offline and its other work goes to B.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let mut c = db.pool().acquire().await.unwrap();
+            let p = gantry_engine::store::equipment::get_printer(&mut c, fx.printers[0])
+                .await
+                .unwrap();
+            if p.status == gantry_engine::domain::equipment::PrinterStatus::Offline {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "A never went offline");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // B prints whatever it is given, and is never given A's job.
+        let mut b = connect(app, Some(&b_token)).await.unwrap();
+        send(&mut b, hello("b-1", "idle", None)).await;
+        let mut n = 0;
+        let quiet = Duration::from_secs(3);
+        while let Ok(m) = tokio::time::timeout(quiet, recv_kind(&mut b, "assign_job")).await {
+            let job = m["assignment"]["job"].as_i64().unwrap();
+            assert_ne!(job, handed, "job {job} was handed to A and is handed to B too");
+            for (kind, id) in [("job_started", "s"), ("job_completed", "c")] {
+                assert!(
+                    !call(
+                        &mut b,
+                        json!({"v": 1, "id": format!("b-{id}{n}"), "type": kind, "job": job})
+                    )
+                    .await
+                );
+            }
+            assert!(
+                !call(
+                    &mut b,
+                    json!({"v": 1, "id": format!("b-bc{n}"), "type": "bed_cleared"})
+                )
+                .await
+            );
+            n += 1;
+        }
+        // A comes back printing it: the job starts there, once.
+        let mut a = connect(app, Some(&a_token)).await.unwrap();
+        send(
+            &mut a,
+            json!({"v": 1, "id": "a-2", "type": "hello", "agent": "test/1 simulate",
+                   "state": "printing", "current_job": handed, "progress_pct": 40}),
+        )
+        .await;
+        recv_kind(&mut a, "welcome").await;
+        let mut c = db.pool().acquire().await.unwrap();
+        let job = production::get_job(&mut c, JobId(handed)).await.unwrap();
+        assert_eq!(
+            (job.state, job.printer_id, job.progress_pct),
+            (JobState::Printing, Some(fx.printers[0]), 40)
+        );
+    }
+);

@@ -296,3 +296,68 @@ db_test!(
         assert_eq!(available(db, &fx).await, (100, 0));
     }
 );
+
+db_test!(
+    hand_overs_survive_until_the_job_starts_is_rejected_or_the_printer_asks_again,
+    |db| {
+        let fx = testing::farm(db, t0(), 2, 100, 3).await.unwrap();
+        let (p1, p2) = (fx.printers[0], fx.printers[1]);
+        let (a, b, c) = (fx.jobs[0].id, fx.jobs[1].id, fx.jobs[2].id);
+        let plan = PlanWrite {
+            schedule: vec![(a, p1, t0()), (b, p1, t0()), (c, p2, t0())],
+            ..PlanWrite::default()
+        };
+        let mut tx = db.begin().await.unwrap();
+        live::persist_plan(&mut tx, t0(), &plan).await.unwrap();
+        live::hand_over(&mut tx, t0(), p1, a).await.unwrap();
+        live::hand_over(&mut tx, t0(), p2, c).await.unwrap();
+        tx.commit().await.unwrap();
+        let handed = |db: &Db| {
+            let db = db.clone();
+            async move {
+                let mut conn = db.pool().acquire().await.unwrap();
+                live::handovers(&mut conn)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            }
+        };
+        // What a restarted server reads back.
+        assert_eq!(handed(db).await, vec![(a, p1), (c, p2)]);
+        // A plan written meanwhile moves `a` to the other printer: it is still handed to p1.
+        let moved = PlanWrite {
+            schedule: vec![(a, p2, t0())],
+            ..PlanWrite::default()
+        };
+        let mut tx = db.begin().await.unwrap();
+        live::persist_plan(&mut tx, t0(), &moved).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(handed(db).await, vec![(a, p1), (c, p2)]);
+        // A printer handed a new job holds only that one.
+        let mut tx = db.begin().await.unwrap();
+        live::hand_over(&mut tx, t0(), p1, b).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(handed(db).await, vec![(b, p1), (c, p2)]);
+        // Started (by whoever prints it): no longer handed. Rejected: likewise.
+        let mut tx = db.begin().await.unwrap();
+        live::start_on(&mut tx, t0(), p1, b, false).await.unwrap();
+        live::reject_on(&mut tx, t0(), c, "no G-code").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(handed(db).await, vec![]);
+        // A printer asking for work holds nothing it was handed.
+        let mut tx = db.begin().await.unwrap();
+        live::hand_over(&mut tx, t0(), p2, a).await.unwrap();
+        assert_eq!(live::release_handovers(&mut tx, p2).await.unwrap(), 1);
+        assert_eq!(live::release_handovers(&mut tx, p2).await.unwrap(), 0);
+        tx.commit().await.unwrap();
+        assert_eq!(handed(db).await, vec![]);
+        assert_eq!(count_rows(db, "job_handovers").await.unwrap(), 0);
+        // The printer that starts a job keeps it, even when the job was read as scheduled on it
+        // and a plan committed in between moved it (`a` is on p2 now).
+        let mut tx = db.begin().await.unwrap();
+        live::start_on(&mut tx, t0(), p1, a, false).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(job_state(db, a).await, (JobState::Printing, Some(p1), 0));
+    }
+);

@@ -75,6 +75,64 @@ pub async fn prune_messages(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<u64>
 }
 
 // ---------------------------------------------------------------------------------------------
+// Hand-overs
+
+/// Records that `job` is handed to `printer` (its `assign_job` is about to be sent). Whatever
+/// the printer was handed before is void: a printer is handed a job only when it asks for work.
+pub async fn hand_over(tx: &mut Tx, now: DateTime<Utc>, printer: PrinterId, job: JobId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM job_handovers WHERE printer_id = $1 OR job_id = $2")
+        .bind(printer.0)
+        .bind(job.0)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO job_handovers (job_id, printer_id, handed_at) VALUES ($1, $2, $3)")
+        .bind(job.0)
+        .bind(printer.0)
+        .bind(to_millis(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The printer holds none of the jobs it was handed (it asks for work): forgets them; returns
+/// how many.
+pub async fn release_handovers(tx: &mut Tx, printer: PrinterId) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM job_handovers WHERE printer_id = $1")
+        .bind(printer.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Jobs handed to a printer and not started yet (still queued or scheduled, on that printer
+/// or, when a plan written meanwhile moved it, another), by job: after a restart they are not
+/// handed to any other printer until the one holding them reports.
+pub async fn handovers(conn: &mut AnyConnection) -> StoreResult<BTreeMap<JobId, PrinterId>> {
+    let rows = sqlx::query(
+        "SELECT h.job_id, h.printer_id FROM job_handovers h JOIN jobs j ON j.id = h.job_id \
+         WHERE j.state IN ('queued', 'scheduled') ORDER BY h.job_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                JobId(col(r, "job_handovers", "job_id")?),
+                PrinterId(col(r, "job_handovers", "printer_id")?),
+            ))
+        })
+        .collect()
+}
+
+async fn forget_handover(tx: &mut Tx, job: JobId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM job_handovers WHERE job_id = $1")
+        .bind(job.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Telemetry
 
 /// One status report of an agent.
@@ -335,8 +393,18 @@ pub async fn start_on(
 ) -> StoreResult<Job> {
     if reschedule {
         production::schedule_job(tx, now, job, printer, now).await?;
+    } else {
+        // The job was read as scheduled here, but a plan being written at the same time may
+        // move it (PostgreSQL, read committed: this waits for that plan's commit, then keeps
+        // the job here). The printer that prints it is the one that counts.
+        sqlx::query("UPDATE jobs SET printer_id = $1 WHERE id = $2 AND state = 'scheduled'")
+            .bind(printer.0)
+            .bind(job.0)
+            .execute(&mut **tx)
+            .await?;
     }
     let started = production::start_job(tx, now, job).await?;
+    forget_handover(tx, job).await?;
     sqlx::query("DELETE FROM job_holds WHERE job_id = $1")
         .bind(job.0)
         .execute(&mut **tx)
@@ -442,6 +510,7 @@ pub async fn fail_on(
 pub async fn reject_on(tx: &mut Tx, now: DateTime<Utc>, job: JobId, reason: &str) -> StoreResult<Job> {
     let j = production::unschedule_job(tx, now, job, &format!("rejected by the printer: {reason}")).await?;
     inventory::release(tx, now, &job_key(job)).await?;
+    forget_handover(tx, job).await?;
     Ok(j)
 }
 

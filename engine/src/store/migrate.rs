@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "agent_hello",
         sql: include_str!("../../migrations/0006_agent_hello.sql"),
     },
+    Migration {
+        version: 7,
+        name: "job_handovers",
+        sql: include_str!("../../migrations/0007_job_handovers.sql"),
+    },
 ];
 
 impl Migration {
