@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::live::{StockNeed, hold_for_stock};
-use gantry_engine::domain::planning::{PlanningInput, PlanningProblem, at_minute, build_problem};
+use gantry_engine::domain::planning::{
+    PlanningInput, PlanningProblem, at_minute, build_problem, exclude_rejections,
+};
 use gantry_engine::domain::production::{Job, JobState};
 use gantry_engine::domain::types::{JobId, MaterialId, PrinterId};
-use gantry_engine::store::live::{PlanWrite, held_by_jobs};
+use gantry_engine::store::live::{self, PlanWrite, held_by_jobs};
 use gantry_engine::store::{Db, StoreError, inventory, planning};
 use gantry_solver::{Method, SolveOptions};
 
@@ -117,7 +119,12 @@ pub async fn solve_input(
     input: PlanningInput,
     time_limit: f64,
 ) -> Result<gantry_solver::Plan, PlanError> {
-    let problem = to_solver(&build_problem(now, &input));
+    solve_problem(build_problem(now, &input), time_limit).await
+}
+
+/// Solves an engine problem on a blocking thread.
+async fn solve_problem(problem: PlanningProblem, time_limit: f64) -> Result<gantry_solver::Plan, PlanError> {
+    let problem = to_solver(&problem);
     let opts = SolveOptions {
         time_limit,
         method: Method::Auto,
@@ -131,8 +138,9 @@ pub async fn solve_input(
 }
 
 /// Reads the farm, holds jobs whose material is not in stock, pins jobs handed to a printer
-/// but not started yet (`in_flight`: they keep their printer busy and are not moved), and
-/// solves.
+/// but not started yet (`in_flight`: they keep their printer busy and are not moved), keeps
+/// each job off the printers that rejected it (held when every printer that could print it
+/// did), and solves.
 pub async fn compute(
     db: &Db,
     now: DateTime<Utc>,
@@ -155,6 +163,7 @@ pub async fn compute(
     // Stock: what the candidates may use is on hand minus what other jobs hold.
     let candidates: Vec<JobId> = input.jobs.iter().map(|j| j.id).collect();
     let theirs = held_by_jobs(&mut conn, &candidates).await?;
+    let rejected = live::rejections(&mut conn).await?;
     let levels = inventory::stock_summary(&mut conn).await?;
     drop(conn);
     let available: BTreeMap<MaterialId, i64> = levels
@@ -177,11 +186,16 @@ pub async fn compute(
             due_at: j.due_at,
         })
         .collect();
-    let held = hold_for_stock(&needs, &available);
+    let mut held = hold_for_stock(&needs, &available);
     let held_ids: BTreeSet<JobId> = held.iter().map(|(j, _)| *j).collect();
     let mut solve_input_ = input.clone();
     solve_input_.jobs.retain(|j| !held_ids.contains(&j.id));
-    let plan = solve_input(now, solve_input_.clone(), time_limit).await?;
+    let mut problem = build_problem(now, &solve_input_);
+    let refused = exclude_rejections(&mut problem, &rejected);
+    let refused_ids: BTreeSet<JobId> = refused.iter().map(|(j, _)| *j).collect();
+    solve_input_.jobs.retain(|j| !refused_ids.contains(&j.id));
+    held.extend(refused);
+    let plan = solve_problem(problem, time_limit).await?;
     Ok(SolvedPlan {
         now,
         input: solve_input_,

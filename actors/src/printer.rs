@@ -345,7 +345,7 @@ async fn apply_recorded(
     match &env.msg {
         AgentMessage::JobRejected { reason, .. } => {
             ch.jobs
-                .push(store::reject_on(&mut tx, now, job_id, reason).await?);
+                .push(store::reject_on(&mut tx, now, printer, job_id, reason).await?);
             ch.rejected = Some(job_id);
         }
         AgentMessage::JobStarted { .. } => {

@@ -461,7 +461,8 @@ farm_test!(stock_is_reserved_consumed_released_and_partially_used, |db| {
         holds[0].reason
     );
     drop(c);
-    // Rejected: back to the queue, material released (then planned again).
+    // Rejected: back to the queue, material released, and never handed to this printer again:
+    // the only printer refused it, so it is held with the reason.
     assert!(
         !agent
             .call(AgentMessage::JobRejected {
@@ -471,6 +472,20 @@ farm_test!(stock_is_reserved_consumed_released_and_partially_used, |db| {
             .await
     );
     let b = agent.assignment().await;
+    assert_ne!(
+        b.job, a.job,
+        "a rejected job was handed to the same printer again"
+    );
+    let mut c = db.pool().acquire().await.unwrap();
+    wait_for(async || {
+        live::list_holds(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.job_id == JobId(a.job) && h.reason.contains("nozzle clogged"))
+    })
+    .await;
+    drop(c);
     // Failed at 30 %: 3 g used, the rest released; no reprint (limit 0), the order flagged.
     assert!(!agent.call(AgentMessage::JobStarted { job: b.job }).await);
     assert!(

@@ -290,7 +290,9 @@ db_test!(
         };
         let mut tx = db.begin().await.unwrap();
         live::persist_plan(&mut tx, t0(), &plan).await.unwrap();
-        live::reject_on(&mut tx, t0(), job, "wrong nozzle").await.unwrap();
+        live::reject_on(&mut tx, t0(), p, job, "wrong nozzle")
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(job_state(db, job).await, (JobState::Queued, None, 0));
         assert_eq!(available(db, &fx).await, (100, 0));
@@ -342,9 +344,20 @@ db_test!(
         // Started (by whoever prints it): no longer handed. Rejected: likewise.
         let mut tx = db.begin().await.unwrap();
         live::start_on(&mut tx, t0(), p1, b, false).await.unwrap();
-        live::reject_on(&mut tx, t0(), c, "no G-code").await.unwrap();
+        live::reject_on(&mut tx, t0(), p2, c, "no G-code").await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(handed(db).await, vec![]);
+        // The refusal is remembered for the plan (job c, printer p2).
+        let mut conn = db.pool().acquire().await.unwrap();
+        assert_eq!(
+            live::rejections(&mut conn)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![(c, vec![(p2, "no G-code".to_string())])]
+        );
+        drop(conn);
         // A printer asking for work holds nothing it was handed.
         let mut tx = db.begin().await.unwrap();
         live::hand_over(&mut tx, t0(), p2, a).await.unwrap();

@@ -168,6 +168,37 @@ pub fn build_problem(now: DateTime<Utc>, input: &PlanningInput) -> PlanningProbl
     }
 }
 
+/// Takes the printers that rejected a job (`rejected`: job → (printer, reason), oldest first)
+/// out of its eligible printers, so a job is not handed again to a printer that refused it. A
+/// job this leaves with no eligible printer (every printer that could print it refused it) is
+/// taken out of the problem and returned with a hold reason (the latest refusal); a job that
+/// had no eligible printer anyway is left to the solver.
+pub fn exclude_rejections(
+    problem: &mut PlanningProblem,
+    rejected: &BTreeMap<JobId, Vec<(PrinterId, String)>>,
+) -> Vec<(JobId, String)> {
+    let mut held = Vec::new();
+    problem.jobs.retain_mut(|j| {
+        let Some(refusals) = rejected.get(&j.id) else {
+            return true;
+        };
+        let had_any = !j.durations.is_empty();
+        for (printer, _) in refusals {
+            j.durations.remove(printer);
+        }
+        if had_any && j.durations.is_empty() {
+            let last = refusals.last().map(|(_, r)| r.as_str()).unwrap_or("");
+            held.push((
+                j.id,
+                format!("rejected by every printer that can print it (last: {last})"),
+            ));
+            return false;
+        }
+        true
+    });
+    held
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,5 +373,55 @@ mod tests {
         let now = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap_or_default();
         let p = build_problem(now, &PlanningInput::default());
         assert!(p.jobs.is_empty() && p.printers.is_empty() && p.setup_classes.is_empty());
+    }
+
+    #[test]
+    fn printers_that_rejected_a_job_are_not_eligible_for_it_and_all_refused_holds_it() {
+        let pj = |id: i64, printers: &[i64]| PlanJob {
+            id: JobId(id),
+            setup_class: "PLA-BLK".into(),
+            durations: printers.iter().map(|p| (PrinterId(*p), 60)).collect(),
+            release: 0,
+            due: None,
+            weight: 1.0,
+        };
+        let mut p = PlanningProblem {
+            now: t0(),
+            printers: vec![],
+            setup_classes: vec!["PLA-BLK".into()],
+            change_minutes: MATERIAL_CHANGE_MINUTES,
+            jobs: vec![pj(1, &[1, 2]), pj(2, &[1]), pj(3, &[]), pj(4, &[1, 2])],
+        };
+        let rejected: BTreeMap<JobId, Vec<(PrinterId, String)>> = [
+            (
+                JobId(1),
+                vec![(PrinterId(1), "no G-code for this job".to_string())],
+            ),
+            (
+                JobId(2),
+                vec![
+                    (PrinterId(1), "no G-code for this job".to_string()),
+                    (PrinterId(7), "wrong nozzle".to_string()),
+                ],
+            ),
+            (JobId(3), vec![(PrinterId(1), "busy".to_string())]),
+        ]
+        .into();
+        let held = exclude_rejections(&mut p, &rejected);
+        assert_eq!(
+            held,
+            vec![(
+                JobId(2),
+                "rejected by every printer that can print it (last: wrong nozzle)".to_string()
+            )]
+        );
+        let left: Vec<(i64, Vec<i64>)> = p
+            .jobs
+            .iter()
+            .map(|j| (j.id.0, j.durations.keys().map(|k| k.0).collect()))
+            .collect();
+        // Job 1 goes to the other printer only; job 3 had no printer anyway (the solver says
+        // why); job 4 was not rejected.
+        assert_eq!(left, vec![(1, vec![2]), (3, vec![]), (4, vec![1, 2])]);
     }
 }

@@ -505,13 +505,49 @@ pub async fn fail_on(
     })
 }
 
-/// The printer refuses an assigned job: it goes back to the queue (`scheduled → queued`) and
-/// its material is released; the next plan places it again.
-pub async fn reject_on(tx: &mut Tx, now: DateTime<Utc>, job: JobId, reason: &str) -> StoreResult<Job> {
+/// `printer` refuses an assigned job: it goes back to the queue (`scheduled → queued`), its
+/// material is released, and the refusal is recorded ([`rejections`]): the next plan places it
+/// again, on another printer.
+pub async fn reject_on(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    printer: PrinterId,
+    job: JobId,
+    reason: &str,
+) -> StoreResult<Job> {
     let j = production::unschedule_job(tx, now, job, &format!("rejected by the printer: {reason}")).await?;
     inventory::release(tx, now, &job_key(job)).await?;
     forget_handover(tx, job).await?;
+    let reason: String = reason.chars().take(1000).collect();
+    sqlx::query(
+        "INSERT INTO job_rejections (job_id, printer_id, reason, rejected_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (job_id, printer_id) DO UPDATE SET reason = excluded.reason, rejected_at = excluded.rejected_at",
+    )
+    .bind(job.0)
+    .bind(printer.0)
+    .bind(reason)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
     Ok(j)
+}
+
+/// The printers that rejected each queued or scheduled job, with their reasons (oldest first).
+pub async fn rejections(conn: &mut AnyConnection) -> StoreResult<BTreeMap<JobId, Vec<(PrinterId, String)>>> {
+    const T: &str = "job_rejections";
+    let rows = sqlx::query(
+        "SELECT r.job_id, r.printer_id, r.reason FROM job_rejections r JOIN jobs j ON j.id = r.job_id \
+         WHERE j.state IN ('queued', 'scheduled') ORDER BY r.job_id, r.rejected_at, r.printer_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: BTreeMap<JobId, Vec<(PrinterId, String)>> = BTreeMap::new();
+    for r in &rows {
+        out.entry(JobId(col(r, T, "job_id")?))
+            .or_default()
+            .push((PrinterId(col(r, T, "printer_id")?), col(r, T, "reason")?));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

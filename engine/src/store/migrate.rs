@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_handovers",
         sql: include_str!("../../migrations/0007_job_handovers.sql"),
     },
+    Migration {
+        version: 8,
+        name: "job_rejections",
+        sql: include_str!("../../migrations/0008_job_rejections.sql"),
+    },
 ];
 
 impl Migration {
