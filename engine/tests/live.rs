@@ -358,6 +358,20 @@ db_test!(
             vec![(c, vec![(p2, "no G-code".to_string())])]
         );
         drop(conn);
+        // Its agent connecting again (a new hello) forgets the refusal, and asks for a re-plan.
+        let mut tx = db.begin().await.unwrap();
+        let hello = live::HelloReport {
+            agent: "sim/1",
+            state: AgentState::Idle,
+            capabilities: &[],
+            loaded_material: None,
+        };
+        assert!(live::record_hello(&mut tx, t0(), p2, &hello).await.unwrap());
+        assert!(!live::record_hello(&mut tx, t0(), p2, &hello).await.unwrap());
+        tx.commit().await.unwrap();
+        let mut conn = db.pool().acquire().await.unwrap();
+        assert!(live::rejections(&mut conn).await.unwrap().is_empty());
+        drop(conn);
         // A printer asking for work holds nothing it was handed.
         let mut tx = db.begin().await.unwrap();
         live::hand_over(&mut tx, t0(), p2, a).await.unwrap();

@@ -250,7 +250,8 @@ pub struct HelloReport<'a> {
 /// Records what a printer's agent said in its `hello` (software, capabilities, loaded
 /// material) and that it was seen. When the reported material code names a material the
 /// printer can print, the printer's loaded material follows it (the agent reports what is on
-/// the printer); returns whether it changed.
+/// the printer). The printer's earlier job refusals are forgotten. Returns whether the plan
+/// should be redone (the loaded material changed or refusals were forgotten).
 pub async fn record_hello(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -274,7 +275,22 @@ pub async fn record_hello(
     .bind(hello.loaded_material)
     .execute(&mut **tx)
     .await?;
-    let Some(code) = hello.loaded_material else {
+    // A (re)connecting agent starts afresh: whatever made it refuse jobs before (no G-code, a
+    // busy or unprepared printer) may be fixed now, so its earlier refusals no longer keep jobs
+    // off it (and a job every printer had refused is no longer held for that).
+    let forgotten = sqlx::query("DELETE FROM job_rejections WHERE printer_id = $1")
+        .bind(printer.0)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        > 0;
+    Ok(record_loaded_material(tx, printer, hello.loaded_material).await? || forgotten)
+}
+
+/// Follows the material an agent reports as loaded when it names one the printer can print;
+/// `true` when the printer's loaded material changed.
+async fn record_loaded_material(tx: &mut Tx, printer: PrinterId, loaded: Option<&str>) -> StoreResult<bool> {
+    let Some(code) = loaded else {
         return Ok(false);
     };
     let row = sqlx::query("SELECT id, kind FROM materials WHERE code = $1")
