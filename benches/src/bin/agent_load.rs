@@ -119,6 +119,26 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
     c
 }
 
+/// Starts `gantry serve` on a free port and waits (up to 2 minutes) until it accepts connections.
+async fn serve(bin: &Path, db_url: &str, data: &Path) -> Res<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = gantry(bin, db_url, data)
+        .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(data.join("serve.log"))?)
+        .spawn()?;
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("gantry serve did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(server)
+}
+
 fn run_ok(mut c: Command, stdin: Option<&str>) -> Res<String> {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -491,22 +511,8 @@ async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = gantry(&args.gantry, &db_url, &data)
-        .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(data.join("serve.log"))?)
-        .spawn()?;
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("gantry serve did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let url = format!("http://127.0.0.1:{port}");
+    let server = serve(&args.gantry, &db_url, &data).await?;
+    let url = format!("http://127.0.0.1:{}", server.port);
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(args.secs.max(1));
     let mut tasks = tokio::task::JoinSet::new();
@@ -591,23 +597,9 @@ async fn run(args: Args) -> Res<()> {
     ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = gantry(&args.gantry, &db_url, &data)
-        .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(data.join("serve.log"))?)
-        .spawn()?;
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("gantry serve did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let server = serve(&args.gantry, &db_url, &data).await?;
     let http = reqwest::Client::new();
-    let access = login(&http, port).await?;
+    let access = login(&http, server.port).await?;
     let (_, idle_rss) = proc_sample(server.child.id()).unwrap_or((0, 0));
     eprintln!(
         "server up (pid {}, RSS {} MB idle)",
