@@ -119,6 +119,24 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
     c
 }
 
+/// A fresh data directory under the system temp dir and the database URL of the run (the
+/// given `--database-url`, or a SQLite file in that directory), migrated.
+fn scratch(args: &Args, stem: &str) -> Res<(PathBuf, String)> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let data = std::env::temp_dir().join(format!("gantry-agent-{stem}-{nanos}"));
+    std::fs::create_dir_all(&data)?;
+    let db_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data.join(format!("{stem}.sqlite")).display()));
+    let mut c = gantry(&args.gantry, &db_url, &data);
+    c.arg("migrate");
+    run_ok(c, None)?;
+    Ok((data, db_url))
+}
+
 /// Starts `gantry serve` on a free port and waits (up to 2 minutes) until it accepts connections.
 async fn serve(bin: &Path, db_url: &str, data: &Path) -> Res<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -479,18 +497,7 @@ async fn handover_agent(mut c: Connection, mut outbox: Outbox, until: Instant) -
 
 /// Hand-over mode (see the module documentation).
 async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let data = std::env::temp_dir().join(format!("gantry-agent-handover-{nanos}"));
-    std::fs::create_dir_all(&data)?;
-    let db_url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", data.join("handover.sqlite").display()));
-    let mut c = gantry(&args.gantry, &db_url, &data);
-    c.arg("migrate");
-    run_ok(c, None)?;
+    let (data, db_url) = scratch(args, "handover")?;
     {
         let db = Db::connect(&db_url).await?;
         gantry_engine::store::live::testing::farm(
@@ -562,20 +569,9 @@ async fn run(args: Args) -> Res<()> {
     if let Some((printers, jobs)) = args.handover {
         return handover(&args, printers, jobs).await;
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let data = std::env::temp_dir().join(format!("gantry-agent-load-{nanos}"));
-    std::fs::create_dir_all(&data)?;
-    let db_url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", data.join("load.sqlite").display()));
+    let (data, db_url) = scratch(&args, "load")?;
     let max = args.counts.iter().copied().max().unwrap_or(0);
     eprintln!("preparing {max} printers in {db_url}");
-    let mut c = gantry(&args.gantry, &db_url, &data);
-    c.arg("migrate");
-    run_ok(c, None)?;
     create_printers(&db_url, max).await?;
     let tokens_file = data.join("tokens.txt");
     let mut c = gantry(&args.gantry, &db_url, &data);
