@@ -20,7 +20,7 @@ use gantry_engine::domain::protocol::{
     AgentEnvelope, AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage,
 };
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
-use gantry_engine::error::Coded;
+use gantry_engine::error::{Coded, ErrorKind};
 use gantry_engine::store::live::{self as store, FailOutcome, StatusReport};
 use gantry_engine::store::production::{self, JobCompletion, JobFilter};
 use gantry_engine::store::{StoreError, StoreResult, Tx, equipment};
@@ -599,10 +599,34 @@ impl PrinterActor {
         self.ask_for_work(ctx);
     }
 
-    fn on_store_error(&self, id: &str, e: &StoreError) {
-        tracing::warn!(printer = %self.id, msg = id, error = %e, "agent message not applied");
-        let code = e.code();
-        self.refuse(id, code, e.to_string());
+    /// A message that met a store error. A refusal by the domain (a rule, a missing row, a
+    /// conflict) is final and answered with `error`. Anything else (the database restarting,
+    /// a cut connection, a read-only failover) is transient: the message is not answered, the
+    /// connection is closed with 1011 and dropped at once, so this and every later message of
+    /// the connection stay in the agent's outbox and are re-sent, in order, after it reconnects
+    /// (the message-id table applies each exactly once).
+    fn on_store_error(&mut self, id: &str, e: &StoreError) {
+        if e.kind() != ErrorKind::Internal {
+            tracing::warn!(printer = %self.id, msg = id, error = %e, "agent message refused");
+            self.refuse(id, e.code(), e.to_string());
+            return;
+        }
+        tracing::warn!(printer = %self.id, msg = id, error = %e, "agent message not applied: store unavailable, closing the connection");
+        self.drop_connection(
+            close::INTERNAL,
+            "the server could not record a message; reconnect and re-send it".into(),
+        );
+    }
+
+    /// Closes the agent's connection and forgets it at once (later messages of that
+    /// connection are ignored, not applied out of order).
+    fn drop_connection(&mut self, code: u16, reason: String) {
+        if let Some((_, conn)) = self.conn.take() {
+            self.fx.stats.agent_disconnected();
+            conn.do_send(ToAgent::Close { code, reason });
+            self.assigned = None;
+            self.disconnected();
+        }
     }
 }
 
@@ -653,12 +677,10 @@ impl Handler<Attach> for PrinterActor {
                         }
                         Err(e) => {
                             tracing::error!(printer = %act.id, error = %e, "hello not reconciled");
-                            if let Some((_, conn)) = &act.conn {
-                                conn.do_send(ToAgent::Close {
-                                    code: close::INTERNAL,
-                                    reason: "the server could not record the hello; reconnect later".into(),
-                                });
-                            }
+                            act.drop_connection(
+                                close::INTERNAL,
+                                "the server could not record the hello; reconnect later".into(),
+                            );
                         }
                     }
                 }),
@@ -715,6 +737,12 @@ impl Handler<FromAgent> for PrinterActor {
                     at: now,
                 };
                 self.status_report(report, id, ctx);
+            }
+            AgentMessage::JobProgress { job, .. }
+                if !live::progress_applies(self.current_job, JobId(*job)) =>
+            {
+                tracing::debug!(printer = %self.id, job, "progress for a job not printing here: ignored");
+                self.ack(&id, false);
             }
             AgentMessage::JobProgress { job, progress_pct } => {
                 let report = StatusReport {
@@ -812,8 +840,11 @@ impl PrinterActor {
                             }
                         }
                         Err(e) => {
-                            tracing::warn!(printer = %act.id, error = %e, "status not written");
-                            act.refuse(&id, "INTERNAL", "the status could not be recorded".into());
+                            tracing::warn!(printer = %act.id, msg = %id, error = %e, "status not written: store unavailable, closing the connection");
+                            act.drop_connection(
+                                close::INTERNAL,
+                                "the server could not record a status report; reconnect and re-send it".into(),
+                            );
                         }
                     },
                 ));

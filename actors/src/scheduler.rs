@@ -3,19 +3,18 @@
 //! a blocking thread), persists the plan in one transaction, and hands each ready printer its
 //! next job from the current plan at once (without waiting for a re-plan).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::Utc;
-use gantry_engine::domain::live::{DebounceAction, Debouncer, next_job};
+use gantry_engine::domain::live::{DebounceAction, Debouncer};
 use gantry_engine::domain::orders::{Order, OrderStatus};
-use gantry_engine::domain::production::{Job, JobState};
+use gantry_engine::domain::production::Job;
 use gantry_engine::domain::protocol::{JobAssignment, gcode_path};
 use gantry_engine::domain::types::{JobId, MaterialId, OrderId, PrinterId};
 use gantry_engine::store::live::{self as store, PlanWritten};
-use gantry_engine::store::production::{self, JobFilter};
 use gantry_engine::store::{StoreError, equipment, inventory};
 
 use crate::events::FarmEvent;
@@ -364,79 +363,52 @@ impl Handler<NextJob> for Scheduler {
         self.in_flight.retain(|_, p| *p != printer);
         let db = self.fx.db.clone();
         let on_demand = self.fx.cfg.slice_on_demand;
-        let lookup_db = db.clone();
+        let flying: BTreeSet<JobId> = self.in_flight.keys().copied().collect();
+        // Chosen and recorded in one transaction (durable before it is sent: after a restart
+        // the job stays with this printer); in flight only once that is committed.
         let fut = async move {
             let mut tx = db.begin().await?;
-            store::release_handovers(&mut tx, printer).await?;
+            let handed = store::hand_over_next(&mut tx, Utc::now(), printer, &flying).await?;
             tx.commit().await?;
-            let mut c = db.pool().acquire().await?;
-            let filter = JobFilter {
-                state: Some(JobState::Scheduled),
-                printer_id: Some(printer),
-                ..Default::default()
+            let Some(h) = handed else {
+                return Ok::<_, StoreError>(None);
             };
-            let jobs = production::list_jobs(&mut c, &filter).await?;
-            let mut materials = BTreeMap::new();
-            for j in &jobs {
-                if let std::collections::btree_map::Entry::Vacant(e) = materials.entry(j.material_id) {
-                    e.insert(inventory::get_material(&mut c, j.material_id).await?.code);
-                }
+            // Whether the job has G-code (stored, or to be sliced on demand) decides its URL;
+            // the scheduler knows only that, not where or how it is stored.
+            let model = async {
+                let mut c = db.pool().acquire().await?;
+                store::job_model(&mut c, h.job.id).await
             }
-            Ok::<_, StoreError>((jobs, materials))
-        };
-        let chosen = fut.into_actor(self).map(move |res, act, _| {
-            let (jobs, materials) = match res {
-                Ok(v) => v,
+            .await;
+            let gcode_url = match model {
+                Ok(Some(m)) if m.estimate.gcode_key.is_some() || on_demand => Some(gcode_path(h.job.id.0)),
+                Ok(_) => None,
                 Err(e) => {
-                    tracing::warn!(printer = %printer, error = %e, "cannot read the printer's plan");
-                    return None;
+                    tracing::warn!(job = h.job.id.0, error = %e, "cannot read the job's model");
+                    None
                 }
             };
-            let flying = act.in_flight.keys().copied().collect();
-            let id = next_job(printer, &jobs, &flying)?;
-            let job = jobs.iter().find(|j| j.id == id)?;
-            act.in_flight.insert(id, printer);
-            Some(JobAssignment {
+            let job = &h.job;
+            Ok(Some(JobAssignment {
                 job: job.id.0,
                 order_id: job.order_id.0,
-                material: materials.get(&job.material_id).cloned().unwrap_or_default(),
+                material: h.material,
                 copies: job.copies,
                 est_minutes: job.est_minutes,
                 grams: job.grams,
-                gcode_url: None,
-            })
-        });
-        // Whether the job has G-code (stored, or to be sliced on demand) decides its URL; the
-        // scheduler knows only that, not where or how it is stored.
-        Box::pin(chosen.then(move |assignment, _act, _ctx| {
-            actix::fut::wrap_future::<_, Scheduler>(async move {
-                let mut a = assignment?;
-                // Durable before it is sent: after a restart the job stays with this printer.
-                let handed = async {
-                    let mut tx = lookup_db.begin().await?;
-                    store::hand_over(&mut tx, Utc::now(), printer, JobId(a.job)).await?;
-                    tx.commit().await?;
-                    Ok::<_, StoreError>(())
-                }
-                .await;
-                if let Err(e) = handed {
-                    tracing::warn!(job = a.job, error = %e, "cannot record the hand-over; not sent");
-                    return None;
-                }
-                let model = async {
-                    let mut c = lookup_db.pool().acquire().await?;
-                    store::job_model(&mut c, JobId(a.job)).await
-                }
-                .await;
-                match model {
-                    Ok(Some(m)) if m.estimate.gcode_key.is_some() || on_demand => {
-                        a.gcode_url = Some(gcode_path(a.job));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(job = a.job, error = %e, "cannot read the job's model"),
-                }
+                gcode_url,
+            }))
+        };
+        Box::pin(fut.into_actor(self).map(move |res, act, _| match res {
+            Ok(Some(a)) => {
+                act.in_flight.insert(JobId(a.job), printer);
                 Some(a)
-            })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(printer = %printer, error = %e, "cannot hand the printer its next job");
+                None
+            }
         }))
     }
 }

@@ -2,7 +2,9 @@
 //! calls, agent messages out through the [`Outbox`]. The connection ([`crate::conn`]) feeds it
 //! and sends what it produces; tests step it with a hand-driven clock.
 
-use gantry_engine::domain::protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage, Temperatures};
+use gantry_engine::domain::protocol::{
+    AgentMessage, AgentState, JobAssignment, ServerMessage, Temperatures, error_is_final,
+};
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
 use crate::outbox::Outbox;
@@ -54,6 +56,9 @@ pub struct Driver<B> {
     /// hello names it (even after the plate was cleared) so a server that missed the end can
     /// settle it, and a repeated assignment of it is not printed again.
     unsettled: Option<(Ended, String)>,
+    /// Jobs that ended here lately (a job id is one plate attempt: it is never printed twice,
+    /// whatever a server that missed its end assigns).
+    recent: std::collections::VecDeque<i64>,
     last: Snapshot,
     backend_error: Option<String>,
     /// `printer_id` from the last welcome.
@@ -61,6 +66,9 @@ pub struct Driver<B> {
     /// Heartbeat interval from the last welcome.
     pub heartbeat_secs: Option<u64>,
 }
+
+/// How many ended jobs the driver remembers (see `Driver::recent`).
+const RECENT_JOBS: usize = 256;
 
 impl<B: PrinterBackend> Driver<B> {
     pub fn new(backend: B, cfg: DriverConfig, outbox: Outbox) -> Driver<B> {
@@ -71,6 +79,7 @@ impl<B: PrinterBackend> Driver<B> {
             active: None,
             ended: None,
             unsettled: None,
+            recent: std::collections::VecDeque::new(),
             last: Snapshot::idle(Temperatures::default()),
             backend_error: None,
             printer_id: None,
@@ -168,6 +177,12 @@ impl<B: PrinterBackend> Driver<B> {
                 }
             }
             ServerMessage::Error { id, code, message } => {
+                if !error_is_final(&code) {
+                    // The server could not record it (not a refusal): keep it in the outbox;
+                    // it is re-sent after the next reconnect and applied once.
+                    tracing::warn!(?id, %code, %message, "server could not record a message; it will be re-sent");
+                    return;
+                }
                 tracing::warn!(?id, %code, %message, "server refused a message");
                 // A refused message would be refused again: stop re-sending it.
                 if let Some(id) = id {
@@ -229,7 +244,7 @@ impl<B: PrinterBackend> Driver<B> {
         if self.current_job() == Some(job) {
             return; // A repeat (e.g. after the server restarted): already printing it.
         }
-        if self.unsettled.as_ref().is_some_and(|(e, _)| e.job == job) {
+        if self.unsettled.as_ref().is_some_and(|(e, _)| e.job == job) || self.recent.contains(&job) {
             // Assigned again before the server saw this job's end (sent, not yet acknowledged):
             // that message settles it; printing it again would print it twice.
             tracing::info!(job, "assignment of a job that already ended here: ignored");
@@ -345,6 +360,10 @@ impl<B: PrinterBackend> Driver<B> {
                 };
                 self.ended = Some(ended);
                 self.unsettled = Some((ended, id));
+                if self.recent.len() >= RECENT_JOBS {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(job);
             }
         }
     }
@@ -608,8 +627,24 @@ mod tests {
         );
         let again = d.outbox.take_unsent();
         assert_eq!(again, sent, "same messages, same ids");
-        // A refused message is not sent forever.
+        // A message the server could not record (its database was away) stays in the outbox,
+        // whatever the code's case of "not final" is, and is re-sent after the next reconnect.
         let first = d.outbox.pending_ids()[0].clone();
+        for code in ["INTERNAL", "UNAVAILABLE"] {
+            d.handle(
+                ServerMessage::Error {
+                    id: Some(first.clone()),
+                    code: code.into(),
+                    message: "database error".into(),
+                },
+                5_000,
+            )
+            .await;
+            assert!(d.outbox.pending_ids().contains(&first), "{code}");
+        }
+        d.outbox.connection_lost();
+        assert_eq!(d.outbox.take_unsent(), sent, "re-sent after the reconnect");
+        // A refused message is not sent forever.
         d.handle(
             ServerMessage::Error {
                 id: Some(first.clone()),
@@ -716,6 +751,22 @@ mod tests {
                 .any(|m| matches!(m, AgentMessage::JobAccepted { .. })),
             "{pending:?}"
         );
+        // The server could not record the completion (database away): the job stays unsettled,
+        // so the next hello still names it (else the server could fail it and print it again).
+        for id in d.outbox.pending_ids() {
+            d.handle(
+                ServerMessage::Error {
+                    id: Some(id),
+                    code: "INTERNAL".into(),
+                    message: "database error".into(),
+                },
+                13_000,
+            )
+            .await;
+        }
+        d.outbox.connection_lost();
+        let (_, hello) = d.hello();
+        assert!(hello.contains(r#""current_job":7"#), "{hello}");
         // Once the completion is acknowledged the job is settled and no longer named.
         for id in d.outbox.pending_ids() {
             d.handle(ServerMessage::Ack { id, duplicate: false }, 13_000)
@@ -723,6 +774,16 @@ mod tests {
         }
         let (_, hello) = d.hello();
         assert!(hello.contains(r#""current_job":null"#), "{hello}");
+        // Even once settled, an assignment of a job printed here is not printed again (a
+        // server that missed its start and end hands the same plate out once more).
+        d.handle(
+            ServerMessage::AssignJob {
+                assignment: assignment(7, 10),
+            },
+            13_000,
+        )
+        .await;
+        assert_eq!(d.current_job(), None);
     }
 
     #[test]

@@ -185,6 +185,12 @@ async fn run(
             },
             frame = stream.next() => match frame {
                 None => break None,
+                // The connection went away (the agent stopped, the network dropped): nothing
+                // to answer, and not the agent's protocol error.
+                Some(Err(actix_ws::ProtocolError::Io(e))) => {
+                    tracing::debug!(printer = %printer_id, error = %e, "agent connection lost");
+                    break None;
+                }
                 Some(Err(e)) => {
                     let code = match e {
                         actix_ws::ProtocolError::Overflow => close::TOO_LARGE,

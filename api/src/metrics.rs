@@ -166,12 +166,12 @@ impl Metrics {
             ),
             (
                 "gantry_agents_connected",
-                "Printer agents connected (always 0 until the agent protocol lands).",
+                "Printer agents connected to /agent/ws now.",
                 g.agents_connected as f64,
             ),
             (
                 "gantry_plan_gap",
-                "Relative optimality gap of the current plan (always 0 until the scheduler supervisor lands).",
+                "Relative optimality gap of the live farm's last plan (0 when proved optimal or no farm runs).",
                 g.plan_gap,
             ),
         ];

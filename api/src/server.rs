@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
@@ -47,35 +47,63 @@ pub struct AppState {
     pub farm: Option<Farm>,
 }
 
-/// Request body limits: JSON bodies (`GANTRY_MAX_BODY_BYTES`) and uploaded files
-/// (`GANTRY_MAX_UPLOAD_BYTES`, per file, in multipart requests).
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    pub json: usize,
-    pub upload: u64,
-}
+pub use crate::body::{BodyLimits, MAX_UPLOAD_FILES};
 
-/// Most files in one multipart request.
-pub const MAX_UPLOAD_FILES: usize = 4;
-/// Room for the `operations` and `map` parts of a multipart request beside the file.
-pub const UPLOAD_OVERHEAD: usize = 1 << 20;
+/// A body over its limit (413) or unreadable (400), as one GraphQL error.
+fn body_error(state: &AppState, e: &crate::body::BodyError) -> HttpResponse {
+    use crate::body::BodyError;
+    state.metrics.observe_graphql_error("VALIDATION");
+    let (status, reason) = match e {
+        BodyError::TooLarge(_) | BodyError::PartTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE")
+        }
+        BodyError::Read(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+    };
+    error_response(status, &e.to_string(), "VALIDATION", reason)
+}
 
 /// The id of the current request (in request extensions).
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// How long `/healthz` waits for the database before answering 503.
+pub const HEALTH_DB_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `GET /healthz` (readiness): 200 when the database answers within [`HEALTH_DB_TIMEOUT`],
+/// else 503 with the database's state (`unreachable` or `timeout`). Never waits longer, so a
+/// probe's own timeout is not reached while the database is down.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    match sqlx_ping(&state.db).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+    let backend = state.db.backend().name();
+    match tokio::time::timeout(HEALTH_DB_TIMEOUT, sqlx_ping(&state.db)).await {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({
             "status": "ok",
-            "database": state.db.backend().name(),
+            "database": backend,
             "version": crate::VERSION,
         })),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check failed");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            unavailable(backend, "unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("health check: database did not answer within {HEALTH_DB_TIMEOUT:?}");
+            unavailable(backend, "timeout")
         }
     }
+}
+
+fn unavailable(backend: &str, db_state: &str) -> HttpResponse {
+    HttpResponse::ServiceUnavailable().json(serde_json::json!({
+        "status": "unavailable",
+        "database": backend,
+        "database_state": db_state,
+        "version": crate::VERSION,
+    }))
+}
+
+/// `GET /livez` (liveness): 200 while the process serves requests, whatever the database's
+/// state — a database outage must not restart the servers.
+async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "alive", "version": crate::VERSION}))
 }
 
 async fn sqlx_ping(db: &Db) -> Result<(), gantry_engine::store::StoreError> {
@@ -117,11 +145,12 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ()> {
     Ok(Some(token.to_string()))
 }
 
-/// `POST /graphql`. The body is read through actix's payload limit first (`GANTRY_MAX_BODY_BYTES`,
-/// or for multipart uploads `GANTRY_MAX_UPLOAD_BYTES` plus 1 MiB; larger bodies get 413 before
-/// any parsing), then parsed as JSON or a multipart request (a file over the upload limit: 413
-/// with reason `UPLOAD_TOO_LARGE`).
-async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+/// `POST /graphql`. The caller is authenticated from the headers first; then the body is read
+/// within its limit (`crate::body`: `GANTRY_MAX_BODY_BYTES` for JSON and for multipart from a
+/// caller who may not upload; files of up to `GANTRY_MAX_UPLOAD_BYTES` only for callers who may,
+/// with `operations` and `map` still held to the JSON limit): a larger body gets 413
+/// `BODY_TOO_LARGE` before any parsing, a file over the upload limit 413 `UPLOAD_TOO_LARGE`.
+async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -137,9 +166,38 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
     let multipart = content_type
         .as_deref()
         .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/"));
-    if !multipart && body.len() > limits.json {
-        // Only uploads may use the larger payload limit.
-        return HttpResponse::PayloadTooLarge().finish();
+    let principal = match bearer(&req) {
+        Ok(None) => None,
+        Ok(Some(token)) => {
+            match authenticate(&state.auth, &state.db, &token, gantry_engine::store::now()).await {
+                Ok(principal) => {
+                    tracing::Span::current().record("user_id", principal.user_id.0);
+                    Some(principal)
+                }
+                Err(e) => return auth_failure(&state, e),
+            }
+        }
+        Err(()) => {
+            state.metrics.observe_graphql_error("UNAUTHENTICATED");
+            return error_response(
+                StatusCode::OK,
+                "the Authorization header must be `Bearer <token>`",
+                "UNAUTHENTICATED",
+                "AUTH_TOKEN_INVALID",
+            );
+        }
+    };
+    let may_upload = principal.as_ref().is_some_and(crate::graphql::may_upload);
+    let body = match crate::body::read_limited(payload, limits.whole_body(multipart, may_upload)).await {
+        Ok(body) => body,
+        Err(e) => return body_error(&state, &e),
+    };
+    if multipart
+        && may_upload
+        && let Some(ct) = content_type.as_deref()
+        && let Err(e) = crate::body::check_multipart_parts(ct, &body, limits.json).await
+    {
+        return body_error(&state, &e);
     }
     let opts = MultipartOptions::default()
         .max_file_size(usize::try_from(limits.upload).unwrap_or(usize::MAX))
@@ -164,26 +222,8 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
             }));
         }
     };
-    match bearer(&req) {
-        Ok(None) => {}
-        Ok(Some(token)) => {
-            match authenticate(&state.auth, &state.db, &token, gantry_engine::store::now()).await {
-                Ok(principal) => {
-                    tracing::Span::current().record("user_id", principal.user_id.0);
-                    batch = batch.data(principal);
-                }
-                Err(e) => return auth_failure(&state, e),
-            }
-        }
-        Err(()) => {
-            state.metrics.observe_graphql_error("UNAUTHENTICATED");
-            return error_response(
-                StatusCode::OK,
-                "the Authorization header must be `Bearer <token>`",
-                "UNAUTHENTICATED",
-                "AUTH_TOKEN_INVALID",
-            );
-        }
+    if let Some(principal) = principal {
+        batch = batch.data(principal);
     }
     if let Some(key) = req
         .headers()
@@ -419,13 +459,8 @@ fn build_inner(
         json: body_limit,
         upload: config.max_upload_bytes,
     };
-    // Multipart uploads may be as large as a file plus the operations part; JSON bodies are
-    // held to `GANTRY_MAX_BODY_BYTES` in the handler.
-    let payload_limit = body_limit.max(
-        usize::try_from(config.max_upload_bytes)
-            .unwrap_or(usize::MAX)
-            .saturating_add(UPLOAD_OVERHEAD),
-    );
+    // `/graphql` reads its body itself (`crate::body`); other extractors get the JSON limit.
+    let payload_limit = body_limit;
     let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
     let server = HttpServer::new(move || {
         App::new()
@@ -436,6 +471,7 @@ fn build_inner(
             .app_data(web::JsonConfig::default().limit(body_limit))
             .wrap(from_fn(observe))
             .route("/healthz", web::get().to(healthz))
+            .route("/livez", web::get().to(livez))
             .route("/graphql", web::post().to(graphql))
             .route("/graphql", web::get().to(graphql_ws))
             .route("/graphiql", web::get().to(graphiql))

@@ -17,6 +17,83 @@ app_test!(healthz_reports_backend, |app| {
     assert_eq!(body["database"], app.db.db.backend().name());
 });
 
+app_test!(
+    healthz_answers_within_a_bound_while_the_database_is_unavailable,
+    |app| {
+        // Every connection of the server's pool is taken: a query would wait for the pool's 30 s
+        // acquire timeout. Health must answer 503 with the database's state long before.
+        let pool = app.db.db.pool();
+        let mut held = Vec::new();
+        for _ in 0..pool.options().get_max_connections() {
+            held.push(pool.acquire().await.unwrap());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let resp = client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+        assert_eq!(resp.status(), 503);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], "unavailable");
+        assert_eq!(body["database_state"], "timeout");
+        // Liveness does not depend on the database.
+        let resp = client.get(format!("{}/livez", app.base)).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        drop(held);
+        let resp = client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+);
+
+app_test!(request_level_errors_carry_a_code, |app| {
+    let cases = [
+        ("{ nope }", "QUERY_INVALID"),
+        ("{ version ", "QUERY_PARSE_ERROR"),
+        (
+            "{ a: stats { printers } b: stats { printers } }",
+            "", // valid: no error
+        ),
+    ];
+    for (query, reason) in cases {
+        let v = app.graphql(query, serde_json::json!({})).await;
+        if reason.is_empty() {
+            assert!(v["errors"].is_null(), "{query}: {v}");
+            continue;
+        }
+        let e = &v["errors"][0];
+        assert_eq!(e["extensions"]["code"], "VALIDATION", "{query}: {v}");
+        assert_eq!(e["extensions"]["reason"], reason, "{query}: {v}");
+    }
+});
+
+app_test_with!(
+    depth_and_complexity_errors_carry_a_code,
+    [
+        ("GANTRY_GRAPHQL_MAX_DEPTH", "1"),
+        ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "3")
+    ],
+    |app| {
+        let v = app
+            .graphql("{ printers { id name status } }", serde_json::json!({}))
+            .await;
+        let reasons: Vec<&str> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(e["extensions"]["code"], "VALIDATION", "{v}");
+                e["extensions"]["reason"].as_str().unwrap()
+            })
+            .collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| *r == "QUERY_TOO_DEEP" || *r == "QUERY_TOO_COMPLEX"),
+            "{v}"
+        );
+    }
+);
+
 app_test!(graphql_version_and_empty_stats, |app| {
     let v = app
         .graphql(

@@ -1133,11 +1133,13 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
                     "{origin}: GANTRY_LISTEN port {port} is not a containerPort"
                 ));
             }
-            for probe in ["readinessProbe", "livenessProbe"] {
+            // Readiness follows the database (/healthz); liveness must not (/livez), or a
+            // database outage restarts every api pod.
+            for (probe, want) in [("readinessProbe", "/healthz"), ("livenessProbe", "/livez")] {
                 match http_probes.get(probe) {
-                    Some(&(path, n)) if path == "/healthz" && n == port => {}
+                    Some(&(path, n)) if path == want && n == port => {}
                     other => p.push(format!(
-                        "{origin}: {probe} must GET /healthz on port {port}, is {other:?}"
+                        "{origin}: {probe} must GET {want} on port {port}, is {other:?}"
                     )),
                 }
             }

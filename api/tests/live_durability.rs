@@ -9,231 +9,71 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod live;
 
-use gantry_engine::domain::equipment::NewPrinter;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use gantry_engine::store::Backend;
 use gantry_engine::store::testing::TestDb;
-use gantry_engine::store::{Backend, Db, equipment};
+use live::*;
 use sqlx::Row;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gantry");
 const PRINTERS: usize = 20;
-
-/// A child process killed (SIGKILL) on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("gantry-live-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn gantry(db_url: &str, data: &Path, port: u16) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("GANTRY_DATA_DIR", data)
-        .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
-        .env("GANTRY_AGENT_HEARTBEAT_SECS", "2")
-        .env("GANTRY_REPLAN_DEBOUNCE_MS", "100")
-        .env("GANTRY_MAX_REPRINTS", "3")
-        .env("RUST_LOG", "info");
-    c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_server(db_url: &str, data: &Path, port: u16, log: &str) -> Proc {
-    let out = std::fs::File::create(data.join(log)).unwrap();
-    let child = gantry(db_url, data, port)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "gantry serve did not listen; see {}",
-            data.join(log).display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Proc(child)
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
-async fn jobs_by_state(db: &Db) -> BTreeMap<String, i64> {
-    sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
-        .collect()
-}
-
-/// Jobs neither finished nor held back with a reason.
-const OPEN_JOBS: &str = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'scheduled', 'printing') \
-     AND id NOT IN (SELECT job_id FROM job_holds)";
-
-/// Adds printers (copies of the first one) until the farm has `n`.
-async fn grow_farm(db: &Db, n: usize) {
-    let mut tx = db.begin().await.unwrap();
-    let printers = equipment::list_printers(&mut tx).await.unwrap();
-    let model = equipment::get_printer(&mut tx, printers[0].id).await.unwrap();
-    for i in printers.len()..n {
-        equipment::create_printer(
-            &mut tx,
-            gantry_engine::store::now(),
-            &NewPrinter {
-                name: format!("extra-{:02}", i + 1),
-                model: model.model.clone(),
-                technology: model.technology,
-                build_volume: model.build_volume,
-                nozzle_um: model.nozzle_um,
-                materials: model.materials.clone(),
-                speed_factor_pct: model.speed_factor_pct,
-                hourly_cost: model.hourly_cost,
-            },
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
 
 async fn scenario(backend: Backend) {
     let t = TestDb::new(backend).await.unwrap();
     let db = &t.db;
-    let data = temp_dir(backend.name());
-    let port = free_port();
-
-    let out = gantry(&t.url, &data, port).arg("demo").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    grow_farm(db, PRINTERS).await;
-    let tokens = data.join("tokens.txt");
-    let out = gantry(&t.url, &data, port)
-        .args(["printer-tokens", "--output"])
-        .arg(&tokens)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        std::fs::read_to_string(&tokens).unwrap().lines().count(),
-        PRINTERS
-    );
+    let farm = Farm::prepare(db, &t.url, backend.name(), PRINTERS).await;
+    let data = &farm.data;
+    let agent_log = data.join("agent.log");
 
     // The longest open job prints in about 3 s of real time.
-    let longest = count(
-        db,
-        "SELECT COALESCE(MAX(est_minutes), 60) FROM jobs WHERE state IN ('queued', 'scheduled', 'printing')",
-    )
-    .await;
-    let speed = (longest * 60 / 3).max(60);
+    let speed = speed_for(db, 3).await;
     let before = jobs_by_state(db).await;
     let test_start = gantry_engine::store::now().timestamp_millis();
 
-    let mut server = start_server(&t.url, &data, port, "serve-1.log");
-    let agent_log = data.join("agent.log");
-    let _agent = Proc(
-        gantry(&t.url, &data, port)
-            .args([
-                "agent",
-                "--simulate",
-                "--count",
-                &PRINTERS.to_string(),
-                "--tokens-file",
-            ])
-            .arg(&tokens)
-            .args([
-                "--server",
-                &format!("http://127.0.0.1:{port}"),
-                "--speed",
-                &speed.to_string(),
-            ])
-            .args([
-                "--fail-rate",
-                "0.15",
-                "--seed",
-                "3",
-                "--auto-clear-secs",
-                "0.3",
-                "--status-secs",
-                "1",
-            ])
-            .args(["--tick-ms", "100"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&agent_log).unwrap())
-            .spawn()
-            .unwrap(),
+    let mut server = farm.serve("serve-1.log");
+    let _agent = farm.agents(
+        PRINTERS,
+        speed,
+        &[
+            "--fail-rate",
+            "0.15",
+            "--seed",
+            "3",
+            "--auto-clear-secs",
+            "0.3",
+            "--status-secs",
+            "1",
+        ],
     );
 
     // Wait until several printers print jobs they were given in this run, then kill -9.
-    let printing_now =
-        format!("SELECT COUNT(*) FROM jobs WHERE state = 'printing' AND started_at >= {test_start}");
-    let deadline = Instant::now() + Duration::from_secs(25);
-    while count(db, &printing_now).await < 5 {
-        assert!(
-            Instant::now() < deadline,
-            "printers did not start printing: jobs {:?}; server log:\n{}\nagent log (tail):\n{}",
-            jobs_by_state(db).await,
+    wait_printing(db, test_start, 5, || {
+        format!(
+            "server log:\n{}\nagent log (tail):\n{}",
             std::fs::read_to_string(data.join("serve-1.log")).unwrap_or_default(),
             tail(&agent_log)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        )
+    })
+    .await;
     let _ = server.0.kill(); // SIGKILL
     let _ = server.0.wait();
     let at_kill = jobs_by_state(db).await;
     // The printers keep printing (and finishing) while the server is away.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let _server = start_server(&t.url, &data, port, "serve-2.log");
+    let _server = farm.serve("serve-2.log");
 
     // Let everything finish: no open job for a second in a row.
-    let deadline = Instant::now() + Duration::from_secs(45);
-    let mut quiet = 0;
-    while quiet < 3 {
-        let open = count(db, OPEN_JOBS).await;
-        quiet = if open == 0 { quiet + 1 } else { 0 };
-        assert!(
-            Instant::now() < deadline,
-            "{open} jobs still open: {:?} (at kill: {at_kill:?}); server log:\n{}\nagent log (tail):\n{}",
-            jobs_by_state(db).await,
+    wait_drained(db, 45, || {
+        format!(
+            "(at kill: {at_kill:?}); server log:\n{}\nagent log (tail):\n{}",
             tail(&data.join("serve-2.log")),
             tail(&agent_log)
-        );
-        tokio::time::sleep(Duration::from_millis(400)).await;
-    }
+        )
+    })
+    .await;
     let after = jobs_by_state(db).await;
     let done = |m: &BTreeMap<String, i64>| m.get("done").copied().unwrap_or(0);
     assert!(
@@ -242,25 +82,9 @@ async fn scenario(backend: Backend) {
     );
 
     // No job printed twice: the server's history has one start per job ...
-    let twice = count(
-        db,
-        "SELECT COUNT(*) FROM (SELECT job_id FROM job_events WHERE to_state = 'printing' \
-         GROUP BY job_id HAVING COUNT(*) > 1) t",
-    )
-    .await;
-    assert_eq!(twice, 0, "jobs started more than once");
+    assert_eq!(started_twice(db).await, 0, "jobs started more than once");
     // ... and so do the printers' own logs (each job accepted and started by one printer, once).
-    let log = std::fs::read_to_string(&agent_log).unwrap();
-    let mut starts: BTreeMap<i64, usize> = BTreeMap::new();
-    for line in log.lines().filter(|l| l.contains("job started")) {
-        let job = line
-            .split("job=")
-            .nth(1)
-            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or_else(|| panic!("no job id in {line:?}"));
-        *starts.entry(job).or_default() += 1;
-    }
+    let starts = agent_starts(&farm.agent_log());
     assert!(starts.len() >= 10, "{starts:?}");
     let repeated: Vec<_> = starts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeated.is_empty(), "printed twice by the agents: {repeated:?}");
@@ -347,13 +171,7 @@ async fn scenario(backend: Backend) {
     drop(_agent);
     drop(_server);
     t.cleanup().await;
-    let _ = std::fs::remove_dir_all(&data);
-}
-
-fn tail(path: &Path) -> String {
-    let s = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
+    farm.remove();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -171,6 +171,70 @@ macro_rules! printing_test {
 }
 
 printing_test!(
+    quotes_are_dated_while_a_printer_is_in_maintenance,
+    [("GANTRY_SLICER", "off")],
+    |app, _dir| {
+        let material = farm(&app.db.db).await;
+        let token = customer_token(app, "ann@example.test").await;
+        // Customers see the materials they can quote in, with prices.
+        let v = app
+            .graphql_as(
+                &token,
+                "{ quoteMaterials { id code kind colour pricePerKg { minor currency } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            ok(&v, "quoteMaterials"),
+            &json!([{"id": material.to_string(), "code": "PLA-BLK", "kind": "PLA", "colour": "black",
+                     "pricePerKg": {"minor": 2500, "currency": "EUR"}}])
+        );
+        let (_, v) = upload(app, &token, "cube_20mm.stl", fixture("cube_20mm.stl")).await;
+        let model = ok(&v, "uploadModel")["id"].clone();
+        let quote = |token: String| {
+            let model = model.clone();
+            async move {
+                let v = app
+                .graphql_as(
+                    &token,
+                    "mutation($i: CreateQuoteInput!) { createQuote(input: $i) { id earliestDelivery earliestDeliveryReason } }",
+                    json!({"i": {"modelId": model, "materialId": material.to_string(), "quantity": 3}}),
+                )
+                .await;
+                ok(&v, "createQuote").clone()
+            }
+        };
+        let maintenance = |name: &'static str| async move {
+            sqlx::query("UPDATE printers SET status = 'maintenance' WHERE name = $1")
+                .bind(name)
+                .execute(app.db.db.pool())
+                .await
+                .unwrap();
+        };
+        // The cheapest printer ("mini") is in maintenance: the plates go to the other one.
+        maintenance("mini").await;
+        let q = quote(token.clone()).await;
+        assert!(q["earliestDelivery"].is_string(), "{q}");
+        assert!(q["earliestDeliveryReason"].is_null(), "{q}");
+        // Every printer that could print it is in maintenance: no date, and why.
+        maintenance("mk4").await;
+        let q = quote(token.clone()).await;
+        assert!(q["earliestDelivery"].is_null(), "{q}");
+        let why = q["earliestDeliveryReason"].as_str().unwrap();
+        assert!(why.contains("maintenance"), "{why}");
+        // The reason is stored with the quote.
+        let v = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { quote(id: $id) { earliestDeliveryReason } }",
+                json!({"id": q["id"]}),
+            )
+            .await;
+        assert_eq!(ok(&v, "quote")["earliestDeliveryReason"], why);
+    }
+);
+
+printing_test!(
     upload_analyse_quote_order,
     [("GANTRY_SLICER", "off")],
     |app, dir| {
@@ -350,6 +414,68 @@ printing_test!(
         assert_eq!(other["sha256"], first["sha256"]);
         assert_eq!(files(&dir.join("objects")).len(), 1, "one blob for one content");
         assert_eq!(count_rows(&app.db.db, "models").await.unwrap(), 2);
+    }
+);
+
+/// A multipart request with `operations` (and a file part when `file` is given), sent with
+/// `token` when given.
+async fn multipart_raw(
+    app: &TestApp,
+    token: Option<&str>,
+    operations: String,
+    file: Option<Vec<u8>>,
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new().text("operations", operations);
+    if let Some(bytes) = file {
+        form = form
+            .text("map", json!({"0": ["variables.file"]}).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name("part.stl")
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            );
+    } else {
+        form = form.text("map", "{}");
+    }
+    let mut req = app.client.post(format!("{}/graphql", app.base)).multipart(form);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+printing_test!(
+    multipart_does_not_bypass_the_json_body_limit,
+    [("GANTRY_MAX_BODY_BYTES", "2048"), ("GANTRY_SLICER", "off")],
+    |app, _dir| {
+        let padding = "x".repeat(100 * 1024);
+        let big_ops = json!({"query": "{ version }", "variables": {"pad": padding}}).to_string();
+        // Anonymous, no file: the whole body is held to the JSON limit.
+        let (status, v) = multipart_raw(app, None, big_ops.clone(), None).await;
+        assert_eq!(status, 413, "{v}");
+        assert_eq!(reason(&v), "BODY_TOO_LARGE");
+        assert_eq!(v["errors"][0]["extensions"]["code"], "VALIDATION");
+        // A small anonymous multipart request still works.
+        let (status, v) = multipart_raw(app, None, json!({"query": "{ version }"}).to_string(), None).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["data"]["version"], gantry_api::VERSION);
+        // A caller who may upload: a file over the JSON limit is fine ...
+        let token = customer_token(app, "ann@example.test").await;
+        let stl = fixture("sphere_r10.stl");
+        assert!(stl.len() > 2048);
+        let (status, v) = upload(app, &token, "sphere_r10.stl", stl.clone()).await;
+        assert_eq!(status, 200, "{v}");
+        assert!(v["errors"].is_null(), "{v}");
+        // ... but its operations part is still held to the JSON limit.
+        let ops = json!({"query": UPLOAD, "variables": {"file": null, "pad": padding}}).to_string();
+        let (status, v) = multipart_raw(app, Some(&token), ops, Some(stl)).await;
+        assert_eq!(status, 413, "{v}");
+        assert_eq!(reason(&v), "BODY_TOO_LARGE");
+        assert_eq!(count_rows(&app.db.db, "models").await.unwrap(), 1);
     }
 );
 

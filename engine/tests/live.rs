@@ -327,15 +327,25 @@ db_test!(
         };
         // What a restarted server reads back.
         assert_eq!(handed(db).await, vec![(a, p1), (c, p2)]);
-        // A plan written meanwhile moves `a` to the other printer: it is still handed to p1.
+        // A plan computed before the hand-over moves `a` to the other printer, or takes it off
+        // the plan: `a` stays scheduled on p1, still handed to it.
         let moved = PlanWrite {
             schedule: vec![(a, p2, t0())],
             ..PlanWrite::default()
         };
-        let mut tx = db.begin().await.unwrap();
-        live::persist_plan(&mut tx, t0(), &moved).await.unwrap();
-        tx.commit().await.unwrap();
-        assert_eq!(handed(db).await, vec![(a, p1), (c, p2)]);
+        let dropped = PlanWrite {
+            unschedule: vec![(a, "no printer".into())],
+            hold: vec![(a, "no stock".into())],
+            ..PlanWrite::default()
+        };
+        for plan in [moved, dropped] {
+            let mut tx = db.begin().await.unwrap();
+            let w = live::persist_plan(&mut tx, t0(), &plan).await.unwrap();
+            tx.commit().await.unwrap();
+            assert!(w.held.is_empty(), "{w:?}");
+            assert_eq!(handed(db).await, vec![(a, p1), (c, p2)]);
+            assert_eq!(job_state(db, a).await, (JobState::Scheduled, Some(p1), 0));
+        }
         // A printer handed a new job holds only that one.
         let mut tx = db.begin().await.unwrap();
         live::hand_over(&mut tx, t0(), p1, b).await.unwrap();
@@ -381,7 +391,15 @@ db_test!(
         assert_eq!(handed(db).await, vec![]);
         assert_eq!(count_rows(db, "job_handovers").await.unwrap(), 0);
         // The printer that starts a job keeps it, even when the job was read as scheduled on it
-        // and a plan committed in between moved it (`a` is on p2 now).
+        // and a plan committed in between moved it (`a`, no longer handed out, to p2).
+        let mut tx = db.begin().await.unwrap();
+        let moved = PlanWrite {
+            schedule: vec![(a, p2, t0())],
+            ..PlanWrite::default()
+        };
+        live::persist_plan(&mut tx, t0(), &moved).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(job_state(db, a).await, (JobState::Scheduled, Some(p2), 0));
         let mut tx = db.begin().await.unwrap();
         live::start_on(&mut tx, t0(), p1, a, false).await.unwrap();
         tx.commit().await.unwrap();

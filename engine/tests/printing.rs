@@ -170,6 +170,7 @@ async fn quote_for(
         },
         breakdown,
         earliest_delivery: Some(t0() + Duration::hours(3)),
+        earliest_delivery_reason: None,
         created_by: None,
         expires_at,
     };

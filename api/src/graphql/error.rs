@@ -44,3 +44,56 @@ impl From<ApiError> for async_graphql::Error {
 pub fn gql_error(e: StoreError) -> async_graphql::Error {
     ApiError::from(e).into()
 }
+
+/// Gives every error that reaches a response without a code (the request-level ones that
+/// async-graphql makes itself: parse errors, unknown fields, bad argument values, depth and
+/// complexity limits) `extensions.code = VALIDATION` and a `reason`, so every error carries a
+/// code as `docs/api.md` promises.
+pub struct ErrorCodes;
+
+impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for ErrorCodesExtension {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let mut resp = next.run(ctx).await;
+        for e in &mut resp.errors {
+            add_code(e);
+        }
+        resp
+    }
+}
+
+/// The reason for an error async-graphql made before any resolver ran.
+pub fn request_error_reason(message: &str) -> &'static str {
+    if message.contains("nested too deep") {
+        "QUERY_TOO_DEEP"
+    } else if message.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else if message.starts_with(" --> ") || message.contains("expected ") && message.contains(" --> ") {
+        "QUERY_PARSE_ERROR"
+    } else {
+        "QUERY_INVALID"
+    }
+}
+
+fn add_code(e: &mut async_graphql::ServerError) {
+    let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let reason = request_error_reason(&e.message);
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    ext.set("code", ErrorKind::Validation.as_code());
+    ext.set("reason", reason);
+}

@@ -19,6 +19,7 @@ use gantry_actors::EventBus;
 use gantry_engine::store::Db;
 
 pub use error::{ApiError, gql_error};
+pub use printing::may_upload;
 
 use crate::config::Config;
 
@@ -62,6 +63,7 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
         config,
     )))
     .data(db)
+    .extension(error::ErrorCodes)
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity);
     if !config.graphql_introspection {

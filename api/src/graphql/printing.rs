@@ -50,6 +50,12 @@ use crate::storage::{self, Storage};
 const READ_MODELS: &[Permission] = &[Permission::OrdersReadAll, Permission::OrdersReadOwn];
 const QUOTE: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceOwn];
 
+/// Whether `p` may upload models (`uploadModel`): only such callers' multipart requests may
+/// carry files larger than the JSON body limit.
+pub fn may_upload(p: &Principal) -> bool {
+    QUOTE.iter().any(|perm| p.can(*perm))
+}
+
 /// Density assumed when only grams are known (PLA), mg/cm³.
 const REFERENCE_DENSITY_MG_CM3: i64 = 1240;
 
@@ -390,6 +396,11 @@ impl QuoteNode {
     async fn earliest_delivery(&self) -> Option<Ts> {
         ts(self.0.earliest_delivery)
     }
+    /// Why `earliestDelivery` is null (e.g. every printer that could print it is in
+    /// maintenance); null when there is a date.
+    async fn earliest_delivery_reason(&self) -> Option<&str> {
+        self.0.earliest_delivery_reason.as_deref()
+    }
     async fn created_at(&self) -> Ts {
         Ts(self.0.created_at)
     }
@@ -531,22 +542,26 @@ fn candidates(
 }
 
 /// When the quote's plates would be done if inserted into the current plan now (solver repair,
-/// nothing committed). `None` when they cannot be placed.
+/// nothing committed), or why there is no date (no planned printer can print them, or the
+/// plates cannot be placed).
 async fn earliest_delivery(
     ctx: &Context<'_>,
     now: chrono::DateTime<chrono::Utc>,
     quantity: i64,
     chosen: &[Candidate],
     material: &Material,
-) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
+) -> async_graphql::Result<Result<chrono::DateTime<chrono::Utc>, String>> {
     let input = read!(ctx, c => planning::planning_input(c, now));
     let mut problem = build_problem(now, &input);
     let current = printing::current_assignments(&problem, &input);
     // The quote's plates join the engine's problem (and its material the setup classes), so the
     // one translation to the solver's problem covers them; the last plate is the repair event.
-    let new_jobs = printing::quote_jobs(quantity, chosen, material, None);
+    let planned: Vec<_> = problem.printers.iter().map(|p| p.id).collect();
+    let new_jobs = printing::quote_jobs(quantity, chosen, material, None, &planned);
     if new_jobs.is_empty() {
-        return Ok(None);
+        return Ok(Err(
+            "no printer that can print it is available for planning (maintenance, offline or error)".into(),
+        ));
     }
     let ours: Vec<String> = new_jobs.iter().map(|j| j.id.0.to_string()).collect();
     if !problem.setup_classes.contains(&material.code) {
@@ -555,7 +570,7 @@ async fn earliest_delivery(
     problem.jobs.extend(new_jobs);
     let mut solver_problem = gantry_actors::plan::to_solver(&problem);
     let Some(last) = solver_problem.jobs.pop() else {
-        return Ok(None);
+        return Ok(Err("nothing to plan".into()));
     };
     let plan = gantry_solver::Plan {
         status: gantry_solver::Status::Feasible,
@@ -597,11 +612,11 @@ async fn earliest_delivery(
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "delivery planning failed; quoting without a date");
-            return Ok(None);
+            return Ok(Err(format!("the plan could not take the plates: {e}")));
         }
     };
-    if repaired.plan.unscheduled.iter().any(|u| ours.contains(&u.job)) {
-        return Ok(None);
+    if let Some(u) = repaired.plan.unscheduled.iter().find(|u| ours.contains(&u.job)) {
+        return Ok(Err(format!("a plate cannot be placed: {}", u.reason)));
     }
     Ok(repaired
         .plan
@@ -610,7 +625,8 @@ async fn earliest_delivery(
         .filter(|a| ours.contains(&a.job))
         .map(|a| a.end)
         .max()
-        .map(|end| at_minute(now, end)))
+        .map(|end| at_minute(now, end))
+        .ok_or_else(|| "the plan placed none of the plates".to_string()))
 }
 
 async fn visible_model(
@@ -692,7 +708,8 @@ async fn make_quote(
             copies_per_plate: best.copies_per_plate,
         },
         breakdown,
-        earliest_delivery: delivery,
+        earliest_delivery: delivery.as_ref().ok().copied(),
+        earliest_delivery_reason: delivery.err(),
         created_by: Some(p.user_id),
         expires_at: now + policy.validity,
     })
@@ -701,11 +718,42 @@ async fn make_quote(
 // ---------------------------------------------------------------------------------------------
 // Roots
 
+/// A material a customer may choose for a quote, with its list price.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct QuoteMaterial {
+    pub id: ID,
+    pub code: String,
+    pub kind: super::inventory::MaterialKindGql,
+    pub colour: String,
+    pub density_mg_cm3: i64,
+    pub price_per_kg: MoneyObj,
+}
+
 #[derive(Default)]
 pub struct PrintingQuery;
 
 #[Object]
 impl PrintingQuery {
+    /// The materials a quote may use (those a printer of the farm can print), with their price
+    /// per kilogram; for everyone who may ask for a quote, customers included (`materials`
+    /// with stock details needs `inventory:read`).
+    #[graphql(guard = "AnyPermissionGuard(QUOTE)")]
+    async fn quote_materials(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<QuoteMaterial>> {
+        let materials = read!(ctx, c => gantry_engine::store::inventory::list_materials(c));
+        let printers = read!(ctx, c => equipment::list_printers(c));
+        Ok(printing::quotable_materials(&materials, &printers)
+            .into_iter()
+            .map(|m| QuoteMaterial {
+                id: ID(m.id.0.to_string()),
+                code: m.code.clone(),
+                kind: m.kind.into(),
+                colour: m.colour.clone(),
+                density_mg_cm3: m.density_mg_cm3,
+                price_per_kg: m.price_per_kg.into(),
+            })
+            .collect())
+    }
+
     /// A model by id (a customer's own, or any for staff who read all orders).
     #[graphql(guard = "AnyPermissionGuard(READ_MODELS)")]
     async fn model(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ModelNode> {

@@ -71,6 +71,14 @@ pub fn status_report_target(
     target_status(stored, reported)
 }
 
+/// Whether a `job_progress` for `reported` is about the job printing on the printer now
+/// (`current`). Only then is it a status report (and may move the printer's status); a progress
+/// report for any other job is stale — e.g. re-sent after a restart, when the job has already
+/// ended through the `hello` or a `job_completed` — and is acknowledged without changing anything.
+pub fn progress_applies(current: Option<JobId>, reported: JobId) -> bool {
+    current == Some(reported)
+}
+
 /// What `bed_cleared` does: a printer waiting for (or after) a cleared plate becomes idle;
 /// an idle one is already; a printing one is refused.
 pub fn bed_cleared_effect(stored: PrinterStatus) -> Effect {
@@ -328,6 +336,19 @@ pub fn reconcile_hello(
                     });
                     out.push(HelloAction::Complete { job: job.id });
                 }
+                // It ran and stopped part-way (its start and end were both lost): fail it, or
+                // the plan would hand the same plate to the printer again.
+                _ if pct > 0 => {
+                    out.push(HelloAction::Start {
+                        job: job.id,
+                        reschedule,
+                    });
+                    out.push(HelloAction::Fail {
+                        job: job.id,
+                        reason: format!("print stopped at {pct}% while the agent was disconnected"),
+                        progress_pct: pct,
+                    });
+                }
                 // Not started (or an error before starting): the plan still holds it.
                 _ => {}
             }
@@ -486,6 +507,23 @@ mod tests {
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_700_000_000 + secs, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn only_progress_of_the_current_job_is_applied() {
+        let (a, b) = (JobId(1), JobId(2));
+        let cases = [
+            (Some(a), a, true),
+            (Some(a), b, false),
+            (None, a, false), // the job ended (e.g. settled by the hello): a stale report
+        ];
+        for (current, reported, want) in cases {
+            assert_eq!(
+                progress_applies(current, reported),
+                want,
+                "{current:?} {reported:?}"
+            );
+        }
     }
 
     #[test]
@@ -791,6 +829,32 @@ mod tests {
                     reason: "print stopped at 40% while the agent was disconnected".into(),
                     progress_pct: 40,
                 }],
+            ),
+            // started and stopped part-way while the server was away (start and end lost)
+            (
+                Some(view(7, Scheduled, Some(1), 0)),
+                vec![],
+                A::NeedsBedClearing,
+                Some(12),
+                vec![
+                    H::Start {
+                        job: j,
+                        reschedule: false,
+                    },
+                    H::Fail {
+                        job: j,
+                        reason: "print stopped at 12% while the agent was disconnected".into(),
+                        progress_pct: 12,
+                    },
+                ],
+            ),
+            // handed out, never started: the plan keeps it
+            (
+                Some(view(7, Scheduled, Some(1), 0)),
+                vec![],
+                A::Idle,
+                Some(0),
+                vec![],
             ),
             // the agent forgot a job it was printing
             (

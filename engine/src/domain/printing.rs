@@ -414,6 +414,17 @@ pub fn printer_usable(p: &Printer) -> bool {
     !matches!(p.status, PrinterStatus::Offline | PrinterStatus::Error)
 }
 
+/// The materials a customer may quote in: those at least one usable printer
+/// ([`printer_usable`]) supports, by code.
+pub fn quotable_materials<'a>(materials: &'a [Material], printers: &[Printer]) -> Vec<&'a Material> {
+    let mut out: Vec<&Material> = materials
+        .iter()
+        .filter(|m| printers.iter().any(|p| printer_usable(p) && p.supports(m.kind)))
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
 /// The candidate with the lowest machine cost for `quantity` copies (ties: fewer minutes, then
 /// the lower id).
 pub fn cheapest(candidates: &[Candidate], quantity: i64) -> Option<&Candidate> {
@@ -434,16 +445,26 @@ pub fn plates(quantity: i64, copies_per_plate: i64) -> i64 {
 
 /// The would-be jobs of a quote for the planner: one per plate (at most
 /// [`MAX_PLANNED_PLATES`]), with negative ids (never a stored job), the material's setup class
-/// and a duration on every candidate printer.
+/// and a duration on every candidate printer that the planning problem has (`planned`: a
+/// printer in maintenance, offline or in error is not planned, so a plate cannot go there).
+/// Empty when no candidate is planned.
 pub fn quote_jobs(
     quantity: i64,
     candidates: &[Candidate],
     material: &Material,
     due: Option<i64>,
+    planned: &[PrinterId],
 ) -> Vec<PlanJob> {
     let Some(first) = candidates.first() else {
         return Vec::new();
     };
+    let usable: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| planned.contains(&c.printer_id))
+        .collect();
+    if usable.is_empty() {
+        return Vec::new();
+    }
     // Plates are counted on the first candidate's bed; every candidate prints them.
     let per = first.copies_per_plate.max(1);
     let n = plates(quantity, per).min(MAX_PLANNED_PLATES);
@@ -455,7 +476,7 @@ pub fn quote_jobs(
             PlanJob {
                 id: JobId(-(i + 1)),
                 setup_class: material.code.clone(),
-                durations: candidates
+                durations: usable
                     .iter()
                     .map(|c| (c.printer_id, c.minutes_per_unit.saturating_mul(copies)))
                     .collect::<BTreeMap<_, _>>(),
@@ -800,6 +821,8 @@ pub struct Quote {
     pub unit_price: Money,
     pub total: Money,
     pub earliest_delivery: Option<DateTime<Utc>>,
+    /// Why there is no earliest delivery date (set only when `earliest_delivery` is `None`).
+    pub earliest_delivery_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub order_id: Option<OrderId>,
@@ -884,6 +907,8 @@ pub struct NewQuote {
     pub production: ProductionSpec,
     pub breakdown: PriceBreakdown,
     pub earliest_delivery: Option<DateTime<Utc>>,
+    /// Why there is no earliest delivery date (set only when `earliest_delivery` is `None`).
+    pub earliest_delivery_reason: Option<String>,
     pub created_by: Option<UserId>,
     pub expires_at: DateTime<Utc>,
 }
@@ -899,6 +924,44 @@ mod tests {
 
     fn eur(minor: i64) -> Money {
         Money::new(minor, Currency::EUR)
+    }
+
+    #[test]
+    fn quote_jobs_use_only_planned_printers() {
+        let material = Material {
+            id: MaterialId(1),
+            code: "PLA-BLK".into(),
+            kind: crate::domain::inventory::MaterialKind::Pla,
+            colour: "black".into(),
+            diameter_um: 1750,
+            density_mg_cm3: 1240,
+            price_per_kg: eur(2000),
+            low_stock_grams: crate::domain::types::Grams::ZERO,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        let cand = |p: i64, min: i64| Candidate {
+            printer_id: PrinterId(p),
+            minutes_per_unit: min,
+            copies_per_plate: 2,
+            hourly_cost: eur(100),
+        };
+        let cands = [cand(6, 10), cand(2, 12), cand(3, 15)];
+        // Printer 6 (the cheapest) is in maintenance: not in the problem, not a duration.
+        let jobs = quote_jobs(5, &cands, &material, None, &[PrinterId(2), PrinterId(3)]);
+        assert_eq!(
+            jobs.len(),
+            3,
+            "5 copies, 2 per plate (counted on the first candidate's bed)"
+        );
+        for j in &jobs {
+            assert_eq!(
+                j.durations.keys().copied().collect::<Vec<_>>(),
+                [PrinterId(2), PrinterId(3)]
+            );
+        }
+        assert_eq!(jobs[2].durations[&PrinterId(2)], 12, "last plate: one copy");
+        // No candidate planned: nothing to plan (the caller says why).
+        assert!(quote_jobs(5, &cands, &material, None, &[PrinterId(6 + 1)]).is_empty());
     }
 
     const CUBE: PartGeometry = PartGeometry {
@@ -1177,6 +1240,7 @@ mod tests {
             total: eur(b.total_minor),
             breakdown: b,
             earliest_delivery: None,
+            earliest_delivery_reason: None,
             created_at: now,
             expires_at: now + Duration::minutes(expires_in_min),
             order_id: order,

@@ -211,6 +211,14 @@ pub enum ServerMessage {
     },
 }
 
+/// Whether an `error` with this code is final ("do not resend"). `INTERNAL` and `UNAVAILABLE`
+/// say the server could not record the message (its database was unavailable): the agent keeps
+/// it in its outbox and re-sends it after reconnecting. Servers from this version on close the
+/// connection (1011) instead of answering such errors; the rule protects against older ones.
+pub fn error_is_final(code: &str) -> bool {
+    !matches!(code, "INTERNAL" | "UNAVAILABLE")
+}
+
 /// Why an agent message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProtocolError {

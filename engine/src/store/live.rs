@@ -75,54 +75,9 @@ pub async fn prune_messages(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<u64>
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hand-overs
+// Hand-overs (`super::handover`, re-exported)
 
-/// Records that `job` is handed to `printer` (its `assign_job` is about to be sent). Whatever
-/// the printer was handed before is void: a printer is handed a job only when it asks for work.
-pub async fn hand_over(tx: &mut Tx, now: DateTime<Utc>, printer: PrinterId, job: JobId) -> StoreResult<()> {
-    sqlx::query("DELETE FROM job_handovers WHERE printer_id = $1 OR job_id = $2")
-        .bind(printer.0)
-        .bind(job.0)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO job_handovers (job_id, printer_id, handed_at) VALUES ($1, $2, $3)")
-        .bind(job.0)
-        .bind(printer.0)
-        .bind(to_millis(now))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// The printer holds none of the jobs it was handed (it asks for work): forgets them; returns
-/// how many.
-pub async fn release_handovers(tx: &mut Tx, printer: PrinterId) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM job_handovers WHERE printer_id = $1")
-        .bind(printer.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected())
-}
-
-/// Jobs handed to a printer and not started yet (still queued or scheduled, on that printer
-/// or, when a plan written meanwhile moved it, another), by job: after a restart they are not
-/// handed to any other printer until the one holding them reports.
-pub async fn handovers(conn: &mut AnyConnection) -> StoreResult<BTreeMap<JobId, PrinterId>> {
-    let rows = sqlx::query(
-        "SELECT h.job_id, h.printer_id FROM job_handovers h JOIN jobs j ON j.id = h.job_id \
-         WHERE j.state IN ('queued', 'scheduled') ORDER BY h.job_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                JobId(col(r, "job_handovers", "job_id")?),
-                PrinterId(col(r, "job_handovers", "printer_id")?),
-            ))
-        })
-        .collect()
-}
+pub use super::handover::{HandedJob, hand_over, hand_over_next, handovers, lock_plan, release_handovers};
 
 async fn forget_handover(tx: &mut Tx, job: JobId) -> StoreResult<()> {
     sqlx::query("DELETE FROM job_handovers WHERE job_id = $1")
@@ -725,12 +680,21 @@ async fn take_off_plan(tx: &mut Tx, now: DateTime<Utc>, job: &Job, note: &str) -
 /// unplaceable and held jobs leave the plan and release their material; the holds are
 /// replaced. Jobs that are no longer queued or scheduled (they started meanwhile) are skipped.
 pub async fn persist_plan(tx: &mut Tx, now: DateTime<Utc>, plan: &PlanWrite) -> StoreResult<PlanWritten> {
+    lock_plan(tx).await?;
     let mut out = PlanWritten::default();
-    let mut held = plan.hold.clone();
+    // A job handed to a printer stays where it is until that printer reports: a plan computed
+    // before the hand-over must not move it (the holder may be printing it already).
+    let handed = handovers(&mut *tx).await?;
+    let mut held: Vec<(JobId, String)> = plan
+        .hold
+        .iter()
+        .filter(|(j, _)| !handed.contains_key(j))
+        .cloned()
+        .collect();
     // Material first comes free (jobs leaving the plan), then is held by the placed jobs.
     for (id, reason) in plan.unschedule.iter().chain(plan.hold.iter()) {
         let job = production::get_job(&mut *tx, *id).await?;
-        if !matches!(job.state, JobState::Queued | JobState::Scheduled) {
+        if !matches!(job.state, JobState::Queued | JobState::Scheduled) || handed.contains_key(id) {
             out.skipped += 1;
             continue;
         }
@@ -740,7 +704,9 @@ pub async fn persist_plan(tx: &mut Tx, now: DateTime<Utc>, plan: &PlanWrite) -> 
     }
     for (id, printer, start) in &plan.schedule {
         let job = production::get_job(&mut *tx, *id).await?;
-        if !matches!(job.state, JobState::Queued | JobState::Scheduled) {
+        if !matches!(job.state, JobState::Queued | JobState::Scheduled)
+            || handed.get(id).is_some_and(|h| h != printer)
+        {
             out.skipped += 1;
             continue;
         }

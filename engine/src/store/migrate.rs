@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_rejections",
         sql: include_str!("../../migrations/0008_job_rejections.sql"),
     },
+    Migration {
+        version: 9,
+        name: "quote_delivery_reason",
+        sql: include_str!("../../migrations/0009_quote_delivery_reason.sql"),
+    },
 ];
 
 impl Migration {

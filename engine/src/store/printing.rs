@@ -202,7 +202,7 @@ pub async fn product_model(conn: &mut AnyConnection, product: ProductId) -> Stor
 
 const QUOTE_COLS: &str = "id, model_id, customer_id, material_id, printer_id, quantity, options, method, \
                           grams_per_unit, print_minutes_per_unit, copies_per_plate, currency, unit_price_minor, \
-                          total_minor, breakdown, earliest_delivery_at, created_at, expires_at, order_id";
+                          total_minor, breakdown, earliest_delivery_at, earliest_delivery_reason, created_at, expires_at, order_id";
 
 fn quote_from_row(row: &AnyRow) -> StoreResult<Quote> {
     const T: &str = "quotes";
@@ -228,6 +228,7 @@ fn quote_from_row(row: &AnyRow) -> StoreResult<Quote> {
         unit_price: Money::new(col(row, T, "unit_price_minor")?, currency),
         total: Money::new(col(row, T, "total_minor")?, currency),
         earliest_delivery: col::<Option<i64>>(row, T, "earliest_delivery_at")?.map(from_millis),
+        earliest_delivery_reason: col(row, T, "earliest_delivery_reason")?,
         created_at: from_millis(col(row, T, "created_at")?),
         expires_at: from_millis(col(row, T, "expires_at")?),
         order_id: col::<Option<i64>>(row, T, "order_id")?.map(OrderId),
@@ -255,8 +256,8 @@ pub async fn create_quote(tx: &mut Tx, now: DateTime<Utc>, new: &NewQuote) -> St
     let row = sqlx::query(
         "INSERT INTO quotes (model_id, customer_id, material_id, printer_id, quantity, options, method, \
          grams_per_unit, print_minutes_per_unit, copies_per_plate, currency, unit_price_minor, total_minor, \
-         breakdown, earliest_delivery_at, created_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+         breakdown, earliest_delivery_at, earliest_delivery_reason, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
     )
     .bind(new.model_id.0)
     .bind(new.customer_id.map(|c| c.0))
@@ -273,6 +274,7 @@ pub async fn create_quote(tx: &mut Tx, now: DateTime<Utc>, new: &NewQuote) -> St
     .bind(new.breakdown.total_minor)
     .bind(to_json("quotes", &new.breakdown)?)
     .bind(new.earliest_delivery.map(to_millis))
+    .bind(new.earliest_delivery_reason.clone())
     .bind(new.created_by.map(|u| u.0))
     .bind(to_millis(now))
     .bind(to_millis(new.expires_at))

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
+pub mod agent;
+
 use std::collections::HashMap;
 
 use gantry_api::config::Config;

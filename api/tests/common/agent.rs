@@ -1,0 +1,128 @@
+//! A raw agent over `/agent/ws` (tokio-tungstenite), for the WebSocket tests.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use gantry_engine::domain::auth::TokenKind;
+use gantry_engine::domain::types::PrinterId;
+use gantry_engine::store::auth;
+use gantry_engine::store::live::testing;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use super::TestApp;
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A farm of one printer with a token for it (and a revoked token); returns (fixture, token,
+/// revoked token).
+pub async fn setup(app: &TestApp) -> (testing::Fixture, String, String) {
+    let db = &app.db.db;
+    let fx = testing::farm(db, gantry_engine::store::now(), 1, 1000, 2)
+        .await
+        .unwrap();
+    let now = gantry_engine::store::now();
+    let token = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let revoked = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    auth::create_printer_token(&mut tx, now, fx.printers[0], None, &token)
+        .await
+        .unwrap();
+    let r = auth::create_printer_token(&mut tx, now, fx.printers[0], None, &revoked)
+        .await
+        .unwrap();
+    auth::revoke_printer_token(&mut tx, now, r.id).await.unwrap();
+    tx.commit().await.unwrap();
+    // The farm started before the fixture existed: let it plan the new jobs.
+    app.events.publish(gantry_actors::FarmEvent::QueueChanged {
+        at: gantry_engine::store::now(),
+    });
+    (fx, token, revoked)
+}
+
+pub fn url(app: &TestApp, query: &str) -> String {
+    format!("{}/agent/ws{query}", app.base.replacen("http", "ws", 1))
+}
+
+pub async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tungstenite::Error> {
+    let mut req = url(app, "").into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+pub async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::text(v.to_string())).await.unwrap();
+}
+
+/// The next JSON message (skipping pings); panics on close or timeout.
+pub async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("timed out") {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).unwrap(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until a message of `kind` (others are skipped).
+pub async fn recv_kind(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let m = recv(ws).await;
+        if m["type"] == kind {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "refused: {m}");
+    }
+}
+
+/// The close frame's (code, reason).
+pub async fn closed(ws: &mut Ws) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("timed out") {
+            Some(Ok(Message::Close(Some(f)))) => return (u16::from(f.code), f.reason.to_string()),
+            Some(Ok(Message::Close(None))) | None => panic!("closed without a reason"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("error instead of a close frame: {e}"),
+        }
+    }
+}
+
+pub fn hello(id: &str, state: &str, job: Option<i64>) -> Value {
+    json!({"v": 1, "id": id, "type": "hello", "agent": "test/1 simulate", "state": state,
+           "current_job": job, "capabilities": ["simulate"]})
+}
+
+pub async fn welcome(ws: &mut Ws, printer: PrinterId) {
+    send(ws, hello("h-1", "idle", None)).await;
+    let w = recv_kind(ws, "welcome").await;
+    assert_eq!(
+        (
+            w["printer_id"].as_i64(),
+            w["heartbeat_secs"].as_u64(),
+            w["v"].as_u64()
+        ),
+        (Some(printer.0), Some(10), Some(1))
+    );
+    let ack = recv_kind(ws, "ack").await;
+    assert_eq!(ack, json!({"type": "ack", "id": "h-1", "duplicate": false}));
+}
+
+/// Sends and waits for the ack of `id`; returns `duplicate`.
+pub async fn call(ws: &mut Ws, v: Value) -> bool {
+    let id = v["id"].clone();
+    send(ws, v).await;
+    loop {
+        let m = recv(ws).await;
+        if m["id"] == id {
+            assert_eq!(m["type"], "ack", "refused: {m}");
+            return m["duplicate"].as_bool().unwrap();
+        }
+    }
+}
