@@ -88,7 +88,10 @@ fn mixed_branch_and_price_equals_the_dp_on_random_instances() {
         let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
         let start = gantry_solver::heuristic::construct(&inst);
         let run = bp::solve_bp(&inst, &jobs, &start, 0.0, later(), 256 << 20).unwrap();
-        let v = run.improved.as_ref().map_or(value(&inst, &start), |s| value(&inst, s));
+        let v = run
+            .improved
+            .as_ref()
+            .map_or(value(&inst, &start), |s| value(&inst, s));
         assert!(run.proved, "seed {seed}: not proved ({:?})", run.stats);
         assert!((v - opt_v).abs() < 1e-6, "seed {seed}: bp {v} vs dp {opt_v}");
         assert!(run.lower_bound <= opt_v + 1e-6, "seed {seed}");
@@ -141,7 +144,8 @@ fn mixed_sub_problem_with_a_makespan_floor_equals_the_sub_dp() {
         let start = gantry_solver::heuristic::construct(&inst);
         assert!(start.unscheduled.is_empty());
         let printers = vec![0usize, 1];
-        let (mut starts, mut suffixes, mut middles, mut jobs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut starts, mut suffixes, mut middles, mut jobs) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for &p in &printers {
             let seq = &start.seqs[p];
             let a = 1.min(seq.len());

@@ -11,7 +11,13 @@ use super::{Bp, Lp, Mode, Node};
 impl Bp<'_> {
     /// Restricted master over `cols` (pool indices): LP (with duals) or, with `integer`, the
     /// set-partitioning MILP (no artificial variables; `None` if infeasible or not solved).
-    pub(super) fn solve_master(&mut self, cols: &[usize], mode: Mode, big_m: f64, integer: bool) -> Option<Lp> {
+    pub(super) fn solve_master(
+        &mut self,
+        cols: &[usize],
+        mode: Mode,
+        big_m: f64,
+        integer: bool,
+    ) -> Option<Lp> {
         let remaining = self
             .deadline
             .saturating_duration_since(Instant::now())

@@ -39,7 +39,6 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::time::Instant;
 
-
 use crate::dp::Sub;
 use crate::plan::{Cursor, Sequences};
 use crate::problem::{Fnv, Instance};
@@ -495,7 +494,16 @@ pub fn solve_bp_capped(
         suffixes: vec![Vec::new(); inst.n_printers],
         makespan_floor: 0,
     };
-    solve_sub_bp_capped(inst, &sub, jobs, &incumbent.seqs, lower, deadline, max_bytes, max_nodes)
+    solve_sub_bp_capped(
+        inst,
+        &sub,
+        jobs,
+        &incumbent.seqs,
+        lower,
+        deadline,
+        max_bytes,
+        max_nodes,
+    )
 }
 
 /// Branch-and-price on a [`Sub`] problem (see [`crate::dp::solve_sub`]); `middles` is the

@@ -10,7 +10,13 @@ use crate::plan::Sequences;
 impl Bp<'_> {
     /// Column generation at a node until no column has a negative reduced cost, or the
     /// Lagrangian bound reaches `cutoff`. `None`: out of time or budget.
-    pub(super) fn node(&mut self, node: &Node, mode: Mode, ub: f64, cutoff: f64) -> Option<(NodeResult, f64)> {
+    pub(super) fn node(
+        &mut self,
+        node: &Node,
+        mode: Mode,
+        ub: f64,
+        cutoff: f64,
+    ) -> Option<(NodeResult, f64)> {
         let big_m = match mode {
             Mode::Cost => ub.abs() + 1.0,
             Mode::Within(_) => 1.0,
@@ -203,7 +209,10 @@ impl Bp<'_> {
             Some(ps) => (NodeResult::Integral(ps, lb), lb),
             // A printer without a support column: only through LP tolerances; claim nothing
             // (an empty integral node is closed by nothing and treated as a failed node).
-            None => (NodeResult::Integral(Vec::new(), f64::NEG_INFINITY), f64::NEG_INFINITY),
+            None => (
+                NodeResult::Integral(Vec::new(), f64::NEG_INFINITY),
+                f64::NEG_INFINITY,
+            ),
         }
     }
 
