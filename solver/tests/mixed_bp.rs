@@ -240,3 +240,35 @@ fn forty_jobs_are_proved_optimal() {
     assert_eq!(value(&inst, &best), 28.0);
     check(&pb, &best.to_plan(&inst, "bp").unwrap()).unwrap();
 }
+
+/// A root label budget (`auto`'s measured size limit) that the root cannot meet: the run gives
+/// up without a claim, keeps the incumbent's value as the best, and its bound stays the one it
+/// was given; with a generous budget the same instance is proved.
+#[test]
+fn root_label_budget_gives_up_without_a_claim() {
+    let mut spec = ScenarioSpec::farm(3, 10, 951);
+    spec.classes = 3;
+    spec.objective = OBJECTIVES[1];
+    let inst = Instance::new(&generate(&spec)).unwrap();
+    let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+    let start = gantry_solver::heuristic::construct(&inst);
+    let limits = |labels| bp::BpLimits {
+        deadline: later(),
+        root_deadline: None,
+        root_labels: Some(labels),
+        max_bytes: 64 << 20,
+        max_nodes: u64::MAX,
+    };
+    let cut = bp::solve_bp_with(&inst, &jobs, &start, 0.5, &limits(1)).unwrap();
+    assert!(!cut.proved);
+    assert!(cut.improved.is_none());
+    assert_eq!(cut.lower_bound, 0.5);
+    let full = bp::solve_bp_with(&inst, &jobs, &start, 0.0, &limits(u64::MAX)).unwrap();
+    assert!(full.proved);
+    let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
+    let v = full
+        .improved
+        .as_ref()
+        .map_or(value(&inst, &start), |s| value(&inst, s));
+    assert!((v - opt_v).abs() < 1e-6);
+}

@@ -200,6 +200,12 @@ struct Bp<'a> {
     /// Per sub printer: a lower bound on its cost (prefix and suffix) whatever its middle.
     start_cost: Vec<f64>,
     deadline: Instant,
+    /// See [`BpLimits::root_deadline`].
+    root_deadline: Option<Instant>,
+    /// See [`BpLimits::root_labels`].
+    root_labels: Option<u64>,
+    /// While the root is running: give up above this many pricing labels in all.
+    label_cap: u64,
     max_labels: usize,
     /// Nodes (column-generation runs) before the search gives up (deterministic cap).
     max_nodes: u64,
@@ -302,6 +308,9 @@ impl<'a> Bp<'a> {
             total_lb,
             start_cost,
             deadline,
+            root_deadline: None,
+            root_labels: None,
+            label_cap: u64::MAX,
             max_labels: (max_bytes / LABEL_BYTES).max(1024),
             max_nodes: u64::MAX,
             pool: Vec::new(),
@@ -478,15 +487,29 @@ pub fn solve_bp(
     solve_sub_bp(inst, &sub, jobs, &middles, lower, deadline, max_bytes)
 }
 
-/// [`solve_bp`] that gives up after `max_nodes` nodes (a deterministic work cap).
-pub fn solve_bp_capped(
+/// Limits of [`solve_bp_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct BpLimits {
+    pub deadline: Instant,
+    /// The root (cost mode: the root node's column generation; makespan mode: the binary search
+    /// on the root LP) must be done by then, or the run gives up — a measured "this instance is
+    /// too large for branch-and-price in this budget" that leaves the rest to other methods.
+    pub root_deadline: Option<Instant>,
+    /// The same as a deterministic work cap: pricing labels before the root is done.
+    pub root_labels: Option<u64>,
+    /// Memory budget of the pricing labels ([`LABEL_BYTES`] a label).
+    pub max_bytes: usize,
+    /// Nodes before the run gives up (a deterministic work cap).
+    pub max_nodes: u64,
+}
+
+/// [`solve_bp`] with explicit [`BpLimits`].
+pub fn solve_bp_with(
     inst: &Instance,
     jobs: &[usize],
     incumbent: &Sequences,
     lower: f64,
-    deadline: Instant,
-    max_bytes: usize,
-    max_nodes: u64,
+    limits: &BpLimits,
 ) -> Option<BpRun> {
     let sub = Sub {
         printers: (0..inst.n_printers).collect(),
@@ -494,16 +517,7 @@ pub fn solve_bp_capped(
         suffixes: vec![Vec::new(); inst.n_printers],
         makespan_floor: 0,
     };
-    solve_sub_bp_capped(
-        inst,
-        &sub,
-        jobs,
-        &incumbent.seqs,
-        lower,
-        deadline,
-        max_bytes,
-        max_nodes,
-    )
+    run(inst, &sub, jobs, &incumbent.seqs, lower, limits)
 }
 
 /// Branch-and-price on a [`Sub`] problem (see [`crate::dp::solve_sub`]); `middles` is the
@@ -533,9 +547,29 @@ pub fn solve_sub_bp_capped(
     max_bytes: usize,
     max_nodes: u64,
 ) -> Option<BpRun> {
+    let limits = BpLimits {
+        deadline,
+        root_deadline: None,
+        root_labels: None,
+        max_bytes,
+        max_nodes,
+    };
+    run(inst, sub, jobs, middles, lower, &limits)
+}
+
+fn run(
+    inst: &Instance,
+    sub: &Sub,
+    jobs: &[usize],
+    middles: &[Vec<usize>],
+    lower: f64,
+    limits: &BpLimits,
+) -> Option<BpRun> {
     let cost_terms = inst.w_tardiness > 0.0 || inst.w_setups > 0.0;
-    let mut bp = Bp::new(inst, sub, jobs, deadline, max_bytes)?;
-    bp.max_nodes = max_nodes;
+    let mut bp = Bp::new(inst, sub, jobs, limits.deadline, limits.max_bytes)?;
+    bp.max_nodes = limits.max_nodes;
+    bp.root_deadline = limits.root_deadline;
+    bp.root_labels = limits.root_labels;
     let (ub, ub_ms) = bp.value(middles)?;
     // Initial pool: the incumbent's columns and the empty column of every printer.
     for pi in 0..bp.n_p {

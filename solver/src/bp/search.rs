@@ -34,7 +34,7 @@ impl Bp<'_> {
         // off); a round whose capped pricings found nothing new is repeated uncapped (exact).
         let mut force_exact = false;
         for _round in 0..MAX_ROUNDS {
-            if self.timed_out() {
+            if self.timed_out() || self.stats.pricing_labels > self.label_cap {
                 return None;
             }
             let cols: Vec<usize> = (0..self.pool.len())
@@ -223,6 +223,11 @@ impl Bp<'_> {
         let mut stack: Vec<Node> = vec![self.root()];
         let mut root_done = false;
         let mut global_lb = lower;
+        let full_deadline = self.deadline;
+        if let Some(r) = self.root_deadline {
+            self.deadline = self.deadline.min(r);
+        }
+        self.label_cap = self.root_labels.unwrap_or(u64::MAX);
         while let Some(node) = stack.pop() {
             if node.lb >= ub - eps(ub) {
                 continue;
@@ -239,6 +244,8 @@ impl Bp<'_> {
             };
             if !root_done {
                 root_done = true;
+                self.deadline = full_deadline;
+                self.label_cap = u64::MAX;
                 global_lb = global_lb.max(lb.min(ub));
                 if !matches!(res, NodeResult::Pruned)
                     && let Some(picks) = self.pool_milp(&node, Mode::Cost)
@@ -361,6 +368,11 @@ impl Bp<'_> {
         // Binary search with the root LP for the least LP-feasible target in [lo, ub_ms]:
         // LP infeasible at t ⇒ no plan with makespan ≤ t.
         let (mut lo, mut hi) = (lo.min(ub_ms), ub_ms);
+        let full_deadline = self.deadline;
+        if let Some(r) = self.root_deadline {
+            self.deadline = self.deadline.min(r);
+        }
+        self.label_cap = self.root_labels.unwrap_or(u64::MAX);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             match self.within(mid, true) {
@@ -379,6 +391,8 @@ impl Bp<'_> {
                 }
             }
         }
+        self.deadline = full_deadline;
+        self.label_cap = u64::MAX;
         // Tree search from the least LP-feasible target upwards.
         while lo < ub_ms {
             match self.within(lo, false) {
