@@ -194,6 +194,8 @@ struct Bp<'a> {
     min_set: Vec<Vec<i64>>,
     /// `[pi][k]`: earliest end of job k alone on the printer (with its least setup).
     early: Vec<Vec<i64>>,
+    /// A lower bound on the makespan of any plan: the floor, and every job's earliest end.
+    makespan_lb: i64,
     /// Per job: lower bound on its own tardiness and setup terms.
     lb_job: Vec<f64>,
     total_lb: f64,
@@ -260,6 +262,11 @@ impl<'a> Bp<'a> {
             lb_job[k] = best;
         }
         let total_lb = lb_job.iter().sum();
+        let makespan_lb = (0..n)
+            .map(|k| (0..n_p).map(|pi| early[pi][k]).min().unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .max(sub.makespan_floor);
         // Lower bound on each printer's cost whatever its middle part: the prefix, then the
         // suffix timed from the prefix's end with the least setup any predecessor could give its
         // first job (semi-active timing is monotone: an earlier start and a shorter setup never
@@ -306,6 +313,7 @@ impl<'a> Bp<'a> {
             early,
             lb_job,
             total_lb,
+            makespan_lb,
             start_cost,
             deadline,
             root_deadline: None,
