@@ -118,6 +118,10 @@ const BP_ROOT_LABELS_PER_ITERATION: u64 = 200;
 /// budget (measured at 5 × 30 farms: the root's column generation does not converge in 10 s).
 const AUTO_BP_ROOT_SHARE: f64 = 0.2;
 
+/// A restart stops after `stall / RESTART_STALL_DIVISOR` iterations without improvement (the
+/// first search's stall limit divided: more, shorter restarts).
+const RESTART_STALL_DIVISOR: u64 = 4;
+
 /// Under `auto`, branch-and-price stops at this share of the budget (the rest goes to
 /// restarts of the local search when it has not proved the plan optimal).
 const AUTO_BP_SHARE: f64 = 0.85;
@@ -405,7 +409,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         let limits = heuristic::Limits {
             deadline: Some(deadline(t0, opts.time_limit + lp_budget)),
             max_iterations: opts.max_iterations,
-            stall_iterations: stall,
+            stall_iterations: (stall / RESTART_STALL_DIVISOR).max(1),
             target: lb
                 .value
                 .max(if dual.is_finite() { dual } else { f64::NEG_INFINITY }),
