@@ -65,7 +65,7 @@ impl Bp<'_> {
         };
         // Mixed objectives: the makespan variable (at least the sub-problem's floor).
         let w1 = self.w1(mode);
-        let cmax = (w1 > 0.0).then(|| vars.add(variable().min(self.sub.makespan_floor as f64)));
+        let cmax = (w1 > 0.0).then(|| vars.add(variable().min(self.node_floor as f64)));
         let mut objective = Expression::default();
         if let Some(cm) = cmax {
             objective += w1 * cm;
@@ -137,8 +137,9 @@ impl Bp<'_> {
             z += Self::col_cost(&self.pool[c], mode) * lambda[i];
         }
         z += big_m * artv.iter().sum::<f64>();
-        if let Some(cm) = cmax {
-            z += w1 * sol.value(cm);
+        let cmax_value = cmax.map_or(f64::NAN, |cm| sol.value(cm));
+        if cmax_value.is_finite() {
+            z += w1 * cmax_value;
         }
         let (pi, mu, nu) = if integer {
             (Vec::new(), Vec::new(), Vec::new())
@@ -166,6 +167,7 @@ impl Bp<'_> {
             pi,
             mu,
             nu,
+            cmax: cmax_value,
         })
     }
 

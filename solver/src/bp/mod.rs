@@ -111,6 +111,8 @@ struct Node {
     required: Vec<Mask>,
     end_min: Vec<i64>,
     end_max: Vec<i64>,
+    /// Mixed objectives: the plan's makespan is at least this (branching on the makespan).
+    cmax_lo: i64,
     /// Lower bound inherited from the parent.
     lb: f64,
 }
@@ -150,6 +152,8 @@ struct Lp {
     /// Mixed objectives: per printer, the (clipped) dual `ν_p ≥ 0` of `Σ end·λ ≤ Cmax`, with
     /// `Σ ν ≤ w_makespan`; empty otherwise.
     nu: Vec<f64>,
+    /// Mixed objectives: the makespan variable's value (NaN otherwise).
+    cmax: f64,
 }
 
 impl Lp {
@@ -177,6 +181,9 @@ enum NodeResult {
     /// Integral assignment but printer `pi`'s columns end on both sides of `t` (mixed
     /// objectives): branch on "ends by `t`" / "ends after `t`".
     BranchEnd(usize, i64, f64),
+    /// Mixed objectives: the LP's makespan variable is below the end of a column it uses:
+    /// branch on "makespan ≤ `t`" / "makespan > `t`".
+    BranchCmax(i64, f64),
 }
 
 struct Bp<'a> {
@@ -204,6 +211,8 @@ struct Bp<'a> {
     deadline: Instant,
     /// See [`BpLimits::root_deadline`].
     root_deadline: Option<Instant>,
+    /// The makespan floor of the node being solved (see [`Bp::floor_at`]).
+    node_floor: i64,
     /// See [`BpLimits::root_labels`].
     root_labels: Option<u64>,
     /// While the root is running: give up above this many pricing labels in all.
@@ -317,6 +326,7 @@ impl<'a> Bp<'a> {
             start_cost,
             deadline,
             root_deadline: None,
+            node_floor: 0,
             root_labels: None,
             label_cap: u64::MAX,
             max_labels: (max_bytes / LABEL_BYTES).max(1024),
@@ -440,6 +450,7 @@ impl<'a> Bp<'a> {
             required: vec![0; self.n_p],
             end_min: vec![i64::MIN; self.n_p],
             end_max: vec![i64::MAX; self.n_p],
+            cmax_lo: i64::MIN,
             lb: f64::NEG_INFINITY,
         }
     }
@@ -458,6 +469,25 @@ impl<'a> Bp<'a> {
         forbid.allowed[pi] &= !(1 << k);
         // The child explored first goes last (stack).
         if x >= 0.5 { [forbid, req] } else { [req, forbid] }
+    }
+
+    /// Children of a makespan branching: every column ends by `t` (explored first), or the
+    /// makespan is at least `t + 1`.
+    fn cmax_children(&self, node: &Node, t: i64, lb: f64) -> [Node; 2] {
+        let mut early = node.clone();
+        early.lb = lb;
+        for e in &mut early.end_max {
+            *e = (*e).min(t);
+        }
+        let mut late = node.clone();
+        late.lb = lb;
+        late.cmax_lo = late.cmax_lo.max(t + 1);
+        [late, early]
+    }
+
+    /// The makespan floor at `node`: the sub-problem's and the node's branching bound.
+    fn floor_at(&self, node: &Node) -> i64 {
+        self.sub.makespan_floor.max(node.cmax_lo)
     }
 
     /// Children of an end branching: printer `pi`'s column ends after `t`, or by `t` (explored

@@ -142,7 +142,7 @@ impl Bp<'_> {
             match mode {
                 Mode::Cost => {
                     // With a makespan term, the plan's makespan is at least this column's end.
-                    let ms = w1 * closed.cmax.max(end_min).max(self.makespan_lb) as f64;
+                    let ms = w1 * closed.cmax.max(end_min).max(self.makespan_lb).max(node.cmax_lo) as f64;
                     if ccost + ms + self.total_lb - lb_in(mask) >= cutoff_cost {
                         return;
                     }

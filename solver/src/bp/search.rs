@@ -29,6 +29,7 @@ impl Bp<'_> {
             return None;
         }
         self.stats.nodes += 1;
+        self.node_floor = self.floor_at(node);
         let mut lb = node.lb;
         // Pricing first runs with a small label cap (cheap columns while the duals are still far
         // off); a round whose capped pricings found nothing new is repeated uncapped (exact).
@@ -50,7 +51,7 @@ impl Bp<'_> {
             // Mixed objectives: `w1·Cmax ≥ Σ ν_p·end_p + (w1 − Σ ν)·floor`.
             let w1 = self.w1(mode);
             if w1 > 0.0 {
-                lagr += (w1 - lp.nu.iter().sum::<f64>()).max(0.0) * self.sub.makespan_floor as f64;
+                lagr += (w1 - lp.nu.iter().sum::<f64>()).max(0.0) * self.node_floor as f64;
             }
             let mut pool_rc = vec![f64::INFINITY; self.n_p];
             if !lp_zero {
@@ -139,6 +140,20 @@ impl Bp<'_> {
                             best = Some((k, pi, v, score));
                         }
                     }
+                }
+            }
+            // Mixed objectives: the LP's makespan below a used column's end ⇒ branch on it.
+            if w1 > 0.0 && best.is_some() {
+                let cm = lp.cmax;
+                let top = cols
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| lp.lambda[*i] > 1e-6)
+                    .map(|(_, &c)| self.pool[c].end)
+                    .max()
+                    .unwrap_or(i64::MIN);
+                if (top as f64) > cm + 1e-6 && cm.is_finite() {
+                    return Some((NodeResult::BranchCmax(cm.floor() as i64, lb), lb));
                 }
             }
             if let Some((k, pi, v, _)) = best {
@@ -291,6 +306,13 @@ impl Bp<'_> {
                         }
                     }
                 }
+                NodeResult::BranchCmax(t, lb) => {
+                    if lb < ub - eps(ub) {
+                        for c in self.cmax_children(&node, t, lb) {
+                            stack.push(c);
+                        }
+                    }
+                }
             }
         }
         let v = ub;
@@ -351,6 +373,11 @@ impl Bp<'_> {
                 }
                 NodeResult::BranchEnd(pi, t, lb) => {
                     for c in self.end_children(&node, pi, t, lb) {
+                        stack.push(c);
+                    }
+                }
+                NodeResult::BranchCmax(t, lb) => {
+                    for c in self.cmax_children(&node, t, lb) {
                         stack.push(c);
                     }
                 }
