@@ -395,10 +395,10 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
             }
         }
     };
-    // The LP / entry bounds; under `auto` before the restarts (their stopping target), which
-    // then get the rest of the whole budget.
+    // The LP / entry bounds (also for a proved plan: they are its per-term bounds); under `auto`
+    // before the restarts (their stopping target), which then get the rest of the whole budget.
     let all_live = seqs.unscheduled.len() == inst.n_jobs - n_live;
-    if !proved && all_live && lp_budget > 0.0 {
+    if all_live && lp_budget > 0.0 {
         let with_lp = bound::lower_bound(inst, &live, lp_budget);
         if with_lp.value > lb.value {
             lb = with_lp;
