@@ -251,3 +251,31 @@ fn auto_on_thirty_jobs_is_checked_and_deterministic() {
         assert!(p1.lower_bound <= p1.objective.value);
     }
 }
+
+/// The entry into a class must come from a class the printer runs: P1 must run A and B, and
+/// the cheap way into B (from C, 1 minute) would need C on P1 too (10 minutes into C). The
+/// least setups are 10 (optimal: A then B on P1, C on P2); counting "from any class P1 could
+/// run" gives only 1.
+#[test]
+fn setup_entry_comes_from_a_class_the_printer_runs() {
+    let pb = Problem::from_json(
+        &json!({
+            "printers": [{"id": "P1"}, {"id": "P2"}],
+            "setup_classes": ["A", "B", "C"],
+            "setup_times": {"P1": [[0, 10, 10], [10, 0, 10], [10, 1, 0]]},
+            "jobs": [
+                {"id": "JA", "setup_class": "A", "durations": {"P1": 30}},
+                {"id": "JB", "setup_class": "B", "durations": {"P1": 30}},
+                {"id": "JC", "setup_class": "C", "durations": {"P1": 30, "P2": 30}}
+            ],
+            "objective": {"setups": 1}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let inst = Instance::new(&pb).unwrap();
+    assert_eq!(bound::lower_bound(&inst, &all(&inst), 1.0).setups, 10);
+    let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+    let opt = dp::solve_dp(&inst, &jobs, later()).unwrap();
+    assert_eq!(opt.evaluate(&inst).unwrap().setups, 10);
+}

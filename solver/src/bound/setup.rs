@@ -11,7 +11,9 @@
 //! `min Σ first[c,p]·f + other[c,p]·(y − f)` s.t. `Σ_{p ∈ P(j)} y[class j, p] ≥ 1` for every job.
 //!
 //! With `y` fixed the best `f` is integral (per printer: the class that saves most), so `f` can
-//! stay continuous. HiGHS solves it within a time limit; when it stops early its dual bound (or
+//! stay continuous. Up to [`ENTRY_MAX_TRIPLES`], the entry into `c` must moreover come from a
+//! class the printer runs: `z[a,c,p] ≤ y[a,p]`, `Σ_a z[a,c,p] = y[c,p] − f[c,p]`, cost
+//! `Σ setup[p][a][c]·z` (valid: the job before the first `c`-job on `p` has such a class `a`). HiGHS solves it within a time limit; when it stops early its dual bound (or
 //! the LP relaxation's value) is used — all are valid bounds on the setup minutes of any plan.
 
 use std::collections::BTreeSet;
@@ -25,6 +27,10 @@ use crate::problem::Instance;
 
 /// Largest model (class × printer pairs) for which the entry bound is computed.
 pub const ENTRY_MAX_PAIRS: usize = 20_000;
+
+/// Largest number of (previous class, class, printer) triples for which an entry must come
+/// from a class the printer runs (variables `z[a,c,p]`); above, from any class it could run.
+pub const ENTRY_MAX_TRIPLES: usize = 40_000;
 
 /// Least setup minutes of any plan that schedules every job with a non-empty `fits[j]` (the
 /// printers where job `j` fits), by the entry relaxation above; `None` if not solved in time.
@@ -66,12 +72,26 @@ pub fn entry_bound(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<
             .min()
             .map(|v| v as f64)
     };
-    let lp = solve(inst, &present, &covers, &first, &other, false, budget * 0.3)?;
+    let triples: usize = present
+        .iter()
+        .map(|r| {
+            let k = r.iter().filter(|&&b| b).count();
+            k * k.saturating_sub(1)
+        })
+        .sum();
+    let m = Model {
+        present: &present,
+        covers: &covers,
+        first: &first,
+        other: &other,
+        preds: triples <= ENTRY_MAX_TRIPLES,
+    };
+    let lp = solve(inst, &m, false, budget * 0.3)?;
     let remaining = budget - t0.elapsed().as_secs_f64();
-    if lp <= 0.0 || remaining <= 0.01 {
+    if remaining <= 0.01 {
         return Some(round_up(lp));
     }
-    let milp = solve(inst, &present, &covers, &first, &other, true, remaining).unwrap_or(lp);
+    let milp = solve(inst, &m, true, remaining).unwrap_or(lp);
     Some(round_up(milp.max(lp)))
 }
 
@@ -80,17 +100,21 @@ fn round_up(v: f64) -> i64 {
     (v - 1e-6 * v.abs().max(1.0)).ceil().max(0.0) as i64
 }
 
+/// The data of the model.
+struct Model<'a> {
+    present: &'a [Vec<bool>],
+    covers: &'a BTreeSet<(usize, Vec<usize>)>,
+    first: &'a dyn Fn(usize, usize) -> f64,
+    other: &'a dyn Fn(usize, usize) -> Option<f64>,
+    /// Entries from a class the printer runs (`z[a,c,p] ≤ y[a,p]`, `Σ_a z[a,c,p] = y − f`,
+    /// cost `setup[p][a][c]`) instead of the least setup from any class it could run.
+    preds: bool,
+}
+
 /// The model above; with `integer`, HiGHS' MILP (optimum, or its dual bound when stopped
 /// early), otherwise the LP relaxation's optimum.
-fn solve(
-    inst: &Instance,
-    present: &[Vec<bool>],
-    covers: &BTreeSet<(usize, Vec<usize>)>,
-    first: &dyn Fn(usize, usize) -> f64,
-    other: &dyn Fn(usize, usize) -> Option<f64>,
-    integer: bool,
-    budget: f64,
-) -> Option<f64> {
+fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> {
+    let (present, covers, first, other) = (m.present, m.covers, m.first, m.other);
     let nc = inst.n_classes;
     let mut vars = ProblemVariables::new();
     let mut y: Vec<Vec<Option<(Variable, Variable)>>> = vec![vec![None; nc]; inst.n_printers];
@@ -110,7 +134,12 @@ fn solve(
             match other(c, p) {
                 Some(o) => {
                     // first·f + o·(y − f)
-                    objective += o * yv + (first(c, p) - o) * fv;
+                    if m.preds {
+                        // The entry cost comes from the `z` variables below.
+                        objective += first(c, p) * fv;
+                    } else {
+                        objective += o * yv + (first(c, p) - o) * fv;
+                    }
                     links.push(Expression::from(fv) - yv);
                 }
                 None => {
@@ -123,6 +152,27 @@ fn solve(
             y[p][c] = Some((yv, fv));
         }
     }
+    // Entries from a class the printer runs: `other·(y − f)` becomes `Σ_a setup·z`.
+    let mut pred_rows: Vec<Expression> = Vec::new();
+    if m.preds {
+        for p in 0..inst.n_printers {
+            for c in 0..nc {
+                let Some((yv, fv)) = y[p][c] else { continue };
+                let mut row = Expression::from(fv) - yv;
+                for a in 0..nc {
+                    if a == c {
+                        continue;
+                    }
+                    let Some((ya, _)) = y[p][a] else { continue };
+                    let zv = vars.add(variable().min(0.0).max(1.0));
+                    objective += inst.setup_time(p, Some(a), c) as f64 * zv;
+                    row += zv;
+                    links.push(Expression::from(zv) - ya);
+                }
+                pred_rows.push(row);
+            }
+        }
+    }
     let obj = objective.clone();
     let mut model = vars
         .minimise(objective)
@@ -131,6 +181,10 @@ fn solve(
     model.set_verbose(false);
     for e in links {
         model.add_constraint(e.leq(0.0));
+    }
+    for e in pred_rows {
+        // f − y + Σ_a z = 0
+        model.add_constraint(e.eq(0.0));
     }
     for p in 0..inst.n_printers {
         let mut row = Expression::default();
