@@ -47,8 +47,8 @@ pub enum Method {
     Greedy,
     /// Constructive + ruin-and-recreate local search until the time limit.
     Heuristic,
-    /// The exact path, warm-started by the heuristic: DP (≤ 16 jobs), branch-and-price (pure
-    /// makespan or pure tardiness/setup objectives), the column method and the HiGHS MILP.
+    /// The exact path, warm-started by the heuristic: DP (≤ 16 jobs), branch-and-price (every
+    /// objective, ≤ 64 jobs), the column method and the HiGHS MILP when it does not apply.
     Milp,
 }
 
