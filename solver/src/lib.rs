@@ -7,6 +7,7 @@
 //! Pure: no I/O; the only clock use is the time-limit check. Deterministic for a given seed when
 //! the run is not cut by the time limit (use [`SolveOptions::max_iterations`] for reproducible runs).
 
+pub mod anytime;
 pub mod bound;
 pub mod bp;
 pub mod check;
@@ -17,6 +18,7 @@ pub mod milp;
 pub mod plan;
 pub mod problem;
 pub mod repair;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 
@@ -28,20 +30,25 @@ pub use check::{CheckReport, Violation, check};
 pub use plan::{Assignment, ObjectiveValue, Plan, Sequences, Status, Unscheduled};
 pub use problem::{Instance, Job, ObjectiveWeights, Printer, Problem, ProblemError};
 pub use repair::{Event, EventError, Repaired, repair};
+pub use report::{Bounds, Solved, TermBound};
 
 /// Which algorithm to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
-    /// MILP for small instances (≤ 20 jobs), the heuristic otherwise.
+    /// Up to [`bp::BP_MAX_JOBS`] schedulable jobs: a local-search warm start, then the exact
+    /// path (DP / branch-and-price, within the memory budget; the column method and the compact
+    /// MILP up to [`MILP_MAX_JOBS`]); above: the local search. Whatever is left of the budget
+    /// when these stop without a proof goes to restarts of the local search
+    /// ([`anytime::restarts`]): `auto` ends early only with a proved optimum.
     #[default]
     Auto,
     /// Greedy dispatch (the baseline).
     Greedy,
     /// Constructive + ruin-and-recreate local search until the time limit.
     Heuristic,
-    /// The exact path, warm-started by the heuristic: DP (≤ 16 jobs), branch-and-price (pure
-    /// makespan or pure tardiness/setup objectives), the column method and the HiGHS MILP.
+    /// The exact path, warm-started by the heuristic: DP (≤ 16 jobs), branch-and-price (every
+    /// objective, ≤ 64 jobs), the column method and the HiGHS MILP when it does not apply.
     Milp,
 }
 
@@ -90,8 +97,34 @@ const WARM_ITERATIONS: u64 = 30_000;
 /// The warm start stops after this many iterations without improvement.
 const WARM_STALL: u64 = 5_000;
 
-/// Largest instance (jobs) for which `auto` runs the exact MILP.
+/// Largest instance (jobs) for which the compact MILP (and, under `auto`, the column method) is
+/// tried when branch-and-price does not apply. `auto` runs the exact path up to
+/// [`bp::BP_MAX_JOBS`] jobs; whether branch-and-price keeps going is decided by its measured
+/// pricing size (the memory budget) and the clock, not by this constant.
 pub const MILP_MAX_JOBS: usize = 20;
+
+/// With [`SolveOptions::max_iterations`], branch-and-price may explore one node per this many
+/// iterations (at least one).
+const BP_NODE_ITERATIONS: u64 = 100;
+
+/// Under `auto`, the share of the budget the warm start may use above [`MILP_MAX_JOBS`] jobs.
+const AUTO_WARM_SHARE: f64 = 0.3;
+
+/// Under `auto` with [`SolveOptions::max_iterations`], the root may price this many labels per
+/// iteration (the deterministic counterpart of [`AUTO_BP_ROOT_SHARE`]).
+const BP_ROOT_LABELS_PER_ITERATION: u64 = 200;
+
+/// Under `auto`, branch-and-price gives up unless its root is done within this share of the
+/// budget (measured at 5 × 30 farms: the root's column generation does not converge in 10 s).
+const AUTO_BP_ROOT_SHARE: f64 = 0.2;
+
+/// A restart stops after `stall / RESTART_STALL_DIVISOR` iterations without improvement (the
+/// first search's stall limit divided: more, shorter restarts).
+const RESTART_STALL_DIVISOR: u64 = 4;
+
+/// Under `auto`, branch-and-price stops at this share of the budget (the rest goes to
+/// restarts of the local search when it has not proved the plan optimal).
+const AUTO_BP_SHARE: f64 = 0.85;
 
 /// Memory budget of the exact path under `Method::Auto` (what the server's on-line `plan` uses):
 /// the DP and the column enumeration give up (and the MILP takes over) rather than exceed it.
@@ -151,19 +184,38 @@ pub fn solve_instance(inst: &Instance, opts: &SolveOptions, t0: Instant) -> Plan
 
 /// [`solve_instance`] with explicit [`Tuning`].
 pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, tuning: &Tuning) -> Plan {
+    solve_instance_report(inst, opts, t0, tuning).plan
+}
+
+/// [`solve`] with the lower bound of every objective term ([`Solved::bounds`]).
+pub fn solve_report(problem: &Problem, opts: &SolveOptions) -> Result<Solved, ProblemError> {
+    let t0 = Instant::now();
+    let inst = Instance::new(problem)?;
+    Ok(solve_instance_report(
+        &inst,
+        opts,
+        t0,
+        &Tuning::for_method(opts.method),
+    ))
+}
+
+/// [`solve_instance_tuned`] with the per-term bounds.
+pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, tuning: &Tuning) -> Solved {
     let max_bytes = tuning.max_bytes;
     let live: Vec<bool> = (0..inst.n_jobs)
         .map(|j| bound::placement_reason(inst, j).is_none())
         .collect();
     let n_live = live.iter().filter(|&&l| l).count();
+    let auto = opts.method == Method::Auto;
     let method = match opts.method {
-        Method::Auto if n_live <= MILP_MAX_JOBS => Method::Milp,
+        Method::Auto if n_live <= bp::BP_MAX_JOBS => Method::Milp,
         Method::Auto => Method::Heuristic,
         m => m,
     };
-    // Cheap bound first (also the search's stopping target); the LP load bound, which can take a
-    // while on large instances, is computed after the search in the last 10 % of the budget.
-    let lp_budget = if bound::lp_applicable(inst) {
+    // Cheap bound first (also the search's stopping target); the LP load bound and the setup
+    // entry bound (HiGHS), which can take a while on large instances, are computed after the
+    // search in the last 10 % of the budget.
+    let lp_budget = if bound::lp_applicable(inst) || inst.w_setups > 0.0 {
         (opts.time_limit * 0.1).min(2.0)
     } else {
         0.0
@@ -193,14 +245,24 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
         Method::Milp => {
             let start = heuristic::construct(inst);
             let mut local = heuristic::Local::new(inst, &start);
+            // Under `auto` above the compact MILP's size, the warm start runs until it converges
+            // (or its share of the budget): it is the plan the restarts build on.
+            let long_warm = auto && n_live > MILP_MAX_JOBS;
             let limits = heuristic::Limits {
-                deadline: Some(deadline(t0, opts.time_limit * 0.2)),
-                max_iterations: Some(
+                deadline: Some(deadline(
+                    t0,
+                    opts.time_limit * if long_warm { AUTO_WARM_SHARE } else { 0.2 },
+                )),
+                max_iterations: if long_warm {
                     opts.max_iterations
-                        .unwrap_or(WARM_ITERATIONS)
-                        .min(WARM_ITERATIONS),
-                ),
-                stall_iterations: stall.min(WARM_STALL),
+                } else {
+                    Some(
+                        opts.max_iterations
+                            .unwrap_or(WARM_ITERATIONS)
+                            .min(WARM_ITERATIONS),
+                    )
+                },
+                stall_iterations: if long_warm { stall } else { stall.min(WARM_STALL) },
                 target: lb.value,
                 lns_period: tuning.lns_period,
             };
@@ -223,11 +285,32 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                 });
                 name = "dp";
             }
-            // Branch-and-price (pure makespan or pure cost objectives) above the DP's size.
+            // Branch-and-price above the DP's size (every objective).
             let mut bp_ran = false;
             if !skip && exact.is_none() && jobs.len() <= bp::BP_MAX_JOBS {
-                let bp_deadline = deadline(t0, opts.time_limit * 0.97);
-                if let Some(run) = bp::solve_bp(inst, &jobs, &warm, lb.value, bp_deadline, max_bytes) {
+                let share = if auto { AUTO_BP_SHARE } else { 0.97 };
+                let bp_deadline = deadline(t0, opts.time_limit * share);
+                // With an iteration cap (reproducible runs), a node cap keeps the run
+                // independent of the clock. Under `auto`, the root must be done within
+                // AUTO_BP_ROOT_SHARE of the budget, else the restarts get the time.
+                let limits = bp::BpLimits {
+                    deadline: bp_deadline,
+                    root_deadline: (auto && opts.max_iterations.is_none()).then(|| {
+                        Instant::now()
+                            + Duration::from_secs_f64((opts.time_limit * AUTO_BP_ROOT_SHARE).max(0.0))
+                    }),
+                    root_labels: if auto {
+                        opts.max_iterations
+                            .map(|m| m.saturating_mul(BP_ROOT_LABELS_PER_ITERATION))
+                    } else {
+                        None
+                    },
+                    max_bytes,
+                    max_nodes: opts
+                        .max_iterations
+                        .map_or(u64::MAX, |m| (m / BP_NODE_ITERATIONS).max(1)),
+                };
+                if let Some(run) = bp::solve_bp_with(inst, &jobs, &warm, lb.value, &limits) {
                     bp_ran = true;
                     dual = dual.max(run.lower_bound);
                     if let Some(s) = run.improved
@@ -291,7 +374,7 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
                     None => {}
                 }
             }
-            if !skip && !bp_ran && exact.is_none() {
+            if !skip && !bp_ran && exact.is_none() && (!auto || jobs.len() <= MILP_MAX_JOBS) {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
                 exact = milp::solve_milp(inst, &jobs, Some(&warm), remaining);
             }
@@ -312,13 +395,34 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
             }
         }
     };
-    if !proved && seqs.unscheduled.len() == inst.n_jobs - n_live && lp_budget > 0.0 {
+    // The LP / entry bounds (also for a proved plan: they are its per-term bounds); under `auto`
+    // before the restarts (their stopping target), which then get the rest of the whole budget.
+    let all_live = seqs.unscheduled.len() == inst.n_jobs - n_live;
+    if all_live && lp_budget > 0.0 {
         let with_lp = bound::lower_bound(inst, &live, lp_budget);
         if with_lp.value > lb.value {
             lb = with_lp;
         }
     }
-    finish(inst, seqs, name, &mut lb, proved, dual, t0)
+    // `auto`: the rest of the budget goes to restarts unless the plan is proved optimal.
+    let (seqs, name) = if auto && !proved {
+        let limits = heuristic::Limits {
+            deadline: Some(deadline(t0, opts.time_limit + lp_budget)),
+            max_iterations: opts.max_iterations,
+            stall_iterations: (stall / RESTART_STALL_DIVISOR).max(1),
+            target: lb
+                .value
+                .max(if dual.is_finite() { dual } else { f64::NEG_INFINITY }),
+            lns_period: tuning.lns_period,
+        };
+        let r = anytime::restarts(inst, seqs, &limits, opts.seed);
+        (r.best, if r.improved > 0 { "heuristic" } else { name })
+    } else {
+        (seqs, name)
+    };
+    let plan = finish(inst, seqs, name, &mut lb, proved, dual, t0);
+    let bounds = report::bounds(inst, &plan, &lb);
+    Solved { plan, bounds }
 }
 
 /// Turn sequences into a plan with bound, gap, status and timing.

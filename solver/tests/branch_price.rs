@@ -95,16 +95,6 @@ fn hand_made_tardiness_optimum() {
     assert_eq!(value(&inst, &best), 5.0);
 }
 
-#[test]
-fn mixed_objective_is_not_handled() {
-    let mut spec = ScenarioSpec::farm(2, 6, 1);
-    spec.objective = OBJECTIVES[2];
-    let inst = Instance::new(&generate(&spec)).unwrap();
-    let start = gantry_solver::heuristic::construct(&inst);
-    let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-    assert!(bp::solve_bp(&inst, &jobs, &start, 0.0, later(), 64 << 20).is_none());
-}
-
 /// Random small instances (shifts, maintenance, releases, due dates, setups): branch-and-price
 /// proves the DP's optimum, its bound equals it, and its plan passes `check`.
 #[test]

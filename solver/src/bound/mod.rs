@@ -1,8 +1,11 @@
 //! Lower bounds. Each objective term is bounded separately (a sum of valid bounds is valid):
 //! - makespan: max over jobs of the earliest end the job could have alone on its best printer, and
 //!   the LP relaxation of the assignment with per-printer load (duration + least possible setup);
-//! - weighted tardiness: Σ weight·max(0, earliest end − due);
-//! - setup minutes: Σ over jobs of the least setup the job could pay on any eligible printer.
+//! - weighted tardiness: Σ weight·max(0, earliest end − due), and the capacity bound of
+//!   [`tardiness`] (the k-th completion cannot come before the k smallest works fit on the
+//!   printers);
+//! - setup minutes: Σ over jobs of the least setup the job could pay on any eligible printer,
+//!   and the class-entry bound of [`setup`] (every class a printer runs is entered once).
 
 #![allow(clippy::needless_range_loop)]
 
@@ -11,6 +14,9 @@ use std::time::Instant;
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, WithTimeLimit, highs, variable};
 
 use crate::problem::Instance;
+
+pub mod setup;
+pub mod tardiness;
 
 /// Least setup job `j` can pay on printer `p`: from the initial class (or none) if first, or after
 /// some other job that `p` could run.
@@ -103,6 +109,7 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
     let mut setups = 0i64;
     // Per job and printer: (printer, duration + least setup), for printers where it can fit.
     let mut loads: Vec<Vec<(usize, i64)>> = vec![Vec::new(); inst.n_jobs];
+    let mut tjobs: Vec<tardiness::TardJob> = Vec::new();
     for j in 0..inst.n_jobs {
         if !included.get(j).copied().unwrap_or(false) {
             continue;
@@ -123,6 +130,25 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
         ms = ms.max(e);
         tard += inst.tardiness(j, e);
         setups += s;
+        tjobs.push(tardiness::TardJob {
+            weight: inst.weight[j],
+            due: inst.due[j],
+            early: e,
+            work: loads[j].iter().map(|l| l.1).min().unwrap_or(0),
+        });
+    }
+    if inst.w_tardiness > 0.0 {
+        let avail: Vec<i64> = (0..inst.n_printers)
+            .filter(|&p| loads.iter().any(|l| l.iter().any(|x| x.0 == p)))
+            .map(|p| inst.avail[p])
+            .collect();
+        tard = tard.max(tardiness::capacity_bound(&tjobs, &avail));
+    }
+    if inst.w_setups > 0.0 && lp_budget > 0.0 {
+        let fits: Vec<Vec<usize>> = loads.iter().map(|l| l.iter().map(|x| x.0).collect()).collect();
+        if let Some(b) = setup::entry_bound(inst, &fits, lp_budget) {
+            setups = setups.max(b);
+        }
     }
     if inst.w_makespan > 0.0 && lp_budget > 0.0 {
         let cells: usize = loads.iter().map(Vec::len).sum();

@@ -1,0 +1,291 @@
+//! Exact pricing: a label DP per printer over (job set, last job) with Pareto fronts of (end, cost).
+
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use super::{Bp, COLUMNS_PER_ROUND, Column, FMap, Label, Mask, Mode, Node, Priced};
+use crate::plan::Cursor;
+
+impl Bp<'_> {
+    /// Exact pricing on printer `pi`: the columns (at most [`COLUMNS_PER_ROUND`], distinct job
+    /// sets) whose reduced cost `cost + ν·end − Σ π − μ` is below `−tol` (`ν = 0` unless the
+    /// objective is mixed), and the least reduced cost found
+    /// (`+∞` if none is below `−tol`: then every column's reduced cost is ≥ `−tol`). Above `cap`
+    /// labels the enumeration stops early (`truncated`: the columns found so far — the shorter
+    /// sequences, the DP runs by length — and no valid least reduced cost). `None` when out of
+    /// time.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn price(
+        &mut self,
+        pi: usize,
+        duals: &[f64],
+        mu: f64,
+        nu: f64,
+        node: &Node,
+        mode: Mode,
+        ub: f64,
+        tol: f64,
+        cap: usize,
+    ) -> Option<Priced> {
+        let inst = self.inst;
+        let p = self.sub.printers[pi];
+        let n = self.n;
+        let allowed = node.allowed[pi] & self.elig[pi];
+        let required = node.required[pi];
+        if required & !allowed != 0 {
+            return Some(Priced {
+                columns: Vec::new(),
+                min_rc: f64::INFINITY,
+                truncated: false,
+            });
+        }
+        let others: f64 = self.start_cost.iter().sum::<f64>() - self.start_cost[pi];
+        let ub_eps = 1e-9 * ub.abs().max(1.0);
+        let cutoff_cost = ub - ub_eps - others;
+        // Branching on the column's end (mixed objectives).
+        let (end_min, end_max) = (node.end_min[pi], node.end_max[pi]);
+        let w1 = self.w1(mode);
+        // Knapsack order for the makespan bound: by π / work, best first.
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&k| allowed & (1 << k) != 0 && duals[k] > 0.0)
+            .collect();
+        order.sort_by(|&a, &b| {
+            let ra = duals[a] / self.work[pi][a].max(1) as f64;
+            let rb = duals[b] / self.work[pi][b].max(1) as f64;
+            rb.total_cmp(&ra).then(a.cmp(&b))
+        });
+        let lb_in = |mask: Mask| -> f64 {
+            let mut s = 0.0;
+            let mut m = mask;
+            while m != 0 {
+                let k = m.trailing_zeros() as usize;
+                s += self.lb_job[k];
+                m &= m - 1;
+            }
+            s
+        };
+        // Optimistic reduced cost of any column extending this label (itself included).
+        let optimistic = |cur: &Cursor, mask: Mask, pi_sum: f64| -> f64 {
+            match mode {
+                Mode::Cost => {
+                    let ready = cur.ready.unwrap_or(i64::MAX / 4);
+                    let mut gain = 0.0;
+                    let mut m = allowed & !mask;
+                    while m != 0 {
+                        let k = m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        if duals[k] <= 0.0 {
+                            continue;
+                        }
+                        let end = self.early[pi][k].max(ready.saturating_add(self.dur[pi][k]));
+                        let lbk = inst.w_tardiness * inst.tardiness(self.jobs[k], end)
+                            + inst.w_setups * self.min_set[pi][k] as f64;
+                        if duals[k] > lbk {
+                            gain += duals[k] - lbk;
+                        }
+                    }
+                    cur.cost(inst) + nu * cur.cmax.max(end_min) as f64 - pi_sum - gain - mu
+                }
+                Mode::Within(t) => {
+                    let ready = cur.ready.unwrap_or(i64::MAX / 4);
+                    let mut cap = (t - ready).max(0) as f64;
+                    let mut gain = 0.0;
+                    for &k in &order {
+                        if mask & (1 << k) != 0 || cap <= 0.0 {
+                            continue;
+                        }
+                        if self.early[pi][k] > t {
+                            continue;
+                        }
+                        let w = self.work[pi][k].max(1) as f64;
+                        if w <= cap {
+                            gain += duals[k];
+                            cap -= w;
+                        } else {
+                            gain += duals[k] * cap / w;
+                            cap = 0.0;
+                        }
+                    }
+                    -pi_sum - gain - mu
+                }
+            }
+        };
+        let mut labels: Vec<Label> = Vec::new();
+        let mut fronts: FMap<(Mask, u8), Vec<u32>> = FMap::default();
+        let mut cands: Vec<(f64, u32)> = Vec::new();
+        // Try to add a label; returns nothing (it is either stored or dropped).
+        let consider = |labels: &mut Vec<Label>,
+                        fronts: &mut FMap<(Mask, u8), Vec<u32>>,
+                        cands: &mut Vec<(f64, u32)>,
+                        cur: Cursor,
+                        mask: Mask,
+                        last: u8,
+                        parent: u32,
+                        pi_sum: f64| {
+            if let Mode::Within(t) = mode
+                && cur.cmax > t
+            {
+                return;
+            }
+            if cur.cmax > end_max {
+                return;
+            }
+            let Some(closed) = self.close(pi, &cur) else {
+                return;
+            };
+            if closed.cmax > end_max {
+                return;
+            }
+            let ccost = closed.cost(inst);
+            match mode {
+                Mode::Cost => {
+                    // With a makespan term, the plan's makespan is at least this column's end.
+                    let ms = w1 * closed.cmax.max(end_min).max(self.makespan_lb).max(node.cmax_lo) as f64;
+                    if ccost + ms + self.total_lb - lb_in(mask) >= cutoff_cost {
+                        return;
+                    }
+                }
+                Mode::Within(t) => {
+                    if closed.cmax > t {
+                        return;
+                    }
+                }
+            }
+            if optimistic(&cur, mask, pi_sum) >= -tol {
+                return;
+            }
+            let key = (mask, last);
+            let front = fronts.entry(key).or_default();
+            let (e, c) = (cur.cmax, cur.cost(inst));
+            // An earlier end dominates only if it does not lose "ends after `end_min`" (a
+            // branching bound) for some extension.
+            let dominates = |a: i64, b: i64| a <= b && (a == b || a >= end_min);
+            for &f in front.iter() {
+                let l = &labels[f as usize];
+                if l.alive && dominates(l.cursor.cmax, e) && l.cursor.cost(inst) <= c + 1e-9 {
+                    return;
+                }
+            }
+            front.retain(|&f| {
+                let l = &mut labels[f as usize];
+                if dominates(e, l.cursor.cmax) && c <= l.cursor.cost(inst) + 1e-9 {
+                    l.alive = false;
+                    false
+                } else {
+                    true
+                }
+            });
+            let id = labels.len() as u32;
+            front.push(id);
+            labels.push(Label {
+                cursor: cur,
+                mask,
+                last,
+                parent,
+                alive: true,
+                pi_sum,
+            });
+            if mask & required == required && closed.cmax >= end_min {
+                let colcost = match mode {
+                    Mode::Cost => ccost + nu * closed.cmax as f64,
+                    Mode::Within(_) => 0.0,
+                };
+                let rc = colcost - pi_sum - mu;
+                if rc < -tol {
+                    cands.push((rc, id));
+                }
+            }
+        };
+        let start = self.sub.starts[pi];
+        for k in 0..n {
+            if allowed & (1 << k) == 0 {
+                continue;
+            }
+            let mut c = start;
+            if c.push(inst, p, self.jobs[k]).is_some() {
+                consider(
+                    &mut labels,
+                    &mut fronts,
+                    &mut cands,
+                    c,
+                    1 << k,
+                    k as u8,
+                    u32::MAX,
+                    duals[k],
+                );
+            }
+        }
+        let mut i = 0usize;
+        let mut truncated = false;
+        while i < labels.len() {
+            if i % 2048 == 2047 && Instant::now() >= self.deadline {
+                return None;
+            }
+            if labels.len() > cap {
+                truncated = true;
+                break;
+            }
+            let l = labels[i];
+            i += 1;
+            if !l.alive {
+                continue;
+            }
+            let mut m = allowed & !l.mask;
+            while m != 0 {
+                let k = m.trailing_zeros() as usize;
+                m &= m - 1;
+                let mut c = l.cursor;
+                if c.push(inst, p, self.jobs[k]).is_none() {
+                    continue;
+                }
+                consider(
+                    &mut labels,
+                    &mut fronts,
+                    &mut cands,
+                    c,
+                    l.mask | (1 << k),
+                    k as u8,
+                    (i - 1) as u32,
+                    l.pi_sum + duals[k],
+                );
+            }
+        }
+        self.stats.pricing_labels += labels.len() as u64;
+        cands.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let min_rc = cands.first().map_or(f64::INFINITY, |c| c.0);
+        let mut out = Vec::new();
+        let mut masks: HashSet<Mask> = HashSet::new();
+        for &(_, id) in &cands {
+            if out.len() >= COLUMNS_PER_ROUND {
+                break;
+            }
+            let l = labels[id as usize];
+            if !masks.insert(l.mask) {
+                continue;
+            }
+            let mut seq = Vec::new();
+            let mut cur = id;
+            while cur != u32::MAX {
+                let x = labels[cur as usize];
+                seq.push(self.jobs[x.last as usize]);
+                cur = x.parent;
+            }
+            seq.reverse();
+            let closed = self.close(pi, &l.cursor)?;
+            out.push(Column {
+                pi,
+                mask: l.mask,
+                seq,
+                cost: closed.cost(inst),
+                end: closed.cmax,
+            });
+        }
+        Some(Priced {
+            columns: out,
+            min_rc,
+            truncated,
+        })
+    }
+}
