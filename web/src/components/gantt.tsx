@@ -1,0 +1,89 @@
+'use client';
+import { useEffect, useRef, useState } from 'react';
+import type { PlanFieldsFragment } from '@/lib/graphql/generated';
+import { LABEL_WIDTH, ROW_HEIGHT, colourOf, ticks, timeWindow, visibleRows, xOf, type Zoom } from '@/lib/gantt';
+import { useFormat, useT } from '@/lib/i18n';
+
+/** Rows per printer, jobs as bars (setup hatched, late in red), a now-line; rows virtualised. */
+export function Gantt({ plan, names, zoom }: { plan: PlanFieldsFragment; names: Map<string, string>; zoom: Zoom }) {
+  const t = useT();
+  const f = useFormat();
+  const box = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ top: 0, height: 480 });
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = window.setInterval(() => setNow(Date.now()), 60_000);
+    return () => window.clearInterval(id);
+  }, []);
+  const rows = plan.printers;
+  const ends = rows.flatMap((r) => r.jobs.map((j) => Date.parse(j.end)));
+  const w = timeWindow(now, ends, zoom);
+  const width = LABEL_WIDTH + xOf(w.end, w, zoom);
+  const height = rows.length * ROW_HEIGHT;
+  const [first, last] = visibleRows(view.top, view.height, rows.length);
+  const x = (iso: string | number) => LABEL_WIDTH + xOf(typeof iso === 'number' ? iso : Date.parse(iso), w, zoom);
+  return (
+    <div
+      ref={box}
+      className="gantt"
+      style={{ maxHeight: 520 }}
+      onScroll={(e) => setView({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
+      data-testid="gantt"
+    >
+      <svg width={width} height={height + 24} role="img" aria-label={t('schedule.chart')}>
+        <defs>
+          <pattern id="setup" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect width="3" height="6" fill="var(--c-muted)" opacity="0.5" />
+          </pattern>
+        </defs>
+        {ticks(w, zoom).map((tk) => (
+          <g key={tk}>
+            <line x1={x(tk)} x2={x(tk)} y1={0} y2={height + 24} stroke="var(--c-border)" />
+            <text x={x(tk) + 3} y={height + 16} fontSize="11" fill="var(--c-muted)">
+              {zoom === 'day' ? new Date(tk).getHours().toString().padStart(2, '0') + ':00' : f.date(new Date(tk).toISOString())}
+            </text>
+          </g>
+        ))}
+        {rows.slice(first, last).map((r, k) => {
+          const i = first + k;
+          const y = i * ROW_HEIGHT;
+          return (
+            <g key={r.printerId} data-testid="gantt-row" data-printer={names.get(r.printerId) ?? r.printerId}>
+              <rect x={0} y={y} width={width} height={ROW_HEIGHT} fill={i % 2 ? 'var(--c-surface-2)' : 'transparent'} opacity={0.5} />
+              <text x={6} y={y + 22} fontSize="12" fill="var(--c-text)">
+                {names.get(r.printerId) ?? r.printerId}
+              </text>
+              {r.jobs.map((j) => {
+                const s = Date.parse(j.start);
+                const setupStart = s - j.setupMinutes * 60_000;
+                return (
+                  <g key={j.jobId} data-testid="gantt-job" data-job={j.jobId} data-order={j.orderId}>
+                    <title>
+                      {t('schedule.jobTip', { job: j.jobId, order: j.orderId, start: f.dateTime(j.start), end: f.dateTime(j.end) })}
+                      {j.late ? ` — ${t('schedule.late')}` : ''}
+                    </title>
+                    {j.setupMinutes > 0 && (
+                      <rect x={x(setupStart)} y={y + 6} width={Math.max(1, x(s) - x(setupStart))} height={ROW_HEIGHT - 12} fill="url(#setup)" />
+                    )}
+                    <rect
+                      x={x(s)}
+                      y={y + 6}
+                      width={Math.max(2, x(j.end) - x(s))}
+                      height={ROW_HEIGHT - 12}
+                      rx={3}
+                      fill={colourOf(j.orderId)}
+                      stroke={j.late ? 'var(--c-danger)' : 'none'}
+                      strokeWidth={j.late ? 2 : 0}
+                    />
+                    {j.dueAt && j.late && <line x1={x(j.dueAt)} x2={x(j.dueAt)} y1={y + 2} y2={y + ROW_HEIGHT - 2} stroke="var(--c-danger)" strokeDasharray="3 2" />}
+                  </g>
+                );
+              })}
+            </g>
+          );
+        })}
+        <line x1={x(now)} x2={x(now)} y1={0} y2={height} stroke="var(--c-danger)" strokeWidth={2} data-testid="now-line" />
+      </svg>
+    </div>
+  );
+}

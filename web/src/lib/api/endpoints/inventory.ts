@@ -1,0 +1,35 @@
+import * as G from '@/lib/graphql/generated';
+import { api, req } from '../api';
+
+export const inventoryApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    inventory: b.query<G.InventoryQuery, void>({
+      query: () => req(G.InventoryDocument),
+      providesTags: ['Stock'],
+    }),
+    spools: b.query<G.SpoolsQuery, G.SpoolsQueryVariables>({
+      query: (v) => req(G.SpoolsDocument, v),
+      providesTags: (_r, _e, a) => [{ type: 'Spool', id: a.materialId }, 'Stock'],
+    }),
+    receiveSpool: b.mutation<G.ReceiveSpoolMutation, G.ReceiveSpoolMutationVariables>({
+      query: (v) => req(G.ReceiveSpoolDocument, v),
+      invalidatesTags: ['Stock', 'Spool', 'Plan'],
+    }),
+    adjustSpool: b.mutation<G.AdjustSpoolMutation, G.AdjustSpoolMutationVariables>({
+      query: (v) => req(G.AdjustSpoolDocument, v),
+      invalidatesTags: ['Stock', 'Spool', 'Plan'],
+    }),
+    scrapSpool: b.mutation<G.ScrapSpoolMutation, G.ScrapSpoolMutationVariables>({
+      query: (v) => req(G.ScrapSpoolDocument, v),
+      invalidatesTags: ['Stock', 'Spool', 'Plan'],
+    }),
+  }),
+});
+
+export const {
+  useInventoryQuery,
+  useSpoolsQuery,
+  useReceiveSpoolMutation,
+  useAdjustSpoolMutation,
+  useScrapSpoolMutation,
+} = inventoryApi;

@@ -1,0 +1,93 @@
+import * as G from '@/lib/graphql/generated';
+import { api, req } from '../api';
+import { subscribe } from '../live';
+
+type Id = { id: string };
+const lifecycle = ['Order', 'Job', 'Plan', 'Printer'] as const;
+
+export const ordersApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    orders: b.query<G.OrdersQuery, G.OrdersQueryVariables>({
+      query: (v) => req(G.OrdersDocument, v),
+      providesTags: ['Order'],
+      async onCacheEntryAdded(_arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved }) {
+        try {
+          await cacheDataLoaded;
+        } catch {
+          return;
+        }
+        const stop = subscribe(G.OrderStatusChangedDocument, {}, ({ orderStatus: e }) =>
+          updateCachedData((d) => {
+            const o = d.orders.nodes.find((x) => x.id === e.orderId);
+            if (o) o.status = e.status;
+          }),
+        );
+        await cacheEntryRemoved;
+        stop();
+      },
+    }),
+    order: b.query<G.OrderQuery, Id>({
+      query: (v) => req(G.OrderDocument, v),
+      providesTags: (_r, _e, a) => [{ type: 'Order', id: a.id }, 'Job'],
+      // Live: the order's status and its jobs' progress.
+      async onCacheEntryAdded(arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved, dispatch }) {
+        try {
+          await cacheDataLoaded;
+        } catch {
+          return;
+        }
+        const stops = [
+          subscribe(G.OrderStatusChangedDocument, { orderId: arg.id }, () =>
+            dispatch(api.util.invalidateTags([{ type: 'Order', id: arg.id }])),
+          ),
+          subscribe(G.JobProgressChangedDocument, { orderId: arg.id }, ({ jobProgress: e }) => {
+            let missing = false;
+            updateCachedData((d) => {
+              const j = d.order.jobs.find((x) => x.id === e.jobId);
+              if (!j) {
+                missing = true;
+                return;
+              }
+              j.state = e.state;
+              j.progressPct = e.progressPct;
+              j.printerId = e.printerId ?? j.printerId;
+            });
+            if (missing) dispatch(api.util.invalidateTags([{ type: 'Order', id: arg.id }]));
+          }),
+        ];
+        await cacheEntryRemoved;
+        stops.forEach((s) => s());
+      },
+    }),
+    placeOrder: b.mutation<G.PlaceOrderMutation, Id>({ query: (v) => req(G.PlaceOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    payOrder: b.mutation<G.PayOrderMutation, Id>({ query: (v) => req(G.PayOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    startProduction: b.mutation<G.StartProductionMutation, G.StartProductionMutationVariables>({
+      query: (v) => req(G.StartProductionDocument, v),
+      invalidatesTags: [...lifecycle],
+    }),
+    markReady: b.mutation<G.MarkReadyMutation, Id>({ query: (v) => req(G.MarkReadyDocument, v), invalidatesTags: [...lifecycle] }),
+    shipOrder: b.mutation<G.ShipOrderMutation, Id>({ query: (v) => req(G.ShipOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    deliverOrder: b.mutation<G.DeliverOrderMutation, Id>({ query: (v) => req(G.DeliverOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    cancelOrder: b.mutation<G.CancelOrderMutation, G.CancelOrderMutationVariables>({
+      query: (v) => req(G.CancelOrderDocument, v),
+      invalidatesTags: [...lifecycle],
+    }),
+    refundOrder: b.mutation<G.RefundOrderMutation, G.RefundOrderMutationVariables>({
+      query: (v) => req(G.RefundOrderDocument, v),
+      invalidatesTags: [...lifecycle],
+    }),
+  }),
+});
+
+export const {
+  useOrdersQuery,
+  useOrderQuery,
+  usePlaceOrderMutation,
+  usePayOrderMutation,
+  useStartProductionMutation,
+  useMarkReadyMutation,
+  useShipOrderMutation,
+  useDeliverOrderMutation,
+  useCancelOrderMutation,
+  useRefundOrderMutation,
+} = ordersApi;

@@ -1,0 +1,33 @@
+import * as G from '@/lib/graphql/generated';
+import { api, req } from '../api';
+
+export const quoteApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    uploadModel: b.mutation<G.UploadModelMutation, { file: File }>({
+      query: ({ file }) => req(G.UploadModelDocument, {} as G.UploadModelMutationVariables, { file }),
+    }),
+    quoteMaterials: b.query<G.QuoteMaterialsQuery, void>({
+      query: () => req(G.QuoteMaterialsDocument),
+    }),
+    createQuote: b.mutation<G.CreateQuoteMutation, G.CreateQuoteMutationVariables>({
+      query: (v) => req(G.CreateQuoteDocument, v),
+    }),
+    createOrderFromQuote: b.mutation<G.CreateOrderFromQuoteMutation, G.CreateOrderFromQuoteMutationVariables>({
+      query: (v) => req(G.CreateOrderFromQuoteDocument, v),
+      invalidatesTags: ['Order'],
+    }),
+  }),
+});
+
+export const { useUploadModelMutation, useQuoteMaterialsQuery, useCreateQuoteMutation, useCreateOrderFromQuoteMutation } =
+  quoteApi;
+
+/** Distinct materials of the catalog's products, by code. */
+export function distinctMaterials(data: G.QuoteMaterialsQuery | undefined): G.MaterialFieldsFragment[] {
+  const seen = new Map<string, G.MaterialFieldsFragment>();
+  for (const p of data?.products.nodes ?? []) {
+    const m = p.defaultMaterial;
+    if (m && !seen.has(m.id)) seen.set(m.id, m);
+  }
+  return [...seen.values()].sort((a, b) => a.code.localeCompare(b.code));
+}
