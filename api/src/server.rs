@@ -427,6 +427,7 @@ fn build_inner(
             .saturating_add(UPLOAD_OVERHEAD),
     );
     let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
+    let web_files = web::Data::new(crate::web_static::WebFiles::new(config.web_dir.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -445,6 +446,8 @@ fn build_inner(
                 "/agent/jobs/{job}/gcode",
                 web::get().to(crate::agent_ws::job_gcode),
             )
+            .app_data(web_files.clone())
+            .default_service(web::to(crate::web_static::serve))
     })
     .listen(listener)?
     .run();
