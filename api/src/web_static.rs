@@ -248,10 +248,16 @@ mod tests {
         let file = |p: &str| Resolved::File(root.join(p));
         assert_eq!(files.resolve("/"), file("index.html"));
         assert_eq!(files.resolve("/console/"), file("console/index.html"));
-        assert_eq!(files.resolve("/console/printers/"), file("console/printers/index.html"));
+        assert_eq!(
+            files.resolve("/console/printers/"),
+            file("console/printers/index.html")
+        );
         assert_eq!(files.resolve("/console"), Resolved::AddSlash);
         assert_eq!(files.resolve("/gallery"), file("gallery.html"));
-        assert_eq!(files.resolve("/_next/static/chunks/app.js"), file("_next/static/chunks/app.js"));
+        assert_eq!(
+            files.resolve("/_next/static/chunks/app.js"),
+            file("_next/static/chunks/app.js")
+        );
         for bad in [
             "/../etc/passwd",
             "/console/../../etc/passwd",
@@ -271,9 +277,15 @@ mod tests {
     fn setting_must_name_a_directory() {
         assert!(resolve_dir(Some("/definitely/not/here".into())).is_err());
         let dir = scratch();
-        assert_eq!(resolve_dir(Some(dir.display().to_string())).unwrap(), Some(dir.clone()));
+        assert_eq!(
+            resolve_dir(Some(dir.display().to_string())).unwrap(),
+            Some(dir.clone())
+        );
         std::fs::remove_dir_all(dir).unwrap();
-        assert_eq!(content_type(Path::new("a/b.js")), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("a/b.js")),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type(Path::new("x")), "application/octet-stream");
     }
 }
