@@ -11,38 +11,17 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 log() { printf '\n== %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-apt_install() {
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
 
-# 1. Node.js that Next supports (>= 20.9). Debian's own is 18: then a newer one from npm.
-node_ok() {
-  command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)'
-}
-NODE_HOME="$HOME/.cache/gantry-node"
-if ! node_ok && [ -x "$NODE_HOME/node_modules/node/bin/node" ]; then
-  export PATH="$NODE_HOME/node_modules/node/bin:$PATH"
-fi
-if ! node_ok; then
-  command -v npm >/dev/null || apt_install nodejs npm
-  log "installing Node.js 22 from npm into $NODE_HOME"
-  mkdir -p "$NODE_HOME"
-  npm install --silent --prefix "$NODE_HOME" node@22 >/dev/null
-  export PATH="$NODE_HOME/node_modules/node/bin:$PATH"
-fi
-node_ok || { echo "no Node.js >= 20.9" >&2; exit 1; }
+# 1. Node.js >= 20.9 and the web app's npm dependencies (scripts/build-web.sh, no build yet).
+WEB_BUILD=0 . "$ROOT/scripts/build-web.sh"
 # 2. Chromium for the browser tests (Playwright cannot download browsers here).
-[ -x /usr/bin/chromium ] || apt_install chromium
-export NEXT_TELEMETRY_DISABLED=1
-
-# 3. The web app: dependencies, generated types, type check, unit tests, static export.
-cd "$ROOT/web"
-if ! cmp -s package-lock.json node_modules/.gantry-lock 2>/dev/null; then
-  log "npm ci"
-  npm ci --no-audit --no-fund
-  cp package-lock.json node_modules/.gantry-lock
+if [ ! -x /usr/bin/chromium ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+
+# 3. The web app: generated types, type check, unit tests, static export.
+cd "$ROOT/web"
 log "codegen --check (types from docs/schema.graphql and the operations)"
 npm run -s codegen:check >/dev/null || { echo "generated types drifted: run 'npm run codegen' in web/" >&2; exit 1; }
 log "type check"

@@ -98,7 +98,9 @@ export default function GalleryPage() {
                 { value: 'a', label: t('orderStatus.PLACED') },
                 { value: 'b', label: t('orderStatus.PAID') },
               ]}
-            />
+            >
+              <p className="muted">{t(tab === 'a' ? 'orderStatus.PLACED' : 'orderStatus.PAID')}</p>
+            </TabBar>
             <ProgressBar value={62} label={t('jobs.progress')} />
           </div>
         </Card>

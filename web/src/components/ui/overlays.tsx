@@ -37,11 +37,14 @@ export function TabBar<T extends string>({
   onChange,
   items,
   label,
+  children,
 }: {
   value: T;
   onChange: (v: T) => void;
   items: { value: T; label: string }[];
   label: string;
+  /** The panel of the selected tab. */
+  children?: ReactNode;
 }) {
   return (
     <Tabs.Root value={value} onValueChange={(v) => onChange(v as T)}>
@@ -52,6 +55,11 @@ export function TabBar<T extends string>({
           </Tabs.Trigger>
         ))}
       </Tabs.List>
+      {items.map((i) => (
+        <Tabs.Content key={i.value} value={i.value}>
+          {i.value === value ? children : null}
+        </Tabs.Content>
+      ))}
     </Tabs.Root>
   );
 }
