@@ -30,6 +30,8 @@ log "unit tests"
 npx vitest run
 log "next build (static export into web/out)"
 npx next build
+log "first-load JavaScript per route (customer pages < 200 kB gzipped)"
+node e2e/bundle-size.mjs
 
 # 4. A real server: scratch data dir, free port, the demo farm, passwords, printer tokens.
 cd "$ROOT"

@@ -7,9 +7,12 @@ import { useFormat, useT } from '@/lib/i18n';
 import { useSession } from '@/lib/hooks';
 import { Card, Field, Input, ProgressBar } from './ui/basics';
 import { Button } from './ui/button';
-import { Modal } from './ui/overlays';
+import dynamic from 'next/dynamic';
 import { ApiErrorView } from './errors';
 import { JobStateBadge, OrderStatusBadge } from './status';
+
+// The dialog's code loads only when a reason is asked (keeps customer pages small).
+const Modal = dynamic(() => import('./ui/modal').then((m) => m.Modal), { ssr: false });
 
 function Actions({ id, status }: { id: string; status: Parameters<typeof orderActions>[0] }) {
   const t = useT();
@@ -55,7 +58,8 @@ function Actions({ id, status }: { id: string; status: Parameters<typeof orderAc
         ))}
       </div>
       <ApiErrorView error={error} />
-      <Modal open={asking !== null} onOpenChange={(o) => !o && setAsking(null)} title={t(asking === 'refund' ? 'orderAction.refund' : 'orderAction.cancel')}>
+      {asking !== null && (
+      <Modal open onOpenChange={(o) => !o && setAsking(null)} title={t(asking === 'refund' ? 'orderAction.refund' : 'orderAction.cancel')}>
         <form
           className="stack"
           onSubmit={(e) => {
@@ -76,6 +80,7 @@ function Actions({ id, status }: { id: string; status: Parameters<typeof orderAc
           </div>
         </form>
       </Modal>
+      )}
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { useOrdersQuery } from '@/lib/api/endpoints/orders';
 import type { OrderStatus } from '@/lib/graphql/generated';
 import { useFormat, useT } from '@/lib/i18n';
 import { Button } from './ui/button';
-import { Choice } from './ui/overlays';
+import { Choice } from './ui/choice';
 import { Field, Input } from './ui/basics';
 import { ApiErrorView } from './errors';
 import { ORDER_STATUSES, OrderStatusBadge } from './status';

@@ -1,8 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import * as Menu from '@radix-ui/react-dropdown-menu';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useAppDispatch, useAppSelector, useSession } from '@/lib/hooks';
 import { setLocale, setTheme } from '@/lib/store';
 import { useT } from '@/lib/i18n';
@@ -11,7 +10,7 @@ import { saveSession, signedOut } from '@/lib/api/session';
 import { useLogoutMutation } from '@/lib/api/endpoints/auth';
 import { resetLive } from '@/lib/api/live';
 import { api } from '@/lib/api/api';
-import { Segmented } from './ui/overlays';
+import { Segmented } from './ui/segmented';
 import { allowed, homeOf, navFor, isCustomer } from './nav';
 
 export function Prefs() {
@@ -42,14 +41,30 @@ export function Prefs() {
   );
 }
 
+/** The account menu: a disclosure (button + panel), closed by Escape or a click outside. */
 function UserMenu() {
   const t = useT();
   const s = useSession();
   const dispatch = useAppDispatch();
   const router = useRouter();
   const [logout] = useLogoutMutation();
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: Event) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !box.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('keydown', close);
+    document.addEventListener('pointerdown', close);
+    return () => {
+      document.removeEventListener('keydown', close);
+      document.removeEventListener('pointerdown', close);
+    };
+  }, [open]);
   if (!s) return null;
   const signOut = async () => {
+    setOpen(false);
     await logout({ refreshToken: s.refreshToken }).catch(() => undefined);
     saveSession(null);
     resetLive();
@@ -58,28 +73,29 @@ function UserMenu() {
     router.push('/login/');
   };
   return (
-    <Menu.Root>
-      <Menu.Trigger className="btn btn-sm" aria-label={t('nav.userMenu')}>
+    <div className="menu" ref={box}>
+      <button type="button" className="btn btn-sm" aria-expanded={open} aria-controls="user-menu" onClick={() => setOpen(!open)}>
         <span className="hide-sm">{s.user.displayName}</span>
         <span aria-hidden>☰</span>
-      </Menu.Trigger>
-      <Menu.Portal>
-        <Menu.Content className="menu-content" align="end" sideOffset={4}>
-          <Menu.Label className="menu-item muted">
+        <span className="sr-only">{t('nav.userMenu')}</span>
+      </button>
+      {open && (
+        <div className="menu-content menu-panel" id="user-menu">
+          <div className="menu-item muted">
             {s.user.email} · {t(`role.${s.user.role}`)}
-          </Menu.Label>
-          <Menu.Item className="menu-item" onSelect={() => router.push('/account/')}>
+          </div>
+          <Link className="menu-item" href="/account/" onClick={() => setOpen(false)}>
             {t('nav.account')}
-          </Menu.Item>
-          <Menu.Item className="menu-item" onSelect={() => router.push('/gallery/')}>
+          </Link>
+          <Link className="menu-item" href="/gallery/" onClick={() => setOpen(false)}>
             {t('nav.gallery')}
-          </Menu.Item>
-          <Menu.Item className="menu-item" onSelect={signOut} data-testid="sign-out">
+          </Link>
+          <button type="button" className="menu-item" onClick={signOut} data-testid="sign-out">
             {t('auth.signOut')}
-          </Menu.Item>
-        </Menu.Content>
-      </Menu.Portal>
-    </Menu.Root>
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -5,7 +5,7 @@ import type { MaterialFieldsFragment } from '@/lib/graphql/generated';
 import { useFormat, useT } from '@/lib/i18n';
 import { Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
-import { Modal } from './ui/overlays';
+import { Modal } from './ui/modal';
 import { ApiErrorView } from './errors';
 
 type Dialog = { kind: 'receive' } | { kind: 'adjust' | 'scrap'; spoolId: string; grams: number } | null;

@@ -4,7 +4,10 @@ import { Header } from '@/components/shell';
 import { useT } from '@/lib/i18n';
 import { Alert, Badge, Card, Field, Input, ProgressBar, Stat } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
-import { Choice, Modal, Segmented, TabBar } from '@/components/ui/overlays';
+import { Choice } from '@/components/ui/choice';
+import { Modal } from '@/components/ui/modal';
+import { Segmented } from '@/components/ui/segmented';
+import { TabBar } from '@/components/ui/tabs';
 import { JobStateBadge, OrderStatusBadge, PRINTER_STATUSES, PrinterStatusBadge } from '@/components/status';
 
 const TOKENS = ['bg', 'surface', 'surface-2', 'border', 'text', 'muted', 'accent', 'ok', 'warn', 'danger', 'info'];

@@ -13,7 +13,8 @@ import { useSession } from '@/lib/hooks';
 import { can } from '@/lib/api/session';
 import { Badge, Card, Field, Input, ProgressBar } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
-import { Choice, Modal } from '@/components/ui/overlays';
+import { Choice } from '@/components/ui/choice';
+import { Modal } from '@/components/ui/modal';
 import { ApiErrorView } from '@/components/errors';
 import { PRINTER_STATUSES, PrinterStatusBadge } from '@/components/status';
 

@@ -9,7 +9,7 @@ import { useSession } from '@/lib/hooks';
 import { can } from '@/lib/api/session';
 import { Badge, Card, Stat } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
-import { Segmented } from '@/components/ui/overlays';
+import { Segmented } from '@/components/ui/segmented';
 import { ApiErrorView } from '@/components/errors';
 import { Gantt } from '@/components/gantt';
 
