@@ -26,6 +26,8 @@ log "codegen --check (types from docs/schema.graphql and the operations)"
 npm run -s codegen:check >/dev/null || { echo "generated types drifted: run 'npm run codegen' in web/" >&2; exit 1; }
 log "type check"
 npx tsc --noEmit
+log "lint (eslint, Next's core-web-vitals + TypeScript rules)"
+npx eslint --max-warnings 0 .
 log "unit tests"
 npx vitest run
 log "next build (static export into web/out)"

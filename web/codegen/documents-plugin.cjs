@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS codegen plugin */
 // graphql-codegen plugin: one `XxxDocument` string constant per operation, typed with its
 // result and variables (`TypedDocument<Result, Variables>`), fragments appended.
 const { print, visit } = require('graphql');

@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useOrdersQuery } from '@/lib/api/endpoints/orders';
 import type { OrderStatus } from '@/lib/graphql/generated';
 import { useFormat, useT } from '@/lib/i18n';
@@ -27,18 +27,12 @@ export function OrdersTable({ detailPath, staff }: { detailPath: string; staff: 
     status: status === 'all' ? null : status,
     customerId: staff && customerId !== 'all' ? customerId : null,
   });
-  const [customers, setCustomers] = useState<Map<string, string>>(new Map());
-  useEffect(() => {
-    const seen = new Map(customers);
-    let grew = false;
-    for (const o of data?.orders.nodes ?? []) {
-      if (o.customer && !seen.has(o.customerId)) {
-        seen.set(o.customerId, o.customer.name);
-        grew = true;
-      }
-    }
-    if (grew) setCustomers(seen);
-  }, [data, customers]);
+  // The customers of the orders shown (there is no customer list in the API yet).
+  const customers = useMemo(() => {
+    const seen = new Map<string, string>();
+    for (const o of data?.orders.nodes ?? []) if (o.customer) seen.set(o.customerId, o.customer.name);
+    return seen;
+  }, [data]);
   const reset = () => setCursors([null]);
   const rows = (data?.orders.nodes ?? []).filter((o) => !dueBefore || (o.dueAt && o.dueAt.slice(0, 10) <= dueBefore));
   return (

@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
 import { makeStore, setLocale, setTheme, type AppStore, type Theme } from '@/lib/store';
 import { loadSession, restored } from '@/lib/api/session';
@@ -19,9 +19,7 @@ function Persist() {
 }
 
 export function Providers({ children }: { children: ReactNode }) {
-  const ref = useRef<AppStore | null>(null);
-  if (!ref.current) ref.current = makeStore();
-  const store = ref.current;
+  const [store] = useState<AppStore>(makeStore);
   useEffect(() => {
     try {
       const p = JSON.parse(window.localStorage.getItem(PREFS) ?? '{}') as { locale?: string; theme?: string };

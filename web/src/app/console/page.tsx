@@ -1,5 +1,6 @@
 'use client';
 import Link from 'next/link';
+import { useState } from 'react';
 import { Page } from '@/components/shell';
 import { useOverviewQuery } from '@/lib/api/endpoints/farm';
 import { useFormat, useT } from '@/lib/i18n';
@@ -11,9 +12,9 @@ function Overview() {
   const t = useT();
   const f = useFormat();
   const { data, error, isLoading } = useOverviewQuery();
+  const [now] = useState(() => Date.now());
   if (error) return <ApiErrorView error={error} />;
   if (isLoading || !data) return <p className="muted">{t('common.loading')}</p>;
-  const now = Date.now();
   const late = data.queue.filter((j) => j.dueAt && Date.parse(j.dueAt) < now).length;
   const lateNow = data.printing.nodes.filter((j) => j.dueAt && Date.parse(j.dueAt) < now).length;
   const busy = data.printers.filter((p) => p.status === 'PRINTING' || p.status === 'PAUSED').length;
