@@ -198,6 +198,30 @@ export type PlanChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 export type PlanChangedSubscription = { planChanged: { revision: number, scheduled: number, unscheduled: number, objective: number, lowerBound: number, gap: number, at: string } };
 
+export type JobsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  state?: JobState | null | undefined;
+}>;
+
+
+export type JobsQuery = { jobs: { nodes: Array<{ id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null, printer: { id: string, name: string } | null, events: Array<{ from: JobState | null, to: JobState, at: string, note: string }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type RequeueJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RequeueJobMutation = { requeueJob: { id: string, state: JobState } };
+
+export type CancelJobMutationVariables = Exact<{
+  id: string | number;
+  note: string;
+}>;
+
+
+export type CancelJobMutation = { cancelJob: { id: string, state: JobState } };
+
 export type MaterialFieldsFragment = { id: string, code: string, kind: MaterialKind, colour: string, diameterUm: number, densityMgCm3: number, lowStockGrams: number, pricePerKg: { minor: number, currency: string } };
 
 export type InventoryQueryVariables = Exact<{ [key: string]: never; }>;
@@ -363,6 +387,7 @@ export type CreateOrderFromQuoteMutation = { createOrderFromQuote: { id: string,
 export type TypedDocument<TResult, TVariables> = string & { readonly __result?: TResult; readonly __variables?: TVariables };
 
 export const AdjustSpoolDocument = "mutation AdjustSpool($spoolId: ID!, $countedGrams: Int!, $note: String) {\n  adjustSpool(spoolId: $spoolId, countedGrams: $countedGrams, note: $note) {\n    id\n  }\n}" as TypedDocument<AdjustSpoolMutation, AdjustSpoolMutationVariables>;
+export const CancelJobDocument = "mutation CancelJob($id: ID!, $note: String!) {\n  cancelJob(id: $id, note: $note) {\n    id\n    state\n  }\n}" as TypedDocument<CancelJobMutation, CancelJobMutationVariables>;
 export const CancelOrderDocument = "mutation CancelOrder($id: ID!, $reason: String!) {\n  cancelOrder(id: $id, reason: $reason) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<CancelOrderMutation, CancelOrderMutationVariables>;
 export const CancelPrintDocument = "mutation CancelPrint($printerId: ID!, $reason: String!) {\n  cancelPrint(printerId: $printerId, reason: $reason) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<CancelPrintMutation, CancelPrintMutationVariables>;
 export const ChangePasswordDocument = "mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n  changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n}" as TypedDocument<ChangePasswordMutation, ChangePasswordMutationVariables>;
@@ -371,6 +396,7 @@ export const CreateQuoteDocument = "mutation CreateQuote($input: CreateQuoteInpu
 export const DeliverOrderDocument = "mutation DeliverOrder($id: ID!) {\n  deliverOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<DeliverOrderMutation, DeliverOrderMutationVariables>;
 export const InventoryDocument = "query Inventory {\n  materials {\n    ...MaterialFields\n  }\n  stockLevels {\n    materialId\n    code\n    onHand\n    reserved\n    available\n    lowStockGrams\n    low\n  }\n}\nfragment MaterialFields on Material {\n  id\n  code\n  kind\n  colour\n  diameterUm\n  densityMgCm3\n  pricePerKg {\n    minor\n    currency\n  }\n  lowStockGrams\n}" as TypedDocument<InventoryQuery, InventoryQueryVariables>;
 export const JobProgressChangedDocument = "subscription JobProgressChanged($orderId: ID) {\n  jobProgress(orderId: $orderId) {\n    jobId\n    orderId\n    printerId\n    state\n    progressPct\n    at\n  }\n}" as TypedDocument<JobProgressChangedSubscription, JobProgressChangedSubscriptionVariables>;
+export const JobsDocument = "query Jobs($first: Int, $after: String, $state: JobState) {\n  jobs(first: $first, after: $after, state: $state, orderBy: ID_DESC) {\n    nodes {\n      ...JobFields\n      printer {\n        id\n        name\n      }\n      events {\n        from\n        to\n        at\n        note\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n}\nfragment JobFields on Job {\n  id\n  orderId\n  plateNo\n  attempt\n  copies\n  materialId\n  grams\n  estMinutes\n  state\n  printerId\n  priority\n  dueAt\n  plannedStart\n  startedAt\n  finishedAt\n  progressPct\n  failureReason\n}" as TypedDocument<JobsQuery, JobsQueryVariables>;
 export const LoginDocument = "mutation Login($email: String!, $password: String!) {\n  login(email: $email, password: $password) {\n    accessToken\n    expiresAt\n    refreshToken\n    user {\n      ...UserFields\n    }\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<LoginMutation, LoginMutationVariables>;
 export const LogoutDocument = "mutation Logout($refreshToken: String!) {\n  logout(refreshToken: $refreshToken)\n}" as TypedDocument<LogoutMutation, LogoutMutationVariables>;
 export const MarkReadyDocument = "mutation MarkReady($id: ID!) {\n  markReady(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<MarkReadyMutation, MarkReadyMutationVariables>;
@@ -391,6 +417,7 @@ export const ReceiveSpoolDocument = "mutation ReceiveSpool($materialId: ID!, $gr
 export const RefreshDocument = "mutation Refresh($refreshToken: String!) {\n  refresh(refreshToken: $refreshToken) {\n    accessToken\n    expiresAt\n    refreshToken\n    user {\n      ...UserFields\n    }\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<RefreshMutation, RefreshMutationVariables>;
 export const RefundOrderDocument = "mutation RefundOrder($id: ID!, $reason: String!) {\n  refundOrder(id: $id, reason: $reason) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<RefundOrderMutation, RefundOrderMutationVariables>;
 export const ReplanNowDocument = "mutation ReplanNow($timeLimitSeconds: Float) {\n  replanNow(timeLimitSeconds: $timeLimitSeconds) {\n    ...PlanFields\n  }\n}\nfragment PlanFields on ProductionPlan {\n  computedAt\n  objective\n  lowerBound\n  gap\n  method\n  status\n  makespanMinutes\n  solveMs\n  printers {\n    printerId\n    jobs {\n      jobId\n      orderId\n      start\n      end\n      setupMinutes\n      dueAt\n      late\n    }\n  }\n  unscheduled {\n    jobId\n    reason\n  }\n}" as TypedDocument<ReplanNowMutation, ReplanNowMutationVariables>;
+export const RequeueJobDocument = "mutation RequeueJob($id: ID!) {\n  requeueJob(id: $id) {\n    id\n    state\n  }\n}" as TypedDocument<RequeueJobMutation, RequeueJobMutationVariables>;
 export const ResumePrintDocument = "mutation ResumePrint($printerId: ID!) {\n  resumePrint(printerId: $printerId) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<ResumePrintMutation, ResumePrintMutationVariables>;
 export const ScrapSpoolDocument = "mutation ScrapSpool($spoolId: ID!, $grams: Int!, $note: String) {\n  scrapSpool(spoolId: $spoolId, grams: $grams, note: $note) {\n    id\n  }\n}" as TypedDocument<ScrapSpoolMutation, ScrapSpoolMutationVariables>;
 export const ShipOrderDocument = "mutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<ShipOrderMutation, ShipOrderMutationVariables>;

@@ -83,6 +83,18 @@ export const farmApi = api.injectEndpoints({
         stop();
       },
     }),
+    jobs: b.query<G.JobsQuery, G.JobsQueryVariables>({
+      query: (v) => req(G.JobsDocument, v),
+      providesTags: ['Job'],
+    }),
+    requeueJob: b.mutation<G.RequeueJobMutation, G.RequeueJobMutationVariables>({
+      query: (v) => req(G.RequeueJobDocument, v),
+      invalidatesTags: ['Job', 'Plan', 'Order'],
+    }),
+    cancelJob: b.mutation<G.CancelJobMutation, G.CancelJobMutationVariables>({
+      query: (v) => req(G.CancelJobDocument, v),
+      invalidatesTags: ['Job', 'Plan', 'Order'],
+    }),
     replanNow: b.mutation<G.ReplanNowMutation, G.ReplanNowMutationVariables>({
       query: (v) => req(G.ReplanNowDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Printer'],
@@ -98,4 +110,7 @@ export const {
   useCancelPrintMutation,
   usePlanQuery,
   useReplanNowMutation,
+  useJobsQuery,
+  useRequeueJobMutation,
+  useCancelJobMutation,
 } = farmApi;
