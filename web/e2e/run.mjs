@@ -206,7 +206,7 @@ test('an ended session sends the user to sign in and back', async (b) => {
 });
 
 const PAGES = {
-  [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/orders/', '/console/inventory/', '/account/'],
+  [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
   [CUSTOMER]: ['/portal/', '/portal/orders/'],
 };
 

@@ -42,6 +42,7 @@ describe('translations', () => {
       JobState: 'jobState',
       Role: 'role',
       MovementKind: 'movement',
+      WindowState: 'windowState',
     };
     for (const [e, prefix] of Object.entries(prefixes)) {
       for (const v of enumValues(e)) expect(en, `${prefix}.${v}`).toHaveProperty([`${prefix}.${v}`]);

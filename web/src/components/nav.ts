@@ -14,6 +14,7 @@ export const NAV: NavItem[] = [
   { href: '/console/', label: 'nav.overview', perm: 'equipment:read', area: 'console' },
   { href: '/console/printers/', label: 'nav.printers', perm: 'equipment:read', area: 'console' },
   { href: '/console/schedule/', label: 'nav.schedule', perm: 'production:read', area: 'console' },
+  { href: '/console/equipment/', label: 'nav.equipment', perm: 'equipment:read', area: 'console' },
   { href: '/console/jobs/', label: 'nav.jobs', perm: 'production:read', area: 'console' },
   { href: '/console/orders/', label: 'nav.orders', perm: 'orders:read_all', area: 'console' },
   { href: '/console/inventory/', label: 'nav.inventory', perm: 'inventory:read', area: 'console' },

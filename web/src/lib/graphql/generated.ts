@@ -4,12 +4,30 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type CreatePrinterInput = {
+  buildVolume: DimensionsInput;
+  hourlyCost: MoneyInput;
+  materials: Array<MaterialKind>;
+  model: string;
+  name: string;
+  nozzleUm?: number;
+  speedFactorPct?: number;
+  technology: Technology;
+};
+
 /** Input of `createQuote`. */
 export type CreateQuoteInput = {
   materialId: string | number;
   modelId: string | number;
   options?: Array<PostProcessing>;
   quantity: number;
+};
+
+/** Build volume in millimetres. */
+export type DimensionsInput = {
+  xMm: number;
+  yMm: number;
+  zMm: number;
 };
 
 /** How estimates were made. */
@@ -40,6 +58,12 @@ export type MaterialKind =
   | 'PLA'
   | 'RESIN'
   | 'TPU';
+
+/** Money as input. */
+export type MoneyInput = {
+  currency: string;
+  minor: number;
+};
 
 /** Kind of stock movement. */
 export type MovementKind =
@@ -99,6 +123,12 @@ export type Technology =
   | 'SLA'
   | 'SLS';
 
+/** State of a maintenance window. */
+export type WindowState =
+  | 'CANCELLED'
+  | 'DONE'
+  | 'PLANNED';
+
 export type UserFieldsFragment = { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> };
 
 export type LoginMutationVariables = Exact<{
@@ -135,6 +165,74 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { me: { createdAt: string, id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } };
+
+export type PrinterDetailQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PrinterDetailQuery = { printer: { speedFactorPct: number, id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null }, maintenancePlans: Array<{ id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string }>, maintenanceWindows: Array<{ id: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, maintenanceLog: Array<{ id: string, performedAt: string, note: string }> };
+
+export type PrinterTokensQueryVariables = Exact<{
+  printerId?: string | number | null | undefined;
+}>;
+
+
+export type PrinterTokensQuery = { printerTokens: Array<{ id: string, printerId: string, prefix: string, createdAt: string, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreatePrinterMutationVariables = Exact<{
+  input: CreatePrinterInput;
+}>;
+
+
+export type CreatePrinterMutation = { createPrinter: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+
+export type SetPrinterStatusMutationVariables = Exact<{
+  id: string | number;
+  status: PrinterStatus;
+}>;
+
+
+export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+
+export type ScheduleMaintenanceMutationVariables = Exact<{
+  printerId: string | number;
+  startsAt: string;
+  durationMinutes: number;
+  reason: string;
+}>;
+
+
+export type ScheduleMaintenanceMutation = { scheduleMaintenance: { id: string } };
+
+export type CompleteMaintenanceMutationVariables = Exact<{
+  windowId: string | number;
+  note: string;
+}>;
+
+
+export type CompleteMaintenanceMutation = { completeMaintenance: { id: string } };
+
+export type CancelMaintenanceWindowMutationVariables = Exact<{
+  windowId: string | number;
+}>;
+
+
+export type CancelMaintenanceWindowMutation = { cancelMaintenanceWindow: { id: string } };
+
+export type CreatePrinterTokenMutationVariables = Exact<{
+  printerId: string | number;
+}>;
+
+
+export type CreatePrinterTokenMutation = { createPrinterToken: { token: string, printerToken: { id: string, prefix: string } } };
+
+export type RevokePrinterTokenMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokePrinterTokenMutation = { revokePrinterToken: { id: string, revokedAt: string | null } };
 
 export type PrinterFieldsFragment = { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null };
 
@@ -388,10 +486,14 @@ export type TypedDocument<TResult, TVariables> = string & { readonly __result?: 
 
 export const AdjustSpoolDocument = "mutation AdjustSpool($spoolId: ID!, $countedGrams: Int!, $note: String) {\n  adjustSpool(spoolId: $spoolId, countedGrams: $countedGrams, note: $note) {\n    id\n  }\n}" as TypedDocument<AdjustSpoolMutation, AdjustSpoolMutationVariables>;
 export const CancelJobDocument = "mutation CancelJob($id: ID!, $note: String!) {\n  cancelJob(id: $id, note: $note) {\n    id\n    state\n  }\n}" as TypedDocument<CancelJobMutation, CancelJobMutationVariables>;
+export const CancelMaintenanceWindowDocument = "mutation CancelMaintenanceWindow($windowId: ID!) {\n  cancelMaintenanceWindow(windowId: $windowId) {\n    id\n  }\n}" as TypedDocument<CancelMaintenanceWindowMutation, CancelMaintenanceWindowMutationVariables>;
 export const CancelOrderDocument = "mutation CancelOrder($id: ID!, $reason: String!) {\n  cancelOrder(id: $id, reason: $reason) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<CancelOrderMutation, CancelOrderMutationVariables>;
 export const CancelPrintDocument = "mutation CancelPrint($printerId: ID!, $reason: String!) {\n  cancelPrint(printerId: $printerId, reason: $reason) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<CancelPrintMutation, CancelPrintMutationVariables>;
 export const ChangePasswordDocument = "mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n  changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n}" as TypedDocument<ChangePasswordMutation, ChangePasswordMutationVariables>;
+export const CompleteMaintenanceDocument = "mutation CompleteMaintenance($windowId: ID!, $note: String!) {\n  completeMaintenance(windowId: $windowId, note: $note) {\n    id\n  }\n}" as TypedDocument<CompleteMaintenanceMutation, CompleteMaintenanceMutationVariables>;
 export const CreateOrderFromQuoteDocument = "mutation CreateOrderFromQuote($quoteId: ID!, $idempotencyKey: String) {\n  createOrderFromQuote(quoteId: $quoteId, idempotencyKey: $idempotencyKey) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<CreateOrderFromQuoteMutation, CreateOrderFromQuoteMutationVariables>;
+export const CreatePrinterDocument = "mutation CreatePrinter($input: CreatePrinterInput!) {\n  createPrinter(input: $input) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<CreatePrinterMutation, CreatePrinterMutationVariables>;
+export const CreatePrinterTokenDocument = "mutation CreatePrinterToken($printerId: ID!) {\n  createPrinterToken(printerId: $printerId) {\n    token\n    printerToken {\n      id\n      prefix\n    }\n  }\n}" as TypedDocument<CreatePrinterTokenMutation, CreatePrinterTokenMutationVariables>;
 export const CreateQuoteDocument = "mutation CreateQuote($input: CreateQuoteInput!) {\n  createQuote(input: $input) {\n    id\n    materialId\n    quantity\n    discountPct\n    unitPrice {\n      minor\n      currency\n    }\n    total {\n      minor\n      currency\n    }\n    earliestDelivery\n    expiresAt\n    lines {\n      kind\n      description\n      amount {\n        minor\n        currency\n      }\n    }\n  }\n}" as TypedDocument<CreateQuoteMutation, CreateQuoteMutationVariables>;
 export const DeliverOrderDocument = "mutation DeliverOrder($id: ID!) {\n  deliverOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<DeliverOrderMutation, DeliverOrderMutationVariables>;
 export const InventoryDocument = "query Inventory {\n  materials {\n    ...MaterialFields\n  }\n  stockLevels {\n    materialId\n    code\n    onHand\n    reserved\n    available\n    lowStockGrams\n    low\n  }\n}\nfragment MaterialFields on Material {\n  id\n  code\n  kind\n  colour\n  diameterUm\n  densityMgCm3\n  pricePerKg {\n    minor\n    currency\n  }\n  lowStockGrams\n}" as TypedDocument<InventoryQuery, InventoryQueryVariables>;
@@ -410,8 +512,10 @@ export const PayOrderDocument = "mutation PayOrder($id: ID!) {\n  payOrder(id: $
 export const PlaceOrderDocument = "mutation PlaceOrder($id: ID!) {\n  placeOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<PlaceOrderMutation, PlaceOrderMutationVariables>;
 export const PlanDocument = "query Plan($timeLimitSeconds: Float) {\n  plan(timeLimitSeconds: $timeLimitSeconds) {\n    ...PlanFields\n  }\n  printers {\n    id\n    name\n    status\n  }\n}\nfragment PlanFields on ProductionPlan {\n  computedAt\n  objective\n  lowerBound\n  gap\n  method\n  status\n  makespanMinutes\n  solveMs\n  printers {\n    printerId\n    jobs {\n      jobId\n      orderId\n      start\n      end\n      setupMinutes\n      dueAt\n      late\n    }\n  }\n  unscheduled {\n    jobId\n    reason\n  }\n}" as TypedDocument<PlanQuery, PlanQueryVariables>;
 export const PlanChangedDocument = "subscription PlanChanged {\n  planChanged {\n    revision\n    scheduled\n    unscheduled\n    objective\n    lowerBound\n    gap\n    at\n  }\n}" as TypedDocument<PlanChangedSubscription, PlanChangedSubscriptionVariables>;
+export const PrinterDetailDocument = "query PrinterDetail($id: ID!) {\n  printer(id: $id) {\n    ...PrinterFields\n    speedFactorPct\n    hourlyCost {\n      minor\n      currency\n    }\n  }\n  maintenancePlans(printerId: $id) {\n    id\n    name\n    everyPrintHours\n    everyDays\n    durationMinutes\n    lastDoneAt\n  }\n  maintenanceWindows(printerId: $id) {\n    id\n    startsAt\n    endsAt\n    reason\n    state\n  }\n  maintenanceLog(printerId: $id) {\n    id\n    performedAt\n    note\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<PrinterDetailQuery, PrinterDetailQueryVariables>;
 export const PrintersDocument = "query Printers {\n  printers {\n    ...PrinterFields\n  }\n  printing: jobs(first: 200, state: PRINTING) {\n    nodes {\n      ...JobFields\n    }\n  }\n}\nfragment JobFields on Job {\n  id\n  orderId\n  plateNo\n  attempt\n  copies\n  materialId\n  grams\n  estMinutes\n  state\n  printerId\n  priority\n  dueAt\n  plannedStart\n  startedAt\n  finishedAt\n  progressPct\n  failureReason\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<PrintersQuery, PrintersQueryVariables>;
 export const PrinterStatusChangedDocument = "subscription PrinterStatusChanged {\n  printerStatus {\n    printerId\n    status\n    jobId\n    progressPct\n    at\n  }\n}" as TypedDocument<PrinterStatusChangedSubscription, PrinterStatusChangedSubscriptionVariables>;
+export const PrinterTokensDocument = "query PrinterTokens($printerId: ID) {\n  printerTokens(printerId: $printerId) {\n    id\n    printerId\n    prefix\n    createdAt\n    lastUsedAt\n    revokedAt\n  }\n}" as TypedDocument<PrinterTokensQuery, PrinterTokensQueryVariables>;
 export const QuoteMaterialsDocument = "query QuoteMaterials {\n  products(first: 100, active: true) {\n    nodes {\n      id\n      defaultMaterial {\n        ...MaterialFields\n      }\n    }\n  }\n}\nfragment MaterialFields on Material {\n  id\n  code\n  kind\n  colour\n  diameterUm\n  densityMgCm3\n  pricePerKg {\n    minor\n    currency\n  }\n  lowStockGrams\n}" as TypedDocument<QuoteMaterialsQuery, QuoteMaterialsQueryVariables>;
 export const ReceiveSpoolDocument = "mutation ReceiveSpool($materialId: ID!, $grams: Int!, $lot: String, $location: String) {\n  receiveSpool(\n    materialId: $materialId\n    grams: $grams\n    lot: $lot\n    location: $location\n  ) {\n    id\n  }\n}" as TypedDocument<ReceiveSpoolMutation, ReceiveSpoolMutationVariables>;
 export const RefreshDocument = "mutation Refresh($refreshToken: String!) {\n  refresh(refreshToken: $refreshToken) {\n    accessToken\n    expiresAt\n    refreshToken\n    user {\n      ...UserFields\n    }\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<RefreshMutation, RefreshMutationVariables>;
@@ -419,7 +523,10 @@ export const RefundOrderDocument = "mutation RefundOrder($id: ID!, $reason: Stri
 export const ReplanNowDocument = "mutation ReplanNow($timeLimitSeconds: Float) {\n  replanNow(timeLimitSeconds: $timeLimitSeconds) {\n    ...PlanFields\n  }\n}\nfragment PlanFields on ProductionPlan {\n  computedAt\n  objective\n  lowerBound\n  gap\n  method\n  status\n  makespanMinutes\n  solveMs\n  printers {\n    printerId\n    jobs {\n      jobId\n      orderId\n      start\n      end\n      setupMinutes\n      dueAt\n      late\n    }\n  }\n  unscheduled {\n    jobId\n    reason\n  }\n}" as TypedDocument<ReplanNowMutation, ReplanNowMutationVariables>;
 export const RequeueJobDocument = "mutation RequeueJob($id: ID!) {\n  requeueJob(id: $id) {\n    id\n    state\n  }\n}" as TypedDocument<RequeueJobMutation, RequeueJobMutationVariables>;
 export const ResumePrintDocument = "mutation ResumePrint($printerId: ID!) {\n  resumePrint(printerId: $printerId) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<ResumePrintMutation, ResumePrintMutationVariables>;
+export const RevokePrinterTokenDocument = "mutation RevokePrinterToken($id: ID!) {\n  revokePrinterToken(id: $id) {\n    id\n    revokedAt\n  }\n}" as TypedDocument<RevokePrinterTokenMutation, RevokePrinterTokenMutationVariables>;
+export const ScheduleMaintenanceDocument = "mutation ScheduleMaintenance($printerId: ID!, $startsAt: DateTime!, $durationMinutes: Int!, $reason: String!) {\n  scheduleMaintenance(\n    printerId: $printerId\n    startsAt: $startsAt\n    durationMinutes: $durationMinutes\n    reason: $reason\n  ) {\n    id\n  }\n}" as TypedDocument<ScheduleMaintenanceMutation, ScheduleMaintenanceMutationVariables>;
 export const ScrapSpoolDocument = "mutation ScrapSpool($spoolId: ID!, $grams: Int!, $note: String) {\n  scrapSpool(spoolId: $spoolId, grams: $grams, note: $note) {\n    id\n  }\n}" as TypedDocument<ScrapSpoolMutation, ScrapSpoolMutationVariables>;
+export const SetPrinterStatusDocument = "mutation SetPrinterStatus($id: ID!, $status: PrinterStatus!) {\n  setPrinterStatus(id: $id, status: $status) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<SetPrinterStatusMutation, SetPrinterStatusMutationVariables>;
 export const ShipOrderDocument = "mutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<ShipOrderMutation, ShipOrderMutationVariables>;
 export const SpoolsDocument = "query Spools($materialId: ID!) {\n  spools(materialId: $materialId) {\n    id\n    materialId\n    lot\n    location\n    initialGrams\n    remainingGrams\n    createdAt\n  }\n  stockMovements(materialId: $materialId, last: 30) {\n    nodes {\n      id\n      spoolId\n      kind\n      grams\n      jobKey\n      note\n      createdAt\n    }\n  }\n  reservations(materialId: $materialId) {\n    id\n    jobKey\n    grams\n    consumedGrams\n    state\n  }\n}" as TypedDocument<SpoolsQuery, SpoolsQueryVariables>;
 export const StartProductionDocument = "mutation StartProduction($orderId: ID!) {\n  startProduction(orderId: $orderId) {\n    id\n  }\n}" as TypedDocument<StartProductionMutation, StartProductionMutationVariables>;

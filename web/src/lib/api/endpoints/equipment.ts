@@ -1,0 +1,57 @@
+import * as G from '@/lib/graphql/generated';
+import { api, req } from '../api';
+
+const eq = ['Printer', 'Plan'] as const;
+
+export const equipmentApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    printerDetail: b.query<G.PrinterDetailQuery, G.PrinterDetailQueryVariables>({
+      query: (v) => req(G.PrinterDetailDocument, v),
+      providesTags: ['Printer'],
+    }),
+    printerTokens: b.query<G.PrinterTokensQuery, G.PrinterTokensQueryVariables>({
+      query: (v) => req(G.PrinterTokensDocument, v),
+      providesTags: ['Printer'],
+    }),
+    createPrinter: b.mutation<G.CreatePrinterMutation, G.CreatePrinterMutationVariables>({
+      query: (v) => req(G.CreatePrinterDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    setPrinterStatus: b.mutation<G.SetPrinterStatusMutation, G.SetPrinterStatusMutationVariables>({
+      query: (v) => req(G.SetPrinterStatusDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    scheduleMaintenance: b.mutation<G.ScheduleMaintenanceMutation, G.ScheduleMaintenanceMutationVariables>({
+      query: (v) => req(G.ScheduleMaintenanceDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    completeMaintenance: b.mutation<G.CompleteMaintenanceMutation, G.CompleteMaintenanceMutationVariables>({
+      query: (v) => req(G.CompleteMaintenanceDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    cancelMaintenanceWindow: b.mutation<G.CancelMaintenanceWindowMutation, G.CancelMaintenanceWindowMutationVariables>({
+      query: (v) => req(G.CancelMaintenanceWindowDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    createPrinterToken: b.mutation<G.CreatePrinterTokenMutation, G.CreatePrinterTokenMutationVariables>({
+      query: (v) => req(G.CreatePrinterTokenDocument, v),
+      invalidatesTags: ['Printer'],
+    }),
+    revokePrinterToken: b.mutation<G.RevokePrinterTokenMutation, G.RevokePrinterTokenMutationVariables>({
+      query: (v) => req(G.RevokePrinterTokenDocument, v),
+      invalidatesTags: ['Printer'],
+    }),
+  }),
+});
+
+export const {
+  usePrinterDetailQuery,
+  usePrinterTokensQuery,
+  useCreatePrinterMutation,
+  useSetPrinterStatusMutation,
+  useScheduleMaintenanceMutation,
+  useCompleteMaintenanceMutation,
+  useCancelMaintenanceWindowMutation,
+  useCreatePrinterTokenMutation,
+  useRevokePrinterTokenMutation,
+} = equipmentApi;
