@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { href: '/console/jobs/', label: 'nav.jobs', perm: 'production:read', area: 'console' },
   { href: '/console/orders/', label: 'nav.orders', perm: 'orders:read_all', area: 'console' },
   { href: '/console/inventory/', label: 'nav.inventory', perm: 'inventory:read', area: 'console' },
+  { href: '/console/users/', label: 'nav.users', perm: 'users:admin', area: 'console' },
   { href: '/portal/', label: 'nav.quote', perm: 'orders:place_own', area: 'portal' },
   { href: '/portal/orders/', label: 'nav.myOrders', perm: 'orders:read_own', area: 'portal' },
   { href: '/account/', label: 'nav.account', perm: null, area: 'portal' },

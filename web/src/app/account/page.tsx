@@ -9,12 +9,15 @@ import { useFormat, useT } from '@/lib/i18n';
 import { Alert, Card, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
+import { ApiTokens } from '@/components/api-tokens';
+import { useSession } from '@/lib/hooks';
 
 function Account() {
   const t = useT();
   const f = useFormat();
   const router = useRouter();
   const dispatch = useAppDispatch();
+  const session = useSession();
   const { data, error } = useMeQuery();
   const [change, changeState] = useChangePasswordMutation();
   const [current, setCurrent] = useState('');
@@ -74,6 +77,7 @@ function Account() {
           </Button>
         </form>
       </Card>
+      {session && session.user.role !== 'CUSTOMER' && <ApiTokens />}
       <p className="muted">{t('account.missing')}</p>
     </div>
   );

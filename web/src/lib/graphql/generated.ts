@@ -23,6 +23,17 @@ export type CreateQuoteInput = {
   quantity: number;
 };
 
+/** A new account. */
+export type CreateUserInput = {
+  /** Required for (and only for) customer accounts. */
+  customerId?: string | number | null | undefined;
+  displayName: string;
+  email: string;
+  /** Initial password (at least 10 characters). Without one the account cannot log in. */
+  password?: string | null | undefined;
+  role: Role;
+};
+
 /** Build volume in millimetres. */
 export type DimensionsInput = {
   xMm: number;
@@ -480,21 +491,71 @@ export type CreateOrderFromQuoteMutationVariables = Exact<{
 
 export type CreateOrderFromQuoteMutation = { createOrderFromQuote: { id: string, customerId: string, status: OrderStatus, priority: number, dueAt: string | null, createdAt: string, updatedAt: string, customer: { id: string, name: string, company: string | null } | null, total: { minor: number, currency: string } } };
 
+export type UsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UsersQuery = { users: Array<{ active: boolean, createdAt: string, id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> }> };
+
+export type ApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ApiTokensQuery = { apiTokens: Array<{ id: string, name: string, prefix: string, scopes: Array<string>, createdAt: string, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreateUserMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type CreateUserMutation = { createUser: { active: boolean, createdAt: string, id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } };
+
+export type DeactivateUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeactivateUserMutation = { deactivateUser: { id: string, active: boolean } };
+
+export type ReactivateUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReactivateUserMutation = { reactivateUser: { id: string, active: boolean } };
+
+export type CreateApiTokenMutationVariables = Exact<{
+  name: string;
+  scopes: Array<string> | string;
+}>;
+
+
+export type CreateApiTokenMutation = { createApiToken: { token: string, apiToken: { id: string, prefix: string } } };
+
+export type RevokeApiTokenMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeApiTokenMutation = { revokeApiToken: { id: string, revokedAt: string | null } };
+
 
 /** A GraphQL document string carrying its result and variables types. */
 export type TypedDocument<TResult, TVariables> = string & { readonly __result?: TResult; readonly __variables?: TVariables };
 
 export const AdjustSpoolDocument = "mutation AdjustSpool($spoolId: ID!, $countedGrams: Int!, $note: String) {\n  adjustSpool(spoolId: $spoolId, countedGrams: $countedGrams, note: $note) {\n    id\n  }\n}" as TypedDocument<AdjustSpoolMutation, AdjustSpoolMutationVariables>;
+export const ApiTokensDocument = "query ApiTokens {\n  apiTokens {\n    id\n    name\n    prefix\n    scopes\n    createdAt\n    lastUsedAt\n    revokedAt\n  }\n}" as TypedDocument<ApiTokensQuery, ApiTokensQueryVariables>;
 export const CancelJobDocument = "mutation CancelJob($id: ID!, $note: String!) {\n  cancelJob(id: $id, note: $note) {\n    id\n    state\n  }\n}" as TypedDocument<CancelJobMutation, CancelJobMutationVariables>;
 export const CancelMaintenanceWindowDocument = "mutation CancelMaintenanceWindow($windowId: ID!) {\n  cancelMaintenanceWindow(windowId: $windowId) {\n    id\n  }\n}" as TypedDocument<CancelMaintenanceWindowMutation, CancelMaintenanceWindowMutationVariables>;
 export const CancelOrderDocument = "mutation CancelOrder($id: ID!, $reason: String!) {\n  cancelOrder(id: $id, reason: $reason) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<CancelOrderMutation, CancelOrderMutationVariables>;
 export const CancelPrintDocument = "mutation CancelPrint($printerId: ID!, $reason: String!) {\n  cancelPrint(printerId: $printerId, reason: $reason) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<CancelPrintMutation, CancelPrintMutationVariables>;
 export const ChangePasswordDocument = "mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n  changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n}" as TypedDocument<ChangePasswordMutation, ChangePasswordMutationVariables>;
 export const CompleteMaintenanceDocument = "mutation CompleteMaintenance($windowId: ID!, $note: String!) {\n  completeMaintenance(windowId: $windowId, note: $note) {\n    id\n  }\n}" as TypedDocument<CompleteMaintenanceMutation, CompleteMaintenanceMutationVariables>;
+export const CreateApiTokenDocument = "mutation CreateApiToken($name: String!, $scopes: [String!]!) {\n  createApiToken(name: $name, scopes: $scopes) {\n    token\n    apiToken {\n      id\n      prefix\n    }\n  }\n}" as TypedDocument<CreateApiTokenMutation, CreateApiTokenMutationVariables>;
 export const CreateOrderFromQuoteDocument = "mutation CreateOrderFromQuote($quoteId: ID!, $idempotencyKey: String) {\n  createOrderFromQuote(quoteId: $quoteId, idempotencyKey: $idempotencyKey) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<CreateOrderFromQuoteMutation, CreateOrderFromQuoteMutationVariables>;
 export const CreatePrinterDocument = "mutation CreatePrinter($input: CreatePrinterInput!) {\n  createPrinter(input: $input) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<CreatePrinterMutation, CreatePrinterMutationVariables>;
 export const CreatePrinterTokenDocument = "mutation CreatePrinterToken($printerId: ID!) {\n  createPrinterToken(printerId: $printerId) {\n    token\n    printerToken {\n      id\n      prefix\n    }\n  }\n}" as TypedDocument<CreatePrinterTokenMutation, CreatePrinterTokenMutationVariables>;
 export const CreateQuoteDocument = "mutation CreateQuote($input: CreateQuoteInput!) {\n  createQuote(input: $input) {\n    id\n    materialId\n    quantity\n    discountPct\n    unitPrice {\n      minor\n      currency\n    }\n    total {\n      minor\n      currency\n    }\n    earliestDelivery\n    expiresAt\n    lines {\n      kind\n      description\n      amount {\n        minor\n        currency\n      }\n    }\n  }\n}" as TypedDocument<CreateQuoteMutation, CreateQuoteMutationVariables>;
+export const CreateUserDocument = "mutation CreateUser($input: CreateUserInput!) {\n  createUser(input: $input) {\n    ...UserFields\n    active\n    createdAt\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<CreateUserMutation, CreateUserMutationVariables>;
+export const DeactivateUserDocument = "mutation DeactivateUser($id: ID!) {\n  deactivateUser(id: $id) {\n    id\n    active\n  }\n}" as TypedDocument<DeactivateUserMutation, DeactivateUserMutationVariables>;
 export const DeliverOrderDocument = "mutation DeliverOrder($id: ID!) {\n  deliverOrder(id: $id) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<DeliverOrderMutation, DeliverOrderMutationVariables>;
 export const InventoryDocument = "query Inventory {\n  materials {\n    ...MaterialFields\n  }\n  stockLevels {\n    materialId\n    code\n    onHand\n    reserved\n    available\n    lowStockGrams\n    low\n  }\n}\nfragment MaterialFields on Material {\n  id\n  code\n  kind\n  colour\n  diameterUm\n  densityMgCm3\n  pricePerKg {\n    minor\n    currency\n  }\n  lowStockGrams\n}" as TypedDocument<InventoryQuery, InventoryQueryVariables>;
 export const JobProgressChangedDocument = "subscription JobProgressChanged($orderId: ID) {\n  jobProgress(orderId: $orderId) {\n    jobId\n    orderId\n    printerId\n    state\n    progressPct\n    at\n  }\n}" as TypedDocument<JobProgressChangedSubscription, JobProgressChangedSubscriptionVariables>;
@@ -517,12 +578,14 @@ export const PrintersDocument = "query Printers {\n  printers {\n    ...PrinterF
 export const PrinterStatusChangedDocument = "subscription PrinterStatusChanged {\n  printerStatus {\n    printerId\n    status\n    jobId\n    progressPct\n    at\n  }\n}" as TypedDocument<PrinterStatusChangedSubscription, PrinterStatusChangedSubscriptionVariables>;
 export const PrinterTokensDocument = "query PrinterTokens($printerId: ID) {\n  printerTokens(printerId: $printerId) {\n    id\n    printerId\n    prefix\n    createdAt\n    lastUsedAt\n    revokedAt\n  }\n}" as TypedDocument<PrinterTokensQuery, PrinterTokensQueryVariables>;
 export const QuoteMaterialsDocument = "query QuoteMaterials {\n  products(first: 100, active: true) {\n    nodes {\n      id\n      defaultMaterial {\n        ...MaterialFields\n      }\n    }\n  }\n}\nfragment MaterialFields on Material {\n  id\n  code\n  kind\n  colour\n  diameterUm\n  densityMgCm3\n  pricePerKg {\n    minor\n    currency\n  }\n  lowStockGrams\n}" as TypedDocument<QuoteMaterialsQuery, QuoteMaterialsQueryVariables>;
+export const ReactivateUserDocument = "mutation ReactivateUser($id: ID!) {\n  reactivateUser(id: $id) {\n    id\n    active\n  }\n}" as TypedDocument<ReactivateUserMutation, ReactivateUserMutationVariables>;
 export const ReceiveSpoolDocument = "mutation ReceiveSpool($materialId: ID!, $grams: Int!, $lot: String, $location: String) {\n  receiveSpool(\n    materialId: $materialId\n    grams: $grams\n    lot: $lot\n    location: $location\n  ) {\n    id\n  }\n}" as TypedDocument<ReceiveSpoolMutation, ReceiveSpoolMutationVariables>;
 export const RefreshDocument = "mutation Refresh($refreshToken: String!) {\n  refresh(refreshToken: $refreshToken) {\n    accessToken\n    expiresAt\n    refreshToken\n    user {\n      ...UserFields\n    }\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<RefreshMutation, RefreshMutationVariables>;
 export const RefundOrderDocument = "mutation RefundOrder($id: ID!, $reason: String!) {\n  refundOrder(id: $id, reason: $reason) {\n    ...OrderSummary\n  }\n}\nfragment OrderSummary on Order {\n  id\n  customerId\n  customer {\n    id\n    name\n    company\n  }\n  status\n  total {\n    minor\n    currency\n  }\n  priority\n  dueAt\n  createdAt\n  updatedAt\n}" as TypedDocument<RefundOrderMutation, RefundOrderMutationVariables>;
 export const ReplanNowDocument = "mutation ReplanNow($timeLimitSeconds: Float) {\n  replanNow(timeLimitSeconds: $timeLimitSeconds) {\n    ...PlanFields\n  }\n}\nfragment PlanFields on ProductionPlan {\n  computedAt\n  objective\n  lowerBound\n  gap\n  method\n  status\n  makespanMinutes\n  solveMs\n  printers {\n    printerId\n    jobs {\n      jobId\n      orderId\n      start\n      end\n      setupMinutes\n      dueAt\n      late\n    }\n  }\n  unscheduled {\n    jobId\n    reason\n  }\n}" as TypedDocument<ReplanNowMutation, ReplanNowMutationVariables>;
 export const RequeueJobDocument = "mutation RequeueJob($id: ID!) {\n  requeueJob(id: $id) {\n    id\n    state\n  }\n}" as TypedDocument<RequeueJobMutation, RequeueJobMutationVariables>;
 export const ResumePrintDocument = "mutation ResumePrint($printerId: ID!) {\n  resumePrint(printerId: $printerId) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<ResumePrintMutation, ResumePrintMutationVariables>;
+export const RevokeApiTokenDocument = "mutation RevokeApiToken($id: ID!) {\n  revokeApiToken(id: $id) {\n    id\n    revokedAt\n  }\n}" as TypedDocument<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
 export const RevokePrinterTokenDocument = "mutation RevokePrinterToken($id: ID!) {\n  revokePrinterToken(id: $id) {\n    id\n    revokedAt\n  }\n}" as TypedDocument<RevokePrinterTokenMutation, RevokePrinterTokenMutationVariables>;
 export const ScheduleMaintenanceDocument = "mutation ScheduleMaintenance($printerId: ID!, $startsAt: DateTime!, $durationMinutes: Int!, $reason: String!) {\n  scheduleMaintenance(\n    printerId: $printerId\n    startsAt: $startsAt\n    durationMinutes: $durationMinutes\n    reason: $reason\n  ) {\n    id\n  }\n}" as TypedDocument<ScheduleMaintenanceMutation, ScheduleMaintenanceMutationVariables>;
 export const ScrapSpoolDocument = "mutation ScrapSpool($spoolId: ID!, $grams: Int!, $note: String) {\n  scrapSpool(spoolId: $spoolId, grams: $grams, note: $note) {\n    id\n  }\n}" as TypedDocument<ScrapSpoolMutation, ScrapSpoolMutationVariables>;
@@ -531,3 +594,4 @@ export const ShipOrderDocument = "mutation ShipOrder($id: ID!) {\n  shipOrder(id
 export const SpoolsDocument = "query Spools($materialId: ID!) {\n  spools(materialId: $materialId) {\n    id\n    materialId\n    lot\n    location\n    initialGrams\n    remainingGrams\n    createdAt\n  }\n  stockMovements(materialId: $materialId, last: 30) {\n    nodes {\n      id\n      spoolId\n      kind\n      grams\n      jobKey\n      note\n      createdAt\n    }\n  }\n  reservations(materialId: $materialId) {\n    id\n    jobKey\n    grams\n    consumedGrams\n    state\n  }\n}" as TypedDocument<SpoolsQuery, SpoolsQueryVariables>;
 export const StartProductionDocument = "mutation StartProduction($orderId: ID!) {\n  startProduction(orderId: $orderId) {\n    id\n  }\n}" as TypedDocument<StartProductionMutation, StartProductionMutationVariables>;
 export const UploadModelDocument = "mutation UploadModel($file: Upload!) {\n  uploadModel(file: $file) {\n    id\n    fileName\n    format\n    sizeBytes\n    analysis {\n      triangles\n      volumeMm3\n      surfaceAreaMm2\n      sizeMm\n      closed\n      consistentlyOriented\n      units\n      warnings\n    }\n    estimate {\n      method\n      printMinutes\n      materialCm3\n    }\n    fits {\n      printerId\n      orientation\n      printer {\n        id\n        name\n        model\n      }\n    }\n  }\n}" as TypedDocument<UploadModelMutation, UploadModelMutationVariables>;
+export const UsersDocument = "query Users {\n  users {\n    ...UserFields\n    active\n    createdAt\n  }\n}\nfragment UserFields on User {\n  id\n  email\n  displayName\n  role\n  customerId\n  permissions\n}" as TypedDocument<UsersQuery, UsersQueryVariables>;

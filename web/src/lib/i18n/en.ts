@@ -16,6 +16,7 @@ export const en = {
   'nav.orders': 'Orders',
   'nav.jobs': 'Jobs',
   'nav.equipment': 'Equipment',
+  'nav.users': 'Users',
   'nav.inventory': 'Inventory',
   'nav.quote': 'Instant quote',
   'nav.myOrders': 'My orders',
@@ -328,6 +329,15 @@ export const en = {
   'windowState.PLANNED': 'Planned',
   'windowState.DONE': 'Done',
   'windowState.CANCELLED': 'Cancelled',
+
+  'users.apiTokens': 'API tokens',
+  'users.tokenName': 'Token name',
+  'users.scopes': 'Scopes (your permissions)',
+  'users.createToken': 'Create token',
+  'users.add': 'Add a staff account',
+  'users.inactive': 'deactivated',
+  'users.deactivate': 'Deactivate',
+  'users.reactivate': 'Reactivate',
 
   'gallery.title': 'Design system',
   'gallery.colours': 'Colour tokens',

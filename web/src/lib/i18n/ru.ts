@@ -17,6 +17,7 @@ export const ru: Record<keyof typeof en, string> = {
   'nav.orders': 'Заказы',
   'nav.jobs': 'Задания',
   'nav.equipment': 'Оборудование',
+  'nav.users': 'Пользователи',
   'nav.inventory': 'Склад',
   'nav.quote': 'Мгновенный расчёт',
   'nav.myOrders': 'Мои заказы',
@@ -329,6 +330,15 @@ export const ru: Record<keyof typeof en, string> = {
   'windowState.PLANNED': 'Запланировано',
   'windowState.DONE': 'Выполнено',
   'windowState.CANCELLED': 'Отменено',
+
+  'users.apiTokens': 'API-токены',
+  'users.tokenName': 'Название токена',
+  'users.scopes': 'Права (из ваших)',
+  'users.createToken': 'Создать токен',
+  'users.add': 'Добавить сотрудника',
+  'users.inactive': 'отключён',
+  'users.deactivate': 'Отключить',
+  'users.reactivate': 'Включить',
 
   'gallery.title': 'Дизайн-система',
   'gallery.colours': 'Цветовые токены',
