@@ -207,7 +207,8 @@ test('an ended session sends the user to sign in and back', async (b) => {
 
 const PAGES = {
   [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
-  [CUSTOMER]: ['/portal/', '/portal/orders/'],
+  [CUSTOMER]: ['/portal/', '/portal/orders/', '/account/'],
+  [ADMIN]: ['/console/users/'],
 };
 
 test('main pages: no serious or critical accessibility violations (axe-core), light and dark', async (b) => {

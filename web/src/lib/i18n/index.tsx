@@ -1,5 +1,5 @@
 'use client';
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 import { useAppSelector } from '@/lib/hooks';
 import type { ApiError } from '@/lib/api/errors';
 import { keyOr, translate, type Locale, type MessageKey, type Params } from './messages';
@@ -25,6 +25,10 @@ const tag = (l: Locale) => (l === 'ru' ? 'ru-RU' : 'en-GB');
 
 export function useFormat() {
   const locale = useLocale();
+  return useMemo(() => makeFormat(locale), [locale]);
+}
+
+function makeFormat(locale: Locale) {
   return {
     money: (m: { minor: number; currency: string } | null | undefined) =>
       m ? new Intl.NumberFormat(tag(locale), { style: 'currency', currency: m.currency }).format(m.minor / 100) : '—',
