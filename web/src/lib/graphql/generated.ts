@@ -331,6 +331,15 @@ export type CancelJobMutationVariables = Exact<{
 
 export type CancelJobMutation = { cancelJob: { id: string, state: JobState } };
 
+export type ScheduleJobMutationVariables = Exact<{
+  id: string | number;
+  printerId: string | number;
+  plannedStart: string;
+}>;
+
+
+export type ScheduleJobMutation = { scheduleJob: { id: string, state: JobState, printerId: string | null, plannedStart: string | null } };
+
 export type MaterialFieldsFragment = { id: string, code: string, kind: MaterialKind, colour: string, diameterUm: number, densityMgCm3: number, lowStockGrams: number, pricePerKg: { minor: number, currency: string } };
 
 export type InventoryQueryVariables = Exact<{ [key: string]: never; }>;
@@ -587,6 +596,7 @@ export const RequeueJobDocument = "mutation RequeueJob($id: ID!) {\n  requeueJob
 export const ResumePrintDocument = "mutation ResumePrint($printerId: ID!) {\n  resumePrint(printerId: $printerId) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<ResumePrintMutation, ResumePrintMutationVariables>;
 export const RevokeApiTokenDocument = "mutation RevokeApiToken($id: ID!) {\n  revokeApiToken(id: $id) {\n    id\n    revokedAt\n  }\n}" as TypedDocument<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
 export const RevokePrinterTokenDocument = "mutation RevokePrinterToken($id: ID!) {\n  revokePrinterToken(id: $id) {\n    id\n    revokedAt\n  }\n}" as TypedDocument<RevokePrinterTokenMutation, RevokePrinterTokenMutationVariables>;
+export const ScheduleJobDocument = "mutation ScheduleJob($id: ID!, $printerId: ID!, $plannedStart: DateTime!) {\n  scheduleJob(id: $id, printerId: $printerId, plannedStart: $plannedStart) {\n    id\n    state\n    printerId\n    plannedStart\n  }\n}" as TypedDocument<ScheduleJobMutation, ScheduleJobMutationVariables>;
 export const ScheduleMaintenanceDocument = "mutation ScheduleMaintenance($printerId: ID!, $startsAt: DateTime!, $durationMinutes: Int!, $reason: String!) {\n  scheduleMaintenance(\n    printerId: $printerId\n    startsAt: $startsAt\n    durationMinutes: $durationMinutes\n    reason: $reason\n  ) {\n    id\n  }\n}" as TypedDocument<ScheduleMaintenanceMutation, ScheduleMaintenanceMutationVariables>;
 export const ScrapSpoolDocument = "mutation ScrapSpool($spoolId: ID!, $grams: Int!, $note: String) {\n  scrapSpool(spoolId: $spoolId, grams: $grams, note: $note) {\n    id\n  }\n}" as TypedDocument<ScrapSpoolMutation, ScrapSpoolMutationVariables>;
 export const SetPrinterStatusDocument = "mutation SetPrinterStatus($id: ID!, $status: PrinterStatus!) {\n  setPrinterStatus(id: $id, status: $status) {\n    ...PrinterFields\n  }\n}\nfragment PrinterFields on Printer {\n  id\n  name\n  model\n  technology\n  status\n  materials\n  nozzleUm\n  buildVolume {\n    xMm\n    yMm\n    zMm\n  }\n  loadedMaterial {\n    id\n    code\n    colour\n    kind\n  }\n  printMinutesTotal\n  agent {\n    software\n    reportedState\n    lastSeenAt\n    loadedMaterial\n  }\n}" as TypedDocument<SetPrinterStatusMutation, SetPrinterStatusMutationVariables>;

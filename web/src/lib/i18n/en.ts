@@ -181,10 +181,13 @@ export const en = {
   'schedule.replan': 'Re-plan now',
   'schedule.chart': 'Plan: a row per printer, a bar per job',
   'schedule.jobTip': 'Job #{job}, order #{order}: {start} – {end}',
+  'schedule.move': 'Move or pin a job',
+  'schedule.moveSubmit': 'Schedule it there',
+  'schedule.moved': 'Job #{job} scheduled; the plan is refreshed.',
   'schedule.unscheduled': 'Unscheduled jobs',
   'schedule.allPlaced': 'Every job is placed.',
   'schedule.missing':
-    'Not shown yet (the API does not provide them): the persisted plan, per-job reasons for placed jobs, job material/colour, maintenance windows and shifts in the plan, and moving or pinning a job.',
+    'Not shown yet (the API does not provide them): the persisted plan, per-job reasons for placed jobs, job material/colour, maintenance windows and shifts in the plan, and dragging bars (jobs are moved with the form below).',
 
   'orders.status': 'Status',
   'orders.allStatuses': 'All statuses',

@@ -12,6 +12,7 @@ import { Button } from '@/components/ui/button';
 import { Segmented } from '@/components/ui/segmented';
 import { ApiErrorView } from '@/components/errors';
 import { Gantt } from '@/components/gantt';
+import { MoveJob } from '@/components/move-job';
 
 function Schedule() {
   const t = useT();
@@ -56,6 +57,7 @@ function Schedule() {
       </div>
       <ApiErrorView error={replanState.error} />
       <Gantt plan={plan} names={names} zoom={zoom} />
+      {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
       <Card>
         <h2>{t('schedule.unscheduled')}</h2>
         {plan.unscheduled.length === 0 ? (

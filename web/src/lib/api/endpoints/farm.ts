@@ -95,6 +95,10 @@ export const farmApi = api.injectEndpoints({
       query: (v) => req(G.CancelJobDocument, v),
       invalidatesTags: ['Job', 'Plan', 'Order'],
     }),
+    scheduleJob: b.mutation<G.ScheduleJobMutation, G.ScheduleJobMutationVariables>({
+      query: (v) => req(G.ScheduleJobDocument, v),
+      invalidatesTags: ['Plan', 'Job', 'Order'],
+    }),
     replanNow: b.mutation<G.ReplanNowMutation, G.ReplanNowMutationVariables>({
       query: (v) => req(G.ReplanNowDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Printer'],
@@ -113,4 +117,5 @@ export const {
   useJobsQuery,
   useRequeueJobMutation,
   useCancelJobMutation,
+  useScheduleJobMutation,
 } = farmApi;
