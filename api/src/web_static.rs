@@ -155,7 +155,7 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn file_response(status: StatusCode, path: &Path, url_path: &str, head: bool) -> HttpResponse {
+async fn file_response(status: StatusCode, path: &Path, url_path: &str) -> HttpResponse {
     let body = match tokio::fs::read(path).await {
         Ok(b) => b,
         Err(e) => {
@@ -163,34 +163,28 @@ async fn file_response(status: StatusCode, path: &Path, url_path: &str, head: bo
             return HttpResponse::NotFound().finish();
         }
     };
-    let mut res = HttpResponse::build(status);
-    res.insert_header((header::CONTENT_TYPE, content_type(path)))
+    let cache = if url_path.starts_with("/_next/static/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    // For HEAD, actix sends the headers (and the length) without the body.
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, content_type(path)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
-        .insert_header((
-            header::CACHE_CONTROL,
-            if url_path.starts_with("/_next/static/") {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            },
-        ));
-    if head {
-        res.insert_header((header::CONTENT_LENGTH, body.len()));
-        return res.finish();
-    }
-    res.body(body)
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body)
 }
 
 /// The default service: a file of the web app, a redirect to a directory's slash, or 404.
 pub async fn serve(req: HttpRequest, files: web::Data<WebFiles>) -> HttpResponse {
-    let head = req.method() == Method::HEAD;
-    if req.method() != Method::GET && !head {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
         return HttpResponse::NotFound().finish();
     }
     let path = req.path();
     match files.resolve(path) {
-        Resolved::File(f) => file_response(StatusCode::OK, &f, path, head).await,
+        Resolved::File(f) => file_response(StatusCode::OK, &f, path).await,
         Resolved::AddSlash => {
             let mut to = format!("{path}/");
             if !req.query_string().is_empty() {
@@ -205,7 +199,7 @@ pub async fn serve(req: HttpRequest, files: web::Data<WebFiles>) -> HttpResponse
             }
         }
         Resolved::NotFound => match files.not_found_page() {
-            Some(p) => file_response(StatusCode::NOT_FOUND, &p, path, head).await,
+            Some(p) => file_response(StatusCode::NOT_FOUND, &p, path).await,
             None if files.root.is_none() && path == "/" => HttpResponse::NotFound()
                 .content_type("text/plain; charset=utf-8")
                 .body("The web app is not built: run `npm ci && npm run build` in web/, or set GANTRY_WEB_DIR.\n"),

@@ -142,7 +142,7 @@ test('the printer grid updates live from a simulated agent, without a reload; pa
     window.__noReload = true;
   });
   const tokens = readFileSync(process.env.GANTRY_TOKENS, 'utf8');
-  const names = [...tokens.matchAll(/^# printer \S+ (.+)$/gm)].map((m) => m[1].trim()).slice(0, 3);
+  const names = [...tokens.matchAll(/# printer \S+ (.+)$/gm)].map((m) => m[1].trim()).slice(0, 3);
   assert(names.length === 3, `printer names from the tokens file: ${names}`);
   const agent = spawn(
     process.env.GANTRY_BIN,

@@ -74,3 +74,12 @@ describe('model files', () => {
     expect(modelExtension('noext')).toBeNull();
   });
 });
+
+describe('order colours', () => {
+  it('differ for neighbouring orders', async () => {
+    const { colourOf } = await import('@/lib/gantt');
+    const hues = ['16', '17', '18'].map((k) => Number(/hsl\((\d+)/.exec(colourOf(k))![1]));
+    expect(Math.abs(hues[0] - hues[1])).toBeGreaterThan(40);
+    expect(Math.abs(hues[1] - hues[2])).toBeGreaterThan(40);
+  });
+});

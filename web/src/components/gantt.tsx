@@ -25,6 +25,9 @@ export function Gantt({ plan, names, zoom }: { plan: PlanFieldsFragment; names: 
     <div
       className="gantt"
       style={{ maxHeight: 520 }}
+      tabIndex={0}
+      role="region"
+      aria-label={t('schedule.chart')}
       onScroll={(e) => {
         // Re-render only when other rows come into view (sideways scrolling needs none).
         const next = visibleRows(e.currentTarget.scrollTop, e.currentTarget.clientHeight, rows.length);

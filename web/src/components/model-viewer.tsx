@@ -60,7 +60,7 @@ export function ModelViewer({ file }: { file: File }) {
       scene.add(object);
       const radius = Math.max(size.x, size.y, size.z) || 1;
       const camera = new THREE.PerspectiveCamera(40, w / h, radius / 100, radius * 20);
-      camera.position.set(radius * 1.3, radius * 1.0, radius * 1.6);
+      camera.position.set(radius * 1.7, radius * 1.3, radius * 2.1);
       const controls = new OrbitControls(camera, renderer.domElement);
       controls.addEventListener('change', () => renderer.render(scene, camera));
       renderer.render(scene, camera);

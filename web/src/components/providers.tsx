@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useState, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
-import { makeStore, setLocale, setTheme, type AppStore, type Theme } from '@/lib/store';
+import { makeStore, prefsRestored, type AppStore, type Theme } from '@/lib/store';
 import { loadSession, restored } from '@/lib/api/session';
 import { LOCALES, type Locale } from '@/lib/i18n/messages';
 import { useAppSelector } from '@/lib/hooks';
@@ -11,9 +11,10 @@ const PREFS = 'gantry.prefs';
 function Persist() {
   const ui = useAppSelector((s) => s.ui);
   useEffect(() => {
+    if (!ui.restored) return;
     document.documentElement.lang = ui.locale;
     document.documentElement.dataset.theme = ui.theme;
-    window.localStorage.setItem(PREFS, JSON.stringify(ui));
+    window.localStorage.setItem(PREFS, JSON.stringify({ locale: ui.locale, theme: ui.theme }));
   }, [ui]);
   return null;
 }
@@ -25,11 +26,11 @@ export function Providers({ children }: { children: ReactNode }) {
       const p = JSON.parse(window.localStorage.getItem(PREFS) ?? '{}') as { locale?: string; theme?: string };
       const browser = navigator.language?.toLowerCase().startsWith('ru') ? 'ru' : 'en';
       const locale = (LOCALES as readonly string[]).includes(p.locale ?? '') ? (p.locale as Locale) : browser;
-      store.dispatch(setLocale(locale));
       const dark = window.matchMedia?.('(prefers-color-scheme: dark)').matches;
-      store.dispatch(setTheme(p.theme === 'dark' || p.theme === 'light' ? (p.theme as Theme) : dark ? 'dark' : 'light'));
+      const theme: Theme = p.theme === 'dark' || p.theme === 'light' ? p.theme : dark ? 'dark' : 'light';
+      store.dispatch(prefsRestored({ locale, theme }));
     } catch {
-      /* defaults */
+      store.dispatch(prefsRestored({ locale: 'en', theme: 'light' }));
     }
     store.dispatch(restored(loadSession()));
   }, [store]);

@@ -41,7 +41,8 @@ export function ticks(w: Window, z: Zoom): number[] {
 
 /** A stable colour for a key (orders: the plan does not say a job's material yet). */
 export function colourOf(key: string): string {
-  let h = 0;
-  for (const c of key) h = (h * 31 + c.charCodeAt(0)) % 360;
-  return `hsl(${h} 55% 55%)`;
+  let n = 0;
+  for (const c of key) n = (n * 31 + c.charCodeAt(0)) >>> 0;
+  // Golden-angle steps keep neighbouring ids (orders 16, 17, 18 …) far apart in hue.
+  return `hsl(${Math.round((n * 137.508) % 360)} 60% 52%)`;
 }

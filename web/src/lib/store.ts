@@ -9,7 +9,8 @@ export type Theme = 'light' | 'dark';
 
 const uiSlice = createSlice({
   name: 'ui',
-  initialState: { locale: 'en' as Locale, theme: 'light' as Theme },
+  // `restored`: the remembered preferences were read (nothing is saved before that).
+  initialState: { locale: 'en' as Locale, theme: 'light' as Theme, restored: false },
   reducers: {
     setLocale(s, a: PayloadAction<Locale>) {
       s.locale = a.payload;
@@ -17,9 +18,14 @@ const uiSlice = createSlice({
     setTheme(s, a: PayloadAction<Theme>) {
       s.theme = a.payload;
     },
+    prefsRestored(s, a: PayloadAction<{ locale: Locale; theme: Theme }>) {
+      s.locale = a.payload.locale;
+      s.theme = a.payload.theme;
+      s.restored = true;
+    },
   },
 });
-export const { setLocale, setTheme } = uiSlice.actions;
+export const { setLocale, setTheme, prefsRestored } = uiSlice.actions;
 
 export function makeStore() {
   const store = configureStore({
