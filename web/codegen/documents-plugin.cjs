@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS codegen plugin */
 // graphql-codegen plugin: one `XxxDocument` string constant per operation, typed with its
 // result and variables (`TypedDocument<Result, Variables>`), fragments appended.
-const { print, visit } = require('graphql');
+const { print, stripIgnoredCharacters, visit } = require('graphql');
 
 function fragmentsUsed(node, all, seen = new Set()) {
   visit(node, {
@@ -39,7 +39,7 @@ module.exports = {
       const suffix = pascal(op.operation);
       const parts = [print(op), ...[...fragmentsUsed(op, fragments)].sort().map((f) => print(fragments.get(f)))];
       out.push(
-        `export const ${name}Document = ${JSON.stringify(parts.join('\n'))} as TypedDocument<${name}${suffix}, ${name}${suffix}Variables>;`,
+        `export const ${name}Document = ${JSON.stringify(stripIgnoredCharacters(parts.join('\n')))} as TypedDocument<${name}${suffix}, ${name}${suffix}Variables>;`,
       );
     }
     return out.join('\n') + '\n';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { en } from '@/lib/i18n/en';
 import { ru } from '@/lib/i18n/ru';
-import { translate, keyOr } from '@/lib/i18n/messages';
+import { translate, keyOr, registerMessages } from '@/lib/i18n/messages';
 import { ERROR_CODES } from '@/lib/api/errors';
 
 const schema = readFileSync(path.resolve(__dirname, '../../docs/schema.graphql'), 'utf8');
@@ -65,6 +65,8 @@ describe('translations', () => {
   });
 
   it('fills placeholders and falls back for unknown dynamic keys', () => {
+    expect(translate('ru', 'orders.title', { id: 7 })).toBe('Order #7'); // not loaded yet: English
+    registerMessages('ru', ru);
     expect(translate('ru', 'printers.count', { n: 3, total: 12 })).toBe('3 из 12');
     expect(translate('en', 'orders.title', { id: 7 })).toBe('Order #7');
     expect(keyOr('reason', 'NO_SUCH_REASON', 'error.INTERNAL')).toBe('error.INTERNAL');

@@ -1,15 +1,19 @@
 'use client';
 import { useEffect, useState, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
-import { makeStore, prefsRestored, type AppStore, type Theme } from '@/lib/store';
+import { makeStore, messagesLoaded, prefsRestored, type AppStore, type Theme } from '@/lib/store';
 import { loadSession, restored } from '@/lib/api/session';
-import { LOCALES, type Locale } from '@/lib/i18n/messages';
-import { useAppSelector } from '@/lib/hooks';
+import { LOCALES, loadMessages, type Locale } from '@/lib/i18n/messages';
+import { useAppDispatch, useAppSelector } from '@/lib/hooks';
 
 const PREFS = 'gantry.prefs';
 
 function Persist() {
   const ui = useAppSelector((s) => s.ui);
+  const dispatch = useAppDispatch();
+  useEffect(() => {
+    if (!ui.loadedLocales.includes(ui.locale)) void loadMessages(ui.locale).then(() => dispatch(messagesLoaded(ui.locale)));
+  }, [ui.locale, ui.loadedLocales, dispatch]);
   useEffect(() => {
     if (!ui.restored) return;
     document.documentElement.lang = ui.locale;

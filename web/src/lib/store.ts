@@ -10,13 +10,16 @@ export type Theme = 'light' | 'dark';
 const uiSlice = createSlice({
   name: 'ui',
   // `restored`: the remembered preferences were read (nothing is saved before that).
-  initialState: { locale: 'en' as Locale, theme: 'light' as Theme, restored: false },
+  initialState: { locale: 'en' as Locale, theme: 'light' as Theme, restored: false, loadedLocales: ['en'] as Locale[] },
   reducers: {
     setLocale(s, a: PayloadAction<Locale>) {
       s.locale = a.payload;
     },
     setTheme(s, a: PayloadAction<Theme>) {
       s.theme = a.payload;
+    },
+    messagesLoaded(s, a: PayloadAction<Locale>) {
+      if (!s.loadedLocales.includes(a.payload)) s.loadedLocales.push(a.payload);
     },
     prefsRestored(s, a: PayloadAction<{ locale: Locale; theme: Theme }>) {
       s.locale = a.payload.locale;
@@ -25,7 +28,7 @@ const uiSlice = createSlice({
     },
   },
 });
-export const { setLocale, setTheme, prefsRestored } = uiSlice.actions;
+export const { setLocale, setTheme, prefsRestored, messagesLoaded } = uiSlice.actions;
 
 export function makeStore() {
   const store = configureStore({

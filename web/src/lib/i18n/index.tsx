@@ -12,7 +12,9 @@ export function useLocale(): Locale {
 
 export function useT(): T {
   const locale = useLocale();
-  return useCallback((key: MessageKey, params?: Params) => translate(locale, key, params), [locale]);
+  // Re-render when the locale's dictionary arrives (English meanwhile).
+  const loaded = useAppSelector((s) => s.ui.loadedLocales.includes(s.ui.locale));
+  return useCallback((key: MessageKey, params?: Params) => translate(loaded ? locale : 'en', key, params), [locale, loaded]);
 }
 
 /** A translated message for an API error: the specific reason when known, else its code. */
