@@ -171,10 +171,15 @@ export function OrderDetail() {
                     <td>
                       <JobStateBadge state={j.state} />
                     </td>
-                    <td style={{ minWidth: 100 }}>
-                      <ProgressBar value={j.progressPct} label={t('jobs.progressOf', { id: j.id })} /> {j.progressPct} %
+                    <td style={{ minWidth: 120 }}>
+                      <div className="row" style={{ flexWrap: 'nowrap', gap: 8 }}>
+                        <div style={{ flex: 1 }}>
+                          <ProgressBar value={j.progressPct} label={t('jobs.progressOf', { id: j.id })} />
+                        </div>
+                        <span>{j.progressPct} %</span>
+                      </div>
                     </td>
-                    <td className="hide-sm">{j.printerId ?? '—'}</td>
+                    <td className="hide-sm">{j.printer?.name ?? '—'}</td>
                     <td className="hide-sm">{f.dateTime(j.plannedStart)}</td>
                   </tr>
                 ))}

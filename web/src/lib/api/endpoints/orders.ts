@@ -48,9 +48,9 @@ export const ordersApi = api.injectEndpoints({
                 missing = true;
                 return;
               }
-              j.state = e.state;
+              // A new state (e.g. printing on another printer) refetches the order; progress is patched.
+              if (j.state !== e.state || (e.printerId ?? j.printerId) !== j.printerId) missing = true;
               j.progressPct = e.progressPct;
-              j.printerId = e.printerId ?? j.printerId;
             });
             if (missing) dispatch(api.util.invalidateTags([{ type: 'Order', id: arg.id }]));
           }),
