@@ -15,6 +15,21 @@ const shared = {};
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
+test('gantry serves the app at / beside the API; unknown paths get the translated 404 page', async (b) => {
+  const page = await newPage(b);
+  const home = await page.goto(`${BASE}/`);
+  assert(home.status() === 200, `/ answered ${home.status()}`);
+  await page.waitForURL((u) => u.pathname === '/login/');
+  const missing = await page.goto(`${BASE}/no/such/page`);
+  assert(missing.status() === 404, `unknown path answered ${missing.status()}`);
+  await page.getByRole('heading', { name: 'This page does not exist' }).waitFor();
+  const health = await page.request.get(`${BASE}/healthz`);
+  assert(health.ok(), 'healthz still served');
+  const dir = await page.request.get(`${BASE}/console`, { maxRedirects: 0 });
+  assert(dir.status() === 308 && dir.headers().location === '/console/', `directory redirect ${dir.status()}`);
+  await page.context().close();
+});
+
 test('sign-in refuses a wrong password with a translated message, in English and Russian', async (b) => {
   const page = await newPage(b);
   await page.goto(`${BASE}/login/`);

@@ -342,6 +342,9 @@ export const en = {
   'users.deactivate': 'Deactivate',
   'users.reactivate': 'Reactivate',
 
+  'notFound.title': 'This page does not exist',
+  'notFound.home': 'Go to your start page',
+
   'gallery.title': 'Design system',
   'gallery.colours': 'Colour tokens',
   'gallery.type': 'Type scale',

@@ -343,6 +343,9 @@ export const ru: Record<keyof typeof en, string> = {
   'users.deactivate': 'Отключить',
   'users.reactivate': 'Включить',
 
+  'notFound.title': 'Такой страницы нет',
+  'notFound.home': 'На стартовую страницу',
+
   'gallery.title': 'Дизайн-система',
   'gallery.colours': 'Цветовые токены',
   'gallery.type': 'Шрифтовая шкала',
