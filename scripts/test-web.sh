@@ -45,7 +45,7 @@ if [ -z "${GANTRY_BIN:-}" ]; then
 fi
 export GANTRY_BIN
 SCRATCH=$(mktemp -d /tmp/gantry-web-e2e.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 export GANTRY_DATA_DIR="$SCRATCH/data" GANTRY_LISTEN="127.0.0.1:$PORT" GANTRY_WEB_DIR="$ROOT/web/out"
 export GANTRY_JWT_SECRET="web-e2e-secret-$(date +%s%N)-0123456789abcdef"
 export GANTRY_SLICER=off RUST_LOG="${RUST_LOG:-warn}"
