@@ -103,14 +103,25 @@ test('bad uploads are refused with a translated reason', async (b) => {
   await page.context().close();
 });
 
-test('staff take the order through payment and production; its jobs appear on the schedule after a re-plan', async (b) => {
+test('staff take the order through payment (the customer sees it live) and production; its jobs appear on the schedule after a re-plan', async (b) => {
   assert(shared.orderId, 'an order from the customer test');
+  // The customer watches the order: its status must change live (orderStatus subscription).
+  const customer = await newPage(b);
+  await login(customer, CUSTOMER);
+  await customer.goto(`${BASE}/portal/order/?id=${shared.orderId}`);
+  await customer.getByTestId('order-status').waitFor();
+  await customer.evaluate(() => {
+    window.__noReload = true;
+  });
   const admin = await newPage(b);
   await login(admin, ADMIN);
   await admin.goto(`${BASE}/console/order/?id=${shared.orderId}`);
   await admin.getByTestId('order-pay').click();
   await waitFor(async () => (await admin.getByTestId('order-status').getAttribute('data-status')) === 'PAID', 'paid');
   await admin.context().close();
+  await waitFor(async () => (await customer.getByTestId('order-status').getAttribute('data-status')) === 'PAID', 'the customer sees PAID live');
+  assert(await customer.evaluate(() => window.__noReload === true), 'the customer page was not reloaded');
+  await customer.context().close();
 
   const page = await newPage(b);
   await login(page, PLANNER, { expectPath: '/console/' });
