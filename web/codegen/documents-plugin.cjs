@@ -19,19 +19,21 @@ function fragmentsUsed(node, all, seen = new Set()) {
 const pascal = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 module.exports = {
-  plugin(_schema, documents) {
+  // config.only: the operations file (e.g. `farm.graphql`) whose operations go in this output;
+  // fragments come from every file.
+  plugin(_schema, documents, config) {
     const fragments = new Map();
     const ops = [];
     for (const d of documents) {
       for (const def of d.document.definitions) {
         if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def);
-        if (def.kind === 'OperationDefinition') ops.push(def);
+        if (def.kind === 'OperationDefinition' && (!config.only || (d.location ?? '').endsWith(`/${config.only}`))) ops.push(def);
       }
     }
+    const names = ops.map((op) => pascal(op.name.value) + pascal(op.operation));
     const out = [
-      '',
-      '/** A GraphQL document string carrying its result and variables types. */',
-      'export type TypedDocument<TResult, TVariables> = string & { readonly __result?: TResult; readonly __variables?: TVariables };',
+      "import type { TypedDocument } from '../typed';",
+      `import type { ${names.flatMap((n) => [n, `${n}Variables`]).sort().join(', ')} } from '../generated';`,
       '',
     ];
     for (const op of ops.sort((a, b) => a.name.value.localeCompare(b.name.value))) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const OUT = path.resolve(import.meta.dirname, '../out');
 const LIMIT = 200 * 1024;
-const CUSTOMER = ['/login/', '/portal/', '/portal/orders/', '/portal/order/', '/account/'];
+const CUSTOMER = ['/login/', '/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/portal/order/', '/account/'];
 
 function pages(dir, prefix = '/') {
   return readdirSync(dir).flatMap((f) => {

@@ -70,6 +70,27 @@ test('a customer uploads an STL, sees the 3D preview, checks and prices, and ord
   await page.context().close();
 });
 
+test('a customer shops: catalog, product with reviews, cart, checkout', async (b) => {
+  const page = await newPage(b);
+  await login(page, CUSTOMER);
+  await page.goto(`${BASE}/portal/shop/`);
+  await page.getByTestId('product-card').first().waitFor();
+  const cards = await page.getByTestId('product-card').count();
+  assert(cards > 5, `catalog shows products (${cards})`);
+  await page.getByTestId('product-card').first().getByRole('button').click();
+  await page.getByTestId('product-panel').getByRole('heading', { name: 'Reviews' }).waitFor();
+  await page.fill('#shop-qty', '2');
+  await page.getByTestId('add-to-cart').click();
+  await page.getByText('Added to your cart.').waitFor();
+  await page.goto(`${BASE}/portal/cart/`);
+  await page.getByTestId('cart').waitFor();
+  await screenshot(page, 'portal-cart-1440');
+  await page.getByTestId('checkout').click();
+  await page.waitForURL((u) => u.pathname === '/portal/order/');
+  await waitFor(async () => (await page.getByTestId('order-status').getAttribute('data-status')) === 'PLACED', 'placed');
+  await page.context().close();
+});
+
 test('a customer cannot open staff pages, and the API refuses them anyway', async (b) => {
   const page = await newPage(b);
   await login(page, CUSTOMER);
@@ -233,7 +254,7 @@ test('an ended session sends the user to sign in and back', async (b) => {
 
 const PAGES = {
   [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
-  [CUSTOMER]: ['/portal/', '/portal/orders/', '/account/'],
+  [CUSTOMER]: ['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/'],
   [ADMIN]: ['/console/users/'],
 };
 

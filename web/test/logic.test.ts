@@ -36,7 +36,7 @@ describe('role-aware navigation', () => {
   });
   it('shows customers no staff screens', () => {
     const hrefs = navFor(customer).map((i) => i.href);
-    expect(hrefs).toEqual(['/portal/', '/portal/orders/', '/account/']);
+    expect(hrefs).toEqual(['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/']);
     expect(navFor(planner).map((i) => i.href)).toContain('/console/schedule/');
   });
   it('follows only same-site paths after sign-in', () => {

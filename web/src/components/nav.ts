@@ -20,6 +20,8 @@ export const NAV: NavItem[] = [
   { href: '/console/inventory/', label: 'nav.inventory', perm: 'inventory:read', area: 'console' },
   { href: '/console/users/', label: 'nav.users', perm: 'users:admin', area: 'console' },
   { href: '/portal/', label: 'nav.quote', perm: 'orders:place_own', area: 'portal' },
+  { href: '/portal/shop/', label: 'nav.shop', perm: 'orders:place_own', area: 'portal' },
+  { href: '/portal/cart/', label: 'nav.cart', perm: 'orders:place_own', area: 'portal' },
   { href: '/portal/orders/', label: 'nav.myOrders', perm: 'orders:read_own', area: 'portal' },
   { href: '/account/', label: 'nav.account', perm: null, area: 'portal' },
 ];

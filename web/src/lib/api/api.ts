@@ -1,5 +1,5 @@
 import { createApi } from '@reduxjs/toolkit/query/react';
-import type { TypedDocument } from '@/lib/graphql/generated';
+import type { TypedDocument } from '@/lib/graphql/typed';
 import { graphqlBaseQuery } from './baseQuery';
 import type { GqlRequest } from './transport';
 

@@ -2,7 +2,8 @@
 // expired access token one refresh (shared by concurrent requests: refresh tokens are
 // single-use) and one retry. A session the server ended signs the user out.
 import type { BaseQueryFn } from '@reduxjs/toolkit/query';
-import { RefreshDocument, type RefreshMutation } from '@/lib/graphql/generated';
+import type { RefreshMutation } from '@/lib/graphql/generated';
+import { RefreshDocument } from '@/lib/graphql/documents/auth';
 import { endsSession, type ApiError } from './errors';
 import { postGraphql, type GqlRequest } from './transport';
 import { saveSession, sessionExpired, signedIn, type AuthState, type Session } from './session';

@@ -2,7 +2,7 @@
 // `connection_init` (a fresh one on every connect); after a reconnect the caches are refetched,
 // because events sent while we were away are not replayed (docs/api.md §7).
 import { createClient, type Client } from 'graphql-ws';
-import type { TypedDocument } from '@/lib/graphql/generated';
+import type { TypedDocument } from '@/lib/graphql/typed';
 
 export interface LiveConfig {
   /** A valid access token (refreshed first when about to expire), or null. */

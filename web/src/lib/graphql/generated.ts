@@ -4,6 +4,15 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** A new order. Customers create orders for themselves (`customerId` omitted or their own). */
+export type CreateOrderInput = {
+  currency?: string;
+  customerId?: string | number | null | undefined;
+  dueAt?: string | null | undefined;
+  lines?: Array<OrderLineInput>;
+  priority?: number;
+};
+
 export type CreatePrinterInput = {
   buildVolume: DimensionsInput;
   hourlyCost: MoneyInput;
@@ -83,6 +92,21 @@ export type MovementKind =
   | 'RECEIPT'
   | 'SCRAP';
 
+/**
+ * A line to add: a catalog product (`productId`) or an uploaded model (`modelRef` +
+ * `description`). Prices and production data are set by staff only.
+ */
+export type OrderLineInput = {
+  colour?: string | null | undefined;
+  description?: string | null | undefined;
+  materialId?: string | number | null | undefined;
+  modelRef?: string | null | undefined;
+  productId?: string | number | null | undefined;
+  production?: ProductionSpecInput | null | undefined;
+  quantity: number;
+  unitPriceMinor?: number | null | undefined;
+};
+
 /** Lifecycle status of an order. */
 export type OrderStatus =
   | 'CANCELLED'
@@ -111,6 +135,13 @@ export type PrinterStatus =
   | 'OFFLINE'
   | 'PAUSED'
   | 'PRINTING';
+
+/** Per-unit production data (grams, minutes, copies per plate) for a model line. */
+export type ProductionSpecInput = {
+  copiesPerPlate: number;
+  gramsPerUnit: number;
+  printMinutesPerUnit: number;
+};
 
 /** State of a material reservation. */
 export type ReservationState =
@@ -500,6 +531,46 @@ export type CreateOrderFromQuoteMutationVariables = Exact<{
 
 export type CreateOrderFromQuoteMutation = { createOrderFromQuote: { id: string, customerId: string, status: OrderStatus, priority: number, dueAt: string | null, createdAt: string, updatedAt: string, customer: { id: string, name: string, company: string | null } | null, total: { minor: number, currency: string } } };
 
+export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CatalogQuery = { categories: Array<{ id: string, name: string, parentId: string | null }>, products: { nodes: Array<{ id: string, sku: string, name: string, description: string, categoryId: string | null, price: { minor: number, currency: string }, defaultMaterial: { id: string, code: string, colour: string } | null, rating: { count: number, average: number | null } }> } };
+
+export type ProductQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ProductQuery = { product: { id: string, sku: string, name: string, description: string, price: { minor: number, currency: string }, defaultMaterial: { id: string, code: string, colour: string } | null, rating: { count: number, average: number | null }, reviews: Array<{ id: string, rating: number, body: string, createdAt: string }> } };
+
+export type CartQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CartQuery = { orders: { nodes: Array<{ id: string, total: { minor: number, currency: string }, lines: Array<{ id: string, description: string, quantity: number, colour: string, unitPrice: { minor: number, currency: string } }> }> } };
+
+export type CreateCartMutationVariables = Exact<{
+  input: CreateOrderInput;
+}>;
+
+
+export type CreateCartMutation = { createOrder: { id: string } };
+
+export type AddToCartMutationVariables = Exact<{
+  orderId: string | number;
+  line: OrderLineInput;
+}>;
+
+
+export type AddToCartMutation = { addOrderLine: { id: string } };
+
+export type RemoveFromCartMutationVariables = Exact<{
+  orderId: string | number;
+  lineId: string | number;
+}>;
+
+
+export type RemoveFromCartMutation = { removeOrderLine: { id: string } };
+
 export type UsersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -545,63 +616,3 @@ export type RevokeApiTokenMutationVariables = Exact<{
 
 
 export type RevokeApiTokenMutation = { revokeApiToken: { id: string, revokedAt: string | null } };
-
-
-/** A GraphQL document string carrying its result and variables types. */
-export type TypedDocument<TResult, TVariables> = string & { readonly __result?: TResult; readonly __variables?: TVariables };
-
-export const AdjustSpoolDocument = "mutation AdjustSpool($spoolId:ID!$countedGrams:Int!$note:String){adjustSpool(spoolId:$spoolId countedGrams:$countedGrams note:$note){id}}" as TypedDocument<AdjustSpoolMutation, AdjustSpoolMutationVariables>;
-export const ApiTokensDocument = "query ApiTokens{apiTokens{id name prefix scopes createdAt lastUsedAt revokedAt}}" as TypedDocument<ApiTokensQuery, ApiTokensQueryVariables>;
-export const CancelJobDocument = "mutation CancelJob($id:ID!$note:String!){cancelJob(id:$id note:$note){id state}}" as TypedDocument<CancelJobMutation, CancelJobMutationVariables>;
-export const CancelMaintenanceWindowDocument = "mutation CancelMaintenanceWindow($windowId:ID!){cancelMaintenanceWindow(windowId:$windowId){id}}" as TypedDocument<CancelMaintenanceWindowMutation, CancelMaintenanceWindowMutationVariables>;
-export const CancelOrderDocument = "mutation CancelOrder($id:ID!$reason:String!){cancelOrder(id:$id reason:$reason){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<CancelOrderMutation, CancelOrderMutationVariables>;
-export const CancelPrintDocument = "mutation CancelPrint($printerId:ID!$reason:String!){cancelPrint(printerId:$printerId reason:$reason){...PrinterFields}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<CancelPrintMutation, CancelPrintMutationVariables>;
-export const ChangePasswordDocument = "mutation ChangePassword($currentPassword:String!$newPassword:String!){changePassword(currentPassword:$currentPassword newPassword:$newPassword)}" as TypedDocument<ChangePasswordMutation, ChangePasswordMutationVariables>;
-export const CompleteMaintenanceDocument = "mutation CompleteMaintenance($windowId:ID!$note:String!){completeMaintenance(windowId:$windowId note:$note){id}}" as TypedDocument<CompleteMaintenanceMutation, CompleteMaintenanceMutationVariables>;
-export const CreateApiTokenDocument = "mutation CreateApiToken($name:String!$scopes:[String!]!){createApiToken(name:$name scopes:$scopes){token apiToken{id prefix}}}" as TypedDocument<CreateApiTokenMutation, CreateApiTokenMutationVariables>;
-export const CreateOrderFromQuoteDocument = "mutation CreateOrderFromQuote($quoteId:ID!$idempotencyKey:String){createOrderFromQuote(quoteId:$quoteId idempotencyKey:$idempotencyKey){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<CreateOrderFromQuoteMutation, CreateOrderFromQuoteMutationVariables>;
-export const CreatePrinterDocument = "mutation CreatePrinter($input:CreatePrinterInput!){createPrinter(input:$input){...PrinterFields}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<CreatePrinterMutation, CreatePrinterMutationVariables>;
-export const CreatePrinterTokenDocument = "mutation CreatePrinterToken($printerId:ID!){createPrinterToken(printerId:$printerId){token printerToken{id prefix}}}" as TypedDocument<CreatePrinterTokenMutation, CreatePrinterTokenMutationVariables>;
-export const CreateQuoteDocument = "mutation CreateQuote($input:CreateQuoteInput!){createQuote(input:$input){id materialId quantity discountPct unitPrice{minor currency}total{minor currency}earliestDelivery expiresAt lines{kind description amount{minor currency}}}}" as TypedDocument<CreateQuoteMutation, CreateQuoteMutationVariables>;
-export const CreateUserDocument = "mutation CreateUser($input:CreateUserInput!){createUser(input:$input){...UserFields active createdAt}}fragment UserFields on User{id email displayName role customerId permissions}" as TypedDocument<CreateUserMutation, CreateUserMutationVariables>;
-export const DeactivateUserDocument = "mutation DeactivateUser($id:ID!){deactivateUser(id:$id){id active}}" as TypedDocument<DeactivateUserMutation, DeactivateUserMutationVariables>;
-export const DeliverOrderDocument = "mutation DeliverOrder($id:ID!){deliverOrder(id:$id){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<DeliverOrderMutation, DeliverOrderMutationVariables>;
-export const InventoryDocument = "query Inventory{materials{...MaterialFields}stockLevels{materialId code onHand reserved available lowStockGrams low}}fragment MaterialFields on Material{id code kind colour diameterUm densityMgCm3 pricePerKg{minor currency}lowStockGrams}" as TypedDocument<InventoryQuery, InventoryQueryVariables>;
-export const JobProgressChangedDocument = "subscription JobProgressChanged($orderId:ID){jobProgress(orderId:$orderId){jobId orderId printerId state progressPct at}}" as TypedDocument<JobProgressChangedSubscription, JobProgressChangedSubscriptionVariables>;
-export const JobsDocument = "query Jobs($first:Int$after:String$state:JobState){jobs(first:$first after:$after state:$state orderBy:ID_DESC){nodes{...JobFields printer{id name}events{from to at note}}pageInfo{hasNextPage endCursor}}}fragment JobFields on Job{id orderId plateNo attempt copies materialId grams estMinutes state printerId priority dueAt plannedStart startedAt finishedAt progressPct failureReason}" as TypedDocument<JobsQuery, JobsQueryVariables>;
-export const LoginDocument = "mutation Login($email:String!$password:String!){login(email:$email password:$password){accessToken expiresAt refreshToken user{...UserFields}}}fragment UserFields on User{id email displayName role customerId permissions}" as TypedDocument<LoginMutation, LoginMutationVariables>;
-export const LogoutDocument = "mutation Logout($refreshToken:String!){logout(refreshToken:$refreshToken)}" as TypedDocument<LogoutMutation, LogoutMutationVariables>;
-export const MarkReadyDocument = "mutation MarkReady($id:ID!){markReady(id:$id){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<MarkReadyMutation, MarkReadyMutationVariables>;
-export const MeDocument = "query Me{me{...UserFields createdAt}}fragment UserFields on User{id email displayName role customerId permissions}" as TypedDocument<MeQuery, MeQueryVariables>;
-export const OrderDocument = "query Order($id:ID!){order(id:$id){...OrderSummary lines{id lineNo description colour quantity unitPrice{minor currency}material{id code colour}printedCount failedCount}statusHistory{from to changedAt note}jobs{...JobFields printer{id name}}}}fragment JobFields on Job{id orderId plateNo attempt copies materialId grams estMinutes state printerId priority dueAt plannedStart startedAt finishedAt progressPct failureReason}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<OrderQuery, OrderQueryVariables>;
-export const OrdersDocument = "query Orders($first:Int$after:String$status:OrderStatus$customerId:ID){orders(first:$first after:$after status:$status customerId:$customerId orderBy:ID_DESC){nodes{...OrderSummary}pageInfo{hasNextPage endCursor}}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<OrdersQuery, OrdersQueryVariables>;
-export const OrderStatusChangedDocument = "subscription OrderStatusChanged($orderId:ID){orderStatus(orderId:$orderId){orderId status at}}" as TypedDocument<OrderStatusChangedSubscription, OrderStatusChangedSubscriptionVariables>;
-export const OverviewDocument = "query Overview{stats{printers materials products orders jobs}printers{id name status}queue{id state dueAt printerId}printing:jobs(first:100 state:PRINTING){nodes{id printerId progressPct dueAt}}lowStock{materialId code onHand available lowStockGrams}}" as TypedDocument<OverviewQuery, OverviewQueryVariables>;
-export const PausePrintDocument = "mutation PausePrint($printerId:ID!){pausePrint(printerId:$printerId){...PrinterFields}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<PausePrintMutation, PausePrintMutationVariables>;
-export const PayOrderDocument = "mutation PayOrder($id:ID!){payOrder(id:$id){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<PayOrderMutation, PayOrderMutationVariables>;
-export const PlaceOrderDocument = "mutation PlaceOrder($id:ID!){placeOrder(id:$id){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<PlaceOrderMutation, PlaceOrderMutationVariables>;
-export const PlanDocument = "query Plan($timeLimitSeconds:Float){plan(timeLimitSeconds:$timeLimitSeconds){...PlanFields}printers{id name status}}fragment PlanFields on ProductionPlan{computedAt objective lowerBound gap method status makespanMinutes solveMs printers{printerId jobs{jobId orderId start end setupMinutes dueAt late}}unscheduled{jobId reason}}" as TypedDocument<PlanQuery, PlanQueryVariables>;
-export const PlanChangedDocument = "subscription PlanChanged{planChanged{revision scheduled unscheduled objective lowerBound gap at}}" as TypedDocument<PlanChangedSubscription, PlanChangedSubscriptionVariables>;
-export const PrinterDetailDocument = "query PrinterDetail($id:ID!){printer(id:$id){...PrinterFields speedFactorPct hourlyCost{minor currency}}maintenancePlans(printerId:$id){id name everyPrintHours everyDays durationMinutes lastDoneAt}maintenanceWindows(printerId:$id){id startsAt endsAt reason state}maintenanceLog(printerId:$id){id performedAt note}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<PrinterDetailQuery, PrinterDetailQueryVariables>;
-export const PrintersDocument = "query Printers{printers{...PrinterFields}printing:jobs(first:200 state:PRINTING){nodes{...JobFields}}}fragment JobFields on Job{id orderId plateNo attempt copies materialId grams estMinutes state printerId priority dueAt plannedStart startedAt finishedAt progressPct failureReason}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<PrintersQuery, PrintersQueryVariables>;
-export const PrinterStatusChangedDocument = "subscription PrinterStatusChanged{printerStatus{printerId status jobId progressPct at}}" as TypedDocument<PrinterStatusChangedSubscription, PrinterStatusChangedSubscriptionVariables>;
-export const PrinterTokensDocument = "query PrinterTokens($printerId:ID){printerTokens(printerId:$printerId){id printerId prefix createdAt lastUsedAt revokedAt}}" as TypedDocument<PrinterTokensQuery, PrinterTokensQueryVariables>;
-export const QuoteMaterialsDocument = "query QuoteMaterials{products(first:100 active:true){nodes{id defaultMaterial{...MaterialFields}}}}fragment MaterialFields on Material{id code kind colour diameterUm densityMgCm3 pricePerKg{minor currency}lowStockGrams}" as TypedDocument<QuoteMaterialsQuery, QuoteMaterialsQueryVariables>;
-export const ReactivateUserDocument = "mutation ReactivateUser($id:ID!){reactivateUser(id:$id){id active}}" as TypedDocument<ReactivateUserMutation, ReactivateUserMutationVariables>;
-export const ReceiveSpoolDocument = "mutation ReceiveSpool($materialId:ID!$grams:Int!$lot:String$location:String){receiveSpool(materialId:$materialId grams:$grams lot:$lot location:$location){id}}" as TypedDocument<ReceiveSpoolMutation, ReceiveSpoolMutationVariables>;
-export const RefreshDocument = "mutation Refresh($refreshToken:String!){refresh(refreshToken:$refreshToken){accessToken expiresAt refreshToken user{...UserFields}}}fragment UserFields on User{id email displayName role customerId permissions}" as TypedDocument<RefreshMutation, RefreshMutationVariables>;
-export const RefundOrderDocument = "mutation RefundOrder($id:ID!$reason:String!){refundOrder(id:$id reason:$reason){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<RefundOrderMutation, RefundOrderMutationVariables>;
-export const ReplanNowDocument = "mutation ReplanNow($timeLimitSeconds:Float){replanNow(timeLimitSeconds:$timeLimitSeconds){...PlanFields}}fragment PlanFields on ProductionPlan{computedAt objective lowerBound gap method status makespanMinutes solveMs printers{printerId jobs{jobId orderId start end setupMinutes dueAt late}}unscheduled{jobId reason}}" as TypedDocument<ReplanNowMutation, ReplanNowMutationVariables>;
-export const RequeueJobDocument = "mutation RequeueJob($id:ID!){requeueJob(id:$id){id state}}" as TypedDocument<RequeueJobMutation, RequeueJobMutationVariables>;
-export const ResumePrintDocument = "mutation ResumePrint($printerId:ID!){resumePrint(printerId:$printerId){...PrinterFields}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<ResumePrintMutation, ResumePrintMutationVariables>;
-export const RevokeApiTokenDocument = "mutation RevokeApiToken($id:ID!){revokeApiToken(id:$id){id revokedAt}}" as TypedDocument<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
-export const RevokePrinterTokenDocument = "mutation RevokePrinterToken($id:ID!){revokePrinterToken(id:$id){id revokedAt}}" as TypedDocument<RevokePrinterTokenMutation, RevokePrinterTokenMutationVariables>;
-export const ScheduleJobDocument = "mutation ScheduleJob($id:ID!$printerId:ID!$plannedStart:DateTime!){scheduleJob(id:$id printerId:$printerId plannedStart:$plannedStart){id state printerId plannedStart}}" as TypedDocument<ScheduleJobMutation, ScheduleJobMutationVariables>;
-export const ScheduleMaintenanceDocument = "mutation ScheduleMaintenance($printerId:ID!$startsAt:DateTime!$durationMinutes:Int!$reason:String!){scheduleMaintenance(printerId:$printerId startsAt:$startsAt durationMinutes:$durationMinutes reason:$reason){id}}" as TypedDocument<ScheduleMaintenanceMutation, ScheduleMaintenanceMutationVariables>;
-export const ScrapSpoolDocument = "mutation ScrapSpool($spoolId:ID!$grams:Int!$note:String){scrapSpool(spoolId:$spoolId grams:$grams note:$note){id}}" as TypedDocument<ScrapSpoolMutation, ScrapSpoolMutationVariables>;
-export const SetPrinterStatusDocument = "mutation SetPrinterStatus($id:ID!$status:PrinterStatus!){setPrinterStatus(id:$id status:$status){...PrinterFields}}fragment PrinterFields on Printer{id name model technology status materials nozzleUm buildVolume{xMm yMm zMm}loadedMaterial{id code colour kind}printMinutesTotal agent{software reportedState lastSeenAt loadedMaterial}}" as TypedDocument<SetPrinterStatusMutation, SetPrinterStatusMutationVariables>;
-export const ShipOrderDocument = "mutation ShipOrder($id:ID!){shipOrder(id:$id){...OrderSummary}}fragment OrderSummary on Order{id customerId customer{id name company}status total{minor currency}priority dueAt createdAt updatedAt}" as TypedDocument<ShipOrderMutation, ShipOrderMutationVariables>;
-export const SpoolsDocument = "query Spools($materialId:ID!){spools(materialId:$materialId){id materialId lot location initialGrams remainingGrams createdAt}stockMovements(materialId:$materialId last:30){nodes{id spoolId kind grams jobKey note createdAt}}reservations(materialId:$materialId){id jobKey grams consumedGrams state}}" as TypedDocument<SpoolsQuery, SpoolsQueryVariables>;
-export const StartProductionDocument = "mutation StartProduction($orderId:ID!){startProduction(orderId:$orderId){id}}" as TypedDocument<StartProductionMutation, StartProductionMutationVariables>;
-export const UploadModelDocument = "mutation UploadModel($file:Upload!){uploadModel(file:$file){id fileName format sizeBytes analysis{triangles volumeMm3 surfaceAreaMm2 sizeMm closed consistentlyOriented units warnings}estimate{method printMinutes materialCm3}fits{printerId orientation printer{id name model}}}}" as TypedDocument<UploadModelMutation, UploadModelMutationVariables>;
-export const UsersDocument = "query Users{users{...UserFields active createdAt}}fragment UserFields on User{id email displayName role customerId permissions}" as TypedDocument<UsersQuery, UsersQueryVariables>;

@@ -1,11 +1,12 @@
-import * as G from '@/lib/graphql/generated';
+import type * as G from '@/lib/graphql/generated';
+import * as D from '@/lib/graphql/documents/farm';
 import { api, req } from '../api';
 import { subscribe } from '../live';
 
 export const farmApi = api.injectEndpoints({
   endpoints: (b) => ({
     overview: b.query<G.OverviewQuery, void>({
-      query: () => req(G.OverviewDocument),
+      query: () => req(D.OverviewDocument),
       providesTags: ['Printer', 'Job', 'Stock'],
       async onCacheEntryAdded(_arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved }) {
         try {
@@ -13,7 +14,7 @@ export const farmApi = api.injectEndpoints({
         } catch {
           return;
         }
-        const stop = subscribe(G.PrinterStatusChangedDocument, {}, ({ printerStatus: e }) =>
+        const stop = subscribe(D.PrinterStatusChangedDocument, {}, ({ printerStatus: e }) =>
           updateCachedData((d) => {
             const p = d.printers.find((x) => x.id === e.printerId);
             if (p) p.status = e.status;
@@ -24,7 +25,7 @@ export const farmApi = api.injectEndpoints({
       },
     }),
     printers: b.query<G.PrintersQuery, void>({
-      query: () => req(G.PrintersDocument),
+      query: () => req(D.PrintersDocument),
       providesTags: ['Printer', 'Job'],
       // Live: printer status events patch the cached list; an event naming a job we do not
       // hold yet refetches it.
@@ -34,7 +35,7 @@ export const farmApi = api.injectEndpoints({
         } catch {
           return;
         }
-        const stop = subscribe(G.PrinterStatusChangedDocument, {}, ({ printerStatus: e }) => {
+        const stop = subscribe(D.PrinterStatusChangedDocument, {}, ({ printerStatus: e }) => {
           let missing = false;
           updateCachedData((d) => {
             const p = d.printers.find((x) => x.id === e.printerId);
@@ -58,19 +59,19 @@ export const farmApi = api.injectEndpoints({
       },
     }),
     pausePrint: b.mutation<G.PausePrintMutation, G.PausePrintMutationVariables>({
-      query: (v) => req(G.PausePrintDocument, v),
+      query: (v) => req(D.PausePrintDocument, v),
       invalidatesTags: ['Printer', 'Job'],
     }),
     resumePrint: b.mutation<G.ResumePrintMutation, G.ResumePrintMutationVariables>({
-      query: (v) => req(G.ResumePrintDocument, v),
+      query: (v) => req(D.ResumePrintDocument, v),
       invalidatesTags: ['Printer', 'Job'],
     }),
     cancelPrint: b.mutation<G.CancelPrintMutation, G.CancelPrintMutationVariables>({
-      query: (v) => req(G.CancelPrintDocument, v),
+      query: (v) => req(D.CancelPrintDocument, v),
       invalidatesTags: ['Printer', 'Job', 'Plan'],
     }),
     plan: b.query<G.PlanQuery, G.PlanQueryVariables>({
-      query: (v) => req(G.PlanDocument, v),
+      query: (v) => req(D.PlanDocument, v),
       providesTags: ['Plan'],
       async onCacheEntryAdded(_arg, { cacheDataLoaded, cacheEntryRemoved, dispatch }) {
         try {
@@ -78,29 +79,29 @@ export const farmApi = api.injectEndpoints({
         } catch {
           return;
         }
-        const stop = subscribe(G.PlanChangedDocument, {}, () => dispatch(api.util.invalidateTags(['Plan'])));
+        const stop = subscribe(D.PlanChangedDocument, {}, () => dispatch(api.util.invalidateTags(['Plan'])));
         await cacheEntryRemoved;
         stop();
       },
     }),
     jobs: b.query<G.JobsQuery, G.JobsQueryVariables>({
-      query: (v) => req(G.JobsDocument, v),
+      query: (v) => req(D.JobsDocument, v),
       providesTags: ['Job'],
     }),
     requeueJob: b.mutation<G.RequeueJobMutation, G.RequeueJobMutationVariables>({
-      query: (v) => req(G.RequeueJobDocument, v),
+      query: (v) => req(D.RequeueJobDocument, v),
       invalidatesTags: ['Job', 'Plan', 'Order'],
     }),
     cancelJob: b.mutation<G.CancelJobMutation, G.CancelJobMutationVariables>({
-      query: (v) => req(G.CancelJobDocument, v),
+      query: (v) => req(D.CancelJobDocument, v),
       invalidatesTags: ['Job', 'Plan', 'Order'],
     }),
     scheduleJob: b.mutation<G.ScheduleJobMutation, G.ScheduleJobMutationVariables>({
-      query: (v) => req(G.ScheduleJobDocument, v),
+      query: (v) => req(D.ScheduleJobDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Order'],
     }),
     replanNow: b.mutation<G.ReplanNowMutation, G.ReplanNowMutationVariables>({
-      query: (v) => req(G.ReplanNowDocument, v),
+      query: (v) => req(D.ReplanNowDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Printer'],
     }),
   }),

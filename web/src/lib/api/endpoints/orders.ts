@@ -1,4 +1,5 @@
-import * as G from '@/lib/graphql/generated';
+import type * as G from '@/lib/graphql/generated';
+import * as D from '@/lib/graphql/documents/orders';
 import { api, req } from '../api';
 import { subscribe } from '../live';
 
@@ -8,7 +9,7 @@ const lifecycle = ['Order', 'Job', 'Plan', 'Printer'] as const;
 export const ordersApi = api.injectEndpoints({
   endpoints: (b) => ({
     orders: b.query<G.OrdersQuery, G.OrdersQueryVariables>({
-      query: (v) => req(G.OrdersDocument, v),
+      query: (v) => req(D.OrdersDocument, v),
       providesTags: ['Order'],
       async onCacheEntryAdded(_arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved }) {
         try {
@@ -16,7 +17,7 @@ export const ordersApi = api.injectEndpoints({
         } catch {
           return;
         }
-        const stop = subscribe(G.OrderStatusChangedDocument, {}, ({ orderStatus: e }) =>
+        const stop = subscribe(D.OrderStatusChangedDocument, {}, ({ orderStatus: e }) =>
           updateCachedData((d) => {
             const o = d.orders.nodes.find((x) => x.id === e.orderId);
             if (o) o.status = e.status;
@@ -27,7 +28,7 @@ export const ordersApi = api.injectEndpoints({
       },
     }),
     order: b.query<G.OrderQuery, Id>({
-      query: (v) => req(G.OrderDocument, v),
+      query: (v) => req(D.OrderDocument, v),
       providesTags: (_r, _e, a) => [{ type: 'Order', id: a.id }, 'Job'],
       // Live: the order's status and its jobs' progress.
       async onCacheEntryAdded(arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved, dispatch }) {
@@ -37,10 +38,10 @@ export const ordersApi = api.injectEndpoints({
           return;
         }
         const stops = [
-          subscribe(G.OrderStatusChangedDocument, { orderId: arg.id }, () =>
+          subscribe(D.OrderStatusChangedDocument, { orderId: arg.id }, () =>
             dispatch(api.util.invalidateTags([{ type: 'Order', id: arg.id }])),
           ),
-          subscribe(G.JobProgressChangedDocument, { orderId: arg.id }, ({ jobProgress: e }) => {
+          subscribe(D.JobProgressChangedDocument, { orderId: arg.id }, ({ jobProgress: e }) => {
             let missing = false;
             updateCachedData((d) => {
               const j = d.order.jobs.find((x) => x.id === e.jobId);
@@ -59,21 +60,21 @@ export const ordersApi = api.injectEndpoints({
         stops.forEach((s) => s());
       },
     }),
-    placeOrder: b.mutation<G.PlaceOrderMutation, Id>({ query: (v) => req(G.PlaceOrderDocument, v), invalidatesTags: [...lifecycle] }),
-    payOrder: b.mutation<G.PayOrderMutation, Id>({ query: (v) => req(G.PayOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    placeOrder: b.mutation<G.PlaceOrderMutation, Id>({ query: (v) => req(D.PlaceOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    payOrder: b.mutation<G.PayOrderMutation, Id>({ query: (v) => req(D.PayOrderDocument, v), invalidatesTags: [...lifecycle] }),
     startProduction: b.mutation<G.StartProductionMutation, G.StartProductionMutationVariables>({
-      query: (v) => req(G.StartProductionDocument, v),
+      query: (v) => req(D.StartProductionDocument, v),
       invalidatesTags: [...lifecycle],
     }),
-    markReady: b.mutation<G.MarkReadyMutation, Id>({ query: (v) => req(G.MarkReadyDocument, v), invalidatesTags: [...lifecycle] }),
-    shipOrder: b.mutation<G.ShipOrderMutation, Id>({ query: (v) => req(G.ShipOrderDocument, v), invalidatesTags: [...lifecycle] }),
-    deliverOrder: b.mutation<G.DeliverOrderMutation, Id>({ query: (v) => req(G.DeliverOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    markReady: b.mutation<G.MarkReadyMutation, Id>({ query: (v) => req(D.MarkReadyDocument, v), invalidatesTags: [...lifecycle] }),
+    shipOrder: b.mutation<G.ShipOrderMutation, Id>({ query: (v) => req(D.ShipOrderDocument, v), invalidatesTags: [...lifecycle] }),
+    deliverOrder: b.mutation<G.DeliverOrderMutation, Id>({ query: (v) => req(D.DeliverOrderDocument, v), invalidatesTags: [...lifecycle] }),
     cancelOrder: b.mutation<G.CancelOrderMutation, G.CancelOrderMutationVariables>({
-      query: (v) => req(G.CancelOrderDocument, v),
+      query: (v) => req(D.CancelOrderDocument, v),
       invalidatesTags: [...lifecycle],
     }),
     refundOrder: b.mutation<G.RefundOrderMutation, G.RefundOrderMutationVariables>({
-      query: (v) => req(G.RefundOrderDocument, v),
+      query: (v) => req(D.RefundOrderDocument, v),
       invalidatesTags: [...lifecycle],
     }),
   }),

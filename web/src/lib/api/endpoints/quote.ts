@@ -1,19 +1,20 @@
-import * as G from '@/lib/graphql/generated';
+import type * as G from '@/lib/graphql/generated';
+import * as D from '@/lib/graphql/documents/quote';
 import { api, req } from '../api';
 
 export const quoteApi = api.injectEndpoints({
   endpoints: (b) => ({
     uploadModel: b.mutation<G.UploadModelMutation, { file: File }>({
-      query: ({ file }) => req(G.UploadModelDocument, {} as G.UploadModelMutationVariables, { file }),
+      query: ({ file }) => req(D.UploadModelDocument, {} as G.UploadModelMutationVariables, { file }),
     }),
     quoteMaterials: b.query<G.QuoteMaterialsQuery, void>({
-      query: () => req(G.QuoteMaterialsDocument),
+      query: () => req(D.QuoteMaterialsDocument),
     }),
     createQuote: b.mutation<G.CreateQuoteMutation, G.CreateQuoteMutationVariables>({
-      query: (v) => req(G.CreateQuoteDocument, v),
+      query: (v) => req(D.CreateQuoteDocument, v),
     }),
     createOrderFromQuote: b.mutation<G.CreateOrderFromQuoteMutation, G.CreateOrderFromQuoteMutationVariables>({
-      query: (v) => req(G.CreateOrderFromQuoteDocument, v),
+      query: (v) => req(D.CreateOrderFromQuoteDocument, v),
       invalidatesTags: ['Order'],
     }),
   }),
