@@ -17,4 +17,6 @@ if ! command -v cargo >/dev/null; then
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry-target}"
 cargo build --release --locked -p gantry-api --bin gantry
+# The web app (static export in web/out, served at /); the API still starts if it cannot be built.
+bash scripts/build-web.sh || echo "start.sh: the web app was not built; serving the API only" >&2
 exec "$CARGO_TARGET_DIR/release/gantry" serve --demo

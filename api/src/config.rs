@@ -85,6 +85,8 @@ pub struct Config {
     /// How long a verified bearer token's principal is remembered, seconds; 0: not at all
     /// (`GANTRY_AUTH_CACHE_SECS`). Bounds how late a revocation made by another process is seen.
     pub auth_cache_secs: u64,
+    /// The built web app served at `/` (`GANTRY_WEB_DIR`; default `web/out` when built).
+    pub web_dir: Option<PathBuf>,
 }
 
 /// A secret setting; `Debug` does not show it.
@@ -128,6 +130,7 @@ struct FileConfig {
     max_upload_bytes: Option<String>,
     slicer: Option<String>,
     auth_cache_secs: Option<String>,
+    web_dir: Option<String>,
 }
 
 /// (environment variable, file key) for each setting.
@@ -156,6 +159,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
     ("GANTRY_SLICER", "slicer"),
     ("GANTRY_AUTH_CACHE_SECS", "auth_cache_secs"),
+    ("GANTRY_WEB_DIR", "web_dir"),
 ];
 
 impl Config {
@@ -206,6 +210,7 @@ impl Config {
             ("max_upload_bytes", file.max_upload_bytes),
             ("slicer", file.slicer),
             ("auth_cache_secs", file.auth_cache_secs),
+            ("web_dir", file.web_dir),
         ]);
         let get = |var: &'static str| -> Option<String> {
             if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -381,6 +386,7 @@ impl Config {
         let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
         let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
         let auth_cache_secs = number("GANTRY_AUTH_CACHE_SECS", 5, 0, 60)? as u64;
+        let web_dir = crate::web_static::resolve_dir(get("GANTRY_WEB_DIR"))?;
 
         Ok(Config {
             listen,
@@ -404,6 +410,7 @@ impl Config {
             max_upload_bytes,
             slicer,
             auth_cache_secs,
+            web_dir,
         })
     }
 }

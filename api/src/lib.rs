@@ -14,6 +14,7 @@ pub mod slicer;
 pub mod storage;
 pub mod telemetry;
 pub mod user_cmd;
+pub mod web_static;
 
 /// The version reported by `gantry --version` and the GraphQL `version` field.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -462,6 +462,7 @@ fn build_inner(
     // `/graphql` reads its body itself (`crate::body`); other extractors get the JSON limit.
     let payload_limit = body_limit;
     let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
+    let web_files = web::Data::new(crate::web_static::WebFiles::new(config.web_dir.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -481,6 +482,8 @@ fn build_inner(
                 "/agent/jobs/{job}/gcode",
                 web::get().to(crate::agent_ws::job_gcode),
             )
+            .app_data(web_files.clone())
+            .default_service(web::to(crate::web_static::serve))
     })
     .listen(listener)?
     .run();

@@ -1,0 +1,337 @@
+// Browser tests of the web app against a real `gantry serve --demo` (started by
+// scripts/test-web.sh, which also sets the demo accounts' password and mints printer tokens).
+// Prints a plain `N passed, N failed` line for CI.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import {
+  ARTIFACTS, BASE, assert, axe, cubeStl, fitsWidth, launch, login, newPage, screenshot, waitFor, writeArtifact,
+} from './lib.mjs';
+
+const ADMIN = 'admin@gantry.local';
+const PLANNER = 'planner@gantry.local';
+const OPERATOR = 'operator@gantry.local';
+const CUSTOMER = 'ada@example.com';
+const shared = {};
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('gantry serves the app at / beside the API; unknown paths get the translated 404 page', async (b) => {
+  const page = await newPage(b);
+  const home = await page.goto(`${BASE}/`);
+  assert(home.status() === 200, `/ answered ${home.status()}`);
+  await page.waitForURL((u) => u.pathname === '/login/');
+  const missing = await page.goto(`${BASE}/no/such/page`);
+  assert(missing.status() === 404, `unknown path answered ${missing.status()}`);
+  await page.getByRole('heading', { name: 'This page does not exist' }).waitFor();
+  const health = await page.request.get(`${BASE}/healthz`);
+  assert(health.ok(), 'healthz still served');
+  const dir = await page.request.get(`${BASE}/console`, { maxRedirects: 0 });
+  assert(dir.status() === 308 && dir.headers().location === '/console/', `directory redirect ${dir.status()}`);
+  await page.context().close();
+});
+
+test('sign-in refuses a wrong password with a translated message, in English and Russian', async (b) => {
+  const page = await newPage(b);
+  await page.goto(`${BASE}/login/`);
+  await page.fill('#email', PLANNER);
+  await page.fill('#password', 'not-the-password');
+  await page.click('button[type=submit]');
+  const err = page.getByTestId('error-text');
+  await err.waitFor();
+  assert((await err.getAttribute('data-reason')) === 'AUTH_INVALID_CREDENTIALS', 'reason');
+  assert((await err.textContent()).includes('Wrong e-mail or password'), 'english text');
+  await page.getByRole('radio', { name: 'RU' }).click();
+  await waitFor(async () => (await err.textContent()).includes('Неверная эл. почта'), 'russian text');
+  assert((await page.getAttribute('html', 'lang')) === 'ru', 'html lang=ru');
+  await page.getByRole('radio', { name: 'EN' }).click();
+  await page.context().close();
+});
+
+test('a customer uploads an STL, sees the 3D preview, checks and prices, and orders', async (b) => {
+  const page = await newPage(b);
+  await login(page, CUSTOMER, { expectPath: '/portal/' });
+  const stl = writeArtifact('cube.stl', cubeStl(20));
+  await page.getByTestId('model-input').setInputFiles(stl);
+  await waitFor(async () => (await page.getByTestId('model-viewer').getAttribute('data-state')) !== 'loading', 'preview');
+  assert((await page.getByTestId('model-viewer').getAttribute('data-state')) === 'ready', '3D preview rendered');
+  await waitFor(async () => /20.*×.*20.*×.*20/.test((await page.getByTestId('model-size').textContent()) ?? ''), 'analysis size');
+  await page.getByTestId('get-prices').click();
+  const rows = page.getByTestId('price-row');
+  await rows.first().waitFor();
+  await page.getByTestId('order-quote').first().waitFor();
+  const text = await page.getByTestId('price-table').textContent();
+  assert(/€|EUR/.test(text), `prices shown: ${text}`);
+  await screenshot(page, 'portal-quote-1440');
+  await page.getByTestId('order-quote').first().click();
+  await page.waitForURL((u) => u.pathname === '/portal/order/');
+  shared.orderId = new URL(page.url()).searchParams.get('id');
+  await waitFor(async () => (await page.getByTestId('order-status').getAttribute('data-status')) === 'PLACED', 'order placed');
+  await screenshot(page, 'portal-order-1440');
+  await page.context().close();
+});
+
+test('a customer shops: catalog, product with reviews, cart, checkout', async (b) => {
+  const page = await newPage(b);
+  await login(page, CUSTOMER);
+  await page.goto(`${BASE}/portal/shop/`);
+  await page.getByTestId('product-card').first().waitFor();
+  const cards = await page.getByTestId('product-card').count();
+  assert(cards > 5, `catalog shows products (${cards})`);
+  await page.getByTestId('product-card').first().getByRole('button').click();
+  await page.getByTestId('product-panel').getByRole('heading', { name: 'Reviews' }).waitFor();
+  await page.fill('#shop-qty', '2');
+  await page.getByTestId('add-to-cart').click();
+  await page.getByText('Added to your cart.').waitFor();
+  await page.goto(`${BASE}/portal/cart/`);
+  await page.getByTestId('cart').waitFor();
+  await screenshot(page, 'portal-cart-1440');
+  await page.getByTestId('checkout').click();
+  await page.waitForURL((u) => u.pathname === '/portal/order/');
+  await waitFor(async () => (await page.getByTestId('order-status').getAttribute('data-status')) === 'PLACED', 'placed');
+  await page.context().close();
+});
+
+test('a customer cannot open staff pages, and the API refuses them anyway', async (b) => {
+  const page = await newPage(b);
+  await login(page, CUSTOMER);
+  await page.goto(`${BASE}/console/printers/`);
+  await page.waitForURL((u) => u.pathname === '/portal/');
+  const answer = await page.evaluate(async () => {
+    const s = JSON.parse(localStorage.getItem('gantry.session'));
+    const r = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.accessToken}` },
+      body: JSON.stringify({ query: '{ printers { id } }' }),
+    });
+    return r.json();
+  });
+  assert(answer.errors?.[0]?.extensions?.code === 'FORBIDDEN', `API answer: ${JSON.stringify(answer)}`);
+  await page.context().close();
+});
+
+test('bad uploads are refused with a translated reason', async (b) => {
+  const page = await newPage(b);
+  await login(page, CUSTOMER);
+  await page.getByTestId('model-input').setInputFiles(writeArtifact('notes.txt', 'hello'));
+  await page.getByText('This kind of file is not accepted').waitFor();
+  const broken = cubeStl(10).subarray(0, 200);
+  await page.getByTestId('model-input').setInputFiles(writeArtifact('broken.stl', broken));
+  const err = page.getByTestId('error-text');
+  await err.waitFor();
+  const reason = await err.getAttribute('data-reason');
+  assert(reason?.startsWith('MODEL_'), `reason ${reason}`);
+  assert(!(await err.textContent()).includes(reason), 'translated, not the code');
+  await page.context().close();
+});
+
+test('staff take the order through payment (the customer sees it live) and production; its jobs appear on the schedule after a re-plan', async (b) => {
+  assert(shared.orderId, 'an order from the customer test');
+  // The customer watches the order: its status must change live (orderStatus subscription).
+  const customer = await newPage(b);
+  await login(customer, CUSTOMER);
+  await customer.goto(`${BASE}/portal/order/?id=${shared.orderId}`);
+  await customer.getByTestId('order-status').waitFor();
+  await customer.evaluate(() => {
+    window.__noReload = true;
+  });
+  const admin = await newPage(b);
+  await login(admin, ADMIN);
+  await admin.goto(`${BASE}/console/order/?id=${shared.orderId}`);
+  await admin.getByTestId('order-pay').click();
+  await waitFor(async () => (await admin.getByTestId('order-status').getAttribute('data-status')) === 'PAID', 'paid');
+  await admin.context().close();
+  await waitFor(async () => (await customer.getByTestId('order-status').getAttribute('data-status')) === 'PAID', 'the customer sees PAID live');
+  assert(await customer.evaluate(() => window.__noReload === true), 'the customer page was not reloaded');
+  await customer.context().close();
+
+  const page = await newPage(b);
+  await login(page, PLANNER, { expectPath: '/console/' });
+  await page.goto(`${BASE}/console/order/?id=${shared.orderId}`);
+  await page.getByTestId('order-startProduction').click();
+  await waitFor(async () => (await page.getByTestId('order-status').getAttribute('data-status')) === 'IN_PRODUCTION', 'in production');
+  await page.getByTestId('job-row').first().waitFor();
+  await screenshot(page, 'console-order-1440');
+  await page.goto(`${BASE}/console/schedule/`);
+  await page.getByTestId('gantt').waitFor({ timeout: 30_000 });
+  await page.getByTestId('replan').click();
+  await waitFor(
+    async () => (await page.locator(`[data-testid=gantt-job][data-order="${shared.orderId}"]`).count()) > 0,
+    `jobs of order ${shared.orderId} on the schedule`,
+    30_000,
+  );
+  await screenshot(page, 'console-schedule-1440');
+  await page.context().close();
+});
+
+test('receiving a spool changes stock', async (b) => {
+  const page = await newPage(b);
+  await login(page, OPERATOR);
+  await page.goto(`${BASE}/console/inventory/`);
+  const row = page.getByTestId('stock-row').first();
+  await row.waitFor();
+  const grams = async () => Number((await row.getByTestId('on-hand').textContent()).replace(/[^\d]/g, ''));
+  const before = await grams();
+  await row.getByRole('button').click();
+  await page.getByTestId('receive-spool').click();
+  await page.fill('#spool-grams', '750');
+  await page.getByTestId('spool-submit').click();
+  await waitFor(async () => (await grams()) === before + 750, `on hand ${before} + 750`);
+  await screenshot(page, 'console-inventory-1440');
+  await page.context().close();
+});
+
+test('the printer grid updates live from a simulated agent, without a reload; pause and resume', async (b) => {
+  const page = await newPage(b);
+  await login(page, PLANNER);
+  await page.goto(`${BASE}/console/printers/`);
+  await page.getByTestId('printer-tile').first().waitFor();
+  await page.evaluate(() => {
+    window.__noReload = true;
+  });
+  const tokens = readFileSync(process.env.GANTRY_TOKENS, 'utf8');
+  const names = [...tokens.matchAll(/# printer \S+ (.+)$/gm)].map((m) => m[1].trim()).slice(0, 3);
+  assert(names.length === 3, `printer names from the tokens file: ${names}`);
+  const agent = spawn(
+    process.env.GANTRY_BIN,
+    ['agent', '--simulate', '--count', '3', '--tokens-file', process.env.GANTRY_TOKENS, '--server', BASE, '--speed', '30', '--status-secs', '1', '--progress-step', '2'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let agentLog = '';
+  agent.stderr.on('data', (d) => (agentLog = (agentLog + d).slice(-4000)));
+  try {
+    const tile = (n) => page.locator(`[data-testid=printer-tile][data-printer="${n}"]`);
+    const seen = new Map();
+    const printing = await waitFor(
+      async () => {
+        for (const n of names) {
+          const status = await tile(n).getByTestId('printer-status').getAttribute('data-status');
+          const progress = (await tile(n).getByTestId('printer-progress').count())
+            ? await tile(n).getByTestId('printer-progress').textContent()
+            : null;
+          if (status === 'PRINTING' && progress !== null) {
+            if (seen.has(n) && seen.get(n) !== progress) return n; // progress moved live
+            seen.set(n, progress);
+          }
+        }
+        return null;
+      },
+      'a simulated printer printing with live progress',
+      60_000,
+      500,
+    );
+    await screenshot(page, 'console-printers-1440');
+    await tile(printing).getByRole('button', { name: 'Pause' }).click();
+    await waitFor(async () => (await tile(printing).getByTestId('printer-status').getAttribute('data-status')) === 'PAUSED', 'paused');
+    await tile(printing).getByRole('button', { name: 'Resume' }).click();
+    await waitFor(async () => (await tile(printing).getByTestId('printer-status').getAttribute('data-status')) !== 'PAUSED', 'resumed');
+    assert(await page.evaluate(() => window.__noReload === true), 'the page was not reloaded');
+  } catch (e) {
+    throw new Error(`${e.message}\nagent log tail:\n${agentLog}`);
+  } finally {
+    agent.kill('SIGTERM');
+    await page.context().close();
+  }
+});
+
+test('an ended session sends the user to sign in and back', async (b) => {
+  const page = await newPage(b);
+  await login(page, PLANNER);
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('gantry.session'));
+    s.accessToken = 'forged.token.value';
+    localStorage.setItem('gantry.session', JSON.stringify(s));
+  });
+  await page.goto(`${BASE}/console/orders/`);
+  await page.waitForURL((u) => u.pathname === '/login/');
+  assert(decodeURIComponent(page.url()).includes('next=/console/orders/'), `next in ${page.url()}`);
+  await page.getByText('Your session has ended').waitFor();
+  await page.fill('#email', PLANNER);
+  await page.fill('#password', process.env.E2E_PASSWORD ?? 'e2e-password-123');
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => u.pathname === '/console/orders/');
+  await page.context().close();
+});
+
+const PAGES = {
+  [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
+  [CUSTOMER]: ['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/'],
+  [ADMIN]: ['/console/users/'],
+};
+
+test('main pages: no serious or critical accessibility violations (axe-core), light and dark', async (b) => {
+  const problems = [];
+  for (const [who, paths] of Object.entries(PAGES)) {
+    const page = await newPage(b);
+    await login(page, who);
+    for (const p of [...paths, '/gallery/']) {
+      for (const theme of ['light', 'dark']) {
+        await page.evaluate((t) => localStorage.setItem('gantry.prefs', JSON.stringify({ locale: 'en', theme: t })), theme);
+        await page.goto(`${BASE}${p}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(300);
+        for (const v of await axe(page)) problems.push(`${p} (${theme}): ${v.impact} ${v.id} ×${v.nodes} — ${v.help} ${JSON.stringify(v.target)}`);
+      }
+    }
+    await page.context().close();
+  }
+  assert(problems.length === 0, `violations:\n${problems.join('\n')}`);
+});
+
+test('every main page fits 375 px and 1440 px (screenshots kept)', async (b) => {
+  const wide = [];
+  for (const width of [375, 1440]) {
+    for (const [who, paths] of Object.entries(PAGES)) {
+      const page = await newPage(b, width);
+      await login(page, who);
+      for (const p of paths) {
+        await page.goto(`${BASE}${p}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(500);
+        if (!(await fitsWidth(page))) wide.push(`${p} at ${width}`);
+        await screenshot(page, `${p.replace(/\//g, '_').replace(/^_|_$/g, '') || 'home'}-${width}`);
+      }
+      await page.context().close();
+    }
+  }
+  const g = await newPage(b, 375);
+  await g.goto(`${BASE}/gallery/`);
+  await g.locator('main h1').waitFor();
+  await screenshot(g, 'gallery-375');
+  if (!(await fitsWidth(g))) wide.push('/gallery/ at 375');
+  await g.context().close();
+  assert(wide.length === 0, `wider than the viewport: ${wide.join(', ')}`);
+});
+
+test('ru/en switch translates the console and is remembered', async (b) => {
+  const page = await newPage(b);
+  await login(page, PLANNER);
+  await page.getByRole('radio', { name: 'RU' }).click();
+  await page.getByRole('link', { name: 'Принтеры' }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Обзор' }).waitFor();
+  await screenshot(page, 'console-overview-ru-1440');
+  await page.getByRole('radio', { name: 'EN' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.context().close();
+});
+
+const only = process.env.E2E_ONLY;
+const browser = await launch();
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  if (only && !t.name.includes(only)) continue;
+  const started = Date.now();
+  try {
+    await t.fn(browser);
+    passed++;
+    console.log(`ok    ${t.name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL  ${t.name}\n      ${String(e?.stack ?? e).split('\n').join('\n      ')}`);
+  }
+}
+await browser.close();
+console.log(`screenshots in ${ARTIFACTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

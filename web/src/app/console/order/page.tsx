@@ -1,0 +1,14 @@
+'use client';
+import { Suspense } from 'react';
+import { Page } from '@/components/shell';
+import { OrderDetail } from '@/components/order-detail';
+
+export default function OrderPage() {
+  return (
+    <Page perm="orders:read_all" area="console">
+      <Suspense>
+        <OrderDetail />
+      </Suspense>
+    </Page>
+  );
+}

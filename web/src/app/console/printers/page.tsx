@@ -1,0 +1,150 @@
+'use client';
+import { useMemo, useState } from 'react';
+import { Page } from '@/components/shell';
+import {
+  useCancelPrintMutation,
+  usePausePrintMutation,
+  usePrintersQuery,
+  useResumePrintMutation,
+} from '@/lib/api/endpoints/farm';
+import type { JobFieldsFragment, PrinterFieldsFragment, PrinterStatus } from '@/lib/graphql/generated';
+import { useFormat, useT } from '@/lib/i18n';
+import { useSession } from '@/lib/hooks';
+import { can } from '@/lib/api/session';
+import { Badge, Card, Field, Input, ProgressBar } from '@/components/ui/basics';
+import { Button } from '@/components/ui/button';
+import { Choice } from '@/components/ui/choice';
+import { Modal } from '@/components/ui/modal';
+import { ApiErrorView } from '@/components/errors';
+import { PRINTER_STATUSES, PrinterStatusBadge } from '@/components/status';
+
+function Tile({ p, job }: { p: PrinterFieldsFragment; job: JobFieldsFragment | undefined }) {
+  const t = useT();
+  const f = useFormat();
+  const s = useSession();
+  const mayOperate = can(s, 'production:operate') || can(s, 'production:plan');
+  const [pause, pauseState] = usePausePrintMutation();
+  const [resume, resumeState] = useResumePrintMutation();
+  const [cancel, cancelState] = useCancelPrintMutation();
+  const [asking, setAsking] = useState(false);
+  const [reason, setReason] = useState('');
+  const busy = pauseState.isLoading || resumeState.isLoading || cancelState.isLoading;
+  const error = pauseState.error ?? resumeState.error ?? cancelState.error;
+  return (
+    <Card data-testid="printer-tile" data-printer={p.name} aria-label={p.name}>
+      <div className="row">
+        <h3 style={{ margin: 0 }}>{p.name}</h3>
+        <span className="spacer" />
+        <PrinterStatusBadge status={p.status} />
+      </div>
+      <div className="muted">
+        {p.model} · {p.technology} · {p.nozzleUm / 1000} mm
+      </div>
+      {job ? (
+        <div className="stack" style={{ gap: 4, marginTop: 8 }}>
+          <div>
+            {t('printers.job', { id: job.id, order: job.orderId })}{' '}
+            <span data-testid="printer-progress">{job.progressPct} %</span>
+          </div>
+          <ProgressBar value={job.progressPct} label={t('printers.progress', { name: p.name })} />
+        </div>
+      ) : (
+        <p className="muted" style={{ margin: '8px 0' }}>
+          {t('printers.noJob')}
+        </p>
+      )}
+      <dl className="kv" style={{ marginTop: 8 }}>
+        <dt>{t('printers.material')}</dt>
+        <dd>{p.loadedMaterial ? `${p.loadedMaterial.code} (${p.loadedMaterial.colour})` : '—'}</dd>
+        <dt>{t('printers.agent')}</dt>
+        <dd>{p.agent ? `${p.agent.reportedState} · ${f.dateTime(p.agent.lastSeenAt)}` : t('printers.noAgent')}</dd>
+        <dt>{t('printers.hours')}</dt>
+        <dd>{f.number(p.printMinutesTotal / 60, 1)}</dd>
+      </dl>
+      {p.status === 'MAINTENANCE' && <Badge tone="warn">{t('printers.maintenance')}</Badge>}
+      {mayOperate && (p.status === 'PRINTING' || p.status === 'PAUSED') && (
+        <div className="row" style={{ marginTop: 8 }}>
+          {p.status === 'PRINTING' ? (
+            <Button size="sm" disabled={busy} onClick={() => pause({ printerId: p.id })}>
+              {t('printers.pause')}
+            </Button>
+          ) : (
+            <Button size="sm" disabled={busy} onClick={() => resume({ printerId: p.id })}>
+              {t('printers.resume')}
+            </Button>
+          )}
+          <Button size="sm" variant="danger" disabled={busy} onClick={() => setAsking(true)}>
+            {t('printers.cancel')}
+          </Button>
+        </div>
+      )}
+      {error ? <ApiErrorView error={error} /> : null}
+      <Modal open={asking} onOpenChange={setAsking} title={t('printers.cancelTitle', { name: p.name })}>
+        <form
+          className="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setAsking(false);
+            void cancel({ printerId: p.id, reason: reason || t('printers.cancelDefault') });
+          }}
+        >
+          <Field label={t('printers.cancelReason')} id={`reason-${p.id}`}>
+            <Input id={`reason-${p.id}`} value={reason} onChange={(e) => setReason(e.target.value)} />
+          </Field>
+          <div className="row">
+            <Button type="submit" variant="danger">
+              {t('printers.cancelConfirm')}
+            </Button>
+            <Button onClick={() => setAsking(false)}>{t('common.close')}</Button>
+          </div>
+        </form>
+      </Modal>
+    </Card>
+  );
+}
+
+function Grid() {
+  const t = useT();
+  const { data, error, isLoading } = usePrintersQuery();
+  const [status, setStatus] = useState<'all' | PrinterStatus>('all');
+  const [model, setModel] = useState('all');
+  const models = useMemo(() => [...new Set((data?.printers ?? []).map((p) => p.model))].sort(), [data]);
+  if (error) return <ApiErrorView error={error} />;
+  if (isLoading || !data) return <p className="muted">{t('common.loading')}</p>;
+  const jobs = new Map(data.printing.nodes.filter((j) => j.printerId).map((j) => [j.printerId!, j]));
+  const shown = data.printers.filter((p) => (status === 'all' || p.status === status) && (model === 'all' || p.model === model));
+  return (
+    <div className="stack">
+      <div className="row">
+        <Choice
+          label={t('printers.filterStatus')}
+          value={status}
+          onChange={setStatus}
+          items={[{ value: 'all', label: t('printers.allStatuses') }, ...PRINTER_STATUSES.map((s) => ({ value: s, label: t(`printerStatus.${s}`) }))]}
+        />
+        <Choice
+          label={t('printers.filterModel')}
+          value={model}
+          onChange={setModel}
+          items={[{ value: 'all', label: t('printers.allModels') }, ...models.map((m) => ({ value: m, label: m }))]}
+        />
+        <span className="muted">{t('printers.count', { n: shown.length, total: data.printers.length })}</span>
+      </div>
+      <div className="grid">
+        {shown.map((p) => (
+          <Tile key={p.id} p={p} job={p.status === 'PRINTING' || p.status === 'PAUSED' ? jobs.get(p.id) : undefined} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export default function PrintersPage() {
+  const t = useT();
+  return (
+    <Page perm="equipment:read" area="console">
+      <h1>{t('nav.printers')}</h1>
+      <Grid />
+    </Page>
+  );
+}

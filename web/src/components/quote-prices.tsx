@@ -1,0 +1,131 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { distinctMaterials, useCreateOrderFromQuoteMutation, useCreateQuoteMutation, useQuoteMaterialsQuery } from '@/lib/api/endpoints/quote';
+import { usePlaceOrderMutation } from '@/lib/api/endpoints/orders';
+import { asApiError } from '@/lib/api/errors';
+import type { CreateQuoteMutation, MaterialFieldsFragment } from '@/lib/graphql/generated';
+import { errorText, useFormat, useT } from '@/lib/i18n';
+import { Card, Field, Input } from './ui/basics';
+import { Button } from './ui/button';
+import { ApiErrorView } from './errors';
+
+type Row = { material: MaterialFieldsFragment } & (
+  | { quote: CreateQuoteMutation['createQuote']; error?: undefined }
+  | { quote?: undefined; error: unknown }
+);
+
+/** Prices of an uploaded model in every offered material, and ordering one of them. */
+export function QuotePrices({ modelId }: { modelId: string }) {
+  const t = useT();
+  const f = useFormat();
+  const router = useRouter();
+  const materials = useQuoteMaterialsQuery();
+  const [createQuote] = useCreateQuoteMutation();
+  const [fromQuote] = useCreateOrderFromQuoteMutation();
+  const [place] = usePlaceOrderMutation();
+  const [quantity, setQuantity] = useState('1');
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [orderError, setOrderError] = useState<unknown>(null);
+
+  const price = async () => {
+    const q = Math.max(1, Number.parseInt(quantity, 10) || 1);
+    setBusy(true);
+    const list = distinctMaterials(materials.data);
+    const got = await Promise.all(
+      list.map(async (m): Promise<Row> => {
+        const r = await createQuote({ input: { modelId, materialId: m.id, quantity: q } });
+        return 'data' in r && r.data ? { material: m, quote: r.data.createQuote } : { material: m, error: r.error };
+      }),
+    );
+    setRows(got);
+    setBusy(false);
+  };
+
+  const order = async (quoteId: string) => {
+    setBusy(true);
+    setOrderError(null);
+    const r = await fromQuote({ quoteId, idempotencyKey: `quote-${quoteId}` });
+    if ('error' in r) {
+      setOrderError(r.error);
+      setBusy(false);
+      return;
+    }
+    const id = r.data.createOrderFromQuote.id;
+    const p = await place({ id });
+    if ('error' in p) setOrderError(p.error);
+    router.push(`/portal/order/?id=${id}`);
+  };
+
+  return (
+    <Card>
+      <h2>{t('quote.prices')}</h2>
+      <ApiErrorView error={materials.error} />
+      <form
+        className="row"
+        style={{ alignItems: 'flex-end' }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void price();
+        }}
+      >
+        <Field label={t('quote.quantity')} id="quantity">
+          <Input id="quantity" type="number" min={1} max={10000} value={quantity} onChange={(e) => setQuantity(e.target.value)} />
+        </Field>
+        <Button type="submit" variant="primary" disabled={busy || !materials.data} data-testid="get-prices">
+          {t('quote.getPrices')}
+        </Button>
+      </form>
+      <p className="muted">{t('quote.breaks')}</p>
+      {rows && (
+        <div className="table-wrap">
+          <table className="table" data-testid="price-table">
+            <thead>
+              <tr>
+                <th>{t('quote.material')}</th>
+                <th>{t('quote.unitPrice')}</th>
+                <th>{t('quote.total')}</th>
+                <th>{t('quote.delivery')}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.material.id} data-testid="price-row" data-material={r.material.code}>
+                  <td>
+                    <span className="swatch" style={{ background: r.material.colour }} aria-hidden />
+                    {r.material.code} <span className="muted">{r.material.colour}</span>
+                  </td>
+                  {r.quote ? (
+                    <>
+                      <td>{f.money(r.quote.unitPrice)}</td>
+                      <td>
+                        {f.money(r.quote.total)}
+                        {r.quote.discountPct > 0 && <span className="muted"> (−{r.quote.discountPct} %)</span>}
+                      </td>
+                      <td>{r.quote.earliestDelivery ? f.dateTime(r.quote.earliestDelivery) : t('quote.noDelivery')}</td>
+                      <td>
+                        <Button size="sm" variant="primary" disabled={busy} onClick={() => void order(r.quote!.id)} data-testid="order-quote">
+                          {t('quote.order')}
+                        </Button>
+                      </td>
+                    </>
+                  ) : (
+                    <td colSpan={4} className="muted">
+                      {(() => {
+                        const e = asApiError(r.error);
+                        return e ? errorText(t, e) : t('error.INTERNAL');
+                      })()}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ApiErrorView error={orderError} />
+    </Card>
+  );
+}

@@ -1,0 +1,58 @@
+import type * as G from '@/lib/graphql/generated';
+import * as D from '@/lib/graphql/documents/equipment';
+import { api, req } from '../api';
+
+const eq = ['Printer', 'Plan'] as const;
+
+export const equipmentApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    printerDetail: b.query<G.PrinterDetailQuery, G.PrinterDetailQueryVariables>({
+      query: (v) => req(D.PrinterDetailDocument, v),
+      providesTags: ['Printer'],
+    }),
+    printerTokens: b.query<G.PrinterTokensQuery, G.PrinterTokensQueryVariables>({
+      query: (v) => req(D.PrinterTokensDocument, v),
+      providesTags: ['Printer'],
+    }),
+    createPrinter: b.mutation<G.CreatePrinterMutation, G.CreatePrinterMutationVariables>({
+      query: (v) => req(D.CreatePrinterDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    setPrinterStatus: b.mutation<G.SetPrinterStatusMutation, G.SetPrinterStatusMutationVariables>({
+      query: (v) => req(D.SetPrinterStatusDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    scheduleMaintenance: b.mutation<G.ScheduleMaintenanceMutation, G.ScheduleMaintenanceMutationVariables>({
+      query: (v) => req(D.ScheduleMaintenanceDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    completeMaintenance: b.mutation<G.CompleteMaintenanceMutation, G.CompleteMaintenanceMutationVariables>({
+      query: (v) => req(D.CompleteMaintenanceDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    cancelMaintenanceWindow: b.mutation<G.CancelMaintenanceWindowMutation, G.CancelMaintenanceWindowMutationVariables>({
+      query: (v) => req(D.CancelMaintenanceWindowDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    createPrinterToken: b.mutation<G.CreatePrinterTokenMutation, G.CreatePrinterTokenMutationVariables>({
+      query: (v) => req(D.CreatePrinterTokenDocument, v),
+      invalidatesTags: ['Printer'],
+    }),
+    revokePrinterToken: b.mutation<G.RevokePrinterTokenMutation, G.RevokePrinterTokenMutationVariables>({
+      query: (v) => req(D.RevokePrinterTokenDocument, v),
+      invalidatesTags: ['Printer'],
+    }),
+  }),
+});
+
+export const {
+  usePrinterDetailQuery,
+  usePrinterTokensQuery,
+  useCreatePrinterMutation,
+  useSetPrinterStatusMutation,
+  useScheduleMaintenanceMutation,
+  useCompleteMaintenanceMutation,
+  useCancelMaintenanceWindowMutation,
+  useCreatePrinterTokenMutation,
+  useRevokePrinterTokenMutation,
+} = equipmentApi;

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { orderActions } from '@/lib/orderActions';
+import { homeOf, navFor, safeNext } from '@/components/nav';
+import { timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
+import { modelExtension } from '@/lib/modelFile';
+import type { Session } from '@/lib/api/session';
+
+const as = (role: Session['user']['role'], permissions: string[]): Session => ({
+  accessToken: 'a',
+  refreshToken: 'r',
+  expiresAt: '2030-01-01T00:00:00Z',
+  user: { id: '1', email: 'x@y.z', displayName: 'X', role, customerId: role === 'CUSTOMER' ? '3' : null, permissions },
+});
+const planner = as('PLANNER', ['orders:read_all', 'production:read', 'production:plan', 'inventory:read', 'equipment:read']);
+const customer = as('CUSTOMER', ['orders:read_own', 'orders:place_own', 'reviews:write']);
+const accountant = as('ACCOUNTANT', ['orders:read_all', 'inventory:read', 'finance:read', 'crm:read']);
+
+describe('order lifecycle actions', () => {
+  it('follow the API lifecycle and the role', () => {
+    expect(orderActions('DRAFT', customer.user.permissions)).toEqual(['place', 'cancel']);
+    expect(orderActions('PLACED', customer.user.permissions)).toEqual(['cancel']);
+    expect(orderActions('PAID', customer.user.permissions)).toEqual([]);
+    expect(orderActions('PAID', planner.user.permissions)).toEqual(['startProduction']);
+    expect(orderActions('PLACED', ['orders:write'])).toEqual(['pay', 'cancel']);
+    expect(orderActions('DELIVERED', ['orders:write'])).toEqual(['refund']);
+    expect(orderActions('CANCELLED', ['orders:write', 'production:plan'])).toEqual([]);
+  });
+});
+
+describe('role-aware navigation', () => {
+  it('sends each role to its own home', () => {
+    expect(homeOf(null)).toBe('/login/');
+    expect(homeOf(planner)).toBe('/console/');
+    expect(homeOf(customer)).toBe('/portal/');
+    expect(homeOf(accountant)).toBe('/console/orders/');
+  });
+  it('shows customers no staff screens', () => {
+    const hrefs = navFor(customer).map((i) => i.href);
+    expect(hrefs).toEqual(['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/']);
+    expect(navFor(planner).map((i) => i.href)).toContain('/console/schedule/');
+  });
+  it('follows only same-site paths after sign-in', () => {
+    expect(safeNext('/console/printers/')).toBe('/console/printers/');
+    expect(safeNext('//evil.example/')).toBeNull();
+    expect(safeNext('/\\evil.example')).toBeNull();
+    expect(safeNext('https://evil.example/')).toBeNull();
+    expect(safeNext(null)).toBeNull();
+  });
+});
+
+describe('schedule geometry', () => {
+  it('draws only the visible rows of 100 printers', () => {
+    expect(visibleRows(0, 480, 100)).toEqual([0, Math.ceil(480 / ROW_HEIGHT) + 4]);
+    const [a, b] = visibleRows(50 * ROW_HEIGHT, 480, 100);
+    expect(a).toBe(46);
+    expect(b - a).toBeLessThan(30);
+    expect(visibleRows(99 * ROW_HEIGHT, 480, 100)[1]).toBe(100);
+  });
+  it('spans from before now to the last job', () => {
+    const now = Date.parse('2026-12-05T10:30:00Z');
+    const w = timeWindow(now, [Date.parse('2026-12-09T00:00:00Z')], 'day');
+    expect(w.start).toBe(Date.parse('2026-12-05T09:00:00Z'));
+    expect(w.end).toBe(Date.parse('2026-12-09T01:00:00Z'));
+    expect(xOf(w.start + 60 * 60_000, w, 'day')).toBe(90);
+  });
+});
+
+describe('model files', () => {
+  it('accepts only STL, 3MF and OBJ', () => {
+    expect(modelExtension('Bracket.STL')).toBe('stl');
+    expect(modelExtension('part.3mf')).toBe('3mf');
+    expect(modelExtension('a.obj')).toBe('obj');
+    expect(modelExtension('photo.png')).toBeNull();
+    expect(modelExtension('noext')).toBeNull();
+  });
+});
+
+describe('order colours', () => {
+  it('differ for neighbouring orders', async () => {
+    const { colourOf } = await import('@/lib/gantt');
+    const hues = ['16', '17', '18'].map((k) => Number(/hsl\((\d+)/.exec(colourOf(k))![1]));
+    expect(Math.abs(hues[0] - hues[1])).toBeGreaterThan(40);
+    expect(Math.abs(hues[1] - hues[2])).toBeGreaterThan(40);
+  });
+});
