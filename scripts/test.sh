@@ -63,5 +63,22 @@ failed=$(grep -Eo '[0-9]+ failed' /tmp/gantry-test.log | awk '{s+=$1} END {print
 sqlite=$(grep -Ec '::sqlite \.\.\. ok' /tmp/gantry-test.log || true)
 postgres=$(grep -Ec '::postgres \.\.\. ok' /tmp/gantry-test.log || true)
 log "repository suite: $sqlite tests passed on SQLite, $postgres on PostgreSQL"
+
+# 4. The web app: codegen drift, types, lint, unit tests, static export, browser tests against
+#    the gantry binary cargo test just built.
+log "web app (scripts/test-web.sh)"
+set +e
+GANTRY_BIN="$CARGO_TARGET_DIR/debug/gantry" bash scripts/test-web.sh 2>&1 | tee /tmp/gantry-test-web.log
+web_status=${PIPESTATUS[0]}
+set -e
+web_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/gantry-test-web.log | tail -1)
+web_passed=$(echo "$web_line" | grep -Eo '^[0-9]+' || echo 0)
+web_failed=$(echo "$web_line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
+if [ "$web_status" -ne 0 ] && [ "${web_failed:-0}" -eq 0 ]; then
+  web_failed=1 # the web checks failed before the browser tests counted anything
+fi
+passed=$((passed + ${web_passed:-0}))
+failed=$((failed + ${web_failed:-0}))
+[ "$status" -eq 0 ] && status=$web_status
 echo "total: $passed passed, $failed failed"
 exit "$status"
