@@ -4,8 +4,8 @@
 
 use std::future::Future;
 
-use gantry_engine::domain::protocol::{JobAssignment, Temperatures};
-use gantry_engine::error::{Coded, ErrorKind};
+use gantry_protocol::codes::{Coded, ErrorKind};
+use gantry_protocol::{JobAssignment, Temperatures};
 use thiserror::Error;
 
 /// Where the printer is with the job it was given.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use gantry_engine::domain::protocol::ServerMessage;
-use gantry_engine::error::{Coded, ErrorKind};
+use gantry_protocol::ServerMessage;
+use gantry_protocol::codes::{Coded, ErrorKind};
 use thiserror::Error;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

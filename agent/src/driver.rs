@@ -2,9 +2,7 @@
 //! calls, agent messages out through the [`Outbox`]. The connection ([`crate::conn`]) feeds it
 //! and sends what it produces; tests step it with a hand-driven clock.
 
-use gantry_engine::domain::protocol::{
-    AgentMessage, AgentState, JobAssignment, ServerMessage, Temperatures, error_is_final,
-};
+use gantry_protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage, Temperatures, error_is_final};
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
 use crate::outbox::Outbox;
@@ -275,10 +273,7 @@ impl<B: PrinterBackend> Driver<B> {
     }
 
     fn reject(&mut self, job: i64, reason: String) {
-        let reason: String = reason
-            .chars()
-            .take(gantry_engine::domain::protocol::MAX_TEXT_LEN)
-            .collect();
+        let reason: String = reason.chars().take(gantry_protocol::MAX_TEXT_LEN).collect();
         self.outbox.push(AgentMessage::JobRejected { job, reason });
     }
 
@@ -610,7 +605,7 @@ mod tests {
         .await;
         d.outbox.connection_lost();
         let (_, hello) = d.hello();
-        let hello: gantry_engine::domain::protocol::AgentEnvelope = serde_json::from_str(&hello).unwrap();
+        let hello: gantry_protocol::AgentEnvelope = serde_json::from_str(&hello).unwrap();
         let AgentMessage::Hello {
             state,
             current_job,
@@ -686,7 +681,7 @@ mod tests {
             .await;
             run_until(&mut d, 0, 20_000).await;
             let (_, hello) = d.hello();
-            let hello: gantry_engine::domain::protocol::AgentEnvelope = serde_json::from_str(&hello).unwrap();
+            let hello: gantry_protocol::AgentEnvelope = serde_json::from_str(&hello).unwrap();
             let AgentMessage::Hello {
                 state,
                 current_job,

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gantry_engine::error::{Coded, ErrorKind};
+use gantry_protocol::codes::{Coded, ErrorKind};
 use thiserror::Error;
 
 use crate::conn::{ConnError, LoopConfig};

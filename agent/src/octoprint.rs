@@ -2,7 +2,7 @@
 //! follows `GET /api/job` and `GET /api/printer`, and maps pause / resume / cancel onto
 //! `POST /api/job`. Authenticated with an OctoPrint API key (`X-Api-Key`).
 
-use gantry_engine::domain::protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Temperatures};
 use serde_json::Value;
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};

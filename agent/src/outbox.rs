@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use gantry_engine::domain::protocol::{AgentEnvelope, AgentMessage, PROTOCOL_VERSION};
+use gantry_protocol::{AgentEnvelope, AgentMessage, PROTOCOL_VERSION};
 
 /// A boot id for this agent process: the start time in microseconds, base 36 (unique across
 /// restarts of the agent, short enough to keep ids well under the protocol's limit).
@@ -173,6 +173,6 @@ mod tests {
             o.push(AgentMessage::Heartbeat {});
         }
         let id = o.push(AgentMessage::Heartbeat {});
-        assert!(id.len() <= gantry_engine::domain::protocol::MAX_MESSAGE_ID_LEN);
+        assert!(id.len() <= gantry_protocol::MAX_MESSAGE_ID_LEN);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use gantry_engine::domain::protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Temperatures};
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use gantry_agent::driver::{Driver, DriverConfig};
 use gantry_agent::octoprint::OctoPrint;
 use gantry_agent::outbox::Outbox;
-use gantry_engine::domain::protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage};
+use gantry_protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const API_KEY: &str = "0123456789ABCDEF0123456789ABCDEF";

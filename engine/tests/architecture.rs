@@ -44,7 +44,7 @@ fn assert_absent(dir: &str, forbidden: &[&str]) {
 #[test]
 fn domain_is_pure() {
     assert_absent(
-        "engine/src/domain",
+        "engine/domain/src",
         &[
             "sqlx",
             "actix",

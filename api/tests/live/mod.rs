@@ -171,16 +171,24 @@ impl Farm {
     /// `gantry agent --simulate` for every printer, logging to `agent.log`; `extra` flags after
     /// the common ones.
     pub fn agents(&self, count: usize, speed: i64, extra: &[&str]) -> Proc {
+        let cmd = gantry(&self.url, &self.data, self.port);
+        self.agents_with(cmd, &["agent"], count, speed, extra)
+    }
+
+    /// Like [`Farm::agents`], with another program (e.g. the standalone `gantry-agent`) and the
+    /// arguments before the agent flags.
+    pub fn agents_with(
+        &self,
+        mut cmd: Command,
+        pre: &[&str],
+        count: usize,
+        speed: i64,
+        extra: &[&str],
+    ) -> Proc {
         let log = std::fs::File::create(self.data.join("agent.log")).unwrap();
         Proc(
-            gantry(&self.url, &self.data, self.port)
-                .args([
-                    "agent",
-                    "--simulate",
-                    "--count",
-                    &count.to_string(),
-                    "--tokens-file",
-                ])
+            cmd.args(pre)
+                .args(["--simulate", "--count", &count.to_string(), "--tokens-file"])
                 .arg(&self.tokens)
                 .args([
                     "--server",

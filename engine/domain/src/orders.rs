@@ -32,11 +32,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::{Product, ProductionSpec};
-use crate::domain::types::{
+use crate::catalog::{Product, ProductionSpec};
+use crate::error::{Coded, ErrorKind};
+use crate::types::{
     Currency, CustomerId, JobId, MaterialId, Money, OrderId, OrderLineId, ProductId, Quantity, UserId,
 };
-use crate::error::{Coded, ErrorKind};
 
 /// Lowest accepted order priority.
 pub const PRIORITY_MIN: i64 = -1_000;
@@ -487,7 +487,7 @@ impl LineDraft {
 }
 
 fn line_text(line_no: i64, field: &'static str, s: &str) -> Result<String, OrderError> {
-    crate::domain::types::parse_name(field, s, LINE_TEXT_MAX).map_err(|e| OrderError::InvalidLine {
+    crate::types::parse_name(field, s, LINE_TEXT_MAX).map_err(|e| OrderError::InvalidLine {
         line_no,
         field,
         reason: e.reason.to_string(),

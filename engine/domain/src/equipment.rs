@@ -12,9 +12,9 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::domain::inventory::MaterialKind;
-use crate::domain::types::{MaintenancePlanId, MaintenanceWindowId, MaterialId, Money, PrinterId};
 use crate::error::{Coded, ErrorKind};
+use crate::inventory::MaterialKind;
+use crate::types::{MaintenancePlanId, MaintenanceWindowId, MaterialId, Money, PrinterId};
 
 /// Rejections of equipment commands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -613,14 +613,14 @@ pub struct MaintenanceLogEntry {
     pub printer_id: PrinterId,
     pub plan_id: Option<MaintenancePlanId>,
     pub performed_at: DateTime<Utc>,
-    pub performed_by: Option<crate::domain::types::UserId>,
+    pub performed_by: Option<crate::types::UserId>,
     pub note: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::types::{Currency, from_millis};
+    use crate::types::{Currency, from_millis};
     use expect_test::expect;
 
     #[test]

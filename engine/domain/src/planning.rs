@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::equipment::{MaintenanceWindow, Printer, PrinterStatus, WindowState};
-use crate::domain::inventory::Material;
-use crate::domain::production::{Job, JobState};
-use crate::domain::types::{JobId, MaterialId, PrinterId};
+use crate::equipment::{MaintenanceWindow, Printer, PrinterStatus, WindowState};
+use crate::inventory::Material;
+use crate::production::{Job, JobState};
+use crate::types::{JobId, MaterialId, PrinterId};
 
 /// Minutes to change material on a printer (between two different setup classes).
 pub const MATERIAL_CHANGE_MINUTES: i64 = 15;
@@ -214,9 +214,9 @@ mod tests {
         assert_eq!(minutes_from(now, now - chrono::Duration::minutes(5)), 0);
     }
 
-    use crate::domain::equipment::{Dimensions, Technology};
-    use crate::domain::inventory::MaterialKind;
-    use crate::domain::types::{Currency, Grams, MaintenanceWindowId, Money, OrderId, OrderLineId};
+    use crate::equipment::{Dimensions, Technology};
+    use crate::inventory::MaterialKind;
+    use crate::types::{Currency, Grams, MaintenanceWindowId, Money, OrderId, OrderLineId};
 
     fn t0() -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default()

@@ -19,8 +19,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::types::{Grams, MaterialId, Money, ReservationId, SpoolId};
 use crate::error::{Coded, ErrorKind};
+use crate::types::{Grams, MaterialId, Money, ReservationId, SpoolId};
 
 /// Longest accepted job key.
 pub const JOB_KEY_MAX: usize = 128;
@@ -610,7 +610,7 @@ pub fn plan_draw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::types::Currency;
+    use crate::types::Currency;
     use expect_test::expect;
 
     fn g(v: i64) -> Grams {

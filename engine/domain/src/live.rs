@@ -21,10 +21,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::equipment::PrinterStatus;
-use crate::domain::production::{Job, JobState};
-use crate::domain::protocol::AgentState;
-use crate::domain::types::{JobId, MaterialId, PrinterId};
+use crate::equipment::PrinterStatus;
+use crate::production::{Job, JobState};
+use crate::protocol::AgentState;
+use crate::types::{JobId, MaterialId, PrinterId};
 
 /// How many heartbeat intervals a printer may miss before it is marked offline.
 pub const MISSED_HEARTBEATS: u32 = 3;
@@ -502,7 +502,7 @@ impl Debouncer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::types::{OrderId, OrderLineId};
+    use crate::types::{OrderId, OrderLineId};
     use PrinterStatus as S;
 
     fn t(secs: i64) -> DateTime<Utc> {

@@ -1,5 +1,6 @@
 //! The printer-agent protocol: the JSON messages exchanged over the `/agent/ws` WebSocket
 //! (pure data and validation; the transport lives in `api`, the behaviour in `actors`).
+//! A crate of its own so that the agent (`gantry-agent`) depends on it and not on the engine.
 //!
 //! Every message is one JSON object in one text frame. Agent → server messages carry the
 //! protocol version `v` and a message id `id`, unique per printer (a repeat after a reconnect
@@ -15,7 +16,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::error::{Coded, ErrorKind};
+pub mod codes;
+
+use crate::codes::{Coded, ErrorKind};
 
 /// The protocol version this server speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

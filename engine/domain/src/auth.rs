@@ -13,9 +13,9 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::types::{PrinterId, UserId};
-use crate::domain::users::{Permission, Role};
 use crate::error::{Coded, ErrorKind};
+use crate::types::{PrinterId, UserId};
+use crate::users::{Permission, Role};
 
 /// Shortest accepted password, in characters.
 pub const PASSWORD_MIN_CHARS: usize = 10;

@@ -22,15 +22,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::ProductionSpec;
-use crate::domain::equipment::{Printer, PrinterStatus, Technology};
-use crate::domain::inventory::Material;
-use crate::domain::planning::{PlanJob, PlanningInput, PlanningProblem, minutes_from, scaled_minutes};
-use crate::domain::production::JobState;
-use crate::domain::types::{
-    Currency, CustomerId, JobId, MaterialId, ModelFileId, Money, OrderId, PrinterId, UserId,
-};
+use crate::catalog::ProductionSpec;
+use crate::equipment::{Printer, PrinterStatus, Technology};
 use crate::error::{Coded, ErrorKind};
+use crate::inventory::Material;
+use crate::planning::{PlanJob, PlanningInput, PlanningProblem, minutes_from, scaled_minutes};
+use crate::production::JobState;
+use crate::types::{Currency, CustomerId, JobId, MaterialId, ModelFileId, Money, OrderId, PrinterId, UserId};
 
 /// Largest quantity of one quote.
 pub const MAX_QUANTITY: i64 = 100_000;
@@ -931,12 +929,12 @@ mod tests {
         let material = Material {
             id: MaterialId(1),
             code: "PLA-BLK".into(),
-            kind: crate::domain::inventory::MaterialKind::Pla,
+            kind: crate::inventory::MaterialKind::Pla,
             colour: "black".into(),
             diameter_um: 1750,
             density_mg_cm3: 1240,
             price_per_kg: eur(2000),
-            low_stock_grams: crate::domain::types::Grams::ZERO,
+            low_stock_grams: crate::types::Grams::ZERO,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
         };
         let cand = |p: i64, min: i64| Candidate {

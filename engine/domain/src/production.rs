@@ -34,9 +34,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::orders::{Order, OrderLine};
-use crate::domain::types::{JobId, MaterialId, OrderId, OrderLineId, PrinterId};
 use crate::error::{Coded, ErrorKind};
+use crate::orders::{Order, OrderLine};
+use crate::types::{JobId, MaterialId, OrderId, OrderLineId, PrinterId};
 
 /// Longest failure reason or event note.
 pub const NOTE_MAX: usize = 1_000;
@@ -348,9 +348,9 @@ pub fn clean_note(note: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::ProductionSpec;
-    use crate::domain::orders::OrderStatus;
-    use crate::domain::types::{Currency, CustomerId, Money, Quantity};
+    use crate::catalog::ProductionSpec;
+    use crate::orders::OrderStatus;
+    use crate::types::{Currency, CustomerId, Money, Quantity};
 
     #[test]
     fn every_transition_pair() {

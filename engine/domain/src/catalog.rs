@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::types::{CategoryId, CustomerId, MaterialId, Money, ProductId, ReviewId, ValueError};
 use crate::error::{Coded, ErrorKind};
+use crate::types::{CategoryId, CustomerId, MaterialId, Money, ProductId, ReviewId, ValueError};
 
 /// Longest category slug.
 pub const SLUG_MAX: usize = 64;
@@ -183,7 +183,7 @@ impl NewCategory {
     pub fn validate(&self) -> Result<NewCategory, CatalogError> {
         Ok(NewCategory {
             parent_id: self.parent_id,
-            name: crate::domain::types::parse_name("category name", &self.name, NAME_MAX)?,
+            name: crate::types::parse_name("category name", &self.name, NAME_MAX)?,
             slug: parse_slug(&self.slug)?,
         })
     }
@@ -305,7 +305,7 @@ impl NewProduct {
     pub fn validate(&self) -> Result<NewProduct, CatalogError> {
         Ok(NewProduct {
             sku: parse_sku(&self.sku)?,
-            name: crate::domain::types::parse_name("product name", &self.name, NAME_MAX)?,
+            name: crate::types::parse_name("product name", &self.name, NAME_MAX)?,
             description: parse_description(&self.description)?,
             category_id: self.category_id,
             model_ref: parse_model_ref(self.model_ref.as_deref())?,
@@ -336,7 +336,7 @@ impl Product {
     pub fn apply(&self, patch: &ProductPatch, now: DateTime<Utc>) -> Result<Product, CatalogError> {
         let mut p = self.clone();
         if let Some(name) = &patch.name {
-            p.name = crate::domain::types::parse_name("product name", name, NAME_MAX)?;
+            p.name = crate::types::parse_name("product name", name, NAME_MAX)?;
         }
         if let Some(d) = &patch.description {
             p.description = parse_description(d)?;
@@ -402,11 +402,7 @@ fn parse_description(s: &str) -> Result<String, CatalogError> {
 pub fn parse_model_ref(s: Option<&str>) -> Result<Option<String>, CatalogError> {
     match s {
         None => Ok(None),
-        Some(s) => Ok(Some(crate::domain::types::parse_name(
-            "model_ref",
-            s,
-            MODEL_REF_MAX,
-        )?)),
+        Some(s) => Ok(Some(crate::types::parse_name("model_ref", s, MODEL_REF_MAX)?)),
     }
 }
 
@@ -493,7 +489,7 @@ impl RatingSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::types::Currency;
+    use crate::types::Currency;
 
     #[test]
     fn slugs() {

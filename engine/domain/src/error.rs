@@ -4,57 +4,13 @@
 //! `ORDER_ILLEGAL_TRANSITION`) and a [`ErrorKind`], which the API maps to GraphQL
 //! `extensions.code`. Codes are contracts: never rename one.
 
-use crate::domain::{
+use crate::{
     auth::AuthError, catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError,
     orders::OrderError, printing::PrintingError, production::ProductionError, types::ValueError,
     users::UserError,
 };
 
-/// Broad category of an error; one row per kind in the API's error table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum ErrorKind {
-    Validation,
-    NotFound,
-    Forbidden,
-    Unauthenticated,
-    Conflict,
-    RateLimited,
-    Internal,
-}
-
-impl ErrorKind {
-    /// All kinds, in table order.
-    pub const ALL: [ErrorKind; 7] = [
-        ErrorKind::Validation,
-        ErrorKind::NotFound,
-        ErrorKind::Forbidden,
-        ErrorKind::Unauthenticated,
-        ErrorKind::Conflict,
-        ErrorKind::RateLimited,
-        ErrorKind::Internal,
-    ];
-
-    /// The stable code used in GraphQL `extensions.code` and in CLI output.
-    pub fn as_code(self) -> &'static str {
-        match self {
-            ErrorKind::Validation => "VALIDATION",
-            ErrorKind::NotFound => "NOT_FOUND",
-            ErrorKind::Forbidden => "FORBIDDEN",
-            ErrorKind::Unauthenticated => "UNAUTHENTICATED",
-            ErrorKind::Conflict => "CONFLICT",
-            ErrorKind::RateLimited => "RATE_LIMITED",
-            ErrorKind::Internal => "INTERNAL",
-        }
-    }
-}
-
-/// Implemented by every module error: a stable code and its kind.
-pub trait Coded {
-    /// Stable machine-readable code, e.g. `STOCK_INSUFFICIENT`.
-    fn code(&self) -> &'static str;
-    /// The broad category.
-    fn kind(&self) -> ErrorKind;
-}
+pub use gantry_protocol::codes::{Coded, ErrorKind};
 
 /// A rejected domain command, from any module.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

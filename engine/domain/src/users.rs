@@ -10,8 +10,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::types::{CustomerId, UserId};
 use crate::error::{Coded, ErrorKind};
+use crate::types::{CustomerId, UserId};
 
 /// Longest accepted e-mail address (RFC 5321 path limit).
 pub const EMAIL_MAX: usize = 254;

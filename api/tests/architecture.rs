@@ -1,0 +1,141 @@
+//! Architecture invariants that the crate graph states, checked on `cargo metadata`: the pure
+//! domain and the agent protocol have no I/O dependencies, and the printer agent does not depend
+//! on the engine (so a printer host builds neither HiGHS nor sqlx nor zip).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+/// The host's target triple (the dependencies of other platforms are not looked at).
+fn host() -> String {
+    let out = std::process::Command::new("rustc").arg("-vV").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap()
+        .to_string()
+}
+
+/// Package name → its normal (not dev, not build) dependencies' package names, as resolved.
+fn graph() -> &'static BTreeMap<String, BTreeSet<String>> {
+    static GRAPH: std::sync::OnceLock<BTreeMap<String, BTreeSet<String>>> = std::sync::OnceLock::new();
+    GRAPH.get_or_init(read_graph)
+}
+
+fn read_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+            &host(),
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut g = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let deps = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
+            .map(|d| names[d["pkg"].as_str().unwrap()].to_string())
+            .collect();
+        g.insert(names[node["id"].as_str().unwrap()].to_string(), deps);
+    }
+    g
+}
+
+/// Every package `root` depends on, directly or not (normal dependencies).
+fn closure(g: &BTreeMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(p) = todo.pop() {
+        for d in g.get(&p).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn assert_free_of(root: &str, forbidden: &[&str]) {
+    let g = graph();
+    assert!(g.contains_key(root), "no package {root}");
+    let deps = closure(g, root);
+    let found: Vec<&&str> = forbidden.iter().filter(|f| deps.contains(**f)).collect();
+    assert!(found.is_empty(), "{root} depends on {found:?}");
+}
+
+#[test]
+fn the_domain_crate_has_no_io_dependencies() {
+    assert_free_of(
+        "gantry-domain",
+        &[
+            "sqlx",
+            "sqlx-core",
+            "tokio",
+            "actix",
+            "actix-web",
+            "async-graphql",
+            "reqwest",
+            "gantry-engine",
+            "gantry-solver",
+        ],
+    );
+}
+
+#[test]
+fn the_protocol_crate_is_data_only() {
+    assert_free_of(
+        "gantry-protocol",
+        &["sqlx-core", "tokio", "actix", "async-graphql", "gantry-domain"],
+    );
+}
+
+#[test]
+fn the_agent_depends_on_the_protocol_not_the_engine() {
+    assert_free_of(
+        "gantry-agent",
+        &[
+            "gantry-engine",
+            "gantry-domain",
+            "gantry-solver",
+            "sqlx",
+            "sqlx-core",
+            "highs",
+            "highs-sys",
+            "good_lp",
+            "zip",
+        ],
+    );
+    assert!(closure(graph(), "gantry-agent").contains("gantry-protocol"));
+}
+
+#[test]
+fn the_solver_knows_no_database_actors_or_graphql() {
+    assert_free_of(
+        "gantry-solver",
+        &["sqlx-core", "tokio", "actix", "async-graphql", "gantry-engine"],
+    );
+}
