@@ -32,6 +32,8 @@ pub struct FarmConfig {
     /// How long a pause / resume / cancel asked through the API waits for the agent's
     /// confirmation.
     pub control_timeout_secs: u64,
+    /// How long committed events stay in the event outbox, days (pruned hourly).
+    pub events_retention_days: u64,
 }
 
 impl Default for FarmConfig {
@@ -43,6 +45,7 @@ impl Default for FarmConfig {
             solve_seconds: 1.0,
             slice_on_demand: false,
             control_timeout_secs: 15,
+            events_retention_days: 30,
         }
     }
 }

@@ -236,19 +236,21 @@ impl Actor for Scheduler {
             }
             .into_actor(self),
         );
-        // Old message ids are pruned hourly.
+        // Old message ids and events past their retention are pruned hourly.
         ctx.run_interval(Duration::from_secs(3600), |act, _| {
             let db = act.fx.db.clone();
+            let keep = chrono::Duration::days(i64::try_from(act.fx.cfg.events_retention_days).unwrap_or(30));
             actix::spawn(async move {
                 let res = async {
                     let mut tx = db.begin().await?;
                     let n = store::prune_messages(&mut tx, Utc::now()).await?;
+                    let e = gantry_engine::store::events::prune(&mut tx, Utc::now() - keep).await?;
                     tx.commit().await?;
-                    Ok::<_, StoreError>(n)
+                    Ok::<_, StoreError>((n, e))
                 }
                 .await;
                 if let Err(e) = res {
-                    tracing::warn!(error = %e, "pruning agent message ids failed");
+                    tracing::warn!(error = %e, "pruning agent message ids and old events failed");
                 }
             });
         });

@@ -85,6 +85,9 @@ pub struct Config {
     /// How long a verified bearer token's principal is remembered, seconds; 0: not at all
     /// (`GANTRY_AUTH_CACHE_SECS`). Bounds how late a revocation made by another process is seen.
     pub auth_cache_secs: u64,
+    /// How long committed events stay in the event outbox, days (`GANTRY_EVENTS_RETENTION_DAYS`);
+    /// older ones are pruned hourly.
+    pub events_retention_days: u64,
     /// The built web app served at `/` (`GANTRY_WEB_DIR`; default `web/out` when built).
     pub web_dir: Option<PathBuf>,
 }
@@ -130,6 +133,7 @@ struct FileConfig {
     max_upload_bytes: Option<String>,
     slicer: Option<String>,
     auth_cache_secs: Option<String>,
+    events_retention_days: Option<String>,
     web_dir: Option<String>,
 }
 
@@ -159,6 +163,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
     ("GANTRY_SLICER", "slicer"),
     ("GANTRY_AUTH_CACHE_SECS", "auth_cache_secs"),
+    ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),
     ("GANTRY_WEB_DIR", "web_dir"),
 ];
 
@@ -210,6 +215,7 @@ impl Config {
             ("max_upload_bytes", file.max_upload_bytes),
             ("slicer", file.slicer),
             ("auth_cache_secs", file.auth_cache_secs),
+            ("events_retention_days", file.events_retention_days),
             ("web_dir", file.web_dir),
         ]);
         let get = |var: &'static str| -> Option<String> {
@@ -386,6 +392,7 @@ impl Config {
         let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
         let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
         let auth_cache_secs = number("GANTRY_AUTH_CACHE_SECS", 5, 0, 60)? as u64;
+        let events_retention_days = number("GANTRY_EVENTS_RETENTION_DAYS", 30, 1, 3650)? as u64;
         let web_dir = crate::web_static::resolve_dir(get("GANTRY_WEB_DIR"))?;
 
         Ok(Config {
@@ -410,6 +417,7 @@ impl Config {
             max_upload_bytes,
             slicer,
             auth_cache_secs,
+            events_retention_days,
             web_dir,
         })
     }

@@ -424,6 +424,7 @@ pub fn farm_config(config: &Config) -> FarmConfig {
         heartbeat_secs: config.agent_heartbeat_secs,
         replan_debounce_ms: config.replan_debounce_ms,
         slice_on_demand: crate::slicer::Slicer::new(&config.slicer).available(),
+        events_retention_days: config.events_retention_days,
         ..FarmConfig::default()
     }
 }

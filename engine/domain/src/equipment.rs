@@ -10,7 +10,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Coded, ErrorKind};
 use crate::inventory::MaterialKind;
@@ -141,7 +141,7 @@ impl fmt::Display for Technology {
 }
 
 /// Operational status of a printer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrinterStatus {
     Idle,

@@ -282,7 +282,7 @@ async fn lock_printer(tx: &mut Tx, id: PrinterId) -> StoreResult<Printer> {
 /// Moves a printer to `to` if the status machine allows it (`PRINTER_ILLEGAL_TRANSITION`).
 pub async fn set_status(
     tx: &mut Tx,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     id: PrinterId,
     to: PrinterStatus,
 ) -> StoreResult<Printer> {
@@ -293,6 +293,24 @@ pub async fn set_status(
         .bind(id.0)
         .execute(&mut **tx)
         .await?;
+    if status != p.status {
+        let job = sqlx::query(
+            "SELECT id, progress_pct FROM jobs WHERE printer_id = $1 AND state = 'printing' ORDER BY id LIMIT 1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let job_id: Option<i64> = job.as_ref().map(|r| col(r, "jobs", "id")).transpose()?;
+        let progress_pct: Option<i64> = job.as_ref().map(|r| col(r, "jobs", "progress_pct")).transpose()?;
+        let event = crate::domain::events::Event::Printer(crate::domain::events::PrinterEvent {
+            printer_id: id.0,
+            from: p.status,
+            to: status,
+            job_id,
+            progress_pct,
+        });
+        super::events::append(tx, now, &event).await?;
+    }
     Ok(Printer { status, ..p })
 }
 

@@ -19,6 +19,7 @@ use sqlx::AnyConnection;
 
 use super::{StoreError, StoreResult, Tx, col, equipment, inventory, printing, production};
 use crate::domain::equipment::{Printer, PrinterStatus};
+use crate::domain::events::{Event, JobProgressEvent, PlanEvent};
 use crate::domain::inventory::{InventoryError, ReservationState};
 use crate::domain::live::{self as domain, MESSAGE_ID_RETENTION_HOURS};
 use crate::domain::printing::ModelRecord;
@@ -190,7 +191,21 @@ pub async fn advance_progress(
     .bind(printer.0)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let row = sqlx::query("SELECT order_id, progress_pct FROM jobs WHERE id = $1")
+        .bind(job.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let event = Event::JobProgress(JobProgressEvent {
+        job_id: job.0,
+        order_id: col(&row, "jobs", "order_id")?,
+        printer_id: printer.0,
+        progress_pct: col(&row, "jobs", "progress_pct")?,
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(true)
 }
 
 /// What an agent's `hello` says about its printer.
@@ -746,6 +761,12 @@ pub async fn persist_plan(tx: &mut Tx, now: DateTime<Utc>, plan: &PlanWrite) -> 
             .await?;
     }
     out.held = held;
+    let event = Event::Plan(PlanEvent {
+        scheduled: i64::try_from(out.scheduled).unwrap_or(i64::MAX),
+        unscheduled: i64::try_from(out.unscheduled).unwrap_or(i64::MAX),
+        held: i64::try_from(out.held.len()).unwrap_or(i64::MAX),
+    });
+    super::events::append(tx, now, &event).await?;
     Ok(out)
 }
 

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "quote_delivery_reason",
         sql: include_str!("../../migrations/0009_quote_delivery_reason.sql"),
     },
+    Migration {
+        version: 10,
+        name: "events",
+        sql: include_str!("../../migrations/0010_events.sql"),
+    },
 ];
 
 impl Migration {

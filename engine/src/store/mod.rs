@@ -17,6 +17,7 @@ pub mod batch;
 pub mod catalog;
 pub mod demo;
 pub mod equipment;
+pub mod events;
 pub mod handover;
 pub mod inventory;
 pub mod live;

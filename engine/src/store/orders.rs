@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::catalog::ProductionSpec;
+use crate::domain::events::{Event, OrderEvent};
 use crate::domain::orders::{
     self, LineDraft, NewOrder, NewOrderLine, Order, OrderError, OrderFilter, OrderLine, OrderPage,
     OrderStatus, OrderWithLines, StatusChange,
@@ -252,6 +253,19 @@ async fn insert_history(
     .bind(note)
     .execute(&mut **tx)
     .await?;
+    let row = sqlx::query("SELECT customer_id FROM orders WHERE id = $1")
+        .bind(order.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let event = Event::Order(OrderEvent {
+        order_id: order.0,
+        customer_id: col(&row, "orders", "customer_id")?,
+        from,
+        to,
+        by_user_id: by.map(|u| u.0),
+        note: note.to_string(),
+    });
+    super::events::append(tx, now, &event).await?;
     Ok(())
 }
 

@@ -280,7 +280,17 @@ pub async fn create_quote(tx: &mut Tx, now: DateTime<Utc>, new: &NewQuote) -> St
     .bind(to_millis(new.expires_at))
     .fetch_one(&mut **tx)
     .await?;
-    get_quote(&mut *tx, QuoteId(col(&row, "quotes", "id")?)).await
+    let quote = get_quote(&mut *tx, QuoteId(col(&row, "quotes", "id")?)).await?;
+    let event = crate::domain::events::Event::Quote(crate::domain::events::QuoteEvent {
+        quote_id: quote.id.0,
+        customer_id: quote.customer_id.map(|c| c.0),
+        model_id: quote.model_id.0,
+        total_minor: quote.total.minor,
+        currency: quote.total.currency.as_str().to_string(),
+        earliest_delivery_at: quote.earliest_delivery.map(to_millis),
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(quote)
 }
 
 pub async fn get_quote(conn: &mut AnyConnection, id: QuoteId) -> StoreResult<Quote> {

@@ -13,6 +13,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::{StoreError, StoreResult, Tx, col};
+use crate::domain::events::{self as outbox, Event};
 use crate::domain::orders::{self as order_domain, Order, OrderStatus};
 use crate::domain::production::{
     self as domain, Job, JobEvent, JobState, NewJob, ProductionError, check_transition,
@@ -164,6 +165,22 @@ async fn insert_event(
     .bind(domain::clean_note(note))
     .execute(&mut **tx)
     .await?;
+    let row = sqlx::query("SELECT order_id, printer_id, progress_pct, attempt FROM jobs WHERE id = $1")
+        .bind(job.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    const T: &str = "jobs";
+    let event = Event::Job(outbox::JobEvent {
+        job_id: job.0,
+        order_id: col(&row, T, "order_id")?,
+        printer_id: col(&row, T, "printer_id")?,
+        from,
+        to,
+        progress_pct: col(&row, T, "progress_pct")?,
+        attempt: col(&row, T, "attempt")?,
+        note: domain::clean_note(note),
+    });
+    super::events::append(tx, now, &event).await?;
     Ok(())
 }
 

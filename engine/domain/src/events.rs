@@ -1,0 +1,196 @@
+//! Domain events: what happened, as a value. The store appends one to the event outbox in the
+//! same transaction as the change it describes (`store::events`), so no committed change goes
+//! without its event and no event exists for a change that was rolled back. The JSON of each
+//! payload is a public contract (`docs/events.md`; webhooks deliver it): fields are only ever
+//! added, and a breaking change bumps [`PAYLOAD_VERSION`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::equipment::PrinterStatus;
+use crate::orders::OrderStatus;
+use crate::production::JobState;
+
+/// The version of every payload's JSON shape.
+pub const PAYLOAD_VERSION: i64 = 1;
+
+/// One committed change others care about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Event {
+    Order(OrderEvent),
+    Job(JobEvent),
+    JobProgress(JobProgressEvent),
+    Printer(PrinterEvent),
+    MaterialLoaded(MaterialLoadedEvent),
+    Maintenance(MaintenanceEvent),
+    Plan(PlanEvent),
+    StockLow(StockLowEvent),
+    Quote(QuoteEvent),
+}
+
+/// An order was created (`from: null`) or moved to another status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub by_user_id: Option<i64>,
+    pub note: String,
+}
+
+/// A production job was created (`from: null`) or changed state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub job_id: i64,
+    pub order_id: i64,
+    pub printer_id: Option<i64>,
+    pub from: Option<JobState>,
+    pub to: JobState,
+    pub progress_pct: i64,
+    pub attempt: i64,
+    pub note: String,
+}
+
+/// A printing job's progress moved forward.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgressEvent {
+    pub job_id: i64,
+    pub order_id: i64,
+    pub printer_id: i64,
+    pub progress_pct: i64,
+}
+
+/// A printer moved to another status (`job_id`: the job printing on it, if any).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterEvent {
+    pub printer_id: i64,
+    pub from: PrinterStatus,
+    pub to: PrinterStatus,
+    pub job_id: Option<i64>,
+    pub progress_pct: Option<i64>,
+}
+
+/// A material was loaded into a printer (`material_id: null`: unloaded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaterialLoadedEvent {
+    pub printer_id: i64,
+    pub material_id: Option<i64>,
+}
+
+/// A maintenance window was planned, generated, completed or cancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceEvent {
+    pub window_id: i64,
+    pub printer_id: i64,
+    /// `scheduled`, `completed` or `cancelled`.
+    pub change: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// The scheduler persisted a new plan: how many jobs it placed, took off the plan and holds
+/// back (e.g. no stock). The plan itself is read with the `plan` query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanEvent {
+    pub scheduled: i64,
+    pub unscheduled: i64,
+    pub held: i64,
+}
+
+/// A material's available stock fell below its low-stock threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockLowEvent {
+    pub material_id: i64,
+    pub code: String,
+    pub available_grams: i64,
+    pub threshold_grams: i64,
+}
+
+/// A quote was priced and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteEvent {
+    pub quote_id: i64,
+    pub customer_id: Option<i64>,
+    pub model_id: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    pub earliest_delivery_at: Option<i64>,
+}
+
+impl Event {
+    /// The event's type, e.g. `job.state_changed` (stable; `docs/events.md` lists them all).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::Order(e) if e.from.is_none() => "order.created",
+            Event::Order(_) => "order.status_changed",
+            Event::Job(e) if e.from.is_none() => "job.created",
+            Event::Job(_) => "job.state_changed",
+            Event::JobProgress(_) => "job.progress",
+            Event::Printer(_) => "printer.status_changed",
+            Event::MaterialLoaded(_) => "printer.material_loaded",
+            Event::Maintenance(_) => "maintenance.changed",
+            Event::Plan(_) => "plan.changed",
+            Event::StockLow(_) => "stock.low",
+            Event::Quote(_) => "quote.created",
+        }
+    }
+
+    /// The kind and id of the thing that changed (`plan` has id 0: there is one plan).
+    pub fn aggregate(&self) -> (&'static str, i64) {
+        match self {
+            Event::Order(e) => ("order", e.order_id),
+            Event::Job(e) => ("job", e.job_id),
+            Event::JobProgress(e) => ("job", e.job_id),
+            Event::Printer(e) => ("printer", e.printer_id),
+            Event::MaterialLoaded(e) => ("printer", e.printer_id),
+            Event::Maintenance(e) => ("printer", e.printer_id),
+            Event::Plan(_) => ("plan", 0),
+            Event::StockLow(e) => ("material", e.material_id),
+            Event::Quote(e) => ("quote", e.quote_id),
+        }
+    }
+
+    /// The payload's JSON (the store appends it with [`Event::type_name`]).
+    pub fn payload_json(&self) -> Result<String, String> {
+        serde_json::to_string(self).map_err(|e| e.to_string())
+    }
+
+    /// Reads a stored event back from its type and JSON payload (an error for an unknown type
+    /// or a payload that does not fit it, e.g. one written by a newer version).
+    pub fn parse(type_name: &str, payload: &str) -> Result<Event, String> {
+        fn de<T: serde::de::DeserializeOwned>(p: &str) -> Result<T, String> {
+            serde_json::from_str(p).map_err(|e| e.to_string())
+        }
+        Ok(match type_name {
+            "order.created" | "order.status_changed" => Event::Order(de(payload)?),
+            "job.created" | "job.state_changed" => Event::Job(de(payload)?),
+            "job.progress" => Event::JobProgress(de(payload)?),
+            "printer.status_changed" => Event::Printer(de(payload)?),
+            "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
+            "maintenance.changed" => Event::Maintenance(de(payload)?),
+            "plan.changed" => Event::Plan(de(payload)?),
+            "stock.low" => Event::StockLow(de(payload)?),
+            "quote.created" => Event::Quote(de(payload)?),
+            other => return Err(format!("unknown event type {other:?}")),
+        })
+    }
+
+    /// Whether the change may change the plan: the scheduler re-plans after it. Changes the
+    /// scheduler and the printers make themselves (scheduling, starting, progress, the plan)
+    /// are not: they reach the scheduler directly, and re-planning on them would loop.
+    pub fn affects_plan(&self) -> bool {
+        match self {
+            Event::Order(e) => matches!(e.to, OrderStatus::Cancelled | OrderStatus::Refunded),
+            Event::Job(e) => e.from.is_none() || matches!(e.to, JobState::Cancelled | JobState::Queued),
+            Event::Printer(e) => [e.from, e.to].iter().any(|s| {
+                matches!(
+                    s,
+                    PrinterStatus::Maintenance | PrinterStatus::Offline | PrinterStatus::Error
+                )
+            }),
+            Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
+            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The event outbox (table `events`): [`append`] writes a domain event in the caller's
+//! transaction, so the event is committed with the change it describes, or not at all (a
+//! payload that cannot be serialised fails the transaction). Readers poll [`after`]; [`prune`]
+//! removes rows past the retention period.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::{StoreError, StoreResult, Tx, col};
+use crate::domain::events::{Event, PAYLOAD_VERSION};
+use crate::domain::types::{from_millis, to_millis};
+
+/// A committed event as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub type_name: String,
+    pub aggregate_type: String,
+    pub aggregate_id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub version: i64,
+    /// The payload as stored (JSON text).
+    pub payload: String,
+    /// The payload read back; an error for a type this build does not know.
+    pub event: Result<Event, String>,
+}
+
+/// Appends `event` in `tx`; returns its id.
+pub async fn append(tx: &mut Tx, now: DateTime<Utc>, event: &Event) -> StoreResult<i64> {
+    let payload = event
+        .payload_json()
+        .map_err(|e| StoreError::corrupt("events", format!("payload not serialisable: {e}")))?;
+    let (kind, id) = event.aggregate();
+    let row = sqlx::query(
+        "INSERT INTO events (type, aggregate_type, aggregate_id, occurred_at, version, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(event.type_name())
+    .bind(kind)
+    .bind(id)
+    .bind(to_millis(now))
+    .bind(PAYLOAD_VERSION)
+    .bind(payload)
+    .fetch_one(&mut **tx)
+    .await?;
+    col(&row, "events", "id")
+}
+
+const COLS: &str = "id, type, aggregate_type, aggregate_id, occurred_at, version, payload";
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<StoredEvent> {
+    const T: &str = "events";
+    let type_name: String = col(row, T, "type")?;
+    let payload: String = col(row, T, "payload")?;
+    Ok(StoredEvent {
+        id: col(row, T, "id")?,
+        event: Event::parse(&type_name, &payload),
+        type_name,
+        aggregate_type: col(row, T, "aggregate_type")?,
+        aggregate_id: col(row, T, "aggregate_id")?,
+        occurred_at: from_millis(col(row, T, "occurred_at")?),
+        version: col(row, T, "version")?,
+        payload,
+    })
+}
+
+/// Events with an id above `id`, oldest first, at most `limit`.
+pub async fn after(conn: &mut AnyConnection, id: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM events WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
+    .bind(id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The events with these ids that exist now (a reader re-checks ids it saw skipped: a
+/// transaction that took an id earlier may commit later).
+pub async fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<Vec<StoredEvent>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM events WHERE id IN ({list}) ORDER BY id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The highest event id now (0 when there is none).
+pub async fn last_id(conn: &mut AnyConnection) -> StoreResult<i64> {
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS id FROM events")
+        .fetch_one(&mut *conn)
+        .await?;
+    col(&row, "events", "id")
+}
+
+/// Removes events that occurred before `before`; returns how many.
+pub async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1")
+        .bind(to_millis(before))
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
