@@ -30,13 +30,15 @@ WORKDIR /build
 #    `[workspace] members` in Cargo.toml (api/tests/infrastructure.rs checks that it is).
 COPY Cargo.toml Cargo.lock ./
 COPY engine/Cargo.toml engine/
+COPY engine/protocol/Cargo.toml engine/protocol/
+COPY engine/domain/Cargo.toml engine/domain/
 COPY solver/Cargo.toml solver/
 COPY actors/Cargo.toml actors/
 COPY api/Cargo.toml api/
 COPY agent/Cargo.toml agent/
 COPY benches/Cargo.toml benches/
 RUN set -eux; \
-    for crate in engine solver actors api agent benches; do \
+    for crate in engine/protocol engine/domain engine solver actors api agent benches; do \
         mkdir -p "$crate/src"; \
         : > "$crate/src/lib.rs"; \
         sed -n 's/^path *= *"\(.*\)"/\1/p' "$crate/Cargo.toml" | while read -r target; do \
@@ -49,6 +51,8 @@ RUN set -eux; \
 
 # 2. The real sources. COPY keeps the files' own (older) modification times, so touch them or
 #    cargo would consider the stub builds of the workspace crates fresh and ship an empty binary.
+COPY engine/protocol engine/protocol
+COPY engine/domain engine/domain
 COPY engine engine
 COPY solver solver
 COPY actors actors
@@ -58,7 +62,7 @@ COPY benches benches
 RUN set -eux; \
     find engine solver actors api agent benches -type f -exec touch {} +; \
     cargo build --release --locked -p gantry-api --bin gantry; \
-    install -m 0755 target/release/gantry /usr/local/bin/gantry; \
+    install -s -m 0755 target/release/gantry /usr/local/bin/gantry; \
     gantry --version
 
 ############################ runtime ############################

@@ -219,6 +219,17 @@ pub fn job_message_effect(printer: PrinterId, job: &JobView, report: JobReport) 
     match report {
         JobReport::Accepted => match job.state {
             JobState::Scheduled | JobState::Printing if here => Effect::Nothing,
+            // Resent after a reconnect, once the hello or the messages after it settled the
+            // job: an acceptance is informational, nothing to refuse.
+            JobState::Done
+            | JobState::Failed
+            | JobState::Requeued
+            | JobState::Abandoned
+            | JobState::Cancelled
+                if here =>
+            {
+                Effect::AlreadyApplied
+            }
             _ => refuse("accept it"),
         },
         JobReport::Rejected => match job.state {
@@ -708,6 +719,9 @@ mod tests {
             (Done, Some(1), R::Failed, None),
             (Scheduled, Some(1), R::Accepted, Some(Nothing)),
             (Scheduled, Some(2), R::Accepted, None),
+            (Done, Some(1), R::Accepted, Some(AlreadyApplied)),
+            (Requeued, Some(1), R::Accepted, Some(AlreadyApplied)),
+            (Done, Some(2), R::Accepted, None),
             (Scheduled, Some(1), R::Rejected, Some(ok.clone())),
             (Queued, None, R::Rejected, Some(AlreadyApplied)),
             (Printing, Some(1), R::Paused, Some(ok.clone())),
