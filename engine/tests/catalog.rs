@@ -291,6 +291,15 @@ db_test!(products_crud_and_lookups, |db| {
             .unwrap()),
         [vase.id, lamp.id]
     );
+    // A category lists the products of its sub-categories too (Home ⊃ Vases).
+    let in_home = ProductFilter {
+        category_id: Some(home),
+        active: None,
+    };
+    assert_eq!(
+        ids(catalog::list_products(&mut conn, &in_home).await.unwrap()),
+        [vase.id, lamp.id]
+    );
     drop(conn);
 
     // Update: a patch changes only what it names.

@@ -707,3 +707,49 @@ gantry_engine::db_test!(planned_window_moves_earlier_when_print_hours_run_out, |
         now
     );
 });
+
+gantry_engine::db_test!(concurrent_window_generation_makes_one_window, |db| {
+    let p = printer(db, fdm("race")).await;
+    let mut tx = db.begin().await.unwrap();
+    equipment::create_plan(
+        &mut tx,
+        t0(),
+        &NewMaintenancePlan {
+            printer_id: p.id,
+            name: "belts".into(),
+            every_print_hours: None,
+            every_days: Some(30),
+            duration_minutes: 60,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // Two generators at once (e.g. two servers, or two planners pressing the button): both
+    // succeed and the plan has one planned window.
+    // On PostgreSQL both transactions are open before either reads (SQLite serialises write
+    // transactions at BEGIN, so there they simply run one after the other).
+    let concurrent = db.backend() == gantry_engine::store::Backend::Postgres;
+    let (t1, t2) = if concurrent {
+        (Some(db.begin().await.unwrap()), Some(db.begin().await.unwrap()))
+    } else {
+        (None, None)
+    };
+    let run = |tx: Option<gantry_engine::store::Tx>| async {
+        let mut tx = match tx {
+            Some(tx) => tx,
+            None => db.begin().await?,
+        };
+        let made = equipment::generate_windows(&mut tx, t0(), t0() + Duration::days(40)).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(made.len())
+    };
+    let (a, b) = tokio::join!(run(t1), run(t2));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a + b,
+        1,
+        "one run makes the window, the other finds it: {a} + {b}"
+    );
+    assert_eq!(count_rows(db, "maintenance_windows").await.unwrap(), 1);
+});

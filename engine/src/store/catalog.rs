@@ -289,10 +289,13 @@ pub async fn product_by_sku(conn: &mut AnyConnection, sku: &str) -> StoreResult<
 
 /// Products matching `filter`, by id.
 pub async fn list_products(conn: &mut AnyConnection, filter: &ProductFilter) -> StoreResult<Vec<Product>> {
+    // A category's products include those of its sub-categories, at any depth.
     let rows = sqlx::query(concat!(
-        "SELECT ",
+        "WITH RECURSIVE cats (id) AS (SELECT id FROM categories WHERE id = $1 \
+         UNION SELECT c.id FROM categories c JOIN cats ON c.parent_id = cats.id) \
+         SELECT ",
         product_cols!(),
-        " FROM products WHERE ($1 IS NULL OR category_id = $1) AND ($2 IS NULL OR active = $2) ORDER BY id"
+        " FROM products WHERE ($1 IS NULL OR category_id IN (SELECT id FROM cats)) AND ($2 IS NULL OR active = $2) ORDER BY id"
     ))
     .bind(filter.category_id.map(|c| c.0))
     .bind(filter.active.map(i64::from))

@@ -454,6 +454,8 @@ pub async fn generate_windows(
     now: DateTime<Utc>,
     horizon_end: DateTime<Utc>,
 ) -> StoreResult<Vec<MaintenanceWindow>> {
+    // Two runs at once would both see no planned window and both insert one.
+    super::serialise(tx, super::Lock::MaintenanceWindows).await?;
     let rows = sqlx::query(
         "SELECT p.id, p.printer_id, p.name, p.every_print_hours, p.every_days, p.duration_minutes, \
          p.last_done_at, p.last_done_print_minutes, r.print_minutes_total \

@@ -20,14 +20,7 @@ use crate::store::production::JobFilter;
 /// Serialises plan writes and hand-overs for the rest of the transaction (PostgreSQL: an
 /// advisory transaction lock; SQLite: every write transaction is already exclusive).
 pub async fn lock_plan(tx: &mut Tx) -> StoreResult<()> {
-    if tx.backend_name().eq_ignore_ascii_case("postgresql")
-        || tx.backend_name().eq_ignore_ascii_case("postgres")
-    {
-        sqlx::query("SELECT pg_advisory_xact_lock(727271)")
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
+    super::serialise(tx, super::Lock::Plan).await
 }
 
 /// Records that `job` is handed to `printer` (its `assign_job` is about to be sent). Whatever

@@ -248,6 +248,28 @@ pub async fn count_rows(db: &Db, table: &'static str) -> StoreResult<i64> {
 }
 
 /// Checks the database answers (`SELECT 1`).
+/// What a transaction may serialise on ([`serialise`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Plan writes and hand-overs (`handover::lock_plan`).
+    Plan = 727_271,
+    /// Generating maintenance windows (two runs at once would both insert a plan's window).
+    MaintenanceWindows = 727_272,
+}
+
+/// Serialises the rest of `tx` with every other transaction taking the same `lock`
+/// (PostgreSQL: an advisory transaction lock; SQLite: every write transaction is exclusive
+/// already).
+pub async fn serialise(tx: &mut Tx, lock: Lock) -> StoreResult<()> {
+    if tx.backend_name().to_ascii_lowercase().starts_with("postgres") {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn ping(db: &Db) -> StoreResult<()> {
     sqlx::query("SELECT 1 AS one").fetch_one(db.pool()).await?;
     Ok(())
