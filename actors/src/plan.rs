@@ -1,12 +1,11 @@
 //! From the farm's state to a persisted plan: read the inputs, hold jobs without stock,
 //! translate to the solver's problem, solve off the arbiter threads, and map the plan back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use gantry_engine::domain::live::{StockNeed, hold_for_stock};
 use gantry_engine::domain::planning::{
-    PlanningInput, PlanningProblem, at_minute, build_problem, exclude_rejections,
+    PlanningInput, PlanningProblem, at_minute, build_problem, exclude_rejections, split_held,
 };
 use gantry_engine::domain::production::{Job, JobState};
 use gantry_engine::domain::types::{JobId, MaterialId, PrinterId};
@@ -173,28 +172,11 @@ pub async fn compute(
             (l.material_id, l.on_hand - l.reserved + own)
         })
         .collect();
-    let codes: BTreeMap<MaterialId, &str> = levels.iter().map(|l| (l.material_id, l.code.as_str())).collect();
-    let needs: Vec<StockNeed> = input
-        .jobs
-        .iter()
-        .map(|j| StockNeed {
-            job: j.id,
-            material_id: j.material_id,
-            material_code: codes.get(&j.material_id).copied().unwrap_or("?").to_string(),
-            grams: j.grams,
-            priority: j.priority,
-            due_at: j.due_at,
-        })
-        .collect();
-    let mut held = hold_for_stock(&needs, &available);
-    let held_ids: BTreeSet<JobId> = held.iter().map(|(j, _)| *j).collect();
-    let mut solve_input_ = input.clone();
-    solve_input_.jobs.retain(|j| !held_ids.contains(&j.id));
+    // Refused jobs first (they hold no stock), then jobs without stock (one pure decision).
+    let (solve_input_, held) = split_held(now, &input, &rejected, &available);
     let mut problem = build_problem(now, &solve_input_);
-    let refused = exclude_rejections(&mut problem, &rejected);
-    let refused_ids: BTreeSet<JobId> = refused.iter().map(|(j, _)| *j).collect();
-    solve_input_.jobs.retain(|j| !refused_ids.contains(&j.id));
-    held.extend(refused);
+    // Takes the refusing printers out of the planned jobs' choices.
+    exclude_rejections(&mut problem, &rejected);
     let plan = solve_problem(problem, time_limit).await?;
     Ok(SolvedPlan {
         now,

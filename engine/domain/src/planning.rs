@@ -199,9 +199,71 @@ pub fn exclude_rejections(
     held
 }
 
+/// Which jobs to plan and which to hold back, with the reason: first the jobs every printer that
+/// could print them has refused ([`exclude_rejections`]; they will not print, so they hold no
+/// stock), then, among the rest, the jobs whose material is not in stock
+/// ([`hold_for_stock`](crate::live::hold_for_stock) over what is `available` per material).
+/// Returns the input to plan (held jobs taken out) and the held jobs.
+pub fn split_held(
+    now: DateTime<Utc>,
+    input: &PlanningInput,
+    rejected: &BTreeMap<JobId, Vec<(PrinterId, String)>>,
+    available: &BTreeMap<MaterialId, i64>,
+) -> (PlanningInput, Vec<(JobId, String)>) {
+    let mut all = build_problem(now, input);
+    let refused = exclude_rejections(&mut all, rejected);
+    let refused_ids: std::collections::BTreeSet<JobId> = refused.iter().map(|(j, _)| *j).collect();
+    let codes: BTreeMap<MaterialId, &str> = input.materials.iter().map(|m| (m.id, m.code.as_str())).collect();
+    let needs: Vec<crate::live::StockNeed> = input
+        .jobs
+        .iter()
+        .filter(|j| !refused_ids.contains(&j.id))
+        .map(|j| crate::live::StockNeed {
+            job: j.id,
+            material_id: j.material_id,
+            material_code: codes.get(&j.material_id).copied().unwrap_or("?").to_string(),
+            grams: j.grams,
+            priority: j.priority,
+            due_at: j.due_at,
+        })
+        .collect();
+    let mut held = crate::live::hold_for_stock(&needs, available);
+    held.extend(refused);
+    let ids: std::collections::BTreeSet<JobId> = held.iter().map(|(j, _)| *j).collect();
+    let mut plan = input.clone();
+    plan.jobs.retain(|j| !ids.contains(&j.id));
+    (plan, held)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_jobs_hold_no_stock() {
+        // Stock for one job of material 10. Job 1 (higher priority) was refused by the only
+        // printer that can print it; job 2 must get the stock, not be held for it.
+        let mut first = job(1, 10, 60, JobState::Queued);
+        first.priority = 9;
+        let input = PlanningInput {
+            jobs: vec![first, job(2, 10, 60, JobState::Queued)],
+            printing: vec![],
+            printers: vec![printer(1, &[MaterialKind::Pla], 100, PrinterStatus::Idle)],
+            materials: vec![material(10, "PLA-BLK", MaterialKind::Pla)],
+            windows: vec![],
+        };
+        let rejected = BTreeMap::from([(JobId(1), vec![(PrinterId(1), "no G-code".to_string())])]);
+        let available = BTreeMap::from([(MaterialId(10), 10)]);
+        let (plan, held) = split_held(t0(), &input, &rejected, &available);
+        assert_eq!(plan.jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [JobId(2)]);
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].0, JobId(1));
+        assert!(held[0].1.starts_with("rejected by every printer"), "{held:?}");
+        // Without the refusal, job 1 (higher priority) gets the stock and job 2 is held.
+        let (plan, held) = split_held(t0(), &input, &BTreeMap::new(), &available);
+        assert_eq!(plan.jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [JobId(1)]);
+        assert_eq!(held.iter().map(|(j, _)| *j).collect::<Vec<_>>(), [JobId(2)]);
+    }
 
     #[test]
     fn scaling_and_minutes() {
