@@ -189,11 +189,13 @@ test('the printer grid updates live from a simulated agent, without a reload; pa
     window.__noReload = true;
   });
   const tokens = readFileSync(process.env.GANTRY_TOKENS, 'utf8');
-  const names = [...tokens.matchAll(/# printer \S+ (.+)$/gm)].map((m) => m[1].trim()).slice(0, 3);
-  assert(names.length === 3, `printer names from the tokens file: ${names}`);
+  // Every printer gets a simulated agent: the plan may place the queued jobs on any printer, and
+  // a printer without an agent is never dispatched to (README limitations).
+  const names = [...tokens.matchAll(/# printer \S+ (.+)$/gm)].map((m) => m[1].trim());
+  assert(names.length >= 3, `printer names from the tokens file: ${names}`);
   const agent = spawn(
     process.env.GANTRY_BIN,
-    ['agent', '--simulate', '--count', '3', '--tokens-file', process.env.GANTRY_TOKENS, '--server', BASE, '--speed', '30', '--status-secs', '1', '--progress-step', '2'],
+    ['agent', '--simulate', '--count', String(names.length), '--tokens-file', process.env.GANTRY_TOKENS, '--server', BASE, '--speed', '30', '--status-secs', '1', '--progress-step', '2'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let agentLog = '';
