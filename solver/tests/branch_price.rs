@@ -5,21 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::OBJECTIVES;
+use common::{OBJECTIVES, later, value};
 use std::time::{Duration, Instant};
 
-use gantry_solver::plan::{Cursor, Sequences};
+use gantry_solver::plan::Sequences;
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{Instance, Problem, bp, check, dp};
 use serde_json::json;
-
-fn later() -> Instant {
-    Instant::now() + Duration::from_secs(120)
-}
-
-fn value(inst: &Instance, s: &Sequences) -> f64 {
-    s.evaluate(inst).unwrap().value
-}
 
 /// Runs branch-and-price from the construction heuristic's plan; returns (best value, run).
 fn run_bp(inst: &Instance, deadline: Instant) -> (f64, bp::BpRun) {
@@ -179,23 +171,7 @@ fn sub_problem_branch_and_price_equals_the_sub_dp() {
         let start = gantry_solver::heuristic::construct(&inst);
         assert!(start.unscheduled.is_empty());
         let printers = vec![0usize, 1];
-        let mut starts = Vec::new();
-        let mut suffixes = Vec::new();
-        let mut middles = Vec::new();
-        let mut jobs = Vec::new();
-        for &p in &printers {
-            let seq = &start.seqs[p];
-            let a = 1.min(seq.len());
-            let b = seq.len().saturating_sub(1).max(a);
-            let mut c = Cursor::new(&inst, p);
-            for &j in &seq[..a] {
-                c.push(&inst, p, j).unwrap();
-            }
-            starts.push(c);
-            suffixes.push(seq[b..].to_vec());
-            middles.push(seq[a..b].to_vec());
-            jobs.extend_from_slice(&seq[a..b]);
-        }
+        let (starts, suffixes, middles, jobs) = common::middle_sub(&inst, &start.seqs, &printers);
         if jobs.is_empty() || jobs.len() > 12 {
             continue;
         }

@@ -5,21 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::OBJECTIVES;
+use common::{OBJECTIVES, later, value};
 use std::time::{Duration, Instant};
 
-use gantry_solver::plan::{Cursor, Sequences};
+use gantry_solver::plan::Sequences;
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{Instance, ObjectiveWeights, Problem, bp, check, dp};
 use serde_json::json;
-
-fn later() -> Instant {
-    Instant::now() + Duration::from_secs(120)
-}
-
-fn value(inst: &Instance, s: &Sequences) -> f64 {
-    s.evaluate(inst).unwrap().value
-}
 
 const MIXED: [ObjectiveWeights; 2] = [
     OBJECTIVES[2],
@@ -144,21 +136,7 @@ fn mixed_sub_problem_with_a_makespan_floor_equals_the_sub_dp() {
         let start = gantry_solver::heuristic::construct(&inst);
         assert!(start.unscheduled.is_empty());
         let printers = vec![0usize, 1];
-        let (mut starts, mut suffixes, mut middles, mut jobs) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for &p in &printers {
-            let seq = &start.seqs[p];
-            let a = 1.min(seq.len());
-            let b = seq.len().saturating_sub(1).max(a);
-            let mut c = Cursor::new(&inst, p);
-            for &j in &seq[..a] {
-                c.push(&inst, p, j).unwrap();
-            }
-            starts.push(c);
-            suffixes.push(seq[b..].to_vec());
-            middles.push(seq[a..b].to_vec());
-            jobs.extend_from_slice(&seq[a..b]);
-        }
+        let (starts, suffixes, middles, jobs) = common::middle_sub(&inst, &start.seqs, &printers);
         if jobs.is_empty() || jobs.len() > 11 {
             continue;
         }
