@@ -101,13 +101,9 @@ fn branch_and_price_equals_the_dp_on_random_instances() {
         spec.objective = obj;
         let pb = generate(&spec);
         let inst = Instance::new(&pb).unwrap();
-        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-        if jobs
-            .iter()
-            .any(|&j| gantry_solver::bound::placement_reason(&inst, j).is_some())
-        {
+        let Some(jobs) = common::placeable_jobs(&inst) else {
             continue;
-        }
+        };
         let opt = dp::solve_dp(&inst, &jobs, later()).unwrap();
         let opt_v = value(&inst, &opt);
         let start_v = value(&inst, &gantry_solver::heuristic::construct(&inst));
@@ -216,13 +212,9 @@ fn branch_and_price_equals_the_dp_on_twelve_job_farms() {
             spec.objective = obj;
             let pb = generate(&spec);
             let inst = Instance::new(&pb).unwrap();
-            let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-            if jobs
-                .iter()
-                .any(|&j| gantry_solver::bound::placement_reason(&inst, j).is_some())
-            {
+            let Some(jobs) = common::placeable_jobs(&inst) else {
                 continue;
-            }
+            };
             let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
             let (v, run) = run_bp(&inst, later());
             assert!(run.proved, "seed {seed} {obj:?}");
@@ -247,13 +239,9 @@ fn truncated_pricing_keeps_proofs_and_bounds_valid() {
         spec.shifts = seed % 2 == 0;
         spec.objective = OBJECTIVES[seed as usize % 2];
         let inst = Instance::new(&generate(&spec)).unwrap();
-        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-        if jobs
-            .iter()
-            .any(|&j| gantry_solver::bound::placement_reason(&inst, j).is_some())
-        {
+        let Some(jobs) = common::placeable_jobs(&inst) else {
             continue;
-        }
+        };
         let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
         let start = gantry_solver::heuristic::construct(&inst);
         let run = bp::solve_bp(&inst, &jobs, &start, 0.0, later(), 128 << 10).unwrap();

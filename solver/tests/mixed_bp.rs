@@ -70,13 +70,9 @@ fn mixed_branch_and_price_equals_the_dp_on_random_instances() {
         spec.objective = MIXED[seed as usize % 2];
         let pb = generate(&spec);
         let inst = Instance::new(&pb).unwrap();
-        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-        if jobs
-            .iter()
-            .any(|&j| gantry_solver::bound::placement_reason(&inst, j).is_some())
-        {
+        let Some(jobs) = common::placeable_jobs(&inst) else {
             continue;
-        }
+        };
         let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
         let start = gantry_solver::heuristic::construct(&inst);
         let run = bp::solve_bp(&inst, &jobs, &start, 0.0, later(), 256 << 20).unwrap();

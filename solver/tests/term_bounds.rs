@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use gantry_solver::bound::{self, tardiness};
@@ -157,10 +159,9 @@ fn term_bounds_never_exceed_the_optimum() {
         };
         let pb = generate(&spec);
         let inst = Instance::new(&pb).unwrap();
-        let jobs: Vec<usize> = (0..inst.n_jobs).collect();
-        if jobs.iter().any(|&j| bound::placement_reason(&inst, j).is_some()) {
+        let Some(jobs) = common::placeable_jobs(&inst) else {
             continue;
-        }
+        };
         let opt = dp::solve_dp(&inst, &jobs, later()).unwrap();
         let o = opt.evaluate(&inst).unwrap();
         let b = bound::lower_bound(&inst, &all(&inst), 1.0);

@@ -80,7 +80,8 @@ pub fn request_error_reason(message: &str) -> &'static str {
         "QUERY_TOO_DEEP"
     } else if message.contains("too complex") {
         "QUERY_TOO_COMPLEX"
-    } else if message.starts_with(" --> ") || message.contains("expected ") && message.contains(" --> ") {
+    } else if message.contains(" --> ") {
+        // async-graphql's parse errors point at the position: " --> line:column".
         "QUERY_PARSE_ERROR"
     } else {
         "QUERY_INVALID"

@@ -12,6 +12,16 @@ pub fn later() -> Instant {
     Instant::now() + Duration::from_secs(120)
 }
 
+/// Every job of `inst`, or `None` when some job has no printer it can be placed on (instances
+/// the exact methods are compared on must have none).
+pub fn placeable_jobs(inst: &Instance) -> Option<Vec<usize>> {
+    let jobs: Vec<usize> = (0..inst.n_jobs).collect();
+    let stuck = jobs
+        .iter()
+        .any(|&j| gantry_solver::bound::placement_reason(inst, j).is_some());
+    (!stuck).then_some(jobs)
+}
+
 /// The objective value of `s`.
 pub fn value(inst: &Instance, s: &Sequences) -> f64 {
     s.evaluate(inst).unwrap().value
