@@ -12,11 +12,16 @@
 //! result; `api/tests/architecture.rs` checks they do not name the store, the solver, the
 //! slicer or object storage themselves.
 
+pub mod agent;
+pub mod batch;
 pub mod catalog;
 pub mod equipment;
 mod error;
+pub mod events;
 pub mod inventory;
 pub mod orders;
+pub mod planning;
+pub mod printing;
 pub mod production;
 pub mod users;
 
