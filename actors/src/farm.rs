@@ -6,14 +6,15 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use actix::WeakAddr;
 use actix::prelude::*;
+use gantry_app::Db;
 use gantry_engine::domain::types::PrinterId;
-use gantry_engine::store::Db;
 
-use crate::events::{EventBus, FarmEvent};
+use crate::events::EventBus;
 use crate::messages::{Command, Control, ControlError, ControlOutcome, PrinterSnapshot, StatusSet};
 use crate::printer::PrinterActor;
-use crate::scheduler::{GetPrinter, ReplanNow, Replanned, RequestReplan, Scheduler, Snapshots, StopFarm};
+use crate::scheduler::{GetPrinter, ReplanNow, RequestReplan, Scheduler, Snapshots, StopFarm};
 use crate::writer::StatusWriter;
+use gantry_app::planning::Replanned;
 
 /// Settings of the live farm.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,13 +223,6 @@ impl Farm {
     /// Plans persisted by this process.
     pub fn plan_revision(&self) -> u64 {
         self.stats.revision.load(Ordering::Relaxed)
-    }
-
-    /// Tells the farm that the queue changed (same as publishing `QueueChanged`).
-    pub fn queue_changed(&self) {
-        self.bus.publish(FarmEvent::QueueChanged {
-            at: chrono::Utc::now(),
-        });
     }
 
     /// Stops every actor of the farm (agents are disconnected with "going away").

@@ -11,18 +11,17 @@
 //! - [`writer::StatusWriter`] batches status reports into one transaction (group commit).
 //!
 //! Every decision is a pure function of `gantry_engine::domain::live`; every change is committed
-//! through `gantry_engine::store::live` before it is acknowledged or published on the
-//! [`EventBus`].
+//! (through the application layer, `gantry_app`) before it is acknowledged; subscribers learn of
+//! it from the outbox relay on the [`EventBus`], never from the actors.
 
 pub mod events;
 pub mod farm;
 pub mod messages;
 pub mod order;
-pub mod plan;
 pub mod printer;
 pub mod scheduler;
 pub mod stock;
 pub mod writer;
 
-pub use events::{EventBus, FarmEvent};
+pub use events::{Committed, EventBus};
 pub use farm::{Farm, FarmConfig, FarmError};

@@ -1,22 +1,19 @@
-//! The order actor: one per open order. It follows the order's jobs as they finish and tells
-//! subscribers when the order moves on (ready when every copy is printed) or is flagged
-//! (a plate failed more often than the reprint limit). The moves themselves are committed by
-//! the printer's transaction (`store::live::complete_on` / `fail_on`); this actor only
-//! mirrors and announces them.
+//! The order actor: one per open order. It follows the order's jobs as they finish and mirrors
+//! the order's status and whether it is flagged (a plate failed more often than the reprint
+//! limit). The moves themselves are committed by the printer's transaction (with their
+//! `order.status_changed` events, which reach subscribers through the outbox relay); this actor
+//! only mirrors them.
 
 use actix::prelude::*;
-use chrono::Utc;
 use gantry_engine::domain::orders::{Order, OrderStatus};
 use gantry_engine::domain::production::{Job, JobState};
 use gantry_engine::domain::types::OrderId;
 
-use crate::events::{EventBus, FarmEvent};
 use crate::messages::Shutdown;
 
 pub struct OrderActor {
     id: OrderId,
     status: OrderStatus,
-    bus: EventBus,
     /// Jobs of this order finished (done) and failed, as seen by this actor.
     pub done: u32,
     pub failed: u32,
@@ -25,11 +22,10 @@ pub struct OrderActor {
 }
 
 impl OrderActor {
-    pub fn new(id: OrderId, status: OrderStatus, bus: EventBus) -> OrderActor {
+    pub fn new(id: OrderId, status: OrderStatus) -> OrderActor {
         OrderActor {
             id,
             status,
-            bus,
             done: 0,
             failed: 0,
             flagged: None,
@@ -74,12 +70,6 @@ impl Handler<OrderUpdate> for OrderActor {
             && order.status != self.status
         {
             self.status = order.status;
-            self.bus.publish(FarmEvent::OrderStatus {
-                order_id: order.id,
-                customer_id: order.customer_id,
-                status: order.status,
-                at: Utc::now(),
-            });
         }
     }
 }

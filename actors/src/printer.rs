@@ -1,7 +1,7 @@
 //! The printer actor: one per printer. It holds the printer's status, current job, last
-//! telemetry and its agent connection; it applies the agent's messages (decision in
-//! `engine::domain::live`, persistence in `engine::store::live`, acknowledgement after the
-//! commit) and asks the scheduler for the next job when the printer becomes ready.
+//! telemetry and its agent connection; it applies the agent's messages through the application
+//! layer (`gantry_app::agent`: the decision of `domain::live` and the transaction), acknowledges
+//! after the commit, and asks the scheduler for the next job when the printer becomes ready.
 //!
 //! Messages of one printer are applied one at a time, in order (`ctx.wait`), so a printer's
 //! changes never race each other; different printers run concurrently.
@@ -10,22 +10,17 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
+use gantry_app::agent::{self, Applied, Change, StatusReport};
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::live::{
-    self as live, Effect, HelloAction, JobReport, JobView, bed_cleared_effect, heartbeat_expired, is_ready,
-    job_message_effect, reconcile_hello, status_report_target,
+    self as live, JobReport, heartbeat_expired, is_ready, status_report_target,
 };
-use gantry_engine::domain::production::{Job, JobState};
-use gantry_engine::domain::protocol::{
-    AgentEnvelope, AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage,
-};
+use gantry_engine::domain::production::Job;
+use gantry_engine::domain::protocol::{AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
 use gantry_engine::error::{Coded, ErrorKind};
-use gantry_engine::store::live::{self as store, FailOutcome, StatusReport};
-use gantry_engine::store::production::{self, JobCompletion, JobFilter};
-use gantry_engine::store::{StoreError, StoreResult, Tx, equipment};
+use gantry_engine::store::StoreError;
 
-use crate::events::FarmEvent;
 use crate::farm::Shared;
 use crate::messages::*;
 use crate::scheduler::{JobFinished, JobStarted, NextJob, Released, RequestReplan};
@@ -117,27 +112,6 @@ impl PrinterActor {
         });
     }
 
-    fn publish_status(&self) {
-        self.fx.bus.publish(FarmEvent::PrinterStatus {
-            printer_id: self.id,
-            status: self.status,
-            job_id: self.current_job,
-            progress_pct: self.current_job.map(|_| self.progress),
-            at: Utc::now(),
-        });
-    }
-
-    fn publish_job(&self, job: &Job) {
-        self.fx.bus.publish(FarmEvent::JobProgress {
-            job_id: job.id,
-            order_id: job.order_id,
-            printer_id: job.printer_id,
-            state: job.state,
-            progress_pct: job.progress_pct,
-            at: Utc::now(),
-        });
-    }
-
     /// Takes the job a stored printing job says the printer runs.
     fn set_current(&mut self, job: Option<&Job>) {
         self.current_job = job.map(|j| j.id);
@@ -180,18 +154,7 @@ impl PrinterActor {
 
     fn load(&mut self, ctx: &mut Context<Self>) {
         let (db, id) = (self.fx.db.clone(), self.id);
-        let fut = async move {
-            let mut c = db.pool().acquire().await?;
-            let p = equipment::get_printer(&mut c, id).await?;
-            let filter = JobFilter {
-                state: Some(JobState::Printing),
-                printer_id: Some(id),
-                ..Default::default()
-            };
-            let printing = production::list_jobs(&mut c, &filter).await?;
-            let tel = store::telemetry(&mut c, id).await?;
-            Ok::<_, StoreError>((p.status, p.name, printing.into_iter().next(), tel))
-        };
+        let fut = async move { agent::printer_state(&db, id).await };
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
             Ok((status, name, job, tel)) => {
                 act.status = status;
@@ -239,284 +202,6 @@ impl Supervised for PrinterActor {
 // ---------------------------------------------------------------------------------------------
 // Applying messages
 
-/// What a committed message changed.
-#[derive(Default)]
-struct Change {
-    status: Option<PrinterStatus>,
-    /// `Some(None)`: no job any more.
-    current: Option<Option<Job>>,
-    jobs: Vec<Job>,
-    started: Option<JobId>,
-    rejected: Option<JobId>,
-    completions: Vec<JobCompletion>,
-    failures: Vec<FailOutcome>,
-    /// A `paused` / `resumed` / `cancelled` of this job that is (now or already) applied.
-    confirmed: Option<(JobReport, JobId)>,
-    /// Something the plan depends on changed (e.g. the loaded material).
-    replan: bool,
-}
-
-enum Applied {
-    Duplicate,
-    /// Refused with an error code and the reason.
-    Refused(&'static str, String),
-    Done(Box<Change>),
-}
-
-fn report_of(msg: &AgentMessage) -> Option<(JobId, JobReport)> {
-    Some(match msg {
-        AgentMessage::JobAccepted { job } => (JobId(*job), JobReport::Accepted),
-        AgentMessage::JobRejected { job, .. } => (JobId(*job), JobReport::Rejected),
-        AgentMessage::JobStarted { job } => (JobId(*job), JobReport::Started),
-        AgentMessage::JobCompleted { job } => (JobId(*job), JobReport::Completed),
-        AgentMessage::JobFailed { job, .. } => (JobId(*job), JobReport::Failed),
-        AgentMessage::Paused { job } => (JobId(*job), JobReport::Paused),
-        AgentMessage::Resumed { job } => (JobId(*job), JobReport::Resumed),
-        AgentMessage::Cancelled { job } => (JobId(*job), JobReport::Cancelled),
-        _ => return None,
-    })
-}
-
-async fn printer_status(tx: &mut Tx, id: PrinterId) -> StoreResult<PrinterStatus> {
-    Ok(equipment::get_printer(&mut *tx, id).await?.status)
-}
-
-/// Applies a job message or `bed_cleared` in one transaction with its message id.
-async fn apply_recorded(
-    fx: Shared,
-    printer: PrinterId,
-    env: AgentEnvelope,
-    now: DateTime<Utc>,
-    cancel_reason: Option<String>,
-) -> StoreResult<Applied> {
-    let mut tx = fx.db.begin().await?;
-    if !store::record_message(&mut tx, now, printer, &env.id, env.msg.kind()).await? {
-        return Ok(Applied::Duplicate);
-    }
-    let mut ch = Change::default();
-    if let AgentMessage::BedCleared {} = env.msg {
-        let status = printer_status(&mut tx, printer).await?;
-        match bed_cleared_effect(status) {
-            Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
-            Effect::Apply { .. } => {
-                ch.status = Some(
-                    store::move_printer(&mut tx, now, printer, PrinterStatus::Idle)
-                        .await?
-                        .status,
-                );
-            }
-            Effect::AlreadyApplied | Effect::Nothing => {}
-        }
-        tx.commit().await?;
-        return Ok(Applied::Done(Box::new(ch)));
-    }
-    let Some((job_id, report)) = report_of(&env.msg) else {
-        return Ok(Applied::Refused(
-            "UNEXPECTED_MESSAGE",
-            format!("{} is not a job message", env.msg.kind()),
-        ));
-    };
-    let job = match production::get_job(&mut tx, job_id).await {
-        Ok(j) => j,
-        Err(StoreError::NotFound { .. }) => {
-            return Ok(Applied::Refused(
-                "JOB_NOT_FOUND",
-                format!("job {job_id} does not exist"),
-            ));
-        }
-        Err(e) => return Err(e),
-    };
-    let effect = job_message_effect(printer, &JobView::from(&job), report);
-    if matches!(
-        report,
-        JobReport::Paused | JobReport::Resumed | JobReport::Cancelled
-    ) && !matches!(effect, Effect::Refuse(_))
-    {
-        ch.confirmed = Some((report, job_id));
-    }
-    let reschedule = match effect {
-        Effect::Refuse(why) => return Ok(Applied::Refused("JOB_STATE_CONFLICT", why)),
-        Effect::AlreadyApplied | Effect::Nothing => {
-            tx.commit().await?;
-            return Ok(Applied::Done(Box::new(ch)));
-        }
-        Effect::Apply { reschedule } => reschedule,
-    };
-    match &env.msg {
-        AgentMessage::JobRejected { reason, .. } => {
-            ch.jobs
-                .push(store::reject_on(&mut tx, now, printer, job_id, reason).await?);
-            ch.rejected = Some(job_id);
-        }
-        AgentMessage::JobStarted { .. } => {
-            let j = store::start_on(&mut tx, now, printer, job_id, reschedule).await?;
-            ch.current = Some(Some(j.clone()));
-            ch.jobs.push(j);
-            ch.started = Some(job_id);
-            ch.status = Some(PrinterStatus::Printing);
-        }
-        AgentMessage::JobCompleted { .. } => {
-            let done = store::complete_on(&mut tx, now, printer, job_id).await?;
-            ch.jobs.push(done.job.clone());
-            ch.completions.push(done);
-            ch.current = Some(None);
-            ch.status = Some(printer_status(&mut tx, printer).await?);
-        }
-        AgentMessage::JobFailed { .. } | AgentMessage::Cancelled { .. } => {
-            let (reason, pct) = match &env.msg {
-                AgentMessage::JobFailed {
-                    reason, progress_pct, ..
-                } => (reason.as_str(), *progress_pct),
-                _ => (
-                    cancel_reason.as_deref().unwrap_or("cancelled at the printer"),
-                    None,
-                ),
-            };
-            let f = store::fail_on(&mut tx, now, printer, job_id, reason, pct, fx.cfg.max_reprints).await?;
-            ch.jobs.push(f.failure.job.clone());
-            ch.jobs.extend(f.failure.reprint.clone());
-            ch.failures.push(f);
-            ch.current = Some(None);
-            ch.status = Some(printer_status(&mut tx, printer).await?);
-        }
-        AgentMessage::Paused { .. } => {
-            ch.status = Some(
-                store::move_printer(&mut tx, now, printer, PrinterStatus::Paused)
-                    .await?
-                    .status,
-            );
-        }
-        AgentMessage::Resumed { .. } => {
-            ch.status = Some(
-                store::move_printer(&mut tx, now, printer, PrinterStatus::Printing)
-                    .await?
-                    .status,
-            );
-        }
-        _ => {}
-    }
-    tx.commit().await?;
-    Ok(Applied::Done(Box::new(ch)))
-}
-
-/// Reconciles a `hello` with the stored state in one transaction.
-async fn apply_hello(
-    fx: Shared,
-    printer: PrinterId,
-    env: AgentEnvelope,
-    now: DateTime<Utc>,
-) -> StoreResult<Change> {
-    let AgentMessage::Hello {
-        agent,
-        capabilities,
-        loaded_material,
-        state,
-        current_job,
-        progress_pct,
-    } = env.msg
-    else {
-        return Ok(Change::default());
-    };
-    let mut tx = fx.db.begin().await?;
-    let named = match current_job {
-        Some(j) => match production::get_job(&mut tx, JobId(j)).await {
-            Ok(job) => Some(job),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    let filter = JobFilter {
-        state: Some(JobState::Printing),
-        printer_id: Some(printer),
-        ..Default::default()
-    };
-    let here: Vec<JobView> = production::list_jobs(&mut tx, &filter)
-        .await?
-        .iter()
-        .map(JobView::from)
-        .collect();
-    let mut ch = Change::default();
-    let actions = reconcile_hello(
-        printer,
-        named.as_ref().map(JobView::from).as_ref(),
-        &here,
-        state,
-        progress_pct,
-    );
-    for a in actions {
-        match a {
-            HelloAction::Start { job, reschedule } => {
-                let j = store::start_on(&mut tx, now, printer, job, reschedule).await?;
-                ch.started = Some(job);
-                ch.jobs.push(j);
-            }
-            HelloAction::Progress { job, pct } => {
-                store::advance_progress(&mut tx, now, printer, job, pct).await?;
-            }
-            HelloAction::Complete { job } => {
-                let done = store::complete_on(&mut tx, now, printer, job).await?;
-                ch.jobs.push(done.job.clone());
-                ch.completions.push(done);
-            }
-            HelloAction::Fail {
-                job,
-                reason,
-                progress_pct,
-            } => {
-                let f = store::fail_on(
-                    &mut tx,
-                    now,
-                    printer,
-                    job,
-                    &reason,
-                    Some(progress_pct),
-                    fx.cfg.max_reprints,
-                )
-                .await?;
-                ch.jobs.push(f.failure.job.clone());
-                ch.jobs.extend(f.failure.reprint.clone());
-                ch.failures.push(f);
-            }
-        }
-    }
-    let printing = production::list_jobs(&mut tx, &filter).await?.into_iter().next();
-    let stored = printer_status(&mut tx, printer).await?;
-    if let Some(to) = live::status_report_target(stored, state, printing.is_some()) {
-        store::move_printer(&mut tx, now, printer, to).await?;
-    }
-    ch.replan = store::record_hello(
-        &mut tx,
-        now,
-        printer,
-        &store::HelloReport {
-            agent: &agent,
-            state,
-            capabilities: &capabilities,
-            loaded_material: loaded_material.as_deref(),
-        },
-    )
-    .await?;
-    ch.status = Some(printer_status(&mut tx, printer).await?);
-    ch.current = Some(printing);
-    tx.commit().await?;
-    Ok(ch)
-}
-
-/// A status report that changes the printer's status: written in its own transaction.
-async fn apply_status_change(
-    fx: Shared,
-    printer: PrinterId,
-    report: StatusReport,
-    to: PrinterStatus,
-) -> StoreResult<PrinterStatus> {
-    let mut tx = fx.db.begin().await?;
-    let p = store::move_printer(&mut tx, report.at, printer, to).await?;
-    store::record_statuses(&mut tx, std::slice::from_ref(&report)).await?;
-    tx.commit().await?;
-    Ok(p.status)
-}
-
 impl PrinterActor {
     /// Takes in a committed change: state, acknowledgement, events, scheduler.
     fn absorb(&mut self, ch: Change, ctx: &mut Context<Self>) {
@@ -531,7 +216,6 @@ impl PrinterActor {
             if self.current_job == Some(j.id) {
                 self.progress = self.progress.max(j.progress_pct);
             }
-            self.publish_job(j);
         }
         let sched = self.fx.scheduler();
         if let Some(job) = ch.started {
@@ -588,7 +272,6 @@ impl PrinterActor {
             s.do_send(RequestReplan);
         }
         if before != (self.status, self.current_job) {
-            self.publish_status();
             if before.0 == PrinterStatus::Offline
                 && let Some(s) = &sched
             {
@@ -658,7 +341,7 @@ impl Handler<Attach> for PrinterActor {
         let hello_id = env.id.clone();
         let conn_id = msg.conn_id;
         ctx.wait(
-            apply_hello(fx, id, env, Utc::now())
+            async move { agent::apply_hello(&fx.db, id, env, Utc::now(), fx.cfg.max_reprints).await }
                 .into_actor(self)
                 .map(move |res, act, ctx| {
                     if act.conn.as_ref().map(|(c, _)| *c) != Some(conn_id) {
@@ -761,7 +444,7 @@ impl Handler<FromAgent> for PrinterActor {
                 self.status_report(report, id, ctx);
             }
             _ => {
-                let fx = self.fx.clone();
+                let (fx, id_of) = (self.fx.clone(), self.id);
                 let cancel_reason = match (&env.msg, &self.pending) {
                     (
                         AgentMessage::Cancelled { job },
@@ -774,17 +457,20 @@ impl Handler<FromAgent> for PrinterActor {
                     _ => None,
                 };
                 ctx.wait(
-                    apply_recorded(fx, self.id, env, now, cancel_reason)
-                        .into_actor(self)
-                        .map(move |res, act, ctx| match res {
-                            Ok(Applied::Duplicate) => act.ack(&id, true),
-                            Ok(Applied::Refused(code, why)) => act.refuse(&id, code, why),
-                            Ok(Applied::Done(ch)) => {
-                                act.ack(&id, false);
-                                act.absorb(*ch, ctx);
-                            }
-                            Err(e) => act.on_store_error(&id, &e),
-                        }),
+                    async move {
+                        agent::apply_recorded(&fx.db, id_of, env, now, cancel_reason, fx.cfg.max_reprints)
+                            .await
+                    }
+                    .into_actor(self)
+                    .map(move |res, act, ctx| match res {
+                        Ok(Applied::Duplicate) => act.ack(&id, true),
+                        Ok(Applied::Refused(code, why)) => act.refuse(&id, code, why),
+                        Ok(Applied::Done(ch)) => {
+                            act.ack(&id, false);
+                            act.absorb(*ch, ctx);
+                        }
+                        Err(e) => act.on_store_error(&id, &e),
+                    }),
                 );
             }
         }
@@ -800,21 +486,21 @@ impl PrinterActor {
         match status_report_target(self.status, report.state, self.current_job.is_some()) {
             Some(to) => {
                 let fx = self.fx.clone();
-                ctx.wait(apply_status_change(fx, self.id, report, to).into_actor(self).map(
-                    move |res, act, ctx| match res {
-                        Ok(status) => {
-                            act.ack(&id, false);
-                            act.absorb(
-                                Change {
-                                    status: Some(status),
-                                    ..Change::default()
-                                },
-                                ctx,
-                            );
-                        }
-                        Err(e) => act.on_store_error(&id, &e),
-                    },
-                ));
+                let id_of = self.id;
+                let fut = async move { agent::apply_status_change(&fx.db, id_of, report, to).await };
+                ctx.wait(fut.into_actor(self).map(move |res, act, ctx| match res {
+                    Ok(status) => {
+                        act.ack(&id, false);
+                        act.absorb(
+                            Change {
+                                status: Some(status),
+                                ..Change::default()
+                            },
+                            ctx,
+                        );
+                    }
+                    Err(e) => act.on_store_error(&id, &e),
+                }));
             }
             None => {
                 let writer = self.fx.writer.clone();
@@ -827,16 +513,6 @@ impl PrinterActor {
                                 && p > act.progress
                             {
                                 act.progress = p;
-                                if let Some(order_id) = act.current_order {
-                                    act.fx.bus.publish(FarmEvent::JobProgress {
-                                        job_id: j,
-                                        order_id,
-                                        printer_id: Some(act.id),
-                                        state: JobState::Printing,
-                                        progress_pct: p,
-                                        at: Utc::now(),
-                                    });
-                                }
                             }
                         }
                         Err(e) => {
@@ -885,12 +561,7 @@ impl Handler<CheckHeartbeat> for PrinterActor {
         }
         let (db, id) = (self.fx.db.clone(), self.id);
         let now = msg.now;
-        let fut = async move {
-            let mut tx = db.begin().await?;
-            let p = store::mark_offline(&mut tx, now, id).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(p.status)
-        };
+        let fut = async move { agent::mark_offline(&db, now, id).await };
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
             Ok(status) => {
                 tracing::warn!(printer = %act.id, "missed heartbeats: printer offline");
@@ -904,7 +575,6 @@ impl Handler<CheckHeartbeat> for PrinterActor {
                         reason: "heartbeats missed: the printer is marked offline".into(),
                     });
                 }
-                act.publish_status();
                 // A job handed to it stays in flight (the printer may be printing it); the
                 // rest of its work is re-planned.
                 if let Some(s) = act.fx.scheduler() {

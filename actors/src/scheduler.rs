@@ -9,19 +9,18 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::Utc;
+use gantry_app::agent;
+use gantry_app::planning::{self, Replanned};
 use gantry_engine::domain::live::{DebounceAction, Debouncer};
 use gantry_engine::domain::orders::{Order, OrderStatus};
 use gantry_engine::domain::production::Job;
 use gantry_engine::domain::protocol::{JobAssignment, gcode_path};
 use gantry_engine::domain::types::{JobId, MaterialId, OrderId, PrinterId};
-use gantry_engine::store::live::{self as store, PlanWritten};
-use gantry_engine::store::{StoreError, equipment, inventory};
+use gantry_engine::store::StoreError;
 
-use crate::events::FarmEvent;
 use crate::farm::Shared;
 use crate::messages::{PlanUpdated, PrinterSnapshot, Shutdown, Snapshot};
 use crate::order::{OrderActor, OrderUpdate};
-use crate::plan::{self, SolvedPlan};
 use crate::printer::PrinterActor;
 use crate::stock::{StockActor, StockTouched};
 
@@ -80,8 +79,7 @@ impl Scheduler {
         if let Some(a) = self.orders.get(&id) {
             return a.clone();
         }
-        let bus = self.fx.bus.clone();
-        let addr = Supervisor::start(move |_| OrderActor::new(id, status, bus));
+        let addr = Supervisor::start(move |_| OrderActor::new(id, status));
         self.orders.insert(id, addr.clone());
         addr
     }
@@ -118,20 +116,9 @@ impl Scheduler {
         let (db, lock, in_flight) = (self.fx.db.clone(), self.solving.clone(), self.in_flight.clone());
         let fut = async move {
             let _guard = lock.lock().await;
-            let now = Utc::now();
-            let solved = plan::compute(&db, now, &in_flight, time_limit)
+            planning::replan(&db, Some(&in_flight), time_limit)
                 .await
-                .map_err(|e| e.to_string())?;
-            let write = solved.to_write();
-            let written = async {
-                let mut tx = db.begin().await?;
-                let w = store::persist_plan(&mut tx, now, &write).await?;
-                tx.commit().await?;
-                Ok::<_, StoreError>(w)
-            }
-            .await
-            .map_err(|e| e.to_string())?;
-            Ok::<_, String>(Replanned { solved, written })
+                .map_err(|e| e.to_string())
         };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
             match &res {
@@ -150,28 +137,11 @@ impl Scheduler {
     }
 
     fn plan_persisted(&mut self, r: &Replanned) {
-        let stats = &self.fx.stats;
-        let revision = stats.plan_persisted(r.solved.plan.gap);
-        self.fx.bus.publish(FarmEvent::PlanChanged {
-            revision,
-            scheduled: r.written.scheduled,
-            unscheduled: r.solved.plan.unscheduled.len() + r.written.held.len(),
-            objective: r.solved.plan.objective.value,
-            lower_bound: r.solved.plan.lower_bound,
-            gap: r.solved.plan.gap,
-            at: Utc::now(),
-        });
+        self.fx.stats.plan_persisted(r.view.gap);
         for p in self.printers.values() {
             p.do_send(PlanUpdated);
         }
     }
-}
-
-/// A persisted plan and how it was written.
-#[derive(Debug, Clone)]
-pub struct Replanned {
-    pub solved: SolvedPlan,
-    pub written: PlanWritten,
 }
 
 impl Actor for Scheduler {
@@ -180,16 +150,14 @@ impl Actor for Scheduler {
     fn started(&mut self, ctx: &mut Context<Self>) {
         // Rebuild the live model from SQL: printers, open orders, materials.
         let db = self.fx.db.clone();
-        let fut = async move {
-            let mut c = db.pool().acquire().await?;
-            let printers = equipment::list_printers(&mut c).await?;
-            let orders = store::open_orders(&mut c).await?;
-            let materials = inventory::list_materials(&mut c).await?;
-            let handed = store::handovers(&mut c).await?;
-            Ok::<_, StoreError>((printers, orders, materials, handed))
-        };
+        let fut = async move { agent::farm_state(&db).await };
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
-            Ok((printers, orders, materials, handed)) => {
+            Ok(agent::FarmState {
+                printers,
+                orders,
+                materials,
+                handed,
+            }) => {
                 // Jobs handed out before a restart stay on their printer (pinned in the plan,
                 // not handed to anyone else) until that printer reports.
                 act.in_flight = handed;
@@ -217,19 +185,21 @@ impl Actor for Scheduler {
             }
             Err(e) => tracing::error!(error = %e, "the live farm cannot read the database"),
         }));
-        // Queue changes made elsewhere (GraphQL mutations) cause a re-plan.
+        // Committed changes that may change the plan (from anywhere: GraphQL, a CLI run, another
+        // server, this farm's printers) cause a re-plan; the relay delivers them.
         let mut rx = self.fx.bus.subscribe();
         let me = ctx.address().downgrade();
         ctx.spawn(
             async move {
                 loop {
                     match rx.recv().await {
-                        Ok(FarmEvent::QueueChanged { .. })
-                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => match me.upgrade() {
-                            Some(a) => a.do_send(RequestReplan),
-                            None => break,
-                        },
-                        Ok(_) => {}
+                        Ok(e) if !e.event.affects_plan() => {}
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            match me.upgrade() {
+                                Some(a) => a.do_send(RequestReplan),
+                                None => break,
+                            }
+                        }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     }
                 }
@@ -241,14 +211,7 @@ impl Actor for Scheduler {
             let db = act.fx.db.clone();
             let keep = chrono::Duration::days(i64::try_from(act.fx.cfg.events_retention_days).unwrap_or(30));
             actix::spawn(async move {
-                let res = async {
-                    let mut tx = db.begin().await?;
-                    let n = store::prune_messages(&mut tx, Utc::now()).await?;
-                    let e = gantry_engine::store::events::prune(&mut tx, Utc::now() - keep).await?;
-                    tx.commit().await?;
-                    Ok::<_, StoreError>((n, e))
-                }
-                .await;
+                let res = agent::prune(&db, Utc::now(), Utc::now() - keep).await;
                 if let Err(e) = res {
                     tracing::warn!(error = %e, "pruning agent message ids and old events failed");
                 }
@@ -369,27 +332,12 @@ impl Handler<NextJob> for Scheduler {
         // Chosen and recorded in one transaction (durable before it is sent: after a restart
         // the job stays with this printer); in flight only once that is committed.
         let fut = async move {
-            let mut tx = db.begin().await?;
-            let handed = store::hand_over_next(&mut tx, Utc::now(), printer, &flying).await?;
-            tx.commit().await?;
-            let Some(h) = handed else {
+            let Some(h) = agent::hand_over_next(&db, Utc::now(), printer, &flying, on_demand).await? else {
                 return Ok::<_, StoreError>(None);
             };
-            // Whether the job has G-code (stored, or to be sliced on demand) decides its URL;
-            // the scheduler knows only that, not where or how it is stored.
-            let model = async {
-                let mut c = db.pool().acquire().await?;
-                store::job_model(&mut c, h.job.id).await
-            }
-            .await;
-            let gcode_url = match model {
-                Ok(Some(m)) if m.estimate.gcode_key.is_some() || on_demand => Some(gcode_path(h.job.id.0)),
-                Ok(_) => None,
-                Err(e) => {
-                    tracing::warn!(job = h.job.id.0, error = %e, "cannot read the job's model");
-                    None
-                }
-            };
+            // Whether the job has G-code decides its URL; the scheduler knows only that, not
+            // where or how it is stored.
+            let gcode_url = h.has_gcode.then(|| gcode_path(h.job.id.0));
             let job = &h.job;
             Ok(Some(JobAssignment {
                 job: job.id.0,

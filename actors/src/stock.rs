@@ -1,12 +1,12 @@
 //! The stock actor: one per material. Reservations, consumption, release and partial use are
-//! committed with the job transitions that cause them (`store::live`); this actor re-reads the
+//! committed with the job transitions that cause them (`gantry_app::agent`); this actor re-reads the
 //! material's level after a change and raises low stock (a warning in the log and
 //! `low` in its state).
 
 use actix::prelude::*;
+use gantry_app::Db;
 use gantry_engine::domain::inventory::StockLevel;
 use gantry_engine::domain::types::MaterialId;
-use gantry_engine::store::{Db, inventory};
 
 use crate::messages::Shutdown;
 
@@ -43,10 +43,7 @@ impl Handler<StockTouched> for StockActor {
 
     fn handle(&mut self, _: StockTouched, ctx: &mut Context<Self>) {
         let (db, id) = (self.db.clone(), self.id);
-        let fut = async move {
-            let mut c = db.pool().acquire().await?;
-            inventory::stock_level(&mut c, id).await
-        };
+        let fut = async move { gantry_app::agent::stock_level(&db, id).await };
         ctx.wait(fut.into_actor(self).map(|res, act, _| match res {
             Ok(level) => {
                 let was_low = act.level.as_ref().is_some_and(|l| l.low);

@@ -5,8 +5,9 @@
 //! transaction was committing (up to [`MAX_BATCH`]) and writes them together, so 1,000 agents
 //! reporting once a second cost a few transactions a second instead of 1,000.
 
-use gantry_engine::store::live::{StatusReport, record_statuses};
-use gantry_engine::store::{Db, StoreError};
+use gantry_app::Db;
+use gantry_app::agent::StatusReport;
+use gantry_engine::store::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest number of reports written in one transaction.
@@ -40,10 +41,7 @@ impl StatusWriter {
 }
 
 async fn write_batch(db: &Db, reports: &[StatusReport]) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    record_statuses(&mut tx, reports).await?;
-    tx.commit().await?;
-    Ok(())
+    gantry_app::agent::record_statuses(db, reports).await
 }
 
 async fn run(db: Db, mut rx: mpsc::UnboundedReceiver<(StatusReport, Reply)>) {

@@ -10,8 +10,10 @@ use actix::prelude::*;
 use chrono::Utc;
 use gantry_actors::messages::{Attach, CheckHeartbeat, Crash, FromAgent, Snapshot, ToAgent};
 use gantry_actors::printer::PrinterActor;
-use gantry_actors::{EventBus, Farm, FarmConfig, FarmEvent};
+use gantry_actors::{EventBus, Farm, FarmConfig};
+use gantry_app::events::{RELAY_POLL, spawn_relay};
 use gantry_engine::domain::equipment::PrinterStatus;
+use gantry_engine::domain::events::Event;
 use gantry_engine::domain::inventory::ReservationState;
 use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::production::{JobState, job_key};
@@ -227,6 +229,8 @@ farm_test!(plan_dispatch_print_and_order_ready, |db| {
     let fx = testing::farm(db, Utc::now(), 1, 1000, 2).await.unwrap();
     let bus = EventBus::new(4096);
     let mut events = bus.subscribe();
+    // The outbox relay (as `gantry serve` runs it) delivers what the farm commits.
+    let _relay = spawn_relay(db.clone(), bus.clone(), RELAY_POLL);
     let farm = Farm::start(db.clone(), bus, cfg(2));
     let mut agent = Agent::connect(&farm, fx.printers[0], 1, AgentState::Idle, None, None).await;
 
@@ -261,20 +265,16 @@ farm_test!(plan_dispatch_print_and_order_ready, |db| {
     );
     drop(c);
     assert_eq!(stock(db, &fx).await, (980, 0));
-    // Subscribers heard the plan, the jobs and the order.
+    // Subscribers heard the plan and the order, from the committed events.
     let (mut plan, mut ready) = (false, false);
-    while let Ok(e) = events.try_recv() {
-        match e {
-            FarmEvent::PlanChanged { .. } => plan = true,
-            FarmEvent::OrderStatus {
-                status: OrderStatus::Ready,
-                order_id,
-                ..
-            } => ready = order_id == fx.order,
+    while !(plan && ready) {
+        let e = tokio::time::timeout(WAIT, events.recv()).await.unwrap().unwrap();
+        match &e.event {
+            Event::Plan(_) => plan = true,
+            Event::Order(o) if o.to == OrderStatus::Ready => ready = o.order_id == fx.order.0,
             _ => {}
         }
     }
-    assert!(plan && ready);
     farm.stop().await;
 });
 
@@ -333,7 +333,7 @@ farm_test!(a_burst_of_queue_changes_is_one_solve, |db| {
     );
     wait_for(async || farm.plan_revision() == 1).await;
     for _ in 0..25 {
-        farm.queue_changed();
+        farm.request_replan();
     }
     wait_for(async || farm.plan_revision() >= 2).await;
     // Well past the window: no further solve was caused by the burst.

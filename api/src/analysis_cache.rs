@@ -19,7 +19,6 @@ pub const TTL_SECS: u64 = 30 * 86_400;
 /// Longest wait for Redis before treating the call as a miss.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Prefix of every key (versioned: a change of the cached shape bumps it).
-const PREFIX: &str = "gantry:printing:v1:";
 
 struct Lru {
     map: HashMap<String, (String, u64)>,
@@ -79,7 +78,7 @@ impl AnalysisCache {
 
     /// The full key of an entry.
     pub fn key(kind: &str, sha256: &str) -> String {
-        format!("{PREFIX}{kind}:{sha256}")
+        gantry_app::printing::cache_key(kind, sha256)
     }
 
     async fn redis(client: &redis::Client, conn: &OnceCell<ConnectionManager>) -> Option<ConnectionManager> {
@@ -210,5 +209,15 @@ mod tests {
         let down = AnalysisCache::new(Some("redis://127.0.0.1:1"));
         assert_eq!(down.get(&key).await, None);
         down.put(&key, "x").await;
+    }
+}
+
+impl gantry_app::printing::Cache for AnalysisCache {
+    async fn get(&self, key: &str) -> Option<String> {
+        AnalysisCache::get(self, key).await
+    }
+
+    async fn put(&self, key: &str, value: &str) {
+        AnalysisCache::put(self, key, value).await
     }
 }

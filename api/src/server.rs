@@ -28,7 +28,8 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
-use gantry_actors::{EventBus, Farm, FarmConfig};
+use gantry_actors::{Farm, FarmConfig};
+use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay};
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,8 +42,10 @@ pub struct AppState {
     pub auth: Auth,
     pub metrics: Arc<Metrics>,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
-    /// Committed farm changes, for subscriptions and the live farm.
+    /// Committed changes (from the outbox relay), for subscriptions and the live farm.
     pub events: EventBus,
+    /// The outbox relay feeding `events` (stops with the last clone of the state).
+    pub relay: Arc<RelayHandle>,
     /// The live farm (agents at `/agent/ws`, the scheduler); `None` outside an actix system.
     pub farm: Option<Farm>,
 }
@@ -446,9 +449,11 @@ fn build_inner(
     farm: Option<Farm>,
 ) -> std::io::Result<Server> {
     let auth = Auth::from_config(config).map_err(std::io::Error::other)?;
+    let relay = Arc::new(spawn_relay(db.clone(), events.clone(), RELAY_POLL));
     let state = AppState {
         schema: build_schema(db.clone(), config, events.clone()),
         farm,
+        relay,
         events,
         db,
         auth,
@@ -495,7 +500,7 @@ fn build_inner(
 pub struct Running {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
-    /// The server's event bus (tests publish on it).
+    /// The server's event bus (the outbox relay publishes on it).
     pub events: EventBus,
     /// The live farm (stopped when the server stops).
     pub farm: Option<Farm>,

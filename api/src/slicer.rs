@@ -149,3 +149,20 @@ impl Drop for TempDir {
         }
     }
 }
+
+impl gantry_app::printing::Slicer for Slicer {
+    fn available(&self) -> bool {
+        Slicer::available(self)
+    }
+
+    async fn slice(
+        &self,
+        format: &str,
+        bytes: &[u8],
+        settings: &SliceSettings,
+    ) -> Result<Option<(gantry_engine::domain::printing::SlicerReport, Vec<u8>)>, String> {
+        Slicer::slice(self, format, bytes, settings)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::config::ObjectStoreConfig;
@@ -25,33 +24,7 @@ pub enum StorageError {
     Dir { path: String, source: std::io::Error },
 }
 
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// The key of a model file with this content hash.
-pub fn model_key(sha256: &str) -> String {
-    format!("models/{}/{sha256}", sha256.get(..2).unwrap_or("xx"))
-}
-
-/// The key of a G-code file with this content hash.
-pub fn gcode_key(sha256: &str) -> String {
-    format!("gcode/{}/{sha256}.gcode", sha256.get(..2).unwrap_or("xx"))
-}
-
-/// The key of the G-code sliced on demand from the model with content hash `model_sha256` at
-/// these settings (models stored without G-code, see `agent_ws::job_gcode`).
-pub fn sliced_model_key(model_sha256: &str, s: &gantry_engine::domain::printing::SliceSettings) -> String {
-    format!(
-        "gcode/models/{}/{model_sha256}-l{}-p{}-w{}-i{}.gcode",
-        model_sha256.get(..2).unwrap_or("xx"),
-        s.layer_height_mm,
-        s.perimeters,
-        s.line_width_mm,
-        s.infill_pct
-    )
-}
+pub use gantry_app::printing::{gcode_key, model_key, sha256_hex, sliced_model_key};
 
 /// Content-addressed object storage, opened lazily.
 pub struct Storage {
@@ -124,5 +97,13 @@ impl Storage {
     /// The bytes of an object.
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         Ok(self.store().await?.get(&Path::from(key)).await?.bytes().await?)
+    }
+}
+
+impl gantry_app::printing::ObjectStorage for Storage {
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, String> {
+        Storage::put_if_absent(self, key, Bytes::from(bytes))
+            .await
+            .map_err(|e| e.to_string())
     }
 }

@@ -209,9 +209,7 @@ async fn run(app: &TestApp, dir: &Path) {
     let with_gcode = model_order(db, fx.order, fx.material, sliced).await;
     let without_gcode = model_order(db, fx.order, fx.material, unsliced).await;
     let (token_a, token_b) = (token_for(db, a).await, token_for(db, b).await);
-    app.events.publish(gantry_actors::FarmEvent::QueueChanged {
-        at: gantry_engine::store::now(),
-    });
+    app.request_replan();
     let on_demand = slicer_installed();
 
     let mut req = format!("{}/agent/ws", app.base.replacen("http", "ws", 1))

@@ -459,9 +459,7 @@ app_test_with!(
                 .unwrap();
         }
         tx.commit().await.unwrap();
-        app.events.publish(gantry_actors::FarmEvent::QueueChanged {
-            at: gantry_engine::store::now(),
-        });
+        app.request_replan();
         // Printer A is handed a job, then goes silent before its start reaches the server
         // (it may well be printing it).
         let mut a = connect(app, Some(&a_token)).await.unwrap();

@@ -139,3 +139,88 @@ fn the_solver_knows_no_database_actors_or_graphql() {
         &["sqlx-core", "tokio", "actix", "async-graphql", "gantry-engine"],
     );
 }
+
+#[test]
+fn the_application_layer_knows_no_transport() {
+    assert_free_of(
+        "gantry-app",
+        &[
+            "actix",
+            "actix-web",
+            "async-graphql",
+            "gantry-actors",
+            "gantry-api",
+            "redis",
+            "object_store",
+        ],
+    );
+    // The transports reach the core through it.
+    for transport in ["gantry-actors", "gantry-api"] {
+        assert!(
+            graph()[transport].contains("gantry-app"),
+            "{transport} does not use gantry-app"
+        );
+    }
+    // The actors solve nothing themselves: planning is a use case.
+    assert!(!graph()["gantry-actors"].contains("gantry-solver"));
+}
+
+/// The names a resolver must not use: the store, the solver, the slicer, object storage, the
+/// analysis cache (resolvers parse, check permissions, call one use case of `gantry_app`, map).
+const NOT_IN_RESOLVERS: &[&str] = &[
+    "gantry_engine::store",
+    "store::",
+    "gantry_solver",
+    "crate::slicer",
+    "crate::storage",
+    "object_store",
+    "sqlx",
+];
+
+/// `(file, line number, line)` of every source line in `dir` naming one of `names` (comments
+/// included: a doc that points a reader at the store is as wrong as code that uses it).
+fn lines_naming(dir: &std::path::Path, names: &[&str]) -> Vec<(String, usize, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(lines_naming(&path, names));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if names.iter().any(|n| line.contains(n)) {
+                found.push((path.display().to_string(), i + 1, line.trim().to_string()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn resolvers_do_not_name_the_store_the_solver_the_slicer_or_object_storage() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/graphql");
+    let found = lines_naming(&dir, NOT_IN_RESOLVERS);
+    assert!(
+        found.is_empty(),
+        "resolvers reach past the application layer:\n{found:#?}"
+    );
+}
+
+#[test]
+fn actors_do_not_name_the_store_or_the_solver() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../actors/src");
+    let names = ["gantry_engine::store::live", "store::", "gantry_solver", "sqlx"];
+    let found: Vec<_> = lines_naming(&dir, &names)
+        .into_iter()
+        // The store's error type is named: the printer actor tells refusals from outages by it.
+        .filter(|(_, _, l)| l != "use gantry_engine::store::StoreError;")
+        .collect();
+    assert!(
+        found.is_empty(),
+        "actors reach past the application layer:\n{found:#?}"
+    );
+}

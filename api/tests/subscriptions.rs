@@ -11,10 +11,9 @@ use std::time::Duration;
 use chrono::Utc;
 use common::{TEST_PASSWORD, TestApp};
 use futures_util::{SinkExt, StreamExt};
-use gantry_actors::FarmEvent;
+use gantry_app::events::Committed;
 use gantry_engine::domain::equipment::PrinterStatus;
-use gantry_engine::domain::production::JobState;
-use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
+use gantry_engine::domain::events::{Event, JobProgressEvent, PlanEvent, PrinterEvent};
 use gantry_engine::domain::users::Role;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -26,6 +25,31 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(15);
+
+/// An event as the outbox relay publishes it (these tests publish on the bus directly to check
+/// each subscription's filtering).
+fn committed(event: Event) -> Committed {
+    Committed {
+        id: 0,
+        at: Utc::now(),
+        event,
+    }
+}
+
+/// Waits for a committed event that makes the scheduler re-plan (`Event::affects_plan`).
+async fn plan_affecting_event(
+    bus: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Committed>>,
+    after: &str,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, bus.recv()).await {
+            Ok(Ok(e)) if e.event.affects_plan() => return,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("no event affecting the plan after {after}: {other:?}"),
+        }
+    }
+}
 
 /// Opens `/graphql` as a WebSocket with `protocol` and sends `connection_init` with `payload`.
 async fn open(app: &TestApp, protocol: &'static str, payload: Value) -> Ws {
@@ -297,21 +321,17 @@ app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
     }
     // Created as a draft (published too), then placed, paid and in production.
     assert_eq!(seen, ["DRAFT", "PLACED", "PAID", "IN_PRODUCTION"]);
-    // startProduction created jobs outside the farm: the scheduler is told.
-    let mut queue_changed = false;
-    while let Ok(e) = queue.try_recv() {
-        queue_changed |= matches!(e, FarmEvent::QueueChanged { .. });
-    }
-    assert!(queue_changed, "QueueChanged published after startProduction");
+    // startProduction committed new jobs: their events make the scheduler re-plan.
+    plan_affecting_event(&mut queue, "startProduction").await;
 
     // Job progress of Bob's order is filtered out; Alice's comes through.
-    let progress = |order: &str, job: i64, pct: i64| FarmEvent::JobProgress {
-        job_id: JobId(job),
-        order_id: OrderId(order.parse().unwrap()),
-        printer_id: Some(PrinterId(1)),
-        state: JobState::Printing,
-        progress_pct: pct,
-        at: Utc::now(),
+    let progress = |order: &str, job: i64, pct: i64| {
+        committed(Event::JobProgress(JobProgressEvent {
+            job_id: job,
+            order_id: order.parse().unwrap(),
+            printer_id: 1,
+            progress_pct: pct,
+        }))
     };
     app.events.publish(progress(&bob_order, 999, 10));
     app.events.publish(progress(&alice_order, job_id, 42));
@@ -378,35 +398,36 @@ app_test!(planners_receive_printer_status_job_progress_and_plans, |app| {
         base + 3,
     )
     .await;
-    let at = Utc::now();
-    let printer = |id: i64, pct: i64| FarmEvent::PrinterStatus {
-        printer_id: PrinterId(id),
-        status: PrinterStatus::Printing,
-        job_id: Some(JobId(3)),
-        progress_pct: Some(pct),
-        at,
+    let printer = |id: i64, pct: i64| {
+        committed(Event::Printer(PrinterEvent {
+            printer_id: id,
+            from: PrinterStatus::Idle,
+            to: PrinterStatus::Printing,
+            job_id: Some(3),
+            progress_pct: Some(pct),
+        }))
     };
-    let job = |order: i64, pct: i64| FarmEvent::JobProgress {
-        job_id: JobId(3),
-        order_id: OrderId(order),
-        printer_id: Some(PrinterId(7)),
-        state: JobState::Printing,
-        progress_pct: pct,
-        at,
+    let job = |order: i64, pct: i64| {
+        committed(Event::JobProgress(JobProgressEvent {
+            job_id: 3,
+            order_id: order,
+            printer_id: 7,
+            progress_pct: pct,
+        }))
     };
     app.events.publish(printer(8, 10));
     app.events.publish(job(6, 10));
     app.events.publish(printer(7, 20));
     app.events.publish(job(5, 20));
-    app.events.publish(FarmEvent::PlanChanged {
-        revision: 4,
+    app.events.publish(committed(Event::Plan(PlanEvent {
+        plan_id: 4,
         scheduled: 12,
         unscheduled: 1,
+        held: 0,
         objective: 10.0,
         lower_bound: 9.0,
         gap: 0.1,
-        at,
-    });
+    })));
     let mut got = Vec::new();
     for _ in 0..3 {
         got.push(next(&mut ws).await);
@@ -450,15 +471,15 @@ app_test!(legacy_graphql_ws_protocol_works_too, |app| {
     )
     .await;
     wait_listeners(app, base + 1).await;
-    app.events.publish(FarmEvent::PlanChanged {
-        revision: 1,
+    app.events.publish(committed(Event::Plan(PlanEvent {
+        plan_id: 1,
         scheduled: 0,
         unscheduled: 0,
+        held: 0,
         objective: 0.0,
         lower_bound: 0.0,
         gap: 0.0,
-        at: Utc::now(),
-    });
+    })));
     let m = loop {
         let m = recv(&mut ws).await.unwrap();
         if m["type"] != "ka" {
@@ -670,14 +691,7 @@ app_test!(drafts_new_printers_and_maintenance_are_published, |app| {
         data,
         json!({"printerStatus": {"printerId": printer, "status": "IDLE"}})
     );
-    let queue_changed = |bus: &mut tokio::sync::broadcast::Receiver<FarmEvent>| {
-        let mut seen = false;
-        while let Ok(e) = bus.try_recv() {
-            seen |= matches!(e, FarmEvent::QueueChanged { .. });
-        }
-        seen
-    };
-    assert!(queue_changed(&mut bus), "QueueChanged after createPrinter");
+    plan_affecting_event(&mut bus, "createPrinter").await;
     // Maintenance changes the printer's availability: the scheduler is told.
     let starts = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     ok(
@@ -687,5 +701,5 @@ app_test!(drafts_new_printers_and_maintenance_are_published, |app| {
         json!({"p": printer, "s": starts}),
     )
     .await;
-    assert!(queue_changed(&mut bus), "QueueChanged after scheduleMaintenance");
+    plan_affecting_event(&mut bus, "scheduleMaintenance").await;
 });

@@ -17,7 +17,6 @@ use super::gql_error;
 use super::inventory::{MaterialKindGql, MaterialNode};
 use super::loaders::{command, loaders, read};
 use super::principal::{AnyPermissionGuard, PermissionGuard, principal};
-use super::subscriptions::{publish_printer_status, publish_queue_changed};
 use gantry_actors::messages::{Command, ControlError};
 use gantry_engine::error::ErrorKind;
 
@@ -339,7 +338,6 @@ impl EquipmentMutation {
         let now = gantry_engine::store::now();
         let p = command!(ctx, tx => async { equipment::create_printer(&mut tx, now, &new).await.map_err(gql_error) });
         // A new printer (idle): its status, and the farm's capacity changed.
-        publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
 
@@ -359,7 +357,6 @@ impl EquipmentMutation {
         if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
             farm.status_set(id, p.status).await;
         }
-        publish_printer_status(ctx, &p, now);
         Ok(PrinterNode(p))
     }
 
@@ -379,7 +376,6 @@ impl EquipmentMutation {
         let now = gantry_engine::store::now();
         let p = command!(ctx, tx => async { equipment::load_material(&mut tx, now, id, m).await.map_err(gql_error) });
         // The loaded material is the printer's first setup in the plan.
-        publish_queue_changed(ctx, now);
         Ok(PrinterNode(p))
     }
 
@@ -448,9 +444,7 @@ impl EquipmentMutation {
         let now = gantry_engine::store::now();
         let end = now + Duration::days(horizon_days);
         let w = command!(ctx, tx => async { equipment::generate_windows(&mut tx, now, end).await.map_err(gql_error) });
-        if !w.is_empty() {
-            publish_queue_changed(ctx, now);
-        }
+        if !w.is_empty() {}
         Ok(w.into_iter().map(Into::into).collect())
     }
 
@@ -469,7 +463,6 @@ impl EquipmentMutation {
         let w = command!(ctx, tx => async {
             equipment::schedule_window(&mut tx, now, id, starts_at.0, duration_minutes, &reason).await.map_err(gql_error)
         });
-        publish_queue_changed(ctx, now);
         Ok(w.into())
     }
 
@@ -488,7 +481,6 @@ impl EquipmentMutation {
         let l = command!(ctx, tx => async {
             equipment::complete_maintenance(&mut tx, now, id, user, &note).await.map_err(gql_error)
         });
-        publish_queue_changed(ctx, now);
         Ok(l.into())
     }
 
@@ -501,7 +493,6 @@ impl EquipmentMutation {
         let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
         let now = gantry_engine::store::now();
         let w = command!(ctx, tx => async { equipment::cancel_window(&mut tx, now, id).await.map_err(gql_error) });
-        publish_queue_changed(ctx, now);
         Ok(w.into())
     }
 }

@@ -31,6 +31,28 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<gantry_app::AppError> for ApiError {
+    fn from(e: gantry_app::AppError) -> Self {
+        match e {
+            gantry_app::AppError::Store(e) => e.into(),
+            other => {
+                let kind = other.kind();
+                let message = if kind == ErrorKind::Internal {
+                    tracing::error!(error = %other, "internal error");
+                    "internal error".to_string()
+                } else {
+                    other.to_string()
+                };
+                ApiError {
+                    kind,
+                    reason: other.code(),
+                    message,
+                }
+            }
+        }
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
         async_graphql::Error::new(e.message).extend_with(|_, ext| {
@@ -42,6 +64,11 @@ impl From<ApiError> for async_graphql::Error {
 
 /// Shorthand for resolvers: `store_call().await.map_err(gql_error)?`.
 pub fn gql_error(e: StoreError) -> async_graphql::Error {
+    ApiError::from(e).into()
+}
+
+/// Shorthand for resolvers: `use_case().await.map_err(app_error)?`.
+pub fn app_error(e: gantry_app::AppError) -> async_graphql::Error {
     ApiError::from(e).into()
 }
 

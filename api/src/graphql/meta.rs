@@ -1,9 +1,9 @@
 //! Server metadata: version and farm-wide counts.
 
 use async_graphql::{Context, Object, SimpleObject};
-use gantry_engine::store::{Db, count_rows};
+use gantry_app::Db;
 
-use super::gql_error;
+use super::app_error;
 
 #[derive(Default)]
 pub struct MetaQuery;
@@ -27,13 +27,15 @@ impl MetaQuery {
 
     /// Farm-wide counts of printers, materials, products, orders and production jobs.
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
-        let db = ctx.data::<Db>()?;
+        let c = gantry_app::batch::counts(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?;
         Ok(Stats {
-            printers: count_rows(db, "printers").await.map_err(gql_error)?,
-            materials: count_rows(db, "materials").await.map_err(gql_error)?,
-            products: count_rows(db, "products").await.map_err(gql_error)?,
-            orders: count_rows(db, "orders").await.map_err(gql_error)?,
-            jobs: count_rows(db, "jobs").await.map_err(gql_error)?,
+            printers: c.printers,
+            materials: c.materials,
+            products: c.products,
+            orders: c.orders,
+            jobs: c.jobs,
         })
     }
 }

@@ -15,10 +15,10 @@ pub mod subscriptions;
 mod users;
 
 use async_graphql::{MergedObject, Schema};
-use gantry_actors::EventBus;
+use gantry_app::events::EventBus;
 use gantry_engine::store::Db;
 
-pub use error::{ApiError, gql_error};
+pub use error::{ApiError, app_error, gql_error};
 pub use printing::may_upload;
 
 use crate::config::Config;

@@ -4,26 +4,25 @@
 //! only their own, and any other order id answers `NOT_FOUND`, exactly as a missing one.
 
 use async_graphql::{Context, ID, InputObject, Object};
+use gantry_app::{Db, now, orders};
 use gantry_engine::domain::catalog::ProductionSpec;
 use gantry_engine::domain::orders::{
     LineItem, NewOrder, NewOrderLine, Order, OrderFilter, OrderLine, OrderStatus, StatusChange,
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, OrderId, OrderLineId, ProductId};
 use gantry_engine::domain::users::{Customer, Permission};
-use gantry_engine::store::{Tx, orders, production};
 
+use super::app_error;
 use super::catalog::ProductNode;
 use super::connection::{
-    Conn, IdOrder, MoneyObj, PageArgs, Ts, id_arg, invalid, mirror_enum, not_found, parse_currency, ts,
+    Conn, IdOrder, MoneyObj, PageArgs, Ts, id_arg, invalid, mirror_enum, parse_currency, ts,
 };
-use super::gql_error;
 use super::inventory::MaterialNode;
-use super::loaders::{CustomerFetch, LinesFetch, command, loaders, prefetch, read};
+use super::loaders::{CustomerFetch, LinesFetch, count, loaders, prefetch};
 use super::principal::{
-    AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
+    AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, caller, forbidden, principal,
 };
 use super::production::JobNode;
-use super::subscriptions::{publish_order_created, publish_order_status, publish_queue_changed};
 
 mirror_enum!(
     /// Lifecycle status of an order.
@@ -173,8 +172,10 @@ impl OrderNode {
     }
     /// Status changes, oldest first (the first is the creation as draft).
     async fn status_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusChangeNode>> {
-        let id = self.0.id;
-        let h = read!(ctx, c => orders::status_history(c, id));
+        count(ctx);
+        let h = orders::history_of(ctx.data::<Db>()?, &self.0)
+            .await
+            .map_err(app_error)?;
         Ok(h.into_iter().map(StatusChangeNode).collect())
     }
     /// The production jobs of this order.
@@ -346,16 +347,6 @@ fn line_from_input(p: &Principal, l: &OrderLineInput) -> async_graphql::Result<N
     })
 }
 
-/// Reads an order the caller may see, inside the command's transaction; another customer's
-/// order is `NOT_FOUND`.
-async fn visible_order(p: &Principal, tx: &mut Tx, id: OrderId) -> async_graphql::Result<Order> {
-    let order = orders::get_order(&mut *tx, id).await.map_err(gql_error)?;
-    if !p.may_see_customer(order.customer_id) {
-        return Err(not_found("order", id.0));
-    }
-    Ok(order)
-}
-
 #[derive(Default)]
 pub struct OrdersQuery;
 
@@ -399,7 +390,10 @@ impl OrdersQuery {
             let size = page.first.unwrap_or(super::connection::DEFAULT_PAGE);
             filter.after = page.after.map(OrderId);
             filter.limit = size.max(1) as i64;
-            let got = read!(ctx, c => orders::list_orders(c, &filter));
+            count(ctx);
+            let got = orders::list(ctx.data::<Db>()?, &filter)
+                .await
+                .map_err(app_error)?;
             let mut items = got.orders;
             items.truncate(size);
             let has_next = got.next_cursor.is_some() && size > 0;
@@ -411,7 +405,10 @@ impl OrdersQuery {
         }
         let mut all = Vec::new();
         loop {
-            let got = read!(ctx, c => orders::list_orders(c, &filter));
+            count(ctx);
+            let got = orders::list(ctx.data::<Db>()?, &filter)
+                .await
+                .map_err(app_error)?;
             all.extend(got.orders);
             match got.next_cursor {
                 Some(next) => filter.after = Some(next),
@@ -426,12 +423,11 @@ impl OrdersQuery {
     /// One order; another customer's order is `NOT_FOUND`.
     #[graphql(guard = "AnyPermissionGuard(READ_ORDERS)")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let order = read!(ctx, c => orders::get_order(c, id));
-        if !p.may_see_customer(order.customer_id) {
-            return Err(not_found("order", id.0));
-        }
+        count(ctx);
+        let order = orders::order(ctx.data::<Db>()?, &caller(ctx)?, id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(order))
     }
 
@@ -442,20 +438,17 @@ impl OrdersQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Vec<StatusChangeNode>> {
-        let order = self.order(ctx, id).await?;
-        let oid = order.0.id;
-        let h = read!(ctx, c => orders::status_history(c, oid));
+        let id = OrderId(id_arg(&id, "order")?);
+        count(ctx);
+        let h = orders::status_history(ctx.data::<Db>()?, &caller(ctx)?, id)
+            .await
+            .map_err(app_error)?;
         Ok(h.into_iter().map(StatusChangeNode).collect())
     }
 }
 
 #[derive(Default)]
 pub struct OrdersMutation;
-
-/// `by` for the status history: the acting user.
-fn by(p: &Principal) -> Option<gantry_engine::domain::types::UserId> {
-    Some(p.user_id)
-}
 
 #[Object]
 impl OrdersMutation {
@@ -500,11 +493,9 @@ impl OrdersMutation {
             due_at: input.due_at.map(|t| t.0),
             idempotency_key: key,
         };
-        let now = gantry_engine::store::now();
-        let created = command!(ctx, tx => async {
-            orders::create_order(&mut tx, now, &new, by(p)).await.map_err(gql_error)
-        });
-        publish_order_created(ctx, &created.order, now);
+        let created = orders::create(ctx.data::<Db>()?, &p.caller(), now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(created.order))
     }
 
@@ -519,11 +510,9 @@ impl OrdersMutation {
         let p = principal(ctx)?;
         let id = OrderId(id_arg(&order_id, "order")?);
         let new = line_from_input(p, &line)?;
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async {
-            visible_order(p, &mut tx, id).await?;
-            orders::add_line(&mut tx, now, id, &new).await.map_err(gql_error)
-        });
+        let o = orders::add_line(ctx.data::<Db>()?, &p.caller(), now(), id, &new)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o.order))
     }
 
@@ -535,90 +524,71 @@ impl OrdersMutation {
         order_id: ID,
         line_id: ID,
     ) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&order_id, "order")?);
         let line = OrderLineId(id_arg(&line_id, "order line")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async {
-            visible_order(p, &mut tx, id).await?;
-            orders::remove_line(&mut tx, now, id, line).await.map_err(gql_error)
-        });
+        let o = orders::remove_line(ctx.data::<Db>()?, &caller(ctx)?, now(), id, line)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o.order))
     }
 
     /// Places a draft order.
     #[graphql(guard = "AnyPermissionGuard(PLACE_ORDERS)")]
     async fn place_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async {
-            visible_order(p, &mut tx, id).await?;
-            orders::place(&mut tx, now, id, by(p)).await.map_err(gql_error)
-        });
-        publish_order_status(ctx, &o, now);
+        let o = orders::place(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
     /// Records the payment of a placed order.
     #[graphql(guard = "PermissionGuard(Permission::OrdersWrite)")]
     async fn pay_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async { orders::pay(&mut tx, now, id, by(p)).await.map_err(gql_error) });
-        publish_order_status(ctx, &o, now);
+        let o = orders::pay(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
     /// Starts production of a paid order: creates its print jobs.
     #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
     async fn start_production(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<Vec<JobNode>> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&order_id, "order")?);
-        let now = gantry_engine::store::now();
-        let (jobs, order) = command!(ctx, tx => async {
-            let jobs = production::start_production(&mut tx, now, id, by(p)).await.map_err(gql_error)?;
-            let order = orders::get_order(&mut tx, id).await.map_err(gql_error)?;
-            Ok((jobs, order))
-        });
-        publish_order_status(ctx, &order, now);
-        publish_queue_changed(ctx, now);
+        let (jobs, _order) = orders::start_production(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(jobs.into_iter().map(JobNode).collect())
     }
 
     /// Marks a fully printed order ready.
     #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
     async fn mark_ready(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async { orders::mark_ready(&mut tx, now, id, by(p)).await.map_err(gql_error) });
-        publish_order_status(ctx, &o, now);
-        publish_queue_changed(ctx, now);
+        let o = orders::mark_ready(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
     /// Ships a ready order.
     #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
     async fn ship_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async { orders::ship(&mut tx, now, id, by(p)).await.map_err(gql_error) });
-        publish_order_status(ctx, &o, now);
+        let o = orders::ship(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
     /// Records the delivery of a shipped order.
     #[graphql(guard = "AnyPermissionGuard(FULFIL)")]
     async fn deliver_order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o =
-            command!(ctx, tx => async { orders::deliver(&mut tx, now, id, by(p)).await.map_err(gql_error) });
-        publish_order_status(ctx, &o, now);
+        let o = orders::deliver(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
@@ -630,14 +600,10 @@ impl OrdersMutation {
         id: ID,
         #[graphql(default)] reason: String,
     ) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async {
-            visible_order(p, &mut tx, id).await?;
-            orders::cancel(&mut tx, now, id, by(p), &reason).await.map_err(gql_error)
-        });
-        publish_order_status(ctx, &o, now);
+        let o = orders::cancel(ctx.data::<Db>()?, &caller(ctx)?, now(), id, &reason)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 
@@ -649,12 +615,10 @@ impl OrdersMutation {
         id: ID,
         #[graphql(default)] reason: String,
     ) -> async_graphql::Result<OrderNode> {
-        let p = principal(ctx)?;
         let id = OrderId(id_arg(&id, "order")?);
-        let now = gantry_engine::store::now();
-        let o = command!(ctx, tx => async { orders::refund(&mut tx, now, id, by(p), &reason).await.map_err(gql_error) });
-        publish_order_status(ctx, &o, now);
-        publish_queue_changed(ctx, now);
+        let o = orders::refund(ctx.data::<Db>()?, &caller(ctx)?, now(), id, &reason)
+            .await
+            .map_err(app_error)?;
         Ok(OrderNode::new(o))
     }
 }

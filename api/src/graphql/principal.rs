@@ -45,6 +45,28 @@ impl Principal {
     pub fn may_see_customer(&self, customer: CustomerId) -> bool {
         self.can(Permission::OrdersReadAll) || self.customer_id == Some(customer)
     }
+
+    /// This caller as the use cases see it (same visibility as [`Principal::may_see_customer`]).
+    pub fn caller(&self) -> gantry_app::Caller {
+        use gantry_app::Sees;
+        let sees = if self.can(Permission::OrdersReadAll) {
+            Sees::All
+        } else {
+            match self.customer_id {
+                Some(c) => Sees::Own(c),
+                None => Sees::None,
+            }
+        };
+        gantry_app::Caller {
+            user_id: Some(self.user_id),
+            sees,
+        }
+    }
+}
+
+/// The caller of the request as the use cases see it.
+pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<gantry_app::Caller> {
+    Ok(principal(ctx)?.caller())
 }
 
 fn coded(message: &str, code: &'static str) -> async_graphql::Error {

@@ -1,51 +1,43 @@
 //! Printing: model uploads (GraphQL multipart requests), their analysis and estimate, instant
 //! quotes with a delivery date from the current plan, and orders from quotes.
 //!
-//! `uploadModel` reads the file, hashes it, and parses and analyses it (`engine::domain::geometry`,
-//! on a blocking thread; cached by content hash in [`AnalysisCache`]); it estimates material and
-//! time (PrusaSlicer when available, [`Slicer`], the formula otherwise; cached too); only then
-//! does it write: the file (and G-code) to object storage under their hashes, then the `models`
-//! row in one transaction. A rejected file writes nothing; a failed commit can leave a blob no
-//! row references (harmless: the same upload later reuses it).
+//! Each field calls one use case of `gantry_app::printing` (upload → analyse → estimate →
+//! store; quote; order from a quote), handing it this process's adapters: object storage
+//! (`crate::storage`), the analysis cache (`crate::analysis_cache`, Redis or memory) and the
+//! slicer (`crate::slicer`, PrusaSlicer). This file only reads the upload's bytes.
 //!
 //! A customer sees and quotes only their own models; staff who read all orders see every model.
 //! Uploading, quoting and ordering from a quote need `orders:write` or `orders:place_own`.
 //!
 //! `createQuote` prices on the cheapest usable printer that supports the material and fits the
-//! model, and plans the would-be plates into the current plan with the solver's repair (on a
-//! blocking thread, no local search, nothing committed) for `earliestDelivery`.
+//! model, and plans the would-be plates into the current plan (`gantry_app::planning`, the one
+//! planning route; nothing committed) for `earliestDelivery`.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject, Upload};
-use bytes::Bytes;
-use gantry_engine::domain::equipment::Printer;
-use gantry_engine::domain::geometry::{self, Analysis, BuildVolume, ModelFormat, ParseLimits};
-use gantry_engine::domain::inventory::Material;
-use gantry_engine::domain::planning::{at_minute, build_problem};
+use gantry_app::printing::{self as app, QuoteRequest, Services, Upload as UploadedFile};
+use gantry_app::{Db, now};
+use gantry_engine::domain::geometry::Analysis;
 use gantry_engine::domain::printing::{
-    self, Candidate, Estimate, EstimateMethod, ModelRecord, NewModel, NewQuote, PartGeometry, PostProcessing,
-    PriceInput, PricingPolicy, PrinterProfile, PrintingError, Quote, QuoteId, SliceSettings,
+    Estimate, EstimateMethod, ModelRecord, PostProcessing, PrintingError, Quote, QuoteId, SliceSettings,
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, ModelFileId, ProductId};
 use gantry_engine::domain::users::Permission;
-use gantry_engine::error::Coded;
-use gantry_engine::store::{StoreError, catalog, equipment, planning, printing as store};
 
+use super::app_error;
 use super::catalog::ProductNode;
 use super::connection::{MoneyObj, Ts, id_arg, ts};
 use super::equipment::PrinterNode;
-use super::gql_error;
-use super::loaders::{command, loaders, read};
+use super::loaders::count;
 use super::orders::OrderNode;
 use super::principal::{
-    AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, forbidden, principal,
+    AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, caller, forbidden, principal,
 };
-use super::subscriptions::publish_order_created;
 use crate::analysis_cache::AnalysisCache;
 use crate::config::Config;
 use crate::slicer::Slicer;
-use crate::storage::{self, Storage};
+use crate::storage::Storage;
 
 const READ_MODELS: &[Permission] = &[Permission::OrdersReadAll, Permission::OrdersReadOwn];
 const QUOTE: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceOwn];
@@ -55,9 +47,6 @@ const QUOTE: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceO
 pub fn may_upload(p: &Principal) -> bool {
     QUOTE.iter().any(|perm| p.can(*perm))
 }
-
-/// Density assumed when only grams are known (PLA), mg/cm³.
-const REFERENCE_DENSITY_MG_CM3: i64 = 1240;
 
 /// The printing services of the process (schema data).
 pub struct PrintingServices {
@@ -80,21 +69,20 @@ impl PrintingServices {
     }
 }
 
+impl PrintingServices {
+    /// The adapters as the use cases take them.
+    fn adapters(&self) -> Services<'_, Storage, AnalysisCache, Slicer> {
+        Services {
+            storage: &self.storage,
+            cache: &self.cache,
+            slicer: &self.slicer,
+            settings: &self.settings,
+        }
+    }
+}
+
 fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<PrintingServices>> {
     ctx.data::<Arc<PrintingServices>>()
-}
-
-/// A GraphQL error from any coded engine error (geometry, printing).
-fn coded_error<E: Coded + std::fmt::Display>(e: &E) -> async_graphql::Error {
-    let (kind, code) = (e.kind(), e.code());
-    async_graphql::Error::new(e.to_string()).extend_with(|_, x| {
-        x.set("code", kind.as_code());
-        x.set("reason", code);
-    })
-}
-
-fn printing_error(e: PrintingError) -> async_graphql::Error {
-    gql_error(StoreError::Rejected(e.into()))
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> async_graphql::Error {
@@ -105,29 +93,8 @@ fn internal(what: &str, e: impl std::fmt::Display) -> async_graphql::Error {
     })
 }
 
-/// Whether `p` may see a model (or quote) of `owner` (`None`: the business's own).
-fn may_see(p: &Principal, owner: Option<CustomerId>) -> bool {
-    p.can(Permission::OrdersReadAll) || (owner.is_some() && owner == p.customer_id)
-}
-
-fn geometry_of(a: &Analysis) -> PartGeometry {
-    PartGeometry {
-        volume_mm3: a.volume_mm3,
-        surface_area_mm2: a.surface_area_mm2,
-        size_mm: a.size_mm,
-    }
-}
-
-fn build_volume(p: &Printer) -> BuildVolume {
-    BuildVolume {
-        x_mm: p.build_volume.x_mm as f64,
-        y_mm: p.build_volume.y_mm as f64,
-        z_mm: p.build_volume.z_mm as f64,
-    }
-}
-
 fn analysis_of(m: &ModelRecord) -> async_graphql::Result<Analysis> {
-    serde_json::from_str(&m.analysis_json).map_err(|e| internal("stored analysis unreadable", e))
+    app::analysis_of(m).map_err(app_error)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,18 +231,15 @@ impl ModelNode {
     /// The farm's printers whose build volume takes the model (any status), with the
     /// orientation to print in.
     async fn fits(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrinterFit>> {
-        let a = analysis_of(&self.0)?;
-        let printers = read!(ctx, c => equipment::list_printers(c));
-        Ok(printers
+        count(ctx);
+        let fits = app::fits(ctx.data::<Db>()?, &self.0).await.map_err(app_error)?;
+        Ok(fits
             .into_iter()
-            .filter_map(|p| {
-                let f = geometry::fit(a.size_mm, &build_volume(&p))?;
-                Some(PrinterFit {
-                    printer_id: ID(p.id.0.to_string()),
-                    orientation: f.rotation.describe(),
-                    footprint_mm: f.footprint_mm.to_vec(),
-                    printer: PrinterNode(p),
-                })
+            .map(|(p, f)| PrinterFit {
+                printer_id: ID(p.id.0.to_string()),
+                orientation: f.rotation.describe(),
+                footprint_mm: f.footprint_mm.to_vec(),
+                printer: PrinterNode(p),
             })
             .collect())
     }
@@ -416,87 +380,10 @@ impl QuoteNode {
 // ---------------------------------------------------------------------------------------------
 // Upload
 
-/// What the cache holds for a file (by format and content hash).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedAnalysis {
-    analysis: Analysis,
-}
-
 fn upload_too_large(size: u64, limit: u64) -> async_graphql::Error {
-    printing_error(PrintingError::UploadTooLarge { size, limit })
-}
-
-/// Parses and analyses on a blocking thread, through the cache.
-async fn analyse_cached(
-    svc: &PrintingServices,
-    format: ModelFormat,
-    file_name: &str,
-    sha: &str,
-    bytes: &Bytes,
-) -> async_graphql::Result<Analysis> {
-    let key = AnalysisCache::key(&format!("analysis:{}", format.as_str()), sha);
-    if let Some(hit) = svc.cache.get(&key).await
-        && let Ok(c) = serde_json::from_str::<CachedAnalysis>(&hit)
-    {
-        return Ok(c.analysis);
-    }
-    let (name, data) = (file_name.to_string(), bytes.clone());
-    let analysis = tokio::task::spawn_blocking(move || {
-        geometry::parse_and_analyse(&name, &data, &ParseLimits::default())
-    })
-    .await
-    .map_err(|e| internal("analysis task failed", e))?
-    .map_err(|e| coded_error(&e))?;
-    if let Ok(json) = serde_json::to_string(&CachedAnalysis {
-        analysis: analysis.clone(),
-    }) {
-        svc.cache.put(&key, &json).await;
-    }
-    Ok(analysis)
-}
-
-/// The nominal estimate: PrusaSlicer when available (its G-code stored), the formula otherwise
-/// or when slicing fails; through the cache.
-async fn estimate_cached(
-    svc: &PrintingServices,
-    format: ModelFormat,
-    sha: &str,
-    bytes: &Bytes,
-    analysis: &Analysis,
-) -> async_graphql::Result<Estimate> {
-    let mode = if svc.slicer.available() {
-        EstimateMethod::PrusaSlicer
-    } else {
-        EstimateMethod::Formula
-    };
-    let key = AnalysisCache::key(&format!("estimate:{}", mode.as_str()), sha);
-    if let Some(hit) = svc.cache.get(&key).await
-        && let Ok(e) = serde_json::from_str::<Estimate>(&hit)
-    {
-        return Ok(e);
-    }
-    let formula = Estimate::formula(&geometry_of(analysis), &svc.settings);
-    let estimate = match svc.slicer.slice(format.as_str(), bytes, &svc.settings).await {
-        Ok(Some((report, gcode))) => {
-            let gsha = storage::sha256_hex(&gcode);
-            let gkey = storage::gcode_key(&gsha);
-            svc.storage
-                .put_if_absent(&gkey, Bytes::from(gcode))
-                .await
-                .map_err(|e| internal("cannot store G-code", e))?;
-            Estimate::from_slicer(&report, &svc.settings, REFERENCE_DENSITY_MG_CM3, gkey)
-        }
-        Ok(None) => formula,
-        Err(e) => {
-            tracing::warn!(error = %e, sha256 = sha, "slicing failed; using the formula");
-            // Not cached: the next upload tries the slicer again.
-            return Ok(formula);
-        }
-    };
-    if let Ok(json) = serde_json::to_string(&estimate) {
-        svc.cache.put(&key, &json).await;
-    }
-    Ok(estimate)
+    app_error(gantry_app::AppError::from(
+        gantry_engine::error::DomainError::from(PrintingError::UploadTooLarge { size, limit }),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,209 +397,6 @@ pub struct CreateQuoteInput {
     pub quantity: i64,
     #[graphql(default)]
     pub options: Vec<PostProcessingGql>,
-}
-
-/// The printers that can make the model in the material, with minutes and copies per plate.
-fn candidates(
-    printers: &[Printer],
-    material: &Material,
-    analysis: &Analysis,
-    estimate: &Estimate,
-    quantity: i64,
-) -> Vec<Candidate> {
-    let geom = geometry_of(analysis);
-    printers
-        .iter()
-        .filter(|p| printing::printer_usable(p) && p.supports(material.kind))
-        .filter_map(|p| {
-            let f = geometry::fit(analysis.size_mm, &build_volume(p))?;
-            Some(Candidate {
-                printer_id: p.id,
-                minutes_per_unit: estimate.minutes_on(&geom, &PrinterProfile::of(p)),
-                copies_per_plate: printing::copies_per_plate(
-                    f.footprint_mm,
-                    p.build_volume.x_mm as f64,
-                    p.build_volume.y_mm as f64,
-                    quantity,
-                ),
-                hourly_cost: p.hourly_cost,
-            })
-        })
-        .collect()
-}
-
-/// When the quote's plates would be done if inserted into the current plan now (solver repair,
-/// nothing committed), or why there is no date (no planned printer can print them, or the
-/// plates cannot be placed).
-async fn earliest_delivery(
-    ctx: &Context<'_>,
-    now: chrono::DateTime<chrono::Utc>,
-    quantity: i64,
-    chosen: &[Candidate],
-    material: &Material,
-) -> async_graphql::Result<Result<chrono::DateTime<chrono::Utc>, String>> {
-    let input = read!(ctx, c => planning::planning_input(c, now));
-    let mut problem = build_problem(now, &input);
-    let current = printing::current_assignments(&problem, &input);
-    // The quote's plates join the engine's problem (and its material the setup classes), so the
-    // one translation to the solver's problem covers them; the last plate is the repair event.
-    let planned: Vec<_> = problem.printers.iter().map(|p| p.id).collect();
-    let new_jobs = printing::quote_jobs(quantity, chosen, material, None, &planned);
-    if new_jobs.is_empty() {
-        return Ok(Err(
-            "no printer that can print it is available for planning (maintenance, offline or error)".into(),
-        ));
-    }
-    let ours: Vec<String> = new_jobs.iter().map(|j| j.id.0.to_string()).collect();
-    if !problem.setup_classes.contains(&material.code) {
-        problem.setup_classes.push(material.code.clone());
-    }
-    problem.jobs.extend(new_jobs);
-    let mut solver_problem = gantry_actors::plan::to_solver(&problem);
-    let Some(last) = solver_problem.jobs.pop() else {
-        return Ok(Err("nothing to plan".into()));
-    };
-    let plan = gantry_solver::Plan {
-        status: gantry_solver::Status::Feasible,
-        assignments: current
-            .iter()
-            .map(|(j, p, start, end)| gantry_solver::Assignment {
-                job: j.0.to_string(),
-                printer: p.0.to_string(),
-                start: *start,
-                end: *end,
-                setup: 0,
-            })
-            .collect(),
-        unscheduled: Vec::new(),
-        objective: gantry_solver::ObjectiveValue {
-            makespan: 0,
-            weighted_tardiness: 0.0,
-            setups: 0,
-            value: 0.0,
-        },
-        lower_bound: 0.0,
-        gap: 0.0,
-        solve_ms: 0,
-        method: "current".into(),
-    };
-    let event = gantry_solver::repair::Event::JobAdded { at: 0, job: last };
-    let opts = gantry_solver::SolveOptions {
-        time_limit: 0.0,
-        method: gantry_solver::Method::Heuristic,
-        seed: 0,
-        max_iterations: Some(0),
-    };
-    let repaired = tokio::task::spawn_blocking(move || {
-        gantry_solver::repair::repair(&solver_problem, &plan, &event, &opts)
-    })
-    .await
-    .map_err(|e| internal("delivery planning task failed", e))?;
-    let repaired = match repaired {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "delivery planning failed; quoting without a date");
-            return Ok(Err(format!("the plan could not take the plates: {e}")));
-        }
-    };
-    if let Some(u) = repaired.plan.unscheduled.iter().find(|u| ours.contains(&u.job)) {
-        return Ok(Err(format!("a plate cannot be placed: {}", u.reason)));
-    }
-    Ok(repaired
-        .plan
-        .assignments
-        .iter()
-        .filter(|a| ours.contains(&a.job))
-        .map(|a| a.end)
-        .max()
-        .map(|end| at_minute(now, end))
-        .ok_or_else(|| "the plan placed none of the plates".to_string()))
-}
-
-async fn visible_model(
-    ctx: &Context<'_>,
-    p: &Principal,
-    id: ModelFileId,
-) -> async_graphql::Result<ModelRecord> {
-    let m = read!(ctx, c => store::get_model(c, id));
-    if may_see(p, m.customer_id) {
-        Ok(m)
-    } else {
-        // Same answer as a missing model: existence is not disclosed.
-        Err(gql_error(StoreError::not_found("model", id)))
-    }
-}
-
-/// Prices a quote for a visible model (everything but storing it).
-async fn make_quote(
-    ctx: &Context<'_>,
-    p: &Principal,
-    input: &CreateQuoteInput,
-    now: chrono::DateTime<chrono::Utc>,
-) -> async_graphql::Result<NewQuote> {
-    let model = visible_model(ctx, p, ModelFileId(id_arg(&input.model_id, "model")?)).await?;
-    let material_id = MaterialId(id_arg(&input.material_id, "material")?);
-    let quantity = printing::check_quantity(input.quantity).map_err(printing_error)?;
-    let analysis = analysis_of(&model)?;
-    let material = match loaders(ctx)?.materials.load(ctx, material_id).await? {
-        Some(m) => m,
-        None => return Err(gql_error(StoreError::not_found("material", material_id))),
-    };
-    let printers = read!(ctx, c => equipment::list_printers(c));
-    let cands = candidates(&printers, &material, &analysis, &model.estimate, quantity);
-    let Some(best) = printing::cheapest(&cands, quantity).cloned() else {
-        let s = analysis.size_mm;
-        return Err(printing_error(PrintingError::NoPrinterFits {
-            material: material.code.clone(),
-            size: format!("{:.1} × {:.1} × {:.1} mm", s[0], s[1], s[2]),
-        }));
-    };
-    let grams_per_unit = printing::grams_for(model.estimate.material_cm3, material.density_mg_cm3);
-    let policy = PricingPolicy::standard(material.price_per_kg.currency);
-    let options: Vec<PostProcessing> = input.options.iter().map(|o| (*o).into()).collect();
-    let breakdown = printing::price_quote(
-        &PriceInput {
-            quantity,
-            grams_per_unit,
-            minutes_per_unit: best.minutes_per_unit,
-            copies_per_plate: best.copies_per_plate,
-            material_price_per_kg: material.price_per_kg,
-            printer_hourly_cost: best.hourly_cost,
-            options: options.clone(),
-        },
-        &policy,
-    )
-    .map_err(printing_error)?;
-    // Plates are planned on the chosen printer's packing, on every candidate printer.
-    let mut plan_cands = vec![best.clone()];
-    plan_cands.extend(
-        cands
-            .into_iter()
-            .filter(|c| c.printer_id != best.printer_id)
-            .map(|c| Candidate {
-                copies_per_plate: best.copies_per_plate,
-                ..c
-            }),
-    );
-    let delivery = earliest_delivery(ctx, now, quantity, &plan_cands, &material).await?;
-    Ok(NewQuote {
-        model_id: model.id,
-        customer_id: model.customer_id.or(p.customer_id),
-        material_id,
-        printer_id: best.printer_id,
-        options,
-        method: model.estimate.method,
-        production: gantry_engine::domain::catalog::ProductionSpec {
-            grams_per_unit,
-            print_minutes_per_unit: best.minutes_per_unit,
-            copies_per_plate: best.copies_per_plate,
-        },
-        breakdown,
-        earliest_delivery: delivery.as_ref().ok().copied(),
-        earliest_delivery_reason: delivery.err(),
-        created_by: Some(p.user_id),
-        expires_at: now + policy.validity,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -739,15 +423,15 @@ impl PrintingQuery {
     /// with stock details needs `inventory:read`).
     #[graphql(guard = "AnyPermissionGuard(QUOTE)")]
     async fn quote_materials(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<QuoteMaterial>> {
-        let materials = read!(ctx, c => gantry_engine::store::inventory::list_materials(c));
-        let printers = read!(ctx, c => equipment::list_printers(c));
-        Ok(printing::quotable_materials(&materials, &printers)
+        count(ctx);
+        let materials = app::quote_materials(ctx.data::<Db>()?).await.map_err(app_error)?;
+        Ok(materials
             .into_iter()
             .map(|m| QuoteMaterial {
                 id: ID(m.id.0.to_string()),
-                code: m.code.clone(),
+                code: m.code,
                 kind: m.kind.into(),
-                colour: m.colour.clone(),
+                colour: m.colour,
                 density_mg_cm3: m.density_mg_cm3,
                 price_per_kg: m.price_per_kg.into(),
             })
@@ -757,37 +441,32 @@ impl PrintingQuery {
     /// A model by id (a customer's own, or any for staff who read all orders).
     #[graphql(guard = "AnyPermissionGuard(READ_MODELS)")]
     async fn model(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ModelNode> {
-        let p = principal(ctx)?;
-        Ok(ModelNode(
-            visible_model(ctx, p, ModelFileId(id_arg(&id, "model")?)).await?,
-        ))
+        let id = ModelFileId(id_arg(&id, "model")?);
+        count(ctx);
+        let m = app::model(ctx.data::<Db>()?, &caller(ctx)?, id)
+            .await
+            .map_err(app_error)?;
+        Ok(ModelNode(m))
     }
 
     /// Uploaded models, oldest first: a customer's own, or all for staff who read all orders.
     #[graphql(guard = "AnyPermissionGuard(READ_MODELS)")]
     async fn models(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ModelNode>> {
-        let p = principal(ctx)?;
-        let scope = if p.can(Permission::OrdersReadAll) {
-            None
-        } else {
-            match p.customer_id {
-                Some(c) => Some(c),
-                None => return Ok(Vec::new()),
-            }
-        };
-        let all = read!(ctx, c => store::list_models(c, scope));
+        count(ctx);
+        let all = app::models(ctx.data::<Db>()?, &caller(ctx)?)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(ModelNode).collect())
     }
 
     /// A quote by id (the customer's own, or any for staff who read all orders).
     #[graphql(guard = "AnyPermissionGuard(READ_MODELS)")]
     async fn quote(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<QuoteNode> {
-        let p = principal(ctx)?;
         let id = QuoteId(id_arg(&id, "quote")?);
-        let q = read!(ctx, c => store::get_quote(c, id));
-        if !may_see(p, q.customer_id) {
-            return Err(gql_error(StoreError::not_found("quote", id)));
-        }
+        count(ctx);
+        let q = app::quote(ctx.data::<Db>()?, &caller(ctx)?, id)
+            .await
+            .map_err(app_error)?;
         Ok(QuoteNode(q))
     }
 }
@@ -812,48 +491,33 @@ impl PrintingMutation {
         if size > svc.max_upload_bytes {
             return Err(upload_too_large(size, svc.max_upload_bytes));
         }
-        let file_name = printing::clean_file_name(&value.filename).map_err(printing_error)?;
-        let format = ModelFormat::from_file_name(&file_name).ok_or_else(|| {
-            coded_error(&geometry::GeometryError::UnknownFormat {
-                file_name: file_name.clone(),
-            })
-        })?;
-        let (bytes, sha) = tokio::task::spawn_blocking(move || {
+        // Refuse an unknown format before reading the bytes.
+        app::upload_format(&value.filename).map_err(app_error)?;
+        let file_name = value.filename.clone();
+        let (bytes, sha256) = tokio::task::spawn_blocking(move || {
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut value.into_read(), &mut buf)?;
-            let sha = storage::sha256_hex(&buf);
-            Ok::<_, std::io::Error>((Bytes::from(buf), sha))
+            let sha = app::sha256_hex(&buf);
+            Ok::<_, std::io::Error>((buf, sha))
         })
         .await
         .map_err(|e| internal("upload task failed", e))?
         .map_err(|e| internal("cannot read the upload", e))?;
-        let owner = p.customer_id;
-        if let Some(existing) = read!(ctx, c => store::model_by_owner_and_hash(c, owner, &sha)) {
-            return Ok(ModelNode(existing));
-        }
-        let analysis = analyse_cached(&svc, format, &file_name, &sha, &bytes).await?;
-        let estimate = estimate_cached(&svc, format, &sha, &bytes, &analysis).await?;
-        let analysis_json =
-            serde_json::to_string(&analysis).map_err(|e| internal("cannot encode the analysis", e))?;
-        let key = storage::model_key(&sha);
-        svc.storage
-            .put_if_absent(&key, bytes.clone())
-            .await
-            .map_err(|e| internal("cannot store the model", e))?;
-        let new = NewModel {
-            sha256: sha,
+        let upload = UploadedFile {
             file_name,
-            format: format.as_str().to_string(),
-            size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            object_key: key,
-            customer_id: owner,
-            uploaded_by: Some(p.user_id),
-            analysis_json,
-            estimate,
+            bytes,
+            sha256,
         };
-        let now = gantry_engine::store::now();
-        let m =
-            command!(ctx, tx => async { store::insert_model(&mut tx, now, &new).await.map_err(gql_error) });
+        let m = app::upload_model(
+            ctx.data::<Db>()?,
+            &svc.adapters(),
+            &p.caller(),
+            p.customer_id,
+            upload,
+            now(),
+        )
+        .await
+        .map_err(app_error)?;
         Ok(ModelNode(m))
     }
 
@@ -865,11 +529,15 @@ impl PrintingMutation {
         ctx: &Context<'_>,
         input: CreateQuoteInput,
     ) -> async_graphql::Result<QuoteNode> {
-        let p = principal(ctx)?;
-        let now = gantry_engine::store::now();
-        let new = make_quote(ctx, p, &input, now).await?;
-        let q =
-            command!(ctx, tx => async { store::create_quote(&mut tx, now, &new).await.map_err(gql_error) });
+        let req = QuoteRequest {
+            model_id: ModelFileId(id_arg(&input.model_id, "model")?),
+            material_id: MaterialId(id_arg(&input.material_id, "material")?),
+            quantity: input.quantity,
+            options: input.options.iter().map(|o| (*o).into()).collect(),
+        };
+        let q = app::create_quote(ctx.data::<Db>()?, &caller(ctx)?, &req, now())
+            .await
+            .map_err(app_error)?;
         Ok(QuoteNode(q))
     }
 
@@ -894,17 +562,16 @@ impl PrintingMutation {
             return Err(forbidden());
         }
         let key = idempotency_key.or_else(|| ctx.data_opt::<IdempotencyKey>().map(|k| k.0.clone()));
-        let now = gantry_engine::store::now();
-        let created = command!(ctx, tx => async {
-            let q = store::get_quote(&mut tx, id).await.map_err(gql_error)?;
-            if !may_see(p, q.customer_id) {
-                return Err(gql_error(StoreError::not_found("quote", id)));
-            }
-            store::create_order_from_quote(&mut tx, now, id, requested, key.as_deref(), Some(p.user_id))
-                .await
-                .map_err(gql_error)
-        });
-        publish_order_created(ctx, &created.order, now);
+        let created = app::order_from_quote(
+            ctx.data::<Db>()?,
+            &p.caller(),
+            id,
+            requested,
+            key.as_deref(),
+            now(),
+        )
+        .await
+        .map_err(app_error)?;
         Ok(OrderNode::new(created.order))
     }
 
@@ -922,18 +589,20 @@ impl PrintingMutation {
             .as_ref()
             .map(|m| id_arg(m, "model").map(ModelFileId))
             .transpose()?;
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async {
-            store::set_product_model(&mut tx, now, product, model).await.map_err(gql_error)?;
-            catalog::get_product(&mut tx, product).await.map_err(gql_error)
-        });
+        let p = app::set_product_model(ctx.data::<Db>()?, now(), product, model)
+            .await
+            .map_err(app_error)?;
         Ok(ProductNode(p))
     }
 }
 
 /// The model id of a product, for `Product.modelId`.
 pub async fn product_model_id(ctx: &Context<'_>, product: ProductId) -> async_graphql::Result<Option<ID>> {
-    Ok(read!(ctx, c => store::product_model(c, product)).map(|m| ID(m.0.to_string())))
+    count(ctx);
+    let id = app::product_model_id(ctx.data::<Db>()?, product)
+        .await
+        .map_err(app_error)?;
+    Ok(id.map(|m| ID(m.0.to_string())))
 }
 
 /// The stored model of a product, for `Product.model`: null when unlinked or not visible to
@@ -945,9 +614,9 @@ pub async fn product_model(
     let Some(p) = ctx.data_opt::<Principal>() else {
         return Ok(None);
     };
-    let Some(id) = read!(ctx, c => store::product_model(c, product)) else {
-        return Ok(None);
-    };
-    let m = read!(ctx, c => store::get_model(c, id));
-    Ok(may_see(p, m.customer_id).then_some(ModelNode(m)))
+    count(ctx);
+    let m = app::product_model(ctx.data::<Db>()?, &p.caller(), product)
+        .await
+        .map_err(app_error)?;
+    Ok(m.map(ModelNode))
 }

@@ -2,25 +2,22 @@
 //! and the job lifecycle. Reading needs `production:read`; planning `production:plan`; running
 //! the printers `production:operate`.
 //!
-//! `plan` builds a solver problem from the database (`gantry_engine::store::planning` gathers
-//! the inputs, `gantry_engine::domain::planning::build_problem` translates them), solves it on
-//! a blocking thread with a short time limit and returns it; it writes nothing. `replanNow`
-//! solves the same way and persists the result with `schedule_job` in one transaction.
-
-use std::collections::BTreeMap;
+//! Every field calls one use case of `gantry_app::production` or `gantry_app::planning` (the
+//! one planning route): `plan` reads the newest persisted plan, `planWhatIf` solves without
+//! writing, `replanNow` solves and persists exactly as the scheduler does.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use gantry_engine::domain::orders::OrderStatus;
-use gantry_engine::domain::planning::{PlanningInput, at_minute};
+use gantry_app::planning::{self, PlanView};
+use gantry_app::production::{self, JobFilter};
+use gantry_app::{Db, now};
 use gantry_engine::domain::production::{Job, JobEvent, JobState};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
 use gantry_engine::domain::users::Permission;
-use gantry_engine::store::{planning, production};
 
+use super::app_error;
 use super::connection::{Conn, IdOrder, PageArgs, Ts, id_arg, invalid, mirror_enum, ts};
 use super::equipment::PrinterNode;
-use super::gql_error;
-use super::loaders::{command, loaders, read};
+use super::loaders::{count, loaders};
 use super::principal::PermissionGuard;
 
 mirror_enum!(
@@ -112,8 +109,10 @@ impl JobNode {
     }
     /// The recorded transitions, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobEventObj>> {
-        let id = self.0.id;
-        let e = read!(ctx, c => production::job_events(c, id));
+        count(ctx);
+        let e = production::job_events(ctx.data::<Db>()?, self.0.id)
+            .await
+            .map_err(app_error)?;
         Ok(e.into_iter().map(Into::into).collect())
     }
 }
@@ -170,7 +169,9 @@ pub struct UnscheduledJob {
 /// A production plan computed by the solver.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ProductionPlan {
-    /// The time the plan's minute 0 refers to.
+    /// The persisted plan's id (`planChanged.revision`); null for a what-if solve.
+    pub id: Option<ID>,
+    /// When the plan was made: the time its minute 0 refers to.
     pub computed_at: Ts,
     pub printers: Vec<PrinterPlan>,
     pub unscheduled: Vec<UnscheduledJob>,
@@ -188,34 +189,12 @@ pub struct ProductionPlan {
     pub solve_ms: i64,
 }
 
-/// What a solved plan means for the jobs: (job, printer, planned start) in the database's terms.
-struct Solved {
-    plan: ProductionPlan,
-    schedule: Vec<(JobId, PrinterId, chrono::DateTime<chrono::Utc>)>,
-    /// Scheduled jobs the new plan could not place, with the reason: taken off their printer.
-    unschedule: Vec<(JobId, String)>,
-}
-
 pub(crate) fn internal() -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     async_graphql::Error::new("internal error").extend_with(|_, e| {
         e.set("code", "INTERNAL");
         e.set("reason", "INTERNAL");
     })
-}
-
-/// Reads the inputs and solves on a blocking thread (writes nothing).
-async fn solve_now(ctx: &Context<'_>, seconds: Option<f64>) -> async_graphql::Result<Solved> {
-    let seconds = time_limit(seconds)?;
-    let now = gantry_engine::store::now();
-    let input = read!(ctx, c => planning::planning_input(c, now));
-    let plan = gantry_actors::plan::solve_input(now, input.clone(), seconds)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "solver failed on the problem built from the database");
-            internal()
-        })?;
-    Ok(view(now, &input, &plan, &[]))
 }
 
 fn time_limit(seconds: Option<f64>) -> async_graphql::Result<f64> {
@@ -229,86 +208,46 @@ fn time_limit(seconds: Option<f64>) -> async_graphql::Result<f64> {
     Ok(seconds)
 }
 
-/// Maps a solver plan back to ids and times; `held` are jobs held back before solving (e.g.
-/// material not in stock), reported as unscheduled with their reason.
-fn view(
-    now: chrono::DateTime<chrono::Utc>,
-    input: &PlanningInput,
-    plan: &gantry_solver::Plan,
-    held: &[(JobId, String)],
-) -> Solved {
-    let jobs: BTreeMap<i64, &Job> = input.jobs.iter().map(|j| (j.id.0, j)).collect();
-    let mut per_printer: BTreeMap<i64, Vec<PlannedJob>> =
-        input.printers.iter().map(|p| (p.id.0, Vec::new())).collect();
-    let mut schedule = Vec::new();
-    for a in &plan.assignments {
-        let (Ok(job_id), Ok(printer_id)) = (a.job.parse::<i64>(), a.printer.parse::<i64>()) else {
-            continue;
-        };
-        let Some(job) = jobs.get(&job_id) else { continue };
-        let start = at_minute(now, a.start);
-        let end = at_minute(now, a.end);
-        schedule.push((JobId(job_id), PrinterId(printer_id), start));
-        per_printer.entry(printer_id).or_default().push(PlannedJob {
-            job_id: ID(job_id.to_string()),
-            order_id: ID(job.order_id.0.to_string()),
-            start: Ts(start),
-            end: Ts(end),
-            setup_minutes: a.setup,
-            due_at: ts(job.due_at),
-            late: job.due_at.is_some_and(|d| end > d),
-        });
-    }
-    for v in per_printer.values_mut() {
-        v.sort_by_key(|j| j.start);
-    }
-    let unschedule = plan
-        .unscheduled
-        .iter()
-        .filter_map(|u| {
-            let id = u.job.parse::<i64>().ok()?;
-            let job = jobs.get(&id)?;
-            (job.state == JobState::Scheduled).then(|| (JobId(id), u.reason.clone()))
-        })
-        .collect();
-    let status = match plan.status {
-        gantry_solver::Status::Optimal if held.is_empty() => "optimal",
-        gantry_solver::Status::Optimal | gantry_solver::Status::Feasible if held.is_empty() => "feasible",
-        _ => "infeasible",
-    };
-    let mut unscheduled: Vec<UnscheduledJob> = plan
-        .unscheduled
-        .iter()
-        .map(|u| UnscheduledJob {
-            job_id: ID(u.job.clone()),
-            reason: u.reason.clone(),
-        })
-        .collect();
-    unscheduled.extend(held.iter().map(|(j, why)| UnscheduledJob {
-        job_id: ID(j.0.to_string()),
-        reason: why.clone(),
-    }));
-    Solved {
-        plan: ProductionPlan {
-            computed_at: Ts(now),
-            printers: per_printer
-                .into_iter()
-                .map(|(p, jobs)| PrinterPlan {
-                    printer_id: ID(p.to_string()),
-                    jobs,
-                })
-                .collect(),
-            unscheduled,
-            objective: plan.objective.value,
-            makespan_minutes: plan.objective.makespan,
-            lower_bound: plan.lower_bound,
-            gap: plan.gap,
-            method: plan.method.clone(),
-            status: status.to_string(),
-            solve_ms: i64::try_from(plan.solve_ms).unwrap_or(i64::MAX),
-        },
-        schedule,
-        unschedule,
+/// The application layer's plan view as GraphQL shows it.
+fn plan_object(v: PlanView) -> ProductionPlan {
+    ProductionPlan {
+        id: (v.id > 0).then(|| ID(v.id.to_string())),
+        computed_at: Ts(v.computed_at),
+        printers: v
+            .printers
+            .into_iter()
+            .map(|p| PrinterPlan {
+                printer_id: ID(p.printer_id.0.to_string()),
+                jobs: p
+                    .jobs
+                    .into_iter()
+                    .map(|j| PlannedJob {
+                        job_id: ID(j.job_id.0.to_string()),
+                        order_id: ID(j.order_id.0.to_string()),
+                        start: Ts(j.start),
+                        end: Ts(j.end),
+                        setup_minutes: j.setup_minutes,
+                        due_at: ts(j.due_at),
+                        late: j.late,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        unscheduled: v
+            .unscheduled
+            .into_iter()
+            .map(|u| UnscheduledJob {
+                job_id: ID(u.job_id.0.to_string()),
+                reason: u.reason,
+            })
+            .collect(),
+        objective: v.objective,
+        makespan_minutes: v.makespan_minutes,
+        lower_bound: v.lower_bound,
+        gap: v.gap,
+        method: v.method,
+        status: v.status,
+        solve_ms: v.solve_ms,
     }
 }
 
@@ -333,7 +272,7 @@ impl ProductionQuery {
         printer_id: Option<ID>,
     ) -> async_graphql::Result<Conn<JobNode>> {
         let page = PageArgs::new(first, after, last, before, order_by).check()?;
-        let filter = production::JobFilter {
+        let filter = JobFilter {
             state: state.map(Into::into),
             order_id: order_id
                 .as_ref()
@@ -344,47 +283,52 @@ impl ProductionQuery {
                 .map(|p| id_arg(p, "printer").map(PrinterId))
                 .transpose()?,
         };
-        let all = read!(ctx, c => production::list_jobs(c, &filter));
+        count(ctx);
+        let all = production::jobs(ctx.data::<Db>()?, &filter)
+            .await
+            .map_err(app_error)?;
         Ok(page.slice(all, |j| j.id.0, JobNode))
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
     async fn job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        Ok(JobNode(read!(ctx, c => production::get_job(c, id))))
+        count(ctx);
+        Ok(JobNode(
+            production::job(ctx.data::<Db>()?, id).await.map_err(app_error)?,
+        ))
     }
 
     /// Jobs waiting to print (queued and scheduled): highest priority first, then earliest due
     /// date, then oldest.
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
     async fn queue(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobNode>> {
-        let mut jobs = Vec::new();
-        for state in [JobState::Queued, JobState::Scheduled] {
-            let filter = production::JobFilter {
-                state: Some(state),
-                ..Default::default()
-            };
-            jobs.extend(read!(ctx, c => production::list_jobs(c, &filter)));
-        }
-        jobs.sort_by(|a, b| {
-            b.priority
-                .cmp(&a.priority)
-                .then(a.due_at.is_none().cmp(&b.due_at.is_none()))
-                .then(a.due_at.cmp(&b.due_at))
-                .then(a.id.cmp(&b.id))
-        });
+        count(ctx);
+        let jobs = production::queue(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(jobs.into_iter().map(JobNode).collect())
     }
 
-    /// The current plan: queued and scheduled jobs placed on printers by the solver (nothing
-    /// is written; see `replanNow`).
+    /// The current plan: the newest plan the scheduler (or `replanNow`) persisted, with its
+    /// lower bound, gap and the time it was made; null before the first. Reads only.
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
-    async fn plan(
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProductionPlan>> {
+        let db = ctx.data::<Db>()?;
+        Ok(planning::current(db).await.map_err(app_error)?.map(plan_object))
+    }
+
+    /// A what-if solve: what a re-plan would make of the farm as it is now (held and refused
+    /// jobs included), within `timeLimitSeconds`. Writes nothing; `plan` is unchanged.
+    #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
+    async fn plan_what_if(
         &self,
         ctx: &Context<'_>,
         time_limit_seconds: Option<f64>,
     ) -> async_graphql::Result<ProductionPlan> {
-        Ok(solve_now(ctx, time_limit_seconds).await?.plan)
+        let seconds = time_limit(time_limit_seconds)?;
+        let db = ctx.data::<Db>()?;
+        Ok(plan_object(
+            planning::what_if(db, seconds).await.map_err(app_error)?,
+        ))
     }
 }
 
@@ -404,19 +348,18 @@ impl ProductionMutation {
     ) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
         let printer = PrinterId(id_arg(&printer_id, "printer")?);
-        let now = gantry_engine::store::now();
-        let j = command!(ctx, tx => async {
-            production::schedule_job(&mut tx, now, id, printer, planned_start.0).await.map_err(gql_error)
-        });
+        let j = production::schedule_job(ctx.data::<Db>()?, now(), id, printer, planned_start.0)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(j))
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ProductionOperate)")]
     async fn start_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        let now = gantry_engine::store::now();
-        let j =
-            command!(ctx, tx => async { production::start_job(&mut tx, now, id).await.map_err(gql_error) });
+        let j = production::start_job(ctx.data::<Db>()?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(j))
     }
 
@@ -428,8 +371,9 @@ impl ProductionMutation {
         pct: i64,
     ) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        let now = gantry_engine::store::now();
-        let j = command!(ctx, tx => async { production::report_progress(&mut tx, now, id, pct).await.map_err(gql_error) });
+        let j = production::report_progress(ctx.data::<Db>()?, now(), id, pct)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(j))
     }
 
@@ -437,14 +381,9 @@ impl ProductionMutation {
     #[graphql(guard = "PermissionGuard(Permission::ProductionOperate)")]
     async fn complete_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        let now = gantry_engine::store::now();
-        let c = command!(ctx, tx => async { production::complete_job(&mut tx, now, id).await.map_err(gql_error) });
-        // The last plate of an order moves it to `ready` (the transition stamps `now`).
-        if c.order.status == OrderStatus::Ready
-            && c.order.updated_at.timestamp_millis() == now.timestamp_millis()
-        {
-            super::subscriptions::publish_order_status(ctx, &c.order, now);
-        }
+        let c = production::complete_job(ctx.data::<Db>()?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(c.job))
     }
 
@@ -455,10 +394,9 @@ impl ProductionMutation {
         let max_reprints = ctx
             .data_opt::<gantry_actors::Farm>()
             .map_or(MAX_REPRINTS, |f| f.config().max_reprints);
-        let now = gantry_engine::store::now();
-        let f = command!(ctx, tx => async {
-            production::fail_job(&mut tx, now, id, &reason, max_reprints).await.map_err(gql_error)
-        });
+        let f = production::fail_job(ctx.data::<Db>()?, now(), id, &reason, max_reprints)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(f.reprint.unwrap_or(f.job)))
     }
 
@@ -466,9 +404,9 @@ impl ProductionMutation {
     #[graphql(guard = "PermissionGuard(Permission::ProductionOperate)")]
     async fn requeue_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        let now = gantry_engine::store::now();
-        let j =
-            command!(ctx, tx => async { production::requeue_job(&mut tx, now, id).await.map_err(gql_error) });
+        let j = production::requeue_job(ctx.data::<Db>()?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(j))
     }
 
@@ -480,17 +418,19 @@ impl ProductionMutation {
         #[graphql(default)] note: String,
     ) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
-        let now = gantry_engine::store::now();
-        let j = command!(ctx, tx => async { production::cancel_job(&mut tx, now, id, &note).await.map_err(gql_error) });
+        let j = production::cancel_job(ctx.data::<Db>()?, now(), id, &note)
+            .await
+            .map_err(app_error)?;
         Ok(JobNode(j))
     }
 
-    /// Solves the plan now and writes it in one transaction: every placed queued/scheduled job
-    /// gets its printer and planned start; a scheduled job the plan cannot place goes back to
-    /// the queue. Returns the plan.
-    // When the live farm runs, its scheduler does the writing (the one writer of plans): placed
-    // jobs also hold their material, jobs whose material is not in stock are held (listed in
-    // `unscheduled` with the reason), and ready printers get their next job.
+    /// Solves the plan now and persists it in one transaction, exactly as the scheduler does:
+    /// every placed queued/scheduled job gets its printer and planned start and holds its
+    /// material; jobs whose material is not in stock or that every able printer refused are
+    /// held (listed in `unscheduled` with the reason); a scheduled job the plan cannot place goes
+    /// back to the queue. Returns the persisted plan (the new `plan`).
+    // With a live farm its scheduler runs it (one solve at a time, and ready printers get
+    // their next job); without one, the same planning route runs here.
     #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
     async fn replan_now(
         &self,
@@ -498,26 +438,16 @@ impl ProductionMutation {
         time_limit_seconds: Option<f64>,
     ) -> async_graphql::Result<ProductionPlan> {
         let seconds = time_limit(time_limit_seconds)?;
-        if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
-            let r = farm.replan_now(seconds).await.map_err(|e| {
+        let replanned = if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
+            farm.replan_now(seconds).await.map_err(|e| {
                 tracing::error!(error = %e, "re-plan through the live farm failed");
                 internal()
-            })?;
-            return Ok(view(r.solved.now, &r.solved.input, &r.solved.plan, &r.written.held).plan);
-        }
-        let solved = solve_now(ctx, Some(seconds)).await?;
-        let now = gantry_engine::store::now();
-        let (schedule, unschedule) = (solved.schedule, solved.unschedule);
-        command!(ctx, tx => async {
-            for (job, printer, start) in &schedule {
-                production::schedule_job(&mut tx, now, *job, *printer, *start).await.map_err(gql_error)?;
-            }
-            for (job, reason) in &unschedule {
-                let note = format!("re-plan: {reason}");
-                production::unschedule_job(&mut tx, now, *job, &note).await.map_err(gql_error)?;
-            }
-            Ok(())
-        });
-        Ok(solved.plan)
+            })?
+        } else {
+            planning::replan(ctx.data::<Db>()?, None, seconds)
+                .await
+                .map_err(app_error)?
+        };
+        Ok(plan_object(replanned.view))
     }
 }

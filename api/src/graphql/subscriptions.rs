@@ -14,33 +14,35 @@
 //! orders; subscribing with another customer's `orderId` or `jobId` is `NOT_FOUND`, as for the
 //! queries.
 //!
-//! Events are published after their transaction committed. A subscriber that falls more than
-//! the bus capacity (1024 events) behind skips the events it missed (logged at `warn`) and goes
-//! on with the next one: clients that must not miss a change re-read the state after
-//! reconnecting or periodically.
+//! Events come from the outbox: every change appends its event in its own transaction, and the
+//! relay (`gantry_app::events`) publishes each committed event once on the bus — whoever made
+//! the change (a mutation, an agent's report, the scheduler, a CLI run, another server on the
+//! same database). A subscriber that falls more than the bus capacity (1024 events) behind skips
+//! the events it missed (logged at `warn`) and goes on with the next one: clients that must not
+//! miss a change re-read the state after reconnecting or periodically.
 
 use std::collections::HashMap;
 
 use async_graphql::futures_util::stream::{self, Stream};
 use async_graphql::{ComplexObject, Context, Data, ID, SimpleObject, Subscription};
-use chrono::{DateTime, Utc};
-use gantry_actors::{EventBus, FarmEvent};
-use gantry_engine::domain::equipment::Printer;
-use gantry_engine::domain::orders::Order;
+use std::sync::Arc;
+
+use gantry_app::events::{Committed, EventBus};
+use gantry_app::{AppError, Caller, Db, orders, production};
+use gantry_engine::domain::events::Event;
+use gantry_engine::domain::production::JobState;
 use gantry_engine::domain::types::{CustomerId, JobId, OrderId, PrinterId};
 use gantry_engine::domain::users::Permission;
 use gantry_engine::error::Coded;
-use gantry_engine::store::{Db, StoreError, orders, production};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::connection::{Ts, id_arg, not_found};
 use super::equipment::PrinterStatusGql;
-use super::gql_error;
-use super::loaders::read;
 use super::orders::{OrderNode, OrderStatusGql};
-use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, principal};
+use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, caller, principal};
 use super::production::{JobNode, JobStateGql};
+use super::{app_error, gql_error};
 use crate::auth::{Auth, authenticate};
 
 /// A printer's status, current job or progress changed.
@@ -70,14 +72,15 @@ impl JobProgressEvent {
     /// The job as it is now (read when this field is resolved).
     async fn job(&self, ctx: &Context<'_>) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&self.job_id, "job")?);
-        Ok(JobNode(read!(ctx, c => production::get_job(c, id))))
+        let job = production::job(ctx.data::<Db>()?, id).await.map_err(app_error)?;
+        Ok(JobNode(job))
     }
 }
 
 /// The scheduler persisted a new plan.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct PlanChangedEvent {
-    /// Increases with every plan the server persists (restarts from 1 with the process).
+    /// The persisted plan's id: increases with every plan persisted (read it with `plan`).
     pub revision: i64,
     pub scheduled: i64,
     pub unscheduled: i64,
@@ -103,7 +106,10 @@ impl OrderStatusEvent {
     /// The order as it is now (read when this field is resolved).
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderNode> {
         let id = OrderId(id_arg(&self.order_id, "order")?);
-        Ok(OrderNode::new(read!(ctx, c => orders::get_order(c, id))))
+        let order = orders::order(ctx.data::<Db>()?, &caller(ctx)?, id)
+            .await
+            .map_err(app_error)?;
+        Ok(OrderNode::new(order))
     }
 }
 
@@ -111,12 +117,8 @@ fn gid(id: i64) -> ID {
     ID(id.to_string())
 }
 
-fn int(n: impl TryInto<i64>) -> i64 {
-    n.try_into().unwrap_or(i64::MAX)
-}
-
 /// The next event of the bus; a lagging receiver skips what it missed.
-async fn next_event(rx: &mut Receiver<FarmEvent>) -> Option<FarmEvent> {
+async fn next_event(rx: &mut Receiver<Arc<Committed>>) -> Option<Arc<Committed>> {
     loop {
         match rx.recv().await {
             Ok(e) => return Some(e),
@@ -136,7 +138,7 @@ fn feed<S, T, F, Fut>(bus: &EventBus, state: S, pick: F) -> impl Stream<Item = T
 where
     S: Send + 'static,
     T: Send + 'static,
-    F: FnMut(S, FarmEvent) -> Fut + Send + 'static,
+    F: FnMut(S, Arc<Committed>) -> Fut + Send + 'static,
     Fut: Future<Output = (S, Option<T>)> + Send,
 {
     let rx = bus.subscribe();
@@ -173,15 +175,14 @@ impl OrderScope {
     }
 
     /// Whether the caller may see the events of `order` (its owner is read once and kept).
-    async fn visible(&mut self, order: OrderId) -> Result<bool, StoreError> {
+    async fn visible(&mut self, order: OrderId) -> Result<bool, AppError> {
         if self.sees_all() {
             return Ok(true);
         }
         let owner = match self.owners.get(&order) {
             Some(c) => *c,
             None => {
-                let mut conn = self.db.pool().acquire().await?;
-                let c = orders::get_order(&mut conn, order).await?.customer_id;
+                let c = orders::order(&self.db, &Caller::SYSTEM, order).await?.customer_id;
                 self.owners.insert(order, c);
                 c
             }
@@ -204,21 +205,24 @@ impl SubscriptionRoot {
         printer_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = PrinterStatusEvent> + use<>> {
         let only = opt_id(printer_id.as_ref(), "printer")?.map(PrinterId);
-        Ok(feed(bus(ctx)?, (), move |_, e| {
-            let out = match e {
-                FarmEvent::PrinterStatus {
-                    printer_id,
-                    status,
-                    job_id,
-                    progress_pct,
-                    at,
-                } if only.is_none_or(|p| p == printer_id) => Some(PrinterStatusEvent {
-                    printer_id: gid(printer_id.0),
-                    status: status.into(),
-                    job_id: job_id.map(|j| gid(j.0)),
-                    progress_pct,
-                    at: Ts(at),
+        Ok(feed(bus(ctx)?, (), move |_, c| {
+            let out = match &c.event {
+                Event::Printer(e) if only.is_none_or(|p| p.0 == e.printer_id) => Some(PrinterStatusEvent {
+                    printer_id: gid(e.printer_id),
+                    status: e.to.into(),
+                    job_id: e.job_id.map(gid),
+                    progress_pct: e.progress_pct,
+                    at: Ts(c.at),
                 }),
+                Event::PrinterCreated(e) if only.is_none_or(|p| p.0 == e.printer_id) => {
+                    Some(PrinterStatusEvent {
+                        printer_id: gid(e.printer_id),
+                        status: PrinterStatusGql::Idle,
+                        job_id: None,
+                        progress_pct: None,
+                        at: Ts(c.at),
+                    })
+                }
                 _ => None,
             };
             std::future::ready(((), out))
@@ -247,27 +251,33 @@ impl SubscriptionRoot {
         };
         // An order or job the caller may not see is NOT_FOUND, as for the queries.
         if let Some(j) = only_job {
-            let job = read!(ctx, c => production::get_job(c, j));
-            if !scope.visible(job.order_id).await.map_err(gql_error)? {
+            let job = production::job(ctx.data::<Db>()?, j).await.map_err(app_error)?;
+            if !scope.visible(job.order_id).await.map_err(app_error)? {
                 return Err(not_found("job", j.0));
             }
         }
         if let Some(o) = only_order
-            && !scope.visible(o).await.map_err(gql_error)?
+            && !scope.visible(o).await.map_err(app_error)?
         {
             return Err(not_found("order", o.0));
         }
-        Ok(feed(bus(ctx)?, scope, move |mut scope, e| async move {
-            let FarmEvent::JobProgress {
-                job_id,
-                order_id,
-                printer_id,
-                state,
-                progress_pct,
-                at,
-            } = e
-            else {
-                return (scope, None);
+        Ok(feed(bus(ctx)?, scope, move |mut scope, c| async move {
+            let (job_id, order_id, printer_id, state, progress_pct) = match &c.event {
+                Event::Job(e) => (
+                    JobId(e.job_id),
+                    OrderId(e.order_id),
+                    e.printer_id,
+                    e.to,
+                    e.progress_pct,
+                ),
+                Event::JobProgress(e) => (
+                    JobId(e.job_id),
+                    OrderId(e.order_id),
+                    Some(e.printer_id),
+                    JobState::Printing,
+                    e.progress_pct,
+                ),
+                _ => return (scope, None),
             };
             if only_job.is_some_and(|j| j != job_id) || only_order.is_some_and(|o| o != order_id) {
                 return (scope, None);
@@ -283,10 +293,10 @@ impl SubscriptionRoot {
             let out = JobProgressEvent {
                 job_id: gid(job_id.0),
                 order_id: gid(order_id.0),
-                printer_id: printer_id.map(|p| gid(p.0)),
+                printer_id: printer_id.map(gid),
                 state: state.into(),
                 progress_pct,
-                at: Ts(at),
+                at: Ts(c.at),
             };
             (scope, Some(out))
         }))
@@ -298,24 +308,16 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = PlanChangedEvent> + use<>> {
-        Ok(feed(bus(ctx)?, (), |_, e| {
-            let out = match e {
-                FarmEvent::PlanChanged {
-                    revision,
-                    scheduled,
-                    unscheduled,
-                    objective,
-                    lower_bound,
-                    gap,
-                    at,
-                } => Some(PlanChangedEvent {
-                    revision: int(revision),
-                    scheduled: int(scheduled),
-                    unscheduled: int(unscheduled),
-                    objective,
-                    lower_bound,
-                    gap,
-                    at: Ts(at),
+        Ok(feed(bus(ctx)?, (), |_, c| {
+            let out = match &c.event {
+                Event::Plan(e) => Some(PlanChangedEvent {
+                    revision: e.plan_id,
+                    scheduled: e.scheduled,
+                    unscheduled: e.unscheduled + e.held,
+                    objective: e.objective,
+                    lower_bound: e.lower_bound,
+                    gap: e.gap,
+                    at: Ts(c.at),
                 }),
                 _ => None,
             };
@@ -334,72 +336,30 @@ impl SubscriptionRoot {
         let p = principal(ctx)?.clone();
         let only = opt_id(order_id.as_ref(), "order")?.map(OrderId);
         if let Some(o) = only {
-            let order = read!(ctx, c => orders::get_order(c, o));
+            let order = orders::order(ctx.data::<Db>()?, &Caller::SYSTEM, o)
+                .await
+                .map_err(app_error)?;
             if !p.may_see_customer(order.customer_id) {
                 return Err(not_found("order", o.0));
             }
         }
-        Ok(feed(bus(ctx)?, (), move |_, e| {
-            let out = match e {
-                FarmEvent::OrderStatus {
-                    order_id,
-                    customer_id,
-                    status,
-                    at,
-                } if only.is_none_or(|o| o == order_id) && p.may_see_customer(customer_id) => {
+        Ok(feed(bus(ctx)?, (), move |_, c| {
+            let out = match &c.event {
+                Event::Order(e)
+                    if only.is_none_or(|o| o.0 == e.order_id)
+                        && p.may_see_customer(CustomerId(e.customer_id)) =>
+                {
                     Some(OrderStatusEvent {
-                        order_id: gid(order_id.0),
-                        customer_id: gid(customer_id.0),
-                        status: status.into(),
-                        at: Ts(at),
+                        order_id: gid(e.order_id),
+                        customer_id: gid(e.customer_id),
+                        status: e.to.into(),
+                        at: Ts(c.at),
                     })
                 }
                 _ => None,
             };
             std::future::ready(((), out))
         }))
-    }
-}
-
-/// Publishes the status of `order` after the mutation that changed it committed.
-pub(crate) fn publish_order_status(ctx: &Context<'_>, order: &Order, at: DateTime<Utc>) {
-    if let Some(bus) = ctx.data_opt::<EventBus>() {
-        bus.publish(FarmEvent::OrderStatus {
-            order_id: order.id,
-            customer_id: order.customer_id,
-            status: order.status,
-            at,
-        });
-    }
-}
-
-/// Publishes the status of an order a create mutation returned (a draft), unless the order
-/// existed before `now`: an idempotent retry returns the first order and publishes nothing.
-pub(crate) fn publish_order_created(ctx: &Context<'_>, order: &Order, now: DateTime<Utc>) {
-    if order.created_at.timestamp_millis() >= now.timestamp_millis() {
-        publish_order_status(ctx, order, now);
-    }
-}
-
-/// Publishes a printer's status changed by hand (a committed mutation) and asks the scheduler to
-/// re-plan, since the printer's availability changed.
-pub(crate) fn publish_printer_status(ctx: &Context<'_>, printer: &Printer, at: DateTime<Utc>) {
-    if let Some(bus) = ctx.data_opt::<EventBus>() {
-        bus.publish(FarmEvent::PrinterStatus {
-            printer_id: printer.id,
-            status: printer.status,
-            job_id: None,
-            progress_pct: None,
-            at,
-        });
-    }
-    publish_queue_changed(ctx, at);
-}
-
-/// Tells the scheduler that jobs were created, cancelled or edited by a committed mutation.
-pub(crate) fn publish_queue_changed(ctx: &Context<'_>, at: DateTime<Utc>) {
-    if let Some(bus) = ctx.data_opt::<EventBus>() {
-        bus.publish(FarmEvent::QueueChanged { at });
     }
 }
 
@@ -426,7 +386,7 @@ pub async fn connection_init(auth: Auth, db: Db, payload: serde_json::Value) -> 
             "UNAUTHENTICATED: connection_init needs the payload {\"authorization\": \"Bearer <token>\"}",
         ));
     };
-    match authenticate(&auth, &db, token, gantry_engine::store::now()).await {
+    match authenticate(&auth, &db, token, gantry_app::now()).await {
         Ok(principal) => {
             let mut data = Data::default();
             data.insert(principal);

@@ -37,9 +37,7 @@ pub async fn setup(app: &TestApp) -> (testing::Fixture, String, String) {
     auth::revoke_printer_token(&mut tx, now, r.id).await.unwrap();
     tx.commit().await.unwrap();
     // The farm started before the fixture existed: let it plan the new jobs.
-    app.events.publish(gantry_actors::FarmEvent::QueueChanged {
-        at: gantry_engine::store::now(),
-    });
+    app.request_replan();
     (fx, token, revoked)
 }
 

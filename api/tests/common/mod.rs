@@ -19,12 +19,21 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub client: reqwest::Client,
-    /// The server's event bus.
+    /// The server's event bus (fed by its outbox relay).
     pub events: gantry_actors::EventBus,
+    /// The server's live farm.
+    pub farm: Option<gantry_actors::Farm>,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl TestApp {
+    /// Asks the live farm for a (debounced) re-plan, e.g. after a fixture wrote jobs directly.
+    pub fn request_replan(&self) {
+        if let Some(farm) = &self.farm {
+            farm.request_replan();
+        }
+    }
+
     pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
         self.client
             .post(format!("{}/graphql", self.base))
@@ -141,6 +150,7 @@ pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         db,
         client: reqwest::Client::new(),
         events: running.events,
+        farm: running.farm,
         handle: running.handle,
     }
 }

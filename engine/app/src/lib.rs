@@ -68,3 +68,26 @@ impl Caller {
         }
     }
 }
+
+/// A pooled connection for a read.
+pub(crate) async fn conn(db: &Db) -> AppResult<gantry_engine::store::PoolConn> {
+    Ok(db
+        .pool()
+        .acquire()
+        .await
+        .map_err(gantry_engine::store::StoreError::from)?)
+}
+
+/// Runs `$body` (which uses `$tx`, the transaction) and commits; an error drops the
+/// transaction, so nothing is written: `in_tx!(db, tx => store::x(&mut tx, …).await?)`.
+macro_rules! in_tx {
+    ($db:expr, $tx:ident => $body:expr) => {{
+        let mut $tx = $db.begin().await?;
+        let out = $body;
+        $tx.commit()
+            .await
+            .map_err(gantry_engine::store::StoreError::from)?;
+        Ok(out)
+    }};
+}
+pub(crate) use in_tx;

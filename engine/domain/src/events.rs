@@ -21,6 +21,7 @@ pub enum Event {
     Job(JobEvent),
     JobProgress(JobProgressEvent),
     Printer(PrinterEvent),
+    PrinterCreated(PrinterCreatedEvent),
     MaterialLoaded(MaterialLoadedEvent),
     Maintenance(MaintenanceEvent),
     Plan(PlanEvent),
@@ -71,6 +72,13 @@ pub struct PrinterEvent {
     pub progress_pct: Option<i64>,
 }
 
+/// A printer was added to the farm (its status is `idle`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterCreatedEvent {
+    pub printer_id: i64,
+    pub name: String,
+}
+
 /// A material was loaded into a printer (`material_id: null`: unloaded).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaterialLoadedEvent {
@@ -89,13 +97,23 @@ pub struct MaintenanceEvent {
     pub ends_at: i64,
 }
 
-/// The scheduler persisted a new plan: how many jobs it placed, took off the plan and holds
-/// back (e.g. no stock). The plan itself is read with the `plan` query.
+/// A new plan was persisted: how many jobs it placed, took off the plan and holds back (e.g.
+/// no stock), with its objective, proved lower bound and gap. The plan itself is read with the
+/// `plan` query (`plan_id` is its id there).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanEvent {
+    /// The persisted plan's id (0 in events written before plans were recorded).
+    #[serde(default)]
+    pub plan_id: i64,
     pub scheduled: i64,
     pub unscheduled: i64,
     pub held: i64,
+    #[serde(default)]
+    pub objective: f64,
+    #[serde(default)]
+    pub lower_bound: f64,
+    #[serde(default)]
+    pub gap: f64,
 }
 
 /// A material's available stock fell below its low-stock threshold.
@@ -128,6 +146,7 @@ impl Event {
             Event::Job(_) => "job.state_changed",
             Event::JobProgress(_) => "job.progress",
             Event::Printer(_) => "printer.status_changed",
+            Event::PrinterCreated(_) => "printer.created",
             Event::MaterialLoaded(_) => "printer.material_loaded",
             Event::Maintenance(_) => "maintenance.changed",
             Event::Plan(_) => "plan.changed",
@@ -136,16 +155,17 @@ impl Event {
         }
     }
 
-    /// The kind and id of the thing that changed (`plan` has id 0: there is one plan).
+    /// The kind and id of the thing that changed (a plan: its persisted id).
     pub fn aggregate(&self) -> (&'static str, i64) {
         match self {
             Event::Order(e) => ("order", e.order_id),
             Event::Job(e) => ("job", e.job_id),
             Event::JobProgress(e) => ("job", e.job_id),
             Event::Printer(e) => ("printer", e.printer_id),
+            Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
             Event::Maintenance(e) => ("printer", e.printer_id),
-            Event::Plan(_) => ("plan", 0),
+            Event::Plan(e) => ("plan", e.plan_id),
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
         }
@@ -167,6 +187,7 @@ impl Event {
             "job.created" | "job.state_changed" => Event::Job(de(payload)?),
             "job.progress" => Event::JobProgress(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
+            "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
             "maintenance.changed" => Event::Maintenance(de(payload)?),
             "plan.changed" => Event::Plan(de(payload)?),
@@ -182,14 +203,19 @@ impl Event {
     pub fn affects_plan(&self) -> bool {
         match self {
             Event::Order(e) => matches!(e.to, OrderStatus::Cancelled | OrderStatus::Refunded),
-            Event::Job(e) => e.from.is_none() || matches!(e.to, JobState::Cancelled | JobState::Queued),
+            // A job the plan itself takes off a printer (scheduled → queued) is not news to it.
+            Event::Job(e) => {
+                e.from.is_none()
+                    || e.to == JobState::Cancelled
+                    || (e.to == JobState::Queued && e.from != Some(JobState::Scheduled))
+            }
             Event::Printer(e) => [e.from, e.to].iter().any(|s| {
                 matches!(
                     s,
                     PrinterStatus::Maintenance | PrinterStatus::Offline | PrinterStatus::Error
                 )
             }),
-            Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
+            Event::PrinterCreated(_) | Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
             Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
         }
     }

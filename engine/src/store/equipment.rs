@@ -15,6 +15,7 @@ use crate::domain::equipment::{
     NewPrinter, Printer, PrinterStatus, Technology, WindowState, can_print, next_window, parse_note,
     positive_minutes,
 };
+use crate::domain::events::{Event, MaintenanceEvent, MaterialLoadedEvent, PrinterCreatedEvent};
 use crate::domain::inventory::MaterialKind;
 use crate::domain::types::{
     Currency, MaintenancePlanId, MaintenanceWindowId, MaterialId, Money, PrinterId, UserId, from_millis,
@@ -190,6 +191,11 @@ pub async fn create_printer(tx: &mut Tx, now: DateTime<Utc>, input: &NewPrinter)
             .await?;
     }
     printer.materials = p.materials;
+    let event = Event::PrinterCreated(PrinterCreatedEvent {
+        printer_id: printer.id.0,
+        name: printer.name.clone(),
+    });
+    super::events::append(tx, now, &event).await?;
     Ok(printer)
 }
 
@@ -319,7 +325,7 @@ pub async fn set_status(
 /// (`EQUIPMENT_MATERIAL_NOT_SUPPORTED`); an unknown material is `NotFound`.
 pub async fn load_material(
     tx: &mut Tx,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     id: PrinterId,
     material: Option<MaterialId>,
 ) -> StoreResult<Printer> {
@@ -341,6 +347,11 @@ pub async fn load_material(
         .bind(id.0)
         .execute(&mut **tx)
         .await?;
+    let event = Event::MaterialLoaded(MaterialLoadedEvent {
+        printer_id: id.0,
+        material_id: material.map(|m| m.0),
+    });
+    super::events::append(tx, now, &event).await?;
     Ok(Printer {
         loaded_material_id: material,
         ..p
@@ -483,7 +494,9 @@ pub async fn generate_windows(
                 .bind(w.id.0)
                 .fetch_one(&mut **tx)
                 .await?;
-                out.push(window_from_row(&row)?);
+                let w = window_from_row(&row)?;
+                window_event(tx, now, &w, "scheduled").await?;
+                out.push(w);
             }
             None => {
                 let row = sqlx::query(concat!(
@@ -498,7 +511,9 @@ pub async fn generate_windows(
                 .bind(&spec.reason)
                 .fetch_one(&mut **tx)
                 .await?;
-                out.push(window_from_row(&row)?);
+                let w = window_from_row(&row)?;
+                window_event(tx, now, &w, "scheduled").await?;
+                out.push(w);
             }
         }
     }
@@ -508,7 +523,7 @@ pub async fn generate_windows(
 /// Plans an ad-hoc maintenance window (no plan) of `duration_minutes` (`> 0`) from `starts_at`.
 pub async fn schedule_window(
     tx: &mut Tx,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     printer_id: PrinterId,
     starts_at: DateTime<Utc>,
     duration_minutes: i64,
@@ -531,7 +546,27 @@ pub async fn schedule_window(
     .bind(&reason)
     .fetch_one(&mut **tx)
     .await?;
-    window_from_row(&row)
+    let w = window_from_row(&row)?;
+    window_event(tx, now, &w, "scheduled").await?;
+    Ok(w)
+}
+
+/// Appends `maintenance.changed` for `w` (`change`: scheduled, completed or cancelled).
+async fn window_event(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    w: &MaintenanceWindow,
+    change: &str,
+) -> StoreResult<()> {
+    let event = Event::Maintenance(MaintenanceEvent {
+        window_id: w.id.0,
+        printer_id: w.printer_id.0,
+        change: change.to_string(),
+        starts_at: to_millis(w.starts_at),
+        ends_at: to_millis(w.ends_at),
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(())
 }
 
 /// A maintenance window by id (`NotFound` if absent).
@@ -625,6 +660,7 @@ pub async fn complete_maintenance(
     .bind(&note)
     .fetch_one(&mut **tx)
     .await?;
+    window_event(tx, now, &w, "completed").await?;
     log_from_row(&row)
 }
 
@@ -632,7 +668,7 @@ pub async fn complete_maintenance(
 /// reset, so the next generation plans it again.
 pub async fn cancel_window(
     tx: &mut Tx,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     window_id: MaintenanceWindowId,
 ) -> StoreResult<MaintenanceWindow> {
     let w = lock_window(tx, window_id).await?;
@@ -642,6 +678,7 @@ pub async fn cancel_window(
         .bind(w.id.0)
         .execute(&mut **tx)
         .await?;
+    window_event(tx, now, &w, "cancelled").await?;
     Ok(MaintenanceWindow { state, ..w })
 }
 

@@ -99,6 +99,17 @@ pub async fn last_id(conn: &mut AnyConnection) -> StoreResult<i64> {
     col(&row, "events", "id")
 }
 
+/// The highest id of the events that occurred before `t` (0 when there is none): a reader that
+/// starts at `t` delivers the events above it.
+pub async fn last_id_before(conn: &mut AnyConnection, t: DateTime<Utc>) -> StoreResult<i64> {
+    let row =
+        sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS id FROM events WHERE occurred_at < $1")
+            .bind(to_millis(t))
+            .fetch_one(&mut *conn)
+            .await?;
+    col(&row, "events", "id")
+}
+
 /// Removes events that occurred before `before`; returns how many.
 pub async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> StoreResult<u64> {
     let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1")

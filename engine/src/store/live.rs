@@ -9,7 +9,8 @@
 //!   backwards), for the group-commit writer;
 //! - [`start_on`], [`complete_on`], [`fail_on`], [`reject_on`]: job transitions reported by a
 //!   printer with their material and printer-status consequences;
-//! - [`persist_plan`]: a solved plan, its reservations and holds, in one transaction.
+//! - [`persist_plan`]: a solved plan, its reservations and holds, in the caller's transaction
+//!   (the plan record and its `plan.changed` event: `store::planning::record_plan`, same transaction).
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use sqlx::AnyConnection;
 
 use super::{StoreError, StoreResult, Tx, col, equipment, inventory, printing, production};
 use crate::domain::equipment::{Printer, PrinterStatus};
-use crate::domain::events::{Event, JobProgressEvent, PlanEvent};
+use crate::domain::events::{Event, JobProgressEvent};
 use crate::domain::inventory::{InventoryError, ReservationState};
 use crate::domain::live::{self as domain, MESSAGE_ID_RETENTION_HOURS};
 use crate::domain::printing::ModelRecord;
@@ -761,12 +762,6 @@ pub async fn persist_plan(tx: &mut Tx, now: DateTime<Utc>, plan: &PlanWrite) -> 
             .await?;
     }
     out.held = held;
-    let event = Event::Plan(PlanEvent {
-        scheduled: i64::try_from(out.scheduled).unwrap_or(i64::MAX),
-        unscheduled: i64::try_from(out.unscheduled).unwrap_or(i64::MAX),
-        held: i64::try_from(out.held.len()).unwrap_or(i64::MAX),
-    });
-    super::events::append(tx, now, &event).await?;
     Ok(out)
 }
 

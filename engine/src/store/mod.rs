@@ -40,6 +40,8 @@ use crate::error::{Coded, DomainError, ErrorKind};
 
 /// A transaction on either backend.
 pub type Tx = Transaction<'static, Any>;
+/// A pooled connection (a read outside a transaction).
+pub type PoolConn = sqlx::pool::PoolConnection<Any>;
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

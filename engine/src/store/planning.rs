@@ -39,3 +39,57 @@ pub async fn planning_input(conn: &mut AnyConnection, now: DateTime<Utc>) -> Sto
     }
     Ok(input)
 }
+
+/// How many persisted plans are kept (older ones are pruned when a new one is recorded).
+pub const PLANS_KEPT: i64 = 100;
+
+/// A persisted plan as stored: its id, when it was made and its JSON body (the application
+/// layer's plan view; opaque here).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRecord {
+    pub id: i64,
+    pub made_at: DateTime<Utc>,
+    pub body: String,
+}
+
+/// Records a persisted plan in the caller's transaction (after `live::persist_plan` wrote its
+/// jobs) and appends its `plan.changed` event with the plan's id; prunes all but the newest
+/// [`PLANS_KEPT`]. Returns the plan's id.
+pub async fn record_plan(
+    tx: &mut super::Tx,
+    now: DateTime<Utc>,
+    body: &str,
+    summary: crate::domain::events::PlanEvent,
+) -> StoreResult<i64> {
+    let row = sqlx::query("INSERT INTO plans (made_at, body) VALUES ($1, $2) RETURNING id")
+        .bind(crate::domain::types::to_millis(now))
+        .bind(body)
+        .fetch_one(&mut **tx)
+        .await?;
+    let id: i64 = super::col(&row, "plans", "id")?;
+    sqlx::query("DELETE FROM plans WHERE id <= $1")
+        .bind(id - PLANS_KEPT)
+        .execute(&mut **tx)
+        .await?;
+    let event = crate::domain::events::Event::Plan(crate::domain::events::PlanEvent {
+        plan_id: id,
+        ..summary
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(id)
+}
+
+/// The newest persisted plan, if any.
+pub async fn latest_plan(conn: &mut AnyConnection) -> StoreResult<Option<PlanRecord>> {
+    let row = sqlx::query("SELECT id, made_at, body FROM plans ORDER BY id DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        Ok(PlanRecord {
+            id: super::col(&r, "plans", "id")?,
+            made_at: crate::domain::types::from_millis(super::col(&r, "plans", "made_at")?),
+            body: super::col(&r, "plans", "body")?,
+        })
+    })
+    .transpose()
+}
