@@ -660,9 +660,14 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
             .all(|e| e["node"]["state"] == "QUEUED")
     );
 
-    let plan_q = "{ plan(timeLimitSeconds: 1) { computedAt status method lowerBound gap objective printers { printerId jobs { jobId orderId start end setupMinutes dueAt late } } unscheduled { jobId reason } } }";
+    // No plan persisted yet: `plan` is null; a what-if solve shows what a re-plan would make of
+    // the farm and writes nothing.
+    let d = ok(&schema, &planner, "{ plan { id } }", json!({})).await;
+    assert!(d["plan"].is_null(), "{d}");
+    let plan_q = "{ planWhatIf(timeLimitSeconds: 1) { id computedAt status method lowerBound gap objective printers { printerId jobs { jobId orderId start end setupMinutes dueAt late } } unscheduled { jobId reason } } }";
     let d = ok(&schema, &planner, plan_q, json!({})).await;
-    let plan = &d["plan"];
+    let plan = &d["planWhatIf"];
+    assert!(plan["id"].is_null(), "a what-if plan is not persisted: {plan}");
     let placed: usize = plan["printers"]
         .as_array()
         .unwrap()
@@ -673,20 +678,24 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     assert_eq!(placed + plan["unscheduled"].as_array().unwrap().len(), waiting);
     assert!(plan["gap"].as_f64().unwrap() >= 0.0);
     assert!(plan["lowerBound"].as_f64().unwrap() <= plan["objective"].as_f64().unwrap() + 1e-6);
+    let d = ok(&schema, &planner, "{ plan { id } }", json!({})).await;
+    assert!(d["plan"].is_null(), "planWhatIf wrote a plan: {d}");
     // Plans are read-only: the operator may look, the customer may not.
     ok(
         &schema,
         &operator,
-        "{ plan(timeLimitSeconds: 0.5) { status } }",
+        "{ plan { status } planWhatIf(timeLimitSeconds: 0.5) { status } }",
         json!({}),
     )
     .await;
     let r = exec(&schema, &customer, plan_q, json!({})).await;
     assert_eq!(code(&r), "FORBIDDEN");
+    let r = exec(&schema, &customer, "{ plan { id } }", json!({})).await;
+    assert_eq!(code(&r), "FORBIDDEN");
     let r = exec(
         &schema,
         &planner,
-        "{ plan(timeLimitSeconds: 0) { status } }",
+        "{ planWhatIf(timeLimitSeconds: 0) { status } }",
         json!({}),
     )
     .await;
@@ -704,10 +713,20 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     let d = ok(
         &schema,
         &planner,
-        "mutation { replanNow(timeLimitSeconds: 1) { printers { printerId jobs { jobId start } } } }",
+        "mutation { replanNow(timeLimitSeconds: 1) { id computedAt objective lowerBound gap printers { printerId jobs { jobId start } } unscheduled { jobId reason } } }",
         json!({}),
     )
     .await;
+    // The plan it persisted is what `plan` reads now, with its bound, gap and time.
+    let persisted = ok(
+        &schema,
+        &operator,
+        "{ plan { id computedAt objective lowerBound gap printers { printerId jobs { jobId start } } unscheduled { jobId reason } } }",
+        json!({}),
+    )
+    .await;
+    assert!(d["replanNow"]["id"].is_string(), "{d}");
+    assert_eq!(persisted["plan"], d["replanNow"]);
     let mut planned = Vec::new();
     for p in d["replanNow"]["printers"].as_array().unwrap() {
         for j in p["jobs"].as_array().unwrap() {

@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events",
         sql: include_str!("../../migrations/0010_events.sql"),
     },
+    Migration {
+        version: 11,
+        name: "plans",
+        sql: include_str!("../../migrations/0011_plans.sql"),
+    },
 ];
 
 impl Migration {
@@ -189,6 +194,23 @@ mod tests {
                 m.statements(Backend::Postgres).len()
             );
         }
+    }
+
+    /// A file in `migrations/` that is not in [`MIGRATIONS`] would never run.
+    #[test]
+    fn every_migration_file_is_registered() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let registered: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+            .collect();
+        assert_eq!(files, registered);
     }
 
     #[test]

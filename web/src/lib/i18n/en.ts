@@ -189,7 +189,9 @@ export const en = {
   'schedule.unscheduled': 'Unscheduled jobs',
   'schedule.allPlaced': 'Every job is placed.',
   'schedule.missing':
-    'Not shown yet (the API does not provide them): the persisted plan, per-job reasons for placed jobs, job material/colour, maintenance windows and shifts in the plan, and dragging bars (jobs are moved with the form below).',
+    'Not shown yet (the API does not provide them): per-job reasons for placed jobs, job material/colour, maintenance windows and shifts in the plan, and dragging bars (jobs are moved with the form below).',
+  'schedule.noPlan': 'No plan has been made yet. The scheduler makes one as soon as there is work; a planner can re-plan now.',
+  'schedule.planId': 'Plan #{id}',
 
   'orders.status': 'Status',
   'orders.allStatuses': 'All statuses',

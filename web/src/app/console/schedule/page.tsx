@@ -19,11 +19,27 @@ function Schedule() {
   const f = useFormat();
   const s = useSession();
   const [zoom, setZoom] = useState<Zoom>('day');
-  const { data, error, isFetching } = usePlanQuery({ timeLimitSeconds: 1 });
+  const { data, error, isFetching } = usePlanQuery({});
   const [replan, replanState] = useReplanNowMutation();
   if (error) return <ApiErrorView error={error} />;
   if (!data) return <p className="muted">{t('common.loading')}</p>;
   const plan = data.plan;
+  const replanButton = can(s, 'production:plan') && (
+    <Button variant="primary" disabled={replanState.isLoading || isFetching} onClick={() => replan({ timeLimitSeconds: 2 })} data-testid="replan">
+      {t('schedule.replan')}
+    </Button>
+  );
+  if (!plan) {
+    return (
+      <div className="stack">
+        <p className="muted" data-testid="no-plan">
+          {t('schedule.noPlan')}
+        </p>
+        <div className="row">{replanButton}</div>
+        <ApiErrorView error={replanState.error} />
+      </div>
+    );
+  }
   const names = new Map(data.printers.map((p) => [p.id, p.name]));
   const late = plan.printers.reduce((n, r) => n + r.jobs.filter((j) => j.late).length, 0);
   const scheduled = plan.printers.reduce((n, r) => n + r.jobs.length, 0);
@@ -38,6 +54,7 @@ function Schedule() {
       </div>
       <div className="row">
         <Badge tone={plan.status === 'optimal' ? 'ok' : plan.status === 'feasible' ? 'info' : 'warn'}>{t(keyOr('planStatus', plan.status, 'planStatus.unknown'))}</Badge>
+        {plan.id && <span>{t('schedule.planId', { id: plan.id })}</span>}
         <span className="muted">{t('schedule.method', { method: plan.method, ms: plan.solveMs, at: f.dateTime(plan.computedAt) })}</span>
         <span className="spacer" />
         <Segmented
@@ -49,11 +66,7 @@ function Schedule() {
             { value: 'week', label: t('schedule.week') },
           ]}
         />
-        {can(s, 'production:plan') && (
-          <Button variant="primary" disabled={replanState.isLoading || isFetching} onClick={() => replan({ timeLimitSeconds: 2 })} data-testid="replan">
-            {t('schedule.replan')}
-          </Button>
-        )}
+        {replanButton}
       </div>
       <ApiErrorView error={replanState.error} />
       <Gantt plan={plan} names={names} zoom={zoom} />
