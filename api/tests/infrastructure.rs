@@ -1790,7 +1790,7 @@ fn the_checks_catch_typical_mistakes() {
         (dockerfile, "EXPOSE 8080", "EXPOSE 8000", "EXPOSE"),
         (dockerfile, "cmake libclang-dev", "cmake libclang", "libclang-dev"),
         (dockerfile, "ENTRYPOINT [\"gantry\"]", "ENTRYPOINT [\"/bin/sh\"]", "ENTRYPOINT"),
-        (dockerfile, "for crate in engine/protocol engine/domain engine solver actors api agent benches", "for crate in engine/protocol engine/domain engine solver api agent benches", "stub crates"),
+        (dockerfile, "for crate in engine/protocol engine/domain engine/app engine solver actors api agent benches", "for crate in engine/protocol engine/domain engine/app engine solver api agent benches", "stub crates"),
         (dockerfile, "find engine solver actors api agent benches -type f -exec touch {} +;", "", "touched"),
         (dockerfile, "GANTRY_LISTEN=0.0.0.0:8080", "GANTRY_LISTEN=127.0.0.1:8080", "loopback"),
         (dockerfile, "USER 10001:10001", "USER root", "non-root"),

@@ -720,3 +720,52 @@ app_test!(drafts_new_printers_and_maintenance_are_published, |app| {
     .await;
     plan_affecting_event(&mut bus, "scheduleMaintenance").await;
 });
+
+app_test!(
+    changes_committed_by_another_process_reach_subscribers_and_rolled_back_ones_do_not,
+    |app| {
+        let admin = app.login_as(Role::Admin).await;
+        let base = app.events.subscribers();
+        let mut ws = connect(app, &admin).await;
+        subscribe(
+            app,
+            &mut ws,
+            "p",
+            "subscription { printerStatus { printerId status } }",
+            base + 1,
+        )
+        .await;
+        let printer = ok(
+            app,
+            &admin,
+            "mutation { createPrinter(input: {name: \"P-x\", model: \"MK4\", technology: FDM, \
+         buildVolume: {xMm: 250, yMm: 210, zMm: 220}, materials: [PLA], \
+         hourlyCost: {minor: 150, currency: \"EUR\"}}) { id } }",
+            json!({}),
+        )
+        .await["createPrinter"]["id"]
+            .clone();
+        let (_, data) = next(&mut ws).await;
+        assert_eq!(data["printerStatus"]["status"], "IDLE");
+        // Another process on the same database (here the test itself, through the store): a change
+        // it rolls back never reaches the subscriber, the one it commits does.
+        let id = gantry_engine::domain::types::PrinterId(printer.as_str().unwrap().parse().unwrap());
+        let db = &app.db.db;
+        let mut tx = db.begin().await.unwrap();
+        gantry_engine::store::equipment::set_status(&mut tx, Utc::now(), id, PrinterStatus::Maintenance)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        gantry_engine::store::equipment::set_status(&mut tx, Utc::now(), id, PrinterStatus::Offline)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (id, data) = next(&mut ws).await;
+        assert_eq!(id, "p");
+        assert_eq!(
+            data,
+            json!({"printerStatus": {"printerId": printer, "status": "OFFLINE"}})
+        );
+    }
+);

@@ -32,13 +32,14 @@ COPY Cargo.toml Cargo.lock ./
 COPY engine/Cargo.toml engine/
 COPY engine/protocol/Cargo.toml engine/protocol/
 COPY engine/domain/Cargo.toml engine/domain/
+COPY engine/app/Cargo.toml engine/app/
 COPY solver/Cargo.toml solver/
 COPY actors/Cargo.toml actors/
 COPY api/Cargo.toml api/
 COPY agent/Cargo.toml agent/
 COPY benches/Cargo.toml benches/
 RUN set -eux; \
-    for crate in engine/protocol engine/domain engine solver actors api agent benches; do \
+    for crate in engine/protocol engine/domain engine/app engine solver actors api agent benches; do \
         mkdir -p "$crate/src"; \
         : > "$crate/src/lib.rs"; \
         sed -n 's/^path *= *"\(.*\)"/\1/p' "$crate/Cargo.toml" | while read -r target; do \
@@ -53,6 +54,7 @@ RUN set -eux; \
 #    cargo would consider the stub builds of the workspace crates fresh and ship an empty binary.
 COPY engine/protocol engine/protocol
 COPY engine/domain engine/domain
+COPY engine/app engine/app
 COPY engine engine
 COPY solver solver
 COPY actors actors

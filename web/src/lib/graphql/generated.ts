@@ -312,21 +312,19 @@ export type CancelPrintMutationVariables = Exact<{
 
 export type CancelPrintMutation = { cancelPrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
 
-export type PlanQueryVariables = Exact<{
-  timeLimitSeconds?: number | null | undefined;
-}>;
+export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PlanQuery = { plan: { computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> }, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
+export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type ReplanNowMutation = { replanNow: { computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } };
+export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } };
 
-export type PlanFieldsFragment = { computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> };
+export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> };
 
 export type PrinterStatusChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
