@@ -7,11 +7,13 @@
 use chrono::{DateTime, Duration, Utc};
 use gantry_engine::db_test;
 use gantry_engine::domain::equipment::PrinterStatus;
-use gantry_engine::domain::events::{Event, JobEvent, PrinterEvent};
+use gantry_engine::domain::events::{Event, JobEvent, PlanEvent, PrinterEvent, StockLowEvent};
+use gantry_engine::domain::inventory::{MaterialKind, NewMaterial, NewSpool};
 use gantry_engine::domain::production::JobState;
+use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::events::{self, StoredEvent};
 use gantry_engine::store::live::{self, PlanWrite, testing};
-use gantry_engine::store::{Db, equipment};
+use gantry_engine::store::{Db, equipment, inventory, planning};
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()
@@ -80,6 +82,18 @@ db_test!(changes_append_their_events_in_the_same_transaction, |db| {
         ..PlanWrite::default()
     };
     live::persist_plan(&mut tx, t0(), &plan).await.unwrap();
+    let summary = PlanEvent {
+        plan_id: 0,
+        scheduled: 1,
+        unscheduled: 0,
+        held: 0,
+        objective: 12.5,
+        lower_bound: 10.0,
+        gap: 0.2,
+    };
+    let plan_id = planning::record_plan(&mut tx, t0(), "{}", summary.clone())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut c = db.pool().acquire().await.unwrap();
     let new = events::after(&mut c, new[0].id, 100).await.unwrap();
@@ -96,6 +110,14 @@ db_test!(changes_append_their_events_in_the_same_transaction, |db| {
         !new[1].event.as_ref().unwrap().affects_plan(),
         "the scheduler's own changes do not re-plan"
     );
+    // The plan event names the recorded plan, which reads back as the newest.
+    assert_eq!(new[2].event, Ok(Event::Plan(PlanEvent { plan_id, ..summary })));
+    assert_eq!(
+        (new[2].aggregate_type.as_str(), new[2].aggregate_id),
+        ("plan", plan_id)
+    );
+    let latest = planning::latest_plan(&mut c).await.unwrap().unwrap();
+    assert_eq!((latest.id, latest.body.as_str()), (plan_id, "{}"));
     assert_eq!(events::last_id(&mut c).await.unwrap(), new[2].id);
     // Re-reading ids that were skipped finds them once they are committed.
     let again = events::by_ids(&mut c, &[new[0].id, new[2].id]).await.unwrap();
@@ -113,6 +135,77 @@ db_test!(changes_append_their_events_in_the_same_transaction, |db| {
     assert_eq!(usize::try_from(n).unwrap(), before.len() + 4);
     assert!(all(db).await.is_empty());
 });
+
+db_test!(
+    stock_low_is_appended_when_availability_crosses_the_threshold,
+    |db| {
+        let mut tx = db.begin().await.unwrap();
+        let m = inventory::create_material(
+            &mut tx,
+            t0(),
+            &NewMaterial {
+                code: "PETG-LOW".into(),
+                kind: MaterialKind::Petg,
+                colour: "red".into(),
+                diameter_um: 1750,
+                density_mg_cm3: 1270,
+                price_per_kg: Money::new(2500, Currency::EUR),
+                low_stock_grams: 100,
+            },
+        )
+        .await
+        .unwrap();
+        let spool = inventory::receive_spool(
+            &mut tx,
+            t0(),
+            &NewSpool {
+                material_id: m.id,
+                grams: 150,
+                lot: None,
+                location: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let low = |e: &StoredEvent| matches!(e.event, Ok(Event::StockLow(_)));
+        let reserve = async |key: &str, grams: i64| {
+            let mut tx = db.begin().await.unwrap();
+            let r = inventory::reserve(&mut tx, t0(), key, m.id, grams).await;
+            tx.commit().await.unwrap();
+            r.is_ok()
+        };
+        // 150 → 110 available: above the threshold, no event.
+        assert!(reserve("job:1", 40).await);
+        assert!(!all(db).await.iter().any(low));
+        // A refused reservation in a transaction that goes on (as a plan write does) leaves none.
+        assert!(!reserve("job:2", 1000).await);
+        assert!(!all(db).await.iter().any(low));
+        // 110 → 90: crossed, one event with what is left.
+        assert!(reserve("job:3", 20).await);
+        let lows: Vec<_> = all(db).await.into_iter().filter(low).collect();
+        assert_eq!(
+            lows.iter().map(|e| e.event.clone().unwrap()).collect::<Vec<_>>(),
+            [Event::StockLow(StockLowEvent {
+                material_id: m.id.0,
+                code: "PETG-LOW".into(),
+                available_grams: 90,
+                threshold_grams: 100,
+            })]
+        );
+        // Already low: lower still is no new crossing; scrapping from above the threshold is.
+        assert!(reserve("job:4", 10).await);
+        assert_eq!(all(db).await.iter().filter(|e| low(e)).count(), 1);
+        let mut tx = db.begin().await.unwrap();
+        inventory::release(&mut tx, t0(), "job:3").await.unwrap();
+        inventory::release(&mut tx, t0(), "job:4").await.unwrap();
+        inventory::scrap_spool(&mut tx, t0(), spool.id, 20, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(all(db).await.iter().filter(|e| low(e)).count(), 2);
+    }
+);
 
 #[test]
 fn unknown_types_and_bad_payloads_are_told_apart_from_events() {

@@ -206,6 +206,28 @@ async fn lock_material(tx: &mut Tx, id: MaterialId) -> StoreResult<Material> {
     material_from_row(&row)
 }
 
+/// Appends `stock.low` when a change took the material's available grams from above its
+/// low-stock threshold to at or below it (`available <= low_stock_grams` is low).
+async fn low_stock_crossed(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    m: &Material,
+    before: i64,
+    after: i64,
+) -> StoreResult<()> {
+    let threshold = m.low_stock_grams.get();
+    if before > threshold && after <= threshold {
+        let event = crate::domain::events::Event::StockLow(crate::domain::events::StockLowEvent {
+            material_id: m.id.0,
+            code: m.code.clone(),
+            available_grams: after,
+            threshold_grams: threshold,
+        });
+        super::events::append(tx, now, &event).await?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Spools and the ledger
 
@@ -306,12 +328,14 @@ pub async fn adjust_spool(
     let counted = nonnegative_grams(counted_grams).map_err(rejected)?;
     let note = opt_text("note", note, 500).map_err(rejected)?;
     let spool = get_spool(&mut *tx, spool_id).await?;
-    lock_material(tx, spool.material_id).await?;
+    let material = lock_material(tx, spool.material_id).await?;
     let spool = get_spool(&mut *tx, spool_id).await?;
     let delta = counted.get() - spool.remaining_grams.get();
     if delta == 0 {
         return Ok(None);
     }
+    let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, spool.material_id).await?;
+    low_stock_crossed(tx, now, &material, on_hand - reserved, on_hand - reserved + delta).await?;
     sqlx::query("UPDATE spools SET remaining_grams = $1 WHERE id = $2")
         .bind(counted.get())
         .bind(spool_id.0)
@@ -345,7 +369,7 @@ pub async fn scrap_spool(
     let g = positive_grams(grams).map_err(rejected)?;
     let note = opt_text("note", note, 500).map_err(rejected)?;
     let spool = get_spool(&mut *tx, spool_id).await?;
-    lock_material(tx, spool.material_id).await?;
+    let material = lock_material(tx, spool.material_id).await?;
     let spool = get_spool(&mut *tx, spool_id).await?;
     if g > spool.remaining_grams {
         return Err(rejected(InventoryError::SpoolInsufficient {
@@ -354,6 +378,15 @@ pub async fn scrap_spool(
             remaining: spool.remaining_grams.get(),
         }));
     }
+    let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, spool.material_id).await?;
+    low_stock_crossed(
+        tx,
+        now,
+        &material,
+        on_hand - reserved,
+        on_hand - reserved - g.get(),
+    )
+    .await?;
     sqlx::query("UPDATE spools SET remaining_grams = remaining_grams - $1 WHERE id = $2")
         .bind(g.get())
         .bind(spool_id.0)
@@ -576,11 +609,16 @@ pub async fn reserve(
 ) -> StoreResult<Reservation> {
     let key = parse_job_key(job_key).map_err(rejected)?;
     let g = positive_grams(grams).map_err(rejected)?;
-    lock_material(tx, material_id).await?;
+    let material = lock_material(tx, material_id).await?;
     let existing = get_reservation(&mut *tx, &key, material_id).await?;
     let (on_hand, reserved) = on_hand_and_reserved(&mut *tx, material_id).await?;
     let available = on_hand - reserved;
-    match existing {
+    // The grams this reservation adds to what is held.
+    let added = match &existing {
+        Some(r) if r.state == ReservationState::Held => g.get() - r.grams.get(),
+        _ => g.get(),
+    };
+    let held = match existing {
         None => {
             check_available(material_id, g, available).map_err(rejected)?;
             let row = sqlx::query(concat!(
@@ -608,7 +646,13 @@ pub async fn reserve(
             check_available(material_id, g, available).map_err(rejected)?;
             update_reservation(tx, now, r.id, state, g.get(), 0).await
         }
+    }?;
+    // Only a reservation that was made can cross the threshold (a refused one leaves no event
+    // in a transaction the caller goes on with).
+    if added > 0 {
+        low_stock_crossed(tx, now, &material, available, available - added).await?;
     }
+    Ok(held)
 }
 
 /// Releases every held reservation of a job key (idempotent); returns those released now.
