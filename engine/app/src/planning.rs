@@ -339,11 +339,15 @@ pub async fn persist(db: &Db, solved: SolvedPlan) -> AppResult<Replanned> {
     // join the plan's own.
     let mut recorded = solved.clone();
     recorded.held = written.held.clone();
-    let placed: std::collections::BTreeSet<JobId> = recorded.held.iter().map(|(j, _)| *j).collect();
+    let held: std::collections::BTreeSet<JobId> = recorded.held.iter().map(|(j, _)| *j).collect();
     recorded
         .plan
         .assignments
-        .retain(|a| a.job.parse::<i64>().is_ok_and(|j| !placed.contains(&JobId(j))));
+        .retain(|a| a.job.parse::<i64>().is_ok_and(|j| !held.contains(&JobId(j))));
+    recorded
+        .plan
+        .unscheduled
+        .retain(|u| u.job.parse::<i64>().is_ok_and(|j| !held.contains(&JobId(j))));
     let mut view = recorded.view(0);
     let body = serde_json::to_string(&view)
         .map_err(|e| StoreError::corrupt("plans", format!("plan not serialisable: {e}")))?;
