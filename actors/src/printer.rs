@@ -271,13 +271,12 @@ impl PrinterActor {
         {
             s.do_send(RequestReplan);
         }
-        if before != (self.status, self.current_job) {
-            if before.0 == PrinterStatus::Offline
-                && let Some(s) = &sched
-            {
-                // Back from offline: the plan may use it again.
-                s.do_send(RequestReplan);
-            }
+        if before.0 == PrinterStatus::Offline
+            && self.status != PrinterStatus::Offline
+            && let Some(s) = &sched
+        {
+            // Back from offline: the plan may use it again.
+            s.do_send(RequestReplan);
         }
         self.ask_for_work(ctx);
     }

@@ -18,8 +18,6 @@ pub const MEMORY_ENTRIES: usize = 1024;
 pub const TTL_SECS: u64 = 30 * 86_400;
 /// Longest wait for Redis before treating the call as a miss.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
-/// Prefix of every key (versioned: a change of the cached shape bumps it).
-
 struct Lru {
     map: HashMap<String, (String, u64)>,
     tick: u64,
@@ -176,6 +174,16 @@ impl AnalysisCache {
     }
 }
 
+impl gantry_app::printing::Cache for AnalysisCache {
+    async fn get(&self, key: &str) -> Option<String> {
+        AnalysisCache::get(self, key).await
+    }
+
+    async fn put(&self, key: &str, value: &str) {
+        AnalysisCache::put(self, key, value).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,15 +217,5 @@ mod tests {
         let down = AnalysisCache::new(Some("redis://127.0.0.1:1"));
         assert_eq!(down.get(&key).await, None);
         down.put(&key, "x").await;
-    }
-}
-
-impl gantry_app::printing::Cache for AnalysisCache {
-    async fn get(&self, key: &str) -> Option<String> {
-        AnalysisCache::get(self, key).await
-    }
-
-    async fn put(&self, key: &str, value: &str) {
-        AnalysisCache::put(self, key, value).await
     }
 }

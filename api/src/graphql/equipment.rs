@@ -444,7 +444,6 @@ impl EquipmentMutation {
         let now = gantry_engine::store::now();
         let end = now + Duration::days(horizon_days);
         let w = command!(ctx, tx => async { equipment::generate_windows(&mut tx, now, end).await.map_err(gql_error) });
-        if !w.is_empty() {}
         Ok(w.into_iter().map(Into::into).collect())
     }
 

@@ -46,7 +46,7 @@ fn visible(caller: &Caller, order: Order) -> AppResult<Order> {
 
 /// Reads an order the caller may see inside the command's transaction.
 async fn visible_in(tx: &mut Tx, caller: &Caller, id: OrderId) -> AppResult<Order> {
-    visible(caller, store::get_order(&mut **tx, id).await?)
+    visible(caller, store::get_order(tx, id).await?)
 }
 
 /// Creates a draft order for the customer the transport chose for the caller (a retry with the
@@ -111,7 +111,7 @@ pub async fn start_production(
 ) -> AppResult<(Vec<Job>, Order)> {
     in_tx!(db, tx => {
         let jobs = production::start_production(&mut tx, now, id, caller.user_id).await?;
-        let order = store::get_order(&mut *tx, id).await?;
+        let order = store::get_order(&mut tx, id).await?;
         (jobs, order)
     })
 }
