@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events",
         sql: include_str!("../../migrations/0010_events.sql"),
     },
+    Migration {
+        version: 11,
+        name: "session_started_at",
+        sql: include_str!("../../migrations/0011_session_started_at.sql"),
+    },
 ];
 
 impl Migration {
