@@ -265,8 +265,8 @@ pub struct GcodeFiles {
 impl GcodeFiles {
     pub fn from_config(config: &Config) -> GcodeFiles {
         GcodeFiles {
-            storage: Storage::new(&config.object_store),
-            slicer: Slicer::new(&config.slicer),
+            storage: Storage::new(&config.storage.objects),
+            slicer: Slicer::new(&config.printing.slicer),
         }
     }
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
-use gantry_engine::domain::auth::{AuthError, LoginPolicy, TOKEN_SECRET_BYTES, TokenKind};
+use gantry_engine::domain::auth::{AuthError, LoginPolicy, SessionPolicy, TOKEN_SECRET_BYTES, TokenKind};
 use gantry_engine::domain::types::UserId;
 use gantry_engine::domain::users::User;
 use gantry_engine::error::DomainError;
@@ -33,7 +33,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::AuthSettings;
 use crate::graphql::principal::{Principal, PrincipalKind};
 
 /// Claims of an access token.
@@ -65,7 +65,7 @@ struct Inner {
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: chrono::Duration,
-    refresh_ttl: chrono::Duration,
+    sessions: SessionPolicy,
     policy: LoginPolicy,
     /// A real argon2id hash of a random string: unknown accounts are checked against it, so
     /// they take as long as known ones (no enumeration by timing).
@@ -235,17 +235,17 @@ impl Auth {
     pub fn new(
         secret: &[u8],
         access_ttl_secs: u64,
-        refresh_ttl_secs: u64,
+        sessions: SessionPolicy,
         policy: LoginPolicy,
     ) -> Result<Auth, AuthSetupError> {
-        Auth::with_cache(secret, access_ttl_secs, refresh_ttl_secs, policy, Duration::ZERO)
+        Auth::with_cache(secret, access_ttl_secs, sessions, policy, Duration::ZERO)
     }
 
     /// [`Auth::new`] remembering verified principals for `cache_ttl` (zero: not at all).
     pub fn with_cache(
         secret: &[u8],
         access_ttl_secs: u64,
-        refresh_ttl_secs: u64,
+        sessions: SessionPolicy,
         policy: LoginPolicy,
         cache_ttl: Duration,
     ) -> Result<Auth, AuthSetupError> {
@@ -260,7 +260,7 @@ impl Auth {
                 decoding: DecodingKey::from_secret(secret)?,
                 validation,
                 access_ttl: secs(access_ttl_secs),
-                refresh_ttl: secs(refresh_ttl_secs),
+                sessions,
                 policy,
                 dummy_hash: hash_password_blocking(&dummy)?,
                 cache: PrincipalCache::new(cache_ttl),
@@ -268,9 +268,10 @@ impl Auth {
         })
     }
 
-    /// From configuration. Without `GANTRY_JWT_SECRET` a random key is generated and a warning
-    /// logged: tokens then do not survive a restart and are not accepted by other replicas.
-    pub fn from_config(config: &Config) -> Result<Auth, AuthSetupError> {
+    /// From the `auth` section of the configuration. Without `GANTRY_JWT_SECRET` a random key is
+    /// generated and a warning logged: tokens then do not survive a restart and are not accepted
+    /// by other replicas.
+    pub fn from_config(config: &AuthSettings) -> Result<Auth, AuthSetupError> {
         let secret = match &config.jwt_secret {
             Some(s) => s.0.as_bytes().to_vec(),
             None => {
@@ -281,12 +282,17 @@ impl Auth {
                 random_bytes::<32>()?.to_vec()
             }
         };
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        let sessions = SessionPolicy {
+            refresh_ttl: secs(config.refresh_token_ttl_secs),
+            max_age: secs(config.refresh_max_age_days.saturating_mul(86_400)),
+        };
         Auth::with_cache(
             &secret,
             config.access_token_ttl_secs,
-            config.refresh_token_ttl_secs,
+            sessions,
             LoginPolicy::default(),
-            Duration::from_secs(config.auth_cache_secs),
+            Duration::from_secs(config.cache_secs),
         )
     }
 
@@ -301,8 +307,9 @@ impl Auth {
         &self.inner.policy
     }
 
-    pub fn refresh_expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + self.inner.refresh_ttl
+    /// Refresh-token lifetime and maximum session age.
+    pub fn sessions(&self) -> &SessionPolicy {
+        &self.inner.sessions
     }
 
     /// Signs an access token for `user` in session `sid`.

@@ -3,12 +3,41 @@
 //!
 //! Precedence: environment > file > defaults. An invalid setting is an error that names the
 //! setting, the value and what is accepted; `gantry` then exits with status 2.
+//!
+//! The settings come in sections, one module each with its struct and its parser: `server`,
+//! `storage`, `database`, `cache`, `telemetry`, `graphql`, `auth`, `printing`, `farm`,
+//! `events`, `web`. The names are contracts: [`KEYS`] lists every environment variable with its
+//! config-file key (the file is flat: `listen = "0.0.0.0:8080"`, not `[server]`), and a test
+//! checks that the sections read exactly these variables. `api/tests/infrastructure.rs` reads the
+//! same table to check the deployment files.
+
+mod auth;
+mod cache;
+mod database;
+mod events;
+mod farm;
+mod graphql;
+mod printing;
+mod server;
+mod source;
+mod storage;
+mod telemetry;
+mod web;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use serde::Deserialize;
+pub use auth::{AuthSettings, JWT_SECRET_MIN_BYTES, Secret};
+pub use cache::CacheSettings;
+pub use database::DatabaseSettings;
+pub use events::EventsSettings;
+pub use farm::FarmSettings;
+pub use graphql::GraphqlSettings;
+pub use printing::PrintingSettings;
+pub use server::ServerSettings;
+use source::Source;
+pub use storage::{ObjectStoreConfig, StorageSettings};
+pub use telemetry::{LogFormat, TelemetrySettings};
+pub use web::WebSettings;
 
 /// A setting that failed validation.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -23,149 +52,63 @@ pub enum ConfigError {
     File { path: String, reason: String },
 }
 
-/// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// Where uploaded model files are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObjectStoreConfig {
-    /// A directory on local disk (default: `$GANTRY_DATA_DIR/objects`).
-    Local { root: PathBuf },
-    /// An S3-compatible bucket (AWS S3, MinIO).
-    S3 {
-        bucket: String,
-        endpoint: Option<String>,
-        region: String,
-    },
-}
-
-/// The validated configuration of a Gantry process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    pub database_url: String,
-    pub redis_url: Option<String>,
-    pub mongodb_url: Option<String>,
-    pub object_store: ObjectStoreConfig,
-    pub log_format: LogFormat,
-    /// GraphQL limits.
-    pub graphql_max_depth: usize,
-    pub graphql_max_complexity: usize,
-    pub graphql_introspection: bool,
-    /// Largest accepted request body, bytes.
-    pub max_body_bytes: usize,
-    /// HS256 key for access tokens (`GANTRY_JWT_SECRET`, at least 32 bytes). `None`: the server
-    /// generates a random one at start (tokens then do not survive a restart and do not work
-    /// across replicas).
-    pub jwt_secret: Option<Secret>,
-    /// Lifetime of access tokens, seconds.
-    pub access_token_ttl_secs: u64,
-    /// Lifetime of refresh tokens, seconds.
-    pub refresh_token_ttl_secs: u64,
-    /// Reverse proxies whose `X-Forwarded-For` is believed when deciding the client address
-    /// (used by the per-address login rate limit). Empty: the peer address is the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Live farm: automatic reprints of a failed plate before its order is flagged
-    /// (`GANTRY_MAX_REPRINTS`).
-    pub max_reprints: u32,
-    /// Live farm: heartbeat interval told to agents, seconds; offline after 3 missed
-    /// (`GANTRY_AGENT_HEARTBEAT_SECS`).
-    pub agent_heartbeat_secs: u64,
-    /// Live farm: re-plan requests within this window are one solve (`GANTRY_REPLAN_DEBOUNCE_MS`).
-    pub replan_debounce_ms: u64,
-    /// Largest accepted model upload, bytes (`GANTRY_MAX_UPLOAD_BYTES`).
-    pub max_upload_bytes: u64,
-    /// Which slicer estimates print time and filament (`GANTRY_SLICER`).
-    pub slicer: crate::slicer::SlicerSetting,
-    /// How long a verified bearer token's principal is remembered, seconds; 0: not at all
-    /// (`GANTRY_AUTH_CACHE_SECS`). Bounds how late a revocation made by another process is seen.
-    pub auth_cache_secs: u64,
-    /// How long committed events stay in the event outbox, days (`GANTRY_EVENTS_RETENTION_DAYS`);
-    /// older ones are pruned hourly.
-    pub events_retention_days: u64,
-    /// The built web app served at `/` (`GANTRY_WEB_DIR`; default `web/out` when built).
-    pub web_dir: Option<PathBuf>,
-}
-
-/// A secret setting; `Debug` does not show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Shortest accepted `GANTRY_JWT_SECRET`, bytes.
-pub const JWT_SECRET_MIN_BYTES: usize = 32;
-
-/// The optional config file; every key mirrors an environment variable.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    data_dir: Option<String>,
-    database_url: Option<String>,
-    redis_url: Option<String>,
-    mongodb_url: Option<String>,
-    object_store: Option<String>,
-    s3_bucket: Option<String>,
-    s3_endpoint: Option<String>,
-    s3_region: Option<String>,
-    log_format: Option<String>,
-    graphql_max_depth: Option<String>,
-    graphql_max_complexity: Option<String>,
-    graphql_introspection: Option<String>,
-    max_body_bytes: Option<String>,
-    jwt_secret: Option<String>,
-    access_token_ttl_secs: Option<String>,
-    refresh_token_ttl_secs: Option<String>,
-    trusted_proxies: Option<String>,
-    max_reprints: Option<String>,
-    agent_heartbeat_secs: Option<String>,
-    replan_debounce_ms: Option<String>,
-    max_upload_bytes: Option<String>,
-    slicer: Option<String>,
-    auth_cache_secs: Option<String>,
-    events_retention_days: Option<String>,
-    web_dir: Option<String>,
-}
-
-/// (environment variable, file key) for each setting.
+/// (environment variable, config-file key) of every setting, by section.
 const KEYS: &[(&str, &str)] = &[
+    // server
     ("GANTRY_LISTEN", "listen"),
+    ("GANTRY_MAX_BODY_BYTES", "max_body_bytes"),
+    ("GANTRY_TRUSTED_PROXIES", "trusted_proxies"),
+    // storage
     ("GANTRY_DATA_DIR", "data_dir"),
-    ("DATABASE_URL", "database_url"),
-    ("REDIS_URL", "redis_url"),
-    ("MONGODB_URL", "mongodb_url"),
     ("GANTRY_OBJECT_STORE", "object_store"),
     ("GANTRY_S3_BUCKET", "s3_bucket"),
     ("GANTRY_S3_ENDPOINT", "s3_endpoint"),
     ("GANTRY_S3_REGION", "s3_region"),
+    // database
+    ("DATABASE_URL", "database_url"),
+    // cache
+    ("REDIS_URL", "redis_url"),
+    // telemetry
     ("GANTRY_LOG_FORMAT", "log_format"),
+    ("MONGODB_URL", "mongodb_url"),
+    // graphql
     ("GANTRY_GRAPHQL_MAX_DEPTH", "graphql_max_depth"),
     ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "graphql_max_complexity"),
     ("GANTRY_GRAPHQL_INTROSPECTION", "graphql_introspection"),
-    ("GANTRY_MAX_BODY_BYTES", "max_body_bytes"),
+    // auth
     ("GANTRY_JWT_SECRET", "jwt_secret"),
     ("GANTRY_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),
     ("GANTRY_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
-    ("GANTRY_TRUSTED_PROXIES", "trusted_proxies"),
+    ("GANTRY_REFRESH_MAX_AGE_DAYS", "refresh_max_age_days"),
+    ("GANTRY_AUTH_CACHE_SECS", "auth_cache_secs"),
+    // printing
+    ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
+    ("GANTRY_SLICER", "slicer"),
+    // farm
     ("GANTRY_MAX_REPRINTS", "max_reprints"),
     ("GANTRY_AGENT_HEARTBEAT_SECS", "agent_heartbeat_secs"),
     ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
-    ("GANTRY_MAX_UPLOAD_BYTES", "max_upload_bytes"),
-    ("GANTRY_SLICER", "slicer"),
-    ("GANTRY_AUTH_CACHE_SECS", "auth_cache_secs"),
+    // events
     ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),
+    // web
     ("GANTRY_WEB_DIR", "web_dir"),
 ];
+
+/// The validated configuration of a Gantry process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub database: DatabaseSettings,
+    pub cache: CacheSettings,
+    pub telemetry: TelemetrySettings,
+    pub graphql: GraphqlSettings,
+    pub auth: AuthSettings,
+    pub printing: PrintingSettings,
+    pub farm: FarmSettings,
+    pub events: EventsSettings,
+    pub web: WebSettings,
+}
 
 impl Config {
     /// Loads from the process environment (and `GANTRY_CONFIG`, if set).
@@ -176,301 +119,119 @@ impl Config {
 
     /// Loads from a given environment map (tests use this; no global state).
     pub fn from_map(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let file = match env.get("GANTRY_CONFIG").filter(|p| !p.is_empty()) {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                f
-            }
-            None => FileConfig::default(),
-        };
-        let file_map: HashMap<&str, Option<String>> = HashMap::from([
-            ("listen", file.listen),
-            ("data_dir", file.data_dir),
-            ("database_url", file.database_url),
-            ("redis_url", file.redis_url),
-            ("mongodb_url", file.mongodb_url),
-            ("object_store", file.object_store),
-            ("s3_bucket", file.s3_bucket),
-            ("s3_endpoint", file.s3_endpoint),
-            ("s3_region", file.s3_region),
-            ("log_format", file.log_format),
-            ("graphql_max_depth", file.graphql_max_depth),
-            ("graphql_max_complexity", file.graphql_max_complexity),
-            ("graphql_introspection", file.graphql_introspection),
-            ("max_body_bytes", file.max_body_bytes),
-            ("jwt_secret", file.jwt_secret),
-            ("access_token_ttl_secs", file.access_token_ttl_secs),
-            ("refresh_token_ttl_secs", file.refresh_token_ttl_secs),
-            ("trusted_proxies", file.trusted_proxies),
-            ("max_reprints", file.max_reprints),
-            ("agent_heartbeat_secs", file.agent_heartbeat_secs),
-            ("replan_debounce_ms", file.replan_debounce_ms),
-            ("max_upload_bytes", file.max_upload_bytes),
-            ("slicer", file.slicer),
-            ("auth_cache_secs", file.auth_cache_secs),
-            ("events_retention_days", file.events_retention_days),
-            ("web_dir", file.web_dir),
-        ]);
-        let get = |var: &'static str| -> Option<String> {
-            if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
-                return Some(v.trim().to_string());
-            }
-            let key = KEYS.iter().find(|(e, _)| *e == var).map(|(_, k)| *k)?;
-            file_map
-                .get(key)
-                .cloned()
-                .flatten()
-                .filter(|v| !v.trim().is_empty())
-        };
+        Self::parse(&Source::new(env)?)
+    }
 
-        let listen_raw = get("GANTRY_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_raw.parse().map_err(|_| ConfigError::Invalid {
-            setting: "GANTRY_LISTEN",
-            value: listen_raw.clone(),
-            accepted: "an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080",
-        })?;
-
-        let data_dir = PathBuf::from(get("GANTRY_DATA_DIR").unwrap_or_else(|| "./data".into()));
-
-        let database_url = match get("DATABASE_URL") {
-            Some(url) => {
-                if !(url.starts_with("sqlite:")
-                    || url.starts_with("postgres://")
-                    || url.starts_with("postgresql://"))
-                {
-                    return Err(ConfigError::Invalid {
-                        setting: "DATABASE_URL",
-                        value: url,
-                        accepted: "sqlite://PATH or postgres://USER@HOST:PORT/DB",
-                    });
-                }
-                url
-            }
-            None => format!("sqlite://{}", data_dir.join("gantry.sqlite").display()),
-        };
-
-        let redis_url = get("REDIS_URL");
-        if let Some(u) = &redis_url
-            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
-        {
-            return Err(ConfigError::Invalid {
-                setting: "REDIS_URL",
-                value: u.clone(),
-                accepted: "redis://HOST:PORT[/DB] or rediss://…",
-            });
-        }
-        let mongodb_url = get("MONGODB_URL");
-        if let Some(u) = &mongodb_url
-            && !(u.starts_with("mongodb://") || u.starts_with("mongodb+srv://"))
-        {
-            return Err(ConfigError::Invalid {
-                setting: "MONGODB_URL",
-                value: u.clone(),
-                accepted: "mongodb://HOST:PORT or mongodb+srv://…",
-            });
-        }
-
-        let object_store = match get("GANTRY_OBJECT_STORE").as_deref() {
-            None | Some("local") => ObjectStoreConfig::Local {
-                root: data_dir.join("objects"),
-            },
-            Some("s3") => {
-                let bucket = get("GANTRY_S3_BUCKET").ok_or(ConfigError::Invalid {
-                    setting: "GANTRY_S3_BUCKET",
-                    value: String::new(),
-                    accepted: "a bucket name (required when GANTRY_OBJECT_STORE=s3)",
-                })?;
-                ObjectStoreConfig::S3 {
-                    bucket,
-                    endpoint: get("GANTRY_S3_ENDPOINT"),
-                    region: get("GANTRY_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-                }
-            }
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    setting: "GANTRY_OBJECT_STORE",
-                    value: other.into(),
-                    accepted: "local or s3",
-                });
-            }
-        };
-
-        let log_format = match get("GANTRY_LOG_FORMAT").as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    setting: "GANTRY_LOG_FORMAT",
-                    value: other.into(),
-                    accepted: "text or json",
-                });
-            }
-        };
-
-        let number =
-            |var: &'static str, default: usize, min: usize, max: usize| -> Result<usize, ConfigError> {
-                match get(var) {
-                    None => Ok(default),
-                    Some(v) => match v.parse::<usize>() {
-                        Ok(n) if (min..=max).contains(&n) => Ok(n),
-                        _ => Err(ConfigError::Invalid {
-                            setting: var,
-                            value: v,
-                            accepted: "a whole number in range",
-                        }),
-                    },
-                }
-            };
-        let graphql_max_depth = number("GANTRY_GRAPHQL_MAX_DEPTH", 12, 1, 1000)?;
-        let graphql_max_complexity = number("GANTRY_GRAPHQL_MAX_COMPLEXITY", 2000, 1, 1_000_000)?;
-        let max_body_bytes = number("GANTRY_MAX_BODY_BYTES", 2 * 1024 * 1024, 1024, 1 << 30)?;
-        let graphql_introspection = match get("GANTRY_GRAPHQL_INTROSPECTION").as_deref() {
-            None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    setting: "GANTRY_GRAPHQL_INTROSPECTION",
-                    value: other.into(),
-                    accepted: "true or false",
-                });
-            }
-        };
-
-        let jwt_secret = match get("GANTRY_JWT_SECRET") {
-            None => None,
-            Some(v) if v.len() >= JWT_SECRET_MIN_BYTES => Some(Secret(v)),
-            Some(v) => {
-                return Err(ConfigError::Invalid {
-                    setting: "GANTRY_JWT_SECRET",
-                    // Never echo a secret, even a rejected one.
-                    value: format!("<{} bytes>", v.len()),
-                    accepted: "a random string of at least 32 bytes",
-                });
-            }
-        };
-        let access_token_ttl_secs = number("GANTRY_ACCESS_TOKEN_TTL_SECS", 900, 1, 86_400)? as u64;
-        let refresh_token_ttl_secs =
-            number("GANTRY_REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 60, 365 * 86_400)? as u64;
-
-        let trusted_proxies = match get("GANTRY_TRUSTED_PROXIES") {
-            None => Vec::new(),
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<std::net::IpAddr>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| ConfigError::Invalid {
-                    setting: "GANTRY_TRUSTED_PROXIES",
-                    value: v.clone(),
-                    accepted: "a comma-separated list of IP addresses, e.g. 10.0.0.1,10.0.0.2",
-                })?,
-        };
-
-        let max_upload_bytes = number("GANTRY_MAX_UPLOAD_BYTES", 100 * 1024 * 1024, 1024, 1 << 32)? as u64;
-        let slicer = match get("GANTRY_SLICER").as_deref() {
-            None | Some("auto") => crate::slicer::SlicerSetting::Auto,
-            Some("off") => crate::slicer::SlicerSetting::Off,
-            Some(path) if path.starts_with('/') => crate::slicer::SlicerSetting::Program(PathBuf::from(path)),
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    setting: "GANTRY_SLICER",
-                    value: other.into(),
-                    accepted: "auto, off or an absolute path to prusa-slicer",
-                });
-            }
-        };
-
-        let max_reprints = number("GANTRY_MAX_REPRINTS", 2, 0, 100)? as u32;
-        let agent_heartbeat_secs = number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1, 3600)? as u64;
-        let replan_debounce_ms = number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0, 60_000)? as u64;
-        let auth_cache_secs = number("GANTRY_AUTH_CACHE_SECS", 5, 0, 60)? as u64;
-        let events_retention_days = number("GANTRY_EVENTS_RETENTION_DAYS", 30, 1, 3650)? as u64;
-        let web_dir = crate::web_static::resolve_dir(get("GANTRY_WEB_DIR"))?;
-
+    fn parse(src: &Source<'_>) -> Result<Config, ConfigError> {
+        let storage = storage::parse(src)?;
         Ok(Config {
-            listen,
-            data_dir,
-            database_url,
-            redis_url,
-            mongodb_url,
-            object_store,
-            log_format,
-            graphql_max_depth,
-            graphql_max_complexity,
-            graphql_introspection,
-            max_body_bytes,
-            jwt_secret,
-            access_token_ttl_secs,
-            refresh_token_ttl_secs,
-            trusted_proxies,
-            max_reprints,
-            agent_heartbeat_secs,
-            replan_debounce_ms,
-            max_upload_bytes,
-            slicer,
-            auth_cache_secs,
-            events_retention_days,
-            web_dir,
+            server: server::parse(src)?,
+            database: database::parse(src, &storage.data_dir)?,
+            storage,
+            cache: cache::parse(src)?,
+            telemetry: telemetry::parse(src)?,
+            graphql: graphql::parse(src)?,
+            auth: auth::parse(src)?,
+            printing: printing::parse(src)?,
+            farm: farm::parse(src)?,
+            events: events::parse(src)?,
+            web: web::parse(src)?,
         })
     }
 }
 
+/// Helpers of the sections' table tests.
 #[cfg(test)]
-mod tests {
+mod testing {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
 
+    /// The part `pick` of the configuration from `pairs`, which must be valid.
+    #[track_caller]
+    pub fn accepts<T>(pairs: &[(&str, &str)], pick: impl Fn(&Config) -> T) -> T {
+        match Config::from_map(&env(pairs)) {
+            Ok(c) => pick(&c),
+            Err(e) => panic!("{pairs:?} refused: {e}"),
+        }
+    }
+
+    /// Each (variable, value, part of the accepted values) is refused with an error naming the
+    /// variable and its value.
+    #[track_caller]
+    pub fn rejects(cases: &[(&'static str, &str, &str)]) {
+        for &(var, value, accepted_part) in cases {
+            match Config::from_map(&env(&[(var, value)])) {
+                Err(ConfigError::Invalid {
+                    setting,
+                    value: shown,
+                    accepted,
+                }) => {
+                    assert_eq!((setting, shown.as_str()), (var, value), "{var}={value}");
+                    assert!(accepted.contains(accepted_part), "{var}={value}: {accepted}");
+                    let message = Config::from_map(&env(&[(var, value)])).unwrap_err().to_string();
+                    assert!(
+                        message.starts_with(&format!("invalid setting {var}=")),
+                        "{message}"
+                    );
+                }
+                other => panic!("{var}={value}: expected an error naming {var}, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use super::testing::env;
+    use super::*;
+
     #[test]
     fn defaults() {
         let c = Config::from_map(&env(&[])).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database_url, "sqlite://./data/gantry.sqlite");
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://./data/gantry.sqlite");
         assert_eq!(
-            c.object_store,
+            c.storage.objects,
             ObjectStoreConfig::Local {
                 root: PathBuf::from("./data/objects")
             }
         );
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert!(c.graphql_introspection);
-        assert_eq!(c.jwt_secret, None);
+        assert_eq!(c.telemetry.log_format, LogFormat::Text);
+        assert!(c.graphql.introspection);
+        assert_eq!(c.auth.jwt_secret, None);
         assert_eq!(
-            (c.access_token_ttl_secs, c.refresh_token_ttl_secs),
+            (c.auth.access_token_ttl_secs, c.auth.refresh_token_ttl_secs),
             (900, 30 * 86_400)
         );
+        assert_eq!(c.auth.refresh_max_age_days, 30);
     }
 
     #[test]
     fn upload_limit_and_slicer() {
         let c = Config::from_map(&env(&[])).unwrap();
-        assert_eq!(c.max_upload_bytes, 100 * 1024 * 1024);
-        assert_eq!(c.slicer, crate::slicer::SlicerSetting::Auto);
+        assert_eq!(c.printing.max_upload_bytes, 100 * 1024 * 1024);
+        assert_eq!(c.printing.slicer, crate::slicer::SlicerSetting::Auto);
         let c = Config::from_map(&env(&[
             ("GANTRY_MAX_UPLOAD_BYTES", "2048"),
             ("GANTRY_SLICER", "/opt/ps/prusa-slicer"),
         ]))
         .unwrap();
-        assert_eq!(c.max_upload_bytes, 2048);
+        assert_eq!(c.printing.max_upload_bytes, 2048);
         assert_eq!(
-            c.slicer,
+            c.printing.slicer,
             crate::slicer::SlicerSetting::Program(PathBuf::from("/opt/ps/prusa-slicer"))
         );
         let off = Config::from_map(&env(&[("GANTRY_SLICER", "off")])).unwrap();
-        assert_eq!(off.slicer, crate::slicer::SlicerSetting::Off);
+        assert_eq!(off.printing.slicer, crate::slicer::SlicerSetting::Off);
         for (k, v) in [
             ("GANTRY_MAX_UPLOAD_BYTES", "12"),
             ("GANTRY_MAX_UPLOAD_BYTES", "lots"),
@@ -496,8 +257,8 @@ mod tests {
             ("GANTRY_ACCESS_TOKEN_TTL_SECS", "60"),
         ]))
         .unwrap();
-        assert_eq!(c.jwt_secret, Some(Secret(long.clone())));
-        assert_eq!(c.access_token_ttl_secs, 60);
+        assert_eq!(c.auth.jwt_secret, Some(Secret(long.clone())));
+        assert_eq!(c.auth.access_token_ttl_secs, 60);
         assert!(!format!("{c:?}").contains(&long));
         assert!(Config::from_map(&env(&[("GANTRY_ACCESS_TOKEN_TTL_SECS", "0")])).is_err());
     }
@@ -506,7 +267,11 @@ mod tests {
     fn live_farm_settings() {
         let c = Config::from_map(&env(&[])).unwrap();
         assert_eq!(
-            (c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms),
+            (
+                c.farm.max_reprints,
+                c.farm.agent_heartbeat_secs,
+                c.farm.replan_debounce_ms
+            ),
             (2, 10, 200)
         );
         let c = Config::from_map(&env(&[
@@ -516,7 +281,11 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            (c.max_reprints, c.agent_heartbeat_secs, c.replan_debounce_ms),
+            (
+                c.farm.max_reprints,
+                c.farm.agent_heartbeat_secs,
+                c.farm.replan_debounce_ms
+            ),
             (0, 1, 0)
         );
         for (k, v) in [
@@ -532,8 +301,14 @@ mod tests {
     #[test]
     fn trusted_proxies() {
         let c = Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", " 10.0.0.1, ::1 ")])).unwrap();
-        assert_eq!(c.trusted_proxies.len(), 2);
-        assert!(Config::from_map(&env(&[])).unwrap().trusted_proxies.is_empty());
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert!(
+            Config::from_map(&env(&[]))
+                .unwrap()
+                .server
+                .trusted_proxies
+                .is_empty()
+        );
         assert!(Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", "10.0.0.0/8")])).is_err());
     }
 
@@ -570,6 +345,11 @@ mod tests {
                 "0",
                 "invalid setting GANTRY_GRAPHQL_MAX_DEPTH=\"0\": expected a whole number in range",
             ),
+            (
+                "GANTRY_REFRESH_MAX_AGE_DAYS",
+                "0",
+                "invalid setting GANTRY_REFRESH_MAX_AGE_DAYS=\"0\": expected a whole number in range",
+            ),
         ];
         for (k, v, msg) in cases {
             let err = Config::from_map(&env(&[(k, v)])).unwrap_err();
@@ -592,30 +372,146 @@ mod tests {
             ("GANTRY_S3_BUCKET", "models"),
         ]))
         .unwrap();
-        assert!(matches!(c.object_store, ObjectStoreConfig::S3 { ref bucket, .. } if bucket == "models"));
+        assert!(matches!(c.storage.objects, ObjectStoreConfig::S3 { ref bucket, .. } if bucket == "models"));
+    }
+
+    /// A config file in a fresh folder; removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> TempFile {
+            let dir = std::env::temp_dir().join(format!("gantry-cfg-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("gantry.toml");
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+
+        fn load(&self, more: &[(&str, &str)]) -> Result<Config, ConfigError> {
+            let p = self.path();
+            let mut vars = vec![("GANTRY_CONFIG", p.as_str())];
+            vars.extend_from_slice(more);
+            Config::from_map(&env(&vars))
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
     }
 
     #[test]
     fn file_then_env_precedence() {
-        let dir = std::env::temp_dir().join(format!("gantry-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("gantry.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n").unwrap();
-        let p = path.display().to_string();
-        let c = Config::from_map(&env(&[("GANTRY_CONFIG", &p)])).unwrap();
-        assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.log_format, LogFormat::Json);
-        let c = Config::from_map(&env(&[
-            ("GANTRY_CONFIG", &p),
-            ("GANTRY_LISTEN", "127.0.0.1:7000"),
-        ]))
-        .unwrap();
-        assert_eq!(c.listen.port(), 7000);
-        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        assert!(matches!(
-            Config::from_map(&env(&[("GANTRY_CONFIG", &p)])),
-            Err(ConfigError::File { .. })
-        ));
-        std::fs::remove_dir_all(&dir).unwrap();
+        let f = TempFile::new("precedence", "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n");
+        let c = f.load(&[]).unwrap();
+        assert_eq!(c.server.listen.port(), 9000);
+        assert_eq!(c.telemetry.log_format, LogFormat::Json);
+        let c = f.load(&[("GANTRY_LISTEN", "127.0.0.1:7000")]).unwrap();
+        assert_eq!(c.server.listen.port(), 7000);
+        std::fs::write(&f.0, "lisen = \"x\"\n").unwrap();
+        assert!(matches!(f.load(&[]), Err(ConfigError::File { .. })));
+    }
+
+    #[test]
+    fn every_file_key_sets_its_variable() {
+        // An invalid value under each file key is reported under the key's environment variable
+        // (the free-form settings are checked by value instead).
+        let free_form = ["data_dir", "s3_bucket", "s3_endpoint", "s3_region"];
+        for (var, key) in KEYS.iter().filter(|(_, k)| !free_form.contains(k)) {
+            let f = TempFile::new(key, &format!("{key} = \"not valid!\"\n"));
+            match f.load(&[]) {
+                Err(ConfigError::Invalid { setting, .. }) => assert_eq!(setting, *var, "{key}"),
+                other => panic!("{key} = \"not valid!\": {other:?}"),
+            }
+        }
+        let f = TempFile::new(
+            "free-form",
+            "data_dir = \"/srv/gantry\"\nobject_store = \"s3\"\ns3_bucket = \"b\"\n\
+             s3_endpoint = \"http://minio:9000\"\ns3_region = \"eu-west-1\"\n",
+        );
+        let c = f.load(&[]).unwrap();
+        assert_eq!(c.storage.data_dir, PathBuf::from("/srv/gantry"));
+        assert_eq!(c.database.url, "sqlite:///srv/gantry/gantry.sqlite");
+        assert_eq!(
+            c.storage.objects,
+            ObjectStoreConfig::S3 {
+                bucket: "b".into(),
+                endpoint: Some("http://minio:9000".into()),
+                region: "eu-west-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn file_values_may_be_numbers_and_booleans() {
+        let f = TempFile::new(
+            "typed",
+            "graphql_max_depth = 20\ngraphql_introspection = false\nrefresh_max_age_days = 7\n",
+        );
+        let c = f.load(&[]).unwrap();
+        assert_eq!(c.graphql.max_depth, 20);
+        assert!(!c.graphql.introspection);
+        assert_eq!(c.auth.refresh_max_age_days, 7);
+        // Out of range from the file: the same error as from the environment.
+        let f = TempFile::new("typed-bad", "refresh_max_age_days = 0\n");
+        assert_eq!(
+            f.load(&[]).unwrap_err().to_string(),
+            "invalid setting GANTRY_REFRESH_MAX_AGE_DAYS=\"0\": expected a whole number in range"
+        );
+        for (name, text, reason) in [
+            (
+                "unknown",
+                "server_listen = \"x\"\n",
+                "unknown key `server_listen`",
+            ),
+            ("table", "[server]\nlisten = \"x\"\n", "unknown key `server`"),
+            (
+                "float",
+                "graphql_max_depth = 1.5\n",
+                "key `graphql_max_depth`: expected a string",
+            ),
+            ("syntax", "listen = \n", ""),
+        ] {
+            let f = TempFile::new(name, text);
+            match f.load(&[]) {
+                Err(ConfigError::File { path, reason: r }) => {
+                    assert_eq!(path, f.path());
+                    assert!(r.contains(reason), "{name}: {r}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let missing = Config::from_map(&env(&[("GANTRY_CONFIG", "/no/such/gantry.toml")]));
+        assert!(matches!(missing, Err(ConfigError::File { .. })));
+    }
+
+    #[test]
+    fn the_sections_read_exactly_the_listed_variables() {
+        let mut asked = BTreeSet::new();
+        // The S3 settings are read only when the object store is S3.
+        for pairs in [
+            vec![],
+            vec![("GANTRY_OBJECT_STORE", "s3"), ("GANTRY_S3_BUCKET", "b")],
+        ] {
+            let vars = env(&pairs);
+            let src = Source::new(&vars).unwrap();
+            Config::parse(&src).unwrap();
+            asked.extend(src.asked());
+        }
+        let listed: BTreeSet<&str> = KEYS.iter().map(|(var, _)| *var).collect();
+        assert_eq!(asked, listed);
+        // Names are unique, and every file key is its variable in lower case without `GANTRY_`.
+        let keys: BTreeSet<&str> = KEYS.iter().map(|(_, key)| *key).collect();
+        assert_eq!((listed.len(), keys.len()), (KEYS.len(), KEYS.len()));
+        for (var, key) in KEYS {
+            assert_eq!(var.trim_start_matches("GANTRY_").to_lowercase(), *key);
+        }
     }
 }

@@ -93,7 +93,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    gantry_api::telemetry::init(config.log_format);
+    gantry_api::telemetry::init(config.telemetry.log_format);
     let result = actix_web::rt::System::new().block_on(run(command, config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,11 +105,11 @@ fn main() -> ExitCode {
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    if config.database.is_sqlite() {
+        let dir = &config.storage.data_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
     }
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect(&config.database.url)
         .await
         .context("connecting to the database")?;
     let applied = db.migrate().await.context("applying migrations")?;
@@ -182,8 +182,8 @@ async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
                     .context("loading the demo farm")?;
                 tracing::info!(%summary, "demo farm");
             }
-            let listener = std::net::TcpListener::bind(config.listen)
-                .with_context(|| format!("binding {} (GANTRY_LISTEN)", config.listen))?;
+            let listener = std::net::TcpListener::bind(config.server.listen)
+                .with_context(|| format!("binding {} (GANTRY_LISTEN)", config.server.listen))?;
             tracing::info!(addr = %listener.local_addr()?, backend = db.backend().name(), "gantry serving");
             // Serves HTTP/GraphQL and the agents' WebSocket; the live farm stops with the server.
             gantry_api::server::serve(listener, &config, db.clone()).await?;

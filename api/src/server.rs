@@ -423,11 +423,11 @@ pub fn build_with_events(
 /// The live farm's settings from the configuration.
 pub fn farm_config(config: &Config) -> FarmConfig {
     FarmConfig {
-        max_reprints: config.max_reprints,
-        heartbeat_secs: config.agent_heartbeat_secs,
-        replan_debounce_ms: config.replan_debounce_ms,
-        slice_on_demand: crate::slicer::Slicer::new(&config.slicer).available(),
-        events_retention_days: config.events_retention_days,
+        max_reprints: config.farm.max_reprints,
+        heartbeat_secs: config.farm.agent_heartbeat_secs,
+        replan_debounce_ms: config.farm.replan_debounce_ms,
+        slice_on_demand: crate::slicer::Slicer::new(&config.printing.slicer).available(),
+        events_retention_days: config.events.retention_days,
         ..FarmConfig::default()
     }
 }
@@ -448,7 +448,7 @@ fn build_inner(
     events: EventBus,
     farm: Option<Farm>,
 ) -> std::io::Result<Server> {
-    let auth = Auth::from_config(config).map_err(std::io::Error::other)?;
+    let auth = Auth::from_config(&config.auth).map_err(std::io::Error::other)?;
     let relay = Arc::new(spawn_relay(db.clone(), events.clone(), RELAY_POLL));
     let state = AppState {
         schema: build_schema(db.clone(), config, events.clone()),
@@ -458,17 +458,17 @@ fn build_inner(
         db,
         auth,
         metrics: Arc::new(Metrics::default()),
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        trusted_proxies: Arc::new(config.server.trusted_proxies.clone()),
     };
-    let body_limit = config.max_body_bytes;
+    let body_limit = config.server.max_body_bytes;
     let limits = BodyLimits {
         json: body_limit,
-        upload: config.max_upload_bytes,
+        upload: config.printing.max_upload_bytes,
     };
     // `/graphql` reads its body itself (`crate::body`); other extractors get the JSON limit.
     let payload_limit = body_limit;
     let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
-    let web_files = web::Data::new(crate::web_static::WebFiles::new(config.web_dir.clone()));
+    let web_files = web::Data::new(crate::web_static::WebFiles::new(config.web.dir.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -517,9 +517,9 @@ pub async fn serve(listener: TcpListener, config: &Config, db: Db) -> std::io::R
     result
 }
 
-/// Binds `config.listen` (port 0 picks a free port) and spawns the server on the current runtime.
+/// Binds `config.server.listen` (port 0 picks a free port) and spawns the server on the current runtime.
 pub fn spawn(config: &Config, db: Db) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(config.listen)?;
+    let listener = TcpListener::bind(config.server.listen)?;
     let addr = listener.local_addr()?;
     let events = EventBus::default();
     let farm = start_farm(config, &db, &events);

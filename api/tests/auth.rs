@@ -236,6 +236,48 @@ app_test!(refresh_rotates_and_reuse_revokes_the_session, |app| {
     }
 });
 
+app_test_with!(
+    sessions_end_at_their_maximum_age,
+    [("GANTRY_REFRESH_MAX_AGE_DAYS", "1")],
+    |app| {
+        app.create_user(Role::Planner, "pl@gantry.test", TEST_PASSWORD)
+            .await;
+        let first = app.login("pl@gantry.test", TEST_PASSWORD).await;
+        let v = app.graphql(REFRESH, json!({"r": first["refreshToken"]})).await;
+        assert!(v["errors"].is_null(), "{v}");
+        let r2 = v["data"]["refresh"]["refreshToken"].as_str().unwrap().to_string();
+        // The session was started by a login 25 hours ago; its tokens are otherwise fresh.
+        let hours = 3_600_000_i64;
+        sqlx::query(
+            "UPDATE refresh_tokens SET session_started_at = session_started_at - $1, \
+             created_at = created_at - $1",
+        )
+        .bind(25 * hours)
+        .execute(app.db.db.pool())
+        .await
+        .unwrap();
+        let rows = count_rows(&app.db.db, "refresh_tokens").await.unwrap();
+        assert_rejected(
+            &app.graphql(REFRESH, json!({"r": r2})).await,
+            "UNAUTHENTICATED",
+            "AUTH_SESSION_EXPIRED",
+        );
+        // Nothing changed: no successor, the token neither used up nor revoked.
+        assert_eq!(count_rows(&app.db.db, "refresh_tokens").await.unwrap(), rows);
+        let row = sqlx::query("SELECT rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(gantry_engine::store::auth::hash_token(&r2))
+            .fetch_one(app.db.db.pool())
+            .await
+            .unwrap();
+        let (rotated, revoked): (Option<i64>, Option<i64>) = (row.get("rotated_at"), row.get("revoked_at"));
+        assert_eq!((rotated, revoked), (None, None));
+        // Logging in again starts a new session, which refreshes.
+        let again = app.login("pl@gantry.test", TEST_PASSWORD).await;
+        let v = app.graphql(REFRESH, json!({"r": again["refreshToken"]})).await;
+        assert!(v["errors"].is_null(), "{v}");
+    }
+);
+
 app_test!(logout_revokes_refresh_and_access_tokens, |app| {
     app.create_user(Role::Accountant, "acc@gantry.test", TEST_PASSWORD)
         .await;

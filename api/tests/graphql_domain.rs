@@ -641,6 +641,49 @@ gantry_engine::db_test!(nested_lists_read_a_constant_number_of_times, |db| {
     }
 });
 
+/// Runs `fut`, blocking the thread for `pause` after every poll that is not ready. The loaders'
+/// batch window is a number of polls, so with slow polls everything two requests joined in one
+/// task ask for meets in the same window: would they share a loader, they would share a batch.
+async fn slowly<F: std::future::Future>(fut: F, pause: std::time::Duration) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        std::task::Poll::Ready(out) => std::task::Poll::Ready(out),
+        std::task::Poll::Pending => {
+            std::thread::sleep(pause);
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+gantry_engine::db_test!(concurrent_requests_do_not_share_a_batch, |db| {
+    let schema = setup(db).await;
+    let admin = as_role(db, Role::Admin).await;
+    // `jobs` always goes through a loader (the page does not read it ahead).
+    let q = "{ orders(first: 10) { edges { node { id jobs { id state } } } } }";
+    let run =
+        |counter: &QueryCounter| schema.execute(Request::new(q).data(admin.clone()).data(counter.clone()));
+    let alone = QueryCounter::default();
+    let r = run(&alone).await;
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // The page, then one batch for the jobs of all its orders.
+    assert_eq!(alone.get(), 2);
+    for round in 0..3 {
+        let (a, b) = (QueryCounter::default(), QueryCounter::default());
+        let (ra, rb) = slowly(
+            async_graphql::futures_util::future::join(run(&a), run(&b)),
+            std::time::Duration::from_millis(5),
+        )
+        .await;
+        assert!(ra.errors.is_empty() && rb.errors.is_empty(), "{ra:?} {rb:?}");
+        assert_eq!(ra.data, r.data);
+        assert_eq!(rb.data, r.data);
+        // Each request ran its own batch: a loader shared between them would have answered one
+        // request's keys from the other's batch (counts 2 and 1).
+        assert_eq!((a.get(), b.get()), (2, 2), "round {round}");
+    }
+});
+
 gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     let schema = setup(db).await;
     let planner = as_role(db, Role::Planner).await;

@@ -377,8 +377,8 @@ fn check_backends(
         }
     };
 
-    if config.database_url.starts_with("postgres")
-        && let Some((u, b)) = target("DATABASE_URL", &config.database_url, "postgres", p)
+    if config.database.url.starts_with("postgres")
+        && let Some((u, b)) = target("DATABASE_URL", &config.database.url, "postgres", p)
     {
         let user = b
             .env
@@ -405,10 +405,10 @@ fn check_backends(
             p,
         );
     }
-    if let Some(url) = &config.redis_url {
+    if let Some(url) = &config.cache.redis_url {
         target("REDIS_URL", url, "redis", p);
     }
-    if let Some(url) = &config.mongodb_url
+    if let Some(url) = &config.telemetry.mongodb_url
         && let Some((u, b)) = target("MONGODB_URL", url, "mongo", p)
         && let Some(root) = b.env.get("MONGO_INITDB_ROOT_USERNAME")
     {
@@ -428,7 +428,7 @@ fn check_backends(
     if let ObjectStoreConfig::S3 {
         endpoint: Some(endpoint),
         ..
-    } = &config.object_store
+    } = &config.storage.objects
         && let Some((_, b)) = target("GANTRY_S3_ENDPOINT", endpoint, "minio/minio", p)
     {
         for (api_var, minio_var) in [
@@ -670,7 +670,7 @@ fn check_compose(infra: &Infra) -> Vec<String> {
     let Some(config) = check_api_env(infra, &env, &format!("{COMPOSE} api"), &mut p) else {
         return p;
     };
-    let port = config.listen.port();
+    let port = config.server.listen.port();
     if !compose_container_ports(api).contains(&port) {
         p.push(format!(
             "{COMPOSE}: api listens on {port} (GANTRY_LISTEN) but publishes {:?}",
@@ -697,9 +697,9 @@ fn check_compose(infra: &Infra) -> Vec<String> {
     check_backends(&config, &env, &lookup, &format!("{COMPOSE} api"), &mut p);
     // The api waits for the healthy backends it uses.
     for url in [
-        Some(&config.database_url),
-        config.redis_url.as_ref(),
-        config.mongodb_url.as_ref(),
+        Some(&config.database.url),
+        config.cache.redis_url.as_ref(),
+        config.telemetry.mongodb_url.as_ref(),
     ]
     .into_iter()
     .flatten()
@@ -712,7 +712,7 @@ fn check_compose(infra: &Infra) -> Vec<String> {
         }
     }
     // The S3 bucket is created by a one-shot minio/mc service the api waits for.
-    if let ObjectStoreConfig::S3 { bucket, .. } = &config.object_store {
+    if let ObjectStoreConfig::S3 { bucket, .. } = &config.storage.objects {
         let creators: Vec<&String> = services
             .iter()
             .filter(|(_, s)| str_at(s, "image").is_some_and(|i| i.starts_with("minio/mc")))
@@ -1127,7 +1127,7 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
             if args.split(' ').next() != Some("serve") {
                 p.push(format!("{origin}: args {args:?} do not run `gantry serve`"));
             }
-            let port = config.listen.port();
+            let port = config.server.listen.port();
             if resolve_port(c, &Value::from(port)).is_none() {
                 p.push(format!(
                     "{origin}: GANTRY_LISTEN port {port} is not a containerPort"
@@ -1148,7 +1148,7 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
             {
                 p.push(format!("{origin}: startupProbe must GET /healthz on port {port}"));
             }
-            let data_dir = config.data_dir.display().to_string();
+            let data_dir = config.storage.data_dir.display().to_string();
             if !mounts.contains(&data_dir) {
                 p.push(format!(
                     "{origin}: GANTRY_DATA_DIR {data_dir} is not a mounted volume"
@@ -1227,7 +1227,7 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
     for (origin, config, env) in &api_configs {
         check_backends(config, env, &lookup, origin, &mut p);
         // The bucket is created by a minio/mc Job for the same bucket.
-        if let ObjectStoreConfig::S3 { bucket, .. } = &config.object_store {
+        if let ObjectStoreConfig::S3 { bucket, .. } = &config.storage.objects {
             let created = k8s
                 .of_kind("Job")
                 .filter_map(pod_spec)
@@ -1594,7 +1594,7 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
         }
     }
     if let Some(config) = check_api_env(infra, &env, DOCKERFILE, &mut p) {
-        let port = config.listen.port();
+        let port = config.server.listen.port();
         let exposed: Vec<u16> = runtime
             .iter()
             .filter(|i| i.op == "EXPOSE")
@@ -1610,10 +1610,10 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
                 "{DOCKERFILE}: EXPOSE {exposed:?} does not include the GANTRY_LISTEN port {port}"
             ));
         }
-        if config.listen.ip().is_loopback() {
+        if config.server.listen.ip().is_loopback() {
             p.push(format!(
                 "{DOCKERFILE}: GANTRY_LISTEN {} is loopback: unreachable from outside",
-                config.listen
+                config.server.listen
             ));
         }
     }

@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Duration, Utc};
-use gantry_engine::domain::auth::{AuthError, LoginPolicy, TokenKind};
+use gantry_engine::domain::auth::{AuthError, LoginPolicy, SessionPolicy, TokenKind};
 use gantry_engine::domain::types::{PrinterId, from_millis};
 use gantry_engine::domain::users::{NewUser, Permission, Role, User};
 use gantry_engine::error::Coded;
 use gantry_engine::store::auth::{self as st, RefreshOutcome, hash_token};
-use gantry_engine::store::{Db, StoreError, count_rows, users};
+use gantry_engine::store::{Db, StoreError, col, count_rows, migrate, users};
 
 fn t0() -> DateTime<Utc> {
     from_millis(1_700_000_000_000)
@@ -118,9 +118,9 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
         token(TokenKind::Refresh, 2),
         token(TokenKind::Refresh, 3),
     );
-    let exp = t0() + Duration::days(30);
+    let sessions = &SessionPolicy::default();
     let mut tx = db.begin().await.unwrap();
-    let session = st::create_refresh_token(&mut tx, t0(), u.id, &r1, exp)
+    let session = st::create_refresh_token(&mut tx, t0(), u.id, &r1, sessions)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -129,7 +129,7 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
     drop(conn);
 
     let mut tx = db.begin().await.unwrap();
-    let out = st::rotate_refresh_token(&mut tx, t0(), &r1, &r2, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0(), &r1, &r2, sessions)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -142,7 +142,7 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
     );
     // Reuse of r1 revokes the family (and writes no successor).
     let mut tx = db.begin().await.unwrap();
-    let out = st::rotate_refresh_token(&mut tx, t0(), &r1, &r3, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0(), &r1, &r3, sessions)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -152,7 +152,7 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
     assert!(!st::session_active(&mut conn, &session).await.unwrap());
     drop(conn);
     let mut tx = db.begin().await.unwrap();
-    let out = st::rotate_refresh_token(&mut tx, t0(), &r2, &r3, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0(), &r2, &r3, sessions)
         .await
         .unwrap();
     assert_eq!(out, RefreshOutcome::Rejected(AuthError::TokenRevoked));
@@ -161,12 +161,16 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
     // Expired: rejected, nothing written.
     let r4 = token(TokenKind::Refresh, 4);
     let mut tx = db.begin().await.unwrap();
-    st::create_refresh_token(&mut tx, t0(), u.id, &r4, t0() + Duration::minutes(1))
+    let short = SessionPolicy {
+        refresh_ttl: Duration::minutes(1),
+        ..SessionPolicy::default()
+    };
+    st::create_refresh_token(&mut tx, t0(), u.id, &r4, &short)
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    let out = st::rotate_refresh_token(&mut tx, t0() + Duration::minutes(2), &r4, &r3, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0() + Duration::minutes(2), &r4, &r3, sessions)
         .await
         .unwrap();
     assert_eq!(out, RefreshOutcome::Rejected(AuthError::TokenExpired));
@@ -180,16 +184,170 @@ gantry_engine::db_test!(refresh_rotation_reuse_expiry_and_logout, |db| {
     assert_eq!(st::revoke_refresh_token(&mut tx, t0(), &r4).await.unwrap(), u.id);
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    let out = st::rotate_refresh_token(&mut tx, t0(), &r4, &r3, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0(), &r4, &r3, sessions)
         .await
         .unwrap();
     assert_eq!(out, RefreshOutcome::Rejected(AuthError::TokenRevoked));
     // Garbage never reaches the database.
-    let out = st::rotate_refresh_token(&mut tx, t0(), "gtr_x", &r3, exp)
+    let out = st::rotate_refresh_token(&mut tx, t0(), "gtr_x", &r3, sessions)
         .await
         .unwrap();
     assert_eq!(out, RefreshOutcome::Rejected(AuthError::TokenInvalid));
 });
+
+/// (rotated_at, revoked_at, session_started_at, expires_at) of the stored refresh token `token`.
+async fn refresh_row(db: &Db, token: &str) -> (Option<i64>, Option<i64>, DateTime<Utc>, DateTime<Utc>) {
+    let row = sqlx::query(
+        "SELECT rotated_at, revoked_at, session_started_at, expires_at FROM refresh_tokens \
+         WHERE token_hash = $1",
+    )
+    .bind(hash_token(token))
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let t = "refresh_tokens";
+    (
+        col(&row, t, "rotated_at").unwrap(),
+        col(&row, t, "revoked_at").unwrap(),
+        from_millis(col(&row, t, "session_started_at").unwrap()),
+        from_millis(col(&row, t, "expires_at").unwrap()),
+    )
+}
+
+async fn rotate(db: &Db, at: DateTime<Utc>, old: &str, new: &str, policy: &SessionPolicy) -> RefreshOutcome {
+    let mut tx = db.begin().await.unwrap();
+    let out = st::rotate_refresh_token(&mut tx, at, old, new, policy)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    out
+}
+
+gantry_engine::db_test!(refresh_stops_at_the_session_maximum_age, |db| {
+    let u = user(db, "m@x.io", Role::Sales).await;
+    let policy = SessionPolicy {
+        refresh_ttl: Duration::days(7),
+        max_age: Duration::days(30),
+    };
+    let day = |d: i64| t0() + Duration::days(d);
+    let r = |n: u8| token(TokenKind::Refresh, n);
+    let mut tx = db.begin().await.unwrap();
+    let session = st::create_refresh_token(&mut tx, t0(), u.id, &r(1), &policy)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(refresh_row(db, &r(1)).await.3, day(7));
+
+    // Refreshed every 6 days, each token is used well within its own 7 days; the session's start
+    // (the login) is carried to every successor.
+    let mut current = r(1);
+    for (n, d) in [(2, 6), (3, 12), (4, 18), (5, 24), (6, 29)] {
+        let out = rotate(db, day(d), &current, &r(n), &policy).await;
+        assert_eq!(
+            out,
+            RefreshOutcome::Rotated {
+                user_id: u.id,
+                session: session.clone()
+            },
+            "day {d}"
+        );
+        current = r(n);
+        assert_eq!(refresh_row(db, &current).await.2, t0(), "day {d}");
+    }
+    // The token issued on day 29 expires with the session (day 30), not 7 days later.
+    assert_eq!(refresh_row(db, &current).await.3, day(30));
+
+    // From day 30 on the session cannot be refreshed, even with a token that has not expired:
+    // rejected, nothing written, the token neither used up nor revoked.
+    let rows = count_rows(db, "refresh_tokens").await.unwrap();
+    let longer_token = SessionPolicy {
+        refresh_ttl: Duration::days(60),
+        ..policy
+    };
+    let mut tx = db.begin().await.unwrap();
+    st::create_refresh_token(&mut tx, t0(), u.id, &r(7), &longer_token)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        refresh_row(db, &r(7)).await.3,
+        day(30),
+        "capped at the session end"
+    );
+    let out = rotate(db, day(30), &current, &r(8), &policy).await;
+    assert_eq!(out, RefreshOutcome::Rejected(AuthError::SessionExpired));
+    assert_eq!(AuthError::SessionExpired.code(), "AUTH_SESSION_EXPIRED");
+    assert_eq!(count_rows(db, "refresh_tokens").await.unwrap(), rows + 1);
+    let (rotated, revoked, started, _) = refresh_row(db, &current).await;
+    assert_eq!((rotated, revoked, started), (None, None, t0()));
+    // A session is not refreshed by a policy that lets tokens live longer than the session
+    // either; only the maximum age decides.
+    let generous = SessionPolicy {
+        refresh_ttl: Duration::days(365),
+        max_age: Duration::days(30),
+    };
+    let out = rotate(db, day(29) + Duration::hours(23), &r(7), &r(8), &generous).await;
+    assert!(matches!(out, RefreshOutcome::Rotated { .. }), "{out:?}");
+    assert_eq!(refresh_row(db, &r(8)).await.3, day(30));
+    let out = rotate(db, day(31), &r(8), &r(9), &generous).await;
+    assert_eq!(out, RefreshOutcome::Rejected(AuthError::SessionExpired));
+    // The refused token was not used up: under a longer maximum age (the configuration changed)
+    // it still rotates before its own expiry.
+    let out = rotate(
+        db,
+        day(29) + Duration::hours(12),
+        &current,
+        &r(10),
+        &SessionPolicy {
+            max_age: Duration::days(90),
+            ..policy
+        },
+    )
+    .await;
+    assert!(matches!(out, RefreshOutcome::Rotated { .. }), "{out:?}");
+
+    // Reuse detection comes first: a used token presented after the end still revokes the family.
+    let out = rotate(db, day(31), &r(1), &r(11), &policy).await;
+    assert_eq!(out, RefreshOutcome::Rejected(AuthError::RefreshTokenReused));
+    let mut conn = db.pool().acquire().await.unwrap();
+    assert!(!st::session_active(&mut conn, &session).await.unwrap());
+});
+
+gantry_engine::db_test!(
+    migration_gives_existing_sessions_their_first_token_as_start,
+    |db| {
+        let u = user(db, "g@x.io", Role::Sales).await;
+        let policy = SessionPolicy::default();
+        let r = |n: u8| token(TokenKind::Refresh, n);
+        let mut tx = db.begin().await.unwrap();
+        st::create_refresh_token(&mut tx, t0(), u.id, &r(1), &policy)
+            .await
+            .unwrap();
+        st::create_refresh_token(&mut tx, t0() + Duration::days(1), u.id, &r(2), &policy)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        rotate(db, t0() + Duration::days(5), &r(1), &r(3), &policy).await;
+        // The rows as migration 11 finds them: the new column at its default.
+        sqlx::query("UPDATE refresh_tokens SET session_started_at = 0")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let m = migrate::MIGRATIONS
+            .iter()
+            .find(|m| m.name == "session_started_at")
+            .unwrap();
+        let backfill = m.statements(db.backend());
+        assert_eq!(backfill.len(), 2, "{backfill:?}");
+        sqlx::query(sqlx::AssertSqlSafe(backfill[1].clone()))
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(refresh_row(db, &r(1)).await.2, t0());
+        assert_eq!(refresh_row(db, &r(3)).await.2, t0());
+        assert_eq!(refresh_row(db, &r(2)).await.2, t0() + Duration::days(1));
+    }
+);
 
 gantry_engine::db_test!(api_tokens_scopes_hashing_and_last_use, |db| {
     let owner = user(db, "i@x.io", Role::Integrator).await;

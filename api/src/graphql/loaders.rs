@@ -14,6 +14,12 @@
 //! small equivalent with the same contract: one batch per tick, keyed by id, no cache between
 //! requests.)
 //!
+//! Every operation has its own [`Loaders`]: the [`PerRequestLoaders`] extension puts a fresh set
+//! into the request data before the operation runs (HTTP requests, each request of a batch, every
+//! subscription started over WebSocket, and `Schema::execute` in tests alike). Two concurrent
+//! requests therefore never share a batch: each waits only for its own keys, and each request's
+//! [`QueryCounter`] counts exactly the batches its own resolvers ran.
+//!
 //! [`QueryCounter`]: when present in the request data, every store read a resolver makes and
 //! every batch a loader runs increments it. Tests use it to prove the number of reads of a
 //! nested list does not grow with its length.
@@ -26,7 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll};
 
-use async_graphql::Context;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::{Context, Request, ServerResult};
 use gantry_engine::domain::catalog::{Product, RatingSummary};
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::inventory::Material;
@@ -105,7 +112,7 @@ pub trait BatchFetch: Send + Sync + 'static {
 type Reply<V> = oneshot::Sender<async_graphql::Result<Option<V>>>;
 type Waiters<F> = Vec<(<F as BatchFetch>::Key, Reply<<F as BatchFetch>::Value>)>;
 
-/// A batching loader for one [`BatchFetch`], registered once in the schema data.
+/// A batching loader for one [`BatchFetch`]; one per operation (see [`PerRequestLoaders`]).
 pub struct Loader<F: BatchFetch> {
     db: Db,
     pending: Mutex<Waiters<F>>,
@@ -307,7 +314,7 @@ impl BatchFetch for PrinterFetch {
     }
 }
 
-/// All loaders, registered as one schema data value.
+/// All loaders of one operation, in its request data.
 pub struct Loaders {
     pub customers: Loader<CustomerFetch>,
     pub products: Loader<ProductFetch>,
@@ -332,7 +339,37 @@ impl Loaders {
     }
 }
 
-/// The loaders of the schema.
+/// The loaders of the current operation.
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data::<Loaders>()
+}
+
+/// Schema extension giving every operation a fresh [`Loaders`] (in its request data, before
+/// parsing), so that no batch is shared between requests.
+pub struct PerRequestLoaders {
+    db: Db,
+}
+
+impl PerRequestLoaders {
+    pub fn new(db: &Db) -> Self {
+        PerRequestLoaders { db: db.clone() }
+    }
+}
+
+impl ExtensionFactory for PerRequestLoaders {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PerRequestLoaders { db: self.db.clone() })
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for PerRequestLoaders {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        next.run(ctx, request.data(Loaders::new(&self.db))).await
+    }
 }

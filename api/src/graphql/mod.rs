@@ -57,16 +57,17 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
-    .data(loaders::Loaders::new(&db))
     .data(events)
     .data(std::sync::Arc::new(printing::PrintingServices::from_config(
         config,
     )))
-    .data(db)
     .extension(error::ErrorCodes)
-    .limit_depth(config.graphql_max_depth)
-    .limit_complexity(config.graphql_max_complexity);
-    if !config.graphql_introspection {
+    // A fresh set of batch loaders for every operation (never shared between requests).
+    .extension(loaders::PerRequestLoaders::new(&db))
+    .data(db)
+    .limit_depth(config.graphql.max_depth)
+    .limit_complexity(config.graphql.max_complexity);
+    if !config.graphql.introspection {
         builder = builder.disable_introspection();
     }
     builder.finish()

@@ -60,10 +60,10 @@ pub struct PrintingServices {
 impl PrintingServices {
     pub fn from_config(config: &Config) -> PrintingServices {
         PrintingServices {
-            storage: Storage::new(&config.object_store),
-            cache: AnalysisCache::new(config.redis_url.as_deref()),
-            slicer: Slicer::new(&config.slicer),
-            max_upload_bytes: config.max_upload_bytes,
+            storage: Storage::new(&config.storage.objects),
+            cache: AnalysisCache::new(config.cache.redis_url.as_deref()),
+            slicer: Slicer::new(&config.printing.slicer),
+            max_upload_bytes: config.printing.max_upload_bytes,
             settings: SliceSettings::default(),
         }
     }

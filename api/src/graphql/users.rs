@@ -354,7 +354,7 @@ impl UsersMutation {
             .await
             .map_err(gql_error)?;
         let refresh = new_token(TokenKind::Refresh).map_err(internal)?;
-        let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, auth.refresh_expiry(now))
+        let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, auth.sessions())
             .await
             .map_err(gql_error)?;
         let access = auth.issue_access(&user, &session, now).map_err(internal)?;
@@ -369,14 +369,15 @@ impl UsersMutation {
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
-    /// token works once: presenting a used one again revokes the whole session.
+    /// token works once: presenting a used one again revokes the whole session. A session older
+    /// than its maximum age (counted from the login) cannot be refreshed: log in again.
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<AuthPayload> {
         let auth = ctx.data::<Auth>()?;
         let db = ctx.data::<Db>()?;
         let now = gantry_engine::store::now();
         let next = new_token(TokenKind::Refresh).map_err(internal)?;
         let mut tx = db.begin().await.map_err(gql_error)?;
-        let outcome = st::rotate_refresh_token(&mut tx, now, &refresh_token, &next, auth.refresh_expiry(now))
+        let outcome = st::rotate_refresh_token(&mut tx, now, &refresh_token, &next, auth.sessions())
             .await
             .map_err(gql_error)?;
         match outcome {

@@ -47,6 +47,9 @@ pub enum AuthError {
     /// revoked.
     #[error("refresh token reused; the session was revoked")]
     RefreshTokenReused,
+    /// The session (refresh-token family) is older than its maximum age; log in again.
+    #[error("session expired; log in again")]
+    SessionExpired,
     /// The account behind the token is deactivated.
     #[error("account deactivated")]
     AccountInactive,
@@ -81,6 +84,7 @@ impl Coded for AuthError {
             AuthError::TokenExpired => "AUTH_TOKEN_EXPIRED",
             AuthError::TokenRevoked => "AUTH_TOKEN_REVOKED",
             AuthError::RefreshTokenReused => "AUTH_REFRESH_REUSED",
+            AuthError::SessionExpired => "AUTH_SESSION_EXPIRED",
             AuthError::AccountInactive => "AUTH_ACCOUNT_INACTIVE",
             AuthError::RateLimited { .. } => "AUTH_RATE_LIMITED",
             AuthError::WeakPassword { .. } => "AUTH_WEAK_PASSWORD",
@@ -98,6 +102,7 @@ impl Coded for AuthError {
             | AuthError::TokenExpired
             | AuthError::TokenRevoked
             | AuthError::RefreshTokenReused
+            | AuthError::SessionExpired
             | AuthError::AccountInactive => ErrorKind::Unauthenticated,
             AuthError::RateLimited { .. } => ErrorKind::RateLimited,
             AuthError::WeakPassword { .. }
@@ -305,6 +310,49 @@ impl LoginPolicy {
     }
 }
 
+/// The lifetimes of a session: a login starts one (a refresh-token family), each refresh
+/// rotates its refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Lifetime of one refresh token; each rotation restarts it.
+    pub refresh_ttl: Duration,
+    /// Absolute limit counted from the login that started the session, whatever the rotations:
+    /// an older session cannot be refreshed.
+    pub max_age: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            refresh_ttl: Duration::days(30),
+            max_age: Duration::days(30),
+        }
+    }
+}
+
+impl SessionPolicy {
+    /// When a session started at `started` ends.
+    pub fn session_end(&self, started: DateTime<Utc>) -> DateTime<Utc> {
+        started + self.max_age
+    }
+
+    /// Expiry of a refresh token issued at `now` in a session started at `started`: its
+    /// lifetime, but never past the end of the session.
+    pub fn refresh_expiry(&self, started: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (now + self.refresh_ttl).min(self.session_end(started))
+    }
+
+    /// Whether a session started at `started` may still be refreshed at `now`
+    /// (`AUTH_SESSION_EXPIRED` from its end on).
+    pub fn check_refresh(&self, started: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> {
+        if now >= self.session_end(started) {
+            Err(AuthError::SessionExpired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// An integrator's API token as listed (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
@@ -472,6 +520,7 @@ mod tests {
             AuthError::TokenExpired,
             AuthError::TokenRevoked,
             AuthError::RefreshTokenReused,
+            AuthError::SessionExpired,
             AuthError::AccountInactive,
         ] {
             assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e:?}");
@@ -481,5 +530,39 @@ mod tests {
             AuthError::WeakPassword { reason: "x" }.kind(),
             ErrorKind::Validation
         );
+    }
+
+    #[test]
+    fn sessions_end_at_their_maximum_age_whatever_the_rotations() {
+        let p = SessionPolicy {
+            refresh_ttl: Duration::days(7),
+            max_age: Duration::days(30),
+        };
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let day = |d: i64| start + Duration::days(d);
+        // (now, expiry of a token issued now, may refresh now)
+        let cases = [
+            (day(0), day(7), true),
+            (day(20), day(27), true),
+            (day(25), day(30), true),
+            (day(30) - Duration::seconds(1), day(30), true),
+            (day(30), day(30), false),
+            (day(400), day(30), false),
+        ];
+        for (now, expiry, may) in cases {
+            assert_eq!(p.refresh_expiry(start, now), expiry, "{now}");
+            assert_eq!(
+                p.check_refresh(start, now),
+                if may {
+                    Ok(())
+                } else {
+                    Err(AuthError::SessionExpired)
+                },
+                "{now}"
+            );
+        }
+        assert_eq!(p.session_end(start), day(30));
+        assert_eq!(AuthError::SessionExpired.code(), "AUTH_SESSION_EXPIRED");
+        assert_eq!(SessionPolicy::default().max_age, Duration::days(30));
     }
 }

@@ -16,8 +16,8 @@ use sqlx::any::AnyRow;
 
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::auth::{
-    ApiToken, AuthError, LoginFailures, LoginPolicy, PrinterToken, TokenKind, check_scopes, check_token_name,
-    display_prefix, scopes_from_text, scopes_to_text,
+    ApiToken, AuthError, LoginFailures, LoginPolicy, PrinterToken, SessionPolicy, TokenKind, check_scopes,
+    check_token_name, display_prefix, scopes_from_text, scopes_to_text,
 };
 use crate::domain::types::{PrinterId, UserId, from_millis, to_millis};
 use crate::domain::users::User;
@@ -142,18 +142,27 @@ pub enum RefreshOutcome {
     Rejected(AuthError),
 }
 
-/// Stores a new refresh token starting a session (a new family) for `user`; returns the
-/// session id (the family), which access tokens carry so that logout takes effect at once.
+/// Stores a new refresh token starting a session (a new family) for `user` at `now`; returns
+/// the session id (the family), which access tokens carry so that logout takes effect at once.
+/// The token expires as `policy` says; the session's start is kept with every successor.
 pub async fn create_refresh_token(
     tx: &mut Tx,
     now: DateTime<Utc>,
     user: UserId,
     token: &str,
-    expires_at: DateTime<Utc>,
+    policy: &SessionPolicy,
 ) -> StoreResult<String> {
     let token = TokenKind::Refresh.parse(token).map_err(rejected)?;
     let session = hash_token(&format!("session:{token}"));
-    insert_refresh(tx, now, user, &hash_token(token), &session, None, expires_at).await?;
+    let new = NewRefresh {
+        user,
+        hash: &hash_token(token),
+        family: &session,
+        parent: None,
+        session_started_at: now,
+        expires_at: policy.refresh_expiry(now, now),
+    };
+    insert_refresh(tx, now, &new).await?;
     Ok(session)
 }
 
@@ -167,26 +176,29 @@ pub async fn session_active(conn: &mut AnyConnection, session: &str) -> StoreRes
     Ok(col::<i64>(&row, "refresh_tokens", "n")? > 0)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_refresh(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
+/// A refresh-token row to insert.
+struct NewRefresh<'a> {
     user: UserId,
-    hash: &str,
-    family: &str,
+    hash: &'a str,
+    family: &'a str,
     parent: Option<i64>,
+    session_started_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> StoreResult<()> {
+}
+
+async fn insert_refresh(tx: &mut Tx, now: DateTime<Utc>, new: &NewRefresh<'_>) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (user_id, token_hash, family, parent_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO refresh_tokens \
+         (user_id, token_hash, family, parent_id, session_started_at, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(user.0)
-    .bind(hash)
-    .bind(family)
-    .bind(parent)
+    .bind(new.user.0)
+    .bind(new.hash)
+    .bind(new.family)
+    .bind(new.parent)
+    .bind(to_millis(new.session_started_at))
     .bind(to_millis(now))
-    .bind(to_millis(expires_at))
+    .bind(to_millis(new.expires_at))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -201,24 +213,27 @@ async fn revoke_family(tx: &mut Tx, now: DateTime<Utc>, family: &str) -> StoreRe
     Ok(())
 }
 
-/// Exchanges refresh token `old` for `new` (same family, expiring at `expires_at`).
+/// Exchanges refresh token `old` for `new` (same family and session start, expiring as `policy`
+/// says).
 ///
-/// Rejected (nothing written) when `old` is unknown, expired, revoked, or its account is
-/// deactivated. When `old` was already rotated, the whole family is revoked (a stolen token and
-/// its legitimate holder both lose the session) and the outcome is `RefreshTokenReused`.
+/// Rejected (nothing written) when `old` is unknown, revoked or expired, its session is older
+/// than `policy.max_age` (`SessionExpired`), or its account is deactivated. When `old` was
+/// already rotated, the whole family is revoked (a stolen token and its legitimate holder both
+/// lose the session) and the outcome is `RefreshTokenReused`.
 pub async fn rotate_refresh_token(
     tx: &mut Tx,
     now: DateTime<Utc>,
     old: &str,
     new: &str,
-    expires_at: DateTime<Utc>,
+    policy: &SessionPolicy,
 ) -> StoreResult<RefreshOutcome> {
     let Ok(old) = TokenKind::Refresh.parse(old) else {
         return Ok(RefreshOutcome::Rejected(AuthError::TokenInvalid));
     };
     let new = TokenKind::Refresh.parse(new).map_err(rejected)?;
     let row = sqlx::query(
-        "SELECT r.id, r.user_id, r.family, r.expires_at, r.rotated_at, r.revoked_at, u.active \
+        "SELECT r.id, r.user_id, r.family, r.session_started_at, r.expires_at, r.rotated_at, \
+         r.revoked_at, u.active \
          FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.token_hash = $1",
     )
     .bind(hash_token(old))
@@ -231,12 +246,16 @@ pub async fn rotate_refresh_token(
     let id: i64 = col(&row, t, "id")?;
     let user_id = UserId(col(&row, t, "user_id")?);
     let family: String = col(&row, t, "family")?;
+    let started = from_millis(col(&row, t, "session_started_at")?);
     if opt_time(&row, t, "revoked_at")?.is_some() {
         return Ok(RefreshOutcome::Rejected(AuthError::TokenRevoked));
     }
     if opt_time(&row, t, "rotated_at")?.is_some() {
         revoke_family(tx, now, &family).await?;
         return Ok(RefreshOutcome::Rejected(AuthError::RefreshTokenReused));
+    }
+    if let Err(e) = policy.check_refresh(started, now) {
+        return Ok(RefreshOutcome::Rejected(e));
     }
     if from_millis(col(&row, t, "expires_at")?) <= now {
         return Ok(RefreshOutcome::Rejected(AuthError::TokenExpired));
@@ -257,7 +276,15 @@ pub async fn rotate_refresh_token(
         revoke_family(tx, now, &family).await?;
         return Ok(RefreshOutcome::Rejected(AuthError::RefreshTokenReused));
     }
-    insert_refresh(tx, now, user_id, &hash_token(new), &family, Some(id), expires_at).await?;
+    let successor = NewRefresh {
+        user: user_id,
+        hash: &hash_token(new),
+        family: &family,
+        parent: Some(id),
+        session_started_at: started,
+        expires_at: policy.refresh_expiry(started, now),
+    };
+    insert_refresh(tx, now, &successor).await?;
     Ok(RefreshOutcome::Rotated {
         user_id,
         session: family,

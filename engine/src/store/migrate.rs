@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "plans",
         sql: include_str!("../../migrations/0011_plans.sql"),
     },
+    Migration {
+        version: 12,
+        name: "session_started_at",
+        sql: include_str!("../../migrations/0012_session_started_at.sql"),
+    },
 ];
 
 impl Migration {

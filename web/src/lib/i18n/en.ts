@@ -106,6 +106,7 @@ export const en = {
   'reason.AUTH_TOKEN_EXPIRED': 'Your session has expired. Please sign in again.',
   'reason.AUTH_TOKEN_REVOKED': 'Your session was ended. Please sign in again.',
   'reason.AUTH_REFRESH_REUSED': 'Your session was ended for safety. Please sign in again.',
+  'reason.AUTH_SESSION_EXPIRED': 'Your session has reached its maximum age. Please sign in again.',
   'reason.AUTH_ACCOUNT_INACTIVE': 'This account is deactivated.',
   'reason.AUTH_RATE_LIMITED': 'Too many sign-in attempts. Wait a few minutes and try again.',
   'reason.AUTH_WEAK_PASSWORD': 'The new password is too weak (at least 10 characters).',

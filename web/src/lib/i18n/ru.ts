@@ -107,6 +107,7 @@ export const ru: Record<keyof typeof en, string> = {
   'reason.AUTH_TOKEN_EXPIRED': 'Сеанс истёк. Войдите снова.',
   'reason.AUTH_TOKEN_REVOKED': 'Сеанс завершён. Войдите снова.',
   'reason.AUTH_REFRESH_REUSED': 'Сеанс завершён из соображений безопасности. Войдите снова.',
+  'reason.AUTH_SESSION_EXPIRED': 'Сеанс достиг предельного срока. Войдите снова.',
   'reason.AUTH_ACCOUNT_INACTIVE': 'Учётная запись отключена.',
   'reason.AUTH_RATE_LIMITED': 'Слишком много попыток входа. Подождите несколько минут.',
   'reason.AUTH_WEAK_PASSWORD': 'Новый пароль слишком простой (не меньше 10 символов).',
