@@ -3,7 +3,7 @@
 //! async-graphql resolves the items of a list concurrently inside one task. A [`Loader`] lets
 //! every item register the key it needs, yields so its siblings can do the same, and then the
 //! first item to resume fetches *all* registered keys with one batch read
-//! (`gantry_engine::store::batch`, `WHERE id IN (…)`) and hands each waiter its row. So
+//! (`gantry_app::batch`, `WHERE id IN (…)`) and hands each waiter its row. So
 //! `orders { lines { product } customer }` costs one read for the page, one for all lines, one
 //! for all products and one for all customers, whatever the page length. Loaded this way:
 //! customers, products, materials, printers, order lines and jobs by order, review summaries by
@@ -34,6 +34,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{Context, Request, ServerResult};
+use gantry_app::{AppResult, Db, batch};
 use gantry_engine::domain::catalog::{Product, RatingSummary};
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::inventory::Material;
@@ -41,10 +42,9 @@ use gantry_engine::domain::orders::OrderLine;
 use gantry_engine::domain::production::Job;
 use gantry_engine::domain::types::{CustomerId, MaterialId, OrderId, PrinterId, ProductId};
 use gantry_engine::domain::users::Customer;
-use gantry_engine::store::{Db, StoreResult, batch, equipment, inventory};
 use tokio::sync::oneshot;
 
-use super::gql_error;
+use super::app_error;
 
 /// Counts store reads made for one request (put it in the request data to enable counting).
 #[derive(Debug, Clone, Default)]
@@ -106,7 +106,7 @@ pub trait BatchFetch: Send + Sync + 'static {
     fn fetch(
         db: &Db,
         keys: Vec<Self::Key>,
-    ) -> impl Future<Output = StoreResult<HashMap<Self::Key, Self::Value>>> + Send;
+    ) -> impl Future<Output = AppResult<HashMap<Self::Key, Self::Value>>> + Send;
 }
 
 type Reply<V> = oneshot::Sender<async_graphql::Result<Option<V>>>;
@@ -162,7 +162,7 @@ impl<F: BatchFetch> Loader<F> {
                 }
             }
             Err(e) => {
-                let e = gql_error(e);
+                let e = app_error(e);
                 for (_, reply) in batch {
                     let _ = reply.send(Err(e.clone()));
                 }
@@ -209,7 +209,7 @@ impl<F: BatchFetch> Loader<F> {
             // The request that took our key was dropped before answering: load alone.
             Err(_) => {
                 count(ctx);
-                let mut map = F::fetch(&self.db, vec![key]).await.map_err(gql_error)?;
+                let mut map = F::fetch(&self.db, vec![key]).await.map_err(app_error)?;
                 Ok(map.remove(&key))
             }
         }
@@ -224,7 +224,7 @@ pub async fn prefetch<F: BatchFetch>(
 ) -> async_graphql::Result<HashMap<F::Key, F::Value>> {
     let db = ctx.data::<Db>()?;
     count(ctx);
-    F::fetch(db, keys).await.map_err(gql_error)
+    F::fetch(db, keys).await.map_err(app_error)
 }
 
 /// Customers by id.
@@ -232,9 +232,8 @@ pub struct CustomerFetch;
 impl BatchFetch for CustomerFetch {
     type Key = CustomerId;
     type Value = Customer;
-    async fn fetch(db: &Db, keys: Vec<CustomerId>) -> StoreResult<HashMap<CustomerId, Customer>> {
-        let mut c = db.pool().acquire().await?;
-        batch::customers_by_ids(&mut c, &keys).await
+    async fn fetch(db: &Db, keys: Vec<CustomerId>) -> AppResult<HashMap<CustomerId, Customer>> {
+        batch::customers(db, &keys).await
     }
 }
 
@@ -243,9 +242,8 @@ pub struct ProductFetch;
 impl BatchFetch for ProductFetch {
     type Key = ProductId;
     type Value = Product;
-    async fn fetch(db: &Db, keys: Vec<ProductId>) -> StoreResult<HashMap<ProductId, Product>> {
-        let mut c = db.pool().acquire().await?;
-        batch::products_by_ids(&mut c, &keys).await
+    async fn fetch(db: &Db, keys: Vec<ProductId>) -> AppResult<HashMap<ProductId, Product>> {
+        batch::products(db, &keys).await
     }
 }
 
@@ -254,9 +252,8 @@ pub struct LinesFetch;
 impl BatchFetch for LinesFetch {
     type Key = OrderId;
     type Value = Vec<OrderLine>;
-    async fn fetch(db: &Db, keys: Vec<OrderId>) -> StoreResult<HashMap<OrderId, Vec<OrderLine>>> {
-        let mut c = db.pool().acquire().await?;
-        batch::lines_by_order_ids(&mut c, &keys).await
+    async fn fetch(db: &Db, keys: Vec<OrderId>) -> AppResult<HashMap<OrderId, Vec<OrderLine>>> {
+        batch::lines(db, &keys).await
     }
 }
 
@@ -265,9 +262,8 @@ pub struct JobsFetch;
 impl BatchFetch for JobsFetch {
     type Key = OrderId;
     type Value = Vec<Job>;
-    async fn fetch(db: &Db, keys: Vec<OrderId>) -> StoreResult<HashMap<OrderId, Vec<Job>>> {
-        let mut c = db.pool().acquire().await?;
-        batch::jobs_by_order_ids(&mut c, &keys).await
+    async fn fetch(db: &Db, keys: Vec<OrderId>) -> AppResult<HashMap<OrderId, Vec<Job>>> {
+        batch::jobs(db, &keys).await
     }
 }
 
@@ -276,9 +272,8 @@ pub struct RatingFetch;
 impl BatchFetch for RatingFetch {
     type Key = ProductId;
     type Value = RatingSummary;
-    async fn fetch(db: &Db, keys: Vec<ProductId>) -> StoreResult<HashMap<ProductId, RatingSummary>> {
-        let mut c = db.pool().acquire().await?;
-        batch::ratings_by_product_ids(&mut c, &keys).await
+    async fn fetch(db: &Db, keys: Vec<ProductId>) -> AppResult<HashMap<ProductId, RatingSummary>> {
+        batch::ratings(db, &keys).await
     }
 }
 
@@ -287,14 +282,8 @@ pub struct MaterialFetch;
 impl BatchFetch for MaterialFetch {
     type Key = MaterialId;
     type Value = Material;
-    async fn fetch(db: &Db, keys: Vec<MaterialId>) -> StoreResult<HashMap<MaterialId, Material>> {
-        let mut c = db.pool().acquire().await?;
-        Ok(inventory::list_materials(&mut c)
-            .await?
-            .into_iter()
-            .filter(|m| keys.contains(&m.id))
-            .map(|m| (m.id, m))
-            .collect())
+    async fn fetch(db: &Db, keys: Vec<MaterialId>) -> AppResult<HashMap<MaterialId, Material>> {
+        batch::materials(db, &keys).await
     }
 }
 
@@ -303,14 +292,8 @@ pub struct PrinterFetch;
 impl BatchFetch for PrinterFetch {
     type Key = PrinterId;
     type Value = Printer;
-    async fn fetch(db: &Db, keys: Vec<PrinterId>) -> StoreResult<HashMap<PrinterId, Printer>> {
-        let mut c = db.pool().acquire().await?;
-        Ok(equipment::list_printers(&mut c)
-            .await?
-            .into_iter()
-            .filter(|p| keys.contains(&p.id))
-            .map(|p| (p.id, p))
-            .collect())
+    async fn fetch(db: &Db, keys: Vec<PrinterId>) -> AppResult<HashMap<PrinterId, Printer>> {
+        batch::printers(db, &keys).await
     }
 }
 
