@@ -3,6 +3,7 @@
 
 use async_graphql::ErrorExtensions;
 use gantry_engine::error::{Coded, ErrorKind};
+use gantry_app::AppError;
 use gantry_engine::store::StoreError;
 
 /// An error ready to be returned from a resolver.
@@ -13,10 +14,11 @@ pub struct ApiError {
     pub message: String,
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl ApiError {
+    /// A coded error as shown to clients: internal details (SQL text, driver messages) are
+    /// logged, not shown.
+    fn coded<E: Coded + std::fmt::Display>(e: &E) -> Self {
         let kind = e.kind();
-        // Internal details (SQL text, driver messages) are logged, not shown.
         let message = if kind == ErrorKind::Internal {
             tracing::error!(error = %e, "internal error");
             "internal error".to_string()
@@ -31,6 +33,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::coded(&e)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::coded(&e)
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
         async_graphql::Error::new(e.message).extend_with(|_, ext| {
@@ -42,6 +56,11 @@ impl From<ApiError> for async_graphql::Error {
 
 /// Shorthand for resolvers: `store_call().await.map_err(gql_error)?`.
 pub fn gql_error(e: StoreError) -> async_graphql::Error {
+    ApiError::from(e).into()
+}
+
+/// Shorthand for resolvers calling a use case: `app::x::y(db, …).await.map_err(app_error)?`.
+pub fn app_error(e: AppError) -> async_graphql::Error {
     ApiError::from(e).into()
 }
 

@@ -8,6 +8,7 @@
 //! [`Principal::may_see_customer`], because it depends on the row.
 
 use async_graphql::{Context, ErrorExtensions, Guard};
+use gantry_app::{Caller, Sees};
 use gantry_engine::domain::types::{CustomerId, UserId};
 use gantry_engine::domain::users::{Permission, Role};
 
@@ -44,6 +45,22 @@ impl Principal {
     /// customer's own accounts.
     pub fn may_see_customer(&self, customer: CustomerId) -> bool {
         self.can(Permission::OrdersReadAll) || self.customer_id == Some(customer)
+    }
+}
+
+/// The caller as the use cases see it: all customers' data with `orders:read_all`, a customer
+/// account its own customer's, anyone else none.
+pub fn caller(p: &Principal) -> Caller {
+    let sees = if p.can(Permission::OrdersReadAll) {
+        Sees::All
+    } else if let Some(c) = p.customer_id {
+        Sees::Own(c)
+    } else {
+        Sees::None
+    };
+    Caller {
+        user_id: Some(p.user_id),
+        sees,
     }
 }
 
