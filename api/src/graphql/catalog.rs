@@ -232,9 +232,7 @@ impl CatalogQuery {
     /// All categories, flat, by id.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryObj>> {
         count(ctx);
-        let all = catalog::categories(ctx.data::<Db>()?)
-            .await
-            .map_err(app_error)?;
+        let all = catalog::categories(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -251,9 +249,7 @@ impl CatalogQuery {
     async fn reviews(&self, ctx: &Context<'_>, product_id: ID) -> async_graphql::Result<Vec<ReviewObj>> {
         let id = ProductId(id_arg(&product_id, "product")?);
         count(ctx);
-        let r = catalog::reviews(ctx.data::<Db>()?, id)
-            .await
-            .map_err(app_error)?;
+        let r = catalog::reviews(ctx.data::<Db>()?, id).await.map_err(app_error)?;
         Ok(r.into_iter().map(Into::into).collect())
     }
 }

@@ -3,13 +3,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Duration;
+use gantry_app::{Db, equipment};
 use gantry_engine::domain::equipment::{
     Dimensions, MaintenanceLogEntry, MaintenancePlan, MaintenanceWindow, NewMaintenancePlan, NewPrinter,
     Printer, PrinterStatus, Technology, WindowState,
 };
 use gantry_engine::domain::types::{MaintenanceWindowId, MaterialId, PrinterId};
 use gantry_engine::domain::users::Permission;
-use gantry_app::{Db, equipment};
 
 use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
 use super::error::{ApiError, app_error};
@@ -251,9 +251,7 @@ impl EquipmentQuery {
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn printers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrinterNode>> {
         count(ctx);
-        let all = equipment::printers(ctx.data::<Db>()?)
-            .await
-            .map_err(app_error)?;
+        let all = equipment::printers(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(PrinterNode).collect())
     }
 

@@ -2,8 +2,8 @@
 //! `gantry_engine::error::ErrorKind`) and the specific `extensions.reason`.
 
 use async_graphql::ErrorExtensions;
-use gantry_engine::error::{Coded, ErrorKind};
 use gantry_app::AppError;
+use gantry_engine::error::{Coded, ErrorKind};
 use gantry_engine::store::StoreError;
 
 /// An error ready to be returned from a resolver.

@@ -2,13 +2,13 @@
 //! Reading needs `inventory:read`, writing `inventory:write`.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use gantry_app::{Db, inventory};
 use gantry_engine::domain::inventory::{
     Consumption, Material, MaterialKind, MovementKind, NewMaterial, NewSpool, Reservation, ReservationState,
     Spool, StockLevel, StockMovement,
 };
 use gantry_engine::domain::types::{MaterialId, SpoolId};
 use gantry_engine::domain::users::Permission;
-use gantry_app::{Db, inventory};
 
 use super::connection::{Conn, IdOrder, MoneyInput, MoneyObj, PageArgs, Ts, id_arg, mirror_enum};
 use super::error::app_error;
@@ -203,9 +203,7 @@ impl InventoryQuery {
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn materials(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MaterialNode>> {
         count(ctx);
-        let all = inventory::materials(ctx.data::<Db>()?)
-            .await
-            .map_err(app_error)?;
+        let all = inventory::materials(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(MaterialNode).collect())
     }
 
@@ -233,9 +231,7 @@ impl InventoryQuery {
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn low_stock(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevelObj>> {
         count(ctx);
-        let all = inventory::low_stock(ctx.data::<Db>()?)
-            .await
-            .map_err(app_error)?;
+        let all = inventory::low_stock(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 

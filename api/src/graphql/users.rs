@@ -219,9 +219,7 @@ impl UsersQuery {
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
         let id = UserId(id_arg(&id, "user")?);
-        let u = app_users::user(ctx.data::<Db>()?, id)
-            .await
-            .map_err(app_error)?;
+        let u = app_users::user(ctx.data::<Db>()?, id).await.map_err(app_error)?;
         Ok(u.into())
     }
 
@@ -293,9 +291,16 @@ impl UsersMutation {
             .data_opt::<ClientAddr>()
             .map(|a| a.0.clone())
             .unwrap_or_else(|| "unknown".into());
-        let session = app_auth::login(ctx.data::<Db>()?, auth, gantry_app::now(), &email, password, &address)
-            .await
-            .map_err(app_error)?;
+        let session = app_auth::login(
+            ctx.data::<Db>()?,
+            auth,
+            gantry_app::now(),
+            &email,
+            password,
+            &address,
+        )
+        .await
+        .map_err(app_error)?;
         Ok(session.into())
     }
 
@@ -442,9 +447,10 @@ impl UsersMutation {
         let printer_id = PrinterId(id_arg(&printer_id, "printer")?);
         let p = principal(ctx)?;
         let db = ctx.data::<Db>()?;
-        let created = app_auth::create_printer_token(db, &OsSecrets, gantry_app::now(), printer_id, Some(p.user_id))
-            .await
-            .map_err(app_error)?;
+        let created =
+            app_auth::create_printer_token(db, &OsSecrets, gantry_app::now(), printer_id, Some(p.user_id))
+                .await
+                .map_err(app_error)?;
         Ok(CreatedPrinterToken {
             token: created.token,
             printer_token: created.record.into(),

@@ -153,7 +153,8 @@ pub async fn refresh(
 ) -> AppResult<Refresh> {
     let next = keys.new_token(TokenKind::Refresh)?;
     let mut tx = db.begin().await?;
-    let outcome = st::rotate_refresh_token(&mut tx, now, refresh_token, &next, keys.refresh_expiry(now)).await?;
+    let outcome =
+        st::rotate_refresh_token(&mut tx, now, refresh_token, &next, keys.refresh_expiry(now)).await?;
     match outcome {
         RefreshOutcome::Rejected(e) => {
             // A reuse revoked the session; that must stick even though the call fails.

@@ -116,12 +116,21 @@ pub struct ReviewRequest {
 /// Reviews a product the customer has received. A customer account reviews as itself
 /// (`FORBIDDEN` when it names another customer); anyone else must name the customer
 /// (`CUSTOMER_REQUIRED`).
-pub async fn add_review(db: &Db, now: DateTime<Utc>, caller: &Caller, req: ReviewRequest) -> AppResult<Review> {
+pub async fn add_review(
+    db: &Db,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    req: ReviewRequest,
+) -> AppResult<Review> {
     let customer_id = match (caller.sees, req.customer_id) {
         (Sees::Own(own), None) => own,
         (Sees::Own(own), Some(r)) if r == own => own,
         (Sees::Own(_), Some(_)) => {
-            return Err(AppError::refused(ErrorKind::Forbidden, "FORBIDDEN", "not allowed"));
+            return Err(AppError::refused(
+                ErrorKind::Forbidden,
+                "FORBIDDEN",
+                "not allowed",
+            ));
         }
         (_, Some(r)) => r,
         (_, None) => return Err(AppError::invalid("CUSTOMER_REQUIRED", "customerId is required")),

@@ -115,7 +115,10 @@ pub async fn release_printer_job(db: &Db, now: DateTime<Utc>, id: PrinterId) -> 
         return Err(AppError::refused(
             ErrorKind::Conflict,
             "PRINTER_JOB_STARTED",
-            format!("printer {id} is printing job {}: cancel the print instead", job.id),
+            format!(
+                "printer {id} is printing job {}: cancel the print instead",
+                job.id
+            ),
         ));
     }
     let released = release_handed(&mut tx, now, id, "released by an operator").await?;
@@ -125,7 +128,12 @@ pub async fn release_printer_job(db: &Db, now: DateTime<Utc>, id: PrinterId) -> 
 
 /// The hand-over of `printer` (a job handed to it and not started) undone in `tx`, under the
 /// plan lock: the job goes back to the queue with its event, its material is released.
-async fn release_handed(tx: &mut Tx, now: DateTime<Utc>, printer: PrinterId, note: &str) -> AppResult<Option<Job>> {
+async fn release_handed(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    printer: PrinterId,
+    note: &str,
+) -> AppResult<Option<Job>> {
     handover::lock_plan(tx).await?;
     let handed: Vec<_> = handover::handovers(&mut *tx)
         .await?
