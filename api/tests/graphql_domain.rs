@@ -979,107 +979,104 @@ async fn job_state(db: &Db, job: JobId, printer: PrinterId) -> (JobState, Option
     (j.state, j.printer_id, handed, held)
 }
 
-gantry_engine::db_test!(
-    maintenance_and_release_give_a_handed_job_back_to_the_queue,
-    |db| {
-        let schema = setup(db).await;
-        let operator = as_role(db, Role::Operator).await;
-        let sales = as_role(db, Role::Sales).await;
-        let create = |name: &str| {
-            format!(
-                "mutation {{ createPrinter(input: {{name: \"{name}\", model: \"MK4\", technology: FDM, \
+gantry_engine::db_test!(handed_job_released_by_maintenance_or_by_hand, |db| {
+    let schema = setup(db).await;
+    let operator = as_role(db, Role::Operator).await;
+    let sales = as_role(db, Role::Sales).await;
+    let create = |name: &str| {
+        format!(
+            "mutation {{ createPrinter(input: {{name: \"{name}\", model: \"MK4\", technology: FDM, \
              buildVolume: {{xMm: 250, yMm: 210, zMm: 220}}, materials: [PLA, PETG], \
              hourlyCost: {{minor: 150, currency: \"EUR\"}}}}) {{ id }} }}"
-            )
-        };
-        let mut printers = Vec::new();
-        for name in ["REL-1", "REL-2", "REL-3"] {
-            let d = ok(&schema, &operator, &create(name), json!({})).await;
-            printers.push(PrinterId(id_of(&d["createPrinter"]["id"])));
-        }
-        let (a, b, c) = (printers[0], printers[1], printers[2]);
-
-        // Maintenance set by hand on a printer holding a job it has not started: the job goes
-        // back to the queue (with its event), its material is released, the hand-over forgotten.
-        let job = hand_a_job_to(db, a).await;
-        assert_eq!(
-            job_state(db, job.id, a).await,
-            (JobState::Scheduled, Some(a), true, true)
-        );
-        let mut conn = db.pool().acquire().await.unwrap();
-        let before = events::last_id(&mut conn).await.unwrap();
-        drop(conn);
-        let d = ok(
-            &schema,
-            &operator,
-            "mutation($p: ID!) { setPrinterStatus(id: $p, status: MAINTENANCE) { status } }",
-            json!({"p": a.0.to_string()}),
         )
-        .await;
-        assert_eq!(d["setPrinterStatus"]["status"], "MAINTENANCE");
-        assert_eq!(
-            job_state(db, job.id, a).await,
-            (JobState::Queued, None, false, false)
-        );
-        let mut conn = db.pool().acquire().await.unwrap();
-        let appended = events::after(&mut conn, before, 100).await.unwrap();
-        drop(conn);
-        assert!(
-        appended.iter().any(|e| matches!(
-            &e.event,
-            Ok(Event::Job(j)) if j.job_id == job.id.0 && j.from == Some(JobState::Scheduled) && j.to == JobState::Queued
-        )),
-        "no scheduled → queued event in {appended:?}"
+    };
+    let mut printers = Vec::new();
+    for name in ["REL-1", "REL-2", "REL-3"] {
+        let d = ok(&schema, &operator, &create(name), json!({})).await;
+        printers.push(PrinterId(id_of(&d["createPrinter"]["id"])));
+    }
+    let (a, b, c) = (printers[0], printers[1], printers[2]);
+
+    // Maintenance set by hand on a printer holding a job it has not started: the job goes
+    // back to the queue (with its event), its material is released, the hand-over forgotten.
+    let job = hand_a_job_to(db, a).await;
+    assert_eq!(
+        job_state(db, job.id, a).await,
+        (JobState::Scheduled, Some(a), true, true)
+    );
+    let mut conn = db.pool().acquire().await.unwrap();
+    let before = events::last_id(&mut conn).await.unwrap();
+    drop(conn);
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($p: ID!) { setPrinterStatus(id: $p, status: MAINTENANCE) { status } }",
+        json!({"p": a.0.to_string()}),
+    )
+    .await;
+    assert_eq!(d["setPrinterStatus"]["status"], "MAINTENANCE");
+    assert_eq!(
+        job_state(db, job.id, a).await,
+        (JobState::Queued, None, false, false)
+    );
+    let mut conn = db.pool().acquire().await.unwrap();
+    let appended = events::after(&mut conn, before, 100).await.unwrap();
+    drop(conn);
+    let requeued = appended.iter().any(|e| match &e.event {
+        Ok(Event::Job(j)) => {
+            j.job_id == job.id.0 && j.from == Some(JobState::Scheduled) && j.to == JobState::Queued
+        }
+        _ => false,
+    });
+    assert!(requeued, "no scheduled → queued event in {appended:?}");
+
+    // Released by hand: the same, and a second release changes nothing.
+    let release = "mutation($p: ID!) { releasePrinterJob(printerId: $p) { id status } }";
+    let job = hand_a_job_to(db, b).await;
+    let d = ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
+    assert_eq!(d["releasePrinterJob"]["status"], "IDLE");
+    assert_eq!(
+        job_state(db, job.id, b).await,
+        (JobState::Queued, None, false, false)
+    );
+    ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
+    assert_eq!(
+        job_state(db, job.id, b).await,
+        (JobState::Queued, None, false, false)
     );
 
-        // Released by hand: the same, and a second release changes nothing.
-        let release = "mutation($p: ID!) { releasePrinterJob(printerId: $p) { id status } }";
-        let job = hand_a_job_to(db, b).await;
-        let d = ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
-        assert_eq!(d["releasePrinterJob"]["status"], "IDLE");
-        assert_eq!(
-            job_state(db, job.id, b).await,
-            (JobState::Queued, None, false, false)
-        );
-        ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
-        assert_eq!(
-            job_state(db, job.id, b).await,
-            (JobState::Queued, None, false, false)
-        );
-
-        // A job being printed is never released silently: a typed refusal, and going into
-        // maintenance (from offline) leaves it printing.
-        let job = hand_a_job_to(db, c).await;
-        let mut tx = db.begin().await.unwrap();
-        live::start_on(&mut tx, gantry_engine::store::now(), c, job.id, false)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        let r = exec(&schema, &operator, release, json!({"p": c.0.to_string()})).await;
-        assert_eq!(
-            (code(&r), r["errors"][0]["extensions"]["reason"].as_str()),
-            ("CONFLICT", Some("PRINTER_JOB_STARTED")),
-            "{r}"
-        );
-        for status in ["OFFLINE", "MAINTENANCE"] {
-            ok(
-                &schema,
-                &operator,
-                "mutation($p: ID!, $s: PrinterStatus!) { setPrinterStatus(id: $p, status: $s) { status } }",
-                json!({"p": c.0.to_string(), "s": status}),
-            )
-            .await;
-        }
-        assert_eq!(job_state(db, job.id, c).await.0, JobState::Printing);
-        assert_eq!(job_state(db, job.id, c).await.1, Some(c));
-
-        // Unknown printer: NOT_FOUND; sales may not release.
-        let r = exec(&schema, &operator, release, json!({"p": "999999"})).await;
-        assert_eq!(code(&r), "NOT_FOUND", "{r}");
-        let r = exec(&schema, &sales, release, json!({"p": a.0.to_string()})).await;
-        assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    // A job being printed is never released silently: a typed refusal, and going into
+    // maintenance (from offline) leaves it printing.
+    let job = hand_a_job_to(db, c).await;
+    let mut tx = db.begin().await.unwrap();
+    live::start_on(&mut tx, gantry_engine::store::now(), c, job.id, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = exec(&schema, &operator, release, json!({"p": c.0.to_string()})).await;
+    assert_eq!(
+        (code(&r), r["errors"][0]["extensions"]["reason"].as_str()),
+        ("CONFLICT", Some("PRINTER_JOB_STARTED")),
+        "{r}"
+    );
+    for status in ["OFFLINE", "MAINTENANCE"] {
+        ok(
+            &schema,
+            &operator,
+            "mutation($p: ID!, $s: PrinterStatus!) { setPrinterStatus(id: $p, status: $s) { status } }",
+            json!({"p": c.0.to_string(), "s": status}),
+        )
+        .await;
     }
-);
+    assert_eq!(job_state(db, job.id, c).await.0, JobState::Printing);
+    assert_eq!(job_state(db, job.id, c).await.1, Some(c));
+
+    // Unknown printer: NOT_FOUND; sales may not release.
+    let r = exec(&schema, &operator, release, json!({"p": "999999"})).await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let r = exec(&schema, &sales, release, json!({"p": a.0.to_string()})).await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+});
 
 gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
     let schema = setup(db).await;
