@@ -2,8 +2,10 @@
 //! bearer-token check run on every request.
 //!
 //! The rules (token formats, scopes, password policy, rate limit) are in
-//! `gantry_engine::domain::auth`; persistence is `gantry_engine::store::auth`. This module only
-//! does what the engine must not: cryptography, randomness from the OS, and the clock.
+//! `gantry_engine::domain::auth`; the use cases (logins, sessions, tokens, the database checks of
+//! bearer tokens) are `gantry_app::auth`, which gets the cryptography through the adapters this
+//! module implements ([`OsSecrets`], [`Auth`]). This module only does what the engine must not:
+//! cryptography, randomness from the OS, and the clock.
 //!
 //! Access tokens are JWTs signed with HS256 (`GANTRY_JWT_SECRET`), carrying `sub` (user id),
 //! `role`, `cid` (customer id), `sid` (the session: the refresh-token family), `iat`, `exp` and
@@ -24,11 +26,13 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
+use gantry_app::auth::{Credentials, Secrets};
+use gantry_app::{AppError, AppResult, Db};
 use gantry_engine::domain::auth::{AuthError, LoginPolicy, SessionPolicy, TOKEN_SECRET_BYTES, TokenKind};
 use gantry_engine::domain::types::UserId;
 use gantry_engine::domain::users::User;
 use gantry_engine::error::DomainError;
-use gantry_engine::store::{Db, StoreError, StoreResult};
+use gantry_engine::store::{StoreError, StoreResult};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -184,6 +188,12 @@ impl From<AuthSetupError> for StoreError {
     }
 }
 
+impl From<AuthSetupError> for AppError {
+    fn from(e: AuthSetupError) -> Self {
+        AppError::Store(e.into())
+    }
+}
+
 /// `n` random bytes from the operating system.
 fn random_bytes<const N: usize>() -> Result<[u8; N], AuthSetupError> {
     let mut buf = [0u8; N];
@@ -222,11 +232,50 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
         .is_ok()
 }
 
-/// A validated access token.
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
+/// A signed access token.
+pub use gantry_app::auth::AccessToken;
+
+/// The secrets of the use cases from the operating system's randomness and argon2id (what
+/// needs no keys: the command-line tools and the mutations that mint tokens use it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsSecrets;
+
+impl Secrets for OsSecrets {
+    fn new_token(&self, kind: TokenKind) -> AppResult<String> {
+        Ok(new_token(kind)?)
+    }
+
+    async fn hash_password(&self, password: String) -> AppResult<String> {
+        Ok(hash_password(password).await?)
+    }
+}
+
+impl Secrets for Auth {
+    fn new_token(&self, kind: TokenKind) -> AppResult<String> {
+        OsSecrets.new_token(kind)
+    }
+
+    async fn hash_password(&self, password: String) -> AppResult<String> {
+        OsSecrets.hash_password(password).await
+    }
+}
+
+impl Credentials for Auth {
+    async fn verify_password(&self, password: String, hash: Option<String>) -> bool {
+        Auth::verify_password(self, password, hash).await
+    }
+
+    fn issue_access(&self, user: &User, session: &str, now: DateTime<Utc>) -> AppResult<AccessToken> {
+        Ok(Auth::issue_access(self, user, session, now)?)
+    }
+
+    fn policy(&self) -> &LoginPolicy {
+        Auth::policy(self)
+    }
+
+    fn sessions(&self) -> &SessionPolicy {
+        Auth::sessions(self)
+    }
 }
 
 impl Auth {
@@ -368,17 +417,16 @@ fn auth_err(e: AuthError) -> StoreError {
 /// A principal verified within the cache lifetime is answered from memory (see the module
 /// documentation); an access token's signature and expiry are still checked every time.
 pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<Principal> {
-    use gantry_engine::store::auth as st;
     let kind = TokenKind::classify(token);
     let cache = &auth.inner.cache;
     let key = PrincipalCache::key(token);
     if let Some(hit) = cache.get(&key) {
         match (kind, &hit.principal.kind) {
             (Some(TokenKind::Api), PrincipalKind::ApiToken { token_id, .. }) => {
-                if st::needs_touch(now, hit.last_used_at) {
-                    let mut tx = db.begin().await?;
-                    st::touch_api_token(&mut tx, now, *token_id).await?;
-                    tx.commit().await?;
+                if gantry_app::auth::touch_api_token(db, now, *token_id, hit.last_used_at)
+                    .await
+                    .map_err(store_error)?
+                {
                     cache.touched(&key, now);
                 }
                 return Ok(hit.principal);
@@ -393,9 +441,20 @@ pub async fn authenticate(auth: &Auth, db: &Db, token: &str, now: DateTime<Utc>)
     // Read before the database: a revocation committed after this point empties the cache and
     // makes this generation stale, so the principal read below is then not remembered.
     let generation = cache.generation.load(Ordering::SeqCst);
-    let (principal, last_used_at) = authenticate_uncached(auth, db, token, kind, now).await?;
+    let (principal, last_used_at) = authenticate_uncached(auth, db, token, kind, now)
+        .await
+        .map_err(store_error)?;
     cache.put(key, generation, principal.clone(), last_used_at);
     Ok(principal)
+}
+
+/// The bearer checks refuse with store errors only (`AUTH_*` rejections, `NOT_FOUND`, database
+/// failures); anything else would be a bug, reported as internal.
+fn store_error(e: AppError) -> StoreError {
+    match e {
+        AppError::Store(e) => e,
+        e @ AppError::Refused { .. } => StoreError::corrupt("auth", e),
+    }
 }
 
 /// The database check of [`authenticate`]; also returns an API token's last recorded use.
@@ -405,24 +464,10 @@ async fn authenticate_uncached(
     token: &str,
     kind: Option<TokenKind>,
     now: DateTime<Utc>,
-) -> StoreResult<(Principal, Option<DateTime<Utc>>)> {
-    use gantry_engine::store::{auth as st, users};
-    let mut conn = db.pool().acquire().await?;
+) -> AppResult<(Principal, Option<DateTime<Utc>>)> {
     match kind {
         Some(TokenKind::Api) => {
-            let t = st::api_token_by_secret(&mut conn, token).await?;
-            let user = users::get_user(&mut conn, t.user_id).await?;
-            if !user.active {
-                return Err(auth_err(AuthError::AccountInactive));
-            }
-            let mut last_used_at = t.last_used_at;
-            if st::needs_touch(now, t.last_used_at) {
-                drop(conn);
-                let mut tx = db.begin().await?;
-                st::touch_api_token(&mut tx, now, t.id).await?;
-                tx.commit().await?;
-                last_used_at = Some(now);
-            }
+            let (user, t) = gantry_app::auth::api_token_account(db, now, token).await?;
             let principal = Principal {
                 user_id: user.id,
                 role: user.role,
@@ -432,27 +477,19 @@ async fn authenticate_uncached(
                     scopes: t.scopes,
                 },
             };
-            Ok((principal, last_used_at))
+            Ok((principal, t.last_used_at))
         }
-        Some(_) => Err(auth_err(AuthError::TokenInvalid)),
+        Some(_) => Err(AppError::from(DomainError::Auth(AuthError::TokenInvalid))),
         None => {
-            let claims = auth.verify_access(token).map_err(auth_err)?;
+            let claims = auth
+                .verify_access(token)
+                .map_err(|e| AppError::from(DomainError::Auth(e)))?;
             let id = claims
                 .sub
                 .parse::<i64>()
                 .map(UserId)
-                .map_err(|_| auth_err(AuthError::TokenInvalid))?;
-            let user = match users::get_user(&mut conn, id).await {
-                Ok(u) => u,
-                Err(StoreError::NotFound { .. }) => return Err(auth_err(AuthError::TokenInvalid)),
-                Err(e) => return Err(e),
-            };
-            if !user.active {
-                return Err(auth_err(AuthError::AccountInactive));
-            }
-            if !st::session_active(&mut conn, &claims.sid).await? {
-                return Err(auth_err(AuthError::TokenRevoked));
-            }
+                .map_err(|_| AppError::from(DomainError::Auth(AuthError::TokenInvalid)))?;
+            let user = gantry_app::auth::session_account(db, id, &claims.sid).await?;
             let principal = Principal {
                 user_id: user.id,
                 role: user.role,

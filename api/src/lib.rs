@@ -1,6 +1,7 @@
 //! Gantry server: translates HTTP/GraphQL (and, later, agent WebSocket) traffic into calls on
 //! the engine, the solver and the actors. It holds no business rules of its own.
 
+pub mod adapters;
 pub mod agent_ws;
 pub mod analysis_cache;
 pub mod auth;

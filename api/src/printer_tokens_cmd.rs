@@ -5,11 +5,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, bail};
-use gantry_engine::domain::auth::TokenKind;
-use gantry_engine::store::{Db, auth as st, equipment};
+use anyhow::Context;
+use gantry_app::Db;
 
-use crate::auth::new_token;
+use crate::auth::OsSecrets;
 
 /// One minted token.
 #[derive(Debug, Clone)]
@@ -22,40 +21,15 @@ pub struct MintedToken {
 /// Mints a token for each printer named in `names` (in that order), or for every printer (by
 /// name) when `names` is empty. An unknown name fails before anything is written.
 pub async fn mint(db: &Db, names: &[String]) -> anyhow::Result<Vec<MintedToken>> {
-    let mut tx = db.begin().await.context("opening a transaction")?;
-    let printers = equipment::list_printers(&mut tx)
-        .await
-        .context("listing printers")?;
-    let chosen: Vec<_> = if names.is_empty() {
-        printers
-    } else {
-        let mut out = Vec::new();
-        for n in names {
-            match printers.iter().find(|p| p.name == *n) {
-                Some(p) => out.push(p.clone()),
-                None => bail!("no printer named {n:?}"),
-            }
-        }
-        out
-    };
-    if chosen.is_empty() {
-        bail!("the database has no printers (load the demo farm with `gantry demo`, or add printers)");
-    }
-    let now = gantry_engine::store::now();
-    let mut minted = Vec::with_capacity(chosen.len());
-    for p in chosen {
-        let token = new_token(TokenKind::Printer)?;
-        st::create_printer_token(&mut tx, now, p.id, None, &token)
-            .await
-            .with_context(|| format!("storing the token of printer {}", p.name))?;
-        minted.push(MintedToken {
+    let minted = gantry_app::auth::mint_printer_tokens(db, &OsSecrets, gantry_app::now(), names).await?;
+    Ok(minted
+        .into_iter()
+        .map(|(p, m)| MintedToken {
             printer_id: p.id.0,
             printer: p.name,
-            token,
-        });
-    }
-    tx.commit().await.context("committing the tokens")?;
-    Ok(minted)
+            token: m.token,
+        })
+        .collect())
 }
 
 /// The tokens file: one token per line, each followed by a comment naming its printer.

@@ -6,12 +6,13 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
+use gantry_app::Db;
+use gantry_app::users::{self as app_users, NewAccount};
 use gantry_engine::domain::auth::check_password;
 use gantry_engine::domain::types::CustomerId;
-use gantry_engine::domain::users::{NewUser, Role};
-use gantry_engine::store::{Db, users};
+use gantry_engine::domain::users::Role;
 
-use crate::auth::hash_password;
+use crate::auth::OsSecrets;
 
 /// Reads the password (first line of standard input, without its line ending) and checks the
 /// password policy.
@@ -37,38 +38,22 @@ pub async fn create_user(
     password: String,
 ) -> anyhow::Result<i64> {
     let role = Role::parse(role).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = hash_password(password).await?;
-    let mut tx = db.begin().await?;
-    let user = users::create_user(
-        &mut tx,
-        gantry_engine::store::now(),
-        &NewUser {
-            email: email.into(),
-            display_name: name.into(),
-            role,
-            customer_id: customer_id.map(CustomerId),
-            password_hash: Some(hash),
-        },
-    )
-    .await
-    .with_context(|| format!("creating {email}"))?;
-    tx.commit().await?;
+    let new = NewAccount {
+        email: email.into(),
+        display_name: name.into(),
+        role,
+        customer_id: customer_id.map(CustomerId),
+        password: Some(password),
+    };
+    let user = app_users::create_user(db, &OsSecrets, gantry_app::now(), new)
+        .await
+        .with_context(|| format!("creating {email}"))?;
     Ok(user.id.0)
 }
 
 /// Sets the password of an existing account and ends its sessions.
 pub async fn set_password(db: &Db, email: &str, password: String) -> anyhow::Result<i64> {
-    let mut conn = db.pool().acquire().await?;
-    let user = users::user_by_email(&mut conn, email)
-        .await?
-        .with_context(|| format!("no account with e-mail {email}"))?;
-    drop(conn);
-    let hash = hash_password(password).await?;
-    let now = gantry_engine::store::now();
-    let mut tx = db.begin().await?;
-    users::set_password_hash(&mut tx, now, user.id, Some(&hash)).await?;
-    gantry_engine::store::auth::revoke_sessions(&mut tx, now, user.id).await?;
-    tx.commit().await?;
+    let user = app_users::set_password(db, &OsSecrets, gantry_app::now(), email, password).await?;
     Ok(user.id.0)
 }
 

@@ -18,10 +18,16 @@ use gantry_api::graphql::loaders::QueryCounter;
 use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
 use gantry_api::graphql::{GantrySchema, build_schema};
 use gantry_engine::domain::equipment::PrinterStatus;
+use gantry_engine::domain::events::Event;
+use gantry_engine::domain::inventory::ReservationState;
 use gantry_engine::domain::orders::{LineItem, NewOrder, NewOrderLine, OrderFilter};
-use gantry_engine::domain::types::{Currency, CustomerId};
+use gantry_engine::domain::production::{Job, JobState, job_key};
+use gantry_engine::domain::types::{Currency, CustomerId, JobId, PrinterId};
 use gantry_engine::domain::users::Role;
-use gantry_engine::store::{Db, count_rows, demo, equipment, orders, users};
+use gantry_engine::store::production::JobFilter;
+use gantry_engine::store::{
+    Db, count_rows, demo, equipment, events, inventory, live, orders, production, users,
+};
 use serde_json::{Value, json};
 
 async fn setup(db: &Db) -> GantrySchema {
@@ -992,6 +998,146 @@ gantry_engine::db_test!(inventory_stock_and_reservations, |db| {
     )
     .await;
     assert_eq!(code(&r), "FORBIDDEN");
+});
+
+/// A queued demo job scheduled on `printer` with its material held, and handed to it (its
+/// `assign_job` sent; the printer has not started it).
+async fn hand_a_job_to(db: &Db, printer: PrinterId) -> Job {
+    let now = gantry_engine::store::now();
+    let mut c = db.pool().acquire().await.unwrap();
+    let queued = JobFilter {
+        state: Some(JobState::Queued),
+        ..Default::default()
+    };
+    let job = production::list_jobs(&mut c, &queued)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a queued demo job");
+    drop(c);
+    let mut tx = db.begin().await.unwrap();
+    let job = production::schedule_job(&mut tx, now, job.id, printer, now)
+        .await
+        .unwrap();
+    inventory::reserve(&mut tx, now, &job_key(job.id), job.material_id, 1)
+        .await
+        .unwrap();
+    live::hand_over(&mut tx, now, printer, job.id).await.unwrap();
+    tx.commit().await.unwrap();
+    job
+}
+
+/// The job as stored, whether its printer still holds it, and whether its material is held.
+async fn job_state(db: &Db, job: JobId, printer: PrinterId) -> (JobState, Option<PrinterId>, bool, bool) {
+    let mut c = db.pool().acquire().await.unwrap();
+    let j = production::get_job(&mut c, job).await.unwrap();
+    let handed = live::handovers(&mut c).await.unwrap().get(&job) == Some(&printer);
+    let held = inventory::reservations_for_job(&mut c, &job_key(job))
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.state == ReservationState::Held);
+    (j.state, j.printer_id, handed, held)
+}
+
+gantry_engine::db_test!(handed_job_released_by_maintenance_or_by_hand, |db| {
+    let schema = setup(db).await;
+    let operator = as_role(db, Role::Operator).await;
+    let sales = as_role(db, Role::Sales).await;
+    let create = |name: &str| {
+        format!(
+            "mutation {{ createPrinter(input: {{name: \"{name}\", model: \"MK4\", technology: FDM, \
+             buildVolume: {{xMm: 250, yMm: 210, zMm: 220}}, materials: [PLA, PETG], \
+             hourlyCost: {{minor: 150, currency: \"EUR\"}}}}) {{ id }} }}"
+        )
+    };
+    let mut printers = Vec::new();
+    for name in ["REL-1", "REL-2", "REL-3"] {
+        let d = ok(&schema, &operator, &create(name), json!({})).await;
+        printers.push(PrinterId(id_of(&d["createPrinter"]["id"])));
+    }
+    let (a, b, c) = (printers[0], printers[1], printers[2]);
+
+    // Maintenance set by hand on a printer holding a job it has not started: the job goes
+    // back to the queue (with its event), its material is released, the hand-over forgotten.
+    let job = hand_a_job_to(db, a).await;
+    assert_eq!(
+        job_state(db, job.id, a).await,
+        (JobState::Scheduled, Some(a), true, true)
+    );
+    let mut conn = db.pool().acquire().await.unwrap();
+    let before = events::last_id(&mut conn).await.unwrap();
+    drop(conn);
+    let d = ok(
+        &schema,
+        &operator,
+        "mutation($p: ID!) { setPrinterStatus(id: $p, status: MAINTENANCE) { status } }",
+        json!({"p": a.0.to_string()}),
+    )
+    .await;
+    assert_eq!(d["setPrinterStatus"]["status"], "MAINTENANCE");
+    assert_eq!(
+        job_state(db, job.id, a).await,
+        (JobState::Queued, None, false, false)
+    );
+    let mut conn = db.pool().acquire().await.unwrap();
+    let appended = events::after(&mut conn, before, 100).await.unwrap();
+    drop(conn);
+    let requeued = appended.iter().any(|e| match &e.event {
+        Ok(Event::Job(j)) => {
+            j.job_id == job.id.0 && j.from == Some(JobState::Scheduled) && j.to == JobState::Queued
+        }
+        _ => false,
+    });
+    assert!(requeued, "no scheduled → queued event in {appended:?}");
+
+    // Released by hand: the same, and a second release changes nothing.
+    let release = "mutation($p: ID!) { releasePrinterJob(printerId: $p) { id status } }";
+    let job = hand_a_job_to(db, b).await;
+    let d = ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
+    assert_eq!(d["releasePrinterJob"]["status"], "IDLE");
+    assert_eq!(
+        job_state(db, job.id, b).await,
+        (JobState::Queued, None, false, false)
+    );
+    ok(&schema, &operator, release, json!({"p": b.0.to_string()})).await;
+    assert_eq!(
+        job_state(db, job.id, b).await,
+        (JobState::Queued, None, false, false)
+    );
+
+    // A job being printed is never released silently: a typed refusal, and going into
+    // maintenance (from offline) leaves it printing.
+    let job = hand_a_job_to(db, c).await;
+    let mut tx = db.begin().await.unwrap();
+    live::start_on(&mut tx, gantry_engine::store::now(), c, job.id, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = exec(&schema, &operator, release, json!({"p": c.0.to_string()})).await;
+    assert_eq!(
+        (code(&r), r["errors"][0]["extensions"]["reason"].as_str()),
+        ("CONFLICT", Some("PRINTER_JOB_STARTED")),
+        "{r}"
+    );
+    for status in ["OFFLINE", "MAINTENANCE"] {
+        ok(
+            &schema,
+            &operator,
+            "mutation($p: ID!, $s: PrinterStatus!) { setPrinterStatus(id: $p, status: $s) { status } }",
+            json!({"p": c.0.to_string(), "s": status}),
+        )
+        .await;
+    }
+    assert_eq!(job_state(db, job.id, c).await.0, JobState::Printing);
+    assert_eq!(job_state(db, job.id, c).await.1, Some(c));
+
+    // Unknown printer: NOT_FOUND; sales may not release.
+    let r = exec(&schema, &operator, release, json!({"p": "999999"})).await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let r = exec(&schema, &sales, release, json!({"p": a.0.to_string()})).await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
 });
 
 gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {

@@ -2,20 +2,20 @@
 //! `catalog:write`; reviews need `reviews:write` and are written as the caller's customer.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use gantry_app::catalog::ReviewRequest;
+use gantry_app::{Db, catalog};
 use gantry_engine::domain::catalog::{
-    Category, CategoryNode, NewCategory, NewProduct, NewReview, Product, ProductFilter, ProductPatch,
-    ProductionSpec, Review,
+    Category, CategoryNode, NewCategory, NewProduct, Product, ProductPatch, ProductionSpec, Review,
 };
 use gantry_engine::domain::types::{CategoryId, CustomerId, MaterialId, ProductId};
 use gantry_engine::domain::users::Permission;
-use gantry_engine::store::catalog;
 
-use super::connection::{Conn, IdOrder, MoneyInput, MoneyObj, PageArgs, Ts, id_arg, invalid, not_found};
-use super::gql_error;
+use super::connection::{Conn, IdOrder, MoneyInput, MoneyObj, PageArgs, Ts, id_arg};
+use super::error::app_error;
 use super::inventory::MaterialNode;
-use super::loaders::{command, loaders, read};
+use super::loaders::{count, loaders};
 use super::orders::ProductionSpecInput;
-use super::principal::{PermissionGuard, forbidden, principal};
+use super::principal::{PermissionGuard, caller, principal};
 
 /// A category.
 #[derive(SimpleObject, Debug, Clone)]
@@ -118,8 +118,10 @@ impl ProductNode {
         Ts(self.0.updated_at)
     }
     async fn reviews(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReviewObj>> {
-        let id = self.0.id;
-        let r = read!(ctx, c => catalog::list_reviews(c, id));
+        count(ctx);
+        let r = catalog::reviews(ctx.data::<Db>()?, self.0.id)
+            .await
+            .map_err(app_error)?;
         Ok(r.into_iter().map(Into::into).collect())
     }
     /// Number of reviews and average stars.
@@ -127,7 +129,10 @@ impl ProductNode {
         let id = self.0.id;
         let r = match loaders(ctx)?.ratings.load(ctx, id).await? {
             Some(r) => r,
-            None => read!(ctx, c => catalog::rating_summary(c, id)),
+            None => {
+                count(ctx);
+                catalog::rating(ctx.data::<Db>()?, id).await.map_err(app_error)?
+            }
         };
         Ok(Rating {
             count: r.count,
@@ -203,43 +208,48 @@ impl CatalogQuery {
         active: Option<bool>,
     ) -> async_graphql::Result<Conn<ProductNode>> {
         let page = PageArgs::new(first, after, last, before, order_by).check()?;
-        let filter = ProductFilter {
-            category_id: category_id
-                .as_ref()
-                .map(|c| id_arg(c, "category").map(CategoryId))
-                .transpose()?,
-            active: if sees_inactive(ctx) { active } else { Some(true) },
-        };
-        let all = read!(ctx, c => catalog::list_products(c, &filter));
+        let category_id = category_id
+            .as_ref()
+            .map(|c| id_arg(c, "category").map(CategoryId))
+            .transpose()?;
+        count(ctx);
+        let all = catalog::products(ctx.data::<Db>()?, category_id, active, sees_inactive(ctx))
+            .await
+            .map_err(app_error)?;
         Ok(page.slice(all, |p| p.id.0, ProductNode))
     }
 
     /// One product (an inactive one is `NOT_FOUND` unless the caller has `catalog:write`).
     async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ProductNode> {
         let id = ProductId(id_arg(&id, "product")?);
-        let p = read!(ctx, c => catalog::get_product(c, id));
-        if !p.active && !sees_inactive(ctx) {
-            return Err(not_found("product", id.0));
-        }
+        count(ctx);
+        let p = catalog::product(ctx.data::<Db>()?, id, sees_inactive(ctx))
+            .await
+            .map_err(app_error)?;
         Ok(ProductNode(p))
     }
 
     /// All categories, flat, by id.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryObj>> {
-        let all = read!(ctx, c => catalog::list_categories(c));
+        count(ctx);
+        let all = catalog::categories(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// The category tree (roots with their children).
     async fn category_tree(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryTreeNode>> {
-        let tree = read!(ctx, c => catalog::category_tree(c));
+        count(ctx);
+        let tree = catalog::category_tree(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?;
         Ok(tree.into_iter().map(Into::into).collect())
     }
 
     /// The reviews of a product.
     async fn reviews(&self, ctx: &Context<'_>, product_id: ID) -> async_graphql::Result<Vec<ReviewObj>> {
         let id = ProductId(id_arg(&product_id, "product")?);
-        let r = read!(ctx, c => catalog::list_reviews(c, id));
+        count(ctx);
+        let r = catalog::reviews(ctx.data::<Db>()?, id).await.map_err(app_error)?;
         Ok(r.into_iter().map(Into::into).collect())
     }
 }
@@ -300,8 +310,9 @@ impl CatalogMutation {
             name: input.name,
             slug: input.slug,
         };
-        let now = gantry_engine::store::now();
-        let c = command!(ctx, tx => async { catalog::create_category(&mut tx, now, &new).await.map_err(gql_error) });
+        let c = catalog::create_category(ctx.data::<Db>()?, gantry_app::now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(c.into())
     }
 
@@ -325,8 +336,9 @@ impl CatalogMutation {
             price: input.price.to_money()?,
             production: ProductionSpec::from(&input.production),
         };
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { catalog::create_product(&mut tx, now, &new).await.map_err(gql_error) });
+        let p = catalog::create_product(ctx.data::<Db>()?, gantry_app::now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(ProductNode(p))
     }
 
@@ -361,16 +373,18 @@ impl CatalogMutation {
             production: input.production.as_ref().map(Into::into),
             active: input.active,
         };
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { catalog::update_product(&mut tx, now, id, &patch).await.map_err(gql_error) });
+        let p = catalog::update_product(ctx.data::<Db>()?, gantry_app::now(), id, &patch)
+            .await
+            .map_err(app_error)?;
         Ok(ProductNode(p))
     }
 
     #[graphql(guard = "PermissionGuard(Permission::CatalogWrite)")]
     async fn deactivate_product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ProductNode> {
         let id = ProductId(id_arg(&id, "product")?);
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { catalog::deactivate_product(&mut tx, now, id).await.map_err(gql_error) });
+        let p = catalog::deactivate_product(ctx.data::<Db>()?, gantry_app::now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(ProductNode(p))
     }
 
@@ -385,27 +399,19 @@ impl CatalogMutation {
         #[graphql(default)] body: String,
         customer_id: Option<ID>,
     ) -> async_graphql::Result<ReviewObj> {
-        let p = principal(ctx)?;
-        let requested = customer_id
-            .as_ref()
-            .map(|c| id_arg(c, "customer").map(CustomerId))
-            .transpose()?;
-        let customer = match (p.customer_id, requested) {
-            (Some(own), None) => own,
-            (Some(own), Some(r)) if r == own => own,
-            (Some(_), Some(_)) => return Err(forbidden()),
-            (None, Some(r)) => r,
-            (None, None) => return Err(invalid("customerId is required", "CUSTOMER_REQUIRED")),
-        };
-        let new = NewReview {
+        let caller = caller(ctx)?;
+        let req = ReviewRequest {
+            customer_id: customer_id
+                .as_ref()
+                .map(|c| id_arg(c, "customer").map(CustomerId))
+                .transpose()?,
             product_id: ProductId(id_arg(&product_id, "product")?),
-            customer_id: customer,
             rating,
             body,
         };
-        let now = gantry_engine::store::now();
-        let r =
-            command!(ctx, tx => async { catalog::add_review(&mut tx, now, &new).await.map_err(gql_error) });
+        let r = catalog::add_review(ctx.data::<Db>()?, gantry_app::now(), &caller, req)
+            .await
+            .map_err(app_error)?;
         Ok(r.into())
     }
 }

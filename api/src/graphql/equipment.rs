@@ -3,20 +3,19 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Duration;
+use gantry_app::{Db, equipment};
 use gantry_engine::domain::equipment::{
     Dimensions, MaintenanceLogEntry, MaintenancePlan, MaintenanceWindow, NewMaintenancePlan, NewPrinter,
     Printer, PrinterStatus, Technology, WindowState,
 };
 use gantry_engine::domain::types::{MaintenanceWindowId, MaterialId, PrinterId};
 use gantry_engine::domain::users::Permission;
-use gantry_engine::store::equipment;
 
 use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
-use super::error::ApiError;
-use super::gql_error;
+use super::error::{ApiError, app_error};
 use super::inventory::{MaterialKindGql, MaterialNode};
-use super::loaders::{command, loaders, read};
-use super::principal::{AnyPermissionGuard, PermissionGuard, principal};
+use super::loaders::{count, loaders};
+use super::principal::{AnyPermissionGuard, PermissionGuard, caller};
 use gantry_actors::messages::{Command, ControlError};
 use gantry_engine::error::ErrorKind;
 
@@ -102,7 +101,10 @@ impl PrinterNode {
     /// What the printer's agent last said (its `hello` and latest status); null when no agent
     /// ever connected for this printer.
     async fn agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterAgentObj>> {
-        let t = read!(ctx, c => gantry_engine::store::live::telemetry(c, self.0.id));
+        count(ctx);
+        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
+            .await
+            .map_err(app_error)?;
         Ok(t.map(|t| PrinterAgentObj {
             software: t.agent,
             capabilities: t.capabilities,
@@ -133,13 +135,16 @@ pub struct PrinterAgentObj {
 /// connected and confirm; errors are typed (`extensions.reason`).
 async fn control(ctx: &Context<'_>, printer_id: &ID, command: Command) -> async_graphql::Result<PrinterNode> {
     let id = PrinterId(id_arg(printer_id, "printer")?);
+    let db = ctx.data::<Db>()?;
     // Not found before anything else.
-    read!(ctx, c => equipment::get_printer(c, id));
+    count(ctx);
+    equipment::printer(db, id).await.map_err(app_error)?;
     let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() else {
         return Err(control_error(&ControlError::Stopped));
     };
     farm.control(id, command).await.map_err(|e| control_error(&e))?;
-    let p = read!(ctx, c => equipment::get_printer(c, id));
+    count(ctx);
+    let p = equipment::printer(db, id).await.map_err(app_error)?;
     Ok(PrinterNode(p))
 }
 
@@ -244,14 +249,19 @@ pub struct EquipmentQuery;
 impl EquipmentQuery {
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn printers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrinterNode>> {
-        let all = read!(ctx, c => equipment::list_printers(c));
+        count(ctx);
+        let all = equipment::printers(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(PrinterNode).collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn printer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PrinterNode> {
         let id = PrinterId(id_arg(&id, "printer")?);
-        Ok(PrinterNode(read!(ctx, c => equipment::get_printer(c, id))))
+        count(ctx);
+        let p = equipment::printer(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
+        Ok(PrinterNode(p))
     }
 
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
@@ -261,7 +271,10 @@ impl EquipmentQuery {
         printer_id: ID,
     ) -> async_graphql::Result<Vec<PlanObj>> {
         let id = PrinterId(id_arg(&printer_id, "printer")?);
-        let all = read!(ctx, c => equipment::list_plans(c, id));
+        count(ctx);
+        let all = equipment::maintenance_plans(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -275,17 +288,23 @@ impl EquipmentQuery {
         to: Option<Ts>,
     ) -> async_graphql::Result<Vec<WindowObj>> {
         let id = PrinterId(id_arg(&printer_id, "printer")?);
-        let now = gantry_engine::store::now();
+        let now = gantry_app::now();
         let from = from.map_or(now, |t| t.0);
         let to = to.map_or(from + Duration::days(30), |t| t.0);
-        let all = read!(ctx, c => equipment::list_windows(c, id, from, to));
+        count(ctx);
+        let all = equipment::maintenance_windows(ctx.data::<Db>()?, id, from, to)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn maintenance_log(&self, ctx: &Context<'_>, printer_id: ID) -> async_graphql::Result<Vec<LogObj>> {
         let id = PrinterId(id_arg(&printer_id, "printer")?);
-        let all = read!(ctx, c => equipment::maintenance_log(c, id));
+        count(ctx);
+        let all = equipment::maintenance_log(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 }
@@ -335,8 +354,10 @@ impl EquipmentMutation {
             speed_factor_pct: input.speed_factor_pct,
             hourly_cost: input.hourly_cost.to_money()?,
         };
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { equipment::create_printer(&mut tx, now, &new).await.map_err(gql_error) });
+        let now = gantry_app::now();
+        let p = equipment::create_printer(ctx.data::<Db>()?, now, &new)
+            .await
+            .map_err(app_error)?;
         // A new printer (idle): its status, and the farm's capacity changed.
         Ok(PrinterNode(p))
     }
@@ -349,10 +370,11 @@ impl EquipmentMutation {
         status: PrinterStatusGql,
     ) -> async_graphql::Result<PrinterNode> {
         let id = PrinterId(id_arg(&id, "printer")?);
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async {
-            equipment::set_status(&mut tx, now, id, status.into()).await.map_err(gql_error)
-        });
+        let now = gantry_app::now();
+        let p = equipment::set_status(ctx.data::<Db>()?, now, id, status.into())
+            .await
+            .map_err(app_error)?
+            .printer;
         // The printer's actor takes the status set by hand (e.g. no work while in maintenance).
         if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
             farm.status_set(id, p.status).await;
@@ -373,8 +395,10 @@ impl EquipmentMutation {
             .as_ref()
             .map(|m| id_arg(m, "material").map(MaterialId))
             .transpose()?;
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { equipment::load_material(&mut tx, now, id, m).await.map_err(gql_error) });
+        let now = gantry_app::now();
+        let p = equipment::load_material(ctx.data::<Db>()?, now, id, m)
+            .await
+            .map_err(app_error)?;
         // The loaded material is the printer's first setup in the plan.
         Ok(PrinterNode(p))
     }
@@ -413,6 +437,23 @@ impl EquipmentMutation {
         control(ctx, &printer_id, Command::Cancel { reason }).await
     }
 
+    /// Gives the job a printer was handed and has not started back to the queue (its material
+    /// is released; the next plan places it on another printer). Nothing handed out: nothing
+    /// changes. `CONFLICT` (`PRINTER_JOB_STARTED`) when the printer is printing a job: cancel
+    /// that print instead. Setting a printer to `MAINTENANCE` releases its job the same way.
+    #[graphql(guard = "AnyPermissionGuard(&[Permission::ProductionOperate, Permission::ProductionPlan])")]
+    async fn release_printer_job(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: ID,
+    ) -> async_graphql::Result<PrinterNode> {
+        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let change = equipment::release_printer_job(ctx.data::<Db>()?, gantry_app::now(), id)
+            .await
+            .map_err(app_error)?;
+        Ok(PrinterNode(change.printer))
+    }
+
     #[graphql(guard = "PermissionGuard(Permission::EquipmentWrite)")]
     async fn create_maintenance_plan(
         &self,
@@ -426,8 +467,9 @@ impl EquipmentMutation {
             every_days: input.every_days,
             duration_minutes: input.duration_minutes,
         };
-        let now = gantry_engine::store::now();
-        let p = command!(ctx, tx => async { equipment::create_plan(&mut tx, now, &new).await.map_err(gql_error) });
+        let p = equipment::create_maintenance_plan(ctx.data::<Db>()?, gantry_app::now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(p.into())
     }
 
@@ -441,9 +483,12 @@ impl EquipmentMutation {
         if !(1..=365).contains(&horizon_days) {
             return Err(invalid("horizonDays must be 1 to 365", "INVALID_HORIZON"));
         }
-        let now = gantry_engine::store::now();
+        let now = gantry_app::now();
         let end = now + Duration::days(horizon_days);
-        let w = command!(ctx, tx => async { equipment::generate_windows(&mut tx, now, end).await.map_err(gql_error) });
+        let w = equipment::generate_maintenance_windows(ctx.data::<Db>()?, now, end)
+            .await
+            .map_err(app_error)?;
+        if !w.is_empty() {}
         Ok(w.into_iter().map(Into::into).collect())
     }
 
@@ -458,10 +503,11 @@ impl EquipmentMutation {
         #[graphql(default)] reason: String,
     ) -> async_graphql::Result<WindowObj> {
         let id = PrinterId(id_arg(&printer_id, "printer")?);
-        let now = gantry_engine::store::now();
-        let w = command!(ctx, tx => async {
-            equipment::schedule_window(&mut tx, now, id, starts_at.0, duration_minutes, &reason).await.map_err(gql_error)
-        });
+        let now = gantry_app::now();
+        let db = ctx.data::<Db>()?;
+        let w = equipment::schedule_maintenance(db, now, id, starts_at.0, duration_minutes, &reason)
+            .await
+            .map_err(app_error)?;
         Ok(w.into())
     }
 
@@ -473,13 +519,12 @@ impl EquipmentMutation {
         window_id: ID,
         #[graphql(default)] note: String,
     ) -> async_graphql::Result<LogObj> {
-        let p = principal(ctx)?;
+        let caller = caller(ctx)?;
         let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
-        let now = gantry_engine::store::now();
-        let user = Some(p.user_id);
-        let l = command!(ctx, tx => async {
-            equipment::complete_maintenance(&mut tx, now, id, user, &note).await.map_err(gql_error)
-        });
+        let now = gantry_app::now();
+        let l = equipment::complete_maintenance(ctx.data::<Db>()?, now, &caller, id, &note)
+            .await
+            .map_err(app_error)?;
         Ok(l.into())
     }
 
@@ -490,8 +535,10 @@ impl EquipmentMutation {
         window_id: ID,
     ) -> async_graphql::Result<WindowObj> {
         let id = MaintenanceWindowId(id_arg(&window_id, "maintenance window")?);
-        let now = gantry_engine::store::now();
-        let w = command!(ctx, tx => async { equipment::cancel_window(&mut tx, now, id).await.map_err(gql_error) });
+        let now = gantry_app::now();
+        let w = equipment::cancel_maintenance_window(ctx.data::<Db>()?, now, id)
+            .await
+            .map_err(app_error)?;
         Ok(w.into())
     }
 }

@@ -2,8 +2,8 @@
 //! `gantry_engine::error::ErrorKind`) and the specific `extensions.reason`.
 
 use async_graphql::ErrorExtensions;
+use gantry_app::AppError;
 use gantry_engine::error::{Coded, ErrorKind};
-use gantry_engine::store::StoreError;
 
 /// An error ready to be returned from a resolver.
 #[derive(Debug)]
@@ -13,10 +13,11 @@ pub struct ApiError {
     pub message: String,
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl ApiError {
+    /// A coded error as shown to clients: internal details (SQL text, driver messages) are
+    /// logged, not shown.
+    fn coded<E: Coded + std::fmt::Display>(e: &E) -> Self {
         let kind = e.kind();
-        // Internal details (SQL text, driver messages) are logged, not shown.
         let message = if kind == ErrorKind::Internal {
             tracing::error!(error = %e, "internal error");
             "internal error".to_string()
@@ -31,25 +32,9 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<gantry_app::AppError> for ApiError {
-    fn from(e: gantry_app::AppError) -> Self {
-        match e {
-            gantry_app::AppError::Store(e) => e.into(),
-            other => {
-                let kind = other.kind();
-                let message = if kind == ErrorKind::Internal {
-                    tracing::error!(error = %other, "internal error");
-                    "internal error".to_string()
-                } else {
-                    other.to_string()
-                };
-                ApiError {
-                    kind,
-                    reason: other.code(),
-                    message,
-                }
-            }
-        }
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::coded(&e)
     }
 }
 
@@ -62,13 +47,8 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
-/// Shorthand for resolvers: `store_call().await.map_err(gql_error)?`.
-pub fn gql_error(e: StoreError) -> async_graphql::Error {
-    ApiError::from(e).into()
-}
-
-/// Shorthand for resolvers: `use_case().await.map_err(app_error)?`.
-pub fn app_error(e: gantry_app::AppError) -> async_graphql::Error {
+/// Shorthand for resolvers calling a use case: `app::x::y(db, …).await.map_err(app_error)?`.
+pub fn app_error(e: AppError) -> async_graphql::Error {
     ApiError::from(e).into()
 }
 

@@ -2,17 +2,17 @@
 //! Reading needs `inventory:read`, writing `inventory:write`.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use gantry_app::{Db, inventory};
 use gantry_engine::domain::inventory::{
     Consumption, Material, MaterialKind, MovementKind, NewMaterial, NewSpool, Reservation, ReservationState,
     Spool, StockLevel, StockMovement,
 };
 use gantry_engine::domain::types::{MaterialId, SpoolId};
 use gantry_engine::domain::users::Permission;
-use gantry_engine::store::inventory;
 
 use super::connection::{Conn, IdOrder, MoneyInput, MoneyObj, PageArgs, Ts, id_arg, mirror_enum};
-use super::gql_error;
-use super::loaders::{command, read};
+use super::error::app_error;
+use super::loaders::count;
 use super::principal::PermissionGuard;
 
 mirror_enum!(
@@ -202,34 +202,46 @@ pub struct InventoryQuery;
 impl InventoryQuery {
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn materials(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MaterialNode>> {
-        let all = read!(ctx, c => inventory::list_materials(c));
+        count(ctx);
+        let all = inventory::materials(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(MaterialNode).collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn material(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MaterialNode> {
         let id = MaterialId(id_arg(&id, "material")?);
-        Ok(MaterialNode(read!(ctx, c => inventory::get_material(c, id))))
+        count(ctx);
+        let m = inventory::material(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
+        Ok(MaterialNode(m))
     }
 
     /// On hand, reserved and available grams of every material.
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn stock_levels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevelObj>> {
-        let all = read!(ctx, c => inventory::stock_summary(c));
+        count(ctx);
+        let all = inventory::stock_levels(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// Materials at or below their low-stock threshold.
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn low_stock(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevelObj>> {
-        let all = read!(ctx, c => inventory::low_stock(c));
+        count(ctx);
+        let all = inventory::low_stock(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::InventoryRead)")]
     async fn spools(&self, ctx: &Context<'_>, material_id: ID) -> async_graphql::Result<Vec<SpoolObj>> {
         let id = MaterialId(id_arg(&material_id, "material")?);
-        let all = read!(ctx, c => inventory::list_spools(c, id));
+        count(ctx);
+        let all = inventory::spools(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -252,11 +264,10 @@ impl InventoryQuery {
             .as_ref()
             .map(|m| id_arg(m, "material").map(MaterialId))
             .transpose()?;
-        let mut all = read!(ctx, c => inventory::list_movements(c, id));
-        if let Some(k) = kind {
-            let k: MovementKind = k.into();
-            all.retain(|m| m.kind == k);
-        }
+        count(ctx);
+        let all = inventory::movements(ctx.data::<Db>()?, id, kind.map(MovementKind::from))
+            .await
+            .map_err(app_error)?;
         Ok(page.slice(all, |m| m.id, Into::into))
     }
 
@@ -268,11 +279,16 @@ impl InventoryQuery {
         job_key: Option<String>,
         material_id: Option<ID>,
     ) -> async_graphql::Result<Vec<ReservationObj>> {
+        let db = ctx.data::<Db>()?;
         let all = match (job_key, material_id) {
-            (Some(k), _) => read!(ctx, c => inventory::reservations_for_job(c, &k)),
+            (Some(k), _) => {
+                count(ctx);
+                inventory::reservations_for_job(db, &k).await
+            }
             (None, Some(m)) => {
                 let id = MaterialId(id_arg(&m, "material")?);
-                read!(ctx, c => inventory::held_reservations(c, id))
+                count(ctx);
+                inventory::held_reservations(db, id).await
             }
             (None, None) => {
                 return Err(super::connection::invalid(
@@ -280,7 +296,8 @@ impl InventoryQuery {
                     "ARGUMENT_REQUIRED",
                 ));
             }
-        };
+        }
+        .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 }
@@ -319,8 +336,9 @@ impl InventoryMutation {
             price_per_kg: input.price_per_kg.to_money()?,
             low_stock_grams: input.low_stock_grams,
         };
-        let now = gantry_engine::store::now();
-        let m = command!(ctx, tx => async { inventory::create_material(&mut tx, now, &new).await.map_err(gql_error) });
+        let m = inventory::create_material(ctx.data::<Db>()?, gantry_app::now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(MaterialNode(m))
     }
 
@@ -339,8 +357,9 @@ impl InventoryMutation {
             lot,
             location,
         };
-        let now = gantry_engine::store::now();
-        let s = command!(ctx, tx => async { inventory::receive_spool(&mut tx, now, &new).await.map_err(gql_error) });
+        let s = inventory::receive_spool(ctx.data::<Db>()?, gantry_app::now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(s.into())
     }
 
@@ -354,10 +373,10 @@ impl InventoryMutation {
         note: Option<String>,
     ) -> async_graphql::Result<Option<MovementObj>> {
         let id = SpoolId(id_arg(&spool_id, "spool")?);
-        let now = gantry_engine::store::now();
-        let m = command!(ctx, tx => async {
-            inventory::adjust_spool(&mut tx, now, id, counted_grams, note.as_deref()).await.map_err(gql_error)
-        });
+        let db = ctx.data::<Db>()?;
+        let m = inventory::adjust_spool(db, gantry_app::now(), id, counted_grams, note.as_deref())
+            .await
+            .map_err(app_error)?;
         Ok(m.map(Into::into))
     }
 
@@ -370,10 +389,10 @@ impl InventoryMutation {
         note: Option<String>,
     ) -> async_graphql::Result<MovementObj> {
         let id = SpoolId(id_arg(&spool_id, "spool")?);
-        let now = gantry_engine::store::now();
-        let m = command!(ctx, tx => async {
-            inventory::scrap_spool(&mut tx, now, id, grams, note.as_deref()).await.map_err(gql_error)
-        });
+        let db = ctx.data::<Db>()?;
+        let m = inventory::scrap_spool(db, gantry_app::now(), id, grams, note.as_deref())
+            .await
+            .map_err(app_error)?;
         Ok(m.into())
     }
 
@@ -386,8 +405,9 @@ impl InventoryMutation {
         grams: i64,
     ) -> async_graphql::Result<ReservationObj> {
         let id = MaterialId(id_arg(&material_id, "material")?);
-        let now = gantry_engine::store::now();
-        let r = command!(ctx, tx => async { inventory::reserve(&mut tx, now, &job_key, id, grams).await.map_err(gql_error) });
+        let r = inventory::reserve(ctx.data::<Db>()?, gantry_app::now(), &job_key, id, grams)
+            .await
+            .map_err(app_error)?;
         Ok(r.into())
     }
 
@@ -398,8 +418,9 @@ impl InventoryMutation {
         ctx: &Context<'_>,
         job_key: String,
     ) -> async_graphql::Result<Vec<ReservationObj>> {
-        let now = gantry_engine::store::now();
-        let r = command!(ctx, tx => async { inventory::release(&mut tx, now, &job_key).await.map_err(gql_error) });
+        let r = inventory::release(ctx.data::<Db>()?, gantry_app::now(), &job_key)
+            .await
+            .map_err(app_error)?;
         Ok(r.into_iter().map(Into::into).collect())
     }
 
@@ -412,8 +433,9 @@ impl InventoryMutation {
         grams: i64,
     ) -> async_graphql::Result<ConsumptionObj> {
         let id = MaterialId(id_arg(&material_id, "material")?);
-        let now = gantry_engine::store::now();
-        let c = command!(ctx, tx => async { inventory::consume(&mut tx, now, &job_key, id, grams).await.map_err(gql_error) });
+        let c = inventory::consume(ctx.data::<Db>()?, gantry_app::now(), &job_key, id, grams)
+            .await
+            .map_err(app_error)?;
         Ok(c.into())
     }
 }

@@ -20,7 +20,7 @@
 //! requests therefore never share a batch: each waits only for its own keys, and each request's
 //! [`QueryCounter`] counts exactly the batches its own resolvers ran.
 //!
-//! [`QueryCounter`]: when present in the request data, every store read a resolver makes and
+//! [`QueryCounter`]: when present in the request data, every read a resolver makes and
 //! every batch a loader runs increments it. Tests use it to prove the number of reads of a
 //! nested list does not grow with its length.
 
@@ -66,38 +66,6 @@ pub fn count(ctx: &Context<'_>) {
         c.0.fetch_add(1, Ordering::SeqCst);
     }
 }
-
-/// Runs a store read on a pooled connection: `read!(ctx, c => store::x::get(c, id))`.
-macro_rules! read {
-    ($ctx:expr, $conn:ident => $e:expr) => {{
-        let db = $ctx.data::<gantry_engine::store::Db>()?;
-        $crate::graphql::loaders::count($ctx);
-        let mut pooled = db
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| $crate::graphql::gql_error(e.into()))?;
-        let $conn = &mut *pooled;
-        $e.await.map_err($crate::graphql::gql_error)?
-    }};
-}
-pub(crate) use read;
-
-/// Runs commands in one transaction and commits: `command!(ctx, tx => async { … })`.
-/// A rejection drops the transaction, so nothing is written.
-macro_rules! command {
-    ($ctx:expr, $tx:ident => $body:expr) => {{
-        let db = $ctx.data::<gantry_engine::store::Db>()?;
-        let mut $tx = db.begin().await.map_err($crate::graphql::gql_error)?;
-        let out: async_graphql::Result<_> = $body.await;
-        let out = out?;
-        $tx.commit()
-            .await
-            .map_err(|e| $crate::graphql::gql_error(e.into()))?;
-        out
-    }};
-}
-pub(crate) use command;
 
 /// One kind of batch read.
 pub trait BatchFetch: Send + Sync + 'static {

@@ -15,10 +15,10 @@ pub mod subscriptions;
 mod users;
 
 use async_graphql::{MergedObject, Schema};
+use gantry_app::Db;
 use gantry_app::events::EventBus;
-use gantry_engine::store::Db;
 
-pub use error::{ApiError, app_error, gql_error};
+pub use error::{ApiError, app_error};
 pub use printing::may_upload;
 
 use crate::config::Config;
@@ -58,9 +58,9 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
         subscriptions::SubscriptionRoot,
     )
     .data(events)
-    .data(std::sync::Arc::new(printing::PrintingServices::from_config(
-        config,
-    )))
+    .data(std::sync::Arc::new(
+        crate::adapters::PrintingServices::from_config(config),
+    ))
     .extension(error::ErrorCodes)
     // A fresh set of batch loaders for every operation (never shared between requests).
     .extension(loaders::PerRequestLoaders::new(&db))

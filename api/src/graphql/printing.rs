@@ -2,9 +2,8 @@
 //! quotes with a delivery date from the current plan, and orders from quotes.
 //!
 //! Each field calls one use case of `gantry_app::printing` (upload → analyse → estimate →
-//! store; quote; order from a quote), handing it this process's adapters: object storage
-//! (`crate::storage`), the analysis cache (`crate::analysis_cache`, Redis or memory) and the
-//! slicer (`crate::slicer`, PrusaSlicer). This file only reads the upload's bytes.
+//! store; quote; order from a quote), handing it this process's adapters
+//! (`crate::adapters::PrintingServices`). This file only reads the upload's bytes.
 //!
 //! A customer sees and quotes only their own models; staff who read all orders see every model.
 //! Uploading, quoting and ordering from a quote need `orders:write` or `orders:place_own`.
@@ -16,11 +15,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject, Upload};
-use gantry_app::printing::{self as app, QuoteRequest, Services, Upload as UploadedFile};
+use gantry_app::printing::{self as app, QuoteRequest, Upload as UploadedFile};
 use gantry_app::{Db, now};
 use gantry_engine::domain::geometry::Analysis;
 use gantry_engine::domain::printing::{
-    Estimate, EstimateMethod, ModelRecord, PostProcessing, PrintingError, Quote, QuoteId, SliceSettings,
+    Estimate, EstimateMethod, ModelRecord, PostProcessing, PrintingError, Quote, QuoteId,
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, ModelFileId, ProductId};
 use gantry_engine::domain::users::Permission;
@@ -34,10 +33,7 @@ use super::orders::OrderNode;
 use super::principal::{
     AnyPermissionGuard, IdempotencyKey, PermissionGuard, Principal, caller, forbidden, principal,
 };
-use crate::analysis_cache::AnalysisCache;
-use crate::config::Config;
-use crate::slicer::Slicer;
-use crate::storage::Storage;
+use crate::adapters::PrintingServices;
 
 const READ_MODELS: &[Permission] = &[Permission::OrdersReadAll, Permission::OrdersReadOwn];
 const QUOTE: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceOwn];
@@ -46,39 +42,6 @@ const QUOTE: &[Permission] = &[Permission::OrdersWrite, Permission::OrdersPlaceO
 /// carry files larger than the JSON body limit.
 pub fn may_upload(p: &Principal) -> bool {
     QUOTE.iter().any(|perm| p.can(*perm))
-}
-
-/// The printing services of the process (schema data).
-pub struct PrintingServices {
-    pub storage: Storage,
-    pub cache: AnalysisCache,
-    pub slicer: Slicer,
-    pub max_upload_bytes: u64,
-    pub settings: SliceSettings,
-}
-
-impl PrintingServices {
-    pub fn from_config(config: &Config) -> PrintingServices {
-        PrintingServices {
-            storage: Storage::new(&config.storage.objects),
-            cache: AnalysisCache::new(config.cache.redis_url.as_deref()),
-            slicer: Slicer::new(&config.printing.slicer),
-            max_upload_bytes: config.printing.max_upload_bytes,
-            settings: SliceSettings::default(),
-        }
-    }
-}
-
-impl PrintingServices {
-    /// The adapters as the use cases take them.
-    fn adapters(&self) -> Services<'_, Storage, AnalysisCache, Slicer> {
-        Services {
-            storage: &self.storage,
-            cache: &self.cache,
-            slicer: &self.slicer,
-            settings: &self.settings,
-        }
-    }
 }
 
 fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<PrintingServices>> {

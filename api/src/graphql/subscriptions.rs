@@ -37,12 +37,12 @@ use gantry_engine::error::Coded;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::app_error;
 use super::connection::{Ts, id_arg, not_found};
 use super::equipment::PrinterStatusGql;
 use super::orders::{OrderNode, OrderStatusGql};
 use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, caller, principal};
 use super::production::{JobNode, JobStateGql};
-use super::{app_error, gql_error};
 use crate::auth::{Auth, authenticate};
 
 /// A printer's status, current job or progress changed.
@@ -394,7 +394,7 @@ pub async fn connection_init(auth: Auth, db: Db, payload: serde_json::Value) -> 
         }
         Err(e) => {
             let kind = e.kind();
-            let message = gql_error(e).message;
+            let message = app_error(AppError::from(e)).message;
             Err(async_graphql::Error::new(format!(
                 "{}: {message}",
                 kind.as_code()

@@ -11,21 +11,20 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
-use gantry_engine::domain::auth::{
-    ApiToken, AuthError, PASSWORD_MAX_BYTES, PrinterToken, TokenKind, check_password,
-};
+use gantry_app::auth::{self as app_auth, Refresh, Session};
+use gantry_app::users::{self as app_users, NewAccount};
+use gantry_app::{AppError, Db};
+use gantry_engine::domain::auth::{ApiToken, PrinterToken};
 use gantry_engine::domain::types::{CustomerId, PrinterId, UserId};
-use gantry_engine::domain::users::{EMAIL_MAX, NewUser, Permission, User, normalize_email};
+use gantry_engine::domain::users::{Permission, User};
 use gantry_engine::error::DomainError;
-use gantry_engine::store::auth::{self as st, RefreshOutcome};
-use gantry_engine::store::{Db, StoreError, users};
 
 use super::connection::id_arg;
-use super::gql_error;
+use super::error::app_error;
 use super::principal::{
     AnyPermissionGuard, ClientAddr, PermissionGuard, PrincipalKind, forbidden, principal,
 };
-use crate::auth::{Auth, hash_password, new_token};
+use crate::auth::{Auth, OsSecrets};
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -37,14 +36,6 @@ fn gid(id: i64) -> ID {
 
 fn opt_id(id: Option<&ID>, entity: &'static str) -> async_graphql::Result<Option<i64>> {
     id.map(|i| id_arg(i, entity)).transpose()
-}
-
-fn auth_error(e: AuthError) -> async_graphql::Error {
-    gql_error(StoreError::Rejected(DomainError::Auth(e)))
-}
-
-fn internal<E: Into<StoreError>>(e: E) -> async_graphql::Error {
-    gql_error(e.into())
 }
 
 /// The role of an account.
@@ -106,6 +97,17 @@ pub struct AuthPayload {
     /// Opaque refresh token: exchange it with `refresh` for new tokens (it is single-use).
     pub refresh_token: String,
     pub user: UserOut,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        AuthPayload {
+            access_token: s.access.token,
+            expires_at: time(s.access.expires_at),
+            refresh_token: s.refresh_token,
+            user: s.user.into(),
+        }
+    }
 }
 
 /// An integrator's API token (never the secret).
@@ -200,33 +202,25 @@ impl UsersQuery {
     /// The account of the caller.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserOut> {
         let p = principal(ctx)?;
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        Ok(users::get_user(&mut conn, p.user_id)
+        let u = app_users::user(ctx.data::<Db>()?, p.user_id)
             .await
-            .map_err(gql_error)?
-            .into())
+            .map_err(app_error)?;
+        Ok(u.into())
     }
 
     /// All accounts (administrators).
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserOut>> {
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let list = users::list_users(&mut conn).await.map_err(gql_error)?;
+        let list = app_users::users(ctx.data::<Db>()?).await.map_err(app_error)?;
         Ok(list.into_iter().map(UserOut::from).collect())
     }
 
     /// One account (administrators).
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
-        let id = id_arg(&id, "user")?;
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        Ok(users::get_user(&mut conn, UserId(id))
-            .await
-            .map_err(gql_error)?
-            .into())
+        let id = UserId(id_arg(&id, "user")?);
+        let u = app_users::user(ctx.data::<Db>()?, id).await.map_err(app_error)?;
+        Ok(u.into())
     }
 
     /// API tokens of the caller, or of `userId` (administrators). Secrets are never listed.
@@ -240,11 +234,9 @@ impl UsersQuery {
         if user != p.user_id && !p.can(Permission::UsersAdmin) {
             return Err(forbidden());
         }
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let list = st::list_api_tokens(&mut conn, Some(user))
+        let list = app_auth::api_tokens(ctx.data::<Db>()?, user)
             .await
-            .map_err(gql_error)?;
+            .map_err(app_error)?;
         Ok(list.into_iter().map(ApiTokenOut::from).collect())
     }
 
@@ -255,12 +247,10 @@ impl UsersQuery {
         ctx: &Context<'_>,
         printer_id: Option<ID>,
     ) -> async_graphql::Result<Vec<PrinterTokenOut>> {
-        let printer_id = opt_id(printer_id.as_ref(), "printer")?;
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let list = st::list_printer_tokens(&mut conn, printer_id.map(PrinterId))
+        let printer_id = opt_id(printer_id.as_ref(), "printer")?.map(PrinterId);
+        let list = app_auth::printer_tokens(ctx.data::<Db>()?, printer_id)
             .await
-            .map_err(gql_error)?;
+            .map_err(app_error)?;
         Ok(list.into_iter().map(PrinterTokenOut::from).collect())
     }
 }
@@ -297,121 +287,45 @@ impl UsersMutation {
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let auth = ctx.data::<Auth>()?;
-        let db = ctx.data::<Db>()?;
         let address = ctx
             .data_opt::<ClientAddr>()
             .map(|a| a.0.clone())
             .unwrap_or_else(|| "unknown".into());
-        let now = gantry_engine::store::now();
-        let email_key: String = normalize_email(&email)
-            .unwrap_or_else(|_| email.trim().to_lowercase())
-            .chars()
-            .take(EMAIL_MAX)
-            .collect();
-        // Claim first: the attempt is recorded as a failure before anything is checked, so
-        // concurrent attempts count each other and a parallel burst cannot pass the limit.
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let attempt = st::record_login_attempt(&mut tx, now, &email_key, &address, false)
-            .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let failures = st::login_failures(&mut conn, now, auth.policy(), &email_key, &address, Some(attempt))
-            .await
-            .map_err(gql_error)?;
-        if let Err(e) = auth.policy().check(now, &failures) {
-            drop(conn);
-            // Refused without checking the password: not an attempt that counts.
-            let mut tx = db.begin().await.map_err(gql_error)?;
-            st::forget_login_attempt(&mut tx, attempt)
-                .await
-                .map_err(gql_error)?;
-            tx.commit().await.map_err(internal)?;
-            return Err(auth_error(e));
-        }
-        let creds = users::credentials_by_email(&mut conn, &email)
-            .await
-            .map_err(gql_error)?;
-        drop(conn);
-        let (user, hash) = match creds {
-            Some((u, h)) => (Some(u), h),
-            None => (None, None),
-        };
-        // Over-long passwords are refused without hashing (bounded work per attempt).
-        let hash = if password.len() > PASSWORD_MAX_BYTES {
-            None
-        } else {
-            hash
-        };
-        let verified = auth.verify_password(password, hash).await;
-        let user = user.filter(|u| verified && u.active);
-        let Some(user) = user else {
-            // Already recorded as a failure.
-            return Err(auth_error(AuthError::InvalidCredentials));
-        };
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        st::mark_login_succeeded(&mut tx, attempt)
-            .await
-            .map_err(gql_error)?;
-        let refresh = new_token(TokenKind::Refresh).map_err(internal)?;
-        let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, auth.sessions())
-            .await
-            .map_err(gql_error)?;
-        let access = auth.issue_access(&user, &session, now).map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        tracing::info!(user_id = user.id.0, "login");
-        Ok(AuthPayload {
-            access_token: access.token,
-            expires_at: time(access.expires_at),
-            refresh_token: refresh,
-            user: user.into(),
-        })
+        let session = app_auth::login(
+            ctx.data::<Db>()?,
+            auth,
+            gantry_app::now(),
+            &email,
+            password,
+            &address,
+        )
+        .await
+        .map_err(app_error)?;
+        Ok(session.into())
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
-    /// token works once: presenting a used one again revokes the whole session. A session older
-    /// than its maximum age (counted from the login) cannot be refreshed: log in again.
+    /// token works once: presenting a used one again revokes the whole session.
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<AuthPayload> {
         let auth = ctx.data::<Auth>()?;
         let db = ctx.data::<Db>()?;
-        let now = gantry_engine::store::now();
-        let next = new_token(TokenKind::Refresh).map_err(internal)?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let outcome = st::rotate_refresh_token(&mut tx, now, &refresh_token, &next, auth.sessions())
+        match app_auth::refresh(db, auth, gantry_app::now(), &refresh_token)
             .await
-            .map_err(gql_error)?;
-        match outcome {
-            RefreshOutcome::Rejected(e) => {
-                // A reuse revoked the session; that must stick even though the call fails.
-                tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?
+        {
+            Refresh::Rotated(session) => Ok(session.into()),
+            Refresh::Refused(e) => {
                 forget_principals(ctx);
-                if e == AuthError::RefreshTokenReused {
-                    tracing::warn!("refresh token reused; session revoked");
-                }
-                Err(auth_error(e))
-            }
-            RefreshOutcome::Rotated { user_id, session } => {
-                let user = users::get_user(&mut tx, user_id).await.map_err(gql_error)?;
-                let access = auth.issue_access(&user, &session, now).map_err(internal)?;
-                tx.commit().await.map_err(internal)?;
-                Ok(AuthPayload {
-                    access_token: access.token,
-                    expires_at: time(access.expires_at),
-                    refresh_token: next,
-                    user: user.into(),
-                })
+                Err(app_error(AppError::from(DomainError::Auth(e))))
             }
         }
     }
 
     /// Ends the session of a refresh token: it and every access token of the session stop working.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<bool> {
-        let db = ctx.data::<Db>()?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        st::revoke_refresh_token(&mut tx, gantry_engine::store::now(), &refresh_token)
+        app_auth::logout(ctx.data::<Db>()?, gantry_app::now(), &refresh_token)
             .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         forget_principals(ctx);
         Ok(true)
     }
@@ -427,26 +341,9 @@ impl UsersMutation {
         let me = interactive(ctx)?;
         let auth = ctx.data::<Auth>()?;
         let db = ctx.data::<Db>()?;
-        check_password(&new_password).map_err(auth_error)?;
-        let mut conn = db.pool().acquire().await.map_err(internal)?;
-        let user = users::get_user(&mut conn, me).await.map_err(gql_error)?;
-        let creds = users::credentials_by_email(&mut conn, &user.email)
+        app_auth::change_password(db, auth, gantry_app::now(), me, current_password, new_password)
             .await
-            .map_err(gql_error)?;
-        drop(conn);
-        let hash = creds.and_then(|(_, h)| h);
-        if current_password.len() > PASSWORD_MAX_BYTES || !auth.verify_password(current_password, hash).await
-        {
-            return Err(auth_error(AuthError::InvalidCredentials));
-        }
-        let new_hash = hash_password(new_password).await.map_err(internal)?;
-        let now = gantry_engine::store::now();
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        users::set_password_hash(&mut tx, now, me, Some(&new_hash))
-            .await
-            .map_err(gql_error)?;
-        st::revoke_sessions(&mut tx, now, me).await.map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         forget_principals(ctx);
         Ok(true)
     }
@@ -454,43 +351,26 @@ impl UsersMutation {
     /// Creates an account (administrators).
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> async_graphql::Result<UserOut> {
-        let db = ctx.data::<Db>()?;
-        let password_hash = match input.password {
-            Some(pw) => {
-                check_password(&pw).map_err(auth_error)?;
-                Some(hash_password(pw).await.map_err(internal)?)
-            }
-            None => None,
-        };
-        let new = NewUser {
+        let new = NewAccount {
             email: input.email,
             display_name: input.display_name,
             role: input.role.into(),
             customer_id: opt_id(input.customer_id.as_ref(), "customer")?.map(CustomerId),
-            password_hash,
+            password: input.password,
         };
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let user = users::create_user(&mut tx, gantry_engine::store::now(), &new)
+        let user = app_users::create_user(ctx.data::<Db>()?, &OsSecrets, gantry_app::now(), new)
             .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         Ok(user.into())
     }
 
     /// Deactivates an account (administrators): its sessions and API tokens stop working at once.
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
-        let id = id_arg(&id, "user")?;
-        let db = ctx.data::<Db>()?;
-        let now = gantry_engine::store::now();
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let user = users::deactivate_user(&mut tx, now, UserId(id))
+        let id = UserId(id_arg(&id, "user")?);
+        let user = app_users::deactivate_user(ctx.data::<Db>()?, gantry_app::now(), id)
             .await
-            .map_err(gql_error)?;
-        st::revoke_all_for_user(&mut tx, now, user.id)
-            .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         forget_principals(ctx);
         Ok(user.into())
     }
@@ -498,13 +378,10 @@ impl UsersMutation {
     /// Reactivates an account (administrators). Revoked tokens stay revoked.
     #[graphql(guard = "PermissionGuard(Permission::UsersAdmin)")]
     async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserOut> {
-        let id = id_arg(&id, "user")?;
-        let db = ctx.data::<Db>()?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let user = users::reactivate_user(&mut tx, gantry_engine::store::now(), UserId(id))
+        let id = UserId(id_arg(&id, "user")?);
+        let user = app_users::reactivate_user(ctx.data::<Db>()?, gantry_app::now(), id)
             .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         Ok(user.into())
     }
 
@@ -518,20 +395,12 @@ impl UsersMutation {
         role: GqlRole,
         customer_id: Option<ID>,
     ) -> async_graphql::Result<UserOut> {
-        let id = id_arg(&id, "user")?;
-        let customer_id = opt_id(customer_id.as_ref(), "customer")?;
+        let id = UserId(id_arg(&id, "user")?);
+        let customer_id = opt_id(customer_id.as_ref(), "customer")?.map(CustomerId);
         let db = ctx.data::<Db>()?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let user = users::change_role(
-            &mut tx,
-            gantry_engine::store::now(),
-            UserId(id),
-            role.into(),
-            customer_id.map(CustomerId),
-        )
-        .await
-        .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+        let user = app_users::change_role(db, gantry_app::now(), id, role.into(), customer_id)
+            .await
+            .map_err(app_error)?;
         forget_principals(ctx);
         Ok(user.into())
     }
@@ -546,23 +415,12 @@ impl UsersMutation {
     ) -> async_graphql::Result<CreatedApiToken> {
         let me = interactive(ctx)?;
         let db = ctx.data::<Db>()?;
-        let token = new_token(TokenKind::Api).map_err(internal)?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let owner = users::get_user(&mut tx, me).await.map_err(gql_error)?;
-        let created = st::create_api_token(
-            &mut tx,
-            gantry_engine::store::now(),
-            &owner,
-            &name,
-            &scopes,
-            &token,
-        )
-        .await
-        .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+        let created = app_auth::create_api_token(db, &OsSecrets, gantry_app::now(), me, &name, &scopes)
+            .await
+            .map_err(app_error)?;
         Ok(CreatedApiToken {
-            token,
-            api_token: created.into(),
+            token: created.token,
+            api_token: created.record.into(),
         })
     }
 
@@ -570,17 +428,10 @@ impl UsersMutation {
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ApiTokenOut> {
         let id = id_arg(&id, "api token")?;
         let p = principal(ctx)?;
-        let db = ctx.data::<Db>()?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let t = st::get_api_token(&mut tx, id).await.map_err(gql_error)?;
-        if t.user_id != p.user_id && !p.can(Permission::UsersAdmin) {
-            // Someone else's token: as if it did not exist.
-            return Err(gql_error(StoreError::not_found("api token", id)));
-        }
-        let t = st::revoke_api_token(&mut tx, gantry_engine::store::now(), id)
+        let any = p.can(Permission::UsersAdmin);
+        let t = app_auth::revoke_api_token(ctx.data::<Db>()?, gantry_app::now(), p.user_id, any, id)
             .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         forget_principals(ctx);
         Ok(t.into())
     }
@@ -593,24 +444,16 @@ impl UsersMutation {
         ctx: &Context<'_>,
         printer_id: ID,
     ) -> async_graphql::Result<CreatedPrinterToken> {
-        let printer_id = id_arg(&printer_id, "printer")?;
+        let printer_id = PrinterId(id_arg(&printer_id, "printer")?);
         let p = principal(ctx)?;
         let db = ctx.data::<Db>()?;
-        let token = new_token(TokenKind::Printer).map_err(internal)?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let created = st::create_printer_token(
-            &mut tx,
-            gantry_engine::store::now(),
-            PrinterId(printer_id),
-            Some(p.user_id),
-            &token,
-        )
-        .await
-        .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+        let created =
+            app_auth::create_printer_token(db, &OsSecrets, gantry_app::now(), printer_id, Some(p.user_id))
+                .await
+                .map_err(app_error)?;
         Ok(CreatedPrinterToken {
-            token,
-            printer_token: created.into(),
+            token: created.token,
+            printer_token: created.record.into(),
         })
     }
 
@@ -622,12 +465,9 @@ impl UsersMutation {
         id: ID,
     ) -> async_graphql::Result<PrinterTokenOut> {
         let id = id_arg(&id, "printer token")?;
-        let db = ctx.data::<Db>()?;
-        let mut tx = db.begin().await.map_err(gql_error)?;
-        let t = st::revoke_printer_token(&mut tx, gantry_engine::store::now(), id)
+        let t = app_auth::revoke_printer_token(ctx.data::<Db>()?, gantry_app::now(), id)
             .await
-            .map_err(gql_error)?;
-        tx.commit().await.map_err(internal)?;
+            .map_err(app_error)?;
         Ok(t.into())
     }
 }

@@ -12,7 +12,19 @@
 //! result; `api/tests/architecture.rs` checks they do not name the store, the solver, the
 //! slicer or object storage themselves.
 
+/// A pooled connection for reads (`let mut c = conn!(db);`), in a function returning
+/// [`AppResult`]. Reads take no write lock (on SQLite [`Db::begin`] does).
+macro_rules! conn {
+    ($db:expr) => {
+        $db.pool()
+            .acquire()
+            .await
+            .map_err(gantry_engine::store::StoreError::from)?
+    };
+}
+
 pub mod agent;
+pub mod auth;
 pub mod batch;
 pub mod catalog;
 pub mod equipment;
@@ -30,6 +42,13 @@ pub use gantry_engine::domain;
 pub use gantry_engine::store::{Backend, Db, now};
 
 use gantry_engine::domain::types::{CustomerId, UserId};
+use gantry_engine::store::{StoreError, Tx};
+
+/// Commits a use case's transaction.
+pub(crate) async fn commit(tx: Tx) -> AppResult<()> {
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
 
 /// Who asks, as far as the use cases need to know: the acting user (recorded in histories)
 /// and which customers' data they may see.
