@@ -13,6 +13,7 @@ mod common;
 use std::collections::HashMap;
 
 use async_graphql::Request;
+use common::code;
 use gantry_api::config::Config;
 use gantry_api::graphql::loaders::QueryCounter;
 use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
@@ -81,12 +82,6 @@ async fn ok(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Val
     r["data"].clone()
 }
 
-fn code(r: &Value) -> &str {
-    r["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<no code>")
-}
-
 fn id_of(v: &Value) -> i64 {
     v.as_str().unwrap().parse().unwrap()
 }
@@ -146,7 +141,7 @@ gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
         json!({"id": pid}),
     )
     .await;
-    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(code(&r).0, "NOT_FOUND");
     assert_eq!(r["data"], Value::Null);
     let d = ok(
         &schema,
@@ -160,7 +155,7 @@ gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
     // A customer cannot write the catalog, and nothing is written.
     let before = rows(db, "products").await;
     let r = exec(&schema, &customer, "mutation($mat: ID!) { createProduct(input: {sku: \"NOPE\", name: \"n\", defaultMaterialId: $mat, price: {minor: 1, currency: \"EUR\"}, production: {gramsPerUnit: 1, printMinutesPerUnit: 1, copiesPerPlate: 1}}) { id } }", json!({"mat": mat})).await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     assert_eq!(rows(db, "products").await, before);
 
     // Reviewers are not disclosed to the public.
@@ -190,7 +185,7 @@ gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
         json!({"p": pid, "c": other.customer_id.unwrap().0.to_string()}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     let r = exec(
         &schema,
         &customer,
@@ -198,7 +193,7 @@ gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
         json!({"p": pid}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN", "not received: {r}");
+    assert_eq!(code(&r).0, "FORBIDDEN", "not received: {r}");
     assert_eq!(r["errors"][0]["extensions"]["reason"], "REVIEW_NOT_PURCHASED");
 });
 
@@ -249,10 +244,10 @@ gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
         json!({"id": theirs["id"]}),
     )
     .await;
-    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(code(&r).0, "NOT_FOUND");
     assert_eq!(r["data"], Value::Null);
     let missing = exec(&schema, &me, "{ order(id: \"999999\") { id } }", json!({})).await;
-    assert_eq!(code(&missing), "NOT_FOUND");
+    assert_eq!(code(&missing).0, "NOT_FOUND");
     assert_eq!(
         r["errors"][0]["message"]
             .as_str()
@@ -273,7 +268,7 @@ gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
         json!({"id": theirs["id"]}),
     )
     .await;
-    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(code(&r).0, "NOT_FOUND");
     assert_eq!(rows(db, "order_status_history").await, history_before);
     let d = ok(
         &schema,
@@ -291,7 +286,7 @@ gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
             .await,
     )
     .unwrap();
-    assert_eq!(code(&r), "UNAUTHENTICATED");
+    assert_eq!(code(&r).0, "UNAUTHENTICATED");
     // Staff without order permissions: FORBIDDEN.
     let operator = as_role(db, Role::Operator).await;
     let r = exec(
@@ -301,7 +296,7 @@ gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
 });
 
 const CREATE: &str = "mutation($p: ID!, $key: String) { createOrder(input: {lines: [{productId: $p, quantity: 2}]}, idempotencyKey: $key) { id status customerId total { minor currency } lines { quantity product { sku } } } }";
@@ -361,7 +356,7 @@ gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
         json!({"id": id}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     let d = ok(
         &schema,
         &sales,
@@ -397,13 +392,13 @@ gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
         json!({"id": id}),
     )
     .await;
-    assert_eq!(code(&r), "CONFLICT", "illegal transition: {r}");
+    assert_eq!(code(&r).0, "CONFLICT", "illegal transition: {r}");
     assert_eq!(rows(db, "order_status_history").await, history);
     let lines = rows(db, "order_lines").await;
     let orders_now = rows(db, "orders").await;
     // A customer may not set prices.
     let r = exec(&schema, &me, "mutation($p: ID!) { createOrder(input: {lines: [{productId: $p, quantity: 1, unitPriceMinor: 1}]}) { id } }", json!({"p": p})).await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     // Unknown product.
     let r = exec(
         &schema,
@@ -412,7 +407,7 @@ gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(code(&r).0, "NOT_FOUND");
     // Bad quantity.
     let r = exec(
         &schema,
@@ -421,7 +416,7 @@ gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
         json!({"p": p}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
     // Wrong type and unknown field: rejected before any resolver runs.
     let r = exec(
         &schema,
@@ -451,7 +446,7 @@ gantry_engine::db_test!(orders_lifecycle_and_idempotency, |db| {
         json!({"c": other.customer_id.unwrap().0.to_string()}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     assert_eq!(rows(db, "orders").await, orders_now);
     assert_eq!(rows(db, "order_lines").await, lines);
     assert_eq!(rows(db, "order_status_history").await, history);
@@ -561,7 +556,7 @@ gantry_engine::db_test!(relay_pagination, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
     let r = exec(
         &schema,
         &admin,
@@ -569,7 +564,7 @@ gantry_engine::db_test!(relay_pagination, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
     let r = exec(
         &schema,
         &admin,
@@ -682,7 +677,7 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     )
     .await;
     let r = exec(&schema, &customer, plan_q, json!({})).await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     let r = exec(
         &schema,
         &planner,
@@ -690,7 +685,7 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
 
     // replanNow (planner only) writes the schedule.
     let r = exec(
@@ -700,7 +695,7 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     let d = ok(
         &schema,
         &planner,
@@ -753,7 +748,7 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
         json!({"id": job}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
     let d = ok(
         &schema,
         &operator,
@@ -918,7 +913,7 @@ gantry_engine::db_test!(inventory_stock_and_reservations, |db| {
         json!({"m": id}),
     )
     .await;
-    assert_eq!(code(&r), "CONFLICT", "{r}");
+    assert_eq!(code(&r).0, "CONFLICT", "{r}");
     assert_eq!(rows(db, "stock_movements").await, movements);
     // Sales reads stock but does not write it.
     ok(&schema, &sales, "{ stockLevels { code } }", json!({})).await;
@@ -929,7 +924,7 @@ gantry_engine::db_test!(inventory_stock_and_reservations, |db| {
         json!({"m": id}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
 });
 
 gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
@@ -955,7 +950,7 @@ gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
         json!({"id": id}),
     )
     .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r).0, "FORBIDDEN");
     let d = ok(
         &schema,
         &operator,
@@ -1028,7 +1023,7 @@ gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
         json!({}),
     )
     .await;
-    assert_eq!(code(&r), "VALIDATION");
+    assert_eq!(code(&r).0, "VALIDATION");
 });
 
 /// Over HTTP: the `Idempotency-Key` header makes a retried `createOrder` return the first
@@ -1075,6 +1070,6 @@ app_test!(http_idempotency_key_header, |app| {
     let anon = app
         .graphql("{ orders(first: 1) { edges { node { id } } } }", json!({}))
         .await;
-    assert_eq!(code(&anon), "UNAUTHENTICATED");
+    assert_eq!(code(&anon).0, "UNAUTHENTICATED");
     assert!(anon["data"].is_null());
 });
