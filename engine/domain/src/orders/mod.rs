@@ -10,6 +10,9 @@
 //! give its material, unit price and production data. Totals are integer minor units,
 //! overflow-checked; all lines share the order's currency.
 //!
+//! [`Quantity::MAX`]: crate::types::Quantity::MAX
+//! [`ProductionSpec`]: crate::catalog::ProductionSpec
+//!
 //! # Lifecycle
 //! ```text
 //! draft → placed → paid → in_production → ready → shipped → delivered

@@ -108,7 +108,7 @@ pub struct NewModel {
     pub estimate: Estimate,
 }
 
-/// Input for a quote row (priced by [`price_quote`]).
+/// Input for a quote row (priced by [`price_quote`](super::price_quote)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewQuote {
     pub model_id: ModelFileId,
