@@ -8,12 +8,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use gantry_api::storage::{self, Storage};
-use gantry_engine::domain::auth::TokenKind;
 use gantry_engine::domain::catalog::ProductionSpec;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::geometry::{self, ParseLimits};
@@ -21,16 +18,12 @@ use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
 use gantry_engine::domain::printing::{Estimate, NewModel, PartGeometry, SliceSettings, model_ref};
 use gantry_engine::domain::types::{Currency, MaterialId, ModelFileId, OrderId};
 use gantry_engine::store::live::testing;
-use gantry_engine::store::{Db, auth, equipment, orders, printing, production};
+use gantry_engine::store::{Db, equipment, orders, printing, production};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use common::TestApp;
+use common::agent::{call, connect, printer_token, recv_kind};
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-const WAIT: Duration = Duration::from_secs(60);
 const GCODE: &[u8] = include_bytes!("../../agent/tests/fixtures/square-20mm.gcode");
 
 fn model_file() -> Vec<u8> {
@@ -128,47 +121,6 @@ async fn model_order(db: &Db, customer_of: OrderId, material: MaterialId, model:
     order
 }
 
-async fn token_for(db: &Db, printer: gantry_engine::domain::types::PrinterId) -> String {
-    let token = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
-    let mut tx = db.begin().await.unwrap();
-    auth::create_printer_token(&mut tx, gantry_engine::store::now(), printer, None, &token)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    token
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
-}
-
-async fn recv_kind(ws: &mut Ws, kind: &str) -> Value {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("timed out") {
-            Some(Ok(Message::Text(t))) => {
-                let m: Value = serde_json::from_str(t.as_str()).unwrap();
-                assert_ne!(m["type"], "error", "refused: {m}");
-                if m["type"] == kind {
-                    return m;
-                }
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
-}
-
-async fn call(ws: &mut Ws, v: Value) {
-    let id = v["id"].clone();
-    send(ws, v).await;
-    loop {
-        let m = recv_kind(ws, "ack").await;
-        if m["id"] == id {
-            return;
-        }
-    }
-}
-
 /// `GET` a path of the server with an optional printer token: (status, body).
 async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Bytes) {
     let mut req = app.client.get(format!("{}{path}", app.base));
@@ -208,16 +160,11 @@ async fn run(app: &TestApp, dir: &Path) {
     let unsliced = store_model(db, &objects, None).await;
     let with_gcode = model_order(db, fx.order, fx.material, sliced).await;
     let without_gcode = model_order(db, fx.order, fx.material, unsliced).await;
-    let (token_a, token_b) = (token_for(db, a).await, token_for(db, b).await);
+    let (token_a, token_b) = (printer_token(db, a).await, printer_token(db, b).await);
     app.request_replan();
     let on_demand = slicer_installed();
 
-    let mut req = format!("{}/agent/ws", app.base.replacen("http", "ws", 1))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token_a}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = connect(app, Some(&token_a)).await.unwrap();
     call(
         &mut ws,
         json!({"v": 1, "id": "h", "type": "hello", "agent": "test/1", "state": "idle"}),

@@ -10,17 +10,16 @@ mod common;
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use gantry_engine::domain::auth::TokenKind;
 use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::production::JobState;
 use gantry_engine::domain::types::JobId;
 use gantry_engine::store::live::testing;
-use gantry_engine::store::{auth, orders, production};
+use gantry_engine::store::{orders, production};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use common::TestApp;
 use common::agent::*;
+use common::{TestApp, code};
 
 app_test!(bad_or_revoked_tokens_are_refused_before_the_upgrade, |app| {
     let (_, _, revoked) = setup(app).await;
@@ -249,14 +248,6 @@ fn spawn_graphql(
     })
 }
 
-fn reason(v: &Value) -> (String, String) {
-    let e = &v["errors"][0]["extensions"];
-    (
-        e["code"].as_str().unwrap_or("").to_string(),
-        e["reason"].as_str().unwrap_or("").to_string(),
-    )
-}
-
 const PAUSE: &str = "mutation($p: ID!) { pausePrint(printerId: $p) { status } }";
 const RESUME: &str = "mutation($p: ID!) { resumePrint(printerId: $p) { status } }";
 const CANCEL: &str = "mutation($p: ID!, $r: String!) { cancelPrint(printerId: $p, reason: $r) { status } }";
@@ -268,9 +259,9 @@ app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
     let op = app.login_as(gantry_engine::domain::users::Role::Operator).await;
     // No agent connected: a clear conflict.
     let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
-    assert_eq!(reason(&v), ("CONFLICT".into(), "PRINTER_NO_AGENT".into()), "{v}");
+    assert_eq!(code(&v), ("CONFLICT", "PRINTER_NO_AGENT"), "{v}");
     let v = app.graphql_as(&op, PAUSE, json!({"p": "999999"})).await;
-    assert_eq!(reason(&v).0, "NOT_FOUND", "{v}");
+    assert_eq!(code(&v).0, "NOT_FOUND", "{v}");
 
     let mut ws = connect(app, Some(&token)).await.unwrap();
     send(
@@ -293,11 +284,7 @@ app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
     assert_eq!(p["loadedMaterial"]["code"], "PLA-BLK", "{v}");
     // Idle: nothing to pause.
     let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
-    assert_eq!(
-        reason(&v),
-        ("CONFLICT".into(), "PRINTER_NOT_PRINTING".into()),
-        "{v}"
-    );
+    assert_eq!(code(&v), ("CONFLICT", "PRINTER_NOT_PRINTING"), "{v}");
 
     let job = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
         .as_i64()
@@ -327,11 +314,7 @@ app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
     let v = app.graphql_as(&op, PRINTER_Q, json!({"id": printer})).await;
     assert_eq!(v["data"]["printer"]["status"], "PAUSED", "{v}");
     let v = app.graphql_as(&op, PAUSE, json!({"p": printer})).await;
-    assert_eq!(
-        reason(&v),
-        ("CONFLICT".into(), "PRINTER_STATE_CONFLICT".into()),
-        "{v}"
-    );
+    assert_eq!(code(&v), ("CONFLICT", "PRINTER_STATE_CONFLICT"), "{v}");
     // Resume.
     let pending = spawn_graphql(app, &op, RESUME, json!({"p": printer}));
     assert_eq!(
@@ -378,7 +361,7 @@ app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
     );
     drop(c);
     let v = app.graphql_as(&op, CANCEL, json!({"p": printer, "r": " "})).await;
-    assert_eq!(reason(&v).0, "VALIDATION", "{v}");
+    assert_eq!(code(&v).0, "VALIDATION", "{v}");
     // The agent going away answers a waiting command.
     assert!(!call(&mut ws, json!({"v": 1, "id": "b-1", "type": "bed_cleared"})).await);
     let next = recv_kind(&mut ws, "assign_job").await["assignment"]["job"]
@@ -395,15 +378,11 @@ app_test!(pause_resume_cancel_from_the_api_reach_the_agent, |app| {
     recv_kind(&mut ws, "pause").await;
     drop(ws);
     let v = pending.await.unwrap();
-    assert_eq!(
-        reason(&v),
-        ("CONFLICT".into(), "AGENT_DISCONNECTED".into()),
-        "{v}"
-    );
+    assert_eq!(code(&v), ("CONFLICT", "AGENT_DISCONNECTED"), "{v}");
     // A customer may not.
     let cust = app.login_as(gantry_engine::domain::users::Role::Customer).await;
     let v = app.graphql_as(&cust, PAUSE, json!({"p": printer})).await;
-    assert_eq!(reason(&v).0, "FORBIDDEN", "{v}");
+    assert_eq!(code(&v).0, "FORBIDDEN", "{v}");
 });
 
 const SET_STATUS: &str =
@@ -447,18 +426,8 @@ app_test_with!(
         let fx = testing::farm(db, gantry_engine::store::now(), 2, 1000, 2)
             .await
             .unwrap();
-        let now = gantry_engine::store::now();
-        let (a_token, b_token) = (
-            gantry_api::auth::new_token(TokenKind::Printer).unwrap(),
-            gantry_api::auth::new_token(TokenKind::Printer).unwrap(),
-        );
-        let mut tx = db.begin().await.unwrap();
-        for (p, t) in [(fx.printers[0], &a_token), (fx.printers[1], &b_token)] {
-            auth::create_printer_token(&mut tx, now, p, None, t)
-                .await
-                .unwrap();
-        }
-        tx.commit().await.unwrap();
+        let a_token = printer_token(db, fx.printers[0]).await;
+        let b_token = printer_token(db, fx.printers[1]).await;
         app.request_replan();
         // Printer A is handed a job, then goes silent before its start reaches the server
         // (it may well be printing it).

@@ -1,6 +1,7 @@
 //! Architecture invariants that the crate graph states, checked on `cargo metadata`: the pure
-//! domain and the agent protocol have no I/O dependencies, and the printer agent does not depend
-//! on the engine (so a printer host builds neither HiGHS nor sqlx nor zip).
+//! domain and the agent protocol have no I/O dependencies, the printer agent does not depend on
+//! the engine (so a printer host builds neither HiGHS nor sqlx nor zip), and the engine's test
+//! support (feature `testing`) is enabled by dev-dependencies only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -222,5 +223,75 @@ fn actors_do_not_name_the_store_or_the_solver() {
     assert!(
         found.is_empty(),
         "actors reach past the application layer:\n{found:#?}"
+    );
+}
+
+/// The workspace's own packages as `cargo metadata` lists them.
+fn workspace_packages() -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--no-deps"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    meta["packages"].as_array().unwrap().clone()
+}
+
+/// The engine's test support (feature `testing`: a fresh database per test with `CREATE
+/// DATABASE`, `db_test!`, the live-farm fixture) is not in the server: no normal dependency on
+/// gantry-engine enables it and no feature of a shipped crate does (dev-dependencies do, and the
+/// load benchmark's `agent` feature, which is not shipped), and the `gantry` binary's resolved
+/// features leave it out.
+#[test]
+fn test_support_stays_out_of_normal_builds() {
+    for p in workspace_packages() {
+        let name = p["name"].as_str().unwrap();
+        for d in p["dependencies"].as_array().unwrap() {
+            if d["name"] == "gantry-engine" && d["kind"].is_null() {
+                let features: Vec<&str> = d["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                assert!(
+                    !features.contains(&"testing"),
+                    "{name} enables gantry-engine's `testing` feature in [dependencies]"
+                );
+            }
+        }
+        if name == "gantry-benches" {
+            continue;
+        }
+        for (feature, enables) in p["features"].as_object().unwrap() {
+            for e in enables.as_array().unwrap().iter().filter_map(Value::as_str) {
+                assert!(
+                    !matches!(e, "gantry-engine/testing" | "gantry-engine?/testing"),
+                    "{name}'s feature `{feature}` enables gantry-engine's `testing` feature"
+                );
+            }
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "gantry-api",
+            "-e",
+            "features,normal",
+            "-i",
+            "gantry-engine",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.contains("gantry-engine feature \"default\""), "{tree}");
+    assert!(
+        !tree.contains("gantry-engine feature \"testing\""),
+        "the gantry binary is built with the engine's test support:\n{tree}"
     );
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TEST_PASSWORD, TestApp};
+use common::{TEST_PASSWORD, TestApp, code};
 use gantry_engine::domain::users::Role;
 use gantry_engine::store::count_rows;
 use serde_json::{Value, json};
@@ -20,14 +20,6 @@ const LOGIN: &str =
 const REFRESH: &str =
     "mutation($r: String!) { refresh(refreshToken: $r) { accessToken refreshToken user { email } } }";
 const LOGOUT: &str = "mutation($r: String!) { logout(refreshToken: $r) }";
-
-fn code(v: &Value) -> (&str, &str) {
-    let e = &v["errors"][0]["extensions"];
-    (
-        e["code"].as_str().unwrap_or("?"),
-        e["reason"].as_str().unwrap_or("?"),
-    )
-}
 
 /// An error response with the given code and reason, and no data at all.
 #[track_caller]

@@ -3,22 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod live;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use gantry_engine::store::{Db, count_rows};
-
-const BIN: &str = env!("CARGO_BIN_EXE_gantry");
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("gantry-cli-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use live::{BIN, temp_dir};
 
 fn gantry(data: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)

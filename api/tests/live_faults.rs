@@ -15,7 +15,6 @@ use std::time::Duration;
 use gantry_engine::store::testing::TestDb;
 use gantry_engine::store::{Backend, Db};
 use live::*;
-use sqlx::Row;
 
 const PRINTERS: usize = 14; // the demo farm's printers
 
@@ -37,23 +36,9 @@ async fn assert_nothing_lost(db: &Db, farm: &Farm, server_log: &str) {
     )
     .await;
     assert_eq!(done_twice, 0, "jobs finished more than once");
-    let starts = agent_starts(&log);
+    let context = format!("; server log:\n{}", tail(&farm.data.join(server_log)));
+    let starts = agents_printed_each_job_once(db, &log, &context).await;
     assert!(starts.len() >= 8, "too little was printed: {starts:?}");
-    let repeated: Vec<_> = starts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "printed twice by the agents: {repeated:?}");
-    for job in starts.keys() {
-        let state: String = sqlx::query("SELECT state FROM jobs WHERE id = $1")
-            .bind(job)
-            .fetch_one(db.pool())
-            .await
-            .unwrap()
-            .get(0);
-        assert!(
-            ["done", "failed", "requeued"].contains(&state.as_str()),
-            "job {job} printed but is {state}; server log:\n{}",
-            tail(&farm.data.join(server_log))
-        );
-    }
 }
 
 /// Makes the test database read-only for `secs` seconds the way a failover does: new sessions

@@ -13,7 +13,7 @@ use gantry_engine::domain::users::Role;
 use gantry_engine::store::{Db, col, count_rows};
 use serde_json::{Value, json};
 
-use common::{TEST_PASSWORD, TestApp};
+use common::TestApp;
 
 fn fixture(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -125,14 +125,6 @@ async fn farm(db: &Db) -> i64 {
     material
 }
 
-async fn customer_token(app: &TestApp, email: &str) -> String {
-    app.create_user(Role::Customer, email, TEST_PASSWORD).await;
-    app.login(email, TEST_PASSWORD).await["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 const QUOTE: &str = "mutation($i: CreateQuoteInput!) { createQuote(input: $i) { id quantity method printerId \
     gramsPerUnit printMinutesPerUnit copiesPerPlate discountPct lines { kind description amount { minor currency } } \
     unitPrice { minor currency } total { minor currency } currency earliestDelivery expiresAt orderId } }";
@@ -175,7 +167,7 @@ printing_test!(
     [("GANTRY_SLICER", "off")],
     |app, _dir| {
         let material = farm(&app.db.db).await;
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         // Customers see the materials they can quote in, with prices.
         let v = app
             .graphql_as(
@@ -239,7 +231,7 @@ printing_test!(
     [("GANTRY_SLICER", "off")],
     |app, dir| {
         let material = farm(&app.db.db).await;
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         let (status, v) = upload(app, &token, "cube_20mm.stl", fixture("cube_20mm.stl")).await;
         assert_eq!(status, 200);
         let m = ok(&v, "uploadModel").clone();
@@ -396,8 +388,8 @@ printing_test!(
     same_file_is_stored_once,
     [("GANTRY_SLICER", "off")],
     |app, dir| {
-        let ann = customer_token(app, "ann@example.test").await;
-        let bob = customer_token(app, "bob@example.test").await;
+        let ann = app.login_new(Role::Customer, "ann@example.test").await;
+        let bob = app.login_new(Role::Customer, "bob@example.test").await;
         let (_, first) = upload(app, &ann, "cube.stl", fixture("cube_20mm.stl")).await;
         let (_, again) = upload(app, &ann, "renamed.stl", fixture("cube_20mm.stl")).await;
         let (_, other) = upload(app, &bob, "cube.stl", fixture("cube_20mm.stl")).await;
@@ -464,7 +456,7 @@ printing_test!(
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["data"]["version"], gantry_api::VERSION);
         // A caller who may upload: a file over the JSON limit is fine ...
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         let stl = fixture("sphere_r10.stl");
         assert!(stl.len() > 2048);
         let (status, v) = upload(app, &token, "sphere_r10.stl", stl.clone()).await;
@@ -483,7 +475,7 @@ printing_test!(
     over_limit_upload_stores_nothing,
     [("GANTRY_MAX_UPLOAD_BYTES", "4096"), ("GANTRY_SLICER", "off")],
     |app, dir| {
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         let (status, v) = upload(app, &token, "sphere_r10.stl", fixture("sphere_r10.stl")).await;
         assert_eq!(status, 413);
         assert_eq!(reason(&v), "UPLOAD_TOO_LARGE");
@@ -505,7 +497,7 @@ printing_test!(
     broken_files_are_refused_with_their_code,
     [("GANTRY_SLICER", "off")],
     |app, dir| {
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         for (file, code) in [
             ("truncated.stl", "MODEL_TRUNCATED"),
             ("count_mismatch.stl", "MODEL_COUNT_MISMATCH"),
@@ -532,8 +524,8 @@ printing_test!(
     [("GANTRY_SLICER", "off")],
     |app, _dir| {
         let material = farm(&app.db.db).await;
-        let ann = customer_token(app, "ann@example.test").await;
-        let bob = customer_token(app, "bob@example.test").await;
+        let ann = app.login_new(Role::Customer, "ann@example.test").await;
+        let bob = app.login_new(Role::Customer, "bob@example.test").await;
         let (_, v) = upload(app, &ann, "cube.stl", fixture("cube_20mm.stl")).await;
         let id = ok(&v, "uploadModel")["id"].clone();
         let seen = app
@@ -587,7 +579,7 @@ printing_test!(
     [("GANTRY_SLICER", "off")],
     |app, _dir| {
         let material = farm(&app.db.db).await;
-        let ann = customer_token(app, "ann@example.test").await;
+        let ann = app.login_new(Role::Customer, "ann@example.test").await;
         let (_, v) = upload(app, &ann, "cube.stl", fixture("cube_20mm.stl")).await;
         let id = ok(&v, "uploadModel")["id"].clone();
         let q = app
@@ -616,7 +608,7 @@ printing_test!(slicer_estimates_when_installed, [], |app, dir| {
     let material = farm(&app.db.db).await;
     let installed = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .any(|d| d.join("prusa-slicer").is_file());
-    let token = customer_token(app, "ann@example.test").await;
+    let token = app.login_new(Role::Customer, "ann@example.test").await;
     let (_, v) = upload(app, &token, "cube_20mm.stl", fixture("cube_20mm.stl")).await;
     let e = &ok(&v, "uploadModel")["estimate"];
     let q = app
@@ -649,7 +641,7 @@ printing_test!(
     analysis_is_cached_in_redis,
     [("REDIS_URL", "redis://127.0.0.1:6379"), ("GANTRY_SLICER", "off")],
     |app, _dir| {
-        let token = customer_token(app, "ann@example.test").await;
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
         let (_, v) = upload(app, &token, "cube_in_inches.3mf", fixture("cube_in_inches.3mf")).await;
         let sha = ok(&v, "uploadModel")["sha256"].as_str().unwrap().to_string();
         let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
@@ -664,7 +656,7 @@ printing_test!(
         let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut c).await.unwrap();
         assert!(ttl > 0, "entries expire");
         // A second customer's upload of the same file is answered from the cache (same analysis).
-        let bob = customer_token(app, "bob@example.test").await;
+        let bob = app.login_new(Role::Customer, "bob@example.test").await;
         let (_, w) = upload(app, &bob, "cube_in_inches.3mf", fixture("cube_in_inches.3mf")).await;
         assert_eq!(
             ok(&w, "uploadModel")["analysis"],
@@ -701,7 +693,7 @@ printing_test!(
         let set = ok(&set, "setProductModel");
         assert_eq!(set["modelId"], model);
         assert_eq!(set["model"]["sha256"], ok(&v, "uploadModel")["sha256"]);
-        let ann = customer_token(app, "ann@example.test").await;
+        let ann = app.login_new(Role::Customer, "ann@example.test").await;
         let denied = app
             .graphql_as(
                 &ann,

@@ -133,14 +133,6 @@ async fn next(ws: &mut Ws) -> (String, Value) {
     )
 }
 
-async fn login_new(app: &TestApp, role: Role, email: &str) -> String {
-    app.create_user(role, email, TEST_PASSWORD).await;
-    app.login(email, TEST_PASSWORD).await["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The caller's customer id as text.
 async fn my_customer(app: &TestApp, token: &str) -> String {
     let v = app.graphql_as(token, "{ me { customerId } }", json!({})).await;
@@ -212,8 +204,8 @@ app_test!(connection_init_without_a_valid_token_is_refused, |app| {
 
 app_test!(customers_see_only_their_own_orders_status_and_jobs, |app| {
     let admin = app.login_as(Role::Admin).await;
-    let alice = login_new(app, Role::Customer, "alice@gantry.test").await;
-    let bob = login_new(app, Role::Customer, "bob@gantry.test").await;
+    let alice = app.login_new(Role::Customer, "alice@gantry.test").await;
+    let bob = app.login_new(Role::Customer, "bob@gantry.test").await;
     let (alice_c, bob_c) = (my_customer(app, &alice).await, my_customer(app, &bob).await);
     let material = ok(
         app,
@@ -629,7 +621,7 @@ app_test!(a_status_set_by_hand_reaches_printer_status_subscribers, |app| {
 
 app_test!(drafts_new_printers_and_maintenance_are_published, |app| {
     let admin = app.login_as(Role::Admin).await;
-    let alice = login_new(app, Role::Customer, "alice@gantry.test").await;
+    let alice = app.login_new(Role::Customer, "alice@gantry.test").await;
     let alice_c = my_customer(app, &alice).await;
     let base = app.events.subscribers();
     let mut ws = connect(app, &alice).await;

@@ -3,17 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
+use common::t0;
 use gantry_engine::domain::auth::{AuthError, LoginPolicy, SessionPolicy, TokenKind};
 use gantry_engine::domain::types::{PrinterId, from_millis};
 use gantry_engine::domain::users::{NewUser, Permission, Role, User};
 use gantry_engine::error::Coded;
 use gantry_engine::store::auth::{self as st, RefreshOutcome, hash_token};
 use gantry_engine::store::{Db, StoreError, col, count_rows, migrate, users};
-
-fn t0() -> DateTime<Utc> {
-    from_millis(1_700_000_000_000)
-}
 
 fn token(kind: TokenKind, n: u8) -> String {
     kind.format(&[n; 32])

@@ -3,65 +3,18 @@
 // Test helpers outside #[test] fns unwrap too (clippy.toml only allows it inside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Utc};
+#[macro_use]
+mod common;
+
+use common::{customer, material, spec, t0};
 use gantry_engine::db_test;
 use gantry_engine::domain::catalog::{
-    CategoryNode, NewCategory, NewProduct, NewReview, Product, ProductFilter, ProductPatch, ProductionSpec,
+    CategoryNode, NewCategory, NewProduct, NewReview, Product, ProductFilter, ProductPatch,
 };
 use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
 use gantry_engine::domain::types::{CategoryId, Currency, CustomerId, MaterialId, Money, ProductId};
 use gantry_engine::error::{Coded, ErrorKind};
-use gantry_engine::store::{Db, StoreError, catalog, col, count_rows, orders};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
-
-/// Runs a command in its own transaction and commits it.
-macro_rules! ok {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let v = $call.await.unwrap();
-        $tx.commit().await.unwrap();
-        v
-    }};
-}
-
-/// Runs a command expected to be rejected and commits the transaction anyway: a rejected
-/// command must have written nothing.
-macro_rules! rejected {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let e = match $call.await {
-            Ok(v) => panic!("expected a rejection, got {v:?}"),
-            Err(e) => e,
-        };
-        $tx.commit().await.unwrap();
-        e
-    }};
-}
-
-async fn customer(db: &Db, name: &str) -> CustomerId {
-    let row = sqlx::query("INSERT INTO customers (name, created_at) VALUES ($1, 0) RETURNING id")
-        .bind(name)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    CustomerId(col(&row, "customers", "id").unwrap())
-}
-
-async fn material(db: &Db, code: &str, colour: &str) -> MaterialId {
-    let row = sqlx::query(
-        "INSERT INTO materials (code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, created_at) \
-         VALUES ($1, 'PLA', $2, 1750, 1240, 2000, 'EUR', 0) RETURNING id",
-    )
-    .bind(code)
-    .bind(colour)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    MaterialId(col(&row, "materials", "id").unwrap())
-}
+use gantry_engine::store::{Db, StoreError, catalog, count_rows, orders};
 
 async fn category(db: &Db, parent: Option<CategoryId>, name: &str, slug: &str) -> CategoryId {
     let new = NewCategory {
@@ -70,14 +23,6 @@ async fn category(db: &Db, parent: Option<CategoryId>, name: &str, slug: &str) -
         slug: slug.into(),
     };
     ok!(db, |tx| catalog::create_category(&mut tx, t0(), &new)).id
-}
-
-fn spec(g: i64, m: i64, c: i64) -> ProductionSpec {
-    ProductionSpec {
-        grams_per_unit: g,
-        print_minutes_per_unit: m,
-        copies_per_plate: c,
-    }
 }
 
 fn new_product(sku: &str, category: Option<CategoryId>, material: MaterialId, price: i64) -> NewProduct {

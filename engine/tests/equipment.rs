@@ -3,7 +3,10 @@
 // Test helpers outside #[test] fns may unwrap too (clippy.toml allows it in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::{code, t0};
 use gantry_engine::ErrorKind;
 use gantry_engine::domain::equipment::{
     Dimensions, NewMaintenancePlan, NewPrinter, Printer, PrinterStatus, Technology, WindowState,
@@ -13,12 +16,7 @@ use gantry_engine::domain::types::{
     Currency, MaintenancePlanId, MaintenanceWindowId, MaterialId, Money, PrinterId, UserId, from_millis,
 };
 use gantry_engine::domain::users::{NewUser, Role};
-use gantry_engine::error::Coded;
 use gantry_engine::store::{Db, StoreError, count_rows, equipment, inventory, users};
-
-fn t0() -> DateTime<Utc> {
-    from_millis(1_700_000_000_000)
-}
 
 fn fdm(name: &str) -> NewPrinter {
     NewPrinter {
@@ -93,10 +91,6 @@ async fn dump(db: &Db) -> String {
         count_rows(db, "printer_materials").await.unwrap()
     ));
     out
-}
-
-fn code(e: &StoreError) -> (&'static str, ErrorKind) {
-    (e.code(), e.kind())
 }
 
 gantry_engine::db_test!(printers_are_created_and_found, |db| {

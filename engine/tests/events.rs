@@ -4,7 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::t0;
 use gantry_engine::db_test;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::events::{Event, JobEvent, PlanEvent, PrinterEvent, StockLowEvent};
@@ -14,10 +17,6 @@ use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::events::{self, StoredEvent};
 use gantry_engine::store::live::{self, PlanWrite, testing};
 use gantry_engine::store::{Db, equipment, inventory, planning};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
 
 async fn all(db: &Db) -> Vec<StoredEvent> {
     let mut c = db.pool().acquire().await.unwrap();

@@ -3,16 +3,15 @@
 // Test helpers outside #[test] fns may unwrap too (clippy.toml allows it in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::{code, t0};
 use gantry_engine::ErrorKind;
 use gantry_engine::domain::inventory::{MaterialKind, MovementKind, NewMaterial, NewSpool, ReservationState};
-use gantry_engine::domain::types::{Currency, Grams, MaterialId, Money, SpoolId, from_millis};
+use gantry_engine::domain::types::{Currency, Grams, MaterialId, Money, SpoolId};
 use gantry_engine::error::Coded;
-use gantry_engine::store::{Db, StoreError, inventory};
-
-fn t0() -> DateTime<Utc> {
-    from_millis(1_700_000_000_000)
-}
+use gantry_engine::store::{Db, inventory};
 
 fn pla(code: &str) -> NewMaterial {
     NewMaterial {
@@ -108,10 +107,6 @@ async fn level(db: &Db, m: MaterialId) -> (i64, i64, i64) {
     let mut conn = db.pool().acquire().await.unwrap();
     let l = inventory::stock_level(&mut conn, m).await.unwrap();
     (l.on_hand, l.reserved, l.available)
-}
-
-fn code(e: &StoreError) -> (&'static str, ErrorKind) {
-    (e.code(), e.kind())
 }
 
 gantry_engine::db_test!(materials_are_created_and_found, |db| {

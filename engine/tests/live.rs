@@ -4,7 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::t0;
 use gantry_engine::db_test;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::inventory::ReservationState;
@@ -14,10 +17,6 @@ use gantry_engine::domain::protocol::{AgentState, Temperatures};
 use gantry_engine::domain::types::{JobId, PrinterId};
 use gantry_engine::store::live::{self, PlanWrite, StatusReport, testing};
 use gantry_engine::store::{Db, count_rows, equipment, inventory, orders, production};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
 
 async fn job_state(db: &Db, id: JobId) -> (JobState, Option<PrinterId>, i64) {
     let mut c = db.pool().acquire().await.unwrap();
@@ -112,6 +111,15 @@ db_test!(status_batches_move_progress_forward_only, |db| {
         live::record_statuses(&mut tx, &batch).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(job_state(db, job).await.2, want);
+    }
+    // A single progress message (the printer actor's path) never moves it back either, nor
+    // repeats it.
+    for pct in [20, 55] {
+        let mut tx = db.begin().await.unwrap();
+        let moved = live::advance_progress(&mut tx, t0(), p1, job, pct).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(!moved, "{pct}");
+        assert_eq!(job_state(db, job).await.2, 55);
     }
     let mut c = db.pool().acquire().await.unwrap();
     let t = live::telemetry(&mut c, p1).await.unwrap().unwrap();

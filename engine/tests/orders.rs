@@ -4,9 +4,12 @@
 // Test helpers outside #[test] fns unwrap too (clippy.toml only allows it inside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Utc};
+#[macro_use]
+mod common;
+
+use common::{customer, material, spec, t0, user};
 use gantry_engine::db_test;
-use gantry_engine::domain::catalog::{NewProduct, Product, ProductPatch, ProductionSpec};
+use gantry_engine::domain::catalog::{NewProduct, Product, ProductPatch};
 use gantry_engine::domain::orders::{
     LineItem, NewOrder, NewOrderLine, OrderError, OrderFilter, OrderStatus, OrderWithLines,
 };
@@ -14,74 +17,7 @@ use gantry_engine::domain::types::{
     Currency, CustomerId, MaterialId, Money, OrderId, OrderLineId, ProductId, UserId,
 };
 use gantry_engine::error::{Coded, DomainError, ErrorKind};
-use gantry_engine::store::{Db, StoreError, StoreResult, Tx, catalog, col, count_rows, orders, production};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
-
-macro_rules! ok {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let v = $call.await.unwrap();
-        $tx.commit().await.unwrap();
-        v
-    }};
-}
-
-/// A rejected command; the transaction is committed anyway, so anything it wrote would stay.
-macro_rules! rejected {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let e = match $call.await {
-            Ok(v) => panic!("expected a rejection, got {v:?}"),
-            Err(e) => e,
-        };
-        $tx.commit().await.unwrap();
-        e
-    }};
-}
-
-async fn customer(db: &Db, name: &str) -> CustomerId {
-    let row = sqlx::query("INSERT INTO customers (name, created_at) VALUES ($1, 0) RETURNING id")
-        .bind(name)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    CustomerId(col(&row, "customers", "id").unwrap())
-}
-
-async fn user(db: &Db, email: &str) -> UserId {
-    let row = sqlx::query(
-        "INSERT INTO users (email, display_name, role, created_at) VALUES ($1, $1, 'sales', 0) RETURNING id",
-    )
-    .bind(email)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    UserId(col(&row, "users", "id").unwrap())
-}
-
-async fn material(db: &Db, code: &str, colour: &str) -> MaterialId {
-    let row = sqlx::query(
-        "INSERT INTO materials (code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, created_at) \
-         VALUES ($1, 'PLA', $2, 1750, 1240, 2000, 'EUR', 0) RETURNING id",
-    )
-    .bind(code)
-    .bind(colour)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    MaterialId(col(&row, "materials", "id").unwrap())
-}
-
-fn spec(g: i64, m: i64, c: i64) -> ProductionSpec {
-    ProductionSpec {
-        grams_per_unit: g,
-        print_minutes_per_unit: m,
-        copies_per_plate: c,
-    }
-}
+use gantry_engine::store::{Db, StoreError, StoreResult, Tx, catalog, count_rows, orders, production};
 
 struct Fx {
     alice: CustomerId,
@@ -116,7 +52,7 @@ async fn fixture(db: &Db) -> Fx {
     Fx {
         alice: customer(db, "Alice").await,
         bob: customer(db, "Bob").await,
-        clerk: user(db, "clerk@example.com").await,
+        clerk: user(db, "clerk@example.com", "sales").await,
         pla,
         petg,
         vase,

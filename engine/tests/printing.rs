@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
+use common::{customer, t0};
 use gantry_engine::db_test;
 use gantry_engine::domain::catalog::{NewProduct, ProductionSpec};
 use gantry_engine::domain::printing::{
@@ -15,19 +18,6 @@ use gantry_engine::domain::types::{
 };
 use gantry_engine::error::Coded;
 use gantry_engine::store::{Db, StoreError, catalog, col, count_rows, orders, printing as store};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
-
-async fn customer(db: &Db, name: &str) -> CustomerId {
-    let row = sqlx::query("INSERT INTO customers (name, created_at) VALUES ($1, 0) RETURNING id")
-        .bind(name)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    CustomerId(col(&row, "customers", "id").unwrap())
-}
 
 async fn material(db: &Db) -> MaterialId {
     let row = sqlx::query(

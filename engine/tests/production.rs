@@ -5,9 +5,13 @@
 // Test helpers outside #[test] fns unwrap too (clippy.toml only allows it inside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod common;
+
 use chrono::{DateTime, Utc};
+use common::{customer, material, spec, t0, user};
 use gantry_engine::db_test;
-use gantry_engine::domain::catalog::{NewProduct, NewReview, Product, ProductionSpec};
+use gantry_engine::domain::catalog::{NewProduct, NewReview, Product};
 use gantry_engine::domain::orders::{NewOrder, NewOrderLine, OrderError, OrderLine, OrderStatus};
 use gantry_engine::domain::production::{Job, JobState, ProductionError, job_key};
 use gantry_engine::domain::types::{
@@ -17,65 +21,8 @@ use gantry_engine::error::{Coded, DomainError, ErrorKind};
 use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::{Db, StoreError, StoreResult, Tx, catalog, col, count_rows, orders, production};
 
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
-}
-
 fn at(minutes: i64) -> DateTime<Utc> {
     t0() + chrono::Duration::minutes(minutes)
-}
-
-macro_rules! ok {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let v = $call.await.unwrap();
-        $tx.commit().await.unwrap();
-        v
-    }};
-}
-
-/// A rejected command; the transaction is committed anyway, so anything it wrote would stay.
-macro_rules! rejected {
-    ($db:expr, |$tx:ident| $call:expr) => {{
-        let mut $tx = $db.begin().await.unwrap();
-        let e = match $call.await {
-            Ok(v) => panic!("expected a rejection, got {v:?}"),
-            Err(e) => e,
-        };
-        $tx.commit().await.unwrap();
-        e
-    }};
-}
-
-async fn customer(db: &Db) -> CustomerId {
-    let row = sqlx::query("INSERT INTO customers (name, created_at) VALUES ('Alice', 0) RETURNING id")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    CustomerId(col(&row, "customers", "id").unwrap())
-}
-
-async fn user(db: &Db) -> UserId {
-    let row = sqlx::query(
-        "INSERT INTO users (email, display_name, role, created_at) VALUES ('planner@example.com', 'P', 'planner', 0) \
-         RETURNING id",
-    )
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    UserId(col(&row, "users", "id").unwrap())
-}
-
-async fn material(db: &Db, code: &str) -> MaterialId {
-    let row = sqlx::query(
-        "INSERT INTO materials (code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, created_at) \
-         VALUES ($1, 'PLA', 'white', 1750, 1240, 2000, 'EUR', 0) RETURNING id",
-    )
-    .bind(code)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    MaterialId(col(&row, "materials", "id").unwrap())
 }
 
 async fn printer(db: &Db, name: &str) -> PrinterId {
@@ -91,14 +38,6 @@ async fn printer(db: &Db, name: &str) -> PrinterId {
     PrinterId(col(&row, "printers", "id").unwrap())
 }
 
-fn spec(g: i64, m: i64, c: i64) -> ProductionSpec {
-    ProductionSpec {
-        grams_per_unit: g,
-        print_minutes_per_unit: m,
-        copies_per_plate: c,
-    }
-}
-
 struct Fx {
     alice: CustomerId,
     planner: UserId,
@@ -110,8 +49,8 @@ struct Fx {
 }
 
 async fn fixture(db: &Db) -> Fx {
-    let pla = material(db, "PLA").await;
-    let petg = material(db, "PETG").await;
+    let pla = material(db, "PLA", "white").await;
+    let petg = material(db, "PETG", "white").await;
     let vase = NewProduct {
         sku: "VASE".into(),
         name: "Vase".into(),
@@ -123,8 +62,8 @@ async fn fixture(db: &Db) -> Fx {
         production: spec(30, 90, 4),
     };
     Fx {
-        alice: customer(db).await,
-        planner: user(db).await,
+        alice: customer(db, "Alice").await,
+        planner: user(db, "planner@example.com", "planner").await,
         pla,
         petg,
         vase: ok!(db, |tx| catalog::create_product(&mut tx, t0(), &vase)),

@@ -3,16 +3,13 @@
 // Test helpers outside #[test] fns may unwrap too (clippy.toml allows it in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Utc};
-use gantry_engine::ErrorKind;
-use gantry_engine::domain::types::{CustomerId, UserId, from_millis};
-use gantry_engine::domain::users::{NewCustomer, NewUser, Permission, Role, User};
-use gantry_engine::error::Coded;
-use gantry_engine::store::{Db, StoreError, count_rows, users};
+mod common;
 
-fn t0() -> DateTime<Utc> {
-    from_millis(1_700_000_000_000)
-}
+use common::{code, t0};
+use gantry_engine::ErrorKind;
+use gantry_engine::domain::types::{CustomerId, UserId};
+use gantry_engine::domain::users::{NewCustomer, NewUser, Permission, Role, User};
+use gantry_engine::store::{Db, count_rows, users};
 
 fn new_user(email: &str, role: Role, customer_id: Option<CustomerId>) -> NewUser {
     NewUser {
@@ -51,10 +48,6 @@ async fn user(db: &Db, u: NewUser) -> User {
 async fn all_users(db: &Db) -> Vec<User> {
     let mut conn = db.pool().acquire().await.unwrap();
     users::list_users(&mut conn).await.unwrap()
-}
-
-fn code(e: &StoreError) -> (&'static str, ErrorKind) {
-    (e.code(), e.kind())
 }
 
 gantry_engine::db_test!(creates_and_finds_accounts, |db| {

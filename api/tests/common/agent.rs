@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use gantry_engine::domain::auth::TokenKind;
 use gantry_engine::domain::types::PrinterId;
-use gantry_engine::store::auth;
 use gantry_engine::store::live::testing;
+use gantry_engine::store::{Db, auth};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -15,7 +15,8 @@ use super::TestApp;
 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub const WAIT: Duration = Duration::from_secs(20);
+/// How long a test waits for one message (generous: on a loaded machine a plan takes a while).
+pub const WAIT: Duration = Duration::from_secs(60);
 
 /// A farm of one printer with a token for it (and a revoked token); returns (fixture, token,
 /// revoked token).
@@ -25,12 +26,9 @@ pub async fn setup(app: &TestApp) -> (testing::Fixture, String, String) {
         .await
         .unwrap();
     let now = gantry_engine::store::now();
-    let token = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let token = printer_token(db, fx.printers[0]).await;
     let revoked = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
     let mut tx = db.begin().await.unwrap();
-    auth::create_printer_token(&mut tx, now, fx.printers[0], None, &token)
-        .await
-        .unwrap();
     let r = auth::create_printer_token(&mut tx, now, fx.printers[0], None, &revoked)
         .await
         .unwrap();
@@ -39,6 +37,17 @@ pub async fn setup(app: &TestApp) -> (testing::Fixture, String, String) {
     // The farm started before the fixture existed: let it plan the new jobs.
     app.request_replan();
     (fx, token, revoked)
+}
+
+/// A new printer token for `printer`, stored.
+pub async fn printer_token(db: &Db, printer: PrinterId) -> String {
+    let token = gantry_api::auth::new_token(TokenKind::Printer).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    auth::create_printer_token(&mut tx, gantry_engine::store::now(), printer, None, &token)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    token
 }
 
 pub fn url(app: &TestApp, query: &str) -> String {

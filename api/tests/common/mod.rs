@@ -120,9 +120,15 @@ impl TestApp {
     /// Creates a user of `role` (`<role>@gantry.test`, password [`TEST_PASSWORD`]) and logs in
     /// through GraphQL; returns the access token.
     pub async fn login_as(&self, role: Role) -> String {
-        let email = format!("{}@gantry.test", role.as_str());
-        self.create_user(role, &email, TEST_PASSWORD).await;
-        self.login(&email, TEST_PASSWORD).await["accessToken"]
+        self.login_new(role, &format!("{}@gantry.test", role.as_str()))
+            .await
+    }
+
+    /// Creates a user of `role` with `email` (password [`TEST_PASSWORD`]; a customer account
+    /// gets a fresh customer record) and logs in through GraphQL; returns the access token.
+    pub async fn login_new(&self, role: Role, email: &str) -> String {
+        self.create_user(role, email, TEST_PASSWORD).await;
+        self.login(email, TEST_PASSWORD).await["accessToken"]
             .as_str()
             .expect("access token")
             .to_string()
@@ -132,6 +138,15 @@ impl TestApp {
         self.handle.stop(true).await;
         self.db.cleanup().await;
     }
+}
+
+/// The first GraphQL error's `(extensions.code, extensions.reason)`; `""` where absent.
+pub fn code(v: &serde_json::Value) -> (&str, &str) {
+    let e = &v["errors"][0]["extensions"];
+    (
+        e["code"].as_str().unwrap_or(""),
+        e["reason"].as_str().unwrap_or(""),
+    )
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {

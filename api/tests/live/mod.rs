@@ -261,6 +261,28 @@ pub async fn wait_drained(db: &Db, secs: u64, what: impl Fn() -> String) {
 }
 
 /// Jobs the agents' logs say were started, with how often.
+/// The agents' starts by job (from their log), after checking that no job was started by more
+/// than one agent or twice, and that every started job ended done, failed or requeued in the
+/// database; `context` (e.g. the server log's tail) is added to that last failure.
+pub async fn agents_printed_each_job_once(db: &Db, log: &str, context: &str) -> BTreeMap<i64, usize> {
+    let starts = agent_starts(log);
+    let repeated: Vec<_> = starts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "printed twice by the agents: {repeated:?}");
+    for job in starts.keys() {
+        let state: String = sqlx::query("SELECT state FROM jobs WHERE id = $1")
+            .bind(job)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert!(
+            ["done", "failed", "requeued"].contains(&state.as_str()),
+            "job {job} printed but is {state}{context}"
+        );
+    }
+    starts
+}
+
 pub fn agent_starts(log: &str) -> BTreeMap<i64, usize> {
     let mut starts: BTreeMap<i64, usize> = BTreeMap::new();
     for line in log.lines().filter(|l| l.contains("job started")) {

@@ -27,6 +27,7 @@ pub mod orders;
 pub mod planning;
 pub mod printing;
 pub mod production;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
 

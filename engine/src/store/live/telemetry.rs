@@ -1,0 +1,232 @@
+//! Telemetry: agents' status reports, job progress, `hello` and the latest readings.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::domain::events::{Event, JobProgressEvent};
+use crate::domain::protocol::{AgentState, Temperatures};
+use crate::domain::types::{JobId, MaterialId, PrinterId, from_millis, to_millis};
+use crate::store::{StoreError, StoreResult, Tx, col, equipment, inventory};
+
+/// One status report of an agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    pub printer_id: PrinterId,
+    pub state: AgentState,
+    pub job: Option<JobId>,
+    pub progress_pct: Option<i64>,
+    pub temperatures: Temperatures,
+    pub seconds_left: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// The last reported status of a printer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Telemetry {
+    pub printer_id: PrinterId,
+    pub agent: String,
+    pub reported_state: String,
+    pub job_id: Option<JobId>,
+    pub progress_pct: Option<i64>,
+    pub nozzle_c: Option<f64>,
+    pub bed_c: Option<f64>,
+    pub seconds_left: Option<i64>,
+    pub last_seen_at: DateTime<Utc>,
+    /// What the agent's last `hello` said it can do.
+    pub capabilities: Vec<String>,
+    /// The material code the agent's last `hello` reported loaded (`None`: not reported).
+    pub loaded_material: Option<String>,
+}
+
+/// A temperature in tenths of a degree (stored as an integer); `None` for NaN/infinite or
+/// absurd values (outside ±10,000 °C), which are not stored.
+fn to_tenths(celsius: f64) -> Option<i64> {
+    let t = (celsius * 10.0).round();
+    (t.is_finite() && t.abs() <= 100_000.0).then_some(t as i64)
+}
+
+fn from_tenths(tenths: i64) -> f64 {
+    tenths as f64 / 10.0
+}
+
+fn state_name(s: AgentState) -> &'static str {
+    match s {
+        AgentState::Idle => "idle",
+        AgentState::Printing => "printing",
+        AgentState::Paused => "paused",
+        AgentState::NeedsBedClearing => "needs_bed_clearing",
+        AgentState::Error => "error",
+    }
+}
+
+/// Writes a batch of status reports (one transaction for many agents: the group commit):
+/// each printer's telemetry row is replaced, and the progress of the job it prints moves
+/// forward (never backwards; only a printing job on that printer is touched).
+pub async fn record_statuses(tx: &mut Tx, reports: &[StatusReport]) -> StoreResult<()> {
+    for r in reports {
+        let pct = r.progress_pct.map(|p| p.clamp(0, 100));
+        sqlx::query(
+            "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, \
+             seconds_left, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
+             job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_dc = excluded.nozzle_dc, \
+             bed_dc = excluded.bed_dc, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(r.printer_id.0)
+        .bind(state_name(r.state))
+        .bind(r.job.map(|j| j.0))
+        .bind(pct)
+        .bind(r.temperatures.nozzle_c.and_then(to_tenths))
+        .bind(r.temperatures.bed_c.and_then(to_tenths))
+        .bind(r.seconds_left)
+        .bind(to_millis(r.at))
+        .execute(&mut **tx)
+        .await?;
+        if let (Some(job), Some(pct)) = (r.job, pct) {
+            advance_progress(tx, r.at, r.printer_id, job, pct).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves a printing job's progress forward to `pct` (no-op when it is not printing on
+/// `printer` or already further). Returns whether it moved.
+pub async fn advance_progress(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    printer: PrinterId,
+    job: JobId,
+    pct: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET progress_pct = $1, updated_at = $2 \
+         WHERE id = $3 AND printer_id = $4 AND state = 'printing' AND progress_pct < $1",
+    )
+    .bind(pct.clamp(0, 100))
+    .bind(to_millis(now))
+    .bind(job.0)
+    .bind(printer.0)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let row = sqlx::query("SELECT order_id, progress_pct FROM jobs WHERE id = $1")
+        .bind(job.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let event = Event::JobProgress(JobProgressEvent {
+        job_id: job.0,
+        order_id: col(&row, "jobs", "order_id")?,
+        printer_id: printer.0,
+        progress_pct: col(&row, "jobs", "progress_pct")?,
+    });
+    crate::store::events::append(tx, now, &event).await?;
+    Ok(true)
+}
+
+/// What an agent's `hello` says about its printer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelloReport<'a> {
+    pub agent: &'a str,
+    pub state: AgentState,
+    pub capabilities: &'a [String],
+    pub loaded_material: Option<&'a str>,
+}
+
+/// Records what a printer's agent said in its `hello` (software, capabilities, loaded
+/// material) and that it was seen. When the reported material code names a material the
+/// printer can print, the printer's loaded material follows it (the agent reports what is on
+/// the printer). The printer's earlier job refusals are forgotten. Returns whether the plan
+/// should be redone (the loaded material changed or refusals were forgotten).
+pub async fn record_hello(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    printer: PrinterId,
+    hello: &HelloReport<'_>,
+) -> StoreResult<bool> {
+    let caps =
+        serde_json::to_string(hello.capabilities).map_err(|e| StoreError::corrupt("printer_telemetry", e))?;
+    sqlx::query(
+        "INSERT INTO printer_telemetry (printer_id, agent, reported_state, last_seen_at, capabilities, \
+         loaded_material) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (printer_id) DO UPDATE SET agent = excluded.agent, reported_state = excluded.reported_state, \
+         last_seen_at = excluded.last_seen_at, capabilities = excluded.capabilities, \
+         loaded_material = excluded.loaded_material",
+    )
+    .bind(printer.0)
+    .bind(hello.agent)
+    .bind(state_name(hello.state))
+    .bind(to_millis(now))
+    .bind(caps)
+    .bind(hello.loaded_material)
+    .execute(&mut **tx)
+    .await?;
+    // A (re)connecting agent starts afresh: whatever made it refuse jobs before (no G-code, a
+    // busy or unprepared printer) may be fixed now, so its earlier refusals no longer keep jobs
+    // off it (and a job every printer had refused is no longer held for that).
+    let forgotten = sqlx::query("DELETE FROM job_rejections WHERE printer_id = $1")
+        .bind(printer.0)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        > 0;
+    Ok(record_loaded_material(tx, printer, hello.loaded_material).await? || forgotten)
+}
+
+/// Follows the material an agent reports as loaded when it names one the printer can print;
+/// `true` when the printer's loaded material changed.
+async fn record_loaded_material(tx: &mut Tx, printer: PrinterId, loaded: Option<&str>) -> StoreResult<bool> {
+    let Some(code) = loaded else {
+        return Ok(false);
+    };
+    let row = sqlx::query("SELECT id, kind FROM materials WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let material = MaterialId(col(&row, "materials", "id")?);
+    let p = equipment::get_printer(&mut *tx, printer).await?;
+    let kind = inventory::get_material(&mut *tx, material).await?.kind;
+    if p.loaded_material_id == Some(material) || !p.supports(kind) {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE printers SET loaded_material_id = $1 WHERE id = $2")
+        .bind(material.0)
+        .bind(printer.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+/// The last reported status of a printer, if its agent ever reported.
+pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreResult<Option<Telemetry>> {
+    const T: &str = "printer_telemetry";
+    let row = sqlx::query(
+        "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, seconds_left, \
+         last_seen_at, capabilities, loaded_material FROM printer_telemetry WHERE printer_id = $1",
+    )
+    .bind(printer.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| {
+        Ok(Telemetry {
+            printer_id: PrinterId(col(&row, T, "printer_id")?),
+            agent: col(&row, T, "agent")?,
+            reported_state: col(&row, T, "reported_state")?,
+            job_id: col::<Option<i64>>(&row, T, "job_id")?.map(JobId),
+            progress_pct: col(&row, T, "progress_pct")?,
+            nozzle_c: col::<Option<i64>>(&row, T, "nozzle_dc")?.map(from_tenths),
+            bed_c: col::<Option<i64>>(&row, T, "bed_dc")?.map(from_tenths),
+            seconds_left: col(&row, T, "seconds_left")?,
+            last_seen_at: from_millis(col(&row, T, "last_seen_at")?),
+            capabilities: serde_json::from_str(&col::<String>(&row, T, "capabilities")?)
+                .map_err(|e| StoreError::corrupt(T, format!("capabilities: {e}")))?,
+            loaded_material: col(&row, T, "loaded_material")?,
+        })
+    })
+    .transpose()
+}
