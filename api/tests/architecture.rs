@@ -295,3 +295,52 @@ fn test_support_stays_out_of_normal_builds() {
         "the gantry binary is built with the engine's test support:\n{tree}"
     );
 }
+
+/// Every source file under `dir` (recursively) with its line count.
+fn line_counts(dir: &std::path::Path, out: &mut Vec<(String, usize)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !matches!(
+                name.as_str(),
+                "tests" | "node_modules" | "target" | "out" | ".next"
+            ) {
+                line_counts(&path, out);
+            }
+            continue;
+        }
+        let source = [".rs", ".ts", ".tsx", ".mjs"].iter().any(|e| name.ends_with(e));
+        // Tests and generated files are exempt.
+        let exempt = name == "tests.rs"
+            || name.ends_with(".test.ts")
+            || name.ends_with(".test.tsx")
+            || name == "generated.ts";
+        if source && !exempt {
+            let n = std::fs::read_to_string(&path).unwrap().lines().count();
+            out.push((path.display().to_string(), n));
+        }
+    }
+}
+
+/// A file past 800 lines is a module waiting to be split.
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut counts = Vec::new();
+    for dir in [
+        "engine",
+        "solver",
+        "actors",
+        "api/src",
+        "agent/src",
+        "benches/src",
+        "web/src",
+        "web/e2e",
+    ] {
+        line_counts(&root.join(dir), &mut counts);
+    }
+    assert!(counts.len() > 100, "the walk found the sources: {}", counts.len());
+    let long: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 800).collect();
+    assert!(long.is_empty(), "split these: {long:#?}");
+}
