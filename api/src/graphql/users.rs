@@ -305,7 +305,8 @@ impl UsersMutation {
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
-    /// token works once: presenting a used one again revokes the whole session.
+    /// token works once: presenting a used one again revokes the whole session. A session older
+    /// than its maximum age (counted from the login) cannot be refreshed: log in again.
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<AuthPayload> {
         let auth = ctx.data::<Auth>()?;
         let db = ctx.data::<Db>()?;
