@@ -488,7 +488,6 @@ impl EquipmentMutation {
         let w = equipment::generate_maintenance_windows(ctx.data::<Db>()?, now, end)
             .await
             .map_err(app_error)?;
-        if !w.is_empty() {}
         Ok(w.into_iter().map(Into::into).collect())
     }
 
