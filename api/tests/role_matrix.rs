@@ -262,6 +262,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         receiveSpool                       ok          -         ok          -          -          -          -        401
         refresh                            ok         ok         ok         ok         ok         ok         ok         ok
         refundOrder                        ok          -          -          -         ok          -         ok        401
+        releasePrinterJob                  ok         ok         ok          -          -          -          -        401
         releaseReservation                 ok          -         ok          -          -          -          -        401
         removeOrderLine                    ok          -          -          -         ok         ok         ok        401
         replanNow                          ok         ok          -          -          -          -          -        401
@@ -281,6 +282,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         startProduction                    ok         ok          -          -          -          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
         uploadModel                        ok          -          -          -         ok         ok         ok        401
+    "#] uploadModel                        ok          -          -          -         ok         ok         ok        401
     "#]].assert_eq(&table);
 });
 
