@@ -282,7 +282,6 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         startProduction                    ok         ok          -          -          -          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
         uploadModel                        ok          -          -          -         ok         ok         ok        401
-    "#] uploadModel                        ok          -          -          -         ok         ok         ok        401
     "#]].assert_eq(&table);
 });
 
