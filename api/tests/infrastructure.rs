@@ -1588,10 +1588,59 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
         .filter(|i| i.op == "ENV")
         .flat_map(|i| dockerfile_env(&i.args))
         .collect();
-    for var in ["GANTRY_LISTEN", "GANTRY_DATA_DIR"] {
+    for var in ["GANTRY_LISTEN", "GANTRY_DATA_DIR", "GANTRY_WEB_DIR"] {
         if !env.contains_key(var) {
             p.push(format!("{DOCKERFILE}: the runtime stage does not set {var}"));
         }
+    }
+    // The web app: a `web` stage (Node.js >= 20.9 for Next 16) installs from the lock file and
+    // builds the static export; the runtime copies it where GANTRY_WEB_DIR points.
+    let web_stage: Vec<&Instr> = froms
+        .windows(2)
+        .map(|w| &instrs[w[0]..w[1]])
+        .find(|st| {
+            let t = tokens(&st[0].args);
+            t.len() == 3 && t[1].eq_ignore_ascii_case("as") && t[2] == "web"
+        })
+        .map(|st| st.iter().collect())
+        .unwrap_or_default();
+    match web_stage.first().map(|i| tokens(&i.args)[0].to_string()) {
+        Some(image) => {
+            let major = image
+                .strip_prefix("node:")
+                .and_then(|v| v.split(['-', '.']).next())
+                .and_then(|v| v.parse::<u32>().ok());
+            if !major.is_some_and(|m| m >= 22) {
+                p.push(format!("{DOCKERFILE}: the web stage's image {image:?} is not node:22 or newer"));
+            }
+            let runs = |needle: &[&str]| {
+                web_stage
+                    .iter()
+                    .any(|i| i.op == "RUN" && tokens(&i.args).windows(needle.len()).any(|w| w == needle))
+            };
+            if !runs(&["npm", "ci"]) {
+                p.push(format!("{DOCKERFILE}: the web stage does not install with `npm ci` (the lock file)"));
+            }
+            if !runs(&["next", "build"]) {
+                p.push(format!("{DOCKERFILE}: the web stage does not run `next build`"));
+            }
+        }
+        None => p.push(format!("{DOCKERFILE}: no `web` stage builds the web app")),
+    }
+    let web_copy = runtime
+        .iter()
+        .filter(|i| i.op == "COPY" && i.args.starts_with("--from=web"))
+        .map(|i| tokens(&i.args).last().map(|d| d.to_string()).unwrap_or_default())
+        .next();
+    let mut env = env;
+    match (web_copy, env.get("GANTRY_WEB_DIR").cloned()) {
+        (Some(dest), Some(dir)) if dest.trim_end_matches('/') == dir.trim_end_matches('/') => {
+            // The folder exists in the image, not here: validate the rest with one that exists.
+            env.insert("GANTRY_WEB_DIR".into(), std::env::temp_dir().display().to_string());
+        }
+        (copied, dir) => p.push(format!(
+            "{DOCKERFILE}: the runtime copies the web export to {copied:?} but GANTRY_WEB_DIR is {dir:?}"
+        )),
     }
     if let Some(config) = check_api_env(infra, &env, DOCKERFILE, &mut p) {
         let port = config.server.listen.port();
@@ -1793,6 +1842,9 @@ fn the_checks_catch_typical_mistakes() {
         (dockerfile, "for crate in engine/protocol engine/domain engine/app engine solver actors api agent benches", "for crate in engine/protocol engine/domain engine/app engine solver api agent benches", "stub crates"),
         (dockerfile, "find engine solver actors api agent benches -type f -exec touch {} +;", "", "touched"),
         (dockerfile, "GANTRY_LISTEN=0.0.0.0:8080", "GANTRY_LISTEN=127.0.0.1:8080", "loopback"),
+        (dockerfile, "COPY --from=web /web/out /usr/share/gantry/web", "COPY --from=web /web/out /srv/web", "GANTRY_WEB_DIR is"),
+        (dockerfile, "RUN npm ci --no-audit --no-fund", "RUN npm install", "npm ci"),
+        (dockerfile, "FROM node:22-bookworm-slim AS web", "FROM node:18-bookworm-slim AS web", "node:22"),
         (dockerfile, "USER 10001:10001", "USER root", "non-root"),
         (dockerfile, "--release --locked -p gantry-api;", "--release -p gantry-api;", "--locked"),
         (DOCKERIGNORE, "\n.git\n", "\n", ".git"),

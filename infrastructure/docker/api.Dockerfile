@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 #
 # Gantry API server image: the `gantry` binary (package gantry-api) serving HTTP/GraphQL on
-# 0.0.0.0:8080. Build from the repository root (the context must be the whole workspace):
+# 0.0.0.0:8080, and the web app (web/: the planners' console and the customers' portal) as a
+# static export it serves at `/` (GANTRY_WEB_DIR; no Node.js at run time). Build from the
+# repository root (the context must be the whole workspace):
 #
 #   docker build -f infrastructure/docker/api.Dockerfile -t gantry/api .
 #
@@ -67,6 +69,17 @@ RUN set -eux; \
     install -s -m 0755 target/release/gantry /usr/local/bin/gantry; \
     gantry --version
 
+############################ web ############################
+# The Next.js static export (`output: 'export'` → web/out). The generated GraphQL types are
+# committed, so no codegen runs here. Next 16 needs Node.js >= 20.9.
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+ENV NEXT_TELEMETRY_DISABLED=1
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npx next build && test -f out/index.html
+
 ############################ runtime ############################
 FROM debian:bookworm-slim AS runtime
 
@@ -85,9 +98,11 @@ RUN groupadd --system --gid 10001 gantry \
     && chown gantry:gantry /var/lib/gantry
 
 COPY --from=builder /usr/local/bin/gantry /usr/local/bin/gantry
+COPY --from=web /web/out /usr/share/gantry/web
 
 ENV GANTRY_LISTEN=0.0.0.0:8080 \
-    GANTRY_DATA_DIR=/var/lib/gantry
+    GANTRY_DATA_DIR=/var/lib/gantry \
+    GANTRY_WEB_DIR=/usr/share/gantry/web
 WORKDIR /var/lib/gantry
 USER 10001:10001
 EXPOSE 8080
