@@ -11,9 +11,10 @@ use actix::prelude::*;
 use chrono::Utc;
 use gantry_app::agent;
 use gantry_app::planning::{self, Replanned};
+use gantry_engine::domain::events::Event;
 use gantry_engine::domain::live::{DebounceAction, Debouncer};
 use gantry_engine::domain::orders::{Order, OrderStatus};
-use gantry_engine::domain::production::Job;
+use gantry_engine::domain::production::{Job, JobState};
 use gantry_engine::domain::protocol::{JobAssignment, gcode_path};
 use gantry_engine::domain::types::{JobId, MaterialId, OrderId, PrinterId};
 use gantry_engine::store::StoreError;
@@ -193,6 +194,20 @@ impl Actor for Scheduler {
             async move {
                 loop {
                     match rx.recv().await {
+                        // A job back in the queue is no longer handed out (released by an
+                        // operator, or by maintenance): it leaves `in_flight`.
+                        Ok(e) if matches!(&e.event, Event::Job(j) if j.to == JobState::Queued) => {
+                            let Event::Job(j) = &e.event else { continue };
+                            match me.upgrade() {
+                                Some(a) => a.do_send(Requeued(JobId(j.job_id))),
+                                None => break,
+                            }
+                            if e.event.affects_plan()
+                                && let Some(a) = me.upgrade()
+                            {
+                                a.do_send(RequestReplan);
+                            }
+                        }
                         Ok(e) if !e.event.affects_plan() => {}
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                             match me.upgrade() {
@@ -368,6 +383,22 @@ impl Handler<JobStarted> for Scheduler {
 
     fn handle(&mut self, msg: JobStarted, _ctx: &mut Context<Self>) {
         self.in_flight.remove(&msg.job);
+    }
+}
+
+/// A job went back to the queue (committed): if it was handed out, it no longer is, and the plan
+/// may give it to another printer.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Requeued(JobId);
+
+impl Handler<Requeued> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: Requeued, ctx: &mut Context<Self>) {
+        if self.in_flight.remove(&msg.0).is_some() {
+            ctx.notify(RequestReplan);
+        }
     }
 }
 

@@ -278,6 +278,32 @@ farm_test!(plan_dispatch_print_and_order_ready, |db| {
     farm.stop().await;
 });
 
+farm_test!(
+    a_job_handed_to_a_printer_set_to_maintenance_goes_to_another,
+    |db| {
+        // Two printers, one plate: whichever is handed it goes into maintenance by hand (without
+        // ever starting it); the job must come back and go to the other printer.
+        let fx = testing::farm(db, Utc::now(), 2, 1000, 1).await.unwrap();
+        let bus = EventBus::new(4096);
+        let _relay = spawn_relay(db.clone(), bus.clone(), RELAY_POLL);
+        let farm = Farm::start(db.clone(), bus, cfg(2));
+        let mut a = Agent::connect(&farm, fx.printers[0], 1, AgentState::Idle, None, None).await;
+        let mut b = Agent::connect(&farm, fx.printers[1], 2, AgentState::Idle, None, None).await;
+        let (holder, handed, other) = tokio::select! {
+            j = a.assignment() => (fx.printers[0], j, &mut b),
+            j = b.assignment() => (fx.printers[1], j, &mut a),
+        };
+        let change = gantry_app::equipment::set_status(db, Utc::now(), holder, PrinterStatus::Maintenance)
+            .await
+            .unwrap();
+        assert_eq!(change.released.map(|j| j.id), Some(JobId(handed.job)));
+        farm.status_set(holder, PrinterStatus::Maintenance).await;
+        let again = other.assignment().await;
+        assert_eq!(again.job, handed.job);
+        farm.stop().await;
+    }
+);
+
 farm_test!(repeated_message_ids_are_counted_once, |db| {
     let fx = testing::farm(db, Utc::now(), 1, 1000, 2).await.unwrap();
     let farm = Farm::start(db.clone(), EventBus::default(), cfg(2));

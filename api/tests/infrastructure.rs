@@ -1610,8 +1610,10 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
                 .strip_prefix("node:")
                 .and_then(|v| v.split(['-', '.']).next())
                 .and_then(|v| v.parse::<u32>().ok());
-            if !major.is_some_and(|m| m >= 22) {
-                p.push(format!("{DOCKERFILE}: the web stage's image {image:?} is not node:22 or newer"));
+            if major.is_none_or(|m| m < 22) {
+                p.push(format!(
+                    "{DOCKERFILE}: the web stage's image {image:?} is not node:22 or newer"
+                ));
             }
             let runs = |needle: &[&str]| {
                 web_stage
@@ -1619,7 +1621,9 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
                     .any(|i| i.op == "RUN" && tokens(&i.args).windows(needle.len()).any(|w| w == needle))
             };
             if !runs(&["npm", "ci"]) {
-                p.push(format!("{DOCKERFILE}: the web stage does not install with `npm ci` (the lock file)"));
+                p.push(format!(
+                    "{DOCKERFILE}: the web stage does not install with `npm ci` (the lock file)"
+                ));
             }
             if !runs(&["next", "build"]) {
                 p.push(format!("{DOCKERFILE}: the web stage does not run `next build`"));
@@ -1636,7 +1640,10 @@ fn check_dockerfile(infra: &Infra) -> Vec<String> {
     match (web_copy, env.get("GANTRY_WEB_DIR").cloned()) {
         (Some(dest), Some(dir)) if dest.trim_end_matches('/') == dir.trim_end_matches('/') => {
             // The folder exists in the image, not here: validate the rest with one that exists.
-            env.insert("GANTRY_WEB_DIR".into(), std::env::temp_dir().display().to_string());
+            env.insert(
+                "GANTRY_WEB_DIR".into(),
+                std::env::temp_dir().display().to_string(),
+            );
         }
         (copied, dir) => p.push(format!(
             "{DOCKERFILE}: the runtime copies the web export to {copied:?} but GANTRY_WEB_DIR is {dir:?}"

@@ -1,16 +1,16 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { distinctMaterials, useCreateOrderFromQuoteMutation, useCreateQuoteMutation, useQuoteMaterialsQuery } from '@/lib/api/endpoints/quote';
+import { quotableMaterials, type QuoteMaterial, useCreateOrderFromQuoteMutation, useCreateQuoteMutation, useQuoteMaterialsQuery } from '@/lib/api/endpoints/quote';
 import { usePlaceOrderMutation } from '@/lib/api/endpoints/orders';
 import { asApiError } from '@/lib/api/errors';
-import type { CreateQuoteMutation, MaterialFieldsFragment } from '@/lib/graphql/generated';
+import type { CreateQuoteMutation } from '@/lib/graphql/generated';
 import { errorText, useFormat, useT } from '@/lib/i18n';
 import { Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { ApiErrorView } from './errors';
 
-type Row = { material: MaterialFieldsFragment } & (
+type Row = { material: QuoteMaterial } & (
   | { quote: CreateQuoteMutation['createQuote']; error?: undefined }
   | { quote?: undefined; error: unknown }
 );
@@ -32,7 +32,7 @@ export function QuotePrices({ modelId }: { modelId: string }) {
   const price = async () => {
     const q = Math.max(1, Number.parseInt(quantity, 10) || 1);
     setBusy(true);
-    const list = distinctMaterials(materials.data);
+    const list = quotableMaterials(materials.data);
     const got = await Promise.all(
       list.map(async (m): Promise<Row> => {
         const r = await createQuote({ input: { modelId, materialId: m.id, quantity: q } });

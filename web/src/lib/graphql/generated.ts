@@ -512,7 +512,7 @@ export type UploadModelMutation = { uploadModel: { id: string, fileName: string,
 export type QuoteMaterialsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QuoteMaterialsQuery = { products: { nodes: Array<{ id: string, defaultMaterial: { id: string, code: string, kind: MaterialKind, colour: string, diameterUm: number, densityMgCm3: number, lowStockGrams: number, pricePerKg: { minor: number, currency: string } } | null }> } };
+export type QuoteMaterialsQuery = { quoteMaterials: Array<{ id: string, code: string, kind: MaterialKind, colour: string, densityMgCm3: number, pricePerKg: { minor: number, currency: string } }> };
 
 export type CreateQuoteMutationVariables = Exact<{
   input: CreateQuoteInput;

@@ -23,12 +23,10 @@ export const quoteApi = api.injectEndpoints({
 export const { useUploadModelMutation, useQuoteMaterialsQuery, useCreateQuoteMutation, useCreateOrderFromQuoteMutation } =
   quoteApi;
 
-/** Distinct materials of the catalog's products, by code. */
-export function distinctMaterials(data: G.QuoteMaterialsQuery | undefined): G.MaterialFieldsFragment[] {
-  const seen = new Map<string, G.MaterialFieldsFragment>();
-  for (const p of data?.products.nodes ?? []) {
-    const m = p.defaultMaterial;
-    if (m && !seen.has(m.id)) seen.set(m.id, m);
-  }
-  return [...seen.values()].sort((a, b) => a.code.localeCompare(b.code));
+/** A material a quote may use. */
+export type QuoteMaterial = G.QuoteMaterialsQuery['quoteMaterials'][number];
+
+/** The materials a quote may use, by code. */
+export function quotableMaterials(data: G.QuoteMaterialsQuery | undefined): QuoteMaterial[] {
+  return [...(data?.quoteMaterials ?? [])].sort((a, b) => a.code.localeCompare(b.code));
 }
