@@ -21,6 +21,8 @@ export function PrinterAdmin({ id }: { id: string }) {
   const { data, error } = E.usePrinterDetailQuery({ id });
   const tokens = E.usePrinterTokensQuery({ printerId: id }, { skip: !tokensAllowed });
   const [setStatus, st] = E.useSetPrinterStatusMutation();
+  const [release, rl] = E.useReleasePrinterJobMutation();
+  const operate = can(s, 'production:operate') || can(s, 'production:plan');
   const [schedule, sm] = E.useScheduleMaintenanceMutation();
   const [complete, cm] = E.useCompleteMaintenanceMutation();
   const [cancelWindow, cw] = E.useCancelMaintenanceWindowMutation();
@@ -33,7 +35,7 @@ export function PrinterAdmin({ id }: { id: string }) {
   if (error) return <ApiErrorView error={error} />;
   if (!data) return <p className="muted">{t('common.loading')}</p>;
   const p = data.printer;
-  const mutationError = st.error ?? sm.error ?? cm.error ?? cw.error ?? mt.error ?? rv.error;
+  const mutationError = st.error ?? rl.error ?? sm.error ?? cm.error ?? cw.error ?? mt.error ?? rv.error;
   return (
     <div className="stack">
       <Card>
@@ -66,6 +68,14 @@ export function PrinterAdmin({ id }: { id: string }) {
             <Button size="sm" onClick={() => setStatus({ id, status })} disabled={st.isLoading}>
               {t('equipment.setStatus')}
             </Button>
+          </div>
+        )}
+        {operate && (
+          <div className="row" style={{ marginTop: 8 }}>
+            <Button size="sm" onClick={() => release({ printerId: id })} disabled={rl.isLoading} data-testid="release-job">
+              {t('equipment.releaseJob')}
+            </Button>
+            <span className="muted">{t('equipment.releaseJobHint')}</span>
           </div>
         )}
       </Card>

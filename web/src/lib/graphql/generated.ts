@@ -237,6 +237,13 @@ export type SetPrinterStatusMutationVariables = Exact<{
 
 export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
 
+export type ReleasePrinterJobMutationVariables = Exact<{
+  printerId: string | number;
+}>;
+
+
+export type ReleasePrinterJobMutation = { releasePrinterJob: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+
 export type ScheduleMaintenanceMutationVariables = Exact<{
   printerId: string | number;
   startsAt: string;

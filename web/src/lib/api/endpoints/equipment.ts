@@ -22,6 +22,10 @@ export const equipmentApi = api.injectEndpoints({
       query: (v) => req(D.SetPrinterStatusDocument, v),
       invalidatesTags: [...eq],
     }),
+    releasePrinterJob: b.mutation<G.ReleasePrinterJobMutation, G.ReleasePrinterJobMutationVariables>({
+      query: (v) => req(D.ReleasePrinterJobDocument, v),
+      invalidatesTags: [...eq, 'Job', 'Plan'],
+    }),
     scheduleMaintenance: b.mutation<G.ScheduleMaintenanceMutation, G.ScheduleMaintenanceMutationVariables>({
       query: (v) => req(D.ScheduleMaintenanceDocument, v),
       invalidatesTags: [...eq],
@@ -50,6 +54,7 @@ export const {
   usePrinterTokensQuery,
   useCreatePrinterMutation,
   useSetPrinterStatusMutation,
+  useReleasePrinterJobMutation,
   useScheduleMaintenanceMutation,
   useCompleteMaintenanceMutation,
   useCancelMaintenanceWindowMutation,
