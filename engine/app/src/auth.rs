@@ -22,7 +22,7 @@ use gantry_engine::error::{DomainError, ErrorKind};
 use gantry_engine::store::auth::{self as st, RefreshOutcome};
 use gantry_engine::store::{StoreError, equipment, users};
 
-use crate::{AppError, AppResult, Db, commit};
+use crate::{AppError, AppResult, Db, commit, conn};
 
 /// New secrets: random tokens and password hashes.
 pub trait Secrets: Sync {
@@ -94,7 +94,7 @@ pub async fn login(
     let mut tx = db.begin().await?;
     let attempt = st::record_login_attempt(&mut tx, now, &email_key, address, false).await?;
     commit(tx).await?;
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let failures = st::login_failures(&mut c, now, keys.policy(), &email_key, address, Some(attempt)).await?;
     if let Err(e) = keys.policy().check(now, &failures) {
         drop(c);
@@ -195,7 +195,7 @@ pub async fn change_password(
     new_password: String,
 ) -> AppResult<()> {
     check_password(&new_password).map_err(refused)?;
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let account = users::get_user(&mut c, user).await?;
     let creds = users::credentials_by_email(&mut c, &account.email).await?;
     drop(c);
@@ -215,7 +215,7 @@ pub async fn change_password(
 
 /// The API tokens of `user` (never their secrets).
 pub async fn api_tokens(db: &Db, user: UserId) -> AppResult<Vec<ApiToken>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(st::list_api_tokens(&mut c, Some(user)).await?)
 }
 
@@ -261,7 +261,7 @@ pub async fn revoke_api_token(
 
 /// Printer tokens, of one printer or of all (never their secrets).
 pub async fn printer_tokens(db: &Db, printer: Option<PrinterId>) -> AppResult<Vec<PrinterToken>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(st::list_printer_tokens(&mut c, printer).await?)
 }
 
@@ -341,7 +341,7 @@ pub async fn mint_printer_tokens(
 /// (`AUTH_TOKEN_*`), the account active (`AUTH_ACCOUNT_INACTIVE`). Its use is recorded (at
 /// most once a minute); the token returned carries that.
 pub async fn api_token_account(db: &Db, now: DateTime<Utc>, secret: &str) -> AppResult<(User, ApiToken)> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let mut t = st::api_token_by_secret(&mut c, secret).await?;
     let user = users::get_user(&mut c, t.user_id).await?;
     if !user.active {
@@ -375,7 +375,7 @@ pub async fn touch_api_token(
 /// exist (else `AUTH_TOKEN_INVALID`) and be active, and its session must not be revoked
 /// (`AUTH_TOKEN_REVOKED`, e.g. after a logout).
 pub async fn session_account(db: &Db, user: UserId, session: &str) -> AppResult<User> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let user = match users::get_user(&mut c, user).await {
         Ok(u) => u,
         Err(StoreError::NotFound { .. }) => return Err(refused(AuthError::TokenInvalid)),

@@ -13,7 +13,7 @@ use gantry_engine::domain::types::{CategoryId, CustomerId, ProductId};
 use gantry_engine::error::ErrorKind;
 use gantry_engine::store::catalog;
 
-use crate::{AppError, AppResult, Caller, Db, Sees, commit};
+use crate::{AppError, AppResult, Caller, Db, Sees, commit, conn};
 
 /// Products by id, of one category and/or by active flag; callers who do not see inactive
 /// products get only active ones whatever `active` says.
@@ -27,13 +27,13 @@ pub async fn products(
         category_id,
         active: if sees_inactive { active } else { Some(true) },
     };
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(catalog::list_products(&mut c, &filter).await?)
 }
 
 /// One product; an inactive one is `NOT_FOUND` unless `sees_inactive`.
 pub async fn product(db: &Db, id: ProductId, sees_inactive: bool) -> AppResult<Product> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let p = catalog::get_product(&mut c, id).await?;
     if !p.active && !sees_inactive {
         return Err(AppError::not_found("product", id.0));
@@ -43,25 +43,25 @@ pub async fn product(db: &Db, id: ProductId, sees_inactive: bool) -> AppResult<P
 
 /// All categories, flat, by id.
 pub async fn categories(db: &Db) -> AppResult<Vec<Category>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(catalog::list_categories(&mut c).await?)
 }
 
 /// The category tree (roots with their children).
 pub async fn category_tree(db: &Db) -> AppResult<Vec<CategoryNode>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(catalog::category_tree(&mut c).await?)
 }
 
 /// The reviews of a product.
 pub async fn reviews(db: &Db, product: ProductId) -> AppResult<Vec<Review>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(catalog::list_reviews(&mut c, product).await?)
 }
 
 /// Number of reviews and average stars of a product.
 pub async fn rating(db: &Db, product: ProductId) -> AppResult<RatingSummary> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(catalog::rating_summary(&mut c, product).await?)
 }
 

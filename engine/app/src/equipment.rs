@@ -13,30 +13,30 @@ use gantry_engine::store::live::Telemetry;
 use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::{Tx, equipment, handover, inventory, live, production};
 
-use crate::{AppError, AppResult, Caller, Db, commit};
+use crate::{AppError, AppResult, Caller, Db, commit, conn};
 
 /// Every printer of the farm.
 pub async fn printers(db: &Db) -> AppResult<Vec<Printer>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(equipment::list_printers(&mut c).await?)
 }
 
 /// One printer.
 pub async fn printer(db: &Db, id: PrinterId) -> AppResult<Printer> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(equipment::get_printer(&mut c, id).await?)
 }
 
 /// What the printer's agent last said (its `hello` and latest status); `None` when no agent
 /// ever connected for it.
 pub async fn agent_telemetry(db: &Db, id: PrinterId) -> AppResult<Option<Telemetry>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(live::telemetry(&mut c, id).await?)
 }
 
 /// The maintenance plans of a printer.
 pub async fn maintenance_plans(db: &Db, printer: PrinterId) -> AppResult<Vec<MaintenancePlan>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(equipment::list_plans(&mut c, printer).await?)
 }
 
@@ -47,13 +47,13 @@ pub async fn maintenance_windows(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<MaintenanceWindow>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(equipment::list_windows(&mut c, printer, from, to).await?)
 }
 
 /// The maintenance performed on a printer.
 pub async fn maintenance_log(db: &Db, printer: PrinterId) -> AppResult<Vec<MaintenanceLogEntry>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(equipment::maintenance_log(&mut c, printer).await?)
 }
 

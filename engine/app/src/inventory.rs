@@ -8,35 +8,35 @@ use gantry_engine::domain::inventory::{
 use gantry_engine::domain::types::{MaterialId, SpoolId};
 use gantry_engine::store::inventory;
 
-use crate::{AppResult, Db, commit};
+use crate::{AppResult, Db, commit, conn};
 
 /// Every material.
 pub async fn materials(db: &Db) -> AppResult<Vec<Material>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::list_materials(&mut c).await?)
 }
 
 /// One material.
 pub async fn material(db: &Db, id: MaterialId) -> AppResult<Material> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::get_material(&mut c, id).await?)
 }
 
 /// On hand, reserved and available grams of every material.
 pub async fn stock_levels(db: &Db) -> AppResult<Vec<StockLevel>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::stock_summary(&mut c).await?)
 }
 
 /// Materials at or below their low-stock threshold.
 pub async fn low_stock(db: &Db) -> AppResult<Vec<StockLevel>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::low_stock(&mut c).await?)
 }
 
 /// The spools of a material.
 pub async fn spools(db: &Db, material: MaterialId) -> AppResult<Vec<Spool>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::list_spools(&mut c, material).await?)
 }
 
@@ -46,7 +46,7 @@ pub async fn movements(
     material: Option<MaterialId>,
     kind: Option<MovementKind>,
 ) -> AppResult<Vec<StockMovement>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let mut all = inventory::list_movements(&mut c, material).await?;
     if let Some(k) = kind {
         all.retain(|m| m.kind == k);
@@ -56,13 +56,13 @@ pub async fn movements(
 
 /// Every reservation of a job key.
 pub async fn reservations_for_job(db: &Db, job_key: &str) -> AppResult<Vec<Reservation>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::reservations_for_job(&mut c, job_key).await?)
 }
 
 /// The held reservations of a material.
 pub async fn held_reservations(db: &Db, material: MaterialId) -> AppResult<Vec<Reservation>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(inventory::held_reservations(&mut c, material).await?)
 }
 

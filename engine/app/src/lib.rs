@@ -12,17 +12,6 @@
 //! result; `api/tests/architecture.rs` checks they do not name the store, the solver, the
 //! slicer or object storage themselves.
 
-/// A pooled connection for reads (`let mut c = conn!(db);`), in a function returning
-/// [`AppResult`]. Reads take no write lock (on SQLite [`Db::begin`] does).
-macro_rules! conn {
-    ($db:expr) => {
-        $db.pool()
-            .acquire()
-            .await
-            .map_err(gantry_engine::store::StoreError::from)?
-    };
-}
-
 pub mod agent;
 pub mod auth;
 pub mod batch;
@@ -88,7 +77,8 @@ impl Caller {
     }
 }
 
-/// A pooled connection for a read.
+/// A pooled connection for reads (`let mut c = conn(db).await?;`). Reads take no write lock
+/// (on SQLite [`Db::begin`] does).
 pub(crate) async fn conn(db: &Db) -> AppResult<gantry_engine::store::PoolConn> {
     Ok(db
         .pool()
@@ -103,9 +93,7 @@ macro_rules! in_tx {
     ($db:expr, $tx:ident => $body:expr) => {{
         let mut $tx = $db.begin().await?;
         let out = $body;
-        $tx.commit()
-            .await
-            .map_err(gantry_engine::store::StoreError::from)?;
+        $crate::commit($tx).await?;
         Ok(out)
     }};
 }

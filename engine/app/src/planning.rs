@@ -30,7 +30,7 @@ use gantry_engine::store::{Db, StoreError, inventory, planning};
 use gantry_solver::{Method, SolveOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::{AppError, AppResult};
+use crate::{AppError, AppResult, conn};
 
 /// A solved plan with what it was computed from.
 #[derive(Debug, Clone)]
@@ -283,7 +283,7 @@ pub async fn compute(
     in_flight: &BTreeMap<JobId, PrinterId>,
     time_limit: f64,
 ) -> AppResult<SolvedPlan> {
-    let mut conn = db.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = conn(db).await?;
     let mut input = planning::planning_input(&mut conn, now).await?;
     // Jobs in flight: treated like printing jobs on their printer from now.
     let (pinned, rest): (Vec<Job>, Vec<Job>) = input
@@ -381,7 +381,7 @@ pub async fn replan(
     let in_flight = match in_flight {
         Some(f) => f,
         None => {
-            let mut conn = db.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = conn(db).await?;
             stored = live::handovers(&mut conn).await?;
             &stored
         }
@@ -392,7 +392,7 @@ pub async fn replan(
 
 /// The newest persisted plan (`None` before the first).
 pub async fn current(db: &Db) -> AppResult<Option<PlanView>> {
-    let mut conn = db.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = conn(db).await?;
     let Some(record) = planning::latest_plan(&mut conn).await? else {
         return Ok(None);
     };
@@ -405,7 +405,7 @@ pub async fn current(db: &Db) -> AppResult<Option<PlanView>> {
 /// Solves the farm as it is now, exactly as a re-plan would, and writes nothing.
 pub async fn what_if(db: &Db, time_limit: f64) -> AppResult<PlanView> {
     let now = gantry_engine::store::now();
-    let mut conn = db.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = conn(db).await?;
     let in_flight = live::handovers(&mut conn).await?;
     drop(conn);
     Ok(compute(db, now, &in_flight, time_limit).await?.view(0))
@@ -421,7 +421,7 @@ pub async fn earliest_delivery(
     chosen: &[Candidate],
     material: &Material,
 ) -> AppResult<Result<DateTime<Utc>, String>> {
-    let mut conn = db.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = conn(db).await?;
     let input = planning::planning_input(&mut conn, now).await?;
     drop(conn);
     let mut problem = build_problem(now, &input);

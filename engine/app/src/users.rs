@@ -9,17 +9,17 @@ use gantry_engine::error::{DomainError, ErrorKind};
 use gantry_engine::store::{auth as st, users};
 
 use crate::auth::Secrets;
-use crate::{AppError, AppResult, Db, commit};
+use crate::{AppError, AppResult, Db, commit, conn};
 
 /// One account.
 pub async fn user(db: &Db, id: UserId) -> AppResult<User> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(users::get_user(&mut c, id).await?)
 }
 
 /// Every account.
 pub async fn users(db: &Db) -> AppResult<Vec<User>> {
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     Ok(users::list_users(&mut c).await?)
 }
 
@@ -72,7 +72,7 @@ pub async fn set_password(
     password: String,
 ) -> AppResult<User> {
     check_password(&password).map_err(DomainError::Auth)?;
-    let mut c = conn!(db);
+    let mut c = conn(db).await?;
     let user = users::user_by_email(&mut c, email).await?.ok_or_else(|| {
         AppError::refused(
             ErrorKind::NotFound,
