@@ -1277,3 +1277,80 @@ app_test!(http_idempotency_key_header, |app| {
     assert_eq!(code(&anon).0, "UNAUTHENTICATED");
     assert!(anon["data"].is_null());
 });
+
+const PRIORITY: &str =
+    "mutation($id: ID!, $p: Int!) { setJobPriority(id: $id, priority: $p) { id priority state } }";
+
+gantry_engine::db_test!(job_priority_changes_with_an_event, |db| {
+    let schema = setup(db).await;
+    let me = as_role(db, Role::Customer).await;
+    let sales = as_role(db, Role::Sales).await;
+    let planner = as_role(db, Role::Planner).await;
+    let operator = as_role(db, Role::Operator).await;
+    let p = a_product(&schema, &me).await;
+    let id = ok(&schema, &me, CREATE, json!({"p": p})).await["createOrder"]["id"].clone();
+    ok(
+        &schema,
+        &me,
+        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    ok(
+        &schema,
+        &sales,
+        "mutation($id: ID!) { payOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    let jobs = ok(
+        &schema,
+        &planner,
+        "mutation($id: ID!) { startProduction(orderId: $id) { id state priority } }",
+        json!({"id": id}),
+    )
+    .await["startProduction"]
+        .clone();
+    let job = jobs[0]["id"].clone();
+    let was = jobs[0]["priority"].as_i64().unwrap();
+    let before = rows(db, "events").await;
+
+    let d = ok(&schema, &planner, PRIORITY, json!({"id": job, "p": was + 50})).await;
+    assert_eq!(d["setJobPriority"]["priority"], was + 50);
+    let mut c = db.pool().acquire().await.unwrap();
+    let got = events::after(&mut c, 0, 10_000).await.unwrap();
+    let last = got.last().unwrap();
+    assert_eq!(last.type_name, "job.priority_changed");
+    let event = Event::parse(&last.type_name, &last.payload).unwrap();
+    match &event {
+        Event::JobPriority(e) => {
+            assert_eq!((e.from_priority, e.to_priority), (was, was + 50));
+            assert_eq!(e.by_user_id, Some(planner.user_id.0));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(event.affects_plan(), "the scheduler re-plans after it");
+    assert_eq!(rows(db, "events").await, before + 1);
+    // The same priority again: nothing changes, no event.
+    ok(&schema, &planner, PRIORITY, json!({"id": job, "p": was + 50})).await;
+    assert_eq!(rows(db, "events").await, before + 1);
+
+    // Refusals write nothing.
+    let r = exec(&schema, &planner, PRIORITY, json!({"id": job, "p": 1001})).await;
+    assert_eq!(code(&r), ("VALIDATION", "JOB_PRIORITY_INVALID"));
+    let r = exec(&schema, &operator, PRIORITY, json!({"id": job, "p": 1})).await;
+    assert_eq!(code(&r).0, "FORBIDDEN");
+    let r = exec(&schema, &me, PRIORITY, json!({"id": job, "p": 1})).await;
+    assert_eq!(code(&r).0, "FORBIDDEN");
+    ok(
+        &schema,
+        &planner,
+        "mutation($id: ID!) { cancelJob(id: $id, note: \"x\") { state } }",
+        json!({"id": job}),
+    )
+    .await;
+    let after_cancel = rows(db, "events").await;
+    let r = exec(&schema, &planner, PRIORITY, json!({"id": job, "p": 0})).await;
+    assert_eq!(code(&r), ("CONFLICT", "JOB_NOT_WAITING"));
+    assert_eq!(rows(db, "events").await, after_cancel);
+});

@@ -712,3 +712,98 @@ printing_test!(
         assert!(ok(&unset, "setProductModel")["modelId"].is_null());
     }
 );
+
+const QUOTES: &str = "mutation($i: CreateQuotesInput!) { createQuotes(input: $i) { materialId reason message \
+    quote { id materialId quantity total { minor currency } earliestDelivery } } }";
+
+printing_test!(
+    several_materials_are_priced_in_one_request,
+    [("GANTRY_SLICER", "off")],
+    |app, _dir| {
+        let pla = farm(&app.db.db).await;
+        // PETG is in stock but no printer of the farm prints it.
+        let row = sqlx::query(
+            "INSERT INTO materials (code, kind, colour, diameter_um, density_mg_cm3, price_per_kg_minor, currency, created_at) \
+             VALUES ('PETG-W', 'PETG', 'white', 1750, 1270, 3000, 'EUR', 0) RETURNING id",
+        )
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap();
+        let petg: i64 = col(&row, "materials", "id").unwrap();
+        let token = app.login_new(Role::Customer, "ann@example.test").await;
+        let (_, v) = upload(app, &token, "cube_20mm.stl", fixture("cube_20mm.stl")).await;
+        let model = ok(&v, "uploadModel")["id"].clone();
+        let ask = |ids: Vec<String>| {
+            let (model, token) = (model.clone(), token.clone());
+            async move {
+                app.graphql_as(
+                    &token,
+                    QUOTES,
+                    json!({"i": {"modelId": model, "materialIds": ids, "quantity": 4}}),
+                )
+                .await
+            }
+        };
+
+        let v = ask(vec![
+            pla.to_string(),
+            petg.to_string(),
+            pla.to_string(),
+            "999999".into(),
+        ])
+        .await;
+        let opts = ok(&v, "createQuotes").as_array().unwrap().clone();
+        assert_eq!(opts.len(), 3, "one option per distinct material: {v}");
+        assert_eq!(opts[0]["materialId"], pla.to_string());
+        assert!(opts[0]["reason"].is_null(), "{v}");
+        assert_eq!(opts[0]["quote"]["quantity"], 4);
+        assert!(opts[0]["quote"]["total"]["minor"].as_i64().unwrap() > 0, "{v}");
+        assert_eq!(opts[0]["quote"]["total"]["currency"], "EUR");
+        assert_eq!(opts[1]["materialId"], petg.to_string());
+        assert!(opts[1]["quote"].is_null(), "{v}");
+        assert_eq!(opts[1]["reason"], "QUOTE_NO_PRINTER_FITS");
+        assert!(opts[1]["message"].as_str().unwrap().contains("PETG"), "{v}");
+        assert_eq!(opts[2]["reason"], "NOT_FOUND", "an unknown material: {v}");
+        // The priced option is a stored quote like createQuote's; refused ones store nothing.
+        assert_eq!(count_rows(&app.db.db, "quotes").await.unwrap(), 1);
+        let stored = app
+            .graphql_as(
+                &token,
+                "query($id: ID!) { quote(id: $id) { id total { minor } } }",
+                json!({"id": opts[0]["quote"]["id"]}),
+            )
+            .await;
+        assert_eq!(
+            ok(&stored, "quote")["total"],
+            json!({"minor": opts[0]["quote"]["total"]["minor"]})
+        );
+
+        // No list: every material quotes may use (PLA only: nothing prints PETG).
+        let v = ask(vec![]).await;
+        let opts = ok(&v, "createQuotes").as_array().unwrap().clone();
+        assert_eq!(opts.len(), 1, "{v}");
+        assert_eq!(opts[0]["materialId"], pla.to_string());
+
+        // Whole-request refusals write nothing.
+        let v = ask((0..21).map(|i| (i + 1).to_string()).collect()).await;
+        assert_eq!(reason(&v), "QUOTE_TOO_MANY_MATERIALS");
+        let v = app
+            .graphql_as(
+                &token,
+                QUOTES,
+                json!({"i": {"modelId": model, "materialIds": [pla.to_string()], "quantity": 0}}),
+            )
+            .await;
+        assert_eq!(reason(&v), "QUOTE_INVALID_QUANTITY");
+        let other = app.login_new(Role::Customer, "bob@example.test").await;
+        let v = app
+            .graphql_as(
+                &other,
+                QUOTES,
+                json!({"i": {"modelId": model, "materialIds": [], "quantity": 1}}),
+            )
+            .await;
+        assert!(!v["errors"].is_null(), "another customer's model: {v}");
+        assert_eq!(count_rows(&app.db.db, "quotes").await.unwrap(), 2);
+    }
+);

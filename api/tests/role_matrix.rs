@@ -245,6 +245,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createPrinterToken                 ok         ok          -          -          -          -          -        401
         createProduct                      ok          -          -          -         ok          -          -        401
         createQuote                        ok          -          -          -         ok         ok         ok        401
+        createQuotes                       ok          -          -          -         ok         ok         ok        401
         createUser                         ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
@@ -275,9 +276,11 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
+        setJobPriority                     ok         ok          -          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
         shipOrder                          ok          -         ok          -         ok          -         ok        401
+        signUp                             ok         ok         ok         ok         ok         ok         ok         ok
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401

@@ -47,9 +47,33 @@ test('sign-in refuses a wrong password with a translated message, in English and
   await page.context().close();
 });
 
-test('a customer uploads an STL, sees the 3D preview, checks and prices, and orders', async (b) => {
+test('a new customer signs up (a taken e-mail is refused with a translated reason)', async (b) => {
   const page = await newPage(b);
-  await login(page, CUSTOMER, { expectPath: '/portal/' });
+  await page.goto(`${BASE}/login/`);
+  await page.getByRole('link', { name: 'Create one' }).click();
+  await page.waitForURL((u) => u.pathname === '/signup/');
+  const fill = async (email) => {
+    await page.fill('#name', 'Мария Петрова');
+    await page.fill('#email', email);
+    await page.fill('#password', 'a long enough secret');
+    await page.click('button[type=submit]');
+  };
+  await fill(CUSTOMER);
+  const err = page.getByTestId('error-text');
+  await err.waitFor();
+  assert((await err.getAttribute('data-reason')) === 'USER_EMAIL_TAKEN', 'a taken e-mail is refused');
+  assert((await err.textContent()).includes('already exists'), 'translated');
+  const email = `maria.${Date.now()}@example.com`;
+  await fill(email);
+  await page.waitForURL((u) => u.pathname === '/portal/', { timeout: 15_000 });
+  shared.customer = { email, password: 'a long enough secret' };
+  await page.context().close();
+});
+
+test('the new customer uploads an STL, sees the 3D preview, checks and prices, and orders', async (b) => {
+  assert(shared.customer, 'a customer from the sign-up test');
+  const page = await newPage(b);
+  await login(page, shared.customer.email, { password: shared.customer.password, expectPath: '/portal/' });
   const stl = writeArtifact('cube.stl', cubeStl(20));
   await page.getByTestId('model-input').setInputFiles(stl);
   await waitFor(async () => (await page.getByTestId('model-viewer').getAttribute('data-state')) !== 'loading', 'preview');
@@ -128,7 +152,7 @@ test('staff take the order through payment (the customer sees it live) and produ
   assert(shared.orderId, 'an order from the customer test');
   // The customer watches the order: its status must change live (orderStatus subscription).
   const customer = await newPage(b);
-  await login(customer, CUSTOMER);
+  await login(customer, shared.customer.email, { password: shared.customer.password });
   await customer.goto(`${BASE}/portal/order/?id=${shared.orderId}`);
   await customer.getByTestId('order-status').waitFor();
   await customer.evaluate(() => {
@@ -159,6 +183,12 @@ test('staff take the order through payment (the customer sees it live) and produ
     `jobs of order ${shared.orderId} on the schedule`,
     30_000,
   );
+  // What-if: a fresh solve beside the current plan, committing nothing.
+  await page.getByTestId('what-if').click();
+  const scheduled = page.getByTestId('what-if-scheduled');
+  await scheduled.waitFor({ timeout: 30_000 });
+  const cells = await scheduled.locator('td').allTextContents();
+  assert(cells.length === 2 && Number(cells[1]) >= 1, `what-if scheduled jobs: ${cells}`);
   await screenshot(page, 'console-schedule-1440');
   await page.context().close();
 });
@@ -256,7 +286,7 @@ test('an ended session sends the user to sign in and back', async (b) => {
 
 const PAGES = {
   [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
-  [CUSTOMER]: ['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/'],
+  [CUSTOMER]: ['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/', '/signup/'],
   [ADMIN]: ['/console/users/'],
 };
 

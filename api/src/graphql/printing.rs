@@ -23,6 +23,7 @@ use gantry_engine::domain::printing::{
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, ModelFileId, ProductId};
 use gantry_engine::domain::users::Permission;
+use gantry_engine::error::Coded;
 
 use super::app_error;
 use super::catalog::ProductNode;
@@ -362,6 +363,40 @@ pub struct CreateQuoteInput {
     pub options: Vec<PostProcessingGql>,
 }
 
+/// Input of `createQuotes`.
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateQuotesInput {
+    pub model_id: ID,
+    /// At most 20; empty: every material quotes may use (`quoteMaterials`).
+    #[graphql(default)]
+    pub material_ids: Vec<ID>,
+    pub quantity: i64,
+    #[graphql(default)]
+    pub options: Vec<PostProcessingGql>,
+}
+
+/// The price of a model in one material: its quote, or why it cannot be made in it.
+pub struct QuoteOptionNode(app::QuoteOption);
+
+#[Object(name = "QuoteOption")]
+impl QuoteOptionNode {
+    async fn material_id(&self) -> ID {
+        ID(self.0.material_id.0.to_string())
+    }
+    /// The stored quote; null when the model cannot be made in this material.
+    async fn quote(&self) -> Option<QuoteNode> {
+        self.0.outcome.as_ref().ok().map(|q| QuoteNode(q.clone()))
+    }
+    /// Why there is no quote (an error code such as `QUOTE_NO_PRINTER_FITS`); null with a quote.
+    async fn reason(&self) -> Option<&'static str> {
+        self.0.outcome.as_ref().err().map(Coded::code)
+    }
+    /// The reason in words (English), for logs and integrators.
+    async fn message(&self) -> Option<String> {
+        self.0.outcome.as_ref().err().map(ToString::to_string)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Roots
 
@@ -502,6 +537,36 @@ impl PrintingMutation {
             .await
             .map_err(app_error)?;
         Ok(QuoteNode(q))
+    }
+
+    /// Prices a model in several materials in one request (`createQuote` per material, each
+    /// stored): one option per distinct material, with its quote or the reason it cannot be
+    /// made in it. The model, the quantity and the number of materials (at most 20,
+    /// `QUOTE_TOO_MANY_MATERIALS`) are checked for the whole request.
+    #[graphql(guard = "AnyPermissionGuard(QUOTE)")]
+    async fn create_quotes(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateQuotesInput,
+    ) -> async_graphql::Result<Vec<QuoteOptionNode>> {
+        let materials = input
+            .material_ids
+            .iter()
+            .map(|m| id_arg(m, "material").map(MaterialId))
+            .collect::<async_graphql::Result<Vec<_>>>()?;
+        let options: Vec<_> = input.options.iter().map(|o| (*o).into()).collect();
+        let got = app::create_quotes(
+            ctx.data::<Db>()?,
+            &caller(ctx)?,
+            ModelFileId(id_arg(&input.model_id, "model")?),
+            &materials,
+            input.quantity,
+            &options,
+            now(),
+        )
+        .await
+        .map_err(app_error)?;
+        Ok(got.into_iter().map(QuoteOptionNode).collect())
     }
 
     /// Creates a draft order from a quote at the quoted price. A quote converts once

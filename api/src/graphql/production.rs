@@ -18,7 +18,7 @@ use super::app_error;
 use super::connection::{Conn, IdOrder, PageArgs, Ts, id_arg, invalid, mirror_enum, ts};
 use super::equipment::PrinterNode;
 use super::loaders::{count, loaders};
-use super::principal::PermissionGuard;
+use super::principal::{PermissionGuard, caller};
 
 mirror_enum!(
     /// State of a print job.
@@ -405,6 +405,22 @@ impl ProductionMutation {
     async fn requeue_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
         let j = production::requeue_job(ctx.data::<Db>()?, now(), id)
+            .await
+            .map_err(app_error)?;
+        Ok(JobNode(j))
+    }
+
+    /// Changes a waiting (queued or scheduled) job's priority, -1000 to 1000 (higher first);
+    /// the scheduler re-plans. A printing or finished job is `JOB_NOT_WAITING`.
+    #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
+    async fn set_job_priority(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        priority: i64,
+    ) -> async_graphql::Result<JobNode> {
+        let id = JobId(id_arg(&id, "job")?);
+        let j = production::set_job_priority(ctx.data::<Db>()?, &caller(ctx)?, now(), id, priority)
             .await
             .map_err(app_error)?;
         Ok(JobNode(j))

@@ -6,8 +6,9 @@
 //! rate-limited per account and per client address (`RATE_LIMITED`); a wrong e-mail and a wrong
 //! password give the same `UNAUTHENTICATED` error.
 //!
-//! There is deliberately no self-registration: accounts are created by an administrator
-//! (`createUser`), since an open sign-up would need e-mail verification first.
+//! Customers register themselves with `signUp` (a customer record and a customer account,
+//! rate-limited per client address); every other account is created by an administrator
+//! (`createUser`). E-mail addresses are not verified (see the README's limitations).
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -194,6 +195,17 @@ pub struct CreateUserInput {
     pub password: Option<String>,
 }
 
+/// Input of `signUp`.
+#[derive(InputObject, Debug, Clone)]
+pub struct SignUpInput {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// Your name, as it appears on orders.
+    pub name: String,
+    pub company: Option<String>,
+}
+
 #[derive(Default)]
 pub struct UsersQuery;
 
@@ -297,6 +309,31 @@ impl UsersMutation {
             gantry_app::now(),
             &email,
             password,
+            &address,
+        )
+        .await
+        .map_err(app_error)?;
+        Ok(session.into())
+    }
+
+    /// Registers a customer (a customer record and a customer account) and logs in. At most 5
+    /// attempts per client address within an hour (`AUTH_RATE_LIMITED`); a taken e-mail is
+    /// `USER_EMAIL_TAKEN`, a short password `AUTH_WEAK_PASSWORD`; nothing is written then.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> async_graphql::Result<AuthPayload> {
+        let address = ctx
+            .data_opt::<ClientAddr>()
+            .map(|a| a.0.clone())
+            .unwrap_or_else(|| "unknown".into());
+        let session = app_auth::sign_up(
+            ctx.data::<Db>()?,
+            ctx.data::<Auth>()?,
+            gantry_app::now(),
+            app_auth::SignUp {
+                email: input.email,
+                password: input.password,
+                name: input.name,
+                company: input.company,
+            },
             &address,
         )
         .await

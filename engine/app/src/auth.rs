@@ -12,12 +12,12 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::auth::{
-    ApiToken, AuthError, LoginPolicy, PASSWORD_MAX_BYTES, PrinterToken, SessionPolicy, TokenKind,
-    check_password,
+    ApiToken, AuthError, LoginPolicy, PASSWORD_MAX_BYTES, PrinterToken, SessionPolicy, SignUpPolicy,
+    TokenKind, check_password,
 };
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::types::{PrinterId, UserId};
-use gantry_engine::domain::users::{EMAIL_MAX, User, normalize_email};
+use gantry_engine::domain::users::{EMAIL_MAX, NewCustomer, NewUser, Role, User, normalize_email};
 use gantry_engine::error::{DomainError, ErrorKind};
 use gantry_engine::store::auth::{self as st, RefreshOutcome};
 use gantry_engine::store::{StoreError, equipment, users};
@@ -128,6 +128,76 @@ pub async fn login(
     let access = keys.issue_access(&user, &session, now)?;
     commit(tx).await?;
     tracing::info!(user_id = user.id.0, "login");
+    Ok(Session {
+        access,
+        refresh_token: refresh,
+        user,
+    })
+}
+
+/// A customer's self-registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    /// The customer's name (also the account's display name).
+    pub name: String,
+    pub company: Option<String>,
+}
+
+/// Registers a customer: a customer record and a customer account for it, logged in at once
+/// (one transaction: either both exist or neither). Attempts are rate-limited per client
+/// `address` ([`SignUpPolicy`]; refused with `AUTH_RATE_LIMITED`); a taken e-mail is
+/// `USER_EMAIL_TAKEN`, a weak password the password policy's code, and nothing is written
+/// but the attempt.
+pub async fn sign_up(
+    db: &Db,
+    keys: &impl Credentials,
+    now: DateTime<Utc>,
+    input: SignUp,
+    address: &str,
+) -> AppResult<Session> {
+    let policy = SignUpPolicy::default();
+    let mut tx = db.begin().await?;
+    let attempt = st::record_signup_attempt(&mut tx, now, address).await?;
+    commit(tx).await?;
+    let mut c = conn(db).await?;
+    let (recent, oldest) = st::signup_attempts(&mut c, now, &policy, address, attempt).await?;
+    drop(c);
+    if let Err(e) = policy.check(now, recent, oldest) {
+        let mut tx = db.begin().await?;
+        st::forget_signup_attempt(&mut tx, attempt).await?;
+        commit(tx).await?;
+        return Err(refused(e));
+    }
+    check_password(&input.password).map_err(DomainError::Auth)?;
+    let customer = NewCustomer {
+        name: input.name.clone(),
+        email: Some(input.email.clone()),
+        company: input.company,
+    }
+    .validate()
+    .map_err(DomainError::User)?;
+    let hash = keys.hash_password(input.password).await?;
+    let mut tx = db.begin().await?;
+    let customer = users::create_customer(&mut tx, now, &customer).await?;
+    let user = users::create_user(
+        &mut tx,
+        now,
+        &NewUser {
+            email: input.email,
+            display_name: customer.name.clone(),
+            role: Role::Customer,
+            customer_id: Some(customer.id),
+            password_hash: Some(hash),
+        },
+    )
+    .await?;
+    let refresh = keys.new_token(TokenKind::Refresh)?;
+    let session = st::create_refresh_token(&mut tx, now, user.id, &refresh, keys.sessions()).await?;
+    let access = keys.issue_access(&user, &session, now)?;
+    commit(tx).await?;
+    tracing::info!(user_id = user.id.0, customer_id = customer.id.0, "sign-up");
     Ok(Session {
         access,
         refresh_token: refresh,

@@ -449,6 +449,73 @@ pub async fn create_quote(
     in_tx!(db, tx => store::create_quote(&mut tx, now, &new).await?)
 }
 
+/// Most materials priced in one [`create_quotes`] request.
+pub const QUOTES_MAX_MATERIALS: usize = 20;
+
+/// The price of one material in a [`create_quotes`] request: its stored quote, or the coded
+/// reason it cannot be made in that material (e.g. `QUOTE_NO_PRINTER_FITS`).
+#[derive(Debug)]
+pub struct QuoteOption {
+    pub material_id: MaterialId,
+    pub outcome: Result<Quote, AppError>,
+}
+
+/// Prices a model in several materials at once (every material quotes may use when
+/// `materials` is empty), storing one quote per material that can be made. Refusals that
+/// concern one material (none fits, unknown material) are that option's reason; anything else
+/// (the model, the quantity, the store) fails the whole request.
+pub async fn create_quotes(
+    db: &Db,
+    caller: &Caller,
+    model_id: ModelFileId,
+    materials: &[MaterialId],
+    quantity: i64,
+    options: &[PostProcessing],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<QuoteOption>> {
+    if materials.len() > QUOTES_MAX_MATERIALS {
+        return Err(AppError::invalid(
+            "QUOTE_TOO_MANY_MATERIALS",
+            format!(
+                "at most {QUOTES_MAX_MATERIALS} materials in one request, got {}",
+                materials.len()
+            ),
+        ));
+    }
+    model(db, caller, model_id).await?;
+    printing::check_quantity(quantity).map_err(rejected)?;
+    let mut ids: Vec<MaterialId> = if materials.is_empty() {
+        quote_materials(db).await?.into_iter().map(|m| m.id).collect()
+    } else {
+        materials.to_vec()
+    };
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|m| seen.insert(*m));
+    let mut out = Vec::with_capacity(ids.len());
+    for material_id in ids {
+        let req = QuoteRequest {
+            model_id,
+            material_id,
+            quantity,
+            options: options.to_vec(),
+        };
+        let outcome = match create_quote(db, caller, &req, now).await {
+            Ok(q) => Ok(q),
+            Err(e)
+                if matches!(
+                    e,
+                    AppError::Refused { .. } | AppError::Store(StoreError::Rejected(_))
+                ) || e.kind() == ErrorKind::NotFound =>
+            {
+                Err(e)
+            }
+            Err(e) => return Err(e),
+        };
+        out.push(QuoteOption { material_id, outcome });
+    }
+    Ok(out)
+}
+
 /// Creates a draft order from a quote the caller may see, at the quoted price (`customer`:
 /// staff name the customer of a quote made without one).
 pub async fn order_from_quote(

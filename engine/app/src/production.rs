@@ -8,7 +8,7 @@ use gantry_engine::store::production as store;
 
 pub use gantry_engine::store::production::{JobCompletion, JobFailure, JobFilter};
 
-use crate::{AppResult, Db, conn, in_tx};
+use crate::{AppResult, Caller, Db, conn, in_tx};
 
 /// Jobs matching `filter`, by id.
 pub async fn jobs(db: &Db, filter: &JobFilter) -> AppResult<Vec<Job>> {
@@ -88,6 +88,17 @@ pub async fn fail_job(
 /// Requeues a failed job by hand (a new attempt).
 pub async fn requeue_job(db: &Db, now: DateTime<Utc>, id: JobId) -> AppResult<Job> {
     in_tx!(db, tx => store::requeue_job(&mut tx, now, id).await?)
+}
+
+/// Changes a waiting job's priority by hand; the scheduler re-plans on its event.
+pub async fn set_job_priority(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: JobId,
+    priority: i64,
+) -> AppResult<Job> {
+    in_tx!(db, tx => store::set_job_priority(&mut tx, now, id, priority, caller.user_id).await?)
 }
 
 /// Cancels a job that has not finished.

@@ -310,6 +310,47 @@ impl LoginPolicy {
     }
 }
 
+/// The self-registration rate limit: sign-ups per client address within a window. Refused
+/// attempts count too, so a script cannot probe e-mail addresses faster than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignUpPolicy {
+    pub window: Duration,
+    pub max_per_address: i64,
+}
+
+impl Default for SignUpPolicy {
+    fn default() -> Self {
+        SignUpPolicy {
+            window: Duration::hours(1),
+            max_per_address: 5,
+        }
+    }
+}
+
+impl SignUpPolicy {
+    /// Start of the window ending at `now`.
+    pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.window
+    }
+
+    /// Whether another sign-up may be attempted now, given the `recent` attempts from the
+    /// address within the window (not counting this one) and the time of the `oldest`.
+    pub fn check(
+        &self,
+        now: DateTime<Utc>,
+        recent: i64,
+        oldest: Option<DateTime<Utc>>,
+    ) -> Result<(), AuthError> {
+        if recent >= self.max_per_address {
+            let until = oldest.unwrap_or(now) + self.window;
+            return Err(AuthError::RateLimited {
+                retry_after_secs: (until - now).num_seconds().max(1),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The lifetimes of a session: a login starts one (a refresh-token family), each refresh
 /// rotates its refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,6 +551,22 @@ mod tests {
             ("AUTH_RATE_LIMITED", ErrorKind::RateLimited)
         );
         assert_eq!(p.window_start(now), now - Duration::minutes(15));
+    }
+
+    #[test]
+    fn sign_up_policy_counts_attempts_per_address() {
+        let p = SignUpPolicy::default();
+        let now = Utc::now();
+        assert!(p.check(now, 0, None).is_ok());
+        assert!(p.check(now, 4, Some(now)).is_ok());
+        let e = p.check(now, 5, Some(now - Duration::minutes(20))).unwrap_err();
+        assert_eq!(
+            e,
+            AuthError::RateLimited {
+                retry_after_secs: 40 * 60
+            }
+        );
+        assert_eq!(p.window_start(now), now - Duration::hours(1));
     }
 
     #[test]

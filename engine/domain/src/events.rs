@@ -20,6 +20,7 @@ pub enum Event {
     Order(OrderEvent),
     Job(JobEvent),
     JobProgress(JobProgressEvent),
+    JobPriority(JobPriorityEvent),
     Printer(PrinterEvent),
     PrinterCreated(PrinterCreatedEvent),
     MaterialLoaded(MaterialLoadedEvent),
@@ -60,6 +61,16 @@ pub struct JobProgressEvent {
     pub order_id: i64,
     pub printer_id: i64,
     pub progress_pct: i64,
+}
+
+/// A waiting job's priority was changed by hand (`by_user_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobPriorityEvent {
+    pub job_id: i64,
+    pub order_id: i64,
+    pub from_priority: i64,
+    pub to_priority: i64,
+    pub by_user_id: Option<i64>,
 }
 
 /// A printer moved to another status (`job_id`: the job printing on it, if any).
@@ -145,6 +156,7 @@ impl Event {
             Event::Job(e) if e.from.is_none() => "job.created",
             Event::Job(_) => "job.state_changed",
             Event::JobProgress(_) => "job.progress",
+            Event::JobPriority(_) => "job.priority_changed",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
             Event::MaterialLoaded(_) => "printer.material_loaded",
@@ -161,6 +173,7 @@ impl Event {
             Event::Order(e) => ("order", e.order_id),
             Event::Job(e) => ("job", e.job_id),
             Event::JobProgress(e) => ("job", e.job_id),
+            Event::JobPriority(e) => ("job", e.job_id),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
@@ -186,6 +199,7 @@ impl Event {
             "order.created" | "order.status_changed" => Event::Order(de(payload)?),
             "job.created" | "job.state_changed" => Event::Job(de(payload)?),
             "job.progress" => Event::JobProgress(de(payload)?),
+            "job.priority_changed" => Event::JobPriority(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
@@ -215,7 +229,10 @@ impl Event {
                     PrinterStatus::Maintenance | PrinterStatus::Offline | PrinterStatus::Error
                 )
             }),
-            Event::PrinterCreated(_) | Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
+            Event::PrinterCreated(_)
+            | Event::MaterialLoaded(_)
+            | Event::Maintenance(_)
+            | Event::JobPriority(_) => true,
             Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
         }
     }

@@ -66,6 +66,12 @@ pub enum ProductionError {
     /// Every line of the order is already printed; no job to create.
     #[error("order {order} has nothing left to print")]
     NothingToProduce { order: OrderId },
+    /// A priority outside the orders' range.
+    #[error("priority {0} is out of range (expected -1000 to 1000)")]
+    InvalidPriority(i64),
+    /// Only a job still waiting to print (queued or scheduled) can change priority.
+    #[error("job {job} is {state}; only a queued or scheduled job can change priority")]
+    NotWaiting { job: JobId, state: JobState },
 }
 
 impl Coded for ProductionError {
@@ -77,20 +83,34 @@ impl Coded for ProductionError {
             ProductionError::ReasonRequired => "JOB_REASON_REQUIRED",
             ProductionError::Overflow { .. } => "JOB_SIZE_OVERFLOW",
             ProductionError::NothingToProduce { .. } => "JOB_NOTHING_TO_PRODUCE",
+            ProductionError::InvalidPriority(_) => "JOB_PRIORITY_INVALID",
+            ProductionError::NotWaiting { .. } => "JOB_NOT_WAITING",
         }
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ProductionError::IllegalTransition { .. } | ProductionError::NotPrinting { .. } => {
-                ErrorKind::Conflict
-            }
+            ProductionError::IllegalTransition { .. }
+            | ProductionError::NotPrinting { .. }
+            | ProductionError::NotWaiting { .. } => ErrorKind::Conflict,
             ProductionError::InvalidProgress(_)
             | ProductionError::ReasonRequired
             | ProductionError::Overflow { .. }
-            | ProductionError::NothingToProduce { .. } => ErrorKind::Validation,
+            | ProductionError::NothingToProduce { .. }
+            | ProductionError::InvalidPriority(_) => ErrorKind::Validation,
         }
     }
+}
+
+/// Checks a priority change of `job` in `state` to `priority`.
+pub fn check_priority_change(job: JobId, state: JobState, priority: i64) -> Result<(), ProductionError> {
+    if !(crate::orders::PRIORITY_MIN..=crate::orders::PRIORITY_MAX).contains(&priority) {
+        return Err(ProductionError::InvalidPriority(priority));
+    }
+    if !matches!(state, JobState::Queued | JobState::Scheduled) {
+        return Err(ProductionError::NotWaiting { job, state });
+    }
+    Ok(())
 }
 
 /// The key material reservations of a job are filed under (inventory is keyed by it).

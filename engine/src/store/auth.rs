@@ -1,6 +1,6 @@
 //! Authentication persistence: refresh tokens (rotation, reuse detection), API tokens, printer
-//! tokens and login attempts (`refresh_tokens`, `api_tokens`, `printer_tokens`,
-//! `login_attempts`).
+//! tokens, login and sign-up attempts (`refresh_tokens`, `api_tokens`, `printer_tokens`,
+//! `login_attempts`, `signup_attempts`).
 //!
 //! Callers pass token plaintexts; only [`hash_token`] of them is stored or compared, so a
 //! database dump never yields a usable secret. Random generation and password hashing are the
@@ -16,8 +16,8 @@ use sqlx::any::AnyRow;
 
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::auth::{
-    ApiToken, AuthError, LoginFailures, LoginPolicy, PrinterToken, SessionPolicy, TokenKind, check_scopes,
-    check_token_name, display_prefix, scopes_from_text, scopes_to_text,
+    ApiToken, AuthError, LoginFailures, LoginPolicy, PrinterToken, SessionPolicy, SignUpPolicy, TokenKind,
+    check_scopes, check_token_name, display_prefix, scopes_from_text, scopes_to_text,
 };
 use crate::domain::types::{PrinterId, UserId, from_millis, to_millis};
 use crate::domain::users::User;
@@ -127,6 +127,57 @@ pub async fn login_failures(
         address: col(&row, "login_attempts", "n")?,
         address_oldest: opt_time(&row, "login_attempts", "oldest")?,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-up attempts
+
+/// Records a self-registration attempt from `address` (before anything is checked, so parallel
+/// attempts count each other); returns its id. Prunes attempts older than a day.
+pub async fn record_signup_attempt(tx: &mut Tx, now: DateTime<Utc>, address: &str) -> StoreResult<i64> {
+    let row = sqlx::query("INSERT INTO signup_attempts (address, attempted_at) VALUES ($1, $2) RETURNING id")
+        .bind(address)
+        .bind(to_millis(now))
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM signup_attempts WHERE attempted_at < $1")
+        .bind(to_millis(now - chrono::Duration::days(1)))
+        .execute(&mut **tx)
+        .await?;
+    col(&row, "signup_attempts", "id")
+}
+
+/// Sign-up attempts from `address` within `policy`'s window, not counting attempt `exclude`
+/// (the caller's own), with the time of the oldest.
+pub async fn signup_attempts(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    policy: &SignUpPolicy,
+    address: &str,
+    exclude: i64,
+) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM signup_attempts \
+         WHERE address = $1 AND attempted_at > $2 AND id <> $3",
+    )
+    .bind(address)
+    .bind(to_millis(policy.window_start(now)))
+    .bind(exclude)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((
+        col(&row, "signup_attempts", "n")?,
+        opt_time(&row, "signup_attempts", "oldest")?,
+    ))
+}
+
+/// Forgets a recorded sign-up attempt (one refused by the rate limit itself).
+pub async fn forget_signup_attempt(tx: &mut Tx, attempt: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM signup_attempts WHERE id = $1")
+        .bind(attempt)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "session_started_at",
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
+    Migration {
+        version: 25,
+        name: "signups",
+        sql: include_str!("../../migrations/0025_signups.sql"),
+    },
 ];
 
 impl Migration {

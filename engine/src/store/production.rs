@@ -480,6 +480,39 @@ pub async fn requeue_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId) -> StoreRes
     requeue(tx, now, &job, "requeued by hand").await
 }
 
+/// Changes a waiting job's priority (queued or scheduled; `-1000..=1000`), with a
+/// `job.priority_changed` event; the same priority again changes nothing and writes no event.
+pub async fn set_job_priority(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: JobId,
+    priority: i64,
+    by: Option<UserId>,
+) -> StoreResult<Job> {
+    let job = get_job(&mut *tx, id).await?;
+    domain::check_priority_change(id, job.state, priority).map_err(rejected)?;
+    if job.priority == priority {
+        return Ok(job);
+    }
+    let done = sqlx::query("UPDATE jobs SET priority = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+        .bind(priority)
+        .bind(to_millis(now))
+        .bind(id.0)
+        .bind(job.state.as_str())
+        .execute(&mut **tx)
+        .await?;
+    guarded(done, id)?;
+    let event = Event::JobPriority(outbox::JobPriorityEvent {
+        job_id: id.0,
+        order_id: job.order_id.0,
+        from_priority: job.priority,
+        to_priority: priority,
+        by_user_id: by.map(|u| u.0),
+    });
+    super::events::append(tx, now, &event).await?;
+    get_job(&mut *tx, id).await
+}
+
 /// `failed → abandoned`: the plate will not be reprinted.
 pub async fn abandon_job(tx: &mut Tx, now: DateTime<Utc>, id: JobId, note: &str) -> StoreResult<Job> {
     let job = get_job(&mut *tx, id).await?;

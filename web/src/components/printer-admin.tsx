@@ -10,6 +10,8 @@ import { Button } from './ui/button';
 import { Choice } from './ui/choice';
 import { ApiErrorView } from './errors';
 import { PRINTER_STATUSES, PrinterStatusBadge } from './status';
+import { MaintenancePlans } from './maintenance-plans';
+import { LoadMaterial } from './load-material';
 
 /** One printer's settings: status by hand, maintenance windows, agent tokens. */
 export function PrinterAdmin({ id }: { id: string }) {
@@ -70,6 +72,11 @@ export function PrinterAdmin({ id }: { id: string }) {
             </Button>
           </div>
         )}
+        {write && (
+          <div style={{ marginTop: 8 }}>
+            <LoadMaterial printerId={id} kinds={p.materials} loaded={p.loadedMaterial?.id ?? null} />
+          </div>
+        )}
         {operate && (
           <div className="row" style={{ marginTop: 8 }}>
             <Button size="sm" onClick={() => release({ printerId: id })} disabled={rl.isLoading} data-testid="release-job">
@@ -82,16 +89,8 @@ export function PrinterAdmin({ id }: { id: string }) {
       <ApiErrorView error={mutationError} />
       <Card>
         <h2>{t('equipment.maintenance')}</h2>
-        {data.maintenancePlans.length > 0 && (
-          <ul>
-            {data.maintenancePlans.map((m) => (
-              <li key={m.id}>
-                {m.name}: {m.everyDays ? t('equipment.everyDays', { n: m.everyDays }) : ''}{' '}
-                {m.everyPrintHours ? t('equipment.everyHours', { n: m.everyPrintHours }) : ''} · {t('quote.minutes', { n: m.durationMinutes })}
-              </li>
-            ))}
-          </ul>
-        )}
+        <MaintenancePlans printerId={id} plans={data.maintenancePlans} write={write} />
+        <h3>{t('maintenance.windows')}</h3>
         <div className="table-wrap">
           <table className="table">
             <thead>

@@ -5,6 +5,7 @@ import { useFormat, useT } from '@/lib/i18n';
 import { Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { ApiErrorView } from './errors';
+import { ReviewForm } from './review-form';
 
 /** A product with its reviews, and "add to cart" (the cart is the newest draft order). */
 export function ProductPanel({ id }: { id: string }) {
@@ -72,6 +73,7 @@ export function ProductPanel({ id }: { id: string }) {
           ))}
         </ul>
       )}
+      <ReviewForm productId={p.id} />
     </Card>
   );
 }

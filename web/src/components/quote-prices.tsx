@@ -1,19 +1,16 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { quotableMaterials, type QuoteMaterial, useCreateOrderFromQuoteMutation, useCreateQuoteMutation, useQuoteMaterialsQuery } from '@/lib/api/endpoints/quote';
+import { quotableMaterials, type QuoteMaterial, useCreateOrderFromQuoteMutation, useCreateQuotesMutation, useQuoteMaterialsQuery } from '@/lib/api/endpoints/quote';
 import { usePlaceOrderMutation } from '@/lib/api/endpoints/orders';
-import { asApiError } from '@/lib/api/errors';
-import type { CreateQuoteMutation } from '@/lib/graphql/generated';
+import type { CreateQuotesMutation } from '@/lib/graphql/generated';
 import { errorText, useFormat, useT } from '@/lib/i18n';
 import { Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { ApiErrorView } from './errors';
 
-type Row = { material: QuoteMaterial } & (
-  | { quote: CreateQuoteMutation['createQuote']; error?: undefined }
-  | { quote?: undefined; error: unknown }
-);
+type Option = CreateQuotesMutation['createQuotes'][number];
+type Row = { material: QuoteMaterial; option: Option };
 
 /** Prices of an uploaded model in every offered material, and ordering one of them. */
 export function QuotePrices({ modelId }: { modelId: string }) {
@@ -21,7 +18,7 @@ export function QuotePrices({ modelId }: { modelId: string }) {
   const f = useFormat();
   const router = useRouter();
   const materials = useQuoteMaterialsQuery();
-  const [createQuote] = useCreateQuoteMutation();
+  const [createQuotes, quotes] = useCreateQuotesMutation();
   const [fromQuote] = useCreateOrderFromQuoteMutation();
   const [place] = usePlaceOrderMutation();
   const [quantity, setQuantity] = useState('1');
@@ -29,17 +26,16 @@ export function QuotePrices({ modelId }: { modelId: string }) {
   const [busy, setBusy] = useState(false);
   const [orderError, setOrderError] = useState<unknown>(null);
 
+  // One request prices every offered material; each row is a quote or the reason there is none.
   const price = async () => {
     const q = Math.max(1, Number.parseInt(quantity, 10) || 1);
     setBusy(true);
     const list = quotableMaterials(materials.data);
-    const got = await Promise.all(
-      list.map(async (m): Promise<Row> => {
-        const r = await createQuote({ input: { modelId, materialId: m.id, quantity: q } });
-        return 'data' in r && r.data ? { material: m, quote: r.data.createQuote } : { material: m, error: r.error };
-      }),
-    );
-    setRows(got);
+    const r = await createQuotes({ input: { modelId, materialIds: list.map((m) => m.id), quantity: q } });
+    if ('data' in r && r.data) {
+      const byId = new Map(r.data.createQuotes.map((o) => [o.materialId, o]));
+      setRows(list.flatMap((m) => (byId.has(m.id) ? [{ material: m, option: byId.get(m.id)! }] : [])));
+    } else setRows(null);
     setBusy(false);
   };
 
@@ -62,6 +58,7 @@ export function QuotePrices({ modelId }: { modelId: string }) {
     <Card>
       <h2>{t('quote.prices')}</h2>
       <ApiErrorView error={materials.error} />
+      <ApiErrorView error={quotes.error} />
       <form
         className="row"
         style={{ alignItems: 'flex-end' }}
@@ -97,26 +94,23 @@ export function QuotePrices({ modelId }: { modelId: string }) {
                     <span className="swatch" style={{ background: r.material.colour }} aria-hidden />
                     {r.material.code} <span className="muted">{r.material.colour}</span>
                   </td>
-                  {r.quote ? (
+                  {r.option.quote ? (
                     <>
-                      <td>{f.money(r.quote.unitPrice)}</td>
+                      <td>{f.money(r.option.quote.unitPrice)}</td>
                       <td>
-                        {f.money(r.quote.total)}
-                        {r.quote.discountPct > 0 && <span className="muted"> (−{r.quote.discountPct} %)</span>}
+                        {f.money(r.option.quote.total)}
+                        {r.option.quote.discountPct > 0 && <span className="muted"> (−{r.option.quote.discountPct} %)</span>}
                       </td>
-                      <td>{r.quote.earliestDelivery ? f.dateTime(r.quote.earliestDelivery) : t('quote.noDelivery')}</td>
+                      <td>{r.option.quote.earliestDelivery ? f.dateTime(r.option.quote.earliestDelivery) : t('quote.noDelivery')}</td>
                       <td>
-                        <Button size="sm" variant="primary" disabled={busy} onClick={() => void order(r.quote!.id)} data-testid="order-quote">
+                        <Button size="sm" variant="primary" disabled={busy} onClick={() => void order(r.option.quote!.id)} data-testid="order-quote">
                           {t('quote.order')}
                         </Button>
                       </td>
                     </>
                   ) : (
                     <td colSpan={4} className="muted">
-                      {(() => {
-                        const e = asApiError(r.error);
-                        return e ? errorText(t, e) : t('error.INTERNAL');
-                      })()}
+                      {errorText(t, { code: r.option.reason === 'NOT_FOUND' ? 'NOT_FOUND' : 'VALIDATION', reason: r.option.reason ?? '', message: r.option.message ?? '' })}
                     </td>
                   )}
                 </tr>

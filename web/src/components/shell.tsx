@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useAppDispatch, useAppSelector, useSession } from '@/lib/hooks';
 import { setLocale, setTheme } from '@/lib/store';
 import { useT } from '@/lib/i18n';
@@ -148,5 +148,17 @@ export function Page({ perm, children, area }: { perm: string | null; children: 
         {ok ? children : <p className="muted">{restored ? '' : '…'}</p>}
       </main>
     </>
+  );
+}
+
+/** A page for signed-out visitors (sign in, sign up): language and theme switches, then the form. */
+export function SignedOutPage({ children }: { children: ReactNode }) {
+  return (
+    <main className="page">
+      <div className="row" style={{ justifyContent: 'flex-end' }}>
+        <Prefs />
+      </div>
+      <Suspense>{children}</Suspense>
+    </main>
   );
 }

@@ -1,23 +1,20 @@
 'use client';
-import { Suspense, useState, type FormEvent } from 'react';
-import { useRouter, useSearchParams } from 'next/navigation';
-import { useAppDispatch, useAppSelector } from '@/lib/hooks';
+import { useState, type FormEvent } from 'react';
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { useAppSelector } from '@/lib/hooks';
 import { useLoginMutation } from '@/lib/api/endpoints/auth';
-import { saveSession, signedIn } from '@/lib/api/session';
-import { resetLive } from '@/lib/api/live';
-import { api } from '@/lib/api/api';
+import { useSignedIn } from '@/lib/useSignedIn';
 import { useT } from '@/lib/i18n';
 import { Button } from '@/components/ui/button';
 import { Alert, Card, Field, Input } from '@/components/ui/basics';
 import { ApiErrorView } from '@/components/errors';
-import { Prefs } from '@/components/shell';
-import { homeOf, safeNext } from '@/components/nav';
+import { SignedOutPage } from '@/components/shell';
 
 function LoginForm() {
   const t = useT();
-  const router = useRouter();
   const params = useSearchParams();
-  const dispatch = useAppDispatch();
+  const start = useSignedIn();
   const expired = useAppSelector((s) => s.auth.expired);
   const [login, { isLoading, error }] = useLoginMutation();
   const [email, setEmail] = useState('');
@@ -26,14 +23,7 @@ function LoginForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const r = await login({ email, password });
-    if ('data' in r && r.data) {
-      const s = { ...r.data.login };
-      saveSession(s);
-      resetLive();
-      dispatch(api.util.resetApiState());
-      dispatch(signedIn(s));
-      router.replace(safeNext(params.get('next')) ?? homeOf(s));
-    }
+    if ('data' in r && r.data) start(r.data.login);
   };
 
   return (
@@ -58,7 +48,12 @@ function LoginForm() {
         <Button type="submit" variant="primary" disabled={isLoading}>
           {t('auth.signIn')}
         </Button>
-        <p className="muted">{t('auth.noSignup')}</p>
+        <p className="muted">
+          {t('auth.noAccount')}{' '}
+          <Link href={params.get('next') ? `/signup/?next=${encodeURIComponent(params.get('next')!)}` : '/signup/'}>
+            {t('auth.createAccount')}
+          </Link>
+        </p>
       </form>
     </Card>
   );
@@ -66,13 +61,8 @@ function LoginForm() {
 
 export default function LoginPage() {
   return (
-    <main className="page">
-      <div className="row" style={{ justifyContent: 'flex-end' }}>
-        <Prefs />
-      </div>
-      <Suspense>
-        <LoginForm />
-      </Suspense>
-    </main>
+    <SignedOutPage>
+      <LoginForm />
+    </SignedOutPage>
   );
 }

@@ -4,6 +4,14 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type CreateMaintenancePlanInput = {
+  durationMinutes: number;
+  everyDays?: number | null | undefined;
+  everyPrintHours?: number | null | undefined;
+  name: string;
+  printerId: string | number;
+};
+
 /** A new order. Customers create orders for themselves (`customerId` omitted or their own). */
 export type CreateOrderInput = {
   currency?: string;
@@ -24,9 +32,10 @@ export type CreatePrinterInput = {
   technology: Technology;
 };
 
-/** Input of `createQuote`. */
-export type CreateQuoteInput = {
-  materialId: string | number;
+/** Input of `createQuotes`. */
+export type CreateQuotesInput = {
+  /** At most 20; empty: every material quotes may use (`quoteMaterials`). */
+  materialIds?: Array<string | number>;
   modelId: string | number;
   options?: Array<PostProcessing>;
   quantity: number;
@@ -159,6 +168,16 @@ export type Role =
   | 'PLANNER'
   | 'SALES';
 
+/** Input of `signUp`. */
+export type SignUpInput = {
+  company?: string | null | undefined;
+  email: string;
+  /** Your name, as it appears on orders. */
+  name: string;
+  /** At least 10 characters. */
+  password: string;
+};
+
 /** Printing technology. */
 export type Technology =
   | 'FDM'
@@ -172,6 +191,8 @@ export type WindowState =
   | 'PLANNED';
 
 export type UserFieldsFragment = { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> };
+
+export type SessionFieldsFragment = { accessToken: string, expiresAt: string, refreshToken: string, user: { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } };
 
 export type LoginMutationVariables = Exact<{
   email: string;
@@ -207,6 +228,13 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { me: { createdAt: string, id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } };
+
+export type SignUpMutationVariables = Exact<{
+  input: SignUpInput;
+}>;
+
+
+export type SignUpMutation = { signUp: { accessToken: string, expiresAt: string, refreshToken: string, user: { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } } };
 
 export type PrinterDetailQueryVariables = Exact<{
   id: string | number;
@@ -283,6 +311,28 @@ export type RevokePrinterTokenMutationVariables = Exact<{
 
 export type RevokePrinterTokenMutation = { revokePrinterToken: { id: string, revokedAt: string | null } };
 
+export type LoadMaterialMutationVariables = Exact<{
+  printerId: string | number;
+  materialId?: string | number | null | undefined;
+}>;
+
+
+export type LoadMaterialMutation = { loadMaterial: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+
+export type CreateMaintenancePlanMutationVariables = Exact<{
+  input: CreateMaintenancePlanInput;
+}>;
+
+
+export type CreateMaintenancePlanMutation = { createMaintenancePlan: { id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string } };
+
+export type GenerateMaintenanceWindowsMutationVariables = Exact<{
+  horizonDays: number;
+}>;
+
+
+export type GenerateMaintenanceWindowsMutation = { generateMaintenanceWindows: Array<{ id: string }> };
+
 export type PrinterFieldsFragment = { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null };
 
 export type JobFieldsFragment = { id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null };
@@ -323,6 +373,13 @@ export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
+
+export type PlanWhatIfQueryVariables = Exact<{
+  timeLimitSeconds?: number | null | undefined;
+}>;
+
+
+export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
@@ -375,6 +432,14 @@ export type ScheduleJobMutationVariables = Exact<{
 
 
 export type ScheduleJobMutation = { scheduleJob: { id: string, state: JobState, printerId: string | null, plannedStart: string | null } };
+
+export type SetJobPriorityMutationVariables = Exact<{
+  id: string | number;
+  priority: number;
+}>;
+
+
+export type SetJobPriorityMutation = { setJobPriority: { id: string, priority: number, state: JobState } };
 
 export type MaterialFieldsFragment = { id: string, code: string, kind: MaterialKind, colour: string, diameterUm: number, densityMgCm3: number, lowStockGrams: number, pricePerKg: { minor: number, currency: string } };
 
@@ -521,13 +586,6 @@ export type QuoteMaterialsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type QuoteMaterialsQuery = { quoteMaterials: Array<{ id: string, code: string, kind: MaterialKind, colour: string, densityMgCm3: number, pricePerKg: { minor: number, currency: string } }> };
 
-export type CreateQuoteMutationVariables = Exact<{
-  input: CreateQuoteInput;
-}>;
-
-
-export type CreateQuoteMutation = { createQuote: { id: string, materialId: string, quantity: number, discountPct: number, earliestDelivery: string | null, expiresAt: string, unitPrice: { minor: number, currency: string }, total: { minor: number, currency: string }, lines: Array<{ kind: string, description: string, amount: { minor: number, currency: string } }> } };
-
 export type CreateOrderFromQuoteMutationVariables = Exact<{
   quoteId: string | number;
   idempotencyKey?: string | null | undefined;
@@ -535,6 +593,13 @@ export type CreateOrderFromQuoteMutationVariables = Exact<{
 
 
 export type CreateOrderFromQuoteMutation = { createOrderFromQuote: { id: string, customerId: string, status: OrderStatus, priority: number, dueAt: string | null, createdAt: string, updatedAt: string, customer: { id: string, name: string, company: string | null } | null, total: { minor: number, currency: string } } };
+
+export type CreateQuotesMutationVariables = Exact<{
+  input: CreateQuotesInput;
+}>;
+
+
+export type CreateQuotesMutation = { createQuotes: Array<{ materialId: string, reason: string | null, message: string | null, quote: { id: string, materialId: string, quantity: number, discountPct: number, earliestDelivery: string | null, expiresAt: string, unitPrice: { minor: number, currency: string }, total: { minor: number, currency: string }, lines: Array<{ kind: string, description: string, amount: { minor: number, currency: string } }> } | null }> };
 
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -575,6 +640,15 @@ export type RemoveFromCartMutationVariables = Exact<{
 
 
 export type RemoveFromCartMutation = { removeOrderLine: { id: string } };
+
+export type AddReviewMutationVariables = Exact<{
+  productId: string | number;
+  rating: number;
+  body: string;
+}>;
+
+
+export type AddReviewMutation = { addReview: { id: string, rating: number, body: string, createdAt: string } };
 
 export type UsersQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -621,3 +695,11 @@ export type RevokeApiTokenMutationVariables = Exact<{
 
 
 export type RevokeApiTokenMutation = { revokeApiToken: { id: string, revokedAt: string | null } };
+
+export type ChangeRoleMutationVariables = Exact<{
+  id: string | number;
+  role: Role;
+}>;
+
+
+export type ChangeRoleMutation = { changeRole: { id: string, role: Role, permissions: Array<string> } };

@@ -12,6 +12,7 @@ import { Button } from '@/components/ui/button';
 import { TabBar } from '@/components/ui/tabs';
 import { ApiErrorView } from '@/components/errors';
 import { JOB_STATES, JobStateBadge } from '@/components/status';
+import { JobPriority } from '@/components/job-priority';
 
 const PAGE = 50;
 type Tab = 'ALL' | JobState;
@@ -78,7 +79,13 @@ function Jobs() {
                     {j.failureReason && <div className="muted">{j.failureReason}</div>}
                   </td>
                   <td className="hide-sm">{j.printer?.name ?? '—'}</td>
-                  <td className="hide-sm">{j.priority}</td>
+                  <td className="hide-sm">
+                    {(j.state === 'QUEUED' || j.state === 'SCHEDULED') && can(s, 'production:plan') ? (
+                      <JobPriority key={`${j.id}:${j.priority}`} id={j.id} priority={j.priority} />
+                    ) : (
+                      j.priority
+                    )}
+                  </td>
                   <td className="hide-sm">{f.date(j.dueAt)}</td>
                   <td>
                     <details>
@@ -131,7 +138,6 @@ function Jobs() {
             {t('common.next')}
           </Button>
         </div>
-        <p className="muted">{t('jobs.missing')}</p>
       </div>
     </TabBar>
   );

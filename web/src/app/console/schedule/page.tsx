@@ -13,6 +13,7 @@ import { Segmented } from '@/components/ui/segmented';
 import { ApiErrorView } from '@/components/errors';
 import { Gantt } from '@/components/gantt';
 import { MoveJob } from '@/components/move-job';
+import { WhatIf } from '@/components/what-if';
 
 function Schedule() {
   const t = useT();
@@ -71,6 +72,7 @@ function Schedule() {
       <ApiErrorView error={replanState.error} />
       <Gantt plan={plan} names={names} zoom={zoom} />
       {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
+      {can(s, 'production:plan') && <WhatIf current={plan} />}
       <Card>
         <h2>{t('schedule.unscheduled')}</h2>
         {plan.unscheduled.length === 0 ? (

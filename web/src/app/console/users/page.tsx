@@ -57,9 +57,10 @@ function Users() {
   const { data, error } = U.useUsersQuery();
   const [deactivate, d] = U.useDeactivateUserMutation();
   const [reactivate, r] = U.useReactivateUserMutation();
+  const [changeRole, cr] = U.useChangeRoleMutation();
   return (
     <div className="stack">
-      <ApiErrorView error={error ?? d.error ?? r.error} />
+      <ApiErrorView error={error ?? d.error ?? r.error ?? cr.error} />
       <Card>
         <div className="table-wrap">
           <table className="table">
@@ -79,7 +80,18 @@ function Users() {
                     {u.displayName} {!u.active && <Badge tone="danger">{t('users.inactive')}</Badge>}
                   </td>
                   <td>{u.email}</td>
-                  <td>{t(`role.${u.role}`)}</td>
+                  <td>
+                    {u.role === 'CUSTOMER' ? (
+                      t('role.CUSTOMER')
+                    ) : (
+                      <Choice
+                        label={t('users.roleOf', { name: u.displayName })}
+                        value={u.role}
+                        onChange={(role) => void changeRole({ id: u.id, role })}
+                        items={STAFF_ROLES.map((x) => ({ value: x, label: t(`role.${x}`) }))}
+                      />
+                    )}
+                  </td>
                   <td className="hide-sm">{f.date(u.createdAt)}</td>
                   <td>
                     {u.active ? (

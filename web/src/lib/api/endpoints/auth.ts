@@ -7,6 +7,9 @@ export const authApi = api.injectEndpoints({
     login: b.mutation<G.LoginMutation, G.LoginMutationVariables>({
       query: (v) => req(D.LoginDocument, v),
     }),
+    signUp: b.mutation<G.SignUpMutation, G.SignUpMutationVariables>({
+      query: (v) => req(D.SignUpDocument, v),
+    }),
     logout: b.mutation<G.LogoutMutation, G.LogoutMutationVariables>({
       query: (v) => req(D.LogoutDocument, v),
     }),
@@ -20,4 +23,4 @@ export const authApi = api.injectEndpoints({
   }),
 });
 
-export const { useLoginMutation, useLogoutMutation, useChangePasswordMutation, useMeQuery } = authApi;
+export const { useLoginMutation, useSignUpMutation, useLogoutMutation, useChangePasswordMutation, useMeQuery } = authApi;

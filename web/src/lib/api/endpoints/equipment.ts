@@ -38,6 +38,18 @@ export const equipmentApi = api.injectEndpoints({
       query: (v) => req(D.CancelMaintenanceWindowDocument, v),
       invalidatesTags: [...eq],
     }),
+    loadMaterial: b.mutation<G.LoadMaterialMutation, G.LoadMaterialMutationVariables>({
+      query: (v) => req(D.LoadMaterialDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    createMaintenancePlan: b.mutation<G.CreateMaintenancePlanMutation, G.CreateMaintenancePlanMutationVariables>({
+      query: (v) => req(D.CreateMaintenancePlanDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    generateMaintenanceWindows: b.mutation<G.GenerateMaintenanceWindowsMutation, G.GenerateMaintenanceWindowsMutationVariables>({
+      query: (v) => req(D.GenerateMaintenanceWindowsDocument, v),
+      invalidatesTags: [...eq],
+    }),
     createPrinterToken: b.mutation<G.CreatePrinterTokenMutation, G.CreatePrinterTokenMutationVariables>({
       query: (v) => req(D.CreatePrinterTokenDocument, v),
       invalidatesTags: ['Printer'],
@@ -58,6 +70,9 @@ export const {
   useScheduleMaintenanceMutation,
   useCompleteMaintenanceMutation,
   useCancelMaintenanceWindowMutation,
+  useLoadMaterialMutation,
+  useCreateMaintenancePlanMutation,
+  useGenerateMaintenanceWindowsMutation,
   useCreatePrinterTokenMutation,
   useRevokePrinterTokenMutation,
 } = equipmentApi;

@@ -84,6 +84,11 @@ export const farmApi = api.injectEndpoints({
         stop();
       },
     }),
+    // Not cached across visits: each ask is a fresh solve of the farm as it is now.
+    planWhatIf: b.query<G.PlanWhatIfQuery, G.PlanWhatIfQueryVariables>({
+      query: (v) => req(D.PlanWhatIfDocument, v),
+      keepUnusedDataFor: 0,
+    }),
     jobs: b.query<G.JobsQuery, G.JobsQueryVariables>({
       query: (v) => req(D.JobsDocument, v),
       providesTags: ['Job'],
@@ -100,6 +105,10 @@ export const farmApi = api.injectEndpoints({
       query: (v) => req(D.ScheduleJobDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Order'],
     }),
+    setJobPriority: b.mutation<G.SetJobPriorityMutation, G.SetJobPriorityMutationVariables>({
+      query: (v) => req(D.SetJobPriorityDocument, v),
+      invalidatesTags: ['Job', 'Plan'],
+    }),
     replanNow: b.mutation<G.ReplanNowMutation, G.ReplanNowMutationVariables>({
       query: (v) => req(D.ReplanNowDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Printer'],
@@ -115,8 +124,10 @@ export const {
   useCancelPrintMutation,
   usePlanQuery,
   useReplanNowMutation,
+  useLazyPlanWhatIfQuery,
   useJobsQuery,
   useRequeueJobMutation,
   useCancelJobMutation,
   useScheduleJobMutation,
+  useSetJobPriorityMutation,
 } = farmApi;

@@ -10,8 +10,8 @@ export const quoteApi = api.injectEndpoints({
     quoteMaterials: b.query<G.QuoteMaterialsQuery, void>({
       query: () => req(D.QuoteMaterialsDocument),
     }),
-    createQuote: b.mutation<G.CreateQuoteMutation, G.CreateQuoteMutationVariables>({
-      query: (v) => req(D.CreateQuoteDocument, v),
+    createQuotes: b.mutation<G.CreateQuotesMutation, G.CreateQuotesMutationVariables>({
+      query: (v) => req(D.CreateQuotesDocument, v),
     }),
     createOrderFromQuote: b.mutation<G.CreateOrderFromQuoteMutation, G.CreateOrderFromQuoteMutationVariables>({
       query: (v) => req(D.CreateOrderFromQuoteDocument, v),
@@ -20,8 +20,12 @@ export const quoteApi = api.injectEndpoints({
   }),
 });
 
-export const { useUploadModelMutation, useQuoteMaterialsQuery, useCreateQuoteMutation, useCreateOrderFromQuoteMutation } =
-  quoteApi;
+export const {
+  useUploadModelMutation,
+  useQuoteMaterialsQuery,
+  useCreateQuotesMutation,
+  useCreateOrderFromQuoteMutation,
+} = quoteApi;
 
 /** A material a quote may use. */
 export type QuoteMaterial = G.QuoteMaterialsQuery['quoteMaterials'][number];

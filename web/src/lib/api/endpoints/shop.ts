@@ -5,7 +5,11 @@ import { api, req } from '../api';
 export const shopApi = api.injectEndpoints({
   endpoints: (b) => ({
     catalog: b.query<G.CatalogQuery, void>({ query: () => req(D.CatalogDocument) }),
-    product: b.query<G.ProductQuery, G.ProductQueryVariables>({ query: (v) => req(D.ProductDocument, v) }),
+    product: b.query<G.ProductQuery, G.ProductQueryVariables>({ query: (v) => req(D.ProductDocument, v), providesTags: ['Product'] }),
+    addReview: b.mutation<G.AddReviewMutation, G.AddReviewMutationVariables>({
+      query: (v) => req(D.AddReviewDocument, v),
+      invalidatesTags: ['Product'],
+    }),
     cart: b.query<G.CartQuery, void>({ query: () => req(D.CartDocument), providesTags: ['Order'] }),
     createCart: b.mutation<G.CreateCartMutation, G.CreateCartMutationVariables>({
       query: (v) => req(D.CreateCartDocument, v),
@@ -22,5 +26,12 @@ export const shopApi = api.injectEndpoints({
   }),
 });
 
-export const { useCatalogQuery, useProductQuery, useCartQuery, useCreateCartMutation, useAddToCartMutation, useRemoveFromCartMutation } =
-  shopApi;
+export const {
+  useCatalogQuery,
+  useProductQuery,
+  useAddReviewMutation,
+  useCartQuery,
+  useCreateCartMutation,
+  useAddToCartMutation,
+  useRemoveFromCartMutation,
+} = shopApi;

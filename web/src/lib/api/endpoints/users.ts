@@ -18,6 +18,10 @@ export const usersApi = api.injectEndpoints({
       query: (v) => req(D.ReactivateUserDocument, v),
       invalidatesTags: ['Me'],
     }),
+    changeRole: b.mutation<G.ChangeRoleMutation, G.ChangeRoleMutationVariables>({
+      query: (v) => req(D.ChangeRoleDocument, v),
+      invalidatesTags: ['Me'],
+    }),
     createApiToken: b.mutation<G.CreateApiTokenMutation, G.CreateApiTokenMutationVariables>({
       query: (v) => req(D.CreateApiTokenDocument, v),
       invalidatesTags: ['Me'],
@@ -35,6 +39,7 @@ export const {
   useCreateUserMutation,
   useDeactivateUserMutation,
   useReactivateUserMutation,
+  useChangeRoleMutation,
   useCreateApiTokenMutation,
   useRevokeApiTokenMutation,
 } = usersApi;
