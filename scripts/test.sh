@@ -10,7 +10,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # 1. System packages (HiGHS builds from source: cmake + libclang; g++ for C/C++ crates;
 #    prusa-slicer for print estimates, which the printing tests exercise).
 need=()
-for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server prusa-slicer; do
+for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server prusa-slicer mosquitto openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -50,6 +50,13 @@ if [ -z "${GANTRY_PRUSALINK_BIN:-}" ] && [ ! -x "$PL_VENV/bin/prusalink" ]; then
     dpkg -s "$pkg" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$pkg" >/dev/null
   done
   python3 -m venv "$PL_VENV" && "$PL_VENV/bin/pip" install -q prusalink==0.8.1
+fi
+# paho-mqtt for the Bambu Lab printer emulator of agent/tests/bambu.rs (the broker is the
+# system Mosquitto, started by the test on a spare port with TLS and a password file).
+BAMBU_VENV="$HOME/.cache/gantry-bambu"
+if [ -z "${GANTRY_BAMBU_PYTHON:-}" ] && [ ! -x "$BAMBU_VENV/bin/python" ]; then
+  log "installing paho-mqtt into $BAMBU_VENV"
+  python3 -m venv "$BAMBU_VENV" && "$BAMBU_VENV/bin/pip" install -q paho-mqtt==2.1.0
 fi
 
 # 2. Services.

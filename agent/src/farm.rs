@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::backends::bambu::{Bambu, BambuConfig};
 use crate::backends::moonraker::{Moonraker, MoonrakerConfig};
 use crate::backends::prusalink::{PrusaLink, PrusaLinkAuth, PrusaLinkConfig};
 use crate::config::{AgentConfig, Backend, PrinterEntry};
@@ -94,10 +95,22 @@ pub(crate) fn spawn_all(
                 let d = Driver::new(b, driver_cfg.clone(), ob);
                 tasks.spawn(run_one(label, server, token, d, lc, clock));
             }
-            Backend::Bambu { .. } => {
-                return Err(bad(crate::backend::BackendError::Unavailable(
-                    "the Bambu Lab backend is not built into this agent".into(),
-                )));
+            Backend::Bambu {
+                host,
+                serial,
+                access_code,
+                tls_fingerprint,
+                mqtt_port,
+                ftps_port,
+            } => {
+                let mut bc = BambuConfig::new(host, serial, access_code);
+                bc.tls_fingerprint = tls_fingerprint.clone();
+                bc.mqtt_port = mqtt_port.unwrap_or(8883);
+                bc.ftps_port = ftps_port.unwrap_or(990);
+                bc.material = material.clone();
+                let b = Bambu::new(bc, &server, &token).map_err(bad)?;
+                let d = Driver::new(b, driver_cfg.clone(), ob);
+                tasks.spawn(run_one(label, server, token, d, lc, clock));
             }
         }
     }

@@ -142,7 +142,9 @@ pub async fn tick_until<B: PrinterBackend>(
         }
         assert!(
             Instant::now() < deadline,
-            "gave up waiting; messages so far: {seen:?}"
+            "gave up waiting; state {:?} ({:?}), messages so far: {seen:?}",
+            d.state(),
+            d.backend_error()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
