@@ -302,6 +302,37 @@ token = "gtp_d"
     }
 
     #[test]
+    fn the_documented_example_is_a_valid_config() {
+        let example = include_str!("../../infrastructure/agent/agent.example.toml");
+        // Its token files live on the printer host: inline tokens instead.
+        let text: String = example
+            .lines()
+            .map(|l| {
+                if l.starts_with("token_file") {
+                    "token = \"gtp_x\""
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = AgentConfig::parse(&text, "agent.example.toml", None).unwrap();
+        let kinds: Vec<&str> = c
+            .printers
+            .iter()
+            .map(|p| match p.backend {
+                Backend::Moonraker { .. } => "moonraker",
+                Backend::Prusalink { .. } => "prusalink",
+                Backend::Bambu { .. } => "bambu",
+                Backend::Octoprint { .. } => "octoprint",
+                Backend::Simulate { .. } => "simulate",
+            })
+            .collect();
+        assert_eq!(kinds, ["moonraker", "prusalink", "bambu", "octoprint"]);
+        assert_eq!(c.state_dir, Some(PathBuf::from("/var/lib/gantry-agent")));
+    }
+
+    #[test]
     fn refusals_name_the_printer_and_the_problem() {
         let bad = |text: &str| {
             AgentConfig::parse(text, "agent.toml", None)
