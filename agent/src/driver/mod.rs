@@ -89,6 +89,11 @@ impl<B: PrinterBackend> Driver<B> {
         &self.backend
     }
 
+    /// Why the printer is in error (the last poll of the backend failed), if it is.
+    pub fn backend_error(&self) -> Option<&str> {
+        self.backend_error.as_deref()
+    }
+
     /// The job being printed (or paused), if any.
     pub fn current_job(&self) -> Option<i64> {
         self.active.as_ref().map(|a| a.assignment.job)

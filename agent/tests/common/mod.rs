@@ -1,0 +1,198 @@
+//! Shared by the backend tests: a stand-in for the Gantry server's G-code endpoint, the
+//! assignment of a job, and driving a [`Driver`] on real time.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gantry_agent::backend::PrinterBackend;
+use gantry_agent::driver::Driver;
+use gantry_protocol::{AgentMessage, JobAssignment};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const TOKEN: &str = "gtp_backend_test_token";
+pub const GCODE: &[u8] = include_bytes!("../fixtures/square-20mm.gcode");
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh directory under the system temp dir.
+pub fn temp_dir(stem: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("gantry-{stem}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A program from a virtualenv in `$HOME/.cache` (scripts/test.sh makes them), or `$var`.
+pub fn venv_bin(var: &str, venv: &str, bin: &str, install: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_default())
+            .join(".cache")
+            .join(venv)
+            .join("bin")
+            .join(bin)
+    });
+    assert!(
+        path.exists(),
+        "{bin} not found at {} — install it with `python3 -m venv ~/.cache/{venv} && \
+         ~/.cache/{venv}/bin/pip install {install}` (scripts/test.sh does this) or set {var}",
+        path.display()
+    );
+    path
+}
+
+/// Serves `body` to requests carrying `Authorization: Bearer TOKEN` (401 otherwise); returns
+/// its base URL (G-code at `/jobs/gcode`) and the number of successful downloads.
+pub async fn gcode_server_with(body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
+    let body: Arc<[u8]> = body.into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let count = count.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                let authorised =
+                    head.contains(&format!("authorization: bearer {}", TOKEN.to_ascii_lowercase()));
+                let resp = if authorised {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/x-gcode\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend_from_slice(&body);
+                    r
+                } else {
+                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+                };
+                let _ = sock.write_all(&resp).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (url, served)
+}
+
+pub async fn gcode_server() -> (String, Arc<AtomicUsize>) {
+    gcode_server_with(GCODE.to_vec()).await
+}
+
+pub fn assignment(job: i64, gcode_url: Option<&str>) -> JobAssignment {
+    JobAssignment {
+        job,
+        order_id: 1,
+        material: "PLA-BLK".into(),
+        copies: 1,
+        est_minutes: 1,
+        grams: 3,
+        gcode_url: gcode_url.map(str::to_string),
+    }
+}
+
+/// The messages waiting in the outbox, acknowledged.
+pub fn drain<B: PrinterBackend>(d: &mut Driver<B>) -> Vec<AgentMessage> {
+    let msgs = d.outbox.pending_messages();
+    for id in d.outbox.pending_ids() {
+        d.outbox.ack(&id);
+    }
+    msgs
+}
+
+/// Ticks the driver (every 300 ms, real time) until `done` holds for the messages produced.
+pub async fn tick_until<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    within: Duration,
+    done: impl Fn(&[AgentMessage]) -> bool,
+) -> Vec<AgentMessage> {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    loop {
+        d.tick(clock.elapsed().as_millis() as u64).await;
+        seen.extend(drain(d));
+        if done(&seen) {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting; state {:?} ({:?}), messages so far: {seen:?}",
+            d.state(),
+            d.backend_error()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Ticks until `ok` holds for the driver itself (its state, its backend).
+pub async fn tick_while<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    within: Duration,
+    ok: impl Fn(&Driver<B>) -> bool,
+) -> Vec<AgentMessage> {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    loop {
+        d.tick(clock.elapsed().as_millis() as u64).await;
+        seen.extend(drain(d));
+        if ok(d) {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting; state {:?} ({:?}), messages so far: {seen:?}",
+            d.state(),
+            d.backend_error()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether the messages hold the end of a job (completed or failed).
+pub fn ended(m: &[AgentMessage]) -> bool {
+    m.iter().any(|m| {
+        matches!(
+            m,
+            AgentMessage::JobCompleted { .. }
+                | AgentMessage::JobFailed { .. }
+                | AgentMessage::Cancelled { .. }
+        )
+    })
+}
+
+/// The progress values reported, in order.
+pub fn progress(m: &[AgentMessage]) -> Vec<i64> {
+    m.iter()
+        .filter_map(|m| match m {
+            AgentMessage::JobProgress { progress_pct, .. } => Some(*progress_pct),
+            _ => None,
+        })
+        .collect()
+}
