@@ -25,6 +25,10 @@ pub struct Assignment {
     pub end: i64,
     /// Setup minutes immediately before `start` (the job is loaded at `start - setup`).
     pub setup: i64,
+    /// Why the job is on this printer at this time ([`crate::why`]); absent in plans that were
+    /// not explained (a repair, a plan written by another tool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::why::Reason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +55,10 @@ pub struct Plan {
     pub gap: f64,
     pub solve_ms: u64,
     pub method: String,
+    /// Each objective term's value, lower bound and gap, and the total's
+    /// ([`crate::report::Bounds`]); absent where none were computed (a repair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<crate::report::Bounds>,
 }
 
 impl Plan {
@@ -204,6 +212,7 @@ impl Sequences {
                     start: t.start,
                     end: t.end,
                     setup: t.setup,
+                    reason: None,
                 });
             }
             ms = ms.max(c.cmax);
@@ -233,6 +242,7 @@ impl Sequences {
             gap: 0.0,
             solve_ms: 0,
             method: method.to_string(),
+            bounds: None,
         })
     }
 }

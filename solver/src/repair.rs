@@ -450,6 +450,7 @@ pub fn repair(
         gap: g,
         solve_ms: t0.elapsed().as_millis() as u64,
         method: "repair".to_string(),
+        bounds: None,
     };
     Ok(Repaired {
         problem: pb,

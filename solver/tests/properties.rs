@@ -276,6 +276,7 @@ fn checker_catches_setup_window_shift_and_release_violations() {
                 start,
                 end,
                 setup,
+                reason: None,
             }],
             unscheduled: vec![],
             objective: gantry_solver::ObjectiveValue {
@@ -288,6 +289,7 @@ fn checker_catches_setup_window_shift_and_release_violations() {
             gap: 0.0,
             solve_ms: 0,
             method: "test".into(),
+            bounds: None,
         }
     };
     assert!(check(&pb, &plan(15, 10)).is_ok());
@@ -334,6 +336,7 @@ fn checker_catches_an_uncleared_bed() {
                 start: 0,
                 end: 150,
                 setup: 0,
+                reason: None,
             },
             gantry_solver::Assignment {
                 job: "J2".into(),
@@ -341,6 +344,7 @@ fn checker_catches_an_uncleared_bed() {
                 start: s2,
                 end: s2 + 10,
                 setup: 0,
+                reason: None,
             },
         ],
         unscheduled: vec![],
@@ -354,6 +358,7 @@ fn checker_catches_an_uncleared_bed() {
         gap: 0.0,
         solve_ms: 0,
         method: "test".into(),
+        bounds: None,
     };
     assert!(check(&pb, &mk(200)).is_ok());
     assert!(matches!(check(&pb, &mk(120)), Err(Violation::Overlap { .. })));

@@ -223,6 +223,7 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
                 available_from: pr.available_from,
                 initial_setup_class: pr.initial_setup_class.clone(),
                 unavailable: pr.unavailable.clone(),
+                power: None,
             })
             .collect(),
         setup_times: p
@@ -250,6 +251,7 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
             weighted_tardiness: 1.0,
             setups: 0.1,
         },
+        circuits: Vec::new(),
     }
 }
 
@@ -454,6 +456,7 @@ pub async fn earliest_delivery(
                 start: *start,
                 end: *end,
                 setup: 0,
+                reason: None,
             })
             .collect(),
         unscheduled: Vec::new(),
@@ -467,6 +470,7 @@ pub async fn earliest_delivery(
         gap: 0.0,
         solve_ms: 0,
         method: "current".into(),
+        bounds: None,
     };
     let event = gantry_solver::repair::Event::JobAdded { at: 0, job: last };
     let opts = SolveOptions {
