@@ -90,6 +90,13 @@ pub enum Violation {
     Status { status: Status, unscheduled: usize },
     #[error("lower_bound {lower_bound} is above the plan's value {value}")]
     Bound { lower_bound: f64, value: f64 },
+    #[error("job {job:?} is frozen on {printer:?} at {start} (stability.freeze_until), the plan {got}")]
+    Frozen {
+        job: String,
+        printer: String,
+        start: i64,
+        got: String,
+    },
     #[error("bounds.{term}: bound {bound} is above the plan's {term} {value}")]
     TermBound {
         term: &'static str,
@@ -315,8 +322,9 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
         }
     }
     check_circuits(problem, &per_printer)?;
+    let moves = check_stability(problem, plan)?;
     let w = &problem.objective;
-    let value = w.makespan * makespan as f64 + w.weighted_tardiness * tard + w.setups * setups as f64;
+    let value = w.makespan * makespan as f64 + w.weighted_tardiness * tard + w.setups * setups as f64 + moves;
     let o = &plan.objective;
     if o.makespan != makespan {
         return Err(Violation::Objective {
@@ -337,6 +345,13 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
             field: "setups",
             reported: o.setups as f64,
             recomputed: setups as f64,
+        });
+    }
+    if !close(o.stability, moves) {
+        return Err(Violation::Objective {
+            field: "stability",
+            reported: o.stability,
+            recomputed: moves,
         });
     }
     if !close(o.value, value) {
@@ -450,4 +465,66 @@ fn check_circuits(problem: &Problem, per_printer: &[Vec<(i64, i64, i64, usize)>]
         }
     }
     Ok(())
+}
+
+/// Frozen jobs in place (and first on their printers), and the stability penalties of the jobs
+/// of the freeze horizon that moved (another printer, or later than the tolerance).
+fn check_stability(problem: &Problem, plan: &Plan) -> Result<f64, Violation> {
+    let Some(st) = &problem.stability else {
+        return Ok(0.0);
+    };
+    let jobs: std::collections::HashSet<&str> = problem.jobs.iter().map(|j| j.id.as_str()).collect();
+    let placed: HashMap<&str, (&str, i64)> = plan
+        .assignments
+        .iter()
+        .map(|a| (a.job.as_str(), (a.printer.as_str(), a.start)))
+        .collect();
+    let mut penalty = 0.0;
+    // Per printer: the latest frozen start.
+    let mut frozen_until: HashMap<&str, i64> = HashMap::new();
+    let mut frozen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for prev in &st.previous {
+        if !jobs.contains(prev.job.as_str()) {
+            continue;
+        }
+        let now = placed.get(prev.job.as_str()).copied();
+        if prev.start < st.freeze_until {
+            if now != Some((prev.printer.as_str(), prev.start)) {
+                return Err(Violation::Frozen {
+                    job: prev.job.clone(),
+                    printer: prev.printer.clone(),
+                    start: prev.start,
+                    got: match now {
+                        Some((p, s)) => format!("starts it at {s} on {p:?}"),
+                        None => "leaves it out".to_string(),
+                    },
+                });
+            }
+            frozen.insert(prev.job.as_str());
+            let e = frozen_until.entry(prev.printer.as_str()).or_insert(prev.start);
+            *e = (*e).max(prev.start);
+        } else if prev.start < st.horizon
+            && let Some((p, s)) = now
+            && (p != prev.printer || s > prev.start + st.tolerance)
+        {
+            penalty += st.penalty;
+        }
+    }
+    for a in &plan.assignments {
+        if let Some(&last) = frozen_until.get(a.printer.as_str())
+            && !frozen.contains(a.job.as_str())
+            && a.start <= last
+        {
+            return Err(Violation::Frozen {
+                job: a.job.clone(),
+                printer: a.printer.clone(),
+                start: a.start,
+                got: format!(
+                    "puts it before the frozen jobs of {:?}, which must come first",
+                    a.printer
+                ),
+            });
+        }
+    }
+    Ok(penalty)
 }

@@ -23,6 +23,7 @@ pub mod repair;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stability;
 pub mod why;
 
 use std::time::{Duration, Instant};
@@ -173,7 +174,13 @@ pub fn solve(problem: &Problem, opts: &SolveOptions) -> Result<Plan, ProblemErro
 pub fn solve_tuned(problem: &Problem, opts: &SolveOptions, tuning: &Tuning) -> Result<Plan, ProblemError> {
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
-    Ok(solve_instance_tuned(&inst, opts, t0, tuning))
+    let mut plan = if inst.stability.frozen.is_empty() {
+        solve_instance_tuned(&inst, opts, t0, tuning)
+    } else {
+        stability::solve_frozen(problem, &inst, opts, tuning, t0)?
+    };
+    plan.stability = stability::report(&inst, &plan);
+    Ok(plan)
 }
 
 fn deadline(t0: Instant, secs: f64) -> Instant {
@@ -194,12 +201,15 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
 pub fn solve_report(problem: &Problem, opts: &SolveOptions) -> Result<Solved, ProblemError> {
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
-    Ok(solve_instance_report(
-        &inst,
-        opts,
-        t0,
-        &Tuning::for_method(opts.method),
-    ))
+    if !inst.stability.frozen.is_empty() {
+        let mut plan = stability::solve_frozen(problem, &inst, opts, &Tuning::for_method(opts.method), t0)?;
+        plan.stability = stability::report(&inst, &plan);
+        let bounds = plan.bounds.unwrap_or_default();
+        return Ok(Solved { plan, bounds });
+    }
+    let mut solved = solve_instance_report(&inst, opts, t0, &Tuning::for_method(opts.method));
+    solved.plan.stability = stability::report(&inst, &solved.plan);
+    Ok(solved)
 }
 
 /// [`solve_instance_tuned`] with the per-term bounds.
@@ -392,7 +402,13 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
                     None => {}
                 }
             }
-            if !skip && !bp_ran && exact.is_none() && (!auto || jobs.len() <= MILP_MAX_JOBS) {
+            // The compact MILP has no stability penalties: it is not asked when they count.
+            if !skip
+                && !bp_ran
+                && exact.is_none()
+                && !inst.has_moves()
+                && (!auto || jobs.len() <= MILP_MAX_JOBS)
+            {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
                 exact = milp::solve_milp(inst, &jobs, Some(&warm), remaining);
             }
@@ -485,12 +501,14 @@ fn finish(
                     weighted_tardiness: 0.0,
                     setups: 0,
                     value: 0.0,
+                    stability: 0.0,
                 },
                 lower_bound: 0.0,
                 gap: 0.0,
                 solve_ms: 0,
                 method: method.to_string(),
                 bounds: None,
+                stability: None,
             })
         }
     };

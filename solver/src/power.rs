@@ -234,7 +234,7 @@ pub fn stagger(inst: &Instance, seqs: &Sequences) -> Staggered {
 /// The plan of a staggered timing; `base` holds the jobs the sequences already left out.
 pub fn to_plan(inst: &Instance, base: &Sequences, st: &Staggered, method: &str) -> Plan {
     let mut assignments = Vec::new();
-    let (mut ms, mut tard, mut setups) = (0i64, 0.0, 0i64);
+    let (mut ms, mut tard, mut setups, mut moves) = (0i64, 0.0, 0i64, 0.0);
     for (p, list) in st.timed.iter().enumerate() {
         for t in list {
             assignments.push(Assignment {
@@ -248,6 +248,7 @@ pub fn to_plan(inst: &Instance, base: &Sequences, st: &Staggered, method: &str) 
             ms = ms.max(t.end);
             tard += inst.tardiness(t.job, t.end);
             setups += t.setup;
+            moves += inst.move_cost(t.job, p, t.start);
         }
     }
     let mut uns: Vec<&(usize, String)> = base.unscheduled.iter().chain(st.unscheduled.iter()).collect();
@@ -267,12 +268,13 @@ pub fn to_plan(inst: &Instance, base: &Sequences, st: &Staggered, method: &str) 
         },
         assignments,
         unscheduled,
-        objective: plan::objective_value(inst, ms, tard, setups),
+        objective: plan::objective_value(inst, ms, tard, setups, moves),
         lower_bound: 0.0,
         gap: 0.0,
         solve_ms: 0,
         method: method.to_string(),
         bounds: None,
+        stability: None,
     }
 }
 

@@ -138,6 +138,9 @@ pub struct Problem {
     /// Power circuits (optional; a printer on none is unconstrained).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub circuits: Vec<Circuit>,
+    /// A re-plan's stability settings against the previous plan ([`crate::stability`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::stability::Stability>,
 }
 
 /// Malformed input. Every variant names the field and the offending value.
@@ -386,6 +389,8 @@ pub struct Instance {
     pub circuit_of: Vec<Option<usize>>,
     /// Per printer: its draw (`None`: not given).
     pub power: Vec<Option<Power>>,
+    /// The previous plan, frozen jobs and move penalties ([`crate::stability`]).
+    pub stability: crate::stability::StabilitySpec,
 }
 
 /// A validated circuit: printers by index, the limit, and the heat-up rule `(count, minutes)`.
@@ -555,7 +560,7 @@ impl Instance {
             Some(h) => Some(time(|| "horizon".to_string(), h)?),
         };
         let (circuits, circuit_of, power) = circuits(pb, &printer_idx)?;
-        Ok(Instance {
+        let mut inst = Instance {
             n_jobs,
             n_printers,
             n_classes,
@@ -582,7 +587,10 @@ impl Instance {
             circuits,
             circuit_of,
             power,
-        })
+            stability: Default::default(),
+        };
+        inst.stability = crate::stability::validate(pb, &inst)?;
+        Ok(inst)
     }
 
     /// Setup minutes on printer `p` from class `prev` (none: no setup) to class `next`.
@@ -650,6 +658,21 @@ impl Instance {
             return None;
         }
         Some(l)
+    }
+
+    /// Whether some job pays a penalty when moved ([`crate::stability`]).
+    pub fn has_moves(&self) -> bool {
+        self.stability.penalty > 0.0 && self.stability.anchor.iter().any(Option::is_some)
+    }
+
+    /// Stability penalty of job `j` on printer `p` starting at `start` (objective units): paid
+    /// when a job of the freeze horizon runs on another printer or later than its tolerance.
+    #[inline]
+    pub fn move_cost(&self, j: usize, p: usize, start: i64) -> f64 {
+        match self.stability.anchor.get(j) {
+            Some(Some((p0, latest))) if *p0 != p || start > *latest => self.stability.penalty,
+            _ => 0.0,
+        }
     }
 
     /// Tardiness cost of job `j` ending at `end` (weighted, before the objective weight).

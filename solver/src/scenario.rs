@@ -212,5 +212,6 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
         horizon: None,
         objective: spec.objective,
         circuits: Vec::new(),
+        stability: None,
     }
 }

@@ -284,12 +284,14 @@ fn checker_catches_setup_window_shift_and_release_violations() {
                 weighted_tardiness: 0.0,
                 setups: setup,
                 value: end as f64,
+                stability: 0.0,
             },
             lower_bound: 0.0,
             gap: 0.0,
             solve_ms: 0,
             method: "test".into(),
             bounds: None,
+            stability: None,
         }
     };
     assert!(check(&pb, &plan(15, 10)).is_ok());
@@ -353,12 +355,14 @@ fn checker_catches_an_uncleared_bed() {
             weighted_tardiness: 0.0,
             setups: 0,
             value: (s2 + 10) as f64,
+            stability: 0.0,
         },
         lower_bound: 0.0,
         gap: 0.0,
         solve_ms: 0,
         method: "test".into(),
         bounds: None,
+        stability: None,
     };
     assert!(check(&pb, &mk(200)).is_ok());
     assert!(matches!(check(&pb, &mk(120)), Err(Violation::Overlap { .. })));
