@@ -19,7 +19,8 @@ pub struct SolveArgs {
     /// Wall-clock budget in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub time_limit: f64,
-    /// auto (MILP for ≤ 20 jobs, heuristic otherwise), greedy, heuristic or milp.
+    /// auto (the exact path up to 64 jobs, then restarts; the local search above), greedy,
+    /// heuristic or milp.
     #[arg(long, default_value = "auto", value_parser = ["auto", "greedy", "heuristic", "milp"])]
     pub method: String,
     /// Seed of the local search (same seed, same plan unless the time limit cuts the search).
@@ -112,6 +113,19 @@ pub fn run(args: SolveArgs) -> i32 {
             return 2;
         }
     };
+    if let Some(b) = &plan.bounds {
+        // The gap of every term on stderr (stdout stays the plan's JSON).
+        let term = |name: &str, t: &gantry_solver::TermBound| {
+            format!("{name} {} ≥ {} (gap {:.1} %)", t.value, t.bound, 100.0 * t.gap)
+        };
+        eprintln!(
+            "{}; {}; {}; {}",
+            term("value", &b.total),
+            term("makespan", &b.makespan),
+            term("weighted_tardiness", &b.weighted_tardiness),
+            term("setups", &b.setups)
+        );
+    }
     let json = plan.to_json();
     if let Some(out) = &args.output
         && let Err(e) = std::fs::write(out, &json)

@@ -90,6 +90,34 @@ pub enum Violation {
     Status { status: Status, unscheduled: usize },
     #[error("lower_bound {lower_bound} is above the plan's value {value}")]
     Bound { lower_bound: f64, value: f64 },
+    #[error("job {job:?} is frozen on {printer:?} at {start} (stability.freeze_until), the plan {got}")]
+    Frozen {
+        job: String,
+        printer: String,
+        start: i64,
+        got: String,
+    },
+    #[error("bounds.{term}: bound {bound} is above the plan's {term} {value}")]
+    TermBound {
+        term: &'static str,
+        bound: f64,
+        value: f64,
+    },
+    #[error("circuit {circuit:?}: {draw} W at minute {minute}, above its limit of {limit} W")]
+    Power {
+        circuit: String,
+        minute: i64,
+        draw: i64,
+        limit: i64,
+    },
+    #[error("circuit {circuit:?}: {count} prints start within [{from}, {to}), at most {max} may")]
+    Heatups {
+        circuit: String,
+        from: i64,
+        to: i64,
+        count: usize,
+        max: i64,
+    },
 }
 
 /// What a successful check measured.
@@ -293,8 +321,10 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
             prev = Some((j, end));
         }
     }
+    check_circuits(problem, &per_printer)?;
+    let moves = check_stability(problem, plan)?;
     let w = &problem.objective;
-    let value = w.makespan * makespan as f64 + w.weighted_tardiness * tard + w.setups * setups as f64;
+    let value = w.makespan * makespan as f64 + w.weighted_tardiness * tard + w.setups * setups as f64 + moves;
     let o = &plan.objective;
     if o.makespan != makespan {
         return Err(Violation::Objective {
@@ -317,6 +347,13 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
             recomputed: setups as f64,
         });
     }
+    if !close(o.stability, moves) {
+        return Err(Violation::Objective {
+            field: "stability",
+            reported: o.stability,
+            recomputed: moves,
+        });
+    }
     if !close(o.value, value) {
         return Err(Violation::Objective {
             field: "value",
@@ -337,6 +374,18 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
             value,
         });
     }
+    if let Some(b) = &plan.bounds {
+        for (term, bound, value) in [
+            ("makespan", b.makespan.bound, makespan as f64),
+            ("weighted_tardiness", b.weighted_tardiness.bound, tard),
+            ("setups", b.setups.bound, setups as f64),
+            ("total", b.total.bound, value),
+        ] {
+            if bound > value + 1e-6 * value.abs().max(1.0) {
+                return Err(Violation::TermBound { term, bound, value });
+            }
+        }
+    }
     Ok(CheckReport {
         assigned: plan.assignments.len(),
         unscheduled: plan.unscheduled.len(),
@@ -345,4 +394,137 @@ pub fn check(problem: &Problem, plan: &Plan) -> Result<CheckReport, Violation> {
         setups,
         value,
     })
+}
+
+/// Power limits and heat-up rules of every circuit, from each print's `[start, end)`:
+/// `heatup_watts` for the first `heatup_minutes`, then `printing_watts`.
+fn check_circuits(problem: &Problem, per_printer: &[Vec<(i64, i64, i64, usize)>]) -> Result<(), Violation> {
+    let index: HashMap<&str, usize> = problem
+        .printers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    for c in &problem.circuits {
+        // (start, heat end, end, heat W, print W) of every print on the circuit.
+        let mut prints: Vec<(i64, i64, i64, i64, i64)> = Vec::new();
+        for pid in &c.printers {
+            let Some(&p) = index.get(pid.as_str()) else {
+                continue;
+            };
+            let w = problem.printers[p].power;
+            for &(start, end, _, _) in &per_printer[p] {
+                let (hw, hm, pw) = w.map_or((0, 0, 0), |w| {
+                    (w.heatup_watts, w.heatup_minutes, w.printing_watts)
+                });
+                prints.push((start, (start + hm).min(end), end, hw, pw));
+            }
+        }
+        if let Some(limit) = c.limit_watts {
+            let mut minutes: Vec<i64> = prints.iter().flat_map(|x| [x.0, x.1]).collect();
+            minutes.sort_unstable();
+            minutes.dedup();
+            for t in minutes {
+                let draw: i64 = prints
+                    .iter()
+                    .map(|&(s, h, e, hw, pw)| {
+                        if t < s || t >= e {
+                            0
+                        } else if t < h {
+                            hw
+                        } else {
+                            pw
+                        }
+                    })
+                    .sum();
+                if draw > limit {
+                    return Err(Violation::Power {
+                        circuit: c.id.clone(),
+                        minute: t,
+                        draw,
+                        limit,
+                    });
+                }
+            }
+        }
+        if let (Some(k), Some(m)) = (c.max_heatups, c.heatup_window) {
+            let mut starts: Vec<i64> = prints.iter().map(|x| x.0).collect();
+            starts.sort_unstable();
+            for i in 0..starts.len() {
+                let count = starts[i..].iter().take_while(|&&s| s < starts[i] + m).count();
+                if count as i64 > k {
+                    return Err(Violation::Heatups {
+                        circuit: c.id.clone(),
+                        from: starts[i],
+                        to: starts[i] + m,
+                        count,
+                        max: k,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Frozen jobs in place (and first on their printers), and the stability penalties of the jobs
+/// of the freeze horizon that moved (another printer, or later than the tolerance).
+fn check_stability(problem: &Problem, plan: &Plan) -> Result<f64, Violation> {
+    let Some(st) = &problem.stability else {
+        return Ok(0.0);
+    };
+    let jobs: std::collections::HashSet<&str> = problem.jobs.iter().map(|j| j.id.as_str()).collect();
+    let placed: HashMap<&str, (&str, i64)> = plan
+        .assignments
+        .iter()
+        .map(|a| (a.job.as_str(), (a.printer.as_str(), a.start)))
+        .collect();
+    let mut penalty = 0.0;
+    // Per printer: the latest frozen start.
+    let mut frozen_until: HashMap<&str, i64> = HashMap::new();
+    let mut frozen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for prev in &st.previous {
+        if !jobs.contains(prev.job.as_str()) {
+            continue;
+        }
+        let now = placed.get(prev.job.as_str()).copied();
+        if prev.start < st.freeze_until {
+            if now != Some((prev.printer.as_str(), prev.start)) {
+                return Err(Violation::Frozen {
+                    job: prev.job.clone(),
+                    printer: prev.printer.clone(),
+                    start: prev.start,
+                    got: match now {
+                        Some((p, s)) => format!("starts it at {s} on {p:?}"),
+                        None => "leaves it out".to_string(),
+                    },
+                });
+            }
+            frozen.insert(prev.job.as_str());
+            let e = frozen_until.entry(prev.printer.as_str()).or_insert(prev.start);
+            *e = (*e).max(prev.start);
+        } else if prev.start < st.horizon
+            && let Some((p, s)) = now
+            && (p != prev.printer || s > prev.start + st.tolerance)
+        {
+            penalty += st.penalty;
+        }
+    }
+    for a in &plan.assignments {
+        if let Some(&last) = frozen_until.get(a.printer.as_str())
+            && !frozen.contains(a.job.as_str())
+            && a.start <= last
+        {
+            return Err(Violation::Frozen {
+                job: a.job.clone(),
+                printer: a.printer.clone(),
+                start: a.start,
+                got: format!(
+                    "puts it before the frozen jobs of {:?}, which must come first",
+                    a.printer
+                ),
+            });
+        }
+    }
+    Ok(penalty)
 }

@@ -11,16 +11,20 @@ pub mod anytime;
 pub mod bound;
 pub mod bp;
 pub mod check;
+pub mod classplan;
 pub mod dp;
 pub mod greedy;
 pub mod heuristic;
 pub mod milp;
 pub mod plan;
+pub mod power;
 pub mod problem;
 pub mod repair;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stability;
+pub mod why;
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{CheckReport, Violation, check};
 pub use plan::{Assignment, ObjectiveValue, Plan, Sequences, Status, Unscheduled};
-pub use problem::{Instance, Job, ObjectiveWeights, Printer, Problem, ProblemError};
+pub use problem::{Circuit, Instance, Job, ObjectiveWeights, Power, Printer, Problem, ProblemError};
 pub use repair::{Event, EventError, Repaired, repair};
 pub use report::{Bounds, Solved, TermBound};
 
@@ -170,7 +174,13 @@ pub fn solve(problem: &Problem, opts: &SolveOptions) -> Result<Plan, ProblemErro
 pub fn solve_tuned(problem: &Problem, opts: &SolveOptions, tuning: &Tuning) -> Result<Plan, ProblemError> {
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
-    Ok(solve_instance_tuned(&inst, opts, t0, tuning))
+    let mut plan = if inst.stability.frozen.is_empty() {
+        solve_instance_tuned(&inst, opts, t0, tuning)
+    } else {
+        stability::solve_frozen(problem, &inst, opts, tuning, t0)?
+    };
+    plan.stability = stability::report(&inst, &plan);
+    Ok(plan)
 }
 
 fn deadline(t0: Instant, secs: f64) -> Instant {
@@ -191,12 +201,15 @@ pub fn solve_instance_tuned(inst: &Instance, opts: &SolveOptions, t0: Instant, t
 pub fn solve_report(problem: &Problem, opts: &SolveOptions) -> Result<Solved, ProblemError> {
     let t0 = Instant::now();
     let inst = Instance::new(problem)?;
-    Ok(solve_instance_report(
-        &inst,
-        opts,
-        t0,
-        &Tuning::for_method(opts.method),
-    ))
+    if !inst.stability.frozen.is_empty() {
+        let mut plan = stability::solve_frozen(problem, &inst, opts, &Tuning::for_method(opts.method), t0)?;
+        plan.stability = stability::report(&inst, &plan);
+        let bounds = plan.bounds.unwrap_or_default();
+        return Ok(Solved { plan, bounds });
+    }
+    let mut solved = solve_instance_report(&inst, opts, t0, &Tuning::for_method(opts.method));
+    solved.plan.stability = stability::report(&inst, &solved.plan);
+    Ok(solved)
 }
 
 /// [`solve_instance_tuned`] with the per-term bounds.
@@ -221,6 +234,21 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         0.0
     };
     let mut lb = bound::lower_bound(inst, &live, 0.0);
+    // The setup-entry bound first when setups count: its MILP solution is also a start for the
+    // search (a plan that runs each class where the bound put it, [`classplan`]).
+    let mut entry_start = None;
+    let mut entry_lb = None;
+    if inst.w_setups > 0.0 && lp_budget > 0.0 {
+        let fits = bound::fits(inst, &live);
+        if let Some(e) = bound::setup::entry_solve(inst, &fits, lp_budget) {
+            let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| !fits[j].is_empty()).collect();
+            if jobs.len() == n_live {
+                entry_start = classplan::from_entry(inst, &e, &jobs, &fits);
+            }
+            entry_lb = Some(e.bound);
+            lb = bound::lower_bound_with(inst, &live, 0.0, entry_lb);
+        }
+    }
     let opts = &SolveOptions {
         time_limit: opts.time_limit - lp_budget,
         ..*opts
@@ -231,7 +259,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     let (seqs, name) = match method {
         Method::Greedy => (greedy::greedy(inst), "greedy"),
         Method::Heuristic | Method::Auto => {
-            let start = heuristic::construct(inst);
+            let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
             let mut local = heuristic::Local::new(inst, &start);
             let limits = heuristic::Limits {
                 deadline: Some(deadline(t0, opts.time_limit)),
@@ -243,7 +271,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
             (local.run(&limits, opts.seed).best, "heuristic")
         }
         Method::Milp => {
-            let start = heuristic::construct(inst);
+            let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
             let mut local = heuristic::Local::new(inst, &start);
             // Under `auto` above the compact MILP's size, the warm start runs until it converges
             // (or its share of the budget): it is the plan the restarts build on.
@@ -374,7 +402,13 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
                     None => {}
                 }
             }
-            if !skip && !bp_ran && exact.is_none() && (!auto || jobs.len() <= MILP_MAX_JOBS) {
+            // The compact MILP has no stability penalties: it is not asked when they count.
+            if !skip
+                && !bp_ran
+                && exact.is_none()
+                && !inst.has_moves()
+                && (!auto || jobs.len() <= MILP_MAX_JOBS)
+            {
                 let remaining = opts.time_limit - t0.elapsed().as_secs_f64();
                 exact = milp::solve_milp(inst, &jobs, Some(&warm), remaining);
             }
@@ -399,7 +433,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     // before the restarts (their stopping target), which then get the rest of the whole budget.
     let all_live = seqs.unscheduled.len() == inst.n_jobs - n_live;
     if all_live && lp_budget > 0.0 {
-        let with_lp = bound::lower_bound(inst, &live, lp_budget);
+        let with_lp = bound::lower_bound_with(inst, &live, lp_budget, entry_lb);
         if with_lp.value > lb.value {
             lb = with_lp;
         }
@@ -420,8 +454,9 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     } else {
         (seqs, name)
     };
-    let plan = finish(inst, seqs, name, &mut lb, proved, dual, t0);
+    let mut plan = finish(inst, seqs, name, &mut lb, proved, dual, t0);
     let bounds = report::bounds(inst, &plan, &lb);
+    plan.bounds = Some(bounds);
     Solved { plan, bounds }
 }
 
@@ -435,7 +470,21 @@ fn finish(
     dual: f64,
     t0: Instant,
 ) -> Plan {
-    let mut plan = match seqs.to_plan(inst, method) {
+    // Power circuits: the final timing staggers prints (see `power`); a plan it changed is
+    // not claimed optimal (the bounds stay valid: the circuits only remove plans).
+    let staggered = power::active(inst).then(|| power::stagger(inst, &seqs));
+    let mut proved = proved;
+    let built = match &staggered {
+        Some(st) => {
+            let p = power::to_plan(inst, &seqs, st, method);
+            if !st.delayed.is_empty() || !st.unscheduled.is_empty() {
+                proved = false;
+            }
+            Some(p)
+        }
+        None => seqs.to_plan(inst, method),
+    };
+    let mut plan = match built {
         Some(p) => p,
         // Unreachable in practice (sequences come from the timing code); degrade to an empty plan.
         None => {
@@ -452,18 +501,30 @@ fn finish(
                     weighted_tardiness: 0.0,
                     setups: 0,
                     value: 0.0,
+                    stability: 0.0,
                 },
                 lower_bound: 0.0,
                 gap: 0.0,
                 solve_ms: 0,
                 method: method.to_string(),
+                bounds: None,
+                stability: None,
             })
         }
     };
+    why::annotate(inst, &seqs, &mut plan);
+    if let Some(st) = &staggered {
+        power::explain_delays(inst, st, &mut plan);
+    }
     // The bound must describe the jobs actually scheduled.
-    if seqs.unscheduled.iter().any(|(_, r)| r == heuristic::CONGESTED) {
+    let power_left_out = staggered.as_ref().is_some_and(|st| !st.unscheduled.is_empty());
+    if power_left_out || seqs.unscheduled.iter().any(|(_, r)| r == heuristic::CONGESTED) {
         let mut included = vec![true; inst.n_jobs];
-        for (j, _) in &seqs.unscheduled {
+        for (j, _) in seqs
+            .unscheduled
+            .iter()
+            .chain(staggered.iter().flat_map(|st| st.unscheduled.iter()))
+        {
             included[*j] = false;
         }
         *lb = bound::lower_bound(inst, &included, 0.0);

@@ -25,6 +25,10 @@ pub struct Assignment {
     pub end: i64,
     /// Setup minutes immediately before `start` (the job is loaded at `start - setup`).
     pub setup: i64,
+    /// Why the job is on this printer at this time ([`crate::why`]); absent in plans that were
+    /// not explained (a repair, a plan written by another tool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::why::Reason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +43,13 @@ pub struct ObjectiveValue {
     pub weighted_tardiness: f64,
     pub setups: i64,
     pub value: f64,
+    /// Stability penalties of moved jobs (objective units, included in `value`; absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stability: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +62,13 @@ pub struct Plan {
     pub gap: f64,
     pub solve_ms: u64,
     pub method: String,
+    /// Each objective term's value, lower bound and gap, and the total's
+    /// ([`crate::report::Bounds`]); absent where none were computed (a repair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<crate::report::Bounds>,
+    /// What changed against the previous plan (problems with `stability` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::stability::StabilityReport>,
 }
 
 impl Plan {
@@ -91,6 +109,8 @@ pub struct Cursor {
     pub cmax: i64,
     pub tard: f64,
     pub setups: i64,
+    /// Stability penalties so far (objective units).
+    pub moves: f64,
 }
 
 impl Cursor {
@@ -101,6 +121,7 @@ impl Cursor {
             cmax: 0,
             tard: 0.0,
             setups: 0,
+            moves: 0.0,
         }
     }
 
@@ -119,6 +140,7 @@ impl Cursor {
         self.cmax = end;
         self.tard += inst.tardiness(j, end);
         self.setups += s;
+        self.moves += inst.move_cost(j, p, start);
         Some(Timed {
             job: j,
             load,
@@ -131,7 +153,7 @@ impl Cursor {
     /// Printer cost excluding the makespan term.
     #[inline]
     pub fn cost(&self, inst: &Instance) -> f64 {
-        inst.w_tardiness * self.tard + inst.w_setups * self.setups as f64
+        inst.w_tardiness * self.tard + inst.w_setups * self.setups as f64 + self.moves
     }
 }
 
@@ -142,6 +164,7 @@ pub struct SeqCost {
     pub cmax: i64,
     pub tard: f64,
     pub setups: i64,
+    pub moves: f64,
 }
 
 /// Time a sequence on printer `p`; `None` if some job cannot be placed.
@@ -156,6 +179,7 @@ pub fn eval_seq(inst: &Instance, p: usize, seq: impl IntoIterator<Item = usize>)
         cmax: c.cmax,
         tard: c.tard,
         setups: c.setups,
+        moves: c.moves,
     })
 }
 
@@ -179,13 +203,15 @@ impl Sequences {
         let mut ms = 0;
         let mut tard = 0.0;
         let mut setups = 0;
+        let mut moves = 0.0;
         for (p, seq) in self.seqs.iter().enumerate() {
             let c = eval_seq(inst, p, seq.iter().copied())?;
             ms = ms.max(c.cmax);
             tard += c.tard;
             setups += c.setups;
+            moves += c.moves;
         }
-        Some(objective_value(inst, ms, tard, setups))
+        Some(objective_value(inst, ms, tard, setups, moves))
     }
 
     /// Build the timed plan (without bound, status or timing metadata filled in meaningfully).
@@ -194,6 +220,7 @@ impl Sequences {
         let mut ms = 0;
         let mut tard = 0.0;
         let mut setups = 0;
+        let mut moves = 0.0;
         for (p, seq) in self.seqs.iter().enumerate() {
             let mut c = Cursor::new(inst, p);
             for &j in seq {
@@ -204,11 +231,13 @@ impl Sequences {
                     start: t.start,
                     end: t.end,
                     setup: t.setup,
+                    reason: None,
                 });
             }
             ms = ms.max(c.cmax);
             tard += c.tard;
             setups += c.setups;
+            moves += c.moves;
         }
         let mut uns: Vec<&(usize, String)> = self.unscheduled.iter().collect();
         uns.sort_by_key(|u| u.0);
@@ -219,7 +248,7 @@ impl Sequences {
                 reason: r.clone(),
             })
             .collect();
-        let objective = objective_value(inst, ms, tard, setups);
+        let objective = objective_value(inst, ms, tard, setups, moves);
         Some(Plan {
             status: if unscheduled.is_empty() {
                 Status::Feasible
@@ -233,15 +262,21 @@ impl Sequences {
             gap: 0.0,
             solve_ms: 0,
             method: method.to_string(),
+            bounds: None,
+            stability: None,
         })
     }
 }
 
-pub fn objective_value(inst: &Instance, makespan: i64, tard: f64, setups: i64) -> ObjectiveValue {
+pub fn objective_value(inst: &Instance, makespan: i64, tard: f64, setups: i64, moves: f64) -> ObjectiveValue {
     ObjectiveValue {
         makespan,
         weighted_tardiness: tard,
         setups,
-        value: inst.w_makespan * makespan as f64 + inst.w_tardiness * tard + inst.w_setups * setups as f64,
+        value: inst.w_makespan * makespan as f64
+            + inst.w_tardiness * tard
+            + inst.w_setups * setups as f64
+            + moves,
+        stability: moves,
     }
 }

@@ -44,6 +44,36 @@ pub struct Printer {
     /// Maintenance windows `[from, to]`: nothing runs on the printer in `[from, to)`.
     #[serde(default)]
     pub unavailable: Vec<[i64; 2]>,
+    /// Electrical draw while printing (needed when the printer is on a circuit with a power
+    /// limit, see [`Circuit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<Power>,
+}
+
+/// A printer's electrical draw: `heatup_watts` during the first `heatup_minutes` of every print
+/// (bed and nozzle heating), then `printing_watts` until the print ends. Changeovers and idle
+/// time draw nothing that counts against a circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Power {
+    pub heatup_watts: i64,
+    #[serde(default)]
+    pub heatup_minutes: i64,
+    pub printing_watts: i64,
+}
+
+/// A power circuit (a breaker) shared by printers: the summed draw of its printers never exceeds
+/// `limit_watts`, and/or at most `max_heatups` prints start (heat up) within any
+/// `heatup_window` minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Circuit {
+    pub id: String,
+    pub printers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_watts: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_heatups: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatup_window: Option<i64>,
 }
 
 /// A print job.
@@ -105,6 +135,12 @@ pub struct Problem {
     pub horizon: Option<i64>,
     #[serde(default)]
     pub objective: ObjectiveWeights,
+    /// Power circuits (optional; a printer on none is unconstrained).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub circuits: Vec<Circuit>,
+    /// A re-plan's stability settings against the previous plan ([`crate::stability`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::stability::Stability>,
 }
 
 /// Malformed input. Every variant names the field and the offending value.
@@ -134,6 +170,8 @@ pub enum ProblemError {
     BadWindow { field: String, from: i64, to: i64 },
     #[error("`{field}` is too large: {value}")]
     TooLarge { field: String, value: i64 },
+    #[error("`{field}`: {message}")]
+    Invalid { field: String, message: String },
 }
 
 /// Times beyond this are rejected so that sums never overflow.
@@ -197,6 +235,126 @@ fn weight(field: impl Fn() -> String, value: f64) -> Result<f64, ProblemError> {
     Ok(value)
 }
 
+/// Validated circuits, each printer's circuit, and each printer's draw.
+type Circuits = (Vec<CircuitSpec>, Vec<Option<usize>>, Vec<Option<Power>>);
+
+fn circuits(pb: &Problem, printer_idx: &IdMap<&str, usize>) -> Result<Circuits, ProblemError> {
+    let invalid = |field: String, message: String| ProblemError::Invalid { field, message };
+    let mut power = Vec::with_capacity(pb.printers.len());
+    for p in &pb.printers {
+        if let Some(w) = p.power {
+            let f = |k: &str| format!("printers[{}].power.{k}", p.id);
+            for (k, v) in [
+                ("heatup_watts", w.heatup_watts),
+                ("heatup_minutes", w.heatup_minutes),
+                ("printing_watts", w.printing_watts),
+            ] {
+                time(|| f(k), v)?;
+            }
+        }
+        power.push(p.power);
+    }
+    let mut specs = Vec::with_capacity(pb.circuits.len());
+    let mut circuit_of: Vec<Option<usize>> = vec![None; pb.printers.len()];
+    let mut ids: IdMap<&str, ()> = IdMap::default();
+    for (ci, c) in pb.circuits.iter().enumerate() {
+        if ids.insert(c.id.as_str(), ()).is_some() {
+            return Err(ProblemError::DuplicateId {
+                field: "circuits",
+                id: c.id.clone(),
+            });
+        }
+        let f = |k: &str| format!("circuits[{}].{k}", c.id);
+        let mut printers = Vec::with_capacity(c.printers.len());
+        for pid in &c.printers {
+            let &pi = printer_idx
+                .get(pid.as_str())
+                .ok_or_else(|| ProblemError::UnknownPrinter {
+                    field: f("printers"),
+                    printer: pid.clone(),
+                })?;
+            if let Some(other) = circuit_of[pi] {
+                return Err(invalid(
+                    f("printers"),
+                    format!(
+                        "printer {pid:?} is already on circuit {:?}",
+                        pb.circuits[other].id
+                    ),
+                ));
+            }
+            circuit_of[pi] = Some(ci);
+            printers.push(pi);
+        }
+        if let Some(limit) = c.limit_watts {
+            if limit <= 0 {
+                return Err(ProblemError::NotPositive {
+                    field: f("limit_watts"),
+                    value: limit,
+                });
+            }
+            for &pi in &printers {
+                let pr = &pb.printers[pi];
+                let Some(w) = pr.power else {
+                    return Err(invalid(
+                        format!("printers[{}].power", pr.id),
+                        format!(
+                            "missing: the printer is on circuit {:?}, which has a power limit",
+                            c.id
+                        ),
+                    ));
+                };
+                let draw = w
+                    .printing_watts
+                    .max(if w.heatup_minutes > 0 { w.heatup_watts } else { 0 });
+                if draw > limit {
+                    return Err(invalid(
+                        f("limit_watts"),
+                        format!("{limit} W is below printer {:?}'s draw of {draw} W", pr.id),
+                    ));
+                }
+            }
+        }
+        let heatups = match (c.max_heatups, c.heatup_window) {
+            (None, None) => None,
+            (Some(k), Some(m)) => {
+                if k <= 0 {
+                    return Err(ProblemError::NotPositive {
+                        field: f("max_heatups"),
+                        value: k,
+                    });
+                }
+                if m <= 0 {
+                    return Err(ProblemError::NotPositive {
+                        field: f("heatup_window"),
+                        value: m,
+                    });
+                }
+                time(|| f("heatup_window"), m)?;
+                Some((usize::try_from(k).unwrap_or(usize::MAX), m))
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    f("heatup_window"),
+                    "missing: max_heatups needs a window in minutes".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    f("max_heatups"),
+                    "missing: heatup_window needs a count".into(),
+                ));
+            }
+        };
+        specs.push(CircuitSpec {
+            id: c.id.clone(),
+            printers,
+            limit_watts: c.limit_watts,
+            heatups,
+        });
+    }
+    Ok((specs, circuit_of, power))
+}
+
 /// Indexed, validated form of a [`Problem`]. Printers, jobs and classes are numbered in input order.
 #[derive(Debug, Clone)]
 pub struct Instance {
@@ -225,6 +383,23 @@ pub struct Instance {
     pub w_makespan: f64,
     pub w_tardiness: f64,
     pub w_setups: f64,
+    /// Power circuits ([`crate::power`]); empty when the problem has none.
+    pub circuits: Vec<CircuitSpec>,
+    /// Per printer: its circuit (index into `circuits`).
+    pub circuit_of: Vec<Option<usize>>,
+    /// Per printer: its draw (`None`: not given).
+    pub power: Vec<Option<Power>>,
+    /// The previous plan, frozen jobs and move penalties ([`crate::stability`]).
+    pub stability: crate::stability::StabilitySpec,
+}
+
+/// A validated circuit: printers by index, the limit, and the heat-up rule `(count, minutes)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitSpec {
+    pub id: String,
+    pub printers: Vec<usize>,
+    pub limit_watts: Option<i64>,
+    pub heatups: Option<(usize, i64)>,
 }
 
 impl Instance {
@@ -384,7 +559,8 @@ impl Instance {
             None => None,
             Some(h) => Some(time(|| "horizon".to_string(), h)?),
         };
-        Ok(Instance {
+        let (circuits, circuit_of, power) = circuits(pb, &printer_idx)?;
+        let mut inst = Instance {
             n_jobs,
             n_printers,
             n_classes,
@@ -408,7 +584,13 @@ impl Instance {
                 pb.objective.weighted_tardiness,
             )?,
             w_setups: weight(|| "objective.setups".into(), pb.objective.setups)?,
-        })
+            circuits,
+            circuit_of,
+            power,
+            stability: Default::default(),
+        };
+        inst.stability = crate::stability::validate(pb, &inst)?;
+        Ok(inst)
     }
 
     /// Setup minutes on printer `p` from class `prev` (none: no setup) to class `next`.
@@ -476,6 +658,21 @@ impl Instance {
             return None;
         }
         Some(l)
+    }
+
+    /// Whether some job pays a penalty when moved ([`crate::stability`]).
+    pub fn has_moves(&self) -> bool {
+        self.stability.penalty > 0.0 && self.stability.anchor.iter().any(Option::is_some)
+    }
+
+    /// Stability penalty of job `j` on printer `p` starting at `start` (objective units): paid
+    /// when a job of the freeze horizon runs on another printer or later than its tolerance.
+    #[inline]
+    pub fn move_cost(&self, j: usize, p: usize, start: i64) -> f64 {
+        match self.stability.anchor.get(j) {
+            Some(Some((p0, latest))) if *p0 != p || start > *latest => self.stability.penalty,
+            _ => 0.0,
+        }
     }
 
     /// Tardiness cost of job `j` ending at `end` (weighted, before the objective weight).

@@ -397,14 +397,18 @@ pub fn repair(
     let mut ms = 0;
     let mut tard = 0.0;
     let mut setups = 0;
+    let mut moves = 0.0;
     for a in &assignments {
         ms = ms.max(a.end);
         if let Some(&j) = job_idx.get(a.job.as_str()) {
             tard += inst.tardiness(j, a.end);
+            if let Some(&p) = printer_idx.get(a.printer.as_str()) {
+                moves += inst.move_cost(j, p, a.start);
+            }
         }
         setups += a.setup;
     }
-    let objective = objective_value(&inst, ms, tard, setups);
+    let objective = objective_value(&inst, ms, tard, setups, moves);
     let mut included = vec![true; inst.n_jobs];
     for u in &residual.unscheduled {
         if let Some(&j) = job_idx.get(u.job.as_str()) {
@@ -450,6 +454,8 @@ pub fn repair(
         gap: g,
         solve_ms: t0.elapsed().as_millis() as u64,
         method: "repair".to_string(),
+        bounds: None,
+        stability: None,
     };
     Ok(Repaired {
         problem: pb,

@@ -56,7 +56,7 @@ pub fn bounds(inst: &Instance, plan: &Plan, lb: &Bound) -> Bounds {
     let mut tard = lb.weighted_tardiness;
     let mut setups = lb.setups as f64;
     let weights = [inst.w_makespan, inst.w_tardiness, inst.w_setups];
-    if plan.unscheduled.is_empty() && weights.iter().filter(|&&w| w > 0.0).count() == 1 {
+    if plan.unscheduled.is_empty() && !inst.has_moves() && weights.iter().filter(|&&w| w > 0.0).count() == 1 {
         if inst.w_makespan > 0.0 {
             ms = ms.max(plan.lower_bound / inst.w_makespan);
         } else if inst.w_tardiness > 0.0 {

@@ -119,6 +119,7 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
                 None
             },
             unavailable: Vec::new(),
+            power: None,
         });
     }
     // Jobs.
@@ -210,5 +211,7 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
         operator_shifts,
         horizon: None,
         objective: spec.objective,
+        circuits: Vec::new(),
+        stability: None,
     }
 }

@@ -276,6 +276,7 @@ fn checker_catches_setup_window_shift_and_release_violations() {
                 start,
                 end,
                 setup,
+                reason: None,
             }],
             unscheduled: vec![],
             objective: gantry_solver::ObjectiveValue {
@@ -283,11 +284,14 @@ fn checker_catches_setup_window_shift_and_release_violations() {
                 weighted_tardiness: 0.0,
                 setups: setup,
                 value: end as f64,
+                stability: 0.0,
             },
             lower_bound: 0.0,
             gap: 0.0,
             solve_ms: 0,
             method: "test".into(),
+            bounds: None,
+            stability: None,
         }
     };
     assert!(check(&pb, &plan(15, 10)).is_ok());
@@ -334,6 +338,7 @@ fn checker_catches_an_uncleared_bed() {
                 start: 0,
                 end: 150,
                 setup: 0,
+                reason: None,
             },
             gantry_solver::Assignment {
                 job: "J2".into(),
@@ -341,6 +346,7 @@ fn checker_catches_an_uncleared_bed() {
                 start: s2,
                 end: s2 + 10,
                 setup: 0,
+                reason: None,
             },
         ],
         unscheduled: vec![],
@@ -349,11 +355,14 @@ fn checker_catches_an_uncleared_bed() {
             weighted_tardiness: 0.0,
             setups: 0,
             value: (s2 + 10) as f64,
+            stability: 0.0,
         },
         lower_bound: 0.0,
         gap: 0.0,
         solve_ms: 0,
         method: "test".into(),
+        bounds: None,
+        stability: None,
     };
     assert!(check(&pb, &mk(200)).is_ok());
     assert!(matches!(check(&pb, &mk(120)), Err(Violation::Overlap { .. })));

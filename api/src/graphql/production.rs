@@ -150,6 +150,39 @@ pub struct PlannedJob {
     pub due_at: Option<Ts>,
     /// Ends after its due date.
     pub late: bool,
+    /// Why the solver put it on this printer at this time (null in plans recorded before).
+    pub reason: Option<PlanReason>,
+}
+
+/// Why a planned job is where it is, from the solver's own timing.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PlanReason {
+    /// `only_printer` (no other printer can print it), `material_loaded` (its material is
+    /// loaded: no changeover), `earliest_finish` (no other printer would finish it earlier),
+    /// `least_cost` (another would finish it earlier, at a higher cost to the plan) or `search`.
+    pub printer: String,
+    /// Only when it ends after its due date: `release`, `availability`, `shifts`,
+    /// `maintenance`, `capacity` (other jobs occupy its printers) or `power` (circuit limits).
+    pub late: Option<String>,
+    /// One sentence (times in minutes from the plan's start).
+    pub text: String,
+}
+
+/// One objective term: its value in the plan, a proved lower bound, and the relative gap.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct TermBound {
+    pub value: f64,
+    pub bound: f64,
+    pub gap: f64,
+}
+
+/// The plan's objective terms, each with its lower bound and gap, and the total.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct PlanBounds {
+    pub makespan_minutes: TermBound,
+    pub weighted_tardiness: TermBound,
+    pub setup_minutes: TermBound,
+    pub total: TermBound,
 }
 
 /// The plan of one printer, in start order.
@@ -187,6 +220,8 @@ pub struct ProductionPlan {
     /// `optimal`, `feasible` or `infeasible` (some jobs unscheduled).
     pub status: String,
     pub solve_ms: i64,
+    /// Every objective term with its lower bound and gap (null in plans recorded before).
+    pub bounds: Option<PlanBounds>,
 }
 
 pub(crate) fn internal() -> async_graphql::Error {
@@ -229,6 +264,11 @@ fn plan_object(v: PlanView) -> ProductionPlan {
                         setup_minutes: j.setup_minutes,
                         due_at: ts(j.due_at),
                         late: j.late,
+                        reason: j.reason.map(|r| PlanReason {
+                            printer: r.printer,
+                            late: r.late,
+                            text: r.text,
+                        }),
                     })
                     .collect(),
             })
@@ -248,6 +288,19 @@ fn plan_object(v: PlanView) -> ProductionPlan {
         method: v.method,
         status: v.status,
         solve_ms: v.solve_ms,
+        bounds: v.bounds.map(|b| {
+            let t = |t: gantry_app::planning::TermBound| TermBound {
+                value: t.value,
+                bound: t.bound,
+                gap: t.gap,
+            };
+            PlanBounds {
+                makespan_minutes: t(b.makespan),
+                weighted_tardiness: t(b.weighted_tardiness),
+                setup_minutes: t(b.setups),
+                total: t(b.total),
+            }
+        }),
     }
 }
 

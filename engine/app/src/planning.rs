@@ -51,6 +51,8 @@ pub struct Placement<'a> {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub setup_minutes: i64,
+    /// Why the solver put it there (`None` for a plan that was not explained).
+    pub reason: Option<PlanReason>,
 }
 
 impl SolvedPlan {
@@ -69,6 +71,11 @@ impl SolvedPlan {
                     start: at_minute(self.now, a.start),
                     end: at_minute(self.now, a.end),
                     setup_minutes: a.setup,
+                    reason: a.reason.as_ref().map(|r| PlanReason {
+                        printer: r.printer.clone(),
+                        late: r.late.clone(),
+                        text: r.text.clone(),
+                    }),
                 })
             })
             .collect()
@@ -110,6 +117,7 @@ impl SolvedPlan {
                 setup_minutes: p.setup_minutes,
                 due_at: p.job.due_at,
                 late: p.job.due_at.is_some_and(|d| p.end > d),
+                reason: p.reason.clone(),
             });
         }
         for jobs in printers.values_mut() {
@@ -152,6 +160,19 @@ impl SolvedPlan {
             method: self.plan.method.clone(),
             status: status.to_string(),
             solve_ms: i64::try_from(self.plan.solve_ms).unwrap_or(i64::MAX),
+            bounds: self.plan.bounds.map(|b| {
+                let t = |t: gantry_solver::TermBound| TermBound {
+                    value: t.value,
+                    bound: t.bound,
+                    gap: t.gap,
+                };
+                PlanBounds {
+                    makespan: t(b.makespan),
+                    weighted_tardiness: t(b.weighted_tardiness),
+                    setups: t(b.setups),
+                    total: t(b.total),
+                }
+            }),
         }
     }
 }
@@ -174,6 +195,39 @@ pub struct PlanView {
     /// `optimal`, `feasible` or `infeasible` (some jobs left out).
     pub status: String,
     pub solve_ms: i64,
+    /// Each objective term's value, lower bound and gap (absent in plans recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<PlanBounds>,
+}
+
+/// Why the solver placed a job where it is (codes of `docs/solver.md`, "Why").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanReason {
+    /// `only_printer`, `material_loaded`, `earliest_finish`, `least_cost` or `search`.
+    pub printer: String,
+    /// When it ends after its due date: `release`, `availability`, `shifts`, `maintenance`,
+    /// `capacity` or `power`.
+    pub late: Option<String>,
+    /// One sentence (times in minutes from the plan's start, printers by id).
+    pub text: String,
+}
+
+/// One objective term of a plan: its value, a proved lower bound, and the relative gap.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TermBound {
+    pub value: f64,
+    pub bound: f64,
+    pub gap: f64,
+}
+
+/// The plan's objective terms (unweighted: minutes, weighted tardiness, setup minutes) and the
+/// total.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlanBounds {
+    pub makespan: TermBound,
+    pub weighted_tardiness: TermBound,
+    pub setups: TermBound,
+    pub total: TermBound,
 }
 
 /// One printer's planned jobs.
@@ -194,6 +248,9 @@ pub struct PlannedJob {
     pub setup_minutes: i64,
     pub due_at: Option<DateTime<Utc>>,
     pub late: bool,
+    /// Why it is there (absent in plans recorded before reasons existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<PlanReason>,
 }
 
 /// A job the plan leaves out, and why.
@@ -223,6 +280,7 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
                 available_from: pr.available_from,
                 initial_setup_class: pr.initial_setup_class.clone(),
                 unavailable: pr.unavailable.clone(),
+                power: None,
             })
             .collect(),
         setup_times: p
@@ -250,6 +308,8 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
             weighted_tardiness: 1.0,
             setups: 0.1,
         },
+        circuits: Vec::new(),
+        stability: None,
     }
 }
 
@@ -454,6 +514,7 @@ pub async fn earliest_delivery(
                 start: *start,
                 end: *end,
                 setup: 0,
+                reason: None,
             })
             .collect(),
         unscheduled: Vec::new(),
@@ -462,11 +523,14 @@ pub async fn earliest_delivery(
             weighted_tardiness: 0.0,
             setups: 0,
             value: 0.0,
+            stability: 0.0,
         },
         lower_bound: 0.0,
         gap: 0.0,
         solve_ms: 0,
         method: "current".into(),
+        bounds: None,
+        stability: None,
     };
     let event = gantry_solver::repair::Event::JobAdded { at: 0, job: last };
     let opts = SolveOptions {

@@ -87,6 +87,29 @@ pub struct Bound {
 /// Lower bound for any plan scheduling exactly the jobs with `included[j]`. The LP load bound is
 /// only attempted when `lp_budget` (seconds) is positive and the instance is not too large.
 pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound {
+    lower_bound_with(inst, included, lp_budget, None)
+}
+
+/// Per job with `included[j]`: the printers where it fits alone with its least setup (empty
+/// for the others) — the `fits` of [`setup::entry_solve`].
+pub fn fits(inst: &Instance, included: &[bool]) -> Vec<Vec<usize>> {
+    let on = classes_on(inst);
+    (0..inst.n_jobs)
+        .map(|j| {
+            if !included.get(j).copied().unwrap_or(false) {
+                return Vec::new();
+            }
+            inst.elig[j]
+                .iter()
+                .filter(|&&(p, _)| earliest_end_alone(inst, j, p, min_setup(inst, &on, j, p)).is_some())
+                .map(|&(p, _)| p)
+                .collect()
+        })
+        .collect()
+}
+
+/// [`lower_bound`] with the setup-entry bound already known (`Some`: it is not solved again).
+pub fn lower_bound_with(inst: &Instance, included: &[bool], lp_budget: f64, entry: Option<i64>) -> Bound {
     let on = classes_on(inst);
     // least_in[p][c]: least setup into class c on p (see `min_setup`).
     let least_in: Vec<Vec<i64>> = (0..inst.n_printers)
@@ -144,7 +167,9 @@ pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound 
             .collect();
         tard = tard.max(tardiness::capacity_bound(&tjobs, &avail));
     }
-    if inst.w_setups > 0.0 && lp_budget > 0.0 {
+    if let Some(b) = entry {
+        setups = setups.max(b);
+    } else if inst.w_setups > 0.0 && lp_budget > 0.0 {
         let fits: Vec<Vec<usize>> = loads.iter().map(|l| l.iter().map(|x| x.0).collect()).collect();
         if let Some(b) = setup::entry_bound(inst, &fits, lp_budget) {
             setups = setups.max(b);

@@ -13,14 +13,30 @@
 //! With `y` fixed the best `f` is integral (per printer: the class that saves most), so `f` can
 //! stay continuous. Up to [`ENTRY_MAX_TRIPLES`], the entry into `c` must moreover come from a
 //! class the printer runs: `z[a,c,p] ≤ y[a,p]`, `Σ_a z[a,c,p] = y[c,p] − f[c,p]`, cost
-//! `Σ setup[p][a][c]·z` (valid: the job before the first `c`-job on `p` has such a class `a`). HiGHS solves it within a time limit; when it stops early its dual bound (or
-//! the LP relaxation's value) is used — all are valid bounds on the setup minutes of any plan.
+//! `Σ setup[p][a][c]·z` (valid: the job before the first `c`-job on `p` has such a class `a`).
+//!
+//! **Group cuts** (subtour elimination at the level of class groups). The relaxation above lets
+//! the classes of a printer enter each other in a cycle (PLA-black after PLA-white after
+//! PLA-black) although a printer's classes form one path from its first class. Classes are
+//! grouped per printer by its own setup matrix ([`groups`]: the classes linked by the cheap
+//! changeovers, e.g. the colours of one material); a group `G` that the printer runs and that
+//! does not hold its first class must be entered from outside `G` at least once:
+//! `Σ_{c∈G} f[c,p] + Σ_{a∉G, c∈G} z[a,c,p] ≥ y[c',p]` for every `c' ∈ G`; without the `z`
+//! variables, an extra `e[G,p] ≥ y[c',p] − Σ_{c∈G} f[c,p]` costs the difference between the
+//! cheapest entry from outside `G` and the dearest entry charged inside it. Any partition gives
+//! a valid bound; the grouping only decides how strong it is.
+//!
+//! HiGHS solves it within a time limit; when it stops early its dual bound (or the LP
+//! relaxation's value) is used — all are valid bounds on the setup minutes of any plan. The
+//! MILP's solution (which classes each printer runs, and its first class) is returned too:
+//! [`crate::classplan`] builds a plan from it.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use good_lp::{
-    Expression, ProblemVariables, Solution, SolverModel, Variable, WithTimeLimit, highs, variable,
+    Expression, ProblemVariables, Solution, SolverModel, Variable, VariableDefinition, WithTimeLimit, highs,
+    variable,
 };
 
 use crate::problem::Instance;
@@ -35,6 +51,23 @@ pub const ENTRY_MAX_TRIPLES: usize = 40_000;
 /// Least setup minutes of any plan that schedules every job with a non-empty `fits[j]` (the
 /// printers where job `j` fits), by the entry relaxation above; `None` if not solved in time.
 pub fn entry_bound(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<i64> {
+    entry_solve(inst, fits, budget).map(|e| e.bound)
+}
+
+/// The entry relaxation's bound and, when HiGHS found an integral solution, which classes each
+/// printer runs in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Lower bound on the setup minutes of any plan of the jobs with a non-empty `fits`.
+    pub bound: i64,
+    /// Per printer: the classes it runs in the MILP's solution (empty: none found in time).
+    pub classes: Vec<Vec<usize>>,
+    /// Per printer: the class the solution starts it with, if any.
+    pub first: Vec<Option<usize>>,
+}
+
+/// [`entry_bound`] with the MILP's solution.
+pub fn entry_solve(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<Entry> {
     if budget <= 0.0 {
         return None;
     }
@@ -57,7 +90,11 @@ pub fn entry_bound(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<
         covers.insert((c, ps));
     }
     if covers.is_empty() {
-        return Some(0);
+        return Some(Entry {
+            bound: 0,
+            classes: vec![Vec::new(); inst.n_printers],
+            first: vec![None; inst.n_printers],
+        });
     }
     let pairs: usize = present.iter().map(|r| r.iter().filter(|&&b| b).count()).sum();
     if pairs > ENTRY_MAX_PAIRS {
@@ -79,20 +116,82 @@ pub fn entry_bound(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<
             k * k.saturating_sub(1)
         })
         .sum();
+    let group_of: Vec<Vec<usize>> = (0..inst.n_printers)
+        .map(|p| groups(inst, p, &present[p]))
+        .collect();
     let m = Model {
         present: &present,
         covers: &covers,
         first: &first,
         other: &other,
         preds: triples <= ENTRY_MAX_TRIPLES,
+        group_of: &group_of,
     };
-    let lp = solve(inst, &m, false, budget * 0.3)?;
+    let lp = solve(inst, &m, false, budget * 0.3)?.value;
     let remaining = budget - t0.elapsed().as_secs_f64();
+    let empty = || Entry {
+        bound: round_up(lp),
+        classes: vec![Vec::new(); inst.n_printers],
+        first: vec![None; inst.n_printers],
+    };
     if remaining <= 0.01 {
-        return Some(round_up(lp));
+        return Some(empty());
     }
-    let milp = solve(inst, &m, true, remaining).unwrap_or(lp);
-    Some(round_up(milp.max(lp)))
+    let Some(milp) = solve(inst, &m, true, remaining) else {
+        return Some(empty());
+    };
+    Some(Entry {
+        bound: round_up(milp.value.max(lp)),
+        ..milp.solution.unwrap_or_else(empty)
+    })
+}
+
+/// Groups of printer `p`'s present classes (a group id per class; absent classes get their own
+/// id): classes linked by changeovers at most `θ` both ways, `θ` the value below the largest
+/// jump (ratio ≥ 1.5) among the printer's distinct changeover minutes. One distinct value (or
+/// none): every class alone.
+pub fn groups(inst: &Instance, p: usize, present: &[bool]) -> Vec<usize> {
+    let nc = inst.n_classes;
+    let classes: Vec<usize> = (0..nc).filter(|&c| present[c]).collect();
+    let mut values: Vec<i64> = Vec::new();
+    for &a in &classes {
+        for &b in &classes {
+            if a != b {
+                values.push(inst.setup_time(p, Some(a), b));
+            }
+        }
+    }
+    values.sort_unstable();
+    values.dedup();
+    let mut theta = None;
+    let mut best_ratio = 1.5;
+    for w in values.windows(2) {
+        let ratio = w[1] as f64 / (w[0].max(1)) as f64;
+        if ratio >= best_ratio {
+            best_ratio = ratio;
+            theta = Some(w[0]);
+        }
+    }
+    let mut parent: Vec<usize> = (0..nc).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    if let Some(theta) = theta {
+        for &a in &classes {
+            for &b in &classes {
+                if a < b && inst.setup_time(p, Some(a), b) <= theta && inst.setup_time(p, Some(b), a) <= theta
+                {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    (0..nc).map(|c| root(&mut parent, c)).collect()
 }
 
 /// Setup minutes are integers: round a (slightly backed-off) bound up.
@@ -109,44 +208,73 @@ struct Model<'a> {
     /// Entries from a class the printer runs (`z[a,c,p] ≤ y[a,p]`, `Σ_a z[a,c,p] = y − f`,
     /// cost `setup[p][a][c]`) instead of the least setup from any class it could run.
     preds: bool,
+    /// Per printer: group id per class ([`groups`]).
+    group_of: &'a [Vec<usize>],
+}
+
+/// A solved model: its value (the bound) and, for the MILP, its solution when it has one.
+struct Solved {
+    value: f64,
+    solution: Option<Entry>,
+}
+
+/// Columns in the order they were added (HiGHS numbers them the same way).
+struct Cols {
+    vars: ProblemVariables,
+    n: usize,
+}
+
+impl Cols {
+    fn add(&mut self, def: VariableDefinition) -> (Variable, usize) {
+        let v = self.vars.add(def);
+        self.n += 1;
+        (v, self.n - 1)
+    }
 }
 
 /// The model above; with `integer`, HiGHS' MILP (optimum, or its dual bound when stopped
 /// early), otherwise the LP relaxation's optimum.
-fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> {
+fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<Solved> {
     let (present, covers, first, other) = (m.present, m.covers, m.first, m.other);
     let nc = inst.n_classes;
-    let mut vars = ProblemVariables::new();
-    let mut y: Vec<Vec<Option<(Variable, Variable)>>> = vec![vec![None; nc]; inst.n_printers];
+    let mut cols = Cols {
+        vars: ProblemVariables::new(),
+        n: 0,
+    };
+    type Yf = ((Variable, usize), (Variable, usize));
+    let mut y: Vec<Vec<Option<Yf>>> = vec![vec![None; nc]; inst.n_printers];
     let mut objective = Expression::default();
     let mut links: Vec<Expression> = Vec::new();
+    // o(c, p) charged in the objective when the entries are not modelled by `z`.
+    let mut charged = vec![vec![0.0f64; nc]; inst.n_printers];
     for p in 0..inst.n_printers {
         for c in 0..nc {
             if !present[p][c] {
                 continue;
             }
             let yv = if integer {
-                vars.add(variable().binary())
+                cols.add(variable().binary())
             } else {
-                vars.add(variable().min(0.0).max(1.0))
+                cols.add(variable().min(0.0).max(1.0))
             };
-            let fv = vars.add(variable().min(0.0).max(1.0));
+            let fv = cols.add(variable().min(0.0).max(1.0));
             match other(c, p) {
                 Some(o) => {
                     // first·f + o·(y − f)
                     if m.preds {
                         // The entry cost comes from the `z` variables below.
-                        objective += first(c, p) * fv;
+                        objective += first(c, p) * fv.0;
                     } else {
-                        objective += o * yv + (first(c, p) - o) * fv;
+                        objective += o * yv.0 + (first(c, p) - o) * fv.0;
+                        charged[p][c] = o;
                     }
-                    links.push(Expression::from(fv) - yv);
+                    links.push(Expression::from(fv.0) - yv.0);
                 }
                 None => {
                     // Only as the first class: y ≤ f (and f ≤ y).
-                    objective += first(c, p) * yv;
-                    links.push(Expression::from(fv) - yv);
-                    links.push(Expression::from(yv) - fv);
+                    objective += first(c, p) * yv.0;
+                    links.push(Expression::from(fv.0) - yv.0);
+                    links.push(Expression::from(yv.0) - fv.0);
                 }
             }
             y[p][c] = Some((yv, fv));
@@ -154,27 +282,87 @@ fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> 
     }
     // Entries from a class the printer runs: `other·(y − f)` becomes `Σ_a setup·z`.
     let mut pred_rows: Vec<Expression> = Vec::new();
+    // Per (p, c): entries into c from each other class a, to build the group cuts.
+    let mut entries: Vec<Vec<Vec<(usize, Variable)>>> = vec![vec![Vec::new(); nc]; inst.n_printers];
     if m.preds {
         for p in 0..inst.n_printers {
             for c in 0..nc {
                 let Some((yv, fv)) = y[p][c] else { continue };
-                let mut row = Expression::from(fv) - yv;
+                let mut row = Expression::from(fv.0) - yv.0;
                 for a in 0..nc {
                     if a == c {
                         continue;
                     }
                     let Some((ya, _)) = y[p][a] else { continue };
-                    let zv = vars.add(variable().min(0.0).max(1.0));
+                    let zv = cols.add(variable().min(0.0).max(1.0)).0;
                     objective += inst.setup_time(p, Some(a), c) as f64 * zv;
                     row += zv;
-                    links.push(Expression::from(zv) - ya);
+                    links.push(Expression::from(zv) - ya.0);
+                    entries[p][c].push((a, zv));
                 }
                 pred_rows.push(row);
             }
         }
     }
+    // Group cuts: a group the printer runs is entered from outside unless it holds the first
+    // class.
+    let mut group_rows: Vec<Expression> = Vec::new();
+    for p in 0..inst.n_printers {
+        let g = &m.group_of[p];
+        let mut ids: Vec<usize> = (0..nc).filter(|&c| present[p][c]).map(|c| g[c]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() < 2 {
+            continue;
+        }
+        for &gid in &ids {
+            let members: Vec<usize> = (0..nc).filter(|&c| present[p][c] && g[c] == gid).collect();
+            if members.len() < 2 {
+                continue;
+            }
+            let mut base = Expression::default();
+            for &c in &members {
+                if let Some((_, fv)) = y[p][c] {
+                    base += fv.0;
+                }
+            }
+            if m.preds {
+                for &c in &members {
+                    for &(a, zv) in &entries[p][c] {
+                        if g[a] != gid {
+                            base += zv;
+                        }
+                    }
+                }
+            } else {
+                // The cheapest entry from outside the group, and what is charged inside it.
+                let mut out = i64::MAX;
+                for &c in &members {
+                    for a in 0..nc {
+                        if present[p][a] && g[a] != gid {
+                            out = out.min(inst.setup_time(p, Some(a), c));
+                        }
+                    }
+                }
+                let inside = members.iter().map(|&c| charged[p][c]).fold(0.0, f64::max);
+                let extra = out as f64 - inside;
+                if out == i64::MAX || extra <= 0.0 {
+                    continue;
+                }
+                let ev = cols.add(variable().min(0.0)).0;
+                objective += extra * ev;
+                base += ev;
+            }
+            for &c in &members {
+                if let Some((yv, _)) = y[p][c] {
+                    group_rows.push(base.clone() - yv.0);
+                }
+            }
+        }
+    }
     let obj = objective.clone();
-    let mut model = vars
+    let mut model = cols
+        .vars
         .minimise(objective)
         .using(highs)
         .with_time_limit(budget.max(0.01));
@@ -186,12 +374,15 @@ fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> 
         // f − y + Σ_a z = 0
         model.add_constraint(e.eq(0.0));
     }
+    for e in group_rows {
+        model.add_constraint(e.geq(0.0));
+    }
     for p in 0..inst.n_printers {
         let mut row = Expression::default();
         let mut any = false;
         for c in 0..nc {
             if let Some((_, fv)) = y[p][c] {
-                row += fv;
+                row += fv.0;
                 any = true;
             }
         }
@@ -203,7 +394,7 @@ fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> 
         let mut row = Expression::default();
         for &p in ps {
             if let Some((yv, _)) = y[p][*c] {
-                row += yv;
+                row += yv.0;
             }
         }
         model.add_constraint(row.geq(1.0));
@@ -213,7 +404,10 @@ fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> 
         if !matches!(sol.status(), good_lp::solvers::SolutionStatus::Optimal) {
             return None;
         }
-        return Some(sol.eval(&obj));
+        return Some(Solved {
+            value: sol.eval(&obj),
+            solution: None,
+        });
     }
     let mut hm = model.try_into_inner().ok()?;
     let _ = hm.try_set_option("mip_rel_gap", 0.0);
@@ -227,9 +421,39 @@ fn solve(inst: &Instance, m: &Model, integer: bool, budget: f64) -> Option<f64> 
         .ok()
         .filter(|v| v.is_finite());
     let status = format!("{:?}", solved.status());
-    match dual {
-        Some(d) => Some(d),
-        None if status == "Optimal" => Some(solved.objective_value() - 0.999),
-        None => None,
-    }
+    let value = match dual {
+        Some(d) => d,
+        None if status == "Optimal" => solved.objective_value() - 0.999,
+        None => return None,
+    };
+    // The solution, when HiGHS has one that covers every job.
+    let sol = solved.get_solution();
+    let vals = sol.columns();
+    let solution = (vals.len() >= cols.n).then(|| {
+        let mut classes = vec![Vec::new(); inst.n_printers];
+        let mut firsts = vec![None; inst.n_printers];
+        for p in 0..inst.n_printers {
+            for c in 0..nc {
+                if let Some(((_, yi), (_, fi))) = y[p][c]
+                    && vals[yi] > 0.5
+                {
+                    classes[p].push(c);
+                    if vals[fi] > 0.5 {
+                        firsts[p] = Some(c);
+                    }
+                }
+            }
+        }
+        Entry {
+            bound: 0,
+            classes,
+            first: firsts,
+        }
+    });
+    let solution = solution.filter(|e| {
+        covers
+            .iter()
+            .all(|(c, ps)| ps.iter().any(|&p| e.classes[p].contains(c)))
+    });
+    Some(Solved { value, solution })
 }

@@ -603,7 +603,7 @@ fn run(
     lower: f64,
     limits: &BpLimits,
 ) -> Option<BpRun> {
-    let cost_terms = inst.w_tardiness > 0.0 || inst.w_setups > 0.0;
+    let cost_terms = inst.w_tardiness > 0.0 || inst.w_setups > 0.0 || inst.has_moves();
     let mut bp = Bp::new(inst, sub, jobs, limits.deadline, limits.max_bytes)?;
     bp.max_nodes = limits.max_nodes;
     bp.root_deadline = limits.root_deadline;
