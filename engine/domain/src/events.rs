@@ -27,6 +27,8 @@ pub enum Event {
     Plan(PlanEvent),
     StockLow(StockLowEvent),
     Quote(QuoteEvent),
+    /// A CRM change (`lead.*`, `deal.*`, `ticket.*`, `contact.*`).
+    Crm(crate::crm::CrmEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -152,6 +154,7 @@ impl Event {
             Event::Plan(_) => "plan.changed",
             Event::StockLow(_) => "stock.low",
             Event::Quote(_) => "quote.created",
+            Event::Crm(e) => e.type_name(),
         }
     }
 
@@ -168,6 +171,7 @@ impl Event {
             Event::Plan(e) => ("plan", e.plan_id),
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
+            Event::Crm(e) => e.aggregate(),
         }
     }
 
@@ -193,7 +197,10 @@ impl Event {
             "plan.changed" => Event::Plan(de(payload)?),
             "stock.low" => Event::StockLow(de(payload)?),
             "quote.created" => Event::Quote(de(payload)?),
-            other => return Err(format!("unknown event type {other:?}")),
+            other => match crate::crm::CrmEvent::parse(other, payload) {
+                Some(e) => Event::Crm(e?),
+                None => return Err(format!("unknown event type {other:?}")),
+            },
         })
     }
 
@@ -216,7 +223,9 @@ impl Event {
                 )
             }),
             Event::PrinterCreated(_) | Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
-            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
+            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) | Event::Crm(_) => {
+                false
+            }
         }
     }
 }

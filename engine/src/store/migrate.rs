@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "session_started_at",
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
+    Migration {
+        version: 16,
+        name: "crm",
+        sql: include_str!("../../migrations/0016_crm.sql"),
+    },
 ];
 
 impl Migration {
