@@ -207,7 +207,7 @@ pub async fn erase_contact(tx: &mut Tx, now: DateTime<Utc>, id: ContactId) -> St
     exec(
         tx,
         "UPDATE crm_leads SET name = $1, company_name = NULL, email = NULL, phone = NULL WHERE contact_id = $2",
-        Some(&name),
+        Some(name.as_str()),
         id.0,
     )
     .await?;
@@ -260,7 +260,7 @@ async fn erase_customer(tx: &mut Tx, c: CustomerId) -> StoreResult<()> {
     exec(
         tx,
         "UPDATE customers SET name = $1, email = NULL, company = NULL WHERE id = $2",
-        Some(&name),
+        Some(name.as_str()),
         c.0,
     )
     .await?;
