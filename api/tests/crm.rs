@@ -257,7 +257,7 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
         .graphql_as(
             &sales,
             "query($c: ID!) { customerPage(customerId: $c) { customer { id } contacts { id } orders { id status } \
-             lifetimeRevenue { minor currency } lifetimeMargin openTickets { id } openDeals { id } } }",
+             lifetimeRevenue { minor currency } lifetimeMargin { minor } openTickets { id } openDeals { id } } }",
             json!({"c": cara_id}),
         )
         .await;
