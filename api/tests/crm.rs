@@ -19,7 +19,10 @@ fn ok<'a>(v: &'a Value, field: &str) -> &'a Value {
 }
 
 fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }
 
 /// A PLA material at 25.00 EUR/kg and an idle FDM printer that prints it.
@@ -65,7 +68,10 @@ fn data_dir() -> PathBuf {
 async fn upload(app: &TestApp, token: &str) -> String {
     let q = "mutation($file: Upload!) { uploadModel(file: $file) { id } }";
     let form = reqwest::multipart::Form::new()
-        .text("operations", json!({"query": q, "variables": {"file": null}}).to_string())
+        .text(
+            "operations",
+            json!({"query": q, "variables": {"file": null}}).to_string(),
+        )
         .text("map", json!({"0": ["variables.file"]}).to_string())
         .part(
             "0",
@@ -151,7 +157,10 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
         )
         .await;
     let lead = ok(&v, "createLead").clone();
-    assert_eq!((lead["status"].as_str(), lead["source"].as_str()), (Some("NEW"), Some("WEBSITE")));
+    assert_eq!(
+        (lead["status"].as_str(), lead["source"].as_str()),
+        (Some("NEW"), Some("WEBSITE"))
+    );
     let v = app
         .graphql_as(
             &sales,
@@ -182,7 +191,10 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
             json!({"id": deal}),
         )
         .await;
-    assert_eq!(ok(&v, "moveDeal"), &json!({"stage": "PROPOSAL", "probability": 50}));
+    assert_eq!(
+        ok(&v, "moveDeal"),
+        &json!({"stage": "PROPOSAL", "probability": 50})
+    );
 
     // The customer asks for a quote and orders it.
     let model = upload(app, &cara).await;
@@ -212,24 +224,40 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
         )
         .await;
     let won = ok(&v, "winDeal");
-    assert_eq!((won["stage"].as_str(), won["probability"].as_i64()), (Some("WON"), Some(100)));
-    assert_eq!((won["quoteId"].as_str(), won["orderId"].as_str()), (Some(quote.as_str()), Some(order.as_str())));
+    assert_eq!(
+        (won["stage"].as_str(), won["probability"].as_i64()),
+        (Some("WON"), Some(100))
+    );
+    assert_eq!(
+        (won["quoteId"].as_str(), won["orderId"].as_str()),
+        (Some(quote.as_str()), Some(order.as_str()))
+    );
     assert!(won["closedAt"].is_string());
 
     // The customer opens a ticket about the order; staff answer; the customer replies.
-    let q = format!("mutation($o: ID!) {{ openTicket(input: {{orderId: $o, subject: \"Colour\", body: \"Can it be red?\"}}) {{ {TICKET} }} }}");
+    let q = format!(
+        "mutation($o: ID!) {{ openTicket(input: {{orderId: $o, subject: \"Colour\", body: \"Can it be red?\"}}) {{ {TICKET} }} }}"
+    );
     let v = app.graphql_as(&cara, &q, json!({"o": order})).await;
     let ticket = ok(&v, "openTicket").clone();
     assert_eq!(ticket["status"], "OPEN");
     assert_eq!(ticket["customerId"].as_str(), Some(cara_id.as_str()));
-    assert_eq!(ticket["replies"], json!([{"fromStaff": false, "body": "Can it be red?"}]));
+    assert_eq!(
+        ticket["replies"],
+        json!([{"fromStaff": false, "body": "Can it be red?"}])
+    );
     let tid = id(&ticket);
-    let reply = format!("mutation($id: ID!, $b: String!) {{ replyToTicket(id: $id, body: $b) {{ {TICKET} }} }}");
-    let v = app.graphql_as(&sales, &reply, json!({"id": tid, "b": "Yes, PLA red."})).await;
+    let reply =
+        format!("mutation($id: ID!, $b: String!) {{ replyToTicket(id: $id, body: $b) {{ {TICKET} }} }}");
+    let v = app
+        .graphql_as(&sales, &reply, json!({"id": tid, "b": "Yes, PLA red."}))
+        .await;
     let t = ok(&v, "replyToTicket");
     assert_eq!(t["status"], "PENDING");
     assert!(t["firstResponseSeconds"].as_i64().unwrap() >= 0);
-    let v = app.graphql_as(&cara, &reply, json!({"id": tid, "b": "Great"})).await;
+    let v = app
+        .graphql_as(&cara, &reply, json!({"id": tid, "b": "Great"}))
+        .await;
     let t = ok(&v, "replyToTicket");
     assert_eq!(t["status"], "OPEN");
     assert_eq!(t["replies"].as_array().unwrap().len(), 3);
@@ -243,10 +271,16 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
     let v = app.graphql_as(&dan, "{ tickets { id } }", json!({})).await;
     assert_eq!(ok(&v, "tickets"), &json!([]));
     let v = app
-        .graphql_as(&dan, &format!("query($id: ID!) {{ ticket(id: $id) {{ {TICKET} }} }}"), json!({"id": tid}))
+        .graphql_as(
+            &dan,
+            &format!("query($id: ID!) {{ ticket(id: $id) {{ {TICKET} }} }}"),
+            json!({"id": tid}),
+        )
         .await;
     assert_eq!(code(&v), ("NOT_FOUND", "NOT_FOUND"));
-    let v = app.graphql_as(&dan, &reply, json!({"id": tid, "b": "me too"})).await;
+    let v = app
+        .graphql_as(&dan, &reply, json!({"id": tid, "b": "me too"}))
+        .await;
     assert_eq!(code(&v), ("NOT_FOUND", "NOT_FOUND"));
     let v = app.graphql_as(&dan, &q, json!({"o": order})).await;
     assert_eq!(code(&v), ("NOT_FOUND", "NOT_FOUND"));
@@ -271,7 +305,15 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
     assert_eq!(page["lifetimeRevenue"], json!([]));
 
     let types = crm_event_types(&app.db.db).await;
-    for t in ["lead.created", "lead.status_changed", "deal.created", "deal.stage_changed", "deal.won", "ticket.opened", "ticket.replied"] {
+    for t in [
+        "lead.created",
+        "lead.status_changed",
+        "deal.created",
+        "deal.stage_changed",
+        "deal.won",
+        "ticket.opened",
+        "ticket.replied",
+    ] {
         assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
     }
 });
@@ -305,17 +347,31 @@ app_test!(permissions, |app| {
     let v = app.graphql_as(&planner, open, json!({})).await;
     assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
     let v = app
-        .graphql_as(&customer, "mutation($id: ID!) { setTicketStatus(id: $id, status: CLOSED) { id } }", json!({"id": tid}))
+        .graphql_as(
+            &customer,
+            "mutation($id: ID!) { setTicketStatus(id: $id, status: CLOSED) { id } }",
+            json!({"id": tid}),
+        )
         .await;
     assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
-    let v = app.graphql_as(&customer, "{ customerPage(customerId: \"1\") { customer { id } } }", json!({})).await;
+    let v = app
+        .graphql_as(
+            &customer,
+            "{ customerPage(customerId: \"1\") { customer { id } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
     // Staff must say whose ticket it is.
     let v = app.graphql_as(&admin, open, json!({})).await;
     assert_eq!(code(&v), ("VALIDATION", "CRM_INVALID_FIELD"));
     // Accountants read tickets but may not answer them.
     let v = app
-        .graphql_as(&accountant, "mutation($id: ID!) { replyToTicket(id: $id, body: \"x\") { id } }", json!({"id": tid}))
+        .graphql_as(
+            &accountant,
+            "mutation($id: ID!) { replyToTicket(id: $id, body: \"x\") { id } }",
+            json!({"id": tid}),
+        )
         .await;
     assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
     let v = app.graphql_as(&accountant, "{ tickets { id } }", json!({})).await;
@@ -338,7 +394,10 @@ app_test!(bad_input_writes_nothing, |app| {
             "mutation { createCompany(input: {name: \"A\", addresses: [{line1: \"x\", city: \"y\", country: \"Germany\"}]}) { id } }",
             "CRM_INVALID_COUNTRY",
         ),
-        ("mutation { createLead(input: {name: \"  \"}) { id } }", "CRM_INVALID_FIELD"),
+        (
+            "mutation { createLead(input: {name: \"  \"}) { id } }",
+            "CRM_INVALID_FIELD",
+        ),
         (
             "mutation { createDeal(input: {title: \"D\", customerId: \"1\", value: {minor: -5, currency: \"EUR\"}}) { id } }",
             "CRM_DEAL_VALUE_INVALID",
@@ -365,7 +424,11 @@ app_test!(bad_input_writes_nothing, |app| {
         assert_eq!(code(&v), ("VALIDATION", reason), "{q}: {v}");
     }
     let v = app
-        .graphql_as(&sales, "mutation { createContact(input: {name: \"Ann\"}) { id } }", json!({}))
+        .graphql_as(
+            &sales,
+            "mutation { createContact(input: {name: \"Ann\"}) { id } }",
+            json!({}),
+        )
         .await;
     let contact = id(ok(&v, "createContact"));
     let v = app
@@ -376,7 +439,15 @@ app_test!(bad_input_writes_nothing, |app| {
         )
         .await;
     assert_eq!(code(&v), ("VALIDATION", "CRM_TASK_INCOMPLETE"));
-    for table in ["crm_companies", "crm_leads", "crm_deals", "crm_activities", "crm_tickets", "crm_tags", "crm_addresses"] {
+    for table in [
+        "crm_companies",
+        "crm_leads",
+        "crm_deals",
+        "crm_activities",
+        "crm_tickets",
+        "crm_tags",
+        "crm_addresses",
+    ] {
         assert_eq!(count_rows(db, table).await.unwrap(), 0, "{table}");
     }
     assert_eq!(count_rows(db, "crm_contacts").await.unwrap(), 1);
@@ -403,7 +474,13 @@ app_test!(export_and_erase_a_contact, |app| {
         )
         .await;
     let contact = ok(&v, "createContact").clone();
-    assert_eq!((contact["tags"].clone(), contact["addresses"][0]["country"].clone()), (json!(["vip"]), json!("FR")));
+    assert_eq!(
+        (
+            contact["tags"].clone(),
+            contact["addresses"][0]["country"].clone()
+        ),
+        (json!(["vip"]), json!("FR"))
+    );
     let contact = id(&contact);
     let row = sqlx::query(
         "INSERT INTO orders (customer_id, status, currency, total_minor, created_at, updated_at) \
@@ -436,14 +513,29 @@ app_test!(export_and_erase_a_contact, |app| {
     let v = app.graphql_as(&sales, erase, json!({"id": contact})).await;
     let erased = ok(&v, "eraseContact");
     assert_eq!(erased["erasedCustomerId"].as_str(), Some(customer.as_str()));
-    assert_eq!((erased["contact"]["email"].clone(), erased["contact"]["tags"].clone()), (Value::Null, json!([])));
+    assert_eq!(
+        (
+            erased["contact"]["email"].clone(),
+            erased["contact"]["tags"].clone()
+        ),
+        (Value::Null, json!([]))
+    );
     assert!(erased["contact"]["erasedAt"].is_string());
     let v = app.graphql_as(&sales, export, json!({"id": contact})).await;
     let text = ok(&v, "exportContact").as_str().unwrap().to_string();
-    assert!(!text.contains("fay@x.io") && !text.contains("45 67") && !text.contains("rue X"), "{text}");
+    assert!(
+        !text.contains("fay@x.io") && !text.contains("45 67") && !text.contains("rue X"),
+        "{text}"
+    );
     // The order is still there, with its total.
     let json: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!((json["orders"][0]["id"].clone(), json["orders"][0]["total"]["minor"].clone()), (json!(order), json!(900)));
+    assert_eq!(
+        (
+            json["orders"][0]["id"].clone(),
+            json["orders"][0]["total"]["minor"].clone()
+        ),
+        (json!(order), json!(900))
+    );
     let v = app.graphql_as(&sales, erase, json!({"id": contact})).await;
     assert_eq!(code(&v), ("CONFLICT", "CRM_CONTACT_ERASED"));
 });

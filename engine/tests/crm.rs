@@ -12,8 +12,8 @@ use chrono::Duration;
 use common::{customer, t0, user};
 use gantry_engine::db_test;
 use gantry_engine::domain::crm::{
-    ActivityInput, ActivityKind, Address, AddressKind, CompanyInput, ContactInput, CrmEvent, DealInput, DealStage,
-    LeadInput, LeadSource, LeadStatus, TicketInput, TicketPriority, TicketStatus,
+    ActivityInput, ActivityKind, Address, AddressKind, CompanyInput, ContactInput, CrmEvent, DealInput,
+    DealStage, LeadInput, LeadSource, LeadStatus, TicketInput, TicketPriority, TicketStatus,
 };
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::types::{Currency, CustomerId, Money, OrderId};
@@ -85,7 +85,10 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
             ..CompanyInput::default()
         }
     ));
-    assert_eq!((acme.name.as_str(), acme.tags.clone()), ("Acme GmbH", vec!["b2b".to_string(), "vip".to_string()]));
+    assert_eq!(
+        (acme.name.as_str(), acme.tags.clone()),
+        ("Acme GmbH", vec!["b2b".to_string(), "vip".to_string()])
+    );
     assert_eq!(acme.addresses[0].country, "DE");
     let ada = ok!(db, |tx| parties::create_contact(
         &mut tx,
@@ -115,11 +118,16 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
             ..ContactInput::default()
         }
     ));
-    assert_eq!((ada2.addresses.len(), ada2.tags.clone(), ada2.email.clone()), (2, vec!["key account".into()], None));
+    assert_eq!(
+        (ada2.addresses.len(), ada2.tags.clone(), ada2.email.clone()),
+        (2, vec!["key account".into()], None)
+    );
     assert_eq!((ada2.created_at, ada2.updated_at), (t0(), later));
     let mut c = db.pool().acquire().await.unwrap();
     assert_eq!(count_rows(db, "crm_tags").await.unwrap(), 3);
-    let vip = parties::list_companies(&mut c, Some(" VIP "), None).await.unwrap();
+    let vip = parties::list_companies(&mut c, Some(" VIP "), None)
+        .await
+        .unwrap();
     assert_eq!(vip.iter().map(|c| c.id).collect::<Vec<_>>(), [acme.id]);
     let filter = parties::ContactFilter {
         tag: Some("vip".into()),
@@ -127,11 +135,21 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
     };
     assert!(parties::list_contacts(&mut c, &filter).await.unwrap().is_empty());
     drop(c);
-    let note = ok!(db, |tx| parties::add_note(&mut tx, t0(), None, Some(ada.id), " Prefers e-mail ", None));
+    let note = ok!(db, |tx| parties::add_note(
+        &mut tx,
+        t0(),
+        None,
+        Some(ada.id),
+        " Prefers e-mail ",
+        None
+    ));
     assert_eq!(note.body, "Prefers e-mail");
 
     // Rejections write nothing.
-    let before = (count_rows(db, "crm_contacts").await.unwrap(), count_rows(db, "crm_addresses").await.unwrap());
+    let before = (
+        count_rows(db, "crm_contacts").await.unwrap(),
+        count_rows(db, "crm_addresses").await.unwrap(),
+    );
     let bad = ContactInput {
         name: "Bob".into(),
         addresses: vec![Address {
@@ -153,11 +171,21 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
         }
     ));
     assert_eq!(e.code(), "NOT_FOUND");
-    let e = rejected!(db, |tx| parties::add_note(&mut tx, t0(), Some(acme.id), Some(ada.id), "x", None));
+    let e = rejected!(db, |tx| parties::add_note(
+        &mut tx,
+        t0(),
+        Some(acme.id),
+        Some(ada.id),
+        "x",
+        None
+    ));
     assert_eq!(e.code(), "CRM_INVALID_FIELD");
     assert_eq!(
         before,
-        (count_rows(db, "crm_contacts").await.unwrap(), count_rows(db, "crm_addresses").await.unwrap())
+        (
+            count_rows(db, "crm_contacts").await.unwrap(),
+            count_rows(db, "crm_addresses").await.unwrap()
+        )
     );
     assert_eq!(count_rows(db, "crm_notes").await.unwrap(), 1);
 });
@@ -178,8 +206,20 @@ db_test!(lead_to_contact_and_deal_won_with_an_order, |db| {
         }
     ));
     assert_eq!(lead.status, LeadStatus::New);
-    let lead = ok!(db, |tx| sales::set_lead_status(&mut tx, t0(), lead.id, LeadStatus::Qualified, None));
-    let e = rejected!(db, |tx| sales::set_lead_status(&mut tx, t0(), lead.id, LeadStatus::New, None));
+    let lead = ok!(db, |tx| sales::set_lead_status(
+        &mut tx,
+        t0(),
+        lead.id,
+        LeadStatus::Qualified,
+        None
+    ));
+    let e = rejected!(db, |tx| sales::set_lead_status(
+        &mut tx,
+        t0(),
+        lead.id,
+        LeadStatus::New,
+        None
+    ));
     assert_eq!(e.code(), "CRM_LEAD_ILLEGAL_TRANSITION");
     let deal_in = DealInput {
         title: "200 bottle cages".into(),
@@ -193,32 +233,86 @@ db_test!(lead_to_contact_and_deal_won_with_an_order, |db| {
         expected_close_at: Some(t0() + Duration::days(30)),
         stage: None,
     };
-    let conv = ok!(db, |tx| sales::convert_lead(&mut tx, t0(), lead.id, Some(cust), Some(&deal_in)));
-    assert_eq!((conv.lead.status, conv.lead.contact_id), (LeadStatus::Converted, Some(conv.contact.id)));
-    assert_eq!((conv.contact.name.as_str(), conv.contact.customer_id), ("Bob", Some(cust)));
+    let conv = ok!(db, |tx| sales::convert_lead(
+        &mut tx,
+        t0(),
+        lead.id,
+        Some(cust),
+        Some(&deal_in)
+    ));
+    assert_eq!(
+        (conv.lead.status, conv.lead.contact_id),
+        (LeadStatus::Converted, Some(conv.contact.id))
+    );
+    assert_eq!(
+        (conv.contact.name.as_str(), conv.contact.customer_id),
+        ("Bob", Some(cust))
+    );
     assert!(conv.contact.company_id.is_some());
     let deal = conv.deal.unwrap();
     assert_eq!(
-        (deal.stage, deal.probability, deal.owner_id, deal.lead_id, deal.customer_id),
-        (DealStage::Prospecting, 10, Some(sales_rep), Some(lead.id), Some(cust))
+        (
+            deal.stage,
+            deal.probability,
+            deal.owner_id,
+            deal.lead_id,
+            deal.customer_id
+        ),
+        (
+            DealStage::Prospecting,
+            10,
+            Some(sales_rep),
+            Some(lead.id),
+            Some(cust)
+        )
     );
     // Converting twice is refused, and writes no second contact.
     let e = rejected!(db, |tx| sales::convert_lead(&mut tx, t0(), lead.id, None, None));
     assert_eq!(e.code(), "CRM_LEAD_ILLEGAL_TRANSITION");
     assert_eq!(count_rows(db, "crm_contacts").await.unwrap(), 1);
 
-    let deal = ok!(db, |tx| sales::move_deal(&mut tx, t0(), deal.id, DealStage::Negotiation, None, None));
+    let deal = ok!(db, |tx| sales::move_deal(
+        &mut tx,
+        t0(),
+        deal.id,
+        DealStage::Negotiation,
+        None,
+        None
+    ));
     assert_eq!(deal.probability, 75);
-    let e = rejected!(db, |tx| sales::move_deal(&mut tx, t0(), deal.id, DealStage::Won, None, None));
+    let e = rejected!(db, |tx| sales::move_deal(
+        &mut tx,
+        t0(),
+        deal.id,
+        DealStage::Won,
+        None,
+        None
+    ));
     assert_eq!(e.code(), "CRM_DEAL_WIN_NEEDS_LINK");
     let other = customer(db, "Other").await;
     let foreign = order(db, other, "placed", 1000).await;
-    let e = rejected!(db, |tx| sales::win_deal(&mut tx, t0(), deal.id, None, Some(foreign)));
+    let e = rejected!(db, |tx| sales::win_deal(
+        &mut tx,
+        t0(),
+        deal.id,
+        None,
+        Some(foreign)
+    ));
     assert_eq!(e.code(), "CRM_CUSTOMER_MISMATCH");
     let mine = order(db, cust, "placed", 48_000).await;
     let won = ok!(db, |tx| sales::win_deal(&mut tx, t0(), deal.id, None, Some(mine)));
-    assert_eq!((won.stage, won.order_id, won.probability), (DealStage::Won, Some(mine), 100));
-    let e = rejected!(db, |tx| sales::move_deal(&mut tx, t0(), deal.id, DealStage::Lost, None, Some("late")));
+    assert_eq!(
+        (won.stage, won.order_id, won.probability),
+        (DealStage::Won, Some(mine), 100)
+    );
+    let e = rejected!(db, |tx| sales::move_deal(
+        &mut tx,
+        t0(),
+        deal.id,
+        DealStage::Lost,
+        None,
+        Some("late")
+    ));
     assert_eq!(e.code(), "CRM_DEAL_ILLEGAL_TRANSITION");
     assert_eq!(
         crm_events(db).await,
@@ -238,7 +332,10 @@ db_test!(lead_to_contact_and_deal_won_with_an_order, |db| {
         _ => None,
     });
     let w = won_event.unwrap();
-    assert_eq!((w.order_id, w.customer_id, w.from), (Some(mine.0), Some(cust.0), DealStage::Negotiation));
+    assert_eq!(
+        (w.order_id, w.customer_id, w.from),
+        (Some(mine.0), Some(cust.0), DealStage::Negotiation)
+    );
 });
 
 db_test!(tickets_track_replies_and_service_times, |db| {
@@ -270,20 +367,42 @@ db_test!(tickets_track_replies_and_service_times, |db| {
     let (t, first) = ok!(db, |tx| tickets::open_ticket(&mut tx, t0(), &input, None, false));
     assert_eq!((t.status, first.from_staff), (TicketStatus::Open, false));
     let t1 = t0() + Duration::minutes(45);
-    let (t, _) = ok!(db, |tx| tickets::reply(&mut tx, t1, t.id, "We'll reprint it.", Some(agent), true));
-    assert_eq!((t.status, t.first_response_secs()), (TicketStatus::Pending, Some(45 * 60)));
+    let (t, _) = ok!(db, |tx| tickets::reply(
+        &mut tx,
+        t1,
+        t.id,
+        "We'll reprint it.",
+        Some(agent),
+        true
+    ));
+    assert_eq!(
+        (t.status, t.first_response_secs()),
+        (TicketStatus::Pending, Some(45 * 60))
+    );
     let t2 = t0() + Duration::hours(3);
     let (t, _) = ok!(db, |tx| tickets::reply(&mut tx, t2, t.id, "Thanks!", None, false));
     assert_eq!(t.status, TicketStatus::Open);
-    let t = ok!(db, |tx| tickets::set_status(&mut tx, t2, t.id, TicketStatus::Closed));
+    let t = ok!(db, |tx| tickets::set_status(
+        &mut tx,
+        t2,
+        t.id,
+        TicketStatus::Closed
+    ));
     assert_eq!(t.resolution_secs(), Some(3 * 3600));
-    let e = rejected!(db, |tx| tickets::reply(&mut tx, t2, t.id, "one more", None, false));
+    let e = rejected!(db, |tx| tickets::reply(
+        &mut tx, t2, t.id, "one more", None, false
+    ));
     assert_eq!(e.code(), "CRM_TICKET_CLOSED");
     let mut c = db.pool().acquire().await.unwrap();
     let stored = tickets::get_ticket(&mut c, t.id).await.unwrap();
     assert_eq!(stored, t);
     assert_eq!(tickets::replies(&mut c, t.id).await.unwrap().len(), 3);
-    assert!(tickets::list_tickets(&mut c, Some(cust), None, true).await.unwrap().is_empty());
+    assert!(
+        tickets::list_tickets(&mut c, Some(cust), None, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(c);
     assert_eq!(
         crm_events(db).await,
@@ -314,7 +433,14 @@ db_test!(customer_page_export_and_erasure, |db| {
             ..ContactInput::default()
         }
     ));
-    ok!(db, |tx| parties::add_note(&mut tx, t0(), None, Some(eve.id), "Birthday in May", None));
+    ok!(db, |tx| parties::add_note(
+        &mut tx,
+        t0(),
+        None,
+        Some(eve.id),
+        "Birthday in May",
+        None
+    ));
     let delivered = order(db, cust, "delivered", 10_000).await;
     let refunded = order(db, cust, "refunded", 7_000).await;
     let placed = order(db, cust, "placed", 3_000).await;
@@ -358,13 +484,19 @@ db_test!(customer_page_export_and_erasure, |db| {
     // Delivered and paid count; refunded and placed (unpaid) do not.
     assert_eq!(page.lifetime_revenue, [eur(12_500)]);
     assert_eq!(page.lifetime_margin, None);
-    assert_eq!(page.open_tickets.iter().map(|t| t.id).collect::<Vec<_>>(), [ticket.id]);
+    assert_eq!(
+        page.open_tickets.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [ticket.id]
+    );
     assert_eq!(page.last_activity.as_ref().map(|a| a.id), Some(call.id));
     assert_eq!(page.contacts.iter().map(|c| c.id).collect::<Vec<_>>(), [eve.id]);
 
     let export = privacy::export_contact(&mut c, eve.id).await.unwrap();
     assert_eq!(export.contact.email.as_deref(), Some("eve@x.io"));
-    assert_eq!((export.notes.len(), export.activities.len(), export.orders.len()), (1, 1, 4));
+    assert_eq!(
+        (export.notes.len(), export.activities.len(), export.orders.len()),
+        (1, 1, 4)
+    );
     assert_eq!(export.tickets[0].replies[0].body, "Call me on +49 30 1234567");
     assert_eq!(export.customer.as_ref().map(|c| c.name.as_str()), Some("Eve"));
     drop(c);
@@ -379,23 +511,43 @@ db_test!(customer_page_export_and_erasure, |db| {
     set_order_status(db, placed, "cancelled").await;
     set_order_status(db, paid, "delivered").await;
 
-    let erased = ok!(db, |tx| privacy::erase_contact(&mut tx, t0() + Duration::days(1), eve.id));
+    let erased = ok!(db, |tx| privacy::erase_contact(
+        &mut tx,
+        t0() + Duration::days(1),
+        eve.id
+    ));
     assert_eq!(erased.customer, Some(cust));
     let ev = erased.contact;
     assert_eq!(
-        (ev.name.as_str(), ev.email.clone(), ev.phone.clone(), ev.addresses.len(), ev.tags.len()),
+        (
+            ev.name.as_str(),
+            ev.email.clone(),
+            ev.phone.clone(),
+            ev.addresses.len(),
+            ev.tags.len()
+        ),
         ("Erased contact 1", None, None, 0, 0)
     );
     assert!(ev.erased_at.is_some());
     let mut c = db.pool().acquire().await.unwrap();
     let export = privacy::export_contact(&mut c, eve.id).await.unwrap();
     let json = serde_json::to_string(&export).unwrap();
-    for secret in ["eve@x.io", "1234567", "Birthday", "Eve's question", "She was happy", "\"Eve\""] {
+    for secret in [
+        "eve@x.io",
+        "1234567",
+        "Birthday",
+        "Eve's question",
+        "She was happy",
+        "\"Eve\"",
+    ] {
         assert!(!json.contains(secret), "{secret} survived erasure: {json}");
     }
     // Order history is intact.
     assert_eq!(export.orders.len(), 4);
-    assert_eq!(privacy::lifetime_revenue(&mut c, cust).await.unwrap(), [eur(12_500)]);
+    assert_eq!(
+        privacy::lifetime_revenue(&mut c, cust).await.unwrap(),
+        [eur(12_500)]
+    );
     drop(c);
     let e = rejected!(db, |tx| privacy::erase_contact(&mut tx, t0(), eve.id));
     assert_eq!(e.code(), "CRM_CONTACT_ERASED");

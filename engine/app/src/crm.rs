@@ -12,8 +12,8 @@
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::crm::{
     Activity, ActivityId, ActivityInput, Company, CompanyId, CompanyInput, Contact, ContactExport, ContactId,
-    ContactInput, CustomerPage, Deal, DealId, DealInput, DealStage, Lead, LeadId, LeadInput, LeadStatus, Note,
-    Reply, Ticket, TicketId, TicketInput, TicketPriority, TicketStatus,
+    ContactInput, CustomerPage, Deal, DealId, DealInput, DealStage, Lead, LeadId, LeadInput, LeadStatus,
+    Note, Reply, Ticket, TicketId, TicketInput, TicketPriority, TicketStatus,
 };
 use gantry_engine::domain::printing::QuoteId;
 use gantry_engine::domain::types::{CustomerId, Money, OrderId, UserId};
@@ -58,7 +58,12 @@ pub async fn create_company(db: &Db, now: DateTime<Utc>, input: &CompanyInput) -
 }
 
 /// Replaces a company's fields, addresses and tags.
-pub async fn update_company(db: &Db, now: DateTime<Utc>, id: CompanyId, input: &CompanyInput) -> AppResult<Company> {
+pub async fn update_company(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: CompanyId,
+    input: &CompanyInput,
+) -> AppResult<Company> {
     in_tx!(db, tx => parties::update_company(&mut tx, now, id, input).await?)
 }
 
@@ -78,7 +83,12 @@ pub async fn create_contact(db: &Db, now: DateTime<Utc>, input: &ContactInput) -
 }
 
 /// Replaces a contact's fields, addresses and tags (not once erased).
-pub async fn update_contact(db: &Db, now: DateTime<Utc>, id: ContactId, input: &ContactInput) -> AppResult<Contact> {
+pub async fn update_contact(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: ContactId,
+    input: &ContactInput,
+) -> AppResult<Contact> {
     in_tx!(db, tx => parties::update_contact(&mut tx, now, id, input).await?)
 }
 
@@ -186,7 +196,12 @@ pub async fn activities(db: &Db, filter: &ActivityFilter) -> AppResult<Vec<Activ
 }
 
 /// Logs an activity or creates a task (recorded as the caller's).
-pub async fn log_activity(db: &Db, caller: &Caller, now: DateTime<Utc>, input: &ActivityInput) -> AppResult<Activity> {
+pub async fn log_activity(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: &ActivityInput,
+) -> AppResult<Activity> {
     in_tx!(db, tx => activities::create_activity(&mut tx, now, input, caller.user_id).await?)
 }
 
@@ -238,7 +253,12 @@ pub async fn replies_of(db: &Db, ticket: &Ticket) -> AppResult<Vec<Reply>> {
 
 /// Opens a ticket: staff for any customer record, a customer for their own (another customer's
 /// order is `NOT_FOUND` to them, like any order they may not see).
-pub async fn open_ticket(db: &Db, caller: &Caller, now: DateTime<Utc>, input: &TicketInput) -> AppResult<(Ticket, Reply)> {
+pub async fn open_ticket(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: &TicketInput,
+) -> AppResult<(Ticket, Reply)> {
     if !caller.may_see(input.customer_id) {
         return Err(AppError::refused(
             ErrorKind::Forbidden,
@@ -274,7 +294,12 @@ pub async fn reply_to_ticket(
 }
 
 /// Changes a ticket's status (staff).
-pub async fn set_ticket_status(db: &Db, now: DateTime<Utc>, id: TicketId, to: TicketStatus) -> AppResult<Ticket> {
+pub async fn set_ticket_status(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: TicketId,
+    to: TicketStatus,
+) -> AppResult<Ticket> {
     in_tx!(db, tx => tickets::set_status(&mut tx, now, id, to).await?)
 }
 
@@ -316,8 +341,13 @@ pub async fn export_contact(db: &Db, id: ContactId) -> AppResult<ContactExport> 
 /// Everything held about a contact, as pretty-printed JSON.
 pub async fn export_contact_json(db: &Db, id: ContactId) -> AppResult<String> {
     let export = export_contact(db, id).await?;
-    serde_json::to_string_pretty(&export)
-        .map_err(|e| AppError::refused(ErrorKind::Internal, "INTERNAL", format!("export not serialisable: {e}")))
+    serde_json::to_string_pretty(&export).map_err(|e| {
+        AppError::refused(
+            ErrorKind::Internal,
+            "INTERNAL",
+            format!("export not serialisable: {e}"),
+        )
+    })
 }
 
 /// Erases (anonymises) a contact, refused while its customer has unfinished orders.

@@ -237,7 +237,12 @@ const SALES: &[Permission] = &[
     P::CrmRead,
     P::CrmWrite,
 ];
-const CUSTOMER: &[Permission] = &[P::OrdersReadOwn, P::OrdersPlaceOwn, P::ReviewsWrite, P::TicketsOwn];
+const CUSTOMER: &[Permission] = &[
+    P::OrdersReadOwn,
+    P::OrdersPlaceOwn,
+    P::ReviewsWrite,
+    P::TicketsOwn,
+];
 const INTEGRATOR: &[Permission] = &[
     P::OrdersReadAll,
     P::OrdersWrite,

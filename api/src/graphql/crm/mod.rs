@@ -9,9 +9,7 @@ mod types;
 
 use async_graphql::{Context, ID, InputObject, Object};
 use gantry_app::{Caller, Db, Sees, crm, now};
-use gantry_engine::domain::crm::{
-    ActivityId, CompanyId, ContactId, DealId, LeadId, TicketId, TicketInput,
-};
+use gantry_engine::domain::crm::{ActivityId, CompanyId, ContactId, DealId, LeadId, TicketId, TicketInput};
 use gantry_engine::domain::printing::QuoteId;
 use gantry_engine::domain::types::{CustomerId, OrderId, UserId};
 use gantry_engine::domain::users::{NewCustomer, Permission};
@@ -85,9 +83,15 @@ impl CrmQuery {
     /// One customer record at a glance: contacts, companies, orders, lifetime revenue, open
     /// tickets and deals, the latest activity.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
-    async fn customer_page(&self, ctx: &Context<'_>, customer_id: ID) -> async_graphql::Result<CustomerPageNode> {
+    async fn customer_page(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+    ) -> async_graphql::Result<CustomerPageNode> {
         let id = CustomerId(id_arg(&customer_id, "customer")?);
-        let page = crm::customer_page(ctx.data::<Db>()?, id).await.map_err(app_error)?;
+        let page = crm::customer_page(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?;
         Ok(CustomerPageNode(page))
     }
 
@@ -110,7 +114,10 @@ impl CrmQuery {
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     async fn company(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CompanyObj> {
         let id = CompanyId(id_arg(&id, "company")?);
-        Ok(crm::company(ctx.data::<Db>()?, id).await.map_err(app_error)?.into())
+        Ok(crm::company(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?
+            .into())
     }
 
     /// Contacts, by id; optionally of one company or customer record or with a tag. Erased
@@ -130,7 +137,9 @@ impl CrmQuery {
             tag,
             erased,
         };
-        let list = crm::contacts(ctx.data::<Db>()?, &filter).await.map_err(app_error)?;
+        let list = crm::contacts(ctx.data::<Db>()?, &filter)
+            .await
+            .map_err(app_error)?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -138,7 +147,10 @@ impl CrmQuery {
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     async fn contact(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ContactObj> {
         let id = ContactId(id_arg(&id, "contact")?);
-        Ok(crm::contact(ctx.data::<Db>()?, id).await.map_err(app_error)?.into())
+        Ok(crm::contact(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?
+            .into())
     }
 
     /// The notes of a company or a contact, oldest first.
@@ -159,7 +171,11 @@ impl CrmQuery {
 
     /// Leads, by id; optionally of one status.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
-    async fn leads(&self, ctx: &Context<'_>, status: Option<LeadStatusGql>) -> async_graphql::Result<Vec<LeadObj>> {
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<LeadStatusGql>,
+    ) -> async_graphql::Result<Vec<LeadObj>> {
         let list = crm::leads(ctx.data::<Db>()?, status.map(Into::into))
             .await
             .map_err(app_error)?;
@@ -210,7 +226,9 @@ impl CrmQuery {
             owner: opt_id(owner_id.as_ref(), "user", UserId)?,
             open_tasks,
         };
-        let list = crm::activities(ctx.data::<Db>()?, &filter).await.map_err(app_error)?;
+        let list = crm::activities(ctx.data::<Db>()?, &filter)
+            .await
+            .map_err(app_error)?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -225,9 +243,15 @@ impl CrmQuery {
     ) -> async_graphql::Result<Vec<TicketNode>> {
         let caller = ticket_caller(principal(ctx)?, Permission::CrmRead);
         let customer = opt_id(customer_id.as_ref(), "customer", CustomerId)?;
-        let list = crm::tickets(ctx.data::<Db>()?, &caller, customer, status.map(Into::into), open_only)
-            .await
-            .map_err(app_error)?;
+        let list = crm::tickets(
+            ctx.data::<Db>()?,
+            &caller,
+            customer,
+            status.map(Into::into),
+            open_only,
+        )
+        .await
+        .map_err(app_error)?;
         Ok(list.into_iter().map(|t| TicketNode(t, None)).collect())
     }
 
@@ -236,7 +260,9 @@ impl CrmQuery {
     async fn ticket(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TicketNode> {
         let caller = ticket_caller(principal(ctx)?, Permission::CrmRead);
         let id = TicketId(id_arg(&id, "ticket")?);
-        let (t, replies) = crm::ticket(ctx.data::<Db>()?, &caller, id).await.map_err(app_error)?;
+        let (t, replies) = crm::ticket(ctx.data::<Db>()?, &caller, id)
+            .await
+            .map_err(app_error)?;
         Ok(TicketNode(t, Some(replies)))
     }
 
@@ -244,7 +270,9 @@ impl CrmQuery {
     #[graphql(guard = "PermissionGuard(Permission::CrmWrite)")]
     async fn export_contact(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<String> {
         let id = ContactId(id_arg(&id, "contact")?);
-        crm::export_contact_json(ctx.data::<Db>()?, id).await.map_err(app_error)
+        crm::export_contact_json(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)
     }
 }
 
@@ -255,13 +283,19 @@ pub struct CrmMutation;
 impl CrmMutation {
     /// Creates a customer record (the party that places orders).
     #[graphql(guard = "PermissionGuard(Permission::CrmWrite)")]
-    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> async_graphql::Result<CustomerNode> {
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> async_graphql::Result<CustomerNode> {
         let new = NewCustomer {
             name: input.name,
             email: input.email,
             company: input.company,
         };
-        let c = crm::create_customer(ctx.data::<Db>()?, now(), &new).await.map_err(app_error)?;
+        let c = crm::create_customer(ctx.data::<Db>()?, now(), &new)
+            .await
+            .map_err(app_error)?;
         Ok(CustomerNode(c))
     }
 
@@ -277,7 +311,12 @@ impl CrmMutation {
 
     /// Replaces a company's fields, addresses and tags.
     #[graphql(guard = "PermissionGuard(Permission::CrmWrite)")]
-    async fn update_company(&self, ctx: &Context<'_>, id: ID, input: CompanyIn) -> async_graphql::Result<CompanyObj> {
+    async fn update_company(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CompanyIn,
+    ) -> async_graphql::Result<CompanyObj> {
         let id = CompanyId(id_arg(&id, "company")?);
         let input = input.parse()?;
         Ok(crm::update_company(ctx.data::<Db>()?, now(), id, &input)
@@ -298,7 +337,12 @@ impl CrmMutation {
 
     /// Replaces a contact's fields, addresses and tags (`CRM_CONTACT_ERASED` once erased).
     #[graphql(guard = "PermissionGuard(Permission::CrmWrite)")]
-    async fn update_contact(&self, ctx: &Context<'_>, id: ID, input: ContactIn) -> async_graphql::Result<ContactObj> {
+    async fn update_contact(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ContactIn,
+    ) -> async_graphql::Result<ContactObj> {
         let id = ContactId(id_arg(&id, "contact")?);
         let input = input.parse()?;
         Ok(crm::update_contact(ctx.data::<Db>()?, now(), id, &input)
@@ -319,10 +363,12 @@ impl CrmMutation {
         let company = opt_id(company_id.as_ref(), "company", CompanyId)?;
         let contact = opt_id(contact_id.as_ref(), "contact", ContactId)?;
         let caller = staff(ctx)?;
-        Ok(crm::add_note(ctx.data::<Db>()?, &caller, now(), company, contact, &body)
-            .await
-            .map_err(app_error)?
-            .into())
+        Ok(
+            crm::add_note(ctx.data::<Db>()?, &caller, now(), company, contact, &body)
+                .await
+                .map_err(app_error)?
+                .into(),
+        )
     }
 
     /// Creates a lead (status NEW).
@@ -398,12 +444,17 @@ impl CrmMutation {
         reason: Option<String>,
     ) -> async_graphql::Result<DealObj> {
         let id = DealId(id_arg(&id, "deal")?);
-        Ok(
-            crm::move_deal(ctx.data::<Db>()?, now(), id, stage.into(), probability, reason.as_deref())
-                .await
-                .map_err(app_error)?
-                .into(),
+        Ok(crm::move_deal(
+            ctx.data::<Db>()?,
+            now(),
+            id,
+            stage.into(),
+            probability,
+            reason.as_deref(),
         )
+        .await
+        .map_err(app_error)?
+        .into())
     }
 
     /// Wins a deal with its quote or its order (a converted quote links its order too). The
@@ -449,10 +500,17 @@ impl CrmMutation {
     /// Opens a support ticket: staff for any customer record (`customerId` required), a
     /// customer for their own.
     #[graphql(guard = "AnyPermissionGuard(WRITE_TICKETS)")]
-    async fn open_ticket(&self, ctx: &Context<'_>, input: OpenTicketInput) -> async_graphql::Result<TicketNode> {
+    async fn open_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenTicketInput,
+    ) -> async_graphql::Result<TicketNode> {
         let p = principal(ctx)?;
         let caller = ticket_caller(p, Permission::CrmWrite);
-        let customer = match (caller.sees, opt_id(input.customer_id.as_ref(), "customer", CustomerId)?) {
+        let customer = match (
+            caller.sees,
+            opt_id(input.customer_id.as_ref(), "customer", CustomerId)?,
+        ) {
             (Sees::Own(own), _) => own,
             (_, Some(c)) => c,
             (_, None) => {
@@ -479,7 +537,12 @@ impl CrmMutation {
     /// Replies to a ticket (customers: their own). A staff reply counts as the first response
     /// and moves an open ticket to PENDING; a customer reply reopens a pending or resolved one.
     #[graphql(guard = "AnyPermissionGuard(WRITE_TICKETS)")]
-    async fn reply_to_ticket(&self, ctx: &Context<'_>, id: ID, body: String) -> async_graphql::Result<TicketNode> {
+    async fn reply_to_ticket(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        body: String,
+    ) -> async_graphql::Result<TicketNode> {
         let caller = ticket_caller(principal(ctx)?, Permission::CrmWrite);
         let id = TicketId(id_arg(&id, "ticket")?);
         let db = ctx.data::<Db>()?;
@@ -526,7 +589,9 @@ impl CrmMutation {
     #[graphql(guard = "PermissionGuard(Permission::CrmWrite)")]
     async fn erase_contact(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<EraseContactPayload> {
         let id = ContactId(id_arg(&id, "contact")?);
-        let e = crm::erase_contact(ctx.data::<Db>()?, now(), id).await.map_err(app_error)?;
+        let e = crm::erase_contact(ctx.data::<Db>()?, now(), id)
+            .await
+            .map_err(app_error)?;
         Ok(EraseContactPayload {
             contact: e.contact.into(),
             erased_customer_id: e.customer.map(|c| gid(c.0)),

@@ -571,7 +571,9 @@ impl TicketNode {
     async fn replies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReplyObj>> {
         let list = match &self.1 {
             Some(r) => r.clone(),
-            None => crm::replies_of(ctx.data::<Db>()?, &self.0).await.map_err(app_error)?,
+            None => crm::replies_of(ctx.data::<Db>()?, &self.0)
+                .await
+                .map_err(app_error)?,
         };
         Ok(list.into_iter().map(Into::into).collect())
     }
@@ -609,7 +611,12 @@ impl CustomerPageNode {
     }
     /// Open and pending tickets.
     async fn open_tickets(&self) -> Vec<TicketNode> {
-        self.0.open_tickets.iter().cloned().map(|t| TicketNode(t, None)).collect()
+        self.0
+            .open_tickets
+            .iter()
+            .cloned()
+            .map(|t| TicketNode(t, None))
+            .collect()
     }
     /// Deals still in the pipeline.
     async fn open_deals(&self) -> Vec<DealObj> {

@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ActivityId, BODY_MAX, CompanyId, ContactId, CrmError, DealId, LeadId, NAME_MAX, named_enum, opt_text, text};
+use super::{
+    ActivityId, BODY_MAX, CompanyId, ContactId, CrmError, DealId, LeadId, NAME_MAX, named_enum, opt_text,
+    text,
+};
 use crate::types::UserId;
 
 named_enum!(
@@ -41,7 +44,10 @@ impl ActivityInput {
     pub fn validate(&self, now: DateTime<Utc>) -> Result<ActivityInput, CrmError> {
         let subject = text("subject", &self.subject, NAME_MAX, false)?;
         let body = opt_text("body", self.body.as_deref(), BODY_MAX, true)?;
-        if self.contact_id.is_none() && self.company_id.is_none() && self.deal_id.is_none() && self.lead_id.is_none()
+        if self.contact_id.is_none()
+            && self.company_id.is_none()
+            && self.deal_id.is_none()
+            && self.lead_id.is_none()
         {
             return Err(CrmError::ActivityUnlinked);
         }

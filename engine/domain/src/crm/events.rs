@@ -140,7 +140,10 @@ impl CrmEvent {
 
     /// Reads a stored CRM event back; `None` when `type_name` is not a CRM type.
     pub fn parse(type_name: &str, payload: &str) -> Option<Result<CrmEvent, String>> {
-        fn de<T: serde::de::DeserializeOwned>(p: &str, f: fn(T) -> CrmEvent) -> Option<Result<CrmEvent, String>> {
+        fn de<T: serde::de::DeserializeOwned>(
+            p: &str,
+            f: fn(T) -> CrmEvent,
+        ) -> Option<Result<CrmEvent, String>> {
             Some(serde_json::from_str(p).map(f).map_err(|e| e.to_string()))
         }
         match type_name {

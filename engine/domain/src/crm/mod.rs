@@ -26,8 +26,8 @@ use crate::error::{Coded, ErrorKind};
 
 pub use activities::{Activity, ActivityInput, ActivityKind};
 pub use events::{
-    ContactErased, CrmEvent, DealCreated, DealStageChanged, DealWon, LeadCreated, LeadStatusChanged, TicketOpened,
-    TicketReplied, TicketStatusChanged,
+    ContactErased, CrmEvent, DealCreated, DealStageChanged, DealWon, LeadCreated, LeadStatusChanged,
+    TicketOpened, TicketReplied, TicketStatusChanged,
 };
 pub use page::{CustomerPage, REVENUE_STATUSES};
 pub use parties::{
@@ -39,7 +39,8 @@ pub use privacy::{
 };
 pub use sales::{Deal, DealInput, DealStage, Lead, LeadInput, LeadSource, LeadStatus, WinFacts};
 pub use tickets::{
-    Reply, Ticket, TicketInput, TicketPriority, TicketStatus, TicketUpdate, after_reply, change_status, reply_body,
+    Reply, Ticket, TicketInput, TicketPriority, TicketStatus, TicketUpdate, after_reply, change_status,
+    reply_body,
 };
 
 /// Longest name (company, contact, lead, deal title, ticket subject), in characters.
@@ -233,8 +234,7 @@ pub(crate) fn text(field: &'static str, s: &str, max: usize, multiline: bool) ->
     if t.chars().count() > max {
         return bad("too long");
     }
-    if t
-        .chars()
+    if t.chars()
         .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
     {
         return bad("contains a control character");
@@ -259,13 +259,17 @@ pub(crate) fn opt_text(
 pub(crate) fn opt_email(s: Option<&str>) -> Result<Option<String>, CrmError> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(e) => crate::users::normalize_email(e).map(Some).map_err(|err| match err {
-            crate::users::UserError::InvalidEmail { value, reason } => CrmError::InvalidEmail { value, reason },
-            _ => CrmError::InvalidEmail {
-                value: e.to_string(),
-                reason: "not an address",
-            },
-        }),
+        Some(e) => crate::users::normalize_email(e)
+            .map(Some)
+            .map_err(|err| match err {
+                crate::users::UserError::InvalidEmail { value, reason } => {
+                    CrmError::InvalidEmail { value, reason }
+                }
+                _ => CrmError::InvalidEmail {
+                    value: e.to_string(),
+                    reason: "not an address",
+                },
+            }),
     }
 }
 
@@ -276,9 +280,7 @@ pub(crate) fn opt_phone(s: Option<&str>) -> Result<Option<String>, CrmError> {
         None | Some("") => Ok(None),
         Some(p) => {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            let allowed = p
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
             if allowed && (4..=20).contains(&digits) && p.chars().count() <= 40 {
                 Ok(Some(p.to_string()))
             } else {

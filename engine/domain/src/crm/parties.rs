@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{
-    ADDRESSES_MAX, CompanyId, ContactId, CrmError, NAME_MAX, NoteId, SHORT_MAX, TAG_MAX, TAGS_MAX, named_enum,
-    opt_email, opt_phone, opt_text, text,
+    ADDRESSES_MAX, CompanyId, ContactId, CrmError, NAME_MAX, NoteId, SHORT_MAX, TAG_MAX, TAGS_MAX,
+    named_enum, opt_email, opt_phone, opt_text, text,
 };
 use crate::types::{CustomerId, UserId};
 

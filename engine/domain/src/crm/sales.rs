@@ -51,13 +51,19 @@ impl LeadStatus {
         use LeadStatus::*;
         matches!(
             (from, to),
-            (New, Contacted) | (New | Contacted, Qualified) | (New | Contacted | Qualified, Lost) | (Lost, New)
+            (New, Contacted)
+                | (New | Contacted, Qualified)
+                | (New | Contacted | Qualified, Lost)
+                | (Lost, New)
         )
     }
 
     /// Whether a lead in this status may be converted (into a contact, and maybe a deal).
     pub fn can_convert(self) -> bool {
-        matches!(self, LeadStatus::New | LeadStatus::Contacted | LeadStatus::Qualified)
+        matches!(
+            self,
+            LeadStatus::New | LeadStatus::Contacted | LeadStatus::Qualified
+        )
     }
 
     /// [`LeadStatus::can_transition`] as a typed rejection.
@@ -124,7 +130,12 @@ pub(crate) fn lost_reason(what: &'static str, reason: Option<&str>) -> Result<St
 impl Lead {
     /// The lead after a status change to `to` (a reason is required for `lost` and dropped
     /// otherwise).
-    pub fn with_status(&self, to: LeadStatus, reason: Option<&str>, now: DateTime<Utc>) -> Result<Lead, CrmError> {
+    pub fn with_status(
+        &self,
+        to: LeadStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Lead, CrmError> {
         LeadStatus::check_transition(self.status, to)?;
         let lost_reason = if to == LeadStatus::Lost {
             Some(lost_reason("lead", reason)?)
@@ -232,7 +243,9 @@ impl DealInput {
         }
         Ok(DealInput {
             title: text("deal title", &self.title, NAME_MAX, false)?,
-            probability: Some(probability(self.probability.unwrap_or(stage.default_probability()))?),
+            probability: Some(probability(
+                self.probability.unwrap_or(stage.default_probability()),
+            )?),
             stage: Some(stage),
             ..self.clone()
         })
@@ -300,7 +313,11 @@ impl Deal {
         Ok(Deal {
             stage: to,
             probability: p,
-            lost_reason: if lost { Some(lost_reason("deal", reason)?) } else { None },
+            lost_reason: if lost {
+                Some(lost_reason("deal", reason)?)
+            } else {
+                None
+            },
             closed_at: if lost { Some(now) } else { None },
             updated_at: now,
             ..self.clone()

@@ -124,14 +124,62 @@ fn contact_input_normalises_and_rejects() {
     assert_eq!(v.addresses[0].line2, None);
 
     let cases: Vec<(ContactInput, &str)> = vec![
-        (ContactInput { name: " ".into(), ..c.clone() }, "CRM_INVALID_FIELD"),
-        (ContactInput { name: "a\u{7}b".into(), ..c.clone() }, "CRM_INVALID_FIELD"),
-        (ContactInput { name: "x".repeat(NAME_MAX + 1), ..c.clone() }, "CRM_INVALID_FIELD"),
-        (ContactInput { email: Some("nope".into()), ..c.clone() }, "CRM_INVALID_EMAIL"),
-        (ContactInput { phone: Some("call me".into()), ..c.clone() }, "CRM_INVALID_PHONE"),
-        (ContactInput { phone: Some("12".into()), ..c.clone() }, "CRM_INVALID_PHONE"),
-        (ContactInput { tags: vec!["".into()], ..c.clone() }, "CRM_INVALID_TAG"),
-        (ContactInput { tags: vec!["a;b".into()], ..c.clone() }, "CRM_INVALID_TAG"),
+        (
+            ContactInput {
+                name: " ".into(),
+                ..c.clone()
+            },
+            "CRM_INVALID_FIELD",
+        ),
+        (
+            ContactInput {
+                name: "a\u{7}b".into(),
+                ..c.clone()
+            },
+            "CRM_INVALID_FIELD",
+        ),
+        (
+            ContactInput {
+                name: "x".repeat(NAME_MAX + 1),
+                ..c.clone()
+            },
+            "CRM_INVALID_FIELD",
+        ),
+        (
+            ContactInput {
+                email: Some("nope".into()),
+                ..c.clone()
+            },
+            "CRM_INVALID_EMAIL",
+        ),
+        (
+            ContactInput {
+                phone: Some("call me".into()),
+                ..c.clone()
+            },
+            "CRM_INVALID_PHONE",
+        ),
+        (
+            ContactInput {
+                phone: Some("12".into()),
+                ..c.clone()
+            },
+            "CRM_INVALID_PHONE",
+        ),
+        (
+            ContactInput {
+                tags: vec!["".into()],
+                ..c.clone()
+            },
+            "CRM_INVALID_TAG",
+        ),
+        (
+            ContactInput {
+                tags: vec!["a;b".into()],
+                ..c.clone()
+            },
+            "CRM_INVALID_TAG",
+        ),
         (
             ContactInput {
                 tags: (0..=TAGS_MAX).map(|i| format!("t{i}")).collect(),
@@ -141,14 +189,20 @@ fn contact_input_normalises_and_rejects() {
         ),
         (
             ContactInput {
-                addresses: vec![Address { country: "DEU".into(), ..address() }],
+                addresses: vec![Address {
+                    country: "DEU".into(),
+                    ..address()
+                }],
                 ..c.clone()
             },
             "CRM_INVALID_COUNTRY",
         ),
         (
             ContactInput {
-                addresses: vec![Address { city: "".into(), ..address() }],
+                addresses: vec![Address {
+                    city: "".into(),
+                    ..address()
+                }],
                 ..c.clone()
             },
             "CRM_INVALID_FIELD",
@@ -218,7 +272,10 @@ fn deal() -> Deal {
 #[test]
 fn deal_input_rules() {
     let d = deal_input().validate().unwrap();
-    assert_eq!((d.title.as_str(), d.stage, d.probability), ("500 brackets", Some(DealStage::Prospecting), Some(10)));
+    assert_eq!(
+        (d.title.as_str(), d.stage, d.probability),
+        ("500 brackets", Some(DealStage::Prospecting), Some(10))
+    );
     let cases: Vec<(DealInput, &str)> = vec![
         (
             DealInput {
@@ -228,11 +285,41 @@ fn deal_input_rules() {
             },
             "CRM_DEAL_NEEDS_PARTY",
         ),
-        (DealInput { value: eur(-1), ..deal_input() }, "CRM_DEAL_VALUE_INVALID"),
-        (DealInput { probability: Some(101), ..deal_input() }, "CRM_PROBABILITY_INVALID"),
-        (DealInput { probability: Some(-1), ..deal_input() }, "CRM_PROBABILITY_INVALID"),
-        (DealInput { title: "".into(), ..deal_input() }, "CRM_INVALID_FIELD"),
-        (DealInput { stage: Some(DealStage::Won), ..deal_input() }, "CRM_DEAL_ILLEGAL_TRANSITION"),
+        (
+            DealInput {
+                value: eur(-1),
+                ..deal_input()
+            },
+            "CRM_DEAL_VALUE_INVALID",
+        ),
+        (
+            DealInput {
+                probability: Some(101),
+                ..deal_input()
+            },
+            "CRM_PROBABILITY_INVALID",
+        ),
+        (
+            DealInput {
+                probability: Some(-1),
+                ..deal_input()
+            },
+            "CRM_PROBABILITY_INVALID",
+        ),
+        (
+            DealInput {
+                title: "".into(),
+                ..deal_input()
+            },
+            "CRM_INVALID_FIELD",
+        ),
+        (
+            DealInput {
+                stage: Some(DealStage::Won),
+                ..deal_input()
+            },
+            "CRM_DEAL_ILLEGAL_TRANSITION",
+        ),
     ];
     for (input, code) in cases {
         assert_eq!(input.validate().unwrap_err().code(), code, "{input:?}");
@@ -244,16 +331,46 @@ fn deal_moves_win_and_loss() {
     let now = t0() + Duration::hours(1);
     let d = deal();
     let moved = d.moved(DealStage::Proposal, None, None, now).unwrap();
-    assert_eq!((moved.stage, moved.probability, moved.updated_at), (DealStage::Proposal, 50, now));
-    assert_eq!(d.moved(DealStage::Negotiation, Some(80), None, now).unwrap().probability, 80);
-    assert_eq!(d.moved(DealStage::Proposal, Some(120), None, now).unwrap_err().code(), "CRM_PROBABILITY_INVALID");
-    assert_eq!(d.moved(DealStage::Won, None, None, now).unwrap_err().code(), "CRM_DEAL_WIN_NEEDS_LINK");
-    assert_eq!(d.moved(DealStage::Prospecting, None, None, now).unwrap_err().code(), "CRM_DEAL_ILLEGAL_TRANSITION");
-    assert_eq!(d.moved(DealStage::Lost, None, Some(" "), now).unwrap_err().code(), "CRM_LOST_REASON_REQUIRED");
+    assert_eq!(
+        (moved.stage, moved.probability, moved.updated_at),
+        (DealStage::Proposal, 50, now)
+    );
+    assert_eq!(
+        d.moved(DealStage::Negotiation, Some(80), None, now)
+            .unwrap()
+            .probability,
+        80
+    );
+    assert_eq!(
+        d.moved(DealStage::Proposal, Some(120), None, now)
+            .unwrap_err()
+            .code(),
+        "CRM_PROBABILITY_INVALID"
+    );
+    assert_eq!(
+        d.moved(DealStage::Won, None, None, now).unwrap_err().code(),
+        "CRM_DEAL_WIN_NEEDS_LINK"
+    );
+    assert_eq!(
+        d.moved(DealStage::Prospecting, None, None, now)
+            .unwrap_err()
+            .code(),
+        "CRM_DEAL_ILLEGAL_TRANSITION"
+    );
+    assert_eq!(
+        d.moved(DealStage::Lost, None, Some(" "), now).unwrap_err().code(),
+        "CRM_LOST_REASON_REQUIRED"
+    );
     let lost = d.moved(DealStage::Lost, None, Some("price"), now).unwrap();
-    assert_eq!((lost.probability, lost.lost_reason.as_deref(), lost.closed_at), (0, Some("price"), Some(now)));
+    assert_eq!(
+        (lost.probability, lost.lost_reason.as_deref(), lost.closed_at),
+        (0, Some("price"), Some(now))
+    );
     let reopened = lost.moved(DealStage::Qualification, None, None, now).unwrap();
-    assert_eq!((reopened.lost_reason, reopened.closed_at, reopened.probability), (None, None, 25));
+    assert_eq!(
+        (reopened.lost_reason, reopened.closed_at, reopened.probability),
+        (None, None, 25)
+    );
 
     let facts = WinFacts {
         quote_id: Some(QuoteId(4)),
@@ -264,11 +381,25 @@ fn deal_moves_win_and_loss() {
     };
     let won = d.won(&facts, now).unwrap();
     assert_eq!(
-        (won.stage, won.probability, won.quote_id, won.order_id, won.closed_at),
+        (
+            won.stage,
+            won.probability,
+            won.quote_id,
+            won.order_id,
+            won.closed_at
+        ),
         (DealStage::Won, 100, Some(QuoteId(4)), Some(OrderId(5)), Some(now))
     );
-    assert_eq!(won.won(&facts, now).unwrap_err().code(), "CRM_DEAL_ILLEGAL_TRANSITION");
-    assert_eq!(won.moved(DealStage::Lost, None, Some("x"), now).unwrap_err().code(), "CRM_DEAL_ILLEGAL_TRANSITION");
+    assert_eq!(
+        won.won(&facts, now).unwrap_err().code(),
+        "CRM_DEAL_ILLEGAL_TRANSITION"
+    );
+    assert_eq!(
+        won.moved(DealStage::Lost, None, Some("x"), now)
+            .unwrap_err()
+            .code(),
+        "CRM_DEAL_ILLEGAL_TRANSITION"
+    );
     let other = WinFacts {
         customer_id: Some(CustomerId(4)),
         ..facts.clone()
@@ -290,8 +421,14 @@ fn deal_moves_win_and_loss() {
         customer_id: None,
         ..d.clone()
     };
-    assert_eq!(anonymous.won(&facts, now).unwrap().customer_id, Some(CustomerId(3)));
-    assert_eq!(lost.won(&facts, now).unwrap_err().code(), "CRM_DEAL_ILLEGAL_TRANSITION");
+    assert_eq!(
+        anonymous.won(&facts, now).unwrap().customer_id,
+        Some(CustomerId(3))
+    );
+    assert_eq!(
+        lost.won(&facts, now).unwrap_err().code(),
+        "CRM_DEAL_ILLEGAL_TRANSITION"
+    );
 }
 
 #[test]
@@ -305,7 +442,10 @@ fn lead_changes() {
         owner_id: None,
     };
     let v = input.validate().unwrap();
-    assert_eq!((v.name.as_str(), v.company_name, v.email.as_deref()), ("Bob", None, Some("bob@x.io")));
+    assert_eq!(
+        (v.name.as_str(), v.company_name, v.email.as_deref()),
+        ("Bob", None, Some("bob@x.io"))
+    );
     let lead = Lead {
         id: LeadId(1),
         name: v.name,
@@ -322,12 +462,23 @@ fn lead_changes() {
     };
     let contacted = lead.with_status(LeadStatus::Contacted, None, t0()).unwrap();
     assert_eq!(contacted.status, LeadStatus::Contacted);
-    assert_eq!(lead.with_status(LeadStatus::Lost, None, t0()).unwrap_err().code(), "CRM_LOST_REASON_REQUIRED");
-    let lost = lead.with_status(LeadStatus::Lost, Some("no budget"), t0()).unwrap();
+    assert_eq!(
+        lead.with_status(LeadStatus::Lost, None, t0()).unwrap_err().code(),
+        "CRM_LOST_REASON_REQUIRED"
+    );
+    let lost = lead
+        .with_status(LeadStatus::Lost, Some("no budget"), t0())
+        .unwrap();
     assert_eq!(lost.lost_reason.as_deref(), Some("no budget"));
-    assert_eq!(lost.check_convert().unwrap_err().code(), "CRM_LEAD_ILLEGAL_TRANSITION");
+    assert_eq!(
+        lost.check_convert().unwrap_err().code(),
+        "CRM_LEAD_ILLEGAL_TRANSITION"
+    );
     let e = lead.with_status(LeadStatus::Converted, None, t0()).unwrap_err();
-    assert_eq!((e.code(), e.kind()), ("CRM_LEAD_ILLEGAL_TRANSITION", ErrorKind::Conflict));
+    assert_eq!(
+        (e.code(), e.kind()),
+        ("CRM_LEAD_ILLEGAL_TRANSITION", ErrorKind::Conflict)
+    );
     assert!(lead.check_convert().is_ok());
 }
 
@@ -454,24 +605,42 @@ fn ticket_replies_and_times() {
     assert_eq!(staff.ticket.first_response_secs(), Some(1800));
     // A second staff reply keeps the first response time.
     let again = after_reply(&staff.ticket, true, t2).unwrap();
-    assert_eq!((again.status_from, again.ticket.first_response_at), (None, Some(t1)));
+    assert_eq!(
+        (again.status_from, again.ticket.first_response_at),
+        (None, Some(t1))
+    );
     let customer = after_reply(&staff.ticket, false, t2).unwrap();
-    assert_eq!((customer.status_from, customer.ticket.status), (Some(TicketStatus::Pending), TicketStatus::Open));
+    assert_eq!(
+        (customer.status_from, customer.ticket.status),
+        (Some(TicketStatus::Pending), TicketStatus::Open)
+    );
     let resolved = change_status(&customer.ticket, TicketStatus::Resolved, t2).unwrap();
     assert_eq!(resolved.ticket.resolution_secs(), Some(5 * 3600));
     let reopened = after_reply(&resolved.ticket, false, t2).unwrap();
-    assert_eq!((reopened.ticket.status, reopened.ticket.resolved_at), (TicketStatus::Open, None));
-    let closed = change_status(&resolved.ticket, TicketStatus::Closed, t2).unwrap().ticket;
+    assert_eq!(
+        (reopened.ticket.status, reopened.ticket.resolved_at),
+        (TicketStatus::Open, None)
+    );
+    let closed = change_status(&resolved.ticket, TicketStatus::Closed, t2)
+        .unwrap()
+        .ticket;
     assert_eq!((closed.closed_at, closed.resolved_at), (Some(t2), Some(t2)));
     let e = after_reply(&closed, false, t2).unwrap_err();
     assert_eq!((e.code(), e.kind()), ("CRM_TICKET_CLOSED", ErrorKind::Conflict));
-    assert_eq!(change_status(&closed, TicketStatus::Open, t2).unwrap_err().code(), "CRM_TICKET_ILLEGAL_TRANSITION");
     assert_eq!(
-        change_status(&ticket(TicketStatus::Open), TicketStatus::Open, t2).unwrap_err().code(),
+        change_status(&closed, TicketStatus::Open, t2).unwrap_err().code(),
+        "CRM_TICKET_ILLEGAL_TRANSITION"
+    );
+    assert_eq!(
+        change_status(&ticket(TicketStatus::Open), TicketStatus::Open, t2)
+            .unwrap_err()
+            .code(),
         "CRM_TICKET_ILLEGAL_TRANSITION"
     );
     // Closed straight from open: resolved at the same time.
-    let direct = change_status(&ticket(TicketStatus::Open), TicketStatus::Closed, t1).unwrap().ticket;
+    let direct = change_status(&ticket(TicketStatus::Open), TicketStatus::Closed, t1)
+        .unwrap()
+        .ticket;
     assert_eq!(direct.resolution_secs(), Some(1800));
 
     let input = TicketInput {
@@ -483,9 +652,15 @@ fn ticket_replies_and_times() {
         priority: TicketPriority::High,
     };
     let v = input.validate().unwrap();
-    assert_eq!((v.subject.as_str(), v.body.as_str()), ("Late", "Where is it?\nThanks"));
+    assert_eq!(
+        (v.subject.as_str(), v.body.as_str()),
+        ("Late", "Where is it?\nThanks")
+    );
     assert!(input.check_order(CustomerId(3)).is_ok());
-    assert_eq!(input.check_order(CustomerId(4)).unwrap_err().code(), "CRM_TICKET_ORDER_MISMATCH");
+    assert_eq!(
+        input.check_order(CustomerId(4)).unwrap_err().code(),
+        "CRM_TICKET_ORDER_MISMATCH"
+    );
     let empty = TicketInput {
         body: "  ".into(),
         ..input
@@ -500,7 +675,10 @@ fn erasure_rules() {
         .filter(|s| blocks_erasure(*s))
         .map(|s| s.as_str())
         .collect();
-    assert_eq!(blocking, ["draft", "placed", "paid", "in_production", "ready", "shipped"]);
+    assert_eq!(
+        blocking,
+        ["draft", "placed", "paid", "in_production", "ready", "shipped"]
+    );
     let c = Contact {
         id: ContactId(5),
         name: "Ada".into(),
@@ -517,12 +695,18 @@ fn erasure_rules() {
     };
     assert!(check_erasable(&c, 0).is_ok());
     let e = check_erasable(&c, 2).unwrap_err();
-    assert_eq!((e.code(), e.kind()), ("CRM_ERASE_OPEN_ORDERS", ErrorKind::Conflict));
+    assert_eq!(
+        (e.code(), e.kind()),
+        ("CRM_ERASE_OPEN_ORDERS", ErrorKind::Conflict)
+    );
     let erased = Contact {
         erased_at: Some(t0()),
         ..c
     };
-    assert_eq!(check_erasable(&erased, 0).unwrap_err().code(), "CRM_CONTACT_ERASED");
+    assert_eq!(
+        check_erasable(&erased, 0).unwrap_err().code(),
+        "CRM_CONTACT_ERASED"
+    );
     assert!(crate::users::normalize_email(&erased_user_email(7)).is_ok());
 }
 

@@ -39,7 +39,11 @@ impl TicketStatus {
         use TicketStatus::*;
         matches!(
             (from, to),
-            (Open, Pending) | (Pending, Open) | (Open | Pending, Resolved) | (Resolved, Open) | (Open | Pending | Resolved, Closed)
+            (Open, Pending)
+                | (Pending, Open)
+                | (Open | Pending, Resolved)
+                | (Resolved, Open)
+                | (Open | Pending | Resolved, Closed)
         )
     }
 
@@ -112,7 +116,8 @@ pub struct Ticket {
 impl Ticket {
     /// Seconds from opening to the first staff reply.
     pub fn first_response_secs(&self) -> Option<i64> {
-        self.first_response_at.map(|t| (t - self.created_at).num_seconds())
+        self.first_response_at
+            .map(|t| (t - self.created_at).num_seconds())
     }
 
     /// Seconds from opening to resolution.
@@ -167,11 +172,18 @@ pub fn after_reply(ticket: &Ticket, from_staff: bool, now: DateTime<Utc>) -> Res
         t.resolved_at = None;
     }
     t.status = to;
-    Ok(TicketUpdate { ticket: t, status_from })
+    Ok(TicketUpdate {
+        ticket: t,
+        status_from,
+    })
 }
 
 /// The ticket after a status change by staff at `now`.
-pub fn change_status(ticket: &Ticket, to: TicketStatus, now: DateTime<Utc>) -> Result<TicketUpdate, CrmError> {
+pub fn change_status(
+    ticket: &Ticket,
+    to: TicketStatus,
+    now: DateTime<Utc>,
+) -> Result<TicketUpdate, CrmError> {
     if !TicketStatus::can_transition(ticket.status, to) {
         return Err(CrmError::TicketTransition {
             from: ticket.status,

@@ -5,7 +5,9 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::{ms, named, opt_time, opt_user, parties, rejected, sales, time};
-use crate::domain::crm::{Activity, ActivityId, ActivityInput, ActivityKind, CompanyId, ContactId, DealId, LeadId};
+use crate::domain::crm::{
+    Activity, ActivityId, ActivityInput, ActivityKind, CompanyId, ContactId, DealId, LeadId,
+};
 use crate::domain::types::{CustomerId, UserId};
 use crate::store::{StoreError, StoreResult, Tx, col, users};
 
@@ -46,7 +48,10 @@ pub async fn create_activity(
 ) -> StoreResult<Activity> {
     let a = input.validate(now).map_err(rejected)?;
     if let Some(c) = a.contact_id {
-        parties::get_contact(&mut *tx, c).await?.check_not_erased().map_err(rejected)?;
+        parties::get_contact(&mut *tx, c)
+            .await?
+            .check_not_erased()
+            .map_err(rejected)?;
     }
     if let Some(c) = a.company_id {
         parties::get_company(&mut *tx, c).await?;
@@ -84,11 +89,15 @@ pub async fn create_activity(
 
 /// An activity by id.
 pub async fn get_activity(conn: &mut AnyConnection, id: ActivityId) -> StoreResult<Activity> {
-    let row = sqlx::query(concat!("SELECT ", activity_cols!(), " FROM crm_activities a WHERE a.id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("activity", id))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        activity_cols!(),
+        " FROM crm_activities a WHERE a.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("activity", id))?;
     activity_from_row(&row)
 }
 
@@ -141,7 +150,10 @@ pub async fn list_activities(conn: &mut AnyConnection, f: &ActivityFilter) -> St
 
 /// The activities about a customer record: those of its contacts, its companies and its deals,
 /// newest first.
-pub async fn customer_activities(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<Vec<Activity>> {
+pub async fn customer_activities(
+    conn: &mut AnyConnection,
+    customer: CustomerId,
+) -> StoreResult<Vec<Activity>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         activity_cols!(),

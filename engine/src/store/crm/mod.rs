@@ -47,7 +47,12 @@ pub(crate) fn opt_user(row: &AnyRow, table: &'static str, name: &str) -> StoreRe
 }
 
 /// Parses a stored enum name, a corrupt row otherwise.
-pub(crate) fn named<T>(row: &AnyRow, table: &'static str, name: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn named<T>(
+    row: &AnyRow,
+    table: &'static str,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+) -> StoreResult<T> {
     let s: String = col(row, table, name)?;
     parse(&s).ok_or_else(|| StoreError::corrupt(table, format!("{name} {s:?}")))
 }
@@ -83,7 +88,12 @@ impl Party {
 }
 
 /// Replaces a party's addresses and tags (already validated).
-pub(crate) async fn replace_details(tx: &mut Tx, party: Party, addresses: &[Address], tags: &[String]) -> StoreResult<()> {
+pub(crate) async fn replace_details(
+    tx: &mut Tx,
+    party: Party,
+    addresses: &[Address],
+    tags: &[String],
+) -> StoreResult<()> {
     delete_details(tx, party).await?;
     let (company, contact) = party.ids();
     for (i, a) in addresses.iter().enumerate() {
@@ -128,7 +138,10 @@ pub(crate) async fn delete_details(tx: &mut Tx, party: Party) -> StoreResult<()>
 }
 
 /// A party's addresses (in the order given) and tags (sorted).
-pub(crate) async fn details(conn: &mut AnyConnection, party: Party) -> StoreResult<(Vec<Address>, Vec<String>)> {
+pub(crate) async fn details(
+    conn: &mut AnyConnection,
+    party: Party,
+) -> StoreResult<(Vec<Address>, Vec<String>)> {
     const A: &str = "crm_addresses";
     let sql = format!(
         "SELECT kind, line1, line2, city, region, postal_code, country FROM crm_addresses \
@@ -153,7 +166,10 @@ pub(crate) async fn details(conn: &mut AnyConnection, party: Party) -> StoreResu
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let sql = format!("SELECT tag FROM crm_tags WHERE {} = $1 ORDER BY tag", party.column());
+    let sql = format!(
+        "SELECT tag FROM crm_tags WHERE {} = $1 ORDER BY tag",
+        party.column()
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(party.id())
         .fetch_all(&mut *conn)

@@ -7,7 +7,8 @@ use sqlx::any::AnyRow;
 
 use super::{Party, details, ms, opt_time, opt_user, rejected, replace_details, time};
 use crate::domain::crm::{
-    Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId, normalize_tags, note_body,
+    Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId, normalize_tags,
+    note_body,
 };
 use crate::domain::types::{CustomerId, UserId};
 use crate::store::{StoreError, StoreResult, Tx, col, users};
@@ -116,11 +117,15 @@ pub async fn update_company(
 
 /// A company by id.
 pub async fn get_company(conn: &mut AnyConnection, id: CompanyId) -> StoreResult<Company> {
-    let row = sqlx::query(concat!("SELECT ", company_cols!(), " FROM crm_companies WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("company", id))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        company_cols!(),
+        " FROM crm_companies WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("company", id))?;
     company_from_row(conn, &row).await
 }
 
@@ -192,7 +197,10 @@ pub async fn update_contact(
     input: &ContactInput,
 ) -> StoreResult<Contact> {
     let c = input.validate().map_err(rejected)?;
-    get_contact(&mut *tx, id).await?.check_not_erased().map_err(rejected)?;
+    get_contact(&mut *tx, id)
+        .await?
+        .check_not_erased()
+        .map_err(rejected)?;
     ensure_links(tx, &c).await?;
     sqlx::query(
         "UPDATE crm_contacts SET name = $1, email = $2, phone = $3, title = $4, company_id = $5, \
@@ -214,11 +222,15 @@ pub async fn update_contact(
 
 /// A contact by id.
 pub async fn get_contact(conn: &mut AnyConnection, id: ContactId) -> StoreResult<Contact> {
-    let row = sqlx::query(concat!("SELECT ", contact_cols!(), " FROM crm_contacts WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("contact", id))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        contact_cols!(),
+        " FROM crm_contacts WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("contact", id))?;
     contact_from_row(conn, &row).await
 }
 
@@ -281,7 +293,10 @@ pub async fn add_note(
         (Some(c), None) => {
             get_company(&mut *tx, c).await?;
         }
-        (None, Some(c)) => get_contact(&mut *tx, c).await?.check_not_erased().map_err(rejected)?,
+        (None, Some(c)) => get_contact(&mut *tx, c)
+            .await?
+            .check_not_erased()
+            .map_err(rejected)?,
         _ => {
             return Err(rejected(crate::domain::crm::CrmError::InvalidField {
                 field: "note target",

@@ -7,7 +7,8 @@ use sqlx::AnyConnection;
 use super::{Party, activities, delete_details, emit, ms, parties, rejected, sales, tickets};
 use crate::domain::crm::{
     ContactErased, ContactExport, ContactId, CrmEvent, CustomerPage, ERASED_TEXT, REVENUE_STATUSES,
-    TicketThread, blocks_erasure, check_erasable, erased_contact_name, erased_customer_name, erased_user_email,
+    TicketThread, blocks_erasure, check_erasable, erased_contact_name, erased_customer_name,
+    erased_user_email,
 };
 use crate::domain::orders::{Order, OrderFilter, OrderStatus};
 use crate::domain::types::{Currency, CustomerId, Money};
@@ -218,7 +219,13 @@ pub async fn erase_contact(tx: &mut Tx, now: DateTime<Utc>, id: ContactId) -> St
         id.0,
     )
     .await?;
-    exec(tx, "UPDATE crm_tickets SET subject = $1 WHERE contact_id = $2", Some(ERASED_TEXT), id.0).await?;
+    exec(
+        tx,
+        "UPDATE crm_tickets SET subject = $1 WHERE contact_id = $2",
+        Some(ERASED_TEXT),
+        id.0,
+    )
+    .await?;
     exec(
         tx,
         "UPDATE crm_ticket_replies SET body = $1 WHERE ticket_id IN (SELECT id FROM crm_tickets WHERE contact_id = $2)",
@@ -264,7 +271,13 @@ async fn erase_customer(tx: &mut Tx, c: CustomerId) -> StoreResult<()> {
         c.0,
     )
     .await?;
-    exec(tx, "UPDATE crm_tickets SET subject = $1 WHERE customer_id = $2", Some(ERASED_TEXT), c.0).await?;
+    exec(
+        tx,
+        "UPDATE crm_tickets SET subject = $1 WHERE customer_id = $2",
+        Some(ERASED_TEXT),
+        c.0,
+    )
+    .await?;
     exec(
         tx,
         "UPDATE crm_ticket_replies SET body = $1 WHERE ticket_id IN (SELECT id FROM crm_tickets WHERE customer_id = $2)",
@@ -272,7 +285,13 @@ async fn erase_customer(tx: &mut Tx, c: CustomerId) -> StoreResult<()> {
         c.0,
     )
     .await?;
-    exec(tx, "UPDATE reviews SET body = $1 WHERE customer_id = $2", Some(ERASED_TEXT), c.0).await?;
+    exec(
+        tx,
+        "UPDATE reviews SET body = $1 WHERE customer_id = $2",
+        Some(ERASED_TEXT),
+        c.0,
+    )
+    .await?;
     for u in users::users_of_customer(&mut *tx, c).await? {
         sqlx::query(
             "UPDATE users SET email = $1, display_name = 'Erased', password_hash = NULL, active = 0 WHERE id = $2",

@@ -7,12 +7,12 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::{emit, ms, named, opt_time, opt_user, parties, rejected, time};
-use crate::domain::crm::{
-    CompanyId, CompanyInput, Contact, ContactId, ContactInput, CrmError, Deal, DealCreated, DealId, DealInput,
-    DealStage, DealStageChanged, DealWon, Lead, LeadCreated, LeadId, LeadInput, LeadSource, LeadStatus,
-    LeadStatusChanged, WinFacts,
-};
 use crate::domain::crm::CrmEvent as E;
+use crate::domain::crm::{
+    CompanyId, CompanyInput, Contact, ContactId, ContactInput, CrmError, Deal, DealCreated, DealId,
+    DealInput, DealStage, DealStageChanged, DealWon, Lead, LeadCreated, LeadId, LeadInput, LeadSource,
+    LeadStatus, LeadStatusChanged, WinFacts,
+};
 use crate::domain::printing::QuoteId;
 use crate::domain::types::{Currency, CustomerId, Money, OrderId, UserId};
 use crate::store::{StoreError, StoreResult, Tx, col, orders, printing, users};
@@ -152,7 +152,10 @@ async fn write_lead(tx: &mut Tx, before: &Lead, after: &Lead) -> StoreResult<()>
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("lead {} changed concurrently", after.id)));
+        return Err(StoreError::Conflict(format!(
+            "lead {} changed concurrently",
+            after.id
+        )));
     }
     emit(
         tx,
@@ -266,7 +269,10 @@ pub async fn convert_lead(
 pub async fn create_deal(tx: &mut Tx, now: DateTime<Utc>, input: &DealInput) -> StoreResult<Deal> {
     let d = input.validate().map_err(rejected)?;
     if let Some(c) = d.contact_id {
-        parties::get_contact(&mut *tx, c).await?.check_not_erased().map_err(rejected)?;
+        parties::get_contact(&mut *tx, c)
+            .await?
+            .check_not_erased()
+            .map_err(rejected)?;
     }
     if let Some(c) = d.company_id {
         parties::get_company(&mut *tx, c).await?;
@@ -365,7 +371,10 @@ async fn write_deal(tx: &mut Tx, before: &Deal, after: &Deal) -> StoreResult<()>
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("deal {} changed concurrently", after.id)));
+        return Err(StoreError::Conflict(format!(
+            "deal {} changed concurrently",
+            after.id
+        )));
     }
     Ok(())
 }

@@ -87,7 +87,10 @@ pub async fn open_ticket(
     let t = input.validate().map_err(rejected)?;
     users::get_customer(&mut *tx, t.customer_id).await?;
     if let Some(c) = t.contact_id {
-        parties::get_contact(&mut *tx, c).await?.check_not_erased().map_err(rejected)?;
+        parties::get_contact(&mut *tx, c)
+            .await?
+            .check_not_erased()
+            .map_err(rejected)?;
     }
     if let Some(o) = t.order_id {
         let order = orders::get_order(&mut *tx, o).await?;
@@ -126,11 +129,15 @@ pub async fn open_ticket(
 
 /// A ticket by id.
 pub async fn get_ticket(conn: &mut AnyConnection, id: TicketId) -> StoreResult<Ticket> {
-    let row = sqlx::query(concat!("SELECT ", ticket_cols!(), " FROM crm_tickets WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("ticket", id))?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        ticket_cols!(),
+        " FROM crm_tickets WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("ticket", id))?;
     ticket_from_row(&row)
 }
 
@@ -183,7 +190,10 @@ async fn write_ticket(tx: &mut Tx, before: &Ticket, up: &TicketUpdate) -> StoreR
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("ticket {} changed concurrently", t.id)));
+        return Err(StoreError::Conflict(format!(
+            "ticket {} changed concurrently",
+            t.id
+        )));
     }
     if let Some(from) = up.status_from {
         emit(
@@ -232,7 +242,12 @@ pub async fn reply(
 }
 
 /// Changes a ticket's status (staff); appends `ticket.status_changed`.
-pub async fn set_status(tx: &mut Tx, now: DateTime<Utc>, id: TicketId, to: TicketStatus) -> StoreResult<Ticket> {
+pub async fn set_status(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: TicketId,
+    to: TicketStatus,
+) -> StoreResult<Ticket> {
     let ticket = get_ticket(&mut *tx, id).await?;
     let up = change_status(&ticket, to, now).map_err(rejected)?;
     write_ticket(tx, &ticket, &up).await?;
