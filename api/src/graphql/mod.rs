@@ -2,6 +2,7 @@
 
 mod catalog;
 pub mod connection;
+mod crm;
 mod equipment;
 mod error;
 mod inventory;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     inventory::InventoryQuery,
     equipment::EquipmentQuery,
     printing::PrintingQuery,
+    crm::CrmQuery,
 );
 
 /// All mutation fields.
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     inventory::InventoryMutation,
     equipment::EquipmentMutation,
     printing::PrintingMutation,
+    crm::CrmMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

@@ -16,6 +16,7 @@ pub mod agent;
 pub mod auth;
 pub mod batch;
 pub mod catalog;
+pub mod crm;
 pub mod equipment;
 mod error;
 pub mod events;

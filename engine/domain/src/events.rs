@@ -28,6 +28,8 @@ pub enum Event {
     Plan(PlanEvent),
     StockLow(StockLowEvent),
     Quote(QuoteEvent),
+    /// A CRM change (`lead.*`, `deal.*`, `ticket.*`, `contact.*`).
+    Crm(crate::crm::CrmEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -164,6 +166,7 @@ impl Event {
             Event::Plan(_) => "plan.changed",
             Event::StockLow(_) => "stock.low",
             Event::Quote(_) => "quote.created",
+            Event::Crm(e) => e.type_name(),
         }
     }
 
@@ -181,6 +184,7 @@ impl Event {
             Event::Plan(e) => ("plan", e.plan_id),
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
+            Event::Crm(e) => e.aggregate(),
         }
     }
 
@@ -207,7 +211,10 @@ impl Event {
             "plan.changed" => Event::Plan(de(payload)?),
             "stock.low" => Event::StockLow(de(payload)?),
             "quote.created" => Event::Quote(de(payload)?),
-            other => return Err(format!("unknown event type {other:?}")),
+            other => match crate::crm::CrmEvent::parse(other, payload) {
+                Some(e) => Event::Crm(e?),
+                None => return Err(format!("unknown event type {other:?}")),
+            },
         })
     }
 
@@ -233,7 +240,9 @@ impl Event {
             | Event::MaterialLoaded(_)
             | Event::Maintenance(_)
             | Event::JobPriority(_) => true,
-            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
+            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) | Event::Crm(_) => {
+                false
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod crm;
 pub mod equipment;
 pub mod events;
 pub mod geometry;

@@ -126,11 +126,14 @@ pub enum Permission {
     /// Write product reviews (as a customer).
     #[serde(rename = "reviews:write")]
     ReviewsWrite,
+    /// Open, read and reply to one's own support tickets (as a customer).
+    #[serde(rename = "tickets:own")]
+    TicketsOwn,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::OrdersReadAll,
         Permission::OrdersReadOwn,
         Permission::OrdersPlaceOwn,
@@ -148,6 +151,7 @@ impl Permission {
         Permission::CrmWrite,
         Permission::UsersAdmin,
         Permission::ReviewsWrite,
+        Permission::TicketsOwn,
     ];
 
     /// The stable `module:action` name.
@@ -170,6 +174,7 @@ impl Permission {
             Permission::CrmWrite => "crm:write",
             Permission::UsersAdmin => "users:admin",
             Permission::ReviewsWrite => "reviews:write",
+            Permission::TicketsOwn => "tickets:own",
         }
     }
 
@@ -232,7 +237,12 @@ const SALES: &[Permission] = &[
     P::CrmRead,
     P::CrmWrite,
 ];
-const CUSTOMER: &[Permission] = &[P::OrdersReadOwn, P::OrdersPlaceOwn, P::ReviewsWrite];
+const CUSTOMER: &[Permission] = &[
+    P::OrdersReadOwn,
+    P::OrdersPlaceOwn,
+    P::ReviewsWrite,
+    P::TicketsOwn,
+];
 const INTEGRATOR: &[Permission] = &[
     P::OrdersReadAll,
     P::OrdersWrite,
@@ -541,6 +551,7 @@ mod tests {
             crm:write               x    .    .    .    x    .    .
             users:admin             x    .    .    .    .    .    .
             reviews:write           x    .    .    .    .    x    .
+            tickets:own             x    .    .    .    .    x    .
         "#]]
         .assert_eq(&out);
     }

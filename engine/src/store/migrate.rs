@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
     Migration {
+        version: 16,
+        name: "crm",
+        sql: include_str!("../../migrations/0016_crm.sql"),
+    },
+    Migration {
         version: 25,
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),

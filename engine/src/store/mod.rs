@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod batch;
 pub mod catalog;
+pub mod crm;
 pub mod demo;
 pub mod equipment;
 pub mod events;
