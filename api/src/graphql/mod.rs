@@ -4,6 +4,7 @@ mod catalog;
 pub mod connection;
 mod equipment;
 mod error;
+mod finance;
 mod inventory;
 pub mod loaders;
 mod meta;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     inventory::InventoryQuery,
     equipment::EquipmentQuery,
     printing::PrintingQuery,
+    finance::FinanceQuery,
 );
 
 /// All mutation fields.
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     inventory::InventoryMutation,
     equipment::EquipmentMutation,
     printing::PrintingMutation,
+    finance::FinanceMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -58,6 +61,7 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
         subscriptions::SubscriptionRoot,
     )
     .data(events)
+    .data(config.finance.settings())
     .data(std::sync::Arc::new(
         crate::adapters::PrintingServices::from_config(config),
     ))

@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod equipment;
 mod error;
 pub mod events;
+pub mod finance;
 pub mod inventory;
 pub mod orders;
 pub mod planning;

@@ -5,7 +5,7 @@
 //! `extensions.code`. Codes are contracts: never rename one.
 
 use crate::{
-    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError,
+    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError, inventory::InventoryError,
     orders::OrderError, printing::PrintingError, production::ProductionError, types::ValueError,
     users::UserError,
 };
@@ -33,6 +33,8 @@ pub enum DomainError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Printing(#[from] PrintingError),
+    #[error(transparent)]
+    Finance(#[from] FinanceError),
 }
 
 impl Coded for DomainError {
@@ -47,6 +49,7 @@ impl Coded for DomainError {
             DomainError::Equipment(e) => e.code(),
             DomainError::Auth(e) => e.code(),
             DomainError::Printing(e) => e.code(),
+            DomainError::Finance(e) => e.code(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Coded for DomainError {
             DomainError::Equipment(e) => e.kind(),
             DomainError::Auth(e) => e.kind(),
             DomainError::Printing(e) => e.kind(),
+            DomainError::Finance(e) => e.kind(),
         }
     }
 }

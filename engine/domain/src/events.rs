@@ -27,6 +27,9 @@ pub enum Event {
     Plan(PlanEvent),
     StockLow(StockLowEvent),
     Quote(QuoteEvent),
+    SpoolReceived(SpoolReceivedEvent),
+    StockAdjusted(StockAdjustedEvent),
+    Invoice(InvoiceEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -136,6 +139,41 @@ pub struct QuoteEvent {
     pub earliest_delivery_at: Option<i64>,
 }
 
+/// A spool (or lot) was received into stock at its lot cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpoolReceivedEvent {
+    pub spool_id: i64,
+    pub material_id: i64,
+    pub grams: i64,
+    /// The lot cost per kilogram, minor units of `currency`.
+    pub cost_per_kg_minor: i64,
+    pub currency: String,
+}
+
+/// A spool's grams changed outside production: a physical count (`adjustment`, signed
+/// `grams`) or a scrapped spool (`scrap`, negative `grams`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockAdjustedEvent {
+    pub spool_id: i64,
+    pub material_id: i64,
+    /// `adjustment` or `scrap`.
+    pub kind: String,
+    pub grams: i64,
+}
+
+/// An invoice or a credit note was issued (finance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceEvent {
+    pub invoice_id: i64,
+    /// `invoice` or `credit_note`.
+    pub kind: String,
+    pub number: String,
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub total_minor: i64,
+    pub currency: String,
+}
+
 impl Event {
     /// The event's type, e.g. `job.state_changed` (stable; `docs/events.md` lists them all).
     pub fn type_name(&self) -> &'static str {
@@ -152,6 +190,10 @@ impl Event {
             Event::Plan(_) => "plan.changed",
             Event::StockLow(_) => "stock.low",
             Event::Quote(_) => "quote.created",
+            Event::SpoolReceived(_) => "spool.received",
+            Event::StockAdjusted(_) => "stock.adjusted",
+            Event::Invoice(e) if e.kind == "credit_note" => "credit_note.issued",
+            Event::Invoice(_) => "invoice.issued",
         }
     }
 
@@ -168,6 +210,9 @@ impl Event {
             Event::Plan(e) => ("plan", e.plan_id),
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
+            Event::SpoolReceived(e) => ("spool", e.spool_id),
+            Event::StockAdjusted(e) => ("spool", e.spool_id),
+            Event::Invoice(e) => ("invoice", e.invoice_id),
         }
     }
 
@@ -193,6 +238,9 @@ impl Event {
             "plan.changed" => Event::Plan(de(payload)?),
             "stock.low" => Event::StockLow(de(payload)?),
             "quote.created" => Event::Quote(de(payload)?),
+            "spool.received" => Event::SpoolReceived(de(payload)?),
+            "stock.adjusted" => Event::StockAdjusted(de(payload)?),
+            "invoice.issued" | "credit_note.issued" => Event::Invoice(de(payload)?),
             other => return Err(format!("unknown event type {other:?}")),
         })
     }
@@ -216,7 +264,13 @@ impl Event {
                 )
             }),
             Event::PrinterCreated(_) | Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
-            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
+            Event::JobProgress(_)
+            | Event::Plan(_)
+            | Event::StockLow(_)
+            | Event::Quote(_)
+            | Event::SpoolReceived(_)
+            | Event::StockAdjusted(_)
+            | Event::Invoice(_) => false,
         }
     }
 }

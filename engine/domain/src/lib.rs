@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod equipment;
 pub mod events;
+pub mod finance;
 pub mod geometry;
 pub mod inventory;
 pub mod live;

@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod demo;
 pub mod equipment;
 pub mod events;
+pub mod finance;
 pub mod handover;
 pub mod inventory;
 pub mod live;
