@@ -15,7 +15,11 @@ use gantry_engine::error::Coded;
 use gantry_engine::store::finance as ledger;
 use gantry_engine::store::{Db, count_rows};
 
-async fn raw_lines(tx: &mut gantry_engine::store::Tx, entry: i64, lines: &[(&str, i64, i64)]) -> Result<(), sqlx::Error> {
+async fn raw_lines(
+    tx: &mut gantry_engine::store::Tx,
+    entry: i64,
+    lines: &[(&str, i64, i64)],
+) -> Result<(), sqlx::Error> {
     for (account, d, c) in lines {
         sqlx::query(
             "INSERT INTO journal_lines (entry_id, account, currency, period, debit_minor, credit_minor) \
@@ -51,7 +55,9 @@ fn refused(r: Result<(), sqlx::Error>, code: &str) {
 db_test!(the_database_refuses_unbalanced_entries, |db| {
     // Debits 100, credits 90: the entry row is refused.
     let mut tx = db.begin().await.unwrap();
-    raw_lines(&mut tx, 900, &[("1000", 100, 0), ("4000", 0, 90)]).await.unwrap();
+    raw_lines(&mut tx, 900, &[("1000", 100, 0), ("4000", 0, 90)])
+        .await
+        .unwrap();
     refused(raw_entry(&mut tx, 900, 100).await, "FINANCE_UNBALANCED");
     drop(tx);
     // A single line, or a total that is not the lines' sum, likewise.
@@ -66,7 +72,10 @@ db_test!(the_database_refuses_unbalanced_entries, |db| {
     // Lines whose entry is never written fail the commit (deferred foreign key).
     let mut tx = db.begin().await.unwrap();
     raw_lines(&mut tx, 902, &[("1000", 100, 0)]).await.unwrap();
-    assert!(tx.commit().await.is_err(), "lines without an entry were committed");
+    assert!(
+        tx.commit().await.is_err(),
+        "lines without an entry were committed"
+    );
     // A line that is both debit and credit, or negative, is refused by its CHECK.
     let mut tx = db.begin().await.unwrap();
     assert!(raw_lines(&mut tx, 903, &[("1000", 5, 5)]).await.is_err());
@@ -79,7 +88,13 @@ db_test!(the_database_refuses_unbalanced_entries, |db| {
 
     // A balanced raw entry commits.
     let mut tx = db.begin().await.unwrap();
-    raw_lines(&mut tx, 904, &[("1000", 100, 0), ("4000", 0, 60), ("2200", 0, 40)]).await.unwrap();
+    raw_lines(
+        &mut tx,
+        904,
+        &[("1000", 100, 0), ("4000", 0, 60), ("2200", 0, 40)],
+    )
+    .await
+    .unwrap();
     raw_entry(&mut tx, 904, 100).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(count_rows(db, "journal_lines").await.unwrap(), 3);
@@ -99,7 +114,10 @@ db_test!(posted_entries_are_immutable, |db| {
     }
     // No line can be added to a posted entry, even a balancing pair.
     let mut tx = db.begin().await.unwrap();
-    refused(raw_lines(&mut tx, id, &[("1000", 1, 0)]).await, "FINANCE_ENTRY_POSTED");
+    refused(
+        raw_lines(&mut tx, id, &[("1000", 1, 0)]).await,
+        "FINANCE_ENTRY_POSTED",
+    );
     drop(tx);
     let e = {
         let mut c = db.pool().acquire().await.unwrap();
@@ -119,9 +137,15 @@ async fn post_sale(db: &Db) -> i64 {
 db_test!(posting_refuses_bad_entries_with_codes_and_writes_nothing, |db| {
     let eur = || NewEntry::new(Currency::EUR, EntrySource::Manual, "x");
     for (entry, code) in [
-        (eur().dr(Account::Cash, 100).cr(Account::Revenue, 99), "FINANCE_UNBALANCED"),
+        (
+            eur().dr(Account::Cash, 100).cr(Account::Revenue, 99),
+            "FINANCE_UNBALANCED",
+        ),
         (eur().dr(Account::Cash, 100), "FINANCE_ZERO_ENTRY"),
-        (eur().dr(Account::Cash, -100).cr(Account::Revenue, -100), "FINANCE_INVALID_AMOUNT"),
+        (
+            eur().dr(Account::Cash, -100).cr(Account::Revenue, -100),
+            "FINANCE_INVALID_AMOUNT",
+        ),
     ] {
         let e = rejected!(db, |tx| ledger::post(&mut tx, t0(), &entry, None));
         assert_eq!(e.code(), code);
@@ -131,11 +155,21 @@ db_test!(posting_refuses_bad_entries_with_codes_and_writes_nothing, |db| {
     // its id back.
     let first = post_sale(db).await;
     let mut tx = db.begin().await.unwrap();
-    ledger::post(&mut tx, t0(), &eur().dr(Account::Cash, 1).cr(Account::Revenue, 1), None).await.unwrap();
+    ledger::post(
+        &mut tx,
+        t0(),
+        &eur().dr(Account::Cash, 1).cr(Account::Revenue, 1),
+        None,
+    )
+    .await
+    .unwrap();
     drop(tx);
     assert_eq!(post_sale(db).await, first + 1);
     let mut c = db.pool().acquire().await.unwrap();
     let tb = ledger::balances(&mut c).await.unwrap();
     assert!(gantry_engine::domain::finance::trial_balance_is_zero(&tb));
-    assert_eq!(tb.iter().find(|b| b.account == Account::Cash).map(|b| b.net()), Some(238));
+    assert_eq!(
+        tb.iter().find(|b| b.account == Account::Cash).map(|b| b.net()),
+        Some(238)
+    );
 });

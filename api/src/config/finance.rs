@@ -74,7 +74,11 @@ mod tests {
     fn bad_values_name_the_variable() {
         rejects(&[
             ("GANTRY_FINANCE_INVOICE_ON", "always", "payment or demand"),
-            ("GANTRY_FINANCE_DEFAULT_TAX_BP", "10001", "a whole number in range"),
+            (
+                "GANTRY_FINANCE_DEFAULT_TAX_BP",
+                "10001",
+                "a whole number in range",
+            ),
             ("GANTRY_FINANCE_DEFAULT_TAX_BP", "-1", "a whole number in range"),
             ("GANTRY_FINANCE_SELLER", " ", "a name of 1-200 characters"),
         ]);

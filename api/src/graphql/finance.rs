@@ -431,7 +431,9 @@ impl FinanceQuery {
     #[graphql(guard = "PermissionGuard(Permission::FinanceRead)")]
     async fn trial_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<TrialBalance> {
         count(ctx);
-        let all = finance::trial_balance(ctx.data::<Db>()?).await.map_err(app_error)?;
+        let all = finance::trial_balance(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?;
         Ok(TrialBalance {
             balanced: gantry_engine::domain::finance::trial_balance_is_zero(&all),
             accounts: all.into_iter().map(Into::into).collect(),
@@ -453,12 +455,21 @@ impl FinanceQuery {
         let filter = EntryFilter {
             order_id: order_id.as_ref().map(|v| id_arg(v, "order")).transpose()?,
             job_id: job_id.as_ref().map(|v| id_arg(v, "job")).transpose()?,
-            source: source.as_deref().map(finance::entry_source).transpose().map_err(app_error)?,
-            before_id: before_id.as_ref().map(|v| id_arg(v, "journal entry")).transpose()?,
+            source: source
+                .as_deref()
+                .map(finance::entry_source)
+                .transpose()
+                .map_err(app_error)?,
+            before_id: before_id
+                .as_ref()
+                .map(|v| id_arg(v, "journal entry"))
+                .transpose()?,
             limit,
         };
         count(ctx);
-        let all = finance::entries(ctx.data::<Db>()?, &filter).await.map_err(app_error)?;
+        let all = finance::entries(ctx.data::<Db>()?, &filter)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -466,7 +477,10 @@ impl FinanceQuery {
     async fn journal_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JournalEntry> {
         let id = id_arg(&id, "journal entry")?;
         count(ctx);
-        Ok(finance::entry(ctx.data::<Db>()?, id).await.map_err(app_error)?.into())
+        Ok(finance::entry(ctx.data::<Db>()?, id)
+            .await
+            .map_err(app_error)?
+            .into())
     }
 
     /// Invoices and credit notes, newest first (a customer: their own).
@@ -478,7 +492,9 @@ impl FinanceQuery {
     ) -> async_graphql::Result<Vec<InvoiceNode>> {
         let caller = caller(ctx)?;
         count(ctx);
-        let all = finance::invoices(ctx.data::<Db>()?, &caller, limit).await.map_err(app_error)?;
+        let all = finance::invoices(ctx.data::<Db>()?, &caller, limit)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(InvoiceNode).collect())
     }
 
@@ -487,16 +503,26 @@ impl FinanceQuery {
         let id = id_arg(&id, "invoice")?;
         let caller = caller(ctx)?;
         count(ctx);
-        Ok(InvoiceNode(finance::invoice(ctx.data::<Db>()?, &caller, id).await.map_err(app_error)?))
+        Ok(InvoiceNode(
+            finance::invoice(ctx.data::<Db>()?, &caller, id)
+                .await
+                .map_err(app_error)?,
+        ))
     }
 
     /// The invoice of an order, if issued.
     #[graphql(guard = "AnyPermissionGuard(INVOICES)")]
-    async fn invoice_of_order(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<Option<InvoiceNode>> {
+    async fn invoice_of_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<Option<InvoiceNode>> {
         let order = id_arg(&order_id, "order")?;
         let caller = caller(ctx)?;
         count(ctx);
-        let inv = finance::invoice_of_order(ctx.data::<Db>()?, &caller, order).await.map_err(app_error)?;
+        let inv = finance::invoice_of_order(ctx.data::<Db>()?, &caller, order)
+            .await
+            .map_err(app_error)?;
         Ok(inv.map(InvoiceNode))
     }
 
@@ -518,16 +544,24 @@ impl FinanceQuery {
     async fn job_costs(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<Vec<JobCostObj>> {
         let order = id_arg(&order_id, "order")?;
         count(ctx);
-        let all = finance::job_costs(ctx.data::<Db>()?, order).await.map_err(app_error)?;
+        let all = finance::job_costs(ctx.data::<Db>()?, order)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// An order's actual cost and margin (null before anything was posted for it).
     #[graphql(guard = "AnyPermissionGuard(COSTS)")]
-    async fn order_margin(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<Option<MarginObj>> {
+    async fn order_margin(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<Option<MarginObj>> {
         let order = id_arg(&order_id, "order")?;
         count(ctx);
-        let m = finance::order_margin(ctx.data::<Db>()?, order).await.map_err(app_error)?;
+        let m = finance::order_margin(ctx.data::<Db>()?, order)
+            .await
+            .map_err(app_error)?;
         Ok(m.map(Into::into))
     }
 
@@ -539,22 +573,33 @@ impl FinanceQuery {
         #[graphql(default = 100)] limit: i64,
     ) -> async_graphql::Result<Vec<MarginObj>> {
         count(ctx);
-        let all = finance::order_margins(ctx.data::<Db>()?, limit).await.map_err(app_error)?;
+        let all = finance::order_margins(ctx.data::<Db>()?, limit)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     /// Profit and loss by month for `from..=to` (`YYYY-MM`).
     #[graphql(guard = "PermissionGuard(Permission::FinanceRead)")]
-    async fn profit_and_loss(&self, ctx: &Context<'_>, from: String, to: String) -> async_graphql::Result<Vec<PnlObj>> {
+    async fn profit_and_loss(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+    ) -> async_graphql::Result<Vec<PnlObj>> {
         count(ctx);
-        let all = finance::pnl(ctx.data::<Db>()?, &from, &to).await.map_err(app_error)?;
+        let all = finance::pnl(ctx.data::<Db>()?, &from, &to)
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::FinanceRead)")]
     async fn receivables_ageing(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgeingObj>> {
         count(ctx);
-        let all = finance::ageing(ctx.data::<Db>()?, now()).await.map_err(app_error)?;
+        let all = finance::ageing(ctx.data::<Db>()?, now())
+            .await
+            .map_err(app_error)?;
         Ok(all.into_iter().map(Into::into).collect())
     }
 
@@ -562,7 +607,9 @@ impl FinanceQuery {
     #[graphql(guard = "PermissionGuard(Permission::FinanceRead)")]
     async fn inventory_valuation(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InventoryValuation>> {
         count(ctx);
-        let all = finance::inventory_check(ctx.data::<Db>()?).await.map_err(app_error)?;
+        let all = finance::inventory_check(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?;
         Ok(all
             .into_iter()
             .map(|(currency, ledger_minor, stock_minor)| InventoryValuation {
@@ -600,7 +647,9 @@ impl FinanceQuery {
             FinanceReport::ReceivablesAgeing => Report::Ageing,
         };
         count(ctx);
-        finance::report_csv(ctx.data::<Db>()?, now(), &report).await.map_err(app_error)
+        finance::report_csv(ctx.data::<Db>()?, now(), &report)
+            .await
+            .map_err(app_error)
     }
 }
 
@@ -634,7 +683,11 @@ impl FinanceMutation {
     }
 
     #[graphql(guard = "PermissionGuard(Permission::FinanceWrite)")]
-    async fn record_expense(&self, ctx: &Context<'_>, input: RecordExpenseInput) -> async_graphql::Result<ExpenseObj> {
+    async fn record_expense(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordExpenseInput,
+    ) -> async_graphql::Result<ExpenseObj> {
         let caller = caller(ctx)?;
         let e = finance::record_expense(
             ctx.data::<Db>()?,
@@ -653,7 +706,12 @@ impl FinanceMutation {
 
     /// Reverses a posted entry (once): posts its lines swapped.
     #[graphql(guard = "PermissionGuard(Permission::FinanceWrite)")]
-    async fn reverse_journal_entry(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<JournalEntry> {
+    async fn reverse_journal_entry(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<JournalEntry> {
         let id = id_arg(&id, "journal entry")?;
         let caller = caller(ctx)?;
         let e = finance::reverse(ctx.data::<Db>()?, &caller, now(), id, &reason)
@@ -664,7 +722,12 @@ impl FinanceMutation {
 
     /// Sets a product category's tax rate (basis points, 0–10000).
     #[graphql(guard = "PermissionGuard(Permission::FinanceWrite)")]
-    async fn set_tax_rate(&self, ctx: &Context<'_>, category_id: ID, rate_bp: i64) -> async_graphql::Result<TaxRate> {
+    async fn set_tax_rate(
+        &self,
+        ctx: &Context<'_>,
+        category_id: ID,
+        rate_bp: i64,
+    ) -> async_graphql::Result<TaxRate> {
         let category = id_arg(&category_id, "category")?;
         finance::set_tax_rate(ctx.data::<Db>()?, category, rate_bp)
             .await

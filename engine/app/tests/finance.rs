@@ -8,10 +8,10 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use gantry_app::finance::{self, FinanceSettings, consumer};
 use gantry_app::{Caller, Db};
 use gantry_engine::db_test;
+use gantry_engine::domain::catalog::ProductionSpec;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::finance::{Account, EntrySource, pdf, trial_balance_is_zero};
 use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
-use gantry_engine::domain::catalog::ProductionSpec;
 use gantry_engine::domain::types::{Currency, CustomerId, JobId, MaterialId, Money, OrderId, PrinterId};
 use gantry_engine::error::Coded;
 use gantry_engine::store::finance::EntryFilter;
@@ -37,7 +37,14 @@ async fn assert_books_balance(db: &Db) {
 
 /// Prints a job on `p` from `start` for `minutes`: done, or failed at `fail_pct`. Returns the
 /// reprint of a failed job.
-async fn print(db: &Db, p: PrinterId, job: JobId, start: DateTime<Utc>, minutes: i64, fail_pct: Option<i64>) -> Option<JobId> {
+async fn print(
+    db: &Db,
+    p: PrinterId,
+    job: JobId,
+    start: DateTime<Utc>,
+    minutes: i64,
+    fail_pct: Option<i64>,
+) -> Option<JobId> {
     let mut tx = db.begin().await.unwrap();
     live::start_on(&mut tx, start, p, job, true).await.unwrap();
     let end = start + Duration::minutes(minutes);
@@ -53,59 +60,94 @@ async fn print(db: &Db, p: PrinterId, job: JobId, start: DateTime<Utc>, minutes:
             None
         }
     };
-    live::move_printer(&mut tx, end, p, PrinterStatus::Idle).await.unwrap();
+    live::move_printer(&mut tx, end, p, PrinterStatus::Idle)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     reprint
 }
 
 // The issue's "done when": a paid order printed with one failed attempt shows its invoice, its
 // PDF, its actual cost and margin, and the trial balance is zero.
-db_test!(a_paid_order_printed_with_one_failure_has_invoice_pdf_cost_and_margin, |db| {
-    let settings = FinanceSettings::default();
-    // 1 printer at 1.50 EUR/h, 1000 g of PLA at 20 EUR/kg, a paid order of one 5.00 EUR copy
-    // (10 g, 30 min).
-    let fx = testing::farm(db, t0(), 1, 1000, 1).await.unwrap();
-    let p = fx.printers[0];
-    let reprint = print(db, p, fx.jobs[0].id, t0(), 30, Some(50)).await.expect("a reprint");
-    assert!(print(db, p, reprint, t0() + Duration::hours(1), 30, None).await.is_none());
-    drain(db, &settings).await;
+db_test!(
+    a_paid_order_printed_with_one_failure_has_invoice_pdf_cost_and_margin,
+    |db| {
+        let settings = FinanceSettings::default();
+        // 1 printer at 1.50 EUR/h, 1000 g of PLA at 20 EUR/kg, a paid order of one 5.00 EUR copy
+        // (10 g, 30 min).
+        let fx = testing::farm(db, t0(), 1, 1000, 1).await.unwrap();
+        let p = fx.printers[0];
+        let reprint = print(db, p, fx.jobs[0].id, t0(), 30, Some(50))
+            .await
+            .expect("a reprint");
+        assert!(
+            print(db, p, reprint, t0() + Duration::hours(1), 30, None)
+                .await
+                .is_none()
+        );
+        drain(db, &settings).await;
 
-    let caller = Caller::SYSTEM;
-    let inv = finance::invoice_of_order(db, &caller, fx.order.0).await.unwrap().expect("issued on payment");
-    let year = gantry_app::now().year();
-    assert_eq!(inv.number, format!("INV-{year}-000001"));
-    // 5.00 gross at the default 19 %: 4.20 net + 0.80 tax.
-    assert_eq!((inv.net_minor, inv.tax_minor, inv.total_minor), (420, 80, 500));
-    let (_, bytes) = finance::invoice_pdf(db, &caller, inv.id, &settings).await.unwrap();
-    assert!(bytes.starts_with(b"%PDF-1.4"));
-    let text = pdf::extract_text(&bytes);
-    assert!(text.contains(&inv.number) && text.contains("5.00 EUR") && text.contains("Alice"), "{text}");
+        let caller = Caller::SYSTEM;
+        let inv = finance::invoice_of_order(db, &caller, fx.order.0)
+            .await
+            .unwrap()
+            .expect("issued on payment");
+        let year = gantry_app::now().year();
+        assert_eq!(inv.number, format!("INV-{year}-000001"));
+        // 5.00 gross at the default 19 %: 4.20 net + 0.80 tax.
+        assert_eq!((inv.net_minor, inv.tax_minor, inv.total_minor), (420, 80, 500));
+        let (_, bytes) = finance::invoice_pdf(db, &caller, inv.id, &settings)
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"%PDF-1.4"));
+        let text = pdf::extract_text(&bytes);
+        assert!(
+            text.contains(&inv.number) && text.contains("5.00 EUR") && text.contains("Alice"),
+            "{text}"
+        );
 
-    // Failed attempt: 5 g (0.10) + 30 min (0.75); finished one: 10 g (0.20) + 30 min (0.75).
-    let costs = finance::job_costs(db, fx.order.0).await.unwrap();
-    let got: Vec<(String, i64, i64, i64)> = costs
-        .iter()
-        .map(|j| (j.state.clone(), j.material_minor, j.machine_minor, j.minutes))
-        .collect();
-    assert_eq!(got, vec![("failed".into(), 10, 75, 30), ("done".into(), 20, 75, 30)]);
-    let m = finance::order_margin(db, fx.order.0).await.unwrap().unwrap();
-    assert_eq!((m.price_minor, m.revenue_minor, m.cost()), (500, 420, 180));
-    assert_eq!((m.margin(), m.failed_minor, m.attempts, m.failed_attempts), (240, 85, 2, 1));
-    assert_books_balance(db).await;
-    let tb = finance::trial_balance(db).await.unwrap();
-    let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
-    // Paid and invoiced: nothing receivable; cash in; the spool bought on account.
-    assert_eq!((net(Account::Cash), net(Account::Receivables), net(Account::Prepayments)), (500, 0, 0));
-    assert_eq!((net(Account::Inventory), net(Account::Payables)), (2000 - 30, -2000));
-    assert_eq!(net(Account::Scrap), 10);
+        // Failed attempt: 5 g (0.10) + 30 min (0.75); finished one: 10 g (0.20) + 30 min (0.75).
+        let costs = finance::job_costs(db, fx.order.0).await.unwrap();
+        let got: Vec<(String, i64, i64, i64)> = costs
+            .iter()
+            .map(|j| (j.state.clone(), j.material_minor, j.machine_minor, j.minutes))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("failed".into(), 10, 75, 30), ("done".into(), 20, 75, 30)]
+        );
+        let m = finance::order_margin(db, fx.order.0).await.unwrap().unwrap();
+        assert_eq!((m.price_minor, m.revenue_minor, m.cost()), (500, 420, 180));
+        assert_eq!(
+            (m.margin(), m.failed_minor, m.attempts, m.failed_attempts),
+            (240, 85, 2, 1)
+        );
+        assert_books_balance(db).await;
+        let tb = finance::trial_balance(db).await.unwrap();
+        let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
+        // Paid and invoiced: nothing receivable; cash in; the spool bought on account.
+        assert_eq!(
+            (
+                net(Account::Cash),
+                net(Account::Receivables),
+                net(Account::Prepayments)
+            ),
+            (500, 0, 0)
+        );
+        assert_eq!(
+            (net(Account::Inventory), net(Account::Payables)),
+            (2000 - 30, -2000)
+        );
+        assert_eq!(net(Account::Scrap), 10);
 
-    // Replaying the whole outbox posts nothing twice.
-    let entries = count_rows(db, "journal_entries").await.unwrap();
-    let mut from_scratch = gantry_app::events::Cursor::from(0);
-    consumer::drain(db, &settings, &mut from_scratch).await.unwrap();
-    assert_eq!(count_rows(db, "journal_entries").await.unwrap(), entries);
-    assert_eq!(count_rows(db, "invoices").await.unwrap(), 1);
-});
+        // Replaying the whole outbox posts nothing twice.
+        let entries = count_rows(db, "journal_entries").await.unwrap();
+        let mut from_scratch = gantry_app::events::Cursor::from(0);
+        consumer::drain(db, &settings, &mut from_scratch).await.unwrap();
+        assert_eq!(count_rows(db, "journal_entries").await.unwrap(), entries);
+        assert_eq!(count_rows(db, "invoices").await.unwrap(), 1);
+    }
+);
 
 async fn placed_order(db: &Db, customer: CustomerId, material: MaterialId, unit_minor: i64) -> OrderId {
     let mut tx = db.begin().await.unwrap();
@@ -141,56 +183,93 @@ async fn placed_order(db: &Db, customer: CustomerId, material: MaterialId, unit_
     o
 }
 
-db_test!(invoices_on_demand_clear_prepayments_and_refunds_credit_them, |db| {
-    let settings = FinanceSettings {
-        issue_on_payment: false,
-        ..FinanceSettings::default()
-    };
-    let fx = testing::farm(db, t0(), 1, 100, 1).await.unwrap();
-    let customer = {
-        let mut c = db.pool().acquire().await.unwrap();
-        orders::get_order(&mut c, fx.order).await.unwrap().customer_id
-    };
-    drain(db, &settings).await;
-    // Paid but not invoiced: a prepayment.
-    let tb = finance::trial_balance(db).await.unwrap();
-    assert!(tb.iter().any(|b| b.account == Account::Prepayments && b.net() == -500));
-    let inv = finance::issue_invoice(db, t0(), fx.order.0, &settings).await.unwrap();
-    assert_eq!(inv.total_minor, 500);
-    let again = finance::issue_invoice(db, t0(), fx.order.0, &settings).await.unwrap_err();
-    assert_eq!(again.code(), "FINANCE_ALREADY_ISSUED");
-    drain(db, &settings).await;
-    let tb = finance::trial_balance(db).await.unwrap();
-    let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
-    assert_eq!((net(Account::Prepayments), net(Account::Receivables), net(Account::Revenue)), (0, 0, -420));
+db_test!(
+    invoices_on_demand_clear_prepayments_and_refunds_credit_them,
+    |db| {
+        let settings = FinanceSettings {
+            issue_on_payment: false,
+            ..FinanceSettings::default()
+        };
+        let fx = testing::farm(db, t0(), 1, 100, 1).await.unwrap();
+        let customer = {
+            let mut c = db.pool().acquire().await.unwrap();
+            orders::get_order(&mut c, fx.order).await.unwrap().customer_id
+        };
+        drain(db, &settings).await;
+        // Paid but not invoiced: a prepayment.
+        let tb = finance::trial_balance(db).await.unwrap();
+        assert!(
+            tb.iter()
+                .any(|b| b.account == Account::Prepayments && b.net() == -500)
+        );
+        let inv = finance::issue_invoice(db, t0(), fx.order.0, &settings)
+            .await
+            .unwrap();
+        assert_eq!(inv.total_minor, 500);
+        let again = finance::issue_invoice(db, t0(), fx.order.0, &settings)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), "FINANCE_ALREADY_ISSUED");
+        drain(db, &settings).await;
+        let tb = finance::trial_balance(db).await.unwrap();
+        let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
+        assert_eq!(
+            (
+                net(Account::Prepayments),
+                net(Account::Receivables),
+                net(Account::Revenue)
+            ),
+            (0, 0, -420)
+        );
 
-    // A draft order cannot be invoiced; an unknown one is not found.
-    let o2 = placed_order(db, customer, fx.material, 300).await;
-    let mut tx = db.begin().await.unwrap();
-    orders::cancel(&mut tx, t0(), o2, None, "changed mind").await.unwrap();
-    tx.commit().await.unwrap();
-    let e = finance::issue_invoice(db, t0(), o2.0, &settings).await.unwrap_err();
-    assert_eq!(e.code(), "FINANCE_NOT_INVOICEABLE");
-    assert_eq!(finance::issue_invoice(db, t0(), 999_999, &settings).await.unwrap_err().code(), "NOT_FOUND");
+        // A draft order cannot be invoiced; an unknown one is not found.
+        let o2 = placed_order(db, customer, fx.material, 300).await;
+        let mut tx = db.begin().await.unwrap();
+        orders::cancel(&mut tx, t0(), o2, None, "changed mind")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let e = finance::issue_invoice(db, t0(), o2.0, &settings)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "FINANCE_NOT_INVOICEABLE");
+        assert_eq!(
+            finance::issue_invoice(db, t0(), 999_999, &settings)
+                .await
+                .unwrap_err()
+                .code(),
+            "NOT_FOUND"
+        );
 
-    // Refund: a credit note reverses revenue and tax, the cash goes back.
-    let mut tx = db.begin().await.unwrap();
-    orders::refund(&mut tx, t0(), fx.order, None, "broken in transit").await.unwrap();
-    tx.commit().await.unwrap();
-    drain(db, &settings).await;
-    let caller = Caller::SYSTEM;
-    let all = finance::invoices(db, &caller, 10).await.unwrap();
-    let year = gantry_app::now().year();
-    let numbers: Vec<&str> = all.iter().map(|i| i.number.as_str()).collect();
-    assert_eq!(numbers, vec![format!("CN-{year}-000001"), format!("INV-{year}-000001")]);
-    let tb = finance::trial_balance(db).await.unwrap();
-    let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
-    assert_eq!(
-        (net(Account::Cash), net(Account::Receivables), net(Account::Revenue), net(Account::TaxPayable)),
-        (0, 0, 0, 0)
-    );
-    assert_books_balance(db).await;
-});
+        // Refund: a credit note reverses revenue and tax, the cash goes back.
+        let mut tx = db.begin().await.unwrap();
+        orders::refund(&mut tx, t0(), fx.order, None, "broken in transit")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        drain(db, &settings).await;
+        let caller = Caller::SYSTEM;
+        let all = finance::invoices(db, &caller, 10).await.unwrap();
+        let year = gantry_app::now().year();
+        let numbers: Vec<&str> = all.iter().map(|i| i.number.as_str()).collect();
+        assert_eq!(
+            numbers,
+            vec![format!("CN-{year}-000001"), format!("INV-{year}-000001")]
+        );
+        let tb = finance::trial_balance(db).await.unwrap();
+        let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
+        assert_eq!(
+            (
+                net(Account::Cash),
+                net(Account::Receivables),
+                net(Account::Revenue),
+                net(Account::TaxPayable)
+            ),
+            (0, 0, 0, 0)
+        );
+        assert_books_balance(db).await;
+    }
+);
 
 db_test!(concurrent_issuing_hands_out_gap_free_numbers, |db| {
     let settings = FinanceSettings {
@@ -210,7 +289,9 @@ db_test!(concurrent_issuing_hands_out_gap_free_numbers, |db| {
     let mut tasks = Vec::new();
     for o in ids.iter().chain(ids.iter()) {
         let (db, s, o) = (db.clone(), settings.clone(), o.0);
-        tasks.push(tokio::spawn(async move { finance::issue_invoice(&db, t0(), o, &s).await }));
+        tasks.push(tokio::spawn(async move {
+            finance::issue_invoice(&db, t0(), o, &s).await
+        }));
     }
     let (mut ok, mut refused) = (Vec::new(), 0);
     for t in tasks {
@@ -230,9 +311,18 @@ db_test!(concurrent_issuing_hands_out_gap_free_numbers, |db| {
 db_test!(reversals_expenses_and_refusals, |db| {
     let caller = Caller::SYSTEM;
     let eur = |m| Money::new(m, Currency::EUR);
-    let e = finance::record_expense(db, &caller, t0(), "rent", "Workshop, January", eur(80_000), true, Some("s3://receipts/1.pdf"))
-        .await
-        .unwrap();
+    let e = finance::record_expense(
+        db,
+        &caller,
+        t0(),
+        "rent",
+        "Workshop, January",
+        eur(80_000),
+        true,
+        Some("s3://receipts/1.pdf"),
+    )
+    .await
+    .unwrap();
     // Refused, nothing written.
     for (cat, desc, amount, code) in [
         ("toys", "x", 100, "FINANCE_UNKNOWN_CATEGORY"),
@@ -240,17 +330,31 @@ db_test!(reversals_expenses_and_refusals, |db| {
         ("rent", "x", 0, "FINANCE_INVALID_AMOUNT"),
         ("rent", "x", -5, "FINANCE_INVALID_AMOUNT"),
     ] {
-        let err = finance::record_expense(db, &caller, t0(), cat, desc, eur(amount), false, None).await.unwrap_err();
+        let err = finance::record_expense(db, &caller, t0(), cat, desc, eur(amount), false, None)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), code);
     }
     assert_eq!(count_rows(db, "journal_entries").await.unwrap(), 1);
-    let r = finance::reverse(db, &caller, t0(), e.entry_id, "booked twice").await.unwrap();
+    let r = finance::reverse(db, &caller, t0(), e.entry_id, "booked twice")
+        .await
+        .unwrap();
     assert_eq!((r.source, r.reverses), (EntrySource::Reversal, Some(e.entry_id)));
-    let again = finance::reverse(db, &caller, t0(), e.entry_id, "again").await.unwrap_err();
+    let again = finance::reverse(db, &caller, t0(), e.entry_id, "again")
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), "FINANCE_ALREADY_REVERSED");
-    let of_reversal = finance::reverse(db, &caller, t0(), r.id, "undo").await.unwrap_err();
+    let of_reversal = finance::reverse(db, &caller, t0(), r.id, "undo")
+        .await
+        .unwrap_err();
     assert_eq!(of_reversal.code(), "FINANCE_ALREADY_REVERSED");
-    assert_eq!(finance::reverse(db, &caller, t0(), 12345, "x").await.unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(
+        finance::reverse(db, &caller, t0(), 12345, "x")
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
     let original = finance::entry(db, e.entry_id).await.unwrap();
     assert_eq!(original.reversed_by, Some(r.id));
     let list = finance::entries(
@@ -270,9 +374,21 @@ db_test!(reversals_expenses_and_refusals, |db| {
     let pnl = finance::pnl(db, &period, &period).await.unwrap();
     assert_eq!(pnl.len(), 1);
     assert_eq!((pnl[0].other, pnl[0].profit()), (0, 0));
-    let csv = finance::report_csv(db, t0(), &finance::Report::Pnl { from: period.clone(), to: period }).await.unwrap();
+    let csv = finance::report_csv(
+        db,
+        t0(),
+        &finance::Report::Pnl {
+            from: period.clone(),
+            to: period,
+        },
+    )
+    .await
+    .unwrap();
     assert!(csv.starts_with("period,currency,revenue,"), "{csv}");
-    assert_eq!(finance::pnl(db, "2026-13", "2026-12").await.unwrap_err().code(), "FINANCE_INVALID_FIELD");
+    assert_eq!(
+        finance::pnl(db, "2026-13", "2026-12").await.unwrap_err().code(),
+        "FINANCE_INVALID_FIELD"
+    );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -310,8 +426,15 @@ async fn check_invariants(db: &Db, full: bool) {
         .await
         .unwrap();
         for e in &page {
-            let (d, c): (i64, i64) = e.lines.iter().fold((0, 0), |(d, c), l| (d + l.debit, c + l.credit));
-            assert!(d == c && d == e.total_minor && e.lines.len() >= 2, "entry {} does not balance", e.id);
+            let (d, c): (i64, i64) = e
+                .lines
+                .iter()
+                .fold((0, 0), |(d, c), l| (d + l.debit, c + l.credit));
+            assert!(
+                d == c && d == e.total_minor && e.lines.len() >= 2,
+                "entry {} does not balance",
+                e.id
+            );
         }
         match page.last() {
             Some(last) if page.len() == 1000 => before = Some(last.id),
@@ -320,7 +443,10 @@ async fn check_invariants(db: &Db, full: bool) {
     }
     if full {
         for (cur, account, stock) in finance::inventory_check(db).await.unwrap() {
-            assert_eq!(account, stock, "inventory account = Σ remaining × lot cost ({cur})");
+            assert_eq!(
+                account, stock,
+                "inventory account = Σ remaining × lot cost ({cur})"
+            );
         }
     }
 }
@@ -328,8 +454,8 @@ async fn check_invariants(db: &Db, full: bool) {
 async fn random_history(db: &Db, seed: u64) {
     use gantry_engine::domain::inventory::NewSpool;
     use gantry_engine::domain::production::JobState;
-    use gantry_engine::store::production::{self, JobFilter};
     use gantry_engine::store::inventory;
+    use gantry_engine::store::production::{self, JobFilter};
 
     let mut rng = Rng(seed);
     let settings = FinanceSettings {
@@ -369,12 +495,20 @@ async fn random_history(db: &Db, seed: u64) {
             1 | 2 if !spools.is_empty() => {
                 let s = spools[rng.below(spools.len() as u64) as usize];
                 let mut tx = db.begin().await.unwrap();
-                let remaining = inventory::get_spool(&mut *tx, s).await.unwrap().remaining_grams.get();
+                let remaining = inventory::get_spool(&mut *tx, s)
+                    .await
+                    .unwrap()
+                    .remaining_grams
+                    .get();
                 let r = if rng.below(2) == 0 {
                     let counted = (remaining + rng.below(41) - 20).max(0);
-                    inventory::adjust_spool(&mut tx, clock, s, counted, None).await.map(|_| ())
+                    inventory::adjust_spool(&mut tx, clock, s, counted, None)
+                        .await
+                        .map(|_| ())
                 } else {
-                    inventory::scrap_spool(&mut tx, clock, s, 1 + rng.below(30), None).await.map(|_| ())
+                    inventory::scrap_spool(&mut tx, clock, s, 1 + rng.below(30), None)
+                        .await
+                        .map(|_| ())
                 };
                 if r.is_ok() {
                     tx.commit().await.unwrap();
@@ -390,7 +524,9 @@ async fn random_history(db: &Db, seed: u64) {
             4 if paid.len() > 1 => {
                 let o = paid.remove(1 + rng.below(paid.len() as u64 - 1) as usize);
                 let mut tx = db.begin().await.unwrap();
-                orders::refund(&mut tx, clock, o, None, "random refund").await.unwrap();
+                orders::refund(&mut tx, clock, o, None, "random refund")
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
             }
             5 => {
@@ -418,20 +554,33 @@ async fn random_history(db: &Db, seed: u64) {
                     if live::start_on(&mut tx, clock, p, j.id, true).await.is_ok() {
                         let end = clock + Duration::minutes(1 + rng.below(90));
                         if rng.below(3) == 0 {
-                            live::fail_on(&mut tx, end, p, j.id, "random", Some(rng.below(101)), 3).await.unwrap();
+                            live::fail_on(&mut tx, end, p, j.id, "random", Some(rng.below(101)), 3)
+                                .await
+                                .unwrap();
                         } else {
                             live::complete_on(&mut tx, end, p, j.id).await.unwrap();
                         }
-                        live::move_printer(&mut tx, end, p, PrinterStatus::Idle).await.unwrap();
+                        live::move_printer(&mut tx, end, p, PrinterStatus::Idle)
+                            .await
+                            .unwrap();
                         tx.commit().await.unwrap();
                     }
                 }
             }
             _ => {
                 let caller = Caller::SYSTEM;
-                finance::record_expense(db, &caller, clock, "energy", "Power", Money::new(1 + rng.below(5000), Currency::EUR), rng.below(2) == 0, None)
-                    .await
-                    .unwrap();
+                finance::record_expense(
+                    db,
+                    &caller,
+                    clock,
+                    "energy",
+                    "Power",
+                    Money::new(1 + rng.below(5000), Currency::EUR),
+                    rng.below(2) == 0,
+                    None,
+                )
+                .await
+                .unwrap();
             }
         }
         if rng.below(4) == 0 {
@@ -458,6 +607,9 @@ db_test!(random_event_sequences_keep_the_books_balanced, |db| {
     random_history(db, 0x9E37_79B9_7F4A_7C15).await;
 });
 
-db_test!(random_event_sequences_keep_the_books_balanced_demand_invoicing, |db| {
-    random_history(db, 0xD1B5_4A32_D192_ED03).await;
-});
+db_test!(
+    random_event_sequences_keep_the_books_balanced_demand_invoicing,
+    |db| {
+        random_history(db, 0xD1B5_4A32_D192_ED03).await;
+    }
+);

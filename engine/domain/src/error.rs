@@ -5,9 +5,9 @@
 //! `extensions.code`. Codes are contracts: never rename one.
 
 use crate::{
-    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError, inventory::InventoryError,
-    orders::OrderError, printing::PrintingError, production::ProductionError, types::ValueError,
-    users::UserError,
+    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError,
+    inventory::InventoryError, orders::OrderError, printing::PrintingError, production::ProductionError,
+    types::ValueError, users::UserError,
 };
 
 pub use gantry_protocol::codes::{Coded, ErrorKind};

@@ -254,11 +254,18 @@ mod tests {
                   --@postgres CREATE FUNCTION f() AS $$ BEGIN x; END $$;\n--@postgres CREATE TRIGGER b;\n",
         };
         let s = m.statements(Backend::Sqlite);
-        assert_eq!(s, vec!["CREATE TABLE t (x TEXT)", "CREATE TRIGGER a BEGIN SELECT 1; END"]);
+        assert_eq!(
+            s,
+            vec!["CREATE TABLE t (x TEXT)", "CREATE TRIGGER a BEGIN SELECT 1; END"]
+        );
         let p = m.statements(Backend::Postgres);
         assert_eq!(
             p,
-            vec!["CREATE TABLE t (x TEXT)", "CREATE FUNCTION f() AS $$ BEGIN x; END $$", "CREATE TRIGGER b"]
+            vec![
+                "CREATE TABLE t (x TEXT)",
+                "CREATE FUNCTION f() AS $$ BEGIN x; END $$",
+                "CREATE TRIGGER b"
+            ]
         );
     }
 }

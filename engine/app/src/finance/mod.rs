@@ -8,8 +8,8 @@ pub mod postings;
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::finance::{
-    AccountBalance, Ageing, EntrySource, ExpenseCategory, Invoice, JobCost, OrderMargin, PnlMonth, PostedEntry,
-    ageing_csv, job_costs_csv, margins_csv, pdf, pnl_csv, period_of,
+    AccountBalance, Ageing, EntrySource, ExpenseCategory, Invoice, JobCost, OrderMargin, PnlMonth,
+    PostedEntry, ageing_csv, job_costs_csv, margins_csv, pdf, period_of, pnl_csv,
 };
 use gantry_engine::domain::types::{CustomerId, Money};
 use gantry_engine::store::finance::{self as ledger, invoices, reports};
@@ -57,8 +57,15 @@ pub async fn entry(db: &Db, id: i64) -> AppResult<PostedEntry> {
 }
 
 /// Reverses a posted entry (once); returns the reversal.
-pub async fn reverse(db: &Db, caller: &Caller, now: DateTime<Utc>, id: i64, reason: &str) -> AppResult<PostedEntry> {
-    let rid: AppResult<i64> = in_tx!(db, tx => ledger::reverse(&mut tx, now, id, reason, caller.user_id.map(|u| u.0)).await?);
+pub async fn reverse(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    reason: &str,
+) -> AppResult<PostedEntry> {
+    let rid: AppResult<i64> =
+        in_tx!(db, tx => ledger::reverse(&mut tx, now, id, reason, caller.user_id.map(|u| u.0)).await?);
     entry(db, rid?).await
 }
 
@@ -88,7 +95,12 @@ pub async fn record_expense(
 }
 
 /// Issues the invoice of an order on demand.
-pub async fn issue_invoice(db: &Db, now: DateTime<Utc>, order: i64, settings: &FinanceSettings) -> AppResult<Invoice> {
+pub async fn issue_invoice(
+    db: &Db,
+    now: DateTime<Utc>,
+    order: i64,
+    settings: &FinanceSettings,
+) -> AppResult<Invoice> {
     in_tx!(db, tx => invoices::issue_invoice(&mut tx, now, order, settings.default_tax_bp).await?)
 }
 
@@ -111,7 +123,12 @@ pub async fn invoice(db: &Db, caller: &Caller, id: i64) -> AppResult<Invoice> {
 /// The invoice of an order, if issued.
 pub async fn invoice_of_order(db: &Db, caller: &Caller, order: i64) -> AppResult<Option<Invoice>> {
     let mut c = conn(db).await?;
-    let inv = invoices::for_order(&mut c, order, gantry_engine::domain::finance::InvoiceKind::Invoice).await?;
+    let inv = invoices::for_order(
+        &mut c,
+        order,
+        gantry_engine::domain::finance::InvoiceKind::Invoice,
+    )
+    .await?;
     if let Some(i) = &inv {
         may_see(caller, i)?;
     }
@@ -130,7 +147,12 @@ pub async fn invoices(db: &Db, caller: &Caller, limit: i64) -> AppResult<Vec<Inv
 }
 
 /// An invoice's PDF (a customer: only their own).
-pub async fn invoice_pdf(db: &Db, caller: &Caller, id: i64, settings: &FinanceSettings) -> AppResult<(Invoice, Vec<u8>)> {
+pub async fn invoice_pdf(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    settings: &FinanceSettings,
+) -> AppResult<(Invoice, Vec<u8>)> {
     let inv = invoice(db, caller, id).await?;
     let bytes = pdf::render_invoice(&inv, &settings.seller);
     Ok((inv, bytes))
@@ -155,7 +177,10 @@ pub async fn pnl(db: &Db, from: &str, to: &str) -> AppResult<Vec<PnlMonth>> {
             && p[..4].bytes().all(|b| b.is_ascii_digit())
             && p[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
         if !ok {
-            return Err(AppError::invalid("FINANCE_INVALID_FIELD", format!("invalid period {p:?}: use YYYY-MM")));
+            return Err(AppError::invalid(
+                "FINANCE_INVALID_FIELD",
+                format!("invalid period {p:?}: use YYYY-MM"),
+            ));
         }
     }
     let mut c = conn(db).await?;

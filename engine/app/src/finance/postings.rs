@@ -71,39 +71,75 @@ async fn payment(
     settings: &FinanceSettings,
 ) -> StoreResult<Vec<NewEntry>> {
     let order = orders::get_order(&mut **tx, OrderId(e.order_id)).await?;
-    let mut invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice).await?.is_some();
-    if settings.issue_on_payment && !invoiced && order.total.minor > 0 && order.status != OrderStatus::Refunded {
+    let mut invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice)
+        .await?
+        .is_some();
+    if settings.issue_on_payment
+        && !invoiced
+        && order.total.minor > 0
+        && order.status != OrderStatus::Refunded
+    {
         invoices::issue_invoice(tx, now, e.order_id, settings.default_tax_bp).await?;
         invoiced = true;
     }
-    let against = if invoiced { Account::Receivables } else { Account::Prepayments };
-    let entry = NewEntry::new(order.total.currency, EntrySource::Payment, format!("Payment of order {}", order.id))
-        .dr(Account::Cash, order.total.minor)
-        .cr(against, order.total.minor)
-        .links(EntryLinks {
-            order_id: Some(e.order_id),
-            ..EntryLinks::default()
-        });
-    Ok(if order.total.minor > 0 { vec![entry] } else { Vec::new() })
+    let against = if invoiced {
+        Account::Receivables
+    } else {
+        Account::Prepayments
+    };
+    let entry = NewEntry::new(
+        order.total.currency,
+        EntrySource::Payment,
+        format!("Payment of order {}", order.id),
+    )
+    .dr(Account::Cash, order.total.minor)
+    .cr(against, order.total.minor)
+    .links(EntryLinks {
+        order_id: Some(e.order_id),
+        ..EntryLinks::default()
+    });
+    Ok(if order.total.minor > 0 {
+        vec![entry]
+    } else {
+        Vec::new()
+    })
 }
 
 /// Refund of a paid order: the invoice is credited in full (a credit note, if invoiced) and
 /// the cash goes back (against the receivable, or the prepayment if never invoiced).
 async fn refund(tx: &mut Tx, now: DateTime<Utc>, e: &OrderEvent) -> StoreResult<Vec<NewEntry>> {
     let order = orders::get_order(&mut **tx, OrderId(e.order_id)).await?;
-    let invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice).await?.is_some();
-    if invoiced && invoices::for_order(&mut **tx, e.order_id, InvoiceKind::CreditNote).await?.is_none() {
+    let invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice)
+        .await?
+        .is_some();
+    if invoiced
+        && invoices::for_order(&mut **tx, e.order_id, InvoiceKind::CreditNote)
+            .await?
+            .is_none()
+    {
         invoices::issue_credit_note(tx, now, e.order_id).await?;
     }
-    let against = if invoiced { Account::Receivables } else { Account::Prepayments };
-    let entry = NewEntry::new(order.total.currency, EntrySource::Refund, format!("Refund of order {}", order.id))
-        .dr(against, order.total.minor)
-        .cr(Account::Cash, order.total.minor)
-        .links(EntryLinks {
-            order_id: Some(e.order_id),
-            ..EntryLinks::default()
-        });
-    Ok(if order.total.minor > 0 { vec![entry] } else { Vec::new() })
+    let against = if invoiced {
+        Account::Receivables
+    } else {
+        Account::Prepayments
+    };
+    let entry = NewEntry::new(
+        order.total.currency,
+        EntrySource::Refund,
+        format!("Refund of order {}", order.id),
+    )
+    .dr(against, order.total.minor)
+    .cr(Account::Cash, order.total.minor)
+    .links(EntryLinks {
+        order_id: Some(e.order_id),
+        ..EntryLinks::default()
+    });
+    Ok(if order.total.minor > 0 {
+        vec![entry]
+    } else {
+        Vec::new()
+    })
 }
 
 /// An invoice: receivable (less what was prepaid) / revenue and tax. A credit note: the
@@ -126,10 +162,14 @@ async fn invoice(tx: &mut Tx, _now: DateTime<Utc>, e: &InvoiceEvent) -> StoreRes
                 .cr(Account::Revenue, inv.net_minor)
                 .cr(Account::TaxPayable, inv.tax_minor)
         }
-        InvoiceKind::CreditNote => NewEntry::new(cur, EntrySource::CreditNote, format!("Credit note {}", inv.number))
-            .dr(Account::Revenue, inv.net_minor)
-            .dr(Account::TaxPayable, inv.tax_minor)
-            .cr(Account::Receivables, inv.total_minor),
+        InvoiceKind::CreditNote => NewEntry::new(
+            cur,
+            EntrySource::CreditNote,
+            format!("Credit note {}", inv.number),
+        )
+        .dr(Account::Revenue, inv.net_minor)
+        .dr(Account::TaxPayable, inv.tax_minor)
+        .cr(Account::Receivables, inv.total_minor),
     };
     Ok(vec![entry.links(links)])
 }
@@ -150,9 +190,13 @@ async fn ensure_valued(tx: &mut Tx, now: DateTime<Utc>, spool: i64) -> StoreResu
         value_minor: spool_value(initial, cost),
     };
     if v.value_minor > 0 {
-        let entry = NewEntry::new(cur, EntrySource::SpoolReceipt, format!("Spool {spool} received ({initial} g)"))
-            .dr(Account::Inventory, v.value_minor)
-            .cr(Account::Payables, v.value_minor);
+        let entry = NewEntry::new(
+            cur,
+            EntrySource::SpoolReceipt,
+            format!("Spool {spool} received ({initial} g)"),
+        )
+        .dr(Account::Inventory, v.value_minor)
+        .cr(Account::Payables, v.value_minor);
         ledger::post(tx, now, &entry, None).await?;
     }
     ledger::put_spool_value(tx, &v).await?;
@@ -213,14 +257,25 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
         *material.entry(cur).or_default() -= change;
     }
     let mut machine: Option<(Currency, i64, i64)> = None;
-    if let Some(p) = job.printer_id.or(e.printer_id.map(gantry_engine::domain::types::PrinterId)) {
+    if let Some(p) = job
+        .printer_id
+        .or(e.printer_id.map(gantry_engine::domain::types::PrinterId))
+    {
         let printer = equipment::get_printer(&mut **tx, p).await?;
         let minutes = match (job.started_at, job.finished_at) {
             (Some(s), Some(f)) => elapsed_minutes(s.timestamp_millis(), f.timestamp_millis()),
             _ => 0,
         };
-        let minutes = if minutes == 0 && e.to == JobState::Done { job.est_minutes } else { minutes };
-        machine = Some((printer.hourly_cost.currency, minutes, machine_cost(minutes, printer.hourly_cost.minor)));
+        let minutes = if minutes == 0 && e.to == JobState::Done {
+            job.est_minutes
+        } else {
+            minutes
+        };
+        machine = Some((
+            printer.hourly_cost.currency,
+            minutes,
+            machine_cost(minutes, printer.hourly_cost.minor),
+        ));
     }
     let mut currencies: Vec<Currency> = material.keys().copied().collect();
     if let Some((c, _, _)) = machine
@@ -228,13 +283,19 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
     {
         currencies.push(c);
     }
-    let what = if e.to == JobState::Done { "finished" } else { "failed" };
+    let what = if e.to == JobState::Done {
+        "finished"
+    } else {
+        "failed"
+    };
     let mut out = Vec::new();
     for cur in currencies {
         let mat = material.get(&cur).copied().unwrap_or(0);
         let mach = machine.filter(|(c, _, _)| *c == cur);
         let memo = match mach {
-            Some((_, minutes, _)) => format!("Job {} {what} (attempt {}, {minutes} min)", job.id, job.attempt),
+            Some((_, minutes, _)) => {
+                format!("Job {} {what} (attempt {}, {minutes} min)", job.id, job.attempt)
+            }
             None => format!("Job {} {what} (attempt {})", job.id, job.attempt),
         };
         let cost = mach.map_or(0, |(_, _, c)| c);

@@ -194,8 +194,18 @@ pub fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Stri
 pub fn margins_csv(rows: &[OrderMargin]) -> String {
     csv(
         &[
-            "order_id", "customer_id", "currency", "price_minor", "revenue_minor", "material_minor",
-            "machine_minor", "failed_minor", "cost_minor", "margin_minor", "attempts", "failed_attempts",
+            "order_id",
+            "customer_id",
+            "currency",
+            "price_minor",
+            "revenue_minor",
+            "material_minor",
+            "machine_minor",
+            "failed_minor",
+            "cost_minor",
+            "margin_minor",
+            "attempts",
+            "failed_attempts",
         ],
         rows.iter().map(|m| {
             vec![
@@ -220,7 +230,14 @@ pub fn margins_csv(rows: &[OrderMargin]) -> String {
 pub fn pnl_csv(rows: &[PnlMonth]) -> String {
     csv(
         &[
-            "period", "currency", "revenue", "cost_of_goods", "materials", "machine", "scrap", "other",
+            "period",
+            "currency",
+            "revenue",
+            "cost_of_goods",
+            "materials",
+            "machine",
+            "scrap",
+            "other",
             "profit",
         ],
         rows.iter().map(|m| {
@@ -242,7 +259,14 @@ pub fn pnl_csv(rows: &[PnlMonth]) -> String {
 /// CSV of receivables ageing.
 pub fn ageing_csv(rows: &[Ageing]) -> String {
     csv(
-        &["currency", "current", "days_31_60", "days_61_90", "over_90", "total"],
+        &[
+            "currency",
+            "current",
+            "days_31_60",
+            "days_61_90",
+            "over_90",
+            "total",
+        ],
         rows.iter().map(|a| {
             vec![
                 a.currency.clone(),
@@ -260,8 +284,17 @@ pub fn ageing_csv(rows: &[Ageing]) -> String {
 pub fn job_costs_csv(rows: &[JobCost]) -> String {
     csv(
         &[
-            "job_id", "order_id", "attempt", "state", "printer_id", "grams", "minutes", "material_minor",
-            "machine_minor", "total_minor", "currency",
+            "job_id",
+            "order_id",
+            "attempt",
+            "state",
+            "printer_id",
+            "grams",
+            "minutes",
+            "material_minor",
+            "machine_minor",
+            "total_minor",
+            "currency",
         ],
         rows.iter().map(|j| {
             vec![

@@ -52,10 +52,12 @@ impl InvoiceKind {
 /// Whether an order in `status` may be invoiced (placed and not cancelled or refunded).
 pub fn check_invoiceable(order: i64, status: OrderStatus) -> Result<(), FinanceError> {
     match status {
-        OrderStatus::Draft | OrderStatus::Cancelled | OrderStatus::Refunded => Err(FinanceError::NotInvoiceable {
-            order,
-            status: status.as_str().to_string(),
-        }),
+        OrderStatus::Draft | OrderStatus::Cancelled | OrderStatus::Refunded => {
+            Err(FinanceError::NotInvoiceable {
+                order,
+                status: status.as_str().to_string(),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -96,11 +98,14 @@ pub fn invoice_lines(lines: &[BillableLine]) -> Result<(Vec<InvoiceLine>, i64, i
                 reason: "quantity must be positive and prices not negative",
             });
         }
-        let gross = l.quantity.checked_mul(l.unit_price_minor).ok_or(FinanceError::InvalidAmount {
-            field: "invoice line",
-            amount: l.unit_price_minor,
-            reason: "overflow",
-        })?;
+        let gross = l
+            .quantity
+            .checked_mul(l.unit_price_minor)
+            .ok_or(FinanceError::InvalidAmount {
+                field: "invoice line",
+                amount: l.unit_price_minor,
+                reason: "overflow",
+            })?;
         let (n, t) = split_gross(gross, l.tax_rate_bp);
         net += n;
         tax += t;

@@ -90,11 +90,19 @@ impl Document {
         let mut objects: Vec<String> = Vec::new();
         objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
         let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
-        objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")));
-        objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into());
+        objects.push(format!(
+            "<< /Type /Pages /Kids [{}] /Count {n} >>",
+            kids.join(" ")
+        ));
         objects
-            .push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".into());
-        objects.push(format!("<< /Title ({}) /Producer (Gantry) >>", escape(&self.title)));
+            .push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into());
+        objects.push(
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".into(),
+        );
+        objects.push(format!(
+            "<< /Title ({}) /Producer (Gantry) >>",
+            escape(&self.title)
+        ));
         for (i, runs) in self.pages.iter().enumerate() {
             let mut content = String::new();
             for (x0, x1, y) in self.rules.get(i).into_iter().flatten() {
@@ -158,7 +166,13 @@ pub fn render_invoice(inv: &Invoice, seller: &str) -> Vec<u8> {
     let mut d = Document::new(&format!("{title} {}", inv.number));
     d.text(50, 790, 20, true, &format!("{title} {}", inv.number));
     d.text(50, 765, 10, false, seller);
-    d.text(50, 750, 10, false, &format!("Issued: {}", inv.issued_at.format("%Y-%m-%d")));
+    d.text(
+        50,
+        750,
+        10,
+        false,
+        &format!("Issued: {}", inv.issued_at.format("%Y-%m-%d")),
+    );
     d.text(50, 735, 10, false, &format!("Order: {}", inv.order_id));
     d.text(320, 765, 10, true, "Bill to");
     d.text(320, 750, 10, false, &inv.customer_name);

@@ -22,11 +22,17 @@ fn a_balanced_entry_validates_to_its_total() {
 #[test]
 fn bad_entries_are_refused_with_their_codes() {
     let cases: Vec<(NewEntry, &str)> = vec![
-        (entry().dr(Account::Cash, 100).cr(Account::Revenue, 99), "FINANCE_UNBALANCED"),
+        (
+            entry().dr(Account::Cash, 100).cr(Account::Revenue, 99),
+            "FINANCE_UNBALANCED",
+        ),
         (entry(), "FINANCE_ZERO_ENTRY"),
         (entry().dr(Account::Cash, 100), "FINANCE_ZERO_ENTRY"),
         // zero amounts add no line
-        (entry().dr(Account::Cash, 0).cr(Account::Revenue, 0), "FINANCE_ZERO_ENTRY"),
+        (
+            entry().dr(Account::Cash, 0).cr(Account::Revenue, 0),
+            "FINANCE_ZERO_ENTRY",
+        ),
         (
             NewEntry {
                 lines: vec![Line::debit(Account::Cash, -5), Line::credit(Account::Revenue, -5)],
@@ -58,7 +64,10 @@ fn bad_entries_are_refused_with_their_codes() {
         ),
         (
             NewEntry {
-                lines: vec![Line::debit(Account::Cash, i64::MAX), Line::debit(Account::Cash, 1)],
+                lines: vec![
+                    Line::debit(Account::Cash, i64::MAX),
+                    Line::debit(Account::Cash, 1),
+                ],
                 ..entry()
             },
             "FINANCE_INVALID_AMOUNT",
@@ -75,7 +84,10 @@ fn bad_entries_are_refused_with_their_codes() {
 }
 
 fn posted(id: i64, lines: Vec<Line>) -> PostedEntry {
-    let t = chrono::Utc.timestamp_opt(1_780_000_000, 0).single().unwrap_or_default();
+    let t = chrono::Utc
+        .timestamp_opt(1_780_000_000, 0)
+        .single()
+        .unwrap_or_default();
     PostedEntry {
         id,
         posted_at: t,
@@ -94,10 +106,22 @@ fn posted(id: i64, lines: Vec<Line>) -> PostedEntry {
 
 #[test]
 fn a_reversal_swaps_every_line_and_only_once() {
-    let p = posted(7, vec![Line::debit(Account::Cash, 300), Line::credit(Account::Revenue, 300)]);
+    let p = posted(
+        7,
+        vec![
+            Line::debit(Account::Cash, 300),
+            Line::credit(Account::Revenue, 300),
+        ],
+    );
     let r = NewEntry::reversal_of(&p, "typo").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.reverses, Some(7));
-    assert_eq!(r.lines, vec![Line::credit(Account::Cash, 300), Line::debit(Account::Revenue, 300)]);
+    assert_eq!(
+        r.lines,
+        vec![
+            Line::credit(Account::Cash, 300),
+            Line::debit(Account::Revenue, 300)
+        ]
+    );
     assert_eq!(r.validate(), Ok(300));
     let reversed = PostedEntry {
         reversed_by: Some(8),
@@ -123,9 +147,15 @@ fn the_chart_parses_back_and_kinds_follow_the_numbers() {
     assert_eq!(Account::TaxPayable.kind(), AccountKind::Liability);
     assert_eq!(Account::Revenue.kind(), AccountKind::Revenue);
     assert_eq!(Account::Scrap.kind(), AccountKind::Expense);
-    assert_eq!(Account::parse("9999").map_err(|e| e.code()), Err("FINANCE_UNKNOWN_ACCOUNT"));
+    assert_eq!(
+        Account::parse("9999").map_err(|e| e.code()),
+        Err("FINANCE_UNKNOWN_ACCOUNT")
+    );
     assert_eq!(ExpenseCategory::parse("rent"), Ok(ExpenseCategory::Rent));
-    assert_eq!(ExpenseCategory::parse("toys").map_err(|e| e.code()), Err("FINANCE_UNKNOWN_CATEGORY"));
+    assert_eq!(
+        ExpenseCategory::parse("toys").map_err(|e| e.code()),
+        Err("FINANCE_UNKNOWN_CATEGORY")
+    );
 }
 
 #[test]
@@ -217,7 +247,10 @@ fn ageing_buckets_and_csv_quoting() {
     for (d, m) in [(0, 1), (30, 2), (31, 4), (61, 8), (91, 16)] {
         a.add(d, m);
     }
-    assert_eq!((a.current, a.days_31_60, a.days_61_90, a.over_90, a.total()), (3, 4, 8, 16, 31));
+    assert_eq!(
+        (a.current, a.days_31_60, a.days_61_90, a.over_90, a.total()),
+        (3, 4, 8, 16, 31)
+    );
     assert_eq!(
         csv(&["a", "b"], vec![vec!["x,y".into(), "q\"".into()]]),
         "a,b\r\n\"x,y\",\"q\"\"\"\r\n"
@@ -240,7 +273,10 @@ fn the_pdf_is_well_formed_and_shows_the_invoice() {
         net_minor: 2000,
         tax_minor: 380,
         total_minor: 2380,
-        issued_at: chrono::Utc.timestamp_opt(1_780_000_000, 0).single().unwrap_or_default(),
+        issued_at: chrono::Utc
+            .timestamp_opt(1_780_000_000, 0)
+            .single()
+            .unwrap_or_default(),
         lines: (1..=60)
             .map(|i| InvoiceLine {
                 line_no: i,
@@ -258,16 +294,27 @@ fn the_pdf_is_well_formed_and_shows_the_invoice() {
     assert!(pdf.starts_with(b"%PDF-1.4\n"));
     assert!(pdf.ends_with(b"%%EOF\n"));
     // ASCII view with the same byte offsets.
-    let s: String = pdf.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect();
+    let s: String = pdf
+        .iter()
+        .map(|&b| if b.is_ascii() { b as char } else { '?' })
+        .collect();
     // startxref points at the xref table, and every object offset at its object.
     let sx = s.rfind("startxref\n").unwrap_or(0) + "startxref\n".len();
     let xref: usize = s[sx..].lines().next().unwrap_or("").parse().unwrap_or(0);
     assert!(pdf[xref..].starts_with(b"xref\n"));
-    let table: Vec<&str> = s[xref..].lines().skip(3).take_while(|l| l.ends_with(" n ")).collect();
+    let table: Vec<&str> = s[xref..]
+        .lines()
+        .skip(3)
+        .take_while(|l| l.ends_with(" n "))
+        .collect();
     assert!(table.len() >= 9, "two pages: {}", table.len());
     for (i, row) in table.iter().enumerate() {
         let off: usize = row[..10].parse().unwrap_or(usize::MAX);
-        assert!(pdf[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()), "object {}", i + 1);
+        assert!(
+            pdf[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()),
+            "object {}",
+            i + 1
+        );
     }
     assert!(s.contains("/Count 2"), "60 lines take two pages");
     // Every stream's /Length is its byte length.

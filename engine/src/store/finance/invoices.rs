@@ -69,18 +69,24 @@ async fn lines_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Vec<InvoiceL
 
 /// An invoice or credit note with its lines (`NotFound` if absent).
 pub async fn get_invoice(conn: &mut AnyConnection, id: i64) -> StoreResult<Invoice> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM invoices WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("invoice", id))?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM invoices WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("invoice", id))?;
     let mut inv = from_row(&row)?;
     inv.lines = lines_of(conn, id).await?;
     Ok(inv)
 }
 
 /// The invoice (or credit note) of an order, if issued.
-pub async fn for_order(conn: &mut AnyConnection, order: i64, kind: InvoiceKind) -> StoreResult<Option<Invoice>> {
+pub async fn for_order(
+    conn: &mut AnyConnection,
+    order: i64,
+    kind: InvoiceKind,
+) -> StoreResult<Option<Invoice>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLS} FROM invoices WHERE order_id = $1 AND kind = $2"
     )))
@@ -116,7 +122,12 @@ pub async fn tax_rates(conn: &mut AnyConnection) -> StoreResult<BTreeMap<i64, i6
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
-        .map(|r| Ok((col(r, "finance_tax_rates", "category_id")?, col(r, "finance_tax_rates", "rate_bp")?)))
+        .map(|r| {
+            Ok((
+                col(r, "finance_tax_rates", "category_id")?,
+                col(r, "finance_tax_rates", "rate_bp")?,
+            ))
+        })
         .collect()
 }
 
@@ -232,7 +243,12 @@ async fn insert(
 /// Issues the invoice of `order` (its lines at their categories' tax rates, prices gross),
 /// numbered `INV-YYYY-NNNNNN`, and appends `invoice.issued`. Refuses a draft, cancelled or
 /// refunded order (`FINANCE_NOT_INVOICEABLE`) and a second invoice (`FINANCE_ALREADY_ISSUED`).
-pub async fn issue_invoice(tx: &mut Tx, now: DateTime<Utc>, order: i64, default_bp: i64) -> StoreResult<Invoice> {
+pub async fn issue_invoice(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    order: i64,
+    default_bp: i64,
+) -> StoreResult<Invoice> {
     tax_rate(default_bp).map_err(rejected)?;
     let o = orders::get_order(&mut *tx, OrderId(order)).await?;
     check_invoiceable(order, o.status).map_err(rejected)?;
@@ -271,7 +287,10 @@ pub async fn issue_credit_note(tx: &mut Tx, now: DateTime<Utc>, order: i64) -> S
     let inv = for_order(&mut *tx, order, InvoiceKind::Invoice)
         .await?
         .ok_or_else(|| StoreError::not_found("invoice of order", order))?;
-    if for_order(&mut *tx, order, InvoiceKind::CreditNote).await?.is_some() {
+    if for_order(&mut *tx, order, InvoiceKind::CreditNote)
+        .await?
+        .is_some()
+    {
         return Err(rejected(FinanceError::AlreadyIssued {
             order,
             kind: "credit_note",

@@ -30,7 +30,10 @@ fn trigger_refusal(e: sqlx::Error, entry: i64) -> StoreError {
     if msg.contains("FINANCE_ENTRY_POSTED") {
         rejected(FinanceError::EntryPosted(entry))
     } else if msg.contains("FINANCE_UNBALANCED") {
-        rejected(FinanceError::Unbalanced { debits: 0, credits: 0 })
+        rejected(FinanceError::Unbalanced {
+            debits: 0,
+            credits: 0,
+        })
     } else {
         StoreError::Database(e)
     }
@@ -119,7 +122,8 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<PostedEntry> {
         currency: currency(row, T, "currency")?,
         total_minor: col(row, T, "total_minor")?,
         memo: col(row, T, "memo")?,
-        source: EntrySource::parse(&source).ok_or_else(|| StoreError::corrupt(T, format!("source {source:?}")))?,
+        source: EntrySource::parse(&source)
+            .ok_or_else(|| StoreError::corrupt(T, format!("source {source:?}")))?,
         links: EntryLinks {
             order_id: col(row, T, "order_id")?,
             job_id: col(row, T, "job_id")?,
@@ -133,11 +137,18 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<PostedEntry> {
     })
 }
 
-async fn with_lines(conn: &mut AnyConnection, mut entries: Vec<PostedEntry>) -> StoreResult<Vec<PostedEntry>> {
+async fn with_lines(
+    conn: &mut AnyConnection,
+    mut entries: Vec<PostedEntry>,
+) -> StoreResult<Vec<PostedEntry>> {
     if entries.is_empty() {
         return Ok(entries);
     }
-    let ids = entries.iter().map(|e| e.id.to_string()).collect::<Vec<_>>().join(", ");
+    let ids = entries
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT entry_id, account, debit_minor, credit_minor FROM journal_lines WHERE entry_id IN ({ids}) ORDER BY id"
     )))
@@ -259,7 +270,8 @@ pub async fn consumer_cursor(conn: &mut AnyConnection, name: &str) -> StoreResul
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| col(&r, "finance_consumers", "last_event_id")).transpose()
+    row.map(|r| col(&r, "finance_consumers", "last_event_id"))
+        .transpose()
 }
 
 /// Moves consumer `name`'s cursor to `last` (never backwards), in the caller's transaction.
@@ -295,17 +307,19 @@ pub async fn record_posting(
     event_type: &str,
     entries: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO finance_postings (event_id, event_type, entries, posted_at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(event_type)
-        .bind(entries)
-        .bind(to_millis(now))
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            e if e.is_unique_violation() => StoreError::Conflict(format!("event {id} was posted concurrently")),
-            e => e,
-        })?;
+    sqlx::query(
+        "INSERT INTO finance_postings (event_id, event_type, entries, posted_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(event_type)
+    .bind(entries)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        e if e.is_unique_violation() => StoreError::Conflict(format!("event {id} was posted concurrently")),
+        e => e,
+    })?;
     Ok(())
 }
 
@@ -434,10 +448,18 @@ pub async fn record_expense(
             reason: "must be above zero",
         }));
     }
-    let credit = if paid_in_cash { Account::Cash } else { Account::Payables };
-    let entry = NewEntry::new(amount.currency, EntrySource::Expense, format!("Expense ({}): {description}", category.as_str()))
-        .dr(category.account(), amount.minor)
-        .cr(credit, amount.minor);
+    let credit = if paid_in_cash {
+        Account::Cash
+    } else {
+        Account::Payables
+    };
+    let entry = NewEntry::new(
+        amount.currency,
+        EntrySource::Expense,
+        format!("Expense ({}): {description}", category.as_str()),
+    )
+    .dr(category.account(), amount.minor)
+    .cr(credit, amount.minor);
     let entry_id = post(tx, now, &entry, by).await?;
     let row = sqlx::query(
         "INSERT INTO expenses (category, description, amount_minor, currency, paid, receipt_ref, entry_id, incurred_at, \

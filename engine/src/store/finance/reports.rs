@@ -29,11 +29,13 @@ pub async fn pnl(conn: &mut AnyConnection, from: &str, to: &str) -> StoreResult<
         let currency: String = col(&r, T, "currency")?;
         let account: String = col(&r, T, "account")?;
         let net: i64 = col::<i64>(&r, T, "d")? - col::<i64>(&r, T, "c")?;
-        let m = out.entry((period.clone(), currency.clone())).or_insert_with(|| PnlMonth {
-            period,
-            currency,
-            ..PnlMonth::default()
-        });
+        let m = out
+            .entry((period.clone(), currency.clone()))
+            .or_insert_with(|| PnlMonth {
+                period,
+                currency,
+                ..PnlMonth::default()
+            });
         match Account::parse(&account) {
             Ok(Account::Revenue) => m.revenue -= net,
             Ok(Account::CostOfGoodsSold) => m.cost_of_goods += net,
@@ -97,7 +99,11 @@ pub async fn job_costs(conn: &mut AnyConnection, order: i64) -> StoreResult<Vec<
 
 /// Actual cost against price and revenue of `order` (or of every order with a posted entry,
 /// newest first, at most `limit`).
-pub async fn order_margins(conn: &mut AnyConnection, order: Option<i64>, limit: i64) -> StoreResult<Vec<OrderMargin>> {
+pub async fn order_margins(
+    conn: &mut AnyConnection,
+    order: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<OrderMargin>> {
     let orders = sqlx::query(
         "SELECT o.id, o.customer_id, o.currency, o.total_minor FROM orders o WHERE ($1 IS NULL OR o.id = $1) \
          AND EXISTS (SELECT 1 FROM journal_entries e WHERE e.order_id = o.id) ORDER BY o.id DESC LIMIT $2",
