@@ -6,7 +6,7 @@
 //!
 //! The settings come in sections, one module each with its struct and its parser: `server`,
 //! `storage`, `database`, `cache`, `telemetry`, `graphql`, `auth`, `printing`, `farm`,
-//! `events`, `web`. The names are contracts: [`KEYS`] lists every environment variable with its
+//! `events`, `web`, `finance`. The names are contracts: [`KEYS`] lists every environment variable with its
 //! config-file key (the file is flat: `listen = "0.0.0.0:8080"`, not `[server]`), and a test
 //! checks that the sections read exactly these variables. `api/tests/infrastructure.rs` reads the
 //! same table to check the deployment files.
@@ -16,6 +16,7 @@ mod cache;
 mod database;
 mod events;
 mod farm;
+mod finance;
 mod graphql;
 mod printing;
 mod server;
@@ -31,6 +32,7 @@ pub use cache::CacheSettings;
 pub use database::DatabaseSettings;
 pub use events::EventsSettings;
 pub use farm::FarmSettings;
+pub use finance::FinanceConfig;
 pub use graphql::GraphqlSettings;
 pub use printing::PrintingSettings;
 pub use server::ServerSettings;
@@ -92,6 +94,10 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),
     // web
     ("GANTRY_WEB_DIR", "web_dir"),
+    // finance
+    ("GANTRY_FINANCE_INVOICE_ON", "finance_invoice_on"),
+    ("GANTRY_FINANCE_DEFAULT_TAX_BP", "finance_default_tax_bp"),
+    ("GANTRY_FINANCE_SELLER", "finance_seller"),
 ];
 
 /// The validated configuration of a Gantry process.
@@ -108,6 +114,7 @@ pub struct Config {
     pub farm: FarmSettings,
     pub events: EventsSettings,
     pub web: WebSettings,
+    pub finance: FinanceConfig,
 }
 
 impl Config {
@@ -136,6 +143,7 @@ impl Config {
             farm: farm::parse(src)?,
             events: events::parse(src)?,
             web: web::parse(src)?,
+            finance: finance::parse(src)?,
         })
     }
 }

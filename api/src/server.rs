@@ -46,6 +46,8 @@ pub struct AppState {
     pub events: EventBus,
     /// The outbox relay feeding `events` (stops with the last clone of the state).
     pub relay: Arc<RelayHandle>,
+    /// The finance consumer posting business events to the ledger (stops likewise).
+    pub finance: Arc<gantry_app::finance::consumer::ConsumerHandle>,
     /// The live farm (agents at `/agent/ws`, the scheduler); `None` outside an actix system.
     pub farm: Option<Farm>,
 }
@@ -450,10 +452,16 @@ fn build_inner(
 ) -> std::io::Result<Server> {
     let auth = Auth::from_config(&config.auth).map_err(std::io::Error::other)?;
     let relay = Arc::new(spawn_relay(db.clone(), events.clone(), RELAY_POLL));
+    let finance = Arc::new(gantry_app::finance::consumer::spawn(
+        db.clone(),
+        config.finance.settings(),
+        std::time::Duration::from_millis(200),
+    ));
     let state = AppState {
         schema: build_schema(db.clone(), config, events.clone()),
         farm,
         relay,
+        finance,
         events,
         db,
         auth,

@@ -5,6 +5,7 @@ pub mod connection;
 mod crm;
 mod equipment;
 mod error;
+mod finance;
 mod inventory;
 pub mod loaders;
 mod meta;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     equipment::EquipmentQuery,
     printing::PrintingQuery,
     crm::CrmQuery,
+    finance::FinanceQuery,
 );
 
 /// All mutation fields.
@@ -49,6 +51,7 @@ pub struct MutationRoot(
     equipment::EquipmentMutation,
     printing::PrintingMutation,
     crm::CrmMutation,
+    finance::FinanceMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -61,6 +64,7 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
         subscriptions::SubscriptionRoot,
     )
     .data(events)
+    .data(config.finance.settings())
     .data(std::sync::Arc::new(
         crate::adapters::PrintingServices::from_config(config),
     ))

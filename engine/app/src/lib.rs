@@ -20,6 +20,7 @@ pub mod crm;
 pub mod equipment;
 mod error;
 pub mod events;
+pub mod finance;
 pub mod inventory;
 pub mod orders;
 pub mod planning;

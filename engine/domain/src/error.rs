@@ -6,6 +6,7 @@
 
 use crate::{
     auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError,
+    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError,
     inventory::InventoryError, orders::OrderError, printing::PrintingError, production::ProductionError,
     types::ValueError, users::UserError,
 };
@@ -35,6 +36,7 @@ pub enum DomainError {
     Printing(#[from] PrintingError),
     #[error(transparent)]
     Crm(#[from] CrmError),
+    Finance(#[from] FinanceError),
 }
 
 impl Coded for DomainError {
@@ -50,6 +52,7 @@ impl Coded for DomainError {
             DomainError::Auth(e) => e.code(),
             DomainError::Printing(e) => e.code(),
             DomainError::Crm(e) => e.code(),
+            DomainError::Finance(e) => e.code(),
         }
     }
 
@@ -65,6 +68,7 @@ impl Coded for DomainError {
             DomainError::Auth(e) => e.kind(),
             DomainError::Printing(e) => e.kind(),
             DomainError::Crm(e) => e.kind(),
+            DomainError::Finance(e) => e.kind(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum Event {
     Quote(QuoteEvent),
     /// A CRM change (`lead.*`, `deal.*`, `ticket.*`, `contact.*`).
     Crm(crate::crm::CrmEvent),
+    SpoolReceived(SpoolReceivedEvent),
+    StockAdjusted(StockAdjustedEvent),
+    Invoice(InvoiceEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -149,6 +152,41 @@ pub struct QuoteEvent {
     pub earliest_delivery_at: Option<i64>,
 }
 
+/// A spool (or lot) was received into stock at its lot cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpoolReceivedEvent {
+    pub spool_id: i64,
+    pub material_id: i64,
+    pub grams: i64,
+    /// The lot cost per kilogram, minor units of `currency`.
+    pub cost_per_kg_minor: i64,
+    pub currency: String,
+}
+
+/// A spool's grams changed outside production: a physical count (`adjustment`, signed
+/// `grams`) or a scrapped spool (`scrap`, negative `grams`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockAdjustedEvent {
+    pub spool_id: i64,
+    pub material_id: i64,
+    /// `adjustment` or `scrap`.
+    pub kind: String,
+    pub grams: i64,
+}
+
+/// An invoice or a credit note was issued (finance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceEvent {
+    pub invoice_id: i64,
+    /// `invoice` or `credit_note`.
+    pub kind: String,
+    pub number: String,
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub total_minor: i64,
+    pub currency: String,
+}
+
 impl Event {
     /// The event's type, e.g. `job.state_changed` (stable; `docs/events.md` lists them all).
     pub fn type_name(&self) -> &'static str {
@@ -167,6 +205,10 @@ impl Event {
             Event::StockLow(_) => "stock.low",
             Event::Quote(_) => "quote.created",
             Event::Crm(e) => e.type_name(),
+            Event::SpoolReceived(_) => "spool.received",
+            Event::StockAdjusted(_) => "stock.adjusted",
+            Event::Invoice(e) if e.kind == "credit_note" => "credit_note.issued",
+            Event::Invoice(_) => "invoice.issued",
         }
     }
 
@@ -185,6 +227,9 @@ impl Event {
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
             Event::Crm(e) => e.aggregate(),
+            Event::SpoolReceived(e) => ("spool", e.spool_id),
+            Event::StockAdjusted(e) => ("spool", e.spool_id),
+            Event::Invoice(e) => ("invoice", e.invoice_id),
         }
     }
 
@@ -211,6 +256,9 @@ impl Event {
             "plan.changed" => Event::Plan(de(payload)?),
             "stock.low" => Event::StockLow(de(payload)?),
             "quote.created" => Event::Quote(de(payload)?),
+            "spool.received" => Event::SpoolReceived(de(payload)?),
+            "stock.adjusted" => Event::StockAdjusted(de(payload)?),
+            "invoice.issued" | "credit_note.issued" => Event::Invoice(de(payload)?),
             other => match crate::crm::CrmEvent::parse(other, payload) {
                 Some(e) => Event::Crm(e?),
                 None => return Err(format!("unknown event type {other:?}")),
@@ -240,9 +288,14 @@ impl Event {
             | Event::MaterialLoaded(_)
             | Event::Maintenance(_)
             | Event::JobPriority(_) => true,
-            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) | Event::Crm(_) => {
-                false
-            }
+            Event::JobProgress(_)
+            | Event::Plan(_)
+            | Event::StockLow(_)
+            | Event::Quote(_)
+            | Event::Crm(_)
+            | Event::SpoolReceived(_)
+            | Event::StockAdjusted(_)
+            | Event::Invoice(_) => false,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod crm;
 pub mod equipment;
 pub mod events;
+pub mod finance;
 pub mod geometry;
 pub mod inventory;
 pub mod live;

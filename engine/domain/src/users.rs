@@ -114,6 +114,9 @@ pub enum Permission {
     /// Read revenue, costs and invoices.
     #[serde(rename = "finance:read")]
     FinanceRead,
+    /// Post to the ledger: issue invoices, record expenses, reverse entries, set tax rates.
+    #[serde(rename = "finance:write")]
+    FinanceWrite,
     /// Read customer records.
     #[serde(rename = "crm:read")]
     CrmRead,
@@ -147,6 +150,7 @@ impl Permission {
         Permission::EquipmentRead,
         Permission::EquipmentWrite,
         Permission::FinanceRead,
+        Permission::FinanceWrite,
         Permission::CrmRead,
         Permission::CrmWrite,
         Permission::UsersAdmin,
@@ -170,6 +174,7 @@ impl Permission {
             Permission::EquipmentRead => "equipment:read",
             Permission::EquipmentWrite => "equipment:write",
             Permission::FinanceRead => "finance:read",
+            Permission::FinanceWrite => "finance:write",
             Permission::CrmRead => "crm:read",
             Permission::CrmWrite => "crm:write",
             Permission::UsersAdmin => "users:admin",
@@ -228,7 +233,13 @@ const OPERATOR: &[Permission] = &[
     P::EquipmentRead,
     P::EquipmentWrite,
 ];
-const ACCOUNTANT: &[Permission] = &[P::OrdersReadAll, P::InventoryRead, P::FinanceRead, P::CrmRead];
+const ACCOUNTANT: &[Permission] = &[
+    P::OrdersReadAll,
+    P::InventoryRead,
+    P::FinanceRead,
+    P::FinanceWrite,
+    P::CrmRead,
+];
 const SALES: &[Permission] = &[
     P::OrdersReadAll,
     P::OrdersWrite,
@@ -547,6 +558,7 @@ mod tests {
             equipment:read          x    x    x    .    .    .    x
             equipment:write         x    .    x    .    .    .    .
             finance:read            x    .    .    x    .    .    .
+            finance:write           x    .    .    x    .    .    .
             crm:read                x    .    .    x    x    .    .
             crm:write               x    .    .    .    x    .    .
             users:admin             x    .    .    .    .    .    .

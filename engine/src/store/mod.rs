@@ -19,6 +19,7 @@ pub mod crm;
 pub mod demo;
 pub mod equipment;
 pub mod events;
+pub mod finance;
 pub mod handover;
 pub mod inventory;
 pub mod live;

@@ -258,13 +258,32 @@ async fn insert_movement(tx: &mut Tx, now: DateTime<Utc>, mv: Movement<'_>) -> S
     movement_from_row(&row)
 }
 
-/// Receives a spool (or lot) and writes its `receipt` movement (`+grams`).
+/// Receives a spool (or lot) at the material's current price per kg as its lot cost and
+/// writes its `receipt` movement (`+grams`); see [`receive_spool_at`].
 pub async fn receive_spool(tx: &mut Tx, now: DateTime<Utc>, input: &NewSpool) -> StoreResult<Spool> {
+    receive_spool_at(tx, now, input, None).await
+}
+
+/// Receives a spool (or lot) at a lot cost per kg (`None`: the material's price per kg, in its
+/// currency) and writes its `receipt` movement (`+grams`) and its `spool.received` event.
+pub async fn receive_spool_at(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    input: &NewSpool,
+    cost_per_kg_minor: Option<i64>,
+) -> StoreResult<Spool> {
     let s = input.validate().map_err(rejected)?;
-    lock_material(tx, s.material_id).await?;
+    let material = lock_material(tx, s.material_id).await?;
+    let cost = cost_per_kg_minor.unwrap_or(material.price_per_kg.minor);
+    if cost < 0 {
+        return Err(rejected(InventoryError::InvalidField {
+            field: "lot cost",
+            reason: "must not be negative",
+        }));
+    }
     let row = sqlx::query(concat!(
-        "INSERT INTO spools (material_id, lot, location, initial_grams, remaining_grams, created_at) \
-         VALUES ($1, $2, $3, $4, $4, $5) RETURNING ",
+        "INSERT INTO spools (material_id, lot, location, initial_grams, remaining_grams, created_at, \
+         cost_per_kg_minor, cost_currency) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING ",
         spool_cols!()
     ))
     .bind(s.material_id.0)
@@ -272,9 +291,19 @@ pub async fn receive_spool(tx: &mut Tx, now: DateTime<Utc>, input: &NewSpool) ->
     .bind(s.location.as_deref())
     .bind(s.grams)
     .bind(to_millis(now))
+    .bind(cost)
+    .bind(material.price_per_kg.currency.as_str())
     .fetch_one(&mut **tx)
     .await?;
     let spool = spool_from_row(&row)?;
+    let event = crate::domain::events::Event::SpoolReceived(crate::domain::events::SpoolReceivedEvent {
+        spool_id: spool.id.0,
+        material_id: spool.material_id.0,
+        grams: s.grams,
+        cost_per_kg_minor: cost,
+        currency: material.price_per_kg.currency.to_string(),
+    });
+    super::events::append(tx, now, &event).await?;
     insert_movement(
         tx,
         now,
@@ -353,6 +382,7 @@ pub async fn adjust_spool(
         },
     )
     .await?;
+    stock_adjusted(tx, now, &m).await?;
     Ok(Some(m))
 }
 
@@ -391,7 +421,7 @@ pub async fn scrap_spool(
         .bind(spool_id.0)
         .execute(&mut **tx)
         .await?;
-    insert_movement(
+    let m = insert_movement(
         tx,
         now,
         Movement {
@@ -403,7 +433,21 @@ pub async fn scrap_spool(
             note: note.as_deref(),
         },
     )
-    .await
+    .await?;
+    stock_adjusted(tx, now, &m).await?;
+    Ok(m)
+}
+
+/// Appends `stock.adjusted` for a count or scrap movement (finance values it).
+async fn stock_adjusted(tx: &mut Tx, now: DateTime<Utc>, m: &StockMovement) -> StoreResult<()> {
+    let event = crate::domain::events::Event::StockAdjusted(crate::domain::events::StockAdjustedEvent {
+        spool_id: m.spool_id.map_or(0, |s| s.0),
+        material_id: m.material_id.0,
+        kind: m.kind.as_str().to_string(),
+        grams: m.grams,
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(())
 }
 
 /// The ledger of one material (or of all materials with `None`), oldest first.
