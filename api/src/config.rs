@@ -16,6 +16,7 @@ mod cache;
 mod database;
 mod events;
 mod farm;
+mod payments;
 mod graphql;
 mod printing;
 mod server;
@@ -23,6 +24,7 @@ mod source;
 mod storage;
 mod telemetry;
 mod web;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -32,12 +34,14 @@ pub use database::DatabaseSettings;
 pub use events::EventsSettings;
 pub use farm::FarmSettings;
 pub use graphql::GraphqlSettings;
+pub use payments::{PaymentProviderKind, PaymentsSettings};
 pub use printing::PrintingSettings;
 pub use server::ServerSettings;
 use source::Source;
 pub use storage::{ObjectStoreConfig, StorageSettings};
 pub use telemetry::{LogFormat, TelemetrySettings};
 pub use web::WebSettings;
+pub use webhooks::WebhooksSettings;
 
 /// A setting that failed validation.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -92,6 +96,22 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),
     // web
     ("GANTRY_WEB_DIR", "web_dir"),
+    // webhooks (integrations, issue #15)
+    ("GANTRY_WEBHOOKS_ALLOW_PRIVATE", "webhooks_allow_private"),
+    ("GANTRY_WEBHOOKS_TIMEOUT_MS", "webhooks_timeout_ms"),
+    ("GANTRY_WEBHOOKS_RETRY_FIRST_DELAY_MS", "webhooks_retry_first_delay_ms"),
+    ("GANTRY_WEBHOOKS_RETRY_MAX_DELAY_MS", "webhooks_retry_max_delay_ms"),
+    ("GANTRY_WEBHOOKS_RETRY_PERIOD_SECS", "webhooks_retry_period_secs"),
+    ("GANTRY_WEBHOOKS_CIRCUIT_FAILURES", "webhooks_circuit_failures"),
+    ("GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS", "webhooks_circuit_min_failing_secs"),
+    // payments and shops in (integrations, issue #15)
+    ("GANTRY_PAYMENTS_PROVIDER", "payments_provider"),
+    ("GANTRY_STRIPE_API_KEY", "stripe_api_key"),
+    ("GANTRY_STRIPE_API_BASE", "stripe_api_base"),
+    ("GANTRY_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
+    ("GANTRY_PAYMENTS_RETURN_URL", "payments_return_url"),
+    ("GANTRY_SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret"),
+    ("GANTRY_WOOCOMMERCE_WEBHOOK_SECRET", "woocommerce_webhook_secret"),
 ];
 
 /// The validated configuration of a Gantry process.
@@ -108,6 +128,8 @@ pub struct Config {
     pub farm: FarmSettings,
     pub events: EventsSettings,
     pub web: WebSettings,
+    pub webhooks: WebhooksSettings,
+    pub payments: PaymentsSettings,
 }
 
 impl Config {
@@ -136,6 +158,8 @@ impl Config {
             farm: farm::parse(src)?,
             events: events::parse(src)?,
             web: web::parse(src)?,
+            webhooks: webhooks::parse(src)?,
+            payments: payments::parse(src)?,
         })
     }
 }

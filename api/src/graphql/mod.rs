@@ -4,6 +4,7 @@ mod catalog;
 pub mod connection;
 mod equipment;
 mod error;
+mod integrations;
 mod inventory;
 pub mod loaders;
 mod meta;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     inventory::InventoryQuery,
     equipment::EquipmentQuery,
     printing::PrintingQuery,
+    integrations::IntegrationsQuery,
 );
 
 /// All mutation fields.
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     inventory::InventoryMutation,
     equipment::EquipmentMutation,
     printing::PrintingMutation,
+    integrations::IntegrationsMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -61,6 +64,12 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
     .data(std::sync::Arc::new(
         crate::adapters::PrintingServices::from_config(config),
     ))
+    .data(integrations::WebhookPolicy {
+        allow_private: config.webhooks.allow_private,
+    })
+    .data(integrations::PaymentLinks(crate::stripe::StripeLinks::from_config(
+        &config.payments,
+    )))
     .extension(error::ErrorCodes)
     // A fresh set of batch loaders for every operation (never shared between requests).
     .extension(loaders::PerRequestLoaders::new(&db))

@@ -4,6 +4,7 @@
 //! `ORDER_ILLEGAL_TRANSITION`) and a [`ErrorKind`], which the API maps to GraphQL
 //! `extensions.code`. Codes are contracts: never rename one.
 
+use crate::integrations::IntegrationError;
 use crate::{
     auth::AuthError, catalog::CatalogError, equipment::EquipmentError, inventory::InventoryError,
     orders::OrderError, printing::PrintingError, production::ProductionError, types::ValueError,
@@ -33,6 +34,8 @@ pub enum DomainError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Printing(#[from] PrintingError),
+    #[error(transparent)]
+    Integration(#[from] IntegrationError),
 }
 
 impl Coded for DomainError {
@@ -47,6 +50,7 @@ impl Coded for DomainError {
             DomainError::Equipment(e) => e.code(),
             DomainError::Auth(e) => e.code(),
             DomainError::Printing(e) => e.code(),
+            DomainError::Integration(e) => e.code(),
         }
     }
 
@@ -61,6 +65,7 @@ impl Coded for DomainError {
             DomainError::Equipment(e) => e.kind(),
             DomainError::Auth(e) => e.kind(),
             DomainError::Printing(e) => e.kind(),
+            DomainError::Integration(e) => e.kind(),
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum Event {
     Plan(PlanEvent),
     StockLow(StockLowEvent),
     Quote(QuoteEvent),
+    WebhookEndpointDisabled(WebhookEndpointDisabledEvent),
+    Payment(PaymentEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -136,6 +138,52 @@ pub struct QuoteEvent {
     pub earliest_delivery_at: Option<i64>,
 }
 
+/// The circuit disabled a webhook endpoint that kept failing (issue #15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointDisabledEvent {
+    pub endpoint_id: i64,
+    pub url: String,
+    pub consecutive_failures: i64,
+    pub reason: String,
+}
+
+/// A provider's payment was recorded against an order (`payment.recorded`, the order is now
+/// paid; the ledger posts from this) or held for a person (`payment.held`: no matching order,
+/// wrong currency or amount, order not awaiting payment; `order_id` is what it named, if any).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub payment_id: i64,
+    pub order_id: Option<i64>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub provider: String,
+    /// The provider's payment object (`pi_…`) and event (`evt_…`).
+    pub reference: String,
+    pub provider_event_id: String,
+    /// Why it is held (`null` when recorded).
+    pub held_reason: Option<String>,
+}
+
+/// Every event type (`docs/events.md` lists each with its payload; webhook endpoints subscribe
+/// to these and no others).
+pub const TYPES: &[&str] = &[
+    "order.created",
+    "order.status_changed",
+    "job.created",
+    "job.state_changed",
+    "job.progress",
+    "printer.status_changed",
+    "printer.created",
+    "printer.material_loaded",
+    "maintenance.changed",
+    "plan.changed",
+    "stock.low",
+    "quote.created",
+    "webhook.endpoint_disabled",
+    "payment.recorded",
+    "payment.held",
+];
+
 impl Event {
     /// The event's type, e.g. `job.state_changed` (stable; `docs/events.md` lists them all).
     pub fn type_name(&self) -> &'static str {
@@ -152,6 +200,9 @@ impl Event {
             Event::Plan(_) => "plan.changed",
             Event::StockLow(_) => "stock.low",
             Event::Quote(_) => "quote.created",
+            Event::WebhookEndpointDisabled(_) => "webhook.endpoint_disabled",
+            Event::Payment(e) if e.held_reason.is_none() => "payment.recorded",
+            Event::Payment(_) => "payment.held",
         }
     }
 
@@ -168,6 +219,8 @@ impl Event {
             Event::Plan(e) => ("plan", e.plan_id),
             Event::StockLow(e) => ("material", e.material_id),
             Event::Quote(e) => ("quote", e.quote_id),
+            Event::WebhookEndpointDisabled(e) => ("webhook_endpoint", e.endpoint_id),
+            Event::Payment(e) => ("payment", e.payment_id),
         }
     }
 
@@ -193,6 +246,8 @@ impl Event {
             "plan.changed" => Event::Plan(de(payload)?),
             "stock.low" => Event::StockLow(de(payload)?),
             "quote.created" => Event::Quote(de(payload)?),
+            "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
+            "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
             other => return Err(format!("unknown event type {other:?}")),
         })
     }
@@ -216,7 +271,12 @@ impl Event {
                 )
             }),
             Event::PrinterCreated(_) | Event::MaterialLoaded(_) | Event::Maintenance(_) => true,
-            Event::JobProgress(_) | Event::Plan(_) | Event::StockLow(_) | Event::Quote(_) => false,
+            Event::JobProgress(_)
+            | Event::Plan(_)
+            | Event::StockLow(_)
+            | Event::Quote(_)
+            | Event::WebhookEndpointDisabled(_)
+            | Event::Payment(_) => false,
         }
     }
 }

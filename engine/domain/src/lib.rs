@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod equipment;
 pub mod events;
 pub mod geometry;
+pub mod integrations;
 pub mod inventory;
 pub mod live;
 pub mod orders;

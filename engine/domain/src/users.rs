@@ -126,11 +126,17 @@ pub enum Permission {
     /// Write product reviews (as a customer).
     #[serde(rename = "reviews:write")]
     ReviewsWrite,
+    /// Read webhook endpoints (without secrets) and the delivery log.
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    /// Create, rotate, enable and disable webhook endpoints; replay deliveries.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::OrdersReadAll,
         Permission::OrdersReadOwn,
         Permission::OrdersPlaceOwn,
@@ -148,6 +154,8 @@ impl Permission {
         Permission::CrmWrite,
         Permission::UsersAdmin,
         Permission::ReviewsWrite,
+        Permission::WebhooksRead,
+        Permission::WebhooksManage,
     ];
 
     /// The stable `module:action` name.
@@ -170,6 +178,8 @@ impl Permission {
             Permission::CrmWrite => "crm:write",
             Permission::UsersAdmin => "users:admin",
             Permission::ReviewsWrite => "reviews:write",
+            Permission::WebhooksRead => "webhooks:read",
+            Permission::WebhooksManage => "webhooks:manage",
         }
     }
 
@@ -239,6 +249,7 @@ const INTEGRATOR: &[Permission] = &[
     P::ProductionRead,
     P::InventoryRead,
     P::EquipmentRead,
+    P::WebhooksRead,
 ];
 
 impl Role {

@@ -80,6 +80,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "session_started_at",
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
+    Migration {
+        version: 18,
+        name: "webhooks",
+        sql: include_str!("../../migrations/0018_webhooks.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "payments",
+        sql: include_str!("../../migrations/0019_payments.sql"),
+    },
 ];
 
 impl Migration {

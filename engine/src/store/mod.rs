@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod live;
 pub mod meta;
 pub mod migrate;
+pub mod payments;
 pub mod orders;
 pub mod planning;
 pub mod printing;
@@ -30,6 +31,7 @@ pub mod production;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
