@@ -244,3 +244,55 @@ fn codes_and_kinds() {
     assert_eq!(E::TimestampOutOfTolerance { skew_secs: 1 }.code(), "WEBHOOK_TIMESTAMP_STALE");
     assert_eq!(E::NoEventTypes.kind(), ErrorKind::Validation);
 }
+
+#[test]
+fn every_event_type_is_documented_and_subscribable() {
+    // Endpoints subscribe to `events::TYPES`; docs/events.md is the contract they read.
+    let doc = include_str!("../../../../docs/events.md");
+    let documented: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|t| t.contains('.'))
+        .collect();
+    let mut a = documented.clone();
+    a.sort_unstable();
+    let mut b = crate::events::TYPES.to_vec();
+    b.sort_unstable();
+    assert_eq!(a, b, "docs/events.md's table and events::TYPES differ");
+}
+
+#[test]
+fn stripe_events_read_into_payments() {
+    use super::payments::*;
+    use crate::types::Currency;
+    let pi = br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1",
+        "amount_received":2500,"currency":"eur","metadata":{"gantry_order_id":"12"}}}}"#;
+    assert_eq!(
+        parse_stripe_event(pi),
+        Ok(ProviderEvent::Paid(ProviderPayment {
+            event_id: "evt_1".into(),
+            reference: "pi_1".into(),
+            amount_minor: 2500,
+            currency: Currency::EUR,
+            order_id: Some(12),
+        }))
+    );
+    let cs = br#"{"id":"evt_2","type":"checkout.session.completed","data":{"object":{"id":"cs_1",
+        "amount_total":900,"currency":"usd","payment_status":"paid","client_reference_id":"7"}}}"#;
+    match parse_stripe_event(cs) {
+        Ok(ProviderEvent::Paid(p)) => assert_eq!((p.order_id, p.amount_minor, p.currency.as_str()), (Some(7), 900, "USD")),
+        other => panic!("{other:?}"),
+    }
+    let unpaid = br#"{"id":"evt_3","type":"checkout.session.completed","data":{"object":{"id":"cs_2","payment_status":"unpaid"}}}"#;
+    assert!(matches!(parse_stripe_event(unpaid), Ok(ProviderEvent::Ignored { .. })));
+    for bad in [
+        &b"{not json"[..],
+        br#"{"type":"payment_intent.succeeded","data":{"object":{}}}"#,
+        br#"{"id":"evt_4","type":"payment_intent.succeeded","data":{"object":{"id":"pi","amount_received":-5,"currency":"eur"}}}"#,
+        br#"{"id":"evt_5","type":"payment_intent.succeeded","data":{"object":{"id":"pi","amount_received":5,"currency":"euro"}}}"#,
+        br#"{"id":"evt_6","type":"payment_intent.succeeded","data":[]}"#,
+    ] {
+        assert!(matches!(parse_stripe_event(bad), Err(E::PayloadInvalid(_))), "{}", String::from_utf8_lossy(bad));
+    }
+}
