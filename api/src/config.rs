@@ -16,8 +16,8 @@ mod cache;
 mod database;
 mod events;
 mod farm;
-mod payments;
 mod graphql;
+mod payments;
 mod printing;
 mod server;
 mod source;
@@ -99,11 +99,20 @@ const KEYS: &[(&str, &str)] = &[
     // webhooks (integrations, issue #15)
     ("GANTRY_WEBHOOKS_ALLOW_PRIVATE", "webhooks_allow_private"),
     ("GANTRY_WEBHOOKS_TIMEOUT_MS", "webhooks_timeout_ms"),
-    ("GANTRY_WEBHOOKS_RETRY_FIRST_DELAY_MS", "webhooks_retry_first_delay_ms"),
-    ("GANTRY_WEBHOOKS_RETRY_MAX_DELAY_MS", "webhooks_retry_max_delay_ms"),
+    (
+        "GANTRY_WEBHOOKS_RETRY_FIRST_DELAY_MS",
+        "webhooks_retry_first_delay_ms",
+    ),
+    (
+        "GANTRY_WEBHOOKS_RETRY_MAX_DELAY_MS",
+        "webhooks_retry_max_delay_ms",
+    ),
     ("GANTRY_WEBHOOKS_RETRY_PERIOD_SECS", "webhooks_retry_period_secs"),
     ("GANTRY_WEBHOOKS_CIRCUIT_FAILURES", "webhooks_circuit_failures"),
-    ("GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS", "webhooks_circuit_min_failing_secs"),
+    (
+        "GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS",
+        "webhooks_circuit_min_failing_secs",
+    ),
     // payments and shops in (integrations, issue #15)
     ("GANTRY_PAYMENTS_PROVIDER", "payments_provider"),
     ("GANTRY_STRIPE_API_KEY", "stripe_api_key"),

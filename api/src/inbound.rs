@@ -58,7 +58,10 @@ fn not_configured(what: &str) -> HttpResponse {
 
 /// The first value of a header as text ("" when absent or not text).
 pub fn header<'a>(req: &'a HttpRequest, name: &str) -> &'a str {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// `POST /hooks/stripe`: a Stripe event signed with `Stripe-Signature`.

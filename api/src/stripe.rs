@@ -53,8 +53,14 @@ impl PaymentProvider for StripeLinks {
             ("metadata[gantry_order_id]", order.clone()),
             ("payment_intent_data[metadata][gantry_order_id]", order),
             ("line_items[0][quantity]", "1".into()),
-            ("line_items[0][price_data][currency]", req.currency.to_ascii_lowercase()),
-            ("line_items[0][price_data][unit_amount]", req.amount_minor.to_string()),
+            (
+                "line_items[0][price_data][currency]",
+                req.currency.to_ascii_lowercase(),
+            ),
+            (
+                "line_items[0][price_data][unit_amount]",
+                req.amount_minor.to_string(),
+            ),
             ("line_items[0][price_data][product_data][name]", req.description),
         ];
         let resp = self
@@ -66,7 +72,10 @@ impl PaymentProvider for StripeLinks {
             .await
             .map_err(|e| format!("request failed: {e}"))?;
         let status = resp.status();
-        let body: serde_json::Value = resp.json().await.map_err(|e| format!("answer is not JSON: {e}"))?;
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .map_err(|e| format!("answer is not JSON: {e}"))?;
         if !status.is_success() {
             let msg = body["error"]["message"].as_str().unwrap_or("no message");
             return Err(format!("HTTP {}: {msg}", status.as_u16()));

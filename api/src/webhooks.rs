@@ -79,16 +79,21 @@ impl WebhookSender for HttpSender {
                 };
             }
         };
-        let literal = url
-            .host_str()
-            .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok());
+        let literal = url.host_str().and_then(|h| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .ok()
+        });
         if let Some(ip) = literal
             && !self.allow_private
             && ip_forbidden(ip)
         {
             return SendOutcome {
                 status: None,
-                error: Some(format!("{ip} is a private or loopback address (forbidden target)")),
+                error: Some(format!(
+                    "{ip} is a private or loopback address (forbidden target)"
+                )),
             };
         }
         let sent = self

@@ -53,7 +53,11 @@ fn serve(url: &str, data: &std::path::Path, port: u16, log: &str) -> Proc {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "gantry serve did not listen:\n{}", tail(&data.join(log)));
+        assert!(
+            Instant::now() < deadline,
+            "gantry serve did not listen:\n{}",
+            tail(&data.join(log))
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Proc(child)
@@ -83,11 +87,15 @@ async fn scenario(backend: Backend) {
 
     let mut ids = emit(db, 1, 60).await;
     let mut server = serve(&t.url, &data, port, "serve-1.log");
-    r.wait_for(30, "some deliveries before the kill", |g| g.len() >= 8).await;
+    r.wait_for(30, "some deliveries before the kill", |g| g.len() >= 8)
+        .await;
     let _ = server.0.kill(); // SIGKILL
     let _ = server.0.wait();
     let at_kill = r.got().len();
-    assert!(at_kill < 60, "everything was delivered before the kill; nothing to test");
+    assert!(
+        at_kill < 60,
+        "everything was delivered before the kill; nothing to test"
+    );
     // Committed while no server runs.
     ids.extend(emit(db, 100, 20).await);
 
@@ -95,7 +103,8 @@ async fn scenario(backend: Backend) {
     let want: Vec<String> = ids.iter().map(|id| format!("msg_{id}")).collect();
     let got = r
         .wait_for(60, "every event after the restart", |g| {
-            want.iter().all(|m| g.iter().any(|r| &r.msg_id == m && r.answered == 200))
+            want.iter()
+                .all(|m| g.iter().any(|r| &r.msg_id == m && r.answered == 200))
         })
         .await;
     let mut times: BTreeMap<&str, usize> = BTreeMap::new();
@@ -105,16 +114,25 @@ async fn scenario(backend: Backend) {
     }
     assert_eq!(times.len(), 80, "only the events committed: {times:?}");
     let repeats: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeats.len() <= 2, "repeats beyond the attempts in flight at the kill: {repeats:?}");
+    assert!(
+        repeats.len() <= 2,
+        "repeats beyond the attempts in flight at the kill: {repeats:?}"
+    );
     // The log agrees: every delivery succeeded once all were sent.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut c = db.pool().acquire().await.unwrap();
-        let by = gantry_engine::store::webhooks::count_by_status(&mut c).await.unwrap();
+        let by = gantry_engine::store::webhooks::count_by_status(&mut c)
+            .await
+            .unwrap();
         if by == vec![("succeeded".to_string(), 80)] {
             break;
         }
-        assert!(Instant::now() < deadline, "deliveries by status: {by:?}\n{}", tail(&data.join("serve-2.log")));
+        assert!(
+            Instant::now() < deadline,
+            "deliveries by status: {by:?}\n{}",
+            tail(&data.join("serve-2.log"))
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     eprintln!(

@@ -35,7 +35,12 @@ pub struct PaymentsSettings {
     pub woocommerce_webhook_secret: Option<Secret>,
 }
 
-fn token(src: &Source<'_>, var: &'static str, ok: fn(&str) -> bool, accepted: &'static str) -> Result<Option<String>, ConfigError> {
+fn token(
+    src: &Source<'_>,
+    var: &'static str,
+    ok: fn(&str) -> bool,
+    accepted: &'static str,
+) -> Result<Option<String>, ConfigError> {
     match src.get(var) {
         None => Ok(None),
         Some(v) if ok(&v) => Ok(Some(v)),
@@ -48,14 +53,19 @@ fn printable(s: &str) -> bool {
 }
 
 fn http_url(s: &str) -> bool {
-    (s.starts_with("https://") || s.starts_with("http://")) && s.len() > 8 && s.chars().all(|c| c.is_ascii_graphic())
+    (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > 8
+        && s.chars().all(|c| c.is_ascii_graphic())
 }
 
 pub(super) fn parse(src: &Source<'_>) -> Result<PaymentsSettings, ConfigError> {
     let provider = src.one_of(
         "GANTRY_PAYMENTS_PROVIDER",
         PaymentProviderKind::None,
-        &[("none", PaymentProviderKind::None), ("stripe", PaymentProviderKind::Stripe)],
+        &[
+            ("none", PaymentProviderKind::None),
+            ("stripe", PaymentProviderKind::Stripe),
+        ],
         "none or stripe",
     )?;
     let key = token(
@@ -74,13 +84,28 @@ pub(super) fn parse(src: &Source<'_>) -> Result<PaymentsSettings, ConfigError> {
     let return_url = token(src, "GANTRY_PAYMENTS_RETURN_URL", http_url, "an http(s) URL")?;
     if provider == PaymentProviderKind::Stripe {
         if key.is_none() {
-            return Err(invalid("GANTRY_STRIPE_API_KEY", "", "a Stripe secret key (sk_… or rk_…) with GANTRY_PAYMENTS_PROVIDER=stripe"));
+            return Err(invalid(
+                "GANTRY_STRIPE_API_KEY",
+                "",
+                "a Stripe secret key (sk_… or rk_…) with GANTRY_PAYMENTS_PROVIDER=stripe",
+            ));
         }
         if return_url.is_none() {
-            return Err(invalid("GANTRY_PAYMENTS_RETURN_URL", "", "an http(s) URL with GANTRY_PAYMENTS_PROVIDER=stripe"));
+            return Err(invalid(
+                "GANTRY_PAYMENTS_RETURN_URL",
+                "",
+                "an http(s) URL with GANTRY_PAYMENTS_PROVIDER=stripe",
+            ));
         }
     }
-    let shop = |var| token(src, var, printable, "8 to 512 printable characters without blanks");
+    let shop = |var| {
+        token(
+            src,
+            var,
+            printable,
+            "8 to 512 printable characters without blanks",
+        )
+    };
     Ok(PaymentsSettings {
         provider,
         stripe_api_key: key.map(Secret),
@@ -127,9 +152,12 @@ mod tests {
             ("GANTRY_SHOPIFY_WEBHOOK_SECRET", "short", "printable"),
         ]);
         // Stripe without its key or return URL names the missing setting.
-        let e = crate::config::Config::from_map(&super::super::testing::env(&[("GANTRY_PAYMENTS_PROVIDER", "stripe")]))
-            .unwrap_err()
-            .to_string();
+        let e = crate::config::Config::from_map(&super::super::testing::env(&[(
+            "GANTRY_PAYMENTS_PROVIDER",
+            "stripe",
+        )]))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("GANTRY_STRIPE_API_KEY"), "{e}");
     }
 }

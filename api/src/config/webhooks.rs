@@ -32,7 +32,11 @@ pub(super) fn parse(src: &Source<'_>) -> Result<WebhooksSettings, ConfigError> {
         retry_max_delay_ms: src.number("GANTRY_WEBHOOKS_RETRY_MAX_DELAY_MS", 3_600_000, 10..=86_400_000)?,
         retry_period_secs: src.number("GANTRY_WEBHOOKS_RETRY_PERIOD_SECS", 259_200, 1..=2_592_000)?,
         circuit_failures: src.number("GANTRY_WEBHOOKS_CIRCUIT_FAILURES", 50, 1..=100_000)?,
-        circuit_min_failing_secs: src.number("GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS", 3_600, 0..=2_592_000)?,
+        circuit_min_failing_secs: src.number(
+            "GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS",
+            3_600,
+            0..=2_592_000,
+        )?,
     })
 }
 
@@ -65,7 +69,10 @@ mod tests {
             |c| c.webhooks.clone(),
         );
         assert!(c.allow_private);
-        assert_eq!((c.timeout_ms, c.circuit_failures, c.circuit_min_failing_secs), (500, 3, 0));
+        assert_eq!(
+            (c.timeout_ms, c.circuit_failures, c.circuit_min_failing_secs),
+            (500, 3, 0)
+        );
     }
 
     #[test]
@@ -73,7 +80,11 @@ mod tests {
         rejects(&[
             ("GANTRY_WEBHOOKS_ALLOW_PRIVATE", "maybe", "true"),
             ("GANTRY_WEBHOOKS_TIMEOUT_MS", "50", "a whole number in range"),
-            ("GANTRY_WEBHOOKS_RETRY_PERIOD_SECS", "0", "a whole number in range"),
+            (
+                "GANTRY_WEBHOOKS_RETRY_PERIOD_SECS",
+                "0",
+                "a whole number in range",
+            ),
             ("GANTRY_WEBHOOKS_CIRCUIT_FAILURES", "0", "a whole number in range"),
         ]);
     }

@@ -117,7 +117,10 @@ impl From<Endpoint> for WebhookEndpoint {
             enabled: e.enabled,
             disabled_reason: e.disabled_reason,
             consecutive_failures: e.consecutive_failures,
-            previous_secret_until: e.previous_secret_until.filter(|_| e.previous_secret.is_some()).map(time),
+            previous_secret_until: e
+                .previous_secret_until
+                .filter(|_| e.previous_secret.is_some())
+                .map(time),
             created_at: time(e.created_at),
         }
     }
@@ -261,9 +264,15 @@ impl IntegrationsQuery {
     ) -> async_graphql::Result<Vec<WebhookDelivery>> {
         let db = ctx.data::<Db>()?;
         let filter = DeliveryFilter {
-            endpoint_id: endpoint_id.as_ref().map(|i| id_arg(i, "webhook endpoint")).transpose()?,
+            endpoint_id: endpoint_id
+                .as_ref()
+                .map(|i| id_arg(i, "webhook endpoint"))
+                .transpose()?,
             status: status.map(Into::into),
-            before_id: before.as_ref().map(|i| id_arg(i, "webhook delivery")).transpose()?,
+            before_id: before
+                .as_ref()
+                .map(|i| id_arg(i, "webhook delivery"))
+                .transpose()?,
             limit: i64::from(first.clamp(1, 500)),
         };
         let v = hooks::deliveries(db, &filter).await.map_err(app_error)?;
@@ -362,7 +371,11 @@ impl IntegrationsMutation {
 
     /// Makes a payment link for a placed order through the configured provider.
     #[graphql(guard = "PermissionGuard(Permission::OrdersWrite)")]
-    async fn create_payment_link(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<PaymentLinkOut> {
+    async fn create_payment_link(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<PaymentLinkOut> {
         let db = ctx.data::<Db>()?;
         let id = id_arg(&order_id, "order")?;
         let Some(provider) = ctx.data_opt::<PaymentLinks>().and_then(|p| p.0.as_ref()) else {
@@ -394,7 +407,11 @@ impl IntegrationsMutation {
 
     /// Sends one delivery again (its retry period restarts).
     #[graphql(guard = "PermissionGuard(Permission::WebhooksManage)")]
-    async fn replay_webhook_delivery(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<WebhookDelivery> {
+    async fn replay_webhook_delivery(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<WebhookDelivery> {
         let db = ctx.data::<Db>()?;
         let id = id_arg(&id, "webhook delivery")?;
         let d = hooks::replay_delivery(db, gantry_app::now(), id)

@@ -67,9 +67,9 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
     .data(integrations::WebhookPolicy {
         allow_private: config.webhooks.allow_private,
     })
-    .data(integrations::PaymentLinks(crate::stripe::StripeLinks::from_config(
-        &config.payments,
-    )))
+    .data(integrations::PaymentLinks(
+        crate::stripe::StripeLinks::from_config(&config.payments),
+    ))
     .extension(error::ErrorCodes)
     // A fresh set of batch loaders for every operation (never shared between requests).
     .extension(loaders::PerRequestLoaders::new(&db))

@@ -70,7 +70,9 @@ impl Receiver {
         let (g, k, r) = (got.clone(), keys.clone(), release.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let (g, k, r, s, c) = (g.clone(), k.clone(), r.clone(), script.clone(), count.clone());
                 tokio::spawn(async move {
                     let _ = serve(sock, g, k, r, s, c).await;
@@ -116,7 +118,9 @@ impl Receiver {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{what}: not after {secs} s; received {:#?}",
-                got.iter().map(|r| (&r.msg_id, r.answered, &r.body["type"])).collect::<Vec<_>>()
+                got.iter()
+                    .map(|r| (&r.msg_id, r.answered, &r.body["type"]))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -150,7 +154,10 @@ async fn serve(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     while buf.len() < head_end + len {
         let n = sock.read(&mut chunk).await?;
         if n == 0 {
@@ -166,7 +173,17 @@ async fn serve(
         .unwrap()
         .iter()
         .enumerate()
-        .filter(|(_, k)| verify(k, &h("webhook-id"), &h("webhook-timestamp"), &h("webhook-signature"), body, now).is_ok())
+        .filter(|(_, k)| {
+            verify(
+                k,
+                &h("webhook-id"),
+                &h("webhook-timestamp"),
+                &h("webhook-signature"),
+                body,
+                now,
+            )
+            .is_ok()
+        })
         .map(|(i, _)| i)
         .collect();
     let n = {

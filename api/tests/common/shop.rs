@@ -83,7 +83,9 @@ pub async fn placed_order(db: &Db, product: ProductId, qty: i64) -> (OrderId, i6
     )
     .await
     .unwrap();
-    let placed = orders::place(&mut tx, chrono::Utc::now(), o.order.id, None).await.unwrap();
+    let placed = orders::place(&mut tx, chrono::Utc::now(), o.order.id, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     (placed.id, placed.total.minor)
 }

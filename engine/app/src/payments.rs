@@ -6,9 +6,9 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use gantry_engine::domain::integrations::IntegrationError;
 use gantry_engine::domain::integrations::payments::{ProviderEvent, match_order, parse_stripe_event};
 use gantry_engine::domain::integrations::signing::verify_stripe;
-use gantry_engine::domain::integrations::IntegrationError;
 use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::types::OrderId;
 use gantry_engine::error::ErrorKind;
@@ -155,7 +155,11 @@ pub async fn create_payment_link<P: PaymentProvider>(
         return Err(AppError::refused(
             ErrorKind::Conflict,
             "PAYMENT_ORDER_NOT_PAYABLE",
-            format!("order {} is {}; only a placed order is paid", order.id, order.status.as_str()),
+            format!(
+                "order {} is {}; only a placed order is paid",
+                order.id,
+                order.status.as_str()
+            ),
         ));
     }
     let req = LinkRequest {

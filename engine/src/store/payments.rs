@@ -11,7 +11,12 @@ use crate::domain::types::{OrderId, from_millis, to_millis};
 
 /// Remembers a signed inbound request; `false` (nothing written) when the same signature from
 /// the same source was accepted before: a replay.
-pub async fn first_receipt(tx: &mut Tx, now: DateTime<Utc>, source: &str, signature: &str) -> StoreResult<bool> {
+pub async fn first_receipt(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    source: &str,
+    signature: &str,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO inbound_webhooks (source, signature, received_at) VALUES ($1, $2, $3) \
          ON CONFLICT (source, signature) DO NOTHING",
@@ -60,7 +65,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Payment> {
 }
 
 /// The payment recorded for a provider's event, if any.
-pub async fn by_provider_event(conn: &mut AnyConnection, provider: &str, event_id: &str) -> StoreResult<Option<Payment>> {
+pub async fn by_provider_event(
+    conn: &mut AnyConnection,
+    provider: &str,
+    event_id: &str,
+) -> StoreResult<Option<Payment>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLS} FROM payments WHERE provider = $1 AND provider_event_id = $2"
     )))
@@ -99,7 +108,11 @@ pub async fn record(tx: &mut Tx, now: DateTime<Utc>, p: &NewPayment) -> StoreRes
     .bind(p.order_id)
     .bind(p.amount_minor)
     .bind(&p.currency)
-    .bind(if p.held_reason.is_some() { "held" } else { "recorded" })
+    .bind(if p.held_reason.is_some() {
+        "held"
+    } else {
+        "recorded"
+    })
     .bind(p.held_reason.as_deref())
     .bind(to_millis(now))
     .bind(&p.payload)
@@ -125,11 +138,13 @@ pub async fn record(tx: &mut Tx, now: DateTime<Utc>, p: &NewPayment) -> StoreRes
 }
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> StoreResult<Payment> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM payments WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("payment", id))?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM payments WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("payment", id))?;
     from_row(&row)
 }
 

@@ -60,7 +60,11 @@ fn endpoint_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Endpoint> {
         id: col(row, T, "id")?,
         url: col(row, T, "url")?,
         description: col(row, T, "description")?,
-        event_types: types.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        event_types: types
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
         secret: col(row, T, "secret")?,
         previous_secret: col(row, T, "previous_secret")?,
         previous_secret_until: col::<Option<i64>>(row, T, "previous_secret_until")?.map(from_millis),
@@ -201,7 +205,11 @@ pub async fn fan_out(tx: &mut Tx, now: DateTime<Utc>, events: &[StoredEvent]) ->
     if events.is_empty() {
         return Ok(0);
     }
-    let endpoints: Vec<Endpoint> = list_endpoints(tx).await?.into_iter().filter(|e| e.enabled).collect();
+    let endpoints: Vec<Endpoint> = list_endpoints(tx)
+        .await?
+        .into_iter()
+        .filter(|e| e.enabled)
+        .collect();
     let mut n = 0;
     for e in events {
         for ep in endpoints
@@ -214,7 +222,13 @@ pub async fn fan_out(tx: &mut Tx, now: DateTime<Utc>, events: &[StoredEvent]) ->
     Ok(n)
 }
 
-async fn queue(tx: &mut Tx, now: DateTime<Utc>, endpoint: i64, event: i64, event_type: &str) -> StoreResult<u64> {
+async fn queue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    endpoint: i64,
+    event: i64,
+    event_type: &str,
+) -> StoreResult<u64> {
     let done = sqlx::query(
         "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts, \
          created_at, next_attempt_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4) \
@@ -281,7 +295,8 @@ fn delivery_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Delivery> {
         endpoint_id: col(row, T, "endpoint_id")?,
         event_id: col(row, T, "event_id")?,
         event_type: col(row, T, "event_type")?,
-        status: DeliveryStatus::parse(&status).ok_or_else(|| StoreError::corrupt(T, format!("status {status:?}")))?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(T, format!("status {status:?}")))?,
         attempts: col(row, T, "attempts")?,
         created_at: from_millis(col(row, T, "created_at")?),
         next_attempt_at: from_millis(col(row, T, "next_attempt_at")?),
@@ -328,7 +343,11 @@ pub async fn list_deliveries(conn: &mut AnyConnection, f: &DeliveryFilter) -> St
 }
 
 /// The enabled endpoints with a delivery due at `now` that no one holds a lease on.
-pub async fn due_endpoints(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<i64>> {
+pub async fn due_endpoints(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT DISTINCT d.endpoint_id AS id FROM webhook_deliveries d \
          JOIN webhook_endpoints e ON e.id = d.endpoint_id \
@@ -527,11 +546,12 @@ pub async fn replay_range(
     to: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let ep = get_endpoint(tx, endpoint_id).await?;
-    let rows = sqlx::query("SELECT id, type FROM events WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY id")
-        .bind(to_millis(from))
-        .bind(to_millis(to))
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, type FROM events WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY id")
+            .bind(to_millis(from))
+            .bind(to_millis(to))
+            .fetch_all(&mut **tx)
+            .await?;
     let mut n = 0;
     for r in &rows {
         let (id, t): (i64, String) = (col(r, "events", "id")?, col(r, "events", "type")?);
@@ -561,10 +581,16 @@ pub async fn append_event(tx: &mut Tx, now: DateTime<Utc>, event: &Event) -> Sto
 
 /// Deliveries per status (for tests and the metrics).
 pub async fn count_by_status(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status ORDER BY status")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status ORDER BY status")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
-        .map(|r| Ok((col(r, "webhook_deliveries", "status")?, col(r, "webhook_deliveries", "n")?)))
+        .map(|r| {
+            Ok((
+                col(r, "webhook_deliveries", "status")?,
+                col(r, "webhook_deliveries", "n")?,
+            ))
+        })
         .collect()
 }

@@ -227,7 +227,16 @@ async fn attempt_next<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> Sto
         },
     };
     let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    record(sh, &endpoint, &claimed, at, &outcome, latency_ms, claimed.event.is_none()).await?;
+    record(
+        sh,
+        &endpoint,
+        &claimed,
+        at,
+        &outcome,
+        latency_ms,
+        claimed.event.is_none(),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -248,11 +257,12 @@ async fn record<S: WebhookSender>(
     } else if hopeless {
         (DeliveryStatus::Failed, t)
     } else {
-        match sh
-            .cfg
-            .retry
-            .after_failure(d.attempts + 1, to_millis(d.created_at), to_millis(t), sh.jitter.next())
-        {
+        match sh.cfg.retry.after_failure(
+            d.attempts + 1,
+            to_millis(d.created_at),
+            to_millis(t),
+            sh.jitter.next(),
+        ) {
             AfterFailure::RetryAt(ms) => (
                 DeliveryStatus::Pending,
                 gantry_engine::domain::types::from_millis(ms),
@@ -260,9 +270,10 @@ async fn record<S: WebhookSender>(
             AfterFailure::GiveUp => (DeliveryStatus::Failed, t),
         }
     };
-    let error = outcome.error.clone().or_else(|| {
-        (!ok).then(|| format!("HTTP {}", outcome.status.map_or(0, i64::from)))
-    });
+    let error = outcome
+        .error
+        .clone()
+        .or_else(|| (!ok).then(|| format!("HTTP {}", outcome.status.map_or(0, i64::from))));
     let mut tx = sh.db.begin().await?;
     store::record_attempt(
         &mut tx,
@@ -299,7 +310,11 @@ async fn record<S: WebhookSender>(
                 }),
             )
             .await?;
-            tracing::warn!(endpoint_id = endpoint.id, failures, "webhooks: endpoint disabled by its circuit");
+            tracing::warn!(
+                endpoint_id = endpoint.id,
+                failures,
+                "webhooks: endpoint disabled by its circuit"
+            );
         }
     }
     tx.commit().await?;

@@ -7,12 +7,12 @@ pub mod dispatch;
 
 use chrono::{DateTime, Duration, Utc};
 use gantry_engine::domain::events::TYPES;
+use gantry_engine::domain::integrations::IntegrationError;
 use gantry_engine::domain::integrations::delivery::{self, check_description, check_event_types, check_url};
 use gantry_engine::domain::integrations::signing::{SECRET_BYTES, secret_from_bytes};
-use gantry_engine::domain::integrations::IntegrationError;
+use gantry_engine::store::Db;
 use gantry_engine::store::webhooks::{self as store, NewEndpoint};
 pub use gantry_engine::store::webhooks::{AttemptRow, Delivery, DeliveryFilter, DeliveryStatus, Endpoint};
-use gantry_engine::store::Db;
 
 use crate::{AppResult, conn, in_tx};
 

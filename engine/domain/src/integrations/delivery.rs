@@ -152,7 +152,10 @@ fn v4_forbidden(ip: Ipv4Addr) -> bool {
 
 /// Checks an endpoint's subscription: at least one type, each one of `known` (the types of
 /// `docs/events.md`), without repeats. Returns them sorted.
-pub fn check_event_types<S: AsRef<str>>(types: &[S], known: &[&str]) -> Result<Vec<String>, IntegrationError> {
+pub fn check_event_types<S: AsRef<str>>(
+    types: &[S],
+    known: &[&str],
+) -> Result<Vec<String>, IntegrationError> {
     let mut out: Vec<String> = Vec::new();
     for t in types {
         let t = t.as_ref().trim();
@@ -223,7 +226,11 @@ impl RetryPolicy {
             .max(1)
             .saturating_mul(2_i64.saturating_pow(exp))
             .min(self.max_delay_ms.max(1));
-        let j = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
+        let j = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let delay = ((base as f64) * (0.5 + 0.5 * j)).round() as i64;
         let at = now_ms.saturating_add(delay.max(1));
         if at > created_ms.saturating_add(self.period_ms) {

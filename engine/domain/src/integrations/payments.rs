@@ -74,9 +74,7 @@ pub fn parse_stripe_event(payload: &[u8]) -> Result<ProviderEvent, IntegrationEr
         .ok_or_else(|| bad("data.object must be an object"))?;
     let amount_field = match event_type.as_str() {
         "payment_intent.succeeded" => "amount_received",
-        "checkout.session.completed"
-            if obj.get("payment_status").and_then(Value::as_str) == Some("paid") =>
-        {
+        "checkout.session.completed" if obj.get("payment_status").and_then(Value::as_str) == Some("paid") => {
             "amount_total"
         }
         _ => return Ok(ProviderEvent::Ignored { event_id, event_type }),

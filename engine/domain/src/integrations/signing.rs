@@ -75,10 +75,7 @@ pub fn secret_key(secret: &str) -> Result<Vec<u8>, IntegrationError> {
 /// One `v1,<base64>` signature of a message with `key`.
 pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     let ts = timestamp.to_string();
-    let tag = hmac_parts(
-        key,
-        &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body],
-    );
+    let tag = hmac_parts(key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body]);
     format!("v1,{}", B64.encode(tag))
 }
 
@@ -110,13 +107,7 @@ pub fn verify(
     let ok = header.split_whitespace().any(|sig| {
         sig.strip_prefix("v1,")
             .and_then(|b| B64.decode(b).ok())
-            .is_some_and(|tag| {
-                hmac_verify(
-                    key,
-                    &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body],
-                    &tag,
-                )
-            })
+            .is_some_and(|tag| hmac_verify(key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body], &tag))
     });
     if ok {
         Ok(())
@@ -196,6 +187,8 @@ pub fn verify_body_hmac(secret: &str, header: &str, body: &[u8]) -> Result<(), I
     if hmac_verify(secret.as_bytes(), &[body], &tag) {
         Ok(())
     } else {
-        Err(IntegrationError::SignatureInvalid("signature does not match the body"))
+        Err(IntegrationError::SignatureInvalid(
+            "signature does not match the body",
+        ))
     }
 }

@@ -3,9 +3,9 @@ use std::net::IpAddr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use super::IntegrationError as E;
 use super::delivery::*;
 use super::signing::*;
-use super::IntegrationError as E;
 use crate::error::{Coded, ErrorKind};
 
 #[test]
@@ -16,17 +16,49 @@ fn standard_webhooks_reference_signature() {
     let sig = sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
     assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     let now = 1614265330 + 10;
-    assert_eq!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", &sig, body, now), Ok(()));
+    assert_eq!(
+        verify(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            &sig,
+            body,
+            now
+        ),
+        Ok(())
+    );
     // Another body, id or timestamp does not verify.
-    assert!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", &sig, b"{}", now).is_err());
+    assert!(
+        verify(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            &sig,
+            b"{}",
+            now
+        )
+        .is_err()
+    );
     assert!(verify(&key, "msg_other", "1614265330", &sig, body, now).is_err());
-    assert!(verify(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265331", &sig, body, now).is_err());
+    assert!(
+        verify(
+            &key,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265331",
+            &sig,
+            body,
+            now
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn hmac_is_rfc_4231() {
     // RFC 4231 test case 2.
-    let tag = B64.decode(body_hmac_base64("Jefe", b"what do ya want for nothing?")).unwrap();
+    let tag = B64
+        .decode(body_hmac_base64("Jefe", b"what do ya want for nothing?"))
+        .unwrap();
     assert_eq!(
         hex::encode(tag),
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -76,20 +108,35 @@ fn stripe_signatures() {
     let secret = "whsec_test_stripe";
     let payload = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
     let header = stripe_header(secret, 5_000, payload);
-    assert_eq!(verify_stripe(secret, &header, payload, 5_100), Ok(StripeVerified { timestamp: 5_000 }));
+    assert_eq!(
+        verify_stripe(secret, &header, payload, 5_100),
+        Ok(StripeVerified { timestamp: 5_000 })
+    );
     // Several v1 (Stripe sends one per secret while rotating) and unknown schemes are fine.
     let extra = format!("{header},v1=00ff,v0=abc");
     assert!(verify_stripe(secret, &extra, payload, 5_000).is_ok());
     // Tampered payload, wrong secret, stale or future timestamp, malformed header.
-    assert!(matches!(verify_stripe(secret, &header, b"{}", 5_000), Err(E::SignatureInvalid(_))));
-    assert!(matches!(verify_stripe("whsec_other", &header, payload, 5_000), Err(E::SignatureInvalid(_))));
+    assert!(matches!(
+        verify_stripe(secret, &header, b"{}", 5_000),
+        Err(E::SignatureInvalid(_))
+    ));
+    assert!(matches!(
+        verify_stripe("whsec_other", &header, payload, 5_000),
+        Err(E::SignatureInvalid(_))
+    ));
     assert_eq!(
         verify_stripe(secret, &header, payload, 5_301),
         Err(E::TimestampOutOfTolerance { skew_secs: 301 })
     );
     assert!(verify_stripe(secret, &header, payload, 4_000).is_err());
     for bad in ["", "t=5000", "v1=abcd", "t=x,v1=abcd", "garbage"] {
-        assert!(matches!(verify_stripe(secret, bad, payload, 5_000), Err(E::SignatureInvalid(_))), "{bad}");
+        assert!(
+            matches!(
+                verify_stripe(secret, bad, payload, 5_000),
+                Err(E::SignatureInvalid(_))
+            ),
+            "{bad}"
+        );
     }
 }
 
@@ -106,9 +153,15 @@ fn body_hmacs_of_shops() {
 #[test]
 fn endpoint_urls() {
     let ok = |u: &str, private: bool| check_url(u, private).map(|e| e.host);
-    assert_eq!(ok("https://hooks.example.com/in?x=1", false).as_deref(), Ok("hooks.example.com"));
+    assert_eq!(
+        ok("https://hooks.example.com/in?x=1", false).as_deref(),
+        Ok("hooks.example.com")
+    );
     assert_eq!(ok("HTTP://Example.COM:8080", false).as_deref(), Ok("example.com"));
-    assert_eq!(ok("http://[2606:4700::1111]:443/x", false).as_deref(), Ok("2606:4700::1111"));
+    assert_eq!(
+        ok("http://[2606:4700::1111]:443/x", false).as_deref(),
+        Ok("2606:4700::1111")
+    );
     // Private and loopback targets only when allowed.
     for u in [
         "http://127.0.0.1:9000/h",
@@ -151,13 +204,37 @@ fn endpoint_urls() {
 #[test]
 fn forbidden_addresses() {
     let f = |s: &str| ip_forbidden(s.parse::<IpAddr>().unwrap());
-    for s in ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "2a00:1450::1", "100.128.0.1", "172.32.0.1"] {
+    for s in [
+        "1.1.1.1",
+        "8.8.8.8",
+        "2606:4700::1111",
+        "2a00:1450::1",
+        "100.128.0.1",
+        "172.32.0.1",
+    ] {
         assert!(!f(s), "{s}");
     }
     for s in [
-        "127.0.0.2", "10.0.0.1", "172.31.255.255", "192.168.1.1", "169.254.1.1", "0.1.2.3",
-        "100.127.255.255", "198.18.0.1", "224.0.0.1", "255.255.255.255", "240.0.0.1", "192.0.2.1",
-        "::", "::1", "fe80::1", "fc00::1", "ff02::1", "2001:db8::1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+        "127.0.0.2",
+        "10.0.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.1.1",
+        "0.1.2.3",
+        "100.127.255.255",
+        "198.18.0.1",
+        "224.0.0.1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "192.0.2.1",
+        "::",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a00:1",
     ] {
         assert!(f(s), "{s}");
     }
@@ -175,7 +252,10 @@ fn event_types_must_be_known() {
         Err(E::UnknownEventType("order.exploded".into()))
     );
     assert_eq!(check_event_types::<&str>(&[], &known), Err(E::NoEventTypes));
-    assert_eq!(check_event_types(&["*"], &known).unwrap_err().code(), "WEBHOOK_UNKNOWN_EVENT_TYPE");
+    assert_eq!(
+        check_event_types(&["*"], &known).unwrap_err().code(),
+        "WEBHOOK_UNKNOWN_EVENT_TYPE"
+    );
 }
 
 #[test]
@@ -204,9 +284,15 @@ fn retries_back_off_exponentially_with_jitter_within_the_period() {
         );
     }
     // The last retry that still fits the period, then none.
-    assert_eq!(p.after_failure(7, 0, 540_000, 1.0), AfterFailure::RetryAt(600_000));
+    assert_eq!(
+        p.after_failure(7, 0, 540_000, 1.0),
+        AfterFailure::RetryAt(600_000)
+    );
     assert_eq!(p.after_failure(7, 0, 540_001, 1.0), AfterFailure::GiveUp);
-    assert_eq!(p.after_failure(1, 0, 100_000, f64::NAN), AfterFailure::RetryAt(100_500));
+    assert_eq!(
+        p.after_failure(1, 0, 100_000, f64::NAN),
+        AfterFailure::RetryAt(100_500)
+    );
     assert_eq!(RetryPolicy::default().period_ms, 259_200_000);
 }
 
@@ -224,13 +310,26 @@ fn the_circuit_opens_after_enough_failures_for_long_enough() {
 
 #[test]
 fn delivery_bodies_are_deterministic_json() {
-    let b = body("order.created", 42, "2026-12-05T00:00:00.000Z", r#"{"order_id":7}"#);
+    let b = body(
+        "order.created",
+        42,
+        "2026-12-05T00:00:00.000Z",
+        r#"{"order_id":7}"#,
+    );
     let v: serde_json::Value = serde_json::from_str(&b).unwrap();
     assert_eq!(
         v,
         serde_json::json!({"type": "order.created", "timestamp": "2026-12-05T00:00:00.000Z", "event_id": 42, "data": {"order_id": 7}})
     );
-    assert_eq!(b, body("order.created", 42, "2026-12-05T00:00:00.000Z", r#"{"order_id":7}"#));
+    assert_eq!(
+        b,
+        body(
+            "order.created",
+            42,
+            "2026-12-05T00:00:00.000Z",
+            r#"{"order_id":7}"#
+        )
+    );
     assert_eq!(message_id(42), "msg_42");
     let broken: serde_json::Value = serde_json::from_str(&body("x", 1, "t", "{not json")).unwrap();
     assert!(broken["data"].is_null());
@@ -241,7 +340,10 @@ fn codes_and_kinds() {
     assert_eq!(E::Replay.code(), "WEBHOOK_REPLAY");
     assert_eq!(E::Replay.kind(), ErrorKind::Conflict);
     assert_eq!(E::SignatureInvalid("x").kind(), ErrorKind::Unauthenticated);
-    assert_eq!(E::TimestampOutOfTolerance { skew_secs: 1 }.code(), "WEBHOOK_TIMESTAMP_STALE");
+    assert_eq!(
+        E::TimestampOutOfTolerance { skew_secs: 1 }.code(),
+        "WEBHOOK_TIMESTAMP_STALE"
+    );
     assert_eq!(E::NoEventTypes.kind(), ErrorKind::Validation);
 }
 
@@ -281,11 +383,17 @@ fn stripe_events_read_into_payments() {
     let cs = br#"{"id":"evt_2","type":"checkout.session.completed","data":{"object":{"id":"cs_1",
         "amount_total":900,"currency":"usd","payment_status":"paid","client_reference_id":"7"}}}"#;
     match parse_stripe_event(cs) {
-        Ok(ProviderEvent::Paid(p)) => assert_eq!((p.order_id, p.amount_minor, p.currency.as_str()), (Some(7), 900, "USD")),
+        Ok(ProviderEvent::Paid(p)) => assert_eq!(
+            (p.order_id, p.amount_minor, p.currency.as_str()),
+            (Some(7), 900, "USD")
+        ),
         other => panic!("{other:?}"),
     }
     let unpaid = br#"{"id":"evt_3","type":"checkout.session.completed","data":{"object":{"id":"cs_2","payment_status":"unpaid"}}}"#;
-    assert!(matches!(parse_stripe_event(unpaid), Ok(ProviderEvent::Ignored { .. })));
+    assert!(matches!(
+        parse_stripe_event(unpaid),
+        Ok(ProviderEvent::Ignored { .. })
+    ));
     for bad in [
         &b"{not json"[..],
         br#"{"type":"payment_intent.succeeded","data":{"object":{}}}"#,
