@@ -18,12 +18,14 @@ mod events;
 mod farm;
 mod finance;
 mod graphql;
+mod payments;
 mod printing;
 mod server;
 mod source;
 mod storage;
 mod telemetry;
 mod web;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -34,12 +36,14 @@ pub use events::EventsSettings;
 pub use farm::FarmSettings;
 pub use finance::FinanceConfig;
 pub use graphql::GraphqlSettings;
+pub use payments::{PaymentProviderKind, PaymentsSettings};
 pub use printing::PrintingSettings;
 pub use server::ServerSettings;
 use source::Source;
 pub use storage::{ObjectStoreConfig, StorageSettings};
 pub use telemetry::{LogFormat, TelemetrySettings};
 pub use web::WebSettings;
+pub use webhooks::WebhooksSettings;
 
 /// A setting that failed validation.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -98,6 +102,31 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_FINANCE_INVOICE_ON", "finance_invoice_on"),
     ("GANTRY_FINANCE_DEFAULT_TAX_BP", "finance_default_tax_bp"),
     ("GANTRY_FINANCE_SELLER", "finance_seller"),
+    // webhooks (integrations, issue #15)
+    ("GANTRY_WEBHOOKS_ALLOW_PRIVATE", "webhooks_allow_private"),
+    ("GANTRY_WEBHOOKS_TIMEOUT_MS", "webhooks_timeout_ms"),
+    (
+        "GANTRY_WEBHOOKS_RETRY_FIRST_DELAY_MS",
+        "webhooks_retry_first_delay_ms",
+    ),
+    (
+        "GANTRY_WEBHOOKS_RETRY_MAX_DELAY_MS",
+        "webhooks_retry_max_delay_ms",
+    ),
+    ("GANTRY_WEBHOOKS_RETRY_PERIOD_SECS", "webhooks_retry_period_secs"),
+    ("GANTRY_WEBHOOKS_CIRCUIT_FAILURES", "webhooks_circuit_failures"),
+    (
+        "GANTRY_WEBHOOKS_CIRCUIT_MIN_FAILING_SECS",
+        "webhooks_circuit_min_failing_secs",
+    ),
+    // payments and shops in (integrations, issue #15)
+    ("GANTRY_PAYMENTS_PROVIDER", "payments_provider"),
+    ("GANTRY_STRIPE_API_KEY", "stripe_api_key"),
+    ("GANTRY_STRIPE_API_BASE", "stripe_api_base"),
+    ("GANTRY_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
+    ("GANTRY_PAYMENTS_RETURN_URL", "payments_return_url"),
+    ("GANTRY_SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret"),
+    ("GANTRY_WOOCOMMERCE_WEBHOOK_SECRET", "woocommerce_webhook_secret"),
 ];
 
 /// The validated configuration of a Gantry process.
@@ -115,6 +144,8 @@ pub struct Config {
     pub events: EventsSettings,
     pub web: WebSettings,
     pub finance: FinanceConfig,
+    pub webhooks: WebhooksSettings,
+    pub payments: PaymentsSettings,
 }
 
 impl Config {
@@ -144,6 +175,8 @@ impl Config {
             events: events::parse(src)?,
             web: web::parse(src)?,
             finance: finance::parse(src)?,
+            webhooks: webhooks::parse(src)?,
+            payments: payments::parse(src)?,
         })
     }
 }

@@ -8,14 +8,17 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod graphql;
+pub mod inbound;
 pub mod metrics;
 pub mod printer_tokens_cmd;
 pub mod server;
 pub mod slicer;
 pub mod storage;
+pub mod stripe;
 pub mod telemetry;
 pub mod user_cmd;
 pub mod web_static;
+pub mod webhooks;
 
 /// The version reported by `gantry --version` and the GraphQL `version` field.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -477,10 +477,16 @@ fn build_inner(
     let payload_limit = body_limit;
     let gcode_files = web::Data::new(crate::agent_ws::GcodeFiles::from_config(config));
     let web_files = web::Data::new(crate::web_static::WebFiles::new(config.web.dir.clone()));
+    // Outbound webhooks: the dispatcher lives as long as the server (stopped when dropped).
+    let webhooks = web::Data::new(crate::webhooks::start(&config.webhooks, state.db.clone()));
+    let inbound = web::Data::new(crate::inbound::Inbound(config.payments.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(gcode_files.clone())
+            .app_data(webhooks.clone())
+            .app_data(inbound.clone())
+            .configure(crate::inbound::routes)
             .app_data(web::PayloadConfig::new(payload_limit))
             .app_data(web::Data::new(limits))
             .app_data(web::JsonConfig::default().limit(body_limit))

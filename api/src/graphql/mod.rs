@@ -6,6 +6,7 @@ mod crm;
 mod equipment;
 mod error;
 mod finance;
+mod integrations;
 mod inventory;
 pub mod loaders;
 mod meta;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     printing::PrintingQuery,
     crm::CrmQuery,
     finance::FinanceQuery,
+    integrations::IntegrationsQuery,
 );
 
 /// All mutation fields.
@@ -52,6 +54,7 @@ pub struct MutationRoot(
     printing::PrintingMutation,
     crm::CrmMutation,
     finance::FinanceMutation,
+    integrations::IntegrationsMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -67,6 +70,12 @@ pub fn build_schema(db: Db, config: &Config, events: EventBus) -> GantrySchema {
     .data(config.finance.settings())
     .data(std::sync::Arc::new(
         crate::adapters::PrintingServices::from_config(config),
+    ))
+    .data(integrations::WebhookPolicy {
+        allow_private: config.webhooks.allow_private,
+    })
+    .data(integrations::PaymentLinks(
+        crate::stripe::StripeLinks::from_config(&config.payments),
     ))
     .extension(error::ErrorCodes)
     // A fresh set of batch loaders for every operation (never shared between requests).

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod receiver;
+pub mod shop;
 
 use std::collections::HashMap;
 

@@ -23,10 +23,12 @@ pub mod events;
 pub mod finance;
 pub mod inventory;
 pub mod orders;
+pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
 pub mod users;
+pub mod webhooks;
 
 pub use error::{AppError, AppResult};
 pub use gantry_engine::domain;

@@ -4,6 +4,7 @@
 //! `ORDER_ILLEGAL_TRANSITION`) and a [`ErrorKind`], which the API maps to GraphQL
 //! `extensions.code`. Codes are contracts: never rename one.
 
+use crate::integrations::IntegrationError;
 use crate::{
     auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError,
     auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError,
@@ -37,6 +38,7 @@ pub enum DomainError {
     #[error(transparent)]
     Crm(#[from] CrmError),
     Finance(#[from] FinanceError),
+    Integration(#[from] IntegrationError),
 }
 
 impl Coded for DomainError {
@@ -53,6 +55,7 @@ impl Coded for DomainError {
             DomainError::Printing(e) => e.code(),
             DomainError::Crm(e) => e.code(),
             DomainError::Finance(e) => e.code(),
+            DomainError::Integration(e) => e.code(),
         }
     }
 
@@ -69,6 +72,7 @@ impl Coded for DomainError {
             DomainError::Printing(e) => e.kind(),
             DomainError::Crm(e) => e.kind(),
             DomainError::Finance(e) => e.kind(),
+            DomainError::Integration(e) => e.kind(),
         }
     }
 }

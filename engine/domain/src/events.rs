@@ -33,6 +33,8 @@ pub enum Event {
     SpoolReceived(SpoolReceivedEvent),
     StockAdjusted(StockAdjustedEvent),
     Invoice(InvoiceEvent),
+    WebhookEndpointDisabled(WebhookEndpointDisabledEvent),
+    Payment(PaymentEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -186,6 +188,51 @@ pub struct InvoiceEvent {
     pub total_minor: i64,
     pub currency: String,
 }
+/// The circuit disabled a webhook endpoint that kept failing (issue #15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointDisabledEvent {
+    pub endpoint_id: i64,
+    pub url: String,
+    pub consecutive_failures: i64,
+    pub reason: String,
+}
+
+/// A provider's payment was recorded against an order (`payment.recorded`, the order is now
+/// paid; the ledger posts from this) or held for a person (`payment.held`: no matching order,
+/// wrong currency or amount, order not awaiting payment; `order_id` is what it named, if any).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub payment_id: i64,
+    pub order_id: Option<i64>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub provider: String,
+    /// The provider's payment object (`pi_…`) and event (`evt_…`).
+    pub reference: String,
+    pub provider_event_id: String,
+    /// Why it is held (`null` when recorded).
+    pub held_reason: Option<String>,
+}
+
+/// Every event type (`docs/events.md` lists each with its payload; webhook endpoints subscribe
+/// to these and no others).
+pub const TYPES: &[&str] = &[
+    "order.created",
+    "order.status_changed",
+    "job.created",
+    "job.state_changed",
+    "job.progress",
+    "printer.status_changed",
+    "printer.created",
+    "printer.material_loaded",
+    "maintenance.changed",
+    "plan.changed",
+    "stock.low",
+    "quote.created",
+    "webhook.endpoint_disabled",
+    "payment.recorded",
+    "payment.held",
+];
 
 impl Event {
     /// The event's type, e.g. `job.state_changed` (stable; `docs/events.md` lists them all).
@@ -209,6 +256,9 @@ impl Event {
             Event::StockAdjusted(_) => "stock.adjusted",
             Event::Invoice(e) if e.kind == "credit_note" => "credit_note.issued",
             Event::Invoice(_) => "invoice.issued",
+            Event::WebhookEndpointDisabled(_) => "webhook.endpoint_disabled",
+            Event::Payment(e) if e.held_reason.is_none() => "payment.recorded",
+            Event::Payment(_) => "payment.held",
         }
     }
 
@@ -230,6 +280,8 @@ impl Event {
             Event::SpoolReceived(e) => ("spool", e.spool_id),
             Event::StockAdjusted(e) => ("spool", e.spool_id),
             Event::Invoice(e) => ("invoice", e.invoice_id),
+            Event::WebhookEndpointDisabled(e) => ("webhook_endpoint", e.endpoint_id),
+            Event::Payment(e) => ("payment", e.payment_id),
         }
     }
 
@@ -259,6 +311,8 @@ impl Event {
             "spool.received" => Event::SpoolReceived(de(payload)?),
             "stock.adjusted" => Event::StockAdjusted(de(payload)?),
             "invoice.issued" | "credit_note.issued" => Event::Invoice(de(payload)?),
+            "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
+            "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
             other => match crate::crm::CrmEvent::parse(other, payload) {
                 Some(e) => Event::Crm(e?),
                 None => return Err(format!("unknown event type {other:?}")),
@@ -295,7 +349,9 @@ impl Event {
             | Event::Crm(_)
             | Event::SpoolReceived(_)
             | Event::StockAdjusted(_)
-            | Event::Invoice(_) => false,
+            | Event::Invoice(_)
+            | Event::WebhookEndpointDisabled(_)
+            | Event::Payment(_) => false,
         }
     }
 }

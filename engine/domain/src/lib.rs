@@ -11,6 +11,7 @@ pub mod equipment;
 pub mod events;
 pub mod finance;
 pub mod geometry;
+pub mod integrations;
 pub mod inventory;
 pub mod live;
 pub mod orders;

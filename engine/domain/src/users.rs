@@ -132,11 +132,17 @@ pub enum Permission {
     /// Open, read and reply to one's own support tickets (as a customer).
     #[serde(rename = "tickets:own")]
     TicketsOwn,
+    /// Read webhook endpoints (without secrets) and the delivery log.
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    /// Create, rotate, enable and disable webhook endpoints; replay deliveries.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::OrdersReadAll,
         Permission::OrdersReadOwn,
         Permission::OrdersPlaceOwn,
@@ -156,6 +162,8 @@ impl Permission {
         Permission::UsersAdmin,
         Permission::ReviewsWrite,
         Permission::TicketsOwn,
+        Permission::WebhooksRead,
+        Permission::WebhooksManage,
     ];
 
     /// The stable `module:action` name.
@@ -180,6 +188,8 @@ impl Permission {
             Permission::UsersAdmin => "users:admin",
             Permission::ReviewsWrite => "reviews:write",
             Permission::TicketsOwn => "tickets:own",
+            Permission::WebhooksRead => "webhooks:read",
+            Permission::WebhooksManage => "webhooks:manage",
         }
     }
 
@@ -260,6 +270,7 @@ const INTEGRATOR: &[Permission] = &[
     P::ProductionRead,
     P::InventoryRead,
     P::EquipmentRead,
+    P::WebhooksRead,
 ];
 
 impl Role {

@@ -91,6 +91,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0016_crm.sql"),
     },
     Migration {
+        version: 18,
+        name: "webhooks",
+        sql: include_str!("../../migrations/0018_webhooks.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "payments",
+        sql: include_str!("../../migrations/0019_payments.sql"),
+    },
+    Migration {
         version: 25,
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),

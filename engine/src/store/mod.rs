@@ -26,12 +26,14 @@ pub mod live;
 pub mod meta;
 pub mod migrate;
 pub mod orders;
+pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,275 @@
+//! Payments in over real HTTP: Stripe-format webhooks at `/hooks/stripe` record a payment once
+//! per provider event against its order (which becomes paid) or hold it for a person; bad
+//! signatures, stale timestamps, replays, malformed JSON and oversized bodies are refused with
+//! 4xx and write nothing. Payment links go through the Stripe provider, here a fake Stripe API
+//! on loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::TestApp;
+use common::shop::{placed_order, product};
+use gantry_engine::domain::integrations::signing::stripe_header;
+use gantry_engine::store::count_rows;
+
+const SECRET: &str = "whsec_stripe_test_secret";
+
+fn event(id: &str, kind: &str, order: Option<i64>, amount: i64, currency: &str) -> String {
+    let metadata = match order {
+        Some(o) => serde_json::json!({"gantry_order_id": o.to_string()}),
+        None => serde_json::json!({}),
+    };
+    serde_json::json!({
+        "id": id,
+        "object": "event",
+        "type": kind,
+        "data": {"object": {
+            "id": format!("pi_{id}"),
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": amount,
+            "currency": currency,
+            "metadata": metadata,
+        }}
+    })
+    .to_string()
+}
+
+async fn post(app: &TestApp, signature: &str, body: &str) -> (u16, serde_json::Value) {
+    let r = app
+        .client
+        .post(format!("{}/hooks/stripe", app.base))
+        .header("stripe-signature", signature)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+async fn signed(app: &TestApp, body: &str) -> (u16, serde_json::Value) {
+    post(
+        app,
+        &stripe_header(SECRET, chrono::Utc::now().timestamp(), body.as_bytes()),
+        body,
+    )
+    .await
+}
+
+async fn order_status(app: &TestApp, id: i64) -> String {
+    let row: (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap();
+    row.0
+}
+
+async fn written(app: &TestApp) -> (i64, i64, i64) {
+    let db = &app.db.db;
+    (
+        count_rows(db, "payments").await.unwrap(),
+        count_rows(db, "inbound_webhooks").await.unwrap(),
+        sqlx::query_as::<_, (i64,)>(
+            "SELECT COUNT(*) FROM events WHERE type LIKE 'payment.%' OR type = 'order.status_changed'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .0,
+    )
+}
+
+app_test_with!(
+    a_payment_is_recorded_once_and_pays_its_order,
+    [("GANTRY_STRIPE_WEBHOOK_SECRET", SECRET),],
+    |app| {
+        let db = &app.db.db;
+        let p = product(db, "MUG-1", 1250).await;
+        let (order, total) = placed_order(db, p, 2).await;
+        assert_eq!(total, 2500);
+        let body = event("evt_1", "payment_intent.succeeded", Some(order.0), 2500, "eur");
+        let sig = stripe_header(SECRET, chrono::Utc::now().timestamp(), body.as_bytes());
+        let (status, v) = post(app, &sig, &body).await;
+        assert_eq!((status, v["status"].as_str()), (200, Some("recorded")), "{v}");
+        assert_eq!(v["order_id"], order.0);
+        assert_eq!(order_status(app, order.0).await, "paid");
+        let after_first = written(app).await;
+        assert_eq!(after_first.0, 1);
+        let types: Vec<(String,)> = sqlx::query_as("SELECT type FROM events ORDER BY id DESC LIMIT 2")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            types,
+            [
+                ("payment.recorded".to_string(),),
+                ("order.status_changed".to_string(),)
+            ]
+        );
+
+        // The same signed request again is a replay: refused, nothing written.
+        let (status, v) = post(app, &sig, &body).await;
+        assert_eq!(
+            (status, v["error"]["reason"].as_str()),
+            (409, Some("WEBHOOK_REPLAY")),
+            "{v}"
+        );
+        assert_eq!(written(app).await, after_first);
+        // Stripe re-sending the event (a new signature): acknowledged as a duplicate, nothing written.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (status, v) = signed(app, &body).await;
+        assert_eq!((status, v["status"].as_str()), (200, Some("duplicate")), "{v}");
+        assert_eq!(v["payment_id"], serde_json::Value::from(1));
+        assert_eq!(written(app).await, after_first);
+    }
+);
+
+app_test_with!(
+    unmatched_payments_are_held_for_a_person,
+    [("GANTRY_STRIPE_WEBHOOK_SECRET", SECRET),],
+    |app| {
+        let db = &app.db.db;
+        let p = product(db, "MUG-2", 1000).await;
+        let (order, _) = placed_order(db, p, 1).await;
+        // (event, order named, amount, currency, reason contains)
+        let cases = [
+            ("evt_none", None, 1000, "eur", "names no order"),
+            ("evt_missing", Some(999_999), 1000, "eur", "no order 999999"),
+            ("evt_short", Some(order.0), 999, "eur", "paid 999 of"),
+            ("evt_usd", Some(order.0), 1000, "usd", "paid in USD"),
+        ];
+        for (id, o, amount, cur, why) in cases {
+            let (status, v) = signed(app, &event(id, "payment_intent.succeeded", o, amount, cur)).await;
+            assert_eq!((status, v["status"].as_str()), (200, Some("held")), "{id}: {v}");
+            let held = gantry_app::payments::payments(db, true, 10).await.unwrap();
+            let h = held.iter().find(|p| p.provider_event_id == id).unwrap();
+            assert!(h.held_reason.as_deref().unwrap().contains(why), "{id}: {h:?}");
+        }
+        assert_eq!(
+            order_status(app, order.0).await,
+            "placed",
+            "a held payment pays nothing"
+        );
+        // Paid properly, then paid again: the second is held (the order is no longer placed).
+        assert_eq!(
+            signed(
+                app,
+                &event("evt_ok", "payment_intent.succeeded", Some(order.0), 1000, "eur")
+            )
+            .await
+            .1["status"],
+            "recorded"
+        );
+        let (_, v) = signed(
+            app,
+            &event(
+                "evt_twice",
+                "payment_intent.succeeded",
+                Some(order.0),
+                1000,
+                "eur",
+            ),
+        )
+        .await;
+        assert_eq!(v["status"], "held");
+        assert_eq!(count_rows(db, "payments").await.unwrap(), 6);
+        let held_events: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE type = 'payment.held'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(held_events.0, 5);
+        // Other event types are acknowledged and ignored.
+        let (status, v) = signed(app, &event("evt_other", "customer.created", None, 1, "eur")).await;
+        assert_eq!((status, v["status"].as_str()), (200, Some("ignored")));
+        assert_eq!(count_rows(db, "payments").await.unwrap(), 6);
+    }
+);
+
+app_test_with!(
+    bad_inbound_requests_are_refused_and_write_nothing,
+    [
+        ("GANTRY_STRIPE_WEBHOOK_SECRET", SECRET),
+        ("GANTRY_MAX_BODY_BYTES", "4096"),
+    ],
+    |app| {
+        let db = &app.db.db;
+        let p = product(db, "MUG-3", 500).await;
+        let (order, _) = placed_order(db, p, 1).await;
+        let body = event("evt_bad", "payment_intent.succeeded", Some(order.0), 500, "eur");
+        let now = chrono::Utc::now().timestamp();
+        let before = written(app).await;
+        let cases: Vec<(String, String, u16, &str)> = vec![
+            // (signature, body, status, reason)
+            (
+                stripe_header("whsec_wrong", now, body.as_bytes()),
+                body.clone(),
+                401,
+                "WEBHOOK_SIGNATURE_INVALID",
+            ),
+            (String::new(), body.clone(), 401, "WEBHOOK_SIGNATURE_INVALID"),
+            (
+                "t=abc,v1=zz".into(),
+                body.clone(),
+                401,
+                "WEBHOOK_SIGNATURE_INVALID",
+            ),
+            (
+                stripe_header(SECRET, now, body.as_bytes()),
+                body.replace("500", "5"),
+                401,
+                "WEBHOOK_SIGNATURE_INVALID",
+            ),
+            (
+                stripe_header(SECRET, now - 301, body.as_bytes()),
+                body.clone(),
+                401,
+                "WEBHOOK_TIMESTAMP_STALE",
+            ),
+            (
+                stripe_header(SECRET, now + 400, body.as_bytes()),
+                body.clone(),
+                401,
+                "WEBHOOK_TIMESTAMP_STALE",
+            ),
+            (
+                stripe_header(SECRET, now, b"{not json"),
+                "{not json".into(),
+                400,
+                "WEBHOOK_PAYLOAD_INVALID",
+            ),
+            (
+                stripe_header(SECRET, now, b"{\"id\":\"evt_x\"}"),
+                "{\"id\":\"evt_x\"}".into(),
+                400,
+                "WEBHOOK_PAYLOAD_INVALID",
+            ),
+        ];
+        for (sig, b, status, reason) in &cases {
+            let (s, v) = post(app, sig, b).await;
+            assert_eq!(
+                (s, v["error"]["reason"].as_str()),
+                (*status, Some(*reason)),
+                "{sig} {b}: {v}"
+            );
+        }
+        // Too large: refused before it is read.
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(10_000));
+        let (s, _) = post(app, &stripe_header(SECRET, now, big.as_bytes()), &big).await;
+        assert_eq!(s, 413);
+        assert_eq!(written(app).await, before, "nothing written");
+        assert_eq!(order_status(app, order.0).await, "placed");
+    }
+);
+
+app_test!(stripe_webhooks_are_off_without_a_secret, |app| {
+    let body = event("evt_1", "payment_intent.succeeded", None, 100, "eur");
+    let (s, v) = signed(app, &body).await;
+    assert_eq!(
+        (s, v["error"]["reason"].as_str()),
+        (404, Some("WEBHOOK_NOT_CONFIGURED"))
+    );
+});

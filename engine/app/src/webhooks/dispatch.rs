@@ -1,0 +1,403 @@
+//! The webhook dispatcher: delivers every committed event to the endpoints subscribed to it,
+//! at least once.
+//!
+//! **Fan-out.** A durable cursor (`webhook_cursor`) over the event outbox: each round reads the
+//! events after it (and ids it saw skipped, as the relay does: on PostgreSQL a transaction that
+//! took a smaller id may commit later), queues one delivery per (endpoint, event) and moves the
+//! cursor in the same transaction, so a crash loses nothing and a repeat queues nothing twice.
+//! The stored cursor is the settled mark (below the oldest id still awaited), so after a restart
+//! the awaited ids are read again.
+//!
+//! **Sending.** Each endpoint with due deliveries gets its own task that sends them one at a
+//! time, oldest event first, so a slow or failing endpoint delays only itself. A delivery is
+//! claimed under a lease (another server does not send it meanwhile; a crashed sender's lease
+//! runs out and the delivery is sent again), signed (Standard Webhooks: the current secret and
+//! the previous one while it overlaps), sent through a [`WebhookSender`], and its attempt is
+//! recorded with the endpoint's health in one transaction: a failure is retried with
+//! exponential backoff and jitter until the retry period is over; an endpoint that keeps
+//! failing is disabled by the circuit and `webhook.endpoint_disabled` is appended.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use gantry_engine::domain::events::{Event, WebhookEndpointDisabledEvent};
+use gantry_engine::domain::integrations::delivery::{self, AfterFailure, Circuit, RetryPolicy};
+use gantry_engine::domain::integrations::signing::{secret_key, signature_header};
+use gantry_engine::domain::types::to_millis;
+use gantry_engine::store::events::{self as outbox};
+use gantry_engine::store::webhooks::{self as store, Attempt, Claimed, DeliveryStatus, Endpoint};
+use gantry_engine::store::{Db, StoreResult, now};
+use tokio::sync::Notify;
+
+use crate::events::Cursor;
+
+/// One signed request to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    pub url: String,
+    /// `webhook-id`.
+    pub msg_id: String,
+    /// `webhook-timestamp` (epoch seconds).
+    pub timestamp: i64,
+    /// `webhook-signature`.
+    pub signature: String,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+/// What came back: the HTTP status, or why there was none (timeout, refused, forbidden
+/// address). A 2xx status is a success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOutcome {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl SendOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Sends a request over HTTP (the api implements it, with the SSRF guard and a timeout).
+pub trait WebhookSender: Send + Sync + 'static {
+    fn send(&self, req: OutboundRequest) -> impl Future<Output = SendOutcome> + Send;
+}
+
+/// The dispatcher's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DispatchConfig {
+    /// How often the outbox and the due deliveries are read.
+    pub poll: Duration,
+    pub retry: RetryPolicy,
+    pub circuit: Circuit,
+    /// How long a claimed delivery is held before another sender may take it (longer than the
+    /// sender's timeout).
+    pub lease: Duration,
+    /// Most endpoints sent to at once.
+    pub max_endpoints: usize,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            poll: Duration::from_millis(50),
+            retry: RetryPolicy::default(),
+            circuit: Circuit::default(),
+            lease: Duration::from_secs(60),
+            max_endpoints: 256,
+        }
+    }
+}
+
+/// Most events read per fan-out round.
+const BATCH: i64 = 500;
+
+/// One fan-out round: queues the deliveries of the events committed after the cursor and moves
+/// the stored cursor, in one transaction. `cursor` is only changed once that commits. Returns
+/// how many events were read.
+pub async fn fan_out_once(db: &Db, cursor: &mut Cursor) -> StoreResult<usize> {
+    let (late, fresh) = {
+        let mut c = db.pool().acquire().await?;
+        (
+            outbox::by_ids(&mut c, &cursor.waiting()).await?,
+            outbox::after(&mut c, cursor.last, BATCH).await?,
+        )
+    };
+    let gaps_before = cursor.gaps.len();
+    let mut next = cursor.clone();
+    let events = next.advance(Instant::now(), fresh, late);
+    if events.is_empty() && next.gaps.len() == gaps_before && next.last == cursor.last {
+        return Ok(0);
+    }
+    let settled = next.gaps.keys().next().map_or(next.last, |g| g - 1);
+    let t = now();
+    let mut tx = db.begin().await?;
+    store::fan_out(&mut tx, t, &events).await?;
+    store::set_cursor(&mut tx, t, settled).await?;
+    tx.commit().await?;
+    *cursor = next;
+    Ok(events.len())
+}
+
+/// A cheap source of jitter (splitmix64 over a counter seeded from the clock); no secret
+/// depends on it.
+#[derive(Debug)]
+struct Jitter(AtomicU64);
+
+impl Jitter {
+    fn new() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9);
+        Jitter(AtomicU64::new(seed))
+    }
+
+    /// A number in [0, 1).
+    fn next(&self) -> f64 {
+        let mut z = self.0.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The signed request of a claimed delivery for `endpoint` at `at`; `None` when its event is no
+/// longer in the outbox or the endpoint has no usable secret.
+pub fn request_for(endpoint: &Endpoint, claimed: &Claimed, at: DateTime<Utc>) -> Option<OutboundRequest> {
+    let e = claimed.event.as_ref()?;
+    let body = delivery::body(
+        &e.type_name,
+        e.id,
+        &e.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        &e.payload,
+    );
+    let keys: Vec<Vec<u8>> = endpoint
+        .signing_secrets(at)
+        .into_iter()
+        .filter_map(|s| secret_key(s).ok())
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let msg_id = delivery::message_id(e.id);
+    let timestamp = at.timestamp();
+    Some(OutboundRequest {
+        url: endpoint.url.clone(),
+        signature: signature_header(&keys, &msg_id, timestamp, body.as_bytes()),
+        msg_id,
+        timestamp,
+        body: body.into_bytes(),
+    })
+}
+
+struct Shared<S> {
+    db: Db,
+    sender: Arc<S>,
+    cfg: DispatchConfig,
+    jitter: Jitter,
+    busy: Mutex<HashSet<i64>>,
+    wake: Notify,
+}
+
+/// Sends the endpoint's due deliveries one at a time until none is due (or it is disabled).
+async fn drain<S: WebhookSender>(sh: Arc<Shared<S>>, endpoint_id: i64) {
+    loop {
+        match attempt_next(&sh, endpoint_id).await {
+            Ok(true) => continue,
+            Ok(false) => break,
+            Err(e) => {
+                tracing::warn!(endpoint_id, error = %e, "webhooks: cannot send; retrying later");
+                break;
+            }
+        }
+    }
+    if let Ok(mut busy) = sh.busy.lock() {
+        busy.remove(&endpoint_id);
+    }
+}
+
+/// Claims, sends and records one delivery; `false` when nothing was due.
+async fn attempt_next<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> StoreResult<bool> {
+    let t = now();
+    let lease = chrono::Duration::from_std(sh.cfg.lease).unwrap_or(chrono::Duration::seconds(60));
+    let mut tx = sh.db.begin().await?;
+    let endpoint = store::get_endpoint(&mut tx, endpoint_id).await?;
+    if !endpoint.enabled {
+        return Ok(false);
+    }
+    let Some(claimed) = store::claim_next(&mut tx, t, endpoint_id, t + lease).await? else {
+        return Ok(false);
+    };
+    tx.commit().await?;
+
+    let at = now();
+    let started = Instant::now();
+    let outcome = match request_for(&endpoint, &claimed, at) {
+        Some(req) => sh.sender.send(req).await,
+        None => SendOutcome {
+            status: None,
+            error: Some("the event is no longer in the outbox (pruned)".into()),
+        },
+    };
+    let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    record(
+        sh,
+        &endpoint,
+        &claimed,
+        at,
+        &outcome,
+        latency_ms,
+        claimed.event.is_none(),
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn record<S: WebhookSender>(
+    sh: &Shared<S>,
+    endpoint: &Endpoint,
+    claimed: &Claimed,
+    at: DateTime<Utc>,
+    outcome: &SendOutcome,
+    latency_ms: i64,
+    hopeless: bool,
+) -> StoreResult<()> {
+    let ok = outcome.succeeded();
+    let d = &claimed.delivery;
+    let t = now();
+    let (next, next_at) = if ok {
+        (DeliveryStatus::Succeeded, t)
+    } else if hopeless {
+        (DeliveryStatus::Failed, t)
+    } else {
+        match sh.cfg.retry.after_failure(
+            d.attempts + 1,
+            to_millis(d.created_at),
+            to_millis(t),
+            sh.jitter.next(),
+        ) {
+            AfterFailure::RetryAt(ms) => (
+                DeliveryStatus::Pending,
+                gantry_engine::domain::types::from_millis(ms),
+            ),
+            AfterFailure::GiveUp => (DeliveryStatus::Failed, t),
+        }
+    };
+    let error = outcome
+        .error
+        .clone()
+        .or_else(|| (!ok).then(|| format!("HTTP {}", outcome.status.map_or(0, i64::from))));
+    let mut tx = sh.db.begin().await?;
+    store::record_attempt(
+        &mut tx,
+        &Attempt {
+            delivery_id: d.id,
+            at,
+            succeeded: ok,
+            status_code: outcome.status.map(i64::from),
+            latency_ms,
+            error: error.map(|e| e.chars().take(500).collect()),
+            next,
+            next_attempt_at: next_at,
+        },
+    )
+    .await?;
+    let (failures, since) = store::record_health(&mut tx, t, endpoint.id, ok).await?;
+    if !ok
+        && !hopeless
+        && let Some(since) = since
+        && sh.cfg.circuit.opens(failures, to_millis(since), to_millis(t))
+    {
+        let reason = format!("{failures} failed attempts in a row since {}", since.to_rfc3339());
+        let still = store::get_endpoint(&mut tx, endpoint.id).await?;
+        if still.enabled {
+            store::set_enabled(&mut tx, t, endpoint.id, false, Some(&reason)).await?;
+            store::append_event(
+                &mut tx,
+                t,
+                &Event::WebhookEndpointDisabled(WebhookEndpointDisabledEvent {
+                    endpoint_id: endpoint.id,
+                    url: endpoint.url.clone(),
+                    consecutive_failures: failures,
+                    reason,
+                }),
+            )
+            .await?;
+            tracing::warn!(
+                endpoint_id = endpoint.id,
+                failures,
+                "webhooks: endpoint disabled by its circuit"
+            );
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Starts one task per due endpoint that has none running (up to the limit).
+async fn schedule<S: WebhookSender>(sh: &Arc<Shared<S>>) -> StoreResult<()> {
+    let due = {
+        let mut c = sh.db.pool().acquire().await?;
+        store::due_endpoints(&mut c, now(), 10_000).await?
+    };
+    for id in due {
+        let start = match sh.busy.lock() {
+            Ok(mut busy) if busy.len() < sh.cfg.max_endpoints => busy.insert(id),
+            _ => false,
+        };
+        if start {
+            tokio::spawn(drain(sh.clone(), id));
+        }
+    }
+    Ok(())
+}
+
+/// Stops the dispatcher when dropped (deliveries in flight are sent again after their lease).
+#[derive(Debug)]
+pub struct DispatcherHandle(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for DispatcherHandle {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Starts the dispatcher on the current tokio runtime: the fan-out loop from the stored cursor
+/// and the sending loop.
+pub fn spawn_dispatcher<S: WebhookSender>(db: Db, sender: Arc<S>, cfg: DispatchConfig) -> DispatcherHandle {
+    let sh = Arc::new(Shared {
+        db,
+        sender,
+        cfg,
+        jitter: Jitter::new(),
+        busy: Mutex::new(HashSet::new()),
+        wake: Notify::new(),
+    });
+    let fan = {
+        let sh = sh.clone();
+        tokio::spawn(async move {
+            let mut cursor = loop {
+                let start = async {
+                    let mut c = sh.db.pool().acquire().await?;
+                    store::cursor(&mut c).await
+                };
+                match start.await {
+                    Ok(last) => break Cursor::from(last),
+                    Err(e) => tracing::warn!(error = %e, "webhooks: cannot read the cursor; retrying"),
+                }
+                tokio::time::sleep(sh.cfg.poll.max(Duration::from_millis(100))).await;
+            };
+            loop {
+                match fan_out_once(&sh.db, &mut cursor).await {
+                    Ok(n) if n > 0 => {
+                        sh.wake.notify_one();
+                        if n as i64 >= BATCH {
+                            continue;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "webhooks: fan-out failed; retrying"),
+                }
+                tokio::time::sleep(sh.cfg.poll).await;
+            }
+        })
+    };
+    let send = tokio::spawn(async move {
+        loop {
+            if let Err(e) = schedule(&sh).await {
+                tracing::warn!(error = %e, "webhooks: cannot read due deliveries; retrying");
+            }
+            let _ = tokio::time::timeout(sh.cfg.poll, sh.wake.notified()).await;
+        }
+    });
+    DispatcherHandle(vec![fan, send])
+}
