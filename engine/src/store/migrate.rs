@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "session_started_at",
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
+    Migration {
+        version: 13,
+        name: "leader_lease",
+        sql: include_str!("../../migrations/0013_leader_lease.sql"),
+    },
 ];
 
 impl Migration {
