@@ -1,18 +1,22 @@
 //! The live farm's handle: start it (inside an actix `System`), reach a printer's actor, ask
 //! for a re-plan, read its gauges, stop it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use actix::WeakAddr;
 use actix::prelude::*;
 use gantry_app::Db;
+use gantry_app::cluster::{Mesh, Node, To};
+use gantry_app::lease::{LeaseConfig, Leadership};
 use gantry_engine::domain::types::PrinterId;
 
 use crate::events::EventBus;
 use crate::messages::{Command, Control, ControlError, ControlOutcome, PrinterSnapshot, StatusSet};
 use crate::printer::PrinterActor;
 use crate::scheduler::{GetPrinter, ReplanNow, RequestReplan, Scheduler, Snapshots, StopFarm};
+use chrono::Utc;
 use crate::writer::StatusWriter;
 use gantry_app::planning::Replanned;
 
@@ -83,6 +87,10 @@ pub struct Shared {
     pub cfg: Arc<FarmConfig>,
     pub writer: StatusWriter,
     pub stats: Arc<Stats>,
+    /// Whether this replica leads the scheduler (its lease), and its id.
+    pub leadership: Leadership,
+    /// Messages to the farms of other replicas.
+    pub mesh: Mesh,
     scheduler: WeakAddr<Scheduler>,
 }
 
@@ -100,7 +108,34 @@ pub enum FarmError {
     Stopped,
     #[error("{0}")]
     Plan(String),
+    #[error("this replica does not lead the scheduler (another replica plans); ask again")]
+    NotLeader,
 }
+
+/// This replica among several on one database: its id and its lease timing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    pub replica: String,
+    pub lease: LeaseConfig,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let n = STARTS.fetch_add(1, Ordering::Relaxed);
+        ClusterConfig {
+            replica: gantry_app::lease::replica_id("farm", nanos ^ (n as u32).rotate_left(16)),
+            lease: LeaseConfig::default(),
+        }
+    }
+}
+
+/// Commands sent to another replica's agent, waiting for its answer, by request id.
+type Waiting = Mutex<HashMap<u64, tokio::sync::oneshot::Sender<crate::mesh::WireResult>>>;
 
 /// A handle to a running farm (cheap to clone).
 #[derive(Clone)]
@@ -109,16 +144,36 @@ pub struct Farm {
     stats: Arc<Stats>,
     cfg: Arc<FarmConfig>,
     bus: EventBus,
+    db: Db,
+    leadership: Leadership,
+    mesh: Mesh,
+    node: Arc<Mutex<Option<Node>>>,
+    events_woken: Arc<tokio::sync::Notify>,
+    waiting: Arc<Waiting>,
+    next_req: Arc<AtomicU64>,
 }
 
 impl Farm {
     /// Starts the farm on the current actix `System`: the scheduler rebuilds the printer,
-    /// order and stock actors from SQL and makes a first plan.
+    /// order and stock actors from SQL and, once this farm holds the scheduler lease, makes a
+    /// first plan.
     pub fn start(db: Db, bus: EventBus, cfg: FarmConfig) -> Farm {
+        Farm::start_clustered(db, bus, cfg, ClusterConfig::default())
+    }
+
+    /// [`Farm::start`] as replica `cluster.replica`: it leads (plans, hands out jobs, marks
+    /// printers offline) while it holds the lease, and is a gateway for the agents connected
+    /// to it in any case.
+    pub fn start_clustered(db: Db, bus: EventBus, cfg: FarmConfig, cluster: ClusterConfig) -> Farm {
+        let (node, inbox) = Node::start(&db, &cluster.replica, cluster.lease, &bus);
+        let (leadership, mesh) = (node.leadership.clone(), node.mesh.clone());
+        let events_woken = node.events_woken.clone();
         let cfg = Arc::new(cfg);
         let stats = Arc::new(Stats::default());
         let writer = StatusWriter::start(db.clone());
+        let db2 = db.clone();
         let (bus2, cfg2, stats2) = (bus.clone(), cfg.clone(), stats.clone());
+        let (lead2, mesh2) = (leadership.clone(), mesh.clone());
         let scheduler = Scheduler::create(move |ctx| {
             Scheduler::new(Shared {
                 db,
@@ -126,15 +181,44 @@ impl Farm {
                 cfg: cfg2,
                 writer,
                 stats: stats2,
+                leadership: lead2,
+                mesh: mesh2,
                 scheduler: ctx.address().downgrade(),
             })
         });
-        Farm {
+        let farm = Farm {
             scheduler,
             stats,
             cfg,
             bus,
-        }
+            db: db2,
+            leadership,
+            mesh,
+            node: Arc::new(Mutex::new(Some(node))),
+            events_woken,
+            waiting: Arc::new(Mutex::new(HashMap::new())),
+            next_req: Arc::new(AtomicU64::new(1)),
+        };
+        actix::spawn(crate::mesh::run(inbox, farm.clone()));
+        farm
+    }
+
+    /// Whether this replica leads the scheduler.
+    pub fn leadership(&self) -> &Leadership {
+        &self.leadership
+    }
+
+    /// Notified when events were committed on any replica (wakes the outbox relay).
+    pub fn events_woken(&self) -> Arc<tokio::sync::Notify> {
+        self.events_woken.clone()
+    }
+
+    pub(crate) fn scheduler_addr(&self) -> &Addr<Scheduler> {
+        &self.scheduler
+    }
+
+    pub(crate) fn mesh(&self) -> &Mesh {
+        &self.mesh
     }
 
     pub fn config(&self) -> &FarmConfig {
@@ -153,9 +237,67 @@ impl Farm {
             .map_err(|_| FarmError::Stopped)
     }
 
-    /// Sends `command` to the printer's agent and waits (at most `control_timeout_secs`) until
-    /// the agent's confirmation is committed.
+    /// Sends `command` to the printer's agent — connected here or to another replica — and
+    /// waits (at most `control_timeout_secs`) until the agent's confirmation is committed.
     pub async fn control(
+        &self,
+        printer: PrinterId,
+        command: Command,
+    ) -> Result<ControlOutcome, ControlError> {
+        match self.control_here(printer, command.clone()).await {
+            Err(ControlError::NoAgent(_)) => {}
+            other => return other,
+        }
+        let alive = chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
+        let holder =
+            gantry_app::cluster::held_elsewhere(&self.db, printer, self.leadership.replica(), Utc::now(), alive).await;
+        let Ok(Some(replica)) = holder else {
+            return Err(ControlError::NoAgent(printer));
+        };
+        let req = self.next_req.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            w.insert(req, tx);
+        }
+        let wire = crate::mesh::Wire::Control {
+            req,
+            printer: printer.0,
+            command: command.name().to_string(),
+            reason: match &command {
+                Command::Cancel { reason } => Some(reason.clone()),
+                _ => None,
+            },
+        };
+        let sent = match serde_json::to_value(&wire) {
+            Ok(body) => self.mesh.send(To::Replica(replica), body).await.is_ok(),
+            Err(_) => false,
+        };
+        let secs = self.cfg.control_timeout_secs;
+        // The holder waits `secs` for its agent; its answer needs a moment more to come back.
+        let res = tokio::time::timeout(std::time::Duration::from_secs(if sent { secs + 2 } else { 0 }), rx).await;
+        if let Ok(mut w) = self.waiting.lock() {
+            w.remove(&req);
+        }
+        if !sent {
+            return Err(ControlError::Stopped);
+        }
+        match res {
+            Ok(Ok(answer)) => answer.into_result(printer, &command),
+            Ok(Err(_)) => Err(ControlError::Stopped),
+            Err(_) => Err(ControlError::Timeout { command: command.name(), secs }),
+        }
+    }
+
+    /// Another replica answered the command `req`.
+    pub(crate) fn control_answered(&self, req: u64, result: crate::mesh::WireResult) {
+        let tx = self.waiting.lock().ok().and_then(|mut w| w.remove(&req));
+        if let Some(tx) = tx {
+            let _ = tx.send(result);
+        }
+    }
+
+    /// [`Farm::control`] for an agent connected to this replica (`PRINTER_NO_AGENT` otherwise).
+    pub async fn control_here(
         &self,
         printer: PrinterId,
         command: Command,
@@ -183,6 +325,17 @@ impl Farm {
         if let Ok(addr) = self.printer(printer).await {
             addr.do_send(StatusSet(status));
         }
+        // The replica holding its agent (if another) takes it too.
+        let wire = crate::mesh::Wire::StatusSet {
+            printer: printer.0,
+            status,
+        };
+        let alive = chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
+        let holder =
+            gantry_app::cluster::held_elsewhere(&self.db, printer, self.leadership.replica(), Utc::now(), alive).await;
+        if let (Ok(Some(r)), Ok(body)) = (holder, serde_json::to_value(&wire)) {
+            let _ = self.mesh.send(To::Replica(r), body).await;
+        }
     }
 
     /// Asks for a (debounced) re-plan.
@@ -191,7 +344,17 @@ impl Farm {
     }
 
     /// Solves now with `time_limit` seconds and persists the plan (the one writer of plans).
+    /// Only the leader plans: a replica that does not lead (yet: the lease is taken within a
+    /// renewal after start) waits a little for the lease, then refuses.
     pub async fn replan_now(&self, time_limit: f64) -> Result<Replanned, FarmError> {
+        if self
+            .leadership
+            .wait_leader(std::time::Duration::from_secs(3))
+            .await
+            .is_none()
+        {
+            return Err(FarmError::NotLeader);
+        }
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.scheduler
             .send(ReplanNow { time_limit, reply })
@@ -225,8 +388,13 @@ impl Farm {
         self.stats.revision.load(Ordering::Relaxed)
     }
 
-    /// Stops every actor of the farm (agents are disconnected with "going away").
+    /// Stops every actor of the farm (agents are disconnected with "going away") and resigns
+    /// the scheduler lease, so another replica leads at once.
     pub async fn stop(&self) {
         let _ = self.scheduler.send(StopFarm).await;
+        let node = self.node.lock().ok().and_then(|mut n| n.take());
+        if let Some(mut node) = node {
+            node.stop().await;
+        }
     }
 }

@@ -16,6 +16,8 @@
 
 pub mod events;
 pub mod farm;
+mod leader;
+pub mod mesh;
 pub mod messages;
 pub mod order;
 pub mod printer;
@@ -24,4 +26,4 @@ pub mod stock;
 pub mod writer;
 
 pub use events::{Committed, EventBus};
-pub use farm::{Farm, FarmConfig, FarmError};
+pub use farm::{ClusterConfig, Farm, FarmConfig, FarmError};

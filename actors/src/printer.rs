@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use gantry_app::agent::{self, Applied, Change, StatusReport};
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::live::{
-    self as live, JobReport, heartbeat_expired, is_ready, status_report_target,
+    self as live, JobReport, is_ready, status_report_target,
 };
 use gantry_engine::domain::production::Job;
 use gantry_engine::domain::protocol::{AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage};
@@ -25,22 +25,24 @@ use crate::farm::Shared;
 use crate::messages::*;
 use crate::scheduler::{JobFinished, JobStarted, NextJob, Released, RequestReplan};
 
+mod gateway;
+
 /// The printer actor (see the module documentation).
 pub struct PrinterActor {
-    id: PrinterId,
+    pub(crate) id: PrinterId,
     name: String,
-    fx: Shared,
-    status: PrinterStatus,
+    pub(crate) fx: Shared,
+    pub(crate) status: PrinterStatus,
     current_job: Option<JobId>,
     current_order: Option<OrderId>,
-    assigned: Option<JobId>,
+    pub(crate) assigned: Option<JobId>,
     progress: i64,
     /// An agent has spoken for this printer (then missed heartbeats mark it offline).
-    agent_seen: bool,
-    last_seen: DateTime<Utc>,
-    conn: Option<(u64, AgentConn)>,
+    pub(crate) agent_seen: bool,
+    pub(crate) last_seen: DateTime<Utc>,
+    pub(crate) conn: Option<(u64, AgentConn)>,
     asking: bool,
-    shutdown: bool,
+    pub(crate) shutdown: bool,
     starts: u32,
     /// A command asked through the API, sent to the agent and not confirmed yet.
     pending: Option<Pending>,
@@ -303,11 +305,12 @@ impl PrinterActor {
     /// Closes the agent's connection and forgets it at once (later messages of that
     /// connection are ignored, not applied out of order).
     fn drop_connection(&mut self, code: u16, reason: String) {
-        if let Some((_, conn)) = self.conn.take() {
+        if let Some((conn_id, conn)) = self.conn.take() {
             self.fx.stats.agent_disconnected();
             conn.do_send(ToAgent::Close { code, reason });
             self.assigned = None;
             self.disconnected();
+            self.detach_later(conn_id);
         }
     }
 }
@@ -340,7 +343,15 @@ impl Handler<Attach> for PrinterActor {
         let hello_id = env.id.clone();
         let conn_id = msg.conn_id;
         ctx.wait(
-            async move { agent::apply_hello(&fx.db, id, env, Utc::now(), fx.cfg.max_reprints).await }
+            async move {
+                // This replica is the printer's gateway now (control commands and the leader's
+                // hand-overs for it are sent here).
+                let now = Utc::now();
+                if let Err(e) = gantry_app::cluster::attach(&fx.db, id, fx.leadership.replica(), conn_id, now).await {
+                    tracing::warn!(printer = %id, error = %e, "cannot record the agent's gateway");
+                }
+                agent::apply_hello(&fx.db, id, env, now, fx.cfg.max_reprints).await
+            }
                 .into_actor(self)
                 .map(move |res, act, ctx| {
                     if act.conn.as_ref().map(|(c, _)| *c) != Some(conn_id) {
@@ -380,6 +391,7 @@ impl Handler<Detach> for PrinterActor {
             self.assigned = None;
             self.disconnected();
             self.fx.stats.agent_disconnected();
+            self.record_detach(msg.conn_id, _ctx);
         }
     }
 }
@@ -535,6 +547,11 @@ impl Handler<Assign> for PrinterActor {
         if is_ready(self.status, self.conn.is_some(), self.current_job, self.assigned) {
             self.assigned = Some(JobId(msg.0.job));
             self.send(ServerMessage::AssignJob { assignment: msg.0 });
+        } else if self.conn.is_some()
+            && let Some(s) = self.fx.scheduler()
+        {
+            // Handed by the leader while no longer ready: give it back.
+            s.do_send(Released { printer: self.id });
         }
     }
 }
@@ -544,45 +561,6 @@ impl Handler<PlanUpdated> for PrinterActor {
 
     fn handle(&mut self, _: PlanUpdated, ctx: &mut Context<Self>) {
         self.ask_for_work(ctx);
-    }
-}
-
-impl Handler<CheckHeartbeat> for PrinterActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: CheckHeartbeat, ctx: &mut Context<Self>) {
-        if self.shutdown
-            || !self.agent_seen
-            || matches!(self.status, PrinterStatus::Offline | PrinterStatus::Maintenance)
-            || !heartbeat_expired(self.last_seen, msg.now, self.fx.cfg.heartbeat_secs)
-        {
-            return;
-        }
-        let (db, id) = (self.fx.db.clone(), self.id);
-        let now = msg.now;
-        let fut = async move { agent::mark_offline(&db, now, id).await };
-        ctx.wait(fut.into_actor(self).map(|res, act, ctx| match res {
-            Ok(status) => {
-                tracing::warn!(printer = %act.id, "missed heartbeats: printer offline");
-                act.status = status;
-                act.assigned = None;
-                act.disconnected();
-                if let Some((_, conn)) = act.conn.take() {
-                    act.fx.stats.agent_disconnected();
-                    conn.do_send(ToAgent::Close {
-                        code: close::HEARTBEAT_MISSED,
-                        reason: "heartbeats missed: the printer is marked offline".into(),
-                    });
-                }
-                // A job handed to it stays in flight (the printer may be printing it); the
-                // rest of its work is re-planned.
-                if let Some(s) = act.fx.scheduler() {
-                    s.do_send(RequestReplan);
-                }
-                let _ = ctx;
-            }
-            Err(e) => tracing::error!(printer = %act.id, error = %e, "cannot mark the printer offline"),
-        }));
     }
 }
 

@@ -25,20 +25,23 @@ use crate::order::{OrderActor, OrderUpdate};
 use crate::printer::PrinterActor;
 use crate::stock::{StockActor, StockTouched};
 
+/// What a follower answers a re-plan asked of it.
+pub const NOT_LEADER: &str = "this replica does not lead the scheduler; the leader plans";
+
 /// The scheduler actor (see the module documentation).
 pub struct Scheduler {
-    fx: Shared,
-    printers: BTreeMap<PrinterId, Addr<PrinterActor>>,
+    pub(crate) fx: Shared,
+    pub(crate) printers: BTreeMap<PrinterId, Addr<PrinterActor>>,
     orders: BTreeMap<OrderId, Addr<OrderActor>>,
     stocks: BTreeMap<MaterialId, Addr<StockActor>>,
     /// Jobs handed to a printer and not started yet (also in `job_handovers`, read back when
     /// the scheduler starts: a restarted server does not hand them to another printer).
-    in_flight: BTreeMap<JobId, PrinterId>,
+    pub(crate) in_flight: BTreeMap<JobId, PrinterId>,
     debounce: Debouncer,
     epoch: Instant,
     /// One solve at a time (debounced and `replanNow` alike).
     solving: Arc<tokio::sync::Mutex<()>>,
-    stopping: bool,
+    pub(crate) stopping: bool,
 }
 
 impl Scheduler {
@@ -114,14 +117,32 @@ impl Scheduler {
         reply: Option<tokio::sync::oneshot::Sender<Result<Replanned, String>>>,
     ) {
         let debounced = reply.is_none();
+        // Only the leader plans (its writes are fenced by its lease); a follower's debounced
+        // request is dropped (the leader re-plans on the same committed events).
+        let Some(lease) = self.fx.leadership.current() else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(NOT_LEADER.to_string()));
+            }
+            if debounced {
+                let (now, window) = (self.now_ms(), self.window_ms());
+                let next = self.debounce.done(now, window);
+                self.arm(next, ctx);
+            }
+            return;
+        };
         let (db, lock, in_flight) = (self.fx.db.clone(), self.solving.clone(), self.in_flight.clone());
+        let lease2 = lease.clone();
         let fut = async move {
             let _guard = lock.lock().await;
-            planning::replan(&db, Some(&in_flight), time_limit)
-                .await
-                .map_err(|e| e.to_string())
+            planning::replan(&db, Some(&in_flight), time_limit, Some(&lease2)).await
         };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
+            let res = res.map_err(|e| {
+                if let gantry_app::AppError::Store(se) = &e {
+                    act.fx.leadership.check(Some(&lease), se);
+                }
+                e.to_string()
+            });
             match &res {
                 Ok(r) => act.plan_persisted(r),
                 Err(e) => tracing::error!(error = %e, "re-plan failed"),
@@ -186,6 +207,7 @@ impl Actor for Scheduler {
             }
             Err(e) => tracing::error!(error = %e, "the live farm cannot read the database"),
         }));
+        crate::leader::started(self, ctx);
         // Committed changes that may change the plan (from anywhere: GraphQL, a CLI run, another
         // server, this farm's printers) cause a re-plan; the relay delivers them.
         let mut rx = self.fx.bus.subscribe();
@@ -208,6 +230,23 @@ impl Actor for Scheduler {
                                 a.do_send(RequestReplan);
                             }
                         }
+                        Ok(e) if matches!(&e.event, Event::Job(j) if j.to != JobState::Scheduled) => {
+                            // Started, done or failed (reported on any replica): no longer handed out.
+                            let Event::Job(j) = &e.event else { continue };
+                            match me.upgrade() {
+                                Some(a) => a.do_send(JobStarted { job: JobId(j.job_id) }),
+                                None => break,
+                            }
+                            if e.event.affects_plan()
+                                && let Some(a) = me.upgrade()
+                            {
+                                a.do_send(RequestReplan);
+                            }
+                        }
+                        Ok(e) if matches!(&e.event, Event::Plan(_)) => match me.upgrade() {
+                            Some(a) => a.do_send(crate::leader::PlanCommitted),
+                            None => break,
+                        },
                         Ok(e) if !e.event.affects_plan() => {}
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                             match me.upgrade() {
@@ -223,6 +262,9 @@ impl Actor for Scheduler {
         );
         // Old message ids and events past their retention are pruned hourly.
         ctx.run_interval(Duration::from_secs(3600), |act, _| {
+            if !act.fx.leadership.is_leader() {
+                return;
+            }
             let db = act.fx.db.clone();
             let keep = chrono::Duration::days(i64::try_from(act.fx.cfg.events_retention_days).unwrap_or(30));
             actix::spawn(async move {
@@ -339,15 +381,32 @@ impl Handler<NextJob> for Scheduler {
 
     fn handle(&mut self, msg: NextJob, _ctx: &mut Context<Self>) -> Self::Result {
         let printer = msg.printer;
+        if !self.fx.leadership.is_leader() {
+            // The leader hands out jobs: it is asked through the mesh and answers with `Assign`.
+            crate::mesh::forward(&self.fx, crate::mesh::Wire::Ready { printer: printer.0 });
+            return Box::pin(actix::fut::ready(None));
+        }
+        self.hand_over(printer)
+    }
+}
+
+impl Scheduler {
+    /// The leader hands `printer` (ready, here or on another replica) its next job.
+    pub(crate) fn hand_over(&mut self, printer: PrinterId) -> ResponseActFuture<Self, Option<JobAssignment>> {
+        let Some(lease) = self.fx.leadership.current() else {
+            return Box::pin(actix::fut::ready(None));
+        };
         // A printer asking is ready: what it was handed before is void.
         self.in_flight.retain(|_, p| *p != printer);
         let db = self.fx.db.clone();
         let on_demand = self.fx.cfg.slice_on_demand;
         let flying: BTreeSet<JobId> = self.in_flight.keys().copied().collect();
+        let lease2 = lease.clone();
         // Chosen and recorded in one transaction (durable before it is sent: after a restart
         // the job stays with this printer); in flight only once that is committed.
         let fut = async move {
-            let Some(h) = agent::hand_over_next(&db, Utc::now(), printer, &flying, on_demand).await? else {
+            let Some(h) = agent::hand_over_next(&db, Utc::now(), printer, &flying, on_demand, Some(&lease2)).await?
+            else {
                 return Ok::<_, StoreError>(None);
             };
             // Whether the job has G-code decides its URL; the scheduler knows only that, not
@@ -371,6 +430,7 @@ impl Handler<NextJob> for Scheduler {
             }
             Ok(None) => None,
             Err(e) => {
+                act.fx.leadership.check(Some(&lease), &e);
                 tracing::warn!(printer = %printer, error = %e, "cannot hand the printer its next job");
                 None
             }
@@ -406,6 +466,9 @@ impl Handler<Released> for Scheduler {
     type Result = ();
 
     fn handle(&mut self, msg: Released, _ctx: &mut Context<Self>) {
+        if !self.fx.leadership.is_leader() {
+            crate::mesh::forward(&self.fx, crate::mesh::Wire::Released { printer: msg.printer.0 });
+        }
         self.in_flight.retain(|_, p| *p != msg.printer);
     }
 }

@@ -93,6 +93,7 @@ const KEYS: &[(&str, &str)] = &[
     // farm
     ("GANTRY_MAX_REPRINTS", "max_reprints"),
     ("GANTRY_AGENT_HEARTBEAT_SECS", "agent_heartbeat_secs"),
+    ("GANTRY_LEADER_LEASE_SECS", "leader_lease_secs"),
     ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
     // events
     ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),

@@ -6,6 +6,7 @@ pub mod agent_ws;
 pub mod analysis_cache;
 pub mod auth;
 pub mod body;
+pub mod cluster;
 pub mod config;
 pub mod graphql;
 pub mod inbound;

@@ -28,8 +28,8 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
-use gantry_actors::{Farm, FarmConfig};
-use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay};
+use gantry_actors::{ClusterConfig, Farm, FarmConfig};
+use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay_woken};
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -84,6 +84,8 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "status": "ok",
             "database": backend,
             "version": crate::VERSION,
+            "replica": state.farm.as_ref().map(|f| f.leadership().replica().to_string()),
+            "leader": state.farm.as_ref().is_some_and(|f| f.leadership().is_leader()),
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unreachable");
@@ -436,12 +438,25 @@ pub fn farm_config(config: &Config) -> FarmConfig {
 
 /// Starts the live farm on the current actix system (`None`, with a warning, outside one).
 pub fn start_farm(config: &Config, db: &Db, events: &EventBus) -> Option<Farm> {
+    start_farm_as(config, db, events, crate::cluster::cluster_config(config, false))
+}
+
+/// [`start_farm`] as the given replica.
+pub fn start_farm_as(config: &Config, db: &Db, events: &EventBus, cluster: ClusterConfig) -> Option<Farm> {
     if actix::System::try_current().is_none() {
         tracing::warn!("no actix system: the live farm is not started");
         return None;
     }
-    Some(Farm::start(db.clone(), events.clone(), farm_config(config)))
+    Some(Farm::start_clustered(
+        db.clone(),
+        events.clone(),
+        farm_config(config),
+        cluster,
+    ))
 }
+
+/// How often the relay reads the outbox when `NOTIFY` wakes it (PostgreSQL): only a fallback.
+const RELAY_FALLBACK: Duration = Duration::from_millis(500);
 
 fn build_inner(
     listener: TcpListener,
@@ -451,7 +466,14 @@ fn build_inner(
     farm: Option<Farm>,
 ) -> std::io::Result<Server> {
     let auth = Auth::from_config(&config.auth).map_err(std::io::Error::other)?;
-    let relay = Arc::new(spawn_relay(db.clone(), events.clone(), RELAY_POLL));
+    // On PostgreSQL every replica's relay is woken by the `NOTIFY` of the committing
+    // transaction (whichever replica committed), so polling is only a fallback.
+    let wake = farm
+        .as_ref()
+        .filter(|_| db.backend() == gantry_engine::store::Backend::Postgres)
+        .map(Farm::events_woken);
+    let poll = if wake.is_some() { RELAY_FALLBACK } else { RELAY_POLL };
+    let relay = Arc::new(spawn_relay_woken(db.clone(), events.clone(), poll, wake));
     let finance = Arc::new(gantry_app::finance::consumer::spawn(
         db.clone(),
         config.finance.settings(),
@@ -520,14 +542,24 @@ pub struct Running {
     pub farm: Option<Farm>,
 }
 
-/// Serves on `listener` until the server stops (signal or handle), then stops the live farm.
+/// Serves on `listener` until the server stops (signal or handle), then stops the live farm
+/// (resigning the scheduler lease). On SQLite it first locks the database file (a second server
+/// on it refuses to start); on PostgreSQL it joins the running replicas, refusing to when a
+/// setting that must agree differs (`docs/deployment.md`).
 pub async fn serve(listener: TcpListener, config: &Config, db: Db) -> std::io::Result<()> {
+    let lock = crate::cluster::lock_sqlite(config).map_err(std::io::Error::other)?;
+    let cluster = crate::cluster::cluster_config(config, lock.is_some());
+    crate::cluster::join(&db, config, &cluster.replica)
+        .await
+        .map_err(std::io::Error::other)?;
+    tracing::info!(replica = %cluster.replica, "joined as a replica");
     let events = EventBus::default();
-    let farm = start_farm(config, &db, &events);
+    let farm = start_farm_as(config, &db, &events, cluster);
     let result = build_inner(listener, config, db, events, farm.clone())?.await;
     if let Some(farm) = farm {
         farm.stop().await;
     }
+    drop(lock);
     result
 }
 

@@ -3,7 +3,8 @@
 use super::ConfigError;
 use super::source::Source;
 
-/// `GANTRY_MAX_REPRINTS`, `GANTRY_AGENT_HEARTBEAT_SECS`, `GANTRY_REPLAN_DEBOUNCE_MS`.
+/// `GANTRY_MAX_REPRINTS`, `GANTRY_AGENT_HEARTBEAT_SECS`, `GANTRY_REPLAN_DEBOUNCE_MS`,
+/// `GANTRY_LEADER_LEASE_SECS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FarmSettings {
     /// Automatic reprints of a failed plate before its order is flagged (0–100, default 2).
@@ -12,6 +13,9 @@ pub struct FarmSettings {
     pub agent_heartbeat_secs: u64,
     /// Re-plan requests within this window are one solve, ms (0–60000, default 200).
     pub replan_debounce_ms: u64,
+    /// How long the scheduler leader's lease lasts without renewal, seconds (3–300, default
+    /// 10): a crashed leader is replaced after about this long (`GANTRY_LEADER_LEASE_SECS`).
+    pub leader_lease_secs: u64,
 }
 
 pub(super) fn parse(src: &Source<'_>) -> Result<FarmSettings, ConfigError> {
@@ -19,6 +23,7 @@ pub(super) fn parse(src: &Source<'_>) -> Result<FarmSettings, ConfigError> {
         max_reprints: src.number("GANTRY_MAX_REPRINTS", 2, 0..=100)?,
         agent_heartbeat_secs: src.number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1..=3600)?,
         replan_debounce_ms: src.number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0..=60_000)?,
+        leader_lease_secs: src.number("GANTRY_LEADER_LEASE_SECS", 10, 3..=300)?,
     })
 }
 
@@ -34,7 +39,8 @@ mod tests {
             FarmSettings {
                 max_reprints: 2,
                 agent_heartbeat_secs: 10,
-                replan_debounce_ms: 200
+                replan_debounce_ms: 200,
+                leader_lease_secs: 10
             }
         );
         assert_eq!(
@@ -43,13 +49,15 @@ mod tests {
                     ("GANTRY_MAX_REPRINTS", "0"),
                     ("GANTRY_AGENT_HEARTBEAT_SECS", "1"),
                     ("GANTRY_REPLAN_DEBOUNCE_MS", "0"),
+                    ("GANTRY_LEADER_LEASE_SECS", "3"),
                 ],
                 |c| c.farm.clone()
             ),
             FarmSettings {
                 max_reprints: 0,
                 agent_heartbeat_secs: 1,
-                replan_debounce_ms: 0
+                replan_debounce_ms: 0,
+                leader_lease_secs: 3
             }
         );
     }
@@ -63,6 +71,7 @@ mod tests {
             ("GANTRY_AGENT_HEARTBEAT_SECS", "3601", "a whole number in range"),
             ("GANTRY_REPLAN_DEBOUNCE_MS", "soon", "a whole number in range"),
             ("GANTRY_REPLAN_DEBOUNCE_MS", "60001", "a whole number in range"),
+            ("GANTRY_LEADER_LEASE_SECS", "2", "a whole number in range"),
         ]);
     }
 }

@@ -513,7 +513,7 @@ impl ProductionMutation {
                 internal()
             })?
         } else {
-            planning::replan(ctx.data::<Db>()?, None, seconds)
+            planning::replan(ctx.data::<Db>()?, None, seconds, None)
                 .await
                 .map_err(app_error)?
         };

@@ -19,7 +19,9 @@
 //! the change (a mutation, an agent's report, the scheduler, a CLI run, another server on the
 //! same database). A subscriber that falls more than the bus capacity (1024 events) behind skips
 //! the events it missed (logged at `warn`) and goes on with the next one: clients that must not
-//! miss a change re-read the state after reconnecting or periodically.
+//! miss a change re-read the state after reconnecting or periodically. When the PostgreSQL
+//! listener that wakes the relay had to reconnect, every subscription completes, telling its
+//! client to subscribe again and re-read.
 
 use std::collections::HashMap;
 
@@ -142,13 +144,22 @@ where
     Fut: Future<Output = (S, Option<T>)> + Send,
 {
     let rx = bus.subscribe();
-    stream::unfold((rx, state, pick), |(mut rx, mut state, mut pick)| async move {
+    let resync = bus.resyncs();
+    stream::unfold((rx, resync, state, pick), |(mut rx, mut resync, mut state, mut pick)| async move {
         loop {
-            let event = next_event(&mut rx).await?;
+            let event = tokio::select! {
+                e = next_event(&mut rx) => e?,
+                // The listener that wakes the relay reconnected: the subscription completes, so
+                // the client subscribes again and re-reads the state it shows.
+                _ = resync.changed() => {
+                    tracing::info!("event delivery resynchronised; subscription completed so the client re-reads");
+                    return None;
+                }
+            };
             let (s, out) = pick(state, event).await;
             state = s;
             if let Some(out) = out {
-                return Some((out, (rx, state, pick)));
+                return Some((out, (rx, resync, state, pick)));
             }
         }
     })

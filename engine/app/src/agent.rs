@@ -41,9 +41,16 @@ pub async fn printer_state(
     Ok((p.status, p.name, printing.into_iter().next(), tel))
 }
 
-/// Missed heartbeats: the printer is marked offline; returns its status now.
-pub async fn mark_offline(db: &Db, now: DateTime<Utc>, id: PrinterId) -> StoreResult<PrinterStatus> {
+/// Missed heartbeats: the printer is marked offline (by the leader: fenced by its `lease`);
+/// returns its status now.
+pub async fn mark_offline(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: PrinterId,
+    lease: Option<&crate::lease::Lease>,
+) -> StoreResult<PrinterStatus> {
     let mut tx = db.begin().await?;
+    crate::lease::fence_opt(&mut tx, lease).await?;
     let p = store::mark_offline(&mut tx, now, id).await?;
     tx.commit().await?;
     Ok(p.status)
@@ -388,15 +395,17 @@ pub struct Handed {
 }
 
 /// Chooses and records the next job of `printer` (none of `flying`, the jobs other printers
-/// hold). `None` when its plan has nothing ready.
+/// hold). `None` when its plan has nothing ready. Fenced by the leader's `lease`.
 pub async fn hand_over_next(
     db: &Db,
     now: DateTime<Utc>,
     printer: PrinterId,
     flying: &std::collections::BTreeSet<JobId>,
     slice_on_demand: bool,
+    lease: Option<&crate::lease::Lease>,
 ) -> StoreResult<Option<Handed>> {
     let mut tx = db.begin().await?;
+    crate::lease::fence_opt(&mut tx, lease).await?;
     let handed = store::hand_over_next(&mut tx, now, printer, flying).await?;
     tx.commit().await?;
     let Some(h) = handed else {

@@ -44,13 +44,29 @@ pub struct Committed {
 #[derive(Debug, Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Committed>>,
+    /// Bumped when subscribers must re-read the state they show (the PostgreSQL listener that
+    /// wakes the relay reconnected: changes may have been delivered late).
+    resync: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl EventBus {
     /// A bus keeping up to `capacity` undelivered events per subscriber.
     pub fn new(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(1));
-        EventBus { tx }
+        EventBus {
+            tx,
+            resync: Arc::new(tokio::sync::watch::channel(0).0),
+        }
+    }
+
+    /// Tells every subscriber to re-read the state it shows.
+    pub fn resync(&self) {
+        self.resync.send_modify(|n| *n += 1);
+    }
+
+    /// Re-read requests ([`EventBus::resync`]): changes after the receiver was made.
+    pub fn resyncs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.resync.subscribe()
     }
 
     /// Sends an event to every current subscriber (none is fine). Only the relay calls this.
@@ -159,6 +175,17 @@ pub const RELAY_POLL: Duration = Duration::from_millis(25);
 /// from now on (also those committed by other processes on the same database), polling every
 /// `poll`. Stops when the returned handle is dropped.
 pub fn spawn_relay(db: Db, bus: EventBus, poll: Duration) -> RelayHandle {
+    spawn_relay_woken(db, bus, poll, None)
+}
+
+/// [`spawn_relay`] that also reads at once when `wake` is notified (PostgreSQL: a `NOTIFY` sent
+/// by the committing transaction, on any replica); `poll` is then only the fallback.
+pub fn spawn_relay_woken(
+    db: Db,
+    bus: EventBus,
+    poll: Duration,
+    wake: Option<Arc<tokio::sync::Notify>>,
+) -> RelayHandle {
     let since = gantry_engine::store::now();
     let task = tokio::spawn(async move {
         let mut cursor = loop {
@@ -178,7 +205,15 @@ pub fn spawn_relay(db: Db, bus: EventBus, poll: Duration) -> RelayHandle {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "event relay: cannot read the outbox; retrying"),
             }
-            tokio::time::sleep(poll).await;
+            match &wake {
+                Some(w) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = w.notified() => {}
+                    }
+                }
+                None => tokio::time::sleep(poll).await,
+            }
         }
     });
     RelayHandle(task)

@@ -30,6 +30,7 @@ use gantry_engine::store::{Db, StoreError, inventory, planning};
 use gantry_solver::{Method, SolveOptions};
 use serde::{Deserialize, Serialize};
 
+use crate::lease::Lease;
 use crate::{AppError, AppResult, conn};
 
 /// A solved plan with what it was computed from.
@@ -390,10 +391,13 @@ pub struct Replanned {
     pub view: PlanView,
 }
 
-/// Writes a solved plan and records it, in one transaction (see the module docs).
-pub async fn persist(db: &Db, solved: SolvedPlan) -> AppResult<Replanned> {
+/// Writes a solved plan and records it, in one transaction (see the module docs). With a
+/// `lease` (the scheduler leader's), the write is fenced: refused with `NOT_LEADER` when
+/// another replica took the lease over.
+pub async fn persist(db: &Db, solved: SolvedPlan, lease: Option<&Lease>) -> AppResult<Replanned> {
     let write = solved.to_write();
     let mut tx = db.begin().await?;
+    crate::lease::fence_opt(&mut tx, lease).await?;
     let written = live::persist_plan(&mut tx, solved.now, &write).await?;
     // The record shows what was written: holds found while writing (a reservation that failed)
     // join the plan's own.
@@ -429,12 +433,14 @@ pub async fn persist(db: &Db, solved: SolvedPlan) -> AppResult<Replanned> {
     })
 }
 
-/// Compute and persist: the re-plan the scheduler runs, and `replanNow` without a live farm
-/// (then nothing is in flight but what the store records as handed out).
+/// Compute and persist: the re-plan the scheduler runs (fenced by its `lease`), and
+/// `replanNow` without a live farm (then nothing is in flight but what the store records as
+/// handed out).
 pub async fn replan(
     db: &Db,
     in_flight: Option<&BTreeMap<JobId, PrinterId>>,
     time_limit: f64,
+    lease: Option<&Lease>,
 ) -> AppResult<Replanned> {
     let now = gantry_engine::store::now();
     let stored;
@@ -447,7 +453,7 @@ pub async fn replan(
         }
     };
     let solved = compute(db, now, in_flight, time_limit).await?;
-    persist(db, solved).await
+    persist(db, solved, lease).await
 }
 
 /// The newest persisted plan (`None` before the first).

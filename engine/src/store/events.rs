@@ -43,6 +43,9 @@ pub async fn append(tx: &mut Tx, now: DateTime<Utc>, event: &Event) -> StoreResu
     .bind(payload)
     .fetch_one(&mut **tx)
     .await?;
+    // Every replica's relay is woken when this commits (PostgreSQL; one per transaction, as
+    // PostgreSQL folds identical notifications of a transaction into one).
+    super::cluster::notify_in(tx, super::cluster::EVENTS_CHANNEL, "").await?;
     col(&row, "events", "id")
 }
 

@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0012_session_started_at.sql"),
     },
     Migration {
+        version: 13,
+        name: "leader_lease",
+        sql: include_str!("../../migrations/0013_leader_lease.sql"),
+    },
+    Migration {
         version: 14,
         name: "finance",
         sql: include_str!("../../migrations/0014_finance.sql"),

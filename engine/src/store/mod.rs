@@ -16,6 +16,7 @@ pub mod auth;
 pub mod batch;
 pub mod catalog;
 pub mod crm;
+pub mod cluster;
 pub mod demo;
 pub mod equipment;
 pub mod events;
@@ -90,6 +91,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("corrupt row in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
+    /// A leader's write was refused: it no longer holds the lease (`store::cluster::fence`).
+    #[error("replica {holder} no longer holds the scheduler lease (epoch {epoch}); its write was refused")]
+    Fenced { holder: String, epoch: i64 },
 }
 
 impl StoreError {
@@ -122,6 +126,7 @@ impl Coded for StoreError {
             StoreError::Rejected(e) => e.code(),
             StoreError::NotFound { .. } => "NOT_FOUND",
             StoreError::Conflict(_) => "CONFLICT",
+            StoreError::Fenced { .. } => "NOT_LEADER",
             StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => "CONFLICT",
             _ => "INTERNAL",
         }
@@ -131,7 +136,7 @@ impl Coded for StoreError {
         match self {
             StoreError::Rejected(e) => e.kind(),
             StoreError::NotFound { .. } => ErrorKind::NotFound,
-            StoreError::Conflict(_) => ErrorKind::Conflict,
+            StoreError::Conflict(_) | StoreError::Fenced { .. } => ErrorKind::Conflict,
             StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => ErrorKind::Conflict,
             _ => ErrorKind::Internal,
         }
@@ -145,6 +150,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The URL connected to (a PostgreSQL listener opens its own connection with it).
+    url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -188,7 +195,11 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -197,6 +208,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The URL this handle connected to.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock up front
