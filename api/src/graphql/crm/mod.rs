@@ -54,7 +54,8 @@ pub struct CustomerInput {
     pub company: Option<String>,
 }
 
-/// A new ticket. Customers omit `customerId` (their own record is used).
+/// A new ticket. Customers omit `customerId` (their own record is used; `contactId` is for
+/// staff and ignored for customers).
 #[derive(InputObject, Debug, Clone)]
 pub struct OpenTicketInput {
     pub customer_id: Option<ID>,
@@ -522,7 +523,11 @@ impl CrmMutation {
         };
         let new = TicketInput {
             customer_id: customer,
-            contact_id: opt_id(input.contact_id.as_ref(), "contact", ContactId)?,
+            // A customer does not pick among the business's contacts.
+            contact_id: match caller.sees {
+                Sees::All => opt_id(input.contact_id.as_ref(), "contact", ContactId)?,
+                _ => None,
+            },
             order_id: opt_id(input.order_id.as_ref(), "order", OrderId)?,
             subject: input.subject,
             body: input.body,
