@@ -6,8 +6,7 @@
 
 use crate::integrations::IntegrationError;
 use crate::{
-    auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError,
-    auth::AuthError, catalog::CatalogError, equipment::EquipmentError, finance::FinanceError,
+    auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError, finance::FinanceError,
     inventory::InventoryError, orders::OrderError, printing::PrintingError, production::ProductionError,
     types::ValueError, users::UserError,
 };
@@ -37,7 +36,9 @@ pub enum DomainError {
     Printing(#[from] PrintingError),
     #[error(transparent)]
     Crm(#[from] CrmError),
+    #[error(transparent)]
     Finance(#[from] FinanceError),
+    #[error(transparent)]
     Integration(#[from] IntegrationError),
 }
 

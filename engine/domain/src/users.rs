@@ -142,7 +142,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::OrdersReadAll,
         Permission::OrdersReadOwn,
         Permission::OrdersPlaceOwn,
