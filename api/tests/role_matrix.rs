@@ -251,6 +251,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         failJob                            ok          -         ok          -          -          -          -        401
         generateMaintenanceWindows         ok          -         ok          -          -          -          -        401
+        issueInvoice                       ok          -          -         ok          -          -          -        401
         loadMaterial                       ok          -         ok          -          -          -          -        401
         login                              ok         ok         ok         ok         ok         ok         ok         ok
         logout                            401        401        401        401        401        401        401        401
@@ -260,6 +261,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         placeOrder                         ok          -          -          -         ok         ok         ok        401
         reactivateUser                     ok          -          -          -          -          -          -        401
         receiveSpool                       ok          -         ok          -          -          -          -        401
+        recordExpense                      ok          -          -         ok          -          -          -        401
         refresh                            ok         ok         ok         ok         ok         ok         ok         ok
         refundOrder                        ok          -          -          -         ok          -         ok        401
         releasePrinterJob                  ok         ok         ok          -          -          -          -        401
@@ -270,6 +272,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
         resumePrint                        ok         ok         ok          -          -          -          -        401
+        reverseJournalEntry                ok          -          -         ok          -          -          -        401
         revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         revokePrinterToken                 ok         ok          -          -          -          -          -        401
         scheduleJob                        ok         ok          -          -          -          -          -        401
@@ -277,6 +280,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scrapSpool                         ok          -         ok          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
+        setTaxRate                         ok          -          -         ok          -          -          -        401
         shipOrder                          ok          -         ok          -         ok          -         ok        401
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401
