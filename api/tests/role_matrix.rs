@@ -241,18 +241,17 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createMaterial                     ok          -         ok          -          -          -          -        401
         createOrder                        ok          -          -          -         ok         ok         ok        401
         createOrderFromQuote               ok          -          -          -         ok         ok         ok        401
-        createPaymentLink                  ok          -          -          -         ok          -         ok        401
         createPrinter                      ok          -         ok          -          -          -          -        401
         createPrinterToken                 ok         ok          -          -          -          -          -        401
         createProduct                      ok          -          -          -         ok          -          -        401
         createQuote                        ok          -          -          -         ok         ok         ok        401
         createUser                         ok          -          -          -          -          -          -        401
-        createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         failJob                            ok          -         ok          -          -          -          -        401
         generateMaintenanceWindows         ok          -         ok          -          -          -          -        401
+        issueInvoice                       ok          -          -         ok          -          -          -        401
         loadMaterial                       ok          -         ok          -          -          -          -        401
         login                              ok         ok         ok         ok         ok         ok         ok         ok
         logout                            401        401        401        401        401        401        401        401
@@ -262,27 +261,26 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         placeOrder                         ok          -          -          -         ok         ok         ok        401
         reactivateUser                     ok          -          -          -          -          -          -        401
         receiveSpool                       ok          -         ok          -          -          -          -        401
+        recordExpense                      ok          -          -         ok          -          -          -        401
         refresh                            ok         ok         ok         ok         ok         ok         ok         ok
         refundOrder                        ok          -          -          -         ok          -         ok        401
         releasePrinterJob                  ok         ok         ok          -          -          -          -        401
         releaseReservation                 ok          -         ok          -          -          -          -        401
         removeOrderLine                    ok          -          -          -         ok         ok         ok        401
         replanNow                          ok         ok          -          -          -          -          -        401
-        replayWebhookDelivery              ok          -          -          -          -          -          -        401
-        replayWebhookEvents                ok          -          -          -          -          -          -        401
         reportJobProgress                  ok          -         ok          -          -          -          -        401
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
         resumePrint                        ok         ok         ok          -          -          -          -        401
+        reverseJournalEntry                ok          -          -         ok          -          -          -        401
         revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         revokePrinterToken                 ok         ok          -          -          -          -          -        401
-        rotateWebhookSecret                ok          -          -          -          -          -          -        401
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
-        setWebhookEndpointEnabled          ok          -          -          -          -          -          -        401
+        setTaxRate                         ok          -          -         ok          -          -          -        401
         shipOrder                          ok          -         ok          -         ok          -         ok        401
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401

@@ -80,7 +80,7 @@ pub async fn record_expense(
     paid_in_cash: bool,
     receipt_ref: Option<&str>,
 ) -> AppResult<Expense> {
-    let category = ExpenseCategory::parse(category)?;
+    let category = ExpenseCategory::parse(category).map_err(gantry_engine::error::DomainError::from)?;
     in_tx!(db, tx => ledger::record_expense(
         &mut tx,
         now,

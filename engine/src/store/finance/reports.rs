@@ -76,7 +76,11 @@ pub async fn job_costs(conn: &mut AnyConnection, order: i64) -> StoreResult<Vec<
                 job_id: id,
                 order_id: col(&r, T, "order_id")?,
                 attempt: col(&r, T, "attempt")?,
-                state: col(&r, T, "state")?,
+                // A failed attempt may have been requeued (reprinted) or abandoned since.
+                state: match col::<String>(&r, T, "state")?.as_str() {
+                    "done" => "done".to_string(),
+                    _ => "failed".to_string(),
+                },
                 printer_id: col(&r, T, "printer_id")?,
                 grams: col(&r, T, "grams")?,
                 minutes: match (started, finished) {
@@ -145,13 +149,13 @@ pub async fn order_margins(
                 "5200" => m.machine_minor += n,
                 _ => m.material_minor += n,
             }
-            if state == "failed" && account != "4000" {
+            if !state.is_empty() && state != "done" && account != "4000" {
                 m.failed_minor += n;
             }
         }
         let counts = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS f \
-             FROM jobs WHERE order_id = $1 AND state IN ('done', 'failed')",
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN state = 'done' THEN 0 ELSE 1 END), 0) AS BIGINT) AS f \
+             FROM jobs WHERE order_id = $1 AND state IN ('done', 'failed', 'requeued', 'abandoned')",
         )
         .bind(id)
         .fetch_one(&mut *conn)
