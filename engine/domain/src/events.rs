@@ -29,6 +29,7 @@ pub enum Event {
     Quote(QuoteEvent),
     WebhookEndpointDisabled(WebhookEndpointDisabledEvent),
     Payment(PaymentEvent),
+    ShopOrderHeld(ShopOrderHeldEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -164,6 +165,15 @@ pub struct PaymentEvent {
     pub held_reason: Option<String>,
 }
 
+/// A shop's order could not become a Gantry order (e.g. an unknown SKU) and waits for a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShopOrderHeldEvent {
+    pub shop_order_id: i64,
+    pub shop: String,
+    pub external_id: String,
+    pub reason: String,
+}
+
 /// Every event type (`docs/events.md` lists each with its payload; webhook endpoints subscribe
 /// to these and no others).
 pub const TYPES: &[&str] = &[
@@ -182,6 +192,7 @@ pub const TYPES: &[&str] = &[
     "webhook.endpoint_disabled",
     "payment.recorded",
     "payment.held",
+    "shop_order.held",
 ];
 
 impl Event {
@@ -203,6 +214,7 @@ impl Event {
             Event::WebhookEndpointDisabled(_) => "webhook.endpoint_disabled",
             Event::Payment(e) if e.held_reason.is_none() => "payment.recorded",
             Event::Payment(_) => "payment.held",
+            Event::ShopOrderHeld(_) => "shop_order.held",
         }
     }
 
@@ -221,6 +233,7 @@ impl Event {
             Event::Quote(e) => ("quote", e.quote_id),
             Event::WebhookEndpointDisabled(e) => ("webhook_endpoint", e.endpoint_id),
             Event::Payment(e) => ("payment", e.payment_id),
+            Event::ShopOrderHeld(e) => ("shop_order", e.shop_order_id),
         }
     }
 
@@ -248,6 +261,7 @@ impl Event {
             "quote.created" => Event::Quote(de(payload)?),
             "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
             "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
+            "shop_order.held" => Event::ShopOrderHeld(de(payload)?),
             other => return Err(format!("unknown event type {other:?}")),
         })
     }
@@ -276,7 +290,8 @@ impl Event {
             | Event::StockLow(_)
             | Event::Quote(_)
             | Event::WebhookEndpointDisabled(_)
-            | Event::Payment(_) => false,
+            | Event::Payment(_)
+            | Event::ShopOrderHeld(_) => false,
         }
     }
 }

@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "payments",
         sql: include_str!("../../migrations/0019_payments.sql"),
     },
+    Migration {
+        version: 20,
+        name: "shop_orders",
+        sql: include_str!("../../migrations/0020_shop_orders.sql"),
+    },
 ];
 
 impl Migration {

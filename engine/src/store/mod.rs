@@ -28,6 +28,7 @@ pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
+pub mod shops;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
