@@ -13,6 +13,9 @@ use gantry_engine::domain::integrations::signing::body_hmac_base64;
 use gantry_engine::store::count_rows;
 use serde_json::json;
 
+/// (headers, body, expected status, expected reason)
+type Case = (Vec<(&'static str, String)>, String, u16, &'static str);
+
 const SHOPIFY: &str = "shpss_test_secret_1";
 const WOO: &str = "woo_test_secret_12";
 
@@ -203,7 +206,7 @@ app_test_with!(
             json!([{"sku": "VASE-1", "quantity": 1, "price": "15.00"}]),
         );
         let topic = ("x-shopify-topic", "orders/create".to_string());
-        let cases: Vec<(Vec<(&str, String)>, String, u16, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 vec![topic.clone()],
                 good.clone(),

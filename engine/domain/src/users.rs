@@ -552,6 +552,8 @@ mod tests {
             crm:write               x    .    .    .    x    .    .
             users:admin             x    .    .    .    .    .    .
             reviews:write           x    .    .    .    .    x    .
+            webhooks:read           x    .    .    .    .    .    x
+            webhooks:manage         x    .    .    .    .    .    .
         "#]]
         .assert_eq(&out);
     }
