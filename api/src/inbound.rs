@@ -8,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gantry_app::AppError;
 use gantry_app::payments::{self, Received};
+use gantry_app::shops::{self, ShopKind, ShopReceived};
 use gantry_engine::error::{Coded, ErrorKind};
 
 use crate::config::PaymentsSettings;
@@ -19,7 +20,9 @@ pub struct Inbound(pub PaymentsSettings);
 
 /// Registers the inbound routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hooks/stripe", web::post().to(stripe));
+    cfg.route("/hooks/stripe", web::post().to(stripe))
+        .route("/hooks/shopify", web::post().to(shopify))
+        .route("/hooks/woocommerce", web::post().to(woocommerce));
 }
 
 fn status_of(kind: ErrorKind) -> StatusCode {
@@ -87,6 +90,88 @@ async fn stripe(
                 "status": status,
                 "payment_id": payment.map(|p| p.id),
                 "order_id": payment.and_then(|p| p.order_id),
+            }))
+        }
+        Err(e) => refusal(&e),
+    }
+}
+
+/// `POST /hooks/shopify`: `orders/create`, signed with `X-Shopify-Hmac-Sha256` (other topics
+/// are acknowledged and ignored).
+async fn shopify(
+    state: web::Data<AppState>,
+    inbound: web::Data<Inbound>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Some(secret) = &inbound.0.shopify_webhook_secret else {
+        return not_configured("Shopify");
+    };
+    let topic = header(&req, "x-shopify-topic");
+    shop(
+        &state,
+        ShopKind::Shopify,
+        &secret.0,
+        header(&req, "x-shopify-hmac-sha256"),
+        topic,
+        "orders/create",
+        &body,
+    )
+    .await
+}
+
+/// `POST /hooks/woocommerce`: `order.created`, signed with `X-WC-Webhook-Signature` (other
+/// topics, and WooCommerce's ping when a webhook is saved, are acknowledged and ignored).
+async fn woocommerce(
+    state: web::Data<AppState>,
+    inbound: web::Data<Inbound>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Some(secret) = &inbound.0.woocommerce_webhook_secret else {
+        return not_configured("WooCommerce");
+    };
+    let topic = header(&req, "x-wc-webhook-topic");
+    shop(
+        &state,
+        ShopKind::WooCommerce,
+        &secret.0,
+        header(&req, "x-wc-webhook-signature"),
+        topic,
+        "order.created",
+        &body,
+    )
+    .await
+}
+
+async fn shop(
+    state: &AppState,
+    kind: ShopKind,
+    secret: &str,
+    sig: &str,
+    topic: &str,
+    wanted: &str,
+    body: &[u8],
+) -> HttpResponse {
+    if topic != wanted {
+        // The signature is still checked, so an unsigned request learns nothing.
+        if let Err(e) = gantry_app::domain::integrations::signing::verify_body_hmac(secret, sig, body) {
+            return refusal(&e.into());
+        }
+        return HttpResponse::Ok().json(serde_json::json!({"status": "ignored", "topic": topic}));
+    }
+    match shops::receive(&state.db, gantry_app::now(), kind, secret, sig, body).await {
+        Ok(r) => {
+            let (status, row) = match &r {
+                ShopReceived::Created(r) => ("created", r),
+                ShopReceived::Held(r) => ("held", r),
+                ShopReceived::Duplicate(r) => ("duplicate", r),
+            };
+            HttpResponse::Ok().json(serde_json::json!({
+                "status": status,
+                "shop_order_id": row.id,
+                "order_id": row.order_id,
+                "held_reason": row.held_reason,
             }))
         }
         Err(e) => refusal(&e),

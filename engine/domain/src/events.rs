@@ -35,6 +35,7 @@ pub enum Event {
     Invoice(InvoiceEvent),
     WebhookEndpointDisabled(WebhookEndpointDisabledEvent),
     Payment(PaymentEvent),
+    ShopOrderHeld(ShopOrderHeldEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -214,6 +215,15 @@ pub struct PaymentEvent {
     pub held_reason: Option<String>,
 }
 
+/// A shop's order could not become a Gantry order (e.g. an unknown SKU) and waits for a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShopOrderHeldEvent {
+    pub shop_order_id: i64,
+    pub shop: String,
+    pub external_id: String,
+    pub reason: String,
+}
+
 /// Every event type (`docs/events.md` lists each with its payload; webhook endpoints subscribe
 /// to these and no others).
 pub const TYPES: &[&str] = &[
@@ -232,6 +242,7 @@ pub const TYPES: &[&str] = &[
     "webhook.endpoint_disabled",
     "payment.recorded",
     "payment.held",
+    "shop_order.held",
 ];
 
 impl Event {
@@ -259,6 +270,7 @@ impl Event {
             Event::WebhookEndpointDisabled(_) => "webhook.endpoint_disabled",
             Event::Payment(e) if e.held_reason.is_none() => "payment.recorded",
             Event::Payment(_) => "payment.held",
+            Event::ShopOrderHeld(_) => "shop_order.held",
         }
     }
 
@@ -282,6 +294,7 @@ impl Event {
             Event::Invoice(e) => ("invoice", e.invoice_id),
             Event::WebhookEndpointDisabled(e) => ("webhook_endpoint", e.endpoint_id),
             Event::Payment(e) => ("payment", e.payment_id),
+            Event::ShopOrderHeld(e) => ("shop_order", e.shop_order_id),
         }
     }
 
@@ -313,6 +326,7 @@ impl Event {
             "invoice.issued" | "credit_note.issued" => Event::Invoice(de(payload)?),
             "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
             "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
+            "shop_order.held" => Event::ShopOrderHeld(de(payload)?),
             other => match crate::crm::CrmEvent::parse(other, payload) {
                 Some(e) => Event::Crm(e?),
                 None => return Err(format!("unknown event type {other:?}")),
@@ -351,7 +365,8 @@ impl Event {
             | Event::StockAdjusted(_)
             | Event::Invoice(_)
             | Event::WebhookEndpointDisabled(_)
-            | Event::Payment(_) => false,
+            | Event::Payment(_)
+            | Event::ShopOrderHeld(_) => false,
         }
     }
 }

@@ -575,6 +575,8 @@ mod tests {
             users:admin             x    .    .    .    .    .    .
             reviews:write           x    .    .    .    .    x    .
             tickets:own             x    .    .    .    .    x    .
+            webhooks:read           x    .    .    .    .    .    x
+            webhooks:manage         x    .    .    .    .    .    .
         "#]]
         .assert_eq(&out);
     }

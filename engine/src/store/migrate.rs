@@ -106,6 +106,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0019_payments.sql"),
     },
     Migration {
+        version: 20,
+        name: "shop_orders",
+        sql: include_str!("../../migrations/0020_shop_orders.sql"),
+    },
+    Migration {
         version: 25,
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),

@@ -31,6 +31,7 @@ pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
+pub mod shops;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

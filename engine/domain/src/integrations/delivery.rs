@@ -2,7 +2,8 @@
 //! endpoint may subscribe to, when a failed attempt is retried, when an endpoint's circuit
 //! opens, and the body every delivery carries.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+// IP addresses as values (no sockets, no resolution): `core::net`.
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::IntegrationError;
 

@@ -9,6 +9,7 @@
 
 pub mod delivery;
 pub mod payments;
+pub mod shops;
 pub mod signing;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
