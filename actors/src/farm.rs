@@ -9,15 +9,15 @@ use actix::WeakAddr;
 use actix::prelude::*;
 use gantry_app::Db;
 use gantry_app::cluster::{Mesh, Node, To};
-use gantry_app::lease::{LeaseConfig, Leadership};
+use gantry_app::lease::{Leadership, LeaseConfig};
 use gantry_engine::domain::types::PrinterId;
 
 use crate::events::EventBus;
 use crate::messages::{Command, Control, ControlError, ControlOutcome, PrinterSnapshot, StatusSet};
 use crate::printer::PrinterActor;
 use crate::scheduler::{GetPrinter, ReplanNow, RequestReplan, Scheduler, Snapshots, StopFarm};
-use chrono::Utc;
 use crate::writer::StatusWriter;
+use chrono::Utc;
 use gantry_app::planning::Replanned;
 
 /// Settings of the live farm.
@@ -248,9 +248,16 @@ impl Farm {
             Err(ControlError::NoAgent(_)) => {}
             other => return other,
         }
-        let alive = chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
-        let holder =
-            gantry_app::cluster::held_elsewhere(&self.db, printer, self.leadership.replica(), Utc::now(), alive).await;
+        let alive =
+            chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
+        let holder = gantry_app::cluster::held_elsewhere(
+            &self.db,
+            printer,
+            self.leadership.replica(),
+            Utc::now(),
+            alive,
+        )
+        .await;
         let Ok(Some(replica)) = holder else {
             return Err(ControlError::NoAgent(printer));
         };
@@ -274,7 +281,11 @@ impl Farm {
         };
         let secs = self.cfg.control_timeout_secs;
         // The holder waits `secs` for its agent; its answer needs a moment more to come back.
-        let res = tokio::time::timeout(std::time::Duration::from_secs(if sent { secs + 2 } else { 0 }), rx).await;
+        let res = tokio::time::timeout(
+            std::time::Duration::from_secs(if sent { secs + 2 } else { 0 }),
+            rx,
+        )
+        .await;
         if let Ok(mut w) = self.waiting.lock() {
             w.remove(&req);
         }
@@ -284,7 +295,10 @@ impl Farm {
         match res {
             Ok(Ok(answer)) => answer.into_result(printer, &command),
             Ok(Err(_)) => Err(ControlError::Stopped),
-            Err(_) => Err(ControlError::Timeout { command: command.name(), secs }),
+            Err(_) => Err(ControlError::Timeout {
+                command: command.name(),
+                secs,
+            }),
         }
     }
 
@@ -330,9 +344,16 @@ impl Farm {
             printer: printer.0,
             status,
         };
-        let alive = chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
-        let holder =
-            gantry_app::cluster::held_elsewhere(&self.db, printer, self.leadership.replica(), Utc::now(), alive).await;
+        let alive =
+            chrono::Duration::seconds(i64::try_from(self.cfg.heartbeat_secs.max(1) * 3).unwrap_or(30));
+        let holder = gantry_app::cluster::held_elsewhere(
+            &self.db,
+            printer,
+            self.leadership.replica(),
+            Utc::now(),
+            alive,
+        )
+        .await;
         if let (Ok(Some(r)), Ok(body)) = (holder, serde_json::to_value(&wire)) {
             let _ = self.mesh.send(To::Replica(r), body).await;
         }

@@ -51,7 +51,10 @@ impl Handler<LeadershipChanged> for Scheduler {
             self.in_flight.clear();
             return;
         };
-        tracing::info!(epoch = lease.epoch, "leading the scheduler: reading the jobs handed out, re-planning");
+        tracing::info!(
+            epoch = lease.epoch,
+            "leading the scheduler: reading the jobs handed out, re-planning"
+        );
         let db = self.fx.db.clone();
         ctx.wait(
             async move { gantry_app::cluster::handed_out(&db).await }
@@ -59,7 +62,9 @@ impl Handler<LeadershipChanged> for Scheduler {
                 .map(|res, act, ctx| {
                     match res {
                         Ok(handed) => act.in_flight = handed,
-                        Err(e) => tracing::error!(error = %e, "the new leader cannot read the jobs handed out"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "the new leader cannot read the jobs handed out")
+                        }
                     }
                     ctx.notify(RequestReplan);
                 }),

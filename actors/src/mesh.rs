@@ -41,7 +41,10 @@ pub enum Wire {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "r", rename_all = "snake_case")]
 pub enum WireResult {
-    Done { status: PrinterStatus, job: i64 },
+    Done {
+        status: PrinterStatus,
+        job: i64,
+    },
     Failed {
         code: String,
         status: Option<PrinterStatus>,
@@ -80,7 +83,10 @@ impl WireResult {
     pub fn into_result(self, printer: PrinterId, command: &Command) -> Result<ControlOutcome, ControlError> {
         let name = command.name();
         match self {
-            WireResult::Done { status, job } => Ok(ControlOutcome { status, job: JobId(job) }),
+            WireResult::Done { status, job } => Ok(ControlOutcome {
+                status,
+                job: JobId(job),
+            }),
             WireResult::Failed {
                 code,
                 status,

@@ -12,9 +12,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use gantry_app::agent::{self, Applied, Change, StatusReport};
 use gantry_engine::domain::equipment::PrinterStatus;
-use gantry_engine::domain::live::{
-    self as live, JobReport, is_ready, status_report_target,
-};
+use gantry_engine::domain::live::{self as live, JobReport, is_ready, status_report_target};
 use gantry_engine::domain::production::Job;
 use gantry_engine::domain::protocol::{AgentMessage, AgentState, PROTOCOL_VERSION, ServerMessage};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
@@ -347,36 +345,38 @@ impl Handler<Attach> for PrinterActor {
                 // This replica is the printer's gateway now (control commands and the leader's
                 // hand-overs for it are sent here).
                 let now = Utc::now();
-                if let Err(e) = gantry_app::cluster::attach(&fx.db, id, fx.leadership.replica(), conn_id, now).await {
+                if let Err(e) =
+                    gantry_app::cluster::attach(&fx.db, id, fx.leadership.replica(), conn_id, now).await
+                {
                     tracing::warn!(printer = %id, error = %e, "cannot record the agent's gateway");
                 }
                 agent::apply_hello(&fx.db, id, env, now, fx.cfg.max_reprints).await
             }
-                .into_actor(self)
-                .map(move |res, act, ctx| {
-                    if act.conn.as_ref().map(|(c, _)| *c) != Some(conn_id) {
-                        return;
+            .into_actor(self)
+            .map(move |res, act, ctx| {
+                if act.conn.as_ref().map(|(c, _)| *c) != Some(conn_id) {
+                    return;
+                }
+                match res {
+                    Ok(ch) => {
+                        act.send(ServerMessage::Welcome {
+                            v: PROTOCOL_VERSION,
+                            printer_id: act.id.0,
+                            printer: act.name.clone(),
+                            heartbeat_secs: act.fx.cfg.heartbeat_secs,
+                        });
+                        act.ack(&hello_id, false);
+                        act.absorb(ch, ctx);
                     }
-                    match res {
-                        Ok(ch) => {
-                            act.send(ServerMessage::Welcome {
-                                v: PROTOCOL_VERSION,
-                                printer_id: act.id.0,
-                                printer: act.name.clone(),
-                                heartbeat_secs: act.fx.cfg.heartbeat_secs,
-                            });
-                            act.ack(&hello_id, false);
-                            act.absorb(ch, ctx);
-                        }
-                        Err(e) => {
-                            tracing::error!(printer = %act.id, error = %e, "hello not reconciled");
-                            act.drop_connection(
-                                close::INTERNAL,
-                                "the server could not record the hello; reconnect later".into(),
-                            );
-                        }
+                    Err(e) => {
+                        tracing::error!(printer = %act.id, error = %e, "hello not reconciled");
+                        act.drop_connection(
+                            close::INTERNAL,
+                            "the server could not record the hello; reconnect later".into(),
+                        );
                     }
-                }),
+                }
+            }),
         );
     }
 }

@@ -405,7 +405,8 @@ impl Scheduler {
         // Chosen and recorded in one transaction (durable before it is sent: after a restart
         // the job stays with this printer); in flight only once that is committed.
         let fut = async move {
-            let Some(h) = agent::hand_over_next(&db, Utc::now(), printer, &flying, on_demand, Some(&lease2)).await?
+            let Some(h) =
+                agent::hand_over_next(&db, Utc::now(), printer, &flying, on_demand, Some(&lease2)).await?
             else {
                 return Ok::<_, StoreError>(None);
             };
@@ -467,7 +468,12 @@ impl Handler<Released> for Scheduler {
 
     fn handle(&mut self, msg: Released, _ctx: &mut Context<Self>) {
         if !self.fx.leadership.is_leader() {
-            crate::mesh::forward(&self.fx, crate::mesh::Wire::Released { printer: msg.printer.0 });
+            crate::mesh::forward(
+                &self.fx,
+                crate::mesh::Wire::Released {
+                    printer: msg.printer.0,
+                },
+            );
         }
         self.in_flight.retain(|_, p| *p != msg.printer);
     }

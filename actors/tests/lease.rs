@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use gantry_actors::{ClusterConfig, EventBus, Farm, FarmConfig};
 use gantry_app::cluster::Node;
-use gantry_app::lease::{LeaseConfig, Leadership, keep_once, spawn_keeper};
+use gantry_app::lease::{Leadership, LeaseConfig, keep_once, spawn_keeper};
 use gantry_app::{agent, planning};
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::error::Coded;
@@ -85,7 +85,9 @@ both!(a_replaced_leaders_writes_are_fenced_and_it_steps_down, |db| {
     assert_eq!(err.code(), "NOT_LEADER");
     assert_eq!(count_rows(db, "job_handovers").await.unwrap(), 0);
     let before = status(db, printer).await;
-    let err = agent::mark_offline(db, Utc::now(), printer, Some(&stale)).await.unwrap_err();
+    let err = agent::mark_offline(db, Utc::now(), printer, Some(&stale))
+        .await
+        .unwrap_err();
     assert!(a.check(Some(&stale), &err), "a fencing refusal");
     assert_eq!(status(db, printer).await, before);
     // ... and A stepped down.
@@ -114,7 +116,10 @@ both!(a_crashed_leaders_lease_is_taken_over_after_it_expires, |db| {
     let t = std::time::Instant::now();
     let taken = b.wait_leader(Duration::from_secs(5)).await.unwrap();
     assert!(taken.epoch > first.epoch);
-    assert!(t.elapsed() >= Duration::from_millis(300), "not before A's lease expired");
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "not before A's lease expired"
+    );
 });
 
 both!(a_resigned_lease_is_taken_at_once, |db| {
@@ -132,7 +137,10 @@ both!(a_resigned_lease_is_taken_at_once, |db| {
     assert!(!b.leadership.is_leader());
     a.stop().await;
     assert!(!a.leadership.is_leader());
-    b.leadership.wait_leader(Duration::from_secs(3)).await.expect("B leads within a renewal of A resigning");
+    b.leadership
+        .wait_leader(Duration::from_secs(3))
+        .await
+        .expect("B leads within a renewal of A resigning");
 });
 
 both!(of_two_farms_on_one_database_only_the_leader_plans, |db| {
@@ -165,7 +173,10 @@ both!(of_two_farms_on_one_database_only_the_leader_plans, |db| {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!b.leadership().is_leader());
     assert_eq!(b.plan_revision(), 0, "a follower never plans");
-    assert!(matches!(b.replan_now(0.2).await, Err(gantry_actors::FarmError::NotLeader)));
+    assert!(matches!(
+        b.replan_now(0.2).await,
+        Err(gantry_actors::FarmError::NotLeader)
+    ));
     let plans = count_rows(db, "plans").await.unwrap();
     assert!(plans >= 1);
     // The leader stops (resigning): the follower leads and plans.

@@ -15,7 +15,9 @@ use crate::config::Config;
 
 /// The database file of a `sqlite:` URL (`None` for an in-memory database or another backend).
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
@@ -119,7 +121,9 @@ pub fn agreed(config: &Config) -> Vec<Agreed> {
     // Only a digest of the secret is stored (never the secret); without one every server signs
     // with its own random key, which several replicas cannot share.
     let secret = match &config.auth.jwt_secret {
-        Some(s) => hex::encode(Sha256::digest(format!("gantry-jwt-fingerprint:{}", s.0).as_bytes())),
+        Some(s) => hex::encode(Sha256::digest(
+            format!("gantry-jwt-fingerprint:{}", s.0).as_bytes(),
+        )),
         None => NO_SECRET.into(),
     };
     out.push(Agreed {
@@ -139,8 +143,15 @@ const NO_SECRET: &str = "unset (a random key per process)";
 pub async fn join(db: &Db, config: &Config, replica: &str) -> Result<(), gantry_app::AppError> {
     let lease = Duration::from_secs(config.farm.leader_lease_secs);
     let unshareable = |a: &Agreed| a.value == NO_SECRET;
-    gantry_app::cluster::join(db, replica, &agreed(config), lease * 2, lease / 5 + Duration::from_millis(500), &unshareable)
-        .await
+    gantry_app::cluster::join(
+        db,
+        replica,
+        &agreed(config),
+        lease * 2,
+        lease / 5 + Duration::from_millis(500),
+        &unshareable,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -150,7 +161,10 @@ mod tests {
     #[test]
     fn the_database_file_of_a_sqlite_url() {
         let cases = [
-            ("sqlite:///var/lib/gantry/gantry.db", Some("/var/lib/gantry/gantry.db")),
+            (
+                "sqlite:///var/lib/gantry/gantry.db",
+                Some("/var/lib/gantry/gantry.db"),
+            ),
             ("sqlite://data/g.db?mode=rwc", Some("data/g.db")),
             ("sqlite:g.db", Some("g.db")),
             ("sqlite::memory:", None),

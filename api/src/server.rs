@@ -472,7 +472,11 @@ fn build_inner(
         .as_ref()
         .filter(|_| db.backend() == gantry_engine::store::Backend::Postgres)
         .map(Farm::events_woken);
-    let poll = if wake.is_some() { RELAY_FALLBACK } else { RELAY_POLL };
+    let poll = if wake.is_some() {
+        RELAY_FALLBACK
+    } else {
+        RELAY_POLL
+    };
     let relay = Arc::new(spawn_relay_woken(db.clone(), events.clone(), poll, wake));
     let finance = Arc::new(gantry_app::finance::consumer::spawn(
         db.clone(),

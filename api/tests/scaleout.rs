@@ -111,21 +111,26 @@ async fn wait_leader(db: &Db, not: &str, secs: u64) -> (String, i64) {
         if !l.0.is_empty() && l.0 != not {
             return l;
         }
-        assert!(Instant::now() < deadline, "no new leader within {secs} s (lease {l:?})");
+        assert!(
+            Instant::now() < deadline,
+            "no new leader within {secs} s (lease {l:?})"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Printers whose agent is connected to a replica other than `replica`, by id.
 async fn held_by_others(db: &Db, replica: &str) -> Vec<i64> {
-    sqlx::query("SELECT printer_id FROM agent_gateways WHERE connected = 1 AND replica <> $1 ORDER BY printer_id")
-        .bind(replica)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    sqlx::query(
+        "SELECT printer_id FROM agent_gateways WHERE connected = 1 AND replica <> $1 ORDER BY printer_id",
+    )
+    .bind(replica)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
 async fn offline_marks_since(db: &Db, since_id: i64, printers: &[i64]) -> Vec<i64> {
@@ -148,11 +153,18 @@ async fn last_event(db: &Db) -> i64 {
 }
 
 fn logs(farm: &live::Farm) -> String {
-    ["serve-0.log", "serve-1.log", "serve-2.log", "agents-0.log", "agents-1.log", "agents-2.log"]
-        .iter()
-        .map(|f| format!("--- {f}\n{}", tail(&farm.data.join(f))))
-        .collect::<Vec<_>>()
-        .join("\n")
+    [
+        "serve-0.log",
+        "serve-1.log",
+        "serve-2.log",
+        "agents-0.log",
+        "agents-1.log",
+        "agents-2.log",
+    ]
+    .iter()
+    .map(|f| format!("--- {f}\n{}", tail(&farm.data.join(f))))
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 fn all_agent_logs(farm: &live::Farm) -> String {
@@ -186,7 +198,11 @@ async fn kill_9_of_the_leader_of_three_replicas_loses_and_repeats_nothing_postgr
     // One leader; agents on every replica get work (the leader hands out through the mesh).
     let (leader, epoch) = wait_leader(db, "", 20).await;
     wait_printing(db, test_start, 6, || logs(&farm)).await;
-    let on_each = count(db, "SELECT COUNT(DISTINCT replica) FROM agent_gateways WHERE connected = 1").await;
+    let on_each = count(
+        db,
+        "SELECT COUNT(DISTINCT replica) FROM agent_gateways WHERE connected = 1",
+    )
+    .await;
     assert_eq!(on_each, 3, "agents on every replica; {}", logs(&farm));
 
     // Kill -9 the leader.
@@ -213,12 +229,21 @@ async fn kill_9_of_the_leader_of_three_replicas_loses_and_repeats_nothing_postgr
 
     wait_drained(db, 90, || logs(&farm)).await;
     // No job handed to two printers nor printed twice.
-    assert_eq!(started_twice(db).await, 0, "jobs started more than once; {}", logs(&farm));
+    assert_eq!(
+        started_twice(db).await,
+        0,
+        "jobs started more than once; {}",
+        logs(&farm)
+    );
     let starts = agents_printed_each_job_once(db, &all_agent_logs(&farm), "").await;
     assert!(starts.len() >= 6, "{starts:?}");
     // No printer whose agent was on a surviving replica was marked offline.
     let marked = offline_marks_since(db, mark, &survivors_printers).await;
-    assert!(marked.is_empty(), "printers marked offline though their agents were connected: {marked:?}; {}", logs(&farm));
+    assert!(
+        marked.is_empty(),
+        "printers marked offline though their agents were connected: {marked:?}; {}",
+        logs(&farm)
+    );
     assert_eq!(count(db, "SELECT COUNT(*) FROM orders").await, orders_before);
     eprintln!("leader {leader} (epoch {epoch}) killed; {new_leader} (epoch {new_epoch}) led after {took:?}");
     drop(servers);
@@ -252,13 +277,20 @@ async fn a_rolling_restart_of_three_replicas_loses_no_job_and_no_order_postgres(
         let (leader, _) = lease(db).await;
         let pid = servers[i].0.id();
         // Graceful stop (SIGTERM): it resigns, so a leader's successor takes over at once.
-        let stopped = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let stopped = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(stopped.success());
         let _ = servers[i].0.wait();
         if pid_of(&leader) == Some(pid) {
             let t = Instant::now();
             wait_leader(db, &leader, 5).await;
-            assert!(t.elapsed() < Duration::from_secs(3), "a resigned lease is taken at once: {:?}", t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(3),
+                "a resigned lease is taken at once: {:?}",
+                t.elapsed()
+            );
         }
         servers[i] = start(&farm, *port, &format!("serve-{i}-again.log"));
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -287,7 +319,10 @@ async fn a_replica_with_another_jwt_secret_refuses_to_join_postgres() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("JWT secret") && err.contains("GANTRY_JWT_SECRET"), "{err}");
+    assert!(
+        err.contains("JWT secret") && err.contains("GANTRY_JWT_SECRET"),
+        "{err}"
+    );
     t.cleanup().await;
     farm.remove();
 }
@@ -297,10 +332,16 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
     let t = TestDb::sqlite().await.unwrap();
     let farm = live::Farm::prepare(&t.db, &t.url, "sqlite-lock", 1).await;
     let _first = start(&farm, farm.port, "serve-0.log");
-    let out = server_cmd(&farm, free_port(), SECRET).arg("serve").output().unwrap();
+    let out = server_cmd(&farm, free_port(), SECRET)
+        .arg("serve")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("another `gantry serve` is running on the SQLite database"), "{err}");
+    assert!(
+        err.contains("another `gantry serve` is running on the SQLite database"),
+        "{err}"
+    );
     t.cleanup().await;
     farm.remove();
 }

@@ -69,8 +69,14 @@ impl Handler<CheckHeartbeat> for PrinterActor {
             self.record_detach(conn_id, ctx);
         }
         let Some(lease) = lease else { return };
-        let window = chrono::Duration::seconds(i64::try_from(hb.saturating_mul(3)).unwrap_or(i64::MAX / 4_000));
-        let (db, id, now, floor) = (self.fx.db.clone(), self.id, msg.now, self.last_seen.max(lease.acquired_at));
+        let window =
+            chrono::Duration::seconds(i64::try_from(hb.saturating_mul(3)).unwrap_or(i64::MAX / 4_000));
+        let (db, id, now, floor) = (
+            self.fx.db.clone(),
+            self.id,
+            msg.now,
+            self.last_seen.max(lease.acquired_at),
+        );
         let seen = self.agent_seen;
         let lease2 = lease.clone();
         let fut = async move { cluster::judge_heartbeat(&db, now, id, &lease2, window, floor, seen).await };

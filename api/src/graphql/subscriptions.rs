@@ -145,24 +145,27 @@ where
 {
     let rx = bus.subscribe();
     let resync = bus.resyncs();
-    stream::unfold((rx, resync, state, pick), |(mut rx, mut resync, mut state, mut pick)| async move {
-        loop {
-            let event = tokio::select! {
-                e = next_event(&mut rx) => e?,
-                // The listener that wakes the relay reconnected: the subscription completes, so
-                // the client subscribes again and re-reads the state it shows.
-                _ = resync.changed() => {
-                    tracing::info!("event delivery resynchronised; subscription completed so the client re-reads");
-                    return None;
+    stream::unfold(
+        (rx, resync, state, pick),
+        |(mut rx, mut resync, mut state, mut pick)| async move {
+            loop {
+                let event = tokio::select! {
+                    e = next_event(&mut rx) => e?,
+                    // The listener that wakes the relay reconnected: the subscription completes, so
+                    // the client subscribes again and re-reads the state it shows.
+                    _ = resync.changed() => {
+                        tracing::info!("event delivery resynchronised; subscription completed so the client re-reads");
+                        return None;
+                    }
+                };
+                let (s, out) = pick(state, event).await;
+                state = s;
+                if let Some(out) = out {
+                    return Some((out, (rx, resync, state, pick)));
                 }
-            };
-            let (s, out) = pick(state, event).await;
-            state = s;
-            if let Some(out) = out {
-                return Some((out, (rx, resync, state, pick)));
             }
-        }
-    })
+        },
+    )
 }
 
 fn bus<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a EventBus> {

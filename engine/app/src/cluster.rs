@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 
 use crate::events::EventBus;
-use crate::lease::{KeeperHandle, Lease, LeaseConfig, Leadership, spawn_keeper};
+use crate::lease::{KeeperHandle, Leadership, Lease, LeaseConfig, spawn_keeper};
 use crate::{AppError, AppResult};
 
 // ---------------------------------------------------------------------------------------------
@@ -98,9 +98,22 @@ pub async fn join(
 // Gateways and heartbeats
 
 /// The agent of `printer` connected to this replica (connection `conn_id`).
-pub async fn attach(db: &Db, printer: PrinterId, replica: &str, conn_id: u64, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn attach(
+    db: &Db,
+    printer: PrinterId,
+    replica: &str,
+    conn_id: u64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let mut c = db.pool().acquire().await?;
-    store::attach(&mut c, printer, replica, i64::try_from(conn_id).unwrap_or(i64::MAX), now).await
+    store::attach(
+        &mut c,
+        printer,
+        replica,
+        i64::try_from(conn_id).unwrap_or(i64::MAX),
+        now,
+    )
+    .await
 }
 
 /// The connection `conn_id` of `printer` on this replica ended; the agent was last heard at
@@ -113,7 +126,14 @@ pub async fn detach(
     last_seen: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut c = db.pool().acquire().await?;
-    store::detach(&mut c, printer, replica, i64::try_from(conn_id).unwrap_or(i64::MAX), last_seen).await
+    store::detach(
+        &mut c,
+        printer,
+        replica,
+        i64::try_from(conn_id).unwrap_or(i64::MAX),
+        last_seen,
+    )
+    .await
 }
 
 /// Where `printer`'s agent is connected, if it ever was.
@@ -187,7 +207,9 @@ pub async fn judge_heartbeat(
     if seen >= now - window {
         return Ok(Judged::Alive(seen));
     }
-    let stored = gantry_engine::store::equipment::get_printer(&mut tx, printer).await?.status;
+    let stored = gantry_engine::store::equipment::get_printer(&mut tx, printer)
+        .await?
+        .status;
     if matches!(stored, PrinterStatus::Offline | PrinterStatus::Maintenance) {
         return Ok(Judged::Offline(stored));
     }

@@ -87,13 +87,14 @@ pub async fn renew(
     now: DateTime<Utc>,
     ttl: chrono::Duration,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE leader_lease SET expires_at = $1 WHERE name = $2 AND holder = $3 AND epoch = $4")
-        .bind(to_millis(now + ttl))
-        .bind(SCHEDULER)
-        .bind(holder)
-        .bind(epoch)
-        .execute(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE leader_lease SET expires_at = $1 WHERE name = $2 AND holder = $3 AND epoch = $4")
+            .bind(to_millis(now + ttl))
+            .bind(SCHEDULER)
+            .bind(holder)
+            .bind(epoch)
+            .execute(&mut *conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -114,12 +115,13 @@ pub async fn resign(conn: &mut AnyConnection, holder: &str, epoch: i64) -> Store
 /// PostgreSQL) the lease row stays locked until `tx` ends, so no takeover commits in between.
 /// Otherwise [`StoreError::Fenced`]: the caller's transaction must be dropped.
 pub async fn fence(tx: &mut Tx, holder: &str, epoch: i64) -> StoreResult<()> {
-    let done = sqlx::query("UPDATE leader_lease SET epoch = epoch WHERE name = $1 AND holder = $2 AND epoch = $3")
-        .bind(SCHEDULER)
-        .bind(holder)
-        .bind(epoch)
-        .execute(&mut **tx)
-        .await?;
+    let done =
+        sqlx::query("UPDATE leader_lease SET epoch = epoch WHERE name = $1 AND holder = $2 AND epoch = $3")
+            .bind(SCHEDULER)
+            .bind(holder)
+            .bind(epoch)
+            .execute(&mut **tx)
+            .await?;
     if done.rows_affected() == 1 {
         Ok(())
     } else {
@@ -199,7 +201,13 @@ pub async fn settings(conn: &mut AnyConnection) -> StoreResult<BTreeMap<String, 
 }
 
 /// Sets (or replaces) a setting.
-pub async fn set_setting(tx: &mut Tx, name: &str, value: &str, by: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_setting(
+    tx: &mut Tx,
+    name: &str,
+    value: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO cluster_settings (name, value, set_by, set_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at",
@@ -341,7 +349,10 @@ pub struct Listener(sqlx::postgres::PgListener);
 /// What a [`Listener`] received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
-    Notification { channel: String, payload: String },
+    Notification {
+        channel: String,
+        payload: String,
+    },
     /// The connection was lost and opened again: notifications in between may be lost.
     Reconnected,
 }
