@@ -355,12 +355,12 @@ pub fn previous_start(inst: &Instance, seed: u64) -> Option<crate::plan::Sequenc
     }
     let mut s = crate::plan::Sequences::empty(inst);
     let mut on: Vec<Vec<(i64, usize)>> = vec![Vec::new(); inst.n_printers];
-    for j in 0..inst.n_jobs {
+    for (j, &before) in prev.iter().enumerate() {
         if let Some(r) = crate::bound::placement_reason(inst, j) {
             s.unscheduled.push((j, r));
             continue;
         }
-        match prev[j] {
+        match before {
             Some((p, start)) if inst.duration(j, p).is_some() => on[p].push((start, j)),
             _ => s.unscheduled.push((j, CONGESTED.to_string())),
         }
