@@ -708,7 +708,7 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     // the farm and writes nothing.
     let d = ok(&schema, &planner, "{ plan { id } }", json!({})).await;
     assert!(d["plan"].is_null(), "{d}");
-    let plan_q = "{ planWhatIf(timeLimitSeconds: 1) { id computedAt status method lowerBound gap objective printers { printerId jobs { jobId orderId start end setupMinutes dueAt late } } unscheduled { jobId reason } } }";
+    let plan_q = "{ planWhatIf(timeLimitSeconds: 1) { id computedAt status method lowerBound gap objective printers { printerId jobs { jobId orderId start end setupMinutes dueAt late reason { printer late text } } } unscheduled { jobId reason } bounds { makespanMinutes { value bound gap } weightedTardiness { gap } setupMinutes { bound } total { value bound gap } } } }";
     let d = ok(&schema, &planner, plan_q, json!({})).await;
     let plan = &d["planWhatIf"];
     assert!(plan["id"].is_null(), "a what-if plan is not persisted: {plan}");
@@ -722,6 +722,19 @@ gantry_engine::db_test!(production_queue_plan_and_jobs, |db| {
     assert_eq!(placed + plan["unscheduled"].as_array().unwrap().len(), waiting);
     assert!(plan["gap"].as_f64().unwrap() >= 0.0);
     assert!(plan["lowerBound"].as_f64().unwrap() <= plan["objective"].as_f64().unwrap() + 1e-6);
+    // Issue 18: every placed job says why, and every objective term has its bound and gap.
+    for printer in plan["printers"].as_array().unwrap() {
+        for job in printer["jobs"].as_array().unwrap() {
+            assert!(job["reason"]["printer"].is_string(), "{job}");
+            assert!(!job["reason"]["text"].as_str().unwrap().is_empty(), "{job}");
+            // (Due dates are rounded up to whole minutes for the solver, so only this way.)
+            if !job["reason"]["late"].is_null() {
+                assert!(job["late"].as_bool().unwrap(), "{job}");
+            }
+        }
+    }
+    assert_eq!(plan["bounds"]["total"]["value"], plan["objective"]);
+    assert_eq!(plan["bounds"]["total"]["bound"], plan["lowerBound"]);
     let d = ok(&schema, &planner, "{ plan { id } }", json!({})).await;
     assert!(d["plan"].is_null(), "planWhatIf wrote a plan: {d}");
     // Plans are read-only: the operator may look, the customer may not.

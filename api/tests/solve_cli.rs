@@ -92,6 +92,13 @@ fn solves_prints_and_writes_a_plan_that_checks() {
     ] {
         assert!(printed.get(key).is_some(), "missing {key}");
     }
+    // Every objective term's bound and gap, and every job's reason (issue 18); the gaps are
+    // also printed on stderr (stdout stays the plan).
+    for term in ["makespan", "weighted_tardiness", "setups", "total"] {
+        assert!(printed["bounds"][term]["gap"].is_number(), "bounds.{term}");
+    }
+    assert!(printed["assignments"][0]["reason"]["printer"].is_string());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("setups "));
     // Three jobs: the exact method proves optimality.
     assert_eq!(printed["status"], "optimal");
     assert_eq!(printed["assignments"].as_array().unwrap().len(), 3);

@@ -126,6 +126,13 @@ const AUTO_BP_ROOT_SHARE: f64 = 0.2;
 /// first search's stall limit divided: more, shorter restarts).
 const RESTART_STALL_DIVISOR: u64 = 4;
 
+/// Share of the budget (at most [`ENTRY_SETUP_MAX_SECS`]) the setup-entry MILP may use when
+/// setup minutes are the whole objective (its solution is then the search's best start).
+const ENTRY_SETUP_SHARE: f64 = 0.3;
+
+/// Cap of [`ENTRY_SETUP_SHARE`] in seconds.
+const ENTRY_SETUP_MAX_SECS: f64 = 10.0;
+
 /// Under `auto`, branch-and-price stops at this share of the budget (the rest goes to
 /// restarts of the local search when it has not proved the plan optimal).
 const AUTO_BP_SHARE: f64 = 0.85;
@@ -240,7 +247,17 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     let mut entry_lb = None;
     if inst.w_setups > 0.0 && lp_budget > 0.0 {
         let fits = bound::fits(inst, &live);
-        if let Some(e) = bound::setup::entry_solve(inst, &fits, lp_budget) {
+        // When changeovers are the whole objective, the entry MILP is both the bound and the
+        // best start: it may take up to ENTRY_SETUP_SHARE of the budget.
+        let setups_only = inst.w_makespan == 0.0 && inst.w_tardiness == 0.0;
+        let budget = if setups_only {
+            (opts.time_limit * ENTRY_SETUP_SHARE)
+                .min(ENTRY_SETUP_MAX_SECS)
+                .max(lp_budget)
+        } else {
+            lp_budget
+        };
+        if let Some(e) = bound::setup::entry_solve(inst, &fits, budget) {
             let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| !fits[j].is_empty()).collect();
             if jobs.len() == n_live {
                 entry_start = classplan::from_entry(inst, &e, &jobs, &fits);
@@ -260,6 +277,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         Method::Greedy => (greedy::greedy(inst), "greedy"),
         Method::Heuristic | Method::Auto => {
             let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
+            let start = classplan::better_start(inst, start, stability::previous_start(inst, opts.seed));
             let mut local = heuristic::Local::new(inst, &start);
             let limits = heuristic::Limits {
                 deadline: Some(deadline(t0, opts.time_limit)),
@@ -272,6 +290,7 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         }
         Method::Milp => {
             let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
+            let start = classplan::better_start(inst, start, stability::previous_start(inst, opts.seed));
             let mut local = heuristic::Local::new(inst, &start);
             // Under `auto` above the compact MILP's size, the warm start runs until it converges
             // (or its share of the budget): it is the plan the restarts build on.

@@ -343,3 +343,42 @@ pub fn solve_frozen(
     plan.solve_ms = t0.elapsed().as_millis() as u64;
     Ok(plan)
 }
+
+/// The previous plan as a start of the search: each printer's previous jobs in their previous
+/// order (those that no longer fit, and jobs not in the previous plan, are inserted at their
+/// cheapest place). `None` without a previous plan.
+pub fn previous_start(inst: &Instance, seed: u64) -> Option<crate::plan::Sequences> {
+    use crate::heuristic::{CONGESTED, Limits, Local};
+    let prev = &inst.stability.previous;
+    if prev.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut s = crate::plan::Sequences::empty(inst);
+    let mut on: Vec<Vec<(i64, usize)>> = vec![Vec::new(); inst.n_printers];
+    for (j, &before) in prev.iter().enumerate() {
+        if let Some(r) = crate::bound::placement_reason(inst, j) {
+            s.unscheduled.push((j, r));
+            continue;
+        }
+        match before {
+            Some((p, start)) if inst.duration(j, p).is_some() => on[p].push((start, j)),
+            _ => s.unscheduled.push((j, CONGESTED.to_string())),
+        }
+    }
+    for (p, mut list) in on.into_iter().enumerate() {
+        list.sort_unstable();
+        s.seqs[p] = list.into_iter().map(|x| x.1).collect();
+    }
+    let mut local = Local::new(inst, &s);
+    let placed = local.run(
+        &Limits {
+            deadline: None,
+            max_iterations: Some(0),
+            stall_iterations: 1,
+            target: f64::NEG_INFINITY,
+            lns_period: 0,
+        },
+        seed,
+    );
+    Some(placed.best)
+}

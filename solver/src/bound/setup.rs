@@ -127,7 +127,8 @@ pub fn entry_solve(inst: &Instance, fits: &[Vec<usize>], budget: f64) -> Option<
         preds: triples <= ENTRY_MAX_TRIPLES,
         group_of: &group_of,
     };
-    let lp = solve(inst, &m, false, budget * 0.3)?.value;
+    // The LP first (its value is a bound already), then the MILP in what is left.
+    let lp = solve(inst, &m, false, budget * 0.5)?.value;
     let remaining = budget - t0.elapsed().as_secs_f64();
     let empty = || Entry {
         bound: round_up(lp),
