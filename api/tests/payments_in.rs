@@ -273,3 +273,96 @@ app_test!(stripe_webhooks_are_off_without_a_secret, |app| {
         (404, Some("WEBHOOK_NOT_CONFIGURED"))
     );
 });
+
+/// A fake Stripe API on loopback: answers `POST /v1/checkout/sessions` with a session and
+/// records the request (first line, headers and form body).
+async fn fake_stripe() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = l.accept().await {
+            let mut buf = vec![0u8; 16384];
+            let mut got = Vec::new();
+            loop {
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if n == 0 {
+                    break;
+                }
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if got.len() >= i + 4 + len {
+                        break;
+                    }
+                }
+            }
+            s.lock().unwrap().push(String::from_utf8_lossy(&got).to_string());
+            let body = r#"{"id":"cs_test_1","url":"https://checkout.stripe.test/c/cs_test_1"}"#;
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+        }
+    });
+    (base, seen)
+}
+
+#[actix_web::test]
+async fn payment_links_go_through_the_configured_provider() {
+    use gantry_engine::domain::users::Role;
+    let (base, seen) = fake_stripe().await;
+    let app = common::spawn_app_with(
+        gantry_engine::store::Backend::Sqlite,
+        &[
+            ("GANTRY_PAYMENTS_PROVIDER", "stripe"),
+            ("GANTRY_STRIPE_API_KEY", "sk_test_fake_key"),
+            ("GANTRY_STRIPE_API_BASE", &base),
+            ("GANTRY_PAYMENTS_RETURN_URL", "https://shop.example/paid"),
+        ],
+    )
+    .await;
+    let p = product(&app.db.db, "LINK-1", 700).await;
+    let (order, _) = placed_order(&app.db.db, p, 3).await;
+    let sales = app.login_as(Role::Sales).await;
+    let q = "mutation($o: ID!) { createPaymentLink(orderId: $o) { url reference amountMinor currency provider } }";
+    let v = app
+        .graphql_as(&sales, q, serde_json::json!({"o": order.0.to_string()}))
+        .await;
+    assert!(v["errors"].is_null(), "{v}");
+    let l = &v["data"]["createPaymentLink"];
+    assert_eq!(l["url"], "https://checkout.stripe.test/c/cs_test_1");
+    assert_eq!(
+        (
+            l["reference"].as_str(),
+            l["amountMinor"].as_i64(),
+            l["currency"].as_str()
+        ),
+        (Some("cs_test_1"), Some(2100), Some("EUR"))
+    );
+    let req = seen.lock().unwrap()[0].clone();
+    assert!(req.starts_with("POST /v1/checkout/sessions"), "{req}");
+    assert!(
+        req.to_ascii_lowercase()
+            .contains("authorization: bearer sk_test_fake_key"),
+        "{req}"
+    );
+    assert!(req.contains(&format!("client_reference_id={}", order.0)), "{req}");
+    assert!(
+        req.contains("unit_amount%5D=2100") && req.contains("currency%5D=eur"),
+        "{req}"
+    );
+    assert_eq!(count_rows(&app.db.db, "payment_links").await.unwrap(), 1);
+    app.stop().await;
+}

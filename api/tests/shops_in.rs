@@ -181,8 +181,24 @@ app_test_with!(
             count(app, "SELECT COUNT(*) FROM events WHERE type = 'shop_order.held'").await,
             2
         );
-        let held = gantry_app::shops::shop_orders(db, true, 10).await.unwrap();
-        assert_eq!(held.len(), 2);
+        let sales = app.login_as(gantry_engine::domain::users::Role::Sales).await;
+        let v = app
+            .graphql_as(
+                &sales,
+                "{ shopOrders(heldOnly: true) { shop externalId status heldReason orderId } }",
+                json!({}),
+            )
+            .await;
+        let held = v["data"]["shopOrders"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"));
+        assert_eq!(held.len(), 2, "{v}");
+        assert_eq!(held[1]["heldReason"], "unknown SKU NOPE-9");
+        assert_eq!(
+            (held[1]["shop"].as_str(), held[1]["status"].as_str()),
+            (Some("shopify"), Some("held"))
+        );
+        assert!(held[1]["orderId"].is_null());
         // Held again on a repeat? No: the repeat is a duplicate.
         let (_, v) = shopify(
             app,

@@ -54,6 +54,22 @@ impl From<gantry_app::payments::Payment> for PaymentOut {
     }
 }
 
+/// An order received from a web shop.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ShopOrderOut {
+    pub id: ID,
+    /// `shopify` or `woocommerce`.
+    pub shop: String,
+    /// The shop's order id.
+    pub external_id: String,
+    /// The Gantry order made from it.
+    pub order_id: Option<ID>,
+    /// `created` or `held`.
+    pub status: String,
+    /// Why it is held (e.g. `unknown SKU NOPE-9`).
+    pub held_reason: Option<String>,
+}
+
 /// A payment link made by the provider for an order.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct PaymentLinkOut {
@@ -283,6 +299,30 @@ impl IntegrationsQuery {
     #[graphql(guard = "PermissionGuard(Permission::WebhooksRead)")]
     async fn webhook_event_types(&self) -> Vec<String> {
         hooks::event_types().iter().map(|t| t.to_string()).collect()
+    }
+
+    /// Orders received from web shops, newest first (`heldOnly`: those held for a person).
+    #[graphql(guard = "PermissionGuard(Permission::OrdersReadAll)")]
+    async fn shop_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] held_only: bool,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<ShopOrderOut>> {
+        let db = ctx.data::<Db>()?;
+        let v = gantry_app::shops::shop_orders(db, held_only, i64::from(first.clamp(1, 500)))
+            .await
+            .map_err(app_error)?;
+        Ok(v.into_iter()
+            .map(|r| ShopOrderOut {
+                id: ID(r.id.to_string()),
+                shop: r.shop,
+                external_id: r.external_id,
+                order_id: r.order_id.map(|o| ID(o.to_string())),
+                status: r.status,
+                held_reason: r.held_reason,
+            })
+            .collect())
     }
 
     /// Payments received from the provider, newest first (`heldOnly`: those held for a person).
