@@ -19,7 +19,7 @@ use gantry_engine::store::testing::TestDb;
 use live::*;
 use sqlx::Row;
 
-const PRINTERS: usize = 12;
+const PRINTERS: usize = 14;
 const SECRET: &str = "scale-out-test-secret-0123456789abcdef";
 
 fn server_cmd(farm: &live::Farm, port: u16, secret: &str) -> Command {
@@ -309,7 +309,7 @@ async fn a_rolling_restart_of_three_replicas_loses_no_job_and_no_order_postgres(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_with_another_jwt_secret_refuses_to_join_postgres() {
     let t = TestDb::postgres().await.unwrap();
-    let farm = live::Farm::prepare(&t.db, &t.url, "mismatch", 2).await;
+    let farm = live::Farm::prepare(&t.db, &t.url, "mismatch", PRINTERS).await;
     let _first = start(&farm, farm.port, "serve-0.log");
     // Give the first replica a renewal to be seen alive.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -330,7 +330,7 @@ async fn a_replica_with_another_jwt_secret_refuses_to_join_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
     let t = TestDb::sqlite().await.unwrap();
-    let farm = live::Farm::prepare(&t.db, &t.url, "sqlite-lock", 1).await;
+    let farm = live::Farm::prepare(&t.db, &t.url, "sqlite-lock", PRINTERS).await;
     let _first = start(&farm, farm.port, "serve-0.log");
     let out = server_cmd(&farm, free_port(), SECRET)
         .arg("serve")
