@@ -57,18 +57,28 @@ impl Handler<CheckHeartbeat> for PrinterActor {
             return;
         }
         let lease = self.fx.leadership.current();
+        // The silent connection is closed once the printer's fate is committed.
+        let close = |conn: Option<crate::messages::AgentConn>| {
+            if let Some(conn) = conn {
+                conn.do_send(ToAgent::Close {
+                    code: close::HEARTBEAT_MISSED,
+                    reason: "heartbeats missed: the printer is marked offline".into(),
+                });
+            }
+        };
+        let mut closing = None;
         if let Some((conn_id, conn)) = self.conn.take() {
             tracing::warn!(printer = %self.id, "missed heartbeats: closing the agent's connection");
             self.fx.stats.agent_disconnected();
-            conn.do_send(ToAgent::Close {
-                code: close::HEARTBEAT_MISSED,
-                reason: "heartbeats missed: the printer is marked offline".into(),
-            });
             self.assigned = None;
             self.disconnected();
             self.record_detach(conn_id, ctx);
+            closing = Some(conn);
         }
-        let Some(lease) = lease else { return };
+        let Some(lease) = lease else {
+            close(closing);
+            return;
+        };
         let window =
             chrono::Duration::seconds(i64::try_from(hb.saturating_mul(3)).unwrap_or(i64::MAX / 4_000));
         let (db, id, now, floor) = (
@@ -82,12 +92,16 @@ impl Handler<CheckHeartbeat> for PrinterActor {
         let fut = async move { cluster::judge_heartbeat(&db, now, id, &lease2, window, floor, seen).await };
         ctx.wait(fut.into_actor(self).map(move |res, act, _| match res {
             // Alive (e.g. on another replica): judged again a window after that.
-            Ok(Judged::Alive(at)) => act.last_seen = act.last_seen.max(at.min(Utc::now())),
+            Ok(Judged::Alive(at)) => {
+                close(closing);
+                act.last_seen = act.last_seen.max(at.min(Utc::now()));
+            }
             Ok(Judged::Offline(status)) => {
                 if act.status != status {
                     tracing::warn!(printer = %act.id, "missed heartbeats: printer offline");
                 }
                 act.status = status;
+                close(closing);
                 // A job handed to it stays in flight (the printer may be printing it); the rest
                 // of its work is re-planned.
                 if let Some(s) = act.fx.scheduler() {
@@ -95,6 +109,7 @@ impl Handler<CheckHeartbeat> for PrinterActor {
                 }
             }
             Err(e) => {
+                close(closing);
                 act.fx.leadership.check(Some(&lease), &e);
                 tracing::error!(printer = %act.id, error = %e, "cannot mark the printer offline");
             }
