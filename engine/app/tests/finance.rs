@@ -460,7 +460,7 @@ async fn random_history(db: &Db, seed: u64) {
 
     let mut rng = Rng(seed);
     let settings = FinanceSettings {
-        issue_on_payment: seed % 2 == 0,
+        issue_on_payment: seed.is_multiple_of(2),
         ..FinanceSettings::default()
     };
     let fx = testing::farm(db, t0(), 2, 300, 6).await.unwrap();
@@ -496,7 +496,7 @@ async fn random_history(db: &Db, seed: u64) {
             1 | 2 if !spools.is_empty() => {
                 let s = spools[rng.below(spools.len() as u64) as usize];
                 let mut tx = db.begin().await.unwrap();
-                let remaining = inventory::get_spool(&mut *tx, s)
+                let remaining = inventory::get_spool(&mut tx, s)
                     .await
                     .unwrap()
                     .remaining_grams

@@ -70,6 +70,7 @@ pub async fn reverse(
 }
 
 /// Records a manual expense of `category` and posts it.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_expense(
     db: &Db,
     caller: &Caller,

@@ -70,8 +70,8 @@ async fn payment(
     e: &OrderEvent,
     settings: &FinanceSettings,
 ) -> StoreResult<Vec<NewEntry>> {
-    let order = orders::get_order(&mut **tx, OrderId(e.order_id)).await?;
-    let mut invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice)
+    let order = orders::get_order(tx, OrderId(e.order_id)).await?;
+    let mut invoiced = invoices::for_order(tx, e.order_id, InvoiceKind::Invoice)
         .await?
         .is_some();
     if settings.issue_on_payment
@@ -108,12 +108,12 @@ async fn payment(
 /// Refund of a paid order: the invoice is credited in full (a credit note, if invoiced) and
 /// the cash goes back (against the receivable, or the prepayment if never invoiced).
 async fn refund(tx: &mut Tx, now: DateTime<Utc>, e: &OrderEvent) -> StoreResult<Vec<NewEntry>> {
-    let order = orders::get_order(&mut **tx, OrderId(e.order_id)).await?;
-    let invoiced = invoices::for_order(&mut **tx, e.order_id, InvoiceKind::Invoice)
+    let order = orders::get_order(tx, OrderId(e.order_id)).await?;
+    let invoiced = invoices::for_order(tx, e.order_id, InvoiceKind::Invoice)
         .await?
         .is_some();
     if invoiced
-        && invoices::for_order(&mut **tx, e.order_id, InvoiceKind::CreditNote)
+        && invoices::for_order(tx, e.order_id, InvoiceKind::CreditNote)
             .await?
             .is_none()
     {
@@ -145,7 +145,7 @@ async fn refund(tx: &mut Tx, now: DateTime<Utc>, e: &OrderEvent) -> StoreResult<
 /// An invoice: receivable (less what was prepaid) / revenue and tax. A credit note: the
 /// reverse, against the receivable.
 async fn invoice(tx: &mut Tx, _now: DateTime<Utc>, e: &InvoiceEvent) -> StoreResult<Vec<NewEntry>> {
-    let inv = invoices::get_invoice(&mut **tx, e.invoice_id).await?;
+    let inv = invoices::get_invoice(tx, e.invoice_id).await?;
     let cur = currency(&inv.currency)?;
     let links = EntryLinks {
         order_id: Some(inv.order_id),
@@ -154,7 +154,7 @@ async fn invoice(tx: &mut Tx, _now: DateTime<Utc>, e: &InvoiceEvent) -> StoreRes
     };
     let entry = match inv.kind {
         InvoiceKind::Invoice => {
-            let prepaid = (-ledger::order_account_net(&mut **tx, inv.order_id, Account::Prepayments).await?)
+            let prepaid = (-ledger::order_account_net(tx, inv.order_id, Account::Prepayments).await?)
                 .clamp(0, inv.total_minor);
             NewEntry::new(cur, EntrySource::Invoice, format!("Invoice {}", inv.number))
                 .dr(Account::Prepayments, prepaid)
@@ -178,10 +178,10 @@ async fn invoice(tx: &mut Tx, _now: DateTime<Utc>, e: &InvoiceEvent) -> StoreRes
 /// spool's lot cost (inventory / payables), so a spool is valued once whichever of its events
 /// comes first.
 async fn ensure_valued(tx: &mut Tx, now: DateTime<Utc>, spool: i64) -> StoreResult<SpoolValue> {
-    if let Some(v) = ledger::spool_value(&mut **tx, spool).await? {
+    if let Some(v) = ledger::spool_value(tx, spool).await? {
         return Ok(v);
     }
-    let (cost, cur, initial) = ledger::spool_lot(&mut **tx, spool).await?;
+    let (cost, cur, initial) = ledger::spool_lot(tx, spool).await?;
     let v = SpoolValue {
         spool_id: spool,
         cost_per_kg_minor: cost,
@@ -241,14 +241,14 @@ async fn adjustment(tx: &mut Tx, now: DateTime<Utc>, e: &StockAdjustedEvent) -> 
 /// A finished (cost of goods) or failed (scrap) job: its material at its spools' lot cost
 /// out of inventory, and its machine time at the printer's hourly cost.
 async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<NewEntry>> {
-    let job = production::get_job(&mut **tx, JobId(e.job_id)).await?;
+    let job = production::get_job(tx, JobId(e.job_id)).await?;
     let expense = if e.to == JobState::Done {
         Account::CostOfGoodsSold
     } else {
         Account::Scrap
     };
     let mut material: BTreeMap<Currency, i64> = BTreeMap::new();
-    for m in inventory::movements_for_job(&mut **tx, &job_key(job.id)).await? {
+    for m in inventory::movements_for_job(tx, &job_key(job.id)).await? {
         let Some(spool) = m.spool_id else { continue };
         if m.kind != MovementKind::Consumption {
             continue;
@@ -261,7 +261,7 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
         .printer_id
         .or(e.printer_id.map(gantry_engine::domain::types::PrinterId))
     {
-        let printer = equipment::get_printer(&mut **tx, p).await?;
+        let printer = equipment::get_printer(tx, p).await?;
         let minutes = match (job.started_at, job.finished_at) {
             (Some(s), Some(f)) => elapsed_minutes(s.timestamp_millis(), f.timestamp_millis()),
             _ => 0,
