@@ -223,9 +223,11 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
     let table = matrix(db).await;
     expect_test::expect![[r#"
         mutation                        admin    planner   operator accountant      sales   customer integrator  anonymous
+        addNote                            ok          -          -          -         ok          -          -        401
         addOrderLine                       ok          -          -          -         ok         ok         ok        401
         addReview                          ok          -          -          -          -         ok          -        401
         adjustSpool                        ok          -         ok          -          -          -          -        401
+        assignTicket                       ok          -          -          -         ok          -          -        401
         cancelJob                          ok         ok          -          -          -          -          -        401
         cancelMaintenanceWindow            ok          -         ok          -          -          -          -        401
         cancelOrder                        ok          -          -          -         ok         ok         ok        401
@@ -234,28 +236,42 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         changeRole                         ok          -          -          -          -          -          -        401
         completeJob                        ok          -         ok          -          -          -          -        401
         completeMaintenance                ok          -         ok          -          -          -          -        401
+        completeTask                       ok          -          -          -         ok          -          -        401
         consumeMaterial                    ok          -         ok          -          -          -          -        401
+        convertLead                        ok          -          -          -         ok          -          -        401
         createApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         createCategory                     ok          -          -          -         ok          -          -        401
+        createCompany                      ok          -          -          -         ok          -          -        401
+        createContact                      ok          -          -          -         ok          -          -        401
+        createCustomer                     ok          -          -          -         ok          -          -        401
+        createDeal                         ok          -          -          -         ok          -          -        401
+        createLead                         ok          -          -          -         ok          -          -        401
         createMaintenancePlan              ok          -         ok          -          -          -          -        401
         createMaterial                     ok          -         ok          -          -          -          -        401
         createOrder                        ok          -          -          -         ok         ok         ok        401
         createOrderFromQuote               ok          -          -          -         ok         ok         ok        401
+        createPaymentLink                  ok          -          -          -         ok          -         ok        401
         createPrinter                      ok          -         ok          -          -          -          -        401
         createPrinterToken                 ok         ok          -          -          -          -          -        401
         createProduct                      ok          -          -          -         ok          -          -        401
         createQuote                        ok          -          -          -         ok         ok         ok        401
+        createQuotes                       ok          -          -          -         ok         ok         ok        401
         createUser                         ok          -          -          -          -          -          -        401
+        createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
+        eraseContact                       ok          -          -          -         ok          -          -        401
         failJob                            ok          -         ok          -          -          -          -        401
         generateMaintenanceWindows         ok          -         ok          -          -          -          -        401
         issueInvoice                       ok          -          -         ok          -          -          -        401
         loadMaterial                       ok          -         ok          -          -          -          -        401
+        logActivity                        ok          -          -          -         ok          -          -        401
         login                              ok         ok         ok         ok         ok         ok         ok         ok
         logout                            401        401        401        401        401        401        401        401
         markReady                          ok          -         ok          -         ok          -         ok        401
+        moveDeal                           ok          -          -          -         ok          -          -        401
+        openTicket                         ok          -          -          -         ok         ok          -        401
         pausePrint                         ok         ok         ok          -          -          -          -        401
         payOrder                           ok          -          -          -         ok          -         ok        401
         placeOrder                         ok          -          -          -         ok         ok         ok        401
@@ -268,6 +284,9 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         releaseReservation                 ok          -         ok          -          -          -          -        401
         removeOrderLine                    ok          -          -          -         ok         ok         ok        401
         replanNow                          ok         ok          -          -          -          -          -        401
+        replayWebhookDelivery              ok          -          -          -          -          -          -        401
+        replayWebhookEvents                ok          -          -          -          -          -          -        401
+        replyToTicket                      ok          -          -          -         ok         ok          -        401
         reportJobProgress                  ok          -         ok          -          -          -          -        401
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
@@ -275,17 +294,26 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         reverseJournalEntry                ok          -          -         ok          -          -          -        401
         revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         revokePrinterToken                 ok         ok          -          -          -          -          -        401
+        rotateWebhookSecret                ok          -          -          -          -          -          -        401
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
+        setJobPriority                     ok         ok          -          -          -          -          -        401
+        setLeadStatus                      ok          -          -          -         ok          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
         setTaxRate                         ok          -          -         ok          -          -          -        401
+        setTicketStatus                    ok          -          -          -         ok          -          -        401
+        setWebhookEndpointEnabled          ok          -          -          -          -          -          -        401
         shipOrder                          ok          -         ok          -         ok          -         ok        401
+        signUp                             ok         ok         ok         ok         ok         ok         ok         ok
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401
+        updateCompany                      ok          -          -          -         ok          -          -        401
+        updateContact                      ok          -          -          -         ok          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
         uploadModel                        ok          -          -          -         ok         ok         ok        401
+        winDeal                            ok          -          -          -         ok          -          -        401
     "#]].assert_eq(&table);
 });
 
