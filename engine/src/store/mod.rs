@@ -15,8 +15,8 @@
 pub mod auth;
 pub mod batch;
 pub mod catalog;
-pub mod crm;
 pub mod cluster;
+pub mod crm;
 pub mod demo;
 pub mod equipment;
 pub mod events;
