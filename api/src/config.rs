@@ -465,7 +465,13 @@ mod tests {
     fn every_file_key_sets_its_variable() {
         // An invalid value under each file key is reported under the key's environment variable
         // (the free-form settings are checked by value instead).
-        let free_form = ["data_dir", "s3_bucket", "s3_endpoint", "s3_region"];
+        let free_form = [
+            "data_dir",
+            "finance_seller",
+            "s3_bucket",
+            "s3_endpoint",
+            "s3_region",
+        ];
         for (var, key) in KEYS.iter().filter(|(_, k)| !free_form.contains(k)) {
             let f = TempFile::new(key, &format!("{key} = \"not valid!\"\n"));
             match f.load(&[]) {

@@ -174,8 +174,14 @@ fn all_agent_logs(farm: &live::Farm) -> String {
         .join("\n")
 }
 
+/// The three-replica tests run one at a time: together they start six servers and their
+/// agents, more than PostgreSQL's default 100 connections leave room for beside the rest of the
+/// suite (a `PoolTimedOut` otherwise).
+static THREE_REPLICAS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_the_leader_of_three_replicas_loses_and_repeats_nothing_postgres() {
+    let _one_at_a_time = THREE_REPLICAS.lock().await;
     let t = TestDb::postgres().await.unwrap();
     let db = &t.db;
     let farm = live::Farm::prepare(db, &t.url, "scaleout", PRINTERS).await;
@@ -264,6 +270,7 @@ async fn kill_9_of_the_leader_of_three_replicas_loses_and_repeats_nothing_postgr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_of_three_replicas_loses_no_job_and_no_order_postgres() {
+    let _one_at_a_time = THREE_REPLICAS.lock().await;
     let t = TestDb::postgres().await.unwrap();
     let db = &t.db;
     let farm = live::Farm::prepare(db, &t.url, "rolling", PRINTERS).await;

@@ -80,7 +80,13 @@ mod tests {
                 "a whole number in range",
             ),
             ("GANTRY_FINANCE_DEFAULT_TAX_BP", "-1", "a whole number in range"),
-            ("GANTRY_FINANCE_SELLER", " ", "a name of 1-200 characters"),
         ]);
+        // A blank value is unset (the default); an over-long name is refused.
+        let long = "x".repeat(201);
+        rejects(&[(
+            "GANTRY_FINANCE_SELLER",
+            long.as_str(),
+            "a name of 1-200 characters",
+        )]);
     }
 }

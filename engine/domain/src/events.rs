@@ -232,6 +232,7 @@ pub const TYPES: &[&str] = &[
     "job.created",
     "job.state_changed",
     "job.progress",
+    "job.priority_changed",
     "printer.status_changed",
     "printer.created",
     "printer.material_loaded",
@@ -243,6 +244,19 @@ pub const TYPES: &[&str] = &[
     "payment.recorded",
     "payment.held",
     "shop_order.held",
+    "lead.created",
+    "lead.status_changed",
+    "deal.created",
+    "deal.stage_changed",
+    "deal.won",
+    "ticket.opened",
+    "ticket.replied",
+    "ticket.status_changed",
+    "contact.erased",
+    "spool.received",
+    "stock.adjusted",
+    "invoice.issued",
+    "credit_note.issued",
 ];
 
 impl Event {
