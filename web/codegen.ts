@@ -37,6 +37,18 @@ const config: CodegenConfig = {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'farm.graphql' },
     },
+    'src/lib/graphql/documents/crm.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'crm.graphql' },
+    },
+    'src/lib/graphql/documents/finance.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'finance.graphql' },
+    },
+    'src/lib/graphql/documents/integrations.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'integrations.graphql' },
+    },
     'src/lib/graphql/documents/inventory.ts': {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'inventory.graphql' },

@@ -1217,6 +1217,19 @@ gantry_engine::db_test!(equipment_printers_and_maintenance, |db| {
     assert_eq!(w["state"], "PLANNED");
     let d = ok(&schema, &planner, "query($id: ID!) { maintenanceWindows(printerId: $id) { id } maintenancePlans(printerId: $id) { name } }", json!({"id": id})).await;
     assert_eq!(d_len(&d["maintenanceWindows"]), 1);
+    // Without a printer: the windows of every printer, this one's among them.
+    let all = ok(
+        &schema,
+        &planner,
+        "{ maintenanceWindows { id printerId } }",
+        json!({}),
+    )
+    .await;
+    let all = all["maintenanceWindows"].as_array().unwrap();
+    assert!(
+        all.iter().any(|x| x["id"] == w["id"] && x["printerId"] == id),
+        "{all:?}"
+    );
     let d = ok(
         &schema,
         &operator,

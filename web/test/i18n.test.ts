@@ -43,6 +43,13 @@ describe('translations', () => {
       Role: 'role',
       MovementKind: 'movement',
       WindowState: 'windowState',
+      LeadStatus: 'leadStatus',
+      LeadSource: 'leadSource',
+      DealStage: 'dealStage',
+      TicketStatus: 'ticketStatus',
+      TicketPriority: 'ticketPriority',
+      ActivityKind: 'activity',
+      WebhookDeliveryStatus: 'delivery',
     };
     for (const [e, prefix] of Object.entries(prefixes)) {
       for (const v of enumValues(e)) expect(en, `${prefix}.${v}`).toHaveProperty([`${prefix}.${v}`]);

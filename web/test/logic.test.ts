@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { orderActions } from '@/lib/orderActions';
 import { homeOf, navFor, safeNext } from '@/components/nav';
-import { timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
+import { dropTarget, timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
 import { modelExtension } from '@/lib/modelFile';
 import type { Session } from '@/lib/api/session';
+import { bpText, pnlTotals } from '@/lib/finance';
+import { monthOf } from '@/lib/download';
 
 const as = (role: Session['user']['role'], permissions: string[]): Session => ({
   accessToken: 'a',
@@ -39,6 +41,16 @@ describe('role-aware navigation', () => {
     expect(hrefs).toEqual(['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/account/']);
     expect(navFor(planner).map((i) => i.href)).toContain('/console/schedule/');
   });
+  it('shows finance to accountants, CRM to sales, support to customers who may open tickets', () => {
+    const sales = as('SALES', ['orders:read_all', 'orders:write', 'crm:read', 'crm:write']);
+    expect(navFor(accountant).map((i) => i.href)).toContain('/console/finance/');
+    expect(navFor(planner).map((i) => i.href)).not.toContain('/console/finance/');
+    expect(navFor(sales).map((i) => i.href)).toContain('/console/crm/');
+    expect(navFor(sales).map((i) => i.href)).not.toContain('/console/finance/');
+    expect(navFor(sales).map((i) => i.href)).not.toContain('/console/integrations/');
+    const ticketing = as('CUSTOMER', [...customer.user.permissions, 'tickets:own']);
+    expect(navFor(ticketing).map((i) => i.href)).toContain('/portal/tickets/');
+  });
   it('follows only same-site paths after sign-in', () => {
     expect(safeNext('/console/printers/')).toBe('/console/printers/');
     expect(safeNext('//evil.example/')).toBeNull();
@@ -65,6 +77,21 @@ describe('schedule geometry', () => {
   });
 });
 
+describe('dragging a bar', () => {
+  it('lands on the row under its middle, shifted by whole 5 minutes', () => {
+    expect(dropTarget(2, 1, 2, 'day', 10)).toBeNull();
+    // Day zoom: 1.5 px per minute, so 46 px is 30.7 minutes: 30 after snapping.
+    expect(dropTarget(2, 46, 0, 'day', 10)).toEqual({ row: 2, minutes: 30 });
+    expect(dropTarget(2, -46, ROW_HEIGHT, 'day', 10)).toEqual({ row: 3, minutes: -30 });
+    expect(dropTarget(2, 0, ROW_HEIGHT / 2 - 1, 'day', 10)).toEqual({ row: 2, minutes: 0 });
+    // Clamped to the rows there are.
+    expect(dropTarget(0, 0, -5 * ROW_HEIGHT, 'week', 10)?.row).toBe(0);
+    expect(dropTarget(9, 0, 5 * ROW_HEIGHT, 'week', 10)?.row).toBe(9);
+    // Week zoom: 0.2 px per minute, 24 px is two hours.
+    expect(dropTarget(1, 24, 0, 'week', 10)).toEqual({ row: 1, minutes: 120 });
+  });
+});
+
 describe('model files', () => {
   it('accepts only STL, 3MF and OBJ', () => {
     expect(modelExtension('Bracket.STL')).toBe('stl');
@@ -81,5 +108,36 @@ describe('order colours', () => {
     const hues = ['16', '17', '18'].map((k) => Number(/hsl\((\d+)/.exec(colourOf(k))![1]));
     expect(Math.abs(hues[0] - hues[1])).toBeGreaterThan(40);
     expect(Math.abs(hues[1] - hues[2])).toBeGreaterThan(40);
+  });
+});
+
+describe('finance figures', () => {
+  const month = (period: string, currency: string, revenue: number, costs: number[], profit: number) => ({
+    period,
+    currency,
+    revenue,
+    costOfGoods: costs[0],
+    materials: costs[1],
+    machine: costs[2],
+    scrap: costs[3],
+    other: costs[4],
+    profit,
+  });
+  it('totals one currency of a P&L', () => {
+    const months = [
+      month('2026-11', 'EUR', 10_000, [1_000, 2_000, 500, 100, 400], 6_000),
+      month('2026-12', 'EUR', 5_000, [0, 1_000, 0, 0, 0], 4_000),
+      month('2026-12', 'USD', 99_999, [1, 1, 1, 1, 1], 99_994),
+    ];
+    expect(pnlTotals(months, 'EUR')).toEqual({ revenue: 15_000, cost: 5_000, profit: 10_000 });
+    expect(pnlTotals(months, 'GBP')).toEqual({ revenue: 0, cost: 0, profit: 0 });
+  });
+  it('shows margins in percent and months in UTC', () => {
+    expect(bpText(1250)).toBe('12.5 %');
+    expect(bpText(-300)).toBe('-3.0 %');
+    expect(bpText(null)).toBe('—');
+    expect(monthOf(new Date('2026-01-31T23:30:00Z'))).toBe('2026-01');
+    expect(monthOf(new Date('2026-01-15T00:00:00Z'), 11)).toBe('2025-02');
+    expect(monthOf(new Date('2026-12-01T00:00:00Z'), 12)).toBe('2025-12');
   });
 });

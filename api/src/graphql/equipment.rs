@@ -278,16 +278,20 @@ impl EquipmentQuery {
         Ok(all.into_iter().map(Into::into).collect())
     }
 
-    /// Windows of a printer overlapping `[from, to)` (default: the next 30 days).
+    /// Windows of a printer (or, without `printerId`, of every printer) overlapping
+    /// `[from, to)` (default: the next 30 days).
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn maintenance_windows(
         &self,
         ctx: &Context<'_>,
-        printer_id: ID,
+        printer_id: Option<ID>,
         from: Option<Ts>,
         to: Option<Ts>,
     ) -> async_graphql::Result<Vec<WindowObj>> {
-        let id = PrinterId(id_arg(&printer_id, "printer")?);
+        let id = match &printer_id {
+            Some(p) => Some(PrinterId(id_arg(p, "printer")?)),
+            None => None,
+        };
         let now = gantry_app::now();
         let from = from.map_or(now, |t| t.0);
         let to = to.map_or(from + Duration::days(30), |t| t.0);

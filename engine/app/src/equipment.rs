@@ -40,15 +40,18 @@ pub async fn maintenance_plans(db: &Db, printer: PrinterId) -> AppResult<Vec<Mai
     Ok(equipment::list_plans(&mut c, printer).await?)
 }
 
-/// The maintenance windows of a printer overlapping `[from, to)`.
+/// The maintenance windows of a printer (or of every printer) overlapping `[from, to)`.
 pub async fn maintenance_windows(
     db: &Db,
-    printer: PrinterId,
+    printer: Option<PrinterId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<MaintenanceWindow>> {
     let mut c = conn(db).await?;
-    Ok(equipment::list_windows(&mut c, printer, from, to).await?)
+    Ok(match printer {
+        Some(p) => equipment::list_windows(&mut c, p, from, to).await?,
+        None => equipment::list_all_windows(&mut c, from, to).await?,
+    })
 }
 
 /// The maintenance performed on a printer.

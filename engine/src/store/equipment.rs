@@ -603,6 +603,25 @@ pub async fn list_windows(
     rows.iter().map(window_from_row).collect()
 }
 
+/// Windows of every printer overlapping `[from, to)`, by printer then start (the schedule's
+/// shaded hours).
+pub async fn list_all_windows(
+    conn: &mut AnyConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<MaintenanceWindow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        window_cols!(),
+        " FROM maintenance_windows WHERE starts_at < $1 AND ends_at > $2 ORDER BY printer_id, starts_at, id"
+    ))
+    .bind(to_millis(to))
+    .bind(to_millis(from))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(window_from_row).collect()
+}
+
 async fn lock_window(tx: &mut Tx, id: MaintenanceWindowId) -> StoreResult<MaintenanceWindow> {
     let row = sqlx::query(concat!(
         "UPDATE maintenance_windows SET state = state WHERE id = $1 RETURNING ",

@@ -18,11 +18,15 @@ export const NAV: NavItem[] = [
   { href: '/console/jobs/', label: 'nav.jobs', perm: 'production:read', area: 'console' },
   { href: '/console/orders/', label: 'nav.orders', perm: 'orders:read_all', area: 'console' },
   { href: '/console/inventory/', label: 'nav.inventory', perm: 'inventory:read', area: 'console' },
+  { href: '/console/finance/', label: 'nav.finance', perm: 'finance:read', area: 'console' },
+  { href: '/console/crm/', label: 'nav.crm', perm: 'crm:read', area: 'console' },
+  { href: '/console/integrations/', label: 'nav.integrations', perm: 'webhooks:read', area: 'console' },
   { href: '/console/users/', label: 'nav.users', perm: 'users:admin', area: 'console' },
   { href: '/portal/', label: 'nav.quote', perm: 'orders:place_own', area: 'portal' },
   { href: '/portal/shop/', label: 'nav.shop', perm: 'orders:place_own', area: 'portal' },
   { href: '/portal/cart/', label: 'nav.cart', perm: 'orders:place_own', area: 'portal' },
   { href: '/portal/orders/', label: 'nav.myOrders', perm: 'orders:read_own', area: 'portal' },
+  { href: '/portal/tickets/', label: 'nav.support', perm: 'tickets:own', area: 'portal' },
   { href: '/account/', label: 'nav.account', perm: null, area: 'portal' },
 ];
 

@@ -46,3 +46,19 @@ export function colourOf(key: string): string {
   // Golden-angle steps keep neighbouring ids (orders 16, 17, 18 …) far apart in hue.
   return `hsl(${Math.round((n * 137.508) % 360)} 60% 52%)`;
 }
+
+/** Where a bar dragged by (dx, dy) pixels from row `row` lands: the row under its middle and
+ * the start shifted by whole `snap` minutes; null when it did not move enough to be a drag. */
+export function dropTarget(
+  row: number,
+  dx: number,
+  dy: number,
+  z: Zoom,
+  rows: number,
+  snap = 5,
+): { row: number; minutes: number } | null {
+  if (Math.abs(dx) < 4 && Math.abs(dy) < 4) return null;
+  const to = Math.min(rows - 1, Math.max(0, Math.floor((row * ROW_HEIGHT + ROW_HEIGHT / 2 + dy) / ROW_HEIGHT)));
+  const minutes = Math.round(dx / pxPerMinute(z) / snap) * snap;
+  return { row: to, minutes };
+}

@@ -4,6 +4,30 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/**
+ * A new activity: tasks need `dueAt` and `ownerId`; the others happen at `occurredAt` (now
+ * when omitted). It must concern a contact, company, deal or lead.
+ */
+export type ActivityInput = {
+  body?: string | null | undefined;
+  companyId?: string | number | null | undefined;
+  contactId?: string | number | null | undefined;
+  dealId?: string | number | null | undefined;
+  dueAt?: string | null | undefined;
+  kind: ActivityKind;
+  leadId?: string | number | null | undefined;
+  occurredAt?: string | null | undefined;
+  ownerId?: string | number | null | undefined;
+  subject: string;
+};
+
+/** What kind of activity. */
+export type ActivityKind =
+  | 'CALL'
+  | 'EMAIL'
+  | 'MEETING'
+  | 'TASK';
+
 export type CreateMaintenancePlanInput = {
   durationMinutes: number;
   everyDays?: number | null | undefined;
@@ -52,6 +76,37 @@ export type CreateUserInput = {
   role: Role;
 };
 
+/** A new customer record. */
+export type CustomerInput = {
+  company?: string | null | undefined;
+  email?: string | null | undefined;
+  name: string;
+};
+
+/** A new deal (needs a contact, a company or a customer; converting a lead fills the contact). */
+export type DealInput = {
+  companyId?: string | number | null | undefined;
+  contactId?: string | number | null | undefined;
+  customerId?: string | number | null | undefined;
+  expectedCloseAt?: string | null | undefined;
+  ownerId?: string | number | null | undefined;
+  /** Percent; the stage's default when omitted. */
+  probability?: number | null | undefined;
+  /** An open stage; PROSPECTING when omitted. */
+  stage?: DealStage | null | undefined;
+  title: string;
+  value: MoneyInput;
+};
+
+/** A deal's pipeline stage. */
+export type DealStage =
+  | 'LOST'
+  | 'NEGOTIATION'
+  | 'PROPOSAL'
+  | 'PROSPECTING'
+  | 'QUALIFICATION'
+  | 'WON';
+
 /** Build volume in millimetres. */
 export type DimensionsInput = {
   xMm: number;
@@ -66,6 +121,13 @@ export type EstimateMethod =
   /** PrusaSlicer's estimated time and filament. */
   | 'PRUSA_SLICER';
 
+/** A finance report to export as CSV. */
+export type FinanceReport =
+  | 'JOB_COSTS'
+  | 'ORDER_MARGINS'
+  | 'PROFIT_AND_LOSS'
+  | 'RECEIVABLES_AGEING';
+
 /** State of a print job. */
 export type JobState =
   | 'ABANDONED'
@@ -76,6 +138,35 @@ export type JobState =
   | 'QUEUED'
   | 'REQUEUED'
   | 'SCHEDULED';
+
+/** A new lead. */
+export type LeadInput = {
+  companyName?: string | null | undefined;
+  email?: string | null | undefined;
+  name: string;
+  ownerId?: string | number | null | undefined;
+  phone?: string | null | undefined;
+  source?: LeadSource;
+};
+
+/** Where a lead came from. */
+export type LeadSource =
+  | 'EMAIL'
+  | 'EVENT'
+  | 'OTHER'
+  | 'PARTNER'
+  | 'PHONE'
+  | 'REFERRAL'
+  | 'SOCIAL'
+  | 'WEBSITE';
+
+/** How far a lead got: NEW → CONTACTED → QUALIFIED → CONVERTED, or LOST (reopened to NEW). */
+export type LeadStatus =
+  | 'CONTACTED'
+  | 'CONVERTED'
+  | 'LOST'
+  | 'NEW'
+  | 'QUALIFIED';
 
 /** Material family. */
 export type MaterialKind =
@@ -100,6 +191,21 @@ export type MovementKind =
   | 'CONSUMPTION'
   | 'RECEIPT'
   | 'SCRAP';
+
+/**
+ * A new ticket. Customers omit `customerId` (their own record is used; `contactId` is for
+ * staff and ignored for customers).
+ */
+export type OpenTicketInput = {
+  /** The first message. */
+  body: string;
+  contactId?: string | number | null | undefined;
+  customerId?: string | number | null | undefined;
+  /** The order the ticket is about (one of the customer's). */
+  orderId?: string | number | null | undefined;
+  priority?: TicketPriority;
+  subject: string;
+};
 
 /**
  * A line to add: a catalog product (`productId`) or an uploaded model (`modelRef` +
@@ -152,6 +258,18 @@ export type ProductionSpecInput = {
   printMinutesPerUnit: number;
 };
 
+/** A manual expense. */
+export type RecordExpenseInput = {
+  amount: MoneyInput;
+  /** `materials`, `energy`, `maintenance`, `rent`, `shipping`, `software` or `other`. */
+  category: string;
+  description: string;
+  /** Paid in cash (else owed: payables). */
+  paidInCash?: boolean;
+  /** Where the receipt is kept (an object-storage key or URL). */
+  receiptRef?: string | null | undefined;
+};
+
 /** State of a material reservation. */
 export type ReservationState =
   | 'CONSUMED'
@@ -183,6 +301,36 @@ export type Technology =
   | 'FDM'
   | 'SLA'
   | 'SLS';
+
+/** How urgent a ticket is. */
+export type TicketPriority =
+  | 'HIGH'
+  | 'LOW'
+  | 'NORMAL'
+  | 'URGENT';
+
+/** Where a ticket stands (PENDING: waiting for the customer). */
+export type TicketStatus =
+  | 'CLOSED'
+  | 'OPEN'
+  | 'PENDING'
+  | 'RESOLVED';
+
+/** A delivery's state. */
+export type WebhookDeliveryStatus =
+  /** The retry period ended without a successful attempt. */
+  | 'FAILED'
+  /** Not delivered yet (a retry is due at `nextAttemptAt`, or the endpoint is disabled). */
+  | 'PENDING'
+  | 'SUCCEEDED';
+
+export type WebhookEndpointInput = {
+  description?: string;
+  /** Event types of `docs/events.md` (see `webhookEventTypes`); at least one. */
+  eventTypes: Array<string>;
+  /** `http(s)://…`; private and loopback hosts are refused unless allowed by configuration. */
+  url: string;
+};
 
 /** State of a maintenance window. */
 export type WindowState =
@@ -235,6 +383,148 @@ export type SignUpMutationVariables = Exact<{
 
 
 export type SignUpMutation = { signUp: { accessToken: string, expiresAt: string, refreshToken: string, user: { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } } };
+
+export type CustomersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CustomersQuery = { customers: Array<{ id: string, name: string, email: string | null, company: string | null, createdAt: string }> };
+
+export type CustomerPageQueryVariables = Exact<{
+  customerId: string | number;
+}>;
+
+
+export type CustomerPageQuery = { customerPage: { customer: { id: string, name: string, email: string | null, company: string | null, createdAt: string }, contacts: Array<{ id: string, name: string, email: string | null, phone: string | null, title: string | null }>, companies: Array<{ id: string, name: string, website: string | null, phone: string | null, tags: Array<string> }>, orders: Array<{ id: string, status: OrderStatus, createdAt: string, total: { minor: number, currency: string } }>, lifetimeRevenue: Array<{ minor: number, currency: string }>, lifetimeMargin: Array<{ minor: number, currency: string }> | null, openTickets: Array<{ id: string, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string }>, openDeals: Array<{ id: string, title: string, stage: DealStage, probability: number, value: { minor: number, currency: string } }>, lastActivity: { id: string, kind: ActivityKind, subject: string, createdAt: string } | null } };
+
+export type CreateCustomerMutationVariables = Exact<{
+  input: CustomerInput;
+}>;
+
+
+export type CreateCustomerMutation = { createCustomer: { id: string } };
+
+export type LeadsQueryVariables = Exact<{
+  status?: LeadStatus | null | undefined;
+}>;
+
+
+export type LeadsQuery = { leads: Array<{ id: string, name: string, companyName: string | null, email: string | null, phone: string | null, source: LeadSource, status: LeadStatus, contactId: string | null, lostReason: string | null, createdAt: string }> };
+
+export type CreateLeadMutationVariables = Exact<{
+  input: LeadInput;
+}>;
+
+
+export type CreateLeadMutation = { createLead: { id: string } };
+
+export type SetLeadStatusMutationVariables = Exact<{
+  id: string | number;
+  status: LeadStatus;
+  reason?: string | null | undefined;
+}>;
+
+
+export type SetLeadStatusMutation = { setLeadStatus: { id: string, status: LeadStatus } };
+
+export type ConvertLeadMutationVariables = Exact<{
+  id: string | number;
+  customerId?: string | number | null | undefined;
+  deal?: DealInput | null | undefined;
+}>;
+
+
+export type ConvertLeadMutation = { convertLead: { lead: { id: string, status: LeadStatus }, contact: { id: string }, deal: { id: string } | null } };
+
+export type DealFieldsFragment = { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } };
+
+export type DealsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DealsQuery = { deals: Array<{ id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } }>, materials: Array<{ pricePerKg: { currency: string } }> };
+
+export type CreateDealMutationVariables = Exact<{
+  input: DealInput;
+}>;
+
+
+export type CreateDealMutation = { createDeal: { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } } };
+
+export type MoveDealMutationVariables = Exact<{
+  id: string | number;
+  stage: DealStage;
+  reason?: string | null | undefined;
+}>;
+
+
+export type MoveDealMutation = { moveDeal: { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } } };
+
+export type WinDealMutationVariables = Exact<{
+  id: string | number;
+  quoteId?: string | number | null | undefined;
+  orderId?: string | number | null | undefined;
+}>;
+
+
+export type WinDealMutation = { winDeal: { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } } };
+
+export type OpenTasksQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OpenTasksQuery = { activities: Array<{ id: string, kind: ActivityKind, subject: string, body: string | null, dueAt: string | null, ownerId: string | null, createdAt: string }> };
+
+export type LogTaskMutationVariables = Exact<{
+  input: ActivityInput;
+}>;
+
+
+export type LogTaskMutation = { logActivity: { id: string } };
+
+export type CompleteTaskMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CompleteTaskMutation = { completeTask: { id: string, doneAt: string | null } };
+
+export type TicketSummaryFragment = { id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null };
+
+export type TicketsQueryVariables = Exact<{
+  status?: TicketStatus | null | undefined;
+  openOnly: boolean;
+}>;
+
+
+export type TicketsQuery = { tickets: Array<{ id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null }> };
+
+export type TicketQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TicketQuery = { ticket: { id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null, replies: Array<{ id: string, fromStaff: boolean, body: string, createdAt: string }> } };
+
+export type OpenTicketMutationVariables = Exact<{
+  input: OpenTicketInput;
+}>;
+
+
+export type OpenTicketMutation = { openTicket: { id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null } };
+
+export type ReplyToTicketMutationVariables = Exact<{
+  id: string | number;
+  body: string;
+}>;
+
+
+export type ReplyToTicketMutation = { replyToTicket: { id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null, replies: Array<{ id: string, fromStaff: boolean, body: string, createdAt: string }> } };
+
+export type SetTicketStatusMutationVariables = Exact<{
+  id: string | number;
+  status: TicketStatus;
+}>;
+
+
+export type SetTicketStatusMutation = { setTicketStatus: { id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null } };
 
 export type PrinterDetailQueryVariables = Exact<{
   id: string | number;
@@ -372,23 +662,31 @@ export type CancelPrintMutation = { cancelPrint: { id: string, name: string, mod
 export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
+export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
 
 export type PlanWhatIfQueryVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } };
+export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> } };
+export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
-export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean }> }>, unscheduled: Array<{ jobId: string, reason: string }> };
+export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null };
+
+export type PlanWindowsQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type PlanWindowsQuery = { maintenanceWindows: Array<{ id: string, printerId: string, startsAt: string, endsAt: string, reason: string, state: WindowState }> };
 
 export type PrinterStatusChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -440,6 +738,118 @@ export type SetJobPriorityMutationVariables = Exact<{
 
 
 export type SetJobPriorityMutation = { setJobPriority: { id: string, priority: number, state: JobState } };
+
+export type FinanceOverviewQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type FinanceOverviewQuery = { profitAndLoss: Array<{ period: string, currency: string, revenue: number, costOfGoods: number, materials: number, machine: number, scrap: number, other: number, profit: number }>, receivablesAgeing: Array<{ currency: string, current: number, days3160: number, days6190: number, over90: number, total: number }>, trialBalance: { balanced: boolean, accounts: Array<{ currency: string, debits: number, credits: number, balance: number, account: { code: string, name: string, kind: string } }> }, materials: Array<{ pricePerKg: { currency: string } }> };
+
+export type OrderMarginsQueryVariables = Exact<{
+  limit: number;
+}>;
+
+
+export type OrderMarginsQuery = { orderMargins: Array<{ orderId: string, customerId: string, currency: string, priceMinor: number, revenueMinor: number, materialMinor: number, machineMinor: number, failedMinor: number, costMinor: number, marginMinor: number, marginBp: number | null, attempts: number, failedAttempts: number }> };
+
+export type JobCostsQueryVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type JobCostsQuery = { jobCosts: Array<{ jobId: string, attempt: number, state: string, printerId: string | null, grams: number, minutes: number, materialMinor: number, machineMinor: number, totalMinor: number, currency: string }> };
+
+export type InvoicesQueryVariables = Exact<{
+  limit: number;
+}>;
+
+
+export type InvoicesQuery = { invoices: Array<{ id: string, kind: string, number: string, orderId: string, customerName: string, creditsInvoiceId: string | null, currency: string, netMinor: number, taxMinor: number, totalMinor: number, issuedAt: string }> };
+
+export type InvoicePdfQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type InvoicePdfQuery = { invoice: { id: string, number: string, pdfBase64: string } };
+
+export type FinanceCsvQueryVariables = Exact<{
+  report: FinanceReport;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  orderId?: string | number | null | undefined;
+  limit: number;
+}>;
+
+
+export type FinanceCsvQuery = { financeReportCsv: string };
+
+export type IssueInvoiceMutationVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type IssueInvoiceMutation = { issueInvoice: { id: string, number: string } };
+
+export type RecordExpenseMutationVariables = Exact<{
+  input: RecordExpenseInput;
+}>;
+
+
+export type RecordExpenseMutation = { recordExpense: { id: string, entryId: string, amountMinor: number, currency: string } };
+
+export type EndpointFieldsFragment = { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string };
+
+export type WebhooksQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WebhooksQuery = { webhookEventTypes: Array<string>, webhookEndpoints: Array<{ id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string }> };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  endpointId?: string | number | null | undefined;
+  status?: WebhookDeliveryStatus | null | undefined;
+  first: number;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: Array<{ id: string, endpointId: string, eventId: number, eventType: string, status: WebhookDeliveryStatus, attempts: number, createdAt: string, nextAttemptAt: string | null, lastAttemptAt: string | null, lastStatusCode: number | null, lastLatencyMs: number | null, lastError: string | null }> };
+
+export type HeldInboundQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type HeldInboundQuery = { shopOrders: Array<{ id: string, shop: string, externalId: string, orderId: string | null, status: string, heldReason: string | null }>, payments: Array<{ id: string, provider: string, reference: string, orderId: string | null, amountMinor: number, currency: string, status: string, heldReason: string | null, receivedAt: string }> };
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  input: WebhookEndpointInput;
+}>;
+
+
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string } } };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: string | number;
+  overlapHours: number;
+}>;
+
+
+export type RotateWebhookSecretMutation = { rotateWebhookSecret: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string } } };
+
+export type SetWebhookEndpointEnabledMutationVariables = Exact<{
+  id: string | number;
+  enabled: boolean;
+}>;
+
+
+export type SetWebhookEndpointEnabledMutation = { setWebhookEndpointEnabled: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string } };
+
+export type ReplayWebhookDeliveryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReplayWebhookDeliveryMutation = { replayWebhookDelivery: { id: string, status: WebhookDeliveryStatus } };
 
 export type MaterialFieldsFragment = { id: string, code: string, kind: MaterialKind, colour: string, diameterUm: number, densityMgCm3: number, lowStockGrams: number, pricePerKg: { minor: number, currency: string } };
 

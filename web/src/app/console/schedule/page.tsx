@@ -1,7 +1,7 @@
 'use client';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Page } from '@/components/shell';
-import { usePlanQuery, useReplanNowMutation } from '@/lib/api/endpoints/farm';
+import { usePlanQuery, usePlanWindowsQuery, useReplanNowMutation, useScheduleJobMutation } from '@/lib/api/endpoints/farm';
 import type { Zoom } from '@/lib/gantt';
 import { useFormat, useT } from '@/lib/i18n';
 import { keyOr } from '@/lib/i18n/messages';
@@ -11,7 +11,8 @@ import { Badge, Card, Stat } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { Segmented } from '@/components/ui/segmented';
 import { ApiErrorView } from '@/components/errors';
-import { Gantt } from '@/components/gantt';
+import { Gantt, type Blocked } from '@/components/gantt';
+import { JobReason } from '@/components/job-reason';
 import { MoveJob } from '@/components/move-job';
 import { WhatIf } from '@/components/what-if';
 
@@ -22,6 +23,22 @@ function Schedule() {
   const [zoom, setZoom] = useState<Zoom>('day');
   const { data, error, isFetching } = usePlanQuery({});
   const [replan, replanState] = useReplanNowMutation();
+  const [move, moveState] = useScheduleJobMutation();
+  const [selected, setSelected] = useState<string | null>(null);
+  // Maintenance windows from a day ago to four weeks ahead (the window the chart can show).
+  const [span] = useState(() => {
+    const now = Date.now();
+    return { from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 28 * 86_400_000).toISOString() };
+  });
+  const windows = usePlanWindowsQuery(span, { skip: !can(s, 'equipment:read') });
+  const blocked = useMemo(() => {
+    const m = new Map<string, Blocked[]>();
+    for (const w of windows.data?.maintenanceWindows ?? []) {
+      if (w.state !== 'PLANNED') continue;
+      m.set(w.printerId, [...(m.get(w.printerId) ?? []), { startsAt: w.startsAt, endsAt: w.endsAt, reason: w.reason }]);
+    }
+    return m;
+  }, [windows.data]);
   if (error) return <ApiErrorView error={error} />;
   if (!data) return <p className="muted">{t('common.loading')}</p>;
   const plan = data.plan;
@@ -70,7 +87,34 @@ function Schedule() {
         {replanButton}
       </div>
       <ApiErrorView error={replanState.error} />
-      <Gantt plan={plan} names={names} zoom={zoom} />
+      {plan.bounds && (
+        <p className="muted" data-testid="plan-bounds">
+          {t('schedule.bounds', {
+            setup: f.number(plan.bounds.setupMinutes.bound, 0),
+            tardiness: f.number(plan.bounds.weightedTardiness.bound, 0),
+            makespan: f.number(plan.bounds.makespanMinutes.bound, 0),
+          })}
+        </p>
+      )}
+      <p className="muted">{can(s, 'production:plan') ? t('schedule.dragHint') : t('schedule.clickHint')}</p>
+      <Gantt
+        plan={plan}
+        names={names}
+        zoom={zoom}
+        blocked={blocked}
+        selected={selected}
+        onSelect={setSelected}
+        onMove={
+          can(s, 'production:plan')
+            ? (id, printerId, start) => {
+                setSelected(id);
+                void move({ id, printerId, plannedStart: start.toISOString() });
+              }
+            : undefined
+        }
+      />
+      <ApiErrorView error={moveState.error} />
+      {selected && <JobReason plan={plan} jobId={selected} names={names} onClose={() => setSelected(null)} />}
       {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
       {can(s, 'production:plan') && <WhatIf current={plan} />}
       <Card>
@@ -81,13 +125,15 @@ function Schedule() {
           <ul data-testid="unscheduled">
             {plan.unscheduled.map((u) => (
               <li key={u.jobId}>
-                #{u.jobId}: {u.reason}
+                <button type="button" className="link" onClick={() => setSelected(u.jobId)}>
+                  #{u.jobId}
+                </button>
+                : {u.reason}
               </li>
             ))}
           </ul>
         )}
       </Card>
-      <p className="muted">{t('schedule.missing')}</p>
     </div>
   );
 }

@@ -70,6 +70,10 @@ export const farmApi = api.injectEndpoints({
       query: (v) => req(D.CancelPrintDocument, v),
       invalidatesTags: ['Printer', 'Job', 'Plan'],
     }),
+    planWindows: b.query<G.PlanWindowsQuery, G.PlanWindowsQueryVariables>({
+      query: (v) => req(D.PlanWindowsDocument, v),
+      providesTags: ['Plan'],
+    }),
     plan: b.query<G.PlanQuery, G.PlanQueryVariables>({
       query: (v) => req(D.PlanDocument, v),
       providesTags: ['Plan'],
@@ -123,6 +127,7 @@ export const {
   useResumePrintMutation,
   useCancelPrintMutation,
   usePlanQuery,
+  usePlanWindowsQuery,
   useReplanNowMutation,
   useLazyPlanWhatIfQuery,
   useJobsQuery,

@@ -1,0 +1,25 @@
+'use client';
+import { Page } from '@/components/shell';
+import { useOrdersQuery } from '@/lib/api/endpoints/orders';
+import { OpenTicketForm, Tickets } from '@/components/crm/tickets';
+import { useT } from '@/lib/i18n';
+
+function Support() {
+  const { data } = useOrdersQuery({ first: 50 });
+  return (
+    <div className="stack">
+      <OpenTicketForm orders={data?.orders.nodes ?? []} />
+      <Tickets staff={false} />
+    </div>
+  );
+}
+
+export default function SupportPage() {
+  const t = useT();
+  return (
+    <Page perm="tickets:own" area="portal">
+      <h1>{t('nav.support')}</h1>
+      <Support />
+    </Page>
+  );
+}

@@ -1,0 +1,55 @@
+import type * as G from '@/lib/graphql/generated';
+import * as D from '@/lib/graphql/documents/finance';
+import { api, req } from '../api';
+
+export const financeApi = api.injectEndpoints({
+  endpoints: (b) => ({
+    financeOverview: b.query<G.FinanceOverviewQuery, G.FinanceOverviewQueryVariables>({
+      query: (v) => req(D.FinanceOverviewDocument, v),
+      providesTags: ['Finance'],
+    }),
+    orderMargins: b.query<G.OrderMarginsQuery, G.OrderMarginsQueryVariables>({
+      query: (v) => req(D.OrderMarginsDocument, v),
+      providesTags: ['Finance'],
+    }),
+    jobCosts: b.query<G.JobCostsQuery, G.JobCostsQueryVariables>({
+      query: (v) => req(D.JobCostsDocument, v),
+      providesTags: ['Finance'],
+    }),
+    invoices: b.query<G.InvoicesQuery, G.InvoicesQueryVariables>({
+      query: (v) => req(D.InvoicesDocument, v),
+      providesTags: ['Finance'],
+    }),
+    issueInvoice: b.mutation<G.IssueInvoiceMutation, G.IssueInvoiceMutationVariables>({
+      query: (v) => req(D.IssueInvoiceDocument, v),
+      invalidatesTags: ['Finance'],
+    }),
+    recordExpense: b.mutation<G.RecordExpenseMutation, G.RecordExpenseMutationVariables>({
+      query: (v) => req(D.RecordExpenseDocument, v),
+      invalidatesTags: ['Finance'],
+    }),
+  }),
+});
+
+export const {
+  useFinanceOverviewQuery,
+  useOrderMarginsQuery,
+  useJobCostsQuery,
+  useInvoicesQuery,
+  useIssueInvoiceMutation,
+  useRecordExpenseMutation,
+} = financeApi;
+
+/** One-off reads (a file to download), not cached. */
+export const { useLazyFinanceCsvQuery, useLazyInvoicePdfQuery } = financeApi.injectEndpoints({
+  endpoints: (b) => ({
+    financeCsv: b.query<G.FinanceCsvQuery, G.FinanceCsvQueryVariables>({
+      query: (v) => req(D.FinanceCsvDocument, v),
+      keepUnusedDataFor: 0,
+    }),
+    invoicePdf: b.query<G.InvoicePdfQuery, G.InvoicePdfQueryVariables>({
+      query: (v) => req(D.InvoicePdfDocument, v),
+      keepUnusedDataFor: 0,
+    }),
+  }),
+});
