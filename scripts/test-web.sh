@@ -61,7 +61,7 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null
 export E2E_PASSWORD="e2e-password-$RANDOM-long"
-for who in admin@gantry.local planner@gantry.local operator@gantry.local ada@example.com; do
+for who in admin@gantry.local planner@gantry.local operator@gantry.local accountant@gantry.local sales@gantry.local ada@example.com; do
   echo "$E2E_PASSWORD" | "$GANTRY_BIN" set-password --email "$who" >/dev/null
 done
 export GANTRY_TOKENS="$SCRATCH/tokens.txt"

@@ -49,6 +49,10 @@ const config: CodegenConfig = {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'integrations.graphql' },
     },
+    'src/lib/graphql/documents/profile.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'profile.graphql' },
+    },
     'src/lib/graphql/documents/inventory.ts': {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'inventory.graphql' },

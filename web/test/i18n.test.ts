@@ -1,8 +1,14 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { en } from '@/lib/i18n/en';
-import { ru } from '@/lib/i18n/ru';
+import { en as enCore } from '@/lib/i18n/en';
+import { ru as ruCore } from '@/lib/i18n/ru';
+import { enStaff } from '@/lib/i18n/en-staff';
+import { ruStaff } from '@/lib/i18n/ru-staff';
+
+// The core dictionary and the staff pack together: every key once, in both languages.
+const en: Record<string, string> = { ...enCore, ...enStaff };
+const ru: Record<string, string> = { ...ruCore, ...ruStaff };
 import { translate, keyOr, registerMessages } from '@/lib/i18n/messages';
 import { ERROR_CODES } from '@/lib/api/errors';
 
@@ -24,6 +30,10 @@ function sources(dir: string): string[] {
 }
 
 describe('translations', () => {
+  it('the staff pack and the core dictionary share no key', () => {
+    for (const k of Object.keys(enStaff)) expect(enCore, k).not.toHaveProperty([k]);
+  });
+
   it('ru has exactly the keys of en, none empty', () => {
     expect(Object.keys(ru).sort()).toEqual(Object.keys(en).sort());
     for (const [k, v] of Object.entries(ru)) expect(v.trim(), k).not.toBe('');
@@ -32,7 +42,7 @@ describe('translations', () => {
 
   it('placeholders agree between locales', () => {
     const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-    for (const k of Object.keys(en) as (keyof typeof en)[]) expect(names(ru[k]), k).toEqual(names(en[k]));
+    for (const k of Object.keys(en)) expect(names(ru[k]), k).toEqual(names(en[k]));
   });
 
   it('every enum value of the schema shown in the UI has a message', () => {
@@ -49,6 +59,7 @@ describe('translations', () => {
       TicketStatus: 'ticketStatus',
       TicketPriority: 'ticketPriority',
       ActivityKind: 'activity',
+      AddressKind: 'addressKind',
       WebhookDeliveryStatus: 'delivery',
     };
     for (const [e, prefix] of Object.entries(prefixes)) {
@@ -73,7 +84,7 @@ describe('translations', () => {
 
   it('fills placeholders and falls back for unknown dynamic keys', () => {
     expect(translate('ru', 'orders.title', { id: 7 })).toBe('Order #7'); // not loaded yet: English
-    registerMessages('ru', ru);
+    registerMessages('ru', ruCore);
     expect(translate('ru', 'printers.count', { n: 3, total: 12 })).toBe('3 из 12');
     expect(translate('en', 'orders.title', { id: 7 })).toBe('Order #7');
     expect(keyOr('reason', 'NO_SUCH_REASON', 'error.INTERNAL')).toBe('error.INTERNAL');

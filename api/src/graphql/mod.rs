@@ -14,6 +14,7 @@ mod orders;
 pub mod principal;
 mod printing;
 mod production;
+mod profile;
 pub mod subscriptions;
 mod users;
 
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     crm::CrmQuery,
     finance::FinanceQuery,
     integrations::IntegrationsQuery,
+    profile::ProfileQuery,
 );
 
 /// All mutation fields.
@@ -55,6 +57,7 @@ pub struct MutationRoot(
     crm::CrmMutation,
     finance::FinanceMutation,
     integrations::IntegrationsMutation,
+    profile::ProfileMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

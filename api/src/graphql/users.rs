@@ -272,7 +272,7 @@ pub struct UsersMutation;
 
 /// Requires a caller who logged in interactively (an API token cannot mint credentials or
 /// change passwords).
-fn interactive(ctx: &Context<'_>) -> async_graphql::Result<UserId> {
+pub(super) fn interactive(ctx: &Context<'_>) -> async_graphql::Result<UserId> {
     let p = principal(ctx)?;
     match p.kind {
         PrincipalKind::User => Ok(p.user_id),

@@ -29,6 +29,7 @@ pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
+pub mod profile;
 pub mod shops;
 pub mod users;
 pub mod webhooks;

@@ -497,6 +497,11 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
+/// Validates an account's display name (trimmed, 1 to [`NAME_MAX`] characters).
+pub fn display_name(s: &str) -> Result<String, UserError> {
+    text("display name", s, NAME_MAX)
+}
+
 impl NewUser {
     /// Validates and normalises: e-mail lower-cased, name trimmed, customer link checked,
     /// a given password hash must be non-blank.

@@ -12,7 +12,7 @@ use super::{StoreError, StoreResult, Tx, col, flag};
 use crate::domain::types::{CustomerId, UserId, from_millis, to_millis};
 use crate::domain::users::{
     Customer, NewCustomer, NewUser, Role, User, UserError, check_admin_remains, check_customer_link,
-    check_password_hash, normalize_email,
+    check_password_hash, display_name, normalize_email,
 };
 use crate::error::DomainError;
 
@@ -73,6 +73,48 @@ pub async fn get_customer(conn: &mut AnyConnection, id: CustomerId) -> StoreResu
         .await?
         .ok_or_else(|| StoreError::not_found("customer", id))?;
     customer_from_row(&row)
+}
+
+/// Replaces a customer record's name and company (its e-mail stays); returns the record.
+pub async fn update_customer(
+    tx: &mut Tx,
+    id: CustomerId,
+    name: &str,
+    company: Option<&str>,
+) -> StoreResult<Customer> {
+    let c = NewCustomer {
+        name: name.to_string(),
+        email: None,
+        company: company.map(str::to_string),
+    }
+    .validate()
+    .map_err(rejected)?;
+    let done = sqlx::query("UPDATE customers SET name = $1, company = $2 WHERE id = $3")
+        .bind(&c.name)
+        .bind(c.company.as_deref())
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(StoreError::not_found("customer", id));
+    }
+    get_customer(&mut *tx, id).await
+}
+
+/// Renames an account; returns it.
+pub async fn set_display_name(tx: &mut Tx, id: UserId, name: &str) -> StoreResult<User> {
+    let name = display_name(name).map_err(rejected)?;
+    let done = sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+        .bind(&name)
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(StoreError::not_found("user", id));
+    }
+    get_user(&mut *tx, id).await
 }
 
 /// All customer records, by id.

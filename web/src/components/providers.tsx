@@ -1,9 +1,9 @@
 'use client';
 import { useEffect, useState, type ReactNode } from 'react';
 import { Provider } from 'react-redux';
-import { makeStore, messagesLoaded, prefsRestored, type AppStore, type Theme } from '@/lib/store';
+import { makeStore, messagesLoaded, packLoaded, prefsRestored, type AppStore, type Theme } from '@/lib/store';
 import { loadSession, restored } from '@/lib/api/session';
-import { LOCALES, loadMessages, type Locale } from '@/lib/i18n/messages';
+import { LOCALES, loadMessages, loadPack, type Locale } from '@/lib/i18n/messages';
 import { useAppDispatch, useAppSelector } from '@/lib/hooks';
 
 const PREFS = 'gantry.prefs';
@@ -14,6 +14,12 @@ function Persist() {
   useEffect(() => {
     if (!ui.loadedLocales.includes(ui.locale)) void loadMessages(ui.locale).then(() => dispatch(messagesLoaded(ui.locale)));
   }, [ui.locale, ui.loadedLocales, dispatch]);
+  useEffect(() => {
+    for (const p of ui.packs) {
+      const k = `${p}:${ui.locale}`;
+      if (!ui.loadedPacks.includes(k)) void loadPack(p, ui.locale).then(() => dispatch(packLoaded(k)));
+    }
+  }, [ui.locale, ui.packs, ui.loadedPacks, dispatch]);
   useEffect(() => {
     if (!ui.restored) return;
     document.documentElement.lang = ui.locale;

@@ -3,9 +3,9 @@ import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useAppDispatch, useAppSelector, useSession } from '@/lib/hooks';
-import { setLocale, setTheme } from '@/lib/store';
+import { setLocale, setTheme, wantPack } from '@/lib/store';
 import { useT } from '@/lib/i18n';
-import type { Locale } from '@/lib/i18n/messages';
+import type { Locale, Pack } from '@/lib/i18n/messages';
 import { saveSession, signedOut } from '@/lib/api/session';
 import { useLogoutMutation } from '@/lib/api/endpoints/auth';
 import { resetLive } from '@/lib/api/live';
@@ -128,8 +128,24 @@ export function Header() {
  * user goes to sign in (and comes back after); without the permission to their own home.
  * The API refuses such callers anyway: this only keeps them off screens they cannot use.
  */
-export function Page({ perm, children, area }: { perm: string | null; children: ReactNode; area?: 'console' | 'portal' }) {
+export function Page({
+  perm,
+  children,
+  area,
+  pack,
+}: {
+  perm: string | null;
+  children: ReactNode;
+  area?: 'console' | 'portal';
+  /** A message pack the page's content needs (shown once it arrived). */
+  pack?: Pack;
+}) {
   const { session, restored } = useAppSelector((s) => s.auth);
+  const dispatch = useAppDispatch();
+  const packReady = useAppSelector((s) => !pack || s.ui.loadedPacks.includes(`${pack}:${s.ui.locale}`));
+  useEffect(() => {
+    if (pack) dispatch(wantPack(pack));
+  }, [pack, dispatch]);
   const router = useRouter();
   const path = usePathname();
   const ok =
@@ -145,7 +161,7 @@ export function Page({ perm, children, area }: { perm: string | null; children: 
     <>
       <Header />
       <main className="page" id="main">
-        {ok ? children : <p className="muted">{restored ? '' : '…'}</p>}
+        {ok && packReady ? children : <p className="muted">{restored && !ok ? '' : '…'}</p>}
       </main>
     </>
   );

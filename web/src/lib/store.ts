@@ -3,14 +3,22 @@ import { api } from './api/api';
 import { authSlice, type Session } from './api/session';
 import { REFRESH_MARGIN_MS, refreshSession } from './api/baseQuery';
 import { configureLive } from './api/live';
-import type { Locale } from './i18n/messages';
+import type { Locale, Pack } from './i18n/messages';
 
 export type Theme = 'light' | 'dark';
 
 const uiSlice = createSlice({
   name: 'ui',
   // `restored`: the remembered preferences were read (nothing is saved before that).
-  initialState: { locale: 'en' as Locale, theme: 'light' as Theme, restored: false, loadedLocales: ['en'] as Locale[] },
+  // `packs`: message packs pages asked for; `loadedPacks`: `pack:locale` pairs that arrived.
+  initialState: {
+    locale: 'en' as Locale,
+    theme: 'light' as Theme,
+    restored: false,
+    loadedLocales: ['en'] as Locale[],
+    packs: [] as Pack[],
+    loadedPacks: [] as string[],
+  },
   reducers: {
     setLocale(s, a: PayloadAction<Locale>) {
       s.locale = a.payload;
@@ -21,6 +29,12 @@ const uiSlice = createSlice({
     messagesLoaded(s, a: PayloadAction<Locale>) {
       if (!s.loadedLocales.includes(a.payload)) s.loadedLocales.push(a.payload);
     },
+    wantPack(s, a: PayloadAction<Pack>) {
+      if (!s.packs.includes(a.payload)) s.packs.push(a.payload);
+    },
+    packLoaded(s, a: PayloadAction<string>) {
+      if (!s.loadedPacks.includes(a.payload)) s.loadedPacks.push(a.payload);
+    },
     prefsRestored(s, a: PayloadAction<{ locale: Locale; theme: Theme }>) {
       s.locale = a.payload.locale;
       s.theme = a.payload.theme;
@@ -28,7 +42,7 @@ const uiSlice = createSlice({
     },
   },
 });
-export const { setLocale, setTheme, prefsRestored, messagesLoaded } = uiSlice.actions;
+export const { setLocale, setTheme, prefsRestored, messagesLoaded, wantPack, packLoaded } = uiSlice.actions;
 
 export function makeStore() {
   const store = configureStore({

@@ -5,7 +5,7 @@
 //! Tickets are also for customers (`tickets:own`): they see, open and reply to their own, and
 //! another customer's ticket answers `NOT_FOUND`. Every resolver calls `gantry_app::crm`.
 
-mod types;
+pub(super) mod types;
 
 use async_graphql::{Context, ID, InputObject, Object};
 use gantry_app::{Caller, Db, Sees, crm, now};

@@ -10,6 +10,7 @@ import { Alert, Card, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
 import { ApiTokens } from '@/components/api-tokens';
+import { ProfileForm } from '@/components/profile-form';
 import { useSession } from '@/lib/hooks';
 
 function Account() {
@@ -54,6 +55,7 @@ function Account() {
           </dl>
         </Card>
       )}
+      <ProfileForm />
       <Card>
         <h2>{t('account.preferences')}</h2>
         <Prefs />
@@ -78,7 +80,6 @@ function Account() {
         </form>
       </Card>
       {session && session.user.role !== 'CUSTOMER' && <ApiTokens />}
-      <p className="muted">{t('account.missing')}</p>
     </div>
   );
 }

@@ -28,6 +28,24 @@ export type ActivityKind =
   | 'MEETING'
   | 'TASK';
 
+/** A postal address as input. */
+export type AddressInput = {
+  city: string;
+  /** ISO 3166-1 alpha-2, e.g. `DE`. */
+  country: string;
+  kind?: AddressKind;
+  line1: string;
+  line2?: string | null | undefined;
+  postalCode?: string | null | undefined;
+  region?: string | null | undefined;
+};
+
+/** What an address is used for. */
+export type AddressKind =
+  | 'BILLING'
+  | 'OTHER'
+  | 'SHIPPING';
+
 export type CreateMaintenancePlanInput = {
   durationMinutes: number;
   everyDays?: number | null | undefined;
@@ -256,6 +274,18 @@ export type ProductionSpecInput = {
   copiesPerPlate: number;
   gramsPerUnit: number;
   printMinutesPerUnit: number;
+};
+
+/** A change of one's own profile. */
+export type ProfileInput = {
+  /** Customers only; replaces the addresses kept (at most 10). */
+  addresses?: Array<AddressInput>;
+  /** Customers only. */
+  company?: string | null | undefined;
+  /** Your name (on your account and, for customers, on your orders). */
+  name: string;
+  /** Customers only. */
+  phone?: string | null | undefined;
 };
 
 /** A manual expense. */
@@ -983,6 +1013,20 @@ export type JobProgressChangedSubscriptionVariables = Exact<{
 
 
 export type JobProgressChangedSubscription = { jobProgress: { jobId: string, orderId: string, printerId: string | null, state: JobState, progressPct: number, at: string } };
+
+export type ProfileFieldsFragment = { phone: string | null, user: { id: string, displayName: string, email: string }, customer: { id: string, name: string, company: string | null } | null, addresses: Array<{ kind: AddressKind, line1: string, line2: string | null, city: string, region: string | null, postalCode: string | null, country: string }> };
+
+export type MyProfileQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyProfileQuery = { myProfile: { phone: string | null, user: { id: string, displayName: string, email: string }, customer: { id: string, name: string, company: string | null } | null, addresses: Array<{ kind: AddressKind, line1: string, line2: string | null, city: string, region: string | null, postalCode: string | null, country: string }> } };
+
+export type UpdateProfileMutationVariables = Exact<{
+  input: ProfileInput;
+}>;
+
+
+export type UpdateProfileMutation = { updateProfile: { phone: string | null, user: { id: string, displayName: string, email: string }, customer: { id: string, name: string, company: string | null } | null, addresses: Array<{ kind: AddressKind, line1: string, line2: string | null, city: string, region: string | null, postalCode: string | null, country: string }> } };
 
 export type UploadModelMutationVariables = Exact<{
   file: File;

@@ -14,7 +14,13 @@ export function useT(): T {
   const locale = useLocale();
   // Re-render when the locale's dictionary arrives (English meanwhile).
   const loaded = useAppSelector((s) => s.ui.loadedLocales.includes(s.ui.locale));
-  return useCallback((key: MessageKey, params?: Params) => translate(loaded ? locale : 'en', key, params), [locale, loaded]);
+  // And when a message pack arrives.
+  const packs = useAppSelector((s) => s.ui.loadedPacks.length);
+  return useCallback(
+    (key: MessageKey, params?: Params) => translate(loaded ? locale : 'en', key, params),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [locale, loaded, packs],
+  );
 }
 
 /** A translated message for an API error: the specific reason when known, else its code. */

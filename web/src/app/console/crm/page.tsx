@@ -48,7 +48,7 @@ function Crm() {
 export default function CrmPage() {
   const t = useT();
   return (
-    <Page perm="crm:read" area="console">
+    <Page perm="crm:read" area="console" pack="staff">
       <h1>{t('nav.crm')}</h1>
       <Crm />
     </Page>

@@ -47,7 +47,7 @@ function Finance() {
 export default function FinancePage() {
   const t = useT();
   return (
-    <Page perm="finance:read" area="console">
+    <Page perm="finance:read" area="console" pack="staff">
       <h1>{t('nav.finance')}</h1>
       <Finance />
     </Page>

@@ -19,7 +19,7 @@ function Integrations() {
 export default function IntegrationsPage() {
   const t = useT();
   return (
-    <Page perm="webhooks:read" area="console">
+    <Page perm="webhooks:read" area="console" pack="staff">
       <h1>{t('nav.integrations')}</h1>
       <Integrations />
     </Page>

@@ -141,7 +141,7 @@ function Schedule() {
 export default function SchedulePage() {
   const t = useT();
   return (
-    <Page perm="production:read" area="console">
+    <Page perm="production:read" area="console" pack="staff">
       <h1>{t('nav.schedule')}</h1>
       <Schedule />
     </Page>

@@ -17,7 +17,7 @@ function Support() {
 export default function SupportPage() {
   const t = useT();
   return (
-    <Page perm="tickets:own" area="portal">
+    <Page perm="tickets:own" area="portal" pack="staff">
       <h1>{t('nav.support')}</h1>
       <Support />
     </Page>
