@@ -1380,3 +1380,182 @@ gantry_engine::db_test!(job_priority_changes_with_an_event, |db| {
     assert_eq!(code(&r), ("CONFLICT", "JOB_NOT_WAITING"));
     assert_eq!(rows(db, "events").await, after_cancel);
 });
+
+gantry_engine::db_test!(throughput_counts_jobs_done_and_failed_today, |db| {
+    let schema = setup(db).await;
+    let me = as_role(db, Role::Customer).await;
+    let sales = as_role(db, Role::Sales).await;
+    let planner = as_role(db, Role::Planner).await;
+    let operator = as_role(db, Role::Operator).await;
+    const TP: &str = "query($d: Int!) { throughput(days: $d) { day done failed } }";
+    let before = ok(&schema, &planner, TP, json!({"d": 3})).await["throughput"].clone();
+    assert_eq!(before.as_array().unwrap().len(), 3);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(before[2]["day"], today, "today last");
+
+    let p = a_product(&schema, &me).await;
+    let mut jobs = vec![];
+    for _ in 0..2 {
+        let id = ok(&schema, &me, CREATE, json!({"p": p})).await["createOrder"]["id"].clone();
+        ok(
+            &schema,
+            &me,
+            "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+        ok(
+            &schema,
+            &sales,
+            "mutation($id: ID!) { payOrder(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+        let started = ok(
+            &schema,
+            &planner,
+            "mutation($id: ID!) { startProduction(orderId: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+        jobs.push(started["startProduction"][0]["id"].clone());
+    }
+    let printer = ok(&schema, &planner, "{ printers { id } }", json!({})).await["printers"][0]["id"].clone();
+    let start = chrono::Utc::now().to_rfc3339();
+    for (i, job) in jobs.iter().enumerate() {
+        ok(
+            &schema,
+            &planner,
+            "mutation($id: ID!, $p: ID!, $s: DateTime!) { scheduleJob(id: $id, printerId: $p, plannedStart: $s) { state } }",
+            json!({"id": job, "p": printer, "s": start}),
+        )
+        .await;
+        ok(
+            &schema,
+            &operator,
+            "mutation($id: ID!) { startJob(id: $id) { state } }",
+            json!({"id": job}),
+        )
+        .await;
+        let end = if i == 0 {
+            "mutation($id: ID!) { completeJob(id: $id) { state } }"
+        } else {
+            "mutation($id: ID!) { failJob(id: $id, reason: \"spaghetti\") { state } }"
+        };
+        ok(&schema, &operator, end, json!({"id": job})).await;
+    }
+    let after = ok(&schema, &planner, TP, json!({"d": 3})).await["throughput"].clone();
+    // Summed over the days, so a run across midnight (UTC) counts the same.
+    let sum = |v: &Value, k: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[k].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(sum(&after, "done"), sum(&before, "done") + 1, "{after}");
+    assert_eq!(sum(&after, "failed"), sum(&before, "failed") + 1, "{after}");
+    assert!(
+        after[2]["done"].as_i64().unwrap() + after[1]["done"].as_i64().unwrap() >= 1,
+        "{after}"
+    );
+
+    let r = exec(&schema, &planner, TP, json!({"d": 0})).await;
+    assert_eq!(code(&r), ("VALIDATION", "THROUGHPUT_DAYS_INVALID"));
+    let r = exec(&schema, &planner, TP, json!({"d": 91})).await;
+    assert_eq!(code(&r), ("VALIDATION", "THROUGHPUT_DAYS_INVALID"));
+    let r = exec(&schema, &me, TP, json!({"d": 7})).await;
+    assert_eq!(code(&r).0, "FORBIDDEN");
+});
+
+gantry_engine::db_test!(a_job_scheduled_by_hand_is_pinned_in_the_plans_that_follow, |db| {
+    let schema = setup(db).await;
+    let planner = as_role(db, Role::Planner).await;
+    const WHAT_IF: &str =
+        "{ planWhatIf(timeLimitSeconds: 1) { printers { printerId jobs { jobId start } } } }";
+    let where_is = |plan: &Value, job: &Value| {
+        plan["planWhatIf"]["printers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|r| {
+                r["jobs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|j| &j["jobId"] == job)
+                    .map(|j| (r["printerId"].clone(), j["start"].as_str().unwrap().to_string()))
+            })
+    };
+    let first = ok(&schema, &planner, WHAT_IF, json!({})).await;
+    // A placed job and another printer that prints its material.
+    let farm = ok(
+        &schema,
+        &planner,
+        "{ printers { id status materials } materials { id kind } queue { id materialId } }",
+        json!({}),
+    )
+    .await;
+    let kind_of = |m: &Value| {
+        farm["materials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| &x["id"] == m)
+            .unwrap()["kind"]
+            .clone()
+    };
+    let (job, from, to) = farm["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|j| {
+            let (from, _) = where_is(&first, &j["id"])?;
+            let kind = kind_of(&j["materialId"]);
+            let to = farm["printers"].as_array().unwrap().iter().find(|p| {
+                p["id"] != from && p["status"] == "IDLE" && p["materials"].as_array().unwrap().contains(&kind)
+            })?;
+            Some((j["id"].clone(), from, to["id"].clone()))
+        })
+        .expect("a placed job with a second eligible printer in the demo");
+    let pin_at = chrono::Utc::now() + chrono::Duration::hours(6);
+    let before = rows(db, "events").await;
+    ok(
+        &schema,
+        &planner,
+        "mutation($id: ID!, $p: ID!, $s: DateTime!) { scheduleJob(id: $id, printerId: $p, plannedStart: $s) { state printerId } }",
+        json!({"id": job, "p": to, "s": pin_at.to_rfc3339()}),
+    )
+    .await;
+    let mut c = db.pool().acquire().await.unwrap();
+    let got = events::after(&mut c, 0, 100_000).await.unwrap();
+    assert!(rows(db, "events").await > before);
+    let pinned = got
+        .iter()
+        .rev()
+        .find(|e| e.type_name == "job.pinned")
+        .expect("a job.pinned event");
+    match Event::parse(&pinned.type_name, &pinned.payload).unwrap() {
+        Event::JobPinned(e) => {
+            assert_eq!(e.job_id.to_string(), job.as_str().unwrap());
+            assert_eq!(e.printer_id.to_string(), to.as_str().unwrap());
+            assert_eq!(e.by_user_id, Some(planner.user_id.0));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        Event::parse(&pinned.type_name, &pinned.payload)
+            .unwrap()
+            .affects_plan()
+    );
+
+    // The next plan keeps it on that printer, not before the pinned time.
+    let next = ok(&schema, &planner, WHAT_IF, json!({})).await;
+    let (printer, start) = where_is(&next, &job).expect("still planned");
+    assert_eq!(printer, to, "moved from {from} to the pinned printer");
+    let start = chrono::DateTime::parse_from_rfc3339(&start).unwrap();
+    assert!(
+        start >= pin_at - chrono::Duration::seconds(60),
+        "{start} before the pin {pin_at}"
+    );
+});

@@ -304,6 +304,16 @@ fn plan_object(v: PlanView) -> ProductionPlan {
     }
 }
 
+/// Jobs done and failed on one UTC day.
+#[derive(SimpleObject)]
+#[graphql(name = "DayThroughput")]
+pub struct DayThroughputOut {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub done: i64,
+    pub failed: i64,
+}
+
 #[derive(Default)]
 pub struct ProductionQuery;
 
@@ -352,6 +362,31 @@ impl ProductionQuery {
         ))
     }
 
+    /// Jobs done and failed per UTC day over the last `days` days (1–90, today last).
+    #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
+    async fn throughput(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 7)] days: i32,
+    ) -> async_graphql::Result<Vec<DayThroughputOut>> {
+        let max = gantry_engine::domain::production::THROUGHPUT_DAYS_MAX;
+        let days = u32::try_from(days)
+            .ok()
+            .filter(|d| (1..=max).contains(d))
+            .ok_or_else(|| invalid(format!("days must be 1 to {max}"), "THROUGHPUT_DAYS_INVALID"))?;
+        let all = production::throughput(ctx.data::<Db>()?, now(), days)
+            .await
+            .map_err(app_error)?;
+        Ok(all
+            .into_iter()
+            .map(|d| DayThroughputOut {
+                day: d.day.format("%Y-%m-%d").to_string(),
+                done: d.done,
+                failed: d.failed,
+            })
+            .collect())
+    }
+
     /// Jobs waiting to print (queued and scheduled): highest priority first, then earliest due
     /// date, then oldest.
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
@@ -390,7 +425,10 @@ pub struct ProductionMutation;
 
 #[Object]
 impl ProductionMutation {
-    /// Assigns a job to a printer with a planned start.
+    /// Assigns a waiting job to a printer with a planned start and pins it there: the plans
+    /// that follow keep it on that printer, not before that time, while it waits (event
+    /// `job.pinned`, which re-plans). A pin to a printer that cannot print it is ignored by the
+    /// planner.
     #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
     async fn schedule_job(
         &self,
@@ -401,9 +439,16 @@ impl ProductionMutation {
     ) -> async_graphql::Result<JobNode> {
         let id = JobId(id_arg(&id, "job")?);
         let printer = PrinterId(id_arg(&printer_id, "printer")?);
-        let j = production::schedule_job(ctx.data::<Db>()?, now(), id, printer, planned_start.0)
-            .await
-            .map_err(app_error)?;
+        let j = production::schedule_job(
+            ctx.data::<Db>()?,
+            &caller(ctx)?,
+            now(),
+            id,
+            printer,
+            planned_start.0,
+        )
+        .await
+        .map_err(app_error)?;
         Ok(JobNode(j))
     }
 

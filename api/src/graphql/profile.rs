@@ -76,7 +76,11 @@ impl ProfileMutation {
     /// Changes the caller's profile (signed in interactively, not with an API token). Staff
     /// may change only their name (customer fields: `PROFILE_CUSTOMER_ONLY`); a blank name,
     /// a bad country or phone is refused with its code and nothing is written.
-    async fn update_profile(&self, ctx: &Context<'_>, input: ProfileInput) -> async_graphql::Result<ProfileOut> {
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: ProfileInput,
+    ) -> async_graphql::Result<ProfileOut> {
         let me = interactive(ctx)?;
         let change = ProfileChange {
             name: input.name,

@@ -2,7 +2,7 @@
 //! Re-plans follow from the committed job events (`Event::affects_plan`), not from here.
 
 use chrono::{DateTime, Utc};
-use gantry_engine::domain::production::{Job, JobEvent, JobState};
+use gantry_engine::domain::production::{self as domain, DayThroughput, Job, JobEvent, JobState};
 use gantry_engine::domain::types::{JobId, PrinterId};
 use gantry_engine::store::production as store;
 
@@ -18,6 +18,16 @@ pub async fn jobs(db: &Db, filter: &JobFilter) -> AppResult<Vec<Job>> {
 /// One job (`NOT_FOUND` if absent).
 pub async fn job(db: &Db, id: JobId) -> AppResult<Job> {
     Ok(store::get_job(&mut *conn(db).await?, id).await?)
+}
+
+/// Jobs done and failed per UTC day over the `days` days ending today (oldest first).
+pub async fn throughput(db: &Db, now: DateTime<Utc>, days: u32) -> AppResult<Vec<DayThroughput>> {
+    let days = days.clamp(1, domain::THROUGHPUT_DAYS_MAX);
+    let since = (now.date_naive() - chrono::Days::new(u64::from(days - 1)))
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let finishes = store::finishes_since(&mut *conn(db).await?, since).await?;
+    Ok(domain::throughput(now, days, &finishes))
 }
 
 /// A job's recorded transitions, oldest first.
@@ -47,15 +57,21 @@ pub async fn queue(db: &Db) -> AppResult<Vec<Job>> {
     Ok(jobs)
 }
 
-/// Assigns a job to a printer with a planned start, by hand.
+/// Assigns a job to a printer with a planned start, by hand, and pins it there: the plans
+/// that follow keep it on that printer, not before `start` (`job.pinned` re-plans).
 pub async fn schedule_job(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: JobId,
     printer: PrinterId,
     start: DateTime<Utc>,
 ) -> AppResult<Job> {
-    in_tx!(db, tx => store::schedule_job(&mut tx, now, id, printer, start).await?)
+    in_tx!(db, tx => {
+        let job = store::schedule_job(&mut tx, now, id, printer, start).await?;
+        store::pin_job(&mut tx, now, &job, printer, start, caller.user_id).await?;
+        job
+    })
 }
 
 /// Starts a job by hand (no agent).

@@ -54,7 +54,9 @@ pub async fn profile(db: &Db, user: UserId) -> AppResult<Profile> {
 /// with their e-mail, else the first not-erased one.
 fn own_contact(user: &User, mut all: Vec<Contact>) -> Option<Contact> {
     all.retain(|x| x.erased_at.is_none());
-    let mine = all.iter().position(|x| x.email.as_deref() == Some(user.email.as_str()));
+    let mine = all
+        .iter()
+        .position(|x| x.email.as_deref() == Some(user.email.as_str()));
     match mine {
         Some(i) => Some(all.swap_remove(i)),
         None => all.into_iter().next(),
@@ -73,7 +75,12 @@ fn contacts_of(user: &User) -> ContactFilter {
 /// the account's e-mail; its title, company and tags stay). A staff account given customer
 /// fields: `PROFILE_CUSTOMER_ONLY`; invalid fields: the users' or CRM's codes; nothing is
 /// written on refusal.
-pub async fn update_profile(db: &Db, now: DateTime<Utc>, user: UserId, change: &ProfileChange) -> AppResult<Profile> {
+pub async fn update_profile(
+    db: &Db,
+    now: DateTime<Utc>,
+    user: UserId,
+    change: &ProfileChange,
+) -> AppResult<Profile> {
     in_tx!(db, tx => apply(&mut tx, now, user, change).await?)
 }
 
@@ -96,7 +103,10 @@ async fn apply(tx: &mut Tx, now: DateTime<Utc>, user: UserId, change: &ProfileCh
     };
     let user = users::set_display_name(tx, user, &change.name).await?;
     let customer = users::update_customer(tx, customer_id, &change.name, change.company.as_deref()).await?;
-    let existing = own_contact(&user, parties::list_contacts(&mut **tx, &contacts_of(&user)).await?);
+    let existing = own_contact(
+        &user,
+        parties::list_contacts(&mut **tx, &contacts_of(&user)).await?,
+    );
     let input = ContactInput {
         name: user.display_name.clone(),
         email: Some(user.email.clone()),

@@ -21,6 +21,7 @@ pub enum Event {
     Job(JobEvent),
     JobProgress(JobProgressEvent),
     JobPriority(JobPriorityEvent),
+    JobPinned(JobPinnedEvent),
     Printer(PrinterEvent),
     PrinterCreated(PrinterCreatedEvent),
     MaterialLoaded(MaterialLoadedEvent),
@@ -78,6 +79,17 @@ pub struct JobPriorityEvent {
     pub order_id: i64,
     pub from_priority: i64,
     pub to_priority: i64,
+    pub by_user_id: Option<i64>,
+}
+
+/// A planner pinned a waiting job to a printer, not before `starts_at` (ms since the epoch,
+/// UTC): the plans that follow keep it there (`by_user_id`: who).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobPinnedEvent {
+    pub job_id: i64,
+    pub order_id: i64,
+    pub printer_id: i64,
+    pub starts_at: i64,
     pub by_user_id: Option<i64>,
 }
 
@@ -233,6 +245,7 @@ pub const TYPES: &[&str] = &[
     "job.state_changed",
     "job.progress",
     "job.priority_changed",
+    "job.pinned",
     "printer.status_changed",
     "printer.created",
     "printer.material_loaded",
@@ -269,6 +282,7 @@ impl Event {
             Event::Job(_) => "job.state_changed",
             Event::JobProgress(_) => "job.progress",
             Event::JobPriority(_) => "job.priority_changed",
+            Event::JobPinned(_) => "job.pinned",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
             Event::MaterialLoaded(_) => "printer.material_loaded",
@@ -295,6 +309,7 @@ impl Event {
             Event::Job(e) => ("job", e.job_id),
             Event::JobProgress(e) => ("job", e.job_id),
             Event::JobPriority(e) => ("job", e.job_id),
+            Event::JobPinned(e) => ("job", e.job_id),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
@@ -328,6 +343,7 @@ impl Event {
             "job.created" | "job.state_changed" => Event::Job(de(payload)?),
             "job.progress" => Event::JobProgress(de(payload)?),
             "job.priority_changed" => Event::JobPriority(de(payload)?),
+            "job.pinned" => Event::JobPinned(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
@@ -369,7 +385,8 @@ impl Event {
             Event::PrinterCreated(_)
             | Event::MaterialLoaded(_)
             | Event::Maintenance(_)
-            | Event::JobPriority(_) => true,
+            | Event::JobPriority(_)
+            | Event::JobPinned(_) => true,
             Event::JobProgress(_)
             | Event::Plan(_)
             | Event::StockLow(_)

@@ -33,6 +33,16 @@ pub struct PlanningInput {
     pub printers: Vec<Printer>,
     pub materials: Vec<Material>,
     pub windows: Vec<MaintenanceWindow>,
+    /// Jobs a planner pinned to a printer, not before a time (`scheduleJob`).
+    pub pins: Vec<JobPin>,
+}
+
+/// A waiting job pinned by hand to a printer, not to start before `starts_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobPin {
+    pub job_id: JobId,
+    pub printer_id: PrinterId,
+    pub starts_at: DateTime<Utc>,
 }
 
 /// One printer of the problem.
@@ -144,17 +154,26 @@ pub fn build_problem(now: DateTime<Utc>, input: &PlanningInput) -> PlanningProbl
         let Some(material) = materials.get(&j.material_id) else {
             continue;
         };
-        let durations: BTreeMap<PrinterId, i64> = input
+        let mut durations: BTreeMap<PrinterId, i64> = input
             .printers
             .iter()
             .filter(|p| usable(p) && p.supports(material.kind))
             .map(|p| (p.id, scaled_minutes(j.est_minutes, p.speed_factor_pct)))
             .collect();
+        // A pin keeps the job on its printer from its time on, while that printer can print it
+        // (a pin to a printer that cannot, or is down, is ignored: the job is planned freely).
+        let mut release = 0;
+        if let Some(pin) = input.pins.iter().find(|p| p.job_id == j.id)
+            && durations.contains_key(&pin.printer_id)
+        {
+            durations.retain(|p, _| *p == pin.printer_id);
+            release = minutes_from(now, pin.starts_at).max(0);
+        }
         jobs.push(PlanJob {
             id: j.id,
             setup_class: class(&material.code),
             durations,
-            release: 0,
+            release,
             due: j.due_at.map(|d| minutes_from(now, d)),
             weight: 1.0 + j.priority.max(0) as f64,
         });
@@ -251,6 +270,7 @@ mod tests {
             printers: vec![printer(1, &[MaterialKind::Pla], 100, PrinterStatus::Idle)],
             materials: vec![material(10, "PLA-BLK", MaterialKind::Pla)],
             windows: vec![],
+            pins: vec![],
         };
         let rejected = BTreeMap::from([(JobId(1), vec![(PrinterId(1), "no G-code".to_string())])]);
         let available = BTreeMap::from([(MaterialId(10), 10)]);
@@ -384,6 +404,7 @@ mod tests {
                 reason: "nozzle".into(),
                 state: WindowState::Planned,
             }],
+            pins: vec![],
         };
         let p = build_problem(now, &input);
         // The offline printer and the one under maintenance are left out; the busy one is free when its job ends (20 of
@@ -428,6 +449,59 @@ mod tests {
         );
         assert!(p.jobs.iter().all(|j| (j.weight - 3.0).abs() < 1e-9));
         assert_eq!(p.setup_classes, ["PLA-BLK", "PETG-RED", "TPU-WHT"]);
+    }
+
+    #[test]
+    fn a_pin_keeps_a_job_on_its_printer_from_its_time() {
+        let now = t0();
+        let input = |pins: Vec<JobPin>| PlanningInput {
+            jobs: vec![
+                job(1, 10, 60, JobState::Queued),
+                job(2, 10, 60, JobState::Scheduled),
+            ],
+            printers: vec![
+                printer(1, &[MaterialKind::Pla], 100, PrinterStatus::Idle),
+                printer(2, &[MaterialKind::Pla], 100, PrinterStatus::Idle),
+                printer(3, &[MaterialKind::Pla], 100, PrinterStatus::Offline),
+            ],
+            materials: vec![material(10, "PLA-BLK", MaterialKind::Pla)],
+            pins,
+            ..PlanningInput::default()
+        };
+        let of = |p: &PlanningProblem, id: i64| {
+            let j = p.jobs.iter().find(|j| j.id == JobId(id)).unwrap();
+            (j.durations.keys().map(|p| p.0).collect::<Vec<_>>(), j.release)
+        };
+        let free = build_problem(now, &input(vec![]));
+        assert_eq!(of(&free, 1), (vec![1, 2], 0));
+        let pinned = build_problem(
+            now,
+            &input(vec![
+                JobPin {
+                    job_id: JobId(1),
+                    printer_id: PrinterId(2),
+                    starts_at: at_minute(now, 45),
+                },
+                // In the past: from now on.
+                JobPin {
+                    job_id: JobId(2),
+                    printer_id: PrinterId(1),
+                    starts_at: at_minute(now, -30),
+                },
+            ]),
+        );
+        assert_eq!(of(&pinned, 1), (vec![2], 45));
+        assert_eq!(of(&pinned, 2), (vec![1], 0));
+        // A pin to a printer that cannot print the job now is ignored.
+        let offline = build_problem(
+            now,
+            &input(vec![JobPin {
+                job_id: JobId(1),
+                printer_id: PrinterId(3),
+                starts_at: at_minute(now, 10),
+            }]),
+        );
+        assert_eq!(of(&offline, 1), (vec![1, 2], 0));
     }
 
     #[test]

@@ -31,7 +31,7 @@
 //! Progress reports (0–100 %) on a printing job are not transitions. Every transition is
 //! recorded as a job event. Material reservations are keyed by [`job_key`].
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Coded, ErrorKind};
@@ -365,9 +365,96 @@ pub fn clean_note(note: &str) -> String {
     note.trim().chars().take(NOTE_MAX).collect()
 }
 
+/// Finished and failed jobs of one UTC day (the farm's throughput).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayThroughput {
+    pub day: NaiveDate,
+    pub done: i64,
+    pub failed: i64,
+}
+
+/// The most days [`throughput`] counts.
+pub const THROUGHPUT_DAYS_MAX: u32 = 90;
+
+/// Counts `(state, at)` transitions into `done` and `failed` per UTC day for the `days` days
+/// ending with `now`'s (oldest first, days without any included); transitions outside those
+/// days and into other states are ignored. `days` is 1 to [`THROUGHPUT_DAYS_MAX`].
+pub fn throughput(
+    now: DateTime<Utc>,
+    days: u32,
+    transitions: &[(JobState, DateTime<Utc>)],
+) -> Vec<DayThroughput> {
+    let days = days.clamp(1, THROUGHPUT_DAYS_MAX);
+    let today = now.date_naive();
+    let first = today - chrono::Days::new(u64::from(days - 1));
+    let mut out: Vec<DayThroughput> = first
+        .iter_days()
+        .take(days as usize)
+        .map(|day| DayThroughput {
+            day,
+            done: 0,
+            failed: 0,
+        })
+        .collect();
+    for (state, at) in transitions {
+        let day = at.date_naive();
+        if day < first || day > today {
+            continue;
+        }
+        let Ok(i) = usize::try_from((day - first).num_days()) else {
+            continue;
+        };
+        match state {
+            JobState::Done => out[i].done += 1,
+            JobState::Failed => out[i].failed += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throughput_counts_done_and_failed_per_utc_day() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let now = at("2026-12-06T01:00:00Z");
+        let t = [
+            (JobState::Done, at("2026-12-06T00:10:00Z")),
+            (JobState::Done, at("2026-12-05T23:59:59Z")),
+            (JobState::Failed, at("2026-12-05T12:00:00Z")),
+            (JobState::Printing, at("2026-12-05T11:00:00Z")),
+            (JobState::Done, at("2026-12-04T00:00:00Z")),
+            (JobState::Done, at("2026-12-03T23:59:59Z")), // before the three days
+            (JobState::Done, at("2026-12-07T00:00:00Z")), // after today
+        ];
+        let got = throughput(now, 3, &t);
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                DayThroughput {
+                    day: day("2026-12-04"),
+                    done: 1,
+                    failed: 0
+                },
+                DayThroughput {
+                    day: day("2026-12-05"),
+                    done: 1,
+                    failed: 1
+                },
+                DayThroughput {
+                    day: day("2026-12-06"),
+                    done: 1,
+                    failed: 0
+                },
+            ]
+        );
+        assert_eq!(throughput(now, 0, &t).len(), 1, "at least today");
+        assert_eq!(throughput(now, 1000, &[]).len(), THROUGHPUT_DAYS_MAX as usize);
+    }
     use crate::catalog::ProductionSpec;
     use crate::orders::OrderStatus;
     use crate::types::{Currency, CustomerId, Money, Quantity};

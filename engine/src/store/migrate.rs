@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
+    Migration {
+        version: 30,
+        name: "job_finishes_and_pins",
+        sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
+    },
 ];
 
 impl Migration {

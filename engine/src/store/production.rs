@@ -15,6 +15,7 @@ use sqlx::any::AnyRow;
 use super::{StoreError, StoreResult, Tx, col};
 use crate::domain::events::{self as outbox, Event};
 use crate::domain::orders::{self as order_domain, Order, OrderStatus};
+use crate::domain::planning::JobPin;
 use crate::domain::production::{
     self as domain, Job, JobEvent, JobState, NewJob, ProductionError, check_transition,
 };
@@ -104,6 +105,27 @@ pub async fn list_jobs(conn: &mut AnyConnection, filter: &JobFilter) -> StoreRes
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(job_from_row).collect()
+}
+
+/// Transitions into `done` or `failed` at or after `since` (any job), for throughput counts.
+pub async fn finishes_since(
+    conn: &mut AnyConnection,
+    since: DateTime<Utc>,
+) -> StoreResult<Vec<(JobState, DateTime<Utc>)>> {
+    const T: &str = "job_events";
+    let rows =
+        sqlx::query("SELECT to_state, at FROM job_events WHERE to_state IN ('done', 'failed') AND at >= $1")
+            .bind(to_millis(since))
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                state_of(&col::<String>(row, T, "to_state")?, T)?,
+                from_millis(col(row, T, "at")?),
+            ))
+        })
+        .collect()
 }
 
 /// The recorded transitions of a job, oldest first (the first is its creation as `queued`).
@@ -307,6 +329,59 @@ pub async fn schedule_job(
     let note = format!("printer {printer} at {}", planned_start.to_rfc3339());
     insert_event(tx, now, id, Some(job.state), JobState::Scheduled, &note).await?;
     get_job(&mut *tx, id).await
+}
+
+/// Pins a waiting job to `printer` from `starts_at` (replacing an earlier pin) with a
+/// `job.pinned` event, which re-plans. Call after [`schedule_job`] in the same transaction.
+pub async fn pin_job(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    job: &Job,
+    printer: PrinterId,
+    starts_at: DateTime<Utc>,
+    by: Option<UserId>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM job_pins WHERE job_id = $1")
+        .bind(job.id.0)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO job_pins (job_id, printer_id, starts_at, pinned_by, pinned_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(job.id.0)
+        .bind(printer.0)
+        .bind(to_millis(starts_at))
+        .bind(by.map(|u| u.0))
+        .bind(to_millis(now))
+        .execute(&mut **tx)
+        .await?;
+    let event = Event::JobPinned(outbox::JobPinnedEvent {
+        job_id: job.id.0,
+        order_id: job.order_id.0,
+        printer_id: printer.0,
+        starts_at: to_millis(starts_at),
+        by_user_id: by.map(|u| u.0),
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(())
+}
+
+/// The pins of jobs that still wait (queued or scheduled), by job.
+pub async fn waiting_pins(conn: &mut AnyConnection) -> StoreResult<Vec<JobPin>> {
+    const T: &str = "job_pins";
+    let rows = sqlx::query(
+        "SELECT p.job_id, p.printer_id, p.starts_at FROM job_pins p JOIN jobs j ON j.id = p.job_id \
+         WHERE j.state IN ('queued', 'scheduled') ORDER BY p.job_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(JobPin {
+                job_id: JobId(col(row, T, "job_id")?),
+                printer_id: PrinterId(col(row, T, "printer_id")?),
+                starts_at: from_millis(col(row, T, "starts_at")?),
+            })
+        })
+        .collect()
 }
 
 /// `scheduled → queued`: takes the job off its printer's plan.

@@ -27,6 +27,7 @@ function Overview() {
         <Stat label={t('overview.queued')} value={data.queue.length} testId="stat-queued" />
         <Stat label={t('overview.late')} value={late + lateNow} testId="stat-late" />
         <Stat label={t('overview.utilisation')} value={`${utilisation} %`} />
+        <Stat label={t('overview.doneToday')} value={data.throughput[data.throughput.length - 1]?.done ?? 0} testId="stat-done-today" />
         <Stat label={t('overview.orders')} value={data.stats.orders} />
         <Stat label={t('overview.printers')} value={data.stats.printers} />
       </div>
@@ -61,8 +62,31 @@ function Overview() {
           </ul>
         )}
       </Card>
-      <p className="muted">{t('overview.throughputMissing')}</p>
+      <Throughput days={data.throughput} />
     </div>
+  );
+}
+
+/** Jobs done (and failed) per day over the last week, as bars. */
+function Throughput({ days }: { days: { day: string; done: number; failed: number }[] }) {
+  const t = useT();
+  const top = Math.max(1, ...days.map((d) => d.done + d.failed));
+  return (
+    <Card>
+      <h2>{t('overview.throughput')}</h2>
+      <ol className="bars" data-testid="throughput">
+        {days.map((d) => (
+          <li key={d.day} title={t('overview.throughputDay', { day: d.day, done: d.done, failed: d.failed })}>
+            <span className="bars-track" aria-hidden>
+              <span className="bars-failed" style={{ height: `${(d.failed / top) * 100}%` }} />
+              <span className="bars-done" style={{ height: `${(d.done / top) * 100}%` }} />
+            </span>
+            <span className="bars-label">{d.day.slice(5)}</span>
+            <span className="sr-only">{t('overview.throughputDay', { day: d.day, done: d.done, failed: d.failed })}</span>
+          </li>
+        ))}
+      </ol>
+    </Card>
   );
 }
 

@@ -1,6 +1,7 @@
 'use client';
 import { useState } from 'react';
-import { useCreateDealMutation, useDealsQuery, useMoveDealMutation, useWinDealMutation } from '@/lib/api/endpoints/crm';
+import { useCreateDealMutation, useCustomersQuery, useDealsQuery, useMoveDealMutation, useWinDealMutation } from '@/lib/api/endpoints/crm';
+import { Choice } from '@/components/ui/choice';
 import type { DealStage } from '@/lib/graphql/generated';
 import { useFormat, useT } from '@/lib/i18n';
 import { Field, Input } from '@/components/ui/basics';
@@ -79,9 +80,12 @@ function NewDeal({ currency }: { currency: string }) {
   const [create, state] = useCreateDealMutation();
   const [title, setTitle] = useState('');
   const [value, setValue] = useState('');
-  const [customerId, setCustomerId] = useState('');
+  const customers = useCustomersQuery().data?.customers ?? [];
+  const [picked, setCustomerId] = useState('');
+  // A deal is with someone: a customer record (the first one until another is picked).
+  const customerId = picked || customers[0]?.id || '';
   const minor = Math.round(Number(value.replace(',', '.')) * 100);
-  const valid = title.trim() !== '' && Number.isFinite(minor) && minor >= 0 && value.trim() !== '';
+  const valid = title.trim() !== '' && Number.isFinite(minor) && minor >= 0 && value.trim() !== '' && customerId !== '';
   return (
     <form
       className="row"
@@ -89,7 +93,7 @@ function NewDeal({ currency }: { currency: string }) {
         e.preventDefault();
         if (!valid) return;
         const r = await create({
-          input: { title: title.trim(), value: { minor, currency }, customerId: customerId.trim().replace(/^#/, '') || null },
+          input: { title: title.trim(), value: { minor, currency }, customerId },
         });
         if (!('error' in r)) {
           setTitle('');
@@ -103,8 +107,14 @@ function NewDeal({ currency }: { currency: string }) {
       <Field label={t('finance.amountIn', { currency })} id="deal-value">
         <Input id="deal-value" inputMode="decimal" value={value} onChange={(e) => setValue(e.target.value)} required />
       </Field>
-      <Field label={t('crm.customerId')} id="deal-customer">
-        <Input id="deal-customer" value={customerId} onChange={(e) => setCustomerId(e.target.value)} placeholder="#1" />
+      <Field label={t('crm.customer')} id="deal-customer">
+        <Choice
+          id="deal-customer"
+          label={t('crm.customer')}
+          value={customerId}
+          onChange={setCustomerId}
+          items={customers.map((c) => ({ value: c.id, label: c.company ? `${c.name} · ${c.company}` : c.name }))}
+        />
       </Field>
       <Button type="submit" disabled={!valid || state.isLoading}>
         {t('crm.add')}

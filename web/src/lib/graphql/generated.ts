@@ -660,7 +660,7 @@ export type JobFieldsFragment = { id: string, orderId: string, plateNo: number, 
 export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OverviewQuery = { stats: { printers: number, materials: number, products: number, orders: number, jobs: number }, printers: Array<{ id: string, name: string, status: PrinterStatus }>, queue: Array<{ id: string, state: JobState, dueAt: string | null, printerId: string | null }>, printing: { nodes: Array<{ id: string, printerId: string | null, progressPct: number, dueAt: string | null }> }, lowStock: Array<{ materialId: string, code: string, onHand: number, available: number, lowStockGrams: number }> };
+export type OverviewQuery = { stats: { printers: number, materials: number, products: number, orders: number, jobs: number }, printers: Array<{ id: string, name: string, status: PrinterStatus }>, queue: Array<{ id: string, state: JobState, dueAt: string | null, printerId: string | null }>, printing: { nodes: Array<{ id: string, printerId: string | null, progressPct: number, dueAt: string | null }> }, lowStock: Array<{ materialId: string, code: string, onHand: number, available: number, lowStockGrams: number }>, throughput: Array<{ day: string, done: number, failed: number }> };
 
 export type PrintersQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -81,7 +81,7 @@ export const enStaff = {
   'crm.lostByHand': 'Marked lost in the console',
   'crm.newLead': 'New lead',
   'crm.newDeal': 'New deal',
-  'crm.customerId': 'Customer number',
+  'crm.customer': 'Customer',
   'crm.wonWithOrder': 'Won with order #{id}',
   'activity.CALL': 'Call',
   'activity.EMAIL': 'E-mail',

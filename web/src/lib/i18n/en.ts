@@ -160,7 +160,6 @@ export const en = {
   'overview.materialAlerts': 'Material alerts',
   'overview.noAlerts': 'Every material is above its low-stock threshold.',
   'overview.lowStockLine': '{available} g available (threshold {threshold} g)',
-  'overview.throughputMissing': 'Today’s throughput needs a completed-jobs-by-day query the API does not have yet.',
 
   'printers.job': 'Job #{id} (order #{order})',
   'printers.progress': 'Progress of {name}',
@@ -449,4 +448,7 @@ export const en = {
   'addressKind.OTHER': 'Other',
   'reason.PROFILE_CUSTOMER_ONLY': 'Company, phone and addresses are kept for customer accounts only.',
   'reason.CRM_INVALID_COUNTRY': 'The country must be a two-letter code such as DE.',
+  'overview.doneToday': 'Done today',
+  'overview.throughput': 'Throughput, last 7 days (UTC)',
+  'overview.throughputDay': '{day}: {done} done, {failed} failed',
 } as const;

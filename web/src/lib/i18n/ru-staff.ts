@@ -81,7 +81,7 @@ export const ruStaff: Record<keyof typeof enStaff, string> = {
   'crm.lostByHand': 'Отмечено как потерянное в консоли',
   'crm.newLead': 'Новый лид',
   'crm.newDeal': 'Новая сделка',
-  'crm.customerId': 'Номер клиента',
+  'crm.customer': 'Клиент',
   'crm.wonWithOrder': 'Выиграна с заказом №{id}',
   'activity.CALL': 'Звонок',
   'activity.EMAIL': 'Письмо',

@@ -161,7 +161,6 @@ export const ru: Record<keyof typeof en, string> = {
   'overview.materialAlerts': 'Сигналы по материалам',
   'overview.noAlerts': 'Все материалы выше порога низкого остатка.',
   'overview.lowStockLine': 'доступно {available} г (порог {threshold} г)',
-  'overview.throughputMissing': 'Для выработки за сегодня нужен запрос завершённых заданий по дням, которого в API пока нет.',
 
   'printers.job': 'Задание №{id} (заказ №{order})',
   'printers.progress': 'Ход печати на {name}',
@@ -450,4 +449,7 @@ export const ru: Record<keyof typeof en, string> = {
   'addressKind.OTHER': 'Другой',
   'reason.PROFILE_CUSTOMER_ONLY': 'Компания, телефон и адреса хранятся только для учётных записей клиентов.',
   'reason.CRM_INVALID_COUNTRY': 'Страна — двухбуквенный код, например RU.',
+  'overview.doneToday': 'Готово сегодня',
+  'overview.throughput': 'Выработка за 7 дней (UTC)',
+  'overview.throughputDay': '{day}: готово {done}, сбоев {failed}',
 };
