@@ -18,8 +18,8 @@ export function ProfileForm() {
   const { data, error } = useMyProfileQuery();
   if (error) return <ApiErrorView error={error} />;
   if (!data) return null;
-  // Keyed by the saved profile so the form starts from what the server holds.
-  return <Editor key={JSON.stringify(data.myProfile)} profile={data.myProfile} />;
+  // The form starts from what the server holds and follows what a save answers.
+  return <Editor key={data.myProfile.user.id} profile={data.myProfile} />;
 }
 
 function Editor({ profile }: { profile: MyProfileQuery['myProfile'] }) {
@@ -37,9 +37,9 @@ function Editor({ profile }: { profile: MyProfileQuery['myProfile'] }) {
       <form
         className="stack"
         data-testid="profile-form"
-        onSubmit={(e) => {
+        onSubmit={async (e) => {
           e.preventDefault();
-          void update({
+          const r = await update({
             input: customer
               ? {
                   name,
@@ -57,6 +57,13 @@ function Editor({ profile }: { profile: MyProfileQuery['myProfile'] }) {
                 }
               : { name },
           });
+          if ('data' in r && r.data) {
+            const saved = r.data.updateProfile;
+            setName(saved.user.displayName);
+            setCompany(saved.customer?.company ?? '');
+            setPhone(saved.phone ?? '');
+            setAddresses(saved.addresses);
+          }
         }}
       >
         <Field label={t('account.name')} id="profile-name">
