@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
+    Migration {
+        version: 28,
+        name: "printer_telemetry",
+        sql: include_str!("../../migrations/0028_printer_telemetry.sql"),
+    },
 ];
 
 impl Migration {
