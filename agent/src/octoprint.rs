@@ -349,6 +349,26 @@ impl PrinterBackend for OctoPrint {
 mod tests {
     use super::*;
 
+    #[test]
+    fn reads_targets_and_the_printer_error() {
+        let printer = serde_json::json!({
+            "temperature": {"tool0": {"actual": 209.8, "target": 210.0}, "bed": {"actual": 59.0, "target": 60.0}},
+            "state": {"text": "Error: Heating failed", "flags": {"error": true, "operational": false}},
+        });
+        let t = OctoPrint::temperatures(Some(&printer));
+        assert_eq!(
+            (t.nozzle_c, t.nozzle_target_c, t.bed_c, t.bed_target_c),
+            (Some(209.8), Some(210.0), Some(59.0), Some(60.0))
+        );
+        assert_eq!(
+            OctoPrint::readings(Some(&printer)).printer_error.as_deref(),
+            Some("Error: Heating failed")
+        );
+        let fine = serde_json::json!({"state": {"text": "Printing", "flags": {"error": false}}});
+        assert_eq!(OctoPrint::readings(Some(&fine)), Readings::default());
+        assert_eq!(OctoPrint::readings(None), Readings::default());
+    }
+
     fn job() -> OpJob {
         OpJob {
             id: 7,

@@ -102,10 +102,7 @@ impl PrinterNode {
     /// What the printer's agent last said (its `hello` and latest status); null when no agent
     /// ever connected for this printer.
     async fn agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterAgentObj>> {
-        count(ctx);
-        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
-            .await
-            .map_err(app_error)?;
+        let t = telemetry_of(ctx, self.0.id).await?;
         Ok(t.map(|t| PrinterAgentObj {
             software: t.agent,
             capabilities: t.capabilities,
@@ -118,11 +115,7 @@ impl PrinterNode {
     /// What the printer last reported: temperatures (actual and target), progress, layer, time
     /// left, filament runout, its own error. Null when no agent ever reported for it.
     async fn telemetry(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterTelemetryObj>> {
-        count(ctx);
-        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
-            .await
-            .map_err(app_error)?;
-        Ok(t.map(PrinterTelemetryObj::from))
+        Ok(telemetry_of(ctx, self.0.id).await?.map(PrinterTelemetryObj::from))
     }
 
     /// The printer's readings since `since` (at most the last 24 hours are kept), oldest first,
@@ -155,22 +148,24 @@ impl PrinterNode {
     /// Where the latest camera snapshot of the printer is served (a JPEG; same bearer token as
     /// `/graphql`, `equipment:read`), null when its agent never sent one.
     async fn snapshot_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        count(ctx);
-        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
-            .await
-            .map_err(app_error)?;
+        let t = telemetry_of(ctx, self.0.id).await?;
         Ok(t.and_then(|t| t.snapshot_at)
             .map(|_| crate::snapshots::printer_snapshot_path(self.0.id.0)))
     }
 
     /// When the latest camera snapshot was taken.
     async fn snapshot_taken_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Ts>> {
-        count(ctx);
-        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
-            .await
-            .map_err(app_error)?;
+        let t = telemetry_of(ctx, self.0.id).await?;
         Ok(t.and_then(|t| t.snapshot_at).map(Ts))
     }
+}
+
+/// What the printer's agent last reported (one read per field that needs it).
+async fn telemetry_of(ctx: &Context<'_>, id: PrinterId) -> async_graphql::Result<Option<fleet::Telemetry>> {
+    count(ctx);
+    equipment::agent_telemetry(ctx.data::<Db>()?, id)
+        .await
+        .map_err(app_error)
 }
 
 /// A printer's agent as it last reported itself.
