@@ -420,6 +420,7 @@ impl Handler<FromAgent> for PrinterActor {
                 progress_pct,
                 temperatures,
                 seconds_left,
+                readings,
             } => {
                 let report = StatusReport {
                     printer_id: self.id,
@@ -428,6 +429,7 @@ impl Handler<FromAgent> for PrinterActor {
                     progress_pct: *progress_pct,
                     temperatures: *temperatures,
                     seconds_left: *seconds_left,
+                    readings: Some(readings.clone()),
                     at: now,
                 };
                 self.status_report(report, id, ctx);
@@ -450,6 +452,7 @@ impl Handler<FromAgent> for PrinterActor {
                     progress_pct: Some(*progress_pct),
                     temperatures: Default::default(),
                     seconds_left: None,
+                    readings: None,
                     at: now,
                 };
                 self.status_report(report, id, ctx);

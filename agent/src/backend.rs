@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use gantry_protocol::codes::{Coded, ErrorKind};
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 use thiserror::Error;
 
 /// Where the printer is with the job it was given.
@@ -35,6 +35,8 @@ pub struct Snapshot {
     pub progress_pct: i64,
     pub seconds_left: Option<i64>,
     pub temperatures: Temperatures,
+    /// Layer, filament runout, the printer's own error, as far as the printer says.
+    pub readings: Readings,
 }
 
 impl Snapshot {
@@ -45,7 +47,14 @@ impl Snapshot {
             progress_pct: 0,
             seconds_left: None,
             temperatures,
+            readings: Readings::default(),
         }
+    }
+
+    /// The same, with the printer's readings.
+    pub fn with_readings(mut self, readings: Readings) -> Snapshot {
+        self.readings = readings;
+        self
     }
 }
 
@@ -115,4 +124,11 @@ pub trait PrinterBackend: Send {
     fn clear(&mut self);
 
     fn poll(&mut self, now_ms: u64) -> impl Future<Output = Result<Snapshot, BackendError>> + Send;
+
+    /// Where the printer's camera serves a JPEG snapshot, if the printer's host software knows
+    /// one (Moonraker's webcam list, OctoPrint's webcam settings); asked once when the agent
+    /// starts, unless the config names a `snapshot_url`. The URL stays in the agent.
+    fn camera_url(&mut self) -> impl Future<Output = Option<String>> + Send {
+        std::future::ready(None)
+    }
 }

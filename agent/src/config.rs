@@ -84,7 +84,15 @@ fn default_speed() -> f64 {
 }
 
 /// Keys every printer takes, whatever its kind.
-const COMMON: [&str; 5] = ["name", "kind", "token", "token_file", "material"];
+const COMMON: [&str; 7] = [
+    "name",
+    "kind",
+    "token",
+    "token_file",
+    "material",
+    "snapshot_url",
+    "snapshot_secs",
+];
 
 fn keys_of(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
@@ -111,6 +119,11 @@ pub struct PrinterEntry {
     /// The printer token (`gtp_…`), read from `token` or `token_file`.
     pub token: String,
     pub material: Option<String>,
+    /// The camera's snapshot URL (`None`: what the printer reports, if anything).
+    pub snapshot_url: Option<String>,
+    /// Seconds between snapshots (`None`: the agent's `--snapshot-secs`; 0: only at job start,
+    /// end and failure).
+    pub snapshot_secs: Option<f64>,
     pub backend: Backend,
 }
 
@@ -223,10 +236,30 @@ impl AgentConfig {
             {
                 return Err(err("speed must be above 0".into()));
             }
+            let snapshot_url = match table.get("snapshot_url") {
+                None => None,
+                Some(v) => match v.as_str() {
+                    Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.to_string()),
+                    _ => return Err(err("snapshot_url: expected an http(s):// URL".into())),
+                },
+            };
+            let snapshot_secs = match table.get("snapshot_secs") {
+                None => None,
+                Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)) {
+                    Some(s) if s.is_finite() && s >= 0.0 => Some(s),
+                    _ => {
+                        return Err(err(
+                            "snapshot_secs: expected a number of seconds, 0 or more".into()
+                        ));
+                    }
+                },
+            };
             printers.push(PrinterEntry {
                 name,
                 token,
                 material: table.get("material").and_then(|v| v.as_str()).map(str::to_string),
+                snapshot_url,
+                snapshot_secs,
                 backend,
             });
         }
@@ -260,6 +293,8 @@ url = "http://mk4.local"
 user = "maker"
 password = "secret"
 material = "PETG-BLK"
+snapshot_url = "http://mk4-cam.local/snapshot.jpg"
+snapshot_secs = 10
 
 [[printer]]
 name = "x1c-1"
@@ -286,6 +321,8 @@ token = "gtp_d"
                 name: "mk4-1".into(),
                 token: "gtp_b".into(),
                 material: Some("PETG-BLK".into()),
+                snapshot_url: Some("http://mk4-cam.local/snapshot.jpg".into()),
+                snapshot_secs: Some(10.0),
                 backend: Backend::Prusalink {
                     url: "http://mk4.local".into(),
                     user: Some("maker".into()),
@@ -352,6 +389,14 @@ token = "gtp_d"
             bad(&one("kind = \"moonraker\""))
         );
         assert!(bad(&one("kind = \"repetier\"")).starts_with("printer p1: kind \"repetier\""));
+        assert_eq!(
+            bad(&one("kind = \"simulate\"\nsnapshot_url = \"rtsp://cam\"")),
+            "printer p1: snapshot_url: expected an http(s):// URL"
+        );
+        assert_eq!(
+            bad(&one("kind = \"simulate\"\nsnapshot_secs = -1")),
+            "printer p1: snapshot_secs: expected a number of seconds, 0 or more"
+        );
         assert_eq!(
             bad(&one("kind = \"prusalink\"\nurl = \"http://p\"\nuser = \"u\"")),
             "printer p1: give user and password (digest), or api_key"

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::backend::PrinterBackend;
+use crate::camera::{Camera, CameraConfig};
 use crate::driver::Driver;
 
 /// Why a connection could not be made or used.
@@ -166,6 +167,8 @@ pub struct LoopConfig {
     pub max_backoff: Duration,
     /// Reconnect when no welcome arrives within this long.
     pub welcome_timeout: Duration,
+    /// The printer's camera (`None`: no pictures).
+    pub camera: Option<CameraConfig>,
 }
 
 impl Default for LoopConfig {
@@ -177,6 +180,7 @@ impl Default for LoopConfig {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(5),
             welcome_timeout: Duration::from_secs(15),
+            camera: None,
         }
     }
 }
@@ -192,6 +196,8 @@ pub async fn run_printer<B: PrinterBackend>(
     clock: tokio::time::Instant,
 ) -> Result<(), ConnError> {
     let now_ms = move || clock.elapsed().as_millis() as u64;
+    let camera = find_camera(&label, &server, &token, &mut driver, cfg.camera.as_ref()).await;
+    let camera = camera.as_ref();
     let mut backoff = cfg.min_backoff;
     let mut tick = tokio::time::interval(cfg.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -202,12 +208,12 @@ pub async fn run_printer<B: PrinterBackend>(
             Err(e) => {
                 tracing::debug!(printer = %label, error = %e, ?backoff, "connect failed; retrying");
                 // The printer keeps printing while the server is away.
-                sleep_ticking(&mut driver, backoff, cfg.tick, now_ms).await;
+                sleep_ticking(&mut driver, camera, backoff, cfg.tick, now_ms).await;
                 backoff = (backoff * 2).min(cfg.max_backoff);
                 continue;
             }
         };
-        let result = session(&mut conn, &mut driver, &cfg, &mut tick, now_ms).await;
+        let result = session(&mut conn, &mut driver, camera, &cfg, &mut tick, now_ms).await;
         driver.outbox.connection_lost();
         conn.close().await;
         match result {
@@ -220,27 +226,75 @@ pub async fn run_printer<B: PrinterBackend>(
         if driver.printer_id.is_some() {
             backoff = cfg.min_backoff;
         }
-        sleep_ticking(&mut driver, backoff, cfg.tick, now_ms).await;
+        sleep_ticking(&mut driver, camera, backoff, cfg.tick, now_ms).await;
         backoff = (backoff * 2).min(cfg.max_backoff);
+    }
+}
+
+/// The printer's camera: the configured URL, else the one its backend reports (asked once).
+async fn find_camera<B: PrinterBackend>(
+    label: &str,
+    server: &str,
+    token: &str,
+    driver: &mut Driver<B>,
+    cfg: Option<&CameraConfig>,
+) -> Option<Camera> {
+    let cfg = cfg?;
+    let url = match &cfg.url {
+        Some(u) => Some(u.clone()),
+        None => driver.backend_mut().camera_url().await,
+    };
+    let Some(url) = url else {
+        tracing::info!(printer = %label, "no camera: none configured (snapshot_url) and none reported by the printer");
+        return None;
+    };
+    tracing::info!(printer = %label, "camera found: snapshots will be sent to the server");
+    Camera::new(&url, cfg.every, server, token)
+}
+
+/// One tick of the camera: a picture for each job that started or ended, and the periodic one
+/// when due.
+fn camera_tick<B: PrinterBackend>(
+    driver: &mut Driver<B>,
+    camera: Option<&Camera>,
+    last: &mut Option<tokio::time::Instant>,
+) {
+    let moments = driver.take_moments();
+    let Some(cam) = camera else {
+        return;
+    };
+    for (job, m) in moments {
+        cam.capture(Some((job, m)));
+    }
+    if let Some(every) = cam.every {
+        let now = tokio::time::Instant::now();
+        if last.is_none_or(|t| now.duration_since(t) >= every) {
+            *last = Some(now);
+            cam.capture(None);
+        }
     }
 }
 
 async fn sleep_ticking<B: PrinterBackend>(
     driver: &mut Driver<B>,
+    camera: Option<&Camera>,
     total: Duration,
     tick: Duration,
     now_ms: impl Fn() -> u64,
 ) {
     let end = tokio::time::Instant::now() + total;
+    let mut last = None;
     while tokio::time::Instant::now() < end {
         tokio::time::sleep(tick.min(end - tokio::time::Instant::now())).await;
         driver.tick(now_ms()).await;
+        camera_tick(driver, camera, &mut last);
     }
 }
 
 async fn session<B: PrinterBackend>(
     conn: &mut Connection,
     driver: &mut Driver<B>,
+    camera: Option<&Camera>,
     cfg: &LoopConfig,
     tick: &mut tokio::time::Interval,
     now_ms: impl Fn() -> u64,
@@ -254,6 +308,7 @@ async fn session<B: PrinterBackend>(
     let mut status = tokio::time::interval(cfg.status_every.unwrap_or(Duration::from_secs(3600)));
     heartbeat.reset();
     status.reset();
+    let mut last_picture = None;
     loop {
         tokio::select! {
             msg = conn.recv() => {
@@ -270,6 +325,7 @@ async fn session<B: PrinterBackend>(
             }
             _ = tick.tick() => {
                 driver.tick(now_ms()).await;
+                camera_tick(driver, camera, &mut last_picture);
                 if !welcomed && tokio::time::Instant::now() > welcome_deadline {
                     return Err(ConnError::Closed("no welcome from the server".into()));
                 }

@@ -42,7 +42,15 @@ pub(crate) fn spawn_all(
         let server = server.to_string();
         let label = p.name.clone();
         let token = p.token.clone();
-        let lc = loop_cfg.clone();
+        let mut lc = loop_cfg.clone();
+        let every = match p.snapshot_secs {
+            Some(s) => (s > 0.0).then(|| std::time::Duration::from_secs_f64(s)),
+            None => lc.camera.as_ref().and_then(|c| c.every),
+        };
+        lc.camera = Some(crate::camera::CameraConfig {
+            url: p.snapshot_url.clone(),
+            every,
+        });
         let bad = |e: crate::backend::BackendError| {
             AgentError::Config(crate::config::ConfigError::Printer {
                 printer: p.name.clone(),

@@ -15,6 +15,7 @@
 
 pub mod backend;
 pub mod backends;
+pub mod camera;
 pub mod config;
 pub mod conn;
 pub mod driver;
@@ -87,6 +88,13 @@ pub struct AgentArgs {
     /// The OctoPrint API key.
     #[arg(long, env = "GANTRY_OCTOPRINT_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// The printer camera's snapshot URL (a JPEG), fetched by the agent and sent to the server;
+    /// default: the one the printer's host software reports (Moonraker, OctoPrint), if any.
+    #[arg(long)]
+    pub snapshot_url: Option<String>,
+    /// Seconds between camera snapshots (0: only when a job starts, ends or fails).
+    #[arg(long, default_value_t = 30.0)]
+    pub snapshot_secs: f64,
     /// A config file listing the printers to drive, of any kinds (docs/agents.md); replaces
     /// --token/--simulate/--octoprint.
     #[arg(long, env = "GANTRY_AGENT_CONFIG", conflicts_with_all = ["simulate", "octoprint", "token", "tokens_file"])]
@@ -171,9 +179,19 @@ fn loop_config(args: &AgentArgs) -> Result<LoopConfig, AgentError> {
             message: "must be 0 or more".into(),
         });
     }
+    if !(args.snapshot_secs.is_finite() && args.snapshot_secs >= 0.0) {
+        return Err(AgentError::BadFlag {
+            flag: "snapshot-secs",
+            message: "must be 0 or more".into(),
+        });
+    }
     Ok(LoopConfig {
         tick: Duration::from_millis(args.tick_ms.max(10)),
         status_every: (args.status_secs > 0.0).then(|| Duration::from_secs_f64(args.status_secs)),
+        camera: Some(camera::CameraConfig {
+            url: args.snapshot_url.clone(),
+            every: (args.snapshot_secs > 0.0).then(|| Duration::from_secs_f64(args.snapshot_secs)),
+        }),
         ..LoopConfig::default()
     })
 }

@@ -2,7 +2,7 @@
 //! follows `GET /api/job` and `GET /api/printer`, and maps pause / resume / cancel onto
 //! `POST /api/job`. Authenticated with an OctoPrint API key (`X-Api-Key`).
 
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 use serde_json::Value;
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
@@ -105,14 +105,36 @@ impl OctoPrint {
     }
 
     fn temperatures(printer: Option<&Value>) -> Temperatures {
-        let t = |key: &str| {
+        let t = |key: &str, field: &str| {
             printer
-                .and_then(|p| p.pointer(&format!("/temperature/{key}/actual")))
+                .and_then(|p| p.pointer(&format!("/temperature/{key}/{field}")))
                 .and_then(Value::as_f64)
         };
         Temperatures {
-            nozzle_c: t("tool0"),
-            bed_c: t("bed"),
+            nozzle_c: t("tool0", "actual"),
+            bed_c: t("bed", "actual"),
+            nozzle_target_c: t("tool0", "target"),
+            bed_target_c: t("bed", "target"),
+        }
+    }
+
+    /// The printer's error from `/api/printer` (`state.flags.error`, with `state.text`).
+    fn readings(printer: Option<&Value>) -> Readings {
+        let error = printer
+            .and_then(|p| p.pointer("/state/flags/error"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        Readings {
+            printer_error: error.then(|| {
+                printer
+                    .and_then(|p| p.pointer("/state/text"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("OctoPrint reports an error")
+                    .chars()
+                    .take(200)
+                    .collect()
+            }),
+            ..Readings::default()
         }
     }
 }
@@ -283,6 +305,18 @@ impl PrinterBackend for OctoPrint {
         self.job = None;
     }
 
+    /// OctoPrint's webcam snapshot URL (`/api/settings`: `webcam.snapshotUrl`, when the webcam
+    /// is enabled).
+    async fn camera_url(&mut self) -> Option<String> {
+        let v = self.get_json("/api/settings").await.ok()??;
+        let cam = v.get("webcam")?;
+        if cam.get("webcamEnabled").and_then(Value::as_bool) == Some(false) {
+            return None;
+        }
+        let url = cam.get("snapshotUrl").and_then(Value::as_str)?;
+        crate::camera::resolve(url, &self.base)
+    }
+
     async fn poll(&mut self, now_ms: u64) -> Result<Snapshot, BackendError> {
         let view = self
             .get_json("/api/job")
@@ -291,8 +325,9 @@ impl PrinterBackend for OctoPrint {
             .ok_or_else(|| BackendError::Unavailable("GET /api/job: HTTP 409".into()))?;
         let printer = self.get_json("/api/printer").await?;
         let temperatures = Self::temperatures(printer.as_ref());
+        let readings = Self::readings(printer.as_ref());
         let Some(job) = &mut self.job else {
-            return Ok(Snapshot::idle(temperatures));
+            return Ok(Snapshot::idle(temperatures).with_readings(readings));
         };
         let (phase, pct) = phase_of(job, &view, now_ms);
         Ok(Snapshot {
@@ -305,6 +340,7 @@ impl PrinterBackend for OctoPrint {
             phase,
             progress_pct: pct,
             temperatures,
+            readings,
         })
     }
 }
@@ -312,6 +348,26 @@ impl PrinterBackend for OctoPrint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_targets_and_the_printer_error() {
+        let printer = serde_json::json!({
+            "temperature": {"tool0": {"actual": 209.8, "target": 210.0}, "bed": {"actual": 59.0, "target": 60.0}},
+            "state": {"text": "Error: Heating failed", "flags": {"error": true, "operational": false}},
+        });
+        let t = OctoPrint::temperatures(Some(&printer));
+        assert_eq!(
+            (t.nozzle_c, t.nozzle_target_c, t.bed_c, t.bed_target_c),
+            (Some(209.8), Some(210.0), Some(59.0), Some(60.0))
+        );
+        assert_eq!(
+            OctoPrint::readings(Some(&printer)).printer_error.as_deref(),
+            Some("Error: Heating failed")
+        );
+        let fine = serde_json::json!({"state": {"text": "Printing", "flags": {"error": false}}});
+        assert_eq!(OctoPrint::readings(Some(&fine)), Readings::default());
+        assert_eq!(OctoPrint::readings(None), Readings::default());
+    }
 
     fn job() -> OpJob {
         OpJob {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
 
@@ -120,6 +120,8 @@ impl SimPrinter {
         Temperatures {
             nozzle_c: Some(if hot { 210.0 } else { 25.0 }),
             bed_c: Some(if hot { 60.0 } else { 25.0 }),
+            nozzle_target_c: Some(if hot { 210.0 } else { 0.0 }),
+            bed_target_c: Some(if hot { 60.0 } else { 0.0 }),
         }
     }
 }
@@ -201,12 +203,18 @@ impl PrinterBackend for SimPrinter {
             None => Phase::Printing,
         };
         let left_real_ms = j.total_ms.saturating_sub(j.elapsed_ms) as f64;
+        let layer = j.pct().max(1);
         Ok(Snapshot {
             job: Some(j.id),
             phase,
             progress_pct: j.pct(),
             seconds_left: Some((left_real_ms * speed / 1000.0).round() as i64),
             temperatures: self.temperatures(),
+            readings: Readings {
+                layer: Some(layer),
+                total_layers: Some(100),
+                ..Readings::default()
+            },
         })
     }
 }

@@ -254,6 +254,13 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
         status.contains("nozzle_c") && status.contains("bed_c"),
         "{status}"
     );
+    // The readings beside the temperatures: targets (off after the print), layers.
+    assert!(
+        status.contains(r#""nozzle_target_c":0.0"#)
+            && status.contains(r#""layer":20"#)
+            && status.contains(r#""total_layers":20"#),
+        "{status}"
+    );
 
     // Job 4: pause, resume, stop.
     tick_while(&mut d, clock, Duration::from_secs(5), |d| {

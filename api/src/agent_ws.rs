@@ -95,7 +95,7 @@ fn internal() -> HttpResponse {
 }
 
 /// The printer token of the request, checked (`401` answers when missing, unknown, revoked).
-async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<PrinterToken, HttpResponse> {
+pub(crate) async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<PrinterToken, HttpResponse> {
     let Some(token) = token_of(req) else {
         return Err(unauthorized(
             "AUTH_TOKEN_MISSING",

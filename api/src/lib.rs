@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod printer_tokens_cmd;
 pub mod server;
 pub mod slicer;
+pub mod snapshots;
 pub mod storage;
 pub mod stripe;
 pub mod telemetry;

@@ -513,6 +513,7 @@ fn build_inner(
             .app_data(webhooks.clone())
             .app_data(inbound.clone())
             .configure(crate::inbound::routes)
+            .configure(crate::snapshots::routes)
             .app_data(web::PayloadConfig::new(payload_limit))
             .app_data(web::Data::new(limits))
             .app_data(web::JsonConfig::default().limit(body_limit))

@@ -94,6 +94,15 @@ impl Storage {
         Ok(true)
     }
 
+    /// Stores `bytes` under `key`, replacing any object there (atomic).
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        self.store()
+            .await?
+            .put(&Path::from(key), PutPayload::from_bytes(bytes))
+            .await?;
+        Ok(())
+    }
+
     /// The bytes of an object.
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         Ok(self.store().await?.get(&Path::from(key)).await?.bytes().await?)
@@ -105,5 +114,19 @@ impl gantry_app::printing::ObjectStorage for Storage {
         Storage::put_if_absent(self, key, Bytes::from(bytes))
             .await
             .map_err(|e| e.to_string())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), String> {
+        Storage::put(self, key, Bytes::from(bytes))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        match Storage::get(self, key).await {
+            Ok(b) => Ok(Some(b.to_vec())),
+            Err(StorageError::Store(object_store::Error::NotFound { .. })) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

@@ -97,8 +97,10 @@ db_test!(status_batches_move_progress_forward_only, |db| {
         temperatures: Temperatures {
             nozzle_c: Some(215.0),
             bed_c: Some(60.0),
+            ..Default::default()
         },
         seconds_left: Some(600),
+        readings: Some(Default::default()),
         at: t0(),
     };
     for (batch, want) in [

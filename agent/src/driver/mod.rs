@@ -5,6 +5,7 @@
 use gantry_protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage, Temperatures, error_is_final};
 
 use crate::backend::{BackendError, Phase, PrinterBackend, Snapshot};
+use crate::camera::Moment;
 use crate::outbox::Outbox;
 
 /// Settings of the loop that do not depend on the backend.
@@ -63,6 +64,8 @@ pub struct Driver<B> {
     pub printer_id: Option<i64>,
     /// Heartbeat interval from the last welcome.
     pub heartbeat_secs: Option<u64>,
+    /// Jobs that started or ended since the camera last looked (for its pictures).
+    moments: Vec<(i64, Moment)>,
 }
 
 /// How many ended jobs the driver remembers (see `Driver::recent`).
@@ -82,7 +85,18 @@ impl<B: PrinterBackend> Driver<B> {
             backend_error: None,
             printer_id: None,
             heartbeat_secs: None,
+            moments: Vec::new(),
         }
+    }
+
+    pub fn backend_mut(&mut self) -> &mut B {
+        &mut self.backend
+    }
+
+    /// The jobs that started (`Start`), printed to the end (`End`) or failed or were cancelled
+    /// (`Failed`) since the last call, for the camera.
+    pub fn take_moments(&mut self) -> Vec<(i64, Moment)> {
+        std::mem::take(&mut self.moments)
     }
 
     pub fn backend(&self) -> &B {
@@ -158,6 +172,14 @@ impl<B: PrinterBackend> Driver<B> {
             progress_pct: self.progress(),
             temperatures: self.last.temperatures,
             seconds_left: self.active.as_ref().and(self.last.seconds_left),
+            readings: {
+                let mut r = self.last.readings.clone();
+                // A printer the agent cannot reach reports that as its error.
+                if let Some(e) = &self.backend_error {
+                    r.printer_error = Some(e.chars().take(gantry_protocol::MAX_TEXT_LEN).collect());
+                }
+                r
+            },
         };
         self.outbox.once(msg)
     }
@@ -234,6 +256,7 @@ impl<B: PrinterBackend> Driver<B> {
                     self.ended = Some(ended);
                     let id = self.outbox.push(AgentMessage::Cancelled { job });
                     self.unsettled = Some((ended, id));
+                    self.moments.push((job, Moment::Failed));
                     return;
                 }
                 // Not (or no longer) ours: confirm anyway, the printer is not running it.
@@ -326,6 +349,7 @@ impl<B: PrinterBackend> Driver<B> {
                     active.started_sent = true;
                     tracing::info!(job, "job started");
                     self.outbox.push(AgentMessage::JobStarted { job });
+                    self.moments.push((job, Moment::Start));
                 }
                 if pct / step > active.last_step && pct < 100 {
                     active.last_step = pct / step;
@@ -342,6 +366,14 @@ impl<B: PrinterBackend> Driver<B> {
                 }
                 tracing::info!(job, outcome = ?snap.phase, progress_pct = pct, "job ended");
                 let progress_pct = if snap.phase == Phase::Done { 100 } else { pct };
+                self.moments.push((
+                    job,
+                    if snap.phase == Phase::Done {
+                        Moment::End
+                    } else {
+                        Moment::Failed
+                    },
+                ));
                 let msg = match snap.phase {
                     Phase::Done => AgentMessage::JobCompleted { job },
                     Phase::Failed { reason } => AgentMessage::JobFailed {

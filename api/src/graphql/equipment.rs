@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Duration;
-use gantry_app::{Db, equipment};
+use gantry_app::{Db, equipment, fleet};
 use gantry_engine::domain::equipment::{
     Dimensions, MaintenanceLogEntry, MaintenancePlan, MaintenanceWindow, NewMaintenancePlan, NewPrinter,
     Printer, PrinterStatus, Technology, WindowState,
@@ -13,6 +13,7 @@ use gantry_engine::domain::users::Permission;
 
 use super::connection::{MoneyInput, MoneyObj, Ts, id_arg, invalid, mirror_enum};
 use super::error::{ApiError, app_error};
+use super::fleet::{PrinterTelemetryObj, TelemetryPointObj};
 use super::inventory::{MaterialKindGql, MaterialNode};
 use super::loaders::{count, loaders};
 use super::principal::{AnyPermissionGuard, PermissionGuard, caller};
@@ -101,10 +102,7 @@ impl PrinterNode {
     /// What the printer's agent last said (its `hello` and latest status); null when no agent
     /// ever connected for this printer.
     async fn agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterAgentObj>> {
-        count(ctx);
-        let t = equipment::agent_telemetry(ctx.data::<Db>()?, self.0.id)
-            .await
-            .map_err(app_error)?;
+        let t = telemetry_of(ctx, self.0.id).await?;
         Ok(t.map(|t| PrinterAgentObj {
             software: t.agent,
             capabilities: t.capabilities,
@@ -113,6 +111,61 @@ impl PrinterNode {
             last_seen_at: Ts(t.last_seen_at),
         }))
     }
+
+    /// What the printer last reported: temperatures (actual and target), progress, layer, time
+    /// left, filament runout, its own error. Null when no agent ever reported for it.
+    async fn telemetry(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterTelemetryObj>> {
+        Ok(telemetry_of(ctx, self.0.id).await?.map(PrinterTelemetryObj::from))
+    }
+
+    /// The printer's readings since `since` (at most the last 24 hours are kept), oldest first,
+    /// downsampled to at most `maxPoints` points (1–500) for charts.
+    async fn telemetry_history(
+        &self,
+        ctx: &Context<'_>,
+        since: Ts,
+        #[graphql(default = 200)] max_points: i64,
+    ) -> async_graphql::Result<Vec<TelemetryPointObj>> {
+        if !(1..=fleet::MAX_HISTORY_POINTS as i64).contains(&max_points) {
+            return Err(invalid(
+                format!("maxPoints must be 1 to {}", fleet::MAX_HISTORY_POINTS),
+                "TELEMETRY_BAD_MAX_POINTS",
+            ));
+        }
+        count(ctx);
+        let points = fleet::telemetry_history(
+            ctx.data::<Db>()?,
+            self.0.id,
+            since.0,
+            max_points as usize,
+            gantry_app::now(),
+        )
+        .await
+        .map_err(app_error)?;
+        Ok(points.into_iter().map(TelemetryPointObj::from).collect())
+    }
+
+    /// Where the latest camera snapshot of the printer is served (a JPEG; same bearer token as
+    /// `/graphql`, `equipment:read`), null when its agent never sent one.
+    async fn snapshot_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let t = telemetry_of(ctx, self.0.id).await?;
+        Ok(t.and_then(|t| t.snapshot_at)
+            .map(|_| crate::snapshots::printer_snapshot_path(self.0.id.0)))
+    }
+
+    /// When the latest camera snapshot was taken.
+    async fn snapshot_taken_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Ts>> {
+        let t = telemetry_of(ctx, self.0.id).await?;
+        Ok(t.and_then(|t| t.snapshot_at).map(Ts))
+    }
+}
+
+/// What the printer's agent last reported (one read per field that needs it).
+async fn telemetry_of(ctx: &Context<'_>, id: PrinterId) -> async_graphql::Result<Option<fleet::Telemetry>> {
+    count(ctx);
+    equipment::agent_telemetry(ctx.data::<Db>()?, id)
+        .await
+        .map_err(app_error)
 }
 
 /// A printer's agent as it last reported itself.

@@ -6,6 +6,7 @@ mod crm;
 mod equipment;
 mod error;
 mod finance;
+mod fleet;
 mod integrations;
 mod inventory;
 pub mod loaders;

@@ -108,6 +108,17 @@ impl JobNode {
         Ts(self.0.updated_at)
     }
     /// The recorded transitions, oldest first.
+    /// Camera pictures of the job's printer taken when it started, ended or failed
+    /// (`production:read`), oldest first.
+    #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
+    async fn snapshots(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::fleet::JobSnapshotObj>> {
+        count(ctx);
+        let snaps = gantry_app::fleet::job_snapshots(ctx.data::<Db>()?, self.0.id)
+            .await
+            .map_err(app_error)?;
+        Ok(snaps.into_iter().map(Into::into).collect())
+    }
+
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobEventObj>> {
         count(ctx);
         let e = production::job_events(ctx.data::<Db>()?, self.0.id)

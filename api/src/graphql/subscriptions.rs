@@ -30,7 +30,7 @@ use async_graphql::{ComplexObject, Context, Data, ID, SimpleObject, Subscription
 use std::sync::Arc;
 
 use gantry_app::events::{Committed, EventBus};
-use gantry_app::{AppError, Caller, Db, orders, production};
+use gantry_app::{AppError, Caller, Db, equipment, orders, production};
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::production::JobState;
 use gantry_engine::domain::types::{CustomerId, JobId, OrderId, PrinterId};
@@ -42,6 +42,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::app_error;
 use super::connection::{Ts, id_arg, not_found};
 use super::equipment::PrinterStatusGql;
+use super::fleet::{PrinterTelemetryObj, telemetry_stream};
 use super::orders::{OrderNode, OrderStatusGql};
 use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, caller, principal};
 use super::production::{JobNode, JobStateGql};
@@ -241,6 +242,25 @@ impl SubscriptionRoot {
             };
             std::future::ready(((), out))
         }))
+    }
+
+    /// Telemetry of every printer, or of `printerId` (`equipment:read`): temperatures, progress,
+    /// layer, time left, runout, errors. Polled every `intervalMs` (at least 500, default
+    /// 1000): each printer whose telemetry changed since the last look is sent once, with its
+    /// latest readings, however often it reported in between.
+    #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
+    async fn printer_telemetry(
+        &self,
+        ctx: &Context<'_>,
+        printer_id: Option<ID>,
+        #[graphql(default = 1000)] interval_ms: i64,
+    ) -> async_graphql::Result<impl Stream<Item = PrinterTelemetryObj> + use<>> {
+        let only = opt_id(printer_id.as_ref(), "printer")?.map(PrinterId);
+        let db = ctx.data::<Db>()?.clone();
+        if let Some(p) = only {
+            equipment::printer(&db, p).await.map_err(app_error)?;
+        }
+        Ok(telemetry_stream(db, only, interval_ms, gantry_app::now()))
     }
 
     /// State changes and progress of jobs: all of them, those of `jobId`, or those of the order

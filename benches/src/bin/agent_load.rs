@@ -253,8 +253,10 @@ fn status(outbox: &mut Outbox, state: AgentState) -> (String, String) {
         temperatures: Temperatures {
             nozzle_c: Some(24.5),
             bed_c: Some(23.0),
+            ..Default::default()
         },
         seconds_left: None,
+        readings: Default::default(),
     })
 }
 

@@ -375,11 +375,12 @@ pub async fn farm_state(db: &Db) -> StoreResult<FarmState> {
     })
 }
 
-/// Prunes agent message ids past their retention and events that occurred before
-/// `events_before`; returns how many of each.
+/// Prunes agent message ids and telemetry samples past their retention and events that
+/// occurred before `events_before`; returns how many message ids and events.
 pub async fn prune(db: &Db, now: DateTime<Utc>, events_before: DateTime<Utc>) -> StoreResult<(u64, u64)> {
     let mut tx = db.begin().await?;
     let n = store::prune_messages(&mut tx, now).await?;
+    store::prune_samples(&mut tx, now).await?;
     let e = gantry_engine::store::events::prune(&mut tx, events_before).await?;
     tx.commit().await?;
     Ok((n, e))

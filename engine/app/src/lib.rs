@@ -22,6 +22,7 @@ pub mod equipment;
 mod error;
 pub mod events;
 pub mod finance;
+pub mod fleet;
 pub mod inventory;
 pub mod lease;
 pub mod orders;

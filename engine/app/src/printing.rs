@@ -34,6 +34,11 @@ use crate::{AppError, AppResult, Caller, Db, Sees, conn, in_tx};
 pub trait ObjectStorage: Send + Sync {
     /// Stores `bytes` under `key` unless something is there already; whether it wrote.
     fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<bool, String>> + Send;
+    /// Stores `bytes` under `key`, replacing what is there (keys that are not content hashes,
+    /// e.g. a printer's latest snapshot).
+    fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send;
+    /// The bytes under `key`; `None` when there is no such object.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, String>> + Send;
 }
 
 /// A best-effort cache of analyses and estimates by content hash (misses are fine).

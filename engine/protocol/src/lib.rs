@@ -48,6 +48,29 @@ pub struct Temperatures {
     pub nozzle_c: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bed_c: Option<f64>,
+    /// The temperature the nozzle heats to (0: heater off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nozzle_target_c: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed_target_c: Option<f64>,
+}
+
+/// What a printer reports beside its state and temperatures (each absent when the printer
+/// does not say). Sent in `status`, flattened: `{"type": "status", …, "layer": 12}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Readings {
+    /// The layer printing now (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_layers: Option<i64>,
+    /// The filament sensor reports no filament.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filament_runout: Option<bool>,
+    /// The printer's own error or warning text (e.g. Klipper's shutdown message, a Bambu HMS
+    /// code), at most [`MAX_TEXT_LEN`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printer_error: Option<String>,
 }
 
 /// Agent → server: one message with its envelope.
@@ -92,6 +115,10 @@ pub enum AgentMessage {
         temperatures: Temperatures,
         #[serde(default)]
         seconds_left: Option<i64>,
+        /// Layer, filament runout, the printer's error (protocol 1 agents before these fields
+        /// send none of them).
+        #[serde(flatten)]
+        readings: Readings,
     },
     /// The agent took an assigned job (it will start it).
     JobAccepted {
@@ -332,7 +359,19 @@ pub fn decode(text: &str) -> Result<AgentEnvelope, ProtocolError> {
             }
             check_pct(*progress_pct)?;
         }
-        AgentMessage::Status { progress_pct, .. } => check_pct(*progress_pct)?,
+        AgentMessage::Status {
+            progress_pct,
+            readings,
+            ..
+        } => {
+            check_pct(*progress_pct)?;
+            if let Some(e) = &readings.printer_error {
+                check_text("printer_error", e)?;
+            }
+            if readings.layer.is_some_and(|l| l < 0) || readings.total_layers.is_some_and(|l| l < 0) {
+                return Err(ProtocolError::Malformed("layer must not be negative".into()));
+            }
+        }
         AgentMessage::JobProgress { progress_pct, .. } => check_pct(Some(*progress_pct))?,
         AgentMessage::JobRejected { reason, .. } => check_text("reason", reason)?,
         AgentMessage::JobFailed {
@@ -389,6 +428,59 @@ mod tests {
             "a".repeat(MAX_MESSAGE_BYTES)
         );
         assert_eq!(decode(&big).unwrap_err().code(), "MESSAGE_TOO_LARGE");
+    }
+
+    #[test]
+    fn status_readings_are_optional_and_flat() {
+        // An agent from before the readings: still a valid status.
+        let old = decode(
+            r#"{"v":1,"id":"s","type":"status","state":"printing","job":3,"temperatures":{"nozzle_c":210.5}}"#,
+        )
+        .unwrap();
+        let AgentMessage::Status {
+            readings,
+            temperatures,
+            ..
+        } = old.msg
+        else {
+            panic!("not a status")
+        };
+        assert_eq!(readings, Readings::default());
+        assert_eq!(temperatures.nozzle_c, Some(210.5));
+        assert_eq!(temperatures.nozzle_target_c, None);
+        let new = decode(
+            r#"{"v":1,"id":"s","type":"status","state":"error","temperatures":{"nozzle_c":30,"nozzle_target_c":0,"bed_target_c":60},"layer":12,"total_layers":140,"filament_runout":true,"printer_error":"MCU shutdown"}"#,
+        )
+        .unwrap();
+        let AgentMessage::Status {
+            readings,
+            temperatures,
+            ..
+        } = new.msg.clone()
+        else {
+            panic!("not a status")
+        };
+        assert_eq!(
+            readings,
+            Readings {
+                layer: Some(12),
+                total_layers: Some(140),
+                filament_runout: Some(true),
+                printer_error: Some("MCU shutdown".into()),
+            }
+        );
+        assert_eq!(temperatures.bed_target_c, Some(60.0));
+        // Encoding keeps the fields flat and round-trips.
+        let text = serde_json::to_string(&new).unwrap();
+        assert!(text.contains(r#""layer":12"#), "{text}");
+        assert_eq!(decode(&text).unwrap(), new);
+        let long = format!(
+            r#"{{"v":1,"id":"s","type":"status","state":"error","printer_error":"{}"}}"#,
+            "x".repeat(MAX_TEXT_LEN + 1)
+        );
+        assert_eq!(decode(&long).unwrap_err().code(), "TEXT_TOO_LONG");
+        let neg = r#"{"v":1,"id":"s","type":"status","state":"printing","layer":-1}"#;
+        assert_eq!(decode(neg).unwrap_err().code(), "MALFORMED_MESSAGE");
     }
 
     #[test]

@@ -116,6 +116,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
     Migration {
+        version: 28,
+        name: "printer_telemetry",
+        sql: include_str!("../../migrations/0028_printer_telemetry.sql"),
+    },
+    Migration {
         version: 30,
         name: "job_finishes_and_pins",
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),

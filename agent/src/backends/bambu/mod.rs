@@ -11,7 +11,7 @@ pub mod tls;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 use serde_json::{Map, Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -74,6 +74,7 @@ pub(crate) struct View {
     pub minutes_left: Option<i64>,
     pub print_error: i64,
     pub temperatures: Temperatures,
+    pub readings: Readings,
 }
 
 impl View {
@@ -99,6 +100,17 @@ impl View {
             temperatures: Temperatures {
                 nozzle_c: num("nozzle_temper"),
                 bed_c: num("bed_temper"),
+                nozzle_target_c: num("nozzle_target_temper"),
+                bed_target_c: num("bed_target_temper"),
+            },
+            readings: Readings {
+                layer: num("layer_num").map(|l| l as i64),
+                total_layers: num("total_layer_num").map(|l| l as i64),
+                // Bambu's print_error codes 0x0700_8011 / 0x0701_8011 …: "filament ran out".
+                filament_runout: num("print_error").map(|e| (e as i64 & 0xFFFF) == 0x8011),
+                printer_error: num("print_error")
+                    .filter(|e| *e != 0.0)
+                    .map(|e| format!("Bambu print_error {:08X}", e as i64)),
             },
         }
     }
@@ -453,7 +465,7 @@ impl PrinterBackend for Bambu {
     async fn poll(&mut self, now_ms: u64) -> Result<Snapshot, BackendError> {
         let v = self.view()?;
         let Some(job) = &mut self.job else {
-            return Ok(Snapshot::idle(v.temperatures));
+            return Ok(Snapshot::idle(v.temperatures).with_readings(v.readings));
         };
         let (phase, pct) = phase_of(job, &v, now_ms);
         Ok(Snapshot {
@@ -466,6 +478,7 @@ impl PrinterBackend for Bambu {
             phase,
             progress_pct: pct,
             temperatures: v.temperatures,
+            readings: v.readings.clone(),
         })
     }
 }

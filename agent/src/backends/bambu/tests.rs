@@ -82,9 +82,20 @@ fn reads_reports_with_numbers_as_strings_and_garbage() {
         view.temperatures,
         Temperatures {
             nozzle_c: Some(219.5),
-            bed_c: Some(55.0)
+            bed_c: Some(55.0),
+            ..Default::default()
         }
     );
+    assert_eq!(view.readings.layer, Some(3));
+    assert_eq!(view.readings.printer_error, None);
+    let runout = json!({"gcode_state": "PAUSE", "print_error": 117473297, "nozzle_target_temper": 220});
+    let view = View::parse(runout.as_object().unwrap());
+    assert_eq!(view.readings.filament_runout, Some(true));
+    assert_eq!(
+        view.readings.printer_error.as_deref(),
+        Some("Bambu print_error 07008011")
+    );
+    assert_eq!(view.temperatures.nozzle_target_c, Some(220.0));
     let junk = json!({"gcode_state": 5, "mc_percent": "lots", "nozzle_temper": [1]});
     assert_eq!(View::parse(junk.as_object().unwrap()), View::default());
 }

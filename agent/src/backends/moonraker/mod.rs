@@ -9,7 +9,7 @@ pub mod rpc;
 
 use std::time::Duration;
 
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 use serde_json::{Value, json};
 
 use self::rpc::{Live, Rpc, RpcError};
@@ -97,6 +97,7 @@ pub(crate) struct View {
     pub progress: f64,
     pub print_duration: f64,
     pub temperatures: Temperatures,
+    pub readings: Readings,
 }
 
 impl View {
@@ -126,7 +127,44 @@ impl View {
             temperatures: Temperatures {
                 nozzle_c: f("extruder", "temperature"),
                 bed_c: f("heater_bed", "temperature"),
+                nozzle_target_c: f("extruder", "target"),
+                bed_target_c: f("heater_bed", "target"),
             },
+            readings: Self::readings(live),
+        }
+    }
+
+    /// Layers (`print_stats.info`, set by slicers' SET_PRINT_STATS_INFO) and Klipper's error.
+    fn readings(live: &Live) -> Readings {
+        let info = |field: &str| {
+            live.status
+                .get("print_stats")
+                .and_then(|o| o.pointer(&format!("/info/{field}")))
+                .and_then(Value::as_i64)
+        };
+        let text = |obj: &str, field: &str| {
+            live.status
+                .get(obj)
+                .and_then(|o| o.get(field))
+                .and_then(Value::as_str)
+                .map(first_line)
+        };
+        let klippy = text("webhooks", "state").unwrap_or_default();
+        let printer_error = if matches!(klippy.as_str(), "shutdown" | "error") {
+            Some(format!(
+                "Klipper {klippy}: {}",
+                text("webhooks", "state_message").unwrap_or_default()
+            ))
+        } else if text("print_stats", "state").as_deref() == Some("error") {
+            text("print_stats", "message").map(|m| format!("Klipper: {m}"))
+        } else {
+            None
+        };
+        Readings {
+            layer: info("current_layer"),
+            total_layers: info("total_layer"),
+            filament_runout: None,
+            printer_error,
         }
     }
 
@@ -361,6 +399,34 @@ impl PrinterBackend for Moonraker {
         self.job = None;
     }
 
+    /// The first enabled webcam of Moonraker's list (`/server/webcams/list`) with a snapshot URL.
+    async fn camera_url(&mut self) -> Option<String> {
+        let mut req = self.http.get(format!("{}/server/webcams/list", self.cfg.url));
+        if let Some(key) = &self.cfg.api_key {
+            req = req.header("X-Api-Key", key);
+        }
+        let v: Value = req
+            .send()
+            .await
+            .ok()?
+            .error_for_status()
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let url = v
+            .pointer("/result/webcams")?
+            .as_array()?
+            .iter()
+            .filter(|c| c.get("enabled").and_then(Value::as_bool).unwrap_or(true))
+            .find_map(|c| {
+                c.get("snapshot_url")
+                    .and_then(Value::as_str)
+                    .filter(|u| !u.is_empty())
+            })?;
+        crate::camera::resolve(url, &self.cfg.url)
+    }
+
     async fn poll(&mut self, now_ms: u64) -> Result<Snapshot, BackendError> {
         let view = self.view()?;
         let Some(job) = &mut self.job else {
@@ -371,7 +437,7 @@ impl PrinterBackend for Moonraker {
                     first_line(&view.klippy_message)
                 )));
             }
-            return Ok(Snapshot::idle(view.temperatures));
+            return Ok(Snapshot::idle(view.temperatures).with_readings(view.readings));
         };
         let (phase, pct) = phase_of(job, &view, now_ms);
         Ok(Snapshot {
@@ -384,6 +450,7 @@ impl PrinterBackend for Moonraker {
             phase,
             progress_pct: pct,
             temperatures: view.temperatures,
+            readings: view.readings.clone(),
         })
     }
 }

@@ -152,3 +152,35 @@ fn websocket_url_follows_the_scheme() {
     assert!(websocket_url("k.local:7125").is_err());
     assert!(websocket_url("ftp://k.local").is_err());
 }
+
+#[test]
+fn reads_targets_layers_and_klipper_errors() {
+    let status = serde_json::json!({
+        "webhooks": {"state": "ready", "state_message": "Printer is ready"},
+        "print_stats": {"state": "printing", "filename": F, "info": {"current_layer": 12, "total_layer": 140}},
+        "extruder": {"temperature": 214.6, "target": 215.0},
+        "heater_bed": {"temperature": 59.9, "target": 60.0},
+    });
+    let live = Live {
+        connected: true,
+        subscribed: true,
+        error: None,
+        status: status.as_object().unwrap().clone(),
+    };
+    let v = View::parse(&live);
+    assert_eq!(
+        (v.temperatures.nozzle_target_c, v.temperatures.bed_target_c),
+        (Some(215.0), Some(60.0))
+    );
+    assert_eq!((v.readings.layer, v.readings.total_layers), (Some(12), Some(140)));
+    assert_eq!(v.readings.printer_error, None);
+    let mut down = live.clone();
+    down.status.insert(
+        "webhooks".into(),
+        serde_json::json!({"state": "shutdown", "state_message": "MCU 'mcu' shutdown: Timer too close\nmore"}),
+    );
+    assert_eq!(
+        View::parse(&down).readings.printer_error.as_deref(),
+        Some("Klipper shutdown: MCU 'mcu' shutdown: Timer too close")
+    );
+}

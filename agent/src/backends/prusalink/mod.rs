@@ -8,7 +8,7 @@ pub mod digest;
 
 use std::time::Duration;
 
-use gantry_protocol::{JobAssignment, Temperatures};
+use gantry_protocol::{JobAssignment, Readings, Temperatures};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -86,6 +86,7 @@ pub(crate) struct Status {
     pub progress: Option<f64>,
     pub seconds_left: Option<i64>,
     pub temperatures: Temperatures,
+    pub readings: Readings,
 }
 
 impl Status {
@@ -102,6 +103,20 @@ impl Status {
             temperatures: Temperatures {
                 nozzle_c: v.pointer("/printer/temp_nozzle").and_then(Value::as_f64),
                 bed_c: v.pointer("/printer/temp_bed").and_then(Value::as_f64),
+                nozzle_target_c: v.pointer("/printer/target_nozzle").and_then(Value::as_f64),
+                bed_target_c: v.pointer("/printer/target_bed").and_then(Value::as_f64),
+            },
+            readings: Readings {
+                printer_error: match v.pointer("/printer/state").and_then(Value::as_str) {
+                    Some(s) if s.eq_ignore_ascii_case("ERROR") => {
+                        Some("PrusaLink: the printer reports an error".into())
+                    }
+                    Some(s) if s.eq_ignore_ascii_case("ATTENTION") => {
+                        Some("PrusaLink: the printer needs attention (e.g. filament runout)".into())
+                    }
+                    _ => None,
+                },
+                ..Readings::default()
             },
         }
     }
@@ -453,7 +468,7 @@ impl PrinterBackend for PrusaLink {
                     "PrusaLink: the printer reports an error".into(),
                 ));
             }
-            return Ok(Snapshot::idle(status.temperatures));
+            return Ok(Snapshot::idle(status.temperatures).with_readings(status.readings));
         };
         let (phase, pct) = phase_of(job, &status, now_ms);
         Ok(Snapshot {
@@ -466,6 +481,7 @@ impl PrinterBackend for PrusaLink {
             phase,
             progress_pct: pct,
             temperatures: status.temperatures,
+            readings: status.readings.clone(),
         })
     }
 }

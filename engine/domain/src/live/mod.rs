@@ -28,10 +28,12 @@ use crate::types::JobId;
 mod debounce;
 mod jobs;
 mod stock;
+mod telemetry;
 
 pub use debounce::*;
 pub use jobs::*;
 pub use stock::*;
+pub use telemetry::*;
 
 /// How many heartbeat intervals a printer may miss before it is marked offline.
 pub const MISSED_HEARTBEATS: u32 = 3;

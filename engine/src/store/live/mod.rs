@@ -1,4 +1,5 @@
-//! Live-farm persistence (`agent_messages`, `printer_telemetry`, `job_holds`, `order_flags`)
+//! Live-farm persistence (`agent_messages`, `printer_telemetry` with its samples, `job_snapshots`,
+//! `job_holds`, `order_flags`)
 //! and the composite commands the farm's actors run, each in the caller's transaction so that
 //! a change is committed before it is acknowledged (see [`crate::domain::live`] for the
 //! decisions).
@@ -21,10 +22,12 @@ use crate::store::{StoreResult, Tx};
 
 mod jobs;
 mod plans;
+mod snapshots;
 mod telemetry;
 
 pub use jobs::*;
 pub use plans::*;
+pub use snapshots::*;
 pub use telemetry::*;
 
 #[cfg(any(test, feature = "testing"))]

@@ -5,7 +5,8 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::domain::events::{Event, JobProgressEvent};
-use crate::domain::protocol::{AgentState, Temperatures};
+use crate::domain::live::{TELEMETRY_RETENTION_HOURS, TELEMETRY_SAMPLE_SECS, TelemetrySample};
+use crate::domain::protocol::{AgentState, Readings, Temperatures};
 use crate::domain::types::{JobId, MaterialId, PrinterId, from_millis, to_millis};
 use crate::store::{StoreError, StoreResult, Tx, col, equipment, inventory};
 
@@ -18,6 +19,9 @@ pub struct StatusReport {
     pub progress_pct: Option<i64>,
     pub temperatures: Temperatures,
     pub seconds_left: Option<i64>,
+    /// Layer, runout, the printer's error; `None` for a report that carries only progress
+    /// (`job_progress`): the last readings (and temperatures) stay.
+    pub readings: Option<Readings>,
     pub at: DateTime<Utc>,
 }
 
@@ -31,7 +35,17 @@ pub struct Telemetry {
     pub progress_pct: Option<i64>,
     pub nozzle_c: Option<f64>,
     pub bed_c: Option<f64>,
+    pub nozzle_target_c: Option<f64>,
+    pub bed_target_c: Option<f64>,
+    pub layer: Option<i64>,
+    pub total_layers: Option<i64>,
+    pub filament_runout: Option<bool>,
+    pub printer_error: Option<String>,
     pub seconds_left: Option<i64>,
+    /// When the last full status (with readings) arrived; `None`: never.
+    pub readings_at: Option<DateTime<Utc>>,
+    /// When the printer's camera last sent a snapshot; `None`: never.
+    pub snapshot_at: Option<DateTime<Utc>>,
     pub last_seen_at: DateTime<Utc>,
     /// What the agent's last `hello` said it can do.
     pub capabilities: Vec<String>,
@@ -61,33 +75,154 @@ fn state_name(s: AgentState) -> &'static str {
 }
 
 /// Writes a batch of status reports (one transaction for many agents: the group commit):
-/// each printer's telemetry row is replaced, and the progress of the job it prints moves
-/// forward (never backwards; only a printing job on that printer is touched).
+/// each printer's telemetry row is replaced (a progress-only report keeps the last readings),
+/// a sample is kept for the charts at most every [`TELEMETRY_SAMPLE_SECS`], and the progress
+/// of the job it prints moves forward (never backwards; only a printing job on that printer is
+/// touched).
 pub async fn record_statuses(tx: &mut Tx, reports: &[StatusReport]) -> StoreResult<()> {
     for r in reports {
         let pct = r.progress_pct.map(|p| p.clamp(0, 100));
-        sqlx::query(
-            "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, \
-             seconds_left, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
-             job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_dc = excluded.nozzle_dc, \
-             bed_dc = excluded.bed_dc, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at",
-        )
-        .bind(r.printer_id.0)
-        .bind(state_name(r.state))
-        .bind(r.job.map(|j| j.0))
-        .bind(pct)
-        .bind(r.temperatures.nozzle_c.and_then(to_tenths))
-        .bind(r.temperatures.bed_c.and_then(to_tenths))
-        .bind(r.seconds_left)
-        .bind(to_millis(r.at))
-        .execute(&mut **tx)
-        .await?;
+        match &r.readings {
+            None => {
+                sqlx::query(
+                    "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
+                     job_id = excluded.job_id, progress_pct = excluded.progress_pct, \
+                     last_seen_at = excluded.last_seen_at",
+                )
+                .bind(r.printer_id.0)
+                .bind(state_name(r.state))
+                .bind(r.job.map(|j| j.0))
+                .bind(pct)
+                .bind(to_millis(r.at))
+                .execute(&mut **tx)
+                .await?;
+            }
+            Some(readings) => record_readings(tx, r, pct, readings).await?,
+        }
         if let (Some(job), Some(pct)) = (r.job, pct) {
             advance_progress(tx, r.at, r.printer_id, job, pct).await?;
         }
     }
     Ok(())
+}
+
+async fn record_readings(tx: &mut Tx, r: &StatusReport, pct: Option<i64>, x: &Readings) -> StoreResult<()> {
+    let t = &r.temperatures;
+    let tenths = |c: Option<f64>| c.and_then(to_tenths);
+    let error: Option<String> = x
+        .printer_error
+        .as_deref()
+        .map(|e| e.chars().take(crate::domain::protocol::MAX_TEXT_LEN).collect());
+    sqlx::query(
+        "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, \
+         seconds_left, last_seen_at, nozzle_target_dc, bed_target_dc, layer, total_layers, filament_runout, \
+         printer_error, readings_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $8) \
+         ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
+         job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_dc = excluded.nozzle_dc, \
+         bed_dc = excluded.bed_dc, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at, \
+         nozzle_target_dc = excluded.nozzle_target_dc, bed_target_dc = excluded.bed_target_dc, \
+         layer = excluded.layer, total_layers = excluded.total_layers, \
+         filament_runout = excluded.filament_runout, printer_error = excluded.printer_error, \
+         readings_at = excluded.readings_at",
+    )
+    .bind(r.printer_id.0)
+    .bind(state_name(r.state))
+    .bind(r.job.map(|j| j.0))
+    .bind(pct)
+    .bind(tenths(t.nozzle_c))
+    .bind(tenths(t.bed_c))
+    .bind(r.seconds_left)
+    .bind(to_millis(r.at))
+    .bind(tenths(t.nozzle_target_c))
+    .bind(tenths(t.bed_target_c))
+    .bind(x.layer)
+    .bind(x.total_layers)
+    .bind(x.filament_runout.map(i64::from))
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    // One sample per printer per TELEMETRY_SAMPLE_SECS: the charts' history stays small.
+    let at = to_millis(r.at);
+    sqlx::query(
+        "INSERT INTO printer_telemetry_samples (printer_id, at, nozzle_dc, nozzle_target_dc, bed_dc, \
+         bed_target_dc, progress_pct, layer) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM printer_telemetry_samples \
+         WHERE printer_id = $1 AND at > $9 AND at <= $2) ON CONFLICT (printer_id, at) DO NOTHING",
+    )
+    .bind(r.printer_id.0)
+    .bind(at)
+    .bind(tenths(t.nozzle_c))
+    .bind(tenths(t.nozzle_target_c))
+    .bind(tenths(t.bed_c))
+    .bind(tenths(t.bed_target_c))
+    .bind(pct)
+    .bind(x.layer)
+    .bind(at - TELEMETRY_SAMPLE_SECS * 1000)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The samples of `printer`'s readings from `since` on, oldest first (at most a day of them:
+/// older ones are pruned).
+pub async fn telemetry_samples(
+    conn: &mut AnyConnection,
+    printer: PrinterId,
+    since: DateTime<Utc>,
+) -> StoreResult<Vec<TelemetrySample>> {
+    const T: &str = "printer_telemetry_samples";
+    let rows = sqlx::query(
+        "SELECT at, nozzle_dc, nozzle_target_dc, bed_dc, bed_target_dc, progress_pct, layer \
+         FROM printer_telemetry_samples WHERE printer_id = $1 AND at >= $2 ORDER BY at",
+    )
+    .bind(printer.0)
+    .bind(to_millis(since))
+    .fetch_all(&mut *conn)
+    .await?;
+    let dc = |row: &sqlx::any::AnyRow, c: &str| col::<Option<i64>>(row, T, c).map(|v| v.map(from_tenths));
+    rows.iter()
+        .map(|row| {
+            Ok(TelemetrySample {
+                at: from_millis(col(row, T, "at")?),
+                nozzle_c: dc(row, "nozzle_dc")?,
+                nozzle_target_c: dc(row, "nozzle_target_dc")?,
+                bed_c: dc(row, "bed_dc")?,
+                bed_target_c: dc(row, "bed_target_dc")?,
+                progress_pct: col(row, T, "progress_pct")?,
+                layer: col(row, T, "layer")?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes telemetry samples older than [`TELEMETRY_RETENTION_HOURS`] before `now`.
+pub async fn prune_samples(tx: &mut Tx, now: DateTime<Utc>) -> StoreResult<u64> {
+    let before = now - chrono::Duration::hours(TELEMETRY_RETENTION_HOURS);
+    let done = sqlx::query("DELETE FROM printer_telemetry_samples WHERE at < $1")
+        .bind(to_millis(before))
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The telemetry rows that changed after `after` (of `printer` only, when given): what a
+/// telemetry subscription sends, one row per printer however many reports arrived.
+pub async fn telemetry_changed(
+    conn: &mut AnyConnection,
+    after: DateTime<Utc>,
+    printer: Option<PrinterId>,
+) -> StoreResult<Vec<Telemetry>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_TELEMETRY} WHERE last_seen_at > $1 AND ($2 = 0 OR printer_id = $2) ORDER BY printer_id"
+    )))
+    .bind(to_millis(after))
+    .bind(printer.map_or(0, |p| p.0))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(telemetry_row).collect()
 }
 
 /// Moves a printing job's progress forward to `pct` (no-op when it is not printing on
@@ -202,31 +337,45 @@ async fn record_loaded_material(tx: &mut Tx, printer: PrinterId, loaded: Option<
     Ok(true)
 }
 
+const SELECT_TELEMETRY: &str = "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_dc, \
+     bed_dc, nozzle_target_dc, bed_target_dc, layer, total_layers, filament_runout, printer_error, seconds_left, \
+     readings_at, snapshot_at, last_seen_at, capabilities, loaded_material FROM printer_telemetry";
+
+fn telemetry_row(row: &sqlx::any::AnyRow) -> StoreResult<Telemetry> {
+    const T: &str = "printer_telemetry";
+    let dc = |c: &str| col::<Option<i64>>(row, T, c).map(|v| v.map(from_tenths));
+    let at = |c: &str| col::<Option<i64>>(row, T, c).map(|v| v.map(from_millis));
+    Ok(Telemetry {
+        printer_id: PrinterId(col(row, T, "printer_id")?),
+        agent: col(row, T, "agent")?,
+        reported_state: col(row, T, "reported_state")?,
+        job_id: col::<Option<i64>>(row, T, "job_id")?.map(JobId),
+        progress_pct: col(row, T, "progress_pct")?,
+        nozzle_c: dc("nozzle_dc")?,
+        bed_c: dc("bed_dc")?,
+        nozzle_target_c: dc("nozzle_target_dc")?,
+        bed_target_c: dc("bed_target_dc")?,
+        layer: col(row, T, "layer")?,
+        total_layers: col(row, T, "total_layers")?,
+        filament_runout: col::<Option<i64>>(row, T, "filament_runout")?.map(|v| v != 0),
+        printer_error: col(row, T, "printer_error")?,
+        seconds_left: col(row, T, "seconds_left")?,
+        readings_at: at("readings_at")?,
+        snapshot_at: at("snapshot_at")?,
+        last_seen_at: from_millis(col(row, T, "last_seen_at")?),
+        capabilities: serde_json::from_str(&col::<String>(row, T, "capabilities")?)
+            .map_err(|e| StoreError::corrupt(T, format!("capabilities: {e}")))?,
+        loaded_material: col(row, T, "loaded_material")?,
+    })
+}
+
 /// The last reported status of a printer, if its agent ever reported.
 pub async fn telemetry(conn: &mut AnyConnection, printer: PrinterId) -> StoreResult<Option<Telemetry>> {
-    const T: &str = "printer_telemetry";
-    let row = sqlx::query(
-        "SELECT printer_id, agent, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, seconds_left, \
-         last_seen_at, capabilities, loaded_material FROM printer_telemetry WHERE printer_id = $1",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_TELEMETRY} WHERE printer_id = $1"
+    )))
     .bind(printer.0)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|row| {
-        Ok(Telemetry {
-            printer_id: PrinterId(col(&row, T, "printer_id")?),
-            agent: col(&row, T, "agent")?,
-            reported_state: col(&row, T, "reported_state")?,
-            job_id: col::<Option<i64>>(&row, T, "job_id")?.map(JobId),
-            progress_pct: col(&row, T, "progress_pct")?,
-            nozzle_c: col::<Option<i64>>(&row, T, "nozzle_dc")?.map(from_tenths),
-            bed_c: col::<Option<i64>>(&row, T, "bed_dc")?.map(from_tenths),
-            seconds_left: col(&row, T, "seconds_left")?,
-            last_seen_at: from_millis(col(&row, T, "last_seen_at")?),
-            capabilities: serde_json::from_str(&col::<String>(&row, T, "capabilities")?)
-                .map_err(|e| StoreError::corrupt(T, format!("capabilities: {e}")))?,
-            loaded_material: col(&row, T, "loaded_material")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(telemetry_row).transpose()
 }
