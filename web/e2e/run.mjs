@@ -437,6 +437,13 @@ test('the printer grid updates live from a simulated agent, without a reload; pa
       60_000,
       500,
     );
+    // Temperatures arrive live too (the printerTelemetry subscription).
+    await waitFor(
+      async () => /\d+ \/ \d+ °C/.test((await tile(printing).getByTestId('nozzle-temp').textContent({ timeout: 1000 }).catch(() => '')) ?? ''),
+      'nozzle temperature and target on the printing tile',
+      30_000,
+      500,
+    );
     await screenshot(page, 'console-printers-1440');
     await tile(printing).getByRole('button', { name: 'Pause' }).click();
     await waitFor(async () => (await tile(printing).getByTestId('printer-status').getAttribute('data-status')) === 'PAUSED', 'paused');

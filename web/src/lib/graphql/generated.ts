@@ -561,7 +561,7 @@ export type PrinterDetailQueryVariables = Exact<{
 }>;
 
 
-export type PrinterDetailQuery = { printer: { speedFactorPct: number, id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null }, maintenancePlans: Array<{ id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string }>, maintenanceWindows: Array<{ id: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, maintenanceLog: Array<{ id: string, performedAt: string, note: string }> };
+export type PrinterDetailQuery = { printer: { speedFactorPct: number, id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }, maintenancePlans: Array<{ id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string }>, maintenanceWindows: Array<{ id: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, maintenanceLog: Array<{ id: string, performedAt: string, note: string }> };
 
 export type PrinterTokensQueryVariables = Exact<{
   printerId?: string | number | null | undefined;
@@ -575,7 +575,7 @@ export type CreatePrinterMutationVariables = Exact<{
 }>;
 
 
-export type CreatePrinterMutation = { createPrinter: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type CreatePrinterMutation = { createPrinter: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type SetPrinterStatusMutationVariables = Exact<{
   id: string | number;
@@ -583,14 +583,14 @@ export type SetPrinterStatusMutationVariables = Exact<{
 }>;
 
 
-export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ReleasePrinterJobMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type ReleasePrinterJobMutation = { releasePrinterJob: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type ReleasePrinterJobMutation = { releasePrinterJob: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ScheduleMaintenanceMutationVariables = Exact<{
   printerId: string | number;
@@ -637,7 +637,7 @@ export type LoadMaterialMutationVariables = Exact<{
 }>;
 
 
-export type LoadMaterialMutation = { loadMaterial: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type LoadMaterialMutation = { loadMaterial: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type CreateMaintenancePlanMutationVariables = Exact<{
   input: CreateMaintenancePlanInput;
@@ -653,7 +653,14 @@ export type GenerateMaintenanceWindowsMutationVariables = Exact<{
 
 export type GenerateMaintenanceWindowsMutation = { generateMaintenanceWindows: Array<{ id: string }> };
 
-export type PrinterFieldsFragment = { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null };
+export type PrinterFieldsFragment = { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null };
+
+export type TelemetryFieldsFragment = { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string };
+
+export type PrinterTelemetrySubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PrinterTelemetrySubscription = { printerTelemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } };
 
 export type JobFieldsFragment = { id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null };
 
@@ -665,21 +672,21 @@ export type OverviewQuery = { stats: { printers: number, materials: number, prod
 export type PrintersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PrintersQuery = { printers: Array<{ id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null }>, printing: { nodes: Array<{ id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null }> } };
+export type PrintersQuery = { printers: Array<{ id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }>, printing: { nodes: Array<{ id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null }> } };
 
 export type PausePrintMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type PausePrintMutation = { pausePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type PausePrintMutation = { pausePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ResumePrintMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type ResumePrintMutation = { resumePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type ResumePrintMutation = { resumePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type CancelPrintMutationVariables = Exact<{
   printerId: string | number;
@@ -687,7 +694,7 @@ export type CancelPrintMutationVariables = Exact<{
 }>;
 
 
-export type CancelPrintMutation = { cancelPrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null } };
+export type CancelPrintMutation = { cancelPrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 

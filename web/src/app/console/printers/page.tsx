@@ -17,6 +17,40 @@ import { Choice } from '@/components/ui/choice';
 import { Modal } from '@/components/ui/modal';
 import { ApiErrorView } from '@/components/errors';
 import { PRINTER_STATUSES, PrinterStatusBadge } from '@/components/status';
+import { Snapshot } from '@/components/snapshot';
+
+/** What the printer itself reports: temperatures (actual / target), layer, time left, problems. */
+function Readings({ r }: { r: NonNullable<PrinterFieldsFragment['telemetry']> }) {
+  const t = useT();
+  const f = useFormat();
+  const temp = (now: number | null, target: number | null) =>
+    now == null ? '—' : target ? `${f.number(now)} / ${f.number(target)} °C` : `${f.number(now)} °C`;
+  return (
+    <div className="stack" style={{ gap: 4, marginTop: 8 }} data-testid="printer-readings">
+      <div className="row" style={{ gap: 12 }}>
+        <span data-testid="nozzle-temp">
+          {t('printers.nozzle')} {temp(r.nozzleC, r.nozzleTargetC)}
+        </span>
+        <span>
+          {t('printers.bed')} {temp(r.bedC, r.bedTargetC)}
+        </span>
+      </div>
+      {(r.layer != null || r.remainingSecs != null) && (
+        <div className="muted">
+          {r.layer != null && t('printers.layer', { layer: r.layer, total: r.totalLayers ?? '?' })}
+          {r.layer != null && r.remainingSecs != null && ' · '}
+          {r.remainingSecs != null && t('printers.left', { min: Math.ceil(r.remainingSecs / 60) })}
+        </div>
+      )}
+      {r.filamentRunout && <Badge tone="danger">{t('printers.runout')}</Badge>}
+      {r.printerError && (
+        <Badge tone="danger" title={r.printerError}>
+          {t('printers.printerError', { text: r.printerError.slice(0, 80) })}
+        </Badge>
+      )}
+    </div>
+  );
+}
 
 function Tile({ p, job }: { p: PrinterFieldsFragment; job: JobFieldsFragment | undefined }) {
   const t = useT();
@@ -53,6 +87,7 @@ function Tile({ p, job }: { p: PrinterFieldsFragment; job: JobFieldsFragment | u
           {t('printers.noJob')}
         </p>
       )}
+      {p.telemetry && <Readings r={p.telemetry} />}
       <dl className="kv" style={{ marginTop: 8 }}>
         <dt>{t('printers.material')}</dt>
         <dd>{p.loadedMaterial ? `${p.loadedMaterial.code} (${p.loadedMaterial.colour})` : '—'}</dd>
@@ -62,6 +97,7 @@ function Tile({ p, job }: { p: PrinterFieldsFragment; job: JobFieldsFragment | u
         <dd>{f.number(p.printMinutesTotal / 60, 1)}</dd>
       </dl>
       {p.status === 'MAINTENANCE' && <Badge tone="warn">{t('printers.maintenance')}</Badge>}
+      {p.snapshotUrl && <Snapshot url={p.snapshotUrl} takenAt={p.snapshotTakenAt} name={p.name} />}
       {mayOperate && (p.status === 'PRINTING' || p.status === 'PAUSED') && (
         <div className="row" style={{ marginTop: 8 }}>
           {p.status === 'PRINTING' ? (

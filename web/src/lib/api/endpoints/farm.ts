@@ -54,7 +54,15 @@ export const farmApi = api.injectEndpoints({
           });
           if (missing) dispatch(api.util.invalidateTags(['Printer']));
         });
+        // Temperatures, layers and printer errors, at most one update per printer every 2 s.
+        const stopTelemetry = subscribe(D.PrinterTelemetryDocument, {}, ({ printerTelemetry: e }) => {
+          updateCachedData((d) => {
+            const p = d.printers.find((x) => x.id === e.printerId);
+            if (p) p.telemetry = e;
+          });
+        });
         await cacheEntryRemoved;
+        stopTelemetry();
         stop();
       },
     }),
