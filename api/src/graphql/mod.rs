@@ -14,6 +14,7 @@ mod orders;
 pub mod principal;
 mod printing;
 mod production;
+mod shipping;
 pub mod subscriptions;
 mod users;
 
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     crm::CrmQuery,
     finance::FinanceQuery,
     integrations::IntegrationsQuery,
+    shipping::ShippingQuery,
 );
 
 /// All mutation fields.
@@ -55,6 +57,7 @@ pub struct MutationRoot(
     crm::CrmMutation,
     finance::FinanceMutation,
     integrations::IntegrationsMutation,
+    shipping::ShippingMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
+    Migration {
+        version: 26,
+        name: "shipments",
+        sql: include_str!("../../migrations/0026_shipments.sql"),
+    },
 ];
 
 impl Migration {
