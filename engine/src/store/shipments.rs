@@ -174,7 +174,8 @@ async fn append(
             note: s.note.clone(),
         }),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Moves the order as its shipments say (`ready → shipped → delivered`); returns it as it is.
