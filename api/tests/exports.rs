@@ -253,21 +253,19 @@ app_test_with!(
         // The CLI: the same bytes, to a file or to standard output.
         let dir = live::temp_dir("export-out");
         let path = dir.join("ledger.xlsx");
-        let out = gantry(
-            app,
-            &[
-                "export",
-                "ledger",
-                "--format",
-                "xlsx",
-                "--from",
-                &from,
-                "--to",
-                &to,
-                "--output",
-                path.to_str().unwrap(),
-            ],
-        );
+        let ledger_args = [
+            "export",
+            "ledger",
+            "--format",
+            "xlsx",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--output",
+            path.to_str().unwrap(),
+        ];
+        let out = gantry(app, &ledger_args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let (_, graphql_xlsx, _) = xlsx_files.iter().find(|(s, _, _)| *s == "ledger").unwrap();
         assert_eq!(
@@ -276,21 +274,7 @@ app_test_with!(
             "the CLI writes GraphQL's file"
         );
         // An existing file is not overwritten.
-        let out = gantry(
-            app,
-            &[
-                "export",
-                "ledger",
-                "--format",
-                "xlsx",
-                "--from",
-                &from,
-                "--to",
-                &to,
-                "--output",
-                path.to_str().unwrap(),
-            ],
-        );
+        let out = gantry(app, &ledger_args);
         assert!(!out.status.success());
         let out = gantry(app, &["export", "payments", "--from", &from, "--to", &to]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -14,11 +14,8 @@ use std::time::Duration;
 use common::TestApp;
 use common::agent::{call, connect, printer_token, recv_kind, welcome};
 use common::receiver::{Received, Receiver};
-use gantry_engine::domain::catalog::{NewProduct, ProductionSpec};
 use gantry_engine::domain::integrations::signing::{body_hmac_base64, secret_key, sign, stripe_header};
-use gantry_engine::domain::types::{Currency, MaterialId, Money};
 use gantry_engine::domain::users::Role;
-use gantry_engine::store::catalog;
 use gantry_engine::store::live::testing;
 use serde_json::{Value, json};
 
@@ -38,45 +35,10 @@ const TYPES: &[&str] = &[
     "shipment.status_changed",
 ];
 
-async fn product_of(app: &TestApp, sku: &str, material: MaterialId) {
-    let mut tx = app.db.db.begin().await.unwrap();
-    catalog::create_product(
-        &mut tx,
-        chrono::Utc::now(),
-        &NewProduct {
-            sku: sku.into(),
-            name: "Journey vase".into(),
-            description: String::new(),
-            category_id: None,
-            model_ref: None,
-            default_material_id: material,
-            price: Money {
-                minor: 1990,
-                currency: Currency::EUR,
-            },
-            production: ProductionSpec {
-                grams_per_unit: 10,
-                print_minutes_per_unit: 30,
-                copies_per_plate: 1,
-            },
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 async fn post(app: &TestApp, path: &str, headers: &[(&str, String)], body: &str) -> Value {
-    let mut r = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("content-type", "application/json");
-    for (k, v) in headers {
-        r = r.header(*k, v);
-    }
-    let r = r.body(body.to_string()).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 200, "{path}");
-    r.json().await.unwrap()
+    let (status, v) = common::shop::post(app, path, headers, body).await;
+    assert_eq!(status, 200, "{path}: {v}");
+    v
 }
 
 async fn scalar(app: &TestApp, sql: &str, id: i64) -> String {
@@ -138,7 +100,7 @@ app_test_with!(
         let fx = testing::farm(db, gantry_engine::store::now(), 1, 1000, 1)
             .await
             .unwrap();
-        product_of(app, "JOURNEY-VASE", fx.material).await;
+        common::shop::product_of(db, "JOURNEY-VASE", 1990, fx.material).await;
         // The integrator's endpoint, registered through GraphQL.
         let receiver = Receiver::ok().await;
         let admin = app.login_as(Role::Admin).await;

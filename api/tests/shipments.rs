@@ -13,10 +13,9 @@ use common::shop::product;
 use common::{TestApp, code};
 use gantry_engine::domain::finance::pdf::extract_text;
 use gantry_engine::domain::integrations::signing::{secret_key, sign};
-use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
-use gantry_engine::domain::types::{Currency, CustomerId, ProductId};
+use gantry_engine::domain::types::{CustomerId, ProductId};
 use gantry_engine::domain::users::Role;
-use gantry_engine::store::{count_rows, orders};
+use gantry_engine::store::count_rows;
 use serde_json::{Value, json};
 
 /// The carriers' secret (`whsec_` + base64 of 24 bytes).
@@ -35,31 +34,13 @@ async fn customer_of(app: &TestApp, email: &str) -> CustomerId {
 /// is the journey test's part).
 async fn ready_order(app: &TestApp, customer: CustomerId, product: ProductId) -> i64 {
     let db = &app.db.db;
-    let now = chrono::Utc::now();
-    let mut tx = db.begin().await.unwrap();
-    let o = orders::create_order(
-        &mut tx,
-        now,
-        &NewOrder {
-            customer_id: customer,
-            currency: Currency::EUR,
-            lines: vec![NewOrderLine::product(product, 3)],
-            priority: 0,
-            due_at: None,
-            idempotency_key: None,
-        },
-        None,
-    )
-    .await
-    .unwrap();
-    orders::place(&mut tx, now, o.order.id, None).await.unwrap();
-    tx.commit().await.unwrap();
+    let (id, _) = common::shop::placed_order_for(db, customer, product, 3).await;
     sqlx::query("UPDATE orders SET status = 'ready' WHERE id = $1")
-        .bind(o.order.id.0)
+        .bind(id.0)
         .execute(db.pool())
         .await
         .unwrap();
-    o.order.id.0
+    id.0
 }
 
 async fn order_status(app: &TestApp, id: i64) -> String {

@@ -3,11 +3,12 @@
 
 use sqlx::AnyConnection;
 
-use super::{StoreResult, col};
+use super::{StoreError, StoreResult, col};
+use crate::domain::integrations::IntegrationError;
 use crate::domain::integrations::exports::{Cell, ColumnType, ExportKind, Period, Table};
 use crate::domain::types::{from_millis, to_millis};
 
-/// The most rows one export holds (a longer period is split by the caller).
+/// The most rows one export holds; a period with more is refused (export shorter periods).
 pub const MAX_ROWS: i64 = 200_000;
 
 fn sql(kind: ExportKind) -> &'static str {
@@ -42,15 +43,20 @@ fn sql(kind: ExportKind) -> &'static str {
     }
 }
 
-/// The export of `kind` for `period` (at most [`MAX_ROWS`] rows).
+/// The export of `kind` for `period`; more than [`MAX_ROWS`] rows is `EXPORT_TOO_LARGE`.
 pub async fn table(conn: &mut AnyConnection, kind: ExportKind, period: Period) -> StoreResult<Table> {
     const T: &str = "export";
     let rows = sqlx::query(sql(kind))
         .bind(to_millis(period.from))
         .bind(to_millis(period.to))
-        .bind(MAX_ROWS)
+        .bind(MAX_ROWS + 1)
         .fetch_all(&mut *conn)
         .await?;
+    if i64::try_from(rows.len()).unwrap_or(i64::MAX) > MAX_ROWS {
+        return Err(StoreError::Rejected(
+            IntegrationError::ExportTooLarge { max_rows: MAX_ROWS }.into(),
+        ));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut cells = Vec::with_capacity(kind.columns().len());

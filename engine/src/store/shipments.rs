@@ -180,12 +180,8 @@ async fn append(
 
 /// Moves the order as its shipments say (`ready → shipped → delivered`); returns it as it is.
 async fn follow(tx: &mut Tx, now: DateTime<Utc>, order: OrderId, by: Option<UserId>) -> StoreResult<Order> {
-    let mut o = get_order(&mut **tx, order).await?;
-    let statuses: Vec<ShipmentStatus> = of_order(&mut **tx, order)
-        .await?
-        .into_iter()
-        .map(|s| s.status)
-        .collect();
+    let mut o = get_order(tx, order).await?;
+    let statuses: Vec<ShipmentStatus> = of_order(tx, order).await?.into_iter().map(|s| s.status).collect();
     for to in order_moves(o.status, &statuses) {
         let note = match to {
             crate::domain::orders::OrderStatus::Delivered => "every shipment delivered",
@@ -208,7 +204,7 @@ pub async fn create(
     note: &str,
     by: Option<UserId>,
 ) -> StoreResult<Shipment> {
-    let o = get_order(&mut **tx, order).await?;
+    let o = get_order(tx, order).await?;
     check_order_shippable(o.status).map_err(rejected)?;
     if status == ShipmentStatus::Cancelled {
         return Err(rejected(IntegrationError::ShipmentIllegalTransition {
@@ -216,7 +212,7 @@ pub async fn create(
             to: status.as_str(),
         }));
     }
-    if by_tracking(&mut **tx, &parcel.carrier, &parcel.tracking_number)
+    if by_tracking(tx, &parcel.carrier, &parcel.tracking_number)
         .await?
         .is_some()
     {
@@ -246,7 +242,7 @@ pub async fn create(
         }),
         e => e,
     })?;
-    let s = get(&mut **tx, col(&row, "shipments", "id")?).await?;
+    let s = get(tx, col(&row, "shipments", "id")?).await?;
     append(tx, now, &s, None, by, Source::Staff).await?;
     follow(tx, now, order, by).await?;
     Ok(s)
@@ -264,7 +260,7 @@ pub async fn set_status(
     by: Option<UserId>,
     source: Source,
 ) -> StoreResult<(Shipment, bool)> {
-    let s = get(&mut **tx, id).await?;
+    let s = get(tx, id).await?;
     if s.status == to {
         return Ok((s, false));
     }
@@ -304,11 +300,11 @@ pub async fn update(
     parcel: &Parcel,
     by: Option<UserId>,
 ) -> StoreResult<Shipment> {
-    let s = get(&mut **tx, id).await?;
+    let s = get(tx, id).await?;
     if s.parcel == *parcel {
         return Ok(s);
     }
-    if let Some(other) = by_tracking(&mut **tx, &parcel.carrier, &parcel.tracking_number).await?
+    if let Some(other) = by_tracking(tx, &parcel.carrier, &parcel.tracking_number).await?
         && other.id != id
     {
         return Err(rejected(IntegrationError::TrackingTaken {

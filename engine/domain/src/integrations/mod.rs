@@ -100,6 +100,9 @@ pub enum IntegrationError {
     /// An export or format name is unknown.
     #[error("unknown export {0:?}: expected orders, invoices, payments, customers or ledger, as csv or xlsx")]
     ExportUnknown(String),
+    /// The period holds more rows than one export may.
+    #[error("the period holds more than {max_rows} rows; export a shorter period")]
+    ExportTooLarge { max_rows: i64 },
     /// Writing the export file failed (not expected: it is written in memory).
     #[error("could not write the export: {0}")]
     ExportFailed(String),
@@ -127,6 +130,7 @@ impl Coded for IntegrationError {
             IntegrationError::ShipmentUnknown { .. } => "SHIPMENT_UNKNOWN",
             IntegrationError::ExportPeriodInvalid { .. } => "EXPORT_PERIOD_INVALID",
             IntegrationError::ExportUnknown(_) => "EXPORT_UNKNOWN",
+            IntegrationError::ExportTooLarge { .. } => "EXPORT_TOO_LARGE",
             IntegrationError::ExportFailed(_) => "EXPORT_FAILED",
         }
     }
