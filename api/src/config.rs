@@ -128,6 +128,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_PAYMENTS_RETURN_URL", "payments_return_url"),
     ("GANTRY_SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret"),
     ("GANTRY_WOOCOMMERCE_WEBHOOK_SECRET", "woocommerce_webhook_secret"),
+    ("GANTRY_CARRIER_WEBHOOK_SECRET", "carrier_webhook_secret"),
 ];
 
 /// The validated configuration of a Gantry process.

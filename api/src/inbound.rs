@@ -1,5 +1,6 @@
 //! Webhooks in (issue #15): `POST /hooks/stripe` (payments), `/hooks/shopify` and
-//! `/hooks/woocommerce` (shop orders). Each checks its provider's signature over the raw body
+//! `/hooks/woocommerce` (shop orders), `/hooks/carrier` (shipment status, Gantry's generic
+//! signed format). Each checks its provider's signature over the raw body
 //! before reading it, then calls one use case; a refusal is a 4xx with a JSON error
 //! (`{"error": {"code", "reason", "message"}}`) and writes nothing. A body over
 //! `GANTRY_MAX_BODY_BYTES` is refused with 413 before it is read. Formats: `docs/integrations.md`.
@@ -8,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gantry_app::AppError;
 use gantry_app::payments::{self, Received};
+use gantry_app::shipments::{self, CarrierReceived};
 use gantry_app::shops::{self, ShopKind, ShopReceived};
 use gantry_engine::error::{Coded, ErrorKind};
 
@@ -22,7 +24,8 @@ pub struct Inbound(pub PaymentsSettings);
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/hooks/stripe", web::post().to(stripe))
         .route("/hooks/shopify", web::post().to(shopify))
-        .route("/hooks/woocommerce", web::post().to(woocommerce));
+        .route("/hooks/woocommerce", web::post().to(woocommerce))
+        .route("/hooks/carrier", web::post().to(carrier));
 }
 
 fn status_of(kind: ErrorKind) -> StatusCode {
@@ -172,6 +175,44 @@ async fn shop(
                 "shop_order_id": row.id,
                 "order_id": row.order_id,
                 "held_reason": row.held_reason,
+            }))
+        }
+        Err(e) => refusal(&e),
+    }
+}
+
+/// `POST /hooks/carrier`: a carrier's shipment status, signed with the Standard Webhooks
+/// headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and the carrier secret.
+async fn carrier(
+    state: web::Data<AppState>,
+    inbound: web::Data<Inbound>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Some(secret) = &inbound.0.carrier_webhook_secret else {
+        return not_configured("Carrier");
+    };
+    let received = shipments::receive_carrier(
+        &state.db,
+        gantry_app::now(),
+        &secret.0,
+        header(&req, "webhook-id"),
+        header(&req, "webhook-timestamp"),
+        header(&req, "webhook-signature"),
+        &body,
+    )
+    .await;
+    match received {
+        Ok(r) => {
+            let (status, s) = match &r {
+                CarrierReceived::Updated(s) => ("updated", s),
+                CarrierReceived::Unchanged(s) => ("unchanged", s),
+            };
+            HttpResponse::Ok().json(serde_json::json!({
+                "status": status,
+                "shipment_id": s.id,
+                "order_id": s.order_id,
+                "shipment_status": s.status.as_str(),
             }))
         }
         Err(e) => refusal(&e),

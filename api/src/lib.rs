@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod cluster;
 pub mod config;
+pub mod export_cmd;
 pub mod graphql;
 pub mod inbound;
 pub mod metrics;

@@ -67,6 +67,23 @@ enum ServerCommand {
         #[arg(long, value_delimiter = ',')]
         printers: Vec<String>,
     },
+    /// Export orders, invoices, payments, customers or the ledger of a period as CSV or XLSX.
+    Export {
+        /// orders, invoices, payments, customers or ledger.
+        kind: String,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// First day (YYYY-MM-DD, midnight UTC) or RFC 3339 time, inclusive.
+        #[arg(long)]
+        from: String,
+        /// Last day or time, exclusive (at most 400 days after --from).
+        #[arg(long)]
+        to: String,
+        /// Write to this new file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -173,6 +190,20 @@ async fn run(command: ServerCommand, config: Config) -> anyhow::Result<()> {
                     return Err(e);
                 }
             }
+        }
+        ServerCommand::Export {
+            kind,
+            format,
+            from,
+            to,
+            output,
+        } => {
+            use gantry_api::export_cmd as cmd;
+            let request = cmd::parse(&kind, &format, &from, &to)?;
+            let db = open_db(&config).await?;
+            let file = cmd::run(&db, request).await;
+            db.close().await;
+            cmd::write(&file?, output.as_deref())?;
         }
         ServerCommand::Serve { demo } => {
             let db = open_db(&config).await?;

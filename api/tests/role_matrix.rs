@@ -256,6 +256,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createProduct                      ok          -          -          -         ok          -          -        401
         createQuote                        ok          -          -          -         ok         ok         ok        401
         createQuotes                       ok          -          -          -         ok         ok         ok        401
+        createShipment                     ok          -         ok          -         ok          -         ok        401
         createUser                         ok          -          -          -          -          -          -        401
         createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
@@ -302,6 +303,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         setLeadStatus                      ok          -          -          -         ok          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
+        setShipmentStatus                  ok          -         ok          -         ok          -         ok        401
         setTaxRate                         ok          -          -         ok          -          -          -        401
         setTicketStatus                    ok          -          -          -         ok          -          -        401
         setWebhookEndpointEnabled          ok          -          -          -          -          -          -        401
@@ -312,7 +314,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         updateCompany                      ok          -          -          -         ok          -          -        401
         updateContact                      ok          -          -          -         ok          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
-        updateProfile                      ok         ok         ok         ok         ok         ok         ok        401
+        updateShipment                     ok          -         ok          -         ok          -         ok        401
         uploadModel                        ok          -          -          -         ok         ok         ok        401
         winDeal                            ok          -          -          -         ok          -          -        401
     "#]].assert_eq(&table);

@@ -8,7 +8,7 @@
 mod common;
 
 use common::TestApp;
-use common::shop::product;
+use common::shop::{post, product};
 use gantry_engine::domain::integrations::signing::body_hmac_base64;
 use gantry_engine::store::count_rows;
 use serde_json::json;
@@ -18,19 +18,6 @@ type Case = (Vec<(&'static str, String)>, String, u16, &'static str);
 
 const SHOPIFY: &str = "shpss_test_secret_1";
 const WOO: &str = "woo_test_secret_12";
-
-async fn post(app: &TestApp, path: &str, headers: &[(&str, String)], body: &str) -> (u16, serde_json::Value) {
-    let mut r = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("content-type", "application/json");
-    for (k, v) in headers {
-        r = r.header(*k, v);
-    }
-    let r = r.body(body.to_string()).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(serde_json::Value::Null))
-}
 
 async fn shopify(app: &TestApp, body: &str) -> (u16, serde_json::Value) {
     let sig = body_hmac_base64(SHOPIFY, body.as_bytes());

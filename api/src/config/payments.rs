@@ -15,7 +15,8 @@ pub enum PaymentProviderKind {
 }
 
 /// `GANTRY_PAYMENTS_PROVIDER`, `GANTRY_STRIPE_*`, `GANTRY_PAYMENTS_RETURN_URL`,
-/// `GANTRY_SHOPIFY_WEBHOOK_SECRET`, `GANTRY_WOOCOMMERCE_WEBHOOK_SECRET`.
+/// `GANTRY_SHOPIFY_WEBHOOK_SECRET`, `GANTRY_WOOCOMMERCE_WEBHOOK_SECRET`,
+/// `GANTRY_CARRIER_WEBHOOK_SECRET`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentsSettings {
     /// `none` (default) or `stripe`.
@@ -33,6 +34,9 @@ pub struct PaymentsSettings {
     pub shopify_webhook_secret: Option<Secret>,
     /// WooCommerce's webhook secret; `/hooks/woocommerce` answers 404 without it.
     pub woocommerce_webhook_secret: Option<Secret>,
+    /// The carriers' status webhook secret (`whsec_` + base64 of 16–64 bytes, Standard
+    /// Webhooks); `/hooks/carrier` answers 404 without it.
+    pub carrier_webhook_secret: Option<Secret>,
 }
 
 fn token(
@@ -114,6 +118,13 @@ pub(super) fn parse(src: &Source<'_>) -> Result<PaymentsSettings, ConfigError> {
         return_url,
         shopify_webhook_secret: shop("GANTRY_SHOPIFY_WEBHOOK_SECRET")?.map(Secret),
         woocommerce_webhook_secret: shop("GANTRY_WOOCOMMERCE_WEBHOOK_SECRET")?.map(Secret),
+        carrier_webhook_secret: token(
+            src,
+            "GANTRY_CARRIER_WEBHOOK_SECRET",
+            |s| gantry_engine::domain::integrations::signing::secret_key(s).is_ok(),
+            "whsec_ followed by base64 of 16 to 64 bytes",
+        )?
+        .map(Secret),
     })
 }
 
@@ -150,6 +161,7 @@ mod tests {
             ("GANTRY_STRIPE_WEBHOOK_SECRET", "secret", "whsec_"),
             ("GANTRY_STRIPE_API_BASE", "api.stripe.com", "http"),
             ("GANTRY_SHOPIFY_WEBHOOK_SECRET", "short", "printable"),
+            ("GANTRY_CARRIER_WEBHOOK_SECRET", "whsec_!!", "whsec_"),
         ]);
         // Stripe without its key or return URL names the missing setting.
         let e = crate::config::Config::from_map(&super::super::testing::env(&[(

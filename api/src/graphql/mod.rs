@@ -16,6 +16,7 @@ pub mod principal;
 mod printing;
 mod production;
 mod profile;
+mod shipping;
 pub mod subscriptions;
 mod users;
 
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     finance::FinanceQuery,
     integrations::IntegrationsQuery,
     profile::ProfileQuery,
+    shipping::ShippingQuery,
 );
 
 /// All mutation fields.
@@ -59,6 +61,7 @@ pub struct MutationRoot(
     finance::FinanceMutation,
     integrations::IntegrationsMutation,
     profile::ProfileMutation,
+    shipping::ShippingMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

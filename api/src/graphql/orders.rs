@@ -183,6 +183,17 @@ impl OrderNode {
         let jobs = loaders(ctx)?.jobs.load(ctx, self.0.id).await?.unwrap_or_default();
         Ok(jobs.into_iter().map(JobNode).collect())
     }
+    /// The order's shipments (parcels), oldest first.
+    async fn shipments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::shipping::ShipmentNode>> {
+        count(ctx);
+        let all = gantry_app::shipments::of_order(ctx.data::<Db>()?, &caller(ctx)?, self.0.id)
+            .await
+            .map_err(app_error)?;
+        Ok(all.into_iter().map(super::shipping::ShipmentNode).collect())
+    }
 }
 
 /// One line of an order.

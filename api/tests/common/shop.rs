@@ -4,7 +4,9 @@
 
 use gantry_engine::domain::catalog::{NewProduct, ProductionSpec};
 use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
-use gantry_engine::domain::types::{Currency, CustomerId, Money, OrderId, ProductId};
+use gantry_engine::domain::types::{Currency, CustomerId, MaterialId, Money, OrderId, ProductId};
+
+use super::TestApp;
 use gantry_engine::domain::users::NewCustomer;
 use gantry_engine::store::{Db, catalog, col, orders, users};
 
@@ -19,6 +21,12 @@ pub async fn product(db: &Db, sku: &str, price_minor: i64) -> ProductId {
     .await
     .unwrap();
     let material = gantry_engine::domain::types::MaterialId(col(&row, "materials", "id").unwrap());
+    product_of(db, sku, price_minor, material).await
+}
+
+/// A product `sku` of `material` priced `price_minor` EUR cents (10 g, 30 minutes a unit, one
+/// per plate).
+pub async fn product_of(db: &Db, sku: &str, price_minor: i64, material: MaterialId) -> ProductId {
     let mut tx = db.begin().await.unwrap();
     let p = catalog::create_product(
         &mut tx,
@@ -67,6 +75,11 @@ pub async fn customer(db: &Db, name: &str) -> CustomerId {
 /// A placed EUR order of `qty` × `product` for a new customer; returns it with its total.
 pub async fn placed_order(db: &Db, product: ProductId, qty: i64) -> (OrderId, i64) {
     let customer = customer(db, "Payer").await;
+    placed_order_for(db, customer, product, qty).await
+}
+
+/// A placed EUR order of `qty` × `product` for `customer`; returns it with its total.
+pub async fn placed_order_for(db: &Db, customer: CustomerId, product: ProductId, qty: i64) -> (OrderId, i64) {
     let mut tx = db.begin().await.unwrap();
     let o = orders::create_order(
         &mut tx,
@@ -88,4 +101,23 @@ pub async fn placed_order(db: &Db, product: ProductId, qty: i64) -> (OrderId, i6
         .unwrap();
     tx.commit().await.unwrap();
     (placed.id, placed.total.minor)
+}
+
+/// POSTs `body` to `path` with `headers`; returns the status and the JSON answer.
+pub async fn post(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut r = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        r = r.header(*k, v);
+    }
+    let r = r.body(body.to_string()).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::equipment::PrinterStatus;
+use crate::integrations::shipments::ShipmentStatus;
 use crate::orders::OrderStatus;
 use crate::production::JobState;
 
@@ -37,6 +38,7 @@ pub enum Event {
     WebhookEndpointDisabled(WebhookEndpointDisabledEvent),
     Payment(PaymentEvent),
     ShopOrderHeld(ShopOrderHeldEvent),
+    Shipment(ShipmentEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -236,6 +238,23 @@ pub struct ShopOrderHeldEvent {
     pub reason: String,
 }
 
+/// A shipment of an order was created (`from: null`), changed status, or had its carrier,
+/// service or tracking number corrected (`shipment.updated`: `from` = `to`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentEvent {
+    pub shipment_id: i64,
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub from: Option<ShipmentStatus>,
+    pub to: ShipmentStatus,
+    /// Who changed it (`null`: the carrier's webhook or the system).
+    pub by_user_id: Option<i64>,
+    pub note: String,
+}
+
 /// Every event type (`docs/events.md` lists each with its payload; webhook endpoints subscribe
 /// to these and no others).
 pub const TYPES: &[&str] = &[
@@ -257,6 +276,9 @@ pub const TYPES: &[&str] = &[
     "payment.recorded",
     "payment.held",
     "shop_order.held",
+    "shipment.created",
+    "shipment.status_changed",
+    "shipment.updated",
     "lead.created",
     "lead.status_changed",
     "deal.created",
@@ -299,6 +321,9 @@ impl Event {
             Event::Payment(e) if e.held_reason.is_none() => "payment.recorded",
             Event::Payment(_) => "payment.held",
             Event::ShopOrderHeld(_) => "shop_order.held",
+            Event::Shipment(e) if e.from.is_none() => "shipment.created",
+            Event::Shipment(e) if e.from == Some(e.to) => "shipment.updated",
+            Event::Shipment(_) => "shipment.status_changed",
         }
     }
 
@@ -324,6 +349,7 @@ impl Event {
             Event::WebhookEndpointDisabled(e) => ("webhook_endpoint", e.endpoint_id),
             Event::Payment(e) => ("payment", e.payment_id),
             Event::ShopOrderHeld(e) => ("shop_order", e.shop_order_id),
+            Event::Shipment(e) => ("shipment", e.shipment_id),
         }
     }
 
@@ -357,6 +383,9 @@ impl Event {
             "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
             "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
             "shop_order.held" => Event::ShopOrderHeld(de(payload)?),
+            "shipment.created" | "shipment.status_changed" | "shipment.updated" => {
+                Event::Shipment(de(payload)?)
+            }
             other => match crate::crm::CrmEvent::parse(other, payload) {
                 Some(e) => Event::Crm(e?),
                 None => return Err(format!("unknown event type {other:?}")),
@@ -397,7 +426,8 @@ impl Event {
             | Event::Invoice(_)
             | Event::WebhookEndpointDisabled(_)
             | Event::Payment(_)
-            | Event::ShopOrderHeld(_) => false,
+            | Event::ShopOrderHeld(_)
+            | Event::Shipment(_) => false,
         }
     }
 }

@@ -116,6 +116,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
     Migration {
+        version: 26,
+        name: "shipments",
+        sql: include_str!("../../migrations/0026_shipments.sql"),
+    },
+    Migration {
         version: 28,
         name: "printer_telemetry",
         sql: include_str!("../../migrations/0028_printer_telemetry.sql"),

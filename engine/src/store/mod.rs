@@ -20,6 +20,7 @@ pub mod crm;
 pub mod demo;
 pub mod equipment;
 pub mod events;
+pub mod exports;
 pub mod finance;
 pub mod handover;
 pub mod inventory;
@@ -31,6 +32,7 @@ pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
+pub mod shipments;
 pub mod shops;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -6,14 +6,22 @@
 //! - [`delivery`]: endpoint URLs (and the SSRF rule: no private or loopback targets unless
 //!   allowed), event-type subscriptions, retry schedule with backoff and jitter, the circuit
 //!   that disables a failing endpoint, the delivery body.
+//! - [`shipments`]: an order's parcels, their status machine, the carrier webhook's payload,
+//!   what they mean for the order, the packing slip.
+//! - [`exports`]: orders, invoices, payments, customers and the ledger of a period as CSV or
+//!   XLSX.
 
 pub mod delivery;
+pub mod exports;
 pub mod payments;
+pub mod shipments;
 pub mod shops;
 pub mod signing;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_shipping;
 
 use crate::error::{Coded, ErrorKind};
 
@@ -59,6 +67,45 @@ pub enum IntegrationError {
         field: &'static str,
         reason: &'static str,
     },
+    /// A shipment's carrier, service, tracking number or note is not acceptable.
+    #[error("invalid shipment {field}: {reason}")]
+    ShipmentInvalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    /// The shipment status machine does not allow `from → to`.
+    #[error("shipment cannot go from {from} to {to}")]
+    ShipmentIllegalTransition { from: &'static str, to: &'static str },
+    /// The order is not ready or shipped, so it cannot get a shipment.
+    #[error("an order that is {status} cannot get a shipment (it must be ready or shipped)")]
+    OrderNotShippable { status: &'static str },
+    /// Another shipment of this carrier has this tracking number.
+    #[error("carrier {carrier} already has a shipment with tracking number {tracking_number}")]
+    TrackingTaken {
+        carrier: String,
+        tracking_number: String,
+    },
+    /// No shipment has this carrier and tracking number.
+    #[error("no shipment of carrier {carrier} with tracking number {tracking_number}")]
+    ShipmentUnknown {
+        carrier: String,
+        tracking_number: String,
+    },
+    /// An export's period is not readable, reversed or too long.
+    #[error("invalid export period ({field}): {reason}")]
+    ExportPeriodInvalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    /// An export or format name is unknown.
+    #[error("unknown export {0:?}: expected orders, invoices, payments, customers or ledger, as csv or xlsx")]
+    ExportUnknown(String),
+    /// The period holds more rows than one export may.
+    #[error("the period holds more than {max_rows} rows; export a shorter period")]
+    ExportTooLarge { max_rows: i64 },
+    /// Writing the export file failed (not expected: it is written in memory).
+    #[error("could not write the export: {0}")]
+    ExportFailed(String),
 }
 
 impl Coded for IntegrationError {
@@ -76,6 +123,15 @@ impl Coded for IntegrationError {
             IntegrationError::Replay => "WEBHOOK_REPLAY",
             IntegrationError::PayloadInvalid(_) => "WEBHOOK_PAYLOAD_INVALID",
             IntegrationError::InvalidArgument { .. } => "INTEGRATION_INVALID_ARGUMENT",
+            IntegrationError::ShipmentInvalid { .. } => "SHIPMENT_INVALID",
+            IntegrationError::ShipmentIllegalTransition { .. } => "SHIPMENT_ILLEGAL_TRANSITION",
+            IntegrationError::OrderNotShippable { .. } => "SHIPMENT_ORDER_NOT_SHIPPABLE",
+            IntegrationError::TrackingTaken { .. } => "SHIPMENT_TRACKING_TAKEN",
+            IntegrationError::ShipmentUnknown { .. } => "SHIPMENT_UNKNOWN",
+            IntegrationError::ExportPeriodInvalid { .. } => "EXPORT_PERIOD_INVALID",
+            IntegrationError::ExportUnknown(_) => "EXPORT_UNKNOWN",
+            IntegrationError::ExportTooLarge { .. } => "EXPORT_TOO_LARGE",
+            IntegrationError::ExportFailed(_) => "EXPORT_FAILED",
         }
     }
 
@@ -84,7 +140,12 @@ impl Coded for IntegrationError {
             IntegrationError::SignatureInvalid(_) | IntegrationError::TimestampOutOfTolerance { .. } => {
                 ErrorKind::Unauthenticated
             }
-            IntegrationError::Replay => ErrorKind::Conflict,
+            IntegrationError::Replay
+            | IntegrationError::ShipmentIllegalTransition { .. }
+            | IntegrationError::OrderNotShippable { .. }
+            | IntegrationError::TrackingTaken { .. } => ErrorKind::Conflict,
+            IntegrationError::ShipmentUnknown { .. } => ErrorKind::NotFound,
+            IntegrationError::ExportFailed(_) => ErrorKind::Internal,
             _ => ErrorKind::Validation,
         }
     }
