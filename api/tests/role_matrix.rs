@@ -314,6 +314,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         updateCompany                      ok          -          -          -         ok          -          -        401
         updateContact                      ok          -          -          -         ok          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
+        updateProfile                      ok         ok         ok         ok         ok         ok         ok        401
         updateShipment                     ok          -         ok          -         ok          -         ok        401
         uploadModel                        ok          -          -          -         ok         ok         ok        401
         winDeal                            ok          -          -          -         ok          -          -        401
