@@ -53,6 +53,10 @@ const config: CodegenConfig = {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'profile.graphql' },
     },
+    'src/lib/graphql/documents/shipping.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'shipping.graphql' },
+    },
     'src/lib/graphql/documents/inventory.ts': {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'inventory.graphql' },

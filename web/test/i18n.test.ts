@@ -60,6 +60,7 @@ describe('translations', () => {
       TicketPriority: 'ticketPriority',
       ActivityKind: 'activity',
       AddressKind: 'addressKind',
+      ShipmentStatus: 'shipmentStatus',
       WebhookDeliveryStatus: 'delivery',
     };
     for (const [e, prefix] of Object.entries(prefixes)) {

@@ -13,6 +13,8 @@ import { JobStateBadge, OrderStatusBadge } from './status';
 
 // The dialog's code loads only when a reason is asked (keeps customer pages small).
 const Modal = dynamic(() => import('./ui/modal').then((m) => m.Modal), { ssr: false });
+// Parcels load with their own chunk once the order could have any.
+const Shipments = dynamic(() => import('./shipments'), { ssr: false });
 
 function Actions({ id, status }: { id: string; status: Parameters<typeof orderActions>[0] }) {
   const t = useT();
@@ -90,6 +92,9 @@ export function OrderDetail() {
   const t = useT();
   const f = useFormat();
   const id = useSearchParams().get('id') ?? '';
+  const session = useSession();
+  // Staff who move parcels; customers only see theirs.
+  const staff = !!session && (session.user.permissions.includes('orders:write') || session.user.permissions.includes('production:operate'));
   const { data, error, isLoading } = O.useOrderQuery({ id }, { skip: !id });
   if (!id) return <p className="muted">{t('orders.none')}</p>;
   if (error) return <ApiErrorView error={error} />;
@@ -188,6 +193,9 @@ export function OrderDetail() {
           </div>
         )}
       </Card>
+      {(['READY', 'SHIPPED', 'DELIVERED', 'REFUNDED'] as const).some((st) => st === o.status) && (
+        <Shipments orderId={o.id} orderStatus={o.status} staff={staff} />
+      )}
       <Card>
         <h2>{t('orders.history')}</h2>
         <ol>

@@ -83,6 +83,18 @@ export type CreateQuotesInput = {
   quantity: number;
 };
 
+/** A new shipment of a ready or shipped order. */
+export type CreateShipmentInput = {
+  /** `[a-z0-9_-]`, 1–40 characters (upper case is lowered). */
+  carrier: string;
+  note?: string;
+  orderId: string | number;
+  service?: string;
+  /** Default `LABEL_CREATED`. */
+  status?: ShipmentStatus | null | undefined;
+  trackingNumber: string;
+};
+
 /** A new account. */
 export type CreateUserInput = {
   /** Required for (and only for) customer accounts. */
@@ -315,6 +327,16 @@ export type Role =
   | 'OPERATOR'
   | 'PLANNER'
   | 'SALES';
+
+/** Where a parcel is (`docs/integrations.md`). */
+export type ShipmentStatus =
+  | 'CANCELLED'
+  | 'DELIVERED'
+  | 'EXCEPTION'
+  | 'IN_TRANSIT'
+  | 'LABEL_CREATED'
+  | 'OUT_FOR_DELIVERY'
+  | 'RETURNED';
 
 /** Input of `signUp`. */
 export type SignUpInput = {
@@ -1061,6 +1083,38 @@ export type CreateQuotesMutationVariables = Exact<{
 
 
 export type CreateQuotesMutation = { createQuotes: Array<{ materialId: string, reason: string | null, message: string | null, quote: { id: string, materialId: string, quantity: number, discountPct: number, earliestDelivery: string | null, expiresAt: string, unitPrice: { minor: number, currency: string }, total: { minor: number, currency: string }, lines: Array<{ kind: string, description: string, amount: { minor: number, currency: string } }> } | null }> };
+
+export type ShipmentFieldsFragment = { id: string, orderId: string, carrier: string, service: string, trackingNumber: string, status: ShipmentStatus, note: string, createdAt: string, updatedAt: string, history: Array<{ from: ShipmentStatus | null, to: ShipmentStatus, source: string, note: string, changedAt: string }> };
+
+export type ShipmentsQueryVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type ShipmentsQuery = { shipments: Array<{ id: string, orderId: string, carrier: string, service: string, trackingNumber: string, status: ShipmentStatus, note: string, createdAt: string, updatedAt: string, history: Array<{ from: ShipmentStatus | null, to: ShipmentStatus, source: string, note: string, changedAt: string }> }> };
+
+export type PackingSlipQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PackingSlipQuery = { shipment: { id: string, packingSlipPdfBase64: string } };
+
+export type CreateShipmentMutationVariables = Exact<{
+  input: CreateShipmentInput;
+}>;
+
+
+export type CreateShipmentMutation = { createShipment: { id: string, orderId: string, carrier: string, service: string, trackingNumber: string, status: ShipmentStatus, note: string, createdAt: string, updatedAt: string, history: Array<{ from: ShipmentStatus | null, to: ShipmentStatus, source: string, note: string, changedAt: string }> } };
+
+export type SetShipmentStatusMutationVariables = Exact<{
+  id: string | number;
+  status: ShipmentStatus;
+  note: string;
+}>;
+
+
+export type SetShipmentStatusMutation = { setShipmentStatus: { id: string, orderId: string, carrier: string, service: string, trackingNumber: string, status: ShipmentStatus, note: string, createdAt: string, updatedAt: string, history: Array<{ from: ShipmentStatus | null, to: ShipmentStatus, source: string, note: string, changedAt: string }> } };
 
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
