@@ -1,5 +1,7 @@
 'use client';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useAppDispatch, useAppSelector } from '@/lib/hooks';
+import { wantPack } from '@/lib/store';
 import {
   useCreateShipmentMutation,
   useLazyPackingSlipQuery,
@@ -32,7 +34,13 @@ export default function Shipments({ orderId, orderStatus, staff }: { orderId: st
   const [setStatus, st] = useSetShipmentStatusMutation();
   const [slip, slipState] = useLazyPackingSlipQuery();
   const shipments = data?.shipments ?? [];
-  if (!staff && shipments.length === 0) return null;
+  // Its messages are in the staff pack (customer pages stay small until a parcel is shown).
+  const dispatch = useAppDispatch();
+  const ready = useAppSelector((s) => s.ui.loadedPacks.includes(`staff:${s.ui.locale}`));
+  useEffect(() => {
+    if (staff || shipments.length > 0) dispatch(wantPack('staff'));
+  }, [staff, shipments.length, dispatch]);
+  if ((!staff && shipments.length === 0) || !ready) return null;
   return (
     <Card data-testid="shipments">
       <h2>{t('shipments.title')}</h2>
