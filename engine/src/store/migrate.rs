@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
+    Migration {
+        version: 27,
+        name: "finance_payments",
+        sql: include_str!("../../migrations/0027_finance_payments.sql"),
+    },
 ];
 
 impl Migration {
