@@ -5,13 +5,13 @@
 //! balances, each also as CSV). Postings from business events are made by the [`consumer`] from
 //! the event outbox ([`postings`]).
 
+mod analysis;
 pub mod consumer;
 mod payments;
 pub mod postings;
-mod reports;
 
+pub use analysis::*;
 pub use payments::*;
-pub use reports::*;
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::finance::{
