@@ -60,6 +60,18 @@ async fn posted(db: &Db) {
     panic!("the finance consumer did not catch up");
 }
 
+/// Outbox events about payments and orders (the live farm adds its own meanwhile).
+async fn money_events(db: &Db) -> i64 {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM events WHERE type IN \
+         ('payment.recorded', 'payment.held', 'order.status_changed', 'invoice.issued')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    col(&row, "events", "n").unwrap()
+}
+
 /// Prints `job` on `p` for 30 minutes from `start`: done, or failed at half way.
 async fn print(db: &Db, p: PrinterId, job: JobId, start: DateTime<Utc>, fail: bool) -> Option<JobId> {
     let mut tx = db.begin().await.unwrap();
@@ -296,7 +308,7 @@ async fn run(app: &TestApp) {
     let (payments, entries, events) = (
         count_rows(db, "payments").await.unwrap(),
         count_rows(db, "journal_entries").await.unwrap(),
-        count_rows(db, "events").await.unwrap(),
+        money_events(db).await,
     );
     let v = app
         .graphql_as(&accountant, PAY, json!({"o": o2.0.to_string(), "m": 1}))
@@ -309,7 +321,7 @@ async fn run(app: &TestApp) {
         assert_eq!(code(&v), ("CONFLICT", "FINANCE_NOT_PAYABLE"), "{v}");
         let v = app
             .graphql_as(
-                &accountant,
+                &sales,
                 "mutation($o: ID!) { payOrder(id: $o) { status } }",
                 json!({"o": o3.0.to_string()}),
             )
@@ -320,7 +332,7 @@ async fn run(app: &TestApp) {
         (
             count_rows(db, "payments").await.unwrap(),
             count_rows(db, "journal_entries").await.unwrap(),
-            count_rows(db, "events").await.unwrap()
+            money_events(db).await
         ),
         (payments, entries, events)
     );
