@@ -35,7 +35,6 @@ fn period_args(from: Option<String>, to: Option<String>) -> async_graphql::Resul
     }
 }
 
-
 #[derive(Default)]
 pub struct FinanceQuery;
 
@@ -328,10 +327,7 @@ impl FinanceQuery {
         ctx: &Context<'_>,
         customer_id: Option<ID>,
     ) -> async_graphql::Result<Vec<CustomerBalanceObj>> {
-        let customer = customer_id
-            .as_ref()
-            .map(|c| id_arg(c, "customer"))
-            .transpose()?;
+        let customer = customer_id.as_ref().map(|c| id_arg(c, "customer")).transpose()?;
         count(ctx);
         let all = finance::customer_balances(ctx.data::<Db>()?, customer)
             .await
@@ -341,7 +337,11 @@ impl FinanceQuery {
 
     /// The payments of an order and what it still owes.
     #[graphql(guard = "AnyPermissionGuard(PAYMENTS_READ)")]
-    async fn order_payments(&self, ctx: &Context<'_>, order_id: ID) -> async_graphql::Result<OrderPaymentsObj> {
+    async fn order_payments(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+    ) -> async_graphql::Result<OrderPaymentsObj> {
         let order = id_arg(&order_id, "order")?;
         count(ctx);
         Ok(finance::order_payments(ctx.data::<Db>()?, order)
@@ -468,9 +468,16 @@ impl FinanceMutation {
     ) -> async_graphql::Result<RecordedPaymentObj> {
         let order = id_arg(&order_id, "order")?;
         let caller = caller(ctx)?;
-        let r = finance::record_payment(ctx.data::<Db>()?, &caller, now(), order, amount.to_money()?, &reference)
-            .await
-            .map_err(app_error)?;
+        let r = finance::record_payment(
+            ctx.data::<Db>()?,
+            &caller,
+            now(),
+            order,
+            amount.to_money()?,
+            &reference,
+        )
+        .await
+        .map_err(app_error)?;
         Ok(r.into())
     }
 
