@@ -53,8 +53,8 @@ pub async fn customer_margin(db: &Db, customer: CustomerId) -> AppResult<Vec<Mar
 
 async fn customer_rows(c: &mut PoolConn, customer: CustomerId) -> AppResult<Vec<MarginRow>> {
     let (from, to) = ("0000-01", "9999-12");
-    let revenue = reports::line_revenue(&mut **c, from, to, Some(customer.0)).await?;
-    let charges = reports::job_charges(&mut **c, from, to, Some(customer.0)).await?;
+    let revenue = reports::line_revenue(c, from, to, Some(customer.0)).await?;
+    let charges = reports::job_charges(c, from, to, Some(customer.0)).await?;
     Ok(margins(MarginBy::Customer, &revenue, &charges))
 }
 
