@@ -130,3 +130,18 @@ impl gantry_app::printing::ObjectStorage for Storage {
         }
     }
 }
+
+impl gantry_app::finance::ReceiptStore for Storage {
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, String> {
+        Storage::put_if_absent(self, key, Bytes::from(bytes))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, String> {
+        Storage::get(self, key)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string())
+    }
+}

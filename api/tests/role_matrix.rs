@@ -279,6 +279,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         reactivateUser                     ok          -          -          -          -          -          -        401
         receiveSpool                       ok          -         ok          -          -          -          -        401
         recordExpense                      ok          -          -         ok          -          -          -        401
+        recordPayment                      ok          -          -         ok         ok          -         ok        401
         refresh                            ok         ok         ok         ok         ok         ok         ok         ok
         refundOrder                        ok          -          -          -         ok          -         ok        401
         releasePrinterJob                  ok         ok         ok          -          -          -          -        401

@@ -317,11 +317,12 @@ pub async fn assign_ticket(
 // ---------------------------------------------------------------------------------------------
 // The customer page, export and erasure
 
-/// **Finance seam.** The lifetime margin of a customer record, per currency, once the finance
-/// ledger can say what its orders really cost; `None` until then. The customer page shows
-/// revenue from the orders' totals meanwhile.
-pub async fn finance_margin(_conn: &mut PoolConn, _customer: CustomerId) -> AppResult<Option<Vec<Money>>> {
-    Ok(None)
+/// **Finance seam.** The lifetime margin of a customer record per currency, from the ledger:
+/// the revenue of its orders' invoices less credit notes (net of tax) less what their jobs
+/// cost (material at lot cost, machine time, failed attempts included). Empty before anything
+/// of it was posted.
+pub async fn finance_margin(conn: &mut PoolConn, customer: CustomerId) -> AppResult<Option<Vec<Money>>> {
+    Ok(Some(crate::finance::customer_margin_on(conn, customer).await?))
 }
 
 /// The customer page: the record, its contacts and companies, orders, lifetime revenue (and

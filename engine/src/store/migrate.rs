@@ -121,6 +121,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0026_shipments.sql"),
     },
     Migration {
+        version: 27,
+        name: "finance_payments",
+        sql: include_str!("../../migrations/0027_finance_payments.sql"),
+    },
+    Migration {
         version: 28,
         name: "printer_telemetry",
         sql: include_str!("../../migrations/0028_printer_telemetry.sql"),

@@ -602,7 +602,8 @@ impl CustomerPageNode {
     async fn lifetime_revenue(&self) -> Vec<MoneyObj> {
         self.0.lifetime_revenue.iter().map(|m| (*m).into()).collect()
     }
-    /// Lifetime margin per currency from the finance ledger; null until finance provides it.
+    /// Lifetime margin per currency from the finance ledger: its orders' invoices less credit
+    /// notes (net of tax) less what their jobs cost; empty before anything of it was posted.
     async fn lifetime_margin(&self) -> Option<Vec<MoneyObj>> {
         self.0
             .lifetime_margin

@@ -1,7 +1,8 @@
 //! The finance consumer: a durable reader of the event outbox. Each event finance cares about
-//! is posted in its own transaction together with its `finance_postings` row (so a replayed
-//! event posts nothing) and the consumer's cursor row (`finance_consumers`), so postings happen
-//! exactly once whatever restarts or runs alongside.
+//! is posted together with its `finance_postings` row (so a replayed event posts nothing) and
+//! the consumer's cursor row (`finance_consumers`) in one transaction, so postings happen
+//! exactly once whatever restarts or runs alongside. Up to [`CHUNK`] events share a
+//! transaction; when one of them fails, they are posted again one per transaction.
 //!
 //! Ordering is the outbox relay's ([`crate::events::Cursor`]): ids skipped by a round are
 //! re-read for a while in case their transaction commits late. After a restart the consumer
@@ -27,6 +28,9 @@ pub const REPLAY_WINDOW: i64 = 1_000;
 /// Most events read per round.
 const BATCH: i64 = 500;
 
+/// Most events posted in one transaction.
+const CHUNK: usize = 100;
+
 /// A cursor to start from: the stored one less [`REPLAY_WINDOW`] (0 for a new database).
 pub async fn start(db: &Db) -> AppResult<Cursor> {
     let mut c = conn(db).await?;
@@ -45,28 +49,54 @@ pub async fn consume_once(db: &Db, settings: &FinanceSettings, cursor: &mut Curs
     let before = cursor.clone();
     let rows = cursor.advance(Instant::now(), fresh, late);
     let n = rows.len();
-    for row in rows {
-        let Ok(event) = &row.event else { continue };
-        if !concerns(event) {
-            continue;
-        }
-        let mut c = conn(db).await?;
-        if ledger::posted_event(&mut c, row.id).await? {
-            continue;
-        }
-        drop(c);
-        let done = async {
+    let todo: Vec<_> = rows
+        .iter()
+        .filter_map(|row| match &row.event {
+            Ok(event) if concerns(event) => Some((row.id, event)),
+            _ => None,
+        })
+        .collect();
+    for chunk in todo.chunks(CHUNK) {
+        // The events of a chunk are posted in one transaction (one commit for many postings);
+        // if any of them fails, the chunk is posted again one event per transaction, so one
+        // bad event holds back only itself and what follows it.
+        let together = async {
             let mut tx = db.begin().await?;
             let now = crate::now();
-            let entries = post_event(&mut tx, now, row.id, event, settings).await?;
-            ledger::record_posting(&mut tx, now, row.id, event.type_name(), entries.len() as i64).await?;
-            ledger::set_consumer_cursor(&mut tx, now, CONSUMER, row.id).await?;
+            for (id, event) in chunk {
+                if ledger::posted_event(&mut tx, *id).await? {
+                    continue;
+                }
+                let entries = post_event(&mut tx, now, *id, event, settings).await?;
+                ledger::record_posting(&mut tx, now, *id, event.type_name(), entries.len() as i64).await?;
+            }
+            if let Some((last, _)) = chunk.last() {
+                ledger::set_consumer_cursor(&mut tx, now, CONSUMER, *last).await?;
+            }
             commit(tx).await
         };
-        if let Err(e) = done.await {
-            // Not posted: read this event (and what follows) again next round.
-            *cursor = before;
-            return Err(e);
+        if together.await.is_ok() {
+            continue;
+        }
+        for (id, event) in chunk {
+            let mut c = conn(db).await?;
+            if ledger::posted_event(&mut c, *id).await? {
+                continue;
+            }
+            drop(c);
+            let done = async {
+                let mut tx = db.begin().await?;
+                let now = crate::now();
+                let entries = post_event(&mut tx, now, *id, event, settings).await?;
+                ledger::record_posting(&mut tx, now, *id, event.type_name(), entries.len() as i64).await?;
+                ledger::set_consumer_cursor(&mut tx, now, CONSUMER, *id).await?;
+                commit(tx).await
+            };
+            if let Err(e) = done.await {
+                // Not posted: read this event (and what follows) again next round.
+                *cursor = before;
+                return Err(e);
+            }
         }
     }
     if cursor.last > before.last {

@@ -1,15 +1,22 @@
-//! Use cases of `finance`: the ledger (trial balance, entries, reversals, manual expenses),
-//! invoices and credit notes (issue, PDF), tax rates, and the costing reports (job costs,
-//! order margins, P&L by month, receivables ageing, each also as CSV). Postings from business
-//! events are made by the [`consumer`] from the event outbox ([`postings`]).
+//! Use cases of `finance`: the ledger (trial balance, entries, reversals, manual expenses with
+//! receipts in object storage), payments by hand (in parts), invoices and credit notes (issue,
+//! PDF), tax rates, and the reports (job costs, order margins, margins by product, customer,
+//! material, printer and period, P&L by month, cash flow, receivables ageing, customer
+//! balances, each also as CSV). Postings from business events are made by the [`consumer`] from
+//! the event outbox ([`postings`]).
 
+mod analysis;
 pub mod consumer;
+mod payments;
 pub mod postings;
+
+pub use analysis::*;
+pub use payments::*;
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::finance::{
     AccountBalance, Ageing, EntrySource, ExpenseCategory, Invoice, JobCost, OrderMargin, PnlMonth,
-    PostedEntry, ageing_csv, job_costs_csv, margins_csv, pdf, period_of, pnl_csv,
+    PostedEntry, pdf, period_of,
 };
 use gantry_engine::domain::types::{CustomerId, Money};
 use gantry_engine::store::finance::{self as ledger, invoices, reports};
@@ -172,18 +179,7 @@ pub async fn tax_rates(db: &Db) -> AppResult<Vec<(i64, i64)>> {
 
 /// Profit and loss by month for the periods `from..=to` (`YYYY-MM`; checked).
 pub async fn pnl(db: &Db, from: &str, to: &str) -> AppResult<Vec<PnlMonth>> {
-    for p in [from, to] {
-        let ok = p.len() == 7
-            && p.as_bytes()[4] == b'-'
-            && p[..4].bytes().all(|b| b.is_ascii_digit())
-            && p[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-        if !ok {
-            return Err(AppError::invalid(
-                "FINANCE_INVALID_FIELD",
-                format!("invalid period {p:?}: use YYYY-MM"),
-            ));
-        }
-    }
+    check_periods(from, to)?;
     let mut c = conn(db).await?;
     Ok(reports::pnl(&mut c, from, to).await?)
 }
@@ -217,25 +213,6 @@ pub async fn order_margins(db: &Db, limit: i64) -> AppResult<Vec<OrderMargin>> {
 pub async fn ageing(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<Ageing>> {
     let mut c = conn(db).await?;
     Ok(reports::ageing(&mut c, now).await?)
-}
-
-/// Which report to export.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Report {
-    Pnl { from: String, to: String },
-    Margins { limit: i64 },
-    JobCosts { order: i64 },
-    Ageing,
-}
-
-/// A report as CSV (RFC 4180).
-pub async fn report_csv(db: &Db, now: DateTime<Utc>, report: &Report) -> AppResult<String> {
-    Ok(match report {
-        Report::Pnl { from, to } => pnl_csv(&pnl(db, from, to).await?),
-        Report::Margins { limit } => margins_csv(&order_margins(db, *limit).await?),
-        Report::JobCosts { order } => job_costs_csv(&job_costs(db, *order).await?),
-        Report::Ageing => ageing_csv(&ageing(db, now).await?),
-    })
 }
 
 /// The inventory account's balance and the stock's value at lot cost, per currency (equal

@@ -1,21 +1,24 @@
 //! What each business event posts to the ledger (one transaction per event, with its
-//! `finance_postings` row): payments, invoices, credit notes and refunds, spools received at
-//! lot cost, stock counts and scrap, and finished or failed jobs (material at its spools' lot
-//! cost, machine time at the printer's hourly cost).
+//! `finance_postings` row): payments (`payment.recorded`, and the part of a `paid` order no
+//! recorded payment covers), invoices, credit notes and refunds, spools received at lot cost,
+//! stock counts and scrap, and finished or failed jobs (material at its spools' lot cost,
+//! machine time at the printer's hourly cost).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use gantry_engine::domain::events::{Event, InvoiceEvent, JobEvent, OrderEvent, StockAdjustedEvent};
+use gantry_engine::domain::events::{
+    Event, InvoiceEvent, JobEvent, OrderEvent, PaymentEvent, StockAdjustedEvent,
+};
 use gantry_engine::domain::finance::{
     Account, EntryLinks, EntrySource, InvoiceKind, NewEntry, elapsed_minutes, machine_cost, movement_value,
-    spool_value,
+    split_receipt, spool_value,
 };
 use gantry_engine::domain::inventory::MovementKind;
 use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::production::{JobState, job_key};
 use gantry_engine::domain::types::{Currency, JobId, OrderId};
-use gantry_engine::store::finance::{self as ledger, SpoolValue, invoices};
+use gantry_engine::store::finance::{self as ledger, SpoolValue, invoices, payments};
 use gantry_engine::store::{StoreResult, Tx, equipment, inventory, orders, production};
 
 use super::FinanceSettings;
@@ -26,6 +29,7 @@ pub fn concerns(event: &Event) -> bool {
         Event::Order(e) => matches!(e.to, OrderStatus::Paid | OrderStatus::Refunded) && e.from.is_some(),
         Event::Job(e) => matches!(e.to, JobState::Done | JobState::Failed) && e.from.is_some(),
         Event::SpoolReceived(_) | Event::StockAdjusted(_) | Event::Invoice(_) => true,
+        Event::Payment(e) => e.held_reason.is_none() && e.order_id.is_some(),
         _ => false,
     }
 }
@@ -42,6 +46,7 @@ pub async fn post_event(
         Event::Order(e) if e.to == OrderStatus::Paid => payment(tx, now, e, settings).await?,
         Event::Order(e) if e.to == OrderStatus::Refunded => refund(tx, now, e).await?,
         Event::Invoice(e) => invoice(tx, now, e).await?,
+        Event::Payment(e) => recorded_payment(tx, e).await?,
         Event::SpoolReceived(e) => {
             ensure_valued(tx, now, e.spool_id).await?;
             Vec::new()
@@ -62,8 +67,35 @@ fn currency(s: &str) -> StoreResult<Currency> {
     Currency::parse(s).map_err(|e| gantry_engine::store::StoreError::corrupt("events", e))
 }
 
-/// Payment of an order: cash in, against its receivable when invoiced, else a prepayment.
-/// With `issue_on_payment` the invoice is issued first (in this transaction).
+/// Cash received for `order`: against its open receivable first, the rest a prepayment
+/// (cleared by the invoice). Nothing for an amount not above zero.
+async fn receipt(
+    tx: &mut Tx,
+    order: i64,
+    currency: Currency,
+    amount: i64,
+    memo: String,
+) -> StoreResult<Vec<NewEntry>> {
+    if amount <= 0 {
+        return Ok(Vec::new());
+    }
+    let open = ledger::order_account_net(tx, order, Account::Receivables).await?;
+    let (to_receivable, to_prepayment) = split_receipt(amount, open);
+    Ok(vec![
+        NewEntry::new(currency, EntrySource::Payment, memo)
+            .dr(Account::Cash, amount)
+            .cr(Account::Receivables, to_receivable)
+            .cr(Account::Prepayments, to_prepayment)
+            .links(EntryLinks {
+                order_id: Some(order),
+                ..EntryLinks::default()
+            }),
+    ])
+}
+
+/// An order became paid. With `issue_on_payment` its invoice is issued first (in this
+/// transaction). The cash comes from its recorded payments (`payment.recorded`, posted on
+/// their own); what they do not cover (an order marked paid by hand) is received here.
 async fn payment(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -71,7 +103,7 @@ async fn payment(
     settings: &FinanceSettings,
 ) -> StoreResult<Vec<NewEntry>> {
     let order = orders::get_order(tx, OrderId(e.order_id)).await?;
-    let mut invoiced = invoices::for_order(tx, e.order_id, InvoiceKind::Invoice)
+    let invoiced = invoices::for_order(tx, e.order_id, InvoiceKind::Invoice)
         .await?
         .is_some();
     if settings.issue_on_payment
@@ -80,29 +112,37 @@ async fn payment(
         && order.status != OrderStatus::Refunded
     {
         invoices::issue_invoice(tx, now, e.order_id, settings.default_tax_bp).await?;
-        invoiced = true;
     }
-    let against = if invoiced {
-        Account::Receivables
-    } else {
-        Account::Prepayments
-    };
-    let entry = NewEntry::new(
+    let recorded = payments::paid_for_order(tx, e.order_id).await?;
+    receipt(
+        tx,
+        e.order_id,
         order.total.currency,
-        EntrySource::Payment,
+        order.total.minor - recorded,
         format!("Payment of order {}", order.id),
     )
-    .dr(Account::Cash, order.total.minor)
-    .cr(against, order.total.minor)
-    .links(EntryLinks {
-        order_id: Some(e.order_id),
-        ..EntryLinks::default()
-    });
-    Ok(if order.total.minor > 0 {
-        vec![entry]
-    } else {
-        Vec::new()
-    })
+    .await
+}
+
+/// A payment recorded against an order (a provider's or one by hand).
+async fn recorded_payment(tx: &mut Tx, e: &PaymentEvent) -> StoreResult<Vec<NewEntry>> {
+    let Some(order) = e.order_id else {
+        return Ok(Vec::new());
+    };
+    // The memo stays within its 200 characters whatever the provider's reference.
+    let reference: String = e.reference.chars().filter(|c| !c.is_control()).take(80).collect();
+    let provider: String = e.provider.chars().filter(|c| !c.is_control()).take(20).collect();
+    receipt(
+        tx,
+        order,
+        currency(&e.currency)?,
+        e.amount_minor,
+        format!(
+            "Payment {} ({provider} {reference}) of order {order}",
+            e.payment_id
+        ),
+    )
+    .await
 }
 
 /// Refund of a paid order: the invoice is credited in full (a credit note, if invoiced) and

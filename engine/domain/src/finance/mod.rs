@@ -21,12 +21,16 @@ mod accounts;
 mod costing;
 mod invoices;
 mod journal;
+mod margins;
+mod payments;
 pub mod pdf;
 
 pub use accounts::*;
 pub use costing::*;
 pub use invoices::*;
 pub use journal::*;
+pub use margins::*;
+pub use payments::*;
 
 /// Rejections of finance commands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +76,19 @@ pub enum FinanceError {
     /// An expense category is not known.
     #[error("unknown expense category {0:?}")]
     UnknownCategory(String),
+    /// The order cannot be paid in its status (a draft, cancelled or refunded order).
+    #[error("order {order} cannot be paid while {status}")]
+    NotPayable { order: i64, status: String },
+    /// The order is paid in full already.
+    #[error("order {0} is paid in full already")]
+    AlreadyPaid(i64),
+    /// A payment above what the order still owes.
+    #[error("order {order} owes {outstanding}; a payment of {amount} is more")]
+    Overpayment {
+        order: i64,
+        outstanding: i64,
+        amount: i64,
+    },
 }
 
 impl Coded for FinanceError {
@@ -88,6 +105,9 @@ impl Coded for FinanceError {
             FinanceError::AlreadyIssued { .. } => "FINANCE_ALREADY_ISSUED",
             FinanceError::NotInvoiceable { .. } => "FINANCE_NOT_INVOICEABLE",
             FinanceError::UnknownCategory(_) => "FINANCE_UNKNOWN_CATEGORY",
+            FinanceError::NotPayable { .. } => "FINANCE_NOT_PAYABLE",
+            FinanceError::AlreadyPaid(_) => "FINANCE_ALREADY_PAID",
+            FinanceError::Overpayment { .. } => "FINANCE_OVERPAYMENT",
         }
     }
 
@@ -96,7 +116,10 @@ impl Coded for FinanceError {
             FinanceError::EntryPosted(_)
             | FinanceError::AlreadyReversed(_)
             | FinanceError::AlreadyIssued { .. }
-            | FinanceError::NotInvoiceable { .. } => ErrorKind::Conflict,
+            | FinanceError::NotInvoiceable { .. }
+            | FinanceError::NotPayable { .. }
+            | FinanceError::AlreadyPaid(_)
+            | FinanceError::Overpayment { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Validation,
         }
     }

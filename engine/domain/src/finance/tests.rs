@@ -344,3 +344,202 @@ fn base64_matches_rfc_4648_vectors() {
         assert_eq!(pdf::base64(input.as_bytes()), out);
     }
 }
+
+mod payments_and_margins {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::orders::OrderStatus;
+    use crate::types::Money;
+
+    fn eur(m: i64) -> Money {
+        Money::new(m, Currency::EUR)
+    }
+
+    #[test]
+    fn partial_payments_settle_at_the_total_and_refuse_the_rest() {
+        let ok = check_payment(1, OrderStatus::Placed, eur(1000), 0, eur(400)).unwrap();
+        assert_eq!((ok.outstanding_after, ok.settles), (600, false));
+        let last = check_payment(1, OrderStatus::Placed, eur(1000), 400, eur(600)).unwrap();
+        assert_eq!((last.outstanding_after, last.settles), (0, true));
+        let code = |r: Result<PaymentCheck, FinanceError>| r.unwrap_err().code();
+        assert_eq!(
+            code(check_payment(1, OrderStatus::Placed, eur(1000), 400, eur(601))),
+            "FINANCE_OVERPAYMENT"
+        );
+        assert_eq!(
+            code(check_payment(1, OrderStatus::Cancelled, eur(1000), 0, eur(1000))),
+            "FINANCE_NOT_PAYABLE"
+        );
+        assert_eq!(
+            code(check_payment(1, OrderStatus::Draft, eur(1000), 0, eur(1))),
+            "FINANCE_NOT_PAYABLE"
+        );
+        assert_eq!(
+            code(check_payment(1, OrderStatus::Paid, eur(1000), 1000, eur(1))),
+            "FINANCE_ALREADY_PAID"
+        );
+        assert_eq!(
+            code(check_payment(
+                1,
+                OrderStatus::Placed,
+                eur(1000),
+                0,
+                Money::new(5, Currency::USD)
+            )),
+            "FINANCE_CURRENCY_MISMATCH"
+        );
+        assert_eq!(
+            code(check_payment(1, OrderStatus::Placed, eur(1000), 0, eur(0))),
+            "FINANCE_INVALID_AMOUNT"
+        );
+        assert_eq!(
+            FinanceError::Overpayment {
+                order: 1,
+                outstanding: 1,
+                amount: 2
+            }
+            .kind(),
+            crate::error::ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn receipts_settle_the_receivable_first() {
+        assert_eq!(split_receipt(300, 1000), (300, 0));
+        assert_eq!(split_receipt(300, 100), (100, 200));
+        assert_eq!(split_receipt(300, 0), (0, 300));
+        assert_eq!(split_receipt(300, -50), (0, 300));
+        let b = CustomerBalance {
+            customer_id: 1,
+            currency: "EUR".into(),
+            receivable: 500,
+            prepaid: 200,
+        };
+        assert_eq!(b.balance(), 300);
+    }
+
+    #[test]
+    fn allocation_adds_up_exactly() {
+        let shares: BTreeMap<i64, i64> = [(1, 1), (2, 1), (3, 1)].into();
+        assert_eq!(allocate(100, &shares), vec![(1, 34), (2, 33), (3, 33)]);
+        assert_eq!(allocate(-100, &shares), vec![(1, -34), (2, -33), (3, -33)]);
+        let shares: BTreeMap<i64, i64> = [(7, 3), (9, 1)].into();
+        assert_eq!(allocate(10, &shares), vec![(7, 8), (9, 2)]);
+        assert!(allocate(10, &BTreeMap::new()).is_empty());
+    }
+
+    fn rev(line: i64, product: Option<i64>, period: &str, v: i64) -> LineRevenue {
+        LineRevenue {
+            order_id: 10 + line,
+            line_id: line,
+            customer_id: 5,
+            product_id: product,
+            material_id: 3,
+            period: period.into(),
+            currency: "EUR".into(),
+            revenue_minor: v,
+        }
+    }
+
+    fn charge(line: i64, job: i64, printer: i64, done: bool, material: i64, machine: i64) -> JobCharge {
+        JobCharge {
+            order_id: 10 + line,
+            line_id: line,
+            customer_id: 5,
+            product_id: if line == 1 { Some(8) } else { None },
+            material_id: 3,
+            job_id: job,
+            printer_id: Some(printer),
+            done,
+            copies: 2,
+            period: "2026-01".into(),
+            currency: "EUR".into(),
+            material_minor: material,
+            machine_minor: machine,
+        }
+    }
+
+    #[test]
+    fn margins_along_every_dimension_add_up() {
+        let revenue = vec![rev(1, Some(8), "2026-01", 1000), rev(2, None, "2026-02", 500)];
+        let charges = vec![
+            charge(1, 100, 1, false, 10, 75),
+            charge(1, 101, 2, true, 20, 75),
+            charge(1, 102, 1, true, 20, 80),
+            charge(2, 103, 2, true, 40, 60),
+        ];
+        for by in MarginBy::ALL {
+            let rows = margins(by, &revenue, &charges);
+            let total: i64 = rows.iter().map(MarginRow::margin).sum();
+            assert_eq!(total, 1500 - 380, "{by:?}");
+            assert_eq!(MarginBy::parse(by.as_str()), Some(by));
+        }
+        let by_printer = margins(MarginBy::Printer, &revenue, &charges);
+        let got: Vec<(Option<String>, i64, i64, i64)> = by_printer
+            .iter()
+            .map(|r| (r.key.clone(), r.revenue_minor, r.cost(), r.failed_attempts))
+            .collect();
+        // Line 1's 1000 splits 2:2 copies between printers 1 and 2; line 2 is printer 2's.
+        assert_eq!(
+            got,
+            vec![(Some("1".into()), 500, 185, 1), (Some("2".into()), 1000, 195, 0)]
+        );
+        let by_product = margins(MarginBy::Product, &revenue, &charges);
+        assert_eq!(by_product[0].key, None);
+        assert_eq!(by_product[1].key.as_deref(), Some("8"));
+        assert_eq!(
+            (
+                by_product[1].revenue_minor,
+                by_product[1].failed_minor,
+                by_product[1].attempts
+            ),
+            (1000, 85, 3)
+        );
+        let by_period = margins(MarginBy::Period, &revenue, &charges);
+        let periods: Vec<_> = by_period.iter().map(|r| r.key.clone().unwrap()).collect();
+        assert_eq!(periods, vec!["2026-01", "2026-02"]);
+        let csv = margin_rows_csv(&by_period);
+        assert!(csv.starts_with("by,key,currency,revenue_minor"), "{csv}");
+        assert_eq!(csv.lines().count(), 3);
+    }
+
+    #[test]
+    fn cash_flow_runs_month_by_month() {
+        let months = months("2025-11", "2026-02").unwrap();
+        assert_eq!(months, vec!["2025-11", "2025-12", "2026-01", "2026-02"]);
+        assert_eq!(
+            super::months("2026-02", "2026-01").unwrap_err().code(),
+            "FINANCE_INVALID_FIELD"
+        );
+        assert!(super::months("2026-13", "2026-12").is_err());
+        let opening: BTreeMap<String, i64> = [("EUR".to_string(), 100)].into();
+        let moves = vec![
+            (
+                "2025-12".to_string(),
+                "EUR".to_string(),
+                EntrySource::Payment,
+                500,
+            ),
+            (
+                "2025-12".to_string(),
+                "EUR".to_string(),
+                EntrySource::Expense,
+                -120,
+            ),
+            (
+                "2026-02".to_string(),
+                "EUR".to_string(),
+                EntrySource::Refund,
+                -200,
+            ),
+        ];
+        let rows = cash_flow(&months, &opening, &moves);
+        let got: Vec<(i64, i64, i64)> = rows.iter().map(|m| (m.opening, m.net(), m.closing())).collect();
+        assert_eq!(
+            got,
+            vec![(100, 0, 100), (100, 380, 480), (480, 0, 480), (480, -200, 280)]
+        );
+        assert!(cash_flow_csv(&rows).starts_with("period,currency,opening,receipts"));
+    }
+}

@@ -7,6 +7,7 @@
 //! the lines balance (`engine/migrations/0014_finance.sql`); nothing is ever updated or deleted.
 
 pub mod invoices;
+pub mod payments;
 pub mod reports;
 
 use chrono::{DateTime, Utc};
@@ -487,4 +488,53 @@ pub async fn record_expense(
         entry_id,
         incurred_at: from_millis(to_millis(now)),
     })
+}
+
+fn expense_from_row(row: &AnyRow) -> StoreResult<Expense> {
+    const T: &str = "expenses";
+    let category: String = col(row, T, "category")?;
+    let paid: String = col(row, T, "paid")?;
+    Ok(Expense {
+        id: col(row, T, "id")?,
+        category: crate::domain::finance::ExpenseCategory::parse(&category)
+            .map_err(|e| StoreError::corrupt(T, e))?,
+        description: col(row, T, "description")?,
+        amount_minor: col(row, T, "amount_minor")?,
+        currency: currency(row, T, "currency")?,
+        paid_in_cash: paid == "cash",
+        receipt_ref: col(row, T, "receipt_ref")?,
+        entry_id: col(row, T, "entry_id")?,
+        incurred_at: from_millis(col(row, T, "incurred_at")?),
+    })
+}
+
+const EXPENSE_COLS: &str =
+    "id, category, description, amount_minor, currency, paid, receipt_ref, entry_id, incurred_at";
+
+/// One expense (`NotFound` if absent).
+pub async fn get_expense(conn: &mut AnyConnection, id: i64) -> StoreResult<Expense> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EXPENSE_COLS} FROM expenses WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("expense", id))?;
+    expense_from_row(&row)
+}
+
+/// Expenses, newest first (ids below `before_id` when given), at most `limit` (1–1000).
+pub async fn list_expenses(
+    conn: &mut AnyConnection,
+    before_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Expense>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {EXPENSE_COLS} FROM expenses WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+    )))
+    .bind(before_id)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(expense_from_row).collect()
 }

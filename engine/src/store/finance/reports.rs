@@ -1,5 +1,6 @@
-//! Finance reports read from the journal: profit and loss by month, job costs, order margins
-//! and receivables ageing.
+//! Finance reports read from the journal: profit and loss by month, job costs, order margins,
+//! the facts of margins along a dimension (revenue per order line, costs per job), cash moves,
+//! customer balances and receivables ageing.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::{StoreResult, col};
-use crate::domain::finance::{Account, Ageing, JobCost, OrderMargin, PnlMonth, elapsed_minutes};
+use crate::domain::finance::{
+    Account, Ageing, CustomerBalance, EntrySource, JobCharge, JobCost, LineRevenue, OrderMargin, PnlMonth,
+    elapsed_minutes,
+};
 use crate::domain::types::to_millis;
 
 /// Profit and loss per month and currency for the periods `from..=to` (`YYYY-MM`).
@@ -196,4 +200,182 @@ pub async fn ageing(conn: &mut AnyConnection, now: DateTime<Utc>) -> StoreResult
             .add(days, open);
     }
     Ok(out.into_values().collect())
+}
+
+/// Revenue recognised per order line and period in `from..=to` (`YYYY-MM`): the lines of posted
+/// invoices less those of posted credit notes, net of tax (of one customer's orders, or all).
+pub async fn line_revenue(
+    conn: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    customer: Option<i64>,
+) -> StoreResult<Vec<LineRevenue>> {
+    let rows = sqlx::query(
+        "SELECT ol.id AS line_id, ol.order_id, o.customer_id, ol.product_id, ol.material_id, e.period, i.currency, \
+         CAST(SUM(CASE WHEN i.kind = 'invoice' THEN il.net_minor ELSE -il.net_minor END) AS BIGINT) AS revenue \
+         FROM invoices i JOIN journal_entries e ON e.invoice_id = i.id AND e.source IN ('invoice', 'credit_note') \
+         JOIN invoice_lines il ON il.invoice_id = i.id \
+         JOIN order_lines ol ON ol.order_id = i.order_id AND ol.line_no = il.line_no \
+         JOIN orders o ON o.id = i.order_id \
+         WHERE e.period >= $1 AND e.period <= $2 AND ($3 IS NULL OR o.customer_id = $3) \
+         GROUP BY ol.id, ol.order_id, o.customer_id, ol.product_id, ol.material_id, e.period, i.currency \
+         ORDER BY ol.id",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            const T: &str = "invoice_lines";
+            Ok(LineRevenue {
+                order_id: col(r, T, "order_id")?,
+                line_id: col(r, T, "line_id")?,
+                customer_id: col(r, T, "customer_id")?,
+                product_id: col(r, T, "product_id")?,
+                material_id: col(r, T, "material_id")?,
+                period: col(r, T, "period")?,
+                currency: col(r, T, "currency")?,
+                revenue_minor: col(r, T, "revenue")?,
+            })
+        })
+        .collect()
+}
+
+/// Costs posted per job and period in `from..=to`: material (cost of goods or scrap) and
+/// machine time (of one customer's orders, or all).
+pub async fn job_charges(
+    conn: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    customer: Option<i64>,
+) -> StoreResult<Vec<JobCharge>> {
+    let rows = sqlx::query(
+        "SELECT j.id AS job_id, j.order_id, j.order_line_id, o.customer_id, ol.product_id, ol.material_id, \
+         j.printer_id, j.state, j.copies, l.period, l.currency, \
+         CAST(SUM(CASE WHEN l.account = '5200' THEN 0 ELSE l.debit_minor - l.credit_minor END) AS BIGINT) AS material, \
+         CAST(SUM(CASE WHEN l.account = '5200' THEN l.debit_minor - l.credit_minor ELSE 0 END) AS BIGINT) AS machine \
+         FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id JOIN jobs j ON j.id = e.job_id \
+         JOIN order_lines ol ON ol.id = j.order_line_id JOIN orders o ON o.id = j.order_id \
+         WHERE l.account IN ('5000', '5200', '5300') AND l.period >= $1 AND l.period <= $2 \
+         AND ($3 IS NULL OR o.customer_id = $3) \
+         GROUP BY j.id, j.order_id, j.order_line_id, o.customer_id, ol.product_id, ol.material_id, j.printer_id, \
+         j.state, j.copies, l.period, l.currency ORDER BY j.id",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            const T: &str = "jobs";
+            Ok(JobCharge {
+                order_id: col(r, T, "order_id")?,
+                line_id: col(r, T, "order_line_id")?,
+                customer_id: col(r, T, "customer_id")?,
+                product_id: col(r, T, "product_id")?,
+                material_id: col(r, T, "material_id")?,
+                job_id: col(r, T, "job_id")?,
+                printer_id: col(r, T, "printer_id")?,
+                done: col::<String>(r, T, "state")? == "done",
+                copies: col(r, T, "copies")?,
+                period: col(r, T, "period")?,
+                currency: col(r, T, "currency")?,
+                material_minor: col(r, T, "material")?,
+                machine_minor: col(r, T, "machine")?,
+            })
+        })
+        .collect()
+}
+
+/// The cash account's balance per currency before period `from`.
+pub async fn cash_before(conn: &mut AnyConnection, from: &str) -> StoreResult<BTreeMap<String, i64>> {
+    let rows = sqlx::query(
+        "SELECT currency, CAST(SUM(debit_minor - credit_minor) AS BIGINT) AS n FROM journal_lines \
+         WHERE account = '1000' AND period < $1 GROUP BY currency",
+    )
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "journal_lines", "currency")?,
+                col(r, "journal_lines", "n")?,
+            ))
+        })
+        .collect()
+}
+
+/// The cash account's net movements per period, currency and entry source in `from..=to`.
+pub async fn cash_moves(
+    conn: &mut AnyConnection,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<(String, String, EntrySource, i64)>> {
+    let rows = sqlx::query(
+        "SELECT l.period, l.currency, e.source, CAST(SUM(l.debit_minor - l.credit_minor) AS BIGINT) AS n \
+         FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+         WHERE l.account = '1000' AND l.period >= $1 AND l.period <= $2 \
+         GROUP BY l.period, l.currency, e.source ORDER BY l.period",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            const T: &str = "journal_lines";
+            let source: String = col(r, T, "source")?;
+            Ok((
+                col(r, T, "period")?,
+                col(r, T, "currency")?,
+                EntrySource::parse(&source).unwrap_or(EntrySource::Manual),
+                col(r, T, "n")?,
+            ))
+        })
+        .collect()
+}
+
+/// What customers owe (receivables) or hold as credit (prepayments), per currency; of one
+/// customer or of every customer with either.
+pub async fn customer_balances(
+    conn: &mut AnyConnection,
+    customer: Option<i64>,
+) -> StoreResult<Vec<CustomerBalance>> {
+    let rows = sqlx::query(
+        "SELECT o.customer_id, l.currency, l.account, CAST(SUM(l.debit_minor - l.credit_minor) AS BIGINT) AS n \
+         FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id JOIN orders o ON o.id = e.order_id \
+         WHERE l.account IN ('1100', '2100') AND ($1 IS NULL OR o.customer_id = $1) \
+         GROUP BY o.customer_id, l.currency, l.account ORDER BY o.customer_id, l.currency",
+    )
+    .bind(customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: BTreeMap<(i64, String), CustomerBalance> = BTreeMap::new();
+    for r in rows {
+        const T: &str = "journal_lines";
+        let id: i64 = col(&r, T, "customer_id")?;
+        let currency: String = col(&r, T, "currency")?;
+        let account: String = col(&r, T, "account")?;
+        let n: i64 = col(&r, T, "n")?;
+        let b = out
+            .entry((id, currency.clone()))
+            .or_insert_with(|| CustomerBalance {
+                customer_id: id,
+                currency,
+                ..CustomerBalance::default()
+            });
+        if account == "1100" {
+            b.receivable += n;
+        } else {
+            b.prepaid -= n;
+        }
+    }
+    Ok(out
+        .into_values()
+        .filter(|b| b.receivable != 0 || b.prepaid != 0)
+        .collect())
 }
