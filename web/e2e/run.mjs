@@ -257,6 +257,7 @@ test('an accountant reads the P&L, the balanced trial balance and the paid order
   await page.getByTestId('trial-balance').waitFor();
   assert((await page.getByTestId('trial-balance').textContent()) === 'Balanced', 'trial balance is zero');
   await page.getByTestId('pnl-chart').waitFor();
+  await page.getByTestId('cash-flow').waitFor();
   assert((await page.getByTestId('pnl-revenue').textContent()) !== '', 'revenue shown');
   const csv = page.waitForEvent('download');
   await page.getByTestId('csv-PROFIT_AND_LOSS').click();
@@ -271,6 +272,8 @@ test('an accountant reads the P&L, the balanced trial balance and the paid order
   assert(bytes.subarray(0, 5).toString() === '%PDF-', 'a real PDF');
   await page.getByRole('tab', { name: 'Margins' }).click();
   await page.getByTestId('margins-table').waitFor();
+  await page.getByRole('radio', { name: 'Customer' }).click();
+  await waitFor(async () => (await page.getByTestId('margins-by').locator('tbody tr').count()) > 0, 'margins by customer');
   await screenshot(page, 'console-finance-1440');
   await page.context().close();
 });

@@ -61,6 +61,7 @@ describe('translations', () => {
       ActivityKind: 'activity',
       AddressKind: 'addressKind',
       ShipmentStatus: 'shipmentStatus',
+      MarginDimension: 'marginBy',
       WebhookDeliveryStatus: 'delivery',
     };
     for (const [e, prefix] of Object.entries(prefixes)) {

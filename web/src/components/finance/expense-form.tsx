@@ -15,6 +15,7 @@ export function ExpenseForm({ currency }: { currency: string }) {
   const [amount, setAmount] = useState('');
   const [paidInCash, setPaidInCash] = useState(true);
   const [receiptRef, setReceiptRef] = useState('');
+  const [file, setFile] = useState<File | null>(null);
   const minor = Math.round(Number(amount.replace(',', '.')) * 100);
   const valid = category.trim() !== '' && description.trim() !== '' && Number.isFinite(minor) && minor > 0;
   return (
@@ -33,6 +34,7 @@ export function ExpenseForm({ currency }: { currency: string }) {
               paidInCash,
               receiptRef: receiptRef.trim() || null,
             },
+            receipt: file ?? undefined,
           });
           if (!('error' in r)) {
             setDescription('');
@@ -56,9 +58,14 @@ export function ExpenseForm({ currency }: { currency: string }) {
           <Field label={t('finance.amountIn', { currency })} id="exp-amount">
             <Input id="exp-amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} required />
           </Field>
-          <Field label={t('finance.receipt')} id="exp-receipt">
-            <Input id="exp-receipt" value={receiptRef} onChange={(e) => setReceiptRef(e.target.value)} />
+          <Field label={t('finance.receiptFile')} id="exp-file">
+            <Input id="exp-file" type="file" accept="image/*,application/pdf" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
           </Field>
+          {!file && (
+            <Field label={t('finance.receipt')} id="exp-receipt">
+              <Input id="exp-receipt" value={receiptRef} onChange={(e) => setReceiptRef(e.target.value)} />
+            </Field>
+          )}
           <label className="row">
             <input type="checkbox" checked={paidInCash} onChange={(e) => setPaidInCash(e.target.checked)} /> {t('finance.paidInCash')}
           </label>

@@ -16,6 +16,7 @@ import { Badge, Card, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
 import { CsvButton } from './reports';
+import { MarginsBy } from './by-dimension';
 
 export function Invoices({ canWrite }: { canWrite: boolean }) {
   const t = useT();
@@ -115,6 +116,7 @@ export function Margins() {
   if (isLoading || !data) return <p className="muted">{t('common.loading')}</p>;
   return (
     <div className="stack">
+      <MarginsBy />
       <div className="row">
         <CsvButton report="ORDER_MARGINS" />
       </div>

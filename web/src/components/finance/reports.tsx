@@ -9,6 +9,7 @@ import { Badge, Card, Field, Input, Stat } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
 import { PnlChart } from './pnl-chart';
+import { CashFlow } from './by-dimension';
 
 /** A button that fetches a report as CSV from the API and saves it. */
 export function CsvButton({ report, from, to, orderId }: { report: FinanceReport; from?: string; to?: string; orderId?: string }) {
@@ -146,6 +147,7 @@ export function Reports() {
           </table>
         </div>
       </Card>
+      <CashFlow from={from} to={to} />
       <TrialBalance accounts={data.trialBalance.accounts} balanced={data.trialBalance.balanced} />
     </div>
   );

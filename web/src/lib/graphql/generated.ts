@@ -153,10 +153,16 @@ export type EstimateMethod =
 
 /** A finance report to export as CSV. */
 export type FinanceReport =
+  | 'CASH_FLOW'
+  | 'CUSTOMER_BALANCES'
+  | 'EXPENSES'
   | 'JOB_COSTS'
+  /** Margins along `by` for `from..=to`. */
+  | 'MARGINS'
   | 'ORDER_MARGINS'
   | 'PROFIT_AND_LOSS'
-  | 'RECEIVABLES_AGEING';
+  | 'RECEIVABLES_AGEING'
+  | 'TRIAL_BALANCE';
 
 /** State of a print job. */
 export type JobState =
@@ -197,6 +203,16 @@ export type LeadStatus =
   | 'LOST'
   | 'NEW'
   | 'QUALIFIED';
+
+/** What a margin report groups by. */
+export type MarginDimension =
+  | 'CUSTOMER'
+  | 'MATERIAL'
+  | 'ORDER'
+  /** The month (`YYYY-MM`) the revenue or cost was posted in. */
+  | 'PERIOD'
+  | 'PRINTER'
+  | 'PRODUCT';
 
 /** Material family. */
 export type MaterialKind =
@@ -854,10 +870,28 @@ export type IssueInvoiceMutation = { issueInvoice: { id: string, number: string 
 
 export type RecordExpenseMutationVariables = Exact<{
   input: RecordExpenseInput;
+  receipt?: File | null | undefined;
 }>;
 
 
-export type RecordExpenseMutation = { recordExpense: { id: string, entryId: string, amountMinor: number, currency: string } };
+export type RecordExpenseMutation = { recordExpense: { id: string, entryId: string, amountMinor: number, currency: string, receiptRef: string | null } };
+
+export type MarginsQueryVariables = Exact<{
+  by: MarginDimension;
+  from: string;
+  to: string;
+}>;
+
+
+export type MarginsQuery = { margins: Array<{ key: string | null, currency: string, revenueMinor: number, materialMinor: number, machineMinor: number, failedMinor: number, costMinor: number, marginMinor: number, marginBp: number | null, orders: number, attempts: number, failedAttempts: number }> };
+
+export type CashFlowQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type CashFlowQuery = { cashFlow: Array<{ period: string, currency: string, opening: number, receipts: number, refunds: number, expenses: number, other: number, net: number, closing: number }> };
 
 export type EndpointFieldsFragment = { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string };
 

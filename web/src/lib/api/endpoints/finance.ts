@@ -24,9 +24,17 @@ export const financeApi = api.injectEndpoints({
       query: (v) => req(D.IssueInvoiceDocument, v),
       invalidatesTags: ['Finance'],
     }),
-    recordExpense: b.mutation<G.RecordExpenseMutation, G.RecordExpenseMutationVariables>({
-      query: (v) => req(D.RecordExpenseDocument, v),
+    recordExpense: b.mutation<G.RecordExpenseMutation, { input: G.RecordExpenseMutationVariables['input']; receipt?: File }>({
+      query: ({ input, receipt }) => req(D.RecordExpenseDocument, { input }, receipt ? { receipt } : undefined),
       invalidatesTags: ['Finance'],
+    }),
+    margins: b.query<G.MarginsQuery, G.MarginsQueryVariables>({
+      query: (v) => req(D.MarginsDocument, v),
+      providesTags: ['Finance'],
+    }),
+    cashFlow: b.query<G.CashFlowQuery, G.CashFlowQueryVariables>({
+      query: (v) => req(D.CashFlowDocument, v),
+      providesTags: ['Finance'],
     }),
   }),
 });
@@ -38,6 +46,8 @@ export const {
   useInvoicesQuery,
   useIssueInvoiceMutation,
   useRecordExpenseMutation,
+  useMarginsQuery,
+  useCashFlowQuery,
 } = financeApi;
 
 /** One-off reads (a file to download), not cached. */
