@@ -85,7 +85,7 @@ pub async fn update_profile(
 }
 
 async fn apply(tx: &mut Tx, now: DateTime<Utc>, user: UserId, change: &ProfileChange) -> AppResult<Profile> {
-    let current = users::get_user(&mut **tx, user).await?;
+    let current = users::get_user(tx, user).await?;
     let Some(customer_id) = current.customer_id else {
         let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
         if !blank(&change.company) || !blank(&change.phone) || !change.addresses.is_empty() {
@@ -103,10 +103,7 @@ async fn apply(tx: &mut Tx, now: DateTime<Utc>, user: UserId, change: &ProfileCh
     };
     let user = users::set_display_name(tx, user, &change.name).await?;
     let customer = users::update_customer(tx, customer_id, &change.name, change.company.as_deref()).await?;
-    let existing = own_contact(
-        &user,
-        parties::list_contacts(&mut **tx, &contacts_of(&user)).await?,
-    );
+    let existing = own_contact(&user, parties::list_contacts(tx, &contacts_of(&user)).await?);
     let input = ContactInput {
         name: user.display_name.clone(),
         email: Some(user.email.clone()),
