@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signups",
         sql: include_str!("../../migrations/0025_signups.sql"),
     },
+    Migration {
+        version: 29,
+        name: "outbox_consumers",
+        sql: include_str!("../../migrations/0029_outbox_consumers.sql"),
+    },
 ];
 
 impl Migration {
