@@ -87,7 +87,11 @@ impl Mongo {
     }
 
     /// Creates the indexes (a no-op when they exist) and sets the TTLs.
-    pub async fn ensure_indexes(&self, events_ttl_days: u64, requests_ttl_days: u64) -> mongodb::error::Result<()> {
+    pub async fn ensure_indexes(
+        &self,
+        events_ttl_days: u64,
+        requests_ttl_days: u64,
+    ) -> mongodb::error::Result<()> {
         let named = |keys: Document, name: &str| {
             IndexModel::builder()
                 .keys(keys)
@@ -159,8 +163,7 @@ pub async fn insert_all(coll: &Collection<Document>, docs: &[Document]) -> Resul
         Err(e) => match e.kind.as_ref() {
             ErrorKind::InsertMany(m)
                 if m.write_concern_error.is_none()
-                    && m
-                        .write_errors
+                    && m.write_errors
                         .as_ref()
                         .is_some_and(|w| w.iter().all(|x| x.code == DUPLICATE_KEY)) =>
             {
@@ -221,6 +224,19 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub struct MongoEvents(Arc<Shared>);
 
+impl MongoEvents {
+    /// A sink writing to `url`, connected (and its indexes made) on the first write.
+    pub fn new(url: &str, events_ttl_days: u64, requests_ttl_days: u64) -> MongoEvents {
+        MongoEvents(Arc::new(Shared {
+            url: url.to_string(),
+            events_ttl_days,
+            requests_ttl_days,
+            mongo: OnceCell::new(),
+            indexed: AtomicBool::new(false),
+        }))
+    }
+}
+
 impl AnalyticsSink for MongoEvents {
     async fn write_events(&self, events: &[StoredEvent]) -> Result<(), String> {
         let mongo = self.0.ready().await?;
@@ -263,10 +279,7 @@ impl Audit {
                     .into_iter()
                     .find(|k| text.starts_with(k))
                     .unwrap_or("query");
-                format!(
-                    "{kind} {}",
-                    r.operation_name.as_deref().unwrap_or("anonymous")
-                )
+                format!("{kind} {}", r.operation_name.as_deref().unwrap_or("anonymous"))
             })
             .collect()
     }
@@ -360,17 +373,15 @@ impl Drop for Analytics {
 
 /// Starts the sink on the current tokio runtime when `MONGODB_URL` is set.
 pub fn start(settings: &TelemetrySettings, db: Db, cfg: SinkConfig) -> Option<Analytics> {
-    let url = settings.mongodb_url.clone()?;
-    let shared = Arc::new(Shared {
+    let url = settings.mongodb_url.as_deref()?;
+    let sink = MongoEvents::new(
         url,
-        events_ttl_days: settings.mongodb_events_ttl_days,
-        requests_ttl_days: settings.mongodb_requests_ttl_days,
-        mongo: OnceCell::new(),
-        indexed: AtomicBool::new(false),
-    });
+        settings.mongodb_events_ttl_days,
+        settings.mongodb_requests_ttl_days,
+    );
     let (tx, rx) = mpsc::channel(REQUEST_BUFFER);
-    let events = gantry_app::analytics::spawn(db, MongoEvents(shared.clone()), cfg);
-    let writer = tokio::spawn(write_requests(shared, rx, cfg));
+    let writer = tokio::spawn(write_requests(sink.0.clone(), rx, cfg));
+    let events = gantry_app::analytics::spawn(db, sink, cfg);
     Some(Analytics {
         requests: RequestLog {
             tx,

@@ -31,6 +31,7 @@ use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
 use gantry_actors::{ClusterConfig, Farm, FarmConfig};
 use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay_woken};
+use gantry_app::lease::LeaseHealth;
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -77,18 +78,31 @@ pub struct RequestId(pub String);
 /// How long `/healthz` waits for the database before answering 503.
 pub const HEALTH_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// `GET /healthz` (readiness): 200 when the database answers within [`HEALTH_DB_TIMEOUT`],
-/// else 503 with the database's state (`unreachable` or `timeout`). Never waits longer, so a
-/// probe's own timeout is not reached while the database is down.
+/// `GET /healthz` (readiness): 200 when the database answers within [`HEALTH_DB_TIMEOUT`] and
+/// this replica's scheduler lease keeper takes part in the lease (a completed round within the
+/// lease's time to live: it can lead or take over), else 503 with the database's state
+/// (`unreachable` or `timeout`) or `"lease": "stale"`. Never waits longer, so a probe's own
+/// timeout is not reached while the database is down.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.db.backend().name();
+    let lease = state.farm.as_ref().map(|f| f.leadership().health());
     match tokio::time::timeout(HEALTH_DB_TIMEOUT, sqlx_ping(&state.db)).await {
+        Ok(Ok(())) if lease == Some(LeaseHealth::Stale) => {
+            tracing::warn!("health check: the scheduler lease keeper has not completed a round within the lease");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "status": "unavailable",
+                "database": backend,
+                "lease": "stale",
+                "version": crate::VERSION,
+            }))
+        }
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({
             "status": "ok",
             "database": backend,
             "version": crate::VERSION,
             "replica": state.farm.as_ref().map(|f| f.leadership().replica().to_string()),
             "leader": state.farm.as_ref().is_some_and(|f| f.leadership().is_leader()),
+            "lease": lease.map(|_| "current"),
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unreachable");
@@ -657,7 +671,11 @@ mod tests {
             ("10.245.0.1", "198.51.100.1", "10.245.0.1"),
         ];
         for (peer, xff, want) in cases {
-            assert_eq!(client_addr(Some(ip(peer)), xff, &pods), Some(ip(want)), "{peer} {xff}");
+            assert_eq!(
+                client_addr(Some(ip(peer)), xff, &pods),
+                Some(ip(want)),
+                "{peer} {xff}"
+            );
         }
         assert!(valid_request_id("abc-123"));
         assert!(!valid_request_id("bad id") && !valid_request_id(""));

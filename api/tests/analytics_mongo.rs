@@ -128,7 +128,10 @@ async fn caught_up(app: &TestApp, db: &mongodb::Database, what: &str) -> usize {
         let got = mongo_ids(db).await.unwrap_or_default();
         let distinct: BTreeSet<i64> = got.iter().copied().collect();
         assert_eq!(distinct.len(), got.len(), "{what}: an event was written twice");
-        assert!(distinct.is_subset(&want), "{what}: MongoDB holds events the outbox does not");
+        assert!(
+            distinct.is_subset(&want),
+            "{what}: MongoDB holds events the outbox does not"
+        );
         if distinct == want && !want.is_empty() {
             return got.len();
         }
@@ -156,11 +159,7 @@ async fn create_leads(app: &TestApp, token: &str, prefix: &str, n: usize) {
 }
 
 async fn outage(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!(
-        "gantry-nx-{}-{}",
-        std::process::id(),
-        backend.name()
-    ));
+    let dir = std::env::temp_dir().join(format!("gantry-nx-{}-{}", std::process::id(), backend.name()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
@@ -181,7 +180,10 @@ async fn outage(backend: Backend) {
         .await
         .unwrap()
         .expect("a lead.created event");
-    assert_eq!(lead.get_document("aggregate").unwrap().get_str("type").unwrap(), "lead");
+    assert_eq!(
+        lead.get_document("aggregate").unwrap().get_str("type").unwrap(),
+        "lead"
+    );
     assert!(lead.get_document("payload").is_ok(), "{lead}");
     assert!(lead.get_datetime("occurred_at").is_ok(), "{lead}");
 
@@ -236,7 +238,10 @@ async fn outage(backend: Backend) {
     assert_eq!(health.status(), 200);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let behind = gantry_app::analytics::behind(&app.db.db).await.unwrap();
-    assert!(behind >= 20, "the sink should be behind by the events of the outage: {behind}");
+    assert!(
+        behind >= 20,
+        "the sink should be behind by the events of the outage: {behind}"
+    );
 
     // 3. MongoDB is back (same data): the sink catches up, nothing lost, nothing doubled.
     let _nx = Nx::start(port, &dir);

@@ -72,7 +72,10 @@ mod tests {
             &[
                 ("GANTRY_LISTEN", "0.0.0.0:9000"),
                 ("GANTRY_MAX_BODY_BYTES", "1024"),
-                ("GANTRY_TRUSTED_PROXIES", " 10.0.0.1, ::1, 10.244.0.0/16, fd00::/8 "),
+                (
+                    "GANTRY_TRUSTED_PROXIES",
+                    " 10.0.0.1, ::1, 10.244.0.0/16, fd00::/8 ",
+                ),
             ],
             |c| c.server.clone(),
         );

@@ -69,7 +69,10 @@ mod tests {
         );
         assert_eq!(t.log_format, LogFormat::Json);
         assert_eq!(t.mongodb_url.as_deref(), Some("mongodb+srv://logs.example"));
-        assert_eq!((t.mongodb_events_ttl_days, t.mongodb_requests_ttl_days), (365, 30));
+        assert_eq!(
+            (t.mongodb_events_ttl_days, t.mongodb_requests_ttl_days),
+            (365, 30)
+        );
         let t = accepts(
             &[
                 ("GANTRY_MONGODB_EVENTS_TTL_DAYS", "7"),
@@ -91,7 +94,11 @@ mod tests {
                 "mongodb://HOST:PORT or mongodb+srv://…",
             ),
             ("GANTRY_MONGODB_EVENTS_TTL_DAYS", "0", "a whole number in range"),
-            ("GANTRY_MONGODB_REQUESTS_TTL_DAYS", "a week", "a whole number in range"),
+            (
+                "GANTRY_MONGODB_REQUESTS_TTL_DAYS",
+                "a week",
+                "a whole number in range",
+            ),
         ]);
     }
 }

@@ -42,7 +42,9 @@ pub enum SinkError {
 /// The cursor to start from: the stored settled mark (0 for a new database: the whole outbox).
 pub async fn start(db: &Db) -> Result<Cursor, StoreError> {
     let mut c = db.pool().acquire().await?;
-    Ok(Cursor::from(outbox::consumer_cursor(&mut c, CONSUMER).await?.unwrap_or(0)))
+    Ok(Cursor::from(
+        outbox::consumer_cursor(&mut c, CONSUMER).await?.unwrap_or(0),
+    ))
 }
 
 /// One round: reads the events after the cursor (and the ids awaited), writes them to the sink,
