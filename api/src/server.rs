@@ -88,7 +88,9 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let lease = state.farm.as_ref().map(|f| f.leadership().health());
     match tokio::time::timeout(HEALTH_DB_TIMEOUT, sqlx_ping(&state.db)).await {
         Ok(Ok(())) if lease == Some(LeaseHealth::Stale) => {
-            tracing::warn!("health check: the scheduler lease keeper has not completed a round within the lease");
+            tracing::warn!(
+                "health check: the scheduler lease keeper has not completed a round within the lease"
+            );
             HttpResponse::ServiceUnavailable().json(serde_json::json!({
                 "status": "unavailable",
                 "database": backend,

@@ -105,7 +105,9 @@ fn nx_bin() -> PathBuf {
 #[tokio::main]
 async fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = arg(&args, "--events").and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let n: usize = arg(&args, "--events")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
     let backend = match arg(&args, "--backend").as_deref() {
         Some("sqlite") => Backend::Sqlite,
         _ => Backend::Postgres,

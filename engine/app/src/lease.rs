@@ -95,7 +95,12 @@ pub enum LeaseHealth {
 }
 
 /// [`LeaseHealth`] of a keeper started at `started` whose last completed round was `last_ok`.
-pub fn lease_health(started: Option<Instant>, last_ok: Option<Instant>, ttl: Duration, now: Instant) -> LeaseHealth {
+pub fn lease_health(
+    started: Option<Instant>,
+    last_ok: Option<Instant>,
+    ttl: Duration,
+    now: Instant,
+) -> LeaseHealth {
     match started {
         None => LeaseHealth::NoKeeper,
         Some(s) if now.saturating_duration_since(last_ok.unwrap_or(s)) > ttl => LeaseHealth::Stale,
@@ -349,7 +354,11 @@ mod tests {
             (Some(t), Some(t + s(8)), t + s(19), LeaseHealth::Stale),
         ];
         for (started, last_ok, now, want) in cases {
-            assert_eq!(lease_health(started, last_ok, ttl, now), want, "{started:?} {last_ok:?} {now:?}");
+            assert_eq!(
+                lease_health(started, last_ok, ttl, now),
+                want,
+                "{started:?} {last_ok:?} {now:?}"
+            );
         }
     }
 }
