@@ -183,8 +183,8 @@ pub fn event_document(e: &StoredEvent) -> Document {
         .unwrap_or_else(|| Bson::String(e.payload.clone()));
     doc! {
         "_id": e.id,
-        "type": &e.type_name,
-        "aggregate": {"type": &e.aggregate_type, "id": e.aggregate_id},
+        "type": e.type_name.as_str(),
+        "aggregate": {"type": e.aggregate_type.as_str(), "id": e.aggregate_id},
         "occurred_at": BsonDateTime::from_millis(e.occurred_at.timestamp_millis()),
         "version": e.version,
         "payload": payload,
@@ -289,14 +289,14 @@ fn request_document(r: &RequestRecord) -> Document {
     doc! {
         "_id": ObjectId::new(),
         "at": BsonDateTime::from_millis(r.at.timestamp_millis()),
-        "request_id": &r.request_id,
-        "method": &r.method,
-        "path": &r.path,
+        "request_id": r.request_id.as_str(),
+        "method": r.method.as_str(),
+        "path": r.path.as_str(),
         "status": i32::from(r.status),
         "latency_ms": r.latency_ms,
         "client": r.client.as_deref(),
         "user_id": r.user_id,
-        "operations": &r.operations,
+        "operations": r.operations.clone(),
     }
 }
 

@@ -423,7 +423,12 @@ async fn observe(
         state
             .metrics
             .observe_request(&method, &path, status.as_u16(), elapsed);
-        if let Some(a) = &state.analytics {
+        // Probes and scrapes are not worth a document each.
+        if let Some(a) = state
+            .analytics
+            .as_ref()
+            .filter(|_| !matches!(path.as_str(), "/healthz" | "/livez" | "/metrics"))
+        {
             let served = res.as_ref().ok().map(|r| r.request());
             let audit = served
                 .and_then(|r| r.extensions().get::<crate::analytics::Audit>().cloned())

@@ -6,14 +6,15 @@
 //!
 //! nx-27017 is looked up in `$GANTRY_NX27017_BIN`, else `$HOME/.cache/gantry-mongo/bin/nx-27017`
 //! (scripts/test.sh creates that virtualenv). Missing, the test fails and says how to install it.
+//! (Needs the `mongodb` crate: a dependency of gantry-api, so the tests have it too.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -22,73 +23,27 @@ use gantry_engine::store::Backend;
 use mongodb::bson::{Bson, Document, doc};
 use serde_json::json;
 
+use common::tools::{Proc, free_port, venv_tool, wait_listening};
 use common::{TestApp, spawn_app_with};
 
-fn nx_bin() -> PathBuf {
-    let bin = std::env::var_os("GANTRY_NX27017_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/gantry-mongo/bin/nx-27017")
-        });
-    assert!(
-        bin.exists(),
-        "nx-27017 not found at {}: `python3 -m venv ~/.cache/gantry-mongo && ~/.cache/gantry-mongo/bin/pip \
-         install nx-27017` (scripts/test.sh does this) or set GANTRY_NX27017_BIN",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// An nx-27017 server on `port` keeping its data in `dir` (so a restart keeps it).
-struct Nx {
-    child: Child,
-}
-
-impl Nx {
-    fn start(port: u16, dir: &Path) -> Nx {
-        let child = Command::new(nx_bin())
-            .arg("--db")
-            .arg(dir.join("mongo.db"))
-            .arg("--host")
-            .arg("127.0.0.1")
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--log-file")
-            .arg(dir.join("nx.log"))
-            .arg("--pid-file")
-            .arg(dir.join("nx.pid"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nx-27017");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nx-27017 did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Nx { child }
-    }
-
-    /// Kills the server (SIGKILL: no goodbye to its clients).
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Nx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_nx(port: u16, dir: &Path) -> Proc {
+    let bin = venv_tool("GANTRY_NX27017_BIN", "gantry-mongo", "nx-27017", "nx-27017");
+    let child = Command::new(bin)
+        .arg("--db")
+        .arg(dir.join("mongo.db"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--log-file")
+        .arg(dir.join("nx.log"))
+        .arg("--pid-file")
+        .arg(dir.join("nx.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nx-27017");
+    let nx = Proc(child);
+    wait_listening(port, "nx-27017");
+    nx
 }
 
 async fn outbox_ids(app: &TestApp) -> BTreeSet<i64> {
@@ -163,7 +118,7 @@ async fn outage(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    let nx = Nx::start(port, &dir);
+    let nx = start_nx(port, &dir);
     let url = format!("mongodb://127.0.0.1:{port}/gantry_analytics?directConnection=true");
     let app = spawn_app_with(backend, &[("MONGODB_URL", url.as_str())]).await;
     let mongo = gantry_api::analytics::Mongo::connect(&url).await.unwrap();
@@ -244,7 +199,7 @@ async fn outage(backend: Backend) {
     );
 
     // 3. MongoDB is back (same data): the sink catches up, nothing lost, nothing doubled.
-    let _nx = Nx::start(port, &dir);
+    let _nx = start_nx(port, &dir);
     let n = caught_up(&app, &db, "after MongoDB restarted").await;
     assert!(n >= 25, "{n}");
     let during = db

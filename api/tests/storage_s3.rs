@@ -10,58 +10,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+use common::tools::{Proc, free_port, venv_tool, wait_listening};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gantry");
 const BUCKET: &str = "gantry-models";
 const PASSWORD: &str = "an admin password for s3";
-
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto_bin() -> PathBuf {
-    let bin = std::env::var_os("GANTRY_MOTO_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/gantry-deploy/bin/moto_server")
-        });
-    assert!(
-        bin.exists(),
-        "moto_server not found at {}: `python3 -m venv ~/.cache/gantry-deploy && ~/.cache/gantry-deploy/bin/pip \
-         install 'moto[server]'` (scripts/test.sh does this) or set GANTRY_MOTO_BIN",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_listening(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn gantry(dir: &Path, s3_port: u16) -> Command {
     let mut c = Command::new(BIN);
@@ -142,12 +103,17 @@ async fn uploads_land_in_an_s3_bucket_by_content_address() {
     std::fs::create_dir_all(&dir).unwrap();
     let s3_port = free_port();
     let _moto = Proc(
-        Command::new(moto_bin())
-            .args(["-H", "127.0.0.1", "-p", &s3_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("moto.log")).unwrap())
-            .spawn()
-            .expect("start moto_server"),
+        Command::new(venv_tool(
+            "GANTRY_MOTO_BIN",
+            "gantry-deploy",
+            "moto_server",
+            "moto[server]",
+        ))
+        .args(["-H", "127.0.0.1", "-p", &s3_port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("moto.log")).unwrap())
+        .spawn()
+        .expect("start moto_server"),
     );
     wait_listening(s3_port, "moto_server");
     let s3 = format!("http://127.0.0.1:{s3_port}");
