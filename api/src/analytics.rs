@@ -102,8 +102,8 @@ impl Mongo {
             .create_indexes([
                 named(doc! {"type": 1, "occurred_at": 1}, "type_occurred_at"),
                 named(
-                    doc! {"aggregate.type": 1, "aggregate.id": 1, "_id": 1},
-                    "aggregate",
+                    doc! {"aggregate.type": 1, "aggregate.id": 1, "occurred_at": 1},
+                    "aggregate_occurred_at",
                 ),
             ])
             .await?;
@@ -275,11 +275,22 @@ impl Audit {
             .iter()
             .map(|r| {
                 let text = r.query.trim_start();
-                let kind = ["mutation", "subscription"]
+                let kind = ["query", "mutation", "subscription"]
                     .into_iter()
-                    .find(|k| text.starts_with(k))
-                    .unwrap_or("query");
-                format!("{kind} {}", r.operation_name.as_deref().unwrap_or("anonymous"))
+                    .find(|k| text.starts_with(k));
+                // The name given with the request, else the one written after the keyword.
+                let written: String = kind
+                    .map(|k| text[k.len()..].trim_start())
+                    .unwrap_or("")
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let name = r
+                    .operation_name
+                    .clone()
+                    .or((!written.is_empty()).then_some(written))
+                    .unwrap_or_else(|| "anonymous".into());
+                format!("{} {name}", kind.unwrap_or("query"))
             })
             .collect()
     }

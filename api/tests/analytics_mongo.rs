@@ -154,7 +154,7 @@ async fn outage(backend: Backend) {
             .unwrap();
         let ttl = indexes
             .iter()
-            .find(|i| i.keys.get(field).is_some())
+            .find(|i| i.keys.len() == 1 && i.keys.get(field).is_some())
             .unwrap_or_else(|| panic!("no index on {coll}.{field}: {indexes:?}"));
         let expire = ttl.options.as_ref().and_then(|o| o.expire_after);
         assert_eq!(expire, Some(Duration::from_secs(days as u64 * 86_400)), "{coll}");
@@ -164,11 +164,18 @@ async fn outage(backend: Backend) {
     // The request log: the GraphQL calls with their caller and operation.
     let deadline = Instant::now() + Duration::from_secs(30);
     let logged = loop {
-        let found = db
+        let graphql: Vec<Document> = db
             .collection::<Document>("requests")
-            .find_one(doc! {"path": "/graphql", "operations": "mutation CreateLead"})
+            .find(doc! {"path": "/graphql"})
+            .await
+            .unwrap()
+            .try_collect()
             .await
             .unwrap();
+        let found = graphql.into_iter().find(|d| {
+            d.get_array("operations")
+                .is_ok_and(|ops| ops.iter().any(|o| o.as_str() == Some("mutation CreateLead")))
+        });
         if let Some(d) = found {
             break d;
         }

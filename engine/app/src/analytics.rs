@@ -59,7 +59,7 @@ pub async fn sink_once<S: AnalyticsSink>(db: &Db, sink: &S, cursor: &mut Cursor)
     }
     let mut tx = db.begin().await?;
     outbox::set_consumer_cursor(&mut tx, now(), CONSUMER, round.next.settled()).await?;
-    tx.commit().await?;
+    tx.commit().await.map_err(StoreError::from)?;
     *cursor = round.next;
     Ok(round.events.len())
 }
