@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use object_store::ObjectStoreExt;
 use serde_json::{Value, json};
 
 use common::tools::{Proc, free_port, venv_tool, wait_listening};
@@ -180,9 +181,23 @@ async fn uploads_land_in_an_s3_bucket_by_content_address() {
     let model = upload(&client, &base, &token, "cube_20mm.stl", cube.clone()).await;
     let sha = model["sha256"].as_str().unwrap().to_string();
     let key = gantry_api::storage::model_key(&sha);
-    let stored = client.get(format!("{s3}/{BUCKET}/{key}")).send().await.unwrap();
-    assert_eq!(stored.status(), 200, "{key} is not in the bucket");
-    assert_eq!(stored.bytes().await.unwrap().to_vec(), cube);
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(BUCKET)
+        .with_region("us-east-1")
+        .with_endpoint(&s3)
+        .with_allow_http(true)
+        .with_access_key_id("gantry")
+        .with_secret_access_key("gantry-test-secret")
+        .build()
+        .unwrap();
+    let stored = bucket
+        .get(&object_store::path::Path::from(key.as_str()))
+        .await
+        .unwrap_or_else(|e| panic!("{key} is not in the bucket: {e}"))
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored.to_vec(), cube);
     assert!(
         !std::fs::exists(dir.join("objects")).unwrap(),
         "nothing goes to local disk"
