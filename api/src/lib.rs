@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod agent_ws;
 pub mod analysis_cache;
+pub mod analytics;
 pub mod auth;
 pub mod body;
 pub mod cluster;

@@ -21,6 +21,7 @@ use gantry_engine::domain::production::JobState;
 use gantry_engine::error::{Coded, ErrorKind};
 use gantry_engine::store::production::{JobFilter, list_jobs};
 use gantry_engine::store::{Db, StoreError};
+use ipnet::IpNet;
 use tracing::Instrument;
 
 use crate::auth::{Auth, authenticate};
@@ -30,6 +31,7 @@ use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
 use gantry_actors::{ClusterConfig, Farm, FarmConfig};
 use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay_woken};
+use gantry_app::lease::LeaseHealth;
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,7 +43,7 @@ pub struct AppState {
     pub schema: GantrySchema,
     pub auth: Auth,
     pub metrics: Arc<Metrics>,
-    pub trusted_proxies: Arc<Vec<IpAddr>>,
+    pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Committed changes (from the outbox relay), for subscriptions and the live farm.
     pub events: EventBus,
     /// The outbox relay feeding `events` (stops with the last clone of the state).
@@ -50,6 +52,8 @@ pub struct AppState {
     pub finance: Arc<gantry_app::finance::consumer::ConsumerHandle>,
     /// The live farm (agents at `/agent/ws`, the scheduler); `None` outside an actix system.
     pub farm: Option<Farm>,
+    /// The MongoDB analytics sink (`MONGODB_URL`): events and the request log.
+    pub analytics: Option<Arc<crate::analytics::Analytics>>,
 }
 
 pub use crate::body::{BodyLimits, MAX_UPLOAD_FILES};
@@ -74,18 +78,33 @@ pub struct RequestId(pub String);
 /// How long `/healthz` waits for the database before answering 503.
 pub const HEALTH_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// `GET /healthz` (readiness): 200 when the database answers within [`HEALTH_DB_TIMEOUT`],
-/// else 503 with the database's state (`unreachable` or `timeout`). Never waits longer, so a
-/// probe's own timeout is not reached while the database is down.
+/// `GET /healthz` (readiness): 200 when the database answers within [`HEALTH_DB_TIMEOUT`] and
+/// this replica's scheduler lease keeper takes part in the lease (a completed round within the
+/// lease's time to live: it can lead or take over), else 503 with the database's state
+/// (`unreachable` or `timeout`) or `"lease": "stale"`. Never waits longer, so a probe's own
+/// timeout is not reached while the database is down.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.db.backend().name();
+    let lease = state.farm.as_ref().map(|f| f.leadership().health());
     match tokio::time::timeout(HEALTH_DB_TIMEOUT, sqlx_ping(&state.db)).await {
+        Ok(Ok(())) if lease == Some(LeaseHealth::Stale) => {
+            tracing::warn!(
+                "health check: the scheduler lease keeper has not completed a round within the lease"
+            );
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "status": "unavailable",
+                "database": backend,
+                "lease": "stale",
+                "version": crate::VERSION,
+            }))
+        }
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({
             "status": "ok",
             "database": backend,
             "version": crate::VERSION,
             "replica": state.farm.as_ref().map(|f| f.leadership().replica().to_string()),
             "leader": state.farm.as_ref().is_some_and(|f| f.leadership().is_leader()),
+            "lease": lease.map(|_| "current"),
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unreachable");
@@ -229,6 +248,10 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
             }));
         }
     };
+    req.extensions_mut().insert(crate::analytics::Audit {
+        user_id: principal.as_ref().map(|p| p.user_id.0),
+        operations: crate::analytics::Audit::operations_of(&batch),
+    });
     if let Some(principal) = principal {
         batch = batch.data(principal);
     }
@@ -241,19 +264,9 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     {
         batch = batch.data(IdempotencyKey(key.to_string()));
     }
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    let addr = client_addr(
-        req.peer_addr().map(|a| a.ip()),
-        &forwarded,
-        &state.trusted_proxies,
-    )
-    .map(|ip| ip.to_string())
-    .unwrap_or_else(|| "unknown".into());
+    let addr = request_client(&req, &state.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into());
     batch = batch.data(ClientAddr(addr)).data(state.auth.clone());
     if let Some(farm) = &state.farm {
         batch = batch.data(farm.clone());
@@ -280,19 +293,34 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     HttpResponse::build(StatusCode::OK).json(resp)
 }
 
-/// The client address: the peer, unless the peer is a trusted proxy, in which case the
-/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left
-/// are client-controlled and never believed).
-pub fn client_addr(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let mut addr = peer?;
-    if !trusted.contains(&addr) {
+/// The client address of `req` ([`client_addr`] over its peer and `X-Forwarded-For`).
+pub fn request_client(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    client_addr(req.peer_addr().map(|a| a.ip()), &forwarded, trusted)
+}
+
+/// The client address: the peer, unless the peer is a trusted proxy (an address in one of the
+/// `trusted` ranges), in which case the right-most `X-Forwarded-For` entry that is not itself a
+/// trusted proxy (entries further left are client-controlled and never believed).
+pub fn client_addr(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| {
+        let ip = ip.to_canonical();
+        trusted.iter().any(|n| n.contains(&ip))
+    };
+    let mut addr = peer?.to_canonical();
+    if !is_trusted(&addr) {
         return Some(addr);
     }
     for hop in forwarded_for.rsplit(',') {
         match hop.trim().parse::<IpAddr>() {
             Ok(ip) => {
-                addr = ip;
-                if !trusted.contains(&ip) {
+                addr = ip.to_canonical();
+                if !is_trusted(&ip) {
                     break;
                 }
             }
@@ -376,7 +404,7 @@ async fn observe(
         .unwrap_or_else(|| "unknown".into());
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let span = tracing::info_span!(
         "request",
@@ -391,8 +419,33 @@ async fn observe(
         Ok(r) => r.status(),
         Err(e) => e.as_response_error().status_code(),
     };
-    if let Some(m) = metrics {
-        m.observe_request(&method, &path, status.as_u16(), elapsed);
+    if let Some(state) = &state {
+        state
+            .metrics
+            .observe_request(&method, &path, status.as_u16(), elapsed);
+        // Probes and scrapes are not worth a document each.
+        if let Some(a) = state
+            .analytics
+            .as_ref()
+            .filter(|_| !matches!(path.as_str(), "/healthz" | "/livez" | "/metrics"))
+        {
+            let served = res.as_ref().ok().map(|r| r.request());
+            let audit = served
+                .and_then(|r| r.extensions().get::<crate::analytics::Audit>().cloned())
+                .unwrap_or_default();
+            let client = served.and_then(|r| request_client(r, &state.trusted_proxies));
+            a.requests.record(crate::analytics::RequestRecord {
+                at: gantry_engine::store::now(),
+                request_id: request_id.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                status: status.as_u16(),
+                latency_ms: elapsed.as_secs_f64() * 1000.0,
+                client: client.map(|ip| ip.to_string()),
+                user_id: audit.user_id,
+                operations: audit.operations,
+            });
+        }
     }
     span.in_scope(|| {
         tracing::info!(
@@ -483,7 +536,9 @@ fn build_inner(
         config.finance.settings(),
         std::time::Duration::from_millis(200),
     ));
+    let analytics = crate::analytics::start(&config.telemetry, db.clone(), Default::default()).map(Arc::new);
     let state = AppState {
+        analytics,
         schema: build_schema(db.clone(), config, events.clone()),
         farm,
         relay,
@@ -598,7 +653,8 @@ mod tests {
     #[test]
     fn client_address_behind_trusted_proxies() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        let trusted = [net("10.0.0.1/32"), net("10.0.0.2/32")];
         // (peer, X-Forwarded-For, expected)
         let cases = [
             ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
@@ -615,6 +671,20 @@ mod tests {
             );
         }
         assert_eq!(client_addr(None, "1.2.3.4", &trusted), None);
+        // CIDR ranges (a pod network) and IPv4-mapped peers of a dual-stack listener.
+        let pods = [net("10.244.0.0/16")];
+        let cases = [
+            ("10.244.3.7", "198.51.100.1", "198.51.100.1"),
+            ("::ffff:10.244.3.7", "198.51.100.1, 10.244.9.9", "198.51.100.1"),
+            ("10.245.0.1", "198.51.100.1", "10.245.0.1"),
+        ];
+        for (peer, xff, want) in cases {
+            assert_eq!(
+                client_addr(Some(ip(peer)), xff, &pods),
+                Some(ip(want)),
+                "{peer} {xff}"
+            );
+        }
         assert!(valid_request_id("abc-123"));
         assert!(!valid_request_id("bad id") && !valid_request_id(""));
     }

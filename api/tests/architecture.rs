@@ -153,6 +153,7 @@ fn the_application_layer_knows_no_transport() {
             "gantry-api",
             "redis",
             "object_store",
+            "mongodb",
         ],
     );
     // The transports reach the core through it.
@@ -175,6 +176,8 @@ const NOT_IN_RESOLVERS: &[&str] = &[
     "crate::slicer",
     "crate::storage",
     "object_store",
+    "mongodb",
+    "crate::analytics",
     "sqlx",
 ];
 

@@ -138,7 +138,7 @@ app_test_with!(
                 .await
                 .unwrap();
             let (done,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(last_event_id), 0) FROM finance_consumers")
+                sqlx::query_as("SELECT COALESCE(MAX(last_event_id), 0) FROM outbox_consumers WHERE name = 'finance'")
                     .fetch_one(db.pool())
                     .await
                     .unwrap();

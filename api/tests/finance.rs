@@ -46,12 +46,12 @@ async fn posted(db: &Db) {
             col(&row, "events", "n").unwrap()
         };
         let row = sqlx::query(
-            "SELECT CAST(COALESCE(MAX(last_event_id), 0) AS BIGINT) AS n FROM finance_consumers WHERE name = 'finance'",
+            "SELECT CAST(COALESCE(MAX(last_event_id), 0) AS BIGINT) AS n FROM outbox_consumers WHERE name = 'finance'",
         )
         .fetch_one(db.pool())
         .await
         .unwrap();
-        let cursor: i64 = col(&row, "finance_consumers", "n").unwrap();
+        let cursor: i64 = col(&row, "outbox_consumers", "n").unwrap();
         if cursor >= last {
             return;
         }

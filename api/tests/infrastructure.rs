@@ -735,7 +735,84 @@ fn check_compose(infra: &Infra) -> Vec<String> {
             Some(_) => {}
         }
     }
+    check_compose_web(infra, &compose, &services, &config, &mut p);
     p
+}
+
+/// An nginx size (`100m`, `512k`, `1g`, bytes) in bytes.
+fn nginx_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let (num, unit) = match s.char_indices().last()? {
+        (i, 'k') => (&s[..i], 1u64 << 10),
+        (i, 'm') => (&s[..i], 1 << 20),
+        (i, 'g') => (&s[..i], 1 << 30),
+        _ => (s.as_str(), 1),
+    };
+    num.parse::<u64>().ok().map(|n| n * unit)
+}
+
+/// The `web` service: the front door (nginx) in front of the api, like the Ingress. Its config
+/// file (a compose `configs:` entry) proxies to the api's port, takes bodies up to the api's
+/// upload limit, and the api believes its X-Forwarded-For (its fixed address is trusted).
+fn check_compose_web(
+    infra: &Infra,
+    compose: &Value,
+    services: &BTreeMap<String, &Value>,
+    config: &Config,
+    p: &mut Vec<String>,
+) {
+    let Some(web) = services.get("web") else {
+        p.push(format!(
+            "{COMPOSE}: no web service (the front door, like the Ingress)"
+        ));
+        return;
+    };
+    let mut conf_text = None;
+    for c in seq_at(web, "configs") {
+        let source = str_at(c, "source").or_else(|| c.as_str()).unwrap_or("");
+        let Some(file) = at(compose, &format!("configs.{source}.file")).and_then(Value::as_str) else {
+            p.push(format!(
+                "{COMPOSE}: web uses config {source:?}, which has no file"
+            ));
+            continue;
+        };
+        let path = normalize(&format!("infrastructure/{file}"));
+        match infra.text(&path) {
+            Some(t) => conf_text = Some((path, t)),
+            None => p.push(format!("{COMPOSE}: web's config file {path} does not exist")),
+        }
+    }
+    let Some((path, conf)) = conf_text else {
+        p.push(format!("{COMPOSE}: web has no nginx config file"));
+        return;
+    };
+    let directive = |name: &str| -> Option<String> {
+        conf.lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .map(|v| v.trim().trim_end_matches(';').trim().to_string())
+            })
+    };
+    let upload = config.printing.max_upload_bytes;
+    let size = directive("client_max_body_size ");
+    if size.as_deref().and_then(nginx_size) != Some(upload) {
+        p.push(format!(
+            "{path}: client_max_body_size {size:?} is not the api's upload limit {upload}"
+        ));
+    }
+    let port = config.server.listen.port();
+    let pass = directive("proxy_pass ");
+    if pass.as_deref() != Some(format!("http://api:{port}").as_str()) {
+        p.push(format!("{path}: proxy_pass {pass:?} is not http://api:{port}"));
+    }
+    let addr = str_at(web, "networks.default.ipv4_address").and_then(|a| a.parse::<std::net::IpAddr>().ok());
+    match addr {
+        Some(ip) if config.server.trusted_proxies.iter().any(|n| n.contains(&ip)) => {}
+        _ => p.push(format!(
+            "{COMPOSE}: the api's GANTRY_TRUSTED_PROXIES does not cover web's fixed address {addr:?}"
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1009,6 +1086,8 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
     // Workloads: selectors, claims, volumes, containers, probes, resources, security.
     let mut migrate_runs = 0;
     let mut serve_runs = 0;
+    // The settings of the serving api containers (for the Ingress checks).
+    let mut served: Vec<Config> = Vec::new();
     let mut api_configs: Vec<(String, Config, BTreeMap<String, String>)> = Vec::new();
     for w in k8s.workloads() {
         let what = w.what();
@@ -1127,6 +1206,7 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
             if args.split(' ').next() != Some("serve") {
                 p.push(format!("{origin}: args {args:?} do not run `gantry serve`"));
             }
+            served.push(config.clone());
             let port = config.server.listen.port();
             if resolve_port(c, &Value::from(port)).is_none() {
                 p.push(format!(
@@ -1250,6 +1330,54 @@ fn check_k8s(infra: &Infra) -> Vec<String> {
                 });
             if !created {
                 p.push(format!("{origin}: no minio/mc Job creates bucket {bucket}"));
+            }
+        }
+    }
+
+    // The Ingress takes bodies up to the upload limit (no less: uploads would fail at the proxy
+    // with an untyped 413; no more: the server refuses them anyway), routes `/` (the web app,
+    // served by the api) and `/graphql` to the api, and the api believes its X-Forwarded-For.
+    for ing in k8s.of_kind("Ingress") {
+        let size = at(&ing.value, "metadata.annotations")
+            .and_then(|a| a.get("nginx.ingress.kubernetes.io/proxy-body-size"))
+            .and_then(Value::as_str);
+        for config in &served {
+            let want = config.printing.max_upload_bytes;
+            if size.and_then(nginx_size) != Some(want) {
+                p.push(format!(
+                    "{}: proxy-body-size {size:?} is not the upload limit GANTRY_MAX_UPLOAD_BYTES={want}",
+                    ing.what()
+                ));
+            }
+            if config.server.trusted_proxies.is_empty() {
+                p.push(format!(
+                    "{}: the api behind it sets no GANTRY_TRUSTED_PROXIES (the client address would be the proxy's)",
+                    ing.what()
+                ));
+            }
+        }
+        let routed: Vec<(String, String)> = seq_at(&ing.value, "spec.rules")
+            .iter()
+            .flat_map(|r| seq_at(r, "http.paths").iter())
+            .map(|path| {
+                (
+                    str_at(path, "path").unwrap_or("").to_string(),
+                    str_at(path, "backend.service.name").unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        for want in ["/", "/graphql"] {
+            // The longest matching prefix decides (pathType Prefix).
+            let backend = routed
+                .iter()
+                .filter(|(path, _)| want.starts_with(path.as_str()))
+                .max_by_key(|(path, _)| path.len())
+                .map(|(_, svc)| svc.as_str());
+            if backend != Some("gantry-api") {
+                p.push(format!(
+                    "{}: {want} goes to {backend:?}, not the api Service gantry-api",
+                    ing.what()
+                ));
             }
         }
     }
@@ -1805,13 +1933,21 @@ fn the_checks_catch_typical_mistakes() {
     let postgres = "infrastructure/k8s/postgres.yaml";
     let redis = "infrastructure/k8s/redis.yaml";
     let minio = "infrastructure/k8s/minio.yaml";
+    let web_conf = "infrastructure/docker/web.nginx.conf";
     #[rustfmt::skip]
     let cases: &[(&str, &str, &str, &str)] = &[
         // (file, text, replaced by, expected in a problem)
         (compose, "GANTRY_S3_BUCKET: gantry-models", "GANTRY_S3_BUKET: gantry-models", "GANTRY_S3_BUKET"),
         (compose, "GANTRY_LOG_FORMAT: json", "GANTRY_LOG_FORMAT: yaml", "GANTRY_LOG_FORMAT"),
         (compose, "DATABASE_URL: postgres://", "DATABASE_URI: postgres://", "DATABASE_URI"),
-        (compose, "\"8080:8080\"", "\"8080:8081\"", "publishes"),
+        (compose, "\"127.0.0.1:8081:8080\"", "\"127.0.0.1:8081:8081\"", "publishes"),
+        (web_conf, "client_max_body_size 100m", "client_max_body_size 10m", "upload limit"),
+        (compose, "GANTRY_TRUSTED_PROXIES: 172.28.0.10/32", "GANTRY_TRUSTED_PROXIES: 172.28.0.11/32", "web's fixed address"),
+        (web_conf, "proxy_pass http://api:8080", "proxy_pass http://api:80", "proxy_pass"),
+        (api, "proxy-body-size: 100m", "proxy-body-size: 1m", "proxy-body-size"),
+        (api, "          - path: /graphql\n            pathType: Prefix\n            backend:\n              service:\n                name: gantry-api", "          - path: /graphql\n            pathType: Prefix\n            backend:\n              service:\n                name: gantry-web", "/graphql goes to"),
+        (configmap, "GANTRY_TRUSTED_PROXIES: \"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fd00::/8\"", "GANTRY_TRUSTED_PROXIES: \"\"", "GANTRY_TRUSTED_PROXIES"),
+        (secret, "MONGO_INITDB_ROOT_PASSWORD: CHANGE-ME-mongo-password", "MONGO_INITDB_ROOT_PASSWORD: other", "MONGO_INITDB_ROOT_PASSWORD"),
         (compose, "GANTRY_LISTEN: \"0.0.0.0:8080\"", "GANTRY_LISTEN: \"0.0.0.0:9090\"", "9090"),
         (compose, "      redis:\n        condition", "      cache:\n        condition", "unknown service cache"),
         (compose, "gantry-dev-password@postgres", "wrong-password@postgres", "POSTGRES_PASSWORD"),
@@ -1842,7 +1978,7 @@ fn the_checks_catch_typical_mistakes() {
         (minio, "key: GANTRY_S3_BUCKET", "key: GANTRY_BUCKET", "GANTRY_BUCKET"),
         (minio, "name: gantry-minio", "name: minio-credentials", "minio-credentials"),
         (KUSTOMIZATION, "  - redis.yaml\n", "", "redis.yaml is not listed"),
-        (KUSTOMIZATION, "  - minio.yaml\n", "  - minio.yaml\n  - mongo.yaml\n", "mongo.yaml does not exist"),
+        (KUSTOMIZATION, "  - mongo.yaml\n", "  - mongodb.yaml\n", "mongodb.yaml does not exist"),
         (dockerfile, "EXPOSE 8080", "EXPOSE 8000", "EXPOSE"),
         (dockerfile, "cmake libclang-dev", "cmake libclang", "libclang-dev"),
         (dockerfile, "ENTRYPOINT [\"gantry\"]", "ENTRYPOINT [\"/bin/sh\"]", "ENTRYPOINT"),

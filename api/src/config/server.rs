@@ -2,6 +2,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use ipnet::IpNet;
+
 use super::ConfigError;
 use super::source::{Source, invalid};
 
@@ -13,9 +15,9 @@ pub struct ServerSettings {
     /// Largest accepted request body, bytes (`GANTRY_MAX_BODY_BYTES`, default 2 MiB).
     pub max_body_bytes: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed when deciding the client address
-    /// (used by the per-address login rate limit). Empty: the peer address is the client
-    /// (`GANTRY_TRUSTED_PROXIES`).
-    pub trusted_proxies: Vec<IpAddr>,
+    /// (used by the per-address login rate limit): addresses or CIDR ranges (a pod network,
+    /// `10.0.0.0/8`). Empty: the peer address is the client (`GANTRY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 pub(super) fn parse(src: &Source<'_>) -> Result<ServerSettings, ConfigError> {
@@ -36,13 +38,16 @@ pub(super) fn parse(src: &Source<'_>) -> Result<ServerSettings, ConfigError> {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(str::parse::<IpAddr>)
+            .map(|p| {
+                p.parse::<IpNet>()
+                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| {
                 invalid(
                     "GANTRY_TRUSTED_PROXIES",
                     v.clone(),
-                    "a comma-separated list of IP addresses, e.g. 10.0.0.1,10.0.0.2",
+                    "a comma-separated list of IP addresses or CIDR ranges, e.g. 10.0.0.1,10.244.0.0/16",
                 )
             })?,
     };
@@ -67,13 +72,17 @@ mod tests {
             &[
                 ("GANTRY_LISTEN", "0.0.0.0:9000"),
                 ("GANTRY_MAX_BODY_BYTES", "1024"),
-                ("GANTRY_TRUSTED_PROXIES", " 10.0.0.1, ::1 "),
+                (
+                    "GANTRY_TRUSTED_PROXIES",
+                    " 10.0.0.1, ::1, 10.244.0.0/16, fd00::/8 ",
+                ),
             ],
             |c| c.server.clone(),
         );
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.max_body_bytes, 1024);
-        assert_eq!(s.trusted_proxies.len(), 2);
+        let shown: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.1/32", "::1/128", "10.244.0.0/16", "fd00::/8"]);
     }
 
     #[test]
@@ -85,13 +94,13 @@ mod tests {
             ("GANTRY_MAX_BODY_BYTES", "2GB", "a whole number in range"),
             (
                 "GANTRY_TRUSTED_PROXIES",
-                "10.0.0.0/8",
-                "a comma-separated list of IP addresses",
+                "10.0.0.0/33",
+                "a comma-separated list of IP addresses or CIDR ranges",
             ),
             (
                 "GANTRY_TRUSTED_PROXIES",
                 "proxy.local",
-                "a comma-separated list of IP addresses",
+                "a comma-separated list of IP addresses or CIDR ranges",
             ),
         ]);
     }

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod receiver;
 pub mod shop;
+pub mod tools;
 
 use std::collections::HashMap;
 

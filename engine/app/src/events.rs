@@ -142,6 +142,38 @@ impl Cursor {
     pub fn waiting(&self) -> Vec<i64> {
         self.gaps.keys().copied().collect()
     }
+
+    /// The settled mark: every id up to it was delivered or given up (a durable reader stores
+    /// this, so the ids still awaited are read again after a restart).
+    pub fn settled(&self) -> i64 {
+        self.gaps.keys().next().map_or(self.last, |g| g - 1)
+    }
+}
+
+/// A durable reader's next round, read but not yet applied: the reader handles `events`, stores
+/// `next.settled()` in the same step, and only then takes `next` as its cursor.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub next: Cursor,
+    pub events: Vec<StoredEvent>,
+}
+
+/// Reads the events after `cursor` (at most `batch`) and the ids it awaits; `None` when nothing
+/// changed (no event, no gap given up).
+pub async fn read_round(db: &Db, cursor: &Cursor, batch: i64) -> StoreResult<Option<Round>> {
+    let (late, fresh) = {
+        let mut c = db.pool().acquire().await?;
+        (
+            outbox::by_ids(&mut c, &cursor.waiting()).await?,
+            outbox::after(&mut c, cursor.last, batch).await?,
+        )
+    };
+    let mut next = cursor.clone();
+    let events = next.advance(Instant::now(), fresh, late);
+    if events.is_empty() && next.gaps.len() == cursor.gaps.len() && next.last == cursor.last {
+        return Ok(None);
+    }
+    Ok(Some(Round { next, events }))
 }
 
 /// One round: reads what was committed since the cursor (and the skipped ids), moves the

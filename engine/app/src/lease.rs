@@ -9,7 +9,7 @@
 //! down ([`Leadership::fenced`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gantry_engine::store::cluster as store;
@@ -70,6 +70,42 @@ pub struct Leadership {
     replica: Arc<str>,
     tx: Arc<watch::Sender<Option<Lease>>>,
     wake: Arc<Notify>,
+    keeper: Arc<std::sync::Mutex<KeeperRounds>>,
+}
+
+/// When the keeper started and last completed a round (for readiness).
+#[derive(Debug, Clone, Copy, Default)]
+struct KeeperRounds {
+    started: Option<Instant>,
+    last_ok: Option<Instant>,
+    ttl: Duration,
+}
+
+/// The keeper as readiness sees it (`/healthz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseHealth {
+    /// No keeper runs (a process without a live farm).
+    NoKeeper,
+    /// The keeper completed a round within the lease's time to live (or started less than that
+    /// ago): this replica takes part in the lease, as leader or follower.
+    Current,
+    /// No round completed for longer than the lease's time to live: this replica can neither
+    /// lead nor take over (the lease table does not answer it).
+    Stale,
+}
+
+/// [`LeaseHealth`] of a keeper started at `started` whose last completed round was `last_ok`.
+pub fn lease_health(
+    started: Option<Instant>,
+    last_ok: Option<Instant>,
+    ttl: Duration,
+    now: Instant,
+) -> LeaseHealth {
+    match started {
+        None => LeaseHealth::NoKeeper,
+        Some(s) if now.saturating_duration_since(last_ok.unwrap_or(s)) > ttl => LeaseHealth::Stale,
+        Some(_) => LeaseHealth::Current,
+    }
 }
 
 impl Leadership {
@@ -79,6 +115,26 @@ impl Leadership {
             replica: replica.into(),
             tx: Arc::new(watch::channel(None).0),
             wake: Arc::new(Notify::new()),
+            keeper: Arc::new(std::sync::Mutex::new(KeeperRounds::default())),
+        }
+    }
+
+    /// Whether this replica's keeper takes part in the lease (readiness).
+    pub fn health(&self) -> LeaseHealth {
+        let k = self.keeper.lock().map(|k| *k).unwrap_or_default();
+        lease_health(k.started, k.last_ok, k.ttl, Instant::now())
+    }
+
+    fn keeper_round(&self, started: bool, ok: bool, ttl: Duration) {
+        if let Ok(mut k) = self.keeper.lock() {
+            let now = Instant::now();
+            if started {
+                k.started = Some(now);
+                k.ttl = ttl;
+            }
+            if ok {
+                k.last_ok = Some(now);
+            }
         }
     }
 
@@ -200,6 +256,7 @@ pub async fn keep_once(
 pub fn spawn_keeper(db: Db, me: Leadership, cfg: LeaseConfig) -> KeeperHandle {
     let started = gantry_engine::store::now();
     let (db2, me2) = (db.clone(), me.clone());
+    me.keeper_round(true, false, cfg.ttl);
     let task = tokio::spawn(async move {
         let mut force = cfg.take_over_at_start;
         let mut last_ok = tokio::time::Instant::now();
@@ -208,6 +265,7 @@ pub fn spawn_keeper(db: Db, me: Leadership, cfg: LeaseConfig) -> KeeperHandle {
                 Ok(_) => {
                     force = false;
                     last_ok = tokio::time::Instant::now();
+                    me2.keeper_round(false, true, cfg.ttl);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "lease keeper: the database did not answer");
@@ -276,4 +334,31 @@ pub fn replica_id(host: &str, random: u32) -> String {
         .collect();
     let host = if host.is_empty() { "gantry".into() } else { host };
     format!("{host}-{}-{random:08x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_follows_the_keepers_rounds() {
+        let t = Instant::now();
+        let ttl = Duration::from_secs(10);
+        let s = Duration::from_secs;
+        // (started, last completed round, now) → health
+        let cases = [
+            (None, None, t, LeaseHealth::NoKeeper),
+            (Some(t), None, t + s(5), LeaseHealth::Current),
+            (Some(t), None, t + s(11), LeaseHealth::Stale),
+            (Some(t), Some(t + s(8)), t + s(17), LeaseHealth::Current),
+            (Some(t), Some(t + s(8)), t + s(19), LeaseHealth::Stale),
+        ];
+        for (started, last_ok, now, want) in cases {
+            assert_eq!(
+                lease_health(started, last_ok, ttl, now),
+                want,
+                "{started:?} {last_ok:?} {now:?}"
+            );
+        }
+    }
 }

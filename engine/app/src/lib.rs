@@ -13,6 +13,7 @@
 //! slicer or object storage themselves.
 
 pub mod agent;
+pub mod analytics;
 pub mod auth;
 pub mod batch;
 pub mod catalog;

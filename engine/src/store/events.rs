@@ -1,7 +1,8 @@
 //! The event outbox (table `events`): [`append`] writes a domain event in the caller's
 //! transaction, so the event is committed with the change it describes, or not at all (a
 //! payload that cannot be serialised fails the transaction). Readers poll [`after`]; [`prune`]
-//! removes rows past the retention period.
+//! removes rows past the retention period. Durable readers (the finance consumer, the analytics
+//! sink) keep their cursor in `outbox_consumers` ([`consumer_cursor`], [`set_consumer_cursor`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -120,4 +121,29 @@ pub async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> StoreResult<u64> {
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// The last event id the durable reader `name` handled (`None` before its first round).
+pub async fn consumer_cursor(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<i64>> {
+    let row = sqlx::query("SELECT last_event_id FROM outbox_consumers WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| col(&r, "outbox_consumers", "last_event_id"))
+        .transpose()
+}
+
+/// Moves reader `name`'s cursor to `last` (never backwards), in the caller's transaction.
+pub async fn set_consumer_cursor(tx: &mut Tx, now: DateTime<Utc>, name: &str, last: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO outbox_consumers (name, last_event_id, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET last_event_id = CASE WHEN outbox_consumers.last_event_id > $2 \
+         THEN outbox_consumers.last_event_id ELSE $2 END, updated_at = $3",
+    )
+    .bind(name)
+    .bind(last)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -131,6 +131,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0028_printer_telemetry.sql"),
     },
     Migration {
+        version: 29,
+        name: "outbox_consumers",
+        sql: include_str!("../../migrations/0029_outbox_consumers.sql"),
+    },
+    Migration {
         version: 30,
         name: "job_finishes_and_pins",
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),

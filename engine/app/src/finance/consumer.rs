@@ -1,6 +1,6 @@
 //! The finance consumer: a durable reader of the event outbox. Each event finance cares about
 //! is posted together with its `finance_postings` row (so a replayed event posts nothing) and
-//! the consumer's cursor row (`finance_consumers`) in one transaction, so postings happen
+//! the consumer's cursor row (`outbox_consumers`) in one transaction, so postings happen
 //! exactly once whatever restarts or runs alongside. Up to [`CHUNK`] events share a
 //! transaction; when one of them fails, they are posted again one per transaction.
 //!
@@ -19,7 +19,7 @@ use super::postings::{concerns, post_event};
 use crate::events::Cursor;
 use crate::{AppResult, Db, commit, conn};
 
-/// The consumer's name in `finance_consumers`.
+/// The consumer's name in `outbox_consumers`.
 pub const CONSUMER: &str = "finance";
 
 /// How many ids below the stored cursor are re-read at start.

@@ -28,12 +28,11 @@ use gantry_engine::domain::events::{Event, WebhookEndpointDisabledEvent};
 use gantry_engine::domain::integrations::delivery::{self, AfterFailure, Circuit, RetryPolicy};
 use gantry_engine::domain::integrations::signing::{secret_key, signature_header};
 use gantry_engine::domain::types::to_millis;
-use gantry_engine::store::events::{self as outbox};
 use gantry_engine::store::webhooks::{self as store, Attempt, Claimed, DeliveryStatus, Endpoint};
 use gantry_engine::store::{Db, StoreResult, now};
 use tokio::sync::Notify;
 
-use crate::events::Cursor;
+use crate::events::{Cursor, read_round};
 
 /// One signed request to an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,27 +100,16 @@ const BATCH: i64 = 500;
 /// the stored cursor, in one transaction. `cursor` is only changed once that commits. Returns
 /// how many events were read.
 pub async fn fan_out_once(db: &Db, cursor: &mut Cursor) -> StoreResult<usize> {
-    let (late, fresh) = {
-        let mut c = db.pool().acquire().await?;
-        (
-            outbox::by_ids(&mut c, &cursor.waiting()).await?,
-            outbox::after(&mut c, cursor.last, BATCH).await?,
-        )
-    };
-    let gaps_before = cursor.gaps.len();
-    let mut next = cursor.clone();
-    let events = next.advance(Instant::now(), fresh, late);
-    if events.is_empty() && next.gaps.len() == gaps_before && next.last == cursor.last {
+    let Some(round) = read_round(db, cursor, BATCH).await? else {
         return Ok(0);
-    }
-    let settled = next.gaps.keys().next().map_or(next.last, |g| g - 1);
+    };
     let t = now();
     let mut tx = db.begin().await?;
-    store::fan_out(&mut tx, t, &events).await?;
-    store::set_cursor(&mut tx, t, settled).await?;
+    store::fan_out(&mut tx, t, &round.events).await?;
+    store::set_cursor(&mut tx, t, round.next.settled()).await?;
     tx.commit().await?;
-    *cursor = next;
-    Ok(events.len())
+    *cursor = round.next;
+    Ok(round.events.len())
 }
 
 /// A cheap source of jitter (splitmix64 over a counter seeded from the clock); no secret

@@ -1,5 +1,5 @@
 //! Finance persistence: the journal (`journal_entries`, `journal_lines`), balances, the
-//! finance consumer's bookkeeping (`finance_postings`, `finance_consumers`,
+//! finance consumer's bookkeeping (`finance_postings`, its cursor in `outbox_consumers`,
 //! `finance_spool_values`), invoices ([`invoices`]) and reports ([`reports`]).
 //!
 //! Posting ([`post`]) validates the entry in the domain, allocates the entry id from the
@@ -265,30 +265,8 @@ pub async fn reverse(
 // ---------------------------------------------------------------------------------------------
 // The finance consumer's bookkeeping
 
-/// The last event id consumer `name` handled (`None` before its first round).
-pub async fn consumer_cursor(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<i64>> {
-    let row = sqlx::query("SELECT last_event_id FROM finance_consumers WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| col(&r, "finance_consumers", "last_event_id"))
-        .transpose()
-}
-
-/// Moves consumer `name`'s cursor to `last` (never backwards), in the caller's transaction.
-pub async fn set_consumer_cursor(tx: &mut Tx, now: DateTime<Utc>, name: &str, last: i64) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO finance_consumers (name, last_event_id, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET last_event_id = CASE WHEN finance_consumers.last_event_id > $2 \
-         THEN finance_consumers.last_event_id ELSE $2 END, updated_at = $3",
-    )
-    .bind(name)
-    .bind(last)
-    .bind(to_millis(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+/// The consumer's cursor (`outbox_consumers`, shared by every durable reader of the outbox).
+pub use super::events::{consumer_cursor, set_consumer_cursor};
 
 /// Whether event `id` was handled already.
 pub async fn posted_event(conn: &mut AnyConnection, id: i64) -> StoreResult<bool> {
