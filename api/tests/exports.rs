@@ -137,11 +137,12 @@ app_test_with!(
                 .fetch_one(db.pool())
                 .await
                 .unwrap();
-            let (done,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(last_event_id), 0) FROM outbox_consumers WHERE name = 'finance'")
-                    .fetch_one(db.pool())
-                    .await
-                    .unwrap();
+            let (done,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(MAX(last_event_id), 0) FROM outbox_consumers WHERE name = 'finance'",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
             if inv >= 1 && done >= last {
                 break;
             }
