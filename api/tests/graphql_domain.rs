@@ -307,6 +307,39 @@ gantry_engine::db_test!(customer_sees_only_own_orders, |db| {
 
 const CREATE: &str = "mutation($p: ID!, $key: String) { createOrder(input: {lines: [{productId: $p, quantity: 2}]}, idempotencyKey: $key) { id status customerId total { minor currency } lines { quantity product { sku } } } }";
 
+/// A customer's order of `product`, placed, paid by sales and started by the planner; its jobs.
+async fn jobs_of_a_paid_order(
+    schema: &GantrySchema,
+    customer: &Principal,
+    sales: &Principal,
+    planner: &Principal,
+    product: &Value,
+) -> Value {
+    let id = ok(schema, customer, CREATE, json!({"p": product})).await["createOrder"]["id"].clone();
+    ok(
+        schema,
+        customer,
+        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    ok(
+        schema,
+        sales,
+        "mutation($id: ID!) { payOrder(id: $id) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    ok(
+        schema,
+        planner,
+        "mutation($id: ID!) { startProduction(orderId: $id) { id state priority } }",
+        json!({"id": id}),
+    )
+    .await["startProduction"]
+        .clone()
+}
+
 async fn a_product(schema: &GantrySchema, who: &Principal) -> Value {
     ok(
         schema,
@@ -1314,29 +1347,7 @@ gantry_engine::db_test!(job_priority_changes_with_an_event, |db| {
     let planner = as_role(db, Role::Planner).await;
     let operator = as_role(db, Role::Operator).await;
     let p = a_product(&schema, &me).await;
-    let id = ok(&schema, &me, CREATE, json!({"p": p})).await["createOrder"]["id"].clone();
-    ok(
-        &schema,
-        &me,
-        "mutation($id: ID!) { placeOrder(id: $id) { status } }",
-        json!({"id": id}),
-    )
-    .await;
-    ok(
-        &schema,
-        &sales,
-        "mutation($id: ID!) { payOrder(id: $id) { status } }",
-        json!({"id": id}),
-    )
-    .await;
-    let jobs = ok(
-        &schema,
-        &planner,
-        "mutation($id: ID!) { startProduction(orderId: $id) { id state priority } }",
-        json!({"id": id}),
-    )
-    .await["startProduction"]
-        .clone();
+    let jobs = jobs_of_a_paid_order(&schema, &me, &sales, &planner, &p).await;
     let job = jobs[0]["id"].clone();
     let was = jobs[0]["priority"].as_i64().unwrap();
     let before = rows(db, "events").await;
@@ -1396,29 +1407,8 @@ gantry_engine::db_test!(throughput_counts_jobs_done_and_failed_today, |db| {
     let p = a_product(&schema, &me).await;
     let mut jobs = vec![];
     for _ in 0..2 {
-        let id = ok(&schema, &me, CREATE, json!({"p": p})).await["createOrder"]["id"].clone();
-        ok(
-            &schema,
-            &me,
-            "mutation($id: ID!) { placeOrder(id: $id) { status } }",
-            json!({"id": id}),
-        )
-        .await;
-        ok(
-            &schema,
-            &sales,
-            "mutation($id: ID!) { payOrder(id: $id) { status } }",
-            json!({"id": id}),
-        )
-        .await;
-        let started = ok(
-            &schema,
-            &planner,
-            "mutation($id: ID!) { startProduction(orderId: $id) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-        jobs.push(started["startProduction"][0]["id"].clone());
+        let started = jobs_of_a_paid_order(&schema, &me, &sales, &planner, &p).await;
+        jobs.push(started[0]["id"].clone());
     }
     let printer = ok(&schema, &planner, "{ printers { id } }", json!({})).await["printers"][0]["id"].clone();
     let start = chrono::Utc::now().to_rfc3339();
