@@ -1548,4 +1548,21 @@ gantry_engine::db_test!(a_job_scheduled_by_hand_is_pinned_in_the_plans_that_foll
         start >= pin_at - chrono::Duration::seconds(60),
         "{start} before the pin {pin_at}"
     );
+
+    // Unpinned: an event, the pin gone, and a second unpin changes nothing.
+    const UNPIN: &str = "mutation($id: ID!) { unpinJob(id: $id) { id } }";
+    assert_eq!(rows(db, "job_pins").await, 1);
+    let before = rows(db, "events").await;
+    ok(&schema, &planner, UNPIN, json!({"id": job})).await;
+    assert_eq!(rows(db, "job_pins").await, 0);
+    assert_eq!(rows(db, "events").await, before + 1);
+    let got = events::after(&mut c, 0, 100_000).await.unwrap();
+    assert_eq!(got.last().unwrap().type_name, "job.unpinned");
+    ok(&schema, &planner, UNPIN, json!({"id": job})).await;
+    assert_eq!(rows(db, "events").await, before + 1);
+    let operator = as_role(db, Role::Operator).await;
+    assert_eq!(
+        code(&exec(&schema, &operator, UNPIN, json!({"id": job})).await).0,
+        "FORBIDDEN"
+    );
 });

@@ -312,6 +312,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         signUp                             ok         ok         ok         ok         ok         ok         ok         ok
         startJob                           ok          -         ok          -          -          -          -        401
         startProduction                    ok         ok          -          -          -          -          -        401
+        unpinJob                           ok         ok          -          -          -          -          -        401
         updateCompany                      ok          -          -          -         ok          -          -        401
         updateContact                      ok          -          -          -         ok          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401

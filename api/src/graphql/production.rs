@@ -436,6 +436,17 @@ pub struct ProductionMutation;
 
 #[Object]
 impl ProductionMutation {
+    /// Releases a job's pin (set by `scheduleJob`): the plans that follow place it freely
+    /// again (event `job.unpinned`, which re-plans). A job without a pin is answered unchanged.
+    #[graphql(guard = "PermissionGuard(Permission::ProductionPlan)")]
+    async fn unpin_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<JobNode> {
+        let id = JobId(id_arg(&id, "job")?);
+        let j = production::unpin_job(ctx.data::<Db>()?, &caller(ctx)?, now(), id)
+            .await
+            .map_err(app_error)?;
+        Ok(JobNode(j))
+    }
+
     /// Assigns a waiting job to a printer with a planned start and pins it there: the plans
     /// that follow keep it on that printer, not before that time, while it waits (event
     /// `job.pinned`, which re-plans). A pin to a printer that cannot print it is ignored by the

@@ -74,6 +74,16 @@ pub async fn schedule_job(
     })
 }
 
+/// Releases a job's pin (see [`schedule_job`]); the plans that follow place it freely. A job
+/// without a pin is returned unchanged.
+pub async fn unpin_job(db: &Db, caller: &Caller, now: DateTime<Utc>, id: JobId) -> AppResult<Job> {
+    in_tx!(db, tx => {
+        let job = store::get_job(&mut tx, id).await?;
+        store::unpin_job(&mut tx, now, &job, caller.user_id).await?;
+        job
+    })
+}
+
 /// Starts a job by hand (no agent).
 pub async fn start_job(db: &Db, now: DateTime<Utc>, id: JobId) -> AppResult<Job> {
     in_tx!(db, tx => store::start_job(&mut tx, now, id).await?)

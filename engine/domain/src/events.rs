@@ -23,6 +23,7 @@ pub enum Event {
     JobProgress(JobProgressEvent),
     JobPriority(JobPriorityEvent),
     JobPinned(JobPinnedEvent),
+    JobUnpinned(JobUnpinnedEvent),
     Printer(PrinterEvent),
     PrinterCreated(PrinterCreatedEvent),
     MaterialLoaded(MaterialLoadedEvent),
@@ -92,6 +93,14 @@ pub struct JobPinnedEvent {
     pub order_id: i64,
     pub printer_id: i64,
     pub starts_at: i64,
+    pub by_user_id: Option<i64>,
+}
+
+/// A planner released a job's pin: the plans that follow place it freely again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobUnpinnedEvent {
+    pub job_id: i64,
+    pub order_id: i64,
     pub by_user_id: Option<i64>,
 }
 
@@ -265,6 +274,7 @@ pub const TYPES: &[&str] = &[
     "job.progress",
     "job.priority_changed",
     "job.pinned",
+    "job.unpinned",
     "printer.status_changed",
     "printer.created",
     "printer.material_loaded",
@@ -305,6 +315,7 @@ impl Event {
             Event::JobProgress(_) => "job.progress",
             Event::JobPriority(_) => "job.priority_changed",
             Event::JobPinned(_) => "job.pinned",
+            Event::JobUnpinned(_) => "job.unpinned",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
             Event::MaterialLoaded(_) => "printer.material_loaded",
@@ -335,6 +346,7 @@ impl Event {
             Event::JobProgress(e) => ("job", e.job_id),
             Event::JobPriority(e) => ("job", e.job_id),
             Event::JobPinned(e) => ("job", e.job_id),
+            Event::JobUnpinned(e) => ("job", e.job_id),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
@@ -370,6 +382,7 @@ impl Event {
             "job.progress" => Event::JobProgress(de(payload)?),
             "job.priority_changed" => Event::JobPriority(de(payload)?),
             "job.pinned" => Event::JobPinned(de(payload)?),
+            "job.unpinned" => Event::JobUnpinned(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
@@ -415,7 +428,8 @@ impl Event {
             | Event::MaterialLoaded(_)
             | Event::Maintenance(_)
             | Event::JobPriority(_)
-            | Event::JobPinned(_) => true,
+            | Event::JobPinned(_)
+            | Event::JobUnpinned(_) => true,
             Event::JobProgress(_)
             | Event::Plan(_)
             | Event::StockLow(_)

@@ -364,6 +364,26 @@ pub async fn pin_job(
     Ok(())
 }
 
+/// Releases a job's pin with a `job.unpinned` event (which re-plans); a job without a pin
+/// changes nothing and writes no event. Returns whether there was a pin.
+pub async fn unpin_job(tx: &mut Tx, now: DateTime<Utc>, job: &Job, by: Option<UserId>) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM job_pins WHERE job_id = $1")
+        .bind(job.id.0)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Ok(false);
+    }
+    let event = Event::JobUnpinned(outbox::JobUnpinnedEvent {
+        job_id: job.id.0,
+        order_id: job.order_id.0,
+        by_user_id: by.map(|u| u.0),
+    });
+    super::events::append(tx, now, &event).await?;
+    Ok(true)
+}
+
 /// The pins of jobs that still wait (queued or scheduled), by job.
 pub async fn waiting_pins(conn: &mut AnyConnection) -> StoreResult<Vec<JobPin>> {
     const T: &str = "job_pins";
