@@ -9,7 +9,7 @@ import {
   useShipmentsQuery,
 } from '@/lib/api/endpoints/shipping';
 import type { OrderStatus, ShipmentStatus } from '@/lib/graphql/generated';
-import { base64Bytes, saveBlob } from '@/lib/download';
+import { savePdf } from '@/lib/download';
 import { useFormat, useT } from '@/lib/i18n';
 import { Badge, Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
@@ -77,8 +77,7 @@ export default function Shipments({ orderId, orderStatus, staff }: { orderId: st
                   disabled={slipState.isFetching}
                   onClick={async () => {
                     const r = await slip({ id: s.id });
-                    if (r.data)
-                      saveBlob(`packing-slip-${s.id}.pdf`, new Blob([base64Bytes(r.data.shipment.packingSlipPdfBase64)], { type: 'application/pdf' }));
+                    if (r.data) savePdf(`packing-slip-${s.id}.pdf`, r.data.shipment.packingSlipPdfBase64);
                   }}
                 >
                   {t('shipments.slip')}

@@ -21,6 +21,10 @@ export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Saves a PDF the API sent as base64 (an invoice, a packing slip). */
+export const savePdf = (name: string, b64: string): void =>
+  saveBlob(name, new Blob([base64Bytes(b64)], { type: 'application/pdf' }));
+
 /** `YYYY-MM` of a date in UTC, `months` months before it (0: its own month). */
 export function monthOf(d: Date, monthsBefore = 0): string {
   const m = d.getUTCFullYear() * 12 + d.getUTCMonth() - monthsBefore;

@@ -8,7 +8,7 @@ import {
   useLazyInvoicePdfQuery,
   useOrderMarginsQuery,
 } from '@/lib/api/endpoints/finance';
-import { base64Bytes, saveBlob } from '@/lib/download';
+import { savePdf } from '@/lib/download';
 import { bpText } from '@/lib/finance';
 import { useFormat, useT } from '@/lib/i18n';
 import { keyOr } from '@/lib/i18n/messages';
@@ -85,7 +85,7 @@ export function Invoices({ canWrite }: { canWrite: boolean }) {
                     aria-label={t('finance.pdfOf', { number: i.number })}
                     onClick={async () => {
                       const r = await pdf({ id: i.id });
-                      if (r.data) saveBlob(`${i.number}.pdf`, new Blob([base64Bytes(r.data.invoice.pdfBase64)], { type: 'application/pdf' }));
+                      if (r.data) savePdf(`${i.number}.pdf`, r.data.invoice.pdfBase64);
                     }}
                   >
                     PDF
