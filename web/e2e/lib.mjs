@@ -122,3 +122,21 @@ export function writeArtifact(name, data) {
   writeFileSync(file, data);
   return file;
 }
+
+/** Runs a GraphQL operation in the page with the signed-in user's token; returns `data`. */
+export async function gql(page, query, variables = {}) {
+  const r = await page.evaluate(
+    async ([q, v]) => {
+      const s = JSON.parse(localStorage.getItem('gantry.session'));
+      const res = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${s.accessToken}` },
+        body: JSON.stringify({ query: q, variables: v }),
+      });
+      return res.json();
+    },
+    [query, variables],
+  );
+  if (r.errors) throw new Error(`${query}: ${JSON.stringify(r.errors)}`);
+  return r.data;
+}

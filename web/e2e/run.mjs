@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
-  ARTIFACTS, BASE, assert, axe, cubeStl, fitsWidth, launch, login, newPage, screenshot, waitFor, writeArtifact,
+  ARTIFACTS, BASE, assert, axe, cubeStl, fitsWidth, gql, launch, login, newPage, screenshot, waitFor, writeArtifact,
 } from './lib.mjs';
 
 const ADMIN = 'admin@gantry.local';
@@ -246,6 +246,111 @@ test('a planner sees why a job is where it is, and drags it to another printer t
     'the job on its new printer, or the reason it cannot go there',
     30_000,
   );
+  // A pinned bar is marked; its card releases the pin, and the next plan no longer marks it.
+  const moved = page.locator(`[data-testid=gantt-row][data-printer="${target}"] [data-job="${jobId}"]`);
+  if ((await moved.count()) > 0) {
+    await waitFor(async () => (await moved.getAttribute('data-pinned')) === 'true', 'the moved bar is marked pinned', 30_000);
+    await moved.click();
+    await page.getByTestId('job-pinned').waitFor();
+    await page.getByTestId('unpin').click();
+    await waitFor(
+      async () => (await page.locator(`[data-testid=gantt-job][data-job="${jobId}"][data-pinned]`).count()) === 0,
+      'the released job is no longer pinned in the next plan',
+      30_000,
+    );
+  }
+  await page.context().close();
+});
+
+test('a planner sets operator shifts: off-shift hours are shaded and bars carry their material class', async (b) => {
+  const page = await newPage(b);
+  await login(page, PLANNER);
+  await page.goto(`${BASE}/console/schedule/`);
+  await page.getByTestId('gantt').waitFor({ timeout: 30_000 });
+  const bar = page.getByTestId('gantt-job').first();
+  await bar.waitFor({ timeout: 30_000 });
+  const cls = await bar.getAttribute('data-class');
+  assert(cls && (await page.getByTestId('class-legend').textContent()).includes(cls), `bar class ${cls} in the legend`);
+  assert((await page.getByTestId('gantt-off-shift').count()) === 0, 'no shifts: nothing shaded');
+  // A bad time is refused in the browser; a shift every day 06:00–22:00 is saved.
+  const editor = page.getByTestId('shifts');
+  for (let d = 0; d < 7; d++) await editor.getByTestId('shift-add').click();
+  const rows = editor.getByTestId('shift-row');
+  for (let d = 0; d < 7; d++) {
+    const row = rows.nth(d);
+    await row.locator('select').selectOption(String(d));
+    await row.locator('input').nth(0).fill(d === 0 ? '6:75' : '06:00');
+    await row.locator('input').nth(1).fill('22:00');
+  }
+  await editor.getByTestId('shift-save').click();
+  await editor.getByRole('alert').waitFor();
+  await rows.nth(0).locator('input').nth(0).fill('06:00');
+  const saved = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('SetOperatorShifts'));
+  await editor.getByTestId('shift-save').click();
+  await saved;
+  await waitFor(async () => (await page.getByTestId('gantt-off-shift').count()) > 0, 'off-shift hours shaded', 30_000);
+  const shifts = await gql(page, '{ operatorShifts { weekday startMinute endMinute } }');
+  assert(shifts.operatorShifts.length === 7 && shifts.operatorShifts.every((s) => s.startMinute === 360 && s.endMinute === 1320), JSON.stringify(shifts));
+  await screenshot(page, 'console-schedule-shifts-1440');
+  // Back to always staffed, so the tests that follow plan as before.
+  await gql(page, 'mutation { setOperatorShifts(shifts: []) { weekday } }');
+  await page.context().close();
+});
+
+test('an operator edits a printer into a group, filters the grid by it, and retires a printer', async (b) => {
+  const page = await newPage(b);
+  await login(page, OPERATOR);
+  const name = `e2e-retire-${Date.now() % 100000}`;
+  const created = await gql(
+    page,
+    'mutation($i: CreatePrinterInput!) { createPrinter(input: $i) { id } }',
+    { i: { name, model: 'E2E', technology: 'FDM', buildVolume: { xMm: 200, yMm: 200, zMm: 200 }, materials: ['PLA'], hourlyCost: { minor: 100, currency: 'EUR' } } },
+  );
+  const id = created.createPrinter.id;
+  await page.goto(`${BASE}/console/equipment/`);
+  await page.getByLabel('Printer', { exact: true }).selectOption({ label: `${name} (E2E)` });
+  const edit = page.getByTestId('printer-edit');
+  await edit.waitFor();
+  await edit.locator('#pe-group').fill('E2E room');
+  await edit.locator('#pe-speed').fill('0');
+  await edit.getByTestId('printer-save').click();
+  await edit.getByTestId('error-text').waitFor();
+  await edit.locator('#pe-speed').fill('110');
+  await edit.getByTestId('printer-save').click();
+  await waitFor(async () => (await gql(page, 'query($id: ID!) { printer(id: $id) { group speedFactorPct } }', { id })).printer.group === 'E2E room', 'group saved');
+  await page.goto(`${BASE}/console/printers/`);
+  await page.getByTestId('printer-tile').first().waitFor();
+  await page.getByLabel('Filter by group').selectOption('E2E room');
+  await waitFor(async () => (await page.getByTestId('printer-tile').count()) === 1, 'one printer in the group');
+  assert((await page.getByTestId('printer-tile').getAttribute('data-printer')) === name, 'the grouped printer');
+  await page.goto(`${BASE}/console/equipment/`);
+  await page.getByLabel('Printer', { exact: true }).selectOption({ label: `${name} (E2E)` });
+  await page.getByTestId('printer-edit').waitFor();
+  await page.getByTestId('printer-retire').click();
+  await page.getByTestId('printer-retire-confirm').click();
+  await waitFor(async () => !(await gql(page, '{ printers { name } }')).printers.some((p) => p.name === name), 'the retired printer leaves the farm');
+  assert((await gql(page, 'query($id: ID!) { printer(id: $id) { retiredAt } }', { id })).printer.retiredAt, 'retiredAt set');
+  await page.context().close();
+});
+
+test('staff ship a ready order: a parcel moves to delivered and the order follows', async (b) => {
+  const page = await newPage(b);
+  await login(page, ADMIN);
+  const ready = await gql(page, '{ orders(first: 20, status: READY) { edges { node { id } } } }');
+  const orderId = ready.orders.edges[0]?.node.id;
+  assert(orderId, 'a ready order in the demo farm');
+  await page.goto(`${BASE}/console/order/?id=${orderId}`);
+  await page.getByTestId('shipments').waitFor({ timeout: 30_000 });
+  await page.fill('#ship-tracking', `E2E${Date.now() % 1000000}`);
+  await page.getByTestId('ship-add').click();
+  const parcel = page.getByTestId('shipment').first();
+  await parcel.waitFor();
+  await parcel.getByTestId('ship-IN_TRANSIT').click();
+  await waitFor(async () => (await parcel.getAttribute('data-status')) === 'IN_TRANSIT', 'in transit');
+  await parcel.getByTestId('ship-DELIVERED').click();
+  await waitFor(async () => (await parcel.getAttribute('data-status')) === 'DELIVERED', 'delivered');
+  await waitFor(async () => (await page.getByTestId('order-status').getAttribute('data-status')) === 'DELIVERED', 'the order is delivered');
+  await screenshot(page, 'console-order-shipped-1440');
   await page.context().close();
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { orderActions } from '@/lib/orderActions';
 import { homeOf, navFor, safeNext } from '@/components/nav';
-import { dropTarget, timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
+import { dropTarget, hhmm, minuteOf, offShift, timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
 import { modelExtension } from '@/lib/modelFile';
 import type { Session } from '@/lib/api/session';
 import { bpText, pnlTotals } from '@/lib/finance';
@@ -139,5 +139,46 @@ describe('finance figures', () => {
     expect(monthOf(new Date('2026-01-31T23:30:00Z'))).toBe('2026-01');
     expect(monthOf(new Date('2026-01-15T00:00:00Z'), 11)).toBe('2025-02');
     expect(monthOf(new Date('2026-12-01T00:00:00Z'), 12)).toBe('2025-12');
+  });
+});
+
+describe('operator shifts on the schedule', () => {
+  const H = 3_600_000;
+  // 2026-12-07 is a Monday.
+  const monday = Date.UTC(2026, 11, 7);
+  it('shades the hours nobody is on shift, night shifts included', () => {
+    const w = { start: monday, end: monday + 48 * H };
+    // Monday 08:00–16:00 and a Monday night shift 22:00–06:00.
+    const off = offShift([{ weekday: 0, startMinute: 480, endMinute: 960 }, { weekday: 0, startMinute: 1320, endMinute: 360 }], w);
+    expect(off.map(([a, b]) => [(a - monday) / H, (b - monday) / H])).toEqual([
+      [0, 8],
+      [16, 22],
+      [30, 48],
+    ]);
+  });
+  it('shades nothing without shifts and everything on a day without one', () => {
+    const w = { start: monday, end: monday + 24 * H };
+    expect(offShift([], w)).toEqual([]);
+    expect(offShift([{ weekday: 3, startMinute: 0, endMinute: 1440 }], w)).toEqual([[monday, monday + 24 * H]]);
+  });
+  it('reads and writes times of day', () => {
+    expect(hhmm(0)).toBe('00:00');
+    expect(hhmm(1440)).toBe('24:00');
+    expect(minuteOf('8:30')).toBe(510);
+    expect(minuteOf('24:00')).toBe(1440);
+    expect(minuteOf('24:01')).toBeNull();
+    expect(minuteOf('7:60')).toBeNull();
+  });
+});
+
+describe('temperature chart', () => {
+  it('scales readings into the box and skips missing ones', async () => {
+    const { polyline } = await import('@/lib/gantt');
+    const pts = [
+      { t: 0, v: 0 },
+      { t: 50, v: null },
+      { t: 100, v: 200 },
+    ];
+    expect(polyline(pts, [0, 100], [0, 200], 100, 50)).toBe('0.0,50.0 100.0,0.0');
   });
 });

@@ -99,6 +99,14 @@ impl PrinterNode {
     async fn created_at(&self) -> Ts {
         Ts(self.0.created_at)
     }
+    /// Its group (a room, a rack, a line), for filtering; null: ungrouped.
+    async fn group(&self) -> Option<&str> {
+        self.0.group.as_deref()
+    }
+    /// When it was retired (`retirePrinter`); null for a printer of the farm.
+    async fn retired_at(&self) -> Option<Ts> {
+        self.0.retired_at.map(Ts)
+    }
     /// What the printer's agent last said (its `hello` and latest status); null when no agent
     /// ever connected for this printer.
     async fn agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrinterAgentObj>> {

@@ -13,9 +13,11 @@ pub mod loaders;
 mod meta;
 mod orders;
 pub mod principal;
+mod printer_admin;
 mod printing;
 mod production;
 mod profile;
+mod shifts;
 mod shipping;
 pub mod subscriptions;
 mod users;
@@ -45,6 +47,7 @@ pub struct QueryRoot(
     integrations::IntegrationsQuery,
     profile::ProfileQuery,
     shipping::ShippingQuery,
+    shifts::ShiftsQuery,
 );
 
 /// All mutation fields.
@@ -62,6 +65,8 @@ pub struct MutationRoot(
     integrations::IntegrationsMutation,
     profile::ProfileMutation,
     shipping::ShippingMutation,
+    shifts::ShiftsMutation,
+    printer_admin::PrinterAdminMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

@@ -163,6 +163,13 @@ pub struct PlannedJob {
     pub late: bool,
     /// Why the solver put it on this printer at this time (null in plans recorded before).
     pub reason: Option<PlanReason>,
+    /// Its material (null in plans recorded before).
+    pub material_id: Option<ID>,
+    /// Its setup class, the material's code (e.g. `PLA-BLK`): jobs of one class follow each
+    /// other without a changeover (null in plans recorded before).
+    pub setup_class: Option<String>,
+    /// A planner pinned it to this printer (`scheduleJob`); `unpinJob` releases it.
+    pub pinned: bool,
 }
 
 /// Why a planned job is where it is, from the solver's own timing.
@@ -280,6 +287,9 @@ fn plan_object(v: PlanView) -> ProductionPlan {
                             late: r.late,
                             text: r.text,
                         }),
+                        material_id: j.material_id.map(|m| ID(m.0.to_string())),
+                        setup_class: j.setup_class,
+                        pinned: j.pinned,
                     })
                     .collect(),
             })

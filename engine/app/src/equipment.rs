@@ -1,19 +1,21 @@
 //! Use cases of `equipment`: printers (status set by hand, loaded material, a job handed out
-//! and not started released back to the queue) and maintenance (plans, windows, log).
+//! and not started released back to the queue), maintenance (plans, windows, log) and the
+//! farm's weekly operator shifts.
 
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::equipment::{
     MaintenanceLogEntry, MaintenancePlan, MaintenanceWindow, NewMaintenancePlan, NewPrinter, Printer,
-    PrinterStatus,
+    PrinterEdit, PrinterStatus, WeeklyShift, parse_timetable,
 };
 use gantry_engine::domain::production::{Job, JobState, job_key};
 use gantry_engine::domain::types::{MaintenanceWindowId, MaterialId, PrinterId};
-use gantry_engine::error::ErrorKind;
+use gantry_engine::error::{DomainError, ErrorKind};
 use gantry_engine::store::live::Telemetry;
 use gantry_engine::store::production::JobFilter;
-use gantry_engine::store::{Tx, equipment, handover, inventory, live, production};
+use gantry_engine::store::printer_records::{self, Retired};
+use gantry_engine::store::{Tx, equipment, handover, inventory, live, production, shifts};
 
-use crate::{AppError, AppResult, Caller, Db, commit, conn};
+use crate::{AppError, AppResult, Caller, Db, commit, conn, in_tx};
 
 /// Every printer of the farm.
 pub async fn printers(db: &Db) -> AppResult<Vec<Printer>> {
@@ -235,4 +237,44 @@ pub async fn cancel_maintenance_window(
     let w = equipment::cancel_window(&mut tx, now, window).await?;
     commit(tx).await?;
     Ok(w)
+}
+
+/// The farm's weekly operator shifts (UTC), Monday first; empty: always staffed.
+pub async fn operator_shifts(db: &Db) -> AppResult<Vec<WeeklyShift>> {
+    let mut c = conn(db).await?;
+    Ok(shifts::operator_shifts(&mut c).await?)
+}
+
+/// Replaces the weekly operator shifts (`(weekday, start minute, end minute)`, checked: no
+/// overlaps, at most 70) with a `shifts.changed` event, which re-plans; a refused timetable
+/// writes nothing.
+pub async fn set_operator_shifts(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: &[(i64, i64, i64)],
+) -> AppResult<Vec<WeeklyShift>> {
+    let timetable = parse_timetable(input).map_err(DomainError::from)?;
+    in_tx!(db, tx => {
+        shifts::replace_operator_shifts(&mut tx, now, &timetable, caller.user_id).await?;
+        timetable
+    })
+}
+
+/// Edits a printer's record (see `PrinterEdit`); event `printer.updated`, which re-plans.
+pub async fn update_printer(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: PrinterId,
+    edit: &PrinterEdit,
+) -> AppResult<Printer> {
+    in_tx!(db, tx => printer_records::update_printer(&mut tx, now, id, edit, caller.user_id).await?)
+}
+
+/// Retires a printer for good (refused while printing, paused or holding a handed-out job):
+/// its planned jobs go back to the queue, its agent tokens are revoked; event
+/// `printer.retired`, which re-plans.
+pub async fn retire_printer(db: &Db, caller: &Caller, now: DateTime<Utc>, id: PrinterId) -> AppResult<Retired> {
+    in_tx!(db, tx => printer_records::retire_printer(&mut tx, now, id, caller.user_id).await?)
 }

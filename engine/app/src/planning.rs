@@ -109,6 +109,8 @@ impl SolvedPlan {
     pub fn view(&self, id: i64) -> PlanView {
         let mut printers: BTreeMap<PrinterId, Vec<PlannedJob>> =
             self.input.printers.iter().map(|p| (p.id, Vec::new())).collect();
+        let codes: BTreeMap<MaterialId, &str> =
+            self.input.materials.iter().map(|m| (m.id, m.code.as_str())).collect();
         for p in self.placements() {
             printers.entry(p.printer).or_default().push(PlannedJob {
                 job_id: p.job.id,
@@ -119,6 +121,9 @@ impl SolvedPlan {
                 due_at: p.job.due_at,
                 late: p.job.due_at.is_some_and(|d| p.end > d),
                 reason: p.reason.clone(),
+                material_id: Some(p.job.material_id),
+                setup_class: codes.get(&p.job.material_id).map(|c| c.to_string()),
+                pinned: self.input.pins.iter().any(|pin| pin.job_id == p.job.id),
             });
         }
         for jobs in printers.values_mut() {
@@ -252,6 +257,15 @@ pub struct PlannedJob {
     /// Why it is there (absent in plans recorded before reasons existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<PlanReason>,
+    /// Its material (absent in plans recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material_id: Option<MaterialId>,
+    /// Its setup class: the material's code (absent in plans recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_class: Option<String>,
+    /// Pinned to its printer by a planner (`scheduleJob`) when the plan was made.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// A job the plan leaves out, and why.
@@ -302,7 +316,7 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
                 weight: j.weight,
             })
             .collect(),
-        operator_shifts: None,
+        operator_shifts: p.operator_shifts.clone(),
         horizon: None,
         objective: gantry_solver::ObjectiveWeights {
             makespan: 1.0,

@@ -26,6 +26,7 @@ pub enum Event {
     JobUnpinned(JobUnpinnedEvent),
     Printer(PrinterEvent),
     PrinterCreated(PrinterCreatedEvent),
+    PrinterUpdated(PrinterUpdatedEvent),
     MaterialLoaded(MaterialLoadedEvent),
     Maintenance(MaintenanceEvent),
     Plan(PlanEvent),
@@ -40,6 +41,7 @@ pub enum Event {
     Payment(PaymentEvent),
     ShopOrderHeld(ShopOrderHeldEvent),
     Shipment(ShipmentEvent),
+    ShiftsChanged(ShiftsChangedEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -104,6 +106,23 @@ pub struct JobUnpinnedEvent {
     pub by_user_id: Option<i64>,
 }
 
+/// The farm's weekly operator shifts were replaced (`shifts`: the whole new timetable, UTC;
+/// empty: always staffed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftsChangedEvent {
+    pub shifts: Vec<ShiftPayload>,
+    pub by_user_id: Option<i64>,
+}
+
+/// One weekly shift in an event: weekday 0 = Monday, minutes of the day (an end at or before
+/// the start: the next day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftPayload {
+    pub weekday: i64,
+    pub start_minute: i64,
+    pub end_minute: i64,
+}
+
 /// A printer moved to another status (`job_id`: the job printing on it, if any).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrinterEvent {
@@ -119,6 +138,17 @@ pub struct PrinterEvent {
 pub struct PrinterCreatedEvent {
     pub printer_id: i64,
     pub name: String,
+}
+
+/// A printer's record was edited (`printer.updated`) or the printer was retired
+/// (`printer.retired`: out of the farm for good).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterUpdatedEvent {
+    pub printer_id: i64,
+    pub name: String,
+    pub group: Option<String>,
+    pub retired: bool,
+    pub by_user_id: Option<i64>,
 }
 
 /// A material was loaded into a printer (`material_id: null`: unloaded).
@@ -277,6 +307,8 @@ pub const TYPES: &[&str] = &[
     "job.unpinned",
     "printer.status_changed",
     "printer.created",
+    "printer.updated",
+    "printer.retired",
     "printer.material_loaded",
     "maintenance.changed",
     "plan.changed",
@@ -302,6 +334,7 @@ pub const TYPES: &[&str] = &[
     "stock.adjusted",
     "invoice.issued",
     "credit_note.issued",
+    "shifts.changed",
 ];
 
 impl Event {
@@ -318,6 +351,8 @@ impl Event {
             Event::JobUnpinned(_) => "job.unpinned",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
+            Event::PrinterUpdated(e) if e.retired => "printer.retired",
+            Event::PrinterUpdated(_) => "printer.updated",
             Event::MaterialLoaded(_) => "printer.material_loaded",
             Event::Maintenance(_) => "maintenance.changed",
             Event::Plan(_) => "plan.changed",
@@ -335,6 +370,7 @@ impl Event {
             Event::Shipment(e) if e.from.is_none() => "shipment.created",
             Event::Shipment(e) if e.from == Some(e.to) => "shipment.updated",
             Event::Shipment(_) => "shipment.status_changed",
+            Event::ShiftsChanged(_) => "shifts.changed",
         }
     }
 
@@ -349,6 +385,7 @@ impl Event {
             Event::JobUnpinned(e) => ("job", e.job_id),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
+            Event::PrinterUpdated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
             Event::Maintenance(e) => ("printer", e.printer_id),
             Event::Plan(e) => ("plan", e.plan_id),
@@ -362,6 +399,7 @@ impl Event {
             Event::Payment(e) => ("payment", e.payment_id),
             Event::ShopOrderHeld(e) => ("shop_order", e.shop_order_id),
             Event::Shipment(e) => ("shipment", e.shipment_id),
+            Event::ShiftsChanged(_) => ("farm", 0),
         }
     }
 
@@ -385,6 +423,7 @@ impl Event {
             "job.unpinned" => Event::JobUnpinned(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
+            "printer.updated" | "printer.retired" => Event::PrinterUpdated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
             "maintenance.changed" => Event::Maintenance(de(payload)?),
             "plan.changed" => Event::Plan(de(payload)?),
@@ -396,6 +435,7 @@ impl Event {
             "webhook.endpoint_disabled" => Event::WebhookEndpointDisabled(de(payload)?),
             "payment.recorded" | "payment.held" => Event::Payment(de(payload)?),
             "shop_order.held" => Event::ShopOrderHeld(de(payload)?),
+            "shifts.changed" => Event::ShiftsChanged(de(payload)?),
             "shipment.created" | "shipment.status_changed" | "shipment.updated" => {
                 Event::Shipment(de(payload)?)
             }
@@ -425,11 +465,13 @@ impl Event {
                 )
             }),
             Event::PrinterCreated(_)
+            | Event::PrinterUpdated(_)
             | Event::MaterialLoaded(_)
             | Event::Maintenance(_)
             | Event::JobPriority(_)
             | Event::JobPinned(_)
-            | Event::JobUnpinned(_) => true,
+            | Event::JobUnpinned(_)
+            | Event::ShiftsChanged(_) => true,
             Event::JobProgress(_)
             | Event::Plan(_)
             | Event::StockLow(_)

@@ -9,13 +9,14 @@
 //! - duration on a printer: `est_minutes · 100 / speed_factor_pct`, rounded up;
 //! - printers: available from now, or from the expected end of the job printing on them;
 //!   the loaded material is the initial setup class; planned maintenance windows are unavailable;
+//! - operators: the weekly shifts become staffed windows (a job loads inside one);
 //! - due dates and weights: minutes from now (past due dates become 0), weight `1 + priority`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::equipment::{MaintenanceWindow, Printer, PrinterStatus, WindowState};
+use crate::equipment::{MaintenanceWindow, Printer, PrinterStatus, WeeklyShift, WindowState, staffed_windows};
 use crate::inventory::Material;
 use crate::production::{Job, JobState};
 use crate::types::{JobId, MaterialId, PrinterId};
@@ -35,6 +36,8 @@ pub struct PlanningInput {
     pub windows: Vec<MaintenanceWindow>,
     /// Jobs a planner pinned to a printer, not before a time (`scheduleJob`).
     pub pins: Vec<JobPin>,
+    /// The weekly operator shifts (empty: always staffed).
+    pub shifts: Vec<WeeklyShift>,
 }
 
 /// A waiting job pinned by hand to a printer, not to start before `starts_at`.
@@ -75,6 +78,8 @@ pub struct PlanningProblem {
     /// Minutes between two different classes (same on every printer; 0 on the diagonal).
     pub change_minutes: i64,
     pub jobs: Vec<PlanJob>,
+    /// Staffed windows `[from, to]` in minutes from `now` (`None`: always staffed).
+    pub operator_shifts: Option<Vec<[i64; 2]>>,
 }
 
 /// Minutes from `now` to `t`, never negative (rounded up).
@@ -184,6 +189,7 @@ pub fn build_problem(now: DateTime<Utc>, input: &PlanningInput) -> PlanningProbl
         setup_classes: classes,
         change_minutes: MATERIAL_CHANGE_MINUTES,
         jobs,
+        operator_shifts: staffed_windows(now, &input.shifts),
     }
 }
 
@@ -271,6 +277,7 @@ mod tests {
             materials: vec![material(10, "PLA-BLK", MaterialKind::Pla)],
             windows: vec![],
             pins: vec![],
+            shifts: vec![],
         };
         let rejected = BTreeMap::from([(JobId(1), vec![(PrinterId(1), "no G-code".to_string())])]);
         let available = BTreeMap::from([(MaterialId(10), 10)]);
@@ -319,6 +326,8 @@ mod tests {
             loaded_material_id: None,
             print_minutes_total: 0,
             created_at: t0(),
+            group: None,
+            retired_at: None,
         }
     }
 
@@ -405,6 +414,7 @@ mod tests {
                 state: WindowState::Planned,
             }],
             pins: vec![],
+            shifts: vec![],
         };
         let p = build_problem(now, &input);
         // The offline printer and the one under maintenance are left out; the busy one is free when its job ends (20 of
@@ -527,6 +537,7 @@ mod tests {
             setup_classes: vec!["PLA-BLK".into()],
             change_minutes: MATERIAL_CHANGE_MINUTES,
             jobs: vec![pj(1, &[1, 2]), pj(2, &[1]), pj(3, &[]), pj(4, &[1, 2])],
+            operator_shifts: None,
         };
         let rejected: BTreeMap<JobId, Vec<(PrinterId, String)>> = [
             (

@@ -26,7 +26,7 @@ use crate::error::DomainError;
 macro_rules! printer_cols {
     () => {
         "id, name, model, technology, build_x_mm, build_y_mm, build_z_mm, nozzle_um, speed_factor_pct, \
-         hourly_cost_minor, currency, status, loaded_material_id, print_minutes_total, created_at"
+         hourly_cost_minor, currency, status, loaded_material_id, print_minutes_total, created_at, group_name, retired_at"
     };
 }
 macro_rules! plan_cols {
@@ -76,6 +76,8 @@ fn printer_from_row(row: &AnyRow) -> StoreResult<Printer> {
         loaded_material_id: col::<Option<i64>>(row, T, "loaded_material_id")?.map(MaterialId),
         print_minutes_total: col(row, T, "print_minutes_total")?,
         created_at: from_millis(col(row, T, "created_at")?),
+        group: col(row, T, "group_name")?,
+        retired_at: col::<Option<i64>>(row, T, "retired_at")?.map(from_millis),
     })
 }
 
@@ -229,12 +231,12 @@ pub async fn printer_by_name(conn: &mut AnyConnection, name: &str) -> StoreResul
     }
 }
 
-/// All printers, by name.
+/// The farm's printers (not retired), by name.
 pub async fn list_printers(conn: &mut AnyConnection) -> StoreResult<Vec<Printer>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         printer_cols!(),
-        " FROM printers ORDER BY name"
+        " FROM printers WHERE retired_at IS NULL ORDER BY name"
     ))
     .fetch_all(&mut *conn)
     .await?;
@@ -273,7 +275,7 @@ pub async fn eligible_printers(
 }
 
 /// Locks the printer row for the rest of the transaction and returns it (`NotFound` if absent).
-async fn lock_printer(tx: &mut Tx, id: PrinterId) -> StoreResult<Printer> {
+pub(crate) async fn lock_printer(tx: &mut Tx, id: PrinterId) -> StoreResult<Printer> {
     let row = sqlx::query(concat!(
         "UPDATE printers SET status = status WHERE id = $1 RETURNING ",
         printer_cols!()

@@ -140,6 +140,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_finishes_and_pins",
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
     },
+    Migration {
+        version: 39,
+        name: "shifts_and_printer_groups",
+        sql: include_str!("../../migrations/0039_shifts_and_printer_groups.sql"),
+    },
 ];
 
 impl Migration {

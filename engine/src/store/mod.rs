@@ -30,8 +30,10 @@ pub mod migrate;
 pub mod orders;
 pub mod payments;
 pub mod planning;
+pub mod printer_records;
 pub mod printing;
 pub mod production;
+pub mod shifts;
 pub mod shipments;
 pub mod shops;
 #[cfg(any(test, feature = "testing"))]

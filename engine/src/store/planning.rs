@@ -32,6 +32,7 @@ pub async fn planning_input(conn: &mut AnyConnection, now: DateTime<Utc>) -> Sto
     input.printers = equipment::list_printers(&mut *conn).await?;
     input.materials = inventory::list_materials(&mut *conn).await?;
     input.pins = production::waiting_pins(&mut *conn).await?;
+    input.shifts = super::shifts::operator_shifts(&mut *conn).await?;
     let to = now + Duration::days(WINDOW_HORIZON_DAYS);
     for p in &input.printers {
         input

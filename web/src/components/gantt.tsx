@@ -2,7 +2,7 @@
 import { memo, useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { PlanFieldsFragment } from '@/lib/graphql/generated';
 import type { T } from '@/lib/i18n';
-import { LABEL_WIDTH, ROW_HEIGHT, colourOf, dropTarget, ticks, timeWindow, visibleRows, xOf, type Window, type Zoom } from '@/lib/gantt';
+import { LABEL_WIDTH, ROW_HEIGHT, colourOf, dropTarget, offShift, ticks, timeWindow, visibleRows, xOf, type Shift, type Window, type Zoom } from '@/lib/gantt';
 import { useFormat, useT } from '@/lib/i18n';
 
 type Row = PlanFieldsFragment['printers'][number];
@@ -24,8 +24,8 @@ interface Drag {
 }
 
 /**
- * Rows per printer, jobs as bars (setup hatched, late in red), maintenance windows shaded, a
- * now-line; rows virtualised. A click (or Enter) on a bar selects it; a planner may drag a bar
+ * Rows per printer, jobs as bars coloured by setup class (setup hatched, late in red, pinned
+ * ones marked), maintenance windows and off-shift hours shaded, a now-line; rows virtualised. A click (or Enter) on a bar selects it; a planner may drag a bar
  * to another printer or time (`onMove`, snapped to 5 minutes).
  */
 export function Gantt({
@@ -33,6 +33,7 @@ export function Gantt({
   names,
   zoom,
   blocked,
+  shifts,
   selected,
   onSelect,
   onMove,
@@ -41,6 +42,8 @@ export function Gantt({
   names: Map<string, string>;
   zoom: Zoom;
   blocked?: Map<string, Blocked[]>;
+  /** The farm's weekly operator shifts (none: always staffed, nothing shaded). */
+  shifts?: Shift[];
   selected?: string | null;
   onSelect?: (jobId: string) => void;
   onMove?: (jobId: string, printerId: string, start: Date) => void;
@@ -58,6 +61,7 @@ export function Gantt({
   const rows = plan.printers;
   const w = useMemo(() => timeWindow(now, rows.flatMap((r) => r.jobs.map((j) => Date.parse(j.end))), zoom), [now, rows, zoom]);
   const width = LABEL_WIDTH + xOf(w.end, w, zoom);
+  const off = useMemo(() => offShift(shifts ?? [], w), [shifts, w]);
   const height = rows.length * ROW_HEIGHT;
   const [first, last] = range;
   const x = (iso: string | number) => LABEL_WIDTH + xOf(typeof iso === 'number' ? iso : Date.parse(iso), w, zoom);
@@ -110,6 +114,11 @@ export function Gantt({
             <rect width="2" height="8" fill="var(--c-warn)" opacity="0.45" />
           </pattern>
         </defs>
+        {off.map(([a, b]) => (
+          <rect key={a} data-testid="gantt-off-shift" x={x(a)} y={0} width={Math.max(0, x(b) - x(a))} height={height} fill="var(--c-muted)" opacity={0.12}>
+            <title>{t('schedule.offShift', { start: f.dateTime(new Date(a).toISOString()), end: f.dateTime(new Date(b).toISOString()) })}</title>
+          </rect>
+        ))}
         {ticks(w, zoom).map((tk) => (
           <g key={tk}>
             <line x1={x(tk)} x2={x(tk)} y1={0} y2={height + 24} stroke="var(--c-border)" />
@@ -215,10 +224,14 @@ const RowView = memo(function RowView({
             data-testid="gantt-job"
             data-job={j.jobId}
             data-order={j.orderId}
+            data-class={j.setupClass ?? undefined}
+            data-pinned={j.pinned || undefined}
             tabIndex={onSelect ? 0 : undefined}
             role={onSelect ? 'button' : undefined}
             aria-pressed={onSelect ? isSelected : undefined}
-            aria-label={t('schedule.jobTip', { job: j.jobId, order: j.orderId, start: f(j.start), end: f(j.end) })}
+            aria-label={
+              t('schedule.jobTip', { job: j.jobId, order: j.orderId, start: f(j.start), end: f(j.end) }) + (j.pinned ? ` — ${t('schedule.pinned')}` : '')
+            }
             style={{ cursor: onDragStart ? 'grab' : onSelect ? 'pointer' : undefined }}
             onPointerDown={onDragStart ? (e) => onDragStart(j, i, e) : undefined}
             onClick={onSelect && !onDragStart ? () => onSelect(j.jobId) : undefined}
@@ -226,6 +239,8 @@ const RowView = memo(function RowView({
           >
             <title>
               {t('schedule.jobTip', { job: j.jobId, order: j.orderId, start: f(j.start), end: f(j.end) })}
+              {j.setupClass ? ` — ${j.setupClass}` : ''}
+              {j.pinned ? ` — ${t('schedule.pinned')}` : ''}
               {j.late ? ` — ${t('schedule.late')}` : ''}
               {j.reason ? ` — ${j.reason.text}` : ''}
             </title>
@@ -238,10 +253,11 @@ const RowView = memo(function RowView({
               width={Math.max(2, x(j.end) - x(s))}
               height={ROW_HEIGHT - 12}
               rx={3}
-              fill={colourOf(j.orderId)}
+              fill={colourOf(j.setupClass ?? j.orderId)}
               stroke={isSelected ? 'var(--c-text)' : j.late ? 'var(--c-danger)' : 'none'}
               strokeWidth={isSelected || j.late ? 2 : 0}
             />
+            {j.pinned && <circle cx={x(s) + 5} cy={y + 10} r={3} fill="var(--c-text)" stroke="var(--c-surface)" strokeWidth={1} />}
             {j.dueAt && j.late && <line x1={x(j.dueAt)} x2={x(j.dueAt)} y1={y + 2} y2={y + ROW_HEIGHT - 2} stroke="var(--c-danger)" strokeDasharray="3 2" />}
           </g>
         );

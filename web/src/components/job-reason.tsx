@@ -4,21 +4,27 @@ import { useFormat, useT } from '@/lib/i18n';
 import { keyOr } from '@/lib/i18n/messages';
 import { Badge, Card } from './ui/basics';
 import { Button } from './ui/button';
+import { ApiErrorView } from './errors';
+import { useUnpinJobMutation } from '@/lib/api/endpoints/farm';
 
 /** Why the solver put a job where it is (or why it is not placed), from the plan's own data. */
 export function JobReason({
   plan,
   jobId,
   names,
+  canPlan = false,
   onClose,
 }: {
   plan: PlanFieldsFragment;
   jobId: string;
   names: Map<string, string>;
+  /** The viewer may release a pin (`production:plan`). */
+  canPlan?: boolean;
   onClose: () => void;
 }) {
   const t = useT();
   const f = useFormat();
+  const [unpin, unpinState] = useUnpinJobMutation();
   const row = plan.printers.find((r) => r.jobs.some((j) => j.jobId === jobId));
   const job = row?.jobs.find((j) => j.jobId === jobId);
   const unscheduled = plan.unscheduled.find((u) => u.jobId === jobId);
@@ -35,7 +41,21 @@ export function JobReason({
           <p>
             {t('schedule.placed', { printer: names.get(row.printerId) ?? row.printerId, start: f.dateTime(job.start), end: f.dateTime(job.end) })}
             {job.setupMinutes > 0 && ` · ${t('schedule.setupMinutes', { n: job.setupMinutes })}`}
+            {job.setupClass && ` · ${job.setupClass}`}
           </p>
+          {job.pinned && (
+            <div className="row" data-testid="job-pinned">
+              <Badge tone="info">{t('schedule.pinned')}</Badge>
+              <span className="muted">{t('schedule.pinnedHint')}</span>
+              {canPlan && (
+                <Button size="sm" onClick={() => void unpin({ id: jobId })} disabled={unpinState.isLoading || unpinState.isSuccess} data-testid="unpin">
+                  {t('schedule.unpin')}
+                </Button>
+              )}
+              {unpinState.isSuccess && <span className="muted">{t('schedule.unpinned')}</span>}
+            </div>
+          )}
+          <ApiErrorView error={unpinState.error} />
           {job.reason ? (
             <>
               <p>

@@ -5,13 +5,15 @@ import type { PrinterStatus } from '@/lib/graphql/generated';
 import { useFormat, useT } from '@/lib/i18n';
 import { useSession } from '@/lib/hooks';
 import { can } from '@/lib/api/session';
-import { Alert, Card, Field, Input } from './ui/basics';
+import { Alert, Badge, Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { Choice } from './ui/choice';
 import { ApiErrorView } from './errors';
 import { PRINTER_STATUSES, PrinterStatusBadge } from './status';
 import { MaintenancePlans } from './maintenance-plans';
 import { LoadMaterial } from './load-material';
+import { PrinterEdit } from './printer-edit';
+import { TelemetryChart } from './telemetry-chart';
 
 /** One printer's settings: status by hand, maintenance windows, agent tokens. */
 export function PrinterAdmin({ id }: { id: string }) {
@@ -44,7 +46,9 @@ export function PrinterAdmin({ id }: { id: string }) {
         <div className="row">
           <h2 style={{ margin: 0 }}>{p.name}</h2>
           <PrinterStatusBadge status={p.status} />
+          {p.group && <Badge tone="info">{p.group}</Badge>}
         </div>
+        {p.retiredAt && <Alert tone="info">{t('equipment.retiredAt', { at: f.dateTime(p.retiredAt) })}</Alert>}
         <dl className="kv" style={{ marginTop: 8 }}>
           <dt>{t('equipment.model')}</dt>
           <dd>
@@ -87,6 +91,8 @@ export function PrinterAdmin({ id }: { id: string }) {
         )}
       </Card>
       <ApiErrorView error={mutationError} />
+      <TelemetryChart printerId={id} />
+      {write && <PrinterEdit key={`${p.id}-${p.retiredAt ?? ''}`} p={p} />}
       <Card>
         <h2>{t('equipment.maintenance')}</h2>
         <MaintenancePlans printerId={id} plans={data.maintenancePlans} write={write} />

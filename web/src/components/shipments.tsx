@@ -68,7 +68,7 @@ export default function Shipments({ orderId, orderStatus, staff }: { orderId: st
             {staff && (
               <div className="row">
                 {NEXT[s.status].map((to) => (
-                  <Button key={to} size="sm" disabled={st.isLoading} onClick={() => setStatus({ id: s.id, status: to, note: '' })}>
+                  <Button key={to} size="sm" disabled={st.isLoading} onClick={() => setStatus({ id: s.id, status: to, note: '' })} data-testid={`ship-${to}`}>
                     {t(`shipmentStatus.${to}`)}
                   </Button>
                 ))}
@@ -123,7 +123,7 @@ function NewShipment({ orderId }: { orderId: string }) {
       <Field label={t('shipments.tracking')} id="ship-tracking">
         <Input id="ship-tracking" value={tracking} onChange={(e) => setTracking(e.target.value)} required />
       </Field>
-      <Button type="submit" variant="primary" disabled={!tracking.trim() || state.isLoading}>
+      <Button type="submit" variant="primary" disabled={!tracking.trim() || state.isLoading} data-testid="ship-add">
         {t('shipments.add')}
       </Button>
       <ApiErrorView error={state.error} />

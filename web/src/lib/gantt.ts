@@ -39,7 +39,7 @@ export function ticks(w: Window, z: Zoom): number[] {
   return out;
 }
 
-/** A stable colour for a key (orders: the plan does not say a job's material yet). */
+/** A stable colour for a key (a setup class, or an order in plans recorded before classes). */
 export function colourOf(key: string): string {
   let n = 0;
   for (const c of key) n = (n * 31 + c.charCodeAt(0)) >>> 0;
@@ -61,4 +61,72 @@ export function dropTarget(
   const to = Math.min(rows - 1, Math.max(0, Math.floor((row * ROW_HEIGHT + ROW_HEIGHT / 2 + dy) / ROW_HEIGHT)));
   const minutes = Math.round(dx / pxPerMinute(z) / snap) * snap;
   return { row: to, minutes };
+}
+
+/** One weekly operator shift (UTC): weekday 0 = Monday, minutes of the day; an end at or
+ * before the start runs into the next day. */
+export interface Shift {
+  weekday: number;
+  startMinute: number;
+  endMinute: number;
+}
+
+const DAY = 24 * 60 * MINUTE;
+
+/** The spans of a window when nobody is on shift (shaded on the schedule), in order; none
+ * when there are no shifts (always staffed). */
+export function offShift(shifts: Shift[], w: Window): [number, number][] {
+  if (shifts.length === 0) return [];
+  const staffed: [number, number][] = [];
+  // From the day before the window (a night shift may still run) to its end.
+  const first = Math.floor(w.start / DAY) * DAY - DAY;
+  for (let day = first; day <= w.end; day += DAY) {
+    // 1970-01-01 was a Thursday: Monday-based weekday of a UTC midnight.
+    const weekday = (Math.floor(day / DAY) + 3) % 7;
+    for (const s of shifts) {
+      if (s.weekday !== weekday) continue;
+      const len = s.endMinute > s.startMinute ? s.endMinute - s.startMinute : 24 * 60 - s.startMinute + s.endMinute;
+      const a = day + s.startMinute * MINUTE;
+      staffed.push([a, a + len * MINUTE]);
+    }
+  }
+  staffed.sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  let cursor = w.start;
+  for (const [a, b] of staffed) {
+    if (b <= cursor) continue;
+    if (a > cursor) out.push([cursor, Math.min(a, w.end)]);
+    cursor = Math.max(cursor, b);
+    if (cursor >= w.end) break;
+  }
+  if (cursor < w.end) out.push([cursor, w.end]);
+  return out.filter(([a, b]) => b > a);
+}
+
+/** `HH:MM` of a minute of the day (1440 → `24:00`). */
+export const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** Minutes of the day from `HH:MM` (`24:00` allowed), or null. */
+export function minuteOf(s: string): number | null {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(s.trim());
+  if (!m) return null;
+  const v = Number(m[1]) * 60 + Number(m[2]);
+  return Number(m[2]) < 60 && v <= 24 * 60 ? v : null;
+}
+
+/** An SVG polyline's points for (time, value) readings scaled into a `width` × `height` box
+ * (times from `t0` to `t1`, values from `lo` to `hi`); readings without a value are skipped. */
+export function polyline(
+  points: { t: number; v: number | null | undefined }[],
+  [t0, t1]: [number, number],
+  [lo, hi]: [number, number],
+  width: number,
+  height: number,
+): string {
+  const dt = Math.max(1, t1 - t0);
+  const dv = Math.max(1e-9, hi - lo);
+  return points
+    .filter((p): p is { t: number; v: number } => p.v != null)
+    .map((p) => `${(((p.t - t0) / dt) * width).toFixed(1)},${(height - ((p.v - lo) / dv) * height).toFixed(1)}`)
+    .join(' ');
 }

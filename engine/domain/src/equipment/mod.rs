@@ -6,15 +6,19 @@
 //!   orientations); the current status is not considered.
 //! - [`next_window`] computes the next maintenance window of a plan from `now`, the plan's
 //!   last-done time and print minutes.
+//! - [`parse_timetable`] / [`staffed_windows`]: the weekly operator shifts and the staffed
+//!   windows a plan respects.
 
 use crate::error::{Coded, ErrorKind};
 use crate::inventory::MaterialKind;
 
 mod maintenance;
 mod printers;
+mod shifts;
 
 pub use maintenance::*;
 pub use printers::*;
+pub use shifts::*;
 
 /// Rejections of equipment commands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +56,9 @@ pub enum EquipmentError {
     /// A maintenance plan has neither a print-hours nor a days interval.
     #[error("a maintenance plan needs every_print_hours or every_days")]
     PlanWithoutInterval,
+    /// The printer is retired: it is out of the farm and is not changed any more.
+    #[error("the printer is retired")]
+    Retired,
     /// A maintenance window cannot go between these states.
     #[error("maintenance window cannot go from {from} to {to}")]
     IllegalWindowTransition { from: WindowState, to: WindowState },
@@ -70,6 +77,7 @@ impl Coded for EquipmentError {
             EquipmentError::InvalidMinutes(_) => "EQUIPMENT_INVALID_MINUTES",
             EquipmentError::PlanWithoutInterval => "MAINTENANCE_NO_INTERVAL",
             EquipmentError::IllegalWindowTransition { .. } => "MAINTENANCE_ILLEGAL_TRANSITION",
+            EquipmentError::Retired => "PRINTER_RETIRED",
         }
     }
 
@@ -84,7 +92,8 @@ impl Coded for EquipmentError {
             EquipmentError::NameTaken(_)
             | EquipmentError::IllegalTransition { .. }
             | EquipmentError::PrinterBusy { .. }
-            | EquipmentError::IllegalWindowTransition { .. } => ErrorKind::Conflict,
+            | EquipmentError::IllegalWindowTransition { .. }
+            | EquipmentError::Retired => ErrorKind::Conflict,
         }
     }
 }

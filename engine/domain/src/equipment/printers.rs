@@ -262,6 +262,82 @@ pub struct Printer {
     /// Minutes printed over the printer's life.
     pub print_minutes_total: i64,
     pub created_at: DateTime<Utc>,
+    /// The group it belongs to (a room, a rack, a line), for filtering; `None`: ungrouped.
+    pub group: Option<String>,
+    /// When it was retired (out of the farm for good; kept for its history).
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a printer's record (`None`: unchanged). Its technology never changes; its
+/// status, loaded material and print hours change through their own commands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrinterEdit {
+    pub name: Option<String>,
+    pub model: Option<String>,
+    pub build_volume: Option<Dimensions>,
+    pub nozzle_um: Option<i64>,
+    pub materials: Option<Vec<MaterialKind>>,
+    pub speed_factor_pct: Option<i64>,
+    pub hourly_cost: Option<Money>,
+    /// `Some("")`: no group.
+    pub group: Option<String>,
+}
+
+impl PrinterEdit {
+    /// The printer with the changes applied, checked like a new printer (a retired printer
+    /// is not edited: `PRINTER_RETIRED`).
+    pub fn apply(&self, p: &Printer) -> Result<Printer, EquipmentError> {
+        if p.retired_at.is_some() {
+            return Err(EquipmentError::Retired);
+        }
+        let checked = NewPrinter {
+            name: self.name.clone().unwrap_or_else(|| p.name.clone()),
+            model: self.model.clone().unwrap_or_else(|| p.model.clone()),
+            technology: p.technology,
+            build_volume: self.build_volume.unwrap_or(p.build_volume),
+            nozzle_um: self.nozzle_um.unwrap_or(p.nozzle_um),
+            materials: self.materials.clone().unwrap_or_else(|| p.materials.clone()),
+            speed_factor_pct: self.speed_factor_pct.unwrap_or(p.speed_factor_pct),
+            hourly_cost: self.hourly_cost.unwrap_or(p.hourly_cost),
+        }
+        .validate()?;
+        let group = match &self.group {
+            Some(g) => parse_group(g)?,
+            None => p.group.clone(),
+        };
+        Ok(Printer {
+            name: checked.name,
+            model: checked.model,
+            build_volume: checked.build_volume,
+            nozzle_um: checked.nozzle_um,
+            materials: checked.materials,
+            speed_factor_pct: checked.speed_factor_pct,
+            hourly_cost: checked.hourly_cost,
+            group,
+            ..p.clone()
+        })
+    }
+}
+
+/// A printer group's name: trimmed, at most 60 characters; empty means no group.
+pub fn parse_group(s: &str) -> Result<Option<String>, EquipmentError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    text("group", t, 60).map(Some)
+}
+
+/// Whether a printer may be retired: not already retired, and not printing or paused (a job
+/// on its bed must end first).
+pub fn check_retire(p: &Printer) -> Result<(), EquipmentError> {
+    if p.retired_at.is_some() {
+        return Err(EquipmentError::Retired);
+    }
+    if matches!(p.status, PrinterStatus::Printing | PrinterStatus::Paused) {
+        return Err(EquipmentError::PrinterBusy { status: p.status });
+    }
+    Ok(())
 }
 
 impl Printer {

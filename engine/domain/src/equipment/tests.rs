@@ -1,6 +1,6 @@
 use super::*;
 
-use chrono::DateTime;
+use chrono::{DateTime, TimeZone, Utc};
 use expect_test::expect;
 
 use crate::error::ErrorKind;
@@ -106,6 +106,8 @@ fn printer() -> Printer {
         loaded_material_id: None,
         print_minutes_total: 0,
         created_at: DateTime::default(),
+        group: None,
+        retired_at: None,
     }
 }
 
@@ -373,4 +375,126 @@ fn plan_validation() {
     for (p, code) in bad {
         assert_eq!(p.validate().unwrap_err().code(), code, "{p:?}");
     }
+}
+
+// Operator shifts.
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+#[test]
+fn bad_shifts_name_their_field() {
+    let err = |d, s, e| WeeklyShift::parse(d, s, e).unwrap_err().to_string();
+    assert_eq!(err(7, 0, 60), "invalid shifts.weekday: must be 0 (Monday) to 6 (Sunday)");
+    assert_eq!(err(0, 1440, 60), "invalid shifts.startMinute: must be 0 to 1439");
+    assert_eq!(err(0, 60, 0), "invalid shifts.endMinute: must be 1 to 1440");
+    assert_eq!(
+        err(0, 60, 60),
+        "invalid shifts.endMinute: a shift must not start and end at the same minute"
+    );
+}
+
+#[test]
+fn overlapping_shifts_are_refused_also_across_midnight_and_the_week_end() {
+    let overlap = |t: &[(i64, i64, i64)]| parse_timetable(t).is_err();
+    assert!(overlap(&[(0, 480, 1020), (0, 1000, 1200)]));
+    // Monday 22:00–06:00 runs into Tuesday 05:00.
+    assert!(overlap(&[(0, 1320, 360), (1, 300, 600)]));
+    // Sunday night into Monday morning.
+    assert!(overlap(&[(6, 1320, 360), (0, 0, 120)]));
+    // Touching is fine.
+    assert!(!overlap(&[(0, 480, 1020), (0, 1020, 1200), (6, 1320, 0), (0, 0, 120)]));
+    assert_eq!(
+        parse_timetable(&[(0, 480, 1020); 71]).unwrap_err().to_string(),
+        "invalid shifts: at most 70 shifts a week"
+    );
+}
+
+#[test]
+fn windows_are_minutes_from_now_merged_and_include_a_running_night_shift() {
+    // 2026-12-07 is a Monday. Now: Tuesday 02:00, inside Monday's 22:00–06:00 shift.
+    let now = at(2026, 12, 8, 2, 0);
+    let shifts = parse_timetable(&[(0, 1320, 360), (1, 360, 600), (1, 780, 1020)]).unwrap();
+    let w = staffed_windows(now, &shifts).unwrap();
+    // Monday night (until 06:00 = 240 min) touches Tuesday 06:00–10:00 and merges with it.
+    assert_eq!(w[0], [0, 480]);
+    // Tuesday 13:00–17:00.
+    assert_eq!(w[1], [660, 900]);
+    // The next Monday 22:00 is 6 days and 20 hours from now.
+    assert_eq!(w[2], [6 * DAY_MINUTES + 20 * 60, 6 * DAY_MINUTES + 28 * 60]);
+    assert!(w.windows(2).all(|p| p[0][1] < p[1][0]));
+    assert!(w.last().unwrap()[0] <= SHIFT_HORIZON_DAYS * DAY_MINUTES);
+}
+
+#[test]
+fn no_shifts_means_always_staffed() {
+    assert_eq!(staffed_windows(at(2026, 12, 8, 2, 0), &[]), None);
+}
+
+#[test]
+fn windows_keep_to_whole_minutes_inside_the_shift_when_now_has_seconds() {
+    let now = at(2026, 12, 8, 2, 0) + chrono::Duration::seconds(30);
+    let shifts = parse_timetable(&[(1, 360, 600)]).unwrap();
+    let w = staffed_windows(now, &shifts).unwrap();
+    let first = now + chrono::Duration::minutes(w[0][0]);
+    let last = now + chrono::Duration::minutes(w[0][1]);
+    assert!(first >= at(2026, 12, 8, 6, 0) && first < at(2026, 12, 8, 6, 1), "{first}");
+    assert!(last <= at(2026, 12, 8, 10, 0) && last > at(2026, 12, 8, 9, 59), "{last}");
+}
+
+// Editing and retiring printers.
+
+#[test]
+fn an_edit_is_checked_like_a_new_printer_and_keeps_what_it_does_not_name() {
+    let p = printer();
+    let edit = PrinterEdit {
+        speed_factor_pct: Some(120),
+        group: Some("  Room A ".into()),
+        materials: Some(vec![MaterialKind::Petg, MaterialKind::Pla, MaterialKind::Pla]),
+        ..Default::default()
+    };
+    let q = edit.apply(&p).unwrap();
+    assert_eq!((q.speed_factor_pct, q.group.as_deref()), (120, Some("Room A")));
+    assert_eq!(q.materials, [MaterialKind::Pla, MaterialKind::Petg]);
+    assert_eq!((q.name.as_str(), q.status, q.id), ("mk4-01", p.status, p.id));
+    let bad = |e: PrinterEdit| e.apply(&p).unwrap_err().code();
+    let resin = PrinterEdit {
+        materials: Some(vec![MaterialKind::Resin]),
+        ..Default::default()
+    };
+    assert_eq!(bad(resin), "EQUIPMENT_MATERIAL_NOT_SUPPORTED");
+    let blank = PrinterEdit {
+        name: Some(" ".into()),
+        ..Default::default()
+    };
+    assert_eq!(bad(blank), "EQUIPMENT_INVALID_FIELD");
+    let ungroup = PrinterEdit {
+        group: Some(String::new()),
+        ..Default::default()
+    };
+    assert_eq!(ungroup.apply(&q).unwrap().group, None);
+    let retired = Printer {
+        retired_at: Some(DateTime::default()),
+        ..p.clone()
+    };
+    assert_eq!(PrinterEdit::default().apply(&retired).unwrap_err().code(), "PRINTER_RETIRED");
+}
+
+#[test]
+fn only_a_printer_without_a_job_on_its_bed_is_retired() {
+    for status in PrinterStatus::ALL {
+        let p = Printer { status, ..printer() };
+        let r = check_retire(&p);
+        match status {
+            PrinterStatus::Printing | PrinterStatus::Paused => {
+                assert_eq!(r.unwrap_err().code(), "PRINTER_BUSY", "{status}")
+            }
+            _ => assert!(r.is_ok(), "{status}"),
+        }
+    }
+    let gone = Printer {
+        retired_at: Some(DateTime::default()),
+        ..printer()
+    };
+    assert_eq!(check_retire(&gone).unwrap_err().code(), "PRINTER_RETIRED");
 }

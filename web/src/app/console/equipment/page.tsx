@@ -98,7 +98,7 @@ function Equipment() {
 export default function EquipmentPage() {
   const t = useT();
   return (
-    <Page perm="equipment:read" area="console">
+    <Page perm="equipment:read" area="console" pack="staff">
       <h1>{t('nav.equipment')}</h1>
       <Equipment />
     </Page>

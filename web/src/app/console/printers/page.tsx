@@ -73,6 +73,12 @@ function Tile({ p, job }: { p: PrinterFieldsFragment; job: JobFieldsFragment | u
       </div>
       <div className="muted">
         {p.model} · {p.technology} · {p.nozzleUm / 1000} mm
+        {p.group && (
+          <>
+            {' · '}
+            <span data-testid="printer-group">{p.group}</span>
+          </>
+        )}
       </div>
       {job ? (
         <div className="stack" style={{ gap: 4, marginTop: 8 }}>
@@ -144,11 +150,18 @@ function Grid() {
   const { data, error, isLoading } = usePrintersQuery();
   const [status, setStatus] = useState<'all' | PrinterStatus>('all');
   const [model, setModel] = useState('all');
+  const [group, setGroup] = useState('all');
   const models = useMemo(() => [...new Set((data?.printers ?? []).map((p) => p.model))].sort(), [data]);
+  const groups = useMemo(() => [...new Set((data?.printers ?? []).flatMap((p) => (p.group ? [p.group] : [])))].sort(), [data]);
   if (error) return <ApiErrorView error={error} />;
   if (isLoading || !data) return <p className="muted">{t('common.loading')}</p>;
   const jobs = new Map(data.printing.nodes.filter((j) => j.printerId).map((j) => [j.printerId!, j]));
-  const shown = data.printers.filter((p) => (status === 'all' || p.status === status) && (model === 'all' || p.model === model));
+  const shown = data.printers.filter(
+    (p) =>
+      (status === 'all' || p.status === status) &&
+      (model === 'all' || p.model === model) &&
+      (group === 'all' || (group === 'none' ? !p.group : p.group === group)),
+  );
   return (
     <div className="stack">
       <div className="row">
@@ -164,6 +177,18 @@ function Grid() {
           onChange={setModel}
           items={[{ value: 'all', label: t('printers.allModels') }, ...models.map((m) => ({ value: m, label: m }))]}
         />
+        {groups.length > 0 && (
+          <Choice
+            label={t('printers.filterGroup')}
+            value={group}
+            onChange={setGroup}
+            items={[
+              { value: 'all', label: t('printers.allGroups') },
+              ...groups.map((g) => ({ value: g, label: g })),
+              { value: 'none', label: t('printers.noGroup') },
+            ]}
+          />
+        )}
         <span className="muted">{t('printers.count', { n: shown.length, total: data.printers.length })}</span>
       </div>
       <div className="grid">
@@ -178,7 +203,7 @@ function Grid() {
 export default function PrintersPage() {
   const t = useT();
   return (
-    <Page perm="equipment:read" area="console">
+    <Page perm="equipment:read" area="console" pack="staff">
       <h1>{t('nav.printers')}</h1>
       <Grid />
     </Page>

@@ -15,6 +15,8 @@ import { Gantt, type Blocked } from '@/components/gantt';
 import { JobReason } from '@/components/job-reason';
 import { MoveJob } from '@/components/move-job';
 import { WhatIf } from '@/components/what-if';
+import { ShiftsEditor } from '@/components/shifts-editor';
+import { colourOf } from '@/lib/gantt';
 
 function Schedule() {
   const t = useT();
@@ -60,6 +62,8 @@ function Schedule() {
   }
   const names = new Map(data.printers.map((p) => [p.id, p.name]));
   const late = plan.printers.reduce((n, r) => n + r.jobs.filter((j) => j.late).length, 0);
+  const classes = [...new Set(plan.printers.flatMap((r) => r.jobs.flatMap((j) => (j.setupClass ? [j.setupClass] : []))))].sort();
+  const shifts = windows.data?.operatorShifts ?? [];
   const scheduled = plan.printers.reduce((n, r) => n + r.jobs.length, 0);
   return (
     <div className="stack">
@@ -97,11 +101,28 @@ function Schedule() {
         </p>
       )}
       <p className="muted">{can(s, 'production:plan') ? t('schedule.dragHint') : t('schedule.clickHint')}</p>
+      {classes.length > 0 && (
+        <ul className="legend" aria-label={t('schedule.legend')} data-testid="class-legend">
+          {classes.map((c) => (
+            <li key={c}>
+              <span className="swatch" style={{ background: colourOf(c) }} aria-hidden="true" />
+              {c}
+            </li>
+          ))}
+          {shifts.length > 0 && (
+            <li>
+              <span className="swatch swatch-off" aria-hidden="true" />
+              {t('schedule.offShiftLegend')}
+            </li>
+          )}
+        </ul>
+      )}
       <Gantt
         plan={plan}
         names={names}
         zoom={zoom}
         blocked={blocked}
+        shifts={shifts}
         selected={selected}
         onSelect={setSelected}
         onMove={
@@ -114,9 +135,10 @@ function Schedule() {
         }
       />
       <ApiErrorView error={moveState.error} />
-      {selected && <JobReason plan={plan} jobId={selected} names={names} onClose={() => setSelected(null)} />}
+      {selected && <JobReason plan={plan} jobId={selected} names={names} canPlan={can(s, 'production:plan')} onClose={() => setSelected(null)} />}
       {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
       {can(s, 'production:plan') && <WhatIf current={plan} />}
+      {can(s, 'production:plan') && windows.data && <ShiftsEditor shifts={windows.data.operatorShifts} />}
       <Card>
         <h2>{t('schedule.unscheduled')}</h2>
         {plan.unscheduled.length === 0 ? (

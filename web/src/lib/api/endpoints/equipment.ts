@@ -10,9 +10,21 @@ export const equipmentApi = api.injectEndpoints({
       query: (v) => req(D.PrinterDetailDocument, v),
       providesTags: ['Printer'],
     }),
+    printerHistory: b.query<G.PrinterHistoryQuery, G.PrinterHistoryQueryVariables>({
+      query: (v) => req(D.PrinterHistoryDocument, v),
+      keepUnusedDataFor: 30,
+    }),
     printerTokens: b.query<G.PrinterTokensQuery, G.PrinterTokensQueryVariables>({
       query: (v) => req(D.PrinterTokensDocument, v),
       providesTags: ['Printer'],
+    }),
+    updatePrinter: b.mutation<G.UpdatePrinterMutation, G.UpdatePrinterMutationVariables>({
+      query: (v) => req(D.UpdatePrinterDocument, v),
+      invalidatesTags: [...eq],
+    }),
+    retirePrinter: b.mutation<G.RetirePrinterMutation, G.RetirePrinterMutationVariables>({
+      query: (v) => req(D.RetirePrinterDocument, v),
+      invalidatesTags: [...eq, 'Job'],
     }),
     createPrinter: b.mutation<G.CreatePrinterMutation, G.CreatePrinterMutationVariables>({
       query: (v) => req(D.CreatePrinterDocument, v),
@@ -64,7 +76,10 @@ export const equipmentApi = api.injectEndpoints({
 export const {
   usePrinterDetailQuery,
   usePrinterTokensQuery,
+  usePrinterHistoryQuery,
   useCreatePrinterMutation,
+  useUpdatePrinterMutation,
+  useRetirePrinterMutation,
   useSetPrinterStatusMutation,
   useReleasePrinterJobMutation,
   useScheduleMaintenanceMutation,

@@ -113,6 +113,14 @@ export const farmApi = api.injectEndpoints({
       query: (v) => req(D.CancelJobDocument, v),
       invalidatesTags: ['Job', 'Plan', 'Order'],
     }),
+    unpinJob: b.mutation<G.UnpinJobMutation, G.UnpinJobMutationVariables>({
+      query: (v) => req(D.UnpinJobDocument, v),
+      invalidatesTags: ['Plan', 'Job'],
+    }),
+    setOperatorShifts: b.mutation<G.SetOperatorShiftsMutation, G.SetOperatorShiftsMutationVariables>({
+      query: (v) => req(D.SetOperatorShiftsDocument, v),
+      invalidatesTags: ['Plan'],
+    }),
     scheduleJob: b.mutation<G.ScheduleJobMutation, G.ScheduleJobMutationVariables>({
       query: (v) => req(D.ScheduleJobDocument, v),
       invalidatesTags: ['Plan', 'Job', 'Order'],
@@ -142,5 +150,7 @@ export const {
   useRequeueJobMutation,
   useCancelJobMutation,
   useScheduleJobMutation,
+  useUnpinJobMutation,
+  useSetOperatorShiftsMutation,
   useSetJobPriorityMutation,
 } = farmApi;
