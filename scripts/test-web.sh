@@ -75,6 +75,8 @@ GANTRY_URL="http://127.0.0.1:$PORT" node e2e/run.mjs
 status=$?
 log "benchmark (informational): schedule view, 100 printers x 1,000 jobs"
 GANTRY_URL="http://127.0.0.1:$PORT" node e2e/bench-gantt.mjs || true
+log "benchmark (informational): printer grid, status change to tile"
+GANTRY_URL="http://127.0.0.1:$PORT" node e2e/bench-grid.mjs || true
 set -e
 [ "$status" -eq 0 ] || { echo "--- server log (tail)"; tail -n 40 "$SCRATCH/serve.log"; }
 exit "$status"

@@ -23,6 +23,8 @@ function plan() {
       jobs.push({
         jobId: String(job), orderId: String(1 + (job % 211)), start: new Date(start).toISOString(), end: new Date(end).toISOString(),
         setupMinutes: setup, dueAt: new Date(due).toISOString(), late: end > due,
+        materialId: String(1 + (job % 6)), setupClass: ['PLA-BLK', 'PLA-WHT', 'PETG-RED', 'PETG-BLK', 'TPU-WHT', 'ASA-GRY'][job % 6],
+        pinned: job % 97 === 0, reason: null,
       });
       t = end;
     }
@@ -34,6 +36,9 @@ function plan() {
       makespanMinutes: 9000, solveMs: 1, printers, unscheduled: [],
     },
     printers: printers.map((p) => ({ id: p.printerId, name: `P-${p.printerId.padStart(3, '0')}`, status: 'IDLE' })),
+    // Off-shift hours shaded across the chart: a shift every day 06:00–22:00 (UTC).
+    maintenanceWindows: [],
+    operatorShifts: [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, startMinute: 360, endMinute: 1320 })),
   };
 }
 
