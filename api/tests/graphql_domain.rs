@@ -10,25 +10,22 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use async_graphql::Request;
 use common::code;
 use common::schema::{as_role, exec, id_of, ok, other_customer, rows, setup};
-use gantry_api::config::Config;
 use gantry_api::graphql::loaders::QueryCounter;
-use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
-use gantry_api::graphql::{GantrySchema, build_schema};
+use gantry_api::graphql::principal::{IdempotencyKey, Principal};
+use gantry_api::graphql::GantrySchema;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::inventory::ReservationState;
 use gantry_engine::domain::orders::{LineItem, NewOrder, NewOrderLine, OrderFilter};
 use gantry_engine::domain::production::{Job, JobState, job_key};
-use gantry_engine::domain::types::{Currency, CustomerId, JobId, PrinterId};
+use gantry_engine::domain::types::{Currency, JobId, PrinterId};
 use gantry_engine::domain::users::Role;
 use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::{
-    Db, count_rows, demo, equipment, events, inventory, live, orders, production, users,
+    Db, demo, equipment, events, inventory, live, orders, production, users,
 };
 use serde_json::{Value, json};
 

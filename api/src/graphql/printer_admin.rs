@@ -1,5 +1,5 @@
 //! Editing and retiring printers (`equipment:write`). Translation only: the rules are in
-//! `domain::equipment` (`PrinterEdit`, `check_retire`) and `store::printer_records`.
+//! `domain::equipment` (`PrinterEdit`, `check_retire`) and the application layer (`gantry_app::equipment`).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use gantry_app::{Db, equipment, now};

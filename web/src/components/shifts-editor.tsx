@@ -1,8 +1,9 @@
 'use client';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useSetOperatorShiftsMutation } from '@/lib/api/endpoints/farm';
 import { hhmm, minuteOf, type Shift } from '@/lib/gantt';
 import { useT } from '@/lib/i18n';
+import { keyOr } from '@/lib/i18n/messages';
 import { Alert, Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { Choice } from './ui/choice';
@@ -26,7 +27,6 @@ export function ShiftsEditor({ shifts }: { shifts: Shift[] }) {
   const [save, state] = useSetOperatorShiftsMutation();
   const [rows, setRows] = useState<Draft[]>(() => shifts.map(draftOf));
   const [bad, setBad] = useState(false);
-  useEffect(() => setRows(shifts.map(draftOf)), [shifts]);
   const set = (key: number, patch: Partial<Draft>) => setRows(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -48,7 +48,7 @@ export function ShiftsEditor({ shifts }: { shifts: Shift[] }) {
           <div key={r.key} className="row" style={{ alignItems: 'flex-end' }} data-testid="shift-row">
             <div className="field">
               <span className="muted">{t('shifts.weekday')}</span>
-              <Choice label={t('shifts.weekday')} value={r.weekday} onChange={(v) => set(r.key, { weekday: v })} items={WEEKDAYS.map((d) => ({ value: d, label: t(`weekday.${d}`) }))} />
+              <Choice label={t('shifts.weekday')} value={r.weekday} onChange={(v) => set(r.key, { weekday: v })} items={WEEKDAYS.map((d) => ({ value: d, label: t(keyOr('weekday', d, 'weekday.0')) }))} />
             </div>
             <Field label={t('shifts.start')} id={`shift-start-${r.key}`}>
               <Input id={`shift-start-${r.key}`} value={r.start} inputMode="numeric" placeholder="08:00" onChange={(e) => set(r.key, { start: e.target.value })} />

@@ -403,7 +403,7 @@ fn overlapping_shifts_are_refused_also_across_midnight_and_the_week_end() {
     // Sunday night into Monday morning.
     assert!(overlap(&[(6, 1320, 360), (0, 0, 120)]));
     // Touching is fine.
-    assert!(!overlap(&[(0, 480, 1020), (0, 1020, 1200), (6, 1320, 0), (0, 0, 120)]));
+    assert!(!overlap(&[(0, 480, 1020), (0, 1020, 1200), (6, 1320, 1440), (0, 0, 120)]));
     assert_eq!(
         parse_timetable(&[(0, 480, 1020); 71]).unwrap_err().to_string(),
         "invalid shifts: at most 70 shifts a week"
@@ -420,8 +420,9 @@ fn windows_are_minutes_from_now_merged_and_include_a_running_night_shift() {
     assert_eq!(w[0], [0, 480]);
     // Tuesday 13:00–17:00.
     assert_eq!(w[1], [660, 900]);
-    // The next Monday 22:00 is 6 days and 20 hours from now.
-    assert_eq!(w[2], [6 * DAY_MINUTES + 20 * 60, 6 * DAY_MINUTES + 28 * 60]);
+    // The next Monday 22:00 is 6 days and 20 hours from now; its night runs into Tuesday's
+    // 06:00–10:00 shift (merged).
+    assert_eq!(w[2], [6 * DAY_MINUTES + 20 * 60, 6 * DAY_MINUTES + 32 * 60]);
     assert!(w.windows(2).all(|p| p[0][1] < p[1][0]));
     assert!(w.last().unwrap()[0] <= SHIFT_HORIZON_DAYS * DAY_MINUTES);
 }

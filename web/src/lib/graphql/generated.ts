@@ -253,6 +253,13 @@ export type OpenTicketInput = {
   subject: string;
 };
 
+/** One shift to set (see `OperatorShift`). */
+export type OperatorShiftInput = {
+  endMinute: number;
+  startMinute: number;
+  weekday: number;
+};
+
 /**
  * A line to add: a catalog product (`productId`) or an uploaded model (`modelRef` +
  * `description`). Prices and production data are set by staff only.
@@ -383,6 +390,19 @@ export type TicketStatus =
   | 'OPEN'
   | 'PENDING'
   | 'RESOLVED';
+
+/** Changes to a printer (absent fields stay as they are; the technology never changes). */
+export type UpdatePrinterInput = {
+  buildVolume?: DimensionsInput | null | undefined;
+  /** Its group (a room, a rack, a line; at most 60 characters); `""`: no group. */
+  group?: string | null | undefined;
+  hourlyCost?: MoneyInput | null | undefined;
+  materials?: Array<MaterialKind> | null | undefined;
+  model?: string | null | undefined;
+  name?: string | null | undefined;
+  nozzleUm?: number | null | undefined;
+  speedFactorPct?: number | null | undefined;
+};
 
 /** A delivery's state. */
 export type WebhookDeliveryStatus =
@@ -599,7 +619,7 @@ export type PrinterDetailQueryVariables = Exact<{
 }>;
 
 
-export type PrinterDetailQuery = { printer: { speedFactorPct: number, id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }, maintenancePlans: Array<{ id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string }>, maintenanceWindows: Array<{ id: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, maintenanceLog: Array<{ id: string, performedAt: string, note: string }> };
+export type PrinterDetailQuery = { printer: { speedFactorPct: number, retiredAt: string | null, id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }, maintenancePlans: Array<{ id: string, name: string, everyPrintHours: number | null, everyDays: number | null, durationMinutes: number, lastDoneAt: string }>, maintenanceWindows: Array<{ id: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, maintenanceLog: Array<{ id: string, performedAt: string, note: string }> };
 
 export type PrinterTokensQueryVariables = Exact<{
   printerId?: string | number | null | undefined;
@@ -613,7 +633,7 @@ export type CreatePrinterMutationVariables = Exact<{
 }>;
 
 
-export type CreatePrinterMutation = { createPrinter: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type CreatePrinterMutation = { createPrinter: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type SetPrinterStatusMutationVariables = Exact<{
   id: string | number;
@@ -621,14 +641,14 @@ export type SetPrinterStatusMutationVariables = Exact<{
 }>;
 
 
-export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type SetPrinterStatusMutation = { setPrinterStatus: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ReleasePrinterJobMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type ReleasePrinterJobMutation = { releasePrinterJob: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type ReleasePrinterJobMutation = { releasePrinterJob: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ScheduleMaintenanceMutationVariables = Exact<{
   printerId: string | number;
@@ -675,7 +695,7 @@ export type LoadMaterialMutationVariables = Exact<{
 }>;
 
 
-export type LoadMaterialMutation = { loadMaterial: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type LoadMaterialMutation = { loadMaterial: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type CreateMaintenancePlanMutationVariables = Exact<{
   input: CreateMaintenancePlanInput;
@@ -691,7 +711,30 @@ export type GenerateMaintenanceWindowsMutationVariables = Exact<{
 
 export type GenerateMaintenanceWindowsMutation = { generateMaintenanceWindows: Array<{ id: string }> };
 
-export type PrinterFieldsFragment = { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null };
+export type UpdatePrinterMutationVariables = Exact<{
+  id: string | number;
+  input: UpdatePrinterInput;
+}>;
+
+
+export type UpdatePrinterMutation = { updatePrinter: { speedFactorPct: number, id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, hourlyCost: { minor: number, currency: string }, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+
+export type RetirePrinterMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetirePrinterMutation = { retirePrinter: { requeuedJobs: number, tokensRevoked: number, printer: { id: string, retiredAt: string | null } } };
+
+export type PrinterHistoryQueryVariables = Exact<{
+  id: string | number;
+  since: string;
+}>;
+
+
+export type PrinterHistoryQuery = { printer: { id: string, telemetryHistory: Array<{ at: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null }> } };
+
+export type PrinterFieldsFragment = { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null };
 
 export type TelemetryFieldsFragment = { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string };
 
@@ -710,21 +753,21 @@ export type OverviewQuery = { stats: { printers: number, materials: number, prod
 export type PrintersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PrintersQuery = { printers: Array<{ id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }>, printing: { nodes: Array<{ id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null }> } };
+export type PrintersQuery = { printers: Array<{ id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null }>, printing: { nodes: Array<{ id: string, orderId: string, plateNo: number, attempt: number, copies: number, materialId: string, grams: number, estMinutes: number, state: JobState, printerId: string | null, priority: number, dueAt: string | null, plannedStart: string | null, startedAt: string | null, finishedAt: string | null, progressPct: number, failureReason: string | null }> } };
 
 export type PausePrintMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type PausePrintMutation = { pausePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type PausePrintMutation = { pausePrint: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type ResumePrintMutationVariables = Exact<{
   printerId: string | number;
 }>;
 
 
-export type ResumePrintMutation = { resumePrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type ResumePrintMutation = { resumePrint: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type CancelPrintMutationVariables = Exact<{
   printerId: string | number;
@@ -732,28 +775,28 @@ export type CancelPrintMutationVariables = Exact<{
 }>;
 
 
-export type CancelPrintMutation = { cancelPrint: { id: string, name: string, model: string, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
+export type CancelPrintMutation = { cancelPrint: { id: string, name: string, model: string, group: string | null, technology: Technology, status: PrinterStatus, materials: Array<MaterialKind>, nozzleUm: number, printMinutesTotal: number, snapshotUrl: string | null, snapshotTakenAt: string | null, buildVolume: { xMm: number, yMm: number, zMm: number }, loadedMaterial: { id: string, code: string, colour: string, kind: MaterialKind } | null, agent: { software: string, reportedState: string, lastSeenAt: string, loadedMaterial: string | null } | null, telemetry: { printerId: string, nozzleC: number | null, nozzleTargetC: number | null, bedC: number | null, bedTargetC: number | null, layer: number | null, totalLayers: number | null, remainingSecs: number | null, filamentRunout: boolean | null, printerError: string | null, reportedAt: string } | null } };
 
 export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
+export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
 
 export type PlanWhatIfQueryVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
+export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
+export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
-export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null };
+export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null };
 
 export type PlanWindowsQueryVariables = Exact<{
   from: string;
@@ -761,7 +804,23 @@ export type PlanWindowsQueryVariables = Exact<{
 }>;
 
 
-export type PlanWindowsQuery = { maintenanceWindows: Array<{ id: string, printerId: string, startsAt: string, endsAt: string, reason: string, state: WindowState }> };
+export type PlanWindowsQuery = { maintenanceWindows: Array<{ id: string, printerId: string, startsAt: string, endsAt: string, reason: string, state: WindowState }>, operatorShifts: Array<{ weekday: number, startMinute: number, endMinute: number }> };
+
+export type ShiftFieldsFragment = { weekday: number, startMinute: number, endMinute: number };
+
+export type SetOperatorShiftsMutationVariables = Exact<{
+  shifts: Array<OperatorShiftInput> | OperatorShiftInput;
+}>;
+
+
+export type SetOperatorShiftsMutation = { setOperatorShifts: Array<{ weekday: number, startMinute: number, endMinute: number }> };
+
+export type UnpinJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type UnpinJobMutation = { unpinJob: { id: string, state: JobState, printerId: string | null } };
 
 export type PrinterStatusChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
