@@ -655,7 +655,7 @@ const browser = await launch();
 let passed = 0;
 let failed = 0;
 for (const t of tests) {
-  if (only && !t.name.includes(only)) continue;
+  if (only && !only.split('|').some((o) => t.name.includes(o))) continue;
   const started = Date.now();
   try {
     await t.fn(browser);
