@@ -311,10 +311,13 @@ test('an operator edits a printer into a group, filters the grid by it, and reti
   await page.getByLabel('Printer', { exact: true }).selectOption({ label: `${name} (E2E)` });
   const edit = page.getByTestId('printer-edit');
   await edit.waitFor();
+  // Another printer's name is refused with the server's translated reason; then it saves.
+  const other = (await gql(page, '{ printers { name } }')).printers.find((p) => p.name !== name).name;
+  await edit.locator('#pe-name').fill(other);
   await edit.locator('#pe-group').fill('E2E room');
-  await edit.locator('#pe-speed').fill('0');
   await edit.getByTestId('printer-save').click();
-  await edit.getByTestId('error-text').waitFor();
+  await waitFor(async () => (await edit.getByTestId('error-text').getAttribute('data-reason')) === 'EQUIPMENT_NAME_TAKEN', 'name taken');
+  await edit.locator('#pe-name').fill(name);
   await edit.locator('#pe-speed').fill('110');
   await edit.getByTestId('printer-save').click();
   await waitFor(async () => (await gql(page, 'query($id: ID!) { printer(id: $id) { group speedFactorPct } }', { id })).printer.group === 'E2E room', 'group saved');
