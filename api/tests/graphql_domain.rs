@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use async_graphql::Request;
 use common::code;
+use common::schema::{as_role, exec, ok, setup};
 use gantry_api::config::Config;
 use gantry_api::graphql::loaders::QueryCounter;
 use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
@@ -31,32 +32,6 @@ use gantry_engine::store::{
 };
 use serde_json::{Value, json};
 
-async fn setup(db: &Db) -> GantrySchema {
-    demo::load(db).await.expect("demo farm");
-    build_schema(
-        db.clone(),
-        &Config::from_map(&HashMap::new()).expect("config"),
-        Default::default(),
-    )
-}
-
-/// The first demo account of a role (customers: the first customer account).
-async fn as_role(db: &Db, role: Role) -> Principal {
-    let mut c = db.pool().acquire().await.unwrap();
-    let u = users::list_users(&mut c)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.role == role && u.active)
-        .expect("a demo account of the role");
-    Principal {
-        user_id: u.id,
-        role: u.role,
-        customer_id: u.customer_id,
-        kind: PrincipalKind::User,
-    }
-}
-
 /// Another customer's account than `not`.
 async fn other_customer(db: &Db, not: CustomerId) -> Principal {
     let mut c = db.pool().acquire().await.unwrap();
@@ -72,20 +47,6 @@ async fn other_customer(db: &Db, not: CustomerId) -> Principal {
         customer_id: u.customer_id,
         kind: PrincipalKind::User,
     }
-}
-
-async fn exec(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
-    let req = Request::new(q)
-        .variables(async_graphql::Variables::from_json(vars))
-        .data(who.clone());
-    serde_json::to_value(schema.execute(req).await).unwrap()
-}
-
-/// Runs and asserts there is no error; returns `data`.
-async fn ok(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
-    let r = exec(schema, who, q, vars).await;
-    assert!(r.get("errors").is_none(), "unexpected errors for {q}: {r:#}");
-    r["data"].clone()
 }
 
 fn id_of(v: &Value) -> i64 {

@@ -12,6 +12,7 @@ mod inventory;
 pub mod loaders;
 mod meta;
 mod orders;
+mod planning;
 pub mod principal;
 mod printing;
 mod production;
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     integrations::IntegrationsQuery,
     profile::ProfileQuery,
     shipping::ShippingQuery,
+    planning::PlanningQuery,
 );
 
 /// All mutation fields.
@@ -62,6 +64,7 @@ pub struct MutationRoot(
     integrations::IntegrationsMutation,
     profile::ProfileMutation,
     shipping::ShippingMutation,
+    planning::PlanningMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

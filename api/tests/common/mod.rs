@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod receiver;
+pub mod schema;
 pub mod shop;
 pub mod tools;
 

@@ -40,6 +40,7 @@ pub enum Event {
     Payment(PaymentEvent),
     ShopOrderHeld(ShopOrderHeldEvent),
     Shipment(ShipmentEvent),
+    PlanningSettings(PlanningSettingsEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -101,6 +102,16 @@ pub struct JobPinnedEvent {
 pub struct JobUnpinnedEvent {
     pub job_id: i64,
     pub order_id: i64,
+    pub by_user_id: Option<i64>,
+}
+
+/// A planner changed what plans are made under: a power circuit (`circuit_saved`,
+/// `circuit_deleted`; `subject`: its name), a printer model's draw (`model_power_saved`;
+/// `subject`: the model) or the stability settings (`settings_saved`; `subject`: `stability`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanningSettingsEvent {
+    pub change: String,
+    pub subject: String,
     pub by_user_id: Option<i64>,
 }
 
@@ -275,6 +286,7 @@ pub const TYPES: &[&str] = &[
     "job.priority_changed",
     "job.pinned",
     "job.unpinned",
+    "planning.settings_changed",
     "printer.status_changed",
     "printer.created",
     "printer.material_loaded",
@@ -316,6 +328,7 @@ impl Event {
             Event::JobPriority(_) => "job.priority_changed",
             Event::JobPinned(_) => "job.pinned",
             Event::JobUnpinned(_) => "job.unpinned",
+            Event::PlanningSettings(_) => "planning.settings_changed",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
             Event::MaterialLoaded(_) => "printer.material_loaded",
@@ -347,6 +360,7 @@ impl Event {
             Event::JobPriority(e) => ("job", e.job_id),
             Event::JobPinned(e) => ("job", e.job_id),
             Event::JobUnpinned(e) => ("job", e.job_id),
+            Event::PlanningSettings(_) => ("planning", 0),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::MaterialLoaded(e) => ("printer", e.printer_id),
@@ -383,6 +397,7 @@ impl Event {
             "job.priority_changed" => Event::JobPriority(de(payload)?),
             "job.pinned" => Event::JobPinned(de(payload)?),
             "job.unpinned" => Event::JobUnpinned(de(payload)?),
+            "planning.settings_changed" => Event::PlanningSettings(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.material_loaded" => Event::MaterialLoaded(de(payload)?),
@@ -429,7 +444,8 @@ impl Event {
             | Event::Maintenance(_)
             | Event::JobPriority(_)
             | Event::JobPinned(_)
-            | Event::JobUnpinned(_) => true,
+            | Event::JobUnpinned(_)
+            | Event::PlanningSettings(_) => true,
             Event::JobProgress(_)
             | Event::Plan(_)
             | Event::StockLow(_)

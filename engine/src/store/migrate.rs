@@ -140,6 +140,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_finishes_and_pins",
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
     },
+    Migration {
+        version: 37,
+        name: "power_and_stability",
+        sql: include_str!("../../migrations/0037_power_and_stability.sql"),
+    },
 ];
 
 impl Migration {
