@@ -226,7 +226,10 @@ impl PlanningQuery {
     /// The farm's stability settings (all 0 until set).
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
     async fn planning_settings(&self, ctx: &Context<'_>) -> async_graphql::Result<SettingsObj> {
-        Ok(settings::settings(ctx.data::<Db>()?).await.map_err(app_error)?.into())
+        Ok(settings::settings(ctx.data::<Db>()?)
+            .await
+            .map_err(app_error)?
+            .into())
     }
 }
 

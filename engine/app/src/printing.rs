@@ -429,7 +429,8 @@ pub async fn would_be_plates(
     material_id: MaterialId,
     quantity: i64,
 ) -> AppResult<(i64, Material, Vec<Candidate>)> {
-    let (_, quantity, material, cands, best) = priced_candidates(db, caller, model_id, material_id, quantity).await?;
+    let (_, quantity, material, cands, best) =
+        priced_candidates(db, caller, model_id, material_id, quantity).await?;
     Ok((quantity, material, planned_candidates(&best, cands)))
 }
 

@@ -6,7 +6,8 @@ use sqlx::AnyConnection;
 use super::{StoreError, StoreResult, Tx, col, equipment, inventory, production};
 use crate::domain::events::{Event, PlanningSettingsEvent};
 use crate::domain::planning::{
-    CircuitDraft, Draw, FarmPower, ModelPower, PlanningError, PlanningInput, PlanningSettings, PowerCircuit, farm,
+    CircuitDraft, Draw, FarmPower, ModelPower, PlanningError, PlanningInput, PlanningSettings, PowerCircuit,
+    farm,
 };
 use crate::domain::production::JobState;
 use crate::domain::types::{PrinterId, UserId, to_millis};
@@ -138,10 +139,11 @@ pub async fn farm_power(conn: &mut AnyConnection) -> StoreResult<FarmPower> {
         }
     }
     const M: &str = "printer_model_power";
-    let rows =
-        sqlx::query("SELECT model, heatup_watts, heatup_minutes, printing_watts FROM printer_model_power ORDER BY model")
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT model, heatup_watts, heatup_minutes, printing_watts FROM printer_model_power ORDER BY model",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let models = rows
         .iter()
         .map(|r| {
@@ -177,7 +179,13 @@ pub async fn planning_settings(conn: &mut AnyConnection) -> StoreResult<Planning
     })
 }
 
-async fn settings_changed(tx: &mut Tx, now: DateTime<Utc>, change: &str, subject: &str, by: Option<UserId>) -> StoreResult<()> {
+async fn settings_changed(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    change: &str,
+    subject: &str,
+    by: Option<UserId>,
+) -> StoreResult<()> {
     let event = Event::PlanningSettings(PlanningSettingsEvent {
         change: change.into(),
         subject: subject.into(),

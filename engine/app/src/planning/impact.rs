@@ -151,7 +151,13 @@ pub async fn what_if(db: &Db, caller: &Caller, time_limit: f64, scenario: &Scena
     let mut rush_ids: Vec<String> = Vec::new();
     if let Some((r, (quantity, material, cands))) = &rush {
         let planned: Vec<PrinterId> = changed.printers.iter().map(|p| p.id).collect();
-        let jobs = printing::quote_jobs(*quantity, cands, material, Some(minutes_from(now, r.due_at)), &planned);
+        let jobs = printing::quote_jobs(
+            *quantity,
+            cands,
+            material,
+            Some(minutes_from(now, r.due_at)),
+            &planned,
+        );
         if jobs.is_empty() {
             return Err(invalid(
                 "WHATIF_NO_PRINTER",

@@ -26,7 +26,8 @@ use chrono::{DateTime, Utc};
 use gantry_engine::domain::events::PlanEvent;
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::planning::{
-    PlanningInput, PlanningProblem, PreviousPlacement, at_minute, build_problem, exclude_rejections, split_held,
+    PlanningInput, PlanningProblem, PreviousPlacement, at_minute, build_problem, exclude_rejections,
+    split_held,
 };
 use gantry_engine::domain::printing::{self, Candidate};
 use gantry_engine::domain::production::{Job, JobState};
@@ -377,7 +378,10 @@ fn solver_failed(e: impl std::fmt::Display) -> AppError {
 }
 
 /// Solves an engine problem on a blocking thread (never on an async worker or arbiter thread).
-pub(crate) async fn solve_problem(problem: PlanningProblem, time_limit: f64) -> AppResult<gantry_solver::Plan> {
+pub(crate) async fn solve_problem(
+    problem: PlanningProblem,
+    time_limit: f64,
+) -> AppResult<gantry_solver::Plan> {
     let problem = to_solver(&problem);
     let opts = SolveOptions {
         time_limit,

@@ -63,8 +63,11 @@ pub struct Draw {
 impl Draw {
     /// The highest draw of a print (what a circuit's limit must allow).
     pub fn peak(&self) -> i64 {
-        self.printing_watts
-            .max(if self.heatup_minutes > 0 { self.heatup_watts } else { 0 })
+        self.printing_watts.max(if self.heatup_minutes > 0 {
+            self.heatup_watts
+        } else {
+            0
+        })
     }
 }
 
@@ -96,11 +99,20 @@ pub struct PlanningSettings {
 pub enum PlanningError {
     #[error("name: a circuit needs a name of 1 to 100 characters")]
     CircuitName,
-    #[error("{field}: must be 1 to {max}, got {value}")]
-    OutOfRange { field: String, value: i64, max: i64 },
-    #[error("{field}: maxHeatups and heatupWindowMinutes are set together (the rule is \"at most K heat-ups within M minutes\")")]
+    #[error("{field}: must be {min} to {max}, got {value}")]
+    OutOfRange {
+        field: String,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
+    #[error(
+        "{field}: maxHeatups and heatupWindowMinutes are set together (the rule is \"at most K heat-ups within M minutes\")"
+    )]
     HeatupRuleIncomplete { field: &'static str },
-    #[error("limitWatts: {limit} W on circuit {circuit:?} is below printer {printer}'s draw of {draw} W (model {model:?})")]
+    #[error(
+        "limitWatts: {limit} W on circuit {circuit:?} is below printer {printer}'s draw of {draw} W (model {model:?})"
+    )]
     LimitBelowDraw {
         circuit: String,
         limit: i64,
@@ -108,7 +120,9 @@ pub enum PlanningError {
         model: String,
         draw: i64,
     },
-    #[error("printerModelPower[{model:?}]: missing; printer {printer} (model {model:?}) is on circuit {circuit:?}, which has a power limit")]
+    #[error(
+        "printerModelPower[{model:?}]: missing; printer {printer} (model {model:?}) is on circuit {circuit:?}, which has a power limit"
+    )]
     PowerDataMissing {
         circuit: String,
         printer: PrinterId,
@@ -120,7 +134,9 @@ pub enum PlanningError {
     UnknownPrinter(PrinterId),
     #[error("name: a circuit named {0:?} exists")]
     DuplicateName(String),
-    #[error("stabilityHorizonMinutes: {horizon} ends before the freeze window (freezeMinutes {freeze}): the windows contradict each other")]
+    #[error(
+        "stabilityHorizonMinutes: {horizon} ends before the freeze window (freezeMinutes {freeze}): the windows contradict each other"
+    )]
     FreezeContradiction { freeze: i64, horizon: i64 },
 }
 
@@ -141,7 +157,9 @@ impl Coded for PlanningError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            PlanningError::PrinterOnOtherCircuit { .. } | PlanningError::DuplicateName(_) => ErrorKind::Conflict,
+            PlanningError::PrinterOnOtherCircuit { .. } | PlanningError::DuplicateName(_) => {
+                ErrorKind::Conflict
+            }
             _ => ErrorKind::Validation,
         }
     }
@@ -154,6 +172,7 @@ fn range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, PlanningErr
         Err(PlanningError::OutOfRange {
             field: field.to_string(),
             value,
+            min,
             max,
         })
     }
@@ -252,18 +271,28 @@ pub fn check_circuit(
 
 /// Checks a model's new draw: watts and minutes in range, and every limited circuit with a
 /// printer of that model still allows it.
-pub fn check_model_power(model: &ModelPower, printers: &[Printer], farm: &FarmPower) -> Result<(), PlanningError> {
+pub fn check_model_power(
+    model: &ModelPower,
+    printers: &[Printer],
+    farm: &FarmPower,
+) -> Result<(), PlanningError> {
     if model.model.trim().is_empty() || model.model.chars().count() > 100 {
         return Err(PlanningError::OutOfRange {
-            field: "model".into(),
-            value: model.model.chars().count() as i64,
+            field: "model (characters)".into(),
+            value: model.model.trim().chars().count() as i64,
+            min: 1,
             max: 100,
         });
     }
     range("heatupWatts", model.draw.heatup_watts, 0, MAX_WATTS)?;
     range("heatupMinutes", model.draw.heatup_minutes, 0, MAX_MINUTES)?;
     range("printingWatts", model.draw.printing_watts, 0, MAX_WATTS)?;
-    let mut models: Vec<ModelPower> = farm.models.iter().filter(|m| m.model != model.model).cloned().collect();
+    let mut models: Vec<ModelPower> = farm
+        .models
+        .iter()
+        .filter(|m| m.model != model.model)
+        .cloned()
+        .collect();
     models.push(model.clone());
     for c in &farm.circuits {
         check_members(&c.name, c.limit_watts, &c.printer_ids, printers, &models)?;
@@ -274,9 +303,19 @@ pub fn check_model_power(model: &ModelPower, printers: &[Printer], farm: &FarmPo
 /// Checks the stability settings (each in range; the horizon, when set, not before the freeze).
 pub fn check_settings(s: &PlanningSettings) -> Result<(), PlanningError> {
     range("freezeMinutes", s.freeze_minutes, 0, MAX_MINUTES)?;
-    range("stabilityHorizonMinutes", s.stability_horizon_minutes, 0, MAX_MINUTES)?;
+    range(
+        "stabilityHorizonMinutes",
+        s.stability_horizon_minutes,
+        0,
+        MAX_MINUTES,
+    )?;
     range("stabilityPenalty", s.stability_penalty, 0, MAX_PENALTY)?;
-    range("stabilityToleranceMinutes", s.stability_tolerance_minutes, 0, MAX_MINUTES)?;
+    range(
+        "stabilityToleranceMinutes",
+        s.stability_tolerance_minutes,
+        0,
+        MAX_MINUTES,
+    )?;
     if s.stability_horizon_minutes > 0 && s.stability_horizon_minutes < s.freeze_minutes {
         return Err(PlanningError::FreezeContradiction {
             freeze: s.freeze_minutes,
@@ -314,7 +353,12 @@ pub fn plan_power(
     }
     let mut circuits = Vec::new();
     for c in &farm.circuits {
-        let members: Vec<PrinterId> = c.printer_ids.iter().copied().filter(|p| planned.contains(p)).collect();
+        let members: Vec<PrinterId> = c
+            .printer_ids
+            .iter()
+            .copied()
+            .filter(|p| planned.contains(p))
+            .collect();
         if members.is_empty() {
             continue;
         }
@@ -516,7 +560,9 @@ mod tests {
             models: vec![mk4()],
         };
         assert_eq!(
-            check_circuit(None, &draft(None, &[2]), &printers, &taken).unwrap_err().code(),
+            check_circuit(None, &draft(None, &[2]), &printers, &taken)
+                .unwrap_err()
+                .code(),
             "POWER_CIRCUIT_NAME_TAKEN"
         );
         let other = CircuitDraft {
@@ -545,7 +591,9 @@ mod tests {
             ..mk4()
         };
         assert_eq!(
-            check_model_power(&hotter, &printers, &limited).unwrap_err().code(),
+            check_model_power(&hotter, &printers, &limited)
+                .unwrap_err()
+                .code(),
             "POWER_LIMIT_BELOW_DRAW"
         );
         assert!(check_model_power(&mk4(), &printers, &limited).is_ok());
@@ -561,8 +609,14 @@ mod tests {
         };
         assert!(check_settings(&s(60, 120)).is_ok());
         assert!(check_settings(&s(60, 0)).is_ok());
-        assert_eq!(check_settings(&s(60, 30)).unwrap_err().code(), "PLANNING_FREEZE_CONTRADICTS");
-        assert_eq!(check_settings(&s(-1, 0)).unwrap_err().code(), "PLANNING_VALUE_OUT_OF_RANGE");
+        assert_eq!(
+            check_settings(&s(60, 30)).unwrap_err().code(),
+            "PLANNING_FREEZE_CONTRADICTS"
+        );
+        assert_eq!(
+            check_settings(&s(-1, 0)).unwrap_err().code(),
+            "PLANNING_VALUE_OUT_OF_RANGE"
+        );
     }
 
     #[test]
@@ -617,7 +671,13 @@ mod tests {
             ],
             setup_classes: vec!["PLA".into()],
             change_minutes: 15,
-            jobs: vec![job(1, &[1], 0), job(2, &[1, 2], 0), job(3, &[1], 0), job(4, &[2], 50), job(5, &[2], 0)],
+            jobs: vec![
+                job(1, &[1], 0),
+                job(2, &[1, 2], 0),
+                job(3, &[1], 0),
+                job(4, &[2], 50),
+                job(5, &[2], 0),
+            ],
             ..PlanningProblem::default()
         };
         let at = |j: i64, p: i64, m: i64| PreviousPlacement {
