@@ -191,7 +191,8 @@ async fn settings_changed(
         subject: subject.into(),
         by_user_id: by.map(|u| u.0),
     });
-    super::events::append(tx, now, &event).await
+    super::events::append(tx, now, &event).await?;
+    Ok(())
 }
 
 /// Creates (`id: None`) or changes a power circuit and sets its printers, after
