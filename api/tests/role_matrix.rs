@@ -261,6 +261,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
+        deletePowerCircuit                 ok         ok          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         eraseContact                       ok          -          -          -         ok          -          -        401
         failJob                            ok          -         ok          -          -          -          -        401
@@ -302,6 +303,9 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scrapSpool                         ok          -         ok          -          -          -          -        401
         setJobPriority                     ok         ok          -          -          -          -          -        401
         setLeadStatus                      ok          -          -          -         ok          -          -        401
+        setPlanningSettings                ok         ok          -          -          -          -          -        401
+        setPowerCircuit                    ok         ok          -          -          -          -          -        401
+        setPrinterModelPower               ok         ok          -          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
         setShipmentStatus                  ok          -         ok          -         ok          -         ok        401
