@@ -10,15 +10,12 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use async_graphql::Request;
 use common::code;
 use common::schema::{as_role, exec, ok, setup};
-use gantry_api::config::Config;
+use gantry_api::graphql::GantrySchema;
 use gantry_api::graphql::loaders::QueryCounter;
 use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
-use gantry_api::graphql::{GantrySchema, build_schema};
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::inventory::ReservationState;

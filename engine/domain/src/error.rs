@@ -7,8 +7,8 @@
 use crate::integrations::IntegrationError;
 use crate::{
     auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError, finance::FinanceError,
-    inventory::InventoryError, orders::OrderError, planning::PlanningError, printing::PrintingError, production::ProductionError,
-    types::ValueError, users::UserError,
+    inventory::InventoryError, orders::OrderError, planning::PlanningError, printing::PrintingError,
+    production::ProductionError, types::ValueError, users::UserError,
 };
 
 pub use gantry_protocol::codes::{Coded, ErrorKind};
