@@ -95,6 +95,12 @@ fn closest_starts(plan: &Value, on: &[String]) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// Sets a model's draw (printing 120 W, heat-up over 6 minutes) as `who`; the whole response.
+async fn model_power(schema: &GantrySchema, who: &Principal, model: &str, heatup_watts: i64) -> Value {
+    let i = json!({"model": model, "heatupWatts": heatup_watts, "heatupMinutes": 6, "printingWatts": 120});
+    exec(schema, who, MODEL_POWER, json!({ "i": i })).await
+}
+
 gantry_engine::db_test!(power_circuits_are_validated_and_every_plan_keeps_to_them, |db| {
     let schema = setup(db).await;
     let planner = as_role(db, Role::Planner).await;
@@ -117,22 +123,10 @@ gantry_engine::db_test!(power_circuits_are_validated_and_every_plan_keeps_to_the
     .await;
     assert!(closest_starts(&free["planWhatIf"], &ids) < 30, "{free}");
 
-    let r = exec(
-        &schema,
-        &operator,
-        MODEL_POWER,
-        json!({"i": {"model": "Prusa MK4", "heatupWatts": 300, "heatupMinutes": 6, "printingWatts": 120}}),
-    )
-    .await;
+    let r = model_power(&schema, &operator, "Prusa MK4", 300).await;
     assert_eq!(code(&r).0, "FORBIDDEN", "{r}");
-    let d = ok(
-        &schema,
-        &planner,
-        MODEL_POWER,
-        json!({"i": {"model": " Prusa MK4 ", "heatupWatts": 300, "heatupMinutes": 6, "printingWatts": 120}}),
-    )
-    .await;
-    assert_eq!(d["setPrinterModelPower"]["model"], "Prusa MK4");
+    let d = model_power(&schema, &planner, " Prusa MK4 ", 300).await;
+    assert_eq!(d["data"]["setPrinterModelPower"]["model"], "Prusa MK4", "{d}");
 
     // Refusals name the field and write nothing.
     let before = counts(db).await;
@@ -217,13 +211,7 @@ gantry_engine::db_test!(power_circuits_are_validated_and_every_plan_keeps_to_the
     )
     .await;
     assert_eq!(code(&r).1, "POWER_PRINTER_ON_OTHER_CIRCUIT", "{r}");
-    let r = exec(
-        &schema,
-        &planner,
-        MODEL_POWER,
-        json!({"i": {"model": "Prusa MK4", "heatupWatts": 2500, "heatupMinutes": 6, "printingWatts": 120}}),
-    )
-    .await;
+    let r = model_power(&schema, &planner, "Prusa MK4", 2500).await;
     assert_eq!(code(&r).1, "POWER_LIMIT_BELOW_DRAW", "{r}");
     assert_eq!(counts(db).await, before);
 
