@@ -95,6 +95,13 @@ fn closest_starts(plan: &Value, on: &[String]) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// Without a circuit, idle printers start at once: two prints start within 30 minutes.
+async fn assert_starts_together(schema: &GantrySchema, who: &Principal, ids: &[String]) {
+    let q = "{ planWhatIf(timeLimitSeconds: 1) { printers { printerId jobs { jobId start end } } } }";
+    let free = ok(schema, who, q, json!({})).await;
+    assert!(closest_starts(&free["planWhatIf"], ids) < 30, "{free}");
+}
+
 /// Sets a model's draw (printing 120 W, heat-up over 6 minutes) as `who`; the whole response.
 async fn model_power(schema: &GantrySchema, who: &Principal, model: &str, heatup_watts: i64) -> Value {
     let i = json!({"model": model, "heatupWatts": heatup_watts, "heatupMinutes": 6, "printingWatts": 120});
@@ -114,14 +121,7 @@ gantry_engine::db_test!(power_circuits_are_validated_and_every_plan_keeps_to_the
     let x1c = all.iter().find(|p| p.1 != "Prusa MK4").unwrap().0.clone();
     let ids: Vec<String> = all.iter().map(|p| p.0.clone()).collect();
     // Without circuits, idle printers start at once: several prints start together.
-    let free = ok(
-        &schema,
-        &planner,
-        "{ planWhatIf(timeLimitSeconds: 1) { printers { printerId jobs { jobId start end } } } }",
-        json!({}),
-    )
-    .await;
-    assert!(closest_starts(&free["planWhatIf"], &ids) < 30, "{free}");
+    assert_starts_together(&schema, &planner, &ids).await;
 
     let r = model_power(&schema, &operator, "Prusa MK4", 300).await;
     assert_eq!(code(&r).0, "FORBIDDEN", "{r}");
@@ -233,14 +233,7 @@ gantry_engine::db_test!(power_circuits_are_validated_and_every_plan_keeps_to_the
     .await;
     assert_eq!(r["deletePowerCircuit"], true);
     assert_eq!(count_rows(db, "printer_circuits").await.unwrap(), 0);
-    let free = ok(
-        &schema,
-        &planner,
-        "{ planWhatIf(timeLimitSeconds: 1) { printers { printerId jobs { jobId start end } } } }",
-        json!({}),
-    )
-    .await;
-    assert!(closest_starts(&free["planWhatIf"], &ids) < 30, "{free}");
+    assert_starts_together(&schema, &planner, &ids).await;
 });
 
 gantry_engine::db_test!(
