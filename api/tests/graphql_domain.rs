@@ -12,22 +12,47 @@ mod common;
 
 use async_graphql::Request;
 use common::code;
-use common::schema::{as_role, exec, id_of, ok, other_customer, rows, setup};
-use gantry_api::graphql::loaders::QueryCounter;
-use gantry_api::graphql::principal::{IdempotencyKey, Principal};
+use common::schema::{as_role, exec, ok, setup};
 use gantry_api::graphql::GantrySchema;
+use gantry_api::graphql::loaders::QueryCounter;
+use gantry_api::graphql::principal::{IdempotencyKey, Principal, PrincipalKind};
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::inventory::ReservationState;
 use gantry_engine::domain::orders::{LineItem, NewOrder, NewOrderLine, OrderFilter};
 use gantry_engine::domain::production::{Job, JobState, job_key};
-use gantry_engine::domain::types::{Currency, JobId, PrinterId};
+use gantry_engine::domain::types::{Currency, CustomerId, JobId, PrinterId};
 use gantry_engine::domain::users::Role;
 use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::{
-    Db, demo, equipment, events, inventory, live, orders, production, users,
+    Db, count_rows, demo, equipment, events, inventory, live, orders, production, users,
 };
 use serde_json::{Value, json};
+
+/// Another customer's account than `not`.
+async fn other_customer(db: &Db, not: CustomerId) -> Principal {
+    let mut c = db.pool().acquire().await.unwrap();
+    let u = users::list_users(&mut c)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == Role::Customer && u.customer_id.is_some_and(|c| c != not))
+        .expect("a second customer");
+    Principal {
+        user_id: u.id,
+        role: u.role,
+        customer_id: u.customer_id,
+        kind: PrincipalKind::User,
+    }
+}
+
+fn id_of(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+async fn rows(db: &Db, table: &'static str) -> i64 {
+    count_rows(db, table).await.unwrap()
+}
 
 gantry_engine::db_test!(catalog_queries_and_mutations, |db| {
     let schema = setup(db).await;

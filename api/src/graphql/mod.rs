@@ -12,6 +12,7 @@ mod inventory;
 pub mod loaders;
 mod meta;
 mod orders;
+mod planning;
 pub mod principal;
 mod printer_admin;
 mod printing;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     profile::ProfileQuery,
     shipping::ShippingQuery,
     shifts::ShiftsQuery,
+    planning::PlanningQuery,
 );
 
 /// All mutation fields.
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     shipping::ShippingMutation,
     shifts::ShiftsMutation,
     printer_admin::PrinterAdminMutation,
+    planning::PlanningMutation,
 );
 
 pub type GantrySchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

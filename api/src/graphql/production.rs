@@ -240,6 +240,24 @@ pub struct ProductionPlan {
     pub solve_ms: i64,
     /// Every objective term with its lower bound and gap (null in plans recorded before).
     pub bounds: Option<PlanBounds>,
+    /// What the plan changed against the previous plan (null for the first plan).
+    pub stability: Option<PlanStability>,
+    /// A what-if scenario's effect on the orders' due dates (`planWhatIf` with `rushOrder`
+    /// and/or `printerDown`; null otherwise).
+    pub impact: Option<super::planning::PlanImpact>,
+}
+
+/// What a plan changed against the previous plan.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct PlanStability {
+    /// Jobs kept in place by the freeze window (`planningSettings.freezeMinutes`).
+    pub frozen: i64,
+    /// Jobs the previous plan started within the stability horizon that moved to another
+    /// printer or later than the tolerance.
+    pub moved: i64,
+    /// Jobs of the previous plan (still planned) now on another printer or starting more than
+    /// the tolerance earlier or later.
+    pub changed: i64,
 }
 
 pub(crate) fn internal() -> async_graphql::Error {
@@ -309,6 +327,12 @@ fn plan_object(v: PlanView) -> ProductionPlan {
         method: v.method,
         status: v.status,
         solve_ms: v.solve_ms,
+        stability: v.stability.map(|s| PlanStability {
+            frozen: s.frozen,
+            moved: s.moved,
+            changed: s.changed,
+        }),
+        impact: None,
         bounds: v.bounds.map(|b| {
             let t = |t: gantry_app::planning::TermBound| TermBound {
                 value: t.value,
@@ -426,18 +450,35 @@ impl ProductionQuery {
     }
 
     /// A what-if solve: what a re-plan would make of the farm as it is now (held and refused
-    /// jobs included), within `timeLimitSeconds`. Writes nothing; `plan` is unchanged.
+    /// jobs included), within `timeLimitSeconds`. With `rushOrder` (a would-be order) and/or
+    /// `printerDown` (a printer down from/until), the farm is solved without and with them side
+    /// by side (each within `timeLimitSeconds`) and `impact` lists which orders would become
+    /// late and by how much; the plan returned is the one with the scenario. Writes nothing;
+    /// `plan` is unchanged.
     #[graphql(guard = "PermissionGuard(Permission::ProductionRead)")]
     async fn plan_what_if(
         &self,
         ctx: &Context<'_>,
         time_limit_seconds: Option<f64>,
+        rush_order: Option<super::planning::RushOrderInput>,
+        printer_down: Option<super::planning::PrinterDownInput>,
     ) -> async_graphql::Result<ProductionPlan> {
         let seconds = time_limit(time_limit_seconds)?;
         let db = ctx.data::<Db>()?;
-        Ok(plan_object(
-            planning::what_if(db, seconds).await.map_err(app_error)?,
-        ))
+        if rush_order.is_none() && printer_down.is_none() {
+            return Ok(plan_object(
+                planning::what_if(db, seconds).await.map_err(app_error)?,
+            ));
+        }
+        let scenario = super::planning::scenario(rush_order, printer_down)?;
+        let w = planning::impact::what_if(db, &caller(ctx)?, seconds, &scenario)
+            .await
+            .map_err(app_error)?;
+        let impact = super::planning::PlanImpact::of(&w);
+        Ok(ProductionPlan {
+            impact: Some(impact),
+            ..plan_object(w.plan)
+        })
     }
 }
 

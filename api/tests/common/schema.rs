@@ -1,5 +1,5 @@
-//! The GraphQL schema executed directly (no HTTP) with a `Principal` in the request data, on
-//! the demo farm: set-up, the demo accounts by role, and running operations.
+//! Running GraphQL on the schema directly (no server, no live farm) with the demo farm loaded
+//! and a `Principal` in the request data.
 
 use std::collections::HashMap;
 
@@ -7,11 +7,11 @@ use async_graphql::Request;
 use gantry_api::config::Config;
 use gantry_api::graphql::principal::{Principal, PrincipalKind};
 use gantry_api::graphql::{GantrySchema, build_schema};
-use gantry_engine::domain::types::CustomerId;
 use gantry_engine::domain::users::Role;
-use gantry_engine::store::{Db, count_rows, demo, users};
+use gantry_engine::store::{Db, demo, users};
 use serde_json::Value;
 
+/// Loads the demo farm and builds the schema on `db`.
 pub async fn setup(db: &Db) -> GantrySchema {
     demo::load(db).await.expect("demo farm");
     build_schema(
@@ -38,23 +38,6 @@ pub async fn as_role(db: &Db, role: Role) -> Principal {
     }
 }
 
-/// Another customer's account than `not`.
-pub async fn other_customer(db: &Db, not: CustomerId) -> Principal {
-    let mut c = db.pool().acquire().await.unwrap();
-    let u = users::list_users(&mut c)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.role == Role::Customer && u.customer_id.is_some_and(|c| c != not))
-        .expect("a second customer");
-    Principal {
-        user_id: u.id,
-        role: u.role,
-        customer_id: u.customer_id,
-        kind: PrincipalKind::User,
-    }
-}
-
 pub async fn exec(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
     let req = Request::new(q)
         .variables(async_graphql::Variables::from_json(vars))
@@ -69,10 +52,7 @@ pub async fn ok(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) ->
     r["data"].clone()
 }
 
-pub fn id_of(v: &Value) -> i64 {
-    v.as_str().unwrap().parse().unwrap()
-}
-
+/// Rows in a table.
 pub async fn rows(db: &Db, table: &'static str) -> i64 {
-    count_rows(db, table).await.unwrap()
+    gantry_engine::store::count_rows(db, table).await.unwrap()
 }

@@ -377,21 +377,21 @@ fn candidates(
         .collect()
 }
 
-/// Prices a quote for a model the caller may see on the cheapest usable printer that supports
-/// the material and fits the model, plans the would-be plates into the current plan for the
-/// earliest delivery (nothing planned is written), and stores the quote.
-pub async fn create_quote(
+/// A model the caller may see, the checked quantity, the material, the printers that can make
+/// it and the cheapest of them (`QUOTE_NO_PRINTER_FITS`-style refusal when none can).
+async fn priced_candidates(
     db: &Db,
     caller: &Caller,
-    req: &QuoteRequest,
-    now: DateTime<Utc>,
-) -> AppResult<Quote> {
-    let model = model(db, caller, req.model_id).await?;
-    let quantity = printing::check_quantity(req.quantity).map_err(rejected)?;
+    model_id: ModelFileId,
+    material_id: MaterialId,
+    quantity: i64,
+) -> AppResult<(ModelRecord, i64, Material, Vec<Candidate>, Candidate)> {
+    let model = model(db, caller, model_id).await?;
+    let quantity = printing::check_quantity(quantity).map_err(rejected)?;
     let analysis = analysis_of(&model)?;
     let (material, printers) = {
         let mut c = conn(db).await?;
-        let material = inventory::get_material(&mut c, req.material_id).await?;
+        let material = inventory::get_material(&mut c, material_id).await?;
         (material, equipment::list_printers(&mut c).await?)
     };
     let cands = candidates(&printers, &material, &analysis, &model.estimate, quantity);
@@ -402,6 +402,49 @@ pub async fn create_quote(
             size: format!("{:.1} × {:.1} × {:.1} mm", s[0], s[1], s[2]),
         }));
     };
+    Ok((model, quantity, material, cands, best))
+}
+
+/// Plates are planned on the chosen printer's packing, on every candidate printer.
+fn planned_candidates(best: &Candidate, cands: Vec<Candidate>) -> Vec<Candidate> {
+    let mut plan_cands = vec![best.clone()];
+    plan_cands.extend(
+        cands
+            .into_iter()
+            .filter(|c| c.printer_id != best.printer_id)
+            .map(|c| Candidate {
+                copies_per_plate: best.copies_per_plate,
+                ..c
+            }),
+    );
+    plan_cands
+}
+
+/// The would-be plates of `quantity` of a model in a material, as a quote would plan them
+/// (the what-if of a rush order): the quantity checked, the material and the candidates.
+pub async fn would_be_plates(
+    db: &Db,
+    caller: &Caller,
+    model_id: ModelFileId,
+    material_id: MaterialId,
+    quantity: i64,
+) -> AppResult<(i64, Material, Vec<Candidate>)> {
+    let (_, quantity, material, cands, best) =
+        priced_candidates(db, caller, model_id, material_id, quantity).await?;
+    Ok((quantity, material, planned_candidates(&best, cands)))
+}
+
+/// Prices a quote for a model the caller may see on the cheapest usable printer that supports
+/// the material and fits the model, plans the would-be plates into the current plan for the
+/// earliest delivery (nothing planned is written), and stores the quote.
+pub async fn create_quote(
+    db: &Db,
+    caller: &Caller,
+    req: &QuoteRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Quote> {
+    let (model, quantity, material, cands, best) =
+        priced_candidates(db, caller, req.model_id, req.material_id, req.quantity).await?;
     let grams_per_unit = printing::grams_for(model.estimate.material_cm3, material.density_mg_cm3);
     let policy = PricingPolicy::standard(material.price_per_kg.currency);
     let breakdown = printing::price_quote(
@@ -417,17 +460,7 @@ pub async fn create_quote(
         &policy,
     )
     .map_err(rejected)?;
-    // Plates are planned on the chosen printer's packing, on every candidate printer.
-    let mut plan_cands = vec![best.clone()];
-    plan_cands.extend(
-        cands
-            .into_iter()
-            .filter(|c| c.printer_id != best.printer_id)
-            .map(|c| Candidate {
-                copies_per_plate: best.copies_per_plate,
-                ..c
-            }),
-    );
+    let plan_cands = planned_candidates(&best, cands);
     let delivery = crate::planning::earliest_delivery(db, now, quantity, &plan_cands, &material).await?;
     let own = match caller.sees {
         Sees::Own(c) => Some(c),

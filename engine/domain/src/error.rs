@@ -7,8 +7,8 @@
 use crate::integrations::IntegrationError;
 use crate::{
     auth::AuthError, catalog::CatalogError, crm::CrmError, equipment::EquipmentError, finance::FinanceError,
-    inventory::InventoryError, orders::OrderError, printing::PrintingError, production::ProductionError,
-    types::ValueError, users::UserError,
+    inventory::InventoryError, orders::OrderError, planning::PlanningError, printing::PrintingError,
+    production::ProductionError, types::ValueError, users::UserError,
 };
 
 pub use gantry_protocol::codes::{Coded, ErrorKind};
@@ -40,6 +40,8 @@ pub enum DomainError {
     Finance(#[from] FinanceError),
     #[error(transparent)]
     Integration(#[from] IntegrationError),
+    #[error(transparent)]
+    Planning(#[from] PlanningError),
 }
 
 impl Coded for DomainError {
@@ -57,6 +59,7 @@ impl Coded for DomainError {
             DomainError::Crm(e) => e.code(),
             DomainError::Finance(e) => e.code(),
             DomainError::Integration(e) => e.code(),
+            DomainError::Planning(e) => e.code(),
         }
     }
 
@@ -74,6 +77,7 @@ impl Coded for DomainError {
             DomainError::Crm(e) => e.kind(),
             DomainError::Finance(e) => e.kind(),
             DomainError::Integration(e) => e.kind(),
+            DomainError::Planning(e) => e.kind(),
         }
     }
 }

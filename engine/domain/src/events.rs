@@ -42,6 +42,7 @@ pub enum Event {
     ShopOrderHeld(ShopOrderHeldEvent),
     Shipment(ShipmentEvent),
     ShiftsChanged(ShiftsChangedEvent),
+    PlanningSettings(PlanningSettingsEvent),
 }
 
 /// An order was created (`from: null`) or moved to another status.
@@ -121,6 +122,16 @@ pub struct ShiftPayload {
     pub weekday: i64,
     pub start_minute: i64,
     pub end_minute: i64,
+}
+
+/// A planner changed what plans are made under: a power circuit (`circuit_saved`,
+/// `circuit_deleted`; `subject`: its name), a printer model's draw (`model_power_saved`;
+/// `subject`: the model) or the stability settings (`settings_saved`; `subject`: `stability`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanningSettingsEvent {
+    pub change: String,
+    pub subject: String,
+    pub by_user_id: Option<i64>,
 }
 
 /// A printer moved to another status (`job_id`: the job printing on it, if any).
@@ -305,6 +316,7 @@ pub const TYPES: &[&str] = &[
     "job.priority_changed",
     "job.pinned",
     "job.unpinned",
+    "planning.settings_changed",
     "printer.status_changed",
     "printer.created",
     "printer.updated",
@@ -349,6 +361,7 @@ impl Event {
             Event::JobPriority(_) => "job.priority_changed",
             Event::JobPinned(_) => "job.pinned",
             Event::JobUnpinned(_) => "job.unpinned",
+            Event::PlanningSettings(_) => "planning.settings_changed",
             Event::Printer(_) => "printer.status_changed",
             Event::PrinterCreated(_) => "printer.created",
             Event::PrinterUpdated(e) if e.retired => "printer.retired",
@@ -383,6 +396,7 @@ impl Event {
             Event::JobPriority(e) => ("job", e.job_id),
             Event::JobPinned(e) => ("job", e.job_id),
             Event::JobUnpinned(e) => ("job", e.job_id),
+            Event::PlanningSettings(_) => ("planning", 0),
             Event::Printer(e) => ("printer", e.printer_id),
             Event::PrinterCreated(e) => ("printer", e.printer_id),
             Event::PrinterUpdated(e) => ("printer", e.printer_id),
@@ -421,6 +435,7 @@ impl Event {
             "job.priority_changed" => Event::JobPriority(de(payload)?),
             "job.pinned" => Event::JobPinned(de(payload)?),
             "job.unpinned" => Event::JobUnpinned(de(payload)?),
+            "planning.settings_changed" => Event::PlanningSettings(de(payload)?),
             "printer.status_changed" => Event::Printer(de(payload)?),
             "printer.created" => Event::PrinterCreated(de(payload)?),
             "printer.updated" | "printer.retired" => Event::PrinterUpdated(de(payload)?),
@@ -471,7 +486,8 @@ impl Event {
             | Event::JobPriority(_)
             | Event::JobPinned(_)
             | Event::JobUnpinned(_)
-            | Event::ShiftsChanged(_) => true,
+            | Event::ShiftsChanged(_)
+            | Event::PlanningSettings(_) => true,
             Event::JobProgress(_)
             | Event::Plan(_)
             | Event::StockLow(_)

@@ -141,6 +141,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
     },
     Migration {
+        version: 37,
+        name: "power_and_stability",
+        sql: include_str!("../../migrations/0037_power_and_stability.sql"),
+    },
+    Migration {
         version: 39,
         name: "shifts_and_printer_groups",
         sql: include_str!("../../migrations/0039_shifts_and_printer_groups.sql"),

@@ -12,6 +12,13 @@
 //! - [`what_if`]: a solve of the farm as it is now, written nowhere.
 //! - [`earliest_delivery`]: when a quote's plates would be done if inserted into the current
 //!   plan now (solver repair; nothing written).
+//! - [`impact`]: what a rush order or a printer going down would do to the orders' due dates
+//!   (two solves, nothing written).
+//! - [`settings`]: power circuits, printer models' draw and the stability settings every plan
+//!   is made under (`compute` passes them, and the previous plan, to the solver).
+
+pub mod impact;
+pub mod settings;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +26,8 @@ use chrono::{DateTime, Utc};
 use gantry_engine::domain::events::PlanEvent;
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::planning::{
-    PlanningInput, PlanningProblem, at_minute, build_problem, exclude_rejections, split_held,
+    PlanningInput, PlanningProblem, PreviousPlacement, at_minute, build_problem, exclude_rejections,
+    split_held,
 };
 use gantry_engine::domain::printing::{self, Candidate};
 use gantry_engine::domain::production::{Job, JobState};
@@ -152,6 +160,11 @@ impl SolvedPlan {
             _ => "infeasible",
         };
         PlanView {
+            stability: self.plan.stability.map(|s| PlanStabilityView {
+                frozen: s.frozen as i64,
+                moved: s.moved as i64,
+                changed: s.changed as i64,
+            }),
             id,
             computed_at: self.now,
             printers: printers
@@ -204,6 +217,23 @@ pub struct PlanView {
     /// Each objective term's value, lower bound and gap (absent in plans recorded before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounds: Option<PlanBounds>,
+    /// What the plan changed against the previous plan (absent for the first plan and in plans
+    /// recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<PlanStabilityView>,
+}
+
+/// What a plan changed against the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanStabilityView {
+    /// Jobs kept in place by the freeze window.
+    pub frozen: i64,
+    /// Jobs the previous plan started within the stability horizon that moved to another
+    /// printer or later than the tolerance (each paid the penalty).
+    pub moved: i64,
+    /// Jobs of the previous plan (still planned) on another printer or starting more than the
+    /// tolerance earlier or later.
+    pub changed: i64,
 }
 
 /// Why the solver placed a job where it is (codes of `docs/solver.md`, "Why").
@@ -295,7 +325,11 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
                 available_from: pr.available_from,
                 initial_setup_class: pr.initial_setup_class.clone(),
                 unavailable: pr.unavailable.clone(),
-                power: None,
+                power: p.power.get(&pr.id).map(|d| gantry_solver::Power {
+                    heatup_watts: d.heatup_watts,
+                    heatup_minutes: d.heatup_minutes,
+                    printing_watts: d.printing_watts,
+                }),
             })
             .collect(),
         setup_times: p
@@ -323,8 +357,32 @@ pub fn to_solver(p: &PlanningProblem) -> gantry_solver::Problem {
             weighted_tardiness: 1.0,
             setups: 0.1,
         },
-        circuits: Vec::new(),
-        stability: None,
+        circuits: p
+            .circuits
+            .iter()
+            .map(|c| gantry_solver::Circuit {
+                id: c.name.clone(),
+                printers: c.printers.iter().map(|p| p.0.to_string()).collect(),
+                limit_watts: c.limit_watts,
+                max_heatups: c.max_heatups,
+                heatup_window: c.heatup_window_minutes,
+            })
+            .collect(),
+        stability: p.stability.as_ref().map(|s| gantry_solver::stability::Stability {
+            previous: s
+                .previous
+                .iter()
+                .map(|(j, p, start)| gantry_solver::stability::Previous {
+                    job: j.0.to_string(),
+                    printer: p.0.to_string(),
+                    start: *start,
+                })
+                .collect(),
+            freeze_until: s.freeze_until,
+            horizon: s.horizon,
+            penalty: s.penalty,
+            tolerance: s.tolerance,
+        }),
     }
 }
 
@@ -334,7 +392,10 @@ fn solver_failed(e: impl std::fmt::Display) -> AppError {
 }
 
 /// Solves an engine problem on a blocking thread (never on an async worker or arbiter thread).
-async fn solve_problem(problem: PlanningProblem, time_limit: f64) -> AppResult<gantry_solver::Plan> {
+pub(crate) async fn solve_problem(
+    problem: PlanningProblem,
+    time_limit: f64,
+) -> AppResult<gantry_solver::Plan> {
     let problem = to_solver(&problem);
     let opts = SolveOptions {
         time_limit,
@@ -358,8 +419,41 @@ pub async fn compute(
     in_flight: &BTreeMap<JobId, PrinterId>,
     time_limit: f64,
 ) -> AppResult<SolvedPlan> {
+    let prepared = prepare(db, now, in_flight).await?;
+    let plan = solve_problem(prepared.problem.clone(), time_limit).await?;
+    Ok(prepared.solved(plan))
+}
+
+/// What [`compute`] solves: the plan's input (held jobs taken out), the held jobs, and the
+/// problem.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub now: DateTime<Utc>,
+    pub input: PlanningInput,
+    pub held: Vec<(JobId, String)>,
+    pub problem: PlanningProblem,
+}
+
+impl Prepared {
+    pub fn solved(self, plan: gantry_solver::Plan) -> SolvedPlan {
+        SolvedPlan {
+            now: self.now,
+            input: self.input,
+            plan,
+            held: self.held,
+        }
+    }
+}
+
+/// Reads and prepares what [`compute`] solves (see there).
+pub(crate) async fn prepare(
+    db: &Db,
+    now: DateTime<Utc>,
+    in_flight: &BTreeMap<JobId, PrinterId>,
+) -> AppResult<Prepared> {
     let mut conn = conn(db).await?;
     let mut input = planning::planning_input(&mut conn, now).await?;
+    input.previous = previous_placements(&mut conn).await?;
     // Jobs in flight: treated like printing jobs on their printer from now.
     let (pinned, rest): (Vec<Job>, Vec<Job>) = input
         .jobs
@@ -388,13 +482,38 @@ pub async fn compute(
     let (solve_input, held) = split_held(now, &input, &rejected, &available);
     let mut problem = build_problem(now, &solve_input);
     exclude_rejections(&mut problem, &rejected);
-    let plan = solve_problem(problem, time_limit).await?;
-    Ok(SolvedPlan {
+    Ok(Prepared {
         now,
         input: solve_input,
-        plan,
         held,
+        problem,
     })
+}
+
+/// Where the newest persisted plan put its jobs (empty before the first plan, or when its
+/// record cannot be read: the re-plan then runs without stability).
+async fn previous_placements(conn: &mut gantry_engine::store::PoolConn) -> AppResult<Vec<PreviousPlacement>> {
+    let Some(record) = planning::latest_plan(conn).await? else {
+        return Ok(Vec::new());
+    };
+    let view: PlanView = match serde_json::from_str(&record.body) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(plan = record.id, error = %e, "previous plan unreadable; re-planning without stability");
+            return Ok(Vec::new());
+        }
+    };
+    Ok(view
+        .printers
+        .iter()
+        .flat_map(|p| {
+            p.jobs.iter().map(|j| PreviousPlacement {
+                job_id: j.job_id,
+                printer_id: p.printer_id,
+                start: j.start,
+            })
+        })
+        .collect())
 }
 
 /// A persisted plan: what was solved, how it was written, and its id.

@@ -10,7 +10,8 @@
 //! - printers: available from now, or from the expected end of the job printing on them;
 //!   the loaded material is the initial setup class; planned maintenance windows are unavailable;
 //! - operators: the weekly shifts become staffed windows (a job loads inside one);
-//! - due dates and weights: minutes from now (past due dates become 0), weight `1 + priority`.
+//! - due dates and weights: minutes from now (past due dates become 0), weight `1 + priority`;
+//! - power circuits and stability against the previous plan: [`farm`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,13 @@ use crate::equipment::{MaintenanceWindow, Printer, PrinterStatus, WeeklyShift, W
 use crate::inventory::Material;
 use crate::production::{Job, JobState};
 use crate::types::{JobId, MaterialId, PrinterId};
+
+pub mod farm;
+
+pub use farm::{
+    CircuitDraft, Draw, FarmPower, ModelPower, PlanCircuit, PlanStability, PlanningError, PlanningSettings,
+    PowerCircuit, PreviousPlacement,
+};
 
 /// Minutes to change material on a printer (between two different setup classes).
 pub const MATERIAL_CHANGE_MINUTES: i64 = 15;
@@ -38,6 +46,12 @@ pub struct PlanningInput {
     pub pins: Vec<JobPin>,
     /// The weekly operator shifts (empty: always staffed).
     pub shifts: Vec<WeeklyShift>,
+    /// Power circuits and printer models' draw.
+    pub power: FarmPower,
+    /// The farm's stability settings.
+    pub settings: PlanningSettings,
+    /// Where the previous plan put its jobs (empty before the first plan).
+    pub previous: Vec<PreviousPlacement>,
 }
 
 /// A waiting job pinned by hand to a printer, not to start before `starts_at`.
@@ -70,7 +84,7 @@ pub struct PlanJob {
 }
 
 /// The scheduling problem in engine terms (minutes from `now`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlanningProblem {
     pub now: DateTime<Utc>,
     pub printers: Vec<PlanPrinter>,
@@ -80,6 +94,12 @@ pub struct PlanningProblem {
     pub jobs: Vec<PlanJob>,
     /// Staffed windows `[from, to]` in minutes from `now` (`None`: always staffed).
     pub operator_shifts: Option<Vec<[i64; 2]>>,
+    /// Power circuits of the planned printers ([`farm::plan_power`]).
+    pub circuits: Vec<PlanCircuit>,
+    /// Each planned printer's draw, where known.
+    pub power: BTreeMap<PrinterId, Draw>,
+    /// Stability against the previous plan ([`farm::stability_for`]).
+    pub stability: Option<PlanStability>,
 }
 
 /// Minutes from `now` to `t`, never negative (rounded up).
@@ -183,14 +203,21 @@ pub fn build_problem(now: DateTime<Utc>, input: &PlanningInput) -> PlanningProbl
             weight: 1.0 + j.priority.max(0) as f64,
         });
     }
-    PlanningProblem {
+    let planned: Vec<PrinterId> = printers.iter().map(|p| p.id).collect();
+    let (circuits, power) = farm::plan_power(&planned, &input.printers, &input.power);
+    let mut problem = PlanningProblem {
         now,
         printers,
         setup_classes: classes,
         change_minutes: MATERIAL_CHANGE_MINUTES,
         jobs,
         operator_shifts: staffed_windows(now, &input.shifts),
-    }
+        circuits,
+        power,
+        stability: None,
+    };
+    problem.stability = farm::stability_for(&problem, &input.previous, &input.settings);
+    problem
 }
 
 /// Takes the printers that rejected a job (`rejected`: job → (printer, reason), oldest first)
@@ -277,7 +304,7 @@ mod tests {
             materials: vec![material(10, "PLA-BLK", MaterialKind::Pla)],
             windows: vec![],
             pins: vec![],
-            shifts: vec![],
+            ..PlanningInput::default()
         };
         let rejected = BTreeMap::from([(JobId(1), vec![(PrinterId(1), "no G-code".to_string())])]);
         let available = BTreeMap::from([(MaterialId(10), 10)]);
@@ -414,7 +441,7 @@ mod tests {
                 state: WindowState::Planned,
             }],
             pins: vec![],
-            shifts: vec![],
+            ..PlanningInput::default()
         };
         let p = build_problem(now, &input);
         // The offline printer and the one under maintenance are left out; the busy one is free when its job ends (20 of
@@ -537,7 +564,7 @@ mod tests {
             setup_classes: vec!["PLA-BLK".into()],
             change_minutes: MATERIAL_CHANGE_MINUTES,
             jobs: vec![pj(1, &[1, 2]), pj(2, &[1]), pj(3, &[]), pj(4, &[1, 2])],
-            operator_shifts: None,
+            ..PlanningProblem::default()
         };
         let rejected: BTreeMap<JobId, Vec<(PrinterId, String)>> = [
             (
