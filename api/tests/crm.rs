@@ -505,8 +505,36 @@ app_test!(export_and_erase_a_contact, |app| {
     let v = app.graphql_as(&sales, export, json!({"id": contact})).await;
     assert!(ok(&v, "exportContact").as_str().unwrap().contains("fay@x.io"));
 
+    // An invoice issued on demand while the order was placed stays owed when the order is
+    // cancelled: erasure is refused for it, nothing written.
+    let invoice = |kind: &'static str, seq: i64, credits: Option<i64>| {
+        sqlx::query(
+            "INSERT INTO invoices (kind, number, year, seq, order_id, customer_id, customer_name, \
+             credits_invoice_id, currency, net_minor, tax_minor, total_minor, issued_at) \
+             VALUES ($1, $2, 2026, $3, $4, $5, 'Fay', $6, 'EUR', 750, 150, 900, 0) RETURNING id",
+        )
+        .bind(kind)
+        .bind(format!("{kind}-{seq}"))
+        .bind(seq)
+        .bind(order)
+        .bind(customer.parse::<i64>().unwrap())
+        .bind(credits)
+    };
+    let row = invoice("invoice", 1, None).fetch_one(db.pool()).await.unwrap();
+    let invoice_id: i64 = col(&row, "invoices", "id").unwrap();
     sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1")
         .bind(order)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let events_before = crm_event_types(db).await;
+    let v = app.graphql_as(&sales, erase, json!({"id": contact})).await;
+    assert_eq!(code(&v), ("CONFLICT", "CRM_ERASE_OPEN_INVOICES"));
+    let v = app.graphql_as(&sales, export, json!({"id": contact})).await;
+    assert!(ok(&v, "exportContact").as_str().unwrap().contains("fay@x.io"));
+    assert_eq!(crm_event_types(db).await, events_before, "no contact.erased");
+    // Credited, it is no longer owed.
+    invoice("credit_note", 1, Some(invoice_id))
         .execute(db.pool())
         .await
         .unwrap();
