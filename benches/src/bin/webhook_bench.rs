@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gantry_api::config::WebhooksSettings;
+use gantry_api::config::Config;
 use gantry_app::webhooks::{EndpointInput, create_endpoint};
 use gantry_engine::domain::events::{Event, JobProgressEvent};
 use gantry_engine::domain::integrations::signing::SECRET_BYTES;
@@ -150,15 +150,9 @@ async fn main() -> Res<()> {
         .await?;
         receivers.push(arrivals);
     }
-    let settings = WebhooksSettings {
-        allow_private: true,
-        timeout_ms: 15_000,
-        retry_first_delay_ms: 5_000,
-        retry_max_delay_ms: 3_600_000,
-        retry_period_secs: 259_200,
-        circuit_failures: 50,
-        circuit_min_failing_secs: 3_600,
-    };
+    // The server's settings with only the loopback receivers allowed.
+    let env = HashMap::from([("GANTRY_WEBHOOKS_ALLOW_PRIVATE".to_string(), "true".to_string())]);
+    let settings = Config::from_map(&env)?.webhooks;
     let dispatcher = gantry_api::webhooks::start(&settings, db.clone()).ok_or("no HTTP client")?;
 
     // Producer: `rate` events/s as one transaction every 10 ms.

@@ -82,10 +82,10 @@ async fn with_details<T>(
         .iter()
         .map(|r| col::<i64>(r, table, "id"))
         .collect::<StoreResult<Vec<_>>>()?;
-    let mut details = details_of(conn, contacts, &ids).await?;
+    let mut found = details_of(conn, contacts, &ids).await?;
     rows.iter()
         .zip(&ids)
-        .map(|(r, id)| build(r, details.remove(id).unwrap_or_default()))
+        .map(|(r, id)| build(r, found.remove(id).unwrap_or_default()))
         .collect()
 }
 
