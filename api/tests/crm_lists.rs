@@ -42,7 +42,7 @@ async fn setup(db: &Db) -> (GantrySchema, Principal) {
     (schema, sales)
 }
 
-async fn run(schema: &GantrySchema, who: &Principal, q: &str, vars: Value, counter: &QueryCounter) -> Value {
+async fn exec(schema: &GantrySchema, who: &Principal, q: &str, vars: Value, counter: &QueryCounter) -> Value {
     let req = Request::new(q)
         .variables(async_graphql::Variables::from_json(vars))
         .data(who.clone())
@@ -51,7 +51,7 @@ async fn run(schema: &GantrySchema, who: &Principal, q: &str, vars: Value, count
 }
 
 async fn ok(schema: &GantrySchema, who: &Principal, q: &str, vars: Value) -> Value {
-    let r = run(schema, who, q, vars, &QueryCounter::default()).await;
+    let r = exec(schema, who, q, vars, &QueryCounter::default()).await;
     assert!(r.get("errors").is_none(), "{q}: {r:#}");
     r["data"].clone()
 }
@@ -179,7 +179,7 @@ gantry_engine::db_test!(crm_lists_page_by_key, |db| {
         ("{ leads(first: -1) { nodes { id } } }", "INVALID_PAGE"),
         ("{ deals(after: \"nope\") { nodes { id } } }", "INVALID_CURSOR"),
     ] {
-        let r = run(&schema, &sales, q, json!({}), &QueryCounter::default()).await;
+        let r = exec(&schema, &sales, q, json!({}), &QueryCounter::default()).await;
         assert_eq!(code(&r), ("VALIDATION", reason), "{q}: {r}");
     }
 });
@@ -213,7 +213,7 @@ gantry_engine::db_test!(replies_and_shipments_of_a_page_come_in_one_read, |db| {
     let mut counts = Vec::new();
     for n in [2, 6] {
         let counter = QueryCounter::default();
-        let r = run(&schema, &sales, q, json!({"n": n}), &counter).await;
+        let r = exec(&schema, &sales, q, json!({"n": n}), &counter).await;
         assert!(r.get("errors").is_none(), "{r}");
         let nodes = r["data"]["tickets"]["nodes"].as_array().unwrap();
         assert_eq!(nodes.len(), n);
@@ -245,7 +245,7 @@ gantry_engine::db_test!(replies_and_shipments_of_a_page_come_in_one_read, |db| {
     let mut counts = Vec::new();
     for n in [2, 10] {
         let counter = QueryCounter::default();
-        let r = run(&schema, &admin, q, json!({"n": n}), &counter).await;
+        let r = exec(&schema, &admin, q, json!({"n": n}), &counter).await;
         assert!(r.get("errors").is_none(), "{r}");
         assert_eq!(r["data"]["orders"]["nodes"].as_array().unwrap().len(), n);
         counts.push(counter.get());

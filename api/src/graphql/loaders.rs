@@ -37,7 +37,7 @@ use async_graphql::{Context, Request, ServerResult};
 use gantry_app::{AppResult, Db, batch};
 use gantry_app::shipments::Shipment;
 use gantry_engine::domain::catalog::{Product, RatingSummary};
-use gantry_engine::domain::crm::{Reply, TicketId};
+use gantry_engine::domain::crm::{Reply as TicketReply, TicketId};
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::orders::OrderLine;
@@ -271,8 +271,8 @@ impl BatchFetch for PrinterFetch {
 pub struct RepliesFetch;
 impl BatchFetch for RepliesFetch {
     type Key = TicketId;
-    type Value = Vec<Reply>;
-    async fn fetch(db: &Db, keys: Vec<TicketId>) -> AppResult<HashMap<TicketId, Vec<Reply>>> {
+    type Value = Vec<TicketReply>;
+    async fn fetch(db: &Db, keys: Vec<TicketId>) -> AppResult<HashMap<TicketId, Vec<TicketReply>>> {
         gantry_app::crm::replies_of(db, &keys).await
     }
 }
