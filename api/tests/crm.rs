@@ -262,14 +262,16 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
     assert_eq!(t["status"], "OPEN");
     assert_eq!(t["replies"].as_array().unwrap().len(), 3);
     let v = app
-        .graphql_as(&cara, "{ tickets { id status } }", json!({}))
+        .graphql_as(&cara, "{ tickets { nodes { id status } } }", json!({}))
         .await;
-    assert_eq!(ok(&v, "tickets"), &json!([{"id": tid, "status": "OPEN"}]));
+    assert_eq!(ok(&v, "tickets")["nodes"], json!([{"id": tid, "status": "OPEN"}]));
 
     // Another customer sees none of it, and cannot open a ticket on Cara's order.
     let dan = app.login_new(Role::Customer, "dan@example.test").await;
-    let v = app.graphql_as(&dan, "{ tickets { id } }", json!({})).await;
-    assert_eq!(ok(&v, "tickets"), &json!([]));
+    let v = app
+        .graphql_as(&dan, "{ tickets { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(ok(&v, "tickets")["nodes"], json!([]));
     let v = app
         .graphql_as(
             &dan,
@@ -333,9 +335,9 @@ app_test!(permissions, |app| {
     let v = app.graphql_as(&admin, create, json!({})).await;
     assert!(ok(&v, "createLead")["id"].is_string());
     // Accountants read the CRM; planners and customers do not.
-    let read = "{ leads { id } }";
+    let read = "{ leads { nodes { id } } }";
     let v = app.graphql_as(&accountant, read, json!({})).await;
-    assert_eq!(ok(&v, "leads").as_array().unwrap().len(), 1);
+    assert_eq!(ok(&v, "leads")["nodes"].as_array().unwrap().len(), 1);
     for token in [&planner, &customer] {
         let v = app.graphql_as(token, read, json!({})).await;
         assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
@@ -374,8 +376,10 @@ app_test!(permissions, |app| {
         )
         .await;
     assert_eq!(code(&v), ("FORBIDDEN", "FORBIDDEN"));
-    let v = app.graphql_as(&accountant, "{ tickets { id } }", json!({})).await;
-    assert_eq!(ok(&v, "tickets"), &json!([{"id": tid}]));
+    let v = app
+        .graphql_as(&accountant, "{ tickets { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(ok(&v, "tickets")["nodes"], json!([{"id": tid}]));
 });
 
 app_test!(bad_input_writes_nothing, |app| {

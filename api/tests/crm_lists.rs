@@ -138,7 +138,13 @@ gantry_engine::db_test!(crm_lists_page_by_key, |db| {
         .await;
     }
     let customers = all_pages(&schema, &sales, "customers", "", 3).await;
-    let d = ok(&schema, &sales, "{ customers(first: 500) { nodes { id } } }", json!({})).await;
+    let d = ok(
+        &schema,
+        &sales,
+        "{ customers(first: 500) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(customers, ids(&d["customers"]));
     let d = ok(
         &schema,
@@ -186,7 +192,13 @@ gantry_engine::db_test!(crm_lists_page_by_key, |db| {
 
 gantry_engine::db_test!(replies_and_shipments_of_a_page_come_in_one_read, |db| {
     let (schema, sales) = setup(db).await;
-    let d = ok(&schema, &sales, "{ customers(first: 1) { nodes { id } } }", json!({})).await;
+    let d = ok(
+        &schema,
+        &sales,
+        "{ customers(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
     let customer = d["customers"]["nodes"][0]["id"].clone();
     let mut opened = Vec::new();
     for i in 0..6 {

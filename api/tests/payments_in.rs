@@ -11,8 +11,8 @@ mod common;
 
 use common::TestApp;
 use common::shop::{placed_order, product};
-use gantry_engine::domain::integrations::signing::stripe_header;
 use gantry_engine::domain::finance::Account;
+use gantry_engine::domain::integrations::signing::stripe_header;
 use gantry_engine::store::{count_rows, events, finance};
 
 const SECRET: &str = "whsec_stripe_test_secret";
@@ -160,7 +160,8 @@ app_test_with!(
         );
         // Paid in two parts: the first leaves the order placed, the one that pays the rest
         // makes it paid; both are recorded (like `recordPayment`'s parts).
-        let part = |id: &'static str, amount| event(id, "payment_intent.succeeded", Some(order.0), amount, "eur");
+        let part =
+            |id: &'static str, amount| event(id, "payment_intent.succeeded", Some(order.0), amount, "eur");
         let (_, v) = signed(app, &part("evt_part1", 600)).await;
         assert_eq!(v["status"], "recorded", "{v}");
         assert_eq!(order_status(app, order.0).await, "placed");

@@ -133,7 +133,12 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
         tag: Some("vip".into()),
         ..Default::default()
     };
-    assert!(parties::list_contacts(&mut c, &filter, Keyset::ALL).await.unwrap().is_empty());
+    assert!(
+        parties::list_contacts(&mut c, &filter, Keyset::ALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(c);
     let note = ok!(db, |tx| parties::add_note(
         &mut tx,

@@ -150,7 +150,9 @@ db_test!(changes_append_their_events_in_the_same_transaction, |db| {
     drop(c);
     // Once it has caught up, the rest goes.
     let mut tx = db.begin().await.unwrap();
-    events::set_consumer_cursor(&mut tx, t0(), "analytics", last).await.unwrap();
+    events::set_consumer_cursor(&mut tx, t0(), "analytics", last)
+        .await
+        .unwrap();
     assert_eq!(events::prune(&mut tx, cut).await.unwrap(), 2);
     tx.commit().await.unwrap();
     assert!(all(db).await.is_empty());

@@ -275,14 +275,17 @@ impl Forward {
     }
 
     /// The connection of `rows` (read with [`Forward::read`], in the list's order).
-    pub fn conn<T, N: OutputType>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> i64, node: impl Fn(T) -> N) -> Conn<N> {
+    pub fn conn<T, N: OutputType>(
+        &self,
+        mut rows: Vec<T>,
+        id: impl Fn(&T) -> i64,
+        node: impl Fn(T) -> N,
+    ) -> Conn<N> {
         let has_next = rows.len() > self.size;
         rows.truncate(self.size);
         let mut conn = Connection::new(self.after.is_some(), has_next);
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|t| Edge::new(OpaqueCursor(id(&t)), node(t))),
-        );
+        conn.edges
+            .extend(rows.into_iter().map(|t| Edge::new(OpaqueCursor(id(&t)), node(t))));
         conn
     }
 }
@@ -358,12 +361,18 @@ mod tests {
         assert_eq!(f.read(), (None, 3));
         let c = f.conn(vec![1, 2, 3], |i| *i, |i| i);
         let nodes: Vec<i64> = c.edges.iter().map(|e| e.node).collect();
-        assert_eq!((nodes, c.has_previous_page, c.has_next_page), (vec![1, 2], false, true));
+        assert_eq!(
+            (nodes, c.has_previous_page, c.has_next_page),
+            (vec![1, 2], false, true)
+        );
         let after = c.edges[1].cursor.encode_cursor();
         let f = Forward::new(Some(2), Some(after)).unwrap();
         assert_eq!(f.read(), (Some(2), 3));
         let c = f.conn(vec![3], |i| *i, |i| i);
-        assert_eq!((c.edges.len(), c.has_previous_page, c.has_next_page), (1, true, false));
+        assert_eq!(
+            (c.edges.len(), c.has_previous_page, c.has_next_page),
+            (1, true, false)
+        );
         assert!(Forward::new(Some(-1), None).is_err());
         assert!(Forward::new(Some(MAX_PAGE as i32 + 1), None).is_err());
         assert!(Forward::new(None, Some("nope".into())).is_err());

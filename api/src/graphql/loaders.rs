@@ -34,8 +34,8 @@ use std::task::{Context as TaskContext, Poll};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{Context, Request, ServerResult};
-use gantry_app::{AppResult, Db, batch};
 use gantry_app::shipments::Shipment;
+use gantry_app::{AppResult, Db, batch};
 use gantry_engine::domain::catalog::{Product, RatingSummary};
 use gantry_engine::domain::crm::{Reply as TicketReply, TicketId};
 use gantry_engine::domain::equipment::Printer;

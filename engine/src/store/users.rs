@@ -132,17 +132,14 @@ pub async fn customers_page(
     search: Option<&str>,
     page: super::crm::Keyset,
 ) -> StoreResult<Vec<Customer>> {
-    let pattern = search
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let escaped = s
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
     let rows = sqlx::query(
         "SELECT id, name, email, company, created_at FROM customers WHERE ($1 IS NULL OR id > $1) \
          AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \

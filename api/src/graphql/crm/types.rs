@@ -10,8 +10,8 @@ use gantry_engine::domain::crm::{
 use gantry_engine::domain::types::{CustomerId, UserId};
 
 use crate::graphql::connection::{MoneyInput, MoneyObj, Ts, id_arg, mirror_enum, ts};
-use crate::graphql::orders::{CustomerNode, OrderNode};
 use crate::graphql::loaders::loaders;
+use crate::graphql::orders::{CustomerNode, OrderNode};
 
 mirror_enum!(
     /// What an address is used for.

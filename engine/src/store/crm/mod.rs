@@ -230,7 +230,10 @@ pub(crate) async fn details(
         .bind(party.id())
         .fetch_all(&mut *conn)
         .await?;
-    let addresses = rows.iter().map(address_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let addresses = rows
+        .iter()
+        .map(address_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
     let sql = format!(
         "SELECT tag FROM crm_tags WHERE {} = $1 ORDER BY tag",
         party.column()

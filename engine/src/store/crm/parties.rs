@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 
 use super::{Keyset, Party, details, details_of, ms, opt_time, opt_user, rejected, replace_details, time};
 use crate::domain::crm::{
-    Address, Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId, normalize_tags,
-    note_body,
+    Address, Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId,
+    normalize_tags, note_body,
 };
 use crate::domain::types::{CustomerId, UserId};
 use crate::store::{StoreError, StoreResult, Tx, col, users};

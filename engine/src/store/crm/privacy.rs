@@ -208,7 +208,10 @@ async fn exec(tx: &mut Tx, sql: &'static str, a: Option<&str>, id: i64) -> Store
 pub async fn erase_contact(tx: &mut Tx, now: DateTime<Utc>, id: ContactId) -> StoreResult<Erasure> {
     let contact = parties::get_contact(&mut *tx, id).await?;
     let (open, unpaid) = match contact.customer_id {
-        Some(c) => (open_orders(&mut *tx, c).await?, unpaid_invoices(&mut *tx, c).await?),
+        Some(c) => (
+            open_orders(&mut *tx, c).await?,
+            unpaid_invoices(&mut *tx, c).await?,
+        ),
         None => (0, 0),
     };
     check_erasable(&contact, open, unpaid).map_err(rejected)?;
