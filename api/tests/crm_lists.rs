@@ -170,8 +170,8 @@ gantry_engine::db_test!(crm_lists_page_by_key, |db| {
         ok(
             &schema,
             &sales,
-            "mutation($s: String!, $l: ID!) { logActivity(input: {kind: TASK, subject: $s, dueAt: \"2030-01-01T00:00:00Z\", leadId: $l}) { id } }",
-            json!({"s": format!("task {i}"), "l": every[0].to_string()}),
+            "mutation($s: String!, $l: ID!, $o: ID!) { logActivity(input: {kind: TASK, subject: $s, dueAt: \"2030-01-01T00:00:00Z\", leadId: $l, ownerId: $o}) { id } }",
+            json!({"s": format!("task {i}"), "l": every[0].to_string(), "o": sales.user_id.0.to_string()}),
         )
         .await;
     }
