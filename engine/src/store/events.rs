@@ -132,7 +132,7 @@ pub async fn readers_low_mark(conn: &mut AnyConnection) -> StoreResult<Option<i6
 /// during a MongoDB outage longer than the retention, keeps its unread events. Returns how
 /// many were removed.
 pub async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> StoreResult<u64> {
-    let low = readers_low_mark(&mut **tx).await?.unwrap_or(i64::MAX);
+    let low = readers_low_mark(tx).await?.unwrap_or(i64::MAX);
     let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1 AND id <= $2")
         .bind(to_millis(before))
         .bind(low)
