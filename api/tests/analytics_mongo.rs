@@ -189,8 +189,10 @@ async fn outage(backend: Backend) {
     // 2. MongoDB stops: Gantry keeps working, the sink falls behind.
     nx.kill();
     create_leads(&app, &admin, "during", 20).await;
-    let v = app.graphql_as(&admin, "{ leads { id } }", json!({})).await;
-    assert_eq!(v["data"]["leads"].as_array().unwrap().len(), 25, "{v}");
+    let v = app
+        .graphql_as(&admin, "{ leads { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(v["data"]["leads"]["nodes"].as_array().unwrap().len(), 25, "{v}");
     let health = app
         .client
         .get(format!("{}/healthz", app.base))

@@ -1,5 +1,6 @@
 //! Payments in over real HTTP: Stripe-format webhooks at `/hooks/stripe` record a payment once
-//! per provider event against its order (which becomes paid) or hold it for a person; bad
+//! per provider event against its order (in parts: the part that pays the rest makes it paid)
+//! or hold it for a person (an overpayment whole); bad
 //! signatures, stale timestamps, replays, malformed JSON and oversized bodies are refused with
 //! 4xx and write nothing. Payment links go through the Stripe provider, here a fake Stripe API
 //! on loopback.
@@ -10,8 +11,9 @@ mod common;
 
 use common::TestApp;
 use common::shop::{placed_order, product};
+use gantry_engine::domain::finance::Account;
 use gantry_engine::domain::integrations::signing::stripe_header;
-use gantry_engine::store::count_rows;
+use gantry_engine::store::{count_rows, events, finance};
 
 const SECRET: &str = "whsec_stripe_test_secret";
 
@@ -139,8 +141,8 @@ app_test_with!(
         let cases = [
             ("evt_none", None, 1000, "eur", "names no order"),
             ("evt_missing", Some(999_999), 1000, "eur", "no order 999999"),
-            ("evt_short", Some(order.0), 999, "eur", "paid 999 of"),
-            ("evt_usd", Some(order.0), 1000, "usd", "paid in USD"),
+            ("evt_usd", Some(order.0), 1000, "usd", "FINANCE_CURRENCY_MISMATCH"),
+            ("evt_over", Some(order.0), 1001, "eur", "FINANCE_OVERPAYMENT"),
         ];
         for (id, o, amount, cur, why) in cases {
             let (status, v) = signed(app, &event(id, "payment_intent.succeeded", o, amount, cur)).await;
@@ -148,44 +150,67 @@ app_test_with!(
             let held = gantry_app::payments::payments(db, true, 10).await.unwrap();
             let h = held.iter().find(|p| p.provider_event_id == id).unwrap();
             assert!(h.held_reason.as_deref().unwrap().contains(why), "{id}: {h:?}");
+            // Held whole, not lost: the amount is kept with the payment for a person.
+            assert_eq!(h.amount_minor, amount, "{id}");
         }
         assert_eq!(
             order_status(app, order.0).await,
             "placed",
             "a held payment pays nothing"
         );
-        // Paid properly, then paid again: the second is held (the order is no longer placed).
+        // Paid in two parts: the first leaves the order placed, the one that pays the rest
+        // makes it paid; both are recorded (like `recordPayment`'s parts).
+        let part =
+            |id: &'static str, amount| event(id, "payment_intent.succeeded", Some(order.0), amount, "eur");
+        let (_, v) = signed(app, &part("evt_part1", 600)).await;
+        assert_eq!(v["status"], "recorded", "{v}");
+        assert_eq!(order_status(app, order.0).await, "placed");
+        // More than the 400 still owed is held whole.
+        let (_, v) = signed(app, &part("evt_part_over", 401)).await;
+        assert_eq!(v["status"], "held", "{v}");
+        assert_eq!(order_status(app, order.0).await, "placed");
+        let (_, v) = signed(app, &part("evt_part2", 400)).await;
+        assert_eq!(v["status"], "recorded", "{v}");
+        assert_eq!(order_status(app, order.0).await, "paid");
+        let paid = gantry_app::finance::order_payments(db, order.0).await.unwrap();
         assert_eq!(
-            signed(
-                app,
-                &event("evt_ok", "payment_intent.succeeded", Some(order.0), 1000, "eur")
-            )
-            .await
-            .1["status"],
-            "recorded"
+            (paid.payments.len(), paid.paid_minor, paid.outstanding_minor),
+            (2, 1000, 0)
         );
-        let (_, v) = signed(
-            app,
-            &event(
-                "evt_twice",
-                "payment_intent.succeeded",
-                Some(order.0),
-                1000,
-                "eur",
-            ),
-        )
-        .await;
+        // Paid again once paid: held (the order is paid in full already).
+        let (_, v) = signed(app, &part("evt_twice", 1000)).await;
         assert_eq!(v["status"], "held");
-        assert_eq!(count_rows(db, "payments").await.unwrap(), 6);
+        let held = gantry_app::payments::payments(db, true, 10).await.unwrap();
+        let h = held.iter().find(|p| p.provider_event_id == "evt_twice").unwrap();
+        assert!(
+            h.held_reason.as_deref().unwrap().contains("FINANCE_ALREADY_PAID"),
+            "{h:?}"
+        );
+        assert_eq!(count_rows(db, "payments").await.unwrap(), 8);
         let held_events: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE type = 'payment.held'")
             .fetch_one(db.pool())
             .await
             .unwrap();
-        assert_eq!(held_events.0, 5);
+        assert_eq!(held_events.0, 6);
+        // The ledger (the server's finance consumer) posts the two parts as cash and nothing
+        // more for the order becoming paid: 1000 in, not 2000.
+        let mut c = db.pool().acquire().await.unwrap();
+        let last = events::last_id(&mut c).await.unwrap();
+        for _ in 0..300 {
+            if finance::consumer_cursor(&mut c, "finance").await.unwrap() >= Some(last) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let cash = finance::order_account_net(&mut c, order.0, Account::Cash)
+            .await
+            .unwrap();
+        assert_eq!(cash, 1000);
+        drop(c);
         // Other event types are acknowledged and ignored.
         let (status, v) = signed(app, &event("evt_other", "customer.created", None, 1, "eur")).await;
         assert_eq!((status, v["status"].as_str()), (200, Some("ignored")));
-        assert_eq!(count_rows(db, "payments").await.unwrap(), 6);
+        assert_eq!(count_rows(db, "payments").await.unwrap(), 8);
     }
 );
 

@@ -56,16 +56,16 @@ app_test!(
         let c = app
             .graphql_as(
                 &sales,
-                "query($c: ID!) { contacts(customerId: $c) { email phone addresses { line1 } } }",
+                "query($c: ID!) { contacts(customerId: $c) { nodes { email phone addresses { line1 } } } }",
                 json!({ "c": customer_id }),
             )
             .await;
         assert!(c["errors"].is_null(), "{c}");
-        assert_eq!(c["data"]["contacts"].as_array().unwrap().len(), 1, "{c}");
-        assert_eq!(c["data"]["contacts"][0]["email"], "olga@example.com");
-        assert_eq!(c["data"]["contacts"][0]["phone"], "+49 30 1234567");
+        assert_eq!(c["data"]["contacts"]["nodes"].as_array().unwrap().len(), 1, "{c}");
+        assert_eq!(c["data"]["contacts"]["nodes"][0]["email"], "olga@example.com");
+        assert_eq!(c["data"]["contacts"]["nodes"][0]["phone"], "+49 30 1234567");
         assert_eq!(
-            c["data"]["contacts"][0]["addresses"][1]["line1"],
+            c["data"]["contacts"]["nodes"][0]["addresses"][1]["line1"],
             "Invoice Lane 2"
         );
 
@@ -75,12 +75,12 @@ app_test!(
         let c = app
             .graphql_as(
                 &sales,
-                "query($c: ID!) { contacts(customerId: $c) { id addresses { line1 } } }",
+                "query($c: ID!) { contacts(customerId: $c) { nodes { id addresses { line1 } } } }",
                 json!({ "c": customer_id }),
             )
             .await;
-        assert_eq!(c["data"]["contacts"].as_array().unwrap().len(), 1, "{c}");
-        assert_eq!(c["data"]["contacts"][0]["addresses"], json!([]));
+        assert_eq!(c["data"]["contacts"]["nodes"].as_array().unwrap().len(), 1, "{c}");
+        assert_eq!(c["data"]["contacts"]["nodes"][0]["addresses"], json!([]));
         let v = app.graphql_as(&token, PROFILE, json!({})).await;
         assert_eq!(
             v["data"]["myProfile"]["customer"]["company"],

@@ -18,7 +18,7 @@ use gantry_engine::domain::crm::{
 use gantry_engine::domain::events::Event;
 use gantry_engine::domain::types::{Currency, CustomerId, Money, OrderId};
 use gantry_engine::error::Coded;
-use gantry_engine::store::crm::{activities, parties, privacy, sales, tickets};
+use gantry_engine::store::crm::{Keyset, activities, parties, privacy, sales, tickets};
 use gantry_engine::store::{Db, col, count_rows, events};
 
 async fn crm_events(db: &Db) -> Vec<String> {
@@ -125,7 +125,7 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
     assert_eq!((ada2.created_at, ada2.updated_at), (t0(), later));
     let mut c = db.pool().acquire().await.unwrap();
     assert_eq!(count_rows(db, "crm_tags").await.unwrap(), 3);
-    let vip = parties::list_companies(&mut c, Some(" VIP "), None)
+    let vip = parties::list_companies(&mut c, Some(" VIP "), None, Keyset::ALL)
         .await
         .unwrap();
     assert_eq!(vip.iter().map(|c| c.id).collect::<Vec<_>>(), [acme.id]);
@@ -133,7 +133,12 @@ db_test!(companies_and_contacts_keep_addresses_tags_and_notes, |db| {
         tag: Some("vip".into()),
         ..Default::default()
     };
-    assert!(parties::list_contacts(&mut c, &filter).await.unwrap().is_empty());
+    assert!(
+        parties::list_contacts(&mut c, &filter, Keyset::ALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(c);
     let note = ok!(db, |tx| parties::add_note(
         &mut tx,
@@ -398,7 +403,7 @@ db_test!(tickets_track_replies_and_service_times, |db| {
     assert_eq!(stored, t);
     assert_eq!(tickets::replies(&mut c, t.id).await.unwrap().len(), 3);
     assert!(
-        tickets::list_tickets(&mut c, Some(cust), None, true)
+        tickets::list_tickets(&mut c, Some(cust), None, true, Keyset::ALL)
             .await
             .unwrap()
             .is_empty()

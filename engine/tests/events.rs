@@ -16,7 +16,7 @@ use gantry_engine::domain::production::JobState;
 use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::events::{self, StoredEvent};
 use gantry_engine::store::live::{self, PlanWrite, testing};
-use gantry_engine::store::{Db, equipment, inventory, planning};
+use gantry_engine::store::{Db, equipment, inventory, planning, webhooks};
 
 async fn all(db: &Db) -> Vec<StoredEvent> {
     let mut c = db.pool().acquire().await.unwrap();
@@ -126,12 +126,35 @@ db_test!(changes_append_their_events_in_the_same_transaction, |db| {
     );
     drop(c);
 
-    // Pruning removes what occurred before the cut only.
+    // Pruning removes what occurred before the cut only, and only what every registered
+    // durable reader has read: the webhook dispatcher's cursor (0 here: it never ran) holds
+    // every event back.
+    let last = new[2].id;
+    let cut = t0() + Duration::seconds(1);
     let mut tx = db.begin().await.unwrap();
     assert_eq!(events::prune(&mut tx, t0() - Duration::days(1)).await.unwrap(), 0);
-    let n = events::prune(&mut tx, t0() + Duration::seconds(1)).await.unwrap();
+    assert_eq!(events::prune(&mut tx, cut).await.unwrap(), 0);
+    webhooks::set_cursor(&mut tx, t0(), last).await.unwrap();
+    // A second reader (e.g. the analytics sink during a MongoDB outage) is behind: the events
+    // after its cursor stay.
+    events::set_consumer_cursor(&mut tx, t0(), "analytics", new[0].id)
+        .await
+        .unwrap();
+    let n = events::prune(&mut tx, cut).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(usize::try_from(n).unwrap(), before.len() + 4);
+    let kept: Vec<i64> = all(db).await.iter().map(|e| e.id).collect();
+    assert_eq!(kept, [new[1].id, new[2].id], "unread by the analytics reader");
+    assert_eq!(usize::try_from(n).unwrap(), before.len() + 2);
+    let mut c = db.pool().acquire().await.unwrap();
+    assert_eq!(events::readers_low_mark(&mut c).await.unwrap(), Some(new[0].id));
+    drop(c);
+    // Once it has caught up, the rest goes.
+    let mut tx = db.begin().await.unwrap();
+    events::set_consumer_cursor(&mut tx, t0(), "analytics", last)
+        .await
+        .unwrap();
+    assert_eq!(events::prune(&mut tx, cut).await.unwrap(), 2);
+    tx.commit().await.unwrap();
     assert!(all(db).await.is_empty());
 });
 

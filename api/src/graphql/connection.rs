@@ -251,6 +251,45 @@ impl Page {
     }
 }
 
+/// A forward page read by key from the store (`first`/`after`): the rows after the cursor in the
+/// list's own order, `size` of them. Read `size + 1` rows ([`Forward::read`]) so that
+/// [`Forward::conn`] knows whether there is a next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    pub after: Option<i64>,
+    pub size: usize,
+}
+
+impl Forward {
+    /// Checks `first` (0..=[`MAX_PAGE`], default [`DEFAULT_PAGE`]) and `after` (a cursor).
+    pub fn new(first: Option<i32>, after: Option<String>) -> async_graphql::Result<Self> {
+        Ok(Forward {
+            after: cursor(after.as_deref(), "after")?,
+            size: limit(first, "first")?.unwrap_or(DEFAULT_PAGE),
+        })
+    }
+
+    /// `(after, rows to read)`: one more than the page, to see whether another follows.
+    pub fn read(&self) -> (Option<i64>, usize) {
+        (self.after, self.size + 1)
+    }
+
+    /// The connection of `rows` (read with [`Forward::read`], in the list's order).
+    pub fn conn<T, N: OutputType>(
+        &self,
+        mut rows: Vec<T>,
+        id: impl Fn(&T) -> i64,
+        node: impl Fn(T) -> N,
+    ) -> Conn<N> {
+        let has_next = rows.len() > self.size;
+        rows.truncate(self.size);
+        let mut conn = Connection::new(self.after.is_some(), has_next);
+        conn.edges
+            .extend(rows.into_iter().map(|t| Edge::new(OpaqueCursor(id(&t)), node(t))));
+        conn
+    }
+}
+
 /// Declares a GraphQL enum mirroring an engine enum, with conversions both ways.
 macro_rules! mirror_enum {
     ($(#[$m:meta])* $name:ident as $gql:tt = $engine:path { $($v:ident),* $(,)? }) => {
@@ -314,5 +353,29 @@ mod tests {
             run(page(Some(2), None, None, None, IdOrder::IdDesc)),
             (vec![10, 9], false, true)
         );
+    }
+
+    #[test]
+    fn forward_pages_know_whether_more_follow() {
+        let f = Forward::new(Some(2), None).unwrap();
+        assert_eq!(f.read(), (None, 3));
+        let c = f.conn(vec![1, 2, 3], |i| *i, |i| i);
+        let nodes: Vec<i64> = c.edges.iter().map(|e| e.node).collect();
+        assert_eq!(
+            (nodes, c.has_previous_page, c.has_next_page),
+            (vec![1, 2], false, true)
+        );
+        let after = c.edges[1].cursor.encode_cursor();
+        let f = Forward::new(Some(2), Some(after)).unwrap();
+        assert_eq!(f.read(), (Some(2), 3));
+        let c = f.conn(vec![3], |i| *i, |i| i);
+        assert_eq!(
+            (c.edges.len(), c.has_previous_page, c.has_next_page),
+            (1, true, false)
+        );
+        assert!(Forward::new(Some(-1), None).is_err());
+        assert!(Forward::new(Some(MAX_PAGE as i32 + 1), None).is_err());
+        assert!(Forward::new(None, Some("nope".into())).is_err());
+        assert_eq!(Forward::new(None, None).unwrap().size, DEFAULT_PAGE);
     }
 }

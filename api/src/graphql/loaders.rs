@@ -6,8 +6,8 @@
 //! (`gantry_app::batch`, `WHERE id IN (…)`) and hands each waiter its row. So
 //! `orders { lines { product } customer }` costs one read for the page, one for all lines, one
 //! for all products and one for all customers, whatever the page length. Loaded this way:
-//! customers, products, materials, printers, order lines and jobs by order, review summaries by
-//! product. (Per-row fields not batched yet: `Order.statusHistory`, `Product.reviews`,
+//! customers, products, materials, printers, order lines, jobs and shipments by order, review
+//! summaries by product, ticket replies by ticket. (Per-row fields not batched yet: `Order.statusHistory`, `Product.reviews`,
 //! `Job.events`.)
 //!
 //! (The `dataloader` feature of async-graphql is not enabled in this workspace, so this is a
@@ -34,8 +34,10 @@ use std::task::{Context as TaskContext, Poll};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{Context, Request, ServerResult};
+use gantry_app::shipments::Shipment;
 use gantry_app::{AppResult, Db, batch};
 use gantry_engine::domain::catalog::{Product, RatingSummary};
+use gantry_engine::domain::crm::{Reply as TicketReply, TicketId};
 use gantry_engine::domain::equipment::Printer;
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::orders::OrderLine;
@@ -265,6 +267,26 @@ impl BatchFetch for PrinterFetch {
     }
 }
 
+/// Ticket replies by ticket id (of tickets already shown to the caller).
+pub struct RepliesFetch;
+impl BatchFetch for RepliesFetch {
+    type Key = TicketId;
+    type Value = Vec<TicketReply>;
+    async fn fetch(db: &Db, keys: Vec<TicketId>) -> AppResult<HashMap<TicketId, Vec<TicketReply>>> {
+        gantry_app::crm::replies_of(db, &keys).await
+    }
+}
+
+/// Shipments by order id (of orders already shown to the caller).
+pub struct ShipmentsFetch;
+impl BatchFetch for ShipmentsFetch {
+    type Key = OrderId;
+    type Value = Vec<Shipment>;
+    async fn fetch(db: &Db, keys: Vec<OrderId>) -> AppResult<HashMap<OrderId, Vec<Shipment>>> {
+        batch::shipments(db, &keys).await
+    }
+}
+
 /// All loaders of one operation, in its request data.
 pub struct Loaders {
     pub customers: Loader<CustomerFetch>,
@@ -274,6 +296,8 @@ pub struct Loaders {
     pub ratings: Loader<RatingFetch>,
     pub materials: Loader<MaterialFetch>,
     pub printers: Loader<PrinterFetch>,
+    pub replies: Loader<RepliesFetch>,
+    pub shipments: Loader<ShipmentsFetch>,
 }
 
 impl Loaders {
@@ -286,6 +310,8 @@ impl Loaders {
             ratings: Loader::new(db.clone()),
             materials: Loader::new(db.clone()),
             printers: Loader::new(db.clone()),
+            replies: Loader::new(db.clone()),
+            shipments: Loader::new(db.clone()),
         }
     }
 }

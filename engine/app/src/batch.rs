@@ -57,6 +57,14 @@ pub async fn printers(db: &Db, keys: &[PrinterId]) -> AppResult<HashMap<PrinterI
         .collect())
 }
 
+/// Shipments by order id (of orders already shown to the caller).
+pub async fn shipments(
+    db: &Db,
+    keys: &[OrderId],
+) -> AppResult<HashMap<OrderId, Vec<gantry_engine::domain::integrations::shipments::Shipment>>> {
+    Ok(gantry_engine::store::shipments::of_orders(&mut *conn(db).await?, keys).await?)
+}
+
 /// Farm-wide counts: printers, materials, products, orders, jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {

@@ -9,6 +9,8 @@
 //! ticket is `NOT_FOUND`). Everything else is staff-only; the transport checks `crm:read` /
 //! `crm:write` before calling.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use gantry_engine::domain::crm::{
     Activity, ActivityId, ActivityInput, Company, CompanyId, CompanyInput, Contact, ContactExport, ContactId,
@@ -22,6 +24,7 @@ use gantry_engine::error::ErrorKind;
 use gantry_engine::store::crm::{activities, parties, privacy, sales, tickets};
 use gantry_engine::store::{PoolConn, users};
 
+pub use gantry_engine::store::crm::Keyset;
 pub use gantry_engine::store::crm::activities::ActivityFilter;
 pub use gantry_engine::store::crm::parties::ContactFilter;
 pub use gantry_engine::store::crm::privacy::Erasure;
@@ -32,9 +35,10 @@ use crate::{AppError, AppResult, Caller, Db, Sees, conn, in_tx};
 // ---------------------------------------------------------------------------------------------
 // Customer records, companies, contacts, notes
 
-/// All customer records, by id.
-pub async fn customers(db: &Db) -> AppResult<Vec<Customer>> {
-    Ok(users::list_customers(&mut *conn(db).await?).await?)
+/// One page of customer records by id, optionally only those whose name, e-mail or company
+/// contains `search`.
+pub async fn customers(db: &Db, search: Option<&str>, page: Keyset) -> AppResult<Vec<Customer>> {
+    Ok(users::customers_page(&mut *conn(db).await?, search, page).await?)
 }
 
 /// Creates a customer record (the party that places orders).
@@ -42,9 +46,14 @@ pub async fn create_customer(db: &Db, now: DateTime<Utc>, new: &NewCustomer) -> 
     in_tx!(db, tx => users::create_customer(&mut tx, now, new).await?)
 }
 
-/// Companies, optionally with a tag or of one customer record.
-pub async fn companies(db: &Db, tag: Option<&str>, customer: Option<CustomerId>) -> AppResult<Vec<Company>> {
-    Ok(parties::list_companies(&mut *conn(db).await?, tag, customer).await?)
+/// One page of companies, optionally with a tag or of one customer record.
+pub async fn companies(
+    db: &Db,
+    tag: Option<&str>,
+    customer: Option<CustomerId>,
+    page: Keyset,
+) -> AppResult<Vec<Company>> {
+    Ok(parties::list_companies(&mut *conn(db).await?, tag, customer, page).await?)
 }
 
 /// One company.
@@ -67,9 +76,9 @@ pub async fn update_company(
     in_tx!(db, tx => parties::update_company(&mut tx, now, id, input).await?)
 }
 
-/// Contacts matching a filter.
-pub async fn contacts(db: &Db, filter: &ContactFilter) -> AppResult<Vec<Contact>> {
-    Ok(parties::list_contacts(&mut *conn(db).await?, filter).await?)
+/// One page of the contacts matching a filter.
+pub async fn contacts(db: &Db, filter: &ContactFilter, page: Keyset) -> AppResult<Vec<Contact>> {
+    Ok(parties::list_contacts(&mut *conn(db).await?, filter, page).await?)
 }
 
 /// One contact.
@@ -112,9 +121,9 @@ pub async fn notes(db: &Db, company: Option<CompanyId>, contact: Option<ContactI
 // ---------------------------------------------------------------------------------------------
 // Leads and deals
 
-/// Leads, optionally of one status.
-pub async fn leads(db: &Db, status: Option<LeadStatus>) -> AppResult<Vec<Lead>> {
-    Ok(sales::list_leads(&mut *conn(db).await?, status).await?)
+/// One page of leads, optionally of one status.
+pub async fn leads(db: &Db, status: Option<LeadStatus>, page: Keyset) -> AppResult<Vec<Lead>> {
+    Ok(sales::list_leads(&mut *conn(db).await?, status, page).await?)
 }
 
 /// One lead.
@@ -149,9 +158,14 @@ pub async fn convert_lead(
     in_tx!(db, tx => sales::convert_lead(&mut tx, now, id, customer, deal).await?)
 }
 
-/// Deals, optionally of one stage or customer record.
-pub async fn deals(db: &Db, stage: Option<DealStage>, customer: Option<CustomerId>) -> AppResult<Vec<Deal>> {
-    Ok(sales::list_deals(&mut *conn(db).await?, stage, customer, None).await?)
+/// One page of deals, optionally of one stage or customer record.
+pub async fn deals(
+    db: &Db,
+    stage: Option<DealStage>,
+    customer: Option<CustomerId>,
+    page: Keyset,
+) -> AppResult<Vec<Deal>> {
+    Ok(sales::list_deals(&mut *conn(db).await?, stage, customer, None, page).await?)
 }
 
 /// One deal.
@@ -190,9 +204,9 @@ pub async fn win_deal(
 // ---------------------------------------------------------------------------------------------
 // Activities
 
-/// Activities matching a filter, newest first.
-pub async fn activities(db: &Db, filter: &ActivityFilter) -> AppResult<Vec<Activity>> {
-    Ok(activities::list_activities(&mut *conn(db).await?, filter).await?)
+/// One page of the activities matching a filter, newest first (`page.after`: ids below it).
+pub async fn activities(db: &Db, filter: &ActivityFilter, page: Keyset) -> AppResult<Vec<Activity>> {
+    Ok(activities::list_activities(&mut *conn(db).await?, filter, page).await?)
 }
 
 /// Logs an activity or creates a task (recorded as the caller's).
@@ -222,20 +236,21 @@ fn ticket_visible(caller: &Caller, ticket: Ticket) -> AppResult<Ticket> {
 }
 
 /// Tickets the caller may see (staff: all, or one customer's; a customer: their own),
-/// optionally of one status or only open and pending ones.
+/// optionally of one status or only open and pending ones; one page of them.
 pub async fn tickets(
     db: &Db,
     caller: &Caller,
     customer: Option<CustomerId>,
     status: Option<TicketStatus>,
     open_only: bool,
+    page: Keyset,
 ) -> AppResult<Vec<Ticket>> {
     let customer = match caller.sees {
         Sees::All => customer,
         Sees::Own(c) => Some(c),
         Sees::None => return Ok(Vec::new()),
     };
-    Ok(tickets::list_tickets(&mut *conn(db).await?, customer, status, open_only).await?)
+    Ok(tickets::list_tickets(&mut *conn(db).await?, customer, status, open_only, page).await?)
 }
 
 /// One ticket the caller may see, with its replies.
@@ -246,9 +261,9 @@ pub async fn ticket(db: &Db, caller: &Caller, id: TicketId) -> AppResult<(Ticket
     Ok((ticket, replies))
 }
 
-/// The replies of a ticket already shown to the caller.
-pub async fn replies_of(db: &Db, ticket: &Ticket) -> AppResult<Vec<Reply>> {
-    Ok(tickets::replies(&mut *conn(db).await?, ticket.id).await?)
+/// The replies of tickets already shown to the caller, in one read (for a DataLoader).
+pub async fn replies_of(db: &Db, tickets: &[TicketId]) -> AppResult<HashMap<TicketId, Vec<Reply>>> {
+    Ok(tickets::replies_of_tickets(&mut *conn(db).await?, tickets).await?)
 }
 
 /// Opens a ticket: staff for any customer record, a customer for their own (another customer's

@@ -1,5 +1,7 @@
 //! Payments in (issue #15): a payment provider's signed webhook recorded once per provider
-//! event against its order (which becomes paid) or held for a person; payment links made
+//! event against its order (in parts like a payment recorded by hand: the part that pays the
+//! rest makes it paid) or held for a person (no such order, another currency, not payable,
+//! more than it owes); payment links made
 //! through a [`PaymentProvider`] (Stripe is the one implementation, in the api). The ledger
 //! (finance) posts from the `payment.recorded` event, never from here.
 
@@ -12,6 +14,8 @@ use gantry_engine::domain::integrations::signing::verify_stripe;
 use gantry_engine::domain::orders::OrderStatus;
 use gantry_engine::domain::types::OrderId;
 use gantry_engine::error::ErrorKind;
+use gantry_engine::store::finance::next_counter;
+use gantry_engine::store::finance::payments::paid_for_order;
 use gantry_engine::store::payments::{self as store, NewLink, NewPayment};
 pub use gantry_engine::store::payments::{Payment, PaymentLink};
 use gantry_engine::store::{Db, StoreError, orders};
@@ -24,7 +28,8 @@ pub const STRIPE: &str = "stripe";
 /// What became of a provider's webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
-    /// Recorded against its order, which is now paid.
+    /// Recorded against its order: in full (the order is now paid) or a part of it (the order
+    /// stays placed until the part that pays the rest).
     Recorded(Payment),
     /// Recorded and held for a person (see `held_reason`).
     Held(Payment),
@@ -61,6 +66,11 @@ pub async fn receive_stripe(
     if let Some(existing) = store::by_provider_event(&mut tx, STRIPE, &p.event_id).await? {
         return Ok(Received::Duplicate(existing));
     }
+    // Payments against orders (by hand and from providers) queue on one counter row, so two
+    // parts at once cannot both pay what is left.
+    if p.order_id.is_some() {
+        next_counter(&mut tx, "manual_payment").await?;
+    }
     let order = match p.order_id {
         Some(id) => match orders::get_order(&mut tx, OrderId(id)).await {
             Ok(o) => Some(o),
@@ -69,12 +79,22 @@ pub async fn receive_stripe(
         },
         None => None,
     };
-    let held_reason = match_order(&p, order.as_ref()).err();
-    if held_reason.is_none()
-        && let Some(o) = &order
-    {
-        orders::pay(&mut tx, now, o.id, None).await?;
-    }
+    let paid_before = match &order {
+        Some(o) => paid_for_order(&mut tx, o.id.0).await?,
+        None => 0,
+    };
+    let held_reason = match match_order(&p, order.as_ref(), paid_before) {
+        Ok(check) => {
+            // The part that pays the rest settles the order; an earlier part leaves it placed.
+            if check.settles
+                && let Some(o) = &order
+            {
+                orders::pay(&mut tx, now, o.id, None).await?;
+            }
+            None
+        }
+        Err(why) => Some(why),
+    };
     let new = NewPayment {
         provider: STRIPE.into(),
         provider_event_id: p.event_id.clone(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use gantry_engine::domain::crm::{Address, Contact, ContactInput};
 use gantry_engine::domain::types::UserId;
 use gantry_engine::domain::users::{Customer, User};
+use gantry_engine::store::crm::Keyset;
 use gantry_engine::store::crm::parties::{self, ContactFilter};
 use gantry_engine::store::{Tx, users};
 
@@ -42,7 +43,10 @@ pub async fn profile(db: &Db, user: UserId) -> AppResult<Profile> {
         });
     };
     let customer = users::get_customer(&mut c, customer_id).await?;
-    let contact = own_contact(&user, parties::list_contacts(&mut c, &contacts_of(&user)).await?);
+    let contact = own_contact(
+        &user,
+        parties::list_contacts(&mut c, &contacts_of(&user), Keyset::ALL).await?,
+    );
     Ok(Profile {
         user,
         customer: Some(customer),
@@ -103,7 +107,10 @@ async fn apply(tx: &mut Tx, now: DateTime<Utc>, user: UserId, change: &ProfileCh
     };
     let user = users::set_display_name(tx, user, &change.name).await?;
     let customer = users::update_customer(tx, customer_id, &change.name, change.company.as_deref()).await?;
-    let existing = own_contact(&user, parties::list_contacts(tx, &contacts_of(&user)).await?);
+    let existing = own_contact(
+        &user,
+        parties::list_contacts(tx, &contacts_of(&user), Keyset::ALL).await?,
+    );
     let input = ContactInput {
         name: user.display_name.clone(),
         email: Some(user.email.clone()),

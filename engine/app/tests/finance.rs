@@ -392,6 +392,129 @@ db_test!(reversals_expenses_and_refusals, |db| {
     );
 });
 
+db_test!(
+    a_manual_reversal_of_an_invoice_takes_its_revenue_out_of_line_margins,
+    |db| {
+        let settings = FinanceSettings::default();
+        let fx = testing::farm(db, t0(), 1, 100, 1).await.unwrap();
+        drain(db, &settings).await;
+        let (a, b) = (
+            gantry_engine::domain::finance::period_of(t0()),
+            gantry_engine::domain::finance::period_of(gantry_app::now()),
+        );
+        let (from, to) = if a <= b { (a, b) } else { (b, a) };
+        let revenue = |rows: Vec<gantry_engine::domain::finance::MarginRow>| -> i64 {
+            rows.iter()
+                .filter(|r| r.key.as_deref() == Some(fx.order.0.to_string().as_str()))
+                .map(|r| r.revenue_minor)
+                .sum()
+        };
+        let by = gantry_engine::domain::finance::MarginBy::Order;
+        let before = revenue(finance::margins_by(db, by, &from, &to).await.unwrap());
+        assert_eq!(before, 420, "the invoice's net revenue");
+        let invoice_entry = finance::entries(
+            db,
+            &EntryFilter {
+                order_id: Some(fx.order.0),
+                source: Some(EntrySource::Invoice),
+                limit: 10,
+                ..EntryFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(invoice_entry.len(), 1);
+        finance::reverse(db, &Caller::SYSTEM, t0(), invoice_entry[0].id, "issued in error")
+            .await
+            .unwrap();
+        let after = finance::margins_by(db, by, &from, &to).await.unwrap();
+        assert_eq!(revenue(after), 0, "the reversal takes the lines' revenue back");
+        // By period: the revenue in the invoice's month, its reversal in the reversal's month.
+        let per_period =
+            finance::margins_by(db, gantry_engine::domain::finance::MarginBy::Period, &from, &to)
+                .await
+                .unwrap();
+        assert_eq!(per_period.iter().map(|r| r.revenue_minor).sum::<i64>(), 0);
+        assert_books_balance(db).await;
+    }
+);
+
+db_test!(a_chunk_that_fails_is_posted_one_event_at_a_time, |db| {
+    use gantry_engine::domain::events::{Event, PaymentEvent};
+    let settings = FinanceSettings::default();
+    let fx = testing::farm(db, t0(), 1, 100, 1).await.unwrap();
+    let customer = {
+        let mut c = db.pool().acquire().await.unwrap();
+        orders::get_order(&mut c, fx.order).await.unwrap().customer_id
+    };
+    drain(db, &settings).await;
+    let mut cursor = consumer::start(db).await.unwrap();
+    let o2 = placed_order(db, customer, fx.material, 300).await;
+    let eur = |m| Money::new(m, Currency::EUR);
+    let caller = Caller::SYSTEM;
+    finance::record_payment(db, &caller, t0(), o2.0, eur(100), "part 1")
+        .await
+        .unwrap();
+    // An event the ledger cannot post (a currency it does not know), between two it can:
+    // the chunk fails as a whole, so its events are posted one per transaction.
+    let mut tx = db.begin().await.unwrap();
+    let bad = gantry_engine::store::events::append(
+        &mut tx,
+        t0(),
+        &Event::Payment(PaymentEvent {
+            payment_id: 999_999,
+            order_id: Some(o2.0),
+            amount_minor: 50,
+            currency: "X1".into(),
+            provider: "manual".into(),
+            reference: "broken".into(),
+            provider_event_id: "broken".into(),
+            held_reason: None,
+        }),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    finance::record_payment(db, &caller, t0(), o2.0, eur(50), "part 2")
+        .await
+        .unwrap();
+    let cash = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let mut c = db.pool().acquire().await.unwrap();
+            gantry_engine::store::finance::order_account_net(&mut c, o2.0, Account::Cash)
+                .await
+                .unwrap()
+        }
+    };
+    let before = cursor.clone();
+    assert!(consumer::consume_once(db, &settings, &mut cursor).await.is_err());
+    // The event before the bad one is posted; the bad one and what follows are not, and
+    // the cursor stays where it was so they are read again.
+    assert_eq!(cash(db).await, 100, "only the first part");
+    let mut c = db.pool().acquire().await.unwrap();
+    assert!(
+        !gantry_engine::store::finance::posted_event(&mut c, bad)
+            .await
+            .unwrap()
+    );
+    drop(c);
+    assert_eq!(cursor.last, before.last);
+    // The next round fails at the same event and posts nothing twice.
+    let entries = count_rows(db, "journal_entries").await.unwrap();
+    assert!(consumer::consume_once(db, &settings, &mut cursor).await.is_err());
+    assert_eq!(count_rows(db, "journal_entries").await.unwrap(), entries);
+    // Once a person marks the bad event handled, the rest is posted.
+    let mut tx = db.begin().await.unwrap();
+    gantry_engine::store::finance::record_posting(&mut tx, t0(), bad, "payment.recorded", 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    consumer::drain(db, &settings, &mut cursor).await.unwrap();
+    assert_eq!(cash(db).await, 150);
+    assert_books_balance(db).await;
+});
+
 // ---------------------------------------------------------------------------------------------
 // Property: random sequences of business events (seeded, both databases).
 

@@ -35,7 +35,7 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
     v
 }
 
-async fn fetch_in(
+pub(crate) async fn fetch_in(
     conn: &mut AnyConnection,
     sql_before: &str,
     sql_after: &str,

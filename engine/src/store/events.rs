@@ -1,8 +1,9 @@
 //! The event outbox (table `events`): [`append`] writes a domain event in the caller's
 //! transaction, so the event is committed with the change it describes, or not at all (a
 //! payload that cannot be serialised fails the transaction). Readers poll [`after`]; [`prune`]
-//! removes rows past the retention period. Durable readers (the finance consumer, the analytics
-//! sink) keep their cursor in `outbox_consumers` ([`consumer_cursor`], [`set_consumer_cursor`]).
+//! removes rows past the retention period that every durable reader has read. Durable readers
+//! (the finance consumer, the analytics sink) keep their cursor in `outbox_consumers`
+//! ([`consumer_cursor`], [`set_consumer_cursor`]); the webhook dispatcher in `webhook_cursor`.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -114,10 +115,27 @@ pub async fn last_id_before(conn: &mut AnyConnection, t: DateTime<Utc>) -> Store
     col(&row, "events", "id")
 }
 
-/// Removes events that occurred before `before`; returns how many.
+/// The lowest cursor of the registered durable readers (every row of `outbox_consumers` and of
+/// `webhook_cursor`): every event up to it was read by all of them. `None` without any reader.
+pub async fn readers_low_mark(conn: &mut AnyConnection) -> StoreResult<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT CAST(MIN(m) AS BIGINT) AS m FROM (SELECT MIN(last_event_id) AS m FROM outbox_consumers \
+         UNION ALL SELECT MIN(last_event_id) AS m FROM webhook_cursor) r",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "events", "m")
+}
+
+/// Removes events that occurred before `before` and that every registered durable reader has
+/// read (ids up to [`readers_low_mark`]): a reader that is behind, e.g. the analytics sink
+/// during a MongoDB outage longer than the retention, keeps its unread events. Returns how
+/// many were removed.
 pub async fn prune(tx: &mut Tx, before: DateTime<Utc>) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1")
+    let low = readers_low_mark(tx).await?.unwrap_or(i64::MAX);
+    let done = sqlx::query("DELETE FROM events WHERE occurred_at < $1 AND id <= $2")
         .bind(to_millis(before))
+        .bind(low)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected())

@@ -4,6 +4,8 @@
 //! not cancelled is delivered, through the order lifecycle (`orders::apply_transition`), in the
 //! same transaction. Each change appends its `shipment.*` event.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -84,6 +86,28 @@ pub async fn of_order(conn: &mut AnyConnection, order: OrderId) -> StoreResult<V
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The shipments of many orders in one read, oldest first, by order (an order without
+/// shipments is absent).
+pub async fn of_orders(
+    conn: &mut AnyConnection,
+    orders: &[OrderId],
+) -> StoreResult<HashMap<OrderId, Vec<Shipment>>> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.0).collect();
+    let rows = super::batch::fetch_in(
+        conn,
+        &format!("SELECT {COLS} FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.order_id IN"),
+        "ORDER BY s.id",
+        &ids,
+    )
+    .await?;
+    let mut out: HashMap<OrderId, Vec<Shipment>> = HashMap::new();
+    for r in &rows {
+        let s = from_row(r)?;
+        out.entry(OrderId(s.order_id)).or_default().push(s);
+    }
+    Ok(out)
 }
 
 /// A shipment's status changes, oldest first.

@@ -125,6 +125,34 @@ pub async fn list_customers(conn: &mut AnyConnection) -> StoreResult<Vec<Custome
     rows.iter().map(customer_from_row).collect()
 }
 
+/// One page of customer records by id: those after `page.after`, at most `page.limit`;
+/// with `search`, only those whose name, e-mail or company contains it (case-insensitive).
+pub async fn customers_page(
+    conn: &mut AnyConnection,
+    search: Option<&str>,
+    page: super::crm::Keyset,
+) -> StoreResult<Vec<Customer>> {
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let rows = sqlx::query(
+        "SELECT id, name, email, company, created_at FROM customers WHERE ($1 IS NULL OR id > $1) \
+         AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
+         OR LOWER(COALESCE(company, '')) LIKE $2 ESCAPE '\\') ORDER BY id LIMIT $3",
+    )
+    .bind(page.after)
+    .bind(pattern)
+    .bind(page.limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(customer_from_row).collect()
+}
+
 async fn ensure_customer(conn: &mut AnyConnection, id: Option<CustomerId>) -> StoreResult<()> {
     if let Some(id) = id {
         get_customer(conn, id).await?;

@@ -15,7 +15,7 @@ use gantry_engine::domain::types::{CustomerId, OrderId, UserId};
 use gantry_engine::domain::users::{NewCustomer, Permission};
 
 use super::app_error;
-use super::connection::id_arg;
+use super::connection::{Conn, Forward, id_arg};
 use super::orders::CustomerNode;
 use super::principal::{AnyPermissionGuard, PermissionGuard, Principal, principal};
 use types::*;
@@ -37,6 +37,12 @@ fn ticket_caller(p: &Principal, staff: Permission) -> Caller {
         user_id: Some(p.user_id),
         sees,
     }
+}
+
+/// The store page of a forward page.
+fn keyset(page: &Forward) -> crm::Keyset {
+    let (after, n) = page.read();
+    crm::Keyset::new(after, n)
 }
 
 fn staff(ctx: &Context<'_>) -> async_graphql::Result<Caller> {
@@ -74,11 +80,21 @@ pub struct CrmQuery;
 
 #[Object]
 impl CrmQuery {
-    /// Customer records, by id.
+    /// Customer records, by id, a page at a time; with `search`, those whose name, e-mail or
+    /// company contains it (case-insensitive).
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
-    async fn customers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CustomerNode>> {
-        let list = crm::customers(ctx.data::<Db>()?).await.map_err(app_error)?;
-        Ok(list.into_iter().map(CustomerNode).collect())
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> async_graphql::Result<Conn<CustomerNode>> {
+        let page = Forward::new(first, after)?;
+        let list = crm::customers(ctx.data::<Db>()?, search.as_deref(), keyset(&page))
+            .await
+            .map_err(app_error)?;
+        Ok(page.conn(list, |c| c.id.0, CustomerNode))
     }
 
     /// One customer record at a glance: contacts, companies, orders, lifetime revenue, open
@@ -96,19 +112,22 @@ impl CrmQuery {
         Ok(CustomerPageNode(page))
     }
 
-    /// Companies, by id; optionally with a tag or of one customer record.
+    /// Companies, by id, a page at a time; optionally with a tag or of one customer record.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     async fn companies(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         tag: Option<String>,
         customer_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<CompanyObj>> {
+    ) -> async_graphql::Result<Conn<CompanyObj>> {
+        let page = Forward::new(first, after)?;
         let customer = opt_id(customer_id.as_ref(), "customer", CustomerId)?;
-        let list = crm::companies(ctx.data::<Db>()?, tag.as_deref(), customer)
+        let list = crm::companies(ctx.data::<Db>()?, tag.as_deref(), customer, keyset(&page))
             .await
             .map_err(app_error)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(page.conn(list, |c| c.id.0, Into::into))
     }
 
     /// One company.
@@ -121,27 +140,31 @@ impl CrmQuery {
             .into())
     }
 
-    /// Contacts, by id; optionally of one company or customer record or with a tag. Erased
-    /// contacts only when `erased` is true.
+    /// Contacts, by id, a page at a time; optionally of one company or customer record or with
+    /// a tag. Erased contacts only when `erased` is true.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
+    #[allow(clippy::too_many_arguments)]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         company_id: Option<ID>,
         customer_id: Option<ID>,
         tag: Option<String>,
         #[graphql(default)] erased: bool,
-    ) -> async_graphql::Result<Vec<ContactObj>> {
+    ) -> async_graphql::Result<Conn<ContactObj>> {
+        let page = Forward::new(first, after)?;
         let filter = crm::ContactFilter {
             company: opt_id(company_id.as_ref(), "company", CompanyId)?,
             customer: opt_id(customer_id.as_ref(), "customer", CustomerId)?,
             tag,
             erased,
         };
-        let list = crm::contacts(ctx.data::<Db>()?, &filter)
+        let list = crm::contacts(ctx.data::<Db>()?, &filter, keyset(&page))
             .await
             .map_err(app_error)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(page.conn(list, |c| c.id.0, Into::into))
     }
 
     /// One contact.
@@ -170,32 +193,38 @@ impl CrmQuery {
         Ok(list.into_iter().map(Into::into).collect())
     }
 
-    /// Leads, by id; optionally of one status.
+    /// Leads, by id, a page at a time; optionally of one status.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     async fn leads(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         status: Option<LeadStatusGql>,
-    ) -> async_graphql::Result<Vec<LeadObj>> {
-        let list = crm::leads(ctx.data::<Db>()?, status.map(Into::into))
+    ) -> async_graphql::Result<Conn<LeadObj>> {
+        let page = Forward::new(first, after)?;
+        let list = crm::leads(ctx.data::<Db>()?, status.map(Into::into), keyset(&page))
             .await
             .map_err(app_error)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(page.conn(list, |l| l.id.0, Into::into))
     }
 
-    /// Deals, by id; optionally of one stage or customer record.
+    /// Deals, by id, a page at a time; optionally of one stage or customer record.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     async fn deals(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         stage: Option<DealStageGql>,
         customer_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<DealObj>> {
+    ) -> async_graphql::Result<Conn<DealObj>> {
+        let page = Forward::new(first, after)?;
         let customer = opt_id(customer_id.as_ref(), "customer", CustomerId)?;
-        let list = crm::deals(ctx.data::<Db>()?, stage.map(Into::into), customer)
+        let list = crm::deals(ctx.data::<Db>()?, stage.map(Into::into), customer, keyset(&page))
             .await
             .map_err(app_error)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(page.conn(list, |d| d.id.0, Into::into))
     }
 
     /// One deal.
@@ -205,20 +234,23 @@ impl CrmQuery {
         Ok(crm::deal(ctx.data::<Db>()?, id).await.map_err(app_error)?.into())
     }
 
-    /// Activities, newest first; optionally about one contact, company, deal or lead, of one
-    /// owner, or only open tasks.
+    /// Activities, newest first, a page at a time (`after` an activity: older ones); optionally
+    /// about one contact, company, deal or lead, of one owner, or only open tasks.
     #[graphql(guard = "PermissionGuard(Permission::CrmRead)")]
     #[allow(clippy::too_many_arguments)]
     async fn activities(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         contact_id: Option<ID>,
         company_id: Option<ID>,
         deal_id: Option<ID>,
         lead_id: Option<ID>,
         owner_id: Option<ID>,
         #[graphql(default)] open_tasks: bool,
-    ) -> async_graphql::Result<Vec<ActivityObj>> {
+    ) -> async_graphql::Result<Conn<ActivityObj>> {
+        let page = Forward::new(first, after)?;
         let filter = crm::ActivityFilter {
             contact: opt_id(contact_id.as_ref(), "contact", ContactId)?,
             company: opt_id(company_id.as_ref(), "company", CompanyId)?,
@@ -227,21 +259,25 @@ impl CrmQuery {
             owner: opt_id(owner_id.as_ref(), "user", UserId)?,
             open_tasks,
         };
-        let list = crm::activities(ctx.data::<Db>()?, &filter)
+        let list = crm::activities(ctx.data::<Db>()?, &filter, keyset(&page))
             .await
             .map_err(app_error)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(page.conn(list, |a| a.id.0, Into::into))
     }
 
-    /// Support tickets, by id: staff see all (or one customer's), customers their own.
+    /// Support tickets, by id, a page at a time: staff see all (or one customer's), customers
+    /// their own. Their replies are read for the whole page at once.
     #[graphql(guard = "AnyPermissionGuard(READ_TICKETS)")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         customer_id: Option<ID>,
         status: Option<TicketStatusGql>,
         #[graphql(default)] open_only: bool,
-    ) -> async_graphql::Result<Vec<TicketNode>> {
+    ) -> async_graphql::Result<Conn<TicketNode>> {
+        let page = Forward::new(first, after)?;
         let caller = ticket_caller(principal(ctx)?, Permission::CrmRead);
         let customer = opt_id(customer_id.as_ref(), "customer", CustomerId)?;
         let list = crm::tickets(
@@ -250,10 +286,11 @@ impl CrmQuery {
             customer,
             status.map(Into::into),
             open_only,
+            keyset(&page),
         )
         .await
         .map_err(app_error)?;
-        Ok(list.into_iter().map(|t| TicketNode(t, None)).collect())
+        Ok(page.conn(list, |t| t.id.0, |t| TicketNode(t, None)))
     }
 
     /// One ticket with its replies; another customer's ticket is `NOT_FOUND`.

@@ -2,7 +2,6 @@
 //! leave every rule to the domain.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use gantry_app::{Db, crm};
 use gantry_engine::domain::crm::{
     Activity, ActivityInput, ActivityKind, Address, AddressKind, Company, CompanyId, CompanyInput, Contact,
     ContactId, ContactInput, CustomerPage, Deal, DealId, DealInput, DealStage, Lead, LeadId, LeadInput,
@@ -10,8 +9,8 @@ use gantry_engine::domain::crm::{
 };
 use gantry_engine::domain::types::{CustomerId, UserId};
 
-use crate::graphql::app_error;
 use crate::graphql::connection::{MoneyInput, MoneyObj, Ts, id_arg, mirror_enum, ts};
+use crate::graphql::loaders::loaders;
 use crate::graphql::orders::{CustomerNode, OrderNode};
 
 mirror_enum!(
@@ -567,13 +566,15 @@ impl TicketNode {
     async fn closed_at(&self) -> Option<Ts> {
         ts(self.0.closed_at)
     }
-    /// The messages, oldest first.
+    /// The messages, oldest first (read for every ticket of a list at once).
     async fn replies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReplyObj>> {
         let list = match &self.1 {
             Some(r) => r.clone(),
-            None => crm::replies_of(ctx.data::<Db>()?, &self.0)
-                .await
-                .map_err(app_error)?,
+            None => loaders(ctx)?
+                .replies
+                .load(ctx, self.0.id)
+                .await?
+                .unwrap_or_default(),
         };
         Ok(list.into_iter().map(Into::into).collect())
     }

@@ -177,6 +177,9 @@ pub enum CrmError {
     /// Erasure is refused while the contact's customer has orders not yet finished.
     #[error("contact {contact} has {count} open or unpaid order(s); erase after they are finished")]
     EraseOpenOrders { contact: i64, count: i64 },
+    /// Erasure is refused while the contact's customer has invoices not yet paid.
+    #[error("contact {contact} has {count} unpaid invoice(s); erase after they are paid or credited")]
+    EraseOpenInvoices { contact: i64, count: i64 },
 }
 
 impl Coded for CrmError {
@@ -206,6 +209,7 @@ impl Coded for CrmError {
             CrmError::TicketOrderMismatch { .. } => "CRM_TICKET_ORDER_MISMATCH",
             CrmError::ContactErased(_) => "CRM_CONTACT_ERASED",
             CrmError::EraseOpenOrders { .. } => "CRM_ERASE_OPEN_ORDERS",
+            CrmError::EraseOpenInvoices { .. } => "CRM_ERASE_OPEN_INVOICES",
         }
     }
 
@@ -217,7 +221,8 @@ impl Coded for CrmError {
             | CrmError::TicketTransition { .. }
             | CrmError::TicketClosed(_)
             | CrmError::ContactErased(_)
-            | CrmError::EraseOpenOrders { .. } => ErrorKind::Conflict,
+            | CrmError::EraseOpenOrders { .. }
+            | CrmError::EraseOpenInvoices { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Validation,
         }
     }

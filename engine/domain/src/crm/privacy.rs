@@ -4,7 +4,8 @@
 //! stay (the order history, and later the ledger, must not break); what identifies the person
 //! (names, e-mail addresses, phone numbers, addresses, tags, notes, free text they wrote or
 //! that was written about them) is replaced or removed. It is refused while the contact's
-//! customer has orders that are not finished (`draft` to `shipped`: open or unpaid).
+//! customer has orders that are not finished (`draft` to `shipped`: open or unpaid) or invoices
+//! that are not paid (a delivered order invoiced on demand may still be owed).
 
 use serde::Serialize;
 
@@ -40,13 +41,20 @@ pub fn blocks_erasure(status: OrderStatus) -> bool {
 }
 
 /// Refuses erasing an erased contact, or one whose customer has `open_orders` unfinished
-/// orders.
-pub fn check_erasable(contact: &Contact, open_orders: i64) -> Result<(), CrmError> {
+/// orders or `open_invoices` invoices with an unpaid balance (the ledger's receivable of their
+/// order is not settled).
+pub fn check_erasable(contact: &Contact, open_orders: i64, open_invoices: i64) -> Result<(), CrmError> {
     contact.check_not_erased()?;
     if open_orders > 0 {
         return Err(CrmError::EraseOpenOrders {
             contact: contact.id.0,
             count: open_orders,
+        });
+    }
+    if open_invoices > 0 {
+        return Err(CrmError::EraseOpenInvoices {
+            contact: contact.id.0,
+            count: open_invoices,
         });
     }
     Ok(())

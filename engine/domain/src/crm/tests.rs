@@ -693,18 +693,23 @@ fn erasure_rules() {
         updated_at: t0(),
         erased_at: None,
     };
-    assert!(check_erasable(&c, 0).is_ok());
-    let e = check_erasable(&c, 2).unwrap_err();
+    assert!(check_erasable(&c, 0, 0).is_ok());
+    let e = check_erasable(&c, 2, 0).unwrap_err();
     assert_eq!(
         (e.code(), e.kind()),
         ("CRM_ERASE_OPEN_ORDERS", ErrorKind::Conflict)
+    );
+    let e = check_erasable(&c, 0, 1).unwrap_err();
+    assert_eq!(
+        (e.code(), e.kind()),
+        ("CRM_ERASE_OPEN_INVOICES", ErrorKind::Conflict)
     );
     let erased = Contact {
         erased_at: Some(t0()),
         ..c
     };
     assert_eq!(
-        check_erasable(&erased, 0).unwrap_err().code(),
+        check_erasable(&erased, 0, 0).unwrap_err().code(),
         "CRM_CONTACT_ERASED"
     );
     assert!(crate::users::normalize_email(&erased_user_email(7)).is_ok());

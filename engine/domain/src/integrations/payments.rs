@@ -1,11 +1,13 @@
 //! Payments in (pure): a payment provider's event (Stripe's JSON) read into a payment, and the
-//! rule that matches it to an order or holds it for a person.
+//! rule that matches it to an order (in full or in part) or holds it for a person.
 
 use serde_json::Value;
 
 use super::IntegrationError;
-use crate::orders::{Order, OrderStatus};
-use crate::types::Currency;
+use crate::error::Coded;
+use crate::finance::{PaymentCheck, check_payment};
+use crate::orders::Order;
+use crate::types::{Currency, Money};
 
 /// Longest accepted provider id (event, payment intent, session).
 pub const REF_MAX: usize = 255;
@@ -95,31 +97,24 @@ pub fn parse_stripe_event(payload: &[u8]) -> Result<ProviderEvent, IntegrationEr
     }))
 }
 
-/// Whether a payment settles `order` (found by its reference, `None` when there is none):
-/// `Ok` when the order is placed, in the payment's currency, and the amount covers its total;
-/// otherwise why the payment is held for a person.
-pub fn match_order(payment: &ProviderPayment, order: Option<&Order>) -> Result<(), String> {
+/// How a payment applies to `order` (found by its reference, `None` when there is none), of
+/// which `paid_before` was paid by payments recorded earlier: like a payment recorded by hand
+/// ([`check_payment`]), it may pay a part of a placed order (the part that pays the rest
+/// settles it). Otherwise why the payment is held for a person, with the reason's code: no
+/// such order, another currency, an order not placed or paid already, or more than the order
+/// still owes (an overpayment is held whole, not lost).
+pub fn match_order(
+    payment: &ProviderPayment,
+    order: Option<&Order>,
+    paid_before: i64,
+) -> Result<PaymentCheck, String> {
     let Some(order) = order else {
         return Err(match payment.order_id {
             Some(id) => format!("no order {id}"),
             None => "the payment names no order".into(),
         });
     };
-    if order.currency() != payment.currency {
-        return Err(format!(
-            "paid in {}, the order is in {}",
-            payment.currency.as_str(),
-            order.currency().as_str()
-        ));
-    }
-    if payment.amount_minor < order.total.minor {
-        return Err(format!(
-            "paid {} of the order's {} (minor units)",
-            payment.amount_minor, order.total.minor
-        ));
-    }
-    if order.status != OrderStatus::Placed {
-        return Err(format!("the order is {}, not placed", order.status.as_str()));
-    }
-    Ok(())
+    let amount = Money::new(payment.amount_minor, payment.currency);
+    check_payment(order.id.0, order.status, order.total, paid_before, amount)
+        .map_err(|e| format!("{}: {e}", e.code()))
 }

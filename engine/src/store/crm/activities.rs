@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{ms, named, opt_time, opt_user, parties, rejected, sales, time};
+use super::{Keyset, ms, named, opt_time, opt_user, parties, rejected, sales, time};
 use crate::domain::crm::{
     Activity, ActivityId, ActivityInput, ActivityKind, CompanyId, ContactId, DealId, LeadId,
 };
@@ -128,14 +128,20 @@ pub struct ActivityFilter {
     pub open_tasks: bool,
 }
 
-/// Activities matching `filter`, newest first.
-pub async fn list_activities(conn: &mut AnyConnection, f: &ActivityFilter) -> StoreResult<Vec<Activity>> {
+/// Activities matching `filter`, newest first (by id descending); one `page` of them (`after`:
+/// ids below it).
+pub async fn list_activities(
+    conn: &mut AnyConnection,
+    f: &ActivityFilter,
+    page: Keyset,
+) -> StoreResult<Vec<Activity>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         activity_cols!(),
         " FROM crm_activities a WHERE ($1 IS NULL OR a.contact_id = $1) AND ($2 IS NULL OR a.company_id = $2) \
          AND ($3 IS NULL OR a.deal_id = $3) AND ($4 IS NULL OR a.lead_id = $4) AND ($5 IS NULL OR a.owner_id = $5) \
-         AND ($6 = 0 OR (a.kind = 'task' AND a.done_at IS NULL)) ORDER BY a.id DESC"
+         AND ($6 = 0 OR (a.kind = 'task' AND a.done_at IS NULL)) AND ($7 IS NULL OR a.id < $7) \
+         ORDER BY a.id DESC LIMIT $8"
     ))
     .bind(f.contact.map(|c| c.0))
     .bind(f.company.map(|c| c.0))
@@ -143,6 +149,8 @@ pub async fn list_activities(conn: &mut AnyConnection, f: &ActivityFilter) -> St
     .bind(f.lead.map(|c| c.0))
     .bind(f.owner.map(|c| c.0))
     .bind(i64::from(f.open_tasks))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(activity_from_row).collect()

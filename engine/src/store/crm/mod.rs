@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{StoreError, StoreResult, Tx, col};
+use std::collections::HashMap;
+
+use super::{StoreError, StoreResult, Tx, batch, col};
 use crate::domain::crm::{Address, AddressKind, CompanyId, ContactId, CrmError, CrmEvent};
 use crate::domain::events::Event;
 use crate::domain::types::{UserId, from_millis, to_millis};
@@ -55,6 +57,30 @@ pub(crate) fn named<T>(
 ) -> StoreResult<T> {
     let s: String = col(row, table, name)?;
     parse(&s).ok_or_else(|| StoreError::corrupt(table, format!("{name} {s:?}")))
+}
+
+/// One page of a list read in key order: rows after `after` (exclusive; "after" in the list's
+/// order, so for a newest-first list a smaller id), at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+impl Keyset {
+    /// The whole list.
+    pub const ALL: Keyset = Keyset {
+        after: None,
+        limit: i64::MAX,
+    };
+
+    /// `limit` rows after `after`.
+    pub fn new(after: Option<i64>, limit: usize) -> Self {
+        Keyset {
+            after,
+            limit: i64::try_from(limit).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 /// Whose addresses and tags: a company's or a contact's.
@@ -137,12 +163,64 @@ pub(crate) async fn delete_details(tx: &mut Tx, party: Party) -> StoreResult<()>
     Ok(())
 }
 
+fn address_from_row(r: &AnyRow) -> StoreResult<Address> {
+    const A: &str = "crm_addresses";
+    Ok(Address {
+        kind: named(r, A, "kind", AddressKind::parse)?,
+        line1: col(r, A, "line1")?,
+        line2: col(r, A, "line2")?,
+        city: col(r, A, "city")?,
+        region: col(r, A, "region")?,
+        postal_code: col(r, A, "postal_code")?,
+        country: col(r, A, "country")?,
+    })
+}
+
+/// The addresses and tags of many companies (`contacts` false) or contacts (true) in two reads,
+/// by party id (a party without any is absent).
+pub(crate) async fn details_of(
+    conn: &mut AnyConnection,
+    contacts: bool,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, (Vec<Address>, Vec<String>)>> {
+    let column = if contacts { "contact_id" } else { "company_id" };
+    let mut out: HashMap<i64, (Vec<Address>, Vec<String>)> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = batch::fetch_in(
+        conn,
+        &format!(
+            "SELECT {column} AS party, kind, line1, line2, city, region, postal_code, country \
+             FROM crm_addresses WHERE {column} IN"
+        ),
+        "ORDER BY position",
+        ids,
+    )
+    .await?;
+    for r in &rows {
+        let party: i64 = col(r, "crm_addresses", "party")?;
+        out.entry(party).or_default().0.push(address_from_row(r)?);
+    }
+    let rows = batch::fetch_in(
+        conn,
+        &format!("SELECT {column} AS party, tag FROM crm_tags WHERE {column} IN"),
+        "ORDER BY tag",
+        ids,
+    )
+    .await?;
+    for r in &rows {
+        let party: i64 = col(r, "crm_tags", "party")?;
+        out.entry(party).or_default().1.push(col(r, "crm_tags", "tag")?);
+    }
+    Ok(out)
+}
+
 /// A party's addresses (in the order given) and tags (sorted).
 pub(crate) async fn details(
     conn: &mut AnyConnection,
     party: Party,
 ) -> StoreResult<(Vec<Address>, Vec<String>)> {
-    const A: &str = "crm_addresses";
     let sql = format!(
         "SELECT kind, line1, line2, city, region, postal_code, country FROM crm_addresses \
          WHERE {} = $1 ORDER BY position",
@@ -154,17 +232,7 @@ pub(crate) async fn details(
         .await?;
     let addresses = rows
         .iter()
-        .map(|r| {
-            Ok(Address {
-                kind: named(r, A, "kind", AddressKind::parse)?,
-                line1: col(r, A, "line1")?,
-                line2: col(r, A, "line2")?,
-                city: col(r, A, "city")?,
-                region: col(r, A, "region")?,
-                postal_code: col(r, A, "postal_code")?,
-                country: col(r, A, "country")?,
-            })
-        })
+        .map(address_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
     let sql = format!(
         "SELECT tag FROM crm_tags WHERE {} = $1 ORDER BY tag",

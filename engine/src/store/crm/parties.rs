@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{Party, details, ms, opt_time, opt_user, rejected, replace_details, time};
+use super::{Keyset, Party, details, details_of, ms, opt_time, opt_user, rejected, replace_details, time};
 use crate::domain::crm::{
-    Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId, normalize_tags,
-    note_body,
+    Address, Company, CompanyId, CompanyInput, Contact, ContactId, ContactInput, Note, NoteId,
+    normalize_tags, note_body,
 };
 use crate::domain::types::{CustomerId, UserId};
 use crate::store::{StoreError, StoreResult, Tx, col, users};
@@ -25,12 +25,12 @@ macro_rules! contact_cols {
     };
 }
 
-async fn company_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult<Company> {
+type Details = (Vec<Address>, Vec<String>);
+
+fn company_with(row: &AnyRow, (addresses, tags): Details) -> StoreResult<Company> {
     const T: &str = "crm_companies";
-    let id = CompanyId(col(row, T, "id")?);
-    let (addresses, tags) = details(conn, Party::Company(id)).await?;
     Ok(Company {
-        id,
+        id: CompanyId(col(row, T, "id")?),
         name: col(row, T, "name")?,
         website: col(row, T, "website")?,
         phone: col(row, T, "phone")?,
@@ -42,12 +42,15 @@ async fn company_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult
     })
 }
 
-async fn contact_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult<Contact> {
+async fn company_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult<Company> {
+    let id = CompanyId(col(row, "crm_companies", "id")?);
+    company_with(row, details(conn, Party::Company(id)).await?)
+}
+
+fn contact_with(row: &AnyRow, (addresses, tags): Details) -> StoreResult<Contact> {
     const T: &str = "crm_contacts";
-    let id = ContactId(col(row, T, "id")?);
-    let (addresses, tags) = details(conn, Party::Contact(id)).await?;
     Ok(Contact {
-        id,
+        id: ContactId(col(row, T, "id")?),
         name: col(row, T, "name")?,
         email: col(row, T, "email")?,
         phone: col(row, T, "phone")?,
@@ -60,6 +63,30 @@ async fn contact_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult
         updated_at: time(row, T, "updated_at")?,
         erased_at: opt_time(row, T, "erased_at")?,
     })
+}
+
+async fn contact_from_row(conn: &mut AnyConnection, row: &AnyRow) -> StoreResult<Contact> {
+    let id = ContactId(col(row, "crm_contacts", "id")?);
+    contact_with(row, details(conn, Party::Contact(id)).await?)
+}
+
+/// Builds every row of a list with its addresses and tags, read for the whole list at once.
+async fn with_details<T>(
+    conn: &mut AnyConnection,
+    rows: &[AnyRow],
+    table: &'static str,
+    contacts: bool,
+    build: fn(&AnyRow, Details) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let ids = rows
+        .iter()
+        .map(|r| col::<i64>(r, table, "id"))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut found = details_of(conn, contacts, &ids).await?;
+    rows.iter()
+        .zip(&ids)
+        .map(|(r, id)| build(r, found.remove(id).unwrap_or_default()))
+        .collect()
 }
 
 async fn ensure_customer(conn: &mut AnyConnection, id: Option<CustomerId>) -> StoreResult<()> {
@@ -129,28 +156,29 @@ pub async fn get_company(conn: &mut AnyConnection, id: CompanyId) -> StoreResult
     company_from_row(conn, &row).await
 }
 
-/// Companies by id, optionally only those with `tag` (normalised) or of one customer record.
+/// Companies by id, optionally only those with `tag` (normalised) or of one customer record;
+/// one `page` of them.
 pub async fn list_companies(
     conn: &mut AnyConnection,
     tag: Option<&str>,
     customer: Option<CustomerId>,
+    page: Keyset,
 ) -> StoreResult<Vec<Company>> {
     let tag = normal_tag(tag)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         company_cols!(),
         " FROM crm_companies c WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM crm_tags t \
-         WHERE t.company_id = c.id AND t.tag = $1)) AND ($2 IS NULL OR c.customer_id = $2) ORDER BY id"
+         WHERE t.company_id = c.id AND t.tag = $1)) AND ($2 IS NULL OR c.customer_id = $2) \
+         AND ($3 IS NULL OR c.id > $3) ORDER BY id LIMIT $4"
     ))
     .bind(tag)
     .bind(customer.map(|c| c.0))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(company_from_row(conn, r).await?);
-    }
-    Ok(out)
+    with_details(conn, &rows, "crm_companies", false, company_with).await
 }
 
 fn normal_tag(tag: Option<&str>) -> StoreResult<Option<String>> {
@@ -244,27 +272,29 @@ pub struct ContactFilter {
     pub erased: bool,
 }
 
-/// Contacts by id matching `filter`.
-pub async fn list_contacts(conn: &mut AnyConnection, filter: &ContactFilter) -> StoreResult<Vec<Contact>> {
+/// Contacts by id matching `filter`; one `page` of them.
+pub async fn list_contacts(
+    conn: &mut AnyConnection,
+    filter: &ContactFilter,
+    page: Keyset,
+) -> StoreResult<Vec<Contact>> {
     let tag = normal_tag(filter.tag.as_deref())?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         contact_cols!(),
         " FROM crm_contacts c WHERE ($1 IS NULL OR c.company_id = $1) AND ($2 IS NULL OR c.customer_id = $2) \
          AND ($3 IS NULL OR EXISTS (SELECT 1 FROM crm_tags t WHERE t.contact_id = c.id AND t.tag = $3)) \
-         AND ($4 = 1 OR c.erased_at IS NULL) ORDER BY id"
+         AND ($4 = 1 OR c.erased_at IS NULL) AND ($5 IS NULL OR c.id > $5) ORDER BY id LIMIT $6"
     ))
     .bind(filter.company.map(|c| c.0))
     .bind(filter.customer.map(|c| c.0))
     .bind(tag)
     .bind(i64::from(filter.erased))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(contact_from_row(conn, r).await?);
-    }
-    Ok(out)
+    with_details(conn, &rows, "crm_contacts", true, contact_with).await
 }
 
 fn note_from_row(row: &AnyRow) -> StoreResult<Note> {

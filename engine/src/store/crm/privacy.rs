@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::{Party, activities, delete_details, emit, ms, parties, rejected, sales, tickets};
+use super::{Keyset, Party, activities, delete_details, emit, ms, parties, rejected, sales, tickets};
 use crate::domain::crm::{
     ContactErased, ContactExport, ContactId, CrmEvent, CustomerPage, ERASED_TEXT, REVENUE_STATUSES,
     TicketThread, blocks_erasure, check_erasable, erased_contact_name, erased_customer_name,
@@ -75,6 +75,22 @@ pub async fn open_orders(conn: &mut AnyConnection, customer: CustomerId) -> Stor
     col(&row, "orders", "n")
 }
 
+/// How many of a customer record's invoices are unpaid: invoices without a credit note whose
+/// order was never paid in full (still draft or placed, or cancelled from there: an invoice
+/// issued on demand stays owed when its order is cancelled). Orders past `paid` were paid in
+/// full, so read from the orders, not from the ledger (which the finance consumer posts later).
+pub async fn unpaid_invoices(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM invoices i JOIN orders o ON o.id = i.order_id \
+         WHERE i.customer_id = $1 AND i.kind = 'invoice' AND o.status IN ('draft', 'placed', 'cancelled') \
+         AND NOT EXISTS (SELECT 1 FROM invoices c WHERE c.credits_invoice_id = i.id)",
+    )
+    .bind(customer.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "invoices", "n")
+}
+
 /// The customer page (without the finance margin, which the application layer adds).
 pub async fn customer_page(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<CustomerPage> {
     let record = users::get_customer(conn, customer).await?;
@@ -84,13 +100,14 @@ pub async fn customer_page(conn: &mut AnyConnection, customer: CustomerId) -> St
             customer: Some(customer),
             ..parties::ContactFilter::default()
         },
+        Keyset::ALL,
     )
     .await?;
-    let companies = parties::list_companies(conn, None, Some(customer)).await?;
+    let companies = parties::list_companies(conn, None, Some(customer), Keyset::ALL).await?;
     let orders = all_orders(conn, customer).await?;
     let lifetime_revenue = lifetime_revenue(conn, customer).await?;
-    let open_tickets = tickets::list_tickets(conn, Some(customer), None, true).await?;
-    let open_deals = sales::list_deals(conn, None, Some(customer), None)
+    let open_tickets = tickets::list_tickets(conn, Some(customer), None, true, Keyset::ALL).await?;
+    let open_deals = sales::list_deals(conn, None, Some(customer), None, Keyset::ALL)
         .await?
         .into_iter()
         .filter(|d| d.stage.is_open())
@@ -120,18 +137,19 @@ pub async fn export_contact(conn: &mut AnyConnection, id: ContactId) -> StoreRes
         None => None,
     };
     let notes = parties::notes(conn, None, Some(id)).await?;
-    let leads = sales::list_leads(conn, None)
+    let leads = sales::list_leads(conn, None, Keyset::ALL)
         .await?
         .into_iter()
         .filter(|l| l.contact_id == Some(id))
         .collect();
-    let deals = sales::list_deals(conn, None, None, Some(id)).await?;
+    let deals = sales::list_deals(conn, None, None, Some(id), Keyset::ALL).await?;
     let activities = activities::list_activities(
         conn,
         &activities::ActivityFilter {
             contact: Some(id),
             ..activities::ActivityFilter::default()
         },
+        Keyset::ALL,
     )
     .await?;
     let (customer, accounts, orders) = match contact.customer_id {
@@ -184,15 +202,19 @@ async fn exec(tx: &mut Tx, sql: &'static str, a: Option<&str>, id: i64) -> Store
 /// activities and tickets about it lose their text. When no other contact is left on its
 /// customer record, that record, its accounts (deactivated, e-mail replaced), its tickets and
 /// its reviews' text are anonymised too. Orders are kept as they are. Refused while the
-/// customer has unfinished orders (`CRM_ERASE_OPEN_ORDERS`) or when already erased.
+/// customer has unfinished orders (`CRM_ERASE_OPEN_ORDERS`), unpaid invoices
+/// (`CRM_ERASE_OPEN_INVOICES`) or when already erased.
 /// Appends `contact.erased`.
 pub async fn erase_contact(tx: &mut Tx, now: DateTime<Utc>, id: ContactId) -> StoreResult<Erasure> {
     let contact = parties::get_contact(&mut *tx, id).await?;
-    let open = match contact.customer_id {
-        Some(c) => open_orders(&mut *tx, c).await?,
-        None => 0,
+    let (open, unpaid) = match contact.customer_id {
+        Some(c) => (
+            open_orders(&mut *tx, c).await?,
+            unpaid_invoices(&mut *tx, c).await?,
+        ),
+        None => (0, 0),
     };
-    check_erasable(&contact, open).map_err(rejected)?;
+    check_erasable(&contact, open, unpaid).map_err(rejected)?;
     sqlx::query(
         "UPDATE crm_contacts SET name = $1, email = NULL, phone = NULL, title = NULL, updated_at = $2, \
          erased_at = $2 WHERE id = $3",

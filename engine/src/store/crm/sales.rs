@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{emit, ms, named, opt_time, opt_user, parties, rejected, time};
+use super::{Keyset, emit, ms, named, opt_time, opt_user, parties, rejected, time};
 use crate::domain::crm::CrmEvent as E;
 use crate::domain::crm::{
     CompanyId, CompanyInput, Contact, ContactId, ContactInput, CrmError, Deal, DealCreated, DealId,
@@ -125,14 +125,20 @@ pub async fn get_lead(conn: &mut AnyConnection, id: LeadId) -> StoreResult<Lead>
     lead_from_row(&row)
 }
 
-/// Leads by id, optionally of one status.
-pub async fn list_leads(conn: &mut AnyConnection, status: Option<LeadStatus>) -> StoreResult<Vec<Lead>> {
+/// Leads by id, optionally of one status; one `page` of them.
+pub async fn list_leads(
+    conn: &mut AnyConnection,
+    status: Option<LeadStatus>,
+    page: Keyset,
+) -> StoreResult<Vec<Lead>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         lead_cols!(),
-        " FROM crm_leads WHERE ($1 IS NULL OR status = $1) ORDER BY id"
+        " FROM crm_leads WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
     ))
     .bind(status.map(|s| s.as_str()))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(lead_from_row).collect()
@@ -332,22 +338,25 @@ pub async fn get_deal(conn: &mut AnyConnection, id: DealId) -> StoreResult<Deal>
     deal_from_row(&row)
 }
 
-/// Deals by id, optionally of one stage, customer record or contact.
+/// Deals by id, optionally of one stage, customer record or contact; one `page` of them.
 pub async fn list_deals(
     conn: &mut AnyConnection,
     stage: Option<DealStage>,
     customer: Option<CustomerId>,
     contact: Option<ContactId>,
+    page: Keyset,
 ) -> StoreResult<Vec<Deal>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         deal_cols!(),
         " FROM crm_deals WHERE ($1 IS NULL OR stage = $1) AND ($2 IS NULL OR customer_id = $2) \
-         AND ($3 IS NULL OR contact_id = $3) ORDER BY id"
+         AND ($3 IS NULL OR contact_id = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
     ))
     .bind(stage.map(|s| s.as_str()))
     .bind(customer.map(|c| c.0))
     .bind(contact.map(|c| c.0))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(deal_from_row).collect()

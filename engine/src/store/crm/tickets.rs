@@ -5,14 +5,16 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{emit, ms, named, opt_time, opt_user, parties, rejected, time};
+use std::collections::HashMap;
+
+use super::{Keyset, emit, ms, named, opt_time, opt_user, parties, rejected, time};
 use crate::domain::crm::CrmEvent as E;
 use crate::domain::crm::{
     ContactId, Reply, ReplyId, Ticket, TicketId, TicketInput, TicketOpened, TicketPriority, TicketReplied,
     TicketStatus, TicketStatusChanged, TicketUpdate, after_reply, change_status, reply_body,
 };
 use crate::domain::types::{CustomerId, OrderId, UserId};
-use crate::store::{StoreError, StoreResult, Tx, col, flag, orders, users};
+use crate::store::{StoreError, StoreResult, Tx, batch, col, flag, orders, users};
 
 macro_rules! ticket_cols {
     () => {
@@ -141,22 +143,26 @@ pub async fn get_ticket(conn: &mut AnyConnection, id: TicketId) -> StoreResult<T
     ticket_from_row(&row)
 }
 
-/// Tickets by id, optionally of one customer record, one status, or only open and pending.
+/// Tickets by id, optionally of one customer record, one status, or only open and pending; one
+/// `page` of them.
 pub async fn list_tickets(
     conn: &mut AnyConnection,
     customer: Option<CustomerId>,
     status: Option<TicketStatus>,
     open_only: bool,
+    page: Keyset,
 ) -> StoreResult<Vec<Ticket>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         ticket_cols!(),
         " FROM crm_tickets WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR status = $2) \
-         AND ($3 = 0 OR status IN ('open', 'pending')) ORDER BY id"
+         AND ($3 = 0 OR status IN ('open', 'pending')) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
     ))
     .bind(customer.map(|c| c.0))
     .bind(status.map(|s| s.as_str()))
     .bind(i64::from(open_only))
+    .bind(page.after)
+    .bind(page.limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(ticket_from_row).collect()
@@ -172,6 +178,29 @@ pub async fn replies(conn: &mut AnyConnection, ticket: TicketId) -> StoreResult<
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(reply_from_row).collect()
+}
+
+/// The replies of many tickets in one read, oldest first, by ticket (a ticket without replies
+/// is absent).
+pub async fn replies_of_tickets(
+    conn: &mut AnyConnection,
+    tickets: &[TicketId],
+) -> StoreResult<HashMap<TicketId, Vec<Reply>>> {
+    let ids: Vec<i64> = tickets.iter().map(|t| t.0).collect();
+    let rows = batch::fetch_in(
+        conn,
+        "SELECT id, ticket_id, author_id, from_staff, body, created_at FROM crm_ticket_replies \
+         WHERE ticket_id IN",
+        "ORDER BY id",
+        &ids,
+    )
+    .await?;
+    let mut out: HashMap<TicketId, Vec<Reply>> = HashMap::new();
+    for r in &rows {
+        let reply = reply_from_row(r)?;
+        out.entry(reply.ticket_id).or_default().push(reply);
+    }
+    Ok(out)
 }
 
 async fn write_ticket(tx: &mut Tx, before: &Ticket, up: &TicketUpdate) -> StoreResult<()> {

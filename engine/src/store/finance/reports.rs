@@ -203,7 +203,9 @@ pub async fn ageing(conn: &mut AnyConnection, now: DateTime<Utc>) -> StoreResult
 }
 
 /// Revenue recognised per order line and period in `from..=to` (`YYYY-MM`): the lines of posted
-/// invoices less those of posted credit notes, net of tax (of one customer's orders, or all).
+/// invoices less those of posted credit notes, net of tax (of one customer's orders, or all). A
+/// manual reversal of an invoice's (or credit note's) entry takes its lines back in the
+/// reversal's period.
 pub async fn line_revenue(
     conn: &mut AnyConnection,
     from: &str,
@@ -212,12 +214,16 @@ pub async fn line_revenue(
 ) -> StoreResult<Vec<LineRevenue>> {
     let rows = sqlx::query(
         "SELECT ol.id AS line_id, ol.order_id, o.customer_id, ol.product_id, ol.material_id, e.period, i.currency, \
-         CAST(SUM(CASE WHEN i.kind = 'invoice' THEN il.net_minor ELSE -il.net_minor END) AS BIGINT) AS revenue \
-         FROM invoices i JOIN journal_entries e ON e.invoice_id = i.id AND e.source IN ('invoice', 'credit_note') \
+         CAST(SUM(CASE WHEN i.kind = 'invoice' THEN il.net_minor ELSE -il.net_minor END \
+         * CASE WHEN e.source = 'reversal' THEN -1 ELSE 1 END) AS BIGINT) AS revenue \
+         FROM invoices i JOIN journal_entries e ON e.invoice_id = i.id \
+         LEFT JOIN journal_entries r ON r.id = e.reverses \
          JOIN invoice_lines il ON il.invoice_id = i.id \
          JOIN order_lines ol ON ol.order_id = i.order_id AND ol.line_no = il.line_no \
          JOIN orders o ON o.id = i.order_id \
-         WHERE e.period >= $1 AND e.period <= $2 AND ($3 IS NULL OR o.customer_id = $3) \
+         WHERE (e.source IN ('invoice', 'credit_note') \
+         OR (e.source = 'reversal' AND r.source IN ('invoice', 'credit_note'))) \
+         AND e.period >= $1 AND e.period <= $2 AND ($3 IS NULL OR o.customer_id = $3) \
          GROUP BY ol.id, ol.order_id, o.customer_id, ol.product_id, ol.material_id, e.period, i.currency \
          ORDER BY ol.id",
     )

@@ -7,23 +7,30 @@ import { Badge, Card, Field, Input, Stat } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
 import { OrderStatusBadge } from '@/components/status';
+import { CRM_PAGE, Pager, useCursors } from './pager';
 
 export function Customers({ canWrite }: { canWrite: boolean }) {
   const t = useT();
-  const { data, error, isLoading } = useCustomersQuery();
   const [search, setSearch] = useState('');
+  const pages = useCursors();
+  const q = search.trim();
+  const { data, error, isLoading } = useCustomersQuery({ first: CRM_PAGE, after: pages.after, search: q || null });
   const [selected, setSelected] = useState<string | null>(null);
   if (error) return <ApiErrorView error={error} />;
   if (isLoading || !data) return <p className="muted">{t('common.loading')}</p>;
-  const q = search.trim().toLowerCase();
-  const rows = data.customers.filter(
-    (c) => !q || [c.name, c.email ?? '', c.company ?? ''].some((v) => v.toLowerCase().includes(q)) || c.id === q.replace(/^#/, ''),
-  );
+  const rows = data.customers.nodes;
   return (
     <div className="stack">
       <div className="row">
         <Field label={t('crm.search')} id="customer-search">
-          <Input id="customer-search" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <Input
+            id="customer-search"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              pages.reset();
+            }}
+          />
         </Field>
         {canWrite && <NewCustomer />}
       </div>
@@ -55,6 +62,7 @@ export function Customers({ canWrite }: { canWrite: boolean }) {
           </tbody>
         </table>
       </div>
+      <Pager pages={pages} pageInfo={data.customers.pageInfo} />
       {selected && <CustomerCard customerId={selected} />}
     </div>
   );

@@ -7,6 +7,7 @@ import { useFormat, useT } from '@/lib/i18n';
 import { Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
+import { CRM_PAGE, Pager, useCursors } from './pager';
 
 export const DEAL_STAGES: DealStage[] = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'WON', 'LOST'];
 const OPEN: DealStage[] = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION'];
@@ -15,10 +16,11 @@ const OPEN: DealStage[] = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIAT
 export function Deals({ canWrite, currency }: { canWrite: boolean; currency: string | null }) {
   const t = useT();
   const f = useFormat();
-  const { data, error } = useDealsQuery();
+  const pages = useCursors();
+  const { data, error } = useDealsQuery({ first: CRM_PAGE, after: pages.after });
   const [move, mv] = useMoveDealMutation();
   const [win, wn] = useWinDealMutation();
-  const deals = data?.deals ?? [];
+  const deals = data?.deals.nodes ?? [];
   return (
     <div className="stack">
       {canWrite && currency && <NewDeal currency={currency} />}
@@ -71,6 +73,7 @@ export function Deals({ canWrite, currency }: { canWrite: boolean; currency: str
           );
         })}
       </div>
+      <Pager pages={pages} pageInfo={data?.deals.pageInfo} />
     </div>
   );
 }
@@ -80,7 +83,8 @@ function NewDeal({ currency }: { currency: string }) {
   const [create, state] = useCreateDealMutation();
   const [title, setTitle] = useState('');
   const [value, setValue] = useState('');
-  const customers = useCustomersQuery().data?.customers ?? [];
+  // The first 500 customer records by id (the largest page the API gives).
+  const customers = useCustomersQuery({ first: 500 }).data?.customers.nodes ?? [];
   const [picked, setCustomerId] = useState('');
   // A deal is with someone: a customer record (the first one until another is picked).
   const customerId = picked || customers[0]?.id || '';

@@ -7,6 +7,7 @@ import { Badge, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { Choice } from '@/components/ui/choice';
 import { ApiErrorView } from '@/components/errors';
+import { CRM_PAGE, Pager, useCursors } from './pager';
 
 export const LEAD_STATUSES: LeadStatus[] = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'];
 export const LEAD_SOURCES: LeadSource[] = ['WEBSITE', 'REFERRAL', 'EVENT', 'EMAIL', 'PHONE', 'SOCIAL', 'PARTNER', 'OTHER'];
@@ -17,7 +18,8 @@ export function Leads({ canWrite }: { canWrite: boolean }) {
   const t = useT();
   const f = useFormat();
   const [status, setStatus] = useState<LeadStatus | 'ALL'>('ALL');
-  const { data, error } = useLeadsQuery({ status: status === 'ALL' ? null : status });
+  const pages = useCursors();
+  const { data, error } = useLeadsQuery({ status: status === 'ALL' ? null : status, first: CRM_PAGE, after: pages.after });
   const [setLeadStatus, st] = useSetLeadStatusMutation();
   const [convert, cv] = useConvertLeadMutation();
   return (
@@ -26,7 +28,10 @@ export function Leads({ canWrite }: { canWrite: boolean }) {
         <Choice<LeadStatus | 'ALL'>
           label={t('crm.status')}
           value={status}
-          onChange={setStatus}
+          onChange={(s) => {
+            setStatus(s);
+            pages.reset();
+          }}
           items={[{ value: 'ALL', label: t('jobs.all') }, ...LEAD_STATUSES.map((s) => ({ value: s, label: t(`leadStatus.${s}`) }))]}
         />
       </div>
@@ -44,7 +49,7 @@ export function Leads({ canWrite }: { canWrite: boolean }) {
             </tr>
           </thead>
           <tbody>
-            {(data?.leads ?? []).map((l) => {
+            {(data?.leads.nodes ?? []).map((l) => {
               const next = NEXT[l.status];
               return (
                 <tr key={l.id} data-testid="lead-row">
@@ -90,6 +95,7 @@ export function Leads({ canWrite }: { canWrite: boolean }) {
           </tbody>
         </table>
       </div>
+      <Pager pages={pages} pageInfo={data?.leads.pageInfo} />
     </div>
   );
 }

@@ -5,12 +5,14 @@ import { useFormat, useT } from '@/lib/i18n';
 import { Badge, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
+import { CRM_PAGE, Pager, useCursors } from './pager';
 
 /** Open tasks (due dates, overdue marked) and a form to add one. */
 export function Tasks({ canWrite }: { canWrite: boolean }) {
   const t = useT();
   const f = useFormat();
-  const { data, error } = useOpenTasksQuery();
+  const pages = useCursors();
+  const { data, error } = useOpenTasksQuery({ first: CRM_PAGE, after: pages.after });
   const [complete, cp] = useCompleteTaskMutation();
   const [log, lg] = useLogTaskMutation();
   const [subject, setSubject] = useState('');
@@ -43,7 +45,7 @@ export function Tasks({ canWrite }: { canWrite: boolean }) {
       )}
       <ApiErrorView error={error ?? cp.error ?? lg.error} />
       <ul className="thread" data-testid="tasks">
-        {(data?.activities ?? []).map((a) => (
+        {(data?.activities.nodes ?? []).map((a) => (
           <li key={a.id} className="row spread">
             <span>
               {a.subject}{' '}
@@ -60,8 +62,9 @@ export function Tasks({ canWrite }: { canWrite: boolean }) {
             )}
           </li>
         ))}
-        {data && data.activities.length === 0 && <li className="muted">{t('tasks.none')}</li>}
+        {data && data.activities.nodes.length === 0 && <li className="muted">{t('tasks.none')}</li>}
       </ul>
+      <Pager pages={pages} pageInfo={data?.activities.pageInfo} />
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { Badge, Card, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { Choice } from '@/components/ui/choice';
 import { ApiErrorView } from '@/components/errors';
+import { CRM_PAGE, Pager, useCursors } from './pager';
 
 export const TICKET_STATUSES: TicketStatus[] = ['OPEN', 'PENDING', 'RESOLVED', 'CLOSED'];
 export const TICKET_PRIORITIES: TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
@@ -26,11 +27,15 @@ export function Tickets({ staff }: { staff: boolean }) {
   const f = useFormat();
   const [openOnly, setOpenOnly] = useState(staff);
   const [selected, setSelected] = useState<string | null>(null);
-  const { data, error } = useTicketsQuery({ openOnly, status: null });
+  const pages = useCursors();
+  const { data, error } = useTicketsQuery({ openOnly, status: null, first: CRM_PAGE, after: pages.after });
   return (
     <div className="stack">
       <label className="row">
-        <input type="checkbox" checked={openOnly} onChange={(e) => setOpenOnly(e.target.checked)} /> {t('tickets.openOnly')}
+        <input type="checkbox" checked={openOnly} onChange={(e) => {
+            setOpenOnly(e.target.checked);
+            pages.reset();
+          }} /> {t('tickets.openOnly')}
       </label>
       <ApiErrorView error={error} />
       <div className="table-wrap">
@@ -46,7 +51,7 @@ export function Tickets({ staff }: { staff: boolean }) {
             </tr>
           </thead>
           <tbody>
-            {(data?.tickets ?? []).map((tk) => (
+            {(data?.tickets.nodes ?? []).map((tk) => (
               <tr key={tk.id} data-testid="ticket-row">
                 <td>
                   #{tk.id} · {tk.subject}
@@ -65,7 +70,7 @@ export function Tickets({ staff }: { staff: boolean }) {
                 </td>
               </tr>
             ))}
-            {data && data.tickets.length === 0 && (
+            {data && data.tickets.nodes.length === 0 && (
               <tr>
                 <td colSpan={6} className="muted">
                   {t('tickets.none')}
@@ -75,6 +80,7 @@ export function Tickets({ staff }: { staff: boolean }) {
           </tbody>
         </table>
       </div>
+      <Pager pages={pages} pageInfo={data?.tickets.pageInfo} />
       {selected && <Thread id={selected} staff={staff} />}
     </div>
   );

@@ -472,10 +472,14 @@ export type SignUpMutationVariables = Exact<{
 
 export type SignUpMutation = { signUp: { accessToken: string, expiresAt: string, refreshToken: string, user: { id: string, email: string, displayName: string, role: Role, customerId: string | null, permissions: Array<string> } } };
 
-export type CustomersQueryVariables = Exact<{ [key: string]: never; }>;
+export type CustomersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+}>;
 
 
-export type CustomersQuery = { customers: Array<{ id: string, name: string, email: string | null, company: string | null, createdAt: string }> };
+export type CustomersQuery = { customers: { nodes: Array<{ id: string, name: string, email: string | null, company: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type CustomerPageQueryVariables = Exact<{
   customerId: string | number;
@@ -493,10 +497,12 @@ export type CreateCustomerMutation = { createCustomer: { id: string } };
 
 export type LeadsQueryVariables = Exact<{
   status?: LeadStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
 }>;
 
 
-export type LeadsQuery = { leads: Array<{ id: string, name: string, companyName: string | null, email: string | null, phone: string | null, source: LeadSource, status: LeadStatus, contactId: string | null, lostReason: string | null, createdAt: string }> };
+export type LeadsQuery = { leads: { nodes: Array<{ id: string, name: string, companyName: string | null, email: string | null, phone: string | null, source: LeadSource, status: LeadStatus, contactId: string | null, lostReason: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type CreateLeadMutationVariables = Exact<{
   input: LeadInput;
@@ -525,10 +531,13 @@ export type ConvertLeadMutation = { convertLead: { lead: { id: string, status: L
 
 export type DealFieldsFragment = { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } };
 
-export type DealsQueryVariables = Exact<{ [key: string]: never; }>;
+export type DealsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
 
 
-export type DealsQuery = { deals: Array<{ id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } }>, materials: Array<{ pricePerKg: { currency: string } }> };
+export type DealsQuery = { deals: { nodes: Array<{ id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, materials: Array<{ pricePerKg: { currency: string } }> };
 
 export type CreateDealMutationVariables = Exact<{
   input: DealInput;
@@ -555,10 +564,13 @@ export type WinDealMutationVariables = Exact<{
 
 export type WinDealMutation = { winDeal: { id: string, title: string, stage: DealStage, probability: number, expectedCloseAt: string | null, customerId: string | null, quoteId: string | null, orderId: string | null, lostReason: string | null, updatedAt: string, value: { minor: number, currency: string } } };
 
-export type OpenTasksQueryVariables = Exact<{ [key: string]: never; }>;
+export type OpenTasksQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
 
 
-export type OpenTasksQuery = { activities: Array<{ id: string, kind: ActivityKind, subject: string, body: string | null, dueAt: string | null, ownerId: string | null, createdAt: string }> };
+export type OpenTasksQuery = { activities: { nodes: Array<{ id: string, kind: ActivityKind, subject: string, body: string | null, dueAt: string | null, ownerId: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type LogTaskMutationVariables = Exact<{
   input: ActivityInput;
@@ -579,10 +591,12 @@ export type TicketSummaryFragment = { id: string, customerId: string, orderId: s
 export type TicketsQueryVariables = Exact<{
   status?: TicketStatus | null | undefined;
   openOnly: boolean;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
 }>;
 
 
-export type TicketsQuery = { tickets: Array<{ id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null }> };
+export type TicketsQuery = { tickets: { nodes: Array<{ id: string, customerId: string, orderId: string | null, subject: string, status: TicketStatus, priority: TicketPriority, createdAt: string, updatedAt: string, firstResponseSeconds: number | null, resolutionSeconds: number | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type TicketQueryVariables = Exact<{
   id: string | number;

@@ -4,7 +4,10 @@ import { api, req } from '../api';
 
 export const crmApi = api.injectEndpoints({
   endpoints: (b) => ({
-    customers: b.query<G.CustomersQuery, void>({ query: () => req(D.CustomersDocument), providesTags: ['Crm'] }),
+    customers: b.query<G.CustomersQuery, G.CustomersQueryVariables>({
+      query: (v) => req(D.CustomersDocument, v),
+      providesTags: ['Crm'],
+    }),
     customerPage: b.query<G.CustomerPageQuery, G.CustomerPageQueryVariables>({
       query: (v) => req(D.CustomerPageDocument, v),
       providesTags: ['Crm', 'Ticket', 'Order'],
@@ -26,7 +29,7 @@ export const crmApi = api.injectEndpoints({
       query: (v) => req(D.ConvertLeadDocument, v),
       invalidatesTags: ['Crm'],
     }),
-    deals: b.query<G.DealsQuery, void>({ query: () => req(D.DealsDocument), providesTags: ['Crm'] }),
+    deals: b.query<G.DealsQuery, G.DealsQueryVariables>({ query: (v) => req(D.DealsDocument, v), providesTags: ['Crm'] }),
     createDeal: b.mutation<G.CreateDealMutation, G.CreateDealMutationVariables>({
       query: (v) => req(D.CreateDealDocument, v),
       invalidatesTags: ['Crm'],
@@ -39,7 +42,10 @@ export const crmApi = api.injectEndpoints({
       query: (v) => req(D.WinDealDocument, v),
       invalidatesTags: ['Crm'],
     }),
-    openTasks: b.query<G.OpenTasksQuery, void>({ query: () => req(D.OpenTasksDocument), providesTags: ['Crm'] }),
+    openTasks: b.query<G.OpenTasksQuery, G.OpenTasksQueryVariables>({
+      query: (v) => req(D.OpenTasksDocument, v),
+      providesTags: ['Crm'],
+    }),
     logTask: b.mutation<G.LogTaskMutation, G.LogTaskMutationVariables>({
       query: (v) => req(D.LogTaskDocument, v),
       invalidatesTags: ['Crm'],
