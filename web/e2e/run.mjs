@@ -191,6 +191,12 @@ test('staff take the order through payment (the customer sees it live) and produ
   await scheduled.waitFor({ timeout: 30_000 });
   const cells = await scheduled.locator('td').allTextContents();
   assert(cells.length === 2 && Number(cells[1]) >= 1, `what-if scheduled jobs: ${cells}`);
+  // A scenario: the first printer down for 8 hours from now; the impact on due dates is listed.
+  const scenario = page.getByLabel('Printer down (scenario)');
+  const first = await scenario.locator('option').nth(1).getAttribute('value');
+  await scenario.selectOption(first);
+  await page.getByTestId('what-if').click();
+  await page.getByTestId('what-if-impact').waitFor({ timeout: 30_000 });
   await screenshot(page, 'console-schedule-1440');
   await page.context().close();
 });

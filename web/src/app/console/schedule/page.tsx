@@ -137,7 +137,7 @@ function Schedule() {
       <ApiErrorView error={moveState.error} />
       {selected && <JobReason plan={plan} jobId={selected} names={names} canPlan={can(s, 'production:plan')} onClose={() => setSelected(null)} />}
       {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
-      {can(s, 'production:plan') && <WhatIf current={plan} />}
+      {can(s, 'production:plan') && <WhatIf current={plan} printers={data.printers} />}
       {can(s, 'production:plan') && windows.data && <ShiftsEditor key={JSON.stringify(windows.data.operatorShifts)} shifts={windows.data.operatorShifts} />}
       <Card>
         <h2>{t('schedule.unscheduled')}</h2>
