@@ -16,6 +16,7 @@ pub mod principal;
 mod printing;
 mod production;
 mod profile;
+mod profiles;
 mod shipping;
 pub mod subscriptions;
 mod users;
@@ -44,6 +45,7 @@ pub struct QueryRoot(
     finance::FinanceQuery,
     integrations::IntegrationsQuery,
     profile::ProfileQuery,
+    profiles::ProfilesQuery,
     shipping::ShippingQuery,
 );
 
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     finance::FinanceMutation,
     integrations::IntegrationsMutation,
     profile::ProfileMutation,
+    profiles::ProfilesMutation,
     shipping::ShippingMutation,
 );
 

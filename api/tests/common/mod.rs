@@ -137,6 +137,32 @@ impl TestApp {
             .to_string()
     }
 
+    /// Uploads a model file as `token` (a GraphQL multipart request) selecting `fields` of
+    /// the uploaded model; the response.
+    pub async fn upload_model(&self, token: &str, name: &str, bytes: Vec<u8>, fields: &str) -> serde_json::Value {
+        let q = format!("mutation($file: Upload!) {{ uploadModel(file: $file) {{ {fields} }} }}");
+        let operations = serde_json::json!({"query": q, "variables": {"file": null}});
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", serde_json::json!({"0": ["variables.file"]}).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(name.to_string())
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            );
+        let resp = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        resp.json().await.unwrap()
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.db.cleanup().await;

@@ -140,6 +140,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_finishes_and_pins",
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
     },
+    Migration {
+        version: 35,
+        name: "printer_profiles",
+        sql: include_str!("../../migrations/0035_printer_profiles.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "job_snapshot_pruning",
+        sql: include_str!("../../migrations/0036_job_snapshot_pruning.sql"),
+    },
 ];
 
 impl Migration {

@@ -32,6 +32,7 @@ pub mod payments;
 pub mod planning;
 pub mod printing;
 pub mod production;
+pub mod profiles;
 pub mod shipments;
 pub mod shops;
 #[cfg(any(test, feature = "testing"))]
