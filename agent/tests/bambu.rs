@@ -165,18 +165,7 @@ impl Farm {
 }
 
 fn driver(cfg: BambuConfig, server: &str) -> Driver<Bambu> {
-    Driver::new(
-        Bambu::new(cfg, server, TOKEN).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("bambu-test"),
-    )
-}
-
-fn error_says(d: &Driver<Bambu>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
+    test_driver(Bambu::new(cfg, server, TOKEN).unwrap(), "bambu-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,22 +186,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     let mut wrong = farm.config();
     wrong.access_code = "00000000".into();
     let mut bad = driver(wrong, &server);
-    tick_while(&mut bad, clock, Duration::from_secs(10), |d| {
-        error_says(d, "access code")
-    })
-    .await;
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("access code")),
-        "{msgs:?}"
-    );
+    refuses_while_in_error(&mut bad, clock, url, "access code", Duration::from_secs(10)).await;
     let mut other = farm.config();
     other.tls_fingerprint = Some("00".repeat(32));
     let mut mitm = driver(other, &server);
@@ -222,14 +196,10 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     .await;
 
     // Job 3: uploaded over FTPS, started, printed to the end.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     let uploaded: Vec<_> = std::fs::read_dir(farm.dir.join("sdcard"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -263,57 +233,19 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     );
 
     // Job 4: pause, resume, stop.
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(20), |m| {
-        !progress(m).is_empty()
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Printing
-    })
-    .await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(20)).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
+    reach(&mut d, clock, AgentState::Printing).await;
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(5)).await;
 
     // Job 5: the broker goes away mid-print and comes back; the job goes on to its end, once.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
+    assert_eq!(
+        assign(&mut d, 5, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 5 }]
+    );
     // (JobStarted comes as soon as the upload is taken; progress shows the printer runs it.)
     let mut seen = tick_until(&mut d, clock, Duration::from_secs(20), |m| {
         !progress(m).is_empty()
@@ -332,22 +264,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     assert!(seen.contains(&AgentMessage::JobCompleted { job: 5 }), "{seen:?}");
 
     // Job 6: the printer stops with an error: the job fails with the printer's code.
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(6, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 6 }]);
-    tick_until(&mut d, clock, Duration::from_secs(20), |m| {
-        !progress(m).is_empty()
-    })
-    .await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(20)).await;
     std::fs::write(farm.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     assert!(

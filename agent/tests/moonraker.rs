@@ -227,22 +227,10 @@ fn slow_gcode(secs: u32) -> Vec<u8> {
     g.into_bytes()
 }
 
-/// Whether the printer is in error for a reason that says `what`.
-fn error_says(d: &Driver<Moonraker>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
-}
-
 fn driver(cfg: MoonrakerConfig, server: &str, token: &str) -> Driver<Moonraker> {
     let mut cfg = cfg;
     cfg.material = Some("PLA-BLK".into());
-    Driver::new(
-        Moonraker::new(cfg, server, token).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("mr-test"),
-    )
+    test_driver(Moonraker::new(cfg, server, token).unwrap(), "mr-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,21 +263,14 @@ async fn prints_on_klipper_through_moonraker_and_maps_pause_resume_cancel() {
         )
         .await;
     let msgs = drain(&mut wrong);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
-        "{msgs:?}"
-    );
+    assert_rejected(&msgs, 2, "401");
     assert_eq!(served.load(Ordering::SeqCst), 0);
 
     // Job 3 prints to the end.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     assert_eq!(served.load(Ordering::SeqCst), 1);
     let msgs = tick_until(&mut d, clock, Duration::from_secs(90), ended).await;
     assert_eq!(
@@ -318,64 +299,20 @@ async fn prints_on_klipper_through_moonraker_and_maps_pause_resume_cancel() {
     assert_eq!(jobs.len(), 1, "{history}");
     assert_eq!(jobs[0]["status"], "completed", "{history}");
     // The plate is cleared right away (auto clear 0 s); temperatures come from Klipper.
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert_eq!(msgs, vec![AgentMessage::BedCleared {}]);
-    assert_eq!(d.state(), AgentState::Idle);
-    let (_, status) = d.status();
-    assert!(
-        status.contains("nozzle_c") && status.contains("bed_c"),
-        "{status}"
-    );
+    cleared_with_temperatures(&mut d, clock).await;
 
     // Job 4: pause, resume, cancel, each seen by Klipper.
     let mut d = driver(cfg.clone(), &slow_server, TOKEN);
-    tick_while(&mut d, clock, Duration::from_secs(20), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 4 })
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30)).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     k.wait_print_state("paused").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
     k.wait_print_state("printing").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Printing
-    })
-    .await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
+    reach(&mut d, clock, AgentState::Printing).await;
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
     k.wait_print_state("cancelled").await;
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(5)).await;
     let history = k.rpc("server.history.list", json!({"limit": 10})).await;
     assert_eq!(history["jobs"][0]["status"], "cancelled", "{history}");
 }
@@ -395,23 +332,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
         &server,
         TOKEN,
     );
-    tick_while(&mut bad, clock, Duration::from_secs(20), |d| {
-        error_says(d, "API key")
-    })
-    .await;
-    assert_eq!(bad.state(), AgentState::Error);
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("API key")),
-        "{msgs:?}"
-    );
+    refuses_while_in_error(&mut bad, clock, url, "API key", Duration::from_secs(20)).await;
     // Something that is not Moonraker (answers garbage), and something that stalls.
     let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let garbage_url = format!("http://{}", garbage.local_addr().unwrap());
@@ -447,22 +368,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     // Moonraker goes away mid-print and comes back: the print goes on at the printer, the
     // agent shows the printer unavailable meanwhile, then follows the job to its end, once.
     let mut d = driver(cfg.clone(), &server, TOKEN);
-    tick_while(&mut d, clock, Duration::from_secs(20), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 5 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30)).await;
     k.kill_moonraker();
     let mut seen = tick_while(&mut d, clock, Duration::from_secs(10), |d| {
         d.state() == AgentState::Error
@@ -486,22 +392,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
 
     // An emergency stop mid-print: the job fails with Klipper's reason; the printer stays in
     // error until Klipper is restarted.
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(6, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 6 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 6 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(30)).await;
     k.rpc("printer.emergency_stop", json!({})).await;
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     let failed = msgs.iter().find_map(|m| match m {

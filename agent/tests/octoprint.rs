@@ -8,37 +8,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use common::*;
 use gantry_agent::driver::{Driver, DriverConfig};
 use gantry_agent::octoprint::OctoPrint;
 use gantry_agent::outbox::Outbox;
-use gantry_protocol::{AgentMessage, AgentState, JobAssignment, ServerMessage};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use gantry_protocol::{AgentMessage, AgentState, ServerMessage};
 
 const API_KEY: &str = "0123456789ABCDEF0123456789ABCDEF";
-const TOKEN: &str = "gtp_octoprint_test_token";
-const GCODE: &[u8] = include_bytes!("fixtures/square-20mm.gcode");
 
 fn octoprint_bin() -> PathBuf {
-    let bin = std::env::var_os("GANTRY_OCTOPRINT_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/gantry-octoprint/bin/octoprint")
-        });
-    assert!(
-        bin.exists(),
-        "OctoPrint not found at {} — install it with \
-         `python3 -m venv ~/.cache/gantry-octoprint && ~/.cache/gantry-octoprint/bin/pip install octoprint` \
-         (scripts/test.sh does this) or set GANTRY_OCTOPRINT_BIN",
-        bin.display()
-    );
-    bin
+    venv_bin("GANTRY_OCTOPRINT_BIN", "gantry-octoprint", "octoprint", "octoprint")
 }
 
 /// A running OctoPrint, killed on drop.
@@ -70,22 +56,9 @@ fn octoprint(bin: &Path, dir: &Path, args: &[&str]) {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start_octoprint(http: &reqwest::Client) -> OctoServer {
     let bin = octoprint_bin();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("gantry-octoprint-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("octoprint");
     octoprint(
         &bin,
         &dir,
@@ -191,104 +164,9 @@ async fn wait_for_state(http: &reqwest::Client, base: &str, ok: impl Fn(&str) ->
     }
 }
 
-/// Serves the G-code fixture to requests carrying `Authorization: Bearer TOKEN` (401 otherwise);
-/// returns its base URL (G-code at `/jobs/gcode`) and the number of successful downloads.
-async fn gcode_server() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let served = Arc::new(AtomicUsize::new(0));
-    let count = served.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let count = count.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
-                let authorised =
-                    head.contains(&format!("authorization: bearer {}", TOKEN.to_ascii_lowercase()));
-                let resp = if authorised {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/x-gcode\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        GCODE.len()
-                    )
-                    .into_bytes();
-                    r.extend_from_slice(GCODE);
-                    r
-                } else {
-                    b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
-                };
-                let _ = sock.write_all(&resp).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    (url, served)
-}
-
-fn assignment(job: i64, gcode_url: Option<&str>) -> JobAssignment {
-    JobAssignment {
-        job,
-        order_id: 1,
-        material: "PLA-BLK".into(),
-        copies: 1,
-        est_minutes: 1,
-        grams: 3,
-        gcode_url: gcode_url.map(str::to_string),
-    }
-}
-
-fn drain(d: &mut Driver<OctoPrint>) -> Vec<AgentMessage> {
-    let msgs = d.outbox.pending_messages();
-    for id in d.outbox.pending_ids() {
-        d.outbox.ack(&id);
-    }
-    msgs
-}
-
-/// Ticks the driver (every 300 ms, real time) until `done` holds for the messages produced.
-async fn tick_until(
-    d: &mut Driver<OctoPrint>,
-    clock: Instant,
-    within: Duration,
-    done: impl Fn(&[AgentMessage]) -> bool,
-) -> Vec<AgentMessage> {
-    let deadline = Instant::now() + within;
-    let mut seen = Vec::new();
-    loop {
-        d.tick(clock.elapsed().as_millis() as u64).await;
-        seen.extend(drain(d));
-        if done(&seen) {
-            return seen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting; messages so far: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
 fn driver(octo: &str, server: &str, token: &str) -> Driver<OctoPrint> {
     let backend = OctoPrint::new(octo, API_KEY, server, token, Some("PLA-BLK".into())).unwrap();
-    Driver::new(
-        backend,
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("octo-test"),
-    )
+    test_driver(backend, "octo-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,46 +196,20 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
     );
     // The server refuses the download (wrong printer token): refused too.
     let mut wrong = driver(&octo.base, &server, "gtp_someone_else");
-    wrong
-        .handle(
-            ServerMessage::AssignJob {
-                assignment: assignment(2, Some(url)),
-            },
-            now(),
-        )
-        .await;
-    let msgs = drain(&mut wrong);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
-        "{msgs:?}"
-    );
+    let msgs = assign(&mut wrong, 2, Some(url), now()).await;
+    assert_rejected(&msgs, 2, "401");
     // The token is never sent to a host other than the Gantry server: an absolute URL
     // elsewhere is downloaded without it (refused here).
     let mut elsewhere = driver(&octo.base, "http://127.0.0.1:1", TOKEN);
-    elsewhere
-        .handle(
-            ServerMessage::AssignJob {
-                assignment: assignment(2, Some(&format!("{server}{url}"))),
-            },
-            now(),
-        )
-        .await;
-    let msgs = drain(&mut elsewhere);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
-        "{msgs:?}"
-    );
+    let msgs = assign(&mut elsewhere, 2, Some(&format!("{server}{url}")), now()).await;
+    assert_rejected(&msgs, 2, "401");
     assert_eq!(served.load(Ordering::SeqCst), 0);
 
     // Job 3 prints to the end on the virtual printer.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     assert_eq!(served.load(Ordering::SeqCst), 1);
     let msgs = tick_until(&mut d, clock, Duration::from_secs(120), |m| {
         m.iter().any(|m| {
@@ -402,17 +254,7 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
     assert_eq!(ours[0]["size"].as_u64(), Some(GCODE.len() as u64));
     assert_eq!(ours[0]["prints"]["success"].as_u64(), Some(1), "{}", ours[0]);
     // The plate is cleared right away (auto clear 0 s), temperatures come from /api/printer.
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert_eq!(msgs, vec![AgentMessage::BedCleared {}]);
-    assert_eq!(d.state(), AgentState::Idle);
-    let (_, status) = d.status();
-    assert!(
-        status.contains("nozzle_c") && status.contains("bed_c"),
-        "{status}"
-    );
+    cleared_with_temperatures(&mut d, clock).await;
 
     // Job 4: pause, resume, cancel.
     d.handle(
@@ -426,14 +268,12 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         m.contains(&AgentMessage::JobStarted { job: 4 })
     })
     .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     wait_for_state(&http, &octo.base, |s| s == "Paused", Duration::from_secs(60)).await;
     d.tick(now()).await;
     assert_eq!(d.state(), AgentState::Paused);
     drain(&mut d); // progress made before the pause took hold
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
     wait_for_state(
         &http,
         &octo.base,
@@ -441,8 +281,7 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         Duration::from_secs(30),
     )
     .await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
     wait_for_state(&http, &octo.base, |s| s == "Operational", Duration::from_secs(60)).await;
     let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
         m.contains(&AgentMessage::BedCleared {})

@@ -176,18 +176,7 @@ fn config(base: &str, password: &str) -> PrusaLinkConfig {
 }
 
 fn driver(cfg: PrusaLinkConfig, server: &str) -> Driver<PrusaLink> {
-    Driver::new(
-        PrusaLink::new(cfg, server, TOKEN).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("pl-test"),
-    )
-}
-
-fn error_says(d: &Driver<PrusaLink>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
+    test_driver(PrusaLink::new(cfg, server, TOKEN).unwrap(), "pl-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,22 +197,7 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // A wrong password, and a server that never answers: printer-level errors.
     let mut bad = driver(config(&link.base, "not-the-password"), &server);
-    tick_while(&mut bad, clock, Duration::from_secs(10), |d| {
-        error_says(d, "password")
-    })
-    .await;
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("password")),
-        "{msgs:?}"
-    );
+    refuses_while_in_error(&mut bad, clock, url, "password", Duration::from_secs(10)).await;
     let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut stalled = config(&format!("http://{}", stall.local_addr().unwrap()), PASSWORD);
     tokio::spawn(async move {
@@ -241,14 +215,10 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // Job 3 prints to the end.
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
     assert_eq!(
         msgs.first(),
@@ -276,66 +246,20 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // Job 4: pause, resume, stop, each seen by PrusaLink.
     let mut d = driver(config(&link.base, PASSWORD), &long_server);
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 4 })
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30)).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     link.wait_state("PAUSED").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
     link.wait_state("PRINTING").await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
     link.wait_state("STOPPED").await;
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(10), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(10)).await;
 
     // Job 5: the printer halts with an error mid-print: the job fails, the printer is in error.
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 5 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30)).await;
     std::fs::write(link.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
     assert!(
