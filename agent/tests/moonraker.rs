@@ -334,23 +334,8 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     );
     refuses_while_in_error(&mut bad, clock, url, "API key", Duration::from_secs(20)).await;
     // Something that is not Moonraker (answers garbage), and something that stalls.
-    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let garbage_url = format!("http://{}", garbage.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = garbage.accept().await {
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
-                .await;
-        }
-    });
-    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let stall_url = format!("http://{}", stall.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = stall.accept().await {
-            held.push(s);
-        }
-    });
+    let garbage_url = garbage_server().await;
+    let stall_url = stalling_server().await;
     let mut short = MoonrakerConfig::new(&garbage_url, None);
     short.timeout = Duration::from_secs(1);
     let mut g = driver(short.clone(), &server, TOKEN);

@@ -1,6 +1,7 @@
 //! The OctoPrint backend against a real OctoPrint (PyPI `octoprint`, its built-in virtual
 //! printer) started by the test: upload + print of a small real G-code file to the end, then
-//! pause / resume / cancel of a second print, and the refusals (no G-code, download refused).
+//! pause / resume / cancel of a second print, the refusals (no G-code, download refused), and
+//! printer-level errors for a wrong API key, a server answering garbage and one that stalls.
 //!
 //! OctoPrint is looked up in `$GANTRY_OCTOPRINT_BIN`, else `$HOME/.cache/gantry-octoprint/bin/
 //! octoprint` (scripts/test.sh creates that virtualenv). Missing, the test fails and says how to
@@ -178,17 +179,32 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
     let clock = Instant::now();
     let now = || clock.elapsed().as_millis() as u64;
 
+    // A wrong API key, something that is not OctoPrint, and an OctoPrint that stalls:
+    // printer-level errors, jobs refused, nothing crashes.
+    let mut bad = test_driver(
+        OctoPrint::new(&octo.base, &"0".repeat(32), &server, TOKEN, None).unwrap(),
+        "octo-bad-key",
+    );
+    refuses_while_in_error(&mut bad, clock, url, "refused the API key", Duration::from_secs(10)).await;
+    let garbage = garbage_server().await;
+    let mut g = test_driver(
+        OctoPrint::new(&garbage, API_KEY, &server, TOKEN, None).unwrap(),
+        "octo-garbage",
+    );
+    refuses_while_in_error(&mut g, clock, url, "not an answer of OctoPrint", Duration::from_secs(10)).await;
+    let stall = stalling_server().await;
+    let one_second = Duration::from_secs(1);
+    let mut s = test_driver(
+        OctoPrint::with_timeout(&stall, API_KEY, &server, TOKEN, None, one_second).unwrap(),
+        "octo-stall",
+    );
+    refuses_while_in_error(&mut s, clock, url, "timed out", Duration::from_secs(10)).await;
+    assert_eq!(served.load(Ordering::SeqCst), 0, "no G-code fetched for a printer in error");
+
     // No G-code for the job: refused, nothing uploaded.
     let mut d = driver(&octo.base, &server, TOKEN);
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, None),
-        },
-        now(),
-    )
-    .await;
     assert_eq!(
-        drain(&mut d),
+        assign(&mut d, 1, None, now()).await,
         vec![AgentMessage::JobRejected {
             job: 1,
             reason: "no G-code for this job".into()

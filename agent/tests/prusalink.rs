@@ -3,7 +3,7 @@
 //! printer behind it is `fixtures/prusalink/fake_mk3s.py`, a stand-in for the MK3S firmware on a
 //! pseudo-terminal (PrusaLink streams the G-code to it line by line; its dwells take real time):
 //! upload with Print-After-Upload, progress to the end, pause / resume / stop, a printer that
-//! halts with an error, a wrong password and a server that stalls.
+//! halts with an error, a wrong password, a server that stalls and one that answers garbage.
 //!
 //! PrusaLink is looked up in `$GANTRY_PRUSALINK_BIN`, else
 //! `$HOME/.cache/gantry-prusalink/bin/prusalink` (scripts/test.sh creates that virtualenv).
@@ -198,20 +198,16 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
     // A wrong password, and a server that never answers: printer-level errors.
     let mut bad = driver(config(&link.base, "not-the-password"), &server);
     refuses_while_in_error(&mut bad, clock, url, "password", Duration::from_secs(10)).await;
-    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut stalled = config(&format!("http://{}", stall.local_addr().unwrap()), PASSWORD);
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = stall.accept().await {
-            held.push(s);
-        }
-    });
+    let mut stalled = config(&stalling_server().await, PASSWORD);
     stalled.timeout = Duration::from_secs(1);
     let mut s = driver(stalled, &server);
     tick_while(&mut s, clock, Duration::from_secs(10), |d| {
         error_says(d, "did not answer")
     })
     .await;
+    // Something that is not PrusaLink (answers garbage): a printer-level error too.
+    let mut g = driver(config(&garbage_server().await, PASSWORD), &server);
+    refuses_while_in_error(&mut g, clock, url, "PrusaLink", Duration::from_secs(10)).await;
 
     // Job 3 prints to the end.
     link.wait_state("IDLE").await;

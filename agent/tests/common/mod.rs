@@ -315,3 +315,31 @@ pub async fn cleared_with_temperatures<B: PrinterBackend>(d: &mut Driver<B>, clo
         "{status}"
     );
 }
+
+/// A loopback HTTP server that answers every request with `200 OK` and a body that is no
+/// printer's API (`hello`); its base URL.
+pub async fn garbage_server() -> String {
+    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", garbage.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = garbage.accept().await {
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+                .await;
+        }
+    });
+    url
+}
+
+/// A loopback server that accepts connections and never answers; its base URL.
+pub async fn stalling_server() -> String {
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", stall.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = stall.accept().await {
+            held.push(s);
+        }
+    });
+    url
+}
