@@ -3,7 +3,8 @@
 //! with `fixtures/bambu/printer.py` as the printer: an emulator speaking the documented report
 //! and request formats over MQTT (paho-mqtt, `$HOME/.cache/gantry-bambu`) and taking uploads over
 //! implicit FTPS. Upload, start, progress to the end, pause / resume / stop, a printer error, the
-//! broker going away mid-print, a wrong access code and a certificate that does not match.
+//! broker going away mid-print, a wrong access code, a certificate that does not match, and a
+//! server on the MQTT port that answers garbage or stalls.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -194,6 +195,17 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
         error_says(d, "certificate mismatch")
     })
     .await;
+    // Something on the MQTT port that is not a printer (answers garbage) and one that stalls.
+    for (base, name) in [
+        (garbage_server().await, "bambu-garbage"),
+        (stalling_server().await, "bambu-stall"),
+    ] {
+        let mut c = farm.config();
+        c.mqtt_port = base.rsplit(':').next().unwrap().parse().unwrap();
+        c.timeout = Duration::from_secs(1);
+        let mut d = test_driver(Bambu::new(c, &server, TOKEN).unwrap(), name);
+        refuses_while_in_error(&mut d, clock, url, "", Duration::from_secs(15)).await;
+    }
 
     // Job 3: uploaded over FTPS, started, printed to the end.
     assert_eq!(
