@@ -2,7 +2,8 @@
 //! (installed by scripts/test.sh): profiles are checked (by the domain, then by a trial slice)
 //! and a refused one writes nothing; quotes are estimated per (model, printer profile,
 //! material), sliced with `--load printer.ini --load filament.ini`, kept by that key and made
-//! again when a profile changes; the quote names the printer model it was estimated for.
+//! again when a profile changes; the quote names the printer model it was estimated for; a
+//! job's G-code for its printer is sliced with the printer's and the material's profiles.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,10 +11,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use gantry_engine::domain::types::ModelFileId;
 use gantry_engine::domain::users::Role;
+use gantry_engine::store::live::testing;
 use gantry_engine::store::{Db, col, count_rows};
 use serde_json::{Value, json};
 
+use common::agent::{call, connect, model_order, printer_token, recv_kind};
 use common::{TestApp, code};
 
 fn cube() -> Vec<u8> {
@@ -336,4 +340,68 @@ profiles_test!(quotes_are_estimated_per_printer_profile_and_material, |app, dir|
         )
         .await;
     assert_eq!(ok(&v, "quote")["printerModel"], "MINI");
+});
+
+profiles_test!(a_job_is_sliced_with_its_printers_profile_and_filament, |app, _dir| {
+    let db = &app.db.db;
+    // One MK4 printer (fixture: 250 × 210 × 220 mm, 0.4 mm, PLA) with a paid order of its own.
+    let fx = testing::farm(db, gantry_engine::store::now(), 1, 1000, 1)
+        .await
+        .unwrap();
+    let planner = app.login_as(Role::Planner).await;
+    let config = "bed_shape = 0x0,250x0,250x210,0x210\nnozzle_diameter = 0.4\n\
+                  start_gcode = ; gantry profile MK4 start\\nG28\n";
+    let input = json!({"printerModel": "MK4", "buildVolume": {"xMm": 250, "yMm": 210, "zMm": 220},
+                       "nozzleUm": 400, "materials": ["PLA"], "slicerConfig": config});
+    let v = app.graphql_as(&planner, SET_PROFILE, json!({"i": input})).await;
+    ok(&v, "setPrinterProfile");
+    let v = app
+        .graphql_as(
+            &planner,
+            SET_FILAMENT,
+            json!({"m": fx.material.0.to_string(), "c": "temperature = 207"}),
+        )
+        .await;
+    ok(&v, "setFilamentProfile");
+    let admin = app.login_as(Role::Admin).await;
+    let v = app.upload_model(&admin, "cube_20mm.stl", cube(), "id").await;
+    let model: i64 = ok(&v, "uploadModel")["id"].as_str().unwrap().parse().unwrap();
+    let order = model_order(db, fx.order, fx.material, ModelFileId(model)).await;
+    let token = printer_token(db, fx.printers[0]).await;
+    app.request_replan();
+
+    let mut ws = connect(app, Some(&token)).await.unwrap();
+    call(
+        &mut ws,
+        json!({"v": 1, "id": "h", "type": "hello", "agent": "test/1", "state": "idle"}),
+    )
+    .await;
+    // The fixture's own job (no model) may come first: print it and clear the plate.
+    for i in 0..2 {
+        let assign = recv_kind(&mut ws, "assign_job").await;
+        let job = assign["assignment"]["job"].as_i64().unwrap();
+        if assign["assignment"]["order_id"].as_i64() == Some(order.0) {
+            let path = assign["assignment"]["gcode_url"].as_str().unwrap().to_string();
+            let resp = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+            let g = resp.text().await.unwrap();
+            assert!(g.contains("; gantry profile MK4 start"), "the printer profile's start G-code");
+            assert!(g.contains("; temperature = 207"), "the filament profile");
+            assert!(g.contains("; estimated printing time"), "PrusaSlicer G-code");
+            let rows = estimates(db).await;
+            assert_eq!((rows.len(), rows[0].0, rows[0].1), (1, 1, 1), "kept per (model, profile, material)");
+            return;
+        }
+        for (k, t) in ["job_started", "job_completed"].into_iter().enumerate() {
+            call(&mut ws, json!({"v": 1, "id": format!("j{i}-{k}"), "type": t, "job": job})).await;
+        }
+        call(&mut ws, json!({"v": 1, "id": format!("b{i}"), "type": "bed_cleared"})).await;
+    }
+    panic!("the model's job was not assigned");
 });
