@@ -23,6 +23,9 @@
 //! ```text
 //! target/release/agent-load --gantry target/release/gantry --handover 20,400
 //! ```
+//!
+//! Telemetry mode, `--telemetry N[,S]`: N printers reporting readings at 1 Hz, S subscribers of
+//! `printerTelemetry`; the delay from a report to a subscriber (`telemetry_load.rs`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -39,6 +42,9 @@ use gantry_engine::domain::protocol::{AgentMessage, AgentState, ServerMessage, T
 use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::{Db, equipment};
 
+#[path = "../telemetry_load.rs"]
+mod telemetry_load;
+
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const ADMIN_EMAIL: &str = "load-admin@gantry.local";
@@ -52,6 +58,8 @@ struct Args {
     ramp: usize,
     /// Hand-over mode: (printers, jobs).
     handover: Option<(usize, i64)>,
+    /// Telemetry mode: (printers, subscribers).
+    telemetry: Option<(usize, usize)>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -62,6 +70,7 @@ fn parse_args() -> Res<Args> {
         database_url: None,
         ramp: 200,
         handover: None,
+        telemetry: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,6 +94,15 @@ fn parse_args() -> Res<Args> {
                     return Err("--handover needs positive numbers".into());
                 }
                 a.handover = Some((p, j));
+            }
+            "--telemetry" => {
+                let v = val()?;
+                let (p, subs) = v.split_once(',').unwrap_or((v.as_str(), "1"));
+                let (p, subs) = (p.trim().parse::<usize>()?, subs.trim().parse::<usize>()?);
+                if p == 0 || subs == 0 {
+                    return Err("--telemetry needs positive numbers".into());
+                }
+                a.telemetry = Some((p, subs));
             }
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -570,6 +588,9 @@ async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
 async fn run(args: Args) -> Res<()> {
     if let Some((printers, jobs)) = args.handover {
         return handover(&args, printers, jobs).await;
+    }
+    if let Some((printers, subs)) = args.telemetry {
+        return telemetry_load::telemetry(&args, printers, subs).await;
     }
     let (data, db_url) = scratch(&args, "load")?;
     let max = args.counts.iter().copied().max().unwrap_or(0);
