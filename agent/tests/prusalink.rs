@@ -12,18 +12,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::prusalink::*;
 use common::*;
-use gantry_agent::backends::prusalink::digest::Challenge;
 use gantry_agent::backends::prusalink::{PrusaLink, PrusaLinkAuth, PrusaLinkConfig};
 use gantry_agent::driver::Driver;
 use gantry_protocol::{AgentMessage, AgentState, ServerMessage};
-use md5::{Digest, Md5};
-use serde_json::Value;
 
 /// G-code of `secs` seconds of dwell with PrusaSlicer-style progress (`M73 P… R…`) lines.
 fn slow_gcode(secs: u32) -> Vec<u8> {

@@ -10,7 +10,6 @@
 //! `bed_shape` must agree with the profile's nozzle and build volume.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::PrintingError;
 use crate::equipment::{Dimensions, Printer};
@@ -26,7 +25,7 @@ pub const MAX_PRINTER_MODEL_CHARS: usize = 100;
 const FORBIDDEN_KEYS: &[&str] = &["post_process"];
 
 /// A printer profile as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PrinterModelProfile {
     pub id: i64,
     /// The printer model it describes; printers whose `model` is this name use it.
@@ -65,7 +64,7 @@ pub struct NewPrinterModelProfile {
 }
 
 /// A filament profile as stored (one per material).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FilamentProfile {
     pub material_id: MaterialId,
     /// PrusaSlicer filament settings, INI text.
