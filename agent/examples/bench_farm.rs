@@ -381,7 +381,10 @@ async fn main() {
     let hz = 100.0; // USER_HZ on Linux
     let cpu_pct = (t1 - t0) as f64 / hz / elapsed * 100.0;
     let polls = *http_served.lock().unwrap();
-    println!("mix {} | HTTP requests answered by the emulator: {polls}", mix.join(","));
+    println!(
+        "mix {} | HTTP requests answered by the emulator: {polls}",
+        mix.join(",")
+    );
     println!(
         "printers {count} | hellos after 10 s: {connected} | statuses in {secs} s: {} ({:.1}/s) | agent CPU {cpu_pct:.2} % of one core | peak RSS {:.1} MB | warm-up {:.0} s",
         s1 - s0,

@@ -40,13 +40,27 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         OctoPrint::new(&octo.base, &"0".repeat(32), &server, TOKEN, None).unwrap(),
         "octo-bad-key",
     );
-    refuses_while_in_error(&mut bad, clock, url, "refused the API key", Duration::from_secs(10)).await;
+    refuses_while_in_error(
+        &mut bad,
+        clock,
+        url,
+        "refused the API key",
+        Duration::from_secs(10),
+    )
+    .await;
     let garbage = garbage_server().await;
     let mut g = test_driver(
         OctoPrint::new(&garbage, API_KEY, &server, TOKEN, None).unwrap(),
         "octo-garbage",
     );
-    refuses_while_in_error(&mut g, clock, url, "not an answer of OctoPrint", Duration::from_secs(10)).await;
+    refuses_while_in_error(
+        &mut g,
+        clock,
+        url,
+        "not an answer of OctoPrint",
+        Duration::from_secs(10),
+    )
+    .await;
     let stall = stalling_server().await;
     let one_second = Duration::from_secs(1);
     let mut s = test_driver(
@@ -54,7 +68,11 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         "octo-stall",
     );
     refuses_while_in_error(&mut s, clock, url, "timed out", Duration::from_secs(10)).await;
-    assert_eq!(served.load(Ordering::SeqCst), 0, "no G-code fetched for a printer in error");
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        0,
+        "no G-code fetched for a printer in error"
+    );
 
     // No G-code for the job: refused, nothing uploaded.
     let mut d = driver(&octo.base, &server, TOKEN);

@@ -93,8 +93,7 @@ impl Slicer {
             tokio::fs::write(&ini, text).await?;
             cmd.arg("--load").arg(&ini);
         }
-        cmd
-            .arg("--layer-height")
+        cmd.arg("--layer-height")
             .arg(settings.layer_height_mm.to_string())
             .arg("--perimeters")
             .arg(settings.perimeters.to_string())

@@ -23,9 +23,9 @@ use gantry_engine::domain::users::Permission;
 use gantry_engine::error::{Coded, ErrorKind};
 
 use crate::agent_ws::GcodeFiles;
-use crate::storage::Storage;
 use crate::auth::authenticate;
 use crate::server::AppState;
+use crate::storage::Storage;
 
 /// The snapshot routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -154,7 +154,9 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
 
     // The customer uploads a model, is quoted for the MK4 and orders.
     let customer = app.login_new(Role::Customer, "maker@example.test").await;
-    let v = app.upload_model(&customer, "cube_3mm.stl", small_cube(), "id").await;
+    let v = app
+        .upload_model(&customer, "cube_3mm.stl", small_cube(), "id")
+        .await;
     let model = ok(&v, "uploadModel")["id"].clone();
     let v = app
         .graphql_as(
@@ -176,7 +178,11 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
             json!({"q": quote["id"]}),
         )
         .await;
-    let order: i64 = ok(&v, "createOrderFromQuote")["id"].as_str().unwrap().parse().unwrap();
+    let order: i64 = ok(&v, "createOrderFromQuote")["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     // Staff take it in: placed, paid, into production.
     let now = gantry_engine::store::now();
     let order = gantry_engine::domain::types::OrderId(order);
@@ -244,18 +250,23 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
             .await
             .unwrap();
     assert!(progress > 0, "no progress reported; agent log:\n{}", agent.log());
-    let states: Vec<String> = sqlx::query_scalar("SELECT to_state FROM job_events WHERE job_id = $1 ORDER BY id")
-        .bind(job)
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT to_state FROM job_events WHERE job_id = $1 ORDER BY id")
+            .bind(job)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     assert!(
         states.ends_with(&["printing".to_string(), "done".to_string()]),
         "{states:?}"
     );
     // The printer got PrusaSlicer's G-code made with the printer's and the filament's profiles.
     let sent = files_with(&bench.files, MARKER);
-    assert_eq!(sent.len(), 1, "one file with the profile's start G-code on the printer: {sent:?}");
+    assert_eq!(
+        sent.len(),
+        1,
+        "one file with the profile's start G-code on the printer: {sent:?}"
+    );
     let text = String::from_utf8_lossy(&std::fs::read(&sent[0]).unwrap()).into_owned();
     assert!(text.contains("; estimated printing time"), "PrusaSlicer's G-code");
     assert!(text.contains("; temperature = 0"), "the filament profile");
@@ -274,7 +285,11 @@ fn data_env(dir: &Path) -> String {
 
 async fn app(backend: Backend, data: &Path) -> TestApp {
     let d = data_env(data);
-    spawn_app_with(backend, &[("GANTRY_DATA_DIR", d.as_str()), ("GANTRY_SLICER", "auto")]).await
+    spawn_app_with(
+        backend,
+        &[("GANTRY_DATA_DIR", d.as_str()), ("GANTRY_SLICER", "auto")],
+    )
+    .await
 }
 
 async fn moonraker(backend: Backend) {

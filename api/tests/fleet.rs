@@ -432,12 +432,14 @@ async fn snapshots_from_a_real_camera(backend: Backend) {
     let key_of = |moment: &'static str| {
         let pool = app.db.db.pool().clone();
         async move {
-            sqlx::query_scalar::<_, String>("SELECT object_key FROM job_snapshots WHERE job_id = $1 AND moment = $2")
-                .bind(job)
-                .bind(moment)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
+            sqlx::query_scalar::<_, String>(
+                "SELECT object_key FROM job_snapshots WHERE job_id = $1 AND moment = $2",
+            )
+            .bind(job)
+            .bind(moment)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
         }
     };
     let (start_key, end_key) = (key_of("start").await, key_of("end").await);
@@ -449,7 +451,9 @@ async fn snapshots_from_a_real_camera(backend: Backend) {
         .await
         .unwrap();
     let config = gantry_api::config::Config::from_map(
-        &[("GANTRY_DATA_DIR".to_string(), dir.display().to_string())].into_iter().collect(),
+        &[("GANTRY_DATA_DIR".to_string(), dir.display().to_string())]
+            .into_iter()
+            .collect(),
     )
     .unwrap();
     let objects = gantry_api::storage::Storage::new(&config.storage.objects);
@@ -459,7 +463,10 @@ async fn snapshots_from_a_real_camera(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(pruned, 1);
-    assert!(!dir.join("objects").join(&start_key).exists(), "the pruned JPEG is deleted");
+    assert!(
+        !dir.join("objects").join(&start_key).exists(),
+        "the pruned JPEG is deleted"
+    );
     assert!(dir.join("objects").join(&end_key).is_file(), "a newer JPEG stays");
     let d = ok(
         &app,

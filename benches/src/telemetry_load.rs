@@ -36,7 +36,14 @@ fn timed_status(outbox: &mut Outbox, base: Instant) -> String {
 
 /// Reports once a second from `start + offset` until `end`, reading (and dropping) what the
 /// server sends.
-async fn report(mut c: Connection, mut outbox: Outbox, base: Instant, start: Instant, offset: Duration, end: Instant) {
+async fn report(
+    mut c: Connection,
+    mut outbox: Outbox,
+    base: Instant,
+    start: Instant,
+    offset: Duration,
+    end: Instant,
+) {
     let mut next = start + offset;
     loop {
         tokio::select! {
@@ -53,7 +60,13 @@ async fn report(mut c: Connection, mut outbox: Outbox, base: Instant, start: Ins
 }
 
 /// One subscriber: the delays (µs) of the updates received between `from` and `until`.
-async fn subscriber(port: u16, access: String, base: Instant, from: Instant, until: Instant) -> Res<Vec<u64>> {
+async fn subscriber(
+    port: u16,
+    access: String,
+    base: Instant,
+    from: Instant,
+    until: Instant,
+) -> Res<Vec<u64>> {
     let mut req = format!("ws://127.0.0.1:{port}/graphql").into_client_request()?;
     req.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -76,7 +89,10 @@ async fn subscriber(port: u16, access: String, base: Instant, from: Instant, unt
         if v["type"] == "error" {
             return Err(format!("subscription refused: {v}").into());
         }
-        let Some(sent) = v.pointer("/payload/data/printerTelemetry/layer").and_then(|l| l.as_i64()) else {
+        let Some(sent) = v
+            .pointer("/payload/data/printerTelemetry/layer")
+            .and_then(|l| l.as_i64())
+        else {
             continue;
         };
         if Instant::now() >= from {
@@ -100,7 +116,15 @@ pub async fn telemetry(args: &Args, n: usize, subs: usize) -> Res<()> {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
     let mut c = gantry(&args.gantry, &db_url, &data);
-    c.args(["create-user", "--email", ADMIN_EMAIL, "--name", "Load", "--role", "admin"]);
+    c.args([
+        "create-user",
+        "--email",
+        ADMIN_EMAIL,
+        "--name",
+        "Load",
+        "--role",
+        "admin",
+    ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
     let server = serve(&args.gantry, &db_url, &data).await?;
     let access = login(&reqwest::Client::new(), server.port).await?;

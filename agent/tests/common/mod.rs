@@ -218,7 +218,12 @@ pub fn error_says<B: PrinterBackend>(d: &Driver<B>, what: &str) -> bool {
 }
 
 /// Hands `job` (G-code at `url`) to the driver at `now` ms and returns what it answered.
-pub async fn assign<B: PrinterBackend>(d: &mut Driver<B>, job: i64, url: Option<&str>, now: u64) -> Vec<AgentMessage> {
+pub async fn assign<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    job: i64,
+    url: Option<&str>,
+    now: u64,
+) -> Vec<AgentMessage> {
     d.handle(
         gantry_protocol::ServerMessage::AssignJob {
             assignment: assignment(job, url),
@@ -254,7 +259,11 @@ pub async fn assign_and_start<B: PrinterBackend>(
 }
 
 /// Sends a pause, resume or cancel of `job` and checks the driver confirms it at once.
-pub async fn control<B: PrinterBackend>(d: &mut Driver<B>, clock: Instant, msg: gantry_protocol::ServerMessage) {
+pub async fn control<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    msg: gantry_protocol::ServerMessage,
+) {
     let expected = match &msg {
         gantry_protocol::ServerMessage::Pause { job } => AgentMessage::Paused { job: *job },
         gantry_protocol::ServerMessage::Resume { job } => AgentMessage::Resumed { job: *job },

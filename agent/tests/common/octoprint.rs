@@ -10,7 +10,12 @@ use super::{free_port, temp_dir, venv_bin};
 pub const API_KEY: &str = "0123456789ABCDEF0123456789ABCDEF";
 
 pub fn octoprint_bin() -> PathBuf {
-    venv_bin("GANTRY_OCTOPRINT_BIN", "gantry-octoprint", "octoprint", "octoprint")
+    venv_bin(
+        "GANTRY_OCTOPRINT_BIN",
+        "gantry-octoprint",
+        "octoprint",
+        "octoprint",
+    )
 }
 
 /// A running OctoPrint, killed on drop.
@@ -149,4 +154,3 @@ pub async fn wait_for_state(http: &reqwest::Client, base: &str, ok: impl Fn(&str
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
-

@@ -80,7 +80,11 @@ mod tests {
             ("GANTRY_REPLAN_DEBOUNCE_MS", "60001", "a whole number in range"),
             ("GANTRY_LEADER_LEASE_SECS", "2", "a whole number in range"),
             ("GANTRY_SNAPSHOT_RETENTION_DAYS", "0", "a whole number in range"),
-            ("GANTRY_SNAPSHOT_RETENTION_DAYS", "3651", "a whole number in range"),
+            (
+                "GANTRY_SNAPSHOT_RETENTION_DAYS",
+                "3651",
+                "a whole number in range",
+            ),
         ]);
     }
 }

@@ -156,9 +156,10 @@ impl ProfilesMutation {
     ) -> async_graphql::Result<FilamentProfileObj> {
         let material = MaterialId(id_arg(&material_id, "material")?);
         let svc = services(ctx)?;
-        let f = profiles::set_filament_profile(ctx.data::<Db>()?, &svc.slicer, now(), material, &slicer_config)
-            .await
-            .map_err(app_error)?;
+        let f =
+            profiles::set_filament_profile(ctx.data::<Db>()?, &svc.slicer, now(), material, &slicer_config)
+                .await
+                .map_err(app_error)?;
         Ok(f.into())
     }
 }

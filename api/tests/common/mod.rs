@@ -139,7 +139,13 @@ impl TestApp {
 
     /// Uploads a model file as `token` (a GraphQL multipart request) selecting `fields` of
     /// the uploaded model; the response.
-    pub async fn upload_model(&self, token: &str, name: &str, bytes: Vec<u8>, fields: &str) -> serde_json::Value {
+    pub async fn upload_model(
+        &self,
+        token: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        fields: &str,
+    ) -> serde_json::Value {
         let q = format!("mutation($file: Upload!) {{ uploadModel(file: $file) {{ {fields} }} }}");
         let operations = serde_json::json!({"query": q, "variables": {"file": null}});
         let form = reqwest::multipart::Form::new()

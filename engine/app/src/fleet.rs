@@ -187,7 +187,11 @@ const PRUNE_BATCH: i64 = 500;
 /// Removes the job snapshots taken before `before` (rows first, in batches of 500, then their
 /// JPEGs when no other row refers to them); how many were removed. A JPEG that cannot be
 /// deleted is logged and left (no row refers to it any more).
-pub async fn prune_job_snapshots<S: ObjectStorage>(db: &Db, storage: &S, before: DateTime<Utc>) -> AppResult<u64> {
+pub async fn prune_job_snapshots<S: ObjectStorage>(
+    db: &Db,
+    storage: &S,
+    before: DateTime<Utc>,
+) -> AppResult<u64> {
     let mut total = 0;
     loop {
         let old = live::job_snapshots_before(&mut *conn(db).await?, before, PRUNE_BATCH).await?;

@@ -20,9 +20,9 @@ use gantry_engine::domain::geometry::{self, Analysis, BuildVolume, Fit, ModelFor
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::orders::OrderWithLines;
 use gantry_engine::domain::printing::{
-    self, Candidate, Estimate, EstimateMethod, FilamentProfile, ModelRecord, NewModel, NewQuote, PartGeometry,
-    PostProcessing, PriceInput, PricingPolicy, PrinterModelProfile, PrinterProfile, PrintingError, Quote, QuoteId,
-    SliceSettings, SlicerReport,
+    self, Candidate, Estimate, EstimateMethod, FilamentProfile, ModelRecord, NewModel, NewQuote,
+    PartGeometry, PostProcessing, PriceInput, PricingPolicy, PrinterModelProfile, PrinterProfile,
+    PrintingError, Quote, QuoteId, SliceSettings, SlicerReport,
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, ModelFileId, ProductId};
 use gantry_engine::error::{Coded, ErrorKind};
@@ -410,8 +410,15 @@ async fn offers<'a, S: ObjectStorage, C: Cache, L: Slicer>(
                             filament: farm.filament.as_ref(),
                             technology: p.technology,
                         };
-                        let e = crate::profiles::profiled_estimate(db, svc.storage, svc.slicer, svc.settings, &inp, now)
-                            .await?;
+                        let e = crate::profiles::profiled_estimate(
+                            db,
+                            svc.storage,
+                            svc.slicer,
+                            svc.settings,
+                            &inp,
+                            now,
+                        )
+                        .await?;
                         by_profile.insert(pr.id, e.clone());
                         e
                     }

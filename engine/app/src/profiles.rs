@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use gantry_engine::domain::equipment::{Printer, Technology};
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::printing::{
-    self, Estimate, EstimateMethod, FilamentProfile, ModelRecord, NewPrinterModelProfile, PrinterModelProfile,
-    PrinterProfile, PrintingError, ProfiledEstimateKey, SliceSettings,
+    self, Estimate, EstimateMethod, FilamentProfile, ModelRecord, NewPrinterModelProfile,
+    PrinterModelProfile, PrinterProfile, PrintingError, ProfiledEstimateKey, SliceSettings,
 };
 use gantry_engine::domain::types::{JobId, MaterialId};
 use gantry_engine::store::{StoreError, equipment, inventory, live, production, profiles as store};
@@ -32,7 +32,11 @@ fn rejected(e: PrintingError) -> AppError {
 
 fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "{what}");
-    AppError::refused(gantry_engine::error::ErrorKind::Internal, "INTERNAL", "internal error")
+    AppError::refused(
+        gantry_engine::error::ErrorKind::Internal,
+        "INTERNAL",
+        "internal error",
+    )
 }
 
 /// A 10 mm cube (ASCII STL) that every profile must slice.
@@ -183,8 +187,7 @@ pub async fn profiled_estimate<S: ObjectStorage, L: Slicer>(
     } else {
         formula
     };
-    let stored: AppResult<()> =
-        in_tx!(db, tx => store::put_profiled_estimate(&mut tx, now, key, inp.profile.revision, frev, &estimate).await?);
+    let stored: AppResult<()> = in_tx!(db, tx => store::put_profiled_estimate(&mut tx, now, key, inp.profile.revision, frev, &estimate).await?);
     stored?;
     Ok(estimate)
 }
@@ -222,7 +225,9 @@ pub async fn job_gcode_key<S: ObjectStorage, L: Slicer>(
         technology: printer.technology,
     };
     let settings = model.estimate.settings;
-    Ok(profiled_estimate(db, storage, slicer, &settings, &inp, now).await?.gcode_key)
+    Ok(profiled_estimate(db, storage, slicer, &settings, &inp, now)
+        .await?
+        .gcode_key)
 }
 
 /// A printer by id (for the G-code route).

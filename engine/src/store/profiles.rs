@@ -21,8 +21,7 @@ use crate::domain::printing::{
 };
 use crate::domain::types::{MaterialId, from_millis, to_millis};
 
-const PROFILE_COLS: &str =
-    "id, printer_model, build_x_mm, build_y_mm, build_z_mm, nozzle_um, materials, slicer_config, revision, updated_at";
+const PROFILE_COLS: &str = "id, printer_model, build_x_mm, build_y_mm, build_z_mm, nozzle_um, materials, slicer_config, revision, updated_at";
 
 fn profile_from_row(row: &AnyRow) -> StoreResult<PrinterModelProfile> {
     const T: &str = "printer_profiles";
@@ -134,7 +133,10 @@ pub async fn put_filament_profile(
 }
 
 /// The filament profile of a material, if it has one.
-pub async fn filament_profile(conn: &mut AnyConnection, material: MaterialId) -> StoreResult<Option<FilamentProfile>> {
+pub async fn filament_profile(
+    conn: &mut AnyConnection,
+    material: MaterialId,
+) -> StoreResult<Option<FilamentProfile>> {
     let row = sqlx::query(
         "SELECT material_id, slicer_config, revision, updated_at FROM filament_profiles WHERE material_id = $1",
     )

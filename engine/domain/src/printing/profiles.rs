@@ -124,7 +124,11 @@ pub fn parse_slicer_config(field: &'static str, text: &str) -> Result<Vec<(Strin
             return Err(config_error(field, n, "expected `key = value`"));
         };
         let key = key.trim();
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(config_error(field, n, format!("{key:?} is not a setting name")));
         }
         let value = value.trim();
@@ -154,7 +158,11 @@ fn number(field: &'static str, key: &str, value: &str) -> Result<f64, PrintingEr
     let first = value.split(',').next().unwrap_or("").trim();
     match first.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(config_error(field, 0, format!("`{key}` = {value:?} is not a positive number"))),
+        _ => Err(config_error(
+            field,
+            0,
+            format!("`{key}` = {value:?} is not a positive number"),
+        )),
     }
 }
 
@@ -174,9 +182,8 @@ fn bed_extents(value: &str) -> Option<(f64, f64)> {
     if xs.len() < 3 {
         return None;
     }
-    let span = |v: &[f64]| {
-        v.iter().copied().fold(f64::MIN, f64::max) - v.iter().copied().fold(f64::MAX, f64::min)
-    };
+    let span =
+        |v: &[f64]| v.iter().copied().fold(f64::MIN, f64::max) - v.iter().copied().fold(f64::MAX, f64::min);
     Some((span(&xs), span(&ys)))
 }
 
@@ -186,7 +193,9 @@ impl NewPrinterModelProfile {
     /// consistent with the nozzle and the build volume).
     pub fn validate(mut self) -> Result<NewPrinterModelProfile, PrintingError> {
         let name = self.printer_model.trim().to_string();
-        if name.is_empty() || name.chars().count() > MAX_PRINTER_MODEL_CHARS || name.chars().any(char::is_control)
+        if name.is_empty()
+            || name.chars().count() > MAX_PRINTER_MODEL_CHARS
+            || name.chars().any(char::is_control)
         {
             return Err(invalid(
                 "printerModel",
@@ -197,7 +206,10 @@ impl NewPrinterModelProfile {
         let v = self.build_volume;
         for (axis, mm) in [("x", v.x_mm), ("y", v.y_mm), ("z", v.z_mm)] {
             if !(1..=10_000).contains(&mm) {
-                return Err(invalid("buildVolume", format!("{axis} = {mm} mm, expected 1 to 10000")));
+                return Err(invalid(
+                    "buildVolume",
+                    format!("{axis} = {mm} mm, expected 1 to 10000"),
+                ));
             }
         }
         if !(1..=5_000).contains(&self.nozzle_um) {
@@ -221,7 +233,10 @@ impl NewPrinterModelProfile {
                         return Err(config_error(
                             F,
                             0,
-                            format!("nozzle_diameter = {value} disagrees with the profile's nozzle of {} µm", self.nozzle_um),
+                            format!(
+                                "nozzle_diameter = {value} disagrees with the profile's nozzle of {} µm",
+                                self.nozzle_um
+                            ),
                         ));
                     }
                 }
@@ -231,7 +246,10 @@ impl NewPrinterModelProfile {
                         return Err(config_error(
                             F,
                             0,
-                            format!("max_print_height = {value} disagrees with the build height of {} mm", v.z_mm),
+                            format!(
+                                "max_print_height = {value} disagrees with the build height of {} mm",
+                                v.z_mm
+                            ),
                         ));
                     }
                 }
@@ -243,7 +261,10 @@ impl NewPrinterModelProfile {
                         return Err(config_error(
                             F,
                             0,
-                            format!("bed_shape spans {x} × {y} mm, the build volume is {} × {} mm", v.x_mm, v.y_mm),
+                            format!(
+                                "bed_shape spans {x} × {y} mm, the build volume is {} × {} mm",
+                                v.x_mm, v.y_mm
+                            ),
                         ));
                     }
                 }
