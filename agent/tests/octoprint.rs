@@ -124,15 +124,7 @@ async fn prints_on_octoprints_virtual_printer_and_maps_pause_resume_cancel() {
         .collect();
     assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
     // The file is on OctoPrint, printed once.
-    let files: serde_json::Value = http
-        .get(format!("{}/api/files/local", octo.base))
-        .header("X-Api-Key", API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let files = octo_get(&http, &octo.base, "/api/files/local").await;
     let ours: Vec<_> = files["files"]
         .as_array()
         .unwrap()

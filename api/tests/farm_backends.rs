@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::agent::printer_token;
+use common::agent::{into_production, printer_token};
 use common::{TestApp, spawn_app_with};
 use gantry_engine::domain::users::Role;
 use gantry_engine::store::live::testing;
-use gantry_engine::store::{Backend, col, orders, production};
+use gantry_engine::store::{Backend, col};
 use serde_json::{Value, json};
 
 /// Printed in the G-code by the printer profile's start G-code.
@@ -32,26 +32,7 @@ const MARKER: &str = "; gantry profile start";
 
 /// A 3 mm cube (ASCII STL): PrusaSlicer makes about 40 s of printing of it.
 fn small_cube() -> Vec<u8> {
-    let faces: [[(u8, u8, u8); 4]; 6] = [
-        [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)],
-        [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)],
-        [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)],
-        [(0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0)],
-        [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0)],
-        [(1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1)],
-    ];
-    let mut s = String::from("solid cube\n");
-    for f in faces {
-        for tri in [[f[0], f[1], f[2]], [f[0], f[2], f[3]]] {
-            s.push_str("facet normal 0 0 0\nouter loop\n");
-            for (x, y, z) in tri {
-                s.push_str(&format!("vertex {} {} {}\n", x * 3, y * 3, z * 3));
-            }
-            s.push_str("endloop\nendfacet\n");
-        }
-    }
-    s.push_str("endsolid cube\n");
-    s.into_bytes()
+    gantry_app::profiles::cube_stl(3).into_bytes()
 }
 
 /// The agent process, killed on drop.
@@ -155,8 +136,14 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
     // The customer uploads a model, is quoted for the MK4 and orders.
     let customer = app.login_new(Role::Customer, "maker@example.test").await;
     let v = app
-        .upload_model(&customer, "cube_3mm.stl", small_cube(), "id")
-        .await;
+        .upload_model(
+            &customer,
+            "mutation($file: Upload!) { uploadModel(file: $file) { id } }",
+            "cube_3mm.stl",
+            small_cube(),
+        )
+        .await
+        .1;
     let model = ok(&v, "uploadModel")["id"].clone();
     let v = app
         .graphql_as(
@@ -184,15 +171,8 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
         .parse()
         .unwrap();
     // Staff take it in: placed, paid, into production.
-    let now = gantry_engine::store::now();
     let order = gantry_engine::domain::types::OrderId(order);
-    let mut tx = db.begin().await.unwrap();
-    orders::place(&mut tx, now, order, None).await.unwrap();
-    orders::pay(&mut tx, now, order, None).await.unwrap();
-    production::start_production(&mut tx, now, order, None)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    into_production(db, order).await;
     let job: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE order_id = $1")
         .bind(order.0)
         .fetch_one(db.pool())

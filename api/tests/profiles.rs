@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gantry_engine::domain::types::ModelFileId;
 use gantry_engine::domain::users::Role;
@@ -23,13 +23,6 @@ use common::{TestApp, code};
 fn cube() -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/models/cube_20mm.stl");
     std::fs::read(p).unwrap()
-}
-
-fn data_dir() -> PathBuf {
-    let id = gantry_api::auth::random_id().unwrap();
-    let d = std::env::temp_dir().join(format!("gantry-profiles-{id}"));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn ok<'a>(v: &'a Value, field: &str) -> &'a Value {
@@ -121,38 +114,9 @@ fn gcode(dir: &Path, key: &str) -> String {
     std::fs::read_to_string(dir.join("objects").join(key)).unwrap()
 }
 
-macro_rules! profiles_test {
-    ($name:ident, |$app:ident, $dir:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($app: &TestApp, $dir: &Path) $body
-
-            async fn go(backend: gantry_engine::store::Backend) {
-                let dir = data_dir();
-                let d = dir.display().to_string();
-                let env = [("GANTRY_DATA_DIR", d.as_str()), ("GANTRY_SLICER", "auto")];
-                let app = common::spawn_app_with(backend, &env).await;
-                run(&app, &dir).await;
-                app.stop().await;
-                std::fs::remove_dir_all(&dir).unwrap();
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                go(gantry_engine::store::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                go(gantry_engine::store::Backend::Postgres).await;
-            }
-        }
-    };
-}
-
-profiles_test!(
+app_test_in_dir!(
     profiles_are_checked_and_a_refused_one_writes_nothing,
+    [("GANTRY_SLICER", "auto")],
     |app, _dir| {
         let (pla, _) = farm(&app.db.db).await;
         let planner = app.login_as(Role::Planner).await;
@@ -273,8 +237,9 @@ profiles_test!(
     }
 );
 
-profiles_test!(
+app_test_in_dir!(
     quotes_are_estimated_per_printer_profile_and_material,
+    [("GANTRY_SLICER", "auto")],
     |app, dir| {
         let (pla, petg) = farm(&app.db.db).await;
         let planner = app.login_as(Role::Planner).await;
@@ -284,13 +249,9 @@ profiles_test!(
         let profile = ok(&v, "setPrinterProfile")["id"].clone();
         let customer = app.login_new(Role::Customer, "ann@example.test").await;
         let v = app
-            .upload_model(
-                &customer,
-                "cube_20mm.stl",
-                cube(),
-                "id estimate { method printMinutes }",
-            )
-            .await;
+            .upload_model(&customer, "mutation($file: Upload!) { uploadModel(file: $file) { id estimate { method printMinutes } } }", "cube_20mm.stl", cube())
+        .await
+        .1;
         let model = ok(&v, "uploadModel").clone();
         assert_eq!(model["estimate"]["method"], "PRUSA_SLICER", "{model}");
         let quote = |material: i64| {
@@ -384,8 +345,9 @@ profiles_test!(
     }
 );
 
-profiles_test!(
+app_test_in_dir!(
     a_job_is_sliced_with_its_printers_profile_and_filament,
+    [("GANTRY_SLICER", "auto")],
     |app, _dir| {
         let db = &app.db.db;
         // One MK4 printer (fixture: 250 × 210 × 220 mm, 0.4 mm, PLA) with a paid order of its own.
@@ -408,7 +370,15 @@ profiles_test!(
             .await;
         ok(&v, "setFilamentProfile");
         let admin = app.login_as(Role::Admin).await;
-        let v = app.upload_model(&admin, "cube_20mm.stl", cube(), "id").await;
+        let v = app
+            .upload_model(
+                &admin,
+                "mutation($file: Upload!) { uploadModel(file: $file) { id } }",
+                "cube_20mm.stl",
+                cube(),
+            )
+            .await
+            .1;
         let model: i64 = ok(&v, "uploadModel")["id"].as_str().unwrap().parse().unwrap();
         let order = model_order(db, fx.order, fx.material, ModelFileId(model)).await;
         let token = printer_token(db, fx.printers[0]).await;

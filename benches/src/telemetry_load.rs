@@ -104,28 +104,7 @@ async fn subscriber(
 
 /// The telemetry benchmark: `n` reporting printers, `subs` subscribers, measured for `secs`.
 pub async fn telemetry(args: &Args, n: usize, subs: usize) -> Res<()> {
-    let (data, db_url) = scratch(args, "telemetry")?;
-    eprintln!("preparing {n} printers in {db_url}");
-    create_printers(&db_url, n).await?;
-    let tokens_file = data.join("tokens.txt");
-    let mut c = gantry(&args.gantry, &db_url, &data);
-    c.args(["printer-tokens", "--output"]).arg(&tokens_file);
-    run_ok(c, None)?;
-    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
-    let mut c = gantry(&args.gantry, &db_url, &data);
-    c.args([
-        "create-user",
-        "--email",
-        ADMIN_EMAIL,
-        "--name",
-        "Load",
-        "--role",
-        "admin",
-    ]);
-    run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
+    let (data, db_url, tokens) = farm_with_tokens(args, "telemetry", n).await?;
     let server = serve(&args.gantry, &db_url, &data).await?;
     let access = login(&reqwest::Client::new(), server.port).await?;
 

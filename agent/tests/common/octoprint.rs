@@ -130,16 +130,20 @@ pub async fn start_octoprint(http: &reqwest::Client) -> OctoServer {
     server
 }
 
-pub async fn octo_state(http: &reqwest::Client, base: &str) -> String {
-    let v: serde_json::Value = http
-        .get(format!("{base}/api/job"))
+/// `GET {base}{path}` of OctoPrint's API with the test's key, as JSON.
+pub async fn octo_get(http: &reqwest::Client, base: &str, path: &str) -> serde_json::Value {
+    http.get(format!("{base}{path}"))
         .header("X-Api-Key", API_KEY)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub async fn octo_state(http: &reqwest::Client, base: &str) -> String {
+    let v = octo_get(http, base, "/api/job").await;
     v["state"].as_str().unwrap_or("").to_string()
 }
 

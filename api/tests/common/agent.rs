@@ -165,11 +165,19 @@ pub async fn model_order(db: &Db, customer_of: OrderId, material: MaterialId, mo
     .unwrap()
     .order
     .id;
+    tx.commit().await.unwrap();
+    into_production(db, order).await;
+    order
+}
+
+/// Staff take an order in: placed, paid, into production (its jobs are created).
+pub async fn into_production(db: &Db, order: OrderId) {
+    let now = gantry_engine::store::now();
+    let mut tx = db.begin().await.unwrap();
     orders::place(&mut tx, now, order, None).await.unwrap();
     orders::pay(&mut tx, now, order, None).await.unwrap();
     production::start_production(&mut tx, now, order, None)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    order
 }

@@ -585,17 +585,12 @@ async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
     Ok(())
 }
 
-async fn run(args: Args) -> Res<()> {
-    if let Some((printers, jobs)) = args.handover {
-        return handover(&args, printers, jobs).await;
-    }
-    if let Some((printers, subs)) = args.telemetry {
-        return telemetry_load::telemetry(&args, printers, subs).await;
-    }
-    let (data, db_url) = scratch(&args, "load")?;
-    let max = args.counts.iter().copied().max().unwrap_or(0);
-    eprintln!("preparing {max} printers in {db_url}");
-    create_printers(&db_url, max).await?;
+/// A scratch database with `n` printers, a printer token each and the admin user; (data
+/// directory, database URL, tokens).
+async fn farm_with_tokens(args: &Args, stem: &str, n: usize) -> Res<(PathBuf, String, Vec<String>)> {
+    let (data, db_url) = scratch(args, stem)?;
+    eprintln!("preparing {n} printers in {db_url}");
+    create_printers(&db_url, n).await?;
     let tokens_file = data.join("tokens.txt");
     let mut c = gantry(&args.gantry, &db_url, &data);
     c.args(["printer-tokens", "--output"]).arg(&tokens_file);
@@ -615,6 +610,18 @@ async fn run(args: Args) -> Res<()> {
         "admin",
     ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
+    Ok((data, db_url, tokens))
+}
+
+async fn run(args: Args) -> Res<()> {
+    if let Some((printers, jobs)) = args.handover {
+        return handover(&args, printers, jobs).await;
+    }
+    if let Some((printers, subs)) = args.telemetry {
+        return telemetry_load::telemetry(&args, printers, subs).await;
+    }
+    let max = args.counts.iter().copied().max().unwrap_or(0);
+    let (data, db_url, tokens) = farm_with_tokens(&args, "load", max).await?;
 
     let server = serve(&args.gantry, &db_url, &data).await?;
     let http = reqwest::Client::new();

@@ -39,11 +39,11 @@ fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// A 10 mm cube (ASCII STL) that every profile must slice.
-fn test_cube() -> String {
-    let v = |x: u8, y: u8, z: u8| format!("vertex {} {} {}", x * 10, y * 10, z * 10);
+/// A cube of `mm` millimetres as ASCII STL (every profile must slice the 10 mm one).
+pub fn cube_stl(mm: u32) -> String {
+    let v = |x: u32, y: u32, z: u32| format!("vertex {} {} {}", x * mm, y * mm, z * mm);
     // Two triangles per face, counter-clockwise seen from outside.
-    let faces: [[(u8, u8, u8); 4]; 6] = [
+    let faces: [[(u32, u32, u32); 4]; 6] = [
         [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)],
         [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)],
         [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)],
@@ -73,7 +73,7 @@ async fn trial_slice<L: Slicer>(slicer: &L, configs: &[&str]) -> AppResult<()> {
         return Ok(());
     }
     match slicer
-        .slice("stl", test_cube().as_bytes(), &SliceSettings::default(), configs)
+        .slice("stl", cube_stl(10).as_bytes(), &SliceSettings::default(), configs)
         .await
     {
         Ok(_) => Ok(()),
