@@ -18,7 +18,7 @@ use gantry_engine::store::{Db, col, count_rows};
 use serde_json::{Value, json};
 
 use common::agent::{call, connect, model_order, printer_token, recv_kind};
-use common::{TestApp, code};
+use common::code;
 
 fn cube() -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/models/cube_20mm.stl");
@@ -216,6 +216,8 @@ app_test_in_dir!(
             "filament_diameter = -1.75",
             "temperature = hot",
             "post_process = x",
+            // Well-formed, but PrusaSlicer refuses the value (the trial slice).
+            "perimeter_speed = fast",
         ] {
             let v = fil(pla.to_string(), config).await;
             assert_eq!(code(&v).1, "PROFILE_SLICER_CONFIG_INVALID", "{config}: {v}");

@@ -275,13 +275,35 @@ impl NewPrinterModelProfile {
     }
 }
 
+/// Temperatures of a filament profile, whole °C.
+const TEMPERATURE_KEYS: &[&str] = &[
+    "temperature",
+    "first_layer_temperature",
+    "bed_temperature",
+    "first_layer_bed_temperature",
+];
+
 /// A filament configuration, checked: the syntax of [`parse_slicer_config`], and
-/// `filament_diameter` / `filament_density` positive numbers where given.
+/// `filament_diameter` / `filament_density` positive numbers and the temperatures whole °C
+/// (0–500) where given.
 pub fn validate_filament_config(text: &str) -> Result<(), PrintingError> {
     const F: &str = "slicerConfig";
     for (key, value) in parse_slicer_config(F, text)? {
         if key == "filament_diameter" || key == "filament_density" {
             number(F, &key, &value)?;
+        }
+        // PrusaSlicer reads a word as 0 °C here; a typo must not print cold.
+        if TEMPERATURE_KEYS.contains(&key.as_str()) {
+            let ok = value
+                .split(',')
+                .all(|t| t.trim().parse::<u32>().is_ok_and(|c| c <= 500));
+            if !ok {
+                return Err(config_error(
+                    F,
+                    0,
+                    format!("`{key}` = {value:?} is not a temperature in whole °C (0 to 500)"),
+                ));
+            }
         }
     }
     Ok(())
