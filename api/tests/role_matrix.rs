@@ -300,8 +300,10 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
+        setFilamentProfile                 ok         ok          -          -          -          -          -        401
         setJobPriority                     ok         ok          -          -          -          -          -        401
         setLeadStatus                      ok          -          -          -         ok          -          -        401
+        setPrinterProfile                  ok         ok          -          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
         setShipmentStatus                  ok          -         ok          -         ok          -         ok        401
