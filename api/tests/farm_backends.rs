@@ -47,7 +47,8 @@ impl Drop for Agent {
 
 impl Agent {
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.1).unwrap_or_default()
+        let err = self.1.with_file_name("agent.err");
+        std::fs::read_to_string(&self.1).unwrap_or_default() + &std::fs::read_to_string(err).unwrap_or_default()
     }
 }
 
@@ -196,8 +197,8 @@ async fn prints_end_to_end(app: &TestApp, bench: &Bench) {
             .arg(dir.join("agent.toml"))
             .args(["--auto-clear-secs", "1", "--status-secs", "1"])
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(dir.join("agent.err")).unwrap())
             .spawn()
             .unwrap(),
         log,
