@@ -130,7 +130,6 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     let (server, _) = gcode_server_with(slow_gcode(30)).await;
     let url = "/jobs/gcode";
     let clock = Instant::now();
-    let now = || clock.elapsed().as_millis() as u64;
     let cfg = MoonrakerConfig::new(&k.base, Some(k.api_key.clone()));
 
     // A wrong (or revoked) API key: a printer-level error, jobs refused, nothing crashes.
