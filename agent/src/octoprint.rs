@@ -52,7 +52,8 @@ fn refused(what: &str, status: reqwest::StatusCode) -> BackendError {
 
 /// A request OctoPrint did not answer: stalled (timed out) or unreachable.
 fn send_error(e: &reqwest::Error) -> BackendError {
-    if e.is_timeout() {
+    // reqwest's own timeout can surface as a request error whose cause says it timed out.
+    if e.is_timeout() || format!("{e:?}").to_ascii_lowercase().contains("timed out") {
         BackendError::Unavailable(format!("OctoPrint did not answer in time (timed out): {e}"))
     } else {
         BackendError::Unavailable(format!("cannot reach OctoPrint: {e}"))
@@ -292,6 +293,13 @@ impl PrinterBackend for OctoPrint {
         if !resp.status().is_success() {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
+            // OctoPrint serves status to anonymous callers; an unknown key shows when it
+            // writes: 401/403, or a refused CSRF check (a request without a valid key).
+            if matches!(status.as_u16(), 401 | 403) || body.contains("CSRF") {
+                return Err(BackendError::Rejected(format!(
+                    "OctoPrint refused the API key (upload: HTTP {status}); check api_key"
+                )));
+            }
             return Err(BackendError::Rejected(format!(
                 "OctoPrint refused the upload: HTTP {status} {}",
                 body.chars().take(200).collect::<String>()

@@ -98,7 +98,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     );
 
     // Job 4: pause, resume, stop.
-    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(20)).await;
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(20), true).await;
     control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     reach(&mut d, clock, AgentState::Paused).await;
     control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
@@ -129,7 +129,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     assert!(seen.contains(&AgentMessage::JobCompleted { job: 5 }), "{seen:?}");
 
     // Job 6: the printer stops with an error: the job fails with the printer's code.
-    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(20)).await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(20), true).await;
     std::fs::write(farm.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     assert!(

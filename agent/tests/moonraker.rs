@@ -110,7 +110,7 @@ async fn prints_on_klipper_through_moonraker_and_maps_pause_resume_cancel() {
 
     // Job 4: pause, resume, cancel, each seen by Klipper.
     let mut d = driver(cfg.clone(), &slow_server, TOKEN);
-    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30)).await;
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30), false).await;
     control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     k.wait_print_state("paused").await;
     reach(&mut d, clock, AgentState::Paused).await;
@@ -159,7 +159,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     // Moonraker goes away mid-print and comes back: the print goes on at the printer, the
     // agent shows the printer unavailable meanwhile, then follows the job to its end, once.
     let mut d = driver(cfg.clone(), &server, TOKEN);
-    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30)).await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30), false).await;
     k.kill_moonraker();
     let mut seen = tick_while(&mut d, clock, Duration::from_secs(10), |d| {
         d.state() == AgentState::Error
@@ -183,7 +183,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
 
     // An emergency stop mid-print: the job fails with Klipper's reason; the printer stays in
     // error until Klipper is restarted.
-    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(30)).await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(30), false).await;
     k.rpc("printer.emergency_stop", json!({})).await;
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     let failed = msgs.iter().find_map(|m| match m {

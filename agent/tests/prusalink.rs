@@ -112,7 +112,7 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
     // Job 4: pause, resume, stop, each seen by PrusaLink.
     let mut d = driver(config(&link.base, PASSWORD), &long_server);
     link.wait_state("IDLE").await;
-    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30)).await;
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30), false).await;
     control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     link.wait_state("PAUSED").await;
     reach(&mut d, clock, AgentState::Paused).await;
@@ -124,7 +124,7 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // Job 5: the printer halts with an error mid-print: the job fails, the printer is in error.
     link.wait_state("IDLE").await;
-    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30)).await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30), false).await;
     std::fs::write(link.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
     assert!(

@@ -235,13 +235,15 @@ pub async fn assign<B: PrinterBackend>(
 }
 
 /// Waits until the driver is idle, hands it `job` and waits (up to `within`) for the job to
-/// start; the messages seen while it started.
+/// start (`job_started`, or with `progress` its first progress: a printer that reports
+/// started before it really prints); the messages seen while it started.
 pub async fn assign_and_start<B: PrinterBackend>(
     d: &mut Driver<B>,
     clock: Instant,
     job: i64,
     url: &str,
     within: Duration,
+    progress_first: bool,
 ) -> Vec<AgentMessage> {
     tick_while(d, clock, Duration::from_secs(20), |d| {
         d.state() == gantry_protocol::AgentState::Idle
@@ -253,7 +255,11 @@ pub async fn assign_and_start<B: PrinterBackend>(
         vec![AgentMessage::JobAccepted { job }]
     );
     tick_until(d, clock, within, |m| {
-        m.contains(&AgentMessage::JobStarted { job }) || !progress(m).is_empty()
+        if progress_first {
+            !progress(m).is_empty()
+        } else {
+            m.contains(&AgentMessage::JobStarted { job })
+        }
     })
     .await
 }
