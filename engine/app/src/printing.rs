@@ -560,6 +560,7 @@ pub struct QuoteOption {
 /// `materials` is empty), storing one quote per material that can be made. Refusals that
 /// concern one material (none fits, unknown material) are that option's reason; anything else
 /// (the model, the quantity, the store) fails the whole request.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_quotes<S: ObjectStorage, C: Cache, L: Slicer>(
     db: &Db,
     svc: &Services<'_, S, C, L>,
