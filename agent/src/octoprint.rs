@@ -39,6 +39,30 @@ fn unavailable(e: impl std::fmt::Display) -> BackendError {
     BackendError::Unavailable(e.to_string())
 }
 
+/// An answer OctoPrint gave with a failure status: a refused API key says so.
+fn refused(what: &str, status: reqwest::StatusCode) -> BackendError {
+    if matches!(status.as_u16(), 401 | 403) {
+        BackendError::Unavailable(format!(
+            "{what}: OctoPrint refused the API key (HTTP {status}); check api_key"
+        ))
+    } else {
+        BackendError::Unavailable(format!("{what}: HTTP {status}"))
+    }
+}
+
+/// A request OctoPrint did not answer: stalled (timed out) or unreachable.
+fn send_error(e: &reqwest::Error) -> BackendError {
+    // reqwest's own timeout can surface as a request error whose cause says it timed out.
+    if e.is_timeout() || format!("{e:?}").to_ascii_lowercase().contains("timed out") {
+        BackendError::Unavailable(format!("OctoPrint did not answer in time (timed out): {e}"))
+    } else {
+        BackendError::Unavailable(format!("cannot reach OctoPrint: {e}"))
+    }
+}
+
+/// How long one request to OctoPrint may take before the printer counts as stalled.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl OctoPrint {
     pub fn new(
         base: &str,
@@ -47,8 +71,21 @@ impl OctoPrint {
         token: &str,
         material: Option<String>,
     ) -> Result<OctoPrint, BackendError> {
+        Self::with_timeout(base, api_key, server, token, material, REQUEST_TIMEOUT)
+    }
+
+    /// [`OctoPrint::new`] with another request time limit (a stalled OctoPrint is an error
+    /// after it).
+    pub fn with_timeout(
+        base: &str,
+        api_key: &str,
+        server: &str,
+        token: &str,
+        material: Option<String>,
+        timeout: std::time::Duration,
+    ) -> Result<OctoPrint, BackendError> {
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(timeout)
             .build()
             .map_err(unavailable)?;
         Ok(OctoPrint {
@@ -73,17 +110,16 @@ impl OctoPrint {
             .header("X-Api-Key", &self.api_key)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| send_error(&e))?;
         if resp.status() == reqwest::StatusCode::CONFLICT {
             return Ok(None); // e.g. /api/printer while the printer is not connected
         }
         if !resp.status().is_success() {
-            return Err(BackendError::Unavailable(format!(
-                "GET {path}: HTTP {}",
-                resp.status()
-            )));
+            return Err(refused(&format!("GET {path}"), resp.status()));
         }
-        resp.json().await.map(Some).map_err(unavailable)
+        resp.json().await.map(Some).map_err(|e| {
+            BackendError::Unavailable(format!("GET {path}: not an answer of OctoPrint's API ({e})"))
+        })
     }
 
     async fn job_command(&self, body: Value) -> Result<(), BackendError> {
@@ -94,13 +130,13 @@ impl OctoPrint {
             .json(&body)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| send_error(&e))?;
         match resp.status() {
             s if s.is_success() => Ok(()),
             reqwest::StatusCode::CONFLICT => Err(BackendError::InvalidState(
                 resp.text().await.unwrap_or_else(|_| "conflict".into()),
             )),
-            s => Err(BackendError::Unavailable(format!("POST /api/job: HTTP {s}"))),
+            s => Err(refused("POST /api/job", s)),
         }
     }
 
@@ -253,10 +289,17 @@ impl PrinterBackend for OctoPrint {
             .multipart(form)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| send_error(&e))?;
         if !resp.status().is_success() {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
+            // OctoPrint serves status to anonymous callers; an unknown key shows when it
+            // writes: 401/403, or a refused CSRF check (a request without a valid key).
+            if matches!(status.as_u16(), 401 | 403) || body.contains("CSRF") {
+                return Err(BackendError::Rejected(format!(
+                    "OctoPrint refused the API key (upload: HTTP {status}); check api_key"
+                )));
+            }
             return Err(BackendError::Rejected(format!(
                 "OctoPrint refused the upload: HTTP {status} {}",
                 body.chars().take(200).collect::<String>()

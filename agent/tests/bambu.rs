@@ -3,180 +3,23 @@
 //! with `fixtures/bambu/printer.py` as the printer: an emulator speaking the documented report
 //! and request formats over MQTT (paho-mqtt, `$HOME/.cache/gantry-bambu`) and taking uploads over
 //! implicit FTPS. Upload, start, progress to the end, pause / resume / stop, a printer error, the
-//! broker going away mid-print, a wrong access code and a certificate that does not match.
+//! broker going away mid-print, a wrong access code, a certificate that does not match, and a
+//! server on the MQTT port that answers garbage or stalls.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::bambu::*;
 use common::*;
 use gantry_agent::backends::bambu::{Bambu, BambuConfig};
-use gantry_agent::driver::{Driver, DriverConfig};
-use gantry_agent::outbox::Outbox;
+use gantry_agent::driver::Driver;
 use gantry_protocol::{AgentMessage, AgentState, ServerMessage};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bambu");
-const SERIAL: &str = "01S00A0TEST0001";
-const CODE: &str = "31415926";
-
-struct Farm {
-    broker: Option<Child>,
-    printer: Child,
-    dir: PathBuf,
-    broker_port: u16,
-    ftps_port: u16,
-    fingerprint: String,
-}
-
-impl Drop for Farm {
-    fn drop(&mut self) {
-        self.stop_broker();
-        let _ = self.printer.kill();
-        let _ = self.printer.wait();
-        if std::env::var_os("GANTRY_KEEP_TEST_DIRS").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-impl Farm {
-    async fn start() -> Farm {
-        let python = venv_bin(
-            "GANTRY_BAMBU_PYTHON",
-            "gantry-bambu",
-            "python",
-            "paho-mqtt==2.1.0",
-        );
-        let dir = temp_dir("bambu");
-        std::fs::create_dir_all(dir.join("sdcard")).unwrap();
-        run(Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-            ])
-            .arg(format!("/CN={SERIAL}"))
-            .arg("-keyout")
-            .arg(dir.join("key.pem"))
-            .arg("-out")
-            .arg(dir.join("cert.pem")));
-        let fp = run(Command::new("openssl")
-            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-            .arg(dir.join("cert.pem")));
-        let fingerprint = fp.split('=').nth(1).unwrap().trim().to_string();
-        let passwd = dir.join("passwd");
-        run(Command::new("mosquitto_passwd")
-            .args(["-c", "-b"])
-            .arg(&passwd)
-            .args(["bblp", CODE]));
-        run(Command::new("mosquitto_passwd")
-            .arg("-b")
-            .arg(&passwd)
-            .args(["printer", "printer-pw"]));
-        let broker_port = free_port();
-        std::fs::write(
-            dir.join("mosquitto.conf"),
-            format!(
-                "user root\npersistence false\nallow_anonymous false\npassword_file {}\n\
-                 log_dest file {}\nlistener {broker_port} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
-                passwd.display(),
-                dir.join("mosquitto.log").display(),
-                dir.join("cert.pem").display(),
-                dir.join("key.pem").display()
-            ),
-        )
-        .unwrap();
-        let ftps_port = free_port();
-        let mut farm = Farm {
-            broker: None,
-            printer: Command::new("true").spawn().unwrap(),
-            dir,
-            broker_port,
-            ftps_port,
-            fingerprint,
-        };
-        farm.start_broker().await;
-        let d = &farm.dir;
-        farm.printer = Command::new(python)
-            .arg(Path::new(FIXTURES).join("printer.py"))
-            .arg(broker_port.to_string())
-            .arg(d.join("cert.pem"))
-            .args([SERIAL, CODE, "printer", "printer-pw"])
-            .arg(ftps_port.to_string())
-            .arg(d.join("cert.pem"))
-            .arg(d.join("key.pem"))
-            .arg(d.join("sdcard"))
-            .arg("10")
-            .arg(d.join("halt"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        farm
-    }
-
-    async fn start_broker(&mut self) {
-        let child = Command::new("mosquitto")
-            .arg("-c")
-            .arg(self.dir.join("mosquitto.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.broker = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.broker_port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn stop_broker(&mut self) {
-        if let Some(mut c) = self.broker.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn config(&self) -> BambuConfig {
-        let mut c = BambuConfig::new("127.0.0.1", SERIAL, CODE);
-        c.mqtt_port = self.broker_port;
-        c.ftps_port = self.ftps_port;
-        c.tls_fingerprint = Some(self.fingerprint.clone());
-        c.material = Some("PLA-BLK".into());
-        c.timeout = Duration::from_secs(3);
-        c
-    }
-}
-
 fn driver(cfg: BambuConfig, server: &str) -> Driver<Bambu> {
-    Driver::new(
-        Bambu::new(cfg, server, TOKEN).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("bambu-test"),
-    )
-}
-
-fn error_says(d: &Driver<Bambu>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
+    test_driver(Bambu::new(cfg, server, TOKEN).unwrap(), "bambu-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,22 +40,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     let mut wrong = farm.config();
     wrong.access_code = "00000000".into();
     let mut bad = driver(wrong, &server);
-    tick_while(&mut bad, clock, Duration::from_secs(10), |d| {
-        error_says(d, "access code")
-    })
-    .await;
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("access code")),
-        "{msgs:?}"
-    );
+    refuses_while_in_error(&mut bad, clock, url, "access code", Duration::from_secs(10)).await;
     let mut other = farm.config();
     other.tls_fingerprint = Some("00".repeat(32));
     let mut mitm = driver(other, &server);
@@ -220,16 +48,23 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
         error_says(d, "certificate mismatch")
     })
     .await;
+    // Something on the MQTT port that is not a printer (answers garbage) and one that stalls.
+    for (base, name) in [
+        (garbage_server().await, "bambu-garbage"),
+        (stalling_server().await, "bambu-stall"),
+    ] {
+        let mut c = farm.config();
+        c.mqtt_port = base.rsplit(':').next().unwrap().parse().unwrap();
+        c.timeout = Duration::from_secs(1);
+        let mut d = test_driver(Bambu::new(c, &server, TOKEN).unwrap(), name);
+        refuses_while_in_error(&mut d, clock, url, "", Duration::from_secs(15)).await;
+    }
 
     // Job 3: uploaded over FTPS, started, printed to the end.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     let uploaded: Vec<_> = std::fs::read_dir(farm.dir.join("sdcard"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -263,57 +98,19 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     );
 
     // Job 4: pause, resume, stop.
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(20), |m| {
-        !progress(m).is_empty()
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Printing
-    })
-    .await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(20), true).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
+    reach(&mut d, clock, AgentState::Printing).await;
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(5)).await;
 
     // Job 5: the broker goes away mid-print and comes back; the job goes on to its end, once.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
+    assert_eq!(
+        assign(&mut d, 5, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 5 }]
+    );
     // (JobStarted comes as soon as the upload is taken; progress shows the printer runs it.)
     let mut seen = tick_until(&mut d, clock, Duration::from_secs(20), |m| {
         !progress(m).is_empty()
@@ -332,22 +129,7 @@ async fn prints_on_an_emulated_bambu_printer_through_real_mosquitto() {
     assert!(seen.contains(&AgentMessage::JobCompleted { job: 5 }), "{seen:?}");
 
     // Job 6: the printer stops with an error: the job fails with the printer's code.
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(6, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 6 }]);
-    tick_until(&mut d, clock, Duration::from_secs(20), |m| {
-        !progress(m).is_empty()
-    })
-    .await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(20), true).await;
     std::fs::write(farm.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     assert!(

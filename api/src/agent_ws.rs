@@ -323,9 +323,16 @@ pub async fn job_gcode(
             "job {id} has no stored model: its order line names none and its product is not linked to one"
         ));
     };
-    let key = match &model.estimate.gcode_key {
-        Some(k) => k.clone(),
-        None => match slice_on_demand(&files, &model).await {
+    // Sliced with the printer's profile (and the material's filament profile) when its model
+    // has one; the model's own G-code otherwise.
+    let profiled = match profiled_gcode(&state, &files, id, t.printer_id).await {
+        Ok(k) => k,
+        Err(resp) => return resp,
+    };
+    let key = match (profiled, &model.estimate.gcode_key) {
+        (Some(k), _) => k,
+        (None, Some(k)) => k.clone(),
+        (None, None) => match slice_on_demand(&files, &model).await {
             Ok(k) => k,
             Err(resp) => return resp,
         },
@@ -347,6 +354,28 @@ pub async fn job_gcode(
             internal()
         }
     }
+}
+
+/// The G-code key of a job sliced with its printer's profile, if its model has one.
+async fn profiled_gcode(
+    state: &AppState,
+    files: &GcodeFiles,
+    job: JobId,
+    printer: gantry_engine::domain::types::PrinterId,
+) -> Result<Option<String>, HttpResponse> {
+    let found = async {
+        let p = gantry_app::profiles::printer(&state.db, printer).await?;
+        gantry_app::profiles::job_gcode_key(&state.db, &files.storage, &files.slicer, job, &p, now()).await
+    }
+    .await;
+    found.map_err(|e| {
+        tracing::error!(job = %job, error = %e, "cannot slice the job with its printer profile");
+        json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SLICE_FAILED",
+            &format!("job {job} could not be sliced with its printer's profile: {e}"),
+        )
+    })
 }
 
 /// Slices a model stored without G-code (kept under its hash and settings, so once).
@@ -376,7 +405,7 @@ async fn slice_on_demand(
         Err(e) => return Err(fail(&e)),
     }
     let bytes = files.storage.get(&model.object_key).await.map_err(|e| fail(&e))?;
-    match files.slicer.slice(&model.format, &bytes, settings).await {
+    match files.slicer.slice(&model.format, &bytes, settings, &[]).await {
         Ok(Some((_, gcode))) => {
             files
                 .storage

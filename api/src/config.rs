@@ -97,6 +97,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_AGENT_HEARTBEAT_SECS", "agent_heartbeat_secs"),
     ("GANTRY_LEADER_LEASE_SECS", "leader_lease_secs"),
     ("GANTRY_REPLAN_DEBOUNCE_MS", "replan_debounce_ms"),
+    ("GANTRY_SNAPSHOT_RETENTION_DAYS", "snapshot_retention_days"),
     // events
     ("GANTRY_EVENTS_RETENTION_DAYS", "events_retention_days"),
     // web

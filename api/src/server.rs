@@ -54,6 +54,8 @@ pub struct AppState {
     pub farm: Option<Farm>,
     /// The MongoDB analytics sink (`MONGODB_URL`): events and the request log.
     pub analytics: Option<Arc<crate::analytics::Analytics>>,
+    /// The hourly pruning of job snapshots past `GANTRY_SNAPSHOT_RETENTION_DAYS` (stops likewise).
+    pub snapshot_pruner: Arc<crate::snapshots::SnapshotPruner>,
 }
 
 pub use crate::body::{BodyLimits, MAX_UPLOAD_FILES};
@@ -537,7 +539,13 @@ fn build_inner(
         std::time::Duration::from_millis(200),
     ));
     let analytics = crate::analytics::start(&config.telemetry, db.clone(), Default::default()).map(Arc::new);
+    let snapshot_pruner = Arc::new(crate::snapshots::spawn_pruner(
+        db.clone(),
+        crate::storage::Storage::new(&config.storage.objects),
+        config.farm.snapshot_retention_days,
+    ));
     let state = AppState {
+        snapshot_pruner,
         analytics,
         schema: build_schema(db.clone(), config, events.clone()),
         farm,

@@ -69,12 +69,15 @@ impl Slicer {
     }
 
     /// Slices `bytes` (a model file with extension `ext`) and returns the report and the G-code.
+    /// `configs` (INI texts: the printer profile, then the filament profile) are written to the
+    /// temporary directory and passed with `--load` in order, before the settings' options.
     /// `Ok(None)` when no slicer is configured.
     pub async fn slice(
         &self,
         ext: &str,
         bytes: &[u8],
         settings: &SliceSettings,
+        configs: &[&str],
     ) -> Result<Option<(SlicerReport, Vec<u8>)>, SlicerError> {
         let Some(program) = &self.program else {
             return Ok(None);
@@ -84,8 +87,13 @@ impl Slicer {
         let out = dir.path().join("out.gcode");
         tokio::fs::write(&model, bytes).await?;
         let mut cmd = tokio::process::Command::new(program);
-        cmd.arg("--export-gcode")
-            .arg("--layer-height")
+        cmd.arg("--export-gcode");
+        for (i, text) in configs.iter().enumerate() {
+            let ini = dir.path().join(format!("profile-{i}.ini"));
+            tokio::fs::write(&ini, text).await?;
+            cmd.arg("--load").arg(&ini);
+        }
+        cmd.arg("--layer-height")
             .arg(settings.layer_height_mm.to_string())
             .arg("--perimeters")
             .arg(settings.perimeters.to_string())
@@ -160,8 +168,9 @@ impl gantry_app::printing::Slicer for Slicer {
         format: &str,
         bytes: &[u8],
         settings: &SliceSettings,
+        configs: &[&str],
     ) -> Result<Option<(gantry_engine::domain::printing::SlicerReport, Vec<u8>)>, String> {
-        Slicer::slice(self, format, bytes, settings)
+        Slicer::slice(self, format, bytes, settings, configs)
             .await
             .map_err(|e| e.to_string())
     }

@@ -9,6 +9,9 @@
 //! - `GET /jobs/{job}/snapshots/{id}.jpg`: a kept snapshot, for users with `production:read`.
 //!
 //! Errors are `{"error": {"code", "message"}}` with the status of the code's kind.
+//!
+//! Kept snapshots older than `GANTRY_SNAPSHOT_RETENTION_DAYS` (default 90) are pruned hourly
+//! with their JPEGs ([`spawn_pruner`]; the printers' latest pictures are overwritten, not kept).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -22,6 +25,7 @@ use gantry_engine::error::{Coded, ErrorKind};
 use crate::agent_ws::GcodeFiles;
 use crate::auth::authenticate;
 use crate::server::AppState;
+use crate::storage::Storage;
 
 /// The snapshot routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -188,4 +192,34 @@ pub fn printer_snapshot_path(printer: i64) -> String {
 /// The path of a kept snapshot (GraphQL `JobSnapshot.url`).
 pub fn job_snapshot_path(job: i64, id: i64) -> String {
     format!("/jobs/{job}/snapshots/{id}.jpg")
+}
+
+/// How often kept snapshots past their retention are pruned.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The hourly pruning of kept job snapshots; stops when dropped.
+pub struct SnapshotPruner(tokio::task::JoinHandle<()>);
+
+impl Drop for SnapshotPruner {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Prunes kept job snapshots older than `retention_days` now and then every [`PRUNE_EVERY`]
+/// (every replica may run it: removing a row or an absent JPEG twice is harmless).
+pub fn spawn_pruner(db: gantry_app::Db, storage: Storage, retention_days: u64) -> SnapshotPruner {
+    let days = i64::try_from(retention_days).unwrap_or(3650).min(3650);
+    SnapshotPruner(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            tick.tick().await;
+            let before = now() - chrono::Duration::days(days);
+            match fleet::prune_job_snapshots(&db, &storage, before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "pruned job snapshots past their retention"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune job snapshots"),
+            }
+        }
+    }))
 }

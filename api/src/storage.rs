@@ -107,6 +107,14 @@ impl Storage {
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         Ok(self.store().await?.get(&Path::from(key)).await?.bytes().await?)
     }
+
+    /// Removes an object; an absent one is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self.store().await?.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 impl gantry_app::printing::ObjectStorage for Storage {
@@ -128,6 +136,10 @@ impl gantry_app::printing::ObjectStorage for Storage {
             Err(StorageError::Store(object_store::Error::NotFound { .. })) => Ok(None),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        Storage::delete(self, key).await.map_err(|e| e.to_string())
     }
 }
 

@@ -11,18 +11,16 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use gantry_api::storage::{self, Storage};
-use gantry_engine::domain::catalog::ProductionSpec;
 use gantry_engine::domain::equipment::PrinterStatus;
 use gantry_engine::domain::geometry::{self, ParseLimits};
-use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
-use gantry_engine::domain::printing::{Estimate, NewModel, PartGeometry, SliceSettings, model_ref};
-use gantry_engine::domain::types::{Currency, MaterialId, ModelFileId, OrderId};
+use gantry_engine::domain::printing::{Estimate, NewModel, PartGeometry, SliceSettings};
+use gantry_engine::domain::types::{ModelFileId, OrderId};
 use gantry_engine::store::live::testing;
-use gantry_engine::store::{Db, equipment, orders, printing, production};
+use gantry_engine::store::{Db, equipment, printing};
 use serde_json::{Value, json};
 
 use common::TestApp;
-use common::agent::{call, connect, printer_token, recv_kind};
+use common::agent::{call, connect, model_order, printer_token, recv_kind};
 
 const GCODE: &[u8] = include_bytes!("../../agent/tests/fixtures/square-20mm.gcode");
 
@@ -82,43 +80,6 @@ async fn store_model(db: &Db, objects: &Storage, gcode: Option<&[u8]>) -> ModelF
     .unwrap();
     tx.commit().await.unwrap();
     m.id
-}
-
-/// A paid order of one copy of `model` in production (its line names the model, as a line
-/// made from a quote does).
-async fn model_order(db: &Db, customer_of: OrderId, material: MaterialId, model: ModelFileId) -> OrderId {
-    let now = gantry_engine::store::now();
-    let mut tx = db.begin().await.unwrap();
-    let customer = orders::get_order(&mut tx, customer_of).await.unwrap().customer_id;
-    let spec = ProductionSpec {
-        grams_per_unit: 10,
-        print_minutes_per_unit: 30,
-        copies_per_plate: 1,
-    };
-    let order = orders::create_order(
-        &mut tx,
-        now,
-        &NewOrder {
-            customer_id: customer,
-            currency: Currency::EUR,
-            lines: vec![NewOrderLine::model(&model_ref(model), material, 1, 500, spec)],
-            priority: 0,
-            due_at: None,
-            idempotency_key: None,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .order
-    .id;
-    orders::place(&mut tx, now, order, None).await.unwrap();
-    orders::pay(&mut tx, now, order, None).await.unwrap();
-    production::start_production(&mut tx, now, order, None)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    order
 }
 
 /// `GET` a path of the server with an optional printer token: (status, body).

@@ -2,7 +2,7 @@
 //! to `Printer.telemetry`, `Printer.telemetryHistory` and the `printerTelemetry` subscription;
 //! camera snapshots from the real agent (`gantry agent --simulate --snapshot-url`, fetching a
 //! JPEG from a real HTTP server on loopback) to `Printer.snapshotUrl`, the snapshot routes and
-//! `Job.snapshots`. Both databases.
+//! `Job.snapshots`, and the pruning of kept snapshots past their retention. Both databases.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -427,6 +427,60 @@ async fn snapshots_from_a_real_camera(backend: Backend) {
         snaps[1]["id"].as_str().unwrap()
     );
     assert_eq!(get(&app, &wrong_job, Some(&admin)).await.0, 404);
+
+    // Pruning: a kept snapshot past the retention goes with its JPEG; newer ones stay.
+    let key_of = |moment: &'static str| {
+        let pool = app.db.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT object_key FROM job_snapshots WHERE job_id = $1 AND moment = $2",
+            )
+            .bind(job)
+            .bind(moment)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (start_key, end_key) = (key_of("start").await, key_of("end").await);
+    let old = (Utc::now() - chrono::Duration::days(100)).timestamp_millis();
+    sqlx::query("UPDATE job_snapshots SET taken_at = $1 WHERE job_id = $2 AND moment = 'start'")
+        .bind(old)
+        .bind(job)
+        .execute(app.db.db.pool())
+        .await
+        .unwrap();
+    let config = gantry_api::config::Config::from_map(
+        &[("GANTRY_DATA_DIR".to_string(), dir.display().to_string())]
+            .into_iter()
+            .collect(),
+    )
+    .unwrap();
+    let objects = gantry_api::storage::Storage::new(&config.storage.objects);
+    assert!(dir.join("objects").join(&start_key).is_file());
+    let before = Utc::now() - chrono::Duration::days(90);
+    let pruned = gantry_app::fleet::prune_job_snapshots(&app.db.db, &objects, before)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert!(
+        !dir.join("objects").join(&start_key).exists(),
+        "the pruned JPEG is deleted"
+    );
+    assert!(dir.join("objects").join(&end_key).is_file(), "a newer JPEG stays");
+    let d = ok(
+        &app,
+        &admin,
+        "query($id: ID!) { job(id: $id) { snapshots { moment } } }",
+        json!({"id": job.to_string()}),
+    )
+    .await;
+    assert_eq!(d["job"]["snapshots"], json!([{"moment": "end"}]));
+    // Nothing more is past the retention.
+    let again = gantry_app::fleet::prune_job_snapshots(&app.db.db, &objects, before)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
     app.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,14 +22,6 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
-/// A fresh data directory (objects go to `<dir>/objects`).
-fn data_dir() -> PathBuf {
-    let id = gantry_api::auth::random_id().unwrap();
-    let d = std::env::temp_dir().join(format!("gantry-printing-{id}"));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// Every file under `dir` (recursively).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -52,29 +44,9 @@ const UPLOAD: &str = "mutation($file: Upload!) { uploadModel(file: $file) { id s
     analysis { triangles objects volumeMm3 surfaceAreaMm2 sizeMm closed consistentlyOriented units warnings } \
     estimate { method materialCm3 printMinutes gcodeStored } fits { printerId orientation footprintMm } } }";
 
-/// A GraphQL multipart request (the multipart request spec) uploading one file as `$file`.
+/// Uploads one file as `$file` with the full selection of `UPLOAD`.
 async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let operations = json!({"query": UPLOAD, "variables": {"file": null}});
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", json!({"0": ["variables.file"]}).to_string())
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(bytes)
-                .file_name(name.to_string())
-                .mime_str("application/octet-stream")
-                .unwrap(),
-        );
-    let resp = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap())
+    app.upload_model(token, UPLOAD, name, bytes).await
 }
 
 fn reason(v: &Value) -> &str {
@@ -132,35 +104,7 @@ const QUOTE: &str = "mutation($i: CreateQuoteInput!) { createQuote(input: $i) { 
 const FROM_QUOTE: &str = "mutation($q: ID!, $k: String) { createOrderFromQuote(quoteId: $q, idempotencyKey: $k) \
     { id status total { minor currency } lines { quantity unitPrice { minor } modelRef description } } }";
 
-/// Runs a body on SQLite and PostgreSQL with a fresh data directory and extra settings.
-macro_rules! printing_test {
-    ($name:ident, [$(($k:expr, $v:expr)),* $(,)?], |$app:ident, $dir:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($app: &TestApp, $dir: &Path) $body
-
-            async fn go(backend: gantry_engine::store::Backend) {
-                let dir = data_dir();
-                let d = dir.display().to_string();
-                let app = common::spawn_app_with(backend, &[("GANTRY_DATA_DIR", d.as_str()), $(($k, $v)),*]).await;
-                run(&app, &dir).await;
-                app.stop().await;
-                std::fs::remove_dir_all(&dir).unwrap();
-            }
-
-            #[actix_web::test]
-            async fn sqlite() {
-                go(gantry_engine::store::Backend::Sqlite).await;
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                go(gantry_engine::store::Backend::Postgres).await;
-            }
-        }
-    };
-}
+use crate::app_test_in_dir as printing_test;
 
 printing_test!(
     quotes_are_dated_while_a_printer_is_in_maintenance,

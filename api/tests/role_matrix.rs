@@ -261,7 +261,6 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
-        deletePowerCircuit                 ok         ok          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         eraseContact                       ok          -          -          -         ok          -          -        401
         failJob                            ok          -         ok          -          -          -          -        401
@@ -301,11 +300,10 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         scheduleJob                        ok         ok          -          -          -          -          -        401
         scheduleMaintenance                ok          -         ok          -          -          -          -        401
         scrapSpool                         ok          -         ok          -          -          -          -        401
+        setFilamentProfile                 ok         ok          -          -          -          -          -        401
         setJobPriority                     ok         ok          -          -          -          -          -        401
         setLeadStatus                      ok          -          -          -         ok          -          -        401
-        setPlanningSettings                ok         ok          -          -          -          -          -        401
-        setPowerCircuit                    ok         ok          -          -          -          -          -        401
-        setPrinterModelPower               ok         ok          -          -          -          -          -        401
+        setPrinterProfile                  ok         ok          -          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
         setShipmentStatus                  ok          -         ok          -         ok          -         ok        401

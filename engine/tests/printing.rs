@@ -151,6 +151,8 @@ async fn quote_for(
         customer_id: owner,
         material_id: m,
         printer_id: p,
+        printer_model: "MK4".into(),
+        printer_profile_id: None,
         options: vec![PostProcessing::Sanding, PostProcessing::Sanding],
         method: EstimateMethod::Formula,
         production: ProductionSpec {

@@ -3,6 +3,11 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bambu;
+pub mod klipper;
+pub mod octoprint;
+pub mod prusalink;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,19 +130,21 @@ pub fn drain<B: PrinterBackend>(d: &mut Driver<B>) -> Vec<AgentMessage> {
     msgs
 }
 
-/// Ticks the driver (every 300 ms, real time) until `done` holds for the messages produced.
-pub async fn tick_until<B: PrinterBackend>(
+/// Ticks the driver every `pause` (real time) until `stop` holds for it and the messages
+/// produced so far; fails after `within`.
+async fn tick_loop<B: PrinterBackend>(
     d: &mut Driver<B>,
     clock: Instant,
     within: Duration,
-    done: impl Fn(&[AgentMessage]) -> bool,
+    pause: Duration,
+    stop: impl Fn(&Driver<B>, &[AgentMessage]) -> bool,
 ) -> Vec<AgentMessage> {
     let deadline = Instant::now() + within;
     let mut seen = Vec::new();
     loop {
         d.tick(clock.elapsed().as_millis() as u64).await;
         seen.extend(drain(d));
-        if done(&seen) {
+        if stop(d, &seen) {
             return seen;
         }
         assert!(
@@ -146,8 +153,18 @@ pub async fn tick_until<B: PrinterBackend>(
             d.state(),
             d.backend_error()
         );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(pause).await;
     }
+}
+
+/// Ticks the driver (every 300 ms, real time) until `done` holds for the messages produced.
+pub async fn tick_until<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    within: Duration,
+    done: impl Fn(&[AgentMessage]) -> bool,
+) -> Vec<AgentMessage> {
+    tick_loop(d, clock, within, Duration::from_millis(300), |_, m| done(m)).await
 }
 
 /// Ticks until `ok` holds for the driver itself (its state, its backend).
@@ -157,22 +174,7 @@ pub async fn tick_while<B: PrinterBackend>(
     within: Duration,
     ok: impl Fn(&Driver<B>) -> bool,
 ) -> Vec<AgentMessage> {
-    let deadline = Instant::now() + within;
-    let mut seen = Vec::new();
-    loop {
-        d.tick(clock.elapsed().as_millis() as u64).await;
-        seen.extend(drain(d));
-        if ok(d) {
-            return seen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting; state {:?} ({:?}), messages so far: {seen:?}",
-            d.state(),
-            d.backend_error()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    tick_loop(d, clock, within, Duration::from_millis(200), |d, _| ok(d)).await
 }
 
 /// Whether the messages hold the end of a job (completed or failed).
@@ -195,4 +197,169 @@ pub fn progress(m: &[AgentMessage]) -> Vec<i64> {
             _ => None,
         })
         .collect()
+}
+
+/// A driver of `backend` as the backend tests run it: beds count as cleared at once, progress
+/// is reported every 10 %, the outbox is in memory under `name`.
+pub fn test_driver<B: PrinterBackend>(backend: B, name: &str) -> gantry_agent::driver::Driver<B> {
+    Driver::new(
+        backend,
+        gantry_agent::driver::DriverConfig {
+            auto_clear_ms: Some(0),
+            progress_step: 10,
+        },
+        gantry_agent::outbox::Outbox::new(name),
+    )
+}
+
+/// Whether the printer is in error for a reason that says `what`.
+pub fn error_says<B: PrinterBackend>(d: &Driver<B>, what: &str) -> bool {
+    d.state() == gantry_protocol::AgentState::Error && d.backend_error().is_some_and(|e| e.contains(what))
+}
+
+/// Hands `job` (G-code at `url`) to the driver at `now` ms and returns what it answered.
+pub async fn assign<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    job: i64,
+    url: Option<&str>,
+    now: u64,
+) -> Vec<AgentMessage> {
+    d.handle(
+        gantry_protocol::ServerMessage::AssignJob {
+            assignment: assignment(job, url),
+        },
+        now,
+    )
+    .await;
+    drain(d)
+}
+
+/// Waits until the driver is idle, hands it `job` and waits (up to `within`) for the job to
+/// start (`job_started`, or with `progress` its first progress: a printer that reports
+/// started before it really prints); the messages seen while it started.
+pub async fn assign_and_start<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    job: i64,
+    url: &str,
+    within: Duration,
+    progress_first: bool,
+) -> Vec<AgentMessage> {
+    tick_while(d, clock, Duration::from_secs(20), |d| {
+        d.state() == gantry_protocol::AgentState::Idle
+    })
+    .await;
+    let now = clock.elapsed().as_millis() as u64;
+    assert_eq!(
+        assign(d, job, Some(url), now).await,
+        vec![AgentMessage::JobAccepted { job }]
+    );
+    tick_until(d, clock, within, |m| {
+        if progress_first {
+            !progress(m).is_empty()
+        } else {
+            m.contains(&AgentMessage::JobStarted { job })
+        }
+    })
+    .await
+}
+
+/// Sends a pause, resume or cancel of `job` and checks the driver confirms it at once.
+pub async fn control<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    msg: gantry_protocol::ServerMessage,
+) {
+    let expected = match &msg {
+        gantry_protocol::ServerMessage::Pause { job } => AgentMessage::Paused { job: *job },
+        gantry_protocol::ServerMessage::Resume { job } => AgentMessage::Resumed { job: *job },
+        gantry_protocol::ServerMessage::Cancel { job } => AgentMessage::Cancelled { job: *job },
+        other => panic!("not a job control: {other:?}"),
+    };
+    d.handle(msg, clock.elapsed().as_millis() as u64).await;
+    assert_eq!(drain(d), vec![expected]);
+}
+
+/// After a cancel: ticks until the bed is cleared and checks the job neither completed nor
+/// failed.
+pub async fn cleared_without_an_end<B: PrinterBackend>(d: &mut Driver<B>, clock: Instant, within: Duration) {
+    let msgs = tick_until(d, clock, within, |m| m.contains(&AgentMessage::BedCleared {})).await;
+    assert!(
+        !msgs.iter().any(|m| matches!(
+            m,
+            AgentMessage::JobCompleted { .. } | AgentMessage::JobFailed { .. }
+        )),
+        "{msgs:?}"
+    );
+}
+
+/// Checks the messages are exactly the refusal of `job` for a reason that says `what`.
+pub fn assert_rejected(msgs: &[AgentMessage], job: i64, what: &str) {
+    assert!(
+        matches!(msgs, [AgentMessage::JobRejected { job: j, reason }] if *j == job && reason.contains(what)),
+        "expected job {job} refused for {what:?}: {msgs:?}"
+    );
+}
+
+/// Ticks until the printer is in error for a reason that says `what`, then checks that a job
+/// handed to it is refused for that reason (a printer-level error, the agent still running).
+pub async fn refuses_while_in_error<B: PrinterBackend>(
+    d: &mut Driver<B>,
+    clock: Instant,
+    url: &str,
+    what: &str,
+    within: Duration,
+) {
+    tick_while(d, clock, within, |d| error_says(d, what)).await;
+    let msgs = assign(d, 1, Some(url), clock.elapsed().as_millis() as u64).await;
+    assert_rejected(&msgs, 1, what);
+}
+
+/// Ticks (up to 5 s) until the driver is in `state`.
+pub async fn reach<B: PrinterBackend>(d: &mut Driver<B>, clock: Instant, state: gantry_protocol::AgentState) {
+    tick_while(d, clock, Duration::from_secs(5), |d| d.state() == state).await;
+}
+
+/// After a finished print: the plate is cleared at once (auto clear 0 s), the driver is idle
+/// and its status carries the printer's temperatures.
+pub async fn cleared_with_temperatures<B: PrinterBackend>(d: &mut Driver<B>, clock: Instant) {
+    let msgs = tick_until(d, clock, Duration::from_secs(5), |m| {
+        m.contains(&AgentMessage::BedCleared {})
+    })
+    .await;
+    assert_eq!(msgs, vec![AgentMessage::BedCleared {}]);
+    assert_eq!(d.state(), gantry_protocol::AgentState::Idle);
+    let (_, status) = d.status();
+    assert!(
+        status.contains("nozzle_c") && status.contains("bed_c"),
+        "{status}"
+    );
+}
+
+/// A loopback HTTP server that answers every request with `200 OK` and a body that is no
+/// printer's API (`hello`); its base URL.
+pub async fn garbage_server() -> String {
+    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", garbage.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = garbage.accept().await {
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+                .await;
+        }
+    });
+    url
+}
+
+/// A loopback server that accepts connections and never answers; its base URL.
+pub async fn stalling_server() -> String {
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", stall.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = stall.accept().await {
+            held.push(s);
+        }
+    });
+    url
 }

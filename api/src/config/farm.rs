@@ -4,7 +4,7 @@ use super::ConfigError;
 use super::source::Source;
 
 /// `GANTRY_MAX_REPRINTS`, `GANTRY_AGENT_HEARTBEAT_SECS`, `GANTRY_REPLAN_DEBOUNCE_MS`,
-/// `GANTRY_LEADER_LEASE_SECS`.
+/// `GANTRY_LEADER_LEASE_SECS`, `GANTRY_SNAPSHOT_RETENTION_DAYS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FarmSettings {
     /// Automatic reprints of a failed plate before its order is flagged (0–100, default 2).
@@ -16,6 +16,9 @@ pub struct FarmSettings {
     /// How long the scheduler leader's lease lasts without renewal, seconds (3–300, default
     /// 10): a crashed leader is replaced after about this long (`GANTRY_LEADER_LEASE_SECS`).
     pub leader_lease_secs: u64,
+    /// How long camera snapshots kept for job histories stay, days (1–3650, default 90;
+    /// `GANTRY_SNAPSHOT_RETENTION_DAYS`); older ones and their JPEGs are pruned hourly.
+    pub snapshot_retention_days: u64,
 }
 
 pub(super) fn parse(src: &Source<'_>) -> Result<FarmSettings, ConfigError> {
@@ -24,6 +27,7 @@ pub(super) fn parse(src: &Source<'_>) -> Result<FarmSettings, ConfigError> {
         agent_heartbeat_secs: src.number("GANTRY_AGENT_HEARTBEAT_SECS", 10, 1..=3600)?,
         replan_debounce_ms: src.number("GANTRY_REPLAN_DEBOUNCE_MS", 200, 0..=60_000)?,
         leader_lease_secs: src.number("GANTRY_LEADER_LEASE_SECS", 10, 3..=300)?,
+        snapshot_retention_days: src.number("GANTRY_SNAPSHOT_RETENTION_DAYS", 90, 1..=3650)?,
     })
 }
 
@@ -40,7 +44,8 @@ mod tests {
                 max_reprints: 2,
                 agent_heartbeat_secs: 10,
                 replan_debounce_ms: 200,
-                leader_lease_secs: 10
+                leader_lease_secs: 10,
+                snapshot_retention_days: 90
             }
         );
         assert_eq!(
@@ -50,6 +55,7 @@ mod tests {
                     ("GANTRY_AGENT_HEARTBEAT_SECS", "1"),
                     ("GANTRY_REPLAN_DEBOUNCE_MS", "0"),
                     ("GANTRY_LEADER_LEASE_SECS", "3"),
+                    ("GANTRY_SNAPSHOT_RETENTION_DAYS", "1"),
                 ],
                 |c| c.farm.clone()
             ),
@@ -57,7 +63,8 @@ mod tests {
                 max_reprints: 0,
                 agent_heartbeat_secs: 1,
                 replan_debounce_ms: 0,
-                leader_lease_secs: 3
+                leader_lease_secs: 3,
+                snapshot_retention_days: 1
             }
         );
     }
@@ -72,6 +79,12 @@ mod tests {
             ("GANTRY_REPLAN_DEBOUNCE_MS", "soon", "a whole number in range"),
             ("GANTRY_REPLAN_DEBOUNCE_MS", "60001", "a whole number in range"),
             ("GANTRY_LEADER_LEASE_SECS", "2", "a whole number in range"),
+            ("GANTRY_SNAPSHOT_RETENTION_DAYS", "0", "a whole number in range"),
+            (
+                "GANTRY_SNAPSHOT_RETENTION_DAYS",
+                "3651",
+                "a whole number in range",
+            ),
         ]);
     }
 }

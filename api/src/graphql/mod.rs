@@ -18,6 +18,7 @@ mod printer_admin;
 mod printing;
 mod production;
 mod profile;
+mod profiles;
 mod shifts;
 mod shipping;
 pub mod subscriptions;
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     finance::FinanceQuery,
     integrations::IntegrationsQuery,
     profile::ProfileQuery,
+    profiles::ProfilesQuery,
     shipping::ShippingQuery,
     shifts::ShiftsQuery,
     planning::PlanningQuery,
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     finance::FinanceMutation,
     integrations::IntegrationsMutation,
     profile::ProfileMutation,
+    profiles::ProfilesMutation,
     shipping::ShippingMutation,
     shifts::ShiftsMutation,
     printer_admin::PrinterAdminMutation,

@@ -45,7 +45,7 @@ pub fn may_upload(p: &Principal) -> bool {
     QUOTE.iter().any(|perm| p.can(*perm))
 }
 
-fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<PrintingServices>> {
+pub(super) fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<PrintingServices>> {
     ctx.data::<Arc<PrintingServices>>()
 }
 
@@ -272,6 +272,16 @@ impl QuoteNode {
     /// The printer the price is computed for (the cheapest that fits).
     async fn printer_id(&self) -> ID {
         ID(self.0.printer_id.0.to_string())
+    }
+    /// The printer model the time and material were estimated for (that printer's model; null
+    /// only on quotes made before it was kept).
+    async fn printer_model(&self) -> Option<&str> {
+        self.0.printer_model.as_deref()
+    }
+    /// The printer profile of that model the estimate used (`printerProfiles`); null when the
+    /// model has none (the nominal estimate scaled to the printer).
+    async fn printer_profile_id(&self) -> Option<ID> {
+        self.0.printer_profile_id.map(|p| ID(p.to_string()))
     }
     async fn quantity(&self) -> i64 {
         self.0.quantity
@@ -533,7 +543,8 @@ impl PrintingMutation {
             quantity: input.quantity,
             options: input.options.iter().map(|o| (*o).into()).collect(),
         };
-        let q = app::create_quote(ctx.data::<Db>()?, &caller(ctx)?, &req, now())
+        let svc = services(ctx)?;
+        let q = app::create_quote(ctx.data::<Db>()?, &svc.adapters(), &caller(ctx)?, &req, now())
             .await
             .map_err(app_error)?;
         Ok(QuoteNode(q))
@@ -555,8 +566,10 @@ impl PrintingMutation {
             .map(|m| id_arg(m, "material").map(MaterialId))
             .collect::<async_graphql::Result<Vec<_>>>()?;
         let options: Vec<_> = input.options.iter().map(|o| (*o).into()).collect();
+        let svc = services(ctx)?;
         let got = app::create_quotes(
             ctx.data::<Db>()?,
+            &svc.adapters(),
             &caller(ctx)?,
             ModelFileId(id_arg(&input.model_id, "model")?),
             &materials,

@@ -4,9 +4,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use gantry_engine::domain::auth::TokenKind;
-use gantry_engine::domain::types::PrinterId;
+use gantry_engine::domain::catalog::ProductionSpec;
+use gantry_engine::domain::orders::{NewOrder, NewOrderLine};
+use gantry_engine::domain::printing::model_ref;
+use gantry_engine::domain::types::{Currency, MaterialId, ModelFileId, OrderId, PrinterId};
 use gantry_engine::store::live::testing;
-use gantry_engine::store::{Db, auth};
+use gantry_engine::store::{Db, auth, orders, production};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -132,4 +135,49 @@ pub async fn call(ws: &mut Ws, v: Value) -> bool {
             return m["duplicate"].as_bool().unwrap();
         }
     }
+}
+
+/// A paid order of one copy of `model` in production (its line names the model, as a line
+/// made from a quote does).
+pub async fn model_order(db: &Db, customer_of: OrderId, material: MaterialId, model: ModelFileId) -> OrderId {
+    let now = gantry_engine::store::now();
+    let mut tx = db.begin().await.unwrap();
+    let customer = orders::get_order(&mut tx, customer_of).await.unwrap().customer_id;
+    let spec = ProductionSpec {
+        grams_per_unit: 10,
+        print_minutes_per_unit: 30,
+        copies_per_plate: 1,
+    };
+    let order = orders::create_order(
+        &mut tx,
+        now,
+        &NewOrder {
+            customer_id: customer,
+            currency: Currency::EUR,
+            lines: vec![NewOrderLine::model(&model_ref(model), material, 1, 500, spec)],
+            priority: 0,
+            due_at: None,
+            idempotency_key: None,
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .order
+    .id;
+    tx.commit().await.unwrap();
+    into_production(db, order).await;
+    order
+}
+
+/// Staff take an order in: placed, paid, into production (its jobs are created).
+pub async fn into_production(db: &Db, order: OrderId) {
+    let now = gantry_engine::store::now();
+    let mut tx = db.begin().await.unwrap();
+    orders::place(&mut tx, now, order, None).await.unwrap();
+    orders::pay(&mut tx, now, order, None).await.unwrap();
+    production::start_production(&mut tx, now, order, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }

@@ -10,6 +10,7 @@ pub mod shop;
 pub mod tools;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use gantry_api::config::Config;
 use gantry_engine::domain::users::{NewCustomer, NewUser, Role};
@@ -138,6 +139,38 @@ impl TestApp {
             .to_string()
     }
 
+    /// A GraphQL multipart request (the multipart request spec) as `token`: `query` (a mutation
+    /// taking `$file: Upload!`) with the file as `$file`; (status, response).
+    pub async fn upload_model(
+        &self,
+        token: &str,
+        query: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let operations = serde_json::json!({"query": query, "variables": {"file": null}});
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", serde_json::json!({"0": ["variables.file"]}).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(name.to_string())
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            );
+        let resp = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.db.cleanup().await;
@@ -223,6 +256,47 @@ macro_rules! app_test {
                 let app = $crate::common::spawn_app(gantry_engine::store::Backend::Postgres).await;
                 run(&app).await;
                 app.stop().await;
+            }
+        }
+    };
+}
+
+/// A fresh data directory for a test (objects go to `<dir>/objects`).
+pub fn data_dir(stem: &str) -> PathBuf {
+    let id = gantry_api::auth::random_id().unwrap();
+    let d = std::env::temp_dir().join(format!("gantry-{stem}-{id}"));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Like [`app_test_with!`], with a fresh data directory (`GANTRY_DATA_DIR`, removed after):
+/// `app_test_in_dir!(name, [("K", "V")], |app, dir| { .. })`.
+#[macro_export]
+macro_rules! app_test_in_dir {
+    ($name:ident, [$(($k:expr, $v:expr)),* $(,)?], |$app:ident, $dir:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::common::TestApp, $dir: &std::path::Path) $body
+
+            async fn go(backend: gantry_engine::store::Backend) {
+                let dir = $crate::common::data_dir(stringify!($name));
+                let d = dir.display().to_string();
+                let app = $crate::common::spawn_app_with(backend, &[("GANTRY_DATA_DIR", d.as_str()), $(($k, $v)),*]).await;
+                run(&app, &dir).await;
+                app.stop().await;
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+
+            #[actix_web::test]
+            async fn sqlite() {
+                go(gantry_engine::store::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                go(gantry_engine::store::Backend::Postgres).await;
             }
         }
     };

@@ -180,3 +180,41 @@ pub async fn job_snapshot<S: ObjectStorage>(
         .ok_or_else(|| AppError::not_found("job snapshot", id))?;
     Ok((snap, bytes))
 }
+
+/// Kept snapshots removed per round of [`prune_job_snapshots`].
+const PRUNE_BATCH: i64 = 500;
+
+/// Removes the job snapshots taken before `before` (rows first, in batches of 500, then their
+/// JPEGs when no other row refers to them); how many were removed. A JPEG that cannot be
+/// deleted is logged and left (no row refers to it any more).
+pub async fn prune_job_snapshots<S: ObjectStorage>(
+    db: &Db,
+    storage: &S,
+    before: DateTime<Utc>,
+) -> AppResult<u64> {
+    let mut total = 0;
+    loop {
+        let old = live::job_snapshots_before(&mut *conn(db).await?, before, PRUNE_BATCH).await?;
+        if old.is_empty() {
+            return Ok(total);
+        }
+        let ids: Vec<i64> = old.iter().map(|s| s.id).collect();
+        let mut tx = db.begin().await?;
+        total += live::delete_job_snapshots(&mut tx, &ids).await?;
+        commit(tx).await?;
+        let mut keys: Vec<&str> = old.iter().map(|s| s.object_key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            if live::snapshot_key_in_use(&mut *conn(db).await?, key).await? {
+                continue;
+            }
+            if let Err(e) = storage.delete(key).await {
+                tracing::warn!(error = %e, key, "cannot delete a pruned snapshot's JPEG");
+            }
+        }
+        if old.len() < PRUNE_BATCH as usize {
+            return Ok(total);
+        }
+    }
+}

@@ -33,6 +33,7 @@ pub mod planning;
 pub mod printing;
 pub mod production;
 pub mod profile;
+pub mod profiles;
 pub mod shipments;
 pub mod shops;
 pub mod users;

@@ -20,12 +20,13 @@ use gantry_engine::domain::geometry::{self, Analysis, BuildVolume, Fit, ModelFor
 use gantry_engine::domain::inventory::Material;
 use gantry_engine::domain::orders::OrderWithLines;
 use gantry_engine::domain::printing::{
-    self, Candidate, Estimate, EstimateMethod, ModelRecord, NewModel, NewQuote, PartGeometry, PostProcessing,
-    PriceInput, PricingPolicy, PrinterProfile, PrintingError, Quote, QuoteId, SliceSettings, SlicerReport,
+    self, Candidate, Estimate, EstimateMethod, FilamentProfile, ModelRecord, NewModel, NewQuote,
+    PartGeometry, PostProcessing, PriceInput, PricingPolicy, PrinterModelProfile, PrinterProfile,
+    PrintingError, Quote, QuoteId, SliceSettings, SlicerReport,
 };
 use gantry_engine::domain::types::{CustomerId, MaterialId, ModelFileId, ProductId};
 use gantry_engine::error::{Coded, ErrorKind};
-use gantry_engine::store::{StoreError, catalog, equipment, inventory, printing as store};
+use gantry_engine::store::{StoreError, catalog, equipment, inventory, printing as store, profiles};
 use sha2::{Digest, Sha256};
 
 use crate::{AppError, AppResult, Caller, Db, Sees, conn, in_tx};
@@ -39,6 +40,8 @@ pub trait ObjectStorage: Send + Sync {
     fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send;
     /// The bytes under `key`; `None` when there is no such object.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, String>> + Send;
+    /// Removes the object under `key` (none there is fine).
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), String>> + Send;
 }
 
 /// A best-effort cache of analyses and estimates by content hash (misses are fine).
@@ -50,12 +53,15 @@ pub trait Cache: Send + Sync {
 /// A slicer that turns a model into G-code and a summary of it.
 pub trait Slicer: Send + Sync {
     fn available(&self) -> bool;
-    /// `Ok(None)` when the slicer is not available; `Err` when slicing failed.
+    /// `Ok(None)` when the slicer is not available; `Err` when slicing failed. `configs` are
+    /// PrusaSlicer INI texts loaded in order (`--load`: printer profile, filament profile)
+    /// before `settings`.
     fn slice(
         &self,
         format: &str,
         bytes: &[u8],
         settings: &SliceSettings,
+        configs: &[&str],
     ) -> impl Future<Output = Result<Option<(SlicerReport, Vec<u8>)>, String>> + Send;
 }
 
@@ -127,7 +133,7 @@ fn may_see(caller: &Caller, owner: Option<CustomerId>) -> bool {
     }
 }
 
-fn geometry_of(a: &Analysis) -> PartGeometry {
+pub(crate) fn geometry_of(a: &Analysis) -> PartGeometry {
     PartGeometry {
         volume_mm3: a.volume_mm3,
         surface_area_mm2: a.surface_area_mm2,
@@ -317,7 +323,7 @@ async fn estimate_cached<S: ObjectStorage, C: Cache, L: Slicer>(
         return Ok(e);
     }
     let formula = Estimate::formula(&geometry_of(analysis), svc.settings);
-    let estimate = match svc.slicer.slice(format.as_str(), bytes, svc.settings).await {
+    let estimate = match svc.slicer.slice(format.as_str(), bytes, svc.settings, &[]).await {
         Ok(Some((report, gcode))) => {
             let gkey = gcode_key(&sha256_hex(&gcode));
             svc.storage
@@ -348,21 +354,79 @@ pub struct QuoteRequest {
     pub options: Vec<PostProcessing>,
 }
 
-/// The printers that can make the model in the material, with minutes and copies per plate.
-fn candidates(
-    printers: &[Printer],
-    material: &Material,
+/// A printer that can make the model in the material: its candidate (minutes, copies per
+/// plate), the profile of its model (if any) and the estimate it was priced with.
+struct Offer<'a> {
+    candidate: Candidate,
+    printer: &'a Printer,
+    profile: Option<&'a PrinterModelProfile>,
+    estimate: Estimate,
+}
+
+/// The printers that can make the model in the material, each with the estimate for its
+/// printer profile (per (model, profile, material), see [`crate::profiles::profiled_estimate`])
+/// or the model's nominal estimate when its printer model has no profile. A profile must also
+/// allow the material kind and take the model in its build volume.
+async fn offers<'a, S: ObjectStorage, C: Cache, L: Slicer>(
+    db: &Db,
+    svc: &Services<'_, S, C, L>,
+    farm: &'a QuoteFarm,
+    model: &ModelRecord,
     analysis: &Analysis,
-    estimate: &Estimate,
     quantity: i64,
-) -> Vec<Candidate> {
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Offer<'a>>> {
     let geom = geometry_of(analysis);
-    printers
-        .iter()
-        .filter(|p| printing::printer_usable(p) && p.supports(material.kind))
-        .filter_map(|p| {
-            let f = geometry::fit(analysis.size_mm, &build_volume(p))?;
-            Some(Candidate {
+    let material = &farm.material;
+    let mut by_profile: std::collections::HashMap<i64, Estimate> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for p in farm.printers.iter() {
+        if !printing::printer_usable(p) || !p.supports(material.kind) {
+            continue;
+        }
+        let Some(f) = geometry::fit(analysis.size_mm, &build_volume(p)) else {
+            continue;
+        };
+        let profile = printing::profile_of(&farm.profiles, p);
+        let estimate = match profile {
+            None => model.estimate.clone(),
+            Some(pr) => {
+                let v = pr.build_volume;
+                let volume = BuildVolume {
+                    x_mm: v.x_mm as f64,
+                    y_mm: v.y_mm as f64,
+                    z_mm: v.z_mm as f64,
+                };
+                if !pr.allows(material.kind) || geometry::fit(analysis.size_mm, &volume).is_none() {
+                    continue;
+                }
+                match by_profile.get(&pr.id) {
+                    Some(e) => e.clone(),
+                    None => {
+                        let inp = crate::profiles::EstimateInputs {
+                            model,
+                            profile: pr,
+                            material,
+                            filament: farm.filament.as_ref(),
+                            technology: p.technology,
+                        };
+                        let e = crate::profiles::profiled_estimate(
+                            db,
+                            svc.storage,
+                            svc.slicer,
+                            svc.settings,
+                            &inp,
+                            now,
+                        )
+                        .await?;
+                        by_profile.insert(pr.id, e.clone());
+                        e
+                    }
+                }
+            }
+        };
+        out.push(Offer {
+            candidate: Candidate {
                 printer_id: p.id,
                 minutes_per_unit: estimate.minutes_on(&geom, &PrinterProfile::of(p)),
                 copies_per_plate: printing::copies_per_plate(
@@ -372,37 +436,13 @@ fn candidates(
                     quantity,
                 ),
                 hourly_cost: p.hourly_cost,
-            })
-        })
-        .collect()
-}
-
-/// A model the caller may see, the checked quantity, the material, the printers that can make
-/// it and the cheapest of them (`QUOTE_NO_PRINTER_FITS`-style refusal when none can).
-async fn priced_candidates(
-    db: &Db,
-    caller: &Caller,
-    model_id: ModelFileId,
-    material_id: MaterialId,
-    quantity: i64,
-) -> AppResult<(ModelRecord, i64, Material, Vec<Candidate>, Candidate)> {
-    let model = model(db, caller, model_id).await?;
-    let quantity = printing::check_quantity(quantity).map_err(rejected)?;
-    let analysis = analysis_of(&model)?;
-    let (material, printers) = {
-        let mut c = conn(db).await?;
-        let material = inventory::get_material(&mut c, material_id).await?;
-        (material, equipment::list_printers(&mut c).await?)
-    };
-    let cands = candidates(&printers, &material, &analysis, &model.estimate, quantity);
-    let Some(best) = printing::cheapest(&cands, quantity).cloned() else {
-        let s = analysis.size_mm;
-        return Err(rejected(PrintingError::NoPrinterFits {
-            material: material.code.clone(),
-            size: format!("{:.1} × {:.1} × {:.1} mm", s[0], s[1], s[2]),
-        }));
-    };
-    Ok((model, quantity, material, cands, best))
+            },
+            printer: p,
+            profile,
+            estimate,
+        });
+    }
+    Ok(out)
 }
 
 /// Plates are planned on the chosen printer's packing, on every candidate printer.
@@ -421,7 +461,9 @@ fn planned_candidates(best: &Candidate, cands: Vec<Candidate>) -> Vec<Candidate>
 }
 
 /// The would-be plates of `quantity` of a model in a material, as a quote would plan them
-/// (the what-if of a rush order): the quantity checked, the material and the candidates.
+/// (the what-if of a rush order): the quantity checked, the material and the candidates. The
+/// printers' times come from the model's nominal estimate (printer profiles are not sliced for
+/// a what-if).
 pub async fn would_be_plates(
     db: &Db,
     caller: &Caller,
@@ -429,23 +471,90 @@ pub async fn would_be_plates(
     material_id: MaterialId,
     quantity: i64,
 ) -> AppResult<(i64, Material, Vec<Candidate>)> {
-    let (_, quantity, material, cands, best) =
-        priced_candidates(db, caller, model_id, material_id, quantity).await?;
+    let model = model(db, caller, model_id).await?;
+    let quantity = printing::check_quantity(quantity).map_err(rejected)?;
+    let analysis = analysis_of(&model)?;
+    let (material, printers) = {
+        let mut c = conn(db).await?;
+        let material = inventory::get_material(&mut c, material_id).await?;
+        (material, equipment::list_printers(&mut c).await?)
+    };
+    let geom = geometry_of(&analysis);
+    let cands: Vec<Candidate> = printers
+        .iter()
+        .filter(|p| printing::printer_usable(p) && p.supports(material.kind))
+        .filter_map(|p| {
+            let f = geometry::fit(analysis.size_mm, &build_volume(p))?;
+            Some(Candidate {
+                printer_id: p.id,
+                minutes_per_unit: model.estimate.minutes_on(&geom, &PrinterProfile::of(p)),
+                copies_per_plate: printing::copies_per_plate(
+                    f.footprint_mm,
+                    p.build_volume.x_mm as f64,
+                    p.build_volume.y_mm as f64,
+                    quantity,
+                ),
+                hourly_cost: p.hourly_cost,
+            })
+        })
+        .collect();
+    let Some(best) = printing::cheapest(&cands, quantity).cloned() else {
+        let s = analysis.size_mm;
+        return Err(rejected(PrintingError::NoPrinterFits {
+            material: material.code.clone(),
+            size: format!("{:.1} × {:.1} × {:.1} mm", s[0], s[1], s[2]),
+        }));
+    };
     Ok((quantity, material, planned_candidates(&best, cands)))
 }
 
+/// What a quote reads of the farm: the material, its filament profile, the printers and the
+/// printer profiles.
+struct QuoteFarm {
+    material: Material,
+    filament: Option<FilamentProfile>,
+    printers: Vec<Printer>,
+    profiles: Vec<PrinterModelProfile>,
+}
+
 /// Prices a quote for a model the caller may see on the cheapest usable printer that supports
-/// the material and fits the model, plans the would-be plates into the current plan for the
-/// earliest delivery (nothing planned is written), and stores the quote.
-pub async fn create_quote(
+/// the material and fits the model, with the estimate of that printer's model profile and the
+/// material's filament profile when they exist; plans the would-be plates into the current
+/// plan for the earliest delivery (nothing planned is written), and stores the quote with the
+/// printer model (and profile) it was estimated for.
+pub async fn create_quote<S: ObjectStorage, C: Cache, L: Slicer>(
     db: &Db,
+    svc: &Services<'_, S, C, L>,
     caller: &Caller,
     req: &QuoteRequest,
     now: DateTime<Utc>,
 ) -> AppResult<Quote> {
-    let (model, quantity, material, cands, best) =
-        priced_candidates(db, caller, req.model_id, req.material_id, req.quantity).await?;
-    let grams_per_unit = printing::grams_for(model.estimate.material_cm3, material.density_mg_cm3);
+    let model = model(db, caller, req.model_id).await?;
+    let quantity = printing::check_quantity(req.quantity).map_err(rejected)?;
+    let analysis = analysis_of(&model)?;
+    let farm = {
+        let mut c = conn(db).await?;
+        QuoteFarm {
+            material: inventory::get_material(&mut c, req.material_id).await?,
+            filament: profiles::filament_profile(&mut c, req.material_id).await?,
+            printers: equipment::list_printers(&mut c).await?,
+            profiles: profiles::list_printer_profiles(&mut c).await?,
+        }
+    };
+    let material = &farm.material;
+    let offers = offers(db, svc, &farm, &model, &analysis, quantity, now).await?;
+    let cands: Vec<Candidate> = offers.iter().map(|o| o.candidate.clone()).collect();
+    let Some(best) = printing::cheapest(&cands, quantity).cloned() else {
+        let s = analysis.size_mm;
+        return Err(rejected(PrintingError::NoPrinterFits {
+            material: material.code.clone(),
+            size: format!("{:.1} × {:.1} × {:.1} mm", s[0], s[1], s[2]),
+        }));
+    };
+    let Some(chosen) = offers.iter().find(|o| o.candidate.printer_id == best.printer_id) else {
+        return Err(internal("quote", "the cheapest candidate has no offer"));
+    };
+    let grams_per_unit = printing::grams_for(chosen.estimate.material_cm3, material.density_mg_cm3);
     let policy = PricingPolicy::standard(material.price_per_kg.currency);
     let breakdown = printing::price_quote(
         &PriceInput {
@@ -461,7 +570,7 @@ pub async fn create_quote(
     )
     .map_err(rejected)?;
     let plan_cands = planned_candidates(&best, cands);
-    let delivery = crate::planning::earliest_delivery(db, now, quantity, &plan_cands, &material).await?;
+    let delivery = crate::planning::earliest_delivery(db, now, quantity, &plan_cands, material).await?;
     let own = match caller.sees {
         Sees::Own(c) => Some(c),
         _ => None,
@@ -471,8 +580,10 @@ pub async fn create_quote(
         customer_id: model.customer_id.or(own),
         material_id: req.material_id,
         printer_id: best.printer_id,
+        printer_model: chosen.printer.model.clone(),
+        printer_profile_id: chosen.profile.map(|p| p.id),
         options: req.options.clone(),
-        method: model.estimate.method,
+        method: chosen.estimate.method,
         production: ProductionSpec {
             grams_per_unit,
             print_minutes_per_unit: best.minutes_per_unit,
@@ -502,8 +613,10 @@ pub struct QuoteOption {
 /// `materials` is empty), storing one quote per material that can be made. Refusals that
 /// concern one material (none fits, unknown material) are that option's reason; anything else
 /// (the model, the quantity, the store) fails the whole request.
-pub async fn create_quotes(
+#[allow(clippy::too_many_arguments)]
+pub async fn create_quotes<S: ObjectStorage, C: Cache, L: Slicer>(
     db: &Db,
+    svc: &Services<'_, S, C, L>,
     caller: &Caller,
     model_id: ModelFileId,
     materials: &[MaterialId],
@@ -537,7 +650,7 @@ pub async fn create_quotes(
             quantity,
             options: options.to_vec(),
         };
-        let outcome = match create_quote(db, caller, &req, now).await {
+        let outcome = match create_quote(db, svc, caller, &req, now).await {
             Ok(q) => Ok(q),
             Err(e)
                 if matches!(

@@ -141,6 +141,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0030_job_finishes_and_pins.sql"),
     },
     Migration {
+        version: 35,
+        name: "printer_profiles",
+        sql: include_str!("../../migrations/0035_printer_profiles.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "job_snapshot_pruning",
+        sql: include_str!("../../migrations/0036_job_snapshot_pruning.sql"),
+    },
+    Migration {
         version: 37,
         name: "power_and_stability",
         sql: include_str!("../../migrations/0037_power_and_stability.sql"),

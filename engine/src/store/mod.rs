@@ -33,6 +33,7 @@ pub mod planning;
 pub mod printer_records;
 pub mod printing;
 pub mod production;
+pub mod profiles;
 pub mod shifts;
 pub mod shipments;
 pub mod shops;

@@ -202,7 +202,7 @@ pub async fn product_model(conn: &mut AnyConnection, product: ProductId) -> Stor
 
 const QUOTE_COLS: &str = "id, model_id, customer_id, material_id, printer_id, quantity, options, method, \
                           grams_per_unit, print_minutes_per_unit, copies_per_plate, currency, unit_price_minor, \
-                          total_minor, breakdown, earliest_delivery_at, earliest_delivery_reason, created_at, expires_at, order_id";
+                          total_minor, breakdown, earliest_delivery_at, earliest_delivery_reason, created_at, expires_at, order_id, printer_model, printer_profile_id";
 
 fn quote_from_row(row: &AnyRow) -> StoreResult<Quote> {
     const T: &str = "quotes";
@@ -215,6 +215,8 @@ fn quote_from_row(row: &AnyRow) -> StoreResult<Quote> {
         customer_id: col::<Option<i64>>(row, T, "customer_id")?.map(CustomerId),
         material_id: MaterialId(col(row, T, "material_id")?),
         printer_id: PrinterId(col(row, T, "printer_id")?),
+        printer_model: col(row, T, "printer_model")?,
+        printer_profile_id: col(row, T, "printer_profile_id")?,
         quantity: col(row, T, "quantity")?,
         options: json_col::<Vec<PostProcessing>>(row, T, "options")?,
         method: EstimateMethod::parse(&method)
@@ -256,8 +258,10 @@ pub async fn create_quote(tx: &mut Tx, now: DateTime<Utc>, new: &NewQuote) -> St
     let row = sqlx::query(
         "INSERT INTO quotes (model_id, customer_id, material_id, printer_id, quantity, options, method, \
          grams_per_unit, print_minutes_per_unit, copies_per_plate, currency, unit_price_minor, total_minor, \
-         breakdown, earliest_delivery_at, earliest_delivery_reason, created_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
+         breakdown, earliest_delivery_at, earliest_delivery_reason, created_by, created_at, expires_at, \
+         printer_model, printer_profile_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         RETURNING id",
     )
     .bind(new.model_id.0)
     .bind(new.customer_id.map(|c| c.0))
@@ -278,6 +282,8 @@ pub async fn create_quote(tx: &mut Tx, now: DateTime<Utc>, new: &NewQuote) -> St
     .bind(new.created_by.map(|u| u.0))
     .bind(to_millis(now))
     .bind(to_millis(new.expires_at))
+    .bind(new.printer_model.as_str())
+    .bind(new.printer_profile_id)
     .fetch_one(&mut **tx)
     .await?;
     let quote = get_quote(&mut *tx, QuoteId(col(&row, "quotes", "id")?)).await?;

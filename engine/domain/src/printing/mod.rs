@@ -7,6 +7,10 @@
 //!   volumetric rate, a pause per layer, scaled by the printer's speed factor. When PrusaSlicer
 //!   ran, its G-code comments ([`parse_slicer_gcode`]) give the time and the filament instead;
 //!   [`EstimateMethod`] says which.
+//! * **Profiles.** A printer profile per printer model (build volume, nozzle, allowed
+//!   materials, a PrusaSlicer configuration for `--load`) and a filament profile per material
+//!   ([`NewPrinterModelProfile::validate`], [`validate_filament_config`]); estimates made with
+//!   them are kept per [`ProfiledEstimateKey`].
 //! * **Quotes.** [`price_quote`]: material + machine time × the printer's hourly cost + set-up
 //!   and per-plate labour + post-processing options − a quantity-break discount + margin, in
 //!   integer minor units; the unit price is rounded up to a whole minor unit and the total is
@@ -25,11 +29,13 @@ use crate::types::{Currency, OrderId};
 mod estimate;
 mod plates;
 mod pricing;
+mod profiles;
 mod quotes;
 
 pub use estimate::*;
 pub use plates::*;
 pub use pricing::*;
+pub use profiles::*;
 pub use quotes::*;
 
 /// Largest quantity of one quote.
@@ -66,6 +72,16 @@ pub enum PrintingError {
     QuoteNeedsCustomer(i64),
     #[error("the slicer output has no {0}")]
     SlicerOutput(&'static str),
+    #[error("invalid printer profile {field}: {reason}")]
+    ProfileInvalid { field: &'static str, reason: String },
+    #[error("invalid slicer configuration ({field}, line {line}): {reason}")]
+    SlicerConfigInvalid {
+        field: &'static str,
+        line: usize,
+        reason: String,
+    },
+    #[error("the slicer refused the configuration: {0}")]
+    SlicerConfigRefused(String),
 }
 
 impl Coded for PrintingError {
@@ -81,6 +97,10 @@ impl Coded for PrintingError {
             PrintingError::QuoteAlreadyConverted { .. } => "QUOTE_ALREADY_CONVERTED",
             PrintingError::QuoteNeedsCustomer(_) => "QUOTE_NEEDS_CUSTOMER",
             PrintingError::SlicerOutput(_) => "SLICER_OUTPUT_INVALID",
+            PrintingError::ProfileInvalid { .. } => "PROFILE_INVALID",
+            PrintingError::SlicerConfigInvalid { .. } | PrintingError::SlicerConfigRefused(_) => {
+                "PROFILE_SLICER_CONFIG_INVALID"
+            }
         }
     }
 

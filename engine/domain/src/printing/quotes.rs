@@ -26,6 +26,10 @@ pub struct Quote {
     pub customer_id: Option<CustomerId>,
     pub material_id: MaterialId,
     pub printer_id: PrinterId,
+    /// The printer model the estimate was made for (`None` on quotes made before it was kept).
+    pub printer_model: Option<String>,
+    /// The printer profile of that model the estimate used, when one is defined.
+    pub printer_profile_id: Option<i64>,
     pub quantity: i64,
     pub options: Vec<PostProcessing>,
     pub method: EstimateMethod,
@@ -115,6 +119,10 @@ pub struct NewQuote {
     pub customer_id: Option<CustomerId>,
     pub material_id: MaterialId,
     pub printer_id: PrinterId,
+    /// The printer model the estimate was made for.
+    pub printer_model: String,
+    /// The printer profile of that model the estimate used, when one is defined.
+    pub printer_profile_id: Option<i64>,
     pub options: Vec<PostProcessing>,
     pub method: EstimateMethod,
     pub production: ProductionSpec,

@@ -314,6 +314,8 @@ fn quote(order: Option<OrderId>, expires_in_min: i64) -> Quote {
         customer_id: None,
         material_id: MaterialId(1),
         printer_id: PrinterId(1),
+        printer_model: Some("MK4".into()),
+        printer_profile_id: None,
         quantity: 1,
         options: vec![],
         method: EstimateMethod::Formula,

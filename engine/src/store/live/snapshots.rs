@@ -106,3 +106,41 @@ pub async fn job_snapshot(conn: &mut AnyConnection, id: i64) -> StoreResult<Opti
         .await?;
     row.as_ref().map(snapshot_row).transpose()
 }
+
+/// Up to `limit` kept snapshots taken before `before`, oldest first (for pruning).
+pub async fn job_snapshots_before(
+    conn: &mut AnyConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<JobSnapshot>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_SNAPSHOT} WHERE taken_at < $1 ORDER BY taken_at, id LIMIT $2"
+    )))
+    .bind(to_millis(before))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(snapshot_row).collect()
+}
+
+/// Forgets kept snapshots by id; how many rows went.
+pub async fn delete_job_snapshots(tx: &mut Tx, ids: &[i64]) -> StoreResult<u64> {
+    let mut n = 0;
+    for id in ids {
+        n += sqlx::query("DELETE FROM job_snapshots WHERE id = $1")
+            .bind(*id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
+/// Whether any kept snapshot still refers to `object_key`.
+pub async fn snapshot_key_in_use(conn: &mut AnyConnection, object_key: &str) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT id FROM job_snapshots WHERE object_key = $1 LIMIT 1")
+        .bind(object_key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
