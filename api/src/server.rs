@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
+use crate::response_cache::{ResponseCache, only_queries};
 use gantry_actors::{ClusterConfig, Farm, FarmConfig};
 use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay_woken};
 use gantry_app::lease::LeaseHealth;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub farm: Option<Farm>,
     /// The MongoDB analytics sink (`MONGODB_URL`): events and the request log.
     pub analytics: Option<Arc<crate::analytics::Analytics>>,
+    /// Answers to queries (`GANTRY_GRAPHQL_RESPONSE_CACHE_MS`; off when zero).
+    pub responses: Arc<ResponseCache>,
 }
 
 pub use crate::body::{BodyLimits, MAX_UPLOAD_FILES};
@@ -225,6 +228,22 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     {
         return body_error(&state, &e);
     }
+    // A kept answer to the same body from the same caller (`crate::response_cache`).
+    let pending = match state.responses.enabled() && !multipart {
+        true => match state.responses.lookup(principal.as_ref(), &body) {
+            Ok(hit) => {
+                req.extensions_mut().insert(crate::analytics::Audit {
+                    user_id: principal.as_ref().map(|p| p.user_id.0),
+                    operations: hit.operations,
+                });
+                return HttpResponse::Ok()
+                    .insert_header(header::ContentType::json())
+                    .body(hit.answer);
+            }
+            Err(pending) => Some(pending),
+        },
+        false => None,
+    };
     let opts = MultipartOptions::default()
         .max_file_size(usize::try_from(limits.upload).unwrap_or(usize::MAX))
         .max_num_files(MAX_UPLOAD_FILES);
@@ -248,10 +267,12 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
             }));
         }
     };
+    let operations = crate::analytics::Audit::operations_of(&batch);
     req.extensions_mut().insert(crate::analytics::Audit {
         user_id: principal.as_ref().map(|p| p.user_id.0),
-        operations: crate::analytics::Audit::operations_of(&batch),
+        operations: operations.clone(),
     });
+    let queries_only = state.responses.enabled() && only_queries(&batch);
     if let Some(principal) = principal {
         batch = batch.data(principal);
     }
@@ -290,7 +311,24 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
             state.metrics.observe_graphql_error(code);
         }
     }
-    HttpResponse::build(StatusCode::OK).json(resp)
+    if !state.responses.enabled() {
+        return HttpResponse::build(StatusCode::OK).json(resp);
+    }
+    if !queries_only {
+        // A mutation answered here: this server's next read must see it.
+        state.responses.invalidate();
+    }
+    let answer = match serde_json::to_vec(&resp) {
+        Ok(answer) => bytes::Bytes::from(answer),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a GraphQL response");
+            return error_response(StatusCode::OK, "internal error", "INTERNAL", "INTERNAL");
+        }
+    };
+    if let Some(pending) = pending.filter(|_| queries_only && responses.iter().all(|r| r.errors.is_empty())) {
+        state.responses.offer(pending, answer.clone(), operations);
+    }
+    HttpResponse::Ok().insert_header(header::ContentType::json()).body(answer)
 }
 
 /// The client address of `req` ([`client_addr`] over its peer and `X-Forwarded-For`).
@@ -537,8 +575,13 @@ fn build_inner(
         std::time::Duration::from_millis(200),
     ));
     let analytics = crate::analytics::start(&config.telemetry, db.clone(), Default::default()).map(Arc::new);
+    let responses = Arc::new(ResponseCache::new(Duration::from_millis(
+        config.graphql.response_cache_ms,
+    )));
+    responses.spawn_invalidator(&events);
     let state = AppState {
         analytics,
+        responses,
         schema: build_schema(db.clone(), config, events.clone()),
         farm,
         relay,
