@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -69,6 +70,8 @@ pub struct Hit {
 pub struct ResponseCache {
     max_age: Duration,
     inner: Mutex<Inner>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// What a request that missed needs to offer its answer afterwards.
@@ -84,6 +87,8 @@ impl ResponseCache {
         ResponseCache {
             max_age,
             inner: Mutex::new(Inner::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -105,6 +110,7 @@ impl ResponseCache {
         let mut inner = self.lock();
         match inner.entries.get(&key) {
             Some(e) if e.at.elapsed() <= self.max_age => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Hit {
                     answer: e.answer.clone(),
                     operations: e.operations.clone(),
@@ -117,6 +123,7 @@ impl ResponseCache {
             }
             None => {}
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         Err(Pending {
             key,
             generation: inner.generation,
@@ -156,6 +163,16 @@ impl ResponseCache {
         inner.entries.clear();
         inner.bytes = 0;
         inner.generation += 1;
+    }
+
+    /// Requests answered from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Requests the cache could not answer so far.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
     }
 
     /// How many answers are kept.

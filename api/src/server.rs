@@ -413,6 +413,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         queue_length,
         agents_connected: state.farm.as_ref().map_or(0, Farm::connected_agents),
         plan_gap: state.farm.as_ref().map_or(0.0, Farm::plan_gap),
+        response_cache_hits: state.responses.hits(),
+        response_cache_misses: state.responses.misses(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -151,6 +151,22 @@ app_test_with!(answers_are_kept_until_an_event_or_a_mutation, [KEEP], |app| {
         models(&v).contains(&("p1".into(), "seen-after-mutation".into())),
         "{v}"
     );
+    // Counted in /metrics.
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("gantry_graphql_response_cache_total{result=\"hit\"} "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(hits >= 2, "{metrics}");
 });
 
 app_test_with!(

@@ -23,6 +23,17 @@
 //! ```text
 //! target/release/agent-load --gantry target/release/gantry --handover 20,400
 //! ```
+//!
+//! Scale-out (`agent_load_cluster.rs`): `--replicas R` starts R replicas on the PostgreSQL
+//! database of `--database-url` and spreads the agents over them round-robin (CPU and RSS are
+//! the replicas' sums); `--failover K` instead times K crashes (`kill -9`) and K graceful stops
+//! of the scheduler leader until another replica leads.
+//! ```text
+//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… \
+//!     --replicas 3 --counts 1000,10000 --secs 10
+//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… \
+//!     --replicas 3 --failover 5
+//! ```
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -39,6 +50,9 @@ use gantry_engine::domain::protocol::{AgentMessage, AgentState, ServerMessage, T
 use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::{Db, equipment};
 
+#[path = "agent_load_cluster.rs"]
+mod cluster;
+
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const ADMIN_EMAIL: &str = "load-admin@gantry.local";
@@ -52,6 +66,10 @@ struct Args {
     ramp: usize,
     /// Hand-over mode: (printers, jobs).
     handover: Option<(usize, i64)>,
+    /// Replicas of `gantry serve` (PostgreSQL when more than one).
+    replicas: usize,
+    /// Leader failovers to time instead of the status rounds (0: none).
+    failover: usize,
 }
 
 fn parse_args() -> Res<Args> {
@@ -62,6 +80,8 @@ fn parse_args() -> Res<Args> {
         database_url: None,
         ramp: 200,
         handover: None,
+        replicas: 1,
+        failover: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,6 +97,8 @@ fn parse_args() -> Res<Args> {
             "--secs" => a.secs = val()?.parse()?,
             "--database-url" => a.database_url = Some(val()?),
             "--ramp" => a.ramp = val()?.parse()?,
+            "--replicas" => a.replicas = val()?.parse::<usize>()?.max(1),
+            "--failover" => a.failover = val()?.parse()?,
             "--handover" => {
                 let v = val()?;
                 let (p, j) = v.split_once(',').ok_or("--handover takes PRINTERS,JOBS")?;
@@ -115,6 +137,8 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
         .env("DATABASE_URL", db_url)
         .env("GANTRY_DATA_DIR", data)
         .env("GANTRY_AGENT_HEARTBEAT_SECS", "30")
+        // Replicas must share it (tokens signed by one verify on all).
+        .env("GANTRY_JWT_SECRET", "agent-load-benchmark-secret-0123456789")
         .env("RUST_LOG", "warn");
     c
 }
@@ -144,7 +168,7 @@ async fn serve(bin: &Path, db_url: &str, data: &Path) -> Res<Server> {
         .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(data.join("serve.log"))?)
+        .stderr(std::fs::File::create(data.join(format!("serve-{port}.log")))?)
         .spawn()?;
     let server = Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -325,14 +349,26 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
-    let url = format!("http://127.0.0.1:{}", server.port);
+/// CPU ticks and RSS (KiB) summed over `servers`.
+fn servers_sample(servers: &[Server]) -> Option<(u64, u64)> {
+    servers.iter().try_fold((0, 0), |(t, r), s| {
+        let (t1, r1) = proc_sample(s.child.id())?;
+        Some((t + t1, r + r1))
+    })
+}
+
+async fn round(servers: &[Server], tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|s| format!("http://127.0.0.1:{}", s.port))
+        .collect();
     let boot = boot_id();
     let t0 = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(ramp.max(1)));
     let mut opening = tokio::task::JoinSet::new();
     for (i, token) in tokens.iter().take(n).enumerate() {
-        let (url, token, sem, boot) = (url.clone(), token.clone(), sem.clone(), boot.clone());
+        let url = urls[i % urls.len()].clone();
+        let (token, sem, boot) = (token.clone(), sem.clone(), boot.clone());
         opening.spawn(async move {
             let _permit = sem.acquire_owned().await.ok()?;
             let mut outbox = Outbox::new(format!("{boot}{i}"));
@@ -356,8 +392,7 @@ async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: us
     eprintln!("N={n}: {connected} connected in {connect_secs:.1} s; sending statuses for {secs} s");
     // Let the connection burst settle, then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = server.child.id();
-    let (cpu0, _) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
+    let (cpu0, _) = servers_sample(servers).ok_or("cannot read the servers' /proc entries")?;
     let start = Instant::now() + Duration::from_millis(100);
     let end = start + Duration::from_secs(secs);
     let mut tasks = tokio::task::JoinSet::new();
@@ -369,14 +404,14 @@ async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: us
     let mut rss_peak = 0;
     let sampler = async {
         while Instant::now() < end {
-            if let Some((_, rss)) = proc_sample(pid) {
+            if let Some((_, rss)) = servers_sample(servers) {
                 rss_peak = rss_peak.max(rss);
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     };
     sampler.await;
-    let (cpu1, rss) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
+    let (cpu1, rss) = servers_sample(servers).ok_or("cannot read the servers' /proc entries")?;
     let wall = start.elapsed().as_secs_f64();
     let mut lat = Vec::new();
     let (mut sent, mut dropped) = (0, 0);
@@ -595,19 +630,23 @@ async fn run(args: Args) -> Res<()> {
     ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
 
-    let server = serve(&args.gantry, &db_url, &data).await?;
+    let mut servers = cluster::start(&args.gantry, &db_url, &data, args.replicas).await?;
+    if args.failover > 0 {
+        return cluster::failover(&args.gantry, &db_url, &data, &mut servers, args.failover).await;
+    }
+    let server = &servers[0];
     let http = reqwest::Client::new();
     let access = login(&http, server.port).await?;
-    let (_, idle_rss) = proc_sample(server.child.id()).unwrap_or((0, 0));
+    let (_, idle_rss) = servers_sample(&servers).unwrap_or((0, 0));
     eprintln!(
-        "server up (pid {}, RSS {} MB idle)",
-        server.child.id(),
+        "{} server(s) up (RSS {} MB idle)",
+        servers.len(),
         idle_rss / 1024
     );
 
     let mut rows = Vec::new();
     for &n in &args.counts {
-        let r = round(&server, &tokens, n, args.secs, args.ramp).await?;
+        let r = round(&servers, &tokens, n, args.secs, args.ramp).await?;
         eprintln!(
             "N={}: p50 {:.1} ms, p99 {:.1} ms, CPU {:.0} %, RSS {:.0} MB",
             r.n, r.p50_ms, r.p99_ms, r.cpu_pct, r.rss_mb
@@ -615,7 +654,7 @@ async fn run(args: Args) -> Res<()> {
         rows.push(r);
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let spot = spot_check(&server, &tokens, &http, &access).await?;
+    let spot = spot_check(server, &tokens, &http, &access).await?;
     println!(
         "| agents | connected (s to connect) | statuses sent | acked | dropped conns | p50 ms | p99 ms | max ms | server CPU % of 1 core | server RSS MB |"
     );
@@ -637,7 +676,7 @@ async fn run(args: Args) -> Res<()> {
         );
     }
     println!("\nspot check: {spot}/10 acked statuses visible through GraphQL right after the ack");
-    drop(server);
+    drop(servers);
     if args.database_url.is_none() {
         let _ = std::fs::remove_dir_all(&data);
     }
