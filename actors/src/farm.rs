@@ -423,10 +423,16 @@ impl Farm {
             Ok(body) => self.mesh.send(To::Leader, body).await.is_ok(),
             Err(_) => false,
         };
-        let wait = std::time::Duration::from_secs_f64(time_limit.clamp(0.0, 3600.0)) + REPLAN_FORWARD_GRACE;
-        let answer = match sent {
-            true => tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok),
-            false => None,
+        let limit = if time_limit.is_finite() {
+            time_limit.clamp(0.0, 3600.0)
+        } else {
+            0.0
+        };
+        let wait = std::time::Duration::from_secs_f64(limit) + REPLAN_FORWARD_GRACE;
+        let answer = if sent {
+            tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok)
+        } else {
+            None
         };
         if let Ok(mut w) = self.replans.lock() {
             w.remove(&req);

@@ -108,15 +108,18 @@ impl ResponseCache {
             body: body.clone(),
         };
         let mut inner = self.lock();
-        match inner.entries.get(&key) {
-            Some(e) if e.at.elapsed() <= self.max_age => {
+        let kept = inner.entries.get(&key).map(|e| {
+            (e.at.elapsed() <= self.max_age).then(|| Hit {
+                answer: e.answer.clone(),
+                operations: e.operations.clone(),
+            })
+        });
+        match kept {
+            Some(Some(hit)) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(Hit {
-                    answer: e.answer.clone(),
-                    operations: e.operations.clone(),
-                });
+                return Ok(hit);
             }
-            Some(_) => {
+            Some(None) => {
                 if let Some(old) = inner.entries.remove(&key) {
                     inner.bytes -= old.answer.len();
                 }

@@ -229,8 +229,9 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
         return body_error(&state, &e);
     }
     // A kept answer to the same body from the same caller (`crate::response_cache`).
-    let pending = match state.responses.enabled() && !multipart {
-        true => match state.responses.lookup(principal.as_ref(), &body) {
+    let mut pending = None;
+    if state.responses.enabled() && !multipart {
+        match state.responses.lookup(principal.as_ref(), &body) {
             Ok(hit) => {
                 req.extensions_mut().insert(crate::analytics::Audit {
                     user_id: principal.as_ref().map(|p| p.user_id.0),
@@ -240,10 +241,9 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
                     .insert_header(header::ContentType::json())
                     .body(hit.answer);
             }
-            Err(pending) => Some(pending),
-        },
-        false => None,
-    };
+            Err(p) => pending = Some(p),
+        }
+    }
     let opts = MultipartOptions::default()
         .max_file_size(usize::try_from(limits.upload).unwrap_or(usize::MAX))
         .max_num_files(MAX_UPLOAD_FILES);
