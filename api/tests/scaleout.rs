@@ -510,11 +510,14 @@ async fn status_seen(ws: &mut Ws, status: &str, what: &str) {
     panic!("{what}: no {status} event within 30 s");
 }
 
-/// The replica holding a printing printer's agent, and the printer, among `replicas`.
+/// The replica holding a printing printer's agent, and the printer, among `replicas`: the one
+/// whose job has the longest time left (so it is still printing when paused).
 async fn printing_on(db: &Db, replicas: &[String]) -> Option<(String, i64)> {
     let rows = sqlx::query(
         "SELECT g.replica, g.printer_id FROM agent_gateways g JOIN printers p ON p.id = g.printer_id \
-         WHERE g.connected = 1 AND p.status = 'printing' ORDER BY g.printer_id",
+         JOIN jobs j ON j.printer_id = p.id AND j.state = 'printing' \
+         WHERE g.connected = 1 AND p.status = 'printing' \
+         ORDER BY j.est_minutes DESC, j.started_at DESC",
     )
     .fetch_all(db.pool())
     .await
