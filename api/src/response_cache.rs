@@ -223,6 +223,8 @@ pub fn only_queries(batch: &async_graphql::BatchRequest) -> bool {
         let ty = match (&doc.operations, r.operation_name.as_deref()) {
             (DocumentOperations::Single(op), _) => Some(op.node.ty),
             (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+            // One named operation runs without a name; several need one.
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
             (DocumentOperations::Multiple(_), None) => None,
         };
         ty == Some(OperationType::Query)
