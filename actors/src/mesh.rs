@@ -59,7 +59,9 @@ impl ReplanResult {
         match res {
             Ok(_) => ReplanResult::Planned,
             Err(crate::farm::FarmError::NotLeader) => ReplanResult::NotLeader,
-            Err(crate::farm::FarmError::Plan(m)) if m == crate::scheduler::NOT_LEADER => ReplanResult::NotLeader,
+            Err(crate::farm::FarmError::Plan(m)) if m == crate::scheduler::NOT_LEADER => {
+                ReplanResult::NotLeader
+            }
             Err(e) => ReplanResult::Failed {
                 message: e.to_string(),
             },

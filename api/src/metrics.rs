@@ -168,7 +168,10 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE gantry_graphql_response_cache_total counter");
         for (result, n) in [("hit", g.response_cache_hits), ("miss", g.response_cache_misses)] {
-            let _ = writeln!(out, "gantry_graphql_response_cache_total{{result=\"{result}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "gantry_graphql_response_cache_total{{result=\"{result}\"}} {n}"
+            );
         }
         let gauges = [
             (

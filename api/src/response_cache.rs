@@ -98,7 +98,9 @@ impl ResponseCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The kept answer to `body` from `principal`, or what to offer the answer under.
@@ -224,7 +226,9 @@ pub fn only_queries(batch: &async_graphql::BatchRequest) -> bool {
             (DocumentOperations::Single(op), _) => Some(op.node.ty),
             (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
             // One named operation runs without a name; several need one.
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+                ops.values().next().map(|op| op.node.ty)
+            }
             (DocumentOperations::Multiple(_), None) => None,
         };
         ty == Some(OperationType::Query)
@@ -246,7 +250,10 @@ mod tests {
             panic!("empty cache hit")
         };
         cache.offer(p, body("1"), vec![]);
-        assert_eq!(cache.lookup(None, &body("{a}")).map(|h| h.answer).ok(), Some(body("1")));
+        assert_eq!(
+            cache.lookup(None, &body("{a}")).map(|h| h.answer).ok(),
+            Some(body("1"))
+        );
         // A request that started before a change must not store its (older) answer.
         let Err(p) = cache.lookup(None, &body("{b}")) else {
             panic!("hit")

@@ -328,7 +328,9 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     if let Some(pending) = pending.filter(|_| queries_only && responses.iter().all(|r| r.errors.is_empty())) {
         state.responses.offer(pending, answer.clone(), operations);
     }
-    HttpResponse::Ok().insert_header(header::ContentType::json()).body(answer)
+    HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .body(answer)
 }
 
 /// The client address of `req` ([`client_addr`] over its peer and `X-Forwarded-For`).

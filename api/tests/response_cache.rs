@@ -113,64 +113,71 @@ async fn assert_kept(app: &TestApp, token: &str, printer: i64) {
     panic!("every attempt was interrupted by an event");
 }
 
-app_test_with!(answers_are_kept_until_an_event_or_a_mutation, [("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000")], |app| {
-    let admin = app.login_as(Role::Admin).await;
-    let p1 = printer_with_event(app, "p1").await;
-    until(app, &admin, PRINTERS, |v| {
-        models(v).contains(&("p1".into(), "MK4".into()))
-    })
-    .await;
-    assert_kept(app, &admin, p1).await;
+app_test_with!(
+    answers_are_kept_until_an_event_or_a_mutation,
+    [("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000")],
+    |app| {
+        let admin = app.login_as(Role::Admin).await;
+        let p1 = printer_with_event(app, "p1").await;
+        until(app, &admin, PRINTERS, |v| {
+            models(v).contains(&("p1".into(), "MK4".into()))
+        })
+        .await;
+        assert_kept(app, &admin, p1).await;
 
-    // Another writer's event (the outbox, as from another replica) empties the cache.
-    set_model_quietly(app, p1, "seen-after-event").await;
-    printer_with_event(app, "p2").await;
-    let v = until(app, &admin, PRINTERS, |v| models(v).len() == 2).await;
-    assert!(
-        models(&v).contains(&("p1".into(), "seen-after-event".into())),
-        "{v}"
-    );
+        // Another writer's event (the outbox, as from another replica) empties the cache.
+        set_model_quietly(app, p1, "seen-after-event").await;
+        printer_with_event(app, "p2").await;
+        let v = until(app, &admin, PRINTERS, |v| models(v).len() == 2).await;
+        assert!(
+            models(&v).contains(&("p1".into(), "seen-after-event".into())),
+            "{v}"
+        );
 
-    // A mutation answered by this server empties it before it answers: read-your-writes.
-    assert_kept(app, &admin, p1).await;
-    set_model_quietly(app, p1, "seen-after-mutation").await;
-    let created = app
-        .graphql_as(
-            &admin,
-            "mutation { createPrinter(input: {name: \"p3\", model: \"MK4\", technology: FDM, \
+        // A mutation answered by this server empties it before it answers: read-your-writes.
+        assert_kept(app, &admin, p1).await;
+        set_model_quietly(app, p1, "seen-after-mutation").await;
+        let created = app
+            .graphql_as(
+                &admin,
+                "mutation { createPrinter(input: {name: \"p3\", model: \"MK4\", technology: FDM, \
              buildVolume: {xMm: 250, yMm: 210, zMm: 220}, materials: [PLA], \
              hourlyCost: {minor: 150, currency: \"EUR\"}}) { id } }",
-            json!({}),
-        )
-        .await;
-    assert!(created["errors"].is_null(), "{created}");
-    let v = app.graphql_as(&admin, PRINTERS, json!({})).await;
-    assert_eq!(models(&v).len(), 3, "{v}");
-    assert!(
-        models(&v).contains(&("p1".into(), "seen-after-mutation".into())),
-        "{v}"
-    );
-    // Counted in /metrics.
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let hits: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("gantry_graphql_response_cache_total{result=\"hit\"} "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{metrics}"));
-    assert!(hits >= 2, "{metrics}");
-});
+                json!({}),
+            )
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+        let v = app.graphql_as(&admin, PRINTERS, json!({})).await;
+        assert_eq!(models(&v).len(), 3, "{v}");
+        assert!(
+            models(&v).contains(&("p1".into(), "seen-after-mutation".into())),
+            "{v}"
+        );
+        // Counted in /metrics.
+        let metrics = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let hits: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("gantry_graphql_response_cache_total{result=\"hit\"} "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{metrics}"));
+        assert!(hits >= 2, "{metrics}");
+    }
+);
 
 app_test_with!(
     callers_never_share_answers_and_tokens_are_checked_first,
-    [("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000"), ("GANTRY_AUTH_CACHE_SECS", "0")],
+    [
+        ("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000"),
+        ("GANTRY_AUTH_CACHE_SECS", "0")
+    ],
     |app| {
         const ME: &str = "{ me { email role } }";
         let a = app.login_new(Role::Customer, "a@gantry.test").await;
@@ -188,7 +195,10 @@ app_test_with!(
         // admin's kept answer is not theirs.
         let v = app.graphql_as(&admin, PRINTERS, json!({})).await;
         assert!(v["errors"].is_null(), "{v}");
-        assert_eq!(code(&app.graphql_as(&a, PRINTERS, json!({})).await).0, "FORBIDDEN");
+        assert_eq!(
+            code(&app.graphql_as(&a, PRINTERS, json!({})).await).0,
+            "FORBIDDEN"
+        );
         // Deactivated in SQL (no event): the kept answer is not sent to a refused token.
         let mut tx = app.db.db.begin().await.unwrap();
         let a_id = users::user_by_email(&mut *tx, "a@gantry.test")
@@ -208,7 +218,10 @@ app_test_with!(
 
 app_test_with!(
     errors_are_never_kept_and_limits_still_apply,
-    [("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000"), ("GANTRY_GRAPHQL_MAX_DEPTH", "3")],
+    [
+        ("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60000"),
+        ("GANTRY_GRAPHQL_MAX_DEPTH", "3")
+    ],
     |app| {
         let admin = app.login_as(Role::Admin).await;
         let p = printer_quietly(app, "q1").await;

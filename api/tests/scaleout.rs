@@ -380,11 +380,7 @@ async fn a_replica_with_another_schema_or_farm_timing_refuses_to_join_postgres()
         .execute(t.db.pool())
         .await
         .unwrap();
-    refused_to_join(
-        &farm,
-        &[],
-        &["schema version", "same Gantry version"],
-    );
+    refused_to_join(&farm, &[], &["schema version", "same Gantry version"]);
     t.cleanup().await;
     farm.remove();
 }
@@ -474,7 +470,11 @@ async fn watch_printer(port: u16, token: &str, printer: i64) -> Ws {
     let init = serde_json::json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}});
     ws.send(Message::text(init.to_string())).await.unwrap();
     let ack = next_message(&mut ws, Duration::from_secs(10)).await;
-    assert_eq!(ack.as_ref().map(|a| a["type"].clone()), Some("connection_ack".into()), "{ack:?}");
+    assert_eq!(
+        ack.as_ref().map(|a| a["type"].clone()),
+        Some("connection_ack".into()),
+        "{ack:?}"
+    );
     let query = format!("subscription {{ printerStatus(printerId: \"{printer}\") {{ printerId status }} }}");
     let sub = serde_json::json!({"id": "s", "type": "subscribe", "payload": {"query": query}});
     ws.send(Message::text(sub.to_string())).await.unwrap();
@@ -568,14 +568,15 @@ async fn after_the_leader_is_killed_every_replica_serves_subscriptions_control_a
     let (new_leader, _) = wait_leader(db, &leader, 15).await;
     let lead = idx_of(&new_leader, &servers);
     let follower = (0..3).find(|i| *i != dead && *i != lead).unwrap();
-    let survivors: Vec<String> = sqlx::query("SELECT DISTINCT replica FROM agent_gateways WHERE connected = 1")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>(0))
-        .filter(|r| *r != leader)
-        .collect();
+    let survivors: Vec<String> =
+        sqlx::query("SELECT DISTINCT replica FROM agent_gateways WHERE connected = 1")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .filter(|r| *r != leader)
+            .collect();
 
     // A printer printing through a surviving replica; the command goes to the other survivor.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -583,7 +584,11 @@ async fn after_the_leader_is_killed_every_replica_serves_subscriptions_control_a
         if let Some(found) = printing_on(db, &survivors).await {
             break found;
         }
-        assert!(Instant::now() < deadline, "no printer printing on a survivor; {}", logs(&farm));
+        assert!(
+            Instant::now() < deadline,
+            "no printer printing on a survivor; {}",
+            logs(&farm)
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let at_holder = idx_of(&holder, &servers);
@@ -620,7 +625,10 @@ async fn after_the_leader_is_killed_every_replica_serves_subscriptions_control_a
         serde_json::json!({}),
     )
     .await;
-    assert!(v["errors"].is_null(), "cancelPrint through replica {elsewhere}: {v}");
+    assert!(
+        v["errors"].is_null(),
+        "cancelPrint through replica {elsewhere}: {v}"
+    );
 
     // replanNow on the follower: made by the leader, answered with the plan it wrote.
     let plans_before = count(db, "SELECT COALESCE(MAX(id), 0) FROM plans").await;
@@ -631,10 +639,17 @@ async fn after_the_leader_is_killed_every_replica_serves_subscriptions_control_a
         serde_json::json!({}),
     )
     .await;
-    assert!(v["errors"].is_null(), "replanNow on a follower: {v}; {}", logs(&farm));
+    assert!(
+        v["errors"].is_null(),
+        "replanNow on a follower: {v}; {}",
+        logs(&farm)
+    );
     let id: i64 = v["data"]["replanNow"]["id"].as_str().unwrap().parse().unwrap();
     assert!(id > plans_before, "plan {id}, before {plans_before}");
-    assert_eq!(count(db, &format!("SELECT COUNT(*) FROM plans WHERE id = {id}")).await, 1);
+    assert_eq!(
+        count(db, &format!("SELECT COUNT(*) FROM plans WHERE id = {id}")).await,
+        1
+    );
     // No printer whose agent was on a survivor was marked offline.
     let survivors_printers: Vec<i64> = held_by_others(db, &leader).await;
     let marked = offline_marks_since(db, mark, &survivors_printers).await;

@@ -70,7 +70,11 @@ mod tests {
             ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "-5", "a whole number in range"),
             ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "lots", "a whole number in range"),
             ("GANTRY_GRAPHQL_INTROSPECTION", "yes", "true or false"),
-            ("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "60001", "a whole number in range"),
+            (
+                "GANTRY_GRAPHQL_RESPONSE_CACHE_MS",
+                "60001",
+                "a whole number in range",
+            ),
         ]);
     }
 }

@@ -16,9 +16,9 @@ use gantry_engine::domain::users::Permission;
 use gantry_engine::error::ErrorKind;
 
 use super::app_error;
-use super::error::ApiError;
 use super::connection::{Conn, IdOrder, PageArgs, Ts, id_arg, invalid, mirror_enum, ts};
 use super::equipment::PrinterNode;
+use super::error::ApiError;
 use super::loaders::{count, loaders};
 use super::principal::{PermissionGuard, caller};
 

@@ -638,11 +638,7 @@ async fn run(args: Args) -> Res<()> {
     let http = reqwest::Client::new();
     let access = login(&http, server.port).await?;
     let (_, idle_rss) = servers_sample(&servers).unwrap_or((0, 0));
-    eprintln!(
-        "{} server(s) up (RSS {} MB idle)",
-        servers.len(),
-        idle_rss / 1024
-    );
+    eprintln!("{} server(s) up (RSS {} MB idle)", servers.len(), idle_rss / 1024);
 
     let mut rows = Vec::new();
     for &n in &args.counts {

@@ -52,7 +52,13 @@ pub(super) async fn start(bin: &Path, db_url: &str, data: &Path, n: usize) -> Re
 }
 
 /// `--failover K` (see the module documentation); prints a table row per kind of stop.
-pub(super) async fn failover(bin: &Path, db_url: &str, data: &Path, servers: &mut Vec<Server>, rounds: usize) -> Res<()> {
+pub(super) async fn failover(
+    bin: &Path,
+    db_url: &str,
+    data: &Path,
+    servers: &mut Vec<Server>,
+    rounds: usize,
+) -> Res<()> {
     if servers.len() < 2 {
         return Err("--failover needs --replicas 2 or more".into());
     }
