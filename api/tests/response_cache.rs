@@ -201,7 +201,7 @@ app_test_with!(
         );
         // Deactivated in SQL (no event): the kept answer is not sent to a refused token.
         let mut tx = app.db.db.begin().await.unwrap();
-        let a_id = users::user_by_email(&mut *tx, "a@gantry.test")
+        let a_id = users::user_by_email(&mut tx, "a@gantry.test")
             .await
             .unwrap()
             .unwrap()
