@@ -174,6 +174,23 @@ fn all_agent_logs(farm: &live::Farm) -> String {
         .join("\n")
 }
 
+/// Three replicas of `farm` (the first on `farm.port`) with the simulated agents split over
+/// them: (ports, servers, agent processes).
+fn three_replicas(farm: &live::Farm, speed: i64) -> ([u16; 3], Vec<Option<Proc>>, Vec<Proc>) {
+    let ports = [farm.port, free_port(), free_port()];
+    let servers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Some(start(farm, *p, &format!("serve-{i}.log"))))
+        .collect();
+    let agents = split_tokens(farm, 3)
+        .iter()
+        .enumerate()
+        .map(|(i, (file, n))| agents(farm, ports[i], file, *n, speed, &format!("agents-{i}.log")))
+        .collect();
+    (ports, servers, agents)
+}
+
 /// The three-replica tests run one at a time: together they start six servers and their
 /// agents, more than PostgreSQL's default 100 connections leave room for beside the rest of the
 /// suite (a `PoolTimedOut` otherwise).
@@ -188,18 +205,7 @@ async fn kill_9_of_the_leader_of_three_replicas_loses_and_repeats_nothing_postgr
     let speed = speed_for(db, 4).await;
     let orders_before = count(db, "SELECT COUNT(*) FROM orders").await;
     let test_start = gantry_engine::store::now().timestamp_millis();
-    let ports = [farm.port, free_port(), free_port()];
-    let mut servers: Vec<Option<Proc>> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Some(start(&farm, *p, &format!("serve-{i}.log"))))
-        .collect();
-    let tokens = split_tokens(&farm, 3);
-    let _agents: Vec<Proc> = tokens
-        .iter()
-        .enumerate()
-        .map(|(i, (file, n))| agents(&farm, ports[i], file, *n, speed, &format!("agents-{i}.log")))
-        .collect();
+    let (ports, mut servers, _agents) = three_replicas(&farm, speed);
 
     // One leader; agents on every replica get work (the leader hands out through the mesh).
     let (leader, epoch) = wait_leader(db, "", 20).await;
@@ -536,18 +542,7 @@ async fn after_the_leader_is_killed_every_replica_serves_subscriptions_control_a
     // Long prints: a printer is still printing when it is paused after the failover.
     let speed = speed_for(db, 40).await;
     let test_start = gantry_engine::store::now().timestamp_millis();
-    let ports = [farm.port, free_port(), free_port()];
-    let mut servers: Vec<Option<Proc>> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Some(start(&farm, *p, &format!("serve-{i}.log"))))
-        .collect();
-    let tokens = split_tokens(&farm, 3);
-    let _agents: Vec<Proc> = tokens
-        .iter()
-        .enumerate()
-        .map(|(i, (file, n))| agents(&farm, ports[i], file, *n, speed, &format!("agents-{i}.log")))
-        .collect();
+    let (ports, mut servers, _agents) = three_replicas(&farm, speed);
     let (leader, _) = wait_leader(db, "", 20).await;
     wait_printing(db, test_start, 3, || logs(&farm)).await;
     let idx_of = |replica: &str, servers: &[Option<Proc>]| -> usize {
