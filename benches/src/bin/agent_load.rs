@@ -24,16 +24,8 @@
 //! target/release/agent-load --gantry target/release/gantry --handover 20,400
 //! ```
 //!
-//! Scale-out (`agent_load_cluster.rs`): `--replicas R` starts R replicas on the PostgreSQL
-//! database of `--database-url` and spreads the agents over them round-robin (CPU and RSS are
-//! the replicas' sums); `--failover K` instead times K crashes (`kill -9`) and K graceful stops
-//! of the scheduler leader until another replica leads.
-//! ```text
-//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… \
-//!     --replicas 3 --counts 1000,10000 --secs 10
-//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… \
-//!     --replicas 3 --failover 5
-//! ```
+//! Telemetry mode, `--telemetry N[,S]`: N printers reporting readings at 1 Hz, S subscribers of
+//! `printerTelemetry`; the delay from a report to a subscriber (`telemetry_load.rs`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -50,8 +42,8 @@ use gantry_engine::domain::protocol::{AgentMessage, AgentState, ServerMessage, T
 use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::{Db, equipment};
 
-#[path = "agent_load_cluster.rs"]
-mod cluster;
+#[path = "../telemetry_load.rs"]
+mod telemetry_load;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -66,10 +58,8 @@ struct Args {
     ramp: usize,
     /// Hand-over mode: (printers, jobs).
     handover: Option<(usize, i64)>,
-    /// Replicas of `gantry serve` (PostgreSQL when more than one).
-    replicas: usize,
-    /// Leader failovers to time instead of the status rounds (0: none).
-    failover: usize,
+    /// Telemetry mode: (printers, subscribers).
+    telemetry: Option<(usize, usize)>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -80,8 +70,7 @@ fn parse_args() -> Res<Args> {
         database_url: None,
         ramp: 200,
         handover: None,
-        replicas: 1,
-        failover: 0,
+        telemetry: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,8 +86,6 @@ fn parse_args() -> Res<Args> {
             "--secs" => a.secs = val()?.parse()?,
             "--database-url" => a.database_url = Some(val()?),
             "--ramp" => a.ramp = val()?.parse()?,
-            "--replicas" => a.replicas = val()?.parse::<usize>()?.max(1),
-            "--failover" => a.failover = val()?.parse()?,
             "--handover" => {
                 let v = val()?;
                 let (p, j) = v.split_once(',').ok_or("--handover takes PRINTERS,JOBS")?;
@@ -107,6 +94,15 @@ fn parse_args() -> Res<Args> {
                     return Err("--handover needs positive numbers".into());
                 }
                 a.handover = Some((p, j));
+            }
+            "--telemetry" => {
+                let v = val()?;
+                let (p, subs) = v.split_once(',').unwrap_or((v.as_str(), "1"));
+                let (p, subs) = (p.trim().parse::<usize>()?, subs.trim().parse::<usize>()?);
+                if p == 0 || subs == 0 {
+                    return Err("--telemetry needs positive numbers".into());
+                }
+                a.telemetry = Some((p, subs));
             }
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -137,8 +133,6 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
         .env("DATABASE_URL", db_url)
         .env("GANTRY_DATA_DIR", data)
         .env("GANTRY_AGENT_HEARTBEAT_SECS", "30")
-        // Replicas must share it (tokens signed by one verify on all).
-        .env("GANTRY_JWT_SECRET", "agent-load-benchmark-secret-0123456789")
         .env("RUST_LOG", "warn");
     c
 }
@@ -168,7 +162,7 @@ async fn serve(bin: &Path, db_url: &str, data: &Path) -> Res<Server> {
         .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(data.join(format!("serve-{port}.log")))?)
+        .stderr(std::fs::File::create(data.join("serve.log"))?)
         .spawn()?;
     let server = Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -349,26 +343,14 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-/// CPU ticks and RSS (KiB) summed over `servers`.
-fn servers_sample(servers: &[Server]) -> Option<(u64, u64)> {
-    servers.iter().try_fold((0, 0), |(t, r), s| {
-        let (t1, r1) = proc_sample(s.child.id())?;
-        Some((t + t1, r + r1))
-    })
-}
-
-async fn round(servers: &[Server], tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
-    let urls: Vec<String> = servers
-        .iter()
-        .map(|s| format!("http://127.0.0.1:{}", s.port))
-        .collect();
+async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
+    let url = format!("http://127.0.0.1:{}", server.port);
     let boot = boot_id();
     let t0 = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(ramp.max(1)));
     let mut opening = tokio::task::JoinSet::new();
     for (i, token) in tokens.iter().take(n).enumerate() {
-        let url = urls[i % urls.len()].clone();
-        let (token, sem, boot) = (token.clone(), sem.clone(), boot.clone());
+        let (url, token, sem, boot) = (url.clone(), token.clone(), sem.clone(), boot.clone());
         opening.spawn(async move {
             let _permit = sem.acquire_owned().await.ok()?;
             let mut outbox = Outbox::new(format!("{boot}{i}"));
@@ -392,7 +374,8 @@ async fn round(servers: &[Server], tokens: &[String], n: usize, secs: u64, ramp:
     eprintln!("N={n}: {connected} connected in {connect_secs:.1} s; sending statuses for {secs} s");
     // Let the connection burst settle, then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (cpu0, _) = servers_sample(servers).ok_or("cannot read the servers' /proc entries")?;
+    let pid = server.child.id();
+    let (cpu0, _) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
     let start = Instant::now() + Duration::from_millis(100);
     let end = start + Duration::from_secs(secs);
     let mut tasks = tokio::task::JoinSet::new();
@@ -404,14 +387,14 @@ async fn round(servers: &[Server], tokens: &[String], n: usize, secs: u64, ramp:
     let mut rss_peak = 0;
     let sampler = async {
         while Instant::now() < end {
-            if let Some((_, rss)) = servers_sample(servers) {
+            if let Some((_, rss)) = proc_sample(pid) {
                 rss_peak = rss_peak.max(rss);
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     };
     sampler.await;
-    let (cpu1, rss) = servers_sample(servers).ok_or("cannot read the servers' /proc entries")?;
+    let (cpu1, rss) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
     let wall = start.elapsed().as_secs_f64();
     let mut lat = Vec::new();
     let (mut sent, mut dropped) = (0, 0);
@@ -602,14 +585,12 @@ async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
     Ok(())
 }
 
-async fn run(args: Args) -> Res<()> {
-    if let Some((printers, jobs)) = args.handover {
-        return handover(&args, printers, jobs).await;
-    }
-    let (data, db_url) = scratch(&args, "load")?;
-    let max = args.counts.iter().copied().max().unwrap_or(0);
-    eprintln!("preparing {max} printers in {db_url}");
-    create_printers(&db_url, max).await?;
+/// A scratch database with `n` printers, a printer token each and the admin user; (data
+/// directory, database URL, tokens).
+async fn farm_with_tokens(args: &Args, stem: &str, n: usize) -> Res<(PathBuf, String, Vec<String>)> {
+    let (data, db_url) = scratch(args, stem)?;
+    eprintln!("preparing {n} printers in {db_url}");
+    create_printers(&db_url, n).await?;
     let tokens_file = data.join("tokens.txt");
     let mut c = gantry(&args.gantry, &db_url, &data);
     c.args(["printer-tokens", "--output"]).arg(&tokens_file);
@@ -629,20 +610,32 @@ async fn run(args: Args) -> Res<()> {
         "admin",
     ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
+    Ok((data, db_url, tokens))
+}
 
-    let mut servers = cluster::start(&args.gantry, &db_url, &data, args.replicas).await?;
-    if args.failover > 0 {
-        return cluster::failover(&args.gantry, &db_url, &data, &mut servers, args.failover).await;
+async fn run(args: Args) -> Res<()> {
+    if let Some((printers, jobs)) = args.handover {
+        return handover(&args, printers, jobs).await;
     }
-    let server = &servers[0];
+    if let Some((printers, subs)) = args.telemetry {
+        return telemetry_load::telemetry(&args, printers, subs).await;
+    }
+    let max = args.counts.iter().copied().max().unwrap_or(0);
+    let (data, db_url, tokens) = farm_with_tokens(&args, "load", max).await?;
+
+    let server = serve(&args.gantry, &db_url, &data).await?;
     let http = reqwest::Client::new();
     let access = login(&http, server.port).await?;
-    let (_, idle_rss) = servers_sample(&servers).unwrap_or((0, 0));
-    eprintln!("{} server(s) up (RSS {} MB idle)", servers.len(), idle_rss / 1024);
+    let (_, idle_rss) = proc_sample(server.child.id()).unwrap_or((0, 0));
+    eprintln!(
+        "server up (pid {}, RSS {} MB idle)",
+        server.child.id(),
+        idle_rss / 1024
+    );
 
     let mut rows = Vec::new();
     for &n in &args.counts {
-        let r = round(&servers, &tokens, n, args.secs, args.ramp).await?;
+        let r = round(&server, &tokens, n, args.secs, args.ramp).await?;
         eprintln!(
             "N={}: p50 {:.1} ms, p99 {:.1} ms, CPU {:.0} %, RSS {:.0} MB",
             r.n, r.p50_ms, r.p99_ms, r.cpu_pct, r.rss_mb
@@ -650,7 +643,7 @@ async fn run(args: Args) -> Res<()> {
         rows.push(r);
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let spot = spot_check(server, &tokens, &http, &access).await?;
+    let spot = spot_check(&server, &tokens, &http, &access).await?;
     println!(
         "| agents | connected (s to connect) | statuses sent | acked | dropped conns | p50 ms | p99 ms | max ms | server CPU % of 1 core | server RSS MB |"
     );
@@ -672,7 +665,7 @@ async fn run(args: Args) -> Res<()> {
         );
     }
     println!("\nspot check: {spot}/10 acked statuses visible through GraphQL right after the ack");
-    drop(servers);
+    drop(server);
     if args.database_url.is_none() {
         let _ = std::fs::remove_dir_all(&data);
     }
