@@ -23,9 +23,6 @@
 //! ```text
 //! target/release/agent-load --gantry target/release/gantry --handover 20,400
 //! ```
-//!
-//! Telemetry mode, `--telemetry N[,S]`: N printers reporting readings at 1 Hz, S subscribers of
-//! `printerTelemetry`; the delay from a report to a subscriber (`telemetry_load.rs`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -42,9 +39,6 @@ use gantry_engine::domain::protocol::{AgentMessage, AgentState, ServerMessage, T
 use gantry_engine::domain::types::{Currency, Money};
 use gantry_engine::store::{Db, equipment};
 
-#[path = "../telemetry_load.rs"]
-mod telemetry_load;
-
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const ADMIN_EMAIL: &str = "load-admin@gantry.local";
@@ -58,8 +52,6 @@ struct Args {
     ramp: usize,
     /// Hand-over mode: (printers, jobs).
     handover: Option<(usize, i64)>,
-    /// Telemetry mode: (printers, subscribers).
-    telemetry: Option<(usize, usize)>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -70,7 +62,6 @@ fn parse_args() -> Res<Args> {
         database_url: None,
         ramp: 200,
         handover: None,
-        telemetry: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -94,15 +85,6 @@ fn parse_args() -> Res<Args> {
                     return Err("--handover needs positive numbers".into());
                 }
                 a.handover = Some((p, j));
-            }
-            "--telemetry" => {
-                let v = val()?;
-                let (p, subs) = v.split_once(',').unwrap_or((v.as_str(), "1"));
-                let (p, subs) = (p.trim().parse::<usize>()?, subs.trim().parse::<usize>()?);
-                if p == 0 || subs == 0 {
-                    return Err("--telemetry needs positive numbers".into());
-                }
-                a.telemetry = Some((p, subs));
             }
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -585,12 +567,14 @@ async fn handover(args: &Args, printers: usize, jobs: i64) -> Res<()> {
     Ok(())
 }
 
-/// A scratch database with `n` printers, a printer token each and the admin user; (data
-/// directory, database URL, tokens).
-async fn farm_with_tokens(args: &Args, stem: &str, n: usize) -> Res<(PathBuf, String, Vec<String>)> {
-    let (data, db_url) = scratch(args, stem)?;
-    eprintln!("preparing {n} printers in {db_url}");
-    create_printers(&db_url, n).await?;
+async fn run(args: Args) -> Res<()> {
+    if let Some((printers, jobs)) = args.handover {
+        return handover(&args, printers, jobs).await;
+    }
+    let (data, db_url) = scratch(&args, "load")?;
+    let max = args.counts.iter().copied().max().unwrap_or(0);
+    eprintln!("preparing {max} printers in {db_url}");
+    create_printers(&db_url, max).await?;
     let tokens_file = data.join("tokens.txt");
     let mut c = gantry(&args.gantry, &db_url, &data);
     c.args(["printer-tokens", "--output"]).arg(&tokens_file);
@@ -610,18 +594,6 @@ async fn farm_with_tokens(args: &Args, stem: &str, n: usize) -> Res<(PathBuf, St
         "admin",
     ]);
     run_ok(c, Some(&format!("{ADMIN_PASSWORD}\n")))?;
-    Ok((data, db_url, tokens))
-}
-
-async fn run(args: Args) -> Res<()> {
-    if let Some((printers, jobs)) = args.handover {
-        return handover(&args, printers, jobs).await;
-    }
-    if let Some((printers, subs)) = args.telemetry {
-        return telemetry_load::telemetry(&args, printers, subs).await;
-    }
-    let max = args.counts.iter().copied().max().unwrap_or(0);
-    let (data, db_url, tokens) = farm_with_tokens(&args, "load", max).await?;
 
     let server = serve(&args.gantry, &db_url, &data).await?;
     let http = reqwest::Client::new();
