@@ -137,6 +137,21 @@ impl Default for ClusterConfig {
 /// Commands sent to another replica's agent, waiting for its answer, by request id.
 type Waiting = Mutex<HashMap<u64, tokio::sync::oneshot::Sender<crate::mesh::WireResult>>>;
 
+/// Re-plans this replica asked of the leader, waiting for its answer, by request id.
+type Replans = Mutex<HashMap<u64, tokio::sync::oneshot::Sender<crate::mesh::ReplanResult>>>;
+
+/// How much longer than the solver's time limit a follower waits for the leader's re-plan.
+pub const REPLAN_FORWARD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Where [`Farm::replan_anywhere`] made the plan.
+#[derive(Debug)]
+pub enum ReplanAt {
+    /// This replica leads: the plan it made.
+    Here(Box<Replanned>),
+    /// The leader (another replica) made and wrote it: read the current plan.
+    Leader,
+}
+
 /// A handle to a running farm (cheap to clone).
 #[derive(Clone)]
 pub struct Farm {
@@ -150,6 +165,7 @@ pub struct Farm {
     node: Arc<Mutex<Option<Node>>>,
     events_woken: Arc<tokio::sync::Notify>,
     waiting: Arc<Waiting>,
+    replans: Arc<Replans>,
     next_req: Arc<AtomicU64>,
 }
 
@@ -197,6 +213,7 @@ impl Farm {
             node: Arc::new(Mutex::new(Some(node))),
             events_woken,
             waiting: Arc::new(Mutex::new(HashMap::new())),
+            replans: Arc::new(Mutex::new(HashMap::new())),
             next_req: Arc::new(AtomicU64::new(1)),
         };
         actix::spawn(crate::mesh::run(inbox, farm.clone()));
@@ -382,6 +399,57 @@ impl Farm {
             .await
             .map_err(|_| FarmError::Stopped)?;
         rx.await.map_err(|_| FarmError::Stopped)?.map_err(FarmError::Plan)
+    }
+
+    /// [`Farm::replan_now`] on whichever replica leads: here when this one does, else asked of
+    /// the leader over the mesh, waiting for its plan to be written (at most the time limit and
+    /// [`REPLAN_FORWARD_GRACE`]). `NotLeader` when no replica leads or answers in that time (a
+    /// leader is elected within the lease: ask again).
+    pub async fn replan_anywhere(&self, time_limit: f64) -> Result<ReplanAt, FarmError> {
+        if self.leadership.is_leader() {
+            return match self.replan_now(time_limit).await {
+                Ok(r) => Ok(ReplanAt::Here(Box::new(r))),
+                Err(FarmError::Plan(m)) if m == crate::scheduler::NOT_LEADER => Err(FarmError::NotLeader),
+                Err(e) => Err(e),
+            };
+        }
+        let req = self.next_req.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut w) = self.replans.lock() {
+            w.insert(req, tx);
+        }
+        let wire = crate::mesh::Wire::Replan { req, time_limit };
+        let sent = match serde_json::to_value(&wire) {
+            Ok(body) => self.mesh.send(To::Leader, body).await.is_ok(),
+            Err(_) => false,
+        };
+        let limit = if time_limit.is_finite() {
+            time_limit.clamp(0.0, 3600.0)
+        } else {
+            0.0
+        };
+        let wait = std::time::Duration::from_secs_f64(limit) + REPLAN_FORWARD_GRACE;
+        let answer = if sent {
+            tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok)
+        } else {
+            None
+        };
+        if let Ok(mut w) = self.replans.lock() {
+            w.remove(&req);
+        }
+        match answer {
+            Some(crate::mesh::ReplanResult::Planned) => Ok(ReplanAt::Leader),
+            Some(crate::mesh::ReplanResult::Failed { message }) => Err(FarmError::Plan(message)),
+            Some(crate::mesh::ReplanResult::NotLeader) | None => Err(FarmError::NotLeader),
+        }
+    }
+
+    /// The leader answered the re-plan `req`.
+    pub(crate) fn replan_answered(&self, req: u64, result: crate::mesh::ReplanResult) {
+        let tx = self.replans.lock().ok().and_then(|mut w| w.remove(&req));
+        if let Some(tx) = tx {
+            let _ = tx.send(result);
+        }
     }
 
     /// Every printer actor's state, by printer id.

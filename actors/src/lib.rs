@@ -26,4 +26,4 @@ pub mod stock;
 pub mod writer;
 
 pub use events::{Committed, EventBus};
-pub use farm::{ClusterConfig, Farm, FarmConfig, FarmError};
+pub use farm::{ClusterConfig, Farm, FarmConfig, FarmError, ReplanAt};

@@ -35,6 +35,38 @@ pub enum Wire {
     },
     /// The answer to `Control`.
     ControlDone { req: u64, result: WireResult },
+    /// To the leader: re-plan now within `time_limit` seconds (`replanNow` asked of a
+    /// follower); answer with `Replanned`.
+    Replan { req: u64, time_limit: f64 },
+    /// The answer to `Replan`.
+    Replanned { req: u64, result: ReplanResult },
+}
+
+/// A forwarded re-plan's outcome on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "r", rename_all = "snake_case")]
+pub enum ReplanResult {
+    /// The plan is written (read the current plan).
+    Planned,
+    /// The receiver no longer leads.
+    NotLeader,
+    /// The solve or the write failed.
+    Failed { message: String },
+}
+
+impl ReplanResult {
+    pub fn of(res: &Result<gantry_app::planning::Replanned, crate::farm::FarmError>) -> Self {
+        match res {
+            Ok(_) => ReplanResult::Planned,
+            Err(crate::farm::FarmError::NotLeader) => ReplanResult::NotLeader,
+            Err(crate::farm::FarmError::Plan(m)) if m == crate::scheduler::NOT_LEADER => {
+                ReplanResult::NotLeader
+            }
+            Err(e) => ReplanResult::Failed {
+                message: e.to_string(),
+            },
+        }
+    }
 }
 
 /// A command's outcome on the wire.
@@ -200,6 +232,22 @@ pub(crate) async fn run(mut inbox: mpsc::UnboundedReceiver<Envelope>, farm: Farm
                 });
             }
             Wire::ControlDone { req, result } => farm.control_answered(req, result),
+            Wire::Replan { req, time_limit } => {
+                let (farm, from) = (farm.clone(), env.from);
+                actix::spawn(async move {
+                    let res = farm.replan_now(time_limit).await;
+                    let wire = Wire::Replanned {
+                        req,
+                        result: ReplanResult::of(&res),
+                    };
+                    if let Ok(body) = serde_json::to_value(&wire)
+                        && let Err(e) = farm.mesh().send(To::Replica(from), body).await
+                    {
+                        tracing::warn!(error = %e, "mesh: a re-plan's answer was not sent back");
+                    }
+                });
+            }
+            Wire::Replanned { req, result } => farm.replan_answered(req, result),
         }
     }
 }

@@ -83,6 +83,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_GRAPHQL_MAX_DEPTH", "graphql_max_depth"),
     ("GANTRY_GRAPHQL_MAX_COMPLEXITY", "graphql_max_complexity"),
     ("GANTRY_GRAPHQL_INTROSPECTION", "graphql_introspection"),
+    ("GANTRY_GRAPHQL_RESPONSE_CACHE_MS", "graphql_response_cache_ms"),
     // auth
     ("GANTRY_JWT_SECRET", "jwt_secret"),
     ("GANTRY_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod inbound;
 pub mod metrics;
 pub mod printer_tokens_cmd;
+pub mod response_cache;
 pub mod server;
 pub mod slicer;
 pub mod snapshots;

@@ -57,6 +57,10 @@ pub struct Gauges {
     pub queue_length: i64,
     pub agents_connected: i64,
     pub plan_gap: f64,
+    /// GraphQL answers sent from the response cache, and requests it could not answer
+    /// (`crate::response_cache`; both 0 while it is off).
+    pub response_cache_hits: u64,
+    pub response_cache_misses: u64,
 }
 
 /// The route label for a path.
@@ -158,6 +162,17 @@ impl Metrics {
         for (code, n) in &s.graphql_errors {
             let _ = writeln!(out, "gantry_graphql_errors_total{{code=\"{code}\"}} {n}");
         }
+        let _ = writeln!(
+            out,
+            "# HELP gantry_graphql_response_cache_total GraphQL requests answered from the response cache (hit) or not (miss)."
+        );
+        let _ = writeln!(out, "# TYPE gantry_graphql_response_cache_total counter");
+        for (result, n) in [("hit", g.response_cache_hits), ("miss", g.response_cache_misses)] {
+            let _ = writeln!(
+                out,
+                "gantry_graphql_response_cache_total{{result=\"{result}\"}} {n}"
+            );
+        }
         let gauges = [
             (
                 "gantry_queue_length",
@@ -202,6 +217,7 @@ mod tests {
         m.observe_graphql_error("weird");
         let text = m.render(Gauges {
             queue_length: 4,
+            response_cache_hits: 7,
             ..Gauges::default()
         });
         assert!(
@@ -220,5 +236,7 @@ mod tests {
         assert!(text.contains("gantry_queue_length 4\n"));
         assert!(text.contains("# TYPE gantry_agents_connected gauge\ngantry_agents_connected 0\n"));
         assert!(text.contains("gantry_plan_gap 0\n"));
+        assert!(text.contains("gantry_graphql_response_cache_total{result=\"hit\"} 7\n"));
+        assert!(text.contains("gantry_graphql_response_cache_total{result=\"miss\"} 0\n"));
     }
 }

@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::graphql::principal::{ClientAddr, IdempotencyKey};
 use crate::graphql::{GantrySchema, build_schema};
 use crate::metrics::{Gauges, Metrics};
+use crate::response_cache::{ResponseCache, only_queries};
 use gantry_actors::{ClusterConfig, Farm, FarmConfig};
 use gantry_app::events::{EventBus, RELAY_POLL, RelayHandle, spawn_relay_woken};
 use gantry_app::lease::LeaseHealth;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub analytics: Option<Arc<crate::analytics::Analytics>>,
     /// The hourly pruning of job snapshots past `GANTRY_SNAPSHOT_RETENTION_DAYS` (stops likewise).
     pub snapshot_pruner: Arc<crate::snapshots::SnapshotPruner>,
+    /// Answers to queries (`GANTRY_GRAPHQL_RESPONSE_CACHE_MS`; off when zero).
+    pub responses: Arc<ResponseCache>,
 }
 
 pub use crate::body::{BodyLimits, MAX_UPLOAD_FILES};
@@ -227,6 +230,22 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     {
         return body_error(&state, &e);
     }
+    // A kept answer to the same body from the same caller (`crate::response_cache`).
+    let mut pending = None;
+    if state.responses.enabled() && !multipart {
+        match state.responses.lookup(principal.as_ref(), &body) {
+            Ok(hit) => {
+                req.extensions_mut().insert(crate::analytics::Audit {
+                    user_id: principal.as_ref().map(|p| p.user_id.0),
+                    operations: hit.operations,
+                });
+                return HttpResponse::Ok()
+                    .insert_header(header::ContentType::json())
+                    .body(hit.answer);
+            }
+            Err(p) => pending = Some(p),
+        }
+    }
     let opts = MultipartOptions::default()
         .max_file_size(usize::try_from(limits.upload).unwrap_or(usize::MAX))
         .max_num_files(MAX_UPLOAD_FILES);
@@ -250,10 +269,12 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
             }));
         }
     };
+    let operations = crate::analytics::Audit::operations_of(&batch);
     req.extensions_mut().insert(crate::analytics::Audit {
         user_id: principal.as_ref().map(|p| p.user_id.0),
-        operations: crate::analytics::Audit::operations_of(&batch),
+        operations: operations.clone(),
     });
+    let queries_only = state.responses.enabled() && only_queries(&batch);
     if let Some(principal) = principal {
         batch = batch.data(principal);
     }
@@ -292,7 +313,26 @@ async fn graphql(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
             state.metrics.observe_graphql_error(code);
         }
     }
-    HttpResponse::build(StatusCode::OK).json(resp)
+    if !state.responses.enabled() {
+        return HttpResponse::build(StatusCode::OK).json(resp);
+    }
+    if !queries_only {
+        // A mutation answered here: this server's next read must see it.
+        state.responses.invalidate();
+    }
+    let answer = match serde_json::to_vec(&resp) {
+        Ok(answer) => bytes::Bytes::from(answer),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a GraphQL response");
+            return error_response(StatusCode::OK, "internal error", "INTERNAL", "INTERNAL");
+        }
+    };
+    if let Some(pending) = pending.filter(|_| queries_only && responses.iter().all(|r| r.errors.is_empty())) {
+        state.responses.offer(pending, answer.clone(), operations);
+    }
+    HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .body(answer)
 }
 
 /// The client address of `req` ([`client_addr`] over its peer and `X-Forwarded-For`).
@@ -377,6 +417,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         queue_length,
         agents_connected: state.farm.as_ref().map_or(0, Farm::connected_agents),
         plan_gap: state.farm.as_ref().map_or(0.0, Farm::plan_gap),
+        response_cache_hits: state.responses.hits(),
+        response_cache_misses: state.responses.misses(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -544,9 +586,14 @@ fn build_inner(
         crate::storage::Storage::new(&config.storage.objects),
         config.farm.snapshot_retention_days,
     ));
+    let responses = Arc::new(ResponseCache::new(Duration::from_millis(
+        config.graphql.response_cache_ms,
+    )));
+    responses.spawn_invalidator(&events);
     let state = AppState {
         snapshot_pruner,
         analytics,
+        responses,
         schema: build_schema(db.clone(), config, events.clone()),
         farm,
         relay,

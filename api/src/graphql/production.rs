@@ -13,10 +13,12 @@ use gantry_app::{Db, now};
 use gantry_engine::domain::production::{Job, JobEvent, JobState};
 use gantry_engine::domain::types::{JobId, OrderId, PrinterId};
 use gantry_engine::domain::users::Permission;
+use gantry_engine::error::ErrorKind;
 
 use super::app_error;
 use super::connection::{Conn, IdOrder, PageArgs, Ts, id_arg, invalid, mirror_enum, ts};
 use super::equipment::PrinterNode;
+use super::error::ApiError;
 use super::loaders::{count, loaders};
 use super::principal::{PermissionGuard, caller};
 
@@ -625,16 +627,31 @@ impl ProductionMutation {
         time_limit_seconds: Option<f64>,
     ) -> async_graphql::Result<ProductionPlan> {
         let seconds = time_limit(time_limit_seconds)?;
-        let replanned = if let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() {
-            farm.replan_now(seconds).await.map_err(|e| {
-                tracing::error!(error = %e, "re-plan through the live farm failed");
-                internal()
-            })?
-        } else {
-            planning::replan(ctx.data::<Db>()?, None, seconds, None)
+        let db = ctx.data::<Db>()?;
+        let Some(farm) = ctx.data_opt::<gantry_actors::Farm>() else {
+            let replanned = planning::replan(db, None, seconds, None)
                 .await
-                .map_err(app_error)?
+                .map_err(app_error)?;
+            return Ok(plan_object(replanned.view));
         };
-        Ok(plan_object(replanned.view))
+        // A follower asks the leader (over the mesh) and answers with the plan it wrote.
+        match farm.replan_anywhere(seconds).await {
+            Ok(gantry_actors::ReplanAt::Here(r)) => Ok(plan_object(r.view)),
+            Ok(gantry_actors::ReplanAt::Leader) => match planning::current(db).await.map_err(app_error)? {
+                Some(view) => Ok(plan_object(view)),
+                None => Err(internal()),
+            },
+            Err(gantry_actors::FarmError::NotLeader) => Err(ApiError {
+                kind: ErrorKind::Conflict,
+                reason: "NOT_LEADER",
+                message: "no replica leads the scheduler right now (a leader takes over within the lease); ask again"
+                    .into(),
+            }
+            .into()),
+            Err(e) => {
+                tracing::error!(error = %e, "re-plan through the live farm failed");
+                Err(internal())
+            }
+        }
     }
 }
