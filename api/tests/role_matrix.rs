@@ -261,6 +261,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         createWebhookEndpoint              ok          -          -          -          -          -          -        401
         deactivateProduct                  ok          -          -          -         ok          -          -        401
         deactivateUser                     ok          -          -          -          -          -          -        401
+        deletePowerCircuit                 ok         ok          -          -          -          -          -        401
         deliverOrder                       ok          -         ok          -         ok          -         ok        401
         eraseContact                       ok          -          -          -         ok          -          -        401
         failJob                            ok          -         ok          -          -          -          -        401
@@ -293,6 +294,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         requeueJob                         ok          -         ok          -          -          -          -        401
         reserveMaterial                    ok          -         ok          -          -          -          -        401
         resumePrint                        ok         ok         ok          -          -          -          -        401
+        retirePrinter                      ok          -         ok          -          -          -          -        401
         reverseJournalEntry                ok          -          -         ok          -          -          -        401
         revokeApiToken                     ok         ok         ok         ok         ok         ok         ok        401
         revokePrinterToken                 ok         ok          -          -          -          -          -        401
@@ -303,6 +305,10 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         setFilamentProfile                 ok         ok          -          -          -          -          -        401
         setJobPriority                     ok         ok          -          -          -          -          -        401
         setLeadStatus                      ok          -          -          -         ok          -          -        401
+        setOperatorShifts                  ok         ok          -          -          -          -          -        401
+        setPlanningSettings                ok         ok          -          -          -          -          -        401
+        setPowerCircuit                    ok         ok          -          -          -          -          -        401
+        setPrinterModelPower               ok         ok          -          -          -          -          -        401
         setPrinterProfile                  ok         ok          -          -          -          -          -        401
         setPrinterStatus                   ok          -         ok          -          -          -          -        401
         setProductModel                    ok          -          -          -         ok          -          -        401
@@ -317,6 +323,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         unpinJob                           ok         ok          -          -          -          -          -        401
         updateCompany                      ok          -          -          -         ok          -          -        401
         updateContact                      ok          -          -          -         ok          -          -        401
+        updatePrinter                      ok          -         ok          -          -          -          -        401
         updateProduct                      ok          -          -          -         ok          -          -        401
         updateProfile                      ok         ok         ok         ok         ok         ok         ok        401
         updateShipment                     ok          -         ok          -         ok          -         ok        401

@@ -56,11 +56,11 @@ impl PrinterAdminMutation {
         let edit = PrinterEdit {
             name: input.name,
             model: input.model,
-            build_volume: input.build_volume.map(|v| Dimensions::new(v.x_mm, v.y_mm, v.z_mm)),
+            build_volume: input
+                .build_volume
+                .map(|v| Dimensions::new(v.x_mm, v.y_mm, v.z_mm)),
             nozzle_um: input.nozzle_um,
-            materials: input
-                .materials
-                .map(|m| m.into_iter().map(Into::into).collect()),
+            materials: input.materials.map(|m| m.into_iter().map(Into::into).collect()),
             speed_factor_pct: input.speed_factor_pct,
             hourly_cost: input.hourly_cost.map(|m| m.to_money()).transpose()?,
             group: input.group,

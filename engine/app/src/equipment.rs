@@ -11,8 +11,8 @@ use gantry_engine::domain::production::{Job, JobState, job_key};
 use gantry_engine::domain::types::{MaintenanceWindowId, MaterialId, PrinterId};
 use gantry_engine::error::{DomainError, ErrorKind};
 use gantry_engine::store::live::Telemetry;
-use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::printer_records::{self, Retired};
+use gantry_engine::store::production::JobFilter;
 use gantry_engine::store::{Tx, equipment, handover, inventory, live, production, shifts};
 
 use crate::{AppError, AppResult, Caller, Db, commit, conn, in_tx};
@@ -275,6 +275,11 @@ pub async fn update_printer(
 /// Retires a printer for good (refused while printing, paused or holding a handed-out job):
 /// its planned jobs go back to the queue, its agent tokens are revoked; event
 /// `printer.retired`, which re-plans.
-pub async fn retire_printer(db: &Db, caller: &Caller, now: DateTime<Utc>, id: PrinterId) -> AppResult<Retired> {
+pub async fn retire_printer(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: PrinterId,
+) -> AppResult<Retired> {
     in_tx!(db, tx => printer_records::retire_printer(&mut tx, now, id, caller.user_id).await?)
 }

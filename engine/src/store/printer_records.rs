@@ -120,12 +120,13 @@ pub async fn retire_printer(
         .bind(id.0)
         .execute(&mut **tx)
         .await?;
-    let tokens_revoked = sqlx::query("UPDATE printer_tokens SET revoked_at = $1 WHERE printer_id = $2 AND revoked_at IS NULL")
-        .bind(to_millis(now))
-        .bind(id.0)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+    let tokens_revoked =
+        sqlx::query("UPDATE printer_tokens SET revoked_at = $1 WHERE printer_id = $2 AND revoked_at IS NULL")
+            .bind(to_millis(now))
+            .bind(id.0)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
     sqlx::query("UPDATE printers SET retired_at = $1 WHERE id = $2")
         .bind(to_millis(now))
         .bind(id.0)

@@ -11,9 +11,11 @@ use crate::domain::types::UserId;
 /// The weekly timetable, Monday first (empty: always staffed).
 pub async fn operator_shifts(conn: &mut AnyConnection) -> StoreResult<Vec<WeeklyShift>> {
     const T: &str = "operator_shifts";
-    let rows = sqlx::query("SELECT weekday, start_minute, end_minute FROM operator_shifts ORDER BY weekday, start_minute")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT weekday, start_minute, end_minute FROM operator_shifts ORDER BY weekday, start_minute",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter()
         .map(|row| {
             let weekday: i64 = col(row, T, "weekday")?;
@@ -35,7 +37,9 @@ pub async fn replace_operator_shifts(
     shifts: &[WeeklyShift],
     by: Option<UserId>,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM operator_shifts").execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM operator_shifts")
+        .execute(&mut **tx)
+        .await?;
     for s in shifts {
         sqlx::query("INSERT INTO operator_shifts (weekday, start_minute, end_minute) VALUES ($1, $2, $3)")
             .bind(i64::from(s.weekday))

@@ -117,8 +117,12 @@ impl SolvedPlan {
     pub fn view(&self, id: i64) -> PlanView {
         let mut printers: BTreeMap<PrinterId, Vec<PlannedJob>> =
             self.input.printers.iter().map(|p| (p.id, Vec::new())).collect();
-        let codes: BTreeMap<MaterialId, &str> =
-            self.input.materials.iter().map(|m| (m.id, m.code.as_str())).collect();
+        let codes: BTreeMap<MaterialId, &str> = self
+            .input
+            .materials
+            .iter()
+            .map(|m| (m.id, m.code.as_str()))
+            .collect();
         for p in self.placements() {
             printers.entry(p.printer).or_default().push(PlannedJob {
                 job_id: p.job.id,

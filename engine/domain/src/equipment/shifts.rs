@@ -44,7 +44,10 @@ impl WeeklyShift {
             return Err(field("shifts.endMinute", "must be 1 to 1440"));
         }
         if end_minute == start_minute {
-            return Err(field("shifts.endMinute", "a shift must not start and end at the same minute"));
+            return Err(field(
+                "shifts.endMinute",
+                "a shift must not start and end at the same minute",
+            ));
         }
         Ok(WeeklyShift {
             weekday: weekday as u8,

@@ -385,7 +385,10 @@ fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 #[test]
 fn bad_shifts_name_their_field() {
     let err = |d, s, e| WeeklyShift::parse(d, s, e).unwrap_err().to_string();
-    assert_eq!(err(7, 0, 60), "invalid shifts.weekday: must be 0 (Monday) to 6 (Sunday)");
+    assert_eq!(
+        err(7, 0, 60),
+        "invalid shifts.weekday: must be 0 (Monday) to 6 (Sunday)"
+    );
     assert_eq!(err(0, 1440, 60), "invalid shifts.startMinute: must be 0 to 1439");
     assert_eq!(err(0, 60, 0), "invalid shifts.endMinute: must be 1 to 1440");
     assert_eq!(
@@ -403,7 +406,12 @@ fn overlapping_shifts_are_refused_also_across_midnight_and_the_week_end() {
     // Sunday night into Monday morning.
     assert!(overlap(&[(6, 1320, 360), (0, 0, 120)]));
     // Touching is fine.
-    assert!(!overlap(&[(0, 480, 1020), (0, 1020, 1200), (6, 1320, 1440), (0, 0, 120)]));
+    assert!(!overlap(&[
+        (0, 480, 1020),
+        (0, 1020, 1200),
+        (6, 1320, 1440),
+        (0, 0, 120)
+    ]));
     assert_eq!(
         parse_timetable(&[(0, 480, 1020); 71]).unwrap_err().to_string(),
         "invalid shifts: at most 70 shifts a week"
@@ -439,8 +447,14 @@ fn windows_keep_to_whole_minutes_inside_the_shift_when_now_has_seconds() {
     let w = staffed_windows(now, &shifts).unwrap();
     let first = now + chrono::Duration::minutes(w[0][0]);
     let last = now + chrono::Duration::minutes(w[0][1]);
-    assert!(first >= at(2026, 12, 8, 6, 0) && first < at(2026, 12, 8, 6, 1), "{first}");
-    assert!(last <= at(2026, 12, 8, 10, 0) && last > at(2026, 12, 8, 9, 59), "{last}");
+    assert!(
+        first >= at(2026, 12, 8, 6, 0) && first < at(2026, 12, 8, 6, 1),
+        "{first}"
+    );
+    assert!(
+        last <= at(2026, 12, 8, 10, 0) && last > at(2026, 12, 8, 9, 59),
+        "{last}"
+    );
 }
 
 // Editing and retiring printers.
@@ -478,7 +492,10 @@ fn an_edit_is_checked_like_a_new_printer_and_keeps_what_it_does_not_name() {
         retired_at: Some(DateTime::default()),
         ..p.clone()
     };
-    assert_eq!(PrinterEdit::default().apply(&retired).unwrap_err().code(), "PRINTER_RETIRED");
+    assert_eq!(
+        PrinterEdit::default().apply(&retired).unwrap_err().code(),
+        "PRINTER_RETIRED"
+    );
 }
 
 #[test]

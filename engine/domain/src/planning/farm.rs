@@ -498,6 +498,8 @@ mod tests {
             loaded_material_id: None,
             print_minutes_total: 0,
             created_at: t0(),
+            group: None,
+            retired_at: None,
         }
     }
 

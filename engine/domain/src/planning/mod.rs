@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::equipment::{MaintenanceWindow, Printer, PrinterStatus, WeeklyShift, WindowState, staffed_windows};
+use crate::equipment::{
+    MaintenanceWindow, Printer, PrinterStatus, WeeklyShift, WindowState, staffed_windows,
+};
 use crate::inventory::Material;
 use crate::production::{Job, JobState};
 use crate::types::{JobId, MaterialId, PrinterId};

@@ -294,6 +294,13 @@ export type PostProcessing =
   | 'SANDING'
   | 'SUPPORT_REMOVAL';
 
+/** A printer that would be down from `from` until `until` (for `planWhatIf`). */
+export type PrinterDownInput = {
+  from: string;
+  printerId: string | number;
+  until: string;
+};
+
 /** Operational status of a printer. */
 export type PrinterStatus =
   | 'ERROR'
@@ -798,10 +805,11 @@ export type PlanQuery = { plan: { id: string | null, computedAt: string, objecti
 
 export type PlanWhatIfQueryVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
+  printerDown?: PrinterDownInput | null | undefined;
 }>;
 
 
-export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
+export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, impact: { newlyLate: number, baselineObjective: number, orders: Array<{ orderId: string | null, dueAt: string | null, finishBefore: string | null, finishAfter: string | null, lateMinutesBefore: number, lateMinutesAfter: number, unplacedBefore: number, unplacedAfter: number }> } | null, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
