@@ -2,7 +2,8 @@
 // committed the grid shows it, through the outbox relay, the `printerStatus` subscription and
 // the RTK Query cache patch. Against a real `gantry serve --demo`: `GANTRY_URL=… node
 // e2e/bench-grid.mjs` (run by scripts/test-web.sh). The change is made by `setPrinterStatus`
-// (maintenance ↔ idle) from inside the page, so both times come from one clock.
+// (maintenance ↔ idle, on a printer the benchmark adds and retires) from inside the page, so
+// both times come from one clock.
 import { BASE, launch, login, newPage } from './lib.mjs';
 
 // An even number of rounds leaves the printer idle as it was.
@@ -22,14 +23,23 @@ const result = await page.evaluate(async (rounds) => {
     });
     return r.json();
   };
-  const printers = (await gql('{ printers { id name status agent { software } } }')).data.printers;
-  const p = printers.find((x) => x.status === 'IDLE' && !x.agent) ?? printers.find((x) => x.status === 'IDLE');
+  // A printer of its own (idle, no agent), whatever the other tests left the farm in; retired
+  // afterwards.
+  const created = await gql(
+    'mutation($i: CreatePrinterInput!) { createPrinter(input: $i) { id name } }',
+    { i: { name: `bench-grid-${Date.now() % 1_000_000}`, model: 'Bench', technology: 'FDM', buildVolume: { xMm: 200, yMm: 200, zMm: 200 }, materials: ['PLA'], hourlyCost: { minor: 100, currency: 'EUR' } } },
+  );
+  if (created.errors) throw new Error(JSON.stringify(created.errors));
+  const p = created.data.createPrinter;
   const badge = () => document.querySelector(`[data-testid=printer-tile][data-printer="${p.name}"] [data-testid=printer-status]`);
   const shown = (status) =>
     new Promise((resolve) => {
       const check = () => (badge()?.getAttribute('data-status') === status ? resolve(performance.now()) : requestAnimationFrame(check));
       check();
     });
+  // The new printer's tile arrives with the grid's refetch; time only what follows.
+  for (let i = 0; i < 200 && !badge(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!badge()) throw new Error('the new printer never showed on the grid');
   const afterCommit = [];
   for (let i = 0; i < rounds; i++) {
     const to = i % 2 === 0 ? 'MAINTENANCE' : 'IDLE';
@@ -39,6 +49,7 @@ const result = await page.evaluate(async (rounds) => {
     if (r.errors) throw new Error(JSON.stringify(r.errors));
     afterCommit.push(Math.max(0, (await seen) - committed));
   }
+  await gql('mutation($id: ID!) { retirePrinter(id: $id) { requeuedJobs } }', { id: p.id });
   afterCommit.sort((a, b) => a - b);
   const q = (f) => afterCommit[Math.min(afterCommit.length - 1, Math.floor(afterCommit.length * f))];
   return { printer: p.name, n: afterCommit.length, p50: q(0.5), p95: q(0.95), max: afterCommit[afterCommit.length - 1] };
