@@ -426,23 +426,28 @@ async fn offers<'a, S: ObjectStorage, C: Cache, L: Slicer>(
             }
         };
         out.push(Offer {
-            candidate: Candidate {
-                printer_id: p.id,
-                minutes_per_unit: estimate.minutes_on(&geom, &PrinterProfile::of(p)),
-                copies_per_plate: printing::copies_per_plate(
-                    f.footprint_mm,
-                    p.build_volume.x_mm as f64,
-                    p.build_volume.y_mm as f64,
-                    quantity,
-                ),
-                hourly_cost: p.hourly_cost,
-            },
+            candidate: candidate(p, &f, &geom, &estimate, quantity),
             printer: p,
             profile,
             estimate,
         });
     }
     Ok(out)
+}
+
+/// A printer's candidate for `quantity` of a part laid as `fit`, timed with `estimate`.
+fn candidate(p: &Printer, fit: &Fit, geom: &PartGeometry, estimate: &Estimate, quantity: i64) -> Candidate {
+    Candidate {
+        printer_id: p.id,
+        minutes_per_unit: estimate.minutes_on(geom, &PrinterProfile::of(p)),
+        copies_per_plate: printing::copies_per_plate(
+            fit.footprint_mm,
+            p.build_volume.x_mm as f64,
+            p.build_volume.y_mm as f64,
+            quantity,
+        ),
+        hourly_cost: p.hourly_cost,
+    }
 }
 
 /// Plates are planned on the chosen printer's packing, on every candidate printer.
@@ -485,17 +490,7 @@ pub async fn would_be_plates(
         .filter(|p| printing::printer_usable(p) && p.supports(material.kind))
         .filter_map(|p| {
             let f = geometry::fit(analysis.size_mm, &build_volume(p))?;
-            Some(Candidate {
-                printer_id: p.id,
-                minutes_per_unit: model.estimate.minutes_on(&geom, &PrinterProfile::of(p)),
-                copies_per_plate: printing::copies_per_plate(
-                    f.footprint_mm,
-                    p.build_volume.x_mm as f64,
-                    p.build_volume.y_mm as f64,
-                    quantity,
-                ),
-                hourly_cost: p.hourly_cost,
-            })
+            Some(candidate(p, &f, &geom, &model.estimate, quantity))
         })
         .collect();
     let Some(best) = printing::cheapest(&cands, quantity).cloned() else {

@@ -45,7 +45,7 @@ macro_rules! log_cols {
     };
 }
 
-fn rejected(e: EquipmentError) -> StoreError {
+pub(crate) fn rejected(e: EquipmentError) -> StoreError {
     StoreError::Rejected(DomainError::Equipment(e))
 }
 

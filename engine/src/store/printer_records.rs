@@ -3,17 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::equipment::{get_printer, lock_printer, printer_by_name};
-use super::{StoreError, StoreResult, Tx, handover, production};
+use super::equipment::{get_printer, lock_printer, printer_by_name, rejected};
+use super::{StoreResult, Tx, handover, production};
 use crate::domain::equipment::{EquipmentError, Printer, PrinterEdit, check_retire};
 use crate::domain::events::{Event, PrinterUpdatedEvent};
 use crate::domain::production::JobState;
 use crate::domain::types::{PrinterId, UserId, to_millis};
-use crate::error::DomainError;
-
-fn rejected(e: EquipmentError) -> StoreError {
-    StoreError::Rejected(DomainError::from(e))
-}
 
 async fn printer_event(tx: &mut Tx, now: DateTime<Utc>, p: &Printer, by: Option<UserId>) -> StoreResult<()> {
     let event = Event::PrinterUpdated(PrinterUpdatedEvent {
