@@ -65,6 +65,14 @@ const config: CodegenConfig = {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'orders.graphql' },
     },
+    'src/lib/graphql/documents/planning.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'planning.graphql' },
+    },
+    'src/lib/graphql/documents/profiles.ts': {
+      plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
+      config: { only: 'profiles.graphql' },
+    },
     'src/lib/graphql/documents/quote.ts': {
       plugins: [{ add: { content: HEADER } }, './codegen/documents-plugin.cjs'],
       config: { only: 'quote.graphql' },

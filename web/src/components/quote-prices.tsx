@@ -93,6 +93,11 @@ export function QuotePrices({ modelId }: { modelId: string }) {
                   <td>
                     <span className="swatch" style={{ background: r.material.colour }} aria-hidden />
                     {r.material.code} <span className="muted">{r.material.colour}</span>
+                    {r.option.quote?.printerModel && (
+                      <div className="muted" data-testid="quote-printer-model">
+                        {t('quote.estimatedFor', { model: r.option.quote.printerModel })}
+                      </div>
+                    )}
                   </td>
                   {r.option.quote ? (
                     <>

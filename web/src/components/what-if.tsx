@@ -2,11 +2,14 @@
 import { useState } from 'react';
 import { useLazyPlanWhatIfQuery } from '@/lib/api/endpoints/farm';
 import type { PlanQuery } from '@/lib/graphql/generated';
-import { useFormat, useT } from '@/lib/i18n';
-import { Card, Field, Input } from './ui/basics';
+import { useFormat, useT, type T } from '@/lib/i18n';
+import { keyOr } from '@/lib/i18n/messages';
+import { emptyScenario, hoursMinutes, impactRows, scenarioVariables, type ScenarioForm, type ScenarioProblem } from '@/lib/planning';
+import { Alert, Badge, Card, Field, Input } from './ui/basics';
 import { Choice } from './ui/choice';
 import { Button } from './ui/button';
 import { ApiErrorView } from './errors';
+import { RushOrderFields } from './rush-order';
 
 type Plan = NonNullable<PlanQuery['plan']>;
 
@@ -19,22 +22,37 @@ const summary = (p: Plan) => ({
   makespan: p.makespanMinutes,
 });
 
+/** "2 h 05 min" (or "—" for nothing). */
+export const duration = (t: T, minutes: number | null) => {
+  if (minutes === null) return '—';
+  const { h, m, negative } = hoursMinutes(minutes);
+  return `${negative ? '−' : ''}${t('whatIf.duration', { h, m: String(m).padStart(2, '0') })}`;
+};
+
 /**
  * What a re-plan would make of the farm now (`planWhatIf`), beside the current plan, without
- * committing anything: planners see whether re-planning is worth disturbing the floor.
+ * committing anything: planners see whether re-planning is worth disturbing the floor, and what
+ * a printer going down and/or a rush order would do to the orders' due dates (both at once if
+ * asked).
  */
-export function WhatIf({ current, printers }: { current: Plan; printers: { id: string; name: string }[] }) {
+export function WhatIf({ current, printers, rush }: { current: Plan; printers: { id: string; name: string }[]; rush: boolean }) {
   const t = useT();
   const f = useFormat();
   const [ask, { data, error, isFetching }] = useLazyPlanWhatIfQuery();
-  // Scenario: a printer down for some hours from a time (none: a plain re-plan).
-  const [down, setDown] = useState('');
-  const [from, setFrom] = useState('');
-  const [hours, setHours] = useState('8');
+  const [form, setForm] = useState<ScenarioForm>(emptyScenario);
+  const [problem, setProblem] = useState<ScenarioProblem | null>(null);
+  // What the shown answer was asked for (the form may have changed since).
+  const [asked, setAsked] = useState<ScenarioForm | null>(null);
+  const set = (patch: Partial<ScenarioForm>) => setForm({ ...form, ...patch });
   const run = () => {
-    const start = from ? new Date(from) : new Date();
-    const printerDown = down ? { printerId: down, from: start.toISOString(), until: new Date(start.getTime() + (Number(hours) || 1) * 3_600_000).toISOString() } : undefined;
-    void ask({ timeLimitSeconds: 2, printerDown });
+    const r = scenarioVariables(form, new Date());
+    if ('problem' in r) {
+      setProblem(r.problem);
+      return;
+    }
+    setProblem(null);
+    setAsked(form);
+    void ask(r.variables);
   };
   const impact = data?.planWhatIf.impact;
   const names = new Map(printers.map((p) => [p.id, p.name]));
@@ -48,8 +66,13 @@ export function WhatIf({ current, printers }: { current: Plan; printers: { id: s
     [t('schedule.unscheduled'), 'unscheduled'],
     [t('whatIf.makespan'), 'makespan'],
   ];
+  const downName = asked?.down ? (names.get(asked.down) ?? asked.down) : '';
+  const summaryKey = asked?.down && asked.model ? 'whatIf.impactBoth' : asked?.model ? 'whatIf.impactRush' : 'whatIf.impact';
+  const impacted = impact ? impactRows(impact) : [];
+  const others = impacted.filter((r) => !r.rush);
+  const rushRow = impacted.find((r) => r.rush);
   return (
-    <Card>
+    <Card data-testid="what-if-card">
       <h2>{t('whatIf.title')}</h2>
       <p className="muted">{t('whatIf.intro')}</p>
       <div className="row" style={{ alignItems: 'flex-end' }}>
@@ -57,34 +80,38 @@ export function WhatIf({ current, printers }: { current: Plan; printers: { id: s
           <span className="muted">{t('whatIf.printerDown')}</span>
           <Choice
             label={t('whatIf.printerDown')}
-            value={down}
-            onChange={setDown}
+            value={form.down}
+            onChange={(down) => set({ down })}
             items={[{ value: '', label: t('whatIf.noScenario') }, ...printers.map((p) => ({ value: p.id, label: p.name }))]}
           />
         </div>
-        {down && (
+        {form.down && (
           <>
             <Field label={t('whatIf.downFrom')} id="wi-from">
-              <Input id="wi-from" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
+              <Input id="wi-from" type="datetime-local" value={form.from} onChange={(e) => set({ from: e.target.value })} />
             </Field>
             <Field label={t('whatIf.downHours')} id="wi-hours">
-              <Input id="wi-hours" type="number" min={1} value={hours} onChange={(e) => setHours(e.target.value)} />
+              <Input id="wi-hours" type="number" min={1} value={form.hours} onChange={(e) => set({ hours: e.target.value })} />
             </Field>
           </>
         )}
+      </div>
+      {rush && <RushOrderFields form={form} set={set} />}
+      <div className="row">
         <Button disabled={isFetching} onClick={run} data-testid="what-if">
           {isFetching ? t('common.loading') : t('whatIf.run')}
         </Button>
       </div>
+      {problem && <Alert>{t(keyOr('whatIf.problem', problem, 'whatIf.problem.due'))}</Alert>}
       <ApiErrorView error={error} />
-      {next && (
+      {next && !isFetching && (
         <div className="table-wrap">
           <table className="table" data-testid="what-if-table">
             <thead>
               <tr>
                 <th />
                 <th>{t('whatIf.current')}</th>
-                <th>{t('whatIf.replanned')}</th>
+                <th>{impact ? t('whatIf.withScenario') : t('whatIf.replanned')}</th>
               </tr>
             </thead>
             <tbody>
@@ -99,31 +126,53 @@ export function WhatIf({ current, printers }: { current: Plan; printers: { id: s
           </table>
         </div>
       )}
-      {impact && (
+      {impact && data && !isFetching && (
         <div className="stack" data-testid="what-if-impact">
-          <p>
-            {t('whatIf.impact', { printer: names.get(down) ?? down, late: impact.newlyLate, orders: impact.orders.length })}
+          <p data-testid="what-if-objective">
+            {t('whatIf.objective', {
+              baseline: f.number(impact.baselineObjective, 1),
+              with: f.number(data.planWhatIf.objective, 1),
+              delta: `${data.planWhatIf.objective >= impact.baselineObjective ? '+' : '−'}${f.number(Math.abs(data.planWhatIf.objective - impact.baselineObjective), 1)}`,
+            })}
           </p>
-          {impact.orders.length > 0 && (
+          {rushRow && (
+            <p data-testid="what-if-rush" data-late={rushRow.order.lateMinutesAfter > 0}>
+              {rushRow.order.finishAfter
+                ? rushRow.order.lateMinutesAfter > 0
+                  ? t('whatIf.rushLate', { at: f.dateTime(rushRow.order.finishAfter), late: duration(t, rushRow.order.lateMinutesAfter) })
+                  : t('whatIf.rushOnTime', { at: f.dateTime(rushRow.order.finishAfter) })
+                : t('whatIf.rushNotPlaced')}
+              {rushRow.order.unplacedAfter > 0 && rushRow.order.finishAfter && ` ${t('whatIf.rushUnplaced', { n: rushRow.order.unplacedAfter })}`}
+            </p>
+          )}
+          <p data-testid="what-if-summary">{t(summaryKey, { printer: downName, late: impact.newlyLate, orders: others.length })}</p>
+          {others.length > 0 && (
             <div className="table-wrap">
               <table className="table">
                 <thead>
                   <tr>
                     <th>{t('whatIf.order')}</th>
-                    <th>{t('whatIf.due')}</th>
-                    <th>{t('whatIf.finishBefore')}</th>
+                    <th className="hide-sm">{t('whatIf.due')}</th>
+                    <th className="hide-sm">{t('whatIf.finishBefore')}</th>
                     <th>{t('whatIf.finishAfter')}</th>
-                    <th>{t('whatIf.lateAfter')}</th>
+                    <th>{t('whatIf.laterBy')}</th>
+                    <th>{t('whatIf.addedLate')}</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {impact.orders.map((o, i) => (
-                    <tr key={o.orderId ?? `rush-${i}`} data-testid="what-if-order">
-                      <td>{o.orderId ? `#${o.orderId}` : t('whatIf.rushOrder')}</td>
-                      <td>{o.dueAt ? f.dateTime(o.dueAt) : '—'}</td>
-                      <td>{o.finishBefore ? f.dateTime(o.finishBefore) : '—'}</td>
-                      <td>{o.finishAfter ? f.dateTime(o.finishAfter) : t('whatIf.unplaced', { n: o.unplacedAfter })}</td>
-                      <td>{t('whatIf.lateMinutes', { before: o.lateMinutesBefore, after: o.lateMinutesAfter })}</td>
+                  {others.map((r) => (
+                    <tr key={r.order.orderId} data-testid="what-if-order" data-newly-late={r.newlyLate}>
+                      <td>
+                        #{r.order.orderId} {r.newlyLate && <Badge tone="danger">{t('whatIf.newlyLate')}</Badge>}
+                      </td>
+                      <td className="hide-sm">{f.dateTime(r.order.dueAt)}</td>
+                      <td className="hide-sm">{f.dateTime(r.order.finishBefore)}</td>
+                      <td>{r.order.finishAfter ? f.dateTime(r.order.finishAfter) : t('whatIf.unplaced', { n: r.order.unplacedAfter })}</td>
+                      <td>
+                        {duration(t, r.laterByMinutes)}
+                        {r.lostJobs > 0 && <div className="muted">{t('whatIf.lostJobs', { n: r.lostJobs })}</div>}
+                      </td>
+                      <td title={t('whatIf.lateMinutes', { before: r.order.lateMinutesBefore, after: r.order.lateMinutesAfter })}>{duration(t, r.addedLateMinutes)}</td>
                     </tr>
                   ))}
                 </tbody>

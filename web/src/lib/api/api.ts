@@ -3,7 +3,7 @@ import type { TypedDocument } from '@/lib/graphql/typed';
 import { graphqlBaseQuery } from './baseQuery';
 import type { GqlRequest } from './transport';
 
-export const TAGS = ['Me', 'Printer', 'Job', 'Order', 'Stock', 'Spool', 'Plan', 'Quote', 'Product', 'Finance', 'Crm', 'Ticket', 'Webhook'] as const;
+export const TAGS = ['Me', 'Printer', 'Job', 'Order', 'Stock', 'Spool', 'Plan', 'Quote', 'Product', 'Finance', 'Crm', 'Ticket', 'Webhook', 'Planning', 'Profile'] as const;
 
 export const api = createApi({
   reducerPath: 'api',

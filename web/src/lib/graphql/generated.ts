@@ -287,6 +287,19 @@ export type OrderStatus =
   | 'REFUNDED'
   | 'SHIPPED';
 
+/**
+ * The farm's stability settings: a re-plan keeps jobs the previous plan starts within
+ * `freezeMinutes` in place, and pays `stabilityPenalty` (objective units: minutes of weighted
+ * tardiness) for moving a job it starts within `stabilityHorizonMinutes` to another printer or
+ * more than `stabilityToleranceMinutes` later. All 0: re-plans move jobs freely.
+ */
+export type PlanningSettingsInput = {
+  freezeMinutes: number;
+  stabilityHorizonMinutes: number;
+  stabilityPenalty: number;
+  stabilityToleranceMinutes: number;
+};
+
 /** A post-processing option, priced per copy. */
 export type PostProcessing =
   | 'PAINTING'
@@ -294,11 +307,35 @@ export type PostProcessing =
   | 'SANDING'
   | 'SUPPORT_REMOVAL';
 
+/** A circuit to create or change. */
+export type PowerCircuitInput = {
+  heatupWindowMinutes?: number | null | undefined;
+  limitWatts?: number | null | undefined;
+  /** Set together with `heatupWindowMinutes` or not at all. */
+  maxHeatups?: number | null | undefined;
+  /** Unique, 1 to 100 characters. */
+  name: string;
+  /** The circuit's printers (each on at most one circuit); replaces the list. */
+  printerIds: Array<string | number>;
+};
+
 /** A printer that would be down from `from` until `until` (for `planWhatIf`). */
 export type PrinterDownInput = {
   from: string;
   printerId: string | number;
   until: string;
+};
+
+/**
+ * The draw of every printer of a model: `heatupWatts` during the first `heatupMinutes` of a
+ * print, then `printingWatts`.
+ */
+export type PrinterModelPowerInput = {
+  heatupMinutes: number;
+  heatupWatts: number;
+  /** The printers' `model`, as on the printer. */
+  model: string;
+  printingWatts: number;
 };
 
 /** Operational status of a printer. */
@@ -357,6 +394,27 @@ export type Role =
   | 'OPERATOR'
   | 'PLANNER'
   | 'SALES';
+
+/** A would-be order for `planWhatIf`: `quantity` of a model in a material, due at `dueAt`. */
+export type RushOrderInput = {
+  dueAt: string;
+  materialId: string | number;
+  modelId: string | number;
+  quantity: number;
+};
+
+export type SetPrinterProfileInput = {
+  buildVolume: DimensionsInput;
+  materials: Array<MaterialKind>;
+  nozzleUm: number;
+  /** The printer model (as on `Printer.model`); an existing profile of it is replaced. */
+  printerModel: string;
+  /**
+   * PrusaSlicer settings, INI `key = value` lines; `nozzle_diameter`, `bed_shape` and
+   * `max_print_height`, when given, must agree with the nozzle and build volume.
+   */
+  slicerConfig: string;
+};
 
 /** Where a parcel is (`docs/integrations.md`). */
 export type ShipmentStatus =
@@ -801,24 +859,25 @@ export type CancelPrintMutation = { cancelPrint: { id: string, name: string, mod
 export type PlanQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
+export type PlanQuery = { plan: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, stability: { frozen: number, moved: number, changed: number } | null, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } | null, printers: Array<{ id: string, name: string, status: PrinterStatus }> };
 
 export type PlanWhatIfQueryVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
   printerDown?: PrinterDownInput | null | undefined;
+  rushOrder?: RushOrderInput | null | undefined;
 }>;
 
 
-export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, impact: { newlyLate: number, baselineObjective: number, orders: Array<{ orderId: string | null, dueAt: string | null, finishBefore: string | null, finishAfter: string | null, lateMinutesBefore: number, lateMinutesAfter: number, unplacedBefore: number, unplacedAfter: number }> } | null, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
+export type PlanWhatIfQuery = { planWhatIf: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, impact: { newlyLate: number, baselineObjective: number, orders: Array<{ orderId: string | null, dueAt: string | null, finishBefore: string | null, finishAfter: string | null, lateMinutesBefore: number, lateMinutesAfter: number, unplacedBefore: number, unplacedAfter: number }> } | null, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, stability: { frozen: number, moved: number, changed: number } | null, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
 export type ReplanNowMutationVariables = Exact<{
   timeLimitSeconds?: number | null | undefined;
 }>;
 
 
-export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
+export type ReplanNowMutation = { replanNow: { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, stability: { frozen: number, moved: number, changed: number } | null, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null } };
 
-export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null };
+export type PlanFieldsFragment = { id: string | null, computedAt: string, objective: number, lowerBound: number, gap: number, method: string, status: string, makespanMinutes: number, solveMs: number, printers: Array<{ printerId: string, jobs: Array<{ jobId: string, orderId: string, start: string, end: string, setupMinutes: number, dueAt: string | null, late: boolean, materialId: string | null, setupClass: string | null, pinned: boolean, reason: { printer: string, late: string | null, text: string } | null }> }>, unscheduled: Array<{ jobId: string, reason: string }>, stability: { frozen: number, moved: number, changed: number } | null, bounds: { makespanMinutes: { value: number, bound: number, gap: number }, weightedTardiness: { value: number, bound: number, gap: number }, setupMinutes: { value: number, bound: number, gap: number } } | null };
 
 export type PlanWindowsQueryVariables = Exact<{
   from: string;
@@ -1158,6 +1217,51 @@ export type JobProgressChangedSubscriptionVariables = Exact<{
 
 export type JobProgressChangedSubscription = { jobProgress: { jobId: string, orderId: string, printerId: string | null, state: JobState, progressPct: number, at: string } };
 
+export type CircuitFieldsFragment = { id: string, name: string, limitWatts: number | null, maxHeatups: number | null, heatupWindowMinutes: number | null, printerIds: Array<string> };
+
+export type ModelPowerFieldsFragment = { model: string, heatupWatts: number, heatupMinutes: number, printingWatts: number };
+
+export type StabilityFieldsFragment = { freezeMinutes: number, stabilityHorizonMinutes: number, stabilityPenalty: number, stabilityToleranceMinutes: number };
+
+export type PlanningSetupQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlanningSetupQuery = { powerCircuits: Array<{ id: string, name: string, limitWatts: number | null, maxHeatups: number | null, heatupWindowMinutes: number | null, printerIds: Array<string> }>, printerModelPower: Array<{ model: string, heatupWatts: number, heatupMinutes: number, printingWatts: number }>, planningSettings: { freezeMinutes: number, stabilityHorizonMinutes: number, stabilityPenalty: number, stabilityToleranceMinutes: number }, printers: Array<{ id: string, name: string, model: string }> };
+
+export type SetPowerCircuitMutationVariables = Exact<{
+  id?: string | number | null | undefined;
+  input: PowerCircuitInput;
+}>;
+
+
+export type SetPowerCircuitMutation = { setPowerCircuit: { id: string, name: string, limitWatts: number | null, maxHeatups: number | null, heatupWindowMinutes: number | null, printerIds: Array<string> } };
+
+export type DeletePowerCircuitMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeletePowerCircuitMutation = { deletePowerCircuit: boolean };
+
+export type SetPrinterModelPowerMutationVariables = Exact<{
+  input: PrinterModelPowerInput;
+}>;
+
+
+export type SetPrinterModelPowerMutation = { setPrinterModelPower: { model: string, heatupWatts: number, heatupMinutes: number, printingWatts: number } };
+
+export type SetPlanningSettingsMutationVariables = Exact<{
+  input: PlanningSettingsInput;
+}>;
+
+
+export type SetPlanningSettingsMutation = { setPlanningSettings: { freezeMinutes: number, stabilityHorizonMinutes: number, stabilityPenalty: number, stabilityToleranceMinutes: number } };
+
+export type RushOptionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RushOptionsQuery = { models: Array<{ id: string, fileName: string, analysis: { sizeMm: Array<number> } }>, products: { nodes: Array<{ id: string, name: string, modelId: string | null, defaultMaterialId: string }> }, materials: Array<{ id: string, code: string, kind: MaterialKind, colour: string }> };
+
 export type ProfileFieldsFragment = { phone: string | null, user: { id: string, displayName: string, email: string }, customer: { id: string, name: string, company: string | null } | null, addresses: Array<{ kind: AddressKind, line1: string, line2: string | null, city: string, region: string | null, postalCode: string | null, country: string }> };
 
 export type MyProfileQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1171,6 +1275,30 @@ export type UpdateProfileMutationVariables = Exact<{
 
 
 export type UpdateProfileMutation = { updateProfile: { phone: string | null, user: { id: string, displayName: string, email: string }, customer: { id: string, name: string, company: string | null } | null, addresses: Array<{ kind: AddressKind, line1: string, line2: string | null, city: string, region: string | null, postalCode: string | null, country: string }> } };
+
+export type PrinterProfileFieldsFragment = { id: string, printerModel: string, nozzleUm: number, materials: Array<MaterialKind>, slicerConfig: string, revision: number, updatedAt: string, buildVolume: { xMm: number, yMm: number, zMm: number } };
+
+export type FilamentProfileFieldsFragment = { materialId: string, slicerConfig: string, revision: number, updatedAt: string };
+
+export type ProfilesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProfilesQuery = { printerProfiles: Array<{ id: string, printerModel: string, nozzleUm: number, materials: Array<MaterialKind>, slicerConfig: string, revision: number, updatedAt: string, buildVolume: { xMm: number, yMm: number, zMm: number } }>, filamentProfiles: Array<{ materialId: string, slicerConfig: string, revision: number, updatedAt: string }>, printers: Array<{ id: string, model: string }>, materials: Array<{ id: string, code: string, kind: MaterialKind, colour: string }> };
+
+export type SetPrinterProfileMutationVariables = Exact<{
+  input: SetPrinterProfileInput;
+}>;
+
+
+export type SetPrinterProfileMutation = { setPrinterProfile: { id: string, printerModel: string, nozzleUm: number, materials: Array<MaterialKind>, slicerConfig: string, revision: number, updatedAt: string, buildVolume: { xMm: number, yMm: number, zMm: number } } };
+
+export type SetFilamentProfileMutationVariables = Exact<{
+  materialId: string | number;
+  slicerConfig: string;
+}>;
+
+
+export type SetFilamentProfileMutation = { setFilamentProfile: { materialId: string, slicerConfig: string, revision: number, updatedAt: string } };
 
 export type UploadModelMutationVariables = Exact<{
   file: File;
@@ -1197,7 +1325,7 @@ export type CreateQuotesMutationVariables = Exact<{
 }>;
 
 
-export type CreateQuotesMutation = { createQuotes: Array<{ materialId: string, reason: string | null, message: string | null, quote: { id: string, materialId: string, quantity: number, discountPct: number, earliestDelivery: string | null, expiresAt: string, unitPrice: { minor: number, currency: string }, total: { minor: number, currency: string }, lines: Array<{ kind: string, description: string, amount: { minor: number, currency: string } }> } | null }> };
+export type CreateQuotesMutation = { createQuotes: Array<{ materialId: string, reason: string | null, message: string | null, quote: { id: string, materialId: string, printerModel: string | null, quantity: number, discountPct: number, earliestDelivery: string | null, expiresAt: string, unitPrice: { minor: number, currency: string }, total: { minor: number, currency: string }, lines: Array<{ kind: string, description: string, amount: { minor: number, currency: string } }> } | null }> };
 
 export type ShipmentFieldsFragment = { id: string, orderId: string, carrier: string, service: string, trackingNumber: string, status: ShipmentStatus, note: string, createdAt: string, updatedAt: string, history: Array<{ from: ShipmentStatus | null, to: ShipmentStatus, source: string, note: string, changedAt: string }> };
 

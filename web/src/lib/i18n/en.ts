@@ -18,6 +18,8 @@ export const en = {
   'nav.equipment': 'Equipment',
   'nav.users': 'Users',
   'nav.inventory': 'Inventory',
+  'nav.planning': 'Planning settings',
+  'nav.profiles': 'Slicer profiles',
   'nav.quote': 'Instant quote',
   'nav.myOrders': 'My orders',
   'nav.shop': 'Shop',
@@ -305,6 +307,7 @@ export const en = {
   'quote.total': 'Total',
   'quote.delivery': 'Earliest delivery',
   'quote.noDelivery': 'not plannable now',
+  'quote.estimatedFor': 'estimated for {model}',
   'quote.order': 'Order',
 
   'account.profile': 'Profile',

@@ -19,6 +19,8 @@ export const ru: Record<keyof typeof en, string> = {
   'nav.equipment': 'Оборудование',
   'nav.users': 'Пользователи',
   'nav.inventory': 'Склад',
+  'nav.planning': 'Настройки планирования',
+  'nav.profiles': 'Профили слайсера',
   'nav.quote': 'Мгновенный расчёт',
   'nav.myOrders': 'Мои заказы',
   'nav.shop': 'Магазин',
@@ -306,6 +308,7 @@ export const ru: Record<keyof typeof en, string> = {
   'quote.total': 'Итого',
   'quote.delivery': 'Самая ранняя готовность',
   'quote.noDelivery': 'сейчас не планируется',
+  'quote.estimatedFor': 'расчёт для {model}',
   'quote.order': 'Заказать',
 
   'account.profile': 'Профиль',

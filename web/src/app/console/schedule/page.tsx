@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { Page } from '@/components/shell';
 import { usePlanQuery, usePlanWindowsQuery, useReplanNowMutation, useScheduleJobMutation } from '@/lib/api/endpoints/farm';
@@ -73,6 +74,13 @@ function Schedule() {
         <Stat label={t('schedule.gap')} value={`${f.number(plan.gap * 100, 1)} %`} />
         <Stat label={t('schedule.scheduled')} value={scheduled} testId="plan-scheduled" />
         <Stat label={t('schedule.late')} value={late} />
+        {plan.stability && (
+          <Stat
+            label={t('schedule.stability')}
+            value={<span title={t('schedule.stabilityHint')}>{t('schedule.stabilityValue', { frozen: plan.stability.frozen, moved: plan.stability.moved, changed: plan.stability.changed })}</span>}
+            testId="plan-stability"
+          />
+        )}
       </div>
       <div className="row">
         <Badge tone={plan.status === 'optimal' ? 'ok' : plan.status === 'feasible' ? 'info' : 'warn'}>{t(keyOr('planStatus', plan.status, 'planStatus.unknown'))}</Badge>
@@ -100,7 +108,9 @@ function Schedule() {
           })}
         </p>
       )}
-      <p className="muted">{can(s, 'production:plan') ? t('schedule.dragHint') : t('schedule.clickHint')}</p>
+      <p className="muted">
+        {can(s, 'production:plan') ? t('schedule.dragHint') : t('schedule.clickHint')} <Link href="/console/planning/">{t('schedule.toSettings')}</Link>
+      </p>
       {classes.length > 0 && (
         <ul className="legend" aria-label={t('schedule.legend')} data-testid="class-legend">
           {classes.map((c) => (
@@ -137,7 +147,7 @@ function Schedule() {
       <ApiErrorView error={moveState.error} />
       {selected && <JobReason plan={plan} jobId={selected} names={names} canPlan={can(s, 'production:plan')} onClose={() => setSelected(null)} />}
       {can(s, 'production:plan') && <MoveJob plan={plan} printers={data.printers} />}
-      {can(s, 'production:plan') && <WhatIf current={plan} printers={data.printers} />}
+      {can(s, 'production:plan') && <WhatIf current={plan} printers={data.printers} rush={can(s, 'orders:read_all') && can(s, 'inventory:read')} />}
       {can(s, 'production:plan') && windows.data && <ShiftsEditor key={JSON.stringify(windows.data.operatorShifts)} shifts={windows.data.operatorShifts} />}
       <Card>
         <h2>{t('schedule.unscheduled')}</h2>
