@@ -51,6 +51,12 @@ describe('role-aware navigation', () => {
     const ticketing = as('CUSTOMER', [...customer.user.permissions, 'tickets:own']);
     expect(navFor(ticketing).map((i) => i.href)).toContain('/portal/tickets/');
   });
+  it('shows planning settings to whoever reads production, slicer profiles to whoever reads equipment', () => {
+    expect(navFor(planner).map((i) => i.href)).toEqual(expect.arrayContaining(['/console/planning/', '/console/profiles/']));
+    expect(navFor(accountant).map((i) => i.href)).not.toContain('/console/planning/');
+    expect(navFor(accountant).map((i) => i.href)).not.toContain('/console/profiles/');
+    expect(navFor(customer).map((i) => i.href)).not.toContain('/console/planning/');
+  });
   it('follows only same-site paths after sign-in', () => {
     expect(safeNext('/console/printers/')).toBe('/console/printers/');
     expect(safeNext('//evil.example/')).toBeNull();
