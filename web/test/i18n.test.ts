@@ -86,7 +86,7 @@ describe('translations', () => {
 
   it('fills placeholders and falls back for unknown dynamic keys', () => {
     expect(translate('ru', 'orders.title', { id: 7 })).toBe('Order #7'); // not loaded yet: English
-    registerMessages('ru', ruCore);
+    registerMessages('ru', { ...ruCore, ...ruStaff });
     expect(translate('ru', 'printers.count', { n: 3, total: 12 })).toBe('3 из 12');
     expect(translate('en', 'orders.title', { id: 7 })).toBe('Order #7');
     expect(keyOr('reason', 'NO_SUCH_REASON', 'error.INTERNAL')).toBe('error.INTERNAL');

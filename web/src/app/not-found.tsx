@@ -1,23 +1,11 @@
 'use client';
-import Link from 'next/link';
-import { Header } from '@/components/shell';
-import { homeOf } from '@/components/nav';
-import { useSession } from '@/lib/hooks';
-import { useT } from '@/lib/i18n';
+import dynamic from 'next/dynamic';
 
-/** Served by gantry for any path the app does not have (404). */
+// Served by gantry for any path the app does not have (404). The root not-found is loaded with
+// every page, so its content (header, navigation) is a chunk of its own, fetched only when a
+// 404 is shown; otherwise every route would carry a second copy of the shell.
+const NotFoundPage = dynamic(() => import('@/components/not-found-page').then((m) => m.NotFoundPage));
+
 export default function NotFound() {
-  const t = useT();
-  const s = useSession();
-  return (
-    <>
-      <Header />
-      <main className="page">
-        <h1>{t('notFound.title')}</h1>
-        <p>
-          <Link href={homeOf(s)}>{t('notFound.home')}</Link>
-        </p>
-      </main>
-    </>
-  );
+  return <NotFoundPage />;
 }

@@ -93,7 +93,7 @@ function Throughput({ days }: { days: { day: string; done: number; failed: numbe
 export default function OverviewPage() {
   const t = useT();
   return (
-    <Page perm="equipment:read" area="console">
+    <Page perm="equipment:read" area="console" pack="staff">
       <h1>{t('nav.overview')}</h1>
       <Overview />
     </Page>

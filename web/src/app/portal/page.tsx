@@ -1,5 +1,6 @@
 'use client';
 import { useState, type DragEvent } from 'react';
+import dynamic from 'next/dynamic';
 import { Page } from '@/components/shell';
 import { useUploadModelMutation } from '@/lib/api/endpoints/quote';
 import { modelExtension } from '@/lib/modelFile';
@@ -7,7 +8,9 @@ import { useFormat, useT } from '@/lib/i18n';
 import { Alert, Badge, Card } from '@/components/ui/basics';
 import { ApiErrorView } from '@/components/errors';
 import { ModelViewer } from '@/components/model-viewer';
-import { QuotePrices } from '@/components/quote-prices';
+
+// Prices only follow an upload: their form and table load then, not with the page.
+const QuotePrices = dynamic(() => import('@/components/quote-prices').then((m) => m.QuotePrices), { ssr: false });
 
 function Quote() {
   const t = useT();

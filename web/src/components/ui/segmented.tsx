@@ -1,6 +1,10 @@
 'use client';
-import * as ToggleGroup from '@radix-ui/react-toggle-group';
+import { useId } from 'react';
 
+/**
+ * A single choice among a few options shown side by side: native radio buttons (arrow keys move
+ * between them; no script beyond React's) styled as a segmented control.
+ */
 export function Segmented<T extends string>({
   value,
   onChange,
@@ -12,19 +16,15 @@ export function Segmented<T extends string>({
   items: { value: T; label: string }[];
   label: string;
 }) {
+  const name = useId();
   return (
-    <ToggleGroup.Root
-      type="single"
-      className="toggle-group"
-      value={value}
-      aria-label={label}
-      onValueChange={(v) => v && onChange(v as T)}
-    >
+    <div role="radiogroup" className="toggle-group" aria-label={label}>
       {items.map((i) => (
-        <ToggleGroup.Item key={i.value} value={i.value} className="toggle-item" aria-label={i.label}>
+        <label key={i.value} className="toggle-item" data-state={i.value === value ? 'on' : 'off'}>
+          <input type="radio" className="sr-only" name={name} value={i.value} checked={i.value === value} onChange={() => onChange(i.value)} />
           {i.label}
-        </ToggleGroup.Item>
+        </label>
       ))}
-    </ToggleGroup.Root>
+    </div>
   );
 }

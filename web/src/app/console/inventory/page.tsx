@@ -69,7 +69,7 @@ function Inventory() {
 export default function InventoryPage() {
   const t = useT();
   return (
-    <Page perm="inventory:read" area="console">
+    <Page perm="inventory:read" area="console" pack="staff">
       <h1>{t('nav.inventory')}</h1>
       <Inventory />
     </Page>

@@ -146,7 +146,7 @@ function Jobs() {
 export default function JobsPage() {
   const t = useT();
   return (
-    <Page perm="production:read" area="console">
+    <Page perm="production:read" area="console" pack="staff">
       <h1>{t('nav.jobs')}</h1>
       <Jobs />
     </Page>

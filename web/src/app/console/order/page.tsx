@@ -5,7 +5,7 @@ import { OrderDetail } from '@/components/order-detail';
 
 export default function OrderPage() {
   return (
-    <Page perm="orders:read_all" area="console">
+    <Page perm="orders:read_all" area="console" pack="staff">
       <Suspense>
         <OrderDetail />
       </Suspense>

@@ -118,7 +118,7 @@ function Users() {
 export default function UsersPage() {
   const t = useT();
   return (
-    <Page perm="users:admin" area="console">
+    <Page perm="users:admin" area="console" pack="staff">
       <h1>{t('nav.users')}</h1>
       <Users />
     </Page>
