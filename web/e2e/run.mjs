@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import {
   ARTIFACTS, BASE, assert, axe, cubeStl, fitsWidth, gql, launch, login, newPage, screenshot, waitFor, writeArtifact,
 } from './lib.mjs';
+import { planningTests } from './planning.mjs';
 
 const ADMIN = 'admin@gantry.local';
 const PLANNER = 'planner@gantry.local';
@@ -87,6 +88,12 @@ test('the new customer uploads an STL, sees the 3D preview, checks and prices, a
   await page.getByTestId('order-quote').first().waitFor();
   const text = await page.getByTestId('price-table').textContent();
   assert(/€|EUR/.test(text), `prices shown: ${text}`);
+  // Each price says which printer model its estimate was made for (Quote.printerModel).
+  // (one of the models the checks say fit it).
+  const estimatedFor = (await page.getByTestId('quote-printer-model').first().textContent()) ?? '';
+  const fitting = (await page.getByTestId('analysis').textContent()) ?? '';
+  const shown = /^estimated for (.+)$/.exec(estimatedFor)?.[1];
+  assert(shown && fitting.includes(shown), `printer model shown: ${estimatedFor} (fits: ${fitting})`);
   await screenshot(page, 'portal-quote-1440');
   await page.getByTestId('order-quote').first().click();
   await page.waitForURL((u) => u.pathname === '/portal/order/');
@@ -302,6 +309,8 @@ test('a planner sets operator shifts: off-shift hours are shaded and bars carry 
   await gql(page, 'mutation { setOperatorShifts(shifts: []) { weekday } }');
   await page.context().close();
 });
+
+planningTests(test, { ADMIN, PLANNER });
 
 test('an operator edits a printer into a group, filters the grid by it, and retires a printer', async (b) => {
   const page = await newPage(b);
@@ -595,7 +604,7 @@ test('an ended session sends the user to sign in and back', async (b) => {
 });
 
 const PAGES = {
-  [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/jobs/', '/console/equipment/', '/console/orders/', '/console/inventory/', '/account/'],
+  [PLANNER]: ['/console/', '/console/printers/', '/console/schedule/', '/console/planning/', '/console/jobs/', '/console/equipment/', '/console/profiles/', '/console/orders/', '/console/inventory/', '/account/'],
   [CUSTOMER]: ['/portal/', '/portal/shop/', '/portal/cart/', '/portal/orders/', '/portal/tickets/', '/account/', '/signup/'],
   [ADMIN]: ['/console/users/', '/console/integrations/'],
   [ACCOUNTANT]: ['/console/finance/'],
