@@ -55,7 +55,7 @@ function CircuitForm({ circuit, setup, onDone }: { circuit?: Circuit; setup: Set
           <Input id={`${idp}-window`} inputMode="numeric" value={span} aria-invalid={invalid === 'heatupWindowMinutes'} onChange={(e) => setSpan(e.target.value)} />
         </Field>
       </div>
-      <fieldset className="row" style={{ border: 0, padding: 0 }} aria-invalid={invalid === 'printerIds'}>
+      <fieldset className="row" style={{ border: 0, padding: 0 }} data-invalid={invalid === 'printerIds'}>
         <legend className="muted">{t('planning.circuitPrinters')}</legend>
         {setup.printers.map((p) => (
           <label key={p.id} className="row" style={{ gap: 4 }}>
