@@ -128,7 +128,7 @@ export function WhatIf({ current, printers, rush }: { current: Plan; printers: {
       )}
       {impact && data && !isFetching && (
         <div className="stack" data-testid="what-if-impact">
-          <p data-testid="what-if-objective">
+          <p data-testid="what-if-baseline">
             {t('whatIf.objective', {
               baseline: f.number(impact.baselineObjective, 1),
               with: f.number(data.planWhatIf.objective, 1),

@@ -42,7 +42,7 @@ function CircuitForm({ circuit, setup, onDone }: { circuit?: Circuit; setup: Set
   return (
     <form className="stack" onSubmit={submit} data-testid="circuit-form">
       <div className="row" style={{ alignItems: 'flex-end' }}>
-        <Field label={t('planning.circuitName')} id={`${idp}-name`}>
+        <Field label={t('planning.circuitName')} id={`${idp}-name`} hint={t('planning.nameHint')}>
           <Input id={`${idp}-name`} value={name} maxLength={100} aria-invalid={invalid === 'name'} onChange={(e) => setName(e.target.value)} />
         </Field>
         <Field label={t('planning.limitWatts')} id={`${idp}-limit`} hint={t('planning.optional')}>

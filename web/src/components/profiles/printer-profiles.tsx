@@ -14,15 +14,30 @@ type Profile = ProfilesQuery['printerProfiles'][number];
 const KINDS: MaterialKind[] = ['PLA', 'PETG', 'ABS', 'ASA', 'TPU', 'PA', 'PC', 'RESIN'];
 
 /** Create or replace the profile of a printer model (an existing one of that model is replaced). */
-function PrinterProfileForm({ profile, models, onDone }: { profile?: Profile; models: string[]; onDone: () => void }) {
+type Printer = ProfilesQuery['printers'][number];
+
+function PrinterProfileForm({ profile, models, printers, onDone }: { profile?: Profile; models: string[]; printers: Printer[]; onDone: () => void }) {
   const t = useT();
   const [save, state] = useSetPrinterProfileMutation();
+  // A new profile starts from a printer of the model (its volume, nozzle and materials).
+  const first = (m: string) => printers.find((p) => p.model === m);
+  const seed = profile ?? first(models[0] ?? '');
   const [model, setModel] = useState(profile?.printerModel ?? models[0] ?? '');
-  const [x, setX] = useState(String(profile?.buildVolume.xMm ?? 250));
-  const [y, setY] = useState(String(profile?.buildVolume.yMm ?? 210));
-  const [z, setZ] = useState(String(profile?.buildVolume.zMm ?? 220));
-  const [nozzle, setNozzle] = useState(String(profile?.nozzleUm ?? 400));
-  const [kinds, setKinds] = useState<MaterialKind[]>(profile?.materials ?? ['PLA', 'PETG']);
+  const [x, setX] = useState(String(seed?.buildVolume.xMm ?? 250));
+  const [y, setY] = useState(String(seed?.buildVolume.yMm ?? 210));
+  const [z, setZ] = useState(String(seed?.buildVolume.zMm ?? 220));
+  const [nozzle, setNozzle] = useState(String(seed?.nozzleUm ?? 400));
+  const [kinds, setKinds] = useState<MaterialKind[]>(seed?.materials ?? ['PLA', 'PETG']);
+  const pickModel = (m: string) => {
+    setModel(m);
+    const p = profile ? undefined : first(m);
+    if (!p) return;
+    setX(String(p.buildVolume.xMm));
+    setY(String(p.buildVolume.yMm));
+    setZ(String(p.buildVolume.zMm));
+    setNozzle(String(p.nozzleUm));
+    setKinds(p.materials);
+  };
   const [config, setConfig] = useState(profile?.slicerConfig ?? '');
   const [bad, setBad] = useState(false);
   const submit = async (e: FormEvent) => {
@@ -41,7 +56,7 @@ function PrinterProfileForm({ profile, models, onDone }: { profile?: Profile; mo
     <form className="stack" onSubmit={submit} data-testid="printer-profile-form">
       <div className="row" style={{ alignItems: 'flex-end' }}>
         <Field label={t('profiles.printerModel')} id="pp-model" hint={t('profiles.printerModelHint')}>
-          <Input id="pp-model" list="pp-models" required value={model} aria-invalid={invalid === 'printerModel'} onChange={(e) => setModel(e.target.value)} />
+          <Input id="pp-model" list="pp-models" required value={model} aria-invalid={invalid === 'printerModel'} onChange={(e) => pickModel(e.target.value)} />
         </Field>
         <datalist id="pp-models">
           {models.map((m) => (
@@ -141,9 +156,9 @@ export function PrinterProfiles({ data, canEdit }: { data: ProfilesQuery; canEdi
         <>
           <h3>{current ? t('profiles.editPrinter', { model: current.printerModel }) : t('profiles.setPrinter')}</h3>
           {current ? (
-            <PrinterProfileForm key={current.id} profile={current} models={models} onDone={() => setEditing(null)} />
+            <PrinterProfileForm key={current.id} profile={current} models={models} printers={data.printers} onDone={() => setEditing(null)} />
           ) : (
-            <PrinterProfileForm key={`new-${fresh}`} models={unprofiled.length > 0 ? unprofiled : models} onDone={() => setFresh(fresh + 1)} />
+            <PrinterProfileForm key={`new-${fresh}`} models={unprofiled.length > 0 ? unprofiled : models} printers={data.printers} onDone={() => setFresh(fresh + 1)} />
           )}
         </>
       )}

@@ -1283,7 +1283,7 @@ export type FilamentProfileFieldsFragment = { materialId: string, slicerConfig: 
 export type ProfilesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ProfilesQuery = { printerProfiles: Array<{ id: string, printerModel: string, nozzleUm: number, materials: Array<MaterialKind>, slicerConfig: string, revision: number, updatedAt: string, buildVolume: { xMm: number, yMm: number, zMm: number } }>, filamentProfiles: Array<{ materialId: string, slicerConfig: string, revision: number, updatedAt: string }>, printers: Array<{ id: string, model: string }>, materials: Array<{ id: string, code: string, kind: MaterialKind, colour: string }> };
+export type ProfilesQuery = { printerProfiles: Array<{ id: string, printerModel: string, nozzleUm: number, materials: Array<MaterialKind>, slicerConfig: string, revision: number, updatedAt: string, buildVolume: { xMm: number, yMm: number, zMm: number } }>, filamentProfiles: Array<{ materialId: string, slicerConfig: string, revision: number, updatedAt: string }>, printers: Array<{ id: string, model: string, nozzleUm: number, materials: Array<MaterialKind>, buildVolume: { xMm: number, yMm: number, zMm: number } }>, materials: Array<{ id: string, code: string, kind: MaterialKind, colour: string }> };
 
 export type SetPrinterProfileMutationVariables = Exact<{
   input: SetPrinterProfileInput;

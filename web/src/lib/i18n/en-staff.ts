@@ -263,8 +263,8 @@ export const enStaff = {
   'whatIf.lateMinutes': '{before} → {after}',
   'whatIf.rushOrder': 'Rush order',
   'whatIf.unplaced': '{n} jobs not placed',
-  'schedule.stability': 'Stability vs the last plan',
-  'schedule.stabilityValue': '{frozen} frozen · {moved} moved · {changed} changed',
+  'schedule.stability': 'Frozen · moved · changed (vs the last plan)',
+  'schedule.stabilityValue': '{frozen} · {moved} · {changed}',
   'schedule.stabilityHint': 'Frozen: kept in place by the freeze window; moved: jobs the last plan started within the stability horizon that went to another printer or later than the tolerance; changed: jobs on another printer or starting more than the tolerance earlier or later.',
   'schedule.toSettings': 'Power circuits and stability settings',
   'whatIf.rush': 'Rush order (scenario)',
@@ -534,4 +534,5 @@ export const enStaff = {
   'printers.left': '{min} min left',
   'printers.runout': 'Filament ran out',
   'printers.printerError': 'Printer: {text}',
+  'planning.nameHint': 'unique, 1 to 100 characters',
 } as const;

@@ -262,8 +262,8 @@ export const ruStaff: Record<keyof typeof enStaff, string> = {
   'whatIf.lateMinutes': '{before} → {after}',
   'whatIf.rushOrder': 'Срочный заказ',
   'whatIf.unplaced': 'не размещено заданий: {n}',
-  'schedule.stability': 'Стабильность к прошлому плану',
-  'schedule.stabilityValue': '{frozen} заморожено · {moved} сдвинуто · {changed} изменено',
+  'schedule.stability': 'Заморожено · сдвинуто · изменено (к прошлому плану)',
+  'schedule.stabilityValue': '{frozen} · {moved} · {changed}',
   'schedule.stabilityHint': 'Заморожено: оставлены на месте окном заморозки; сдвинуто: задания, которые прошлый план начинал в горизонте стабильности и которые ушли на другой принтер или позже допуска; изменено: задания на другом принтере или со стартом раньше или позже допуска.',
   'schedule.toSettings': 'Электрические цепи и настройки стабильности',
   'whatIf.rush': 'Срочный заказ (сценарий)',
@@ -533,4 +533,5 @@ export const ruStaff: Record<keyof typeof enStaff, string> = {
   'printers.left': 'осталось {min} мин',
   'printers.runout': 'Закончился филамент',
   'printers.printerError': 'Принтер: {text}',
+  'planning.nameHint': 'уникальное, от 1 до 100 символов',
 };
