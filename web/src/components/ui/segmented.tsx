@@ -21,7 +21,7 @@ export function Segmented<T extends string>({
     <div role="radiogroup" className="toggle-group" aria-label={label}>
       {items.map((i) => (
         <label key={i.value} className="toggle-item" data-state={i.value === value ? 'on' : 'off'}>
-          <input type="radio" className="sr-only" name={name} value={i.value} checked={i.value === value} onChange={() => onChange(i.value)} />
+          <input type="radio" className="toggle-input" name={name} value={i.value} checked={i.value === value} onChange={() => onChange(i.value)} />
           {i.label}
         </label>
       ))}
