@@ -2,8 +2,8 @@
 //! with reqwest. The SSRF guard is applied where the address is known: an IP-literal URL is
 //! checked before sending, and a host name is resolved by [`GuardedResolver`], which drops
 //! private, loopback and other non-public addresses (so a name that resolves, or re-resolves,
-//! to one is refused) unless `GANTRY_WEBHOOKS_ALLOW_PRIVATE`. Redirects are not followed; the
-//! response body is not read.
+//! to one is refused) unless `GANTRY_WEBHOOKS_ALLOW_PRIVATE`. Redirects are not followed; up to
+//! 64 KiB of the response body is read and dropped (so keep-alive connections are reused).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -42,6 +42,9 @@ impl Resolve for GuardedResolver {
         })
     }
 }
+
+/// How much of a response body is read (and dropped) to keep its connection.
+const DRAIN_BYTES: usize = 64 * 1024;
 
 /// Sends deliveries with reqwest.
 #[derive(Debug, Clone)]
@@ -107,10 +110,22 @@ impl WebhookSender for HttpSender {
             .send()
             .await;
         match sent {
-            Ok(resp) => SendOutcome {
-                status: Some(resp.status().as_u16()),
-                error: None,
-            },
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                // A short body is read (and dropped) so that the connection goes back to the
+                // pool for the next delivery; a longer one is cut off with its connection.
+                let mut read = 0usize;
+                while read < DRAIN_BYTES {
+                    match resp.chunk().await {
+                        Ok(Some(c)) => read += c.len(),
+                        _ => break,
+                    }
+                }
+                SendOutcome {
+                    status: Some(status),
+                    error: None,
+                }
+            }
             Err(e) => SendOutcome {
                 status: None,
                 error: Some(describe(&e)),

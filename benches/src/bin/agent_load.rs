@@ -26,6 +26,18 @@
 //!
 //! Telemetry mode, `--telemetry N[,S]`: N printers reporting readings at 1 Hz, S subscribers of
 //! `printerTelemetry`; the delay from a report to a subscriber (`telemetry_load.rs`).
+//!
+//! Several replicas (issue 16), `--replicas R` with `--database-url postgres://…`: R servers of
+//! one cluster on that database, agent i connected to replica i mod R; the same rounds and
+//! table, CPU and RSS summed over the replicas. Failover, `--failover K` (with `--replicas R`,
+//! default 3): K times, the leader is killed with SIGKILL and the time until another replica
+//! holds the lease is measured, then the leader is stopped with SIGTERM and measured likewise
+//! (`replicas_load.rs`).
+//! ```text
+//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… \
+//!     --replicas 3 --counts 1000,10000 --secs 20
+//! target/release/agent-load --gantry target/release/gantry --database-url postgres://… --failover 5
+//! ```
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -45,6 +57,9 @@ use gantry_engine::store::{Db, equipment};
 #[path = "../telemetry_load.rs"]
 mod telemetry_load;
 
+#[path = "../replicas_load.rs"]
+mod replicas_load;
+
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const ADMIN_EMAIL: &str = "load-admin@gantry.local";
@@ -60,6 +75,10 @@ struct Args {
     handover: Option<(usize, i64)>,
     /// Telemetry mode: (printers, subscribers).
     telemetry: Option<(usize, usize)>,
+    /// Servers of one cluster on `--database-url` (PostgreSQL); agents spread over them.
+    replicas: usize,
+    /// Failover mode: trials of a leader killed (SIGKILL) and stopped (SIGTERM).
+    failover: Option<usize>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -71,6 +90,8 @@ fn parse_args() -> Res<Args> {
         ramp: 200,
         handover: None,
         telemetry: None,
+        replicas: 1,
+        failover: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -104,6 +125,19 @@ fn parse_args() -> Res<Args> {
                 }
                 a.telemetry = Some((p, subs));
             }
+            "--replicas" => {
+                a.replicas = val()?.parse()?;
+                if a.replicas == 0 {
+                    return Err("--replicas needs a positive number".into());
+                }
+            }
+            "--failover" => {
+                let k: usize = val()?.parse()?;
+                if k == 0 {
+                    return Err("--failover needs a positive number of trials".into());
+                }
+                a.failover = Some(k);
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -133,7 +167,12 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
         .env("DATABASE_URL", db_url)
         .env("GANTRY_DATA_DIR", data)
         .env("GANTRY_AGENT_HEARTBEAT_SECS", "30")
+        // One secret for every server of a run (replicas of one cluster must share it).
+        .env("GANTRY_JWT_SECRET", "agent-load-benchmark-secret-0123456789abcdef")
         .env("RUST_LOG", "warn");
+    if let Ok(v) = std::env::var("GANTRY_LEADER_LEASE_SECS") {
+        c.env("GANTRY_LEADER_LEASE_SECS", v);
+    }
     c
 }
 
@@ -157,12 +196,17 @@ fn scratch(args: &Args, stem: &str) -> Res<(PathBuf, String)> {
 
 /// Starts `gantry serve` on a free port and waits (up to 2 minutes) until it accepts connections.
 async fn serve(bin: &Path, db_url: &str, data: &Path) -> Res<Server> {
+    serve_logged(bin, db_url, data, "serve.log").await
+}
+
+/// [`serve`] with its log in `data/log`.
+async fn serve_logged(bin: &Path, db_url: &str, data: &Path, log: &str) -> Res<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let child = gantry(bin, db_url, data)
         .env("GANTRY_LISTEN", format!("127.0.0.1:{port}"))
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(data.join("serve.log"))?)
+        .stderr(std::fs::File::create(data.join(log))?)
         .spawn()?;
     let server = Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -232,6 +276,14 @@ fn proc_sample(pid: u32) -> Option<(u64, u64)> {
         .parse()
         .ok()?;
     Some((ticks, rss))
+}
+
+/// [`proc_sample`] summed over several processes.
+fn proc_sum(pids: &[u32]) -> Option<(u64, u64)> {
+    pids.iter().try_fold((0, 0), |(t, r), pid| {
+        let (t1, r1) = proc_sample(*pid)?;
+        Some((t + t1, r + r1))
+    })
 }
 
 fn clk_tck() -> u64 {
@@ -343,14 +395,20 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
-    let url = format!("http://127.0.0.1:{}", server.port);
+/// One measured round: `n` agents spread over `servers` (agent i on server i mod len), each
+/// sending a status a second for `secs`; CPU and RSS are the servers' sums.
+async fn round(servers: &[Server], tokens: &[String], n: usize, secs: u64, ramp: usize) -> Res<Round> {
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|s| format!("http://127.0.0.1:{}", s.port))
+        .collect();
     let boot = boot_id();
     let t0 = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(ramp.max(1)));
     let mut opening = tokio::task::JoinSet::new();
     for (i, token) in tokens.iter().take(n).enumerate() {
-        let (url, token, sem, boot) = (url.clone(), token.clone(), sem.clone(), boot.clone());
+        let url = urls[i % urls.len()].clone();
+        let (token, sem, boot) = (token.clone(), sem.clone(), boot.clone());
         opening.spawn(async move {
             let _permit = sem.acquire_owned().await.ok()?;
             let mut outbox = Outbox::new(format!("{boot}{i}"));
@@ -374,8 +432,8 @@ async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: us
     eprintln!("N={n}: {connected} connected in {connect_secs:.1} s; sending statuses for {secs} s");
     // Let the connection burst settle, then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = server.child.id();
-    let (cpu0, _) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    let (cpu0, _) = proc_sum(&pids).ok_or("cannot read a server's /proc entry")?;
     let start = Instant::now() + Duration::from_millis(100);
     let end = start + Duration::from_secs(secs);
     let mut tasks = tokio::task::JoinSet::new();
@@ -387,14 +445,14 @@ async fn round(server: &Server, tokens: &[String], n: usize, secs: u64, ramp: us
     let mut rss_peak = 0;
     let sampler = async {
         while Instant::now() < end {
-            if let Some((_, rss)) = proc_sample(pid) {
+            if let Some((_, rss)) = proc_sum(&pids) {
                 rss_peak = rss_peak.max(rss);
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     };
     sampler.await;
-    let (cpu1, rss) = proc_sample(pid).ok_or("cannot read the server's /proc entry")?;
+    let (cpu1, rss) = proc_sum(&pids).ok_or("cannot read a server's /proc entry")?;
     let wall = start.elapsed().as_secs_f64();
     let mut lat = Vec::new();
     let (mut sent, mut dropped) = (0, 0);
@@ -613,12 +671,42 @@ async fn farm_with_tokens(args: &Args, stem: &str, n: usize) -> Res<(PathBuf, St
     Ok((data, db_url, tokens))
 }
 
+/// The rounds as a Markdown table.
+fn print_rounds(rows: &[Round]) {
+    println!(
+        "| agents | connected (s to connect) | statuses sent | acked | dropped conns | p50 ms | p99 ms | max ms | server CPU % of 1 core | server RSS MB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} ({:.1}) | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            r.n,
+            r.connected,
+            r.connect_secs,
+            r.sent,
+            r.acked,
+            r.dropped,
+            r.p50_ms,
+            r.p99_ms,
+            r.max_ms,
+            r.cpu_pct,
+            r.rss_mb
+        );
+    }
+}
+
 async fn run(args: Args) -> Res<()> {
     if let Some((printers, jobs)) = args.handover {
         return handover(&args, printers, jobs).await;
     }
     if let Some((printers, subs)) = args.telemetry {
         return telemetry_load::telemetry(&args, printers, subs).await;
+    }
+    if let Some(trials) = args.failover {
+        return replicas_load::failover(&args, trials).await;
+    }
+    if args.replicas > 1 {
+        return replicas_load::replicas(&args).await;
     }
     let max = args.counts.iter().copied().max().unwrap_or(0);
     let (data, db_url, tokens) = farm_with_tokens(&args, "load", max).await?;
@@ -635,7 +723,7 @@ async fn run(args: Args) -> Res<()> {
 
     let mut rows = Vec::new();
     for &n in &args.counts {
-        let r = round(&server, &tokens, n, args.secs, args.ramp).await?;
+        let r = round(std::slice::from_ref(&server), &tokens, n, args.secs, args.ramp).await?;
         eprintln!(
             "N={}: p50 {:.1} ms, p99 {:.1} ms, CPU {:.0} %, RSS {:.0} MB",
             r.n, r.p50_ms, r.p99_ms, r.cpu_pct, r.rss_mb
@@ -644,26 +732,7 @@ async fn run(args: Args) -> Res<()> {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let spot = spot_check(&server, &tokens, &http, &access).await?;
-    println!(
-        "| agents | connected (s to connect) | statuses sent | acked | dropped conns | p50 ms | p99 ms | max ms | server CPU % of 1 core | server RSS MB |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} ({:.1}) | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
-            r.n,
-            r.connected,
-            r.connect_secs,
-            r.sent,
-            r.acked,
-            r.dropped,
-            r.p50_ms,
-            r.p99_ms,
-            r.max_ms,
-            r.cpu_pct,
-            r.rss_mb
-        );
-    }
+    print_rounds(&rows);
     println!("\nspot check: {spot}/10 acked statuses visible through GraphQL right after the ack");
     drop(server);
     if args.database_url.is_none() {

@@ -9,13 +9,17 @@
 //! the awaited ids are read again.
 //!
 //! **Sending.** Each endpoint with due deliveries gets its own task that sends them one at a
-//! time, oldest event first, so a slow or failing endpoint delays only itself. A delivery is
-//! claimed under a lease (another server does not send it meanwhile; a crashed sender's lease
-//! runs out and the delivery is sent again), signed (Standard Webhooks: the current secret and
-//! the previous one while it overlaps), sent through a [`WebhookSender`], and its attempt is
-//! recorded with the endpoint's health in one transaction: a failure is retried with
-//! exponential backoff and jitter until the retry period is over; an endpoint that keeps
-//! failing is disabled by the circuit and `webhook.endpoint_disabled` is appended.
+//! time, oldest event first, so a slow or failing endpoint delays only itself. Deliveries are
+//! claimed a batch at a time under a lease (another server does not send them meanwhile; a
+//! crashed sender's lease runs out and they are sent again), each is signed (Standard Webhooks:
+//! the current secret and the previous one while it overlaps) and sent through a
+//! [`WebhookSender`], and the batch's attempts are recorded with the endpoint's health in one
+//! transaction (a few statements per batch, not per delivery, so the database keeps up with
+//! thousands of deliveries a second). A failure is retried with exponential backoff and jitter
+//! until the retry period is over, and ends the batch (the rest are released and claimed by the
+//! next one, so a dead endpoint costs one attempt per batch, not a batch of timeouts); an
+//! endpoint that keeps failing is disabled by the circuit and `webhook.endpoint_disabled` is
+//! appended.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -174,10 +178,11 @@ struct Shared<S> {
     wake: Notify,
 }
 
-/// Sends the endpoint's due deliveries one at a time until none is due (or it is disabled).
+/// Sends the endpoint's due deliveries, a batch at a time, until none is due (or it is
+/// disabled).
 async fn drain<S: WebhookSender>(sh: Arc<Shared<S>>, endpoint_id: i64) {
     loop {
-        match attempt_next(&sh, endpoint_id).await {
+        match attempt_batch(&sh, endpoint_id).await {
             Ok(true) => continue,
             Ok(false) => break,
             Err(e) => {
@@ -191,8 +196,22 @@ async fn drain<S: WebhookSender>(sh: Arc<Shared<S>>, endpoint_id: i64) {
     }
 }
 
-/// Claims, sends and records one delivery; `false` when nothing was due.
-async fn attempt_next<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> StoreResult<bool> {
+/// Most deliveries one endpoint's task claims at once.
+const SEND_BATCH: usize = 100;
+
+/// One sent delivery of a batch.
+struct Sent<'a> {
+    claimed: &'a Claimed,
+    at: DateTime<Utc>,
+    outcome: SendOutcome,
+    latency_ms: i64,
+}
+
+/// Claims a batch of the endpoint's due deliveries, sends them one after another in event order
+/// and records them in one transaction; `false` when nothing was due. The batch stops at the
+/// first failed attempt or when half the lease has passed; what was not sent is released (and
+/// claimed again by the next batch).
+async fn attempt_batch<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> StoreResult<bool> {
     let t = now();
     let lease = chrono::Duration::from_std(sh.cfg.lease).unwrap_or(chrono::Duration::seconds(60));
     let mut tx = sh.db.begin().await?;
@@ -200,49 +219,50 @@ async fn attempt_next<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> Sto
     if !endpoint.enabled {
         return Ok(false);
     }
-    let Some(claimed) = store::claim_next(&mut tx, t, endpoint_id, t + lease).await? else {
+    let claimed = store::claim_due(&mut tx, t, endpoint_id, t + lease, SEND_BATCH).await?;
+    if claimed.is_empty() {
         return Ok(false);
-    };
+    }
     tx.commit().await?;
 
-    let at = now();
-    let started = Instant::now();
-    let outcome = match request_for(&endpoint, &claimed, at) {
-        Some(req) => sh.sender.send(req).await,
-        None => SendOutcome {
-            status: None,
-            error: Some("the event is no longer in the outbox (pruned)".into()),
-        },
-    };
-    let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    record(
-        sh,
-        &endpoint,
-        &claimed,
-        at,
-        &outcome,
-        latency_ms,
-        claimed.event.is_none(),
-    )
-    .await?;
+    let deadline = Instant::now() + sh.cfg.lease / 2;
+    let mut sent = Vec::with_capacity(claimed.len());
+    let mut unsent = Vec::new();
+    for (i, c) in claimed.iter().enumerate() {
+        let stop = sent
+            .last()
+            .is_some_and(|s: &Sent| !s.outcome.succeeded() && s.claimed.event.is_some());
+        if stop || Instant::now() >= deadline {
+            unsent.extend(claimed[i..].iter().map(|c| c.delivery.id));
+            break;
+        }
+        let at = now();
+        let started = Instant::now();
+        let outcome = match request_for(&endpoint, c, at) {
+            Some(req) => sh.sender.send(req).await,
+            None => SendOutcome {
+                status: None,
+                error: Some("the event is no longer in the outbox (pruned)".into()),
+            },
+        };
+        sent.push(Sent {
+            claimed: c,
+            at,
+            outcome,
+            latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        });
+    }
+    record(sh, &endpoint, &sent, &unsent).await?;
     Ok(true)
 }
 
-async fn record<S: WebhookSender>(
-    sh: &Shared<S>,
-    endpoint: &Endpoint,
-    claimed: &Claimed,
-    at: DateTime<Utc>,
-    outcome: &SendOutcome,
-    latency_ms: i64,
-    hopeless: bool,
-) -> StoreResult<()> {
-    let ok = outcome.succeeded();
-    let d = &claimed.delivery;
-    let t = now();
-    let (next, next_at) = if ok {
+/// What becomes of a delivery after an attempt: done, given up, or retried later (backoff with
+/// jitter until the retry period is over).
+fn next_state<S>(sh: &Shared<S>, s: &Sent, t: DateTime<Utc>) -> (DeliveryStatus, DateTime<Utc>) {
+    let d = &s.claimed.delivery;
+    if s.outcome.succeeded() {
         (DeliveryStatus::Succeeded, t)
-    } else if hopeless {
+    } else if s.claimed.event.is_none() {
         (DeliveryStatus::Failed, t)
     } else {
         match sh.cfg.retry.after_failure(
@@ -257,29 +277,51 @@ async fn record<S: WebhookSender>(
             ),
             AfterFailure::GiveUp => (DeliveryStatus::Failed, t),
         }
-    };
-    let error = outcome
-        .error
-        .clone()
-        .or_else(|| (!ok).then(|| format!("HTTP {}", outcome.status.map_or(0, i64::from))));
+    }
+}
+
+/// Records a batch's attempts, the endpoint's health and, when it keeps failing, opens its
+/// circuit (disables it and appends `webhook.endpoint_disabled`), in one transaction.
+async fn record<S: WebhookSender>(
+    sh: &Shared<S>,
+    endpoint: &Endpoint,
+    sent: &[Sent<'_>],
+    unsent: &[i64],
+) -> StoreResult<()> {
+    let t = now();
+    let attempts: Vec<Attempt> = sent
+        .iter()
+        .map(|s| {
+            let ok = s.outcome.succeeded();
+            let (next, next_attempt_at) = next_state(sh, s, t);
+            let error = s
+                .outcome
+                .error
+                .clone()
+                .or_else(|| (!ok).then(|| format!("HTTP {}", s.outcome.status.map_or(0, i64::from))));
+            Attempt {
+                delivery_id: s.claimed.delivery.id,
+                attempt: s.claimed.delivery.attempts + 1,
+                at: s.at,
+                succeeded: ok,
+                status_code: s.outcome.status.map(i64::from),
+                latency_ms: s.latency_ms,
+                error: error.map(|e| e.chars().take(500).collect()),
+                next,
+                next_attempt_at,
+            }
+        })
+        .collect();
+    let outcomes: Vec<bool> = sent.iter().map(|s| s.outcome.succeeded()).collect();
+    // A failure for a pruned event says nothing about the endpoint.
+    let endpoint_failed = sent
+        .last()
+        .is_some_and(|s| !s.outcome.succeeded() && s.claimed.event.is_some());
     let mut tx = sh.db.begin().await?;
-    store::record_attempt(
-        &mut tx,
-        &Attempt {
-            delivery_id: d.id,
-            at,
-            succeeded: ok,
-            status_code: outcome.status.map(i64::from),
-            latency_ms,
-            error: error.map(|e| e.chars().take(500).collect()),
-            next,
-            next_attempt_at: next_at,
-        },
-    )
-    .await?;
-    let (failures, since) = store::record_health(&mut tx, t, endpoint.id, ok).await?;
-    if !ok
-        && !hopeless
+    store::record_attempts(&mut tx, &attempts).await?;
+    store::release(&mut tx, unsent).await?;
+    let (failures, since) = store::record_health(&mut tx, t, endpoint.id, &outcomes).await?;
+    if endpoint_failed
         && let Some(since) = since
         && sh.cfg.circuit.opens(failures, to_millis(since), to_millis(t))
     {

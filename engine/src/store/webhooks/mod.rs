@@ -7,6 +7,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
+mod sending;
+
+pub use sending::{Attempt, Claimed, claim_due, record_attempts, record_health, release};
+
 use super::events::StoredEvent;
 use super::{StoreError, StoreResult, Tx, col, flag};
 use crate::domain::events::Event;
@@ -210,17 +214,41 @@ pub async fn fan_out(tx: &mut Tx, now: DateTime<Utc>, events: &[StoredEvent]) ->
         .into_iter()
         .filter(|e| e.enabled)
         .collect();
+    let pairs: Vec<(i64, i64, &str)> = events
+        .iter()
+        .flat_map(|e| {
+            endpoints
+                .iter()
+                .filter(|ep| ep.subscribes(&e.type_name) && ep.created_at <= e.occurred_at)
+                .map(|ep| (ep.id, e.id, e.type_name.as_str()))
+        })
+        .collect();
     let mut n = 0;
-    for e in events {
-        for ep in endpoints
-            .iter()
-            .filter(|ep| ep.subscribes(&e.type_name) && ep.created_at <= e.occurred_at)
-        {
-            n += queue(tx, now, ep.id, e.id, &e.type_name).await?;
+    // Many rows per statement (3 values each, `$1` is the time): one round trip for a chunk
+    // instead of one per (endpoint, event).
+    for chunk in pairs.chunks(QUEUE_CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = 2 + 3 * i;
+                format!("(${p}, ${}, ${}, 'pending', 0, $1, $1)", p + 1, p + 2)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts, \
+             created_at, next_attempt_at) VALUES {rows} ON CONFLICT (endpoint_id, event_id) DO NOTHING"
+        )))
+        .bind(to_millis(now));
+        for (endpoint, event, event_type) in chunk {
+            q = q.bind(*endpoint).bind(*event).bind(*event_type);
         }
+        n += q.execute(&mut **tx).await?.rows_affected();
     }
     Ok(n)
 }
+
+/// Deliveries queued per statement by [`fan_out`].
+const QUEUE_CHUNK: usize = 300;
 
 async fn queue(
     tx: &mut Tx,
@@ -359,130 +387,6 @@ pub async fn due_endpoints(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(|r| col(r, "webhook_deliveries", "id")).collect()
-}
-
-/// A delivery claimed for one attempt, with its event (`None` when pruned from the outbox).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Claimed {
-    pub delivery: Delivery,
-    pub event: Option<StoredEvent>,
-}
-
-/// Claims the endpoint's next due delivery (oldest event first) under a lease until
-/// `lease_until`, so no other dispatcher sends it meanwhile. `None` when nothing is due.
-pub async fn claim_next(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    endpoint_id: i64,
-    lease_until: DateTime<Utc>,
-) -> StoreResult<Option<Claimed>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending' \
-         AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2) \
-         ORDER BY event_id, id LIMIT 1"
-    )))
-    .bind(endpoint_id)
-    .bind(to_millis(now))
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let delivery = delivery_from_row(&row)?;
-    let done = sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = $2 WHERE id = $1 \
-         AND (lease_until IS NULL OR lease_until < $3)",
-    )
-    .bind(delivery.id)
-    .bind(to_millis(lease_until))
-    .bind(to_millis(now))
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Ok(None);
-    }
-    let mut events = super::events::by_ids(tx, &[delivery.event_id]).await?;
-    Ok(Some(Claimed {
-        delivery,
-        event: events.pop(),
-    }))
-}
-
-/// The outcome of one attempt, decided by the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub delivery_id: i64,
-    pub at: DateTime<Utc>,
-    pub succeeded: bool,
-    pub status_code: Option<i64>,
-    pub latency_ms: i64,
-    pub error: Option<String>,
-    /// What becomes of the delivery: `Pending` (retry at `next_attempt_at`), `Succeeded` or
-    /// `Failed` (the retry period is over).
-    pub next: DeliveryStatus,
-    pub next_attempt_at: DateTime<Utc>,
-}
-
-/// Records an attempt in the log and moves its delivery on (the lease is released). Returns
-/// the attempt's number.
-pub async fn record_attempt(tx: &mut Tx, a: &Attempt) -> StoreResult<i64> {
-    let row = sqlx::query(
-        "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, next_attempt_at = $3, \
-         lease_until = NULL, last_attempt_at = $4, last_status_code = $5, last_latency_ms = $6, \
-         last_error = $7 WHERE id = $1 RETURNING attempts",
-    )
-    .bind(a.delivery_id)
-    .bind(a.next.as_str())
-    .bind(to_millis(a.next_attempt_at))
-    .bind(to_millis(a.at))
-    .bind(a.status_code)
-    .bind(a.latency_ms)
-    .bind(a.error.as_deref())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| StoreError::not_found("webhook delivery", a.delivery_id))?;
-    let attempt: i64 = col(&row, "webhook_deliveries", "attempts")?;
-    sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, outcome, status_code, \
-         latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(a.delivery_id)
-    .bind(attempt)
-    .bind(to_millis(a.at))
-    .bind(if a.succeeded { "succeeded" } else { "failed" })
-    .bind(a.status_code)
-    .bind(a.latency_ms)
-    .bind(a.error.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok(attempt)
-}
-
-/// Records the endpoint's health after an attempt: a success clears the failure count, a
-/// failure adds one (and starts `failing_since`). Returns (consecutive failures, failing since).
-pub async fn record_health(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    endpoint_id: i64,
-    succeeded: bool,
-) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
-    let sql = if succeeded {
-        "UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 \
-         RETURNING consecutive_failures, failing_since"
-    } else {
-        "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
-         failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
-         RETURNING consecutive_failures, failing_since"
-    };
-    let row = sqlx::query(sql)
-        .bind(endpoint_id)
-        .bind(to_millis(now))
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("webhook endpoint", endpoint_id))?;
-    const T: &str = "webhook_endpoints";
-    Ok((
-        col(&row, T, "consecutive_failures")?,
-        col::<Option<i64>>(&row, T, "failing_since")?.map(from_millis),
-    ))
 }
 
 /// One attempt of the delivery log.
