@@ -18,7 +18,10 @@ use super::*;
 fn postgres_url(args: &Args) -> Res<()> {
     match &args.database_url {
         Some(u) if u.starts_with("postgres") => Ok(()),
-        _ => Err("--replicas and --failover need --database-url postgres://… (replicas share one PostgreSQL)".into()),
+        _ => Err(
+            "--replicas and --failover need --database-url postgres://… (replicas share one PostgreSQL)"
+                .into(),
+        ),
     }
 }
 
@@ -52,7 +55,10 @@ pub async fn replicas(args: &Args) -> Res<()> {
         rows.push(r);
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    println!("{} replicas on one PostgreSQL; CPU and RSS summed over them", args.replicas);
+    println!(
+        "{} replicas on one PostgreSQL; CPU and RSS summed over them",
+        args.replicas
+    );
     print_rounds(&rows);
     drop(servers);
     let _ = std::fs::remove_dir_all(&data);

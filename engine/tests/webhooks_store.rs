@@ -68,7 +68,11 @@ fn attempt(c: &hooks::Claimed, ok: bool, at_ms: i64) -> Attempt {
         status_code: Some(if ok { 204 } else { 503 }),
         latency_ms: at_ms,
         error: (!ok).then(|| "HTTP 503".to_string()),
-        next: if ok { DeliveryStatus::Succeeded } else { DeliveryStatus::Pending },
+        next: if ok {
+            DeliveryStatus::Succeeded
+        } else {
+            DeliveryStatus::Pending
+        },
         next_attempt_at: at + Duration::seconds(if ok { 0 } else { 30 }),
     }
 }
@@ -87,20 +91,32 @@ db_test!(a_batch_is_claimed_recorded_and_given_back, |db| {
         first.iter().map(|c| c.delivery.event_id).collect::<Vec<_>>(),
         ids[..5].to_vec()
     );
-    assert!(first.iter().all(|c| c.event.as_ref().map(|e| e.id) == Some(c.delivery.event_id)));
+    assert!(
+        first
+            .iter()
+            .all(|c| c.event.as_ref().map(|e| e.id) == Some(c.delivery.event_id))
+    );
     // Leased: the next claim goes on after them; the other endpoint is untouched.
     let second = hooks::claim_due(&mut tx, t0(), a, lease, 5).await.unwrap();
     assert_eq!(second[0].delivery.event_id, ids[5]);
     let other = hooks::claim_due(&mut tx, t0(), b, lease, 1).await.unwrap();
     assert_eq!(other[0].delivery.event_id, ids[0]);
     // Two sent (one failed), three given back.
-    hooks::record_attempts(&mut tx, &[attempt(&first[0], true, 12), attempt(&first[1], false, 40)])
+    hooks::record_attempts(
+        &mut tx,
+        &[attempt(&first[0], true, 12), attempt(&first[1], false, 40)],
+    )
+    .await
+    .unwrap();
+    hooks::release(
+        &mut tx,
+        &[first[2].delivery.id, first[3].delivery.id, first[4].delivery.id],
+    )
+    .await
+    .unwrap();
+    let health = hooks::record_health(&mut tx, t0(), a, &[true, false])
         .await
         .unwrap();
-    hooks::release(&mut tx, &[first[2].delivery.id, first[3].delivery.id, first[4].delivery.id])
-        .await
-        .unwrap();
-    let health = hooks::record_health(&mut tx, t0(), a, &[true, false]).await.unwrap();
     assert_eq!(health, (1, Some(t0())));
     tx.commit().await.unwrap();
 
@@ -126,10 +142,15 @@ db_test!(a_batch_is_claimed_recorded_and_given_back, |db| {
         (failed.status, failed.attempts, failed.last_error.as_deref()),
         (DeliveryStatus::Pending, 1, Some("HTTP 503"))
     );
-    assert_eq!(failed.next_attempt_at, t0() + Duration::milliseconds(40) + Duration::seconds(30));
+    assert_eq!(
+        failed.next_attempt_at,
+        t0() + Duration::milliseconds(40) + Duration::seconds(30)
+    );
     let log = hooks::attempts(&mut c, failed.id).await.unwrap();
     assert_eq!(
-        log.iter().map(|r| (r.attempt, r.succeeded, r.status_code)).collect::<Vec<_>>(),
+        log.iter()
+            .map(|r| (r.attempt, r.succeeded, r.status_code))
+            .collect::<Vec<_>>(),
         vec![(1, false, Some(503))]
     );
     drop(c);
@@ -145,10 +166,15 @@ db_test!(a_batch_is_claimed_recorded_and_given_back, |db| {
     // A whole batch recorded in one go (more than one chunk is not needed: 200 is the most).
     let attempts: Vec<Attempt> = again.iter().map(|c| attempt(c, true, 3)).collect();
     hooks::record_attempts(&mut tx, &attempts).await.unwrap();
-    assert_eq!(hooks::record_health(&mut tx, t0(), a, &[true]).await.unwrap(), (0, None));
+    assert_eq!(
+        hooks::record_health(&mut tx, t0(), a, &[true]).await.unwrap(),
+        (0, None)
+    );
     // All failed: added to the stored count, the start kept.
     assert_eq!(
-        hooks::record_health(&mut tx, t0(), a, &[false, false]).await.unwrap(),
+        hooks::record_health(&mut tx, t0(), a, &[false, false])
+            .await
+            .unwrap(),
         (2, Some(t0()))
     );
     let later = t0() + Duration::seconds(5);

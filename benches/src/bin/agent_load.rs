@@ -168,7 +168,10 @@ fn gantry(bin: &Path, db_url: &str, data: &Path) -> Command {
         .env("GANTRY_DATA_DIR", data)
         .env("GANTRY_AGENT_HEARTBEAT_SECS", "30")
         // One secret for every server of a run (replicas of one cluster must share it).
-        .env("GANTRY_JWT_SECRET", "agent-load-benchmark-secret-0123456789abcdef")
+        .env(
+            "GANTRY_JWT_SECRET",
+            "agent-load-benchmark-secret-0123456789abcdef",
+        )
         .env("RUST_LOG", "warn");
     if let Ok(v) = std::env::var("GANTRY_LEADER_LEASE_SECS") {
         c.env("GANTRY_LEADER_LEASE_SECS", v);

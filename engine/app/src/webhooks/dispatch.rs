@@ -199,6 +199,9 @@ async fn drain<S: WebhookSender>(sh: Arc<Shared<S>>, endpoint_id: i64) {
 /// Most deliveries one endpoint's task claims at once.
 const SEND_BATCH: usize = 100;
 
+/// How often a batch's attempts so far are recorded while it is being sent.
+const RECORD_EVERY: Duration = Duration::from_millis(25);
+
 /// One sent delivery of a batch.
 struct Sent<'a> {
     claimed: &'a Claimed,
@@ -208,7 +211,8 @@ struct Sent<'a> {
 }
 
 /// Claims a batch of the endpoint's due deliveries, sends them one after another in event order
-/// and records them in one transaction; `false` when nothing was due. The batch stops at the
+/// and records them, a transaction for what was sent in each [`RECORD_EVERY`]; `false` when
+/// nothing was due. The batch stops at the
 /// first failed attempt or when half the lease has passed; what was not sent is released (and
 /// claimed again by the next batch).
 async fn attempt_batch<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> StoreResult<bool> {
@@ -226,12 +230,11 @@ async fn attempt_batch<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> St
     tx.commit().await?;
 
     let deadline = Instant::now() + sh.cfg.lease / 2;
-    let mut sent = Vec::with_capacity(claimed.len());
+    let mut sent: Vec<Sent> = Vec::with_capacity(claimed.len());
     let mut unsent = Vec::new();
+    let mut flushed = Instant::now();
+    let mut stop = false;
     for (i, c) in claimed.iter().enumerate() {
-        let stop = sent
-            .last()
-            .is_some_and(|s: &Sent| !s.outcome.succeeded() && s.claimed.event.is_some());
         if stop || Instant::now() >= deadline {
             unsent.extend(claimed[i..].iter().map(|c| c.delivery.id));
             break;
@@ -245,12 +248,20 @@ async fn attempt_batch<S: WebhookSender>(sh: &Shared<S>, endpoint_id: i64) -> St
                 error: Some("the event is no longer in the outbox (pruned)".into()),
             },
         };
+        stop = !outcome.succeeded() && c.event.is_some();
         sent.push(Sent {
             claimed: c,
             at,
             outcome,
             latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         });
+        // Recorded every few milliseconds, so that a crash repeats only what was sent in
+        // the last of them (fast endpoints still get many deliveries per transaction).
+        if flushed.elapsed() >= RECORD_EVERY {
+            record(sh, &endpoint, &sent, &[]).await?;
+            sent.clear();
+            flushed = Instant::now();
+        }
     }
     record(sh, &endpoint, &sent, &unsent).await?;
     Ok(true)
@@ -288,6 +299,14 @@ async fn record<S: WebhookSender>(
     sent: &[Sent<'_>],
     unsent: &[i64],
 ) -> StoreResult<()> {
+    if sent.is_empty() {
+        if !unsent.is_empty() {
+            let mut tx = sh.db.begin().await?;
+            store::release(&mut tx, unsent).await?;
+            tx.commit().await?;
+        }
+        return Ok(());
+    }
     let t = now();
     let attempts: Vec<Attempt> = sent
         .iter()

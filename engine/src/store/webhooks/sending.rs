@@ -48,7 +48,10 @@ pub async fn claim_due(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let deliveries = rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let deliveries = rows
+        .iter()
+        .map(delivery_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE webhook_deliveries SET lease_until = $1 WHERE (lease_until IS NULL OR lease_until < $2) \
          AND id IN ({}) RETURNING id",
@@ -157,7 +160,8 @@ fn value_rows(n: usize, width: usize) -> String {
 /// Records the endpoint's health after a batch of attempts (`outcomes` in the order they were
 /// made: `true` for a success): the failures after the last success are its consecutive
 /// failures (added to the stored count when the whole batch failed), `failing_since` starts at
-/// the first of them. Returns (consecutive failures, failing since).
+/// the first of them. Returns (consecutive failures, failing since). `outcomes` is not empty
+/// (an empty batch would read as a success).
 pub async fn record_health(
     tx: &mut Tx,
     now: DateTime<Utc>,
