@@ -84,7 +84,7 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
         assign(&mut d, 3, Some(url), now()).await,
         vec![AgentMessage::JobAccepted { job: 3 }]
     );
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
+    let msgs = tick_until(&mut d, clock, Duration::from_secs(180), ended).await;
     assert_eq!(
         msgs.first(),
         Some(&AgentMessage::JobStarted { job: 3 }),
@@ -126,7 +126,7 @@ async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
     link.wait_state("IDLE").await;
     assign_and_start(&mut d, clock, 5, url, Duration::from_secs(30), false).await;
     std::fs::write(link.dir.join("halt"), b"").unwrap();
-    let msgs = tick_until(&mut d, clock, Duration::from_secs(60), ended).await;
+    let msgs = tick_until(&mut d, clock, Duration::from_secs(180), ended).await;
     assert!(
         msgs.iter()
             .any(|m| matches!(m, AgentMessage::JobFailed { job: 5, .. })),
