@@ -5,7 +5,8 @@
 //! price the makespan far below any plan's. Two global facts close most of that gap before the
 //! tree search starts:
 //! * **ceiling**: a plan strictly better than the incumbent (value `ub`) has
-//!   `w1·Cmax + cost < ub` and `cost ≥` the cost floor (Σ per-job least costs and the fixed
+//!   `w1·Cmax + cost < ub` and `cost ≥` the cost floor (the bound of a short cost-only
+//!   branch-and-price run first, [`Bp::cost_phase`], or Σ per-job least costs and the fixed
 //!   parts), so its makespan is at most [`Bp::ms_cap_for`]; columns ending later are left out
 //!   (the cap follows every better incumbent);
 //! * **floor**: no plan ends before the least `T` whose feasibility master ("every column ends
