@@ -1,6 +1,7 @@
 //! Branch-and-price on a whole farm instance from the local search's plan, with its statistics
 //! (for `docs/benchmarks.md`): `cargo run --release -p gantry-solver --example bp_probe --
-//! --size 5x30 --seeds 1,2 --limit 10 [--objective farm|mixed|makespan] [--warm 2000]`.
+//! --size 5x30 --seeds 1,2 --limit 10 [--objective farm|mixed|makespan] [--warm 2000]
+//! [--classes 4]` (`--classes`: the generator's class count, as `solver-bench exact` uses).
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,9 @@ fn main() {
         .filter_map(|s| s.parse::<u64>().ok())
     {
         let mut spec = ScenarioSpec::farm(np, nj, seed);
+        if let Ok(c) = arg(&args, "--classes", "").parse::<usize>() {
+            spec.classes = c;
+        }
         spec.objective = match objective.as_str() {
             "mixed" => ObjectiveWeights {
                 makespan: 0.5,

@@ -246,3 +246,93 @@ fn root_label_budget_gives_up_without_a_claim() {
         .map_or(value(&inst, &start), |s| value(&inst, s));
     assert!((v - opt_v).abs() < 1e-6);
 }
+
+/// Mixed instances of 11–13 jobs (the makespan window, the priced ends and the makespan
+/// branching all at work): branch-and-price proves the DP's optimum, its plans pass `check`,
+/// and started from the optimum it proves it without a better plan.
+#[test]
+fn mixed_branch_and_price_equals_the_dp_on_larger_instances() {
+    for seed in 0..6u64 {
+        let mut spec = ScenarioSpec::farm(3 + seed as usize % 2, 11 + seed as usize % 3, 830 + seed);
+        spec.classes = 3 + seed as usize % 2;
+        spec.shifts = seed % 2 == 1;
+        spec.objective = if seed % 3 == 2 { MIXED[1] } else { MIXED[0] };
+        let pb = generate(&spec);
+        let inst = Instance::new(&pb).unwrap();
+        let Some(jobs) = common::placeable_jobs(&inst) else {
+            continue;
+        };
+        let opt = dp::solve_dp(&inst, &jobs, later()).unwrap();
+        let opt_v = value(&inst, &opt);
+        let start = gantry_solver::heuristic::construct(&inst);
+        let run = bp::solve_bp(&inst, &jobs, &start, 0.0, later(), 256 << 20).unwrap();
+        assert!(run.proved, "seed {seed}: not proved ({:?})", run.stats);
+        let best = run.improved.clone().unwrap_or(start);
+        assert!(
+            (value(&inst, &best) - opt_v).abs() < 1e-6,
+            "seed {seed}: bp {} vs dp {opt_v}",
+            value(&inst, &best)
+        );
+        assert!(run.lower_bound <= opt_v + 1e-6, "seed {seed}");
+        check(&pb, &best.to_plan(&inst, "bp").unwrap()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // From the optimum: proved, nothing better, the bound is the optimum.
+        let again = bp::solve_bp(&inst, &jobs, &opt, 0.0, later(), 256 << 20).unwrap();
+        assert!(again.proved, "seed {seed}: optimum not proved");
+        assert!(
+            again.improved.is_none(),
+            "seed {seed}: better than the DP optimum?"
+        );
+        assert!(
+            (again.lower_bound - opt_v).abs() < 1e-6 * opt_v.max(1.0),
+            "seed {seed}"
+        );
+    }
+}
+
+/// Mixed runs cut after a fixed number of nodes (inside the makespan window's feasibility
+/// search, at the root, in the tree): the bound never exceeds the optimum and every plan they
+/// return is valid and no better than it.
+#[test]
+fn mixed_bound_of_a_node_capped_run_is_below_the_optimum() {
+    for seed in 0..5u64 {
+        let mut spec = ScenarioSpec::farm(3, 11, 910 + seed);
+        spec.classes = 3;
+        spec.objective = MIXED[seed as usize % 2];
+        let pb = generate(&spec);
+        let inst = Instance::new(&pb).unwrap();
+        let Some(jobs) = common::placeable_jobs(&inst) else {
+            continue;
+        };
+        let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
+        let start = gantry_solver::heuristic::construct(&inst);
+        for max_nodes in [1u64, 2, 3, 5, 8, 13, 40] {
+            let limits = bp::BpLimits {
+                deadline: later(),
+                root_deadline: None,
+                root_labels: None,
+                max_bytes: 64 << 20,
+                max_nodes,
+            };
+            let run = bp::solve_bp_with(&inst, &jobs, &start, 0.0, &limits).unwrap();
+            assert!(
+                run.lower_bound <= opt_v + 1e-6,
+                "seed {seed}, {max_nodes} nodes: bound {} > optimum {opt_v}",
+                run.lower_bound
+            );
+            if let Some(s) = &run.improved {
+                assert!(value(&inst, s) >= opt_v - 1e-6);
+                check(&pb, &s.to_plan(&inst, "bp").unwrap()).unwrap();
+            }
+            if run.proved {
+                let v = run
+                    .improved
+                    .as_ref()
+                    .map_or(value(&inst, &start), |s| value(&inst, s));
+                assert!(
+                    (v - opt_v).abs() < 1e-6,
+                    "seed {seed}: proved {v}, optimum {opt_v}"
+                );
+            }
+        }
+    }
+}

@@ -6,7 +6,8 @@
 //!                    [--repairs 200] [--out DIR] [--makespan] [--lns-ab]
 //!                    [--cpsat-hints greedy,construct,none] [--cpsat-model auto|full|relaxed]
 //! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3] [--method milp|auto]
-//!                    [--only makespan|tardiness]
+//!                    [--only makespan|tardiness|mixed]   (mixed = 0.5 makespan + tardiness +
+//!                    0.1 setup minutes; run only when asked for)
 //! solver-bench lns   [--sizes 20x150,100x1000] [--limits 1,10] [--seeds 1] [--periods 0,50]
 //!                    [--bp-every 10,0]   (branch-and-price every N LNS steps; 0: DP only)
 //! ```
@@ -349,9 +350,20 @@ fn exact(args: &[String]) {
                         setups: 0.1,
                     },
                 ),
+                // Mixed (issue 18): only with `--only mixed` (the rows above stay what the
+                // earlier commands measured).
+                (
+                    "mixed:0.5makespan+tardiness+0.1setup",
+                    ObjectiveWeights {
+                        makespan: 0.5,
+                        weighted_tardiness: 1.0,
+                        setups: 0.1,
+                    },
+                ),
             ] {
                 let only = arg(args, "--only", "");
-                if !only.is_empty() && !oname.starts_with(only.as_str()) {
+                let mixed = oname.starts_with("mixed");
+                if (only.is_empty() && mixed) || (!only.is_empty() && !oname.starts_with(only.as_str())) {
                     continue;
                 }
                 let mut spec = ScenarioSpec::farm(np, nj, seed);

@@ -8,6 +8,9 @@ use std::time::Instant;
 
 use super::{Bp, Lp, Mode, Node};
 
+/// Share of the time left that one restricted-master MILP may use.
+const MILP_SHARE: f64 = 0.1;
+
 impl Bp<'_> {
     /// Restricted master over `cols` (pool indices): LP (with duals) or, with `integer`, the
     /// set-partitioning MILP (no artificial variables; `None` if infeasible or not solved).
@@ -25,6 +28,13 @@ impl Bp<'_> {
         if remaining <= 0.01 {
             return None;
         }
+        // The restricted-master MILP is a heuristic: it gets a tenth of the time left (at least
+        // half a second), not the whole run.
+        let remaining = if integer {
+            remaining.min((remaining * MILP_SHARE).max(0.5))
+        } else {
+            remaining
+        };
         self.stats.lp_solves += 1;
         let t_master = Instant::now();
         let r = self.solve_master_inner(cols, mode, big_m, integer, remaining);

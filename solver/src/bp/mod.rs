@@ -44,6 +44,7 @@ use crate::plan::{Cursor, Sequences};
 use crate::problem::{Fnv, Instance};
 
 mod master;
+mod mixed;
 mod price;
 mod search;
 
@@ -220,6 +221,14 @@ struct Bp<'a> {
     max_labels: usize,
     /// Nodes (column-generation runs) before the search gives up (deterministic cap).
     max_nodes: u64,
+    /// Mixed objectives (cost mode): the latest makespan a plan strictly better than the
+    /// incumbent can have (see [`Bp::ms_cap_for`]); columns ending later are left out.
+    ms_cap: i64,
+    /// Mixed objectives: a lower bound on the tardiness, setup and fixed-part cost of any plan
+    /// (the cost-only phase's bound, see [`Bp::cost_floor`]).
+    cost_lb: f64,
+    /// The incumbent's middles the run started from.
+    incumbent: Vec<Vec<usize>>,
     pool: Vec<Column>,
     seen: HashSet<(usize, Mask, i64, u64)>,
     stats: BpStats,
@@ -331,6 +340,9 @@ impl<'a> Bp<'a> {
             label_cap: u64::MAX,
             max_labels: (max_bytes / LABEL_BYTES).max(1024),
             max_nodes: u64::MAX,
+            ms_cap: i64::MAX,
+            cost_lb: f64::NEG_INFINITY,
+            incumbent: Vec::new(),
             pool: Vec::new(),
             seen: HashSet::new(),
             stats: BpStats::default(),
@@ -383,6 +395,9 @@ impl<'a> Bp<'a> {
             return false;
         }
         if col.end < node.end_min[col.pi] || col.end > node.end_max[col.pi] {
+            return false;
+        }
+        if mode == Mode::Cost && col.end > self.ms_cap {
             return false;
         }
         col.mask & !node.allowed[col.pi] == 0 && col.mask & node.required[col.pi] == node.required[col.pi]
@@ -603,12 +618,26 @@ fn run(
     lower: f64,
     limits: &BpLimits,
 ) -> Option<BpRun> {
+    run_pooled(inst, sub, jobs, middles, lower, limits).map(|(r, _)| r)
+}
+
+/// [`run`] that also returns the generated columns (the mixed objectives' cost-only phase hands
+/// them to the mixed master).
+fn run_pooled(
+    inst: &Instance,
+    sub: &Sub,
+    jobs: &[usize],
+    middles: &[Vec<usize>],
+    lower: f64,
+    limits: &BpLimits,
+) -> Option<(BpRun, Vec<Column>)> {
     let cost_terms = inst.w_tardiness > 0.0 || inst.w_setups > 0.0 || inst.has_moves();
     let mut bp = Bp::new(inst, sub, jobs, limits.deadline, limits.max_bytes)?;
     bp.max_nodes = limits.max_nodes;
     bp.root_deadline = limits.root_deadline;
     bp.root_labels = limits.root_labels;
     let (ub, ub_ms) = bp.value(middles)?;
+    bp.incumbent = middles.to_vec();
     // Initial pool: the incumbent's columns and the empty column of every printer.
     for pi in 0..bp.n_p {
         if let Some(c) = bp.make_column(pi, &middles[pi]) {
@@ -634,8 +663,10 @@ fn run(
             earliest = earliest.max(e);
         }
         let lo = lo.max(earliest);
-        Some(bp.run_makespan(lo, ub_ms))
+        let r = bp.run_makespan(lo, ub_ms);
+        Some((r, bp.pool))
     } else {
-        Some(bp.run_cost(ub, lower))
+        let r = bp.run_cost(ub, lower);
+        Some((r, bp.pool))
     }
 }

@@ -45,7 +45,11 @@ impl Bp<'_> {
         let ub_eps = 1e-9 * ub.abs().max(1.0);
         let cutoff_cost = ub - ub_eps - others;
         // Branching on the column's end (mixed objectives).
-        let (end_min, end_max) = (node.end_min[pi], node.end_max[pi]);
+        // Mixed objectives: no column of a plan better than the incumbent ends after `ms_cap`.
+        let (end_min, mut end_max) = (node.end_min[pi], node.end_max[pi]);
+        if mode == Mode::Cost {
+            end_max = end_max.min(self.ms_cap);
+        }
         let w1 = self.w1(mode);
         // Knapsack order for the makespan bound: by π / work, best first.
         let mut order: Vec<usize> = (0..n)
@@ -56,6 +60,48 @@ impl Bp<'_> {
             let rb = duals[b] / self.work[pi][b].max(1) as f64;
             rb.total_cmp(&ra).then(a.cmp(&b))
         });
+        // Cost mode with a finite latest end (mixed objectives): the jobs an extension adds must
+        // fit their works between the label's end and `end_max`, so their gain is at most a
+        // fractional knapsack of the static gains `π_k − lb_k` (job k at its earliest end).
+        let mut kn: Vec<(usize, f64)> = Vec::new();
+        if mode == Mode::Cost && end_max < i64::MAX / 4 {
+            for k in 0..n {
+                if allowed & (1 << k) == 0 || self.early[pi][k] == i64::MAX {
+                    continue;
+                }
+                let lbk = inst.w_tardiness * inst.tardiness(self.jobs[k], self.early[pi][k])
+                    + inst.w_setups * self.min_set[pi][k] as f64;
+                if duals[k] > lbk {
+                    kn.push((k, duals[k] - lbk));
+                }
+            }
+            kn.sort_by(|a, b| {
+                let ra = a.1 / self.work[pi][a.0].max(1) as f64;
+                let rb = b.1 / self.work[pi][b.0].max(1) as f64;
+                rb.total_cmp(&ra).then(a.0.cmp(&b.0))
+            });
+        }
+        let knapsack = |cur: &Cursor, mask: Mask| -> f64 {
+            let mut cap = (end_max - cur.cmax).max(0) as f64;
+            let mut gain = 0.0;
+            for &(k, g) in &kn {
+                if cap <= 0.0 {
+                    break;
+                }
+                if mask & (1 << k) != 0 {
+                    continue;
+                }
+                let w = self.work[pi][k].max(1) as f64;
+                if w <= cap {
+                    gain += g;
+                    cap -= w;
+                } else {
+                    gain += g * cap / w;
+                    cap = 0.0;
+                }
+            }
+            gain
+        };
         let lb_in = |mask: Mask| -> f64 {
             let mut s = 0.0;
             let mut m = mask;
@@ -70,8 +116,15 @@ impl Bp<'_> {
         let optimistic = |cur: &Cursor, mask: Mask, pi_sum: f64| -> f64 {
             match mode {
                 Mode::Cost => {
+                    // Every job k added ends the column at least `work[k]` later (its duration
+                    // and least setup), which costs `ν·work[k]` more: with `g_k = π_k − lb_k`,
+                    // the extensions gain at most `Σ g_k⁺`, and at most `ν·slack + Σ (g_k −
+                    // ν·work_k)⁺` where `slack` is how far the end may grow before it passes
+                    // `max(end, end_min)` (the end the bound already charges).
                     let ready = cur.ready.unwrap_or(i64::MAX / 4);
+                    let base = cur.cmax.max(end_min);
                     let mut gain = 0.0;
+                    let mut gain_nu = nu * (base - cur.cmax) as f64;
                     let mut m = allowed & !mask;
                     while m != 0 {
                         let k = m.trailing_zeros() as usize;
@@ -84,9 +137,17 @@ impl Bp<'_> {
                             + inst.w_setups * self.min_set[pi][k] as f64;
                         if duals[k] > lbk {
                             gain += duals[k] - lbk;
+                            let g = duals[k] - lbk - nu * self.work[pi][k] as f64;
+                            if g > 0.0 {
+                                gain_nu += g;
+                            }
                         }
                     }
-                    cur.cost(inst) + nu * cur.cmax.max(end_min) as f64 - pi_sum - gain - mu
+                    let mut best = gain.min(gain_nu);
+                    if end_max < i64::MAX / 4 {
+                        best = best.min(knapsack(cur, mask));
+                    }
+                    cur.cost(inst) + nu * base as f64 - pi_sum - best - mu
                 }
                 Mode::Within(t) => {
                     let ready = cur.ready.unwrap_or(i64::MAX / 4);

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::mixed::Window;
 use super::{Bp, BpRun, CLOSE_TOL, Lp, MAX_ROUNDS, Mode, Node, NodeResult, QUICK_LABELS};
 use crate::plan::Sequences;
 
@@ -71,25 +72,36 @@ impl Bp<'_> {
                 let mut exact_round = true;
                 for pi in 0..self.n_p {
                     let t_price = Instant::now();
+                    // The memory budget, and what is left of a label cap (a window probe's).
+                    let max_l = self
+                        .label_cap
+                        .saturating_sub(self.stats.pricing_labels)
+                        .max(1024)
+                        .min(self.max_labels as u64) as usize;
                     let quick = if force_exact {
-                        self.max_labels
+                        max_l
                     } else {
-                        QUICK_LABELS.min(self.max_labels / 16)
+                        QUICK_LABELS.min(self.max_labels / 16).min(max_l)
                     };
                     let nu = lp.nu(pi);
                     let mut priced = self.price(pi, &lp.pi, lp.mu[pi], nu, node, mode, ub, tol, quick);
-                    if let Some(r) = &priced
+                    // Nothing below the cap: raise it eightfold at a time up to the budget (the
+                    // enumeration runs by length, so a smaller cap finds the short columns at
+                    // a fraction of the cost of a full one).
+                    let mut cap = quick;
+                    while let Some(r) = &priced
                         && r.truncated
                         && r.columns.is_empty()
-                        && quick < self.max_labels
+                        && cap < max_l
                     {
-                        priced = self.price(pi, &lp.pi, lp.mu[pi], nu, node, mode, ub, tol, self.max_labels);
+                        cap = cap.saturating_mul(8).min(max_l);
+                        priced = self.price(pi, &lp.pi, lp.mu[pi], nu, node, mode, ub, tol, cap);
                     }
                     self.stats.pricing_us += t_price.elapsed().as_micros() as u64;
                     let priced = priced?;
                     if priced.truncated {
                         if priced.columns.is_empty() {
-                            // Over the memory budget even uncapped: give up.
+                            // Over the memory budget (or the label cap) even uncapped: give up.
                             return None;
                         }
                         exact_round = false;
@@ -153,7 +165,13 @@ impl Bp<'_> {
                     .max()
                     .unwrap_or(i64::MIN);
                 if (top as f64) > cm + 1e-6 && cm.is_finite() {
-                    return Some((NodeResult::BranchCmax(cm.floor() as i64, lb), lb));
+                    // Halfway between the LP's makespan and the latest end it uses: both
+                    // children cut the LP solution off (one its makespan, the other that
+                    // column), and a run of pruned "ends by t" children climbs in halving
+                    // steps rather than a minute at a time.
+                    let lo = cm.floor() as i64;
+                    let t = lo + (top - 1 - lo).max(0) / 2;
+                    return Some((NodeResult::BranchCmax(t, lb), lb));
                 }
             }
             if let Some((k, pi, v, _)) = best {
@@ -235,7 +253,7 @@ impl Bp<'_> {
     pub(super) fn run_cost(&mut self, mut ub: f64, lower: f64) -> BpRun {
         let mut best: Option<Vec<Vec<usize>>> = None;
         let eps = |ub: f64| 1e-7 * ub.abs().max(1.0);
-        let mut stack: Vec<Node> = vec![self.root()];
+        let mut root = self.root();
         let mut root_done = false;
         let mut global_lb = lower;
         let full_deadline = self.deadline;
@@ -243,11 +261,32 @@ impl Bp<'_> {
             self.deadline = self.deadline.min(r);
         }
         self.label_cap = self.root_labels.unwrap_or(u64::MAX);
-        while let Some(node) = stack.pop() {
+        if self.w1(Mode::Cost) > 0.0 {
+            // Mixed objectives: the makespan window of the better plans (part of the root).
+            match self.mixed_window(&mut ub, &mut best) {
+                None => return self.finish(best, false, global_lb),
+                Some(Window::NoBetter) => return self.finish(best, true, ub),
+                Some(Window::Range(lo, hi)) => {
+                    root.cmax_lo = lo;
+                    global_lb = global_lb.max((self.inst.w_makespan * lo as f64 + self.cost_floor()).min(ub));
+                    self.ms_cap = hi;
+                }
+            }
+        }
+        let mut stack: Vec<Node> = vec![root];
+        while let Some(mut node) = stack.pop() {
+            // Mixed objectives: a makespan branch's floor with the cost floor bounds the node
+            // before any LP (the cost floor may have risen since the node was made).
+            if self.w1(Mode::Cost) > 0.0 && node.cmax_lo > i64::MIN {
+                node.lb = node
+                    .lb
+                    .max(self.inst.w_makespan * node.cmax_lo as f64 + self.cost_floor());
+            }
             if node.lb >= ub - eps(ub) {
                 continue;
             }
-            let Some((res, lb)) = self.node(&node, Mode::Cost, ub, ub - eps(ub)) else {
+            let r = self.node(&node, Mode::Cost, ub, ub - eps(ub));
+            let Some((res, lb)) = r else {
                 // Out of time: the bound is the least over the open nodes.
                 let open = stack.iter().map(|s| s.lb).fold(node.lb, f64::min);
                 let lbv = if root_done {
@@ -271,6 +310,7 @@ impl Bp<'_> {
                     {
                         ub = v;
                         best = Some(m);
+                        self.ms_cap = self.ms_cap.min(self.ms_cap_for(ub));
                     }
                 }
             }
@@ -284,6 +324,7 @@ impl Bp<'_> {
                     if v < ub - eps(ub) {
                         ub = v;
                         best = Some(m);
+                        self.ms_cap = self.ms_cap.min(self.ms_cap_for(ub));
                     }
                     if v > node_lb + CLOSE_TOL * v.abs().max(1.0) && node_lb < ub - eps(ub) {
                         // The node's bound does not meet its integral solution (LP tolerances):
