@@ -107,6 +107,7 @@ const KEYS: &[(&str, &str)] = &[
     ("GANTRY_FINANCE_INVOICE_ON", "finance_invoice_on"),
     ("GANTRY_FINANCE_DEFAULT_TAX_BP", "finance_default_tax_bp"),
     ("GANTRY_FINANCE_SELLER", "finance_seller"),
+    ("GANTRY_FINANCE_SETUP_MINUTES", "finance_setup_minutes"),
     // webhooks (integrations, issue #15)
     ("GANTRY_WEBHOOKS_ALLOW_PRIVATE", "webhooks_allow_private"),
     ("GANTRY_WEBHOOKS_TIMEOUT_MS", "webhooks_timeout_ms"),

@@ -306,6 +306,36 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
     assert_eq!(page["lifetimeMargin"], json!([]));
     assert_eq!(page["lifetimeRevenue"], json!([]));
 
+    // Sales resolve the ticket: its resolution time is kept (from opening), once.
+    let v = app
+        .graphql_as(
+            &sales,
+            &format!("mutation($id: ID!) {{ setTicketStatus(id: $id, status: RESOLVED) {{ {TICKET} }} }}"),
+            json!({"id": tid}),
+        )
+        .await;
+    let t = ok(&v, "setTicketStatus");
+    assert_eq!(t["status"], "RESOLVED");
+    let (first, resolved) = (
+        t["firstResponseSeconds"].as_i64().unwrap(),
+        t["resolutionSeconds"].as_i64().unwrap(),
+    );
+    assert!(0 <= first && first <= resolved, "{t}");
+    let v = app
+        .graphql_as(
+            &cara,
+            &format!("query($id: ID!) {{ ticket(id: $id) {{ {TICKET} }} }}"),
+            json!({"id": tid}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &ok(&v, "ticket")["status"],
+            &v["data"]["ticket"]["resolutionSeconds"]
+        ),
+        (&json!("RESOLVED"), &json!(resolved))
+    );
+
     let types = crm_event_types(&app.db.db).await;
     for t in [
         "lead.created",
@@ -315,6 +345,7 @@ flow_test!(lead_deal_quote_order_ticket, |app| {
         "deal.won",
         "ticket.opened",
         "ticket.replied",
+        "ticket.status_changed",
     ] {
         assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
     }

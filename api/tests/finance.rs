@@ -380,6 +380,19 @@ async fn run(app: &TestApp) {
     }
     // Order 1: 420 − 180; order 2 (invoiced, not printed): 2 × 500 gross at 19 % = 840 net.
     assert!(totals.iter().all(|t| *t == 240 + 840), "{totals:?}");
+    // The CRM's customer page takes the customer's lifetime margin from the same ledger.
+    let v = app
+        .graphql_as(
+            &sales,
+            "query($c: ID!) { customerPage(customerId: $c) { lifetimeMargin { minor currency }              lifetimeRevenue { minor currency } } }",
+            json!({"c": customer.0.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        ok(&v, "customerPage"),
+        &json!({"lifetimeMargin": [{"minor": 240 + 840, "currency": "EUR"}],
+                "lifetimeRevenue": [{"minor": 1500, "currency": "EUR"}]})
+    );
     let v = app
         .graphql_as(
             &accountant,

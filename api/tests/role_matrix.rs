@@ -24,6 +24,7 @@ fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { 
 {
   __schema {
     mutationType { fields { name type { ...T } args { name defaultValue type { ...T } } } }
+    queryType { fields { name type { ...T } args { name defaultValue type { ...T } } } }
     types { name kind enumValues { name } inputFields { name defaultValue type { ...T } } }
   }
 }"#;
@@ -123,7 +124,8 @@ fn outcome(r: &Value) -> &'static str {
     }
 }
 
-async fn mutations(schema: &GantrySchema) -> (Vec<(String, String)>, Types) {
+/// The fields of the schema's `root` (`mutationType` or `queryType`), each with a generated call.
+async fn fields(schema: &GantrySchema, root: &str) -> (Vec<(String, String)>, Types) {
     let r = serde_json::to_value(schema.execute(INTROSPECT).await).unwrap();
     assert!(r.get("errors").is_none(), "{r}");
     let s = &r["data"]["__schema"];
@@ -136,8 +138,16 @@ async fn mutations(schema: &GantrySchema) -> (Vec<(String, String)>, Types) {
             .collect(),
     };
     let mut out = Vec::new();
-    for f in s["mutationType"]["fields"].as_array().unwrap() {
+    let op = if root == "mutationType" {
+        "mutation"
+    } else {
+        "query"
+    };
+    for f in s[root]["fields"].as_array().unwrap() {
         let name = f["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue;
+        }
         let args: Vec<String> = f["args"]
             .as_array()
             .unwrap()
@@ -169,22 +179,29 @@ async fn mutations(schema: &GantrySchema) -> (Vec<(String, String)>, Types) {
         };
         out.push((
             name.to_string(),
-            format!("mutation{vars} {{ {name}{args}{selection} }}"),
+            format!("{op}{vars} {{ {name}{args}{selection} }}"),
         ));
     }
     out.sort();
     (out, types)
 }
 
-async fn matrix(db: &gantry_engine::store::Db) -> String {
+async fn matrix(db: &gantry_engine::store::Db, root: &str) -> String {
     let schema = build_schema(
         db.clone(),
         &Config::from_map(&HashMap::new()).unwrap(),
         Default::default(),
     );
-    let (muts, _) = mutations(&schema).await;
+    let (muts, _) = fields(&schema, root).await;
     let width = muts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    let mut table = format!("{:width$}", "mutation");
+    let mut table = format!(
+        "{:width$}",
+        if root == "mutationType" {
+            "mutation"
+        } else {
+            "query"
+        }
+    );
     for role in Role::ALL {
         table.push_str(&format!(" {:>10}", role.as_str()));
     }
@@ -220,7 +237,7 @@ async fn matrix(db: &gantry_engine::store::Db) -> String {
 }
 
 gantry_engine::db_test!(every_mutation_by_every_role, |db| {
-    let table = matrix(db).await;
+    let table = matrix(db, "mutationType").await;
     expect_test::expect![[r#"
         mutation                        admin    planner   operator accountant      sales   customer integrator  anonymous
         addNote                            ok          -          -          -         ok          -          -        401
@@ -277,6 +294,7 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         pausePrint                         ok         ok         ok          -          -          -          -        401
         payOrder                           ok          -          -          -         ok          -         ok        401
         placeOrder                         ok          -          -          -         ok         ok         ok        401
+        postJournalEntry                   ok          -          -         ok          -          -          -        401
         reactivateUser                     ok          -          -          -          -          -          -        401
         receiveSpool                       ok          -         ok          -          -          -          -        401
         recordExpense                      ok          -          -         ok          -          -          -        401
@@ -330,6 +348,104 @@ gantry_engine::db_test!(every_mutation_by_every_role, |db| {
         uploadModel                        ok          -          -          -         ok         ok         ok        401
         winDeal                            ok          -          -          -         ok          -          -        401
     "#]].assert_eq(&table);
+});
+
+// Every query × every role: who may read what (e.g. planners read job costs and margins but
+// not the ledger; customers their own invoices and tickets, not the CRM). Regenerate with
+// `UPDATE_EXPECT=1 cargo test -p gantry-api --test role_matrix -- sqlite`.
+gantry_engine::db_test!(every_query_by_every_role, |db| {
+    let table = matrix(db, "queryType").await;
+    expect_test::expect![[r#"
+        query                   admin    planner   operator accountant      sales   customer integrator  anonymous
+        activities                 ok          -          -         ok         ok          -          -        401
+        apiTokens                  ok         ok         ok         ok         ok         ok         ok        401
+        cashFlow                   ok          -          -         ok          -          -          -        401
+        categories                 ok         ok         ok         ok         ok         ok         ok         ok
+        categoryTree               ok         ok         ok         ok         ok         ok         ok         ok
+        companies                  ok          -          -         ok         ok          -          -        401
+        company                    ok          -          -         ok         ok          -          -        401
+        contact                    ok          -          -         ok         ok          -          -        401
+        contacts                   ok          -          -         ok         ok          -          -        401
+        customerBalances           ok          -          -         ok          -          -          -        401
+        customerPage               ok          -          -         ok         ok          -          -        401
+        customers                  ok          -          -         ok         ok          -          -        401
+        deal                       ok          -          -         ok         ok          -          -        401
+        deals                      ok          -          -         ok         ok          -          -        401
+        expenseReceipt             ok          -          -         ok          -          -          -        401
+        expenses                   ok          -          -         ok          -          -          -        401
+        export                     ok          -          -         ok          -          -          -        401
+        exportContact              ok          -          -          -         ok          -          -        401
+        filamentProfiles           ok         ok         ok          -          -          -         ok        401
+        financeReportCsv           ok          -          -         ok          -          -          -        401
+        inventoryValuation         ok          -          -         ok          -          -          -        401
+        invoice                    ok          -          -         ok          -         ok          -        401
+        invoiceOfOrder             ok          -          -         ok          -         ok          -        401
+        invoices                   ok          -          -         ok          -         ok          -        401
+        job                        ok         ok         ok          -          -          -         ok        401
+        jobCosts                   ok         ok          -         ok          -          -          -        401
+        jobs                       ok         ok         ok          -          -          -         ok        401
+        journalEntries             ok          -          -         ok          -          -          -        401
+        journalEntry               ok          -          -         ok          -          -          -        401
+        leads                      ok          -          -         ok         ok          -          -        401
+        ledgerAccounts             ok          -          -         ok          -          -          -        401
+        lowStock                   ok         ok         ok         ok         ok          -         ok        401
+        maintenanceLog             ok         ok         ok          -          -          -         ok        401
+        maintenancePlans           ok         ok         ok          -          -          -         ok        401
+        maintenanceWindows         ok         ok         ok          -          -          -         ok        401
+        margins                    ok         ok          -         ok          -          -          -        401
+        material                   ok         ok         ok         ok         ok          -         ok        401
+        materials                  ok         ok         ok         ok         ok          -         ok        401
+        me                         ok         ok         ok         ok         ok         ok         ok        401
+        model                      ok         ok          -         ok         ok         ok         ok        401
+        models                     ok         ok          -         ok         ok         ok         ok        401
+        myProfile                  ok         ok         ok         ok         ok         ok         ok        401
+        notes                      ok          -          -         ok         ok          -          -        401
+        operatorShifts             ok         ok         ok          -          -          -         ok        401
+        order                      ok         ok          -         ok         ok         ok         ok        401
+        orderMargin                ok         ok          -         ok          -          -          -        401
+        orderMargins               ok         ok          -         ok          -          -          -        401
+        orderPayments              ok          -          -         ok         ok          -         ok        401
+        orderStatusHistory         ok         ok          -         ok         ok         ok         ok        401
+        orders                     ok         ok          -         ok         ok         ok         ok        401
+        payments                   ok          -          -         ok          -          -          -        401
+        plan                       ok         ok         ok          -          -          -         ok        401
+        planWhatIf                 ok         ok         ok          -          -          -         ok        401
+        planningSettings           ok         ok         ok          -          -          -         ok        401
+        powerCircuits              ok         ok         ok          -          -          -         ok        401
+        printer                    ok         ok         ok          -          -          -         ok        401
+        printerModelPower          ok         ok         ok          -          -          -         ok        401
+        printerProfiles            ok         ok         ok          -          -          -         ok        401
+        printerTokens              ok         ok          -          -          -          -          -        401
+        printers                   ok         ok         ok          -          -          -         ok        401
+        product                    ok         ok         ok         ok         ok         ok         ok         ok
+        products                   ok         ok         ok         ok         ok         ok         ok         ok
+        profitAndLoss              ok          -          -         ok          -          -          -        401
+        queue                      ok         ok         ok          -          -          -         ok        401
+        quote                      ok         ok          -         ok         ok         ok         ok        401
+        quoteMaterials             ok          -          -          -         ok         ok         ok        401
+        receivablesAgeing          ok          -          -         ok          -          -          -        401
+        reservations               ok         ok         ok         ok         ok          -         ok        401
+        reviews                    ok         ok         ok         ok         ok         ok         ok         ok
+        shipment                   ok         ok          -         ok         ok         ok         ok        401
+        shipments                  ok         ok          -         ok         ok         ok         ok        401
+        shopOrders                 ok         ok          -         ok         ok          -         ok        401
+        spools                     ok         ok         ok         ok         ok          -         ok        401
+        stats                      ok         ok         ok         ok         ok         ok         ok         ok
+        stockLevels                ok         ok         ok         ok         ok          -         ok        401
+        stockMovements             ok         ok         ok         ok         ok          -         ok        401
+        taxRates                   ok          -          -         ok          -          -          -        401
+        throughput                 ok         ok         ok          -          -          -         ok        401
+        ticket                     ok          -          -         ok         ok         ok          -        401
+        tickets                    ok          -          -         ok         ok         ok          -        401
+        trialBalance               ok          -          -         ok          -          -          -        401
+        user                       ok          -          -          -          -          -          -        401
+        users                      ok          -          -          -          -          -          -        401
+        version                    ok         ok         ok         ok         ok         ok         ok         ok
+        webhookDeliveries          ok          -          -          -          -          -         ok        401
+        webhookEndpoints           ok          -          -          -          -          -         ok        401
+        webhookEventTypes          ok          -          -          -          -          -         ok        401
+    "#]]
+    .assert_eq(&table);
 });
 
 #[test]

@@ -342,6 +342,10 @@ impl InventoryMutation {
         Ok(MaterialNode(m))
     }
 
+    /// Receives a spool (or lot) into stock. `lotCost` is what a kilogram of this lot cost, in
+    /// the material's currency (default: the material's price per kg); `paidInCash` says it was
+    /// paid on receipt (the ledger credits cash) rather than bought on account (payables).
+    #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "PermissionGuard(Permission::InventoryWrite)")]
     async fn receive_spool(
         &self,
@@ -350,6 +354,8 @@ impl InventoryMutation {
         grams: i64,
         lot: Option<String>,
         location: Option<String>,
+        lot_cost: Option<MoneyInput>,
+        #[graphql(default)] paid_in_cash: bool,
     ) -> async_graphql::Result<SpoolObj> {
         let new = NewSpool {
             material_id: MaterialId(id_arg(&material_id, "material")?),
@@ -357,7 +363,8 @@ impl InventoryMutation {
             lot,
             location,
         };
-        let s = inventory::receive_spool(ctx.data::<Db>()?, gantry_app::now(), &new)
+        let lot_cost = lot_cost.map(|c| c.to_money()).transpose()?;
+        let s = inventory::receive_spool(ctx.data::<Db>()?, gantry_app::now(), &new, lot_cost, paid_in_cash)
             .await
             .map_err(app_error)?;
         Ok(s.into())

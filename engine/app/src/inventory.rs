@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use gantry_engine::domain::inventory::{
     Consumption, Material, MovementKind, NewMaterial, NewSpool, Reservation, Spool, StockLevel, StockMovement,
 };
-use gantry_engine::domain::types::{MaterialId, SpoolId};
+use gantry_engine::domain::types::{MaterialId, Money, SpoolId};
 use gantry_engine::store::inventory;
 
 use crate::{AppResult, Db, commit, conn};
@@ -74,10 +74,17 @@ pub async fn create_material(db: &Db, now: DateTime<Utc>, new: &NewMaterial) -> 
     Ok(m)
 }
 
-/// Receives a spool into stock (a receipt movement).
-pub async fn receive_spool(db: &Db, now: DateTime<Utc>, new: &NewSpool) -> AppResult<Spool> {
+/// Receives a spool into stock (a receipt movement) at a lot cost per kg (`None`: the
+/// material's price), paid in cash on receipt or bought on account (what the ledger credits).
+pub async fn receive_spool(
+    db: &Db,
+    now: DateTime<Utc>,
+    new: &NewSpool,
+    lot_cost: Option<Money>,
+    paid_in_cash: bool,
+) -> AppResult<Spool> {
     let mut tx = db.begin().await?;
-    let s = inventory::receive_spool(&mut tx, now, new).await?;
+    let s = inventory::receive_spool_at(&mut tx, now, new, lot_cost, paid_in_cash).await?;
     commit(tx).await?;
     Ok(s)
 }

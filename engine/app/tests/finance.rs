@@ -149,6 +149,99 @@ db_test!(
     }
 );
 
+// Set-up time per plate attempt, costed at the printer's hourly cost apart from printing time:
+// in each job's cost, the order's margin (failed attempts included), the P&L's machine time and
+// the margins by dimension.
+db_test!(set_up_time_is_costed_for_every_attempt, |db| {
+    let settings = FinanceSettings {
+        setup_minutes: 6,
+        ..FinanceSettings::default()
+    };
+    let fx = testing::farm(db, t0(), 1, 1000, 1).await.unwrap();
+    let p = fx.printers[0];
+    let reprint = print(db, p, fx.jobs[0].id, t0(), 30, Some(50))
+        .await
+        .expect("a reprint");
+    print(db, p, reprint, t0() + Duration::hours(1), 30, None).await;
+    drain(db, &settings).await;
+    // 6 min at 1.50 EUR/h = 0.15 per attempt, besides 30 min of printing (0.75).
+    let costs = finance::job_costs(db, fx.order.0).await.unwrap();
+    let got: Vec<(String, i64, i64, i64, i64)> = costs
+        .iter()
+        .map(|j| {
+            (
+                j.state.clone(),
+                j.material_minor,
+                j.machine_minor,
+                j.setup_minor,
+                j.total(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("failed".into(), 10, 75, 15, 100),
+            ("done".into(), 20, 75, 15, 110)
+        ]
+    );
+    let m = finance::order_margin(db, fx.order.0).await.unwrap().unwrap();
+    assert_eq!(
+        (m.setup_minor, m.cost(), m.margin(), m.failed_minor),
+        (30, 210, 420 - 210, 100)
+    );
+    let csv = finance::report_csv(db, t0(), &finance::Report::JobCosts { order: fx.order.0 })
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("job_id,order_id,attempt,state,printer_id,grams,minutes,material_minor,machine_minor,setup_minor,total_minor,currency\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains(",10,75,15,100,EUR\r\n"), "{csv}");
+    let entries = finance::entries(
+        db,
+        &EntryFilter {
+            source: Some(EntrySource::Job),
+            limit: 10,
+            ..EntryFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        entries.iter().all(|e| e.memo.contains("+ 6 min set-up")),
+        "{entries:?}"
+    );
+    // Every dimension and the P&L count set-up with machine time.
+    let (a, b) = (
+        gantry_engine::domain::finance::period_of(t0()),
+        gantry_engine::domain::finance::period_of(gantry_app::now()),
+    );
+    let (from, to) = if a <= b { (a, b) } else { (b, a) };
+    for by in gantry_engine::domain::finance::MarginBy::ALL {
+        let rows = finance::margins_by(db, by, &from, &to).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.margin()).sum::<i64>(), 420 - 210, "{by:?}");
+        assert_eq!(
+            rows.iter().map(|r| r.machine_minor).sum::<i64>(),
+            150 + 30,
+            "{by:?}"
+        );
+    }
+    let pnl = finance::pnl(db, &from, &to).await.unwrap();
+    assert_eq!(pnl.iter().map(|m| m.machine).sum::<i64>(), 150 + 30);
+    let tb = finance::trial_balance(db).await.unwrap();
+    let net = |a: Account| tb.iter().filter(|b| b.account == a).map(|b| b.net()).sum::<i64>();
+    assert_eq!(
+        (
+            net(Account::Setup),
+            net(Account::MachineCost),
+            net(Account::AccruedMachineCosts)
+        ),
+        (30, 150, -180)
+    );
+    assert_books_balance(db).await;
+});
+
 async fn placed_order(db: &Db, customer: CustomerId, material: MaterialId, unit_minor: i64) -> OrderId {
     let mut tx = db.begin().await.unwrap();
     let o = orders::create_order(
@@ -575,17 +668,13 @@ async fn check_invariants(db: &Db, full: bool) {
     }
 }
 
-async fn random_history(db: &Db, seed: u64) {
+async fn random_history(db: &Db, seed: u64, settings: FinanceSettings) {
     use gantry_engine::domain::inventory::NewSpool;
     use gantry_engine::domain::production::JobState;
     use gantry_engine::store::inventory;
     use gantry_engine::store::production::{self, JobFilter};
 
     let mut rng = Rng(seed);
-    let settings = FinanceSettings {
-        issue_on_payment: seed.is_multiple_of(2),
-        ..FinanceSettings::default()
-    };
     let fx = testing::farm(db, t0(), 2, 300, 6).await.unwrap();
     let customer = {
         let mut c = db.pool().acquire().await.unwrap();
@@ -609,7 +698,8 @@ async fn random_history(db: &Db, seed: u64) {
                         lot: Some(format!("L{step}")),
                         location: None,
                     },
-                    Some(999 + rng.below(4000)),
+                    Some(Money::new(999 + rng.below(4000), Currency::EUR)),
+                    rng.below(2) == 0,
                 )
                 .await
                 .unwrap();
@@ -775,13 +865,23 @@ async fn random_history(db: &Db, seed: u64) {
 }
 
 db_test!(random_event_sequences_keep_the_books_balanced, |db| {
-    // Each seed on a fresh farm (materials are unique by code: one farm per database).
-    random_history(db, 0x9E37_79B9_7F4A_7C15).await;
+    // Each seed on a fresh farm (materials are unique by code: one farm per database). Invoices
+    // issued on payment, and set-up time costed per attempt.
+    let settings = FinanceSettings {
+        issue_on_payment: true,
+        setup_minutes: 7,
+        ..FinanceSettings::default()
+    };
+    random_history(db, 0x9E37_79B9_7F4A_7C15, settings).await;
 });
 
 db_test!(
     random_event_sequences_keep_the_books_balanced_demand_invoicing,
     |db| {
-        random_history(db, 0xD1B5_4A32_D192_ED03).await;
+        let settings = FinanceSettings {
+            issue_on_payment: false,
+            ..FinanceSettings::default()
+        };
+        random_history(db, 0xD1B5_4A32_D192_ED03, settings).await;
     }
 );

@@ -228,6 +228,10 @@ pub struct SpoolReceivedEvent {
     /// The lot cost per kilogram, minor units of `currency`.
     pub cost_per_kg_minor: i64,
     pub currency: String,
+    /// Paid in cash on receipt (else bought on account; events written before this field
+    /// existed read as on account).
+    #[serde(default)]
+    pub paid_in_cash: bool,
 }
 
 /// A spool's grams changed outside production: a physical count (`adjustment`, signed

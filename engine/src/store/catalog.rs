@@ -386,6 +386,17 @@ pub async fn list_reviews(conn: &mut AnyConnection, product: ProductId) -> Store
     rows.iter().map(review_from_row).collect()
 }
 
+/// A customer record's reviews, oldest first.
+pub async fn reviews_of_customer(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<Vec<Review>> {
+    let rows = sqlx::query(
+        "SELECT id, product_id, customer_id, rating, body, created_at FROM reviews WHERE customer_id = $1 ORDER BY id",
+    )
+    .bind(customer.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(review_from_row).collect()
+}
+
 /// Number of reviews and average rating of a product.
 pub async fn rating_summary(conn: &mut AnyConnection, product: ProductId) -> StoreResult<RatingSummary> {
     let row = sqlx::query(

@@ -160,6 +160,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "shifts_and_printer_groups",
         sql: include_str!("../../migrations/0039_shifts_and_printer_groups.sql"),
     },
+    Migration {
+        version: 40,
+        name: "finance_spools_and_setup",
+        sql: include_str!("../../migrations/0040_finance_spools_and_setup.sql"),
+    },
 ];
 
 impl Migration {

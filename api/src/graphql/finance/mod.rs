@@ -11,7 +11,7 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Upload};
-use gantry_app::finance::{self, EntryFilter, ReceiptFile, Report};
+use gantry_app::finance::{self, EntryFilter, ManualLine, ReceiptFile, Report};
 use gantry_app::{Db, now};
 use gantry_engine::domain::finance::Account;
 use gantry_engine::domain::users::Permission;
@@ -281,6 +281,7 @@ impl FinanceQuery {
             FinanceReport::TrialBalance => Report::TrialBalance,
             FinanceReport::CustomerBalances => Report::CustomerBalances,
             FinanceReport::Expenses => Report::Expenses { limit },
+            FinanceReport::InventoryValuation => Report::InventoryValuation,
         };
         count(ctx);
         finance::report_csv(ctx.data::<Db>()?, now(), &report)
@@ -479,6 +480,33 @@ impl FinanceMutation {
         .await
         .map_err(app_error)?;
         Ok(r.into())
+    }
+
+    /// Posts a manual journal entry (e.g. paying a supplier: Dr 2000 / Cr 1000). Refused with
+    /// a coded error, nothing written: no lines or only zero amounts (`FINANCE_ZERO_ENTRY`),
+    /// an unknown account, an account only the postings keep (receivables, inventory,
+    /// prepayments: `FINANCE_ACCOUNT_NOT_MANUAL`), a line with both or neither side or an
+    /// amount not above zero (`FINANCE_INVALID_AMOUNT`), mixed currencies
+    /// (`FINANCE_CURRENCY_MISMATCH`), debits ≠ credits (`FINANCE_UNBALANCED`), a single line.
+    #[graphql(guard = "PermissionGuard(Permission::FinanceWrite)")]
+    async fn post_journal_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: JournalEntryInput,
+    ) -> async_graphql::Result<JournalEntry> {
+        let caller = caller(ctx)?;
+        let mut lines = Vec::with_capacity(input.lines.len());
+        for l in input.lines {
+            lines.push(ManualLine {
+                account: l.account,
+                debit: l.debit.map(|m| m.to_money()).transpose()?,
+                credit: l.credit.map(|m| m.to_money()).transpose()?,
+            });
+        }
+        let e = finance::post_manual(ctx.data::<Db>()?, &caller, now(), &input.memo, &lines)
+            .await
+            .map_err(app_error)?;
+        Ok(e.into())
     }
 
     /// Reverses a posted entry (once): posts its lines swapped.

@@ -231,7 +231,10 @@ pub struct JobCostObj {
     pub grams: i64,
     pub minutes: i64,
     pub material_minor: i64,
+    /// Printing time at the printer's hourly cost.
     pub machine_minor: i64,
+    /// Set-up time (`GANTRY_FINANCE_SETUP_MINUTES`) at the printer's hourly cost.
+    pub setup_minor: i64,
     pub total_minor: i64,
     pub currency: String,
 }
@@ -249,6 +252,7 @@ impl From<JobCost> for JobCostObj {
             minutes: j.minutes,
             material_minor: j.material_minor,
             machine_minor: j.machine_minor,
+            setup_minor: j.setup_minor,
             currency: j.currency,
         }
     }
@@ -267,7 +271,9 @@ pub struct MarginObj {
     pub revenue_minor: i64,
     pub material_minor: i64,
     pub machine_minor: i64,
-    /// Cost of failed attempts (included in material and machine).
+    /// Set-up of every attempt at the printers' hourly cost.
+    pub setup_minor: i64,
+    /// Cost of failed attempts (included in material, machine and set-up).
     pub failed_minor: i64,
     pub cost_minor: i64,
     pub margin_minor: i64,
@@ -290,6 +296,7 @@ impl From<OrderMargin> for MarginObj {
             revenue_minor: m.revenue_minor,
             material_minor: m.material_minor,
             machine_minor: m.machine_minor,
+            setup_minor: m.setup_minor,
             failed_minor: m.failed_minor,
             attempts: m.attempts,
             failed_attempts: m.failed_attempts,
@@ -405,6 +412,8 @@ pub enum FinanceReport {
     TrialBalance,
     CustomerBalances,
     Expenses,
+    /// The inventory account against the spools at lot cost, per currency.
+    InventoryValuation,
 }
 
 /// A category's tax rate.
@@ -426,6 +435,22 @@ pub struct RecordExpenseInput {
     pub paid_in_cash: bool,
     /// Where the receipt is kept (an object-storage key or URL).
     pub receipt_ref: Option<String>,
+}
+
+/// A manual journal entry: a memo and at least two lines that balance, in one currency.
+#[derive(InputObject, Debug, Clone)]
+pub struct JournalEntryInput {
+    pub memo: String,
+    pub lines: Vec<JournalLineInput>,
+}
+
+/// One line of a manual entry: an account number (`ledgerAccounts`) and either a debit or a
+/// credit above zero.
+#[derive(InputObject, Debug, Clone)]
+pub struct JournalLineInput {
+    pub account: String,
+    pub debit: Option<MoneyInput>,
+    pub credit: Option<MoneyInput>,
 }
 
 /// What a margin report groups by.
@@ -466,6 +491,7 @@ pub struct MarginRowObj {
     pub currency: String,
     pub revenue_minor: i64,
     pub material_minor: i64,
+    /// Printing and set-up time at the printers' hourly cost.
     pub machine_minor: i64,
     /// Cost of failed attempts (included in material and machine).
     pub failed_minor: i64,

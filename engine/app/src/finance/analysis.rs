@@ -81,6 +81,7 @@ pub enum Report {
     TrialBalance,
     CustomerBalances,
     Expenses { limit: i64 },
+    InventoryValuation,
 }
 
 /// A report as CSV (RFC 4180).
@@ -95,7 +96,22 @@ pub async fn report_csv(db: &Db, now: DateTime<Utc>, report: &Report) -> AppResu
         Report::TrialBalance => trial_balance_csv(&super::trial_balance(db).await?),
         Report::CustomerBalances => balances_csv(&customer_balances(db, None).await?),
         Report::Expenses { limit } => expenses_csv(&super::expenses(db, None, *limit).await?),
+        Report::InventoryValuation => valuation_csv(&super::inventory_check(db).await?),
     })
+}
+
+fn valuation_csv(rows: &[(String, i64, i64)]) -> String {
+    gantry_engine::domain::finance::csv(
+        &["currency", "ledger_minor", "stock_minor", "difference_minor"],
+        rows.iter().map(|(currency, ledger, stock)| {
+            vec![
+                currency.clone(),
+                ledger.to_string(),
+                stock.to_string(),
+                (ledger - stock).to_string(),
+            ]
+        }),
+    )
 }
 
 fn expenses_csv(rows: &[super::Expense]) -> String {

@@ -14,9 +14,10 @@ pub use analysis::*;
 pub use payments::*;
 
 use chrono::{DateTime, Utc};
+pub use gantry_engine::domain::finance::ManualLine;
 use gantry_engine::domain::finance::{
     AccountBalance, Ageing, EntrySource, ExpenseCategory, Invoice, JobCost, OrderMargin, PnlMonth,
-    PostedEntry, pdf, period_of,
+    PostedEntry, manual_entry, pdf, period_of,
 };
 use gantry_engine::domain::types::{CustomerId, Money};
 use gantry_engine::store::finance::{self as ledger, invoices, reports};
@@ -33,6 +34,9 @@ pub struct FinanceSettings {
     pub default_tax_bp: i64,
     /// The seller's name and address line printed on invoices.
     pub seller: String,
+    /// Printer minutes each plate attempt spends on set-up (preparing the bed, heating up,
+    /// clearing the plate), costed at the printer's hourly cost (account 5210).
+    pub setup_minutes: i64,
 }
 
 impl Default for FinanceSettings {
@@ -41,6 +45,7 @@ impl Default for FinanceSettings {
             issue_on_payment: true,
             default_tax_bp: 1900,
             seller: "Gantry print farm".into(),
+            setup_minutes: 0,
         }
     }
 }
@@ -74,6 +79,21 @@ pub async fn reverse(
     let rid: AppResult<i64> =
         in_tx!(db, tx => ledger::reverse(&mut tx, now, id, reason, caller.user_id.map(|u| u.0)).await?);
     entry(db, rid?).await
+}
+
+/// Posts a manual entry (e.g. paying a supplier: Dr Payables / Cr Cash); returns it as posted.
+/// Refused with a coded error and nothing written: see [`manual_entry`].
+pub async fn post_manual(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    memo: &str,
+    lines: &[ManualLine],
+) -> AppResult<PostedEntry> {
+    let new = manual_entry(memo, lines).map_err(gantry_engine::error::DomainError::from)?;
+    let id: AppResult<i64> =
+        in_tx!(db, tx => ledger::post(&mut tx, now, &new, caller.user_id.map(|u| u.0)).await?);
+    entry(db, id?).await
 }
 
 /// Records a manual expense of `category` and posts it.

@@ -2,7 +2,7 @@
 //! `finance_postings` row): payments (`payment.recorded`, and the part of a `paid` order no
 //! recorded payment covers), invoices, credit notes and refunds, spools received at lot cost,
 //! stock counts and scrap, and finished or failed jobs (material at its spools' lot cost,
-//! machine time at the printer's hourly cost).
+//! machine and set-up time at the printer's hourly cost).
 
 use std::collections::BTreeMap;
 
@@ -52,7 +52,9 @@ pub async fn post_event(
             Vec::new()
         }
         Event::StockAdjusted(e) => adjustment(tx, now, e).await?,
-        Event::Job(e) if matches!(e.to, JobState::Done | JobState::Failed) => job(tx, now, e).await?,
+        Event::Job(e) if matches!(e.to, JobState::Done | JobState::Failed) => {
+            job(tx, now, e, settings).await?
+        }
         _ => Vec::new(),
     };
     let mut ids = Vec::with_capacity(entries.len());
@@ -215,13 +217,14 @@ async fn invoice(tx: &mut Tx, _now: DateTime<Utc>, e: &InvoiceEvent) -> StoreRes
 }
 
 /// The ledger's record of a spool, created on first use: the receipt is posted then at the
-/// spool's lot cost (inventory / payables), so a spool is valued once whichever of its events
+/// spool's lot cost (inventory / payables, or cash when it was paid on receipt), so a spool is valued once whichever of its events
 /// comes first.
 async fn ensure_valued(tx: &mut Tx, now: DateTime<Utc>, spool: i64) -> StoreResult<SpoolValue> {
     if let Some(v) = ledger::spool_value(tx, spool).await? {
         return Ok(v);
     }
-    let (cost, cur, initial) = ledger::spool_lot(tx, spool).await?;
+    let lot = ledger::spool_lot(tx, spool).await?;
+    let (cost, cur, initial) = (lot.cost_per_kg_minor, lot.currency, lot.initial_grams);
     let v = SpoolValue {
         spool_id: spool,
         cost_per_kg_minor: cost,
@@ -230,13 +233,18 @@ async fn ensure_valued(tx: &mut Tx, now: DateTime<Utc>, spool: i64) -> StoreResu
         value_minor: spool_value(initial, cost),
     };
     if v.value_minor > 0 {
+        let (paid_from, how) = if lot.paid_in_cash {
+            (Account::Cash, "paid in cash")
+        } else {
+            (Account::Payables, "on account")
+        };
         let entry = NewEntry::new(
             cur,
             EntrySource::SpoolReceipt,
-            format!("Spool {spool} received ({initial} g)"),
+            format!("Spool {spool} received ({initial} g, {how})"),
         )
         .dr(Account::Inventory, v.value_minor)
-        .cr(Account::Payables, v.value_minor);
+        .cr(paid_from, v.value_minor);
         ledger::post(tx, now, &entry, None).await?;
     }
     ledger::put_spool_value(tx, &v).await?;
@@ -279,8 +287,14 @@ async fn adjustment(tx: &mut Tx, now: DateTime<Utc>, e: &StockAdjustedEvent) -> 
 }
 
 /// A finished (cost of goods) or failed (scrap) job: its material at its spools' lot cost
-/// out of inventory, and its machine time at the printer's hourly cost.
-async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<NewEntry>> {
+/// out of inventory, its machine time and its set-up ([`FinanceSettings::setup_minutes`]) at the
+/// printer's hourly cost.
+async fn job(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    e: &JobEvent,
+    settings: &FinanceSettings,
+) -> StoreResult<Vec<NewEntry>> {
     let job = production::get_job(tx, JobId(e.job_id)).await?;
     let expense = if e.to == JobState::Done {
         Account::CostOfGoodsSold
@@ -296,7 +310,8 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
         let (cur, change) = move_spool(tx, now, spool.0, m.grams).await?;
         *material.entry(cur).or_default() -= change;
     }
-    let mut machine: Option<(Currency, i64, i64)> = None;
+    // (currency, printing minutes, printing cost, set-up cost)
+    let mut machine: Option<(Currency, i64, i64, i64)> = None;
     if let Some(p) = job
         .printer_id
         .or(e.printer_id.map(gantry_engine::domain::types::PrinterId))
@@ -315,10 +330,11 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
             printer.hourly_cost.currency,
             minutes,
             machine_cost(minutes, printer.hourly_cost.minor),
+            machine_cost(settings.setup_minutes, printer.hourly_cost.minor),
         ));
     }
     let mut currencies: Vec<Currency> = material.keys().copied().collect();
-    if let Some((c, _, _)) = machine
+    if let Some((c, _, _, _)) = machine
         && !currencies.contains(&c)
     {
         currencies.push(c);
@@ -331,19 +347,24 @@ async fn job(tx: &mut Tx, now: DateTime<Utc>, e: &JobEvent) -> StoreResult<Vec<N
     let mut out = Vec::new();
     for cur in currencies {
         let mat = material.get(&cur).copied().unwrap_or(0);
-        let mach = machine.filter(|(c, _, _)| *c == cur);
+        let mach = machine.filter(|(c, _, _, _)| *c == cur);
         let memo = match mach {
-            Some((_, minutes, _)) => {
+            Some((_, minutes, _, setup)) if setup > 0 => format!(
+                "Job {} {what} (attempt {}, {minutes} min + {} min set-up)",
+                job.id, job.attempt, settings.setup_minutes
+            ),
+            Some((_, minutes, _, _)) => {
                 format!("Job {} {what} (attempt {}, {minutes} min)", job.id, job.attempt)
             }
             None => format!("Job {} {what} (attempt {})", job.id, job.attempt),
         };
-        let cost = mach.map_or(0, |(_, _, c)| c);
+        let (cost, setup) = mach.map_or((0, 0), |(_, _, c, s)| (c, s));
         let entry = NewEntry::new(cur, EntrySource::Job, memo)
             .signed(expense, mat)
             .signed(Account::Inventory, -mat)
             .dr(Account::MachineCost, cost)
-            .cr(Account::AccruedMachineCosts, cost)
+            .dr(Account::Setup, setup)
+            .cr(Account::AccruedMachineCosts, cost + setup)
             .links(EntryLinks {
                 order_id: Some(job.order_id.0),
                 job_id: Some(job.id.0),

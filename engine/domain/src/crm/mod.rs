@@ -34,8 +34,8 @@ pub use parties::{
     Address, AddressKind, Company, CompanyInput, Contact, ContactInput, Note, normalize_tags, note_body,
 };
 pub use privacy::{
-    ContactExport, ERASED_TEXT, TicketThread, blocks_erasure, check_erasable, erased_contact_name,
-    erased_customer_name, erased_user_email,
+    ContactExport, ERASED_TEXT, PaymentRecord, TicketThread, blocks_erasure, check_erasable,
+    erased_contact_name, erased_customer_name, erased_user_email,
 };
 pub use sales::{Deal, DealInput, DealStage, Lead, LeadInput, LeadSource, LeadStatus, WinFacts};
 pub use tickets::{

@@ -74,8 +74,31 @@ pub struct ContactExport {
     pub customer: Option<Customer>,
     pub accounts: Vec<User>,
     pub orders: Vec<Order>,
+    /// The customer record's invoices and credit notes with their lines (kept as issued, also
+    /// after an erasure: they are accounting records).
+    pub invoices: Vec<crate::finance::Invoice>,
+    /// Payments received against the customer record's orders.
+    pub payments: Vec<PaymentRecord>,
+    /// The customer record's product reviews.
+    pub reviews: Vec<crate::catalog::Review>,
     /// The contact's (or its customer's) tickets with their replies.
     pub tickets: Vec<TicketThread>,
+}
+
+/// A payment received against one of the customer's orders, as exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentRecord {
+    pub id: i64,
+    pub order_id: Option<i64>,
+    /// `manual`, `stripe`, ….
+    pub provider: String,
+    /// The payer's or provider's reference (e.g. a bank transfer's).
+    pub reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `recorded` or `held`.
+    pub status: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A ticket with its replies, oldest first.

@@ -56,6 +56,8 @@ pub enum Account {
     MaterialsExpense,
     /// 5200 Machine cost (machine time at the printer's hourly cost).
     MachineCost,
+    /// 5210 Set-up cost (each plate attempt's set-up time at the printer's hourly cost).
+    Setup,
     /// 5300 Scrap (material of failed plates, scrapped spools).
     Scrap,
     /// 5900 Other expenses (manual expenses).
@@ -64,7 +66,7 @@ pub enum Account {
 
 impl Account {
     /// Every account, in chart order.
-    pub const ALL: [Account; 13] = [
+    pub const ALL: [Account; 14] = [
         Account::Cash,
         Account::Receivables,
         Account::Inventory,
@@ -76,6 +78,7 @@ impl Account {
         Account::CostOfGoodsSold,
         Account::MaterialsExpense,
         Account::MachineCost,
+        Account::Setup,
         Account::Scrap,
         Account::OtherExpenses,
     ];
@@ -94,6 +97,7 @@ impl Account {
             Account::CostOfGoodsSold => "5000",
             Account::MaterialsExpense => "5100",
             Account::MachineCost => "5200",
+            Account::Setup => "5210",
             Account::Scrap => "5300",
             Account::OtherExpenses => "5900",
         }
@@ -112,6 +116,7 @@ impl Account {
             Account::CostOfGoodsSold => "Cost of goods sold",
             Account::MaterialsExpense => "Materials expense",
             Account::MachineCost => "Machine cost",
+            Account::Setup => "Set-up cost",
             Account::Scrap => "Scrap",
             Account::OtherExpenses => "Other expenses",
         }

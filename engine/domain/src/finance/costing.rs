@@ -77,13 +77,16 @@ pub struct JobCost {
     pub grams: i64,
     pub minutes: i64,
     pub material_minor: i64,
+    /// Printing time at the printer's hourly cost.
     pub machine_minor: i64,
+    /// Set-up time at the printer's hourly cost.
+    pub setup_minor: i64,
     pub currency: String,
 }
 
 impl JobCost {
     pub fn total(&self) -> i64 {
-        self.material_minor + self.machine_minor
+        self.material_minor + self.machine_minor + self.setup_minor
     }
 }
 
@@ -99,7 +102,9 @@ pub struct OrderMargin {
     pub revenue_minor: i64,
     pub material_minor: i64,
     pub machine_minor: i64,
-    /// Material and machine time of failed attempts (included in the two above).
+    /// Set-up of every attempt at the printers' hourly cost.
+    pub setup_minor: i64,
+    /// Material, machine and set-up time of failed attempts (included in the three above).
     pub failed_minor: i64,
     pub attempts: i64,
     pub failed_attempts: i64,
@@ -107,7 +112,7 @@ pub struct OrderMargin {
 
 impl OrderMargin {
     pub fn cost(&self) -> i64 {
-        self.material_minor + self.machine_minor
+        self.material_minor + self.machine_minor + self.setup_minor
     }
 
     pub fn margin(&self) -> i64 {
@@ -201,6 +206,7 @@ pub fn margins_csv(rows: &[OrderMargin]) -> String {
             "revenue_minor",
             "material_minor",
             "machine_minor",
+            "setup_minor",
             "failed_minor",
             "cost_minor",
             "margin_minor",
@@ -216,6 +222,7 @@ pub fn margins_csv(rows: &[OrderMargin]) -> String {
                 m.revenue_minor.to_string(),
                 m.material_minor.to_string(),
                 m.machine_minor.to_string(),
+                m.setup_minor.to_string(),
                 m.failed_minor.to_string(),
                 m.cost().to_string(),
                 m.margin().to_string(),
@@ -293,6 +300,7 @@ pub fn job_costs_csv(rows: &[JobCost]) -> String {
             "minutes",
             "material_minor",
             "machine_minor",
+            "setup_minor",
             "total_minor",
             "currency",
         ],
@@ -307,6 +315,7 @@ pub fn job_costs_csv(rows: &[JobCost]) -> String {
                 j.minutes.to_string(),
                 j.material_minor.to_string(),
                 j.machine_minor.to_string(),
+                j.setup_minor.to_string(),
                 j.total().to_string(),
                 j.currency.clone(),
             ]

@@ -234,6 +234,78 @@ impl NewEntry {
     }
 }
 
+/// One line of a manual entry as entered: an account number and either a debit or a credit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualLine {
+    pub account: String,
+    pub debit: Option<crate::types::Money>,
+    pub credit: Option<crate::types::Money>,
+}
+
+/// Accounts a manual entry may not touch: the ledger keeps them per order (receivables,
+/// prepayments: ageing and customer balances) or per spool (inventory = Σ spools at lot cost),
+/// and only the postings from business events keep those in step.
+pub const NOT_MANUAL: [Account; 3] = [Account::Receivables, Account::Inventory, Account::Prepayments];
+
+/// A manual entry from what an accountant entered (e.g. paying a supplier: Dr Payables / Cr
+/// Cash). Refuses, in this order: no lines or only zero amounts (`FINANCE_ZERO_ENTRY`), an
+/// unknown account (`FINANCE_UNKNOWN_ACCOUNT`), an account kept by the postings
+/// ([`NOT_MANUAL`], `FINANCE_ACCOUNT_NOT_MANUAL`), a line with both or neither of debit and credit
+/// or an amount not above zero (`FINANCE_INVALID_AMOUNT`), lines in different currencies
+/// (`FINANCE_CURRENCY_MISMATCH`), then what [`NewEntry::validate`] refuses (a blank memo,
+/// `FINANCE_UNBALANCED`, fewer than two lines).
+pub fn manual_entry(memo: &str, lines: &[ManualLine]) -> Result<NewEntry, FinanceError> {
+    let amount = |l: &ManualLine| l.debit.or(l.credit).map_or(0, |m| m.minor);
+    if lines.iter().all(|l| amount(l) == 0) {
+        return Err(FinanceError::ZeroEntry);
+    }
+    let mut currency: Option<Currency> = None;
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let account = Account::parse(&l.account)?;
+        if NOT_MANUAL.contains(&account) {
+            return Err(FinanceError::AccountNotManual(account.code()));
+        }
+        let (money, debit) = match (l.debit, l.credit) {
+            (Some(m), None) => (m, true),
+            (None, Some(m)) => (m, false),
+            (d, c) => {
+                return Err(FinanceError::InvalidAmount {
+                    field: "line",
+                    amount: d.or(c).map_or(0, |m| m.minor),
+                    reason: "give either a debit or a credit",
+                });
+            }
+        };
+        if money.minor <= 0 {
+            return Err(FinanceError::InvalidAmount {
+                field: if debit { "debit" } else { "credit" },
+                amount: money.minor,
+                reason: "must be above zero",
+            });
+        }
+        match currency {
+            None => currency = Some(money.currency),
+            Some(c) => same_currency(c, money.currency)?,
+        }
+        out.push(if debit {
+            Line::debit(account, money.minor)
+        } else {
+            Line::credit(account, money.minor)
+        });
+    }
+    let entry = NewEntry {
+        lines: out,
+        ..NewEntry::new(
+            currency.unwrap_or(Currency::EUR),
+            EntrySource::Manual,
+            memo.trim(),
+        )
+    };
+    entry.validate()?;
+    Ok(entry)
+}
+
 /// A posted (immutable) entry as read back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostedEntry {

@@ -61,6 +61,9 @@ pub enum FinanceError {
     /// An account code is not in the chart of accounts.
     #[error("unknown account {0:?}")]
     UnknownAccount(String),
+    /// A manual entry on an account only the postings from business events keep.
+    #[error("account {0} is kept by the postings from business events and takes no manual entry")]
+    AccountNotManual(&'static str),
     /// A text field is blank or too long, or a rate is out of range.
     #[error("invalid {field}: {reason}")]
     InvalidField {
@@ -101,6 +104,7 @@ impl Coded for FinanceError {
             FinanceError::EntryPosted(_) => "FINANCE_ENTRY_POSTED",
             FinanceError::AlreadyReversed(_) => "FINANCE_ALREADY_REVERSED",
             FinanceError::UnknownAccount(_) => "FINANCE_UNKNOWN_ACCOUNT",
+            FinanceError::AccountNotManual(_) => "FINANCE_ACCOUNT_NOT_MANUAL",
             FinanceError::InvalidField { .. } => "FINANCE_INVALID_FIELD",
             FinanceError::AlreadyIssued { .. } => "FINANCE_ALREADY_ISSUED",
             FinanceError::NotInvoiceable { .. } => "FINANCE_NOT_INVOICEABLE",

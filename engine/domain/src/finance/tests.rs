@@ -543,3 +543,80 @@ mod payments_and_margins {
         assert!(cash_flow_csv(&rows).starts_with("period,currency,opening,receipts"));
     }
 }
+
+#[test]
+fn manual_entries_are_checked_line_by_line() {
+    let m = |minor| Some(crate::types::Money::new(minor, EUR));
+    let usd = |minor| Some(crate::types::Money::new(minor, Currency::USD));
+    let line = |account: &str, debit, credit| ManualLine {
+        account: account.into(),
+        debit,
+        credit,
+    };
+    let ok = manual_entry(
+        " Pay the filament supplier ",
+        &[line("2000", m(3000), None), line("1000", None, m(3000))],
+    )
+    .unwrap();
+    assert_eq!(
+        (ok.source, ok.currency, ok.memo.as_str()),
+        (EntrySource::Manual, EUR, "Pay the filament supplier")
+    );
+    assert_eq!(
+        ok.lines,
+        vec![
+            Line::debit(Account::Payables, 3000),
+            Line::credit(Account::Cash, 3000)
+        ]
+    );
+    let cases: Vec<(Vec<ManualLine>, &str)> = vec![
+        (vec![], "FINANCE_ZERO_ENTRY"),
+        (
+            vec![line("2000", m(0), None), line("1000", None, m(0))],
+            "FINANCE_ZERO_ENTRY",
+        ),
+        (vec![line("2000", m(5), None)], "FINANCE_ZERO_ENTRY"),
+        (
+            vec![line("2000", m(5), None), line("1000", None, m(4))],
+            "FINANCE_UNBALANCED",
+        ),
+        (
+            vec![line("2000", m(-5), None), line("1000", None, m(-5))],
+            "FINANCE_INVALID_AMOUNT",
+        ),
+        (
+            vec![line("2000", m(5), m(5)), line("1000", None, m(5))],
+            "FINANCE_INVALID_AMOUNT",
+        ),
+        (
+            vec![line("2000", None, None), line("1000", None, m(5))],
+            "FINANCE_INVALID_AMOUNT",
+        ),
+        (
+            vec![line("2000", m(5), None), line("1000", None, usd(5))],
+            "FINANCE_CURRENCY_MISMATCH",
+        ),
+        (
+            vec![line("9999", m(5), None), line("1000", None, m(5))],
+            "FINANCE_UNKNOWN_ACCOUNT",
+        ),
+        (
+            vec![line("1200", m(5), None), line("1000", None, m(5))],
+            "FINANCE_ACCOUNT_NOT_MANUAL",
+        ),
+        (
+            vec![line("5900", m(5), None), line("1100", None, m(5))],
+            "FINANCE_ACCOUNT_NOT_MANUAL",
+        ),
+    ];
+    for (lines, code) in cases {
+        let err = manual_entry("x", &lines).expect_err(code);
+        assert_eq!(err.code(), code, "{lines:?}");
+    }
+    assert_eq!(
+        manual_entry(" ", &[line("2000", m(5), None), line("1000", None, m(5))])
+            .unwrap_err()
+            .code(),
+        "FINANCE_INVALID_FIELD"
+    );
+}

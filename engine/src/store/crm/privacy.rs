@@ -6,10 +6,11 @@ use sqlx::AnyConnection;
 
 use super::{Keyset, Party, activities, delete_details, emit, ms, parties, rejected, sales, tickets};
 use crate::domain::crm::{
-    ContactErased, ContactExport, ContactId, CrmEvent, CustomerPage, ERASED_TEXT, REVENUE_STATUSES,
-    TicketThread, blocks_erasure, check_erasable, erased_contact_name, erased_customer_name,
-    erased_user_email,
+    ContactErased, ContactExport, ContactId, CrmEvent, CustomerPage, ERASED_TEXT, PaymentRecord,
+    REVENUE_STATUSES, TicketThread, blocks_erasure, check_erasable, erased_contact_name,
+    erased_customer_name, erased_user_email,
 };
+use crate::domain::finance::Invoice;
 use crate::domain::orders::{Order, OrderFilter, OrderStatus};
 use crate::domain::types::{Currency, CustomerId, Money};
 use crate::store::{StoreError, StoreResult, Tx, col, orders, users};
@@ -160,6 +161,14 @@ pub async fn export_contact(conn: &mut AnyConnection, id: ContactId) -> StoreRes
         ),
         None => (None, Vec::new(), Vec::new()),
     };
+    let (invoices, payments, reviews) = match contact.customer_id {
+        Some(c) => (
+            invoices_of(conn, c).await?,
+            payments_of(conn, c).await?,
+            crate::store::catalog::reviews_of_customer(conn, c).await?,
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
     let mut threads = Vec::new();
     for ticket in tickets::tickets_of_contact(conn, id, contact.customer_id).await? {
         let replies = tickets::replies(conn, ticket.id).await?;
@@ -175,8 +184,49 @@ pub async fn export_contact(conn: &mut AnyConnection, id: ContactId) -> StoreRes
         customer,
         accounts,
         orders,
+        invoices,
+        payments,
+        reviews,
         tickets: threads,
     })
+}
+
+/// A customer record's invoices and credit notes with their lines, oldest first.
+async fn invoices_of(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<Vec<Invoice>> {
+    let rows = sqlx::query("SELECT id FROM invoices WHERE customer_id = $1 ORDER BY id")
+        .bind(customer.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(crate::store::finance::invoices::get_invoice(conn, col(&r, "invoices", "id")?).await?);
+    }
+    Ok(out)
+}
+
+/// The payments received against a customer record's orders, oldest first.
+async fn payments_of(conn: &mut AnyConnection, customer: CustomerId) -> StoreResult<Vec<PaymentRecord>> {
+    let rows = sqlx::query(
+        "SELECT p.id FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.customer_id = $1 ORDER BY p.id",
+    )
+    .bind(customer.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let p = crate::store::payments::get(conn, col(&r, "payments", "id")?).await?;
+        out.push(PaymentRecord {
+            id: p.id,
+            order_id: p.order_id,
+            provider: p.provider,
+            reference: p.reference,
+            amount_minor: p.amount_minor,
+            currency: p.currency,
+            status: p.status,
+            received_at: p.received_at,
+        });
+    }
+    Ok(out)
 }
 
 /// What an erasure changed.

@@ -349,23 +349,35 @@ pub async fn put_spool_value(tx: &mut Tx, v: &SpoolValue) -> StoreResult<()> {
     Ok(())
 }
 
-/// A spool's lot cost per kg and currency, and the grams it was received with (spools received
-/// before finance: their material's price).
-pub async fn spool_lot(conn: &mut AnyConnection, spool: i64) -> StoreResult<(i64, Currency, i64)> {
+/// How a spool was bought, as the ledger values its receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolLot {
+    /// Lot cost per kg (spools received before finance: their material's price).
+    pub cost_per_kg_minor: i64,
+    pub currency: Currency,
+    /// The grams it was received with.
+    pub initial_grams: i64,
+    /// Paid in cash on receipt (else bought on account).
+    pub paid_in_cash: bool,
+}
+
+/// A spool's lot: cost per kg and currency, the grams it was received with and how it was paid.
+pub async fn spool_lot(conn: &mut AnyConnection, spool: i64) -> StoreResult<SpoolLot> {
     let row = sqlx::query(
         "SELECT COALESCE(s.cost_per_kg_minor, m.price_per_kg_minor) AS cost, \
-         COALESCE(s.cost_currency, m.currency) AS currency, s.initial_grams FROM spools s \
+         COALESCE(s.cost_currency, m.currency) AS currency, s.initial_grams, s.paid FROM spools s \
          JOIN materials m ON m.id = s.material_id WHERE s.id = $1",
     )
     .bind(spool)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::not_found("spool", spool))?;
-    Ok((
-        col(&row, "spools", "cost")?,
-        currency(&row, "spools", "currency")?,
-        col(&row, "spools", "initial_grams")?,
-    ))
+    Ok(SpoolLot {
+        cost_per_kg_minor: col(&row, "spools", "cost")?,
+        currency: currency(&row, "spools", "currency")?,
+        initial_grams: col(&row, "spools", "initial_grams")?,
+        paid_in_cash: col::<String>(&row, "spools", "paid")? == "cash",
+    })
 }
 
 /// Σ over spools of `round(remaining grams × lot cost / 1000)`, per currency: what the

@@ -44,7 +44,8 @@ pub async fn pnl(conn: &mut AnyConnection, from: &str, to: &str) -> StoreResult<
             Ok(Account::Revenue) => m.revenue -= net,
             Ok(Account::CostOfGoodsSold) => m.cost_of_goods += net,
             Ok(Account::MaterialsExpense) => m.materials += net,
-            Ok(Account::MachineCost) => m.machine += net,
+            // Set-up is the printer's time too: the P&L shows it with machine time.
+            Ok(Account::MachineCost | Account::Setup) => m.machine += net,
             Ok(Account::Scrap) => m.scrap += net,
             _ => m.other += net,
         }
@@ -58,7 +59,7 @@ pub async fn job_costs(conn: &mut AnyConnection, order: i64) -> StoreResult<Vec<
         "SELECT j.id, j.order_id, j.attempt, j.state, j.printer_id, j.grams, j.started_at, j.finished_at, \
          l.account, l.currency, CAST(SUM(l.debit_minor - l.credit_minor) AS BIGINT) AS n \
          FROM jobs j JOIN journal_entries e ON e.job_id = j.id JOIN journal_lines l ON l.entry_id = e.id \
-         WHERE j.order_id = $1 AND l.account IN ('5000', '5200', '5300') \
+         WHERE j.order_id = $1 AND l.account IN ('5000', '5200', '5210', '5300') \
          GROUP BY j.id, j.order_id, j.attempt, j.state, j.printer_id, j.grams, j.started_at, j.finished_at, \
          l.account, l.currency ORDER BY j.id",
     )
@@ -93,13 +94,14 @@ pub async fn job_costs(conn: &mut AnyConnection, order: i64) -> StoreResult<Vec<
                 },
                 material_minor: 0,
                 machine_minor: 0,
+                setup_minor: 0,
                 currency,
             }),
         };
-        if account == "5200" {
-            j.machine_minor += n;
-        } else {
-            j.material_minor += n;
+        match account.as_str() {
+            "5200" => j.machine_minor += n,
+            "5210" => j.setup_minor += n,
+            _ => j.material_minor += n,
         }
     }
     Ok(out.into_values().collect())
@@ -132,6 +134,7 @@ pub async fn order_margins(
             revenue_minor: 0,
             material_minor: 0,
             machine_minor: 0,
+            setup_minor: 0,
             failed_minor: 0,
             attempts: 0,
             failed_attempts: 0,
@@ -139,7 +142,7 @@ pub async fn order_margins(
         let rows = sqlx::query(
             "SELECT l.account, COALESCE(j.state, '') AS state, CAST(SUM(l.debit_minor - l.credit_minor) AS BIGINT) AS n \
              FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id LEFT JOIN jobs j ON j.id = e.job_id \
-             WHERE e.order_id = $1 AND l.account IN ('4000', '5000', '5200', '5300') GROUP BY l.account, j.state",
+             WHERE e.order_id = $1 AND l.account IN ('4000', '5000', '5200', '5210', '5300') GROUP BY l.account, j.state",
         )
         .bind(id)
         .fetch_all(&mut *conn)
@@ -151,6 +154,7 @@ pub async fn order_margins(
             match account.as_str() {
                 "4000" => m.revenue_minor -= n,
                 "5200" => m.machine_minor += n,
+                "5210" => m.setup_minor += n,
                 _ => m.material_minor += n,
             }
             if !state.is_empty() && state != "done" && account != "4000" {
@@ -260,11 +264,11 @@ pub async fn job_charges(
     let rows = sqlx::query(
         "SELECT j.id AS job_id, j.order_id, j.order_line_id, o.customer_id, ol.product_id, ol.material_id, \
          j.printer_id, j.state, j.copies, l.period, l.currency, \
-         CAST(SUM(CASE WHEN l.account = '5200' THEN 0 ELSE l.debit_minor - l.credit_minor END) AS BIGINT) AS material, \
-         CAST(SUM(CASE WHEN l.account = '5200' THEN l.debit_minor - l.credit_minor ELSE 0 END) AS BIGINT) AS machine \
+         CAST(SUM(CASE WHEN l.account IN ('5200', '5210') THEN 0 ELSE l.debit_minor - l.credit_minor END) AS BIGINT) AS material, \
+         CAST(SUM(CASE WHEN l.account IN ('5200', '5210') THEN l.debit_minor - l.credit_minor ELSE 0 END) AS BIGINT) AS machine \
          FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id JOIN jobs j ON j.id = e.job_id \
          JOIN order_lines ol ON ol.id = j.order_line_id JOIN orders o ON o.id = j.order_id \
-         WHERE l.account IN ('5000', '5200', '5300') AND l.period >= $1 AND l.period <= $2 \
+         WHERE l.account IN ('5000', '5200', '5210', '5300') AND l.period >= $1 AND l.period <= $2 \
          AND ($3 IS NULL OR o.customer_id = $3) \
          GROUP BY j.id, j.order_id, j.order_line_id, o.customer_id, ol.product_id, ol.material_id, j.printer_id, \
          j.state, j.copies, l.period, l.currency ORDER BY j.id",

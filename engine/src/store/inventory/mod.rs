@@ -258,23 +258,34 @@ async fn insert_movement(tx: &mut Tx, now: DateTime<Utc>, mv: Movement<'_>) -> S
     movement_from_row(&row)
 }
 
-/// Receives a spool (or lot) at the material's current price per kg as its lot cost and
-/// writes its `receipt` movement (`+grams`); see [`receive_spool_at`].
+/// Receives a spool (or lot) at the material's current price per kg as its lot cost, bought on
+/// account, and writes its `receipt` movement (`+grams`); see [`receive_spool_at`].
 pub async fn receive_spool(tx: &mut Tx, now: DateTime<Utc>, input: &NewSpool) -> StoreResult<Spool> {
-    receive_spool_at(tx, now, input, None).await
+    receive_spool_at(tx, now, input, None, false).await
 }
 
 /// Receives a spool (or lot) at a lot cost per kg (`None`: the material's price per kg, in its
-/// currency) and writes its `receipt` movement (`+grams`) and its `spool.received` event.
+/// currency), paid in cash on receipt or bought on account, and writes its `receipt` movement
+/// (`+grams`) and its `spool.received` event. Refuses a negative lot cost
+/// (`INVENTORY_INVALID_FIELD`) and one in another currency than the material's price
+/// (`FINANCE_CURRENCY_MISMATCH`), nothing written.
 pub async fn receive_spool_at(
     tx: &mut Tx,
     now: DateTime<Utc>,
     input: &NewSpool,
-    cost_per_kg_minor: Option<i64>,
+    lot_cost: Option<Money>,
+    paid_in_cash: bool,
 ) -> StoreResult<Spool> {
     let s = input.validate().map_err(rejected)?;
     let material = lock_material(tx, s.material_id).await?;
-    let cost = cost_per_kg_minor.unwrap_or(material.price_per_kg.minor);
+    let cost = match lot_cost {
+        Some(c) => {
+            crate::domain::finance::same_currency(material.price_per_kg.currency, c.currency)
+                .map_err(crate::store::finance::rejected)?;
+            c.minor
+        }
+        None => material.price_per_kg.minor,
+    };
     if cost < 0 {
         return Err(rejected(InventoryError::InvalidField {
             field: "lot cost",
@@ -283,7 +294,7 @@ pub async fn receive_spool_at(
     }
     let row = sqlx::query(concat!(
         "INSERT INTO spools (material_id, lot, location, initial_grams, remaining_grams, created_at, \
-         cost_per_kg_minor, cost_currency) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING ",
+         cost_per_kg_minor, cost_currency, paid) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING ",
         spool_cols!()
     ))
     .bind(s.material_id.0)
@@ -293,6 +304,7 @@ pub async fn receive_spool_at(
     .bind(to_millis(now))
     .bind(cost)
     .bind(material.price_per_kg.currency.as_str())
+    .bind(if paid_in_cash { "cash" } else { "on_account" })
     .fetch_one(&mut **tx)
     .await?;
     let spool = spool_from_row(&row)?;
@@ -302,6 +314,7 @@ pub async fn receive_spool_at(
         grams: s.grams,
         cost_per_kg_minor: cost,
         currency: material.price_per_kg.currency.to_string(),
+        paid_in_cash,
     });
     super::events::append(tx, now, &event).await?;
     insert_movement(

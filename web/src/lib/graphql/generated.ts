@@ -156,6 +156,8 @@ export type FinanceReport =
   | 'CASH_FLOW'
   | 'CUSTOMER_BALANCES'
   | 'EXPENSES'
+  /** The inventory account against the spools at lot cost, per currency. */
+  | 'INVENTORY_VALUATION'
   | 'JOB_COSTS'
   /** Margins along `by` for `from..=to`. */
   | 'MARGINS'
