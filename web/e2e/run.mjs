@@ -7,6 +7,7 @@ import {
   ARTIFACTS, BASE, assert, axe, cubeStl, fitsWidth, gql, launch, login, newPage, screenshot, waitFor, writeArtifact,
 } from './lib.mjs';
 import { planningTests } from './planning.mjs';
+import { ledgerTests } from './ledger.mjs';
 
 const ADMIN = 'admin@gantry.local';
 const PLANNER = 'planner@gantry.local';
@@ -400,6 +401,8 @@ test('an accountant reads the P&L, the balanced trial balance and the paid order
   await screenshot(page, 'console-finance-1440');
   await page.context().close();
 });
+
+ledgerTests(test, { ACCOUNTANT, OPERATOR });
 
 test('sales work a lead into a deal on the board, and answer the customer\'s ticket (the customer sees the reply)', async (b) => {
   assert(shared.customer, 'a customer from the sign-up test');

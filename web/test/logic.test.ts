@@ -4,7 +4,7 @@ import { homeOf, navFor, safeNext } from '@/components/nav';
 import { dropTarget, hhmm, minuteOf, offShift, timeWindow, visibleRows, ROW_HEIGHT, xOf } from '@/lib/gantt';
 import { modelExtension } from '@/lib/modelFile';
 import type { Session } from '@/lib/api/session';
-import { bpText, pnlTotals } from '@/lib/finance';
+import { bpText, pnlTotals, toMinor } from '@/lib/finance';
 import { monthOf } from '@/lib/download';
 
 const as = (role: Session['user']['role'], permissions: string[]): Session => ({
@@ -186,5 +186,18 @@ describe('temperature chart', () => {
       { t: 100, v: 200 },
     ];
     expect(polyline(pts, [0, 100], [0, 200], 100, 50)).toBe('0.0,50.0 100.0,0.0');
+  });
+});
+
+describe('toMinor', () => {
+  it('reads major units typed by a person as minor units', () => {
+    expect(toMinor('12,50')).toBe(1250);
+    expect(toMinor(' 0.1 ')).toBe(10);
+    expect(toMinor('-3')).toBe(-300);
+  });
+  it('leaves blanks and non-numbers out', () => {
+    expect(toMinor('')).toBeNull();
+    expect(toMinor('  ')).toBeNull();
+    expect(toMinor('ten')).toBeNull();
   });
 });

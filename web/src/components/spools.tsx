@@ -7,6 +7,7 @@ import { Card, Field, Input } from './ui/basics';
 import { Button } from './ui/button';
 import { Modal } from './ui/modal';
 import { ApiErrorView } from './errors';
+import { toMinor } from '@/lib/finance';
 
 type Dialog = { kind: 'receive' } | { kind: 'adjust' | 'scrap'; spoolId: string; grams: number } | null;
 
@@ -21,18 +22,32 @@ export function Spools({ material, canWrite }: { material: MaterialFieldsFragmen
   const [dialog, setDialog] = useState<Dialog>(null);
   const [grams, setGrams] = useState('1000');
   const [lot, setLot] = useState('');
+  const [lotCost, setLotCost] = useState('');
+  const [paidInCash, setPaidInCash] = useState(false);
+  const currency = material.pricePerKg.currency;
   const [note, setNote] = useState('');
   const mutationError = r1.error ?? r2.error ?? r3.error;
   const open = (d: Dialog, g: number) => {
     setGrams(String(g));
     setNote('');
     setLot('');
+    setLotCost('');
+    setPaidInCash(false);
     setDialog(d);
   };
   const submit = () => {
     const g = Number.parseInt(grams, 10);
     if (!Number.isFinite(g)) return;
-    if (dialog?.kind === 'receive') void receive({ materialId: material.id, grams: g, lot: lot || null });
+    if (dialog?.kind === 'receive') {
+      const cost = toMinor(lotCost);
+      void receive({
+        materialId: material.id,
+        grams: g,
+        lot: lot || null,
+        lotCost: cost === null ? null : { minor: cost, currency },
+        paidInCash,
+      });
+    }
     if (dialog?.kind === 'adjust') void adjust({ spoolId: dialog.spoolId, countedGrams: g, note: note || null });
     if (dialog?.kind === 'scrap') void scrap({ spoolId: dialog.spoolId, grams: g, note: note || null });
     setDialog(null);
@@ -137,9 +152,18 @@ export function Spools({ material, canWrite }: { material: MaterialFieldsFragmen
             <Input id="spool-grams" type="number" min={1} required value={grams} onChange={(e) => setGrams(e.target.value)} />
           </Field>
           {dialog?.kind === 'receive' ? (
-            <Field label={t('inventory.lot')} id="spool-lot">
-              <Input id="spool-lot" value={lot} onChange={(e) => setLot(e.target.value)} />
-            </Field>
+            <>
+              <Field label={t('inventory.lot')} id="spool-lot">
+                <Input id="spool-lot" value={lot} onChange={(e) => setLot(e.target.value)} />
+              </Field>
+              <Field label={t('inventory.lotCost', { currency })} id="spool-lot-cost">
+                <Input id="spool-lot-cost" inputMode="decimal" value={lotCost} onChange={(e) => setLotCost(e.target.value)} />
+              </Field>
+              <label className="row">
+                <input type="checkbox" checked={paidInCash} onChange={(e) => setPaidInCash(e.target.checked)} data-testid="spool-paid" />{' '}
+                {t('inventory.lotPaidInCash')}
+              </label>
+            </>
           ) : (
             <Field label={t('inventory.note')} id="spool-note">
               <Input id="spool-note" value={note} onChange={(e) => setNote(e.target.value)} />

@@ -18,3 +18,11 @@ export function pnlTotals(months: PnlMonth[], currency: string) {
 
 /** A margin in basis points as a percentage with one decimal ("12.5 %"); null stays a dash. */
 export const bpText = (bp: number | null | undefined): string => (bp == null ? '—' : `${(bp / 100).toFixed(1)} %`);
+
+/** Major units typed by a person ("12,50") as minor units; null when blank or not a number. */
+export function toMinor(v: string): number | null {
+  const t = v.trim().replace(',', '.');
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? Math.round(n * 100) : null;
+}

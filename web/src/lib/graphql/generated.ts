@@ -177,6 +177,22 @@ export type JobState =
   | 'REQUEUED'
   | 'SCHEDULED';
 
+/** A manual journal entry: a memo and at least two lines that balance, in one currency. */
+export type JournalEntryInput = {
+  lines: Array<JournalLineInput>;
+  memo: string;
+};
+
+/**
+ * One line of a manual entry: an account number (`ledgerAccounts`) and either a debit or a
+ * credit above zero.
+ */
+export type JournalLineInput = {
+  account: string;
+  credit?: MoneyInput | null | undefined;
+  debit?: MoneyInput | null | undefined;
+};
+
 /** A new lead. */
 export type LeadInput = {
   companyName?: string | null | undefined;
@@ -1035,6 +1051,18 @@ export type CashFlowQueryVariables = Exact<{
 
 export type CashFlowQuery = { cashFlow: Array<{ period: string, currency: string, opening: number, receipts: number, refunds: number, expenses: number, other: number, net: number, closing: number }> };
 
+export type LedgerAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LedgerAccountsQuery = { ledgerAccounts: Array<{ code: string, name: string, kind: string }> };
+
+export type PostJournalEntryMutationVariables = Exact<{
+  input: JournalEntryInput;
+}>;
+
+
+export type PostJournalEntryMutation = { postJournalEntry: { id: string, memo: string } };
+
 export type EndpointFieldsFragment = { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, consecutiveFailures: number, previousSecretUntil: string | null, createdAt: string };
 
 export type WebhooksQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1105,6 +1133,8 @@ export type ReceiveSpoolMutationVariables = Exact<{
   grams: number;
   lot?: string | null | undefined;
   location?: string | null | undefined;
+  lotCost?: MoneyInput | null | undefined;
+  paidInCash?: boolean;
 }>;
 
 

@@ -8,6 +8,7 @@ import { TabBar } from '@/components/ui/tabs';
 import { Reports } from '@/components/finance/reports';
 import { Invoices, Margins } from '@/components/finance/invoices';
 import { ExpenseForm } from '@/components/finance/expense-form';
+import { JournalForm } from '@/components/finance/journal-form';
 import { useFinanceOverviewQuery } from '@/lib/api/endpoints/finance';
 import { monthOf } from '@/lib/download';
 
@@ -18,7 +19,12 @@ function Expenses() {
   // The farm's currency: the one its materials are priced in.
   const { data } = useFinanceOverviewQuery({ from: monthOf(now, 11), to: monthOf(now) });
   const currency = data?.materials[0]?.pricePerKg.currency;
-  return currency ? <ExpenseForm currency={currency} /> : null;
+  return currency ? (
+    <>
+      <ExpenseForm currency={currency} />
+      <JournalForm currency={currency} />
+    </>
+  ) : null;
 }
 
 function Finance() {

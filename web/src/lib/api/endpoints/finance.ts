@@ -28,6 +28,13 @@ export const financeApi = api.injectEndpoints({
       query: ({ input, receipt }) => req(D.RecordExpenseDocument, { input }, receipt ? { receipt } : undefined),
       invalidatesTags: ['Finance'],
     }),
+    ledgerAccounts: b.query<G.LedgerAccountsQuery, G.LedgerAccountsQueryVariables>({
+      query: (v) => req(D.LedgerAccountsDocument, v),
+    }),
+    postJournalEntry: b.mutation<G.PostJournalEntryMutation, G.PostJournalEntryMutationVariables>({
+      query: (v) => req(D.PostJournalEntryDocument, v),
+      invalidatesTags: ['Finance'],
+    }),
     margins: b.query<G.MarginsQuery, G.MarginsQueryVariables>({
       query: (v) => req(D.MarginsDocument, v),
       providesTags: ['Finance'],
@@ -48,6 +55,8 @@ export const {
   useRecordExpenseMutation,
   useMarginsQuery,
   useCashFlowQuery,
+  useLedgerAccountsQuery,
+  usePostJournalEntryMutation,
 } = financeApi;
 
 /** One-off reads (a file to download), not cached. */
