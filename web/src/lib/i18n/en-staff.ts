@@ -384,7 +384,7 @@ export const enStaff = {
   'finance.journalTotals': 'Debits {debits} · credits {credits}',
   'finance.post': 'Post',
   'finance.posted': 'Posted as entry {id}.',
-  'inventory.lotCost': 'Lot cost ({currency}, empty: the material price)',
+  'inventory.lotCost': 'Lot cost per kg ({currency}; empty: the material price)',
   'inventory.lotPaidInCash': 'Paid in cash (else owed to the supplier)',
   'reason.FINANCE_ZERO_ENTRY': 'The entry has no amounts.',
   'reason.FINANCE_ACCOUNT_NOT_MANUAL': 'Only the automatic postings may use this account (receivables, inventory, prepayments).',

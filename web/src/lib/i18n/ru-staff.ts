@@ -383,7 +383,7 @@ export const ruStaff: Record<keyof typeof enStaff, string> = {
   'finance.journalTotals': 'Дебет {debits} · кредит {credits}',
   'finance.post': 'Провести',
   'finance.posted': 'Проведено, запись {id}.',
-  'inventory.lotCost': 'Стоимость партии ({currency}, пусто — по цене материала)',
+  'inventory.lotCost': 'Стоимость партии за кг ({currency}; пусто — по цене материала)',
   'inventory.lotPaidInCash': 'Оплачено сразу (иначе — долг поставщику)',
   'reason.FINANCE_ZERO_ENTRY': 'В проводке нет сумм.',
   'reason.FINANCE_ACCOUNT_NOT_MANUAL': 'Этот счёт ведут только автоматические проводки (дебиторская задолженность, запасы, предоплаты).',
