@@ -201,6 +201,10 @@ pub async fn run_printer<B: PrinterBackend>(
     let mut backoff = cfg.min_backoff;
     let mut tick = tokio::time::interval(cfg.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The printer is asked before the first hello, so the hello tells its real state: a printer
+    // whose host is still starting (or unreachable) is announced in error, not idle, and is not
+    // handed a job it would refuse (later hellos follow ticks, see `sleep_ticking`).
+    driver.tick(now_ms()).await;
     loop {
         let mut conn = match Connection::open(&server, &token).await {
             Ok(c) => c,

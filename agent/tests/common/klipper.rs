@@ -35,6 +35,11 @@ impl Drop for Klipper {
 
 impl Klipper {
     pub async fn start() -> Klipper {
+        Self::start_with("").await
+    }
+
+    /// Like [`Klipper::start`], with `extra` appended to `moonraker.conf` (e.g. a `[webcam …]`).
+    pub async fn start_with(extra: &str) -> Klipper {
         let python = venv_bin(
             "GANTRY_KLIPPY_PYTHON",
             "gantry-klippy",
@@ -63,7 +68,7 @@ impl Klipper {
                 "[server]\nhost: 127.0.0.1\nport: {port}\nklippy_uds_address: {}\n\n\
                  [authorization]\nforce_logins: False\n\n\
                  [machine]\nprovider: none\nvalidate_service: False\nvalidate_config: False\n\n\
-                 [history]\n",
+                 [history]\n\n{extra}",
                 dir.join("klippy.sock").display()
             ),
         )

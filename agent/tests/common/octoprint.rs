@@ -48,6 +48,11 @@ pub fn octoprint(bin: &Path, dir: &Path, args: &[&str]) {
 }
 
 pub async fn start_octoprint(http: &reqwest::Client) -> OctoServer {
+    start_octoprint_with(http, &[]).await
+}
+
+/// Like [`start_octoprint`], with more settings (`octoprint config set KEY VALUE`).
+pub async fn start_octoprint_with(http: &reqwest::Client, settings: &[(&str, &str)]) -> OctoServer {
     let bin = octoprint_bin();
     let dir = temp_dir("octoprint");
     octoprint(
@@ -72,6 +77,9 @@ pub async fn start_octoprint(http: &reqwest::Client) -> OctoServer {
         &["config", "set", "--bool", "server.firstRun", "false"],
     );
     octoprint(&bin, &dir, &["config", "set", "api.key", API_KEY]);
+    for (key, value) in settings {
+        octoprint(&bin, &dir, &["config", "set", key, value]);
+    }
     let port = free_port();
     let child = Command::new(&bin)
         .args([

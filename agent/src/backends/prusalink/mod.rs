@@ -122,6 +122,13 @@ impl Status {
     }
 }
 
+/// Whether PrusaLink's state (without a job of ours) is one the printer takes jobs in, or soon
+/// will by itself: IDLE and READY, and FINISHED and STOPPED, which turn IDLE a few seconds later
+/// (the Raspberry Pi PrusaLink).
+fn idle_state(state: &str) -> bool {
+    matches!(state, "IDLE" | "READY" | "FINISHED" | "STOPPED")
+}
+
 /// The phase of `job` given PrusaLink's status (pure, unit-tested).
 fn phase_of(job: &mut PlJob, st: &Status, now_ms: u64) -> (Phase, i64) {
     if let Some(end) = &job.ended {
@@ -467,6 +474,14 @@ impl PrinterBackend for PrusaLink {
                 return Err(BackendError::Unavailable(
                     "PrusaLink: the printer reports an error".into(),
                 ));
+            }
+            if !idle_state(&status.state) {
+                // Starting up (BUSY), or printing or paused by someone else: not idle, so the
+                // server hands it no job that `start` would refuse.
+                return Err(BackendError::Unavailable(format!(
+                    "PrusaLink says {}: not ready to print",
+                    status.state
+                )));
             }
             return Ok(Snapshot::idle(status.temperatures).with_readings(status.readings));
         };

@@ -132,3 +132,14 @@ fn signs_the_path_and_encodes_file_names() {
         .is_err()
     );
 }
+
+#[test]
+fn only_idle_states_take_jobs_without_a_job_of_ours() {
+    for s in ["IDLE", "READY", "FINISHED", "STOPPED"] {
+        assert!(idle_state(s), "{s}");
+    }
+    // BUSY while PrusaLink starts up (it then refuses to print), someone else's print.
+    for s in ["BUSY", "PRINTING", "PAUSED", "ATTENTION", "ERROR", ""] {
+        assert!(!idle_state(s), "{s}");
+    }
+}
