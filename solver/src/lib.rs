@@ -232,37 +232,41 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         Method::Auto => Method::Heuristic,
         m => m,
     };
-    // Cheap bound first (also the search's stopping target); the LP load bound and the setup
-    // entry bound (HiGHS), which can take a while on large instances, are computed after the
-    // search in the last 10 % of the budget.
+    // Cheap bound first (also the search's stopping target); the LP load bound (HiGHS), which
+    // can take a while on large instances, is computed after the search in the last 10 % of the
+    // budget (at most 2 s). Every HiGHS step gets at most what is left of the budget.
     let lp_budget = if bound::lp_applicable(inst) || inst.w_setups > 0.0 {
         (opts.time_limit * 0.1).min(2.0)
     } else {
         0.0
     };
     let mut lb = bound::lower_bound(inst, &live, 0.0);
-    // The setup-entry bound first when setups count: its MILP solution is also a start for the
-    // search (a plan that runs each class where the bound put it, [`classplan`]).
-    let mut entry_start = None;
-    let mut entry_lb = None;
-    if inst.w_setups > 0.0 && lp_budget > 0.0 {
-        let fits = bound::fits(inst, &live);
+    // The first plan before any extra: the constructive plan (greedy builds its own below).
+    let constructed = (method != Method::Greedy).then(|| heuristic::construct(inst));
+    // The setup-entry bound before the search when setups count: its MILP solution is also a
+    // start for the search (a plan that runs each class where the bound put it, [`classplan`]).
+    // Greedy does not use the start: it gets the bound after its plan.
+    let entry_budget = if inst.w_setups > 0.0 && lp_budget > 0.0 {
         // When changeovers are the whole objective, the entry MILP is both the bound and the
         // best start: it may take up to ENTRY_SETUP_SHARE of the budget.
         let setups_only = inst.w_makespan == 0.0 && inst.w_tardiness == 0.0;
-        let budget = if setups_only {
+        if setups_only {
             (opts.time_limit * ENTRY_SETUP_SHARE)
                 .min(ENTRY_SETUP_MAX_SECS)
                 .max(lp_budget)
         } else {
             lp_budget
-        };
-        if let Some(e) = bound::setup::entry_solve(inst, &fits, budget) {
-            let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| !fits[j].is_empty()).collect();
-            if jobs.len() == n_live {
-                entry_start = classplan::from_entry(inst, &e, &jobs, &fits);
-            }
-            entry_lb = Some(e.bound);
+        }
+    } else {
+        0.0
+    };
+    let mut entry_start = None;
+    let mut entry_lb = None;
+    if entry_budget > 0.0 && method != Method::Greedy {
+        let (start, bound) = entry_step(inst, &live, n_live, entry_budget, left(t0, opts.time_limit));
+        entry_start = start;
+        entry_lb = Some(bound.unwrap_or(0));
+        if bound.is_some() {
             lb = bound::lower_bound_with(inst, &live, 0.0, entry_lb);
         }
     }
@@ -276,7 +280,8 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     let (seqs, name) = match method {
         Method::Greedy => (greedy::greedy(inst), "greedy"),
         Method::Heuristic | Method::Auto => {
-            let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
+            let constructed = constructed.unwrap_or_else(|| heuristic::construct(inst));
+            let start = classplan::better_start(inst, constructed, entry_start);
             let start = classplan::better_start(inst, start, stability::previous_start(inst, opts.seed));
             let mut local = heuristic::Local::new(inst, &start);
             let limits = heuristic::Limits {
@@ -289,7 +294,8 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
             (local.run(&limits, opts.seed).best, "heuristic")
         }
         Method::Milp => {
-            let start = classplan::better_start(inst, heuristic::construct(inst), entry_start);
+            let constructed = constructed.unwrap_or_else(|| heuristic::construct(inst));
+            let start = classplan::better_start(inst, constructed, entry_start);
             let start = classplan::better_start(inst, start, stability::previous_start(inst, opts.seed));
             let mut local = heuristic::Local::new(inst, &start);
             // Under `auto` above the compact MILP's size, the warm start runs until it converges
@@ -450,11 +456,26 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     };
     // The LP / entry bounds (also for a proved plan: they are its per-term bounds); under `auto`
     // before the restarts (their stopping target), which then get the rest of the whole budget.
+    // They get what is left of the whole budget (at most `lp_budget`, the entry bound of a
+    // greedy plan at most its `entry_budget`); an entry bound already tried is not solved again.
     let all_live = seqs.unscheduled.len() == inst.n_jobs - n_live;
     if all_live && lp_budget > 0.0 {
-        let with_lp = bound::lower_bound_with(inst, &live, lp_budget, entry_lb);
-        if with_lp.value > lb.value {
-            lb = with_lp;
+        let total = opts.time_limit + lp_budget;
+        if entry_budget > 0.0 && method == Method::Greedy {
+            entry_lb = Some(
+                entry_step(inst, &live, n_live, entry_budget, left(t0, total))
+                    .1
+                    .unwrap_or(0),
+            );
+        }
+        let budget = lp_budget.min(left(t0, total));
+        if budget > 0.0 {
+            let with_lp = bound::lower_bound_with(inst, &live, budget, entry_lb);
+            if with_lp.value > lb.value {
+                lb = with_lp;
+            }
+        } else if let Some(e) = entry_lb.filter(|&e| e > lb.setups) {
+            lb = bound::lower_bound_with(inst, &live, 0.0, Some(e));
         }
     }
     // `auto`: the rest of the budget goes to restarts unless the plan is proved optimal.
@@ -477,6 +498,39 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     let bounds = report::bounds(inst, &plan, &lb);
     plan.bounds = Some(bounds);
     Solved { plan, bounds }
+}
+
+/// Seconds left of a budget of `secs` started at `t0` (0 when spent).
+fn left(t0: Instant, secs: f64) -> f64 {
+    (secs - t0.elapsed().as_secs_f64()).max(0.0)
+}
+
+/// The setup-entry bound ([`bound::setup::entry_solve`]) within `budget` seconds, capped by the
+/// `left` seconds of the whole budget; with the plan built from its MILP solution
+/// ([`classplan::from_entry`]) when every live job fits somewhere. `(None, None)` when there is
+/// no time left or HiGHS did not finish the LP.
+fn entry_step(
+    inst: &Instance,
+    live: &[bool],
+    n_live: usize,
+    budget: f64,
+    left: f64,
+) -> (Option<Sequences>, Option<i64>) {
+    let budget = budget.min(left);
+    if budget <= 0.0 {
+        return (None, None);
+    }
+    let fits = bound::fits(inst, live);
+    let Some(e) = bound::setup::entry_solve(inst, &fits, budget) else {
+        return (None, None);
+    };
+    let jobs: Vec<usize> = (0..inst.n_jobs).filter(|&j| !fits[j].is_empty()).collect();
+    let start = if jobs.len() == n_live {
+        classplan::from_entry(inst, &e, &jobs, &fits)
+    } else {
+        None
+    };
+    (start, Some(e.bound))
 }
 
 /// Turn sequences into a plan with bound, gap, status and timing.

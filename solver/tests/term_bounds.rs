@@ -139,6 +139,18 @@ fn setup_entry_bound_on_a_hand_made_farm() {
     assert_eq!(solved.bounds.setups.gap, 0.0);
     assert_eq!(solved.bounds.total.gap, 0.0);
     check(&pb, &solved.plan).unwrap();
+    // Greedy gets the entry bound after its plan; the first plan (no search) before the search.
+    for (method, max_iterations) in [(Method::Greedy, None), (Method::Heuristic, Some(0))] {
+        let opts = SolveOptions {
+            method,
+            max_iterations,
+            ..Default::default()
+        };
+        let solved = solve_report(&pb, &opts).unwrap();
+        assert_eq!(solved.bounds.setups.bound, 21.0, "{method:?}");
+        assert!(solved.plan.lower_bound >= 21.0, "{method:?}");
+        check(&pb, &solved.plan).unwrap();
+    }
 }
 
 /// On random small instances, every term bound is ≤ the DP optimum of an objective made of

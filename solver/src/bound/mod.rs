@@ -84,8 +84,9 @@ pub struct Bound {
     pub value: f64,
 }
 
-/// Lower bound for any plan scheduling exactly the jobs with `included[j]`. The LP load bound is
-/// only attempted when `lp_budget` (seconds) is positive and the instance is not too large.
+/// Lower bound for any plan scheduling exactly the jobs with `included[j]`. The setup-entry and
+/// LP load bounds are only attempted when `lp_budget` (seconds, shared by both) is positive and
+/// the instance is not too large.
 pub fn lower_bound(inst: &Instance, included: &[bool], lp_budget: f64) -> Bound {
     lower_bound_with(inst, included, lp_budget, None)
 }
@@ -110,6 +111,7 @@ pub fn fits(inst: &Instance, included: &[bool]) -> Vec<Vec<usize>> {
 
 /// [`lower_bound`] with the setup-entry bound already known (`Some`: it is not solved again).
 pub fn lower_bound_with(inst: &Instance, included: &[bool], lp_budget: f64, entry: Option<i64>) -> Bound {
+    let t0 = Instant::now();
     let on = classes_on(inst);
     // least_in[p][c]: least setup into class c on p (see `min_setup`).
     let least_in: Vec<Vec<i64>> = (0..inst.n_printers)
@@ -175,11 +177,13 @@ pub fn lower_bound_with(inst: &Instance, included: &[bool], lp_budget: f64, entr
             setups = setups.max(b);
         }
     }
-    if inst.w_makespan > 0.0 && lp_budget > 0.0 {
+    // The load LP gets what the entry bound left of the budget.
+    let lp_left = lp_budget - t0.elapsed().as_secs_f64();
+    if inst.w_makespan > 0.0 && lp_budget > 0.0 && lp_left > 0.0 {
         let cells: usize = loads.iter().map(Vec::len).sum();
         if cells > 0
             && cells <= LP_MAX_CELLS
-            && let Some(lb) = load_lp(inst, &loads, lp_budget)
+            && let Some(lb) = load_lp(inst, &loads, lp_left)
         {
             ms = ms.max(lb);
         }
