@@ -101,49 +101,86 @@ fn late_reason(inst: &Instance, on: &[Vec<bool>], j: usize, end: i64) -> Option<
     ))
 }
 
-/// Cost (tardiness and setup terms) of printer `q`'s sequence `seq` with `j` inserted at `k`
-/// (or without any insertion), timed from `pre[k]`; `None` if it cannot be timed.
+/// Printer `q`'s original timing, to stop re-timing a changed sequence early.
+struct Orig<'a> {
+    /// `pre[i]`: the cursor after the original sequence's first `i` jobs.
+    pre: &'a [Cursor],
+    /// Cost of the whole original sequence.
+    full: f64,
+    /// Every job of the original sequence could be timed.
+    ok: bool,
+}
+
+/// Cost (tardiness, setup and stability terms) of printer `q`'s sequence with `insert` (if
+/// any) timed from `start`, followed by `rest` — the original sequence from position `from`
+/// on (`rest[i]` is original job `from + i`). `None` if it cannot be timed. Once the cursor is
+/// back in the original state after some job (same ready time and class), the rest is timed as
+/// in the original: its cost is taken from `orig` (exact; the re-timing is linear in the jobs
+/// the change actually shifts).
 fn cost_from(
     inst: &Instance,
     q: usize,
     start: Cursor,
     insert: Option<usize>,
     rest: &[usize],
+    from: usize,
+    orig: &Orig,
 ) -> Option<(f64, i64)> {
     let mut c = start;
     let mut end = 0;
     if let Some(j) = insert {
         end = c.push(inst, q, j)?.end;
     }
-    for &x in rest {
+    for (i, &x) in rest.iter().enumerate() {
         c.push(inst, q, x)?;
+        let o = &orig.pre[from + i + 1];
+        if orig.ok && c.ready == o.ready && c.prev == o.prev {
+            return Some((c.cost(inst) + (orig.full - o.cost(inst)), end));
+        }
     }
     Some((c.cost(inst), end))
 }
 
 /// The reasons of every planned job, per printer in sequence order.
 pub fn explain(inst: &Instance, seqs: &Sequences) -> Vec<Vec<Reason>> {
+    explain_with(inst, seqs, true)
+}
+
+/// [`explain`]; `shortcut: false` re-times every changed sequence to its end (the reference the
+/// tests compare with).
+fn explain_with(inst: &Instance, seqs: &Sequences, shortcut: bool) -> Vec<Vec<Reason>> {
     let on = classes_on(inst);
     // Prefix cursors per printer: pre[p][k] = state after the first k jobs.
     let mut pre: Vec<Vec<Cursor>> = Vec::with_capacity(inst.n_printers);
     let mut loads: Vec<Vec<i64>> = Vec::with_capacity(inst.n_printers);
+    let mut ok: Vec<bool> = Vec::with_capacity(inst.n_printers);
     for (p, seq) in seqs.seqs.iter().enumerate() {
         let mut c = Cursor::new(inst, p);
         let mut v = vec![c];
         let mut l = Vec::with_capacity(seq.len());
+        let mut all = true;
         for &j in seq {
             match c.push(inst, p, j) {
                 Some(t) => l.push(t.load),
-                None => l.push(i64::MAX),
+                None => {
+                    l.push(i64::MAX);
+                    all = false;
+                }
             }
             v.push(c);
         }
         pre.push(v);
         loads.push(l);
+        ok.push(all && shortcut);
     }
     let full: Vec<f64> = (0..inst.n_printers)
         .map(|p| pre[p].last().map_or(0.0, |c| c.cost(inst)))
         .collect();
+    let orig = |q: usize| Orig {
+        pre: &pre[q],
+        full: full[q],
+        ok: ok[q],
+    };
     let mut out = Vec::with_capacity(inst.n_printers);
     for (p, seq) in seqs.seqs.iter().enumerate() {
         let mut reasons = Vec::with_capacity(seq.len());
@@ -160,7 +197,7 @@ pub fn explain(inst: &Instance, seqs: &Sequences) -> Vec<Vec<Reason>> {
             };
             let class = inst.job_class[j];
             // Removing j from p: what p's cost would be.
-            let without = cost_from(inst, p, before, None, &seq[k + 1..]).map(|x| x.0);
+            let without = cost_from(inst, p, before, None, &seq[k + 1..], k + 1, &orig(p)).map(|x| x.0);
             // Every other eligible printer: j inserted among the jobs loaded by then.
             let mut best_end: Option<(i64, usize)> = None;
             let mut best_delta: Option<(f64, usize)> = None;
@@ -169,7 +206,9 @@ pub fn explain(inst: &Instance, seqs: &Sequences) -> Vec<Vec<Reason>> {
                     continue;
                 }
                 let pos = loads[q].partition_point(|&l| l < t.load);
-                let Some((cost, end)) = cost_from(inst, q, pre[q][pos], Some(j), &seqs.seqs[q][pos..]) else {
+                let Some((cost, end)) =
+                    cost_from(inst, q, pre[q][pos], Some(j), &seqs.seqs[q][pos..], pos, &orig(q))
+                else {
                     continue;
                 };
                 if best_end.is_none_or(|b| end < b.0) {
@@ -257,5 +296,43 @@ pub fn annotate(inst: &Instance, seqs: &Sequences, plan: &mut Plan) {
     }
     for a in &mut plan.assignments {
         a.reason = by_job.remove(a.job.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heuristic::{Limits, Local, construct};
+    use crate::scenario::{ScenarioSpec, generate};
+
+    /// Stopping the re-timing once a sequence is back in its original state gives exactly the
+    /// reasons of re-timing every sequence to its end.
+    #[test]
+    fn shortcut_gives_the_same_reasons() {
+        let mut compared = 0;
+        for seed in 0..12u64 {
+            let mut spec = ScenarioSpec::farm(3 + seed as usize % 4, 20 + 5 * seed as usize, 700 + seed);
+            spec.shifts = seed % 2 == 0;
+            spec.maintenance = seed % 3 == 0;
+            let pb = generate(&spec);
+            let Ok(inst) = Instance::new(&pb) else {
+                panic!("seed {seed}: invalid scenario");
+            };
+            let start = construct(&inst);
+            let limits = Limits {
+                deadline: None,
+                max_iterations: Some(200),
+                stall_iterations: 200,
+                target: f64::NEG_INFINITY,
+                lns_period: 0,
+            };
+            for seqs in [start.clone(), Local::new(&inst, &start).run(&limits, seed).best] {
+                let fast = explain_with(&inst, &seqs, true);
+                let slow = explain_with(&inst, &seqs, false);
+                assert_eq!(fast, slow, "seed {seed}");
+                compared += fast.iter().map(Vec::len).sum::<usize>();
+            }
+        }
+        assert!(compared > 500, "{compared}");
     }
 }
