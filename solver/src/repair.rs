@@ -244,7 +244,7 @@ pub fn repair(
     let t0 = Instant::now();
     let now = event.at();
     let pb = apply_event_unchecked(problem, current, event)?;
-    let inst = Instance::new(&pb)?;
+    let mut inst = Instance::new(&pb)?;
     let job_idx: IdMap<&str, usize> = inst
         .job_ids
         .iter()
@@ -351,23 +351,26 @@ pub fn repair(
             start.unscheduled.push((j, CONGESTED.to_string()));
         }
     }
-    // Residual problem: free jobs only, printers available after their fixed jobs, nothing before now.
-    let mut rinst = inst.clone();
+    // Residual problem: free jobs only, printers available after their fixed jobs, nothing before
+    // now. Built in place (no copy of the whole instance); the original availability, initial
+    // classes and releases are put back for the objective and the bound below.
+    let original = (inst.avail.clone(), inst.init_class.clone(), inst.release.clone());
     let class_idx: IdMap<&str, usize> = pb
         .setup_classes
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    for p in 0..rinst.n_printers {
-        rinst.avail[p] = res_avail[p];
-        rinst.init_class[p] = res_init[p].as_deref().and_then(|c| class_idx.get(c).copied());
+    for p in 0..inst.n_printers {
+        inst.avail[p] = res_avail[p];
+        inst.init_class[p] = res_init[p].as_deref().and_then(|c| class_idx.get(c).copied());
     }
-    for r in &mut rinst.release {
+    for r in &mut inst.release {
         *r = (*r).max(now);
     }
     // In the residual the fixed jobs are not scheduled at all: mark them so, without a reason.
-    let mut local = Local::new(&rinst, &strip_fixed(&start, &is_fixed));
+    let rinst = &inst;
+    let mut local = Local::new(rinst, &strip_fixed(&start, &is_fixed));
     let limits = Limits {
         deadline: Some(t0 + std::time::Duration::from_secs_f64(opts.time_limit.clamp(0.0, 1e7))),
         max_iterations: opts.max_iterations,
@@ -378,17 +381,18 @@ pub fn repair(
     let mut best = local.run(&limits, opts.seed).best;
     best.unscheduled.retain(|(j, _)| !is_fixed[*j]);
     for (j, reason) in &mut best.unscheduled {
-        if let Some(r) = bound::placement_reason(&rinst, *j) {
+        if let Some(r) = bound::placement_reason(rinst, *j) {
             *reason = r;
         }
     }
-    let Some(residual) = best.to_plan(&rinst, "repair") else {
+    let Some(residual) = best.to_plan(rinst, "repair") else {
         return Err(EventError::Plan {
             field: "job",
             what: "timing of",
             value: "residual".into(),
         });
     };
+    (inst.avail, inst.init_class, inst.release) = original;
     // Merge fixed + residual.
     let mut assignments = fixed;
     assignments.extend(residual.assignments);
