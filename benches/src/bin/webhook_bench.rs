@@ -10,9 +10,9 @@
 //! for `job.progress` (private addresses allowed, as `GANTRY_WEBHOOKS_ALLOW_PRIVATE=true`) and
 //! runs the server's dispatcher with its real reqwest sender (`gantry_api::webhooks::start`,
 //! default settings: 50 ms poll). A producer commits `--events` events at `--rate` per second
-//! (a transaction every 10 ms) and notes each commit's instant; the latency of a delivery is
-//! its first arrival at the receiver minus its event's commit. Prints p50/p95/p99/max over
-//! every (endpoint, event) pair and checks that each was delivered.
+//! (a transaction every 10 ms with the events due by then) and notes each commit's instant; the
+//! latency of a delivery is its first arrival at the receiver minus its event's commit. Prints
+//! p50/p95/p99/max over every (endpoint, event) pair and checks that each was delivered.
 //!
 //! PostgreSQL from `GANTRY_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
 //! a fresh database per run.
@@ -155,18 +155,19 @@ async fn main() -> Res<()> {
     let settings = Config::from_map(&env)?.webhooks;
     let dispatcher = gantry_api::webhooks::start(&settings, db.clone()).ok_or("no HTTP client")?;
 
-    // Producer: `rate` events/s as one transaction every 10 ms.
-    let per_tick = (rate / 100).max(1);
+    // Producer: `rate` events/s, one transaction every 10 ms holding the events due by then (a
+    // transaction that took longer is followed by a bigger one, so the rate holds).
     let mut committed: HashMap<i64, Instant> = HashMap::with_capacity(n);
     let mut tick = tokio::time::interval(Duration::from_millis(10));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let started = Instant::now();
     let mut made = 0usize;
     while made < n {
         tick.tick().await;
+        let due = ((started.elapsed().as_secs_f64() * rate as f64) as usize).clamp(made + 1, n);
         let mut tx = db.begin().await?;
-        let mut ids = Vec::with_capacity(per_tick);
-        for _ in 0..per_tick.min(n - made) {
+        let mut ids = Vec::with_capacity(due - made);
+        for _ in made..due {
             let i = made as i64;
             ids.push(
                 append(
