@@ -8,6 +8,7 @@ import { Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
 import { CRM_PAGE, Pager, useCursors } from './pager';
+import { toMinor } from '@/lib/finance';
 
 export const DEAL_STAGES: DealStage[] = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION', 'WON', 'LOST'];
 const OPEN: DealStage[] = ['PROSPECTING', 'QUALIFICATION', 'PROPOSAL', 'NEGOTIATION'];
@@ -88,8 +89,8 @@ function NewDeal({ currency }: { currency: string }) {
   const [picked, setCustomerId] = useState('');
   // A deal is with someone: a customer record (the first one until another is picked).
   const customerId = picked || customers[0]?.id || '';
-  const minor = Math.round(Number(value.replace(',', '.')) * 100);
-  const valid = title.trim() !== '' && Number.isFinite(minor) && minor >= 0 && value.trim() !== '' && customerId !== '';
+  const minor = toMinor(value);
+  const valid = title.trim() !== '' && minor !== null && minor >= 0 && customerId !== '';
   return (
     <form
       className="row"
@@ -97,7 +98,7 @@ function NewDeal({ currency }: { currency: string }) {
         e.preventDefault();
         if (!valid) return;
         const r = await create({
-          input: { title: title.trim(), value: { minor, currency }, customerId },
+          input: { title: title.trim(), value: { minor: minor ?? 0, currency }, customerId },
         });
         if (!('error' in r)) {
           setTitle('');

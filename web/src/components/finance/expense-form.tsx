@@ -5,6 +5,7 @@ import { useT } from '@/lib/i18n';
 import { Alert, Card, Field, Input } from '@/components/ui/basics';
 import { Button } from '@/components/ui/button';
 import { ApiErrorView } from '@/components/errors';
+import { toMinor } from '@/lib/finance';
 
 /** Records a manual expense (an entry against cash or payables); amounts typed in major units. */
 export function ExpenseForm({ currency }: { currency: string }) {
@@ -16,8 +17,8 @@ export function ExpenseForm({ currency }: { currency: string }) {
   const [paidInCash, setPaidInCash] = useState(true);
   const [receiptRef, setReceiptRef] = useState('');
   const [file, setFile] = useState<File | null>(null);
-  const minor = Math.round(Number(amount.replace(',', '.')) * 100);
-  const valid = category.trim() !== '' && description.trim() !== '' && Number.isFinite(minor) && minor > 0;
+  const minor = toMinor(amount);
+  const valid = category.trim() !== '' && description.trim() !== '' && minor !== null && minor > 0;
   return (
     <Card>
       <h2>{t('finance.expense')}</h2>
@@ -30,7 +31,7 @@ export function ExpenseForm({ currency }: { currency: string }) {
             input: {
               category: category.trim(),
               description: description.trim(),
-              amount: { minor, currency },
+              amount: { minor: minor ?? 0, currency },
               paidInCash,
               receiptRef: receiptRef.trim() || null,
             },
