@@ -89,6 +89,10 @@ impl Coded for BackendError {
     }
 }
 
+/// How often backends that poll the printer over HTTP do so by default: once a second, as the
+/// printers' own web pages do (the agent's `--poll-ms`, or `poll_ms` per printer in its config).
+pub const HTTP_POLL_MS: u64 = 1_000;
+
 /// A printer the agent drives. `now_ms` is the agent's monotonic clock in milliseconds (tests
 /// step it by hand; backends that talk to real hardware may ignore it).
 pub trait PrinterBackend: Send {
@@ -124,6 +128,14 @@ pub trait PrinterBackend: Send {
     fn clear(&mut self);
 
     fn poll(&mut self, now_ms: u64) -> impl Future<Output = Result<Snapshot, BackendError>> + Send;
+
+    /// The least time between two polls, in milliseconds (0: every tick of the agent). Backends
+    /// that keep the printer's state from pushed updates (Moonraker, Bambu Lab, the simulator)
+    /// are cheap to poll; those that ask the printer over HTTP each time (OctoPrint, PrusaLink)
+    /// say [`HTTP_POLL_MS`].
+    fn poll_every_ms(&self) -> u64 {
+        0
+    }
 
     /// Where the printer's camera serves a JPEG snapshot, if the printer's host software knows
     /// one (Moonraker's webcam list, OctoPrint's webcam settings); asked once when the agent

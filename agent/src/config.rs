@@ -84,7 +84,7 @@ fn default_speed() -> f64 {
 }
 
 /// Keys every printer takes, whatever its kind.
-const COMMON: [&str; 7] = [
+const COMMON: [&str; 8] = [
     "name",
     "kind",
     "token",
@@ -92,6 +92,7 @@ const COMMON: [&str; 7] = [
     "material",
     "snapshot_url",
     "snapshot_secs",
+    "poll_ms",
 ];
 
 fn keys_of(kind: &str) -> Option<&'static [&'static str]> {
@@ -124,6 +125,9 @@ pub struct PrinterEntry {
     /// Seconds between snapshots (`None`: the agent's `--snapshot-secs`; 0: only at job start,
     /// end and failure).
     pub snapshot_secs: Option<f64>,
+    /// Least milliseconds between polls of the printer (`None`: the agent's `--poll-ms`, else
+    /// the backend's own: 1,000 for OctoPrint and PrusaLink, every tick for the others).
+    pub poll_ms: Option<u64>,
     pub backend: Backend,
 }
 
@@ -254,12 +258,22 @@ impl AgentConfig {
                     }
                 },
             };
+            let poll_ms = match table.get("poll_ms") {
+                None => None,
+                Some(v) => match v.as_integer() {
+                    Some(ms) if (0..=3_600_000).contains(&ms) => Some(ms as u64),
+                    _ => {
+                        return Err(err("poll_ms: expected whole milliseconds, 0 to 3600000".into()));
+                    }
+                },
+            };
             printers.push(PrinterEntry {
                 name,
                 token,
                 material: table.get("material").and_then(|v| v.as_str()).map(str::to_string),
                 snapshot_url,
                 snapshot_secs,
+                poll_ms,
                 backend,
             });
         }
@@ -295,6 +309,7 @@ password = "secret"
 material = "PETG-BLK"
 snapshot_url = "http://mk4-cam.local/snapshot.jpg"
 snapshot_secs = 10
+poll_ms = 2000
 
 [[printer]]
 name = "x1c-1"
@@ -323,6 +338,7 @@ token = "gtp_d"
                 material: Some("PETG-BLK".into()),
                 snapshot_url: Some("http://mk4-cam.local/snapshot.jpg".into()),
                 snapshot_secs: Some(10.0),
+                poll_ms: Some(2_000),
                 backend: Backend::Prusalink {
                     url: "http://mk4.local".into(),
                     user: Some("maker".into()),
@@ -397,6 +413,12 @@ token = "gtp_d"
             bad(&one("kind = \"simulate\"\nsnapshot_secs = -1")),
             "printer p1: snapshot_secs: expected a number of seconds, 0 or more"
         );
+        for poll in ["-1", "1.5", "\"fast\"", "3600001"] {
+            assert_eq!(
+                bad(&one(&format!("kind = \"simulate\"\npoll_ms = {poll}"))),
+                "printer p1: poll_ms: expected whole milliseconds, 0 to 3600000"
+            );
+        }
         assert_eq!(
             bad(&one("kind = \"prusalink\"\nurl = \"http://p\"\nuser = \"u\"")),
             "printer p1: give user and password (digest), or api_key"

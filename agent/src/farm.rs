@@ -60,6 +60,9 @@ pub(crate) fn spawn_all(
         let PrinterEntry {
             material, backend, ..
         } = p;
+        let mut driver_cfg = driver_cfg.clone();
+        driver_cfg.poll_ms = p.poll_ms.or(driver_cfg.poll_ms);
+        let driver_cfg = &driver_cfg;
         match backend {
             Backend::Simulate { speed } => {
                 let mut dc = driver_cfg.clone();

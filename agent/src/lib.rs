@@ -79,9 +79,14 @@ pub struct AgentArgs {
     /// Seconds between status reports (0: none, heartbeats only).
     #[arg(long, default_value_t = 5.0)]
     pub status_secs: f64,
-    /// Milliseconds between polls of the printer.
+    /// Milliseconds between turns of each printer's loop (commands, the camera, and polls of
+    /// printers whose state is pushed: Moonraker, Bambu Lab, the simulator).
     #[arg(long, default_value_t = 200)]
     pub tick_ms: u64,
+    /// Least milliseconds between polls of a printer; default: every tick for printers whose
+    /// state is pushed, 1000 for those asked over HTTP (OctoPrint, PrusaLink).
+    #[arg(long)]
+    pub poll_ms: Option<u64>,
     /// Drive an OctoPrint instance (base URL, e.g. http://octopi.local).
     #[arg(long, conflicts_with = "simulate", requires = "api_key")]
     pub octoprint: Option<String>,
@@ -213,6 +218,7 @@ fn driver_config(args: &AgentArgs, default_clear: Option<f64>) -> Result<DriverC
     Ok(DriverConfig {
         auto_clear_ms: clear.map(|s| (s * 1000.0) as u64),
         progress_step: args.progress_step,
+        poll_ms: args.poll_ms,
     })
 }
 

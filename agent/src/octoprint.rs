@@ -262,6 +262,10 @@ impl PrinterBackend for OctoPrint {
         self.material.clone()
     }
 
+    fn poll_every_ms(&self) -> u64 {
+        crate::backend::HTTP_POLL_MS
+    }
+
     async fn start(&mut self, job: &JobAssignment, now_ms: u64) -> Result<(), BackendError> {
         if let Some(j) = &self.job {
             return Err(BackendError::Rejected(format!("busy with job {}", j.id)));

@@ -189,8 +189,13 @@ async fn telemetry_reaches_the_planner(backend: Backend) {
             at: now - chrono::Duration::seconds(3700 - i * 10),
         })
         .collect();
+    // One batch per report: a batch keeps each printer's latest report only.
     let mut tx = app.db.db.begin().await.unwrap();
-    live::record_statuses(&mut tx, &reports).await.unwrap();
+    for r in &reports {
+        live::record_statuses(&mut tx, std::slice::from_ref(r))
+            .await
+            .unwrap();
+    }
     tx.commit().await.unwrap();
     let d = ok(&app, &admin, PRINTER, vars.clone()).await;
     let h = d["printer"]["telemetryHistory"].as_array().unwrap().clone();

@@ -402,11 +402,16 @@ hooks_test!(replays_of_one_delivery_and_of_a_time_range, [], |app| {
     let mut want = vec![format!("msg_{}", ids[0]), format!("msg_{}", ids[1])];
     want.sort();
     assert_eq!(last_two, want);
-    assert_eq!(
-        hooks::attempts(db, d[0].id).await.unwrap().len(),
-        3,
-        "the log keeps every attempt"
-    );
+    // The dispatcher records a batch's attempts after sending it: wait for the third.
+    let mut attempts = 0;
+    for _ in 0..250 {
+        attempts = hooks::attempts(db, d[0].id).await.unwrap().len();
+        if attempts >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(attempts, 3, "the log keeps every attempt");
     // A reversed range or an unknown delivery is refused.
     let e = hooks::replay_range(db, Utc::now(), ep.id, to, from)
         .await

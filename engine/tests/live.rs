@@ -138,6 +138,73 @@ db_test!(status_batches_move_progress_forward_only, |db| {
     assert!(live::telemetry(&mut c, PrinterId(9999)).await.unwrap().is_none());
 });
 
+db_test!(
+    a_large_status_batch_keeps_each_printers_last_report_and_one_progress_event,
+    |db| {
+        // 250 printers (more than one multi-row statement holds), each reporting twice in one batch:
+        // even printers a reading then a progress-only report, odd ones the other way round; the
+        // printing job's progress reported twice (40 then 30).
+        let fx = testing::farm(db, t0(), 250, 1000, 1).await.unwrap();
+        let job = fx.jobs[0].id;
+        let p0 = fx.printers[0];
+        let mut tx = db.begin().await.unwrap();
+        production::schedule_job(&mut tx, t0(), job, p0, t0())
+            .await
+            .unwrap();
+        live::start_on(&mut tx, t0(), p0, job, false).await.unwrap();
+        tx.commit().await.unwrap();
+        let report = |printer: PrinterId, secs: i64, nozzle: f64, readings: bool| StatusReport {
+            printer_id: printer,
+            state: AgentState::Printing,
+            job: (printer == p0).then_some(job),
+            progress_pct: (printer == p0).then_some(if readings { 40 } else { 30 }),
+            temperatures: Temperatures {
+                nozzle_c: Some(nozzle),
+                ..Default::default()
+            },
+            seconds_left: None,
+            readings: readings.then(|| gantry_engine::domain::protocol::Readings {
+                layer: Some(secs),
+                ..Default::default()
+            }),
+            at: t0() + Duration::seconds(secs),
+        };
+        let mut batch = Vec::new();
+        for (i, p) in fx.printers.iter().enumerate() {
+            if i % 2 == 0 {
+                batch.push(report(*p, 10, 200.0 + i as f64, true));
+                batch.push(report(*p, 11, 0.0, false));
+            } else {
+                batch.push(report(*p, 9, 0.0, false));
+                batch.push(report(*p, 10, 200.0 + i as f64, true));
+            }
+        }
+        let events = count_rows(db, "events").await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        live::record_statuses(&mut tx, &batch).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = db.pool().acquire().await.unwrap();
+        for (i, p) in fx.printers.iter().enumerate() {
+            let t = live::telemetry(&mut c, *p).await.unwrap().unwrap();
+            let seen = if i % 2 == 0 { 11 } else { 10 };
+            assert_eq!(
+                (t.nozzle_c, t.layer, t.readings_at, t.last_seen_at),
+                (
+                    Some(200.0 + i as f64),
+                    Some(10),
+                    Some(t0() + Duration::seconds(10)),
+                    t0() + Duration::seconds(seen)
+                ),
+                "printer {i}"
+            );
+            assert_eq!(live::telemetry_samples(&mut c, *p, t0()).await.unwrap().len(), 1);
+        }
+        drop(c);
+        assert_eq!(job_state(db, job).await.2, 40);
+        assert_eq!(count_rows(db, "events").await.unwrap(), events + 1);
+    }
+);
+
 db_test!(plans_reserve_material_and_hold_what_is_not_in_stock, |db| {
     // 25 g in stock, three jobs of 10 g: two fit.
     let fx = testing::farm(db, t0(), 2, 25, 3).await.unwrap();

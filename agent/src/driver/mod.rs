@@ -16,6 +16,9 @@ pub struct DriverConfig {
     pub auto_clear_ms: Option<u64>,
     /// Report `job_progress` each time the progress passes a multiple of this many percent.
     pub progress_step: i64,
+    /// Poll the printer at most this often, in milliseconds (`None`: the backend's own
+    /// [`PrinterBackend::poll_every_ms`]); a command to the printer makes the next tick poll.
+    pub poll_ms: Option<u64>,
 }
 
 impl Default for DriverConfig {
@@ -23,6 +26,7 @@ impl Default for DriverConfig {
         DriverConfig {
             auto_clear_ms: Some(2_000),
             progress_step: 10,
+            poll_ms: None,
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct Driver<B> {
     pub heartbeat_secs: Option<u64>,
     /// Jobs that started or ended since the camera last looked (for its pictures).
     moments: Vec<(i64, Moment)>,
+    /// When the printer was last polled (`None`: poll at the next tick).
+    polled_at: Option<u64>,
 }
 
 /// How many ended jobs the driver remembers (see `Driver::recent`).
@@ -86,6 +92,7 @@ impl<B: PrinterBackend> Driver<B> {
             printer_id: None,
             heartbeat_secs: None,
             moments: Vec::new(),
+            polled_at: None,
         }
     }
 
@@ -186,6 +193,16 @@ impl<B: PrinterBackend> Driver<B> {
 
     /// Applies one server message.
     pub async fn handle(&mut self, msg: ServerMessage, now_ms: u64) {
+        if matches!(
+            msg,
+            ServerMessage::AssignJob { .. }
+                | ServerMessage::Pause { .. }
+                | ServerMessage::Resume { .. }
+                | ServerMessage::Cancel { .. }
+        ) {
+            // The printer is told something: see what it made of it at the next tick.
+            self.polled_at = None;
+        }
         match msg {
             ServerMessage::Welcome {
                 printer_id,
@@ -316,8 +333,14 @@ impl<B: PrinterBackend> Driver<B> {
         {
             self.backend.clear();
             self.ended = None;
+            self.polled_at = None;
             self.outbox.push(AgentMessage::BedCleared {});
         }
+        let every = self.cfg.poll_ms.unwrap_or_else(|| self.backend.poll_every_ms());
+        if every > 0 && self.polled_at.is_some_and(|at| now_ms.saturating_sub(at) < every) {
+            return;
+        }
+        self.polled_at = Some(now_ms);
         let snap = match self.backend.poll(now_ms).await {
             Ok(s) => {
                 self.backend_error = None;

@@ -21,13 +21,14 @@ fn driver(fail: FailPolicy) -> Driver<SimPrinter> {
         DriverConfig {
             auto_clear_ms: Some(2_000),
             progress_step: 25,
+            poll_ms: None,
         },
         Outbox::new("t"),
     )
 }
 
 /// Acknowledges everything pending and returns it.
-fn drain(d: &mut Driver<SimPrinter>) -> Vec<AgentMessage> {
+fn drain<B: PrinterBackend>(d: &mut Driver<B>) -> Vec<AgentMessage> {
     let msgs = d.outbox.pending_messages();
     for id in d.outbox.pending_ids() {
         d.outbox.ack(&id);
@@ -302,6 +303,7 @@ async fn hello_after_a_print_ended_offline_names_the_job_and_how_far_it_got() {
             DriverConfig {
                 auto_clear_ms: None,
                 progress_step: 10,
+                poll_ms: None,
             },
             Outbox::new("t"),
         );
@@ -436,4 +438,81 @@ fn the_failure_rate_is_honoured_and_reproducible() {
             .count(),
         0
     );
+}
+
+/// A simulated printer that counts its polls and asks for them at most every 1,000 ms, as the
+/// HTTP backends do.
+struct Counted {
+    sim: SimPrinter,
+    polls: usize,
+}
+
+impl PrinterBackend for Counted {
+    fn name(&self) -> &'static str {
+        "counted"
+    }
+    async fn start(&mut self, job: &JobAssignment, now_ms: u64) -> Result<(), BackendError> {
+        self.sim.start(job, now_ms).await
+    }
+    async fn pause(&mut self, now_ms: u64) -> Result<(), BackendError> {
+        self.sim.pause(now_ms).await
+    }
+    async fn resume(&mut self, now_ms: u64) -> Result<(), BackendError> {
+        self.sim.resume(now_ms).await
+    }
+    async fn cancel(&mut self, now_ms: u64) -> Result<(), BackendError> {
+        self.sim.cancel(now_ms).await
+    }
+    fn clear(&mut self) {
+        self.sim.clear()
+    }
+    async fn poll(&mut self, now_ms: u64) -> Result<Snapshot, BackendError> {
+        self.polls += 1;
+        self.sim.poll(now_ms).await
+    }
+    fn poll_every_ms(&self) -> u64 {
+        1_000
+    }
+}
+
+#[tokio::test]
+async fn a_printer_polled_over_http_is_asked_once_a_second_and_at_once_after_a_command() {
+    let counted = |poll_ms| {
+        Driver::new(
+            Counted {
+                sim: SimPrinter::new(0, 60.0, FailPolicy::default(), None),
+                polls: 0,
+            },
+            DriverConfig {
+                auto_clear_ms: None,
+                progress_step: 10,
+                poll_ms,
+            },
+            Outbox::new("t"),
+        )
+    };
+    let mut d = counted(None);
+    for t in (0..=3_000).step_by(200) {
+        d.tick(t).await;
+    }
+    // 16 ticks of 200 ms: polls at 0, 1000, 2000 and 3000 ms only.
+    assert_eq!(d.backend().polls, 4);
+    d.handle(
+        ServerMessage::AssignJob {
+            assignment: assignment(5, 10),
+        },
+        3_100,
+    )
+    .await;
+    d.tick(3_200).await;
+    assert_eq!(d.backend().polls, 5, "a command makes the next tick poll");
+    assert_eq!(drain(&mut d).first(), Some(&AgentMessage::JobAccepted { job: 5 }));
+    d.tick(3_400).await;
+    assert_eq!(d.backend().polls, 5);
+    // The agent's --poll-ms overrides the backend's interval (0: every tick).
+    let mut every_tick = counted(Some(0));
+    for t in (0..=3_000).step_by(200) {
+        every_tick.tick(t).await;
+    }
+    assert_eq!(every_tick.backend().polls, 16);
 }

@@ -207,6 +207,7 @@ pub fn test_driver<B: PrinterBackend>(backend: B, name: &str) -> gantry_agent::d
         gantry_agent::driver::DriverConfig {
             auto_clear_ms: Some(0),
             progress_step: 10,
+            poll_ms: None,
         },
         gantry_agent::outbox::Outbox::new(name),
     )

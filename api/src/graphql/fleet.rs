@@ -1,6 +1,7 @@
 //! The printer fleet in GraphQL (issue #17): a printer's latest telemetry and its history for
 //! charts, its camera snapshot, the snapshots kept for a job, and the telemetry subscription
-//! (polled at a bounded rate, one update per printer per interval however often it reports).
+//! (woken by each commit of status reports, at most one update per printer per interval however
+//! often it reports).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -128,9 +129,14 @@ impl From<JobSnapshot> for JobSnapshotObj {
 /// a report stamped earlier but committed later (another batch, another server) is not missed.
 const TELEMETRY_OVERLAP_SECS: i64 = 5;
 
-/// The telemetry subscription: every `interval_ms`, the printers (or `printer`) whose
-/// telemetry changed since the last look, one update each (the latest). A failed read is
-/// logged and tried again at the next interval.
+/// Least time between two reads of one telemetry subscription: a burst of commits is one read.
+const TELEMETRY_READ_GAP: Duration = Duration::from_millis(100);
+
+/// The telemetry subscription: the printers (or `printer`) whose telemetry changed, one update
+/// each with its latest readings, at most one per printer per `interval_ms`. It reads when
+/// status reports were committed in this process (at most every [`TELEMETRY_READ_GAP`]) and
+/// every `interval_ms` (reports committed by another server, updates held back by the
+/// per-printer bound). A failed read is logged and tried again at the next interval.
 pub fn telemetry_stream(
     db: Db,
     printer: Option<PrinterId>,
@@ -142,9 +148,13 @@ pub fn telemetry_stream(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = Poll {
         db,
+        every,
         tick,
+        commits: fleet::telemetry_commits(),
+        read_at: None,
         cursor: start,
         sent: HashMap::new(),
+        held: HashMap::new(),
         queue: VecDeque::new(),
     };
     stream::unfold(state, move |mut st| async move {
@@ -152,37 +162,78 @@ pub fn telemetry_stream(
             if let Some(next) = st.queue.pop_front() {
                 return Some((next, st));
             }
-            st.tick.tick().await;
-            match fleet::telemetry_changed(
-                &st.db,
-                st.cursor - chrono::Duration::seconds(TELEMETRY_OVERLAP_SECS),
-                printer,
-            )
-            .await
-            {
-                Ok(rows) => {
-                    for t in rows {
-                        st.cursor = st.cursor.max(t.last_seen_at);
-                        let id = t.printer_id.0;
-                        if st.sent.get(&id).is_some_and(|at| *at >= t.last_seen_at) {
-                            continue;
-                        }
-                        st.sent.insert(id, t.last_seen_at);
-                        st.queue.push_back(PrinterTelemetryObj::from(t));
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "printerTelemetry: cannot read telemetry"),
+            tokio::select! {
+                _ = st.tick.tick() => {}
+                // The sender is a process-wide static: it never closes.
+                _ = st.commits.changed() => {}
             }
+            if let Some(at) = st.read_at {
+                tokio::time::sleep_until(at + TELEMETRY_READ_GAP).await;
+            }
+            st.read_at = Some(tokio::time::Instant::now());
+            st.read(printer).await;
         }
     })
 }
 
 struct Poll {
     db: Db,
+    /// Least time between two updates of one printer.
+    every: Duration,
     tick: tokio::time::Interval,
+    commits: tokio::sync::watch::Receiver<u64>,
+    read_at: Option<tokio::time::Instant>,
     /// The latest report seen.
     cursor: DateTime<Utc>,
-    /// Per printer, the report last sent.
-    sent: HashMap<i64, DateTime<Utc>>,
+    /// Per printer, the report last sent and when.
+    sent: HashMap<i64, (DateTime<Utc>, tokio::time::Instant)>,
+    /// Per printer, the latest report not sent yet because the last one went out less than
+    /// `every` ago.
+    held: HashMap<i64, Telemetry>,
     queue: VecDeque<PrinterTelemetryObj>,
+}
+
+impl Poll {
+    async fn read(&mut self, printer: Option<PrinterId>) {
+        let after = self.cursor - chrono::Duration::seconds(TELEMETRY_OVERLAP_SECS);
+        match fleet::telemetry_changed(&self.db, after, printer).await {
+            Ok(rows) => {
+                for t in rows {
+                    self.cursor = self.cursor.max(t.last_seen_at);
+                    let id = t.printer_id.0;
+                    if self
+                        .sent
+                        .get(&id)
+                        .is_some_and(|(seen, _)| *seen >= t.last_seen_at)
+                        || self
+                            .held
+                            .get(&id)
+                            .is_some_and(|h| h.last_seen_at >= t.last_seen_at)
+                    {
+                        continue;
+                    }
+                    self.held.insert(id, t);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "printerTelemetry: cannot read telemetry"),
+        }
+        let now = tokio::time::Instant::now();
+        let mut due: Vec<i64> = self
+            .held
+            .keys()
+            .copied()
+            .filter(|id| {
+                self.sent
+                    .get(id)
+                    .is_none_or(|(_, at)| now.duration_since(*at) >= self.every)
+            })
+            .collect();
+        due.sort_unstable();
+        for id in due {
+            if let Some(t) = self.held.remove(&id) {
+                self.sent.insert(id, (t.last_seen_at, now));
+                self.queue.push_back(PrinterTelemetryObj::from(t));
+            }
+        }
+    }
 }

@@ -245,9 +245,9 @@ impl SubscriptionRoot {
     }
 
     /// Telemetry of every printer, or of `printerId` (`equipment:read`): temperatures, progress,
-    /// layer, time left, runout, errors. Polled every `intervalMs` (at least 500, default
-    /// 1000): each printer whose telemetry changed since the last look is sent once, with its
-    /// latest readings, however often it reported in between.
+    /// layer, time left, runout, errors. Each printer whose telemetry changed is sent with its
+    /// latest readings as soon as its report is committed, at most once per `intervalMs` (at
+    /// least 500, default 1000) however often it reports.
     #[graphql(guard = "PermissionGuard(Permission::EquipmentRead)")]
     async fn printer_telemetry(
         &self,

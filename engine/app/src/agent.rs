@@ -61,6 +61,7 @@ pub async fn record_statuses(db: &Db, reports: &[StatusReport]) -> StoreResult<(
     let mut tx = db.begin().await?;
     store::record_statuses(&mut tx, reports).await?;
     tx.commit().await?;
+    crate::fleet::telemetry_committed();
     Ok(())
 }
 

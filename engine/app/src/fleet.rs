@@ -17,6 +17,22 @@ pub use gantry_engine::store::live::{JobSnapshot, Telemetry};
 use crate::printing::{ObjectStorage, sha256_hex};
 use crate::{AppError, AppResult, Db, commit, conn};
 
+/// Counts the commits of agents' status reports in this process: a telemetry subscription
+/// waits on it to read what changed at once instead of at its next interval. (Reports
+/// committed by another server reach it at its interval.)
+static TELEMETRY_COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// Wakes when status reports were committed in this process since the last look.
+pub fn telemetry_commits() -> tokio::sync::watch::Receiver<u64> {
+    TELEMETRY_COMMITS.subscribe()
+}
+
+/// Tells the telemetry subscriptions that status reports were committed.
+pub(crate) fn telemetry_committed() {
+    TELEMETRY_COMMITS.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 /// Largest snapshot accepted, in bytes.
 pub const MAX_SNAPSHOT_BYTES: usize = 4 << 20;
 

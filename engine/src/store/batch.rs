@@ -28,6 +28,15 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `($1, …, $width), ($width+1, …), …` for `n` rows: a multi-row `VALUES` list (its columns
+/// are `column1…column{width}` on both databases when used as a table).
+pub fn value_rows(n: usize, width: usize) -> String {
+    (0..n)
+        .map(|i| format!("({})", placeholders(1 + width * i, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn dedup(ids: &[i64]) -> Vec<i64> {
     let mut v = ids.to_vec();
     v.sort_unstable();

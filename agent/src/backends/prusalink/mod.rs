@@ -19,6 +19,12 @@ use crate::backends::gcode::{GcodeSource, upload_name};
 /// How long a freshly uploaded job may stay unseen before it counts as failed to start.
 const START_GRACE_MS: u64 = 60_000;
 
+/// How long an upload of `len` bytes may take to be answered: 30 s, plus the time to send it
+/// at 256 kB/s (a Raspberry Pi on a weak Wi-Fi), at most 10 minutes.
+fn upload_budget(len: usize) -> Duration {
+    Duration::from_secs((30 + len as u64 / 256_000).min(600))
+}
+
 /// How PrusaLink lets the agent in.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PrusaLinkAuth {
@@ -324,6 +330,12 @@ impl PrusaLink {
         }
     }
 
+    /// Whether PrusaLink holds the file at `path` (`/api/v1/files/{storage}/{name}`).
+    async fn file_arrived(&mut self, path: &str) -> bool {
+        let timeout = self.cfg.timeout;
+        matches!(self.send(Method::GET, path, &[], None, timeout).await, Ok(r) if r.status().is_success())
+    }
+
     async fn job_command(&mut self, method: Method, suffix: &str) -> Result<(), BackendError> {
         let Some(id) = self.job.as_ref().and_then(|j| j.link_id) else {
             return Err(BackendError::InvalidState(
@@ -349,6 +361,10 @@ impl PrinterBackend for PrusaLink {
         self.cfg.material.clone()
     }
 
+    fn poll_every_ms(&self) -> u64 {
+        crate::backend::HTTP_POLL_MS
+    }
+
     async fn start(&mut self, job: &JobAssignment, now_ms: u64) -> Result<(), BackendError> {
         if let Some(j) = &self.job {
             return Err(BackendError::Rejected(format!("busy with job {}", j.id)));
@@ -371,6 +387,7 @@ impl PrinterBackend for PrusaLink {
             )));
         }
         let gcode = self.gcode.download(url).await?;
+        let budget = upload_budget(gcode.len());
         self.uploads += 1;
         let file = upload_name(job.job, self.uploads, "gcode");
         let path = format!(
@@ -378,7 +395,7 @@ impl PrinterBackend for PrusaLink {
             encode_segment(&self.cfg.storage),
             encode_segment(&file)
         );
-        let resp = self
+        let sent = self
             .send(
                 Method::PUT,
                 &path,
@@ -388,11 +405,27 @@ impl PrinterBackend for PrusaLink {
                     ("Overwrite", "?0"),
                 ],
                 Some(gcode),
-                Duration::from_secs(300),
+                budget,
             )
-            .await
-            .map_err(|e| BackendError::Rejected(format!("upload to PrusaLink failed: {e}")))?;
-        if !resp.status().is_success() {
+            .await;
+        let resp = match sent {
+            Ok(resp) => Some(resp),
+            // PrusaLink answers a Print-After-Upload upload only once its command queue has
+            // started the print, which a busy printer can hold up for minutes (the driver must
+            // not wait that long). A file that arrived is stored whole (PrusaLink writes a
+            // `.part` and renames it): the print is then PrusaLink's to start, and `poll`
+            // recognises it by its name or, after START_GRACE_MS, reports it never started.
+            Err(e) => match self.file_arrived(&path).await {
+                true => {
+                    tracing::warn!(file, error = %e, "PrusaLink kept the upload's answer; the file arrived");
+                    None
+                }
+                false => return Err(BackendError::Rejected(format!("upload to PrusaLink failed: {e}"))),
+            },
+        };
+        if let Some(resp) = resp
+            && !resp.status().is_success()
+        {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
             return Err(BackendError::Rejected(format!(

@@ -8,6 +8,7 @@ use crate::domain::events::{Event, JobProgressEvent};
 use crate::domain::live::{TELEMETRY_RETENTION_HOURS, TELEMETRY_SAMPLE_SECS, TelemetrySample};
 use crate::domain::protocol::{AgentState, Readings, Temperatures};
 use crate::domain::types::{JobId, MaterialId, PrinterId, from_millis, to_millis};
+use crate::store::batch::value_rows;
 use crate::store::{StoreError, StoreResult, Tx, col, equipment, inventory};
 
 /// One status report of an agent.
@@ -74,52 +75,106 @@ fn state_name(s: AgentState) -> &'static str {
     }
 }
 
-/// Writes a batch of status reports (one transaction for many agents: the group commit):
-/// each printer's telemetry row is replaced (a progress-only report keeps the last readings),
-/// a sample is kept for the charts at most every [`TELEMETRY_SAMPLE_SECS`], and the progress
-/// of the job it prints moves forward (never backwards; only a printing job on that printer is
-/// touched).
+/// Rows of one multi-row statement (the widest, a reading, binds 15 values a row).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Writes a batch of status reports (one transaction for many agents: the group commit) in a
+/// few multi-row statements whatever the batch's size: each printer's telemetry row is
+/// replaced by its latest report (a progress-only report keeps the last readings), a sample is
+/// kept for the charts at most every [`TELEMETRY_SAMPLE_SECS`], and the progress of the job it
+/// prints moves forward (never backwards; only a printing job on that printer is touched).
 pub async fn record_statuses(tx: &mut Tx, reports: &[StatusReport]) -> StoreResult<()> {
-    for r in reports {
-        let pct = r.progress_pct.map(|p| p.clamp(0, 100));
-        match &r.readings {
-            None => {
-                sqlx::query(
-                    "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, last_seen_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
-                     job_id = excluded.job_id, progress_pct = excluded.progress_pct, \
-                     last_seen_at = excluded.last_seen_at",
-                )
-                .bind(r.printer_id.0)
-                .bind(state_name(r.state))
-                .bind(r.job.map(|j| j.0))
-                .bind(pct)
-                .bind(to_millis(r.at))
-                .execute(&mut **tx)
-                .await?;
-            }
-            Some(readings) => record_readings(tx, r, pct, readings).await?,
-        }
-        if let (Some(job), Some(pct)) = (r.job, pct) {
-            advance_progress(tx, r.at, r.printer_id, job, pct).await?;
-        }
+    let plan = StatusBatch::of(reports);
+    for chunk in plan.readings.chunks(ROWS_PER_STATEMENT) {
+        record_readings(tx, chunk).await?;
+        record_samples(tx, chunk).await?;
+    }
+    for chunk in plan.plain.chunks(ROWS_PER_STATEMENT) {
+        record_plain(tx, chunk).await?;
+    }
+    for chunk in plan.progress.chunks(ROWS_PER_STATEMENT) {
+        advance_progress_of(tx, chunk).await?;
     }
     Ok(())
 }
 
-async fn record_readings(tx: &mut Tx, r: &StatusReport, pct: Option<i64>, x: &Readings) -> StoreResult<()> {
-    let t = &r.temperatures;
-    let tenths = |c: Option<f64>| c.and_then(to_tenths);
-    let error: Option<String> = x
-        .printer_error
-        .as_deref()
-        .map(|e| e.chars().take(crate::domain::protocol::MAX_TEXT_LEN).collect());
-    sqlx::query(
+/// (at, printer, job, pct): a job's progress to record.
+type ProgressRow = (DateTime<Utc>, PrinterId, JobId, i64);
+
+/// What a batch of reports writes, one row per printer (and per job for the progress).
+#[derive(Debug, Default, PartialEq)]
+struct StatusBatch<'a> {
+    /// Each printer's last report with readings.
+    readings: Vec<&'a StatusReport>,
+    /// Each printer's last report when it carries no readings (it came after its last reading:
+    /// it updates state, job and progress and keeps the readings).
+    plain: Vec<&'a StatusReport>,
+    /// The furthest progress reported per job and printer, at the latest report's time.
+    progress: Vec<ProgressRow>,
+}
+
+impl<'a> StatusBatch<'a> {
+    fn of(reports: &'a [StatusReport]) -> StatusBatch<'a> {
+        use std::collections::BTreeMap;
+        let mut reading: BTreeMap<i64, &StatusReport> = BTreeMap::new();
+        let mut last: BTreeMap<i64, &StatusReport> = BTreeMap::new();
+        let mut progress: BTreeMap<(i64, i64), (DateTime<Utc>, i64)> = BTreeMap::new();
+        for r in reports {
+            last.insert(r.printer_id.0, r);
+            if r.readings.is_some() {
+                reading.insert(r.printer_id.0, r);
+            }
+            if let (Some(job), Some(pct)) = (r.job, r.progress_pct) {
+                let e = progress.entry((job.0, r.printer_id.0)).or_insert((r.at, pct));
+                *e = (e.0.max(r.at), e.1.max(pct));
+            }
+        }
+        StatusBatch {
+            plain: last.into_values().filter(|r| r.readings.is_none()).collect(),
+            readings: reading.into_values().collect(),
+            progress: progress
+                .into_iter()
+                .map(|((job, printer), (at, pct))| (at, PrinterId(printer), JobId(job), pct.clamp(0, 100)))
+                .collect(),
+        }
+    }
+}
+
+fn clamped_pct(r: &StatusReport) -> Option<i64> {
+    r.progress_pct.map(|p| p.clamp(0, 100))
+}
+
+fn tenths(c: Option<f64>) -> Option<i64> {
+    c.and_then(to_tenths)
+}
+
+async fn record_plain(tx: &mut Tx, rows: &[&StatusReport]) -> StoreResult<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, last_seen_at) \
+         VALUES {} \
+         ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
+         job_id = excluded.job_id, progress_pct = excluded.progress_pct, \
+         last_seen_at = excluded.last_seen_at",
+        value_rows(rows.len(), 5)
+    )));
+    for r in rows {
+        q = q
+            .bind(r.printer_id.0)
+            .bind(state_name(r.state))
+            .bind(r.job.map(|j| j.0))
+            .bind(clamped_pct(r))
+            .bind(to_millis(r.at));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn record_readings(tx: &mut Tx, rows: &[&StatusReport]) -> StoreResult<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO printer_telemetry (printer_id, reported_state, job_id, progress_pct, nozzle_dc, bed_dc, \
          seconds_left, last_seen_at, nozzle_target_dc, bed_target_dc, layer, total_layers, filament_runout, \
          printer_error, readings_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $8) \
+         VALUES {} \
          ON CONFLICT (printer_id) DO UPDATE SET reported_state = excluded.reported_state, \
          job_id = excluded.job_id, progress_pct = excluded.progress_pct, nozzle_dc = excluded.nozzle_dc, \
          bed_dc = excluded.bed_dc, seconds_left = excluded.seconds_left, last_seen_at = excluded.last_seen_at, \
@@ -127,42 +182,99 @@ async fn record_readings(tx: &mut Tx, r: &StatusReport, pct: Option<i64>, x: &Re
          layer = excluded.layer, total_layers = excluded.total_layers, \
          filament_runout = excluded.filament_runout, printer_error = excluded.printer_error, \
          readings_at = excluded.readings_at",
-    )
-    .bind(r.printer_id.0)
-    .bind(state_name(r.state))
-    .bind(r.job.map(|j| j.0))
-    .bind(pct)
-    .bind(tenths(t.nozzle_c))
-    .bind(tenths(t.bed_c))
-    .bind(r.seconds_left)
-    .bind(to_millis(r.at))
-    .bind(tenths(t.nozzle_target_c))
-    .bind(tenths(t.bed_target_c))
-    .bind(x.layer)
-    .bind(x.total_layers)
-    .bind(x.filament_runout.map(i64::from))
-    .bind(error)
-    .execute(&mut **tx)
-    .await?;
-    // One sample per printer per TELEMETRY_SAMPLE_SECS: the charts' history stays small.
-    let at = to_millis(r.at);
-    sqlx::query(
+        value_rows(rows.len(), 15)
+    )));
+    for r in rows {
+        let x = r.readings.clone().unwrap_or_default();
+        let t = &r.temperatures;
+        let error: Option<String> = x
+            .printer_error
+            .as_deref()
+            .map(|e| e.chars().take(crate::domain::protocol::MAX_TEXT_LEN).collect());
+        q = q
+            .bind(r.printer_id.0)
+            .bind(state_name(r.state))
+            .bind(r.job.map(|j| j.0))
+            .bind(clamped_pct(r))
+            .bind(tenths(t.nozzle_c))
+            .bind(tenths(t.bed_c))
+            .bind(r.seconds_left)
+            .bind(to_millis(r.at))
+            .bind(tenths(t.nozzle_target_c))
+            .bind(tenths(t.bed_target_c))
+            .bind(x.layer)
+            .bind(x.total_layers)
+            .bind(x.filament_runout.map(i64::from))
+            .bind(error)
+            .bind(to_millis(r.at));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// One sample per printer per [`TELEMETRY_SAMPLE_SECS`]: the charts' history stays small.
+async fn record_samples(tx: &mut Tx, rows: &[&StatusReport]) -> StoreResult<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO printer_telemetry_samples (printer_id, at, nozzle_dc, nozzle_target_dc, bed_dc, \
          bed_target_dc, progress_pct, layer) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM printer_telemetry_samples \
-         WHERE printer_id = $1 AND at > $9 AND at <= $2) ON CONFLICT (printer_id, at) DO NOTHING",
-    )
-    .bind(r.printer_id.0)
-    .bind(at)
-    .bind(tenths(t.nozzle_c))
-    .bind(tenths(t.nozzle_target_c))
-    .bind(tenths(t.bed_c))
-    .bind(tenths(t.bed_target_c))
-    .bind(pct)
-    .bind(x.layer)
-    .bind(at - TELEMETRY_SAMPLE_SECS * 1000)
-    .execute(&mut **tx)
-    .await?;
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 \
+         FROM (VALUES {}) AS v WHERE NOT EXISTS (SELECT 1 FROM printer_telemetry_samples s \
+         WHERE s.printer_id = v.column1 AND s.at > v.column9 AND s.at <= v.column2) \
+         ON CONFLICT (printer_id, at) DO NOTHING",
+        value_rows(rows.len(), 9)
+    )));
+    for r in rows {
+        let t = &r.temperatures;
+        let at = to_millis(r.at);
+        q = q
+            .bind(r.printer_id.0)
+            .bind(at)
+            .bind(tenths(t.nozzle_c))
+            .bind(tenths(t.nozzle_target_c))
+            .bind(tenths(t.bed_c))
+            .bind(tenths(t.bed_target_c))
+            .bind(clamped_pct(r))
+            .bind(r.readings.as_ref().and_then(|x| x.layer))
+            .bind(at - TELEMETRY_SAMPLE_SECS * 1000);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Moves printing jobs' progress forward in one statement, with a `job.progress` event for each
+/// job that moved (in job order).
+async fn advance_progress_of(tx: &mut Tx, rows: &[ProgressRow]) -> StoreResult<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE jobs SET progress_pct = v.column1, updated_at = v.column2 FROM (VALUES {}) AS v \
+         WHERE jobs.id = v.column3 AND jobs.printer_id = v.column4 AND jobs.state = 'printing' \
+         AND jobs.progress_pct < v.column1 \
+         RETURNING jobs.id, jobs.order_id, jobs.printer_id, jobs.progress_pct, jobs.updated_at",
+        value_rows(rows.len(), 4)
+    )));
+    for (at, printer, job, pct) in rows {
+        q = q.bind(*pct).bind(to_millis(*at)).bind(job.0).bind(printer.0);
+    }
+    let moved = q.fetch_all(&mut **tx).await?;
+    let mut events = Vec::with_capacity(moved.len());
+    for row in &moved {
+        let at = from_millis(col(row, "jobs", "updated_at")?);
+        events.push((
+            at,
+            Event::JobProgress(JobProgressEvent {
+                job_id: col(row, "jobs", "id")?,
+                order_id: col(row, "jobs", "order_id")?,
+                printer_id: col(row, "jobs", "printer_id")?,
+                progress_pct: col(row, "jobs", "progress_pct")?,
+            }),
+        ));
+    }
+    events.sort_by_key(|(_, e)| match e {
+        Event::JobProgress(p) => p.job_id,
+        _ => 0,
+    });
+    for (at, event) in &events {
+        crate::store::events::append(tx, *at, event).await?;
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{DELIVERY_COLS, Delivery, DeliveryStatus, delivery_from_row};
 use crate::domain::types::{from_millis, to_millis};
-use crate::store::batch::placeholders;
+use crate::store::batch::{placeholders, value_rows};
 use crate::store::events::StoredEvent;
 use crate::store::{StoreError, StoreResult, Tx, col};
 
@@ -147,14 +147,6 @@ pub async fn record_attempts(tx: &mut Tx, attempts: &[Attempt]) -> StoreResult<(
         q.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// `($1, …, $width), ($width+1, …), …` for `n` rows.
-fn value_rows(n: usize, width: usize) -> String {
-    (0..n)
-        .map(|i| format!("({})", placeholders(1 + width * i, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Records the endpoint's health after a batch of attempts (`outcomes` in the order they were
