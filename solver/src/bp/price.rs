@@ -154,7 +154,7 @@ impl Bp<'_> {
                     if end_max < i64::MAX / 4 {
                         best = best.min(knapsack(cur, mask));
                     }
-                    if n_items > 1 && best > 0.0 {
+                    if n_items > 1 && best > 0.0 && (nu > 0.0 || end_max < i64::MAX / 4) {
                         // Both limits at once, with the gains at this label's time: the added
                         // works fit in `end_max − ready` minutes, the first `base − end` of
                         // them are free and every further minute costs `ν` (a fractional

@@ -36,7 +36,7 @@ impl Bp<'_> {
         // column generation stops without a bound and the node branches on its current LP (see
         // `stalled` below) rather than spend the run on one node whose duals are still far off.
         let node_start = self.stats.pricing_labels;
-        let node_cap = if node.lb > f64::NEG_INFINITY {
+        let mut node_cap = if node.lb > f64::NEG_INFINITY {
             node_start.saturating_add(NODE_LABELS.max(self.root_node_labels))
         } else {
             u64::MAX
@@ -114,15 +114,15 @@ impl Bp<'_> {
                     let priced = priced?;
                     if priced.truncated {
                         if priced.columns.is_empty() {
-                            if self.stats.pricing_labels >= node_cap
-                                && (max_l as u64) < self.max_labels as u64
-                            {
-                                // This node's allowance is spent: branch on the LP as it is.
+                            if node_cap < u64::MAX && self.stats.pricing_labels <= self.label_cap {
+                                // Below the root, this node's allowance (or the memory budget)
+                                // is spent: branch on the LP as it is; its children price
+                                // smaller problems.
                                 stalled = true;
                                 exact_round = false;
                                 break;
                             }
-                            // Over the memory budget (or the label cap) even uncapped: give up.
+                            // The root over the memory budget (or the label cap): give up.
                             return None;
                         }
                         exact_round = false;
@@ -199,8 +199,12 @@ impl Bp<'_> {
                 return Some((NodeResult::Branch(k, pi, v, lb), lb));
             }
             if stalled {
-                // Not converged and nothing fractional to branch on: no claim.
-                return None;
+                // Nothing fractional to branch on: the column generation goes on without the
+                // allowance (as at the root).
+                node_cap = u64::MAX;
+                stalled = false;
+                force_exact = true;
+                continue;
             }
             if lp.art.iter().any(|&a| a > 1e-6) {
                 // Only reachable through LP tolerances (an uncovered job costs more than the
