@@ -70,9 +70,10 @@ const COLUMNS_PER_ROUND: usize = 40;
 /// memory budget's labels).
 const QUICK_LABELS: usize = 50_000;
 
-/// Pricing labels a node below the root may use (at least twice what the root used) before its
-/// column generation stops and it branches on its current LP (see [`Bp::node`]).
-const NODE_LABELS: u64 = 2_000_000;
+/// Pricing labels a cost-mode node below the root may use (at least twice what the root used)
+/// before its column generation stops and it branches on its current LP (see [`Bp::node`]); the
+/// memory budget does the same there.
+const NODE_LABELS: u64 = 500_000;
 
 /// Column-generation rounds per node before the node gives up.
 const MAX_ROUNDS: usize = 400;

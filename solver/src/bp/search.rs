@@ -32,11 +32,13 @@ impl Bp<'_> {
         self.stats.nodes += 1;
         self.node_floor = self.floor_at(node);
         let mut lb = node.lb;
-        // Below the root, a node's pricing may use NODE_LABELS labels in all: past that its
-        // column generation stops without a bound and the node branches on its current LP (see
-        // `stalled` below) rather than spend the run on one node whose duals are still far off.
+        // Cost mode below the root: a node's pricing may use NODE_LABELS labels in all (or what
+        // the root used, twice); past that its column generation stops without a bound and the
+        // node branches on its current LP (see `stalled` below) rather than spend the run on one
+        // node whose duals are still far off. (Not in feasibility mode: there only a converged
+        // node proves a target impossible, and early branching measured slower.)
         let node_start = self.stats.pricing_labels;
-        let mut node_cap = if node.lb > f64::NEG_INFINITY {
+        let mut node_cap = if node.lb > f64::NEG_INFINITY && mode == Mode::Cost {
             node_start.saturating_add(NODE_LABELS.max(self.root_node_labels))
         } else {
             u64::MAX
