@@ -135,6 +135,9 @@ pub struct BpStats {
     pub pricing_us: u64,
     /// Of `master_us`, the restricted-master MILPs.
     pub milp_us: u64,
+    /// Nodes that spent their label allowance (or the memory budget) and branched before their
+    /// column generation converged.
+    pub stalled: u64,
 }
 
 /// Result of [`solve_bp`] / [`solve_sub_bp`].

@@ -121,6 +121,7 @@ impl Bp<'_> {
                                 // is spent: branch on the LP as it is; its children price
                                 // smaller problems.
                                 stalled = true;
+                                self.stats.stalled += 1;
                                 exact_round = false;
                                 break;
                             }
