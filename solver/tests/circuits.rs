@@ -298,3 +298,55 @@ fn repair_keeps_the_heat_up_rule() {
         }
     }
 }
+
+#[test]
+fn the_final_plan_staggers_no_worse_than_the_constructive_plan() {
+    // The search does not see the circuits: a plan it packs tighter may stagger worse than the
+    // plan it started from, and `solve` then keeps the better of the two.
+    let mut pb = generate(&ScenarioSpec::farm(20, 150, 1));
+    for p in &mut pb.printers {
+        p.power = Some(Power {
+            heatup_watts: 1000,
+            heatup_minutes: 10,
+            printing_watts: 200,
+        });
+    }
+    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
+    pb.circuits = ids
+        .chunks(10)
+        .enumerate()
+        .map(|(i, c)| Circuit {
+            id: format!("C{i}"),
+            printers: c.to_vec(),
+            limit_watts: Some(3500),
+            max_heatups: Some(3),
+            heatup_window: Some(15),
+        })
+        .collect();
+    let pb = problem(&serde_json::to_value(&pb).unwrap());
+    let inst = gantry_solver::Instance::new(&pb).unwrap();
+    let start = gantry_solver::heuristic::construct(&inst);
+    let st = gantry_solver::power::stagger(&inst, &start);
+    let constructive = gantry_solver::power::to_plan(&inst, &start, &st, "construct");
+    for method in [Method::Heuristic, Method::Auto] {
+        let plan = solve(
+            &pb,
+            &SolveOptions {
+                method,
+                max_iterations: Some(5_000),
+                ..opts()
+            },
+        )
+        .unwrap();
+        check(&pb, &plan).unwrap();
+        assert!(plan.unscheduled.len() <= constructive.unscheduled.len());
+        if plan.unscheduled.len() == constructive.unscheduled.len() {
+            assert!(
+                plan.objective.value <= constructive.objective.value + 1e-9,
+                "{method:?}: {} > {}",
+                plan.objective.value,
+                constructive.objective.value
+            );
+        }
+    }
+}
