@@ -243,6 +243,9 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
     let mut lb = bound::lower_bound(inst, &live, 0.0);
     // The first plan before any extra: the constructive plan (greedy builds its own below).
     let constructed = (method != Method::Greedy).then(|| heuristic::construct(inst));
+    // With power circuits the constructive plan is kept: the final plan is the better of it and
+    // the search's once both are staggered (see `power::better_staggered`).
+    let constructed_alt = constructed.as_ref().filter(|_| power::active(inst)).cloned();
     // The setup-entry bound before the search when setups count: its MILP solution is also a
     // start for the search (a plan that runs each class where the bound put it, [`classplan`]).
     // Greedy does not use the start: it gets the bound after its plan.
@@ -493,6 +496,13 @@ pub fn solve_instance_report(inst: &Instance, opts: &SolveOptions, t0: Instant, 
         (r.best, if r.improved > 0 { "heuristic" } else { name })
     } else {
         (seqs, name)
+    };
+    let (seqs, proved) = match constructed_alt {
+        Some(alt) => {
+            let (s, alt_chosen) = power::better_staggered(inst, seqs, alt);
+            (s, proved && !alt_chosen)
+        }
+        None => (seqs, proved),
     };
     let mut plan = finish(inst, seqs, name, &mut lb, proved, dual, t0);
     let bounds = report::bounds(inst, &plan, &lb);

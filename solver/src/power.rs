@@ -136,6 +136,13 @@ const MAX_TRIES: usize = 100_000;
 
 /// Time `seqs` under the circuits (see the module docs).
 pub fn stagger(inst: &Instance, seqs: &Sequences) -> Staggered {
+    stagger_around(inst, seqs, &[])
+}
+
+/// [`stagger`] next to prints that are already fixed (`(printer, start, end)`: a repair's
+/// started jobs, which keep their times): their draw and heat-ups count on their circuits, so the
+/// prints placed around them keep every circuit within its rules.
+pub fn stagger_around(inst: &Instance, seqs: &Sequences, fixed: &[(usize, i64, i64)]) -> Staggered {
     let n_p = inst.n_printers;
     let mut out = Staggered {
         timed: vec![Vec::new(); n_p],
@@ -144,6 +151,11 @@ pub fn stagger(inst: &Instance, seqs: &Sequences) -> Staggered {
     let mut cursors: Vec<Cursor> = (0..n_p).map(|p| Cursor::new(inst, p)).collect();
     let mut next: Vec<usize> = vec![0; n_p];
     let mut placed: Vec<Vec<Placed>> = vec![Vec::new(); inst.circuits.len()];
+    for &(p, start, end) in fixed {
+        if let Some(ci) = inst.circuit_of.get(p).copied().flatten() {
+            placed[ci].push(Placed::new(inst.power[p], start, end));
+        }
+    }
     loop {
         // The printer whose next job loads first.
         let mut pick: Option<(i64, usize, Timed)> = None;
@@ -229,6 +241,24 @@ pub fn stagger(inst: &Instance, seqs: &Sequences) -> Staggered {
         }
     }
     out
+}
+
+/// Of two plans' sequences, the one whose staggered timing is better (fewer jobs left out, then a
+/// lower objective), and whether it is `b`. The search does not see the circuits, so a plan it
+/// packed tighter can stagger worse than the plan it started from (measured at 100 × 1000 with
+/// circuits of ten printers: 48 231 from the search against 16 680 from construction).
+pub fn better_staggered(inst: &Instance, a: Sequences, b: Sequences) -> (Sequences, bool) {
+    let score = |s: &Sequences| {
+        let st = stagger(inst, s);
+        let p = to_plan(inst, s, &st, "");
+        (p.unscheduled.len(), p.objective.value)
+    };
+    let (sa, sb) = (score(&a), score(&b));
+    if sb.0 < sa.0 || (sb.0 == sa.0 && sb.1 < sa.1) {
+        (b, true)
+    } else {
+        (a, false)
+    }
 }
 
 /// The plan of a staggered timing; `base` holds the jobs the sequences already left out.

@@ -385,7 +385,19 @@ pub fn repair(
             *reason = r;
         }
     }
-    let Some(residual) = best.to_plan(rinst, "repair") else {
+    // Power circuits: the residual is timed around the started jobs by the same staggering as
+    // `solve` (the search times printers independently), so every circuit keeps its rules.
+    let residual = if crate::power::active(rinst) {
+        let started: Vec<(usize, i64, i64)> = fixed
+            .iter()
+            .filter_map(|a| Some((*printer_idx.get(a.printer.as_str())?, a.start, a.end)))
+            .collect();
+        let st = crate::power::stagger_around(rinst, &best, &started);
+        Some(crate::power::to_plan(rinst, &best, &st, "repair"))
+    } else {
+        best.to_plan(rinst, "repair")
+    };
+    let Some(residual) = residual else {
         return Err(EventError::Plan {
             field: "job",
             what: "timing of",

@@ -5,7 +5,8 @@
 
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{
-    Circuit, Method, Power, Problem, ProblemError, SolveOptions, Status, Violation, check, solve,
+    Circuit, Event, Job, Method, Power, Problem, ProblemError, SolveOptions, Status, Violation, check,
+    repair, solve,
 };
 use serde_json::{Value, json};
 
@@ -208,4 +209,144 @@ fn bad_circuits_are_refused_naming_the_field() {
     assert!(
         matches!(invalid(v), ProblemError::Negative { field, .. } if field == "printers[P1].power.heatup_watts")
     );
+}
+
+/// Events that make a repair re-time the jobs that are not started yet.
+fn events(pb: &Problem) -> Vec<Event> {
+    let mut job = pb.jobs[0].clone();
+    job.id = "J9".into();
+    job.due = Some(30);
+    vec![
+        Event::JobAdded {
+            at: 5,
+            job: job.clone(),
+        },
+        Event::JobAdded {
+            at: 5,
+            job: Job {
+                id: "J10".into(),
+                ..job
+            },
+        },
+        Event::PrinterDown {
+            at: 5,
+            printer: "P1".into(),
+            until: None,
+        },
+        Event::JobCancelled {
+            at: 5,
+            job: "J1".into(),
+        },
+    ]
+}
+
+#[test]
+fn repair_keeps_a_tight_circuit_within_its_limit_and_the_checker_agrees() {
+    // One heat-up at a time on a 1 500 W circuit (1 000 W heat-ups).
+    let pb = problem(&farm(
+        json!({"id": "C1", "printers": ["P1", "P2", "P3"], "limit_watts": 1500}),
+    ));
+    let plan = solve(&pb, &opts()).unwrap();
+    check(&pb, &plan).unwrap();
+    let mut free = pb.clone();
+    free.circuits.clear();
+    for event in events(&pb) {
+        for (time_limit, max_iterations) in [(0.0, Some(0)), (1.0, Some(2_000))] {
+            let o = SolveOptions {
+                time_limit,
+                max_iterations,
+                ..opts()
+            };
+            let r = repair(&pb, &plan, &event, &o).unwrap();
+            check(&r.problem, &r.plan).unwrap_or_else(|e| panic!("{event:?}: {e}"));
+            assert!(
+                r.plan.unscheduled.is_empty(),
+                "{event:?}: {:?}",
+                r.plan.unscheduled
+            );
+            // The same repair without the circuit starts heat-ups together, which the circuit
+            // refuses: the repair above respects the limit because it staggers.
+            let unstaggered = repair(&free, &plan, &event, &o).unwrap();
+            let mut on_circuit = unstaggered.problem.clone();
+            on_circuit.circuits = pb.circuits.clone();
+            if matches!(event, Event::JobAdded { .. }) {
+                assert!(
+                    matches!(
+                        check(&on_circuit, &unstaggered.plan),
+                        Err(Violation::Power { limit: 1500, .. })
+                    ),
+                    "{event:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn repair_keeps_the_heat_up_rule() {
+    let pb = problem(&farm(json!({"id": "C1", "printers": ["P1", "P2", "P3"],
+                                  "max_heatups": 1, "heatup_window": 20})));
+    let plan = solve(&pb, &opts()).unwrap();
+    check(&pb, &plan).unwrap();
+    for event in events(&pb) {
+        let r = repair(&pb, &plan, &event, &opts()).unwrap();
+        check(&r.problem, &r.plan).unwrap_or_else(|e| panic!("{event:?}: {e}"));
+        let mut starts: Vec<i64> = r.plan.assignments.iter().map(|a| a.start).collect();
+        starts.sort_unstable();
+        for w in starts.windows(2) {
+            assert!(w[1] - w[0] >= 20, "{event:?}: {starts:?}");
+        }
+    }
+}
+
+#[test]
+fn the_final_plan_staggers_no_worse_than_the_constructive_plan() {
+    // The search does not see the circuits: a plan it packs tighter may stagger worse than the
+    // plan it started from, and `solve` then keeps the better of the two.
+    let mut pb = generate(&ScenarioSpec::farm(20, 150, 1));
+    for p in &mut pb.printers {
+        p.power = Some(Power {
+            heatup_watts: 1000,
+            heatup_minutes: 10,
+            printing_watts: 200,
+        });
+    }
+    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
+    pb.circuits = ids
+        .chunks(10)
+        .enumerate()
+        .map(|(i, c)| Circuit {
+            id: format!("C{i}"),
+            printers: c.to_vec(),
+            limit_watts: Some(3500),
+            max_heatups: Some(3),
+            heatup_window: Some(15),
+        })
+        .collect();
+    let pb = problem(&serde_json::to_value(&pb).unwrap());
+    let inst = gantry_solver::Instance::new(&pb).unwrap();
+    let start = gantry_solver::heuristic::construct(&inst);
+    let st = gantry_solver::power::stagger(&inst, &start);
+    let constructive = gantry_solver::power::to_plan(&inst, &start, &st, "construct");
+    for method in [Method::Heuristic, Method::Auto] {
+        let plan = solve(
+            &pb,
+            &SolveOptions {
+                method,
+                max_iterations: Some(5_000),
+                ..opts()
+            },
+        )
+        .unwrap();
+        check(&pb, &plan).unwrap();
+        assert!(plan.unscheduled.len() <= constructive.unscheduled.len());
+        if plan.unscheduled.len() == constructive.unscheduled.len() {
+            assert!(
+                plan.objective.value <= constructive.objective.value + 1e-9,
+                "{method:?}: {} > {}",
+                plan.objective.value,
+                constructive.objective.value
+            );
+        }
+    }
 }

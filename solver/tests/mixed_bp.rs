@@ -336,3 +336,51 @@ fn mixed_bound_of_a_node_capped_run_is_below_the_optimum() {
         }
     }
 }
+
+/// A memory budget too small for some nodes' exact pricing: below the root such a node branches
+/// on its unconverged LP instead of giving up. Whatever each run returns, its bound stays below
+/// the DP's optimum, its plans are valid and no better than it, and a proof is the optimum.
+#[test]
+fn nodes_over_the_memory_budget_branch_without_a_wrong_claim() {
+    let mut stalled_and_proved = 0;
+    for seed in 0..8u64 {
+        let mut spec = ScenarioSpec::farm(3, 12 + seed as usize % 2, 960 + seed);
+        spec.classes = 3;
+        spec.objective = if seed % 2 == 0 { MIXED[0] } else { OBJECTIVES[1] };
+        let pb = generate(&spec);
+        let inst = Instance::new(&pb).unwrap();
+        let Some(jobs) = common::placeable_jobs(&inst) else {
+            continue;
+        };
+        let opt_v = value(&inst, &dp::solve_dp(&inst, &jobs, later()).unwrap());
+        let start = gantry_solver::heuristic::construct(&inst);
+        for labels in [1_500usize, 3_000, 6_000, 12_000] {
+            let Some(run) = bp::solve_bp(&inst, &jobs, &start, 0.0, later(), labels * bp::LABEL_BYTES) else {
+                continue;
+            };
+            let tol = 1e-6 * opt_v.abs().max(1.0);
+            assert!(
+                run.lower_bound <= opt_v + tol,
+                "seed {seed}, {labels}: {} > {opt_v}",
+                run.lower_bound
+            );
+            let best = run.improved.clone().unwrap_or_else(|| start.clone());
+            let v = value(&inst, &best);
+            assert!(v >= opt_v - tol, "seed {seed}, {labels}: {v} < {opt_v}");
+            check(&pb, &best.to_plan(&inst, "bp").unwrap()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            if run.proved {
+                assert!(
+                    (v - opt_v).abs() <= tol,
+                    "seed {seed}, {labels}: proved {v}, optimum {opt_v}"
+                );
+                if run.stats.stalled > 0 {
+                    stalled_and_proved += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        stalled_and_proved > 0,
+        "no run branched over the budget and still proved"
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! solver-bench farm  [--sizes 20x150,100x1000] [--limits 1,10] [--cpsat-limits 10] [--seeds 1]
-//!                    [--repairs 200] [--out DIR] [--makespan] [--lns-ab]
+//!                    [--repairs 200] [--out DIR] [--makespan] [--lns-ab] [--circuits]
 //!                    [--cpsat-hints greedy,construct,none] [--cpsat-model auto|full|relaxed]
 //! solver-bench exact [--sizes 3x12,5x20] [--limits 10,60] [--seeds 1,2,3] [--method milp|auto]
 //!                    [--only makespan|tardiness|mixed]   (mixed = 0.5 makespan + tardiness +
@@ -19,7 +19,8 @@ use std::time::Instant;
 use gantry_solver::repair::Event;
 use gantry_solver::scenario::{ScenarioSpec, generate};
 use gantry_solver::{
-    Job, Method, ObjectiveWeights, Plan, Problem, SolveOptions, Tuning, check, repair, solve, solve_tuned,
+    Circuit, Job, Method, ObjectiveWeights, Plan, Power, Problem, SolveOptions, Tuning, check, repair, solve,
+    solve_tuned,
 };
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -120,7 +121,10 @@ fn farm(args: &[String], out_dir: &str) {
                     setups: 0.0,
                 };
             }
-            let pb = generate(&spec);
+            let mut pb = generate(&spec);
+            if args.iter().any(|a| a == "--circuits") {
+                add_circuits(&mut pb);
+            }
             let path = format!("{out_dir}/farm-{np}x{nj}-s{seed}.json");
             let _ = std::fs::write(&path, pb.to_json());
             let size = format!("{np}x{nj}");
@@ -243,6 +247,31 @@ fn farm(args: &[String], out_dir: &str) {
             }
         }
     }
+}
+
+/// `--circuits`: every printer draws 1 000 W heating up (10 min) and 200 W printing; printers
+/// are on circuits of 10 with a 3 500 W limit (at most two heat-ups at a time next to printing
+/// printers) and at most 3 heat-ups per circuit within 15 minutes.
+fn add_circuits(pb: &mut Problem) {
+    for p in &mut pb.printers {
+        p.power = Some(Power {
+            heatup_watts: 1000,
+            heatup_minutes: 10,
+            printing_watts: 200,
+        });
+    }
+    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
+    pb.circuits = ids
+        .chunks(10)
+        .enumerate()
+        .map(|(i, c)| Circuit {
+            id: format!("C{i}"),
+            printers: c.to_vec(),
+            limit_watts: Some(3500),
+            max_heatups: Some(3),
+            heatup_window: Some(15),
+        })
+        .collect();
 }
 
 fn repair_bench(pb: &Problem, plan: &Plan, n: usize, seed: u64, size: &str) {

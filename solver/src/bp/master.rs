@@ -123,13 +123,13 @@ impl Bp<'_> {
             .into_iter()
             .map(|e| model.add_constraint(e.eq(1.0)))
             .collect();
-        // Linking rows `Σ_{c on p} end_c·λ_c ≤ Cmax`.
+        // Linking rows `Σ_{c on p} max(end_c, floor)·λ_c ≤ Cmax` (see [`Bp::linked_end`]).
         let mut link_rows = Vec::new();
         if let Some(cm) = cmax {
             let mut per_end: Vec<Expression> = vec![Expression::default(); self.n_p];
             for (i, &c) in cols.iter().enumerate() {
                 let col = &self.pool[c];
-                per_end[col.pi] += (col.end as f64) * lam[i];
+                per_end[col.pi] += (self.linked_end(col.end) as f64) * lam[i];
             }
             for e in per_end {
                 link_rows.push(model.add_constraint((e - cm).leq(0.0)));

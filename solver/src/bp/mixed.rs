@@ -90,6 +90,7 @@ impl Bp<'_> {
         self.stats.master_us += run.stats.master_us;
         self.stats.pricing_us += run.stats.pricing_us;
         self.stats.milp_us += run.stats.milp_us;
+        self.stats.stalled += run.stats.stalled;
         if run.lower_bound.is_finite() {
             self.cost_lb = self.cost_lb.max(run.lower_bound);
         }

@@ -70,6 +70,11 @@ const COLUMNS_PER_ROUND: usize = 40;
 /// memory budget's labels).
 const QUICK_LABELS: usize = 50_000;
 
+/// Pricing labels a cost-mode node below the root may use (at least twice what the root used)
+/// before its column generation stops and it branches on its current LP (see [`Bp::node`]); the
+/// memory budget does the same there.
+const NODE_LABELS: u64 = 500_000;
+
 /// Column-generation rounds per node before the node gives up.
 const MAX_ROUNDS: usize = 400;
 
@@ -130,6 +135,9 @@ pub struct BpStats {
     pub pricing_us: u64,
     /// Of `master_us`, the restricted-master MILPs.
     pub milp_us: u64,
+    /// Nodes that spent their label allowance (or the memory budget) and branched before their
+    /// column generation converged.
+    pub stalled: u64,
 }
 
 /// Result of [`solve_bp`] / [`solve_sub_bp`].
@@ -232,6 +240,9 @@ struct Bp<'a> {
     pool: Vec<Column>,
     seen: HashSet<(usize, Mask, i64, u64)>,
     stats: BpStats,
+    /// Twice the pricing labels of the cost-mode root node (a node's allowance, with
+    /// [`NODE_LABELS`]).
+    root_node_labels: u64,
 }
 
 impl<'a> Bp<'a> {
@@ -346,6 +357,7 @@ impl<'a> Bp<'a> {
             pool: Vec::new(),
             seen: HashSet::new(),
             stats: BpStats::default(),
+            root_node_labels: 0,
         })
     }
 
@@ -498,6 +510,14 @@ impl<'a> Bp<'a> {
         late.lb = lb;
         late.cmax_lo = late.cmax_lo.max(t + 1);
         [late, early]
+    }
+
+    /// A column's end as the linking rows count it: at least the node's makespan floor. Valid
+    /// because `Cmax ≥ floor` and `Cmax ≥` every chosen column's end, so `Cmax ≥ max(end,
+    /// floor)`; stronger than `end` alone, which lets the LP average a column that ends long
+    /// before the floor with one that ends after it.
+    fn linked_end(&self, end: i64) -> i64 {
+        end.max(self.node_floor)
     }
 
     /// The makespan floor at `node`: the sub-problem's and the node's branching bound.

@@ -122,9 +122,12 @@ impl Bp<'_> {
                     // ν·work_k)⁺` where `slack` is how far the end may grow before it passes
                     // `max(end, end_min)` (the end the bound already charges).
                     let ready = cur.ready.unwrap_or(i64::MAX / 4);
-                    let base = cur.cmax.max(end_min);
+                    let base = cur.cmax.max(end_min).max(self.node_floor);
                     let mut gain = 0.0;
                     let mut gain_nu = nu * (base - cur.cmax) as f64;
+                    // (gain per minute, work) of the jobs an extension could gain from.
+                    let mut items = [(0.0f64, 0.0f64); super::BP_MAX_JOBS];
+                    let mut n_items = 0;
                     let mut m = allowed & !mask;
                     while m != 0 {
                         let k = m.trailing_zeros() as usize;
@@ -136,16 +139,53 @@ impl Bp<'_> {
                         let lbk = inst.w_tardiness * inst.tardiness(self.jobs[k], end)
                             + inst.w_setups * self.min_set[pi][k] as f64;
                         if duals[k] > lbk {
-                            gain += duals[k] - lbk;
-                            let g = duals[k] - lbk - nu * self.work[pi][k] as f64;
+                            let g0 = duals[k] - lbk;
+                            gain += g0;
+                            let w = self.work[pi][k].max(1) as f64;
+                            let g = g0 - nu * w;
                             if g > 0.0 {
                                 gain_nu += g;
                             }
+                            items[n_items] = (g0 / w, w);
+                            n_items += 1;
                         }
                     }
                     let mut best = gain.min(gain_nu);
                     if end_max < i64::MAX / 4 {
                         best = best.min(knapsack(cur, mask));
+                    }
+                    if n_items > 1 && best > 0.0 && (nu > 0.0 || end_max < i64::MAX / 4) {
+                        // Both limits at once, with the gains at this label's time: the added
+                        // works fit in `end_max − ready` minutes, the first `base − end` of
+                        // them are free and every further minute costs `ν` (a fractional
+                        // knapsack whose per-minute values fall along the ratio order).
+                        let items = &mut items[..n_items];
+                        items.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+                        let mut cap = if end_max < i64::MAX / 4 {
+                            (end_max - ready.min(end_max)) as f64
+                        } else {
+                            f64::INFINITY
+                        };
+                        let mut free = (base - cur.cmax) as f64;
+                        let mut value = 0.0;
+                        for &(r, w) in items.iter() {
+                            if cap <= 0.0 {
+                                break;
+                            }
+                            let a = w.min(cap);
+                            let f = a.min(free);
+                            value += r * f;
+                            free -= f;
+                            let rest = a - f;
+                            if rest > 0.0 {
+                                if r <= nu {
+                                    break;
+                                }
+                                value += (r - nu) * rest;
+                            }
+                            cap -= a;
+                        }
+                        best = best.min(value);
                     }
                     cur.cost(inst) + nu * base as f64 - pi_sum - best - mu
                 }
@@ -250,7 +290,7 @@ impl Bp<'_> {
             });
             if mask & required == required && closed.cmax >= end_min {
                 let colcost = match mode {
-                    Mode::Cost => ccost + nu * closed.cmax as f64,
+                    Mode::Cost => ccost + nu * self.linked_end(closed.cmax) as f64,
                     Mode::Within(_) => 0.0,
                 };
                 let rc = colcost - pi_sum - mu;

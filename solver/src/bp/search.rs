@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::mixed::Window;
-use super::{Bp, BpRun, CLOSE_TOL, Lp, MAX_ROUNDS, Mode, Node, NodeResult, QUICK_LABELS};
+use super::{Bp, BpRun, CLOSE_TOL, Lp, MAX_ROUNDS, Mode, NODE_LABELS, Node, NodeResult, QUICK_LABELS};
 use crate::plan::Sequences;
 
 impl Bp<'_> {
@@ -32,6 +32,18 @@ impl Bp<'_> {
         self.stats.nodes += 1;
         self.node_floor = self.floor_at(node);
         let mut lb = node.lb;
+        // Cost mode below the root: a node's pricing may use NODE_LABELS labels in all (or what
+        // the root used, twice); past that its column generation stops without a bound and the
+        // node branches on its current LP (see `stalled` below) rather than spend the run on one
+        // node whose duals are still far off. (Not in feasibility mode: there only a converged
+        // node proves a target impossible, and early branching measured slower.)
+        let node_start = self.stats.pricing_labels;
+        let mut node_cap = if node.lb > f64::NEG_INFINITY && mode == Mode::Cost {
+            node_start.saturating_add(NODE_LABELS.max(self.root_node_labels))
+        } else {
+            u64::MAX
+        };
+        let mut stalled = false;
         // Pricing first runs with a small label cap (cheap columns while the duals are still far
         // off); a round whose capped pricings found nothing new is repeated uncapped (exact).
         let mut force_exact = false;
@@ -58,7 +70,8 @@ impl Bp<'_> {
             if !lp_zero {
                 for &c in &cols {
                     let col = &self.pool[c];
-                    let mut rc = Self::col_cost(col, mode) + lp.nu(col.pi) * col.end as f64 - lp.mu[col.pi];
+                    let mut rc = Self::col_cost(col, mode) + lp.nu(col.pi) * self.linked_end(col.end) as f64
+                        - lp.mu[col.pi];
                     let mut m = col.mask;
                     while m != 0 {
                         rc -= lp.pi[m.trailing_zeros() as usize];
@@ -78,6 +91,8 @@ impl Bp<'_> {
                         .saturating_sub(self.stats.pricing_labels)
                         .max(1024)
                         .min(self.max_labels as u64) as usize;
+                    let node_left = node_cap.saturating_sub(self.stats.pricing_labels).max(1024);
+                    let max_l = max_l.min(node_left.min(usize::MAX as u64) as usize);
                     let quick = if force_exact {
                         max_l
                     } else {
@@ -101,7 +116,16 @@ impl Bp<'_> {
                     let priced = priced?;
                     if priced.truncated {
                         if priced.columns.is_empty() {
-                            // Over the memory budget (or the label cap) even uncapped: give up.
+                            if node_cap < u64::MAX && self.stats.pricing_labels <= self.label_cap {
+                                // Below the root, this node's allowance (or the memory budget)
+                                // is spent: branch on the LP as it is; its children price
+                                // smaller problems.
+                                stalled = true;
+                                self.stats.stalled += 1;
+                                exact_round = false;
+                                break;
+                            }
+                            // The root over the memory budget (or the label cap): give up.
                             return None;
                         }
                         exact_round = false;
@@ -123,7 +147,7 @@ impl Bp<'_> {
                     }
                 }
                 force_exact = added == 0 && !exact_round;
-                if added > 0 || force_exact {
+                if !stalled && (added > 0 || force_exact) {
                     continue;
                 }
             }
@@ -177,6 +201,14 @@ impl Bp<'_> {
             if let Some((k, pi, v, _)) = best {
                 return Some((NodeResult::Branch(k, pi, v, lb), lb));
             }
+            if stalled {
+                // Nothing fractional to branch on: the column generation goes on without the
+                // allowance (as at the root).
+                node_cap = u64::MAX;
+                stalled = false;
+                force_exact = true;
+                continue;
+            }
             if lp.art.iter().any(|&a| a > 1e-6) {
                 // Only reachable through LP tolerances (an uncovered job costs more than the
                 // cut-off): give up rather than claim anything.
@@ -221,10 +253,12 @@ impl Bp<'_> {
                 continue;
             }
             let col = &self.pool[c];
+            // Ends below the node's makespan floor all cost the floor (see `linked_end`).
+            let end = self.linked_end(col.end);
             let e = &mut ends[col.pi];
-            e.0 = e.0.min(col.end);
-            e.1 = e.1.max(col.end);
-            e.2 += v * col.end as f64;
+            e.0 = e.0.min(end);
+            e.1 = e.1.max(end);
+            e.2 += v * end as f64;
             e.3 += v;
             if pick[col.pi].is_none_or(|o| col.cost < self.pool[o].cost) {
                 pick[col.pi] = Some(c);
@@ -285,6 +319,7 @@ impl Bp<'_> {
             if node.lb >= ub - eps(ub) {
                 continue;
             }
+            let l0 = self.stats.pricing_labels;
             let r = self.node(&node, Mode::Cost, ub, ub - eps(ub));
             let Some((res, lb)) = r else {
                 // Out of time: the bound is the least over the open nodes.
@@ -298,6 +333,7 @@ impl Bp<'_> {
             };
             if !root_done {
                 root_done = true;
+                self.root_node_labels = self.stats.pricing_labels.saturating_sub(l0).saturating_mul(2);
                 self.deadline = full_deadline;
                 self.label_cap = u64::MAX;
                 global_lb = global_lb.max(lb.min(ub));
