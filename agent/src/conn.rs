@@ -96,7 +96,11 @@ impl Connection {
         let auth = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| ConnError::Transport("the token is not a valid header value".into()))?;
         req.headers_mut().insert("authorization", auth);
+        // The server's messages are small: tungstenite zero-fills its whole read buffer (128 KiB
+        // by default) each time the connection is polled, which every tick of every printer
+        // does. 8 KiB keeps that cheap; longer messages are read in several steps.
         let config = tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 << 10)
             .max_message_size(Some(16 << 20))
             .max_frame_size(Some(16 << 20));
         match tokio_tungstenite::connect_async_with_config(req, Some(config), true).await {

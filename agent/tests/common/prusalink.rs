@@ -85,15 +85,28 @@ impl Link {
         }
         let pty = std::fs::read_to_string(dir.join("pty")).unwrap();
         let port = free_port();
-        let link = Command::new(bin)
-            .args(["-f", "-c"])
+        // GANTRY_PRUSALINK_LOG=FILE keeps PrusaLink's debug log (and FAKE_MK3S_LOG=FILE the
+        // serial lines the stand-in firmware got), to see why a print stalled.
+        let log = std::env::var_os("GANTRY_PRUSALINK_LOG").map(|f| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(f)
+                .unwrap()
+        });
+        let mut cmd = Command::new(bin);
+        cmd.args(["-f", "-c"])
             .arg(dir.join("prusalink.ini"))
             .args(["-s", pty.trim(), "-a", "127.0.0.1", "-t", &port.to_string()])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .current_dir(&dir);
+        match log {
+            Some(f) => cmd
+                .arg("-d")
+                .stdout(Stdio::from(f.try_clone().unwrap()))
+                .stderr(Stdio::from(f)),
+            None => cmd.stdout(Stdio::null()).stderr(Stdio::null()),
+        };
+        let link = cmd.spawn().unwrap();
         Link {
             fw,
             link,

@@ -238,7 +238,12 @@ async fn session(
             HeaderValue::from_str(key).map_err(|_| "the API key is not a valid header value".to_string())?;
         req.headers_mut().insert("x-api-key", v);
     }
-    let (mut ws, _) = tokio::time::timeout(timeout, tokio_tungstenite::connect_async(req))
+    // A smaller read buffer than tungstenite's 128 KiB, which it zero-fills at every read (see
+    // `conn::Connection::open`); Moonraker's status updates are a few kilobytes.
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 << 10);
+    let connect = tokio_tungstenite::connect_async_with_config(req, Some(config), false);
+    let (mut ws, _) = tokio::time::timeout(timeout, connect)
         .await
         .map_err(|_| format!("Moonraker at {url} did not answer within {} s", timeout.as_secs()))?
         .map_err(|e| format!("cannot reach Moonraker at {url}: {e}"))?;
