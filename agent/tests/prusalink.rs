@@ -50,7 +50,21 @@ fn driver(cfg: PrusaLinkConfig, server: &str) -> Driver<PrusaLink> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prints_through_prusalink_with_pause_resume_stop_and_errors() {
-    let link = Link::start().await;
+    use futures_util::FutureExt;
+    for attempt in 1..=2 {
+        let link = Link::start().await;
+        match std::panic::AssertUnwindSafe(scenario(&link)).catch_unwind().await {
+            Ok(()) => return,
+            // PrusaLink's own start race killed it (`Link::broke_itself`): once more, fresh.
+            Err(_) if attempt == 1 && link.broke_itself() => {
+                eprintln!("PrusaLink broke itself at a print's start (its 0.8.1 race); once more");
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+async fn scenario(link: &Link) {
     let (server, _) = gcode_server_with(slow_gcode(8)).await;
     let (long_server, _) = gcode_server_with(slow_gcode(40)).await;
     let url = "/jobs/gcode";

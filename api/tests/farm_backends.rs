@@ -403,32 +403,46 @@ async fn moonraker(backend: Backend) {
     assert_eq!(history["jobs"][0]["status"], "completed", "{history}");
 }
 
-/// One PrusaLink at a time: two PrusaLink 0.8.1 processes started together on one host (each
-/// with its own fake printer, port and data directory) make one of them lose its serial link
-/// now and then (its print stalls at 0 % and it reports ERROR), which a farm never sees (one
-/// PrusaLink per printer's Raspberry Pi); run one after the other, both print.
+/// One PrusaLink at a time: two PrusaLink 0.8.1 processes on one loaded host make its start
+/// race ([`printers::prusalink::Link::broke_itself`]) likelier; a farm has one per printer.
 static ONE_PRUSALINK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn prusalink(backend: Backend) {
+    use futures_util::FutureExt;
     let _turn = ONE_PRUSALINK.lock().await;
-    let camera = Camera::start(false);
-    let link = printers::prusalink::Link::start().await;
-    let bench = Bench {
-        kind: "prusalink",
-        model: "MK3S",
-        flavor: "marlin2",
-        config: format!(
-            "url = \"{}\"\nuser = \"{}\"\npassword = \"{}\"\nstorage = \"local\"\n",
-            link.base,
-            printers::prusalink::USER,
-            printers::prusalink::PASSWORD
-        ),
-        files: link.dir.join("PrusaLink gcodes"),
-        targets: (NOZZLE_C, BED_C),
-        measures: true,
-    };
-    prints_end_to_end(backend, bench, &camera).await;
-    link.wait_state("FINISHED").await;
+    for attempt in 1..=2 {
+        let camera = Camera::start(false);
+        let link = printers::prusalink::Link::start().await;
+        let bench = Bench {
+            kind: "prusalink",
+            model: "MK3S",
+            flavor: "marlin2",
+            config: format!(
+                "url = \"{}\"\nuser = \"{}\"\npassword = \"{}\"\nstorage = \"local\"\n",
+                link.base,
+                printers::prusalink::USER,
+                printers::prusalink::PASSWORD
+            ),
+            files: link.dir.join("PrusaLink gcodes"),
+            targets: (NOZZLE_C, BED_C),
+            measures: true,
+        };
+        let run = std::panic::AssertUnwindSafe(prints_end_to_end(backend, bench, &camera))
+            .catch_unwind()
+            .await;
+        match run {
+            Ok(()) => {
+                link.wait_state("FINISHED").await;
+                return;
+            }
+            // PrusaLink's own start race killed it (the job failed on a printer error, as it
+            // should): once more, with a fresh PrusaLink and farm.
+            Err(_) if attempt == 1 && link.broke_itself() => {
+                eprintln!("PrusaLink broke itself at the print's start (its 0.8.1 race); once more");
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
 }
 
 async fn bambu(backend: Backend) {
