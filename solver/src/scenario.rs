@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::problem::{Job, ObjectiveWeights, Printer, Problem};
+use crate::problem::{Circuit, Job, ObjectiveWeights, Power, Printer, Problem};
 use crate::rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -214,4 +214,30 @@ pub fn generate(spec: &ScenarioSpec) -> Problem {
         circuits: Vec::new(),
         stability: None,
     }
+}
+
+/// Power data and circuits for a generated farm (`solver-bench farm --circuits`, the circuit
+/// tests): every printer draws 1,000 W heating up (10 min) and 200 W printing; printers are on
+/// circuits of 10 with a 3,500 W limit (at most two heat-ups at a time next to printing
+/// printers) and at most 3 heat-ups per circuit within 15 minutes.
+pub fn add_circuits(pb: &mut Problem) {
+    for p in &mut pb.printers {
+        p.power = Some(Power {
+            heatup_watts: 1000,
+            heatup_minutes: 10,
+            printing_watts: 200,
+        });
+    }
+    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
+    pb.circuits = ids
+        .chunks(10)
+        .enumerate()
+        .map(|(i, c)| Circuit {
+            id: format!("C{i}"),
+            printers: c.to_vec(),
+            limit_watts: Some(3500),
+            max_heatups: Some(3),
+            heatup_window: Some(15),
+        })
+        .collect();
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use gantry_solver::scenario::{ScenarioSpec, generate};
+use gantry_solver::scenario::{ScenarioSpec, add_circuits, generate};
 use gantry_solver::{
     Circuit, Event, Job, Method, Power, Problem, ProblemError, SolveOptions, Status, Violation, check,
     repair, solve,
@@ -304,25 +304,7 @@ fn the_final_plan_staggers_no_worse_than_the_constructive_plan() {
     // The search does not see the circuits: a plan it packs tighter may stagger worse than the
     // plan it started from, and `solve` then keeps the better of the two.
     let mut pb = generate(&ScenarioSpec::farm(20, 150, 1));
-    for p in &mut pb.printers {
-        p.power = Some(Power {
-            heatup_watts: 1000,
-            heatup_minutes: 10,
-            printing_watts: 200,
-        });
-    }
-    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
-    pb.circuits = ids
-        .chunks(10)
-        .enumerate()
-        .map(|(i, c)| Circuit {
-            id: format!("C{i}"),
-            printers: c.to_vec(),
-            limit_watts: Some(3500),
-            max_heatups: Some(3),
-            heatup_window: Some(15),
-        })
-        .collect();
+    add_circuits(&mut pb);
     let pb = problem(&serde_json::to_value(&pb).unwrap());
     let inst = gantry_solver::Instance::new(&pb).unwrap();
     let start = gantry_solver::heuristic::construct(&inst);

@@ -17,10 +17,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use gantry_solver::repair::Event;
-use gantry_solver::scenario::{ScenarioSpec, generate};
+use gantry_solver::scenario::{ScenarioSpec, add_circuits, generate};
 use gantry_solver::{
-    Circuit, Job, Method, ObjectiveWeights, Plan, Power, Problem, SolveOptions, Tuning, check, repair, solve,
-    solve_tuned,
+    Job, Method, ObjectiveWeights, Plan, Problem, SolveOptions, Tuning, check, repair, solve, solve_tuned,
 };
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -247,31 +246,6 @@ fn farm(args: &[String], out_dir: &str) {
             }
         }
     }
-}
-
-/// `--circuits`: every printer draws 1 000 W heating up (10 min) and 200 W printing; printers
-/// are on circuits of 10 with a 3 500 W limit (at most two heat-ups at a time next to printing
-/// printers) and at most 3 heat-ups per circuit within 15 minutes.
-fn add_circuits(pb: &mut Problem) {
-    for p in &mut pb.printers {
-        p.power = Some(Power {
-            heatup_watts: 1000,
-            heatup_minutes: 10,
-            printing_watts: 200,
-        });
-    }
-    let ids: Vec<String> = pb.printers.iter().map(|p| p.id.clone()).collect();
-    pb.circuits = ids
-        .chunks(10)
-        .enumerate()
-        .map(|(i, c)| Circuit {
-            id: format!("C{i}"),
-            printers: c.to_vec(),
-            limit_watts: Some(3500),
-            max_heatups: Some(3),
-            heatup_window: Some(15),
-        })
-        .collect();
 }
 
 fn repair_bench(pb: &Problem, plan: &Plan, n: usize, seed: u64, size: &str) {
