@@ -134,7 +134,7 @@ impl<'a> StatusBatch<'a> {
             readings: reading.into_values().collect(),
             progress: progress
                 .into_iter()
-                .map(|((job, printer), (at, pct))| (at, PrinterId(printer), JobId(job), pct.clamp(0, 100)))
+                .map(|((job, printer), (at, pct))| (at, PrinterId(printer), JobId(job), pct))
                 .collect(),
         }
     }
@@ -242,8 +242,8 @@ async fn record_samples(tx: &mut Tx, rows: &[&StatusReport]) -> StoreResult<()> 
 }
 
 /// Moves printing jobs' progress forward in one statement, with a `job.progress` event for each
-/// job that moved (in job order).
-async fn advance_progress_of(tx: &mut Tx, rows: &[ProgressRow]) -> StoreResult<()> {
+/// job that moved (in job order). Returns how many moved.
+async fn advance_progress_of(tx: &mut Tx, rows: &[ProgressRow]) -> StoreResult<usize> {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE jobs SET progress_pct = v.column1, updated_at = v.column2 FROM (VALUES {}) AS v \
          WHERE jobs.id = v.column3 AND jobs.printer_id = v.column4 AND jobs.state = 'printing' \
@@ -252,30 +252,28 @@ async fn advance_progress_of(tx: &mut Tx, rows: &[ProgressRow]) -> StoreResult<(
         value_rows(rows.len(), 4)
     )));
     for (at, printer, job, pct) in rows {
-        q = q.bind(*pct).bind(to_millis(*at)).bind(job.0).bind(printer.0);
+        q = q
+            .bind((*pct).clamp(0, 100))
+            .bind(to_millis(*at))
+            .bind(job.0)
+            .bind(printer.0);
     }
     let moved = q.fetch_all(&mut **tx).await?;
     let mut events = Vec::with_capacity(moved.len());
     for row in &moved {
-        let at = from_millis(col(row, "jobs", "updated_at")?);
-        events.push((
-            at,
-            Event::JobProgress(JobProgressEvent {
-                job_id: col(row, "jobs", "id")?,
-                order_id: col(row, "jobs", "order_id")?,
-                printer_id: col(row, "jobs", "printer_id")?,
-                progress_pct: col(row, "jobs", "progress_pct")?,
-            }),
-        ));
+        let progress = JobProgressEvent {
+            job_id: col(row, "jobs", "id")?,
+            order_id: col(row, "jobs", "order_id")?,
+            printer_id: col(row, "jobs", "printer_id")?,
+            progress_pct: col(row, "jobs", "progress_pct")?,
+        };
+        events.push((from_millis(col(row, "jobs", "updated_at")?), progress));
     }
-    events.sort_by_key(|(_, e)| match e {
-        Event::JobProgress(p) => p.job_id,
-        _ => 0,
-    });
-    for (at, event) in &events {
-        crate::store::events::append(tx, *at, event).await?;
+    events.sort_by_key(|(_, p)| p.job_id);
+    for (at, progress) in events {
+        crate::store::events::append(tx, at, &Event::JobProgress(progress)).await?;
     }
-    Ok(())
+    Ok(moved.len())
 }
 
 /// The samples of `printer`'s readings from `since` on, oldest first (at most a day of them:
@@ -346,31 +344,7 @@ pub async fn advance_progress(
     job: JobId,
     pct: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET progress_pct = $1, updated_at = $2 \
-         WHERE id = $3 AND printer_id = $4 AND state = 'printing' AND progress_pct < $1",
-    )
-    .bind(pct.clamp(0, 100))
-    .bind(to_millis(now))
-    .bind(job.0)
-    .bind(printer.0)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    let row = sqlx::query("SELECT order_id, progress_pct FROM jobs WHERE id = $1")
-        .bind(job.0)
-        .fetch_one(&mut **tx)
-        .await?;
-    let event = Event::JobProgress(JobProgressEvent {
-        job_id: job.0,
-        order_id: col(&row, "jobs", "order_id")?,
-        printer_id: printer.0,
-        progress_pct: col(&row, "jobs", "progress_pct")?,
-    });
-    crate::store::events::append(tx, now, &event).await?;
-    Ok(true)
+    Ok(advance_progress_of(tx, &[(now, printer, job, pct)]).await? == 1)
 }
 
 /// What an agent's `hello` says about its printer.
